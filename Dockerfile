@@ -1,0 +1,28 @@
+# syntax=docker/dockerfile:1
+# Build stage: compile TypeScript with the dev dependencies.
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json ./
+RUN npm ci --ignore-scripts
+COPY src ./src
+RUN npx tsc -p .
+
+# Production dependencies only.
+FROM node:24-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+
+FROM node:24-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist/src ./dist/src
+COPY package.json ./
+# The image's unprivileged user (uid 1000); no secrets or configs are baked in:
+# mount the config (ConfigMap) at /etc/inference-gateway/gateway.yaml.
+USER 1000:1000
+# 8080 serving (proxy), 8082 admin, 8000 ext-authz HTTP, 9000 ext-authz gRPC
+EXPOSE 8080 8082 8000 9000
+ENTRYPOINT ["node", "dist/src/main.js"]
+CMD ["serve", "--config", "/etc/inference-gateway/gateway.yaml"]

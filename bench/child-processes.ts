@@ -1,0 +1,40 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export interface Child {
+  readonly url: string;
+  cpuMicros(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+const SERVER = fileURLToPath(new URL('./server-process.js', import.meta.url));
+
+/** Starts a predictor or a gateway in its own process, so its CPU time is its own. */
+export async function startChild(kind: 'predictor' | 'gateway', config?: unknown): Promise<Child> {
+  const child: ChildProcess = fork(SERVER, [kind], {
+    env: { ...process.env, BENCH_CONFIG: config ? JSON.stringify(config) : '' },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${kind} did not start in 15 s`)), 15000);
+    child.once('message', (m: { url?: string; error?: string }) => {
+      clearTimeout(timer);
+      if (m.url) resolve(m.url);
+      else reject(new Error(`${kind} failed: ${m.error}`));
+    });
+    child.once('exit', (code) => reject(new Error(`${kind} exited with ${code}`)));
+  });
+  return {
+    url,
+    cpuMicros: () =>
+      new Promise<number>((resolve) => {
+        child.once('message', (m: { cpu: number }) => resolve(m.cpu));
+        child.send('cpu');
+      }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}

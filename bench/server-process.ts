@@ -1,0 +1,33 @@
+// Runs one server for the bench in its own process and reports its CPU time over IPC.
+import { buildConfig } from '../src/config/load-config.js';
+import { Gateway } from '../src/gateway.js';
+import { startDemoPredictor } from '../src/quickstart/demo-predictor.js';
+
+const kind = process.argv[2];
+const send = (m: unknown) => process.send?.(m);
+
+process.on('message', (m) => {
+  if (m === 'cpu') {
+    const u = process.cpuUsage();
+    send({ cpu: u.user + u.system });
+  }
+});
+
+async function start(): Promise<{ url: string; close: () => Promise<void> }> {
+  if (kind === 'predictor') return startDemoPredictor();
+  const raw = JSON.parse(process.env['BENCH_CONFIG'] ?? '{}') as Record<string, unknown>;
+  const gw = await Gateway.create(buildConfig(raw, 'bench'), { defaultMetrics: false });
+  const at = await gw.listen();
+  return { url: at.url, close: () => gw.close() };
+}
+
+start().then(
+  (s) => {
+    send({ url: s.url });
+    process.on('SIGTERM', () => void s.close().then(() => process.exit(0)));
+  },
+  (err: unknown) => {
+    send({ error: String(err) });
+    process.exit(1);
+  },
+);

@@ -1,0 +1,206 @@
+import { randomUUID } from 'node:crypto';
+import replyFrom from '@fastify/reply-from';
+import type { Readable } from 'node:stream';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { GatewayConfig } from '../../config/schema.js';
+import type { DecisionContext } from '../../decision/decision-context.js';
+import { deny, type Denial } from '../../decision/denial.js';
+import { renderHttpDenial } from '../../decision/http-denial.js';
+import type { DecisionPipeline } from '../../decision/pipeline.js';
+import { routeClass } from '../../decision/route-match.js';
+import type { Logger } from '../../observability/logger.js';
+import type { GatewayMetrics } from '../../observability/metrics.js';
+import { requestViewFromFastify } from './request-view-from-fastify.js';
+import { upstreamFailure } from './upstream-errors.js';
+
+export interface ProxyDeps {
+  readonly config: GatewayConfig;
+  readonly pipeline: DecisionPipeline;
+  readonly metrics: GatewayMetrics;
+  readonly log: Logger;
+}
+
+// RFC 9110 §7.6.1 hop-by-hop headers, plus those undici refuses to send.
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect'];
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
+
+interface Outcome {
+  ctx: DecisionContext | undefined;
+  code: string;
+  upstreamStart: number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    outcome: Outcome | null;
+  }
+}
+
+/** The reverse-proxy front door: a thin adapter from HTTP to decide() and back. */
+export async function createProxyServer(deps: ProxyDeps): Promise<FastifyInstance> {
+  const { config, pipeline, metrics, log } = deps;
+  const realm = config.auth.realm;
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.server.bodyLimitBytes,
+    keepAliveTimeout: config.server.keepAliveTimeoutMs,
+    return503OnClosing: true,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  });
+  app.decorateRequest('outcome', null);
+
+  // Bodies stay bytes: the model-contract stage parses JSON once, other routes forward untouched.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  await app.register(replyFrom, {
+    base: config.upstream.url,
+    disableRequestLogging: true,
+    undici: {
+      connections: config.upstream.connections,
+      pipelining: 1,
+      keepAliveTimeout: config.upstream.keepAliveTimeoutMs,
+      headersTimeout: config.upstream.timeoutMs,
+      bodyTimeout: config.upstream.timeoutMs,
+    },
+  });
+
+  const sendDenial = (req: FastifyRequest, reply: FastifyReply, denial: Denial, ctx: DecisionContext | undefined) => {
+    req.outcome = { ctx, code: denial.code, upstreamStart: 0 };
+    const r = renderHttpDenial(denial, realm);
+    return reply.code(r.status).headers(r.headers).header('x-request-id', req.id).send(r.body);
+  };
+
+  const forwardedFor = (req: FastifyRequest, prior: string | string[] | undefined): string => {
+    const peer = req.raw.socket.remoteAddress ?? '';
+    if (!config.server.trustForwardedFor || prior === undefined) return peer;
+    return `${Array.isArray(prior) ? prior.join(', ') : prior}, ${peer}`;
+  };
+
+  const forward = (req: FastifyRequest, reply: FastifyReply, ctx: DecisionContext) => {
+    const outcome: Outcome = { ctx, code: 'allowed', upstreamStart: performance.now() };
+    req.outcome = outcome;
+    const rc = routeClass(ctx.route);
+    // reply-from would JSON-encode a Buffer body of type application/json; hand it the bytes explicitly.
+    const body = ctx.upstreamBody ?? (Buffer.isBuffer(req.body) ? req.body : undefined);
+    const contentType = ctx.upstreamBody ? 'application/json' : (req.headers['content-type'] ?? 'application/octet-stream');
+    return reply.from(undefined, {
+      ...(body ? { body, contentType } : {}),
+      retryDelay: () => null, // never replay a prediction on our own
+      rewriteRequestHeaders: (_req, headers) => {
+        for (const h of HOP_BY_HOP) delete headers[h];
+        for (const h of ctx.removeUpstreamHeaders) delete headers[h];
+        Object.assign(headers, ctx.upstreamHeaders);
+        headers['x-request-id'] = req.id;
+        headers['x-forwarded-for'] = forwardedFor(req, headers['x-forwarded-for']);
+        headers['x-forwarded-proto'] = 'http';
+        if (req.headers.host) headers['x-forwarded-host'] = req.headers.host;
+        // A response handler must read the answer; ask for it uncompressed.
+        if (ctx.response) headers['accept-encoding'] = 'identity';
+        return headers;
+      },
+      rewriteHeaders: (headers) => {
+        for (const h of HOP_BY_HOP) delete headers[h];
+        headers['x-request-id'] = req.id;
+        for (const k in ctx.responseHeaders) headers[k] = ctx.responseHeaders[k];
+        return headers;
+      },
+      onResponse: (_req, _rep, upstream) => {
+        const rep = reply;
+        const res = upstream as unknown as { statusCode: number; headers: Record<string, string | string[] | undefined>; stream: Readable };
+        metrics.upstreamSeconds.observe({ route_class: rc }, (performance.now() - outcome.upstreamStart) / 1000);
+        const handler = ctx.response;
+        if (!handler || res.statusCode < 200 || res.statusCode >= 300) {
+          rep.send(res.stream);
+          return;
+        }
+        const chunks: Buffer[] = [];
+        res.stream.on('data', (c: Buffer) => chunks.push(c));
+        res.stream.on('error', (err: unknown) => {
+          const d = upstreamFailure(err);
+          metrics.upstreamErrors.inc({ code: d.code });
+          sendDenial(req, rep.removeHeader('content-length').removeHeader('content-encoding'), d, ctx);
+        });
+        res.stream.on('end', () => {
+          const answer = handler.handle({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }, ctx);
+          rep.removeHeader('content-length');
+          rep.removeHeader('content-encoding');
+          if (!answer.ok) {
+            sendDenial(req, rep, answer.denial, ctx);
+            return;
+          }
+          if (answer.contentType) rep.header('content-type', answer.contentType);
+          rep.send(answer.body);
+        });
+      },
+      onError: (_rep, { error }) => {
+        const rep = reply;
+        const d = upstreamFailure(error);
+        metrics.upstreamErrors.inc({ code: d.code });
+        log.warn({ requestId: req.id, err: { code: (error as { code?: string }).code, message: (error as Error).message } }, 'upstream call failed');
+        sendDenial(req, rep, d, ctx);
+      },
+    });
+  };
+
+  const handler = async (req: FastifyRequest, reply: FastifyReply) => {
+    const started = performance.now();
+    const decision = await pipeline.decide(requestViewFromFastify(req));
+    metrics.decisionSeconds.observe({ door: 'proxy' }, (performance.now() - started) / 1000);
+    if (!decision.allowed) return sendDenial(req, reply, decision.denial, decision.ctx);
+    return forward(req, reply, decision.ctx);
+  };
+
+  app.route({ method: [...ALL_METHODS], url: '/', handler });
+  app.route({ method: [...ALL_METHODS], url: '/*', handler });
+  app.setNotFoundHandler((req, reply) => sendDenial(req, reply, deny('route_not_allowed', 'this method and path are not served'), undefined));
+
+  // Errors raised before the handler (body limit, malformed framing) get the same JSON shape.
+  app.setErrorHandler((err: { code?: string; statusCode?: number; message: string }, req, reply) => {
+    // The client went away mid-answer: nothing to send, nothing wrong with us.
+    if (err.code === 'UND_ERR_ABORTED' || req.raw.destroyed) {
+      log.debug({ requestId: req.id }, 'client closed the connection');
+      return;
+    }
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.statusCode === 413) {
+      return sendDenial(req, reply, deny('body_too_large', `request body is over the ${config.server.bodyLimitBytes}-byte limit`), undefined);
+    }
+    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+      return sendDenial(req, reply, deny('invalid_body', err.message), undefined);
+    }
+    log.error({ err, requestId: req.id }, 'unhandled proxy error');
+    return sendDenial(req, reply, deny('internal_error', 'internal error'), undefined);
+  });
+
+  app.addHook('onResponse', (req, reply, done) => {
+    const o = req.outcome;
+    const rc = routeClass(o?.ctx?.route);
+    const outcome = o?.code ?? (reply.statusCode === 404 ? 'route_not_allowed' : 'internal_error');
+    metrics.requests.inc({ door: 'proxy', route_class: rc, outcome });
+    if (config.log.accessLog) {
+      const route = o?.ctx?.route;
+      log.info(
+        {
+          requestId: req.id,
+          method: req.method,
+          routeClass: rc,
+          model: route?.kind === 'model' ? route.route.model : undefined,
+          subject: o?.ctx?.identity?.subject,
+          status: reply.statusCode,
+          outcome,
+          ms: Math.round(reply.elapsedTime * 100) / 100,
+        },
+        'request',
+      );
+    }
+    done();
+  });
+
+  return app;
+}

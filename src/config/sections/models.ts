@@ -1,0 +1,14 @@
+import { s } from '../schema-dsl.js';
+
+export const modelSection = s.object(
+  {
+    protocol: s.string({ doc: 'Inference protocol the model speaks; requests in the other protocol are refused.', default: 'any', enum: ['v1', 'v2', 'any'] }),
+  },
+  { doc: 'One served model.' },
+);
+
+export const modelsSection = s.map(modelSection, {
+  doc: 'The models behind this gateway, by KServe model name. Requests for a model not listed here are refused (404 `model_not_found`).',
+  keyName: 'model',
+  keyPattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$/,
+});

@@ -1,0 +1,24 @@
+import { s } from '../schema-dsl.js';
+
+export const upstreamSection = s.object(
+  {
+    url: s.string({
+      doc: 'Base URL of the predictor (KServe collocation moves the model server to 8085).',
+      default: 'http://127.0.0.1:8085',
+      env: 'GATEWAY_UPSTREAM_URL',
+      pattern: /^https?:\/\/[^/\s]+\/?$/,
+      patternHint: 'expected an http(s) URL with no path, like http://127.0.0.1:8085',
+    }),
+    timeoutMs: s.integer({ doc: 'Time allowed for the predictor to answer; past it the client gets 504 `upstream_timeout`.', default: 30000, min: 1, env: 'GATEWAY_UPSTREAM_TIMEOUT_MS' }),
+    connections: s.integer({ doc: 'Keep-alive connections kept open to the predictor.', default: 64, min: 1, max: 4096 }),
+    keepAliveTimeoutMs: s.integer({ doc: 'How long an idle upstream connection is kept.', default: 30000, min: 100 }),
+    readinessPath: s.string({
+      doc: 'Predictor path probed by /readyz (the gateway is ready only when the model is).',
+      default: '/v2/health/ready',
+      pattern: /^\//,
+      patternHint: 'must start with /',
+    }),
+    readinessTimeoutMs: s.integer({ doc: 'Timeout of one readiness probe to the predictor.', default: 1000, min: 1 }),
+  },
+  { doc: 'The predictor the gateway protects.' },
+);

@@ -1,0 +1,90 @@
+import type { GatewayConfig } from '../config/schema.js';
+import { isSafePath, parseModelRoute } from '../inference/kserve-route.js';
+import type { Logger } from '../observability/logger.js';
+import { DecisionContext } from './decision-context.js';
+import { deny, type Denial } from './denial.js';
+import { compilePublicRoutes, type PublicRoutes } from './public-routes.js';
+import type { RequestView } from './request-view.js';
+import { STAGE_ORDER, type Stage } from './stage.js';
+
+export type Decision =
+  | { readonly allowed: true; readonly ctx: DecisionContext }
+  | { readonly allowed: false; readonly denial: Denial; readonly ctx: DecisionContext };
+
+const INVALID_PATH = deny('invalid_path', 'path has dot segments, empty segments or encoded separators');
+const NOT_A_ROUTE = deny('route_not_allowed', 'this path is neither a public route nor a KServe model route');
+
+function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
+  return typeof (v as { then?: unknown } | undefined)?.then === 'function';
+}
+
+/**
+ * decide(view) → Decision: the same for every front door.
+ * route → authenticate → authorize → model contract → rate limit → extraction guard.
+ */
+export class DecisionPipeline {
+  private readonly publicRoutes: PublicRoutes;
+  private readonly stages: readonly Stage[];
+  private readonly sanitize: readonly string[];
+  private readonly models: GatewayConfig['models'];
+
+  constructor(
+    config: GatewayConfig,
+    stages: readonly Stage[],
+    private readonly log: Logger,
+  ) {
+    this.publicRoutes = compilePublicRoutes(config.routes.public);
+    this.models = config.models;
+    this.stages = [...stages].sort((a, b) => STAGE_ORDER.indexOf(a.name) - STAGE_ORDER.indexOf(b.name));
+    this.sanitize = [...new Set(stages.flatMap((s) => s.injectedHeaders ?? []).map((h) => h.toLowerCase()))];
+  }
+
+  /** Header names the gateway injects, so doors can strip client copies. */
+  get injectedHeaders(): readonly string[] {
+    return this.sanitize;
+  }
+
+  async decide(view: RequestView): Promise<Decision> {
+    const ctx = new DecisionContext(view, this.sanitize);
+    try {
+      const denial = this.route(ctx) ?? (await this.runStages(ctx));
+      return denial ? { allowed: false, denial, ctx } : { allowed: true, ctx };
+    } catch (err) {
+      // A thrown error is a bug or a dependency fault, never a decision to allow.
+      this.log.error({ err, requestId: view.requestId }, 'decision pipeline fault');
+      return { allowed: false, denial: deny('internal_error', 'internal error while deciding'), ctx };
+    }
+  }
+
+  private route(ctx: DecisionContext): Denial | undefined {
+    const { method, path } = ctx.view;
+    if (!isSafePath(path)) return INVALID_PATH;
+    if (this.publicRoutes.matches(method, path)) {
+      ctx.route = { kind: 'public' };
+      return undefined;
+    }
+    const route = parseModelRoute(path);
+    if (!route) return NOT_A_ROUTE;
+    ctx.route = { kind: 'model', route };
+    if (method !== route.method && !(method === 'HEAD' && route.method === 'GET')) {
+      return deny('method_not_allowed', `${route.verb} on ${route.protocol} takes ${route.method}, not ${method}`);
+    }
+    const model = this.models[route.model];
+    if (!model) return deny('model_not_found', `model "${route.model}" is not served here`);
+    if (model.protocol !== 'any' && model.protocol !== route.protocol) {
+      return deny('protocol_not_allowed', `model "${route.model}" is served over ${model.protocol}, not ${route.protocol}`);
+    }
+    ctx.model = model;
+    return undefined;
+  }
+
+  private async runStages(ctx: DecisionContext): Promise<Denial | undefined> {
+    if (ctx.route.kind !== 'model') return undefined;
+    for (const stage of this.stages) {
+      const r = stage.run(ctx);
+      const denial = isPromise(r) ? await r : r;
+      if (denial) return denial;
+    }
+    return undefined;
+  }
+}

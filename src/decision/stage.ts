@@ -1,0 +1,20 @@
+import type { DecisionContext } from './decision-context.js';
+import type { Denial } from './denial.js';
+
+export type StageName = 'authenticate' | 'authorize' | 'contract' | 'rate-limit' | 'extraction';
+
+/** A stage returns a Denial to stop the pipeline, or undefined to go on. */
+export type StageResult = Denial | undefined;
+
+/**
+ * One step of the decision pipeline. Stages run in the fixed order of STAGE_ORDER, only on
+ * model routes; a stage that is not configured is simply not in the list (no per-request check).
+ */
+export interface Stage {
+  readonly name: StageName;
+  /** Headers this stage injects upstream: client-sent copies are always stripped (Envoy sanitizes the same way). */
+  readonly injectedHeaders?: readonly string[];
+  run(ctx: DecisionContext): StageResult | Promise<StageResult>;
+}
+
+export const STAGE_ORDER: readonly StageName[] = ['authenticate', 'authorize', 'contract', 'rate-limit', 'extraction'];

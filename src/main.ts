@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfigFile } from './config/load-config.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { configReferenceMarkdown, withReference } from './config/reference.js';
+import { Gateway } from './gateway.js';
+import { mintToken, readDevIssuerState } from './quickstart/dev-issuer.js';
+import { quickstartBanner, startQuickstart } from './quickstart/quickstart.js';
+
+const USAGE = `usage: inference-gateway <command> [options]
+
+commands:
+  quickstart [--port 8080] [--admin-port 8082]
+                              demo predictor + dev token issuer + gateway, no config needed
+  serve --config FILE         run the gateway (environment overrides: see README)
+  check-config --config FILE  print every problem in a config file; exit 1 if any
+  token --sub NAME [--scope S] [--ttl SECONDS]
+                              mint a token from the running quickstart's dev issuer
+  config-reference [--write README.md]
+                              print (or write into a README) the configuration reference
+`;
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(code);
+}
+
+/** Stops on SIGTERM/SIGINT after draining; a second signal exits at once. */
+function onShutdown(close: () => Promise<void>): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    process.stderr.write(`${signal}: draining\n`);
+    close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`shutdown failed: ${String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  const { values } = parseArgs({
+    args: rest,
+    allowPositionals: false,
+    options: {
+      config: { type: 'string', short: 'c' },
+      port: { type: 'string' },
+      'admin-port': { type: 'string' },
+      sub: { type: 'string' },
+      scope: { type: 'string' },
+      ttl: { type: 'string' },
+      write: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help || command === undefined || command === 'help' || command === '--help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  switch (command) {
+    case 'check-config': {
+      if (!values.config) fail('check-config needs --config FILE');
+      try {
+        loadConfigFile(values.config);
+        process.stdout.write(`${values.config}: ok\n`);
+      } catch (err) {
+        if (err instanceof ConfigError) fail(err.message, 1);
+        throw err;
+      }
+      return;
+    }
+    case 'serve': {
+      if (!values.config) fail('serve needs --config FILE');
+      let config;
+      try {
+        config = loadConfigFile(values.config);
+      } catch (err) {
+        if (err instanceof ConfigError) fail(`refusing to start: ${err.message}`, 1);
+        throw err;
+      }
+      const gateway = await Gateway.create(config);
+      const at = await gateway.listen();
+      gateway.log.info({ url: at.url, admin: at.adminUrl, upstream: config.upstream.url }, 'inference-gateway listening');
+      onShutdown(() => gateway.close());
+      return;
+    }
+    case 'quickstart': {
+      const q = await startQuickstart({
+        ...(values.port ? { port: Number(values.port) } : {}),
+        ...(values['admin-port'] ? { adminPort: Number(values['admin-port']) } : {}),
+        logLevel: 'warn',
+      });
+      process.stdout.write(`${quickstartBanner(q)}\n`);
+      onShutdown(() => q.close());
+      return;
+    }
+    case 'token': {
+      if (!values.sub) fail('token needs --sub NAME');
+      const ttl = values.ttl ? Number(values.ttl) : 3600;
+      if (!Number.isInteger(ttl) || ttl <= 0) fail('--ttl must be a positive number of seconds');
+      const state = readDevIssuerState();
+      process.stdout.write(`${await mintToken(state, { sub: values.sub, ttlSeconds: ttl, ...(values.scope ? { scope: values.scope } : {}) })}\n`);
+      return;
+    }
+    case 'config-reference': {
+      if (values.write) writeFileSync(values.write, withReference(readFileSync(values.write, 'utf8')));
+      else process.stdout.write(`${configReferenceMarkdown()}\n`);
+      return;
+    }
+    default:
+      fail(`unknown command "${command}"\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  const e = err as { code?: string; message?: string };
+  fail(e.code === 'EADDRINUSE' ? `cannot listen: ${e.message} (choose another port with --port / --admin-port)` : `error: ${e.message ?? String(err)}`, 1);
+});

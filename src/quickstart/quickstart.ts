@@ -1,0 +1,88 @@
+import { buildConfig } from '../config/load-config.js';
+import type { GatewayConfig } from '../config/schema.js';
+import { Gateway, type Listening } from '../gateway.js';
+import { DEMO_LABELS } from './demo-model.js';
+import { startDemoPredictor, type DemoPredictor } from './demo-predictor.js';
+import { startDevIssuer, type DevIssuer } from './dev-issuer.js';
+
+export interface QuickstartOptions {
+  readonly port?: number;
+  readonly adminPort?: number;
+  readonly stateDir?: string;
+  readonly logLevel?: string;
+}
+
+export interface Quickstart {
+  readonly gateway: Gateway;
+  readonly predictor: DemoPredictor;
+  readonly issuer: DevIssuer;
+  readonly listening: Listening;
+  readonly token: string;
+  /** The ready-to-paste command lines. */
+  readonly curlLines: readonly string[];
+  close(): Promise<void>;
+}
+
+/** The quickstart's config: the same schema and validation as `serve`, with embedded parts. */
+export function quickstartConfig(predictorUrl: string, issuer: DevIssuer, o: QuickstartOptions): GatewayConfig {
+  return buildConfig(
+    {
+      server: { host: '127.0.0.1', port: o.port ?? 8080, shutdownGraceSeconds: 5 },
+      admin: { host: '127.0.0.1', port: o.adminPort ?? 8082 },
+      upstream: { url: predictorUrl },
+      log: { level: o.logLevel ?? 'info' },
+      models: { iris: {} },
+      auth: { enabled: false },
+    },
+    'quickstart',
+  );
+}
+
+export async function startQuickstart(o: QuickstartOptions = {}): Promise<Quickstart> {
+  const predictor = await startDemoPredictor({ modelName: 'iris' });
+  const issuer = await startDevIssuer(o.stateDir ? { stateDir: o.stateDir } : {});
+  const config = quickstartConfig(predictor.url, issuer, o);
+  const gateway = await Gateway.create(config);
+  let listening: Listening;
+  try {
+    listening = await gateway.listen();
+  } catch (err) {
+    await Promise.all([gateway.close(), predictor.close(), issuer.close()]);
+    throw err;
+  }
+  const token = await issuer.mint({ sub: 'alice' });
+  const curlLines = [
+    `curl -s -H 'Authorization: Bearer ${token}' -H 'content-type: application/json' -d '{"instances": [[6.8, 2.8, 4.8, 1.4], [5.1, 3.5, 1.4, 0.2]]}' ${listening.url}/v1/models/iris:predict`,
+    `curl -s -H 'Authorization: Bearer ${token}' -H 'content-type: application/json' -d '{"inputs": [{"name": "input-0", "shape": [2, 4], "datatype": "FP32", "data": [[6.8, 2.8, 4.8, 1.4], [5.1, 3.5, 1.4, 0.2]]}]}' ${listening.url}/v2/models/iris/infer`,
+  ];
+  return {
+    gateway,
+    predictor,
+    issuer,
+    listening,
+    token,
+    curlLines,
+    close: async () => {
+      await gateway.close();
+      await Promise.all([predictor.close(), issuer.close()]);
+    },
+  };
+}
+
+export function quickstartBanner(q: Quickstart): string {
+  return [
+    'inference-gateway quickstart is running',
+    `  gateway   ${q.listening.url}   (reverse proxy in front of the demo predictor)`,
+    `  admin     ${q.listening.adminUrl}/metrics  /readyz  /healthz`,
+    `  predictor ${q.predictor.url}   (demo iris classifier: ${DEMO_LABELS.join(', ')})`,
+    `  JWKS      ${q.issuer.jwksUri}`,
+    `  issuer    ${q.issuer.issuer}   audience inference-gateway`,
+    '',
+    'Try it (a token for sub=alice, valid for one hour):',
+    '',
+    ...q.curlLines,
+    '',
+    'Mint another token:  npx inference-gateway token --sub bob',
+    'Stop with Ctrl-C.',
+  ].join('\n');
+}

@@ -1,0 +1,55 @@
+import { buildConfig } from '../../src/config/load-config.js';
+import type { GatewayConfig } from '../../src/config/schema.js';
+import { Gateway } from '../../src/gateway.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { startDemoPredictor, type DemoPredictor, type DemoPredictorOptions } from '../../src/quickstart/demo-predictor.js';
+
+export interface Harness {
+  readonly gateway: Gateway;
+  readonly predictor: DemoPredictor;
+  readonly url: string;
+  readonly adminUrl: string;
+  readonly config: GatewayConfig;
+  close(): Promise<void>;
+}
+
+type Raw = Record<string, unknown>;
+
+function merge(base: Raw, over: Raw): Raw {
+  const out: Raw = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b) ? merge(b as Raw, v as Raw) : v;
+  }
+  return out;
+}
+
+/** A real predictor and a real gateway on port 0; `config` is merged over loopback defaults. */
+export async function startHarness(config: (predictorUrl: string) => Raw = () => ({}), predictorOptions: DemoPredictorOptions = {}): Promise<Harness> {
+  const predictor = await startDemoPredictor({ remember: 50, ...predictorOptions });
+  const raw = merge(
+    {
+      server: { host: '127.0.0.1', port: 0, shutdownGraceSeconds: 2 },
+      admin: { host: '127.0.0.1', port: 0 },
+      upstream: { url: predictor.url },
+      log: { level: 'silent' },
+      models: { iris: {} },
+      auth: { enabled: false },
+    },
+    config(predictor.url),
+  );
+  const cfg = buildConfig(raw, 'test');
+  const gateway = await Gateway.create(cfg, { log: createLogger('silent'), defaultMetrics: false });
+  const at = await gateway.listen();
+  return {
+    gateway,
+    predictor,
+    url: at.url,
+    adminUrl: at.adminUrl,
+    config: cfg,
+    close: async () => {
+      await gateway.close();
+      await predictor.close();
+    },
+  };
+}

@@ -1,0 +1,27 @@
+import { connect } from 'node:net';
+
+/**
+ * Sends bytes exactly as written (HTTP clients normalise paths and manage Connection headers,
+ * which would hide what the gateway does with them). Returns status, headers and body text.
+ */
+export async function rawRequest(url: string, head: string, body = ''): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  const data: Buffer[] = [];
+  await new Promise<void>((resolve, reject) => {
+    socket.on('error', reject);
+    socket.on('data', (c: Buffer) => data.push(c));
+    socket.on('end', () => resolve());
+    socket.on('connect', () => socket.write(head.replace(/\n/g, '\r\n') + '\r\n' + body));
+    socket.setTimeout(5000, () => socket.destroy(new Error('raw request timed out')));
+  });
+  const text = Buffer.concat(data).toString('utf8');
+  const [headText = '', ...rest] = text.split('\r\n\r\n');
+  const [statusLine = '', ...lines] = headText.split('\r\n');
+  const headers: Record<string, string> = {};
+  for (const l of lines) {
+    const i = l.indexOf(':');
+    headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
+  }
+  return { status: Number(statusLine.split(' ')[1]), headers, body: rest.join('\r\n\r\n') };
+}

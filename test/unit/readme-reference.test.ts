@@ -1,0 +1,23 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { referenceRows } from '../../src/config/schema-dsl.js';
+import { gatewaySchema } from '../../src/config/schema.js';
+
+const README = readFileSync(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8');
+
+describe('README configuration reference', () => {
+  it('documents every field of the config schema (run `npm run docs:config` to regenerate)', () => {
+    const missing = referenceRows(gatewaySchema)
+      .map((r) => r.path)
+      .filter((path) => !README.includes(`| \`${path}\` |`));
+    assert.deepEqual(missing, []);
+  });
+
+  it('starts with the quickstart command and the test command', () => {
+    const firstBlock = /```(?:sh|bash)?\n([\s\S]*?)```/.exec(README)?.[1] ?? '';
+    assert.match(firstBlock, /npm ci && npm start/);
+    assert.match(firstBlock, /npm ci && npm test/);
+  });
+});
