@@ -41,4 +41,12 @@ export const passThroughGateway = (ctx: SetupContext) => ({
 export const scenarios: Scenario[] = [
   { name: 'direct', requests: () => [v1Predict()] },
   { name: 'gateway pass-through', baseline: 'direct', gateway: passThroughGateway, requests: () => [v1Predict()] },
+
+  // --- authentication (issue 3) ---
+
+  // --- model contracts (issue 4) ---
+
+  // --- rate limits (issue 5) ---
+
+  // --- ext-authz doors (issue 6) ---
 ];

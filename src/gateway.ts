@@ -4,6 +4,10 @@ import type { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from './config/schema.js';
 import { DecisionPipeline } from './decision/pipeline.js';
 import type { Stage } from './decision/stage.js';
+import type { Closeable, StageDeps, StageFactory } from './decision/stage-deps.js';
+import { authStages } from './auth/auth-stages.js';
+import { contractStages } from './inference/contract-stages.js';
+import { limitStages } from './limits/limit-stages.js';
 import { createProxyServer } from './adapters/proxy/proxy-server.js';
 import { createAdminServer } from './observability/admin-server.js';
 import { createLogger, type Logger } from './observability/logger.js';
@@ -11,8 +15,13 @@ import { GatewayMetrics } from './observability/metrics.js';
 import { Readiness } from './observability/readiness.js';
 import { upstreamReadiness } from './observability/upstream-readiness.js';
 
+/** Capabilities, each contributing its stages; the pipeline orders them (STAGE_ORDER). */
+const STAGE_FACTORIES: readonly StageFactory[] = [authStages, contractStages, limitStages];
+
 export interface GatewayOptions {
   readonly log?: Logger;
+  /** Clock for stages (tests move time instead of sleeping). */
+  readonly now?: () => number;
   /** Process metrics are global to the process; tests that start several gateways turn them off. */
   readonly defaultMetrics?: boolean;
 }
@@ -20,11 +29,6 @@ export interface GatewayOptions {
 export interface Listening {
   readonly url: string;
   readonly adminUrl: string;
-}
-
-/** Things that hold resources (key refreshers, Redis clients) and must be stopped on close. */
-export interface Closeable {
-  close(): Promise<void> | void;
 }
 
 /**
@@ -48,7 +52,7 @@ export class Gateway {
     this.log = options.log ?? createLogger(config.log.level);
     this.metrics = new GatewayMetrics({ defaultMetrics: options.defaultMetrics ?? true });
     this.readiness.add(upstreamReadiness(config));
-    this.pipeline = new DecisionPipeline(config, this.buildStages(), this.log);
+    this.pipeline = new DecisionPipeline(config, this.buildStages(options.now ?? Date.now), this.log);
   }
 
   static async create(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
@@ -58,10 +62,16 @@ export class Gateway {
     return gw;
   }
 
-  /** Each capability contributes its stage here; an unconfigured capability adds none. */
-  private buildStages(): Stage[] {
-    const stages: Stage[] = [];
-    return stages;
+  private buildStages(now: () => number): Stage[] {
+    const deps: StageDeps = {
+      config: this.config,
+      metrics: this.metrics,
+      readiness: this.readiness,
+      log: this.log,
+      onClose: (c: Closeable) => this.closeables.push(c),
+      now,
+    };
+    return STAGE_FACTORIES.flatMap((factory) => factory(deps));
   }
 
   async listen(): Promise<Listening> {

@@ -13,9 +13,17 @@ export const gatewaySchema = s.object(
     admin: adminSection,
     upstream: upstreamSection,
     routes: routesSection,
-    auth: authSection,
-    models: modelsSection,
     log: logSection,
+
+    // Authentication (issue 3): issuers, keys, token cache.
+    auth: authSection,
+
+    // Served models and their contracts (issues 3, 4, 5 add per-model fields in sections/model-*.ts).
+    models: modelsSection,
+
+    // Rate limits and their store (issue 5).
+
+    // Ext-authz front doors (issue 6).
   },
   { doc: 'inference-gateway configuration.' },
 );

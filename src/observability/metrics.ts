@@ -38,6 +38,14 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  // --- authentication (issue 3) ---
+
+  // --- model contracts (issue 4) ---
+
+  // --- rate limits (issue 5) ---
+
+  // --- ext-authz doors (issue 6) ---
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }

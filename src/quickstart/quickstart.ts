@@ -23,6 +23,16 @@ export interface Quickstart {
   close(): Promise<void>;
 }
 
+/** How the quickstart authenticates: its own dev issuer. */
+function quickstartAuth(_issuer: DevIssuer): Record<string, unknown> {
+  return { enabled: false };
+}
+
+/** The demo model's contract. */
+function quickstartModels(): Record<string, unknown> {
+  return { iris: {} };
+}
+
 /** The quickstart's config: the same schema and validation as `serve`, with embedded parts. */
 export function quickstartConfig(predictorUrl: string, issuer: DevIssuer, o: QuickstartOptions): GatewayConfig {
   return buildConfig(
@@ -31,8 +41,8 @@ export function quickstartConfig(predictorUrl: string, issuer: DevIssuer, o: Qui
       admin: { host: '127.0.0.1', port: o.adminPort ?? 8082 },
       upstream: { url: predictorUrl },
       log: { level: o.logLevel ?? 'info' },
-      models: { iris: {} },
-      auth: { enabled: false },
+      auth: quickstartAuth(issuer),
+      models: quickstartModels(),
     },
     'quickstart',
   );

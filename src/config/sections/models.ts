@@ -1,8 +1,20 @@
 import { s } from '../schema-dsl.js';
+import { modelAuthFields } from './model-auth.js';
+import { modelContractFields } from './model-contract.js';
+import { modelLimitFields } from './model-limits.js';
 
 export const modelSection = s.object(
   {
     protocol: s.string({ doc: 'Inference protocol the model speaks; requests in the other protocol are refused.', default: 'any', enum: ['v1', 'v2', 'any'] }),
+
+    // Per-model claim requirements (authentication, issue 3).
+    ...modelAuthFields,
+
+    // Input contract and response policy (model contracts, issue 4).
+    ...modelContractFields,
+
+    // Per-model rate-limit policies (issue 5).
+    ...modelLimitFields,
   },
   { doc: 'One served model.' },
 );

@@ -1,0 +1,82 @@
+import type { DecisionContext } from '../decision/decision-context.js';
+import { deny, type Denial } from '../decision/denial.js';
+import { headerValue } from '../decision/request-view.js';
+import type { Protocol } from './kserve-route.js';
+
+/** A predict/explain body, parsed once per decision and shared by every stage that reads it. */
+export interface InferenceRequest {
+  readonly protocol: Protocol;
+  /** The JSON document (for V2 with the binary extension: the leading JSON part). */
+  readonly doc: Record<string, unknown>;
+  /** Predictions requested: V1 `instances`/`inputs` length, V2 the batch dimension `shape[0]`; at least 1. */
+  readonly batchSize: number;
+}
+
+export type InferenceParse = { readonly ok: true; readonly request: InferenceRequest } | { readonly ok: false; readonly denial: Denial };
+
+const KEY = 'inference.request';
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function batchSizeV1(doc: Record<string, unknown>): number {
+  const rows = doc['instances'] ?? doc['inputs'];
+  if (Array.isArray(rows)) return rows.length;
+  // Columnar V1 inputs: {"inputs": {"feature": [v0, v1, ...], ...}}
+  if (isObject(rows)) {
+    const first = Object.values(rows)[0];
+    if (Array.isArray(first)) return first.length;
+  }
+  return 1;
+}
+
+function batchSizeV2(doc: Record<string, unknown>): number {
+  const inputs = doc['inputs'];
+  if (!Array.isArray(inputs)) return 1;
+  let batch = 0;
+  for (const input of inputs) {
+    const shape = isObject(input) ? input['shape'] : undefined;
+    const first = Array.isArray(shape) ? shape[0] : undefined;
+    if (typeof first === 'number' && Number.isInteger(first) && first > batch) batch = first;
+  }
+  return batch;
+}
+
+function parse(ctx: DecisionContext): InferenceParse | undefined {
+  const route = ctx.route.kind === 'model' ? ctx.route.route : undefined;
+  const body = ctx.view.body;
+  if (!route || (route.verb !== 'predict' && route.verb !== 'explain') || body === undefined) return undefined;
+  let jsonBytes = body;
+  // Binary tensor extension: the JSON header is the first Inference-Header-Content-Length bytes.
+  const binaryHeader = route.protocol === 'v2' ? headerValue(ctx.view, 'inference-header-content-length') : undefined;
+  if (binaryHeader !== undefined) {
+    const n = Number(binaryHeader);
+    if (!Number.isInteger(n) || n < 0 || n > body.length) {
+      return { ok: false, denial: deny('invalid_body', 'Inference-Header-Content-Length does not fit the body') };
+    }
+    jsonBytes = body.subarray(0, n);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(jsonBytes.toString('utf8'));
+  } catch {
+    return { ok: false, denial: deny('invalid_body', 'request body is not valid JSON') };
+  }
+  if (!isObject(doc)) return { ok: false, denial: deny('invalid_body', 'request body must be a JSON object') };
+  const batchSize = Math.max(1, route.protocol === 'v1' ? batchSizeV1(doc) : batchSizeV2(doc));
+  return { ok: true, request: { protocol: route.protocol, doc, batchSize } };
+}
+
+/**
+ * The parsed inference body of this decision, or undefined when there is none to parse
+ * (not a predict/explain route, or a door that was not sent the body). Parsed at most once;
+ * on success `ctx.cost` becomes the number of predictions.
+ */
+export function inferenceRequestOf(ctx: DecisionContext): InferenceParse | undefined {
+  if (ctx.shared.has(KEY)) return ctx.shared.get(KEY) as InferenceParse | undefined;
+  const result = parse(ctx);
+  ctx.shared.set(KEY, result);
+  if (result?.ok) ctx.cost = result.request.batchSize;
+  return result;
+}

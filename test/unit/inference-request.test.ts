@@ -1,0 +1,71 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { DecisionContext } from '../../src/decision/decision-context.js';
+import type { RequestView } from '../../src/decision/request-view.js';
+import { inferenceRequestOf } from '../../src/inference/inference-request.js';
+import { parseModelRoute } from '../../src/inference/kserve-route.js';
+
+function ctxFor(path: string, body: unknown, headers: Record<string, string> = {}): DecisionContext {
+  const view: RequestView = {
+    door: 'proxy',
+    method: 'POST',
+    path,
+    query: '',
+    headers,
+    authorization: [],
+    body: body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
+    bodyPartial: false,
+    peer: '127.0.0.1',
+    requestId: 't',
+  };
+  const ctx = new DecisionContext(view, []);
+  ctx.route = { kind: 'model', route: parseModelRoute(path)! };
+  return ctx;
+}
+
+describe('inference request parsing', () => {
+  it('counts V1 instances as predictions', () => {
+    const ctx = ctxFor('/v1/models/m:predict', { instances: Array.from({ length: 50 }, () => [1, 2]) });
+    const r = inferenceRequestOf(ctx);
+    assert.ok(r?.ok);
+    assert.equal(r.request.batchSize, 50);
+    assert.equal(ctx.cost, 50);
+  });
+
+  it('counts V1 columnar inputs by column length', () => {
+    const ctx = ctxFor('/v1/models/m:predict', { inputs: { a: [1, 2, 3], b: [4, 5, 6] } });
+    assert.equal(inferenceRequestOf(ctx)?.ok && ctx.cost, 3);
+  });
+
+  it('counts V2 inputs by the batch dimension shape[0]', () => {
+    const ctx = ctxFor('/v2/models/m/infer', { inputs: [{ name: 'x', shape: [7, 4], datatype: 'FP32', data: [] }] });
+    assert.equal(inferenceRequestOf(ctx)?.ok && ctx.cost, 7);
+  });
+
+  it('costs at least one prediction', () => {
+    const ctx = ctxFor('/v2/models/m/infer', { inputs: [] });
+    assert.equal(inferenceRequestOf(ctx)?.ok && ctx.cost, 1);
+  });
+
+  it('reads only the JSON part of a binary-extension body', () => {
+    const json = JSON.stringify({ inputs: [{ name: 'x', shape: [3, 2], datatype: 'FP32', parameters: { binary_data_size: 24 } }] });
+    const body = Buffer.concat([Buffer.from(json), Buffer.alloc(24)]);
+    const ctx = ctxFor('/v2/models/m/infer', body, { 'inference-header-content-length': String(Buffer.byteLength(json)) });
+    assert.equal(inferenceRequestOf(ctx)?.ok && ctx.cost, 3);
+  });
+
+  it('refuses a body that is not JSON with invalid_body', () => {
+    const r = inferenceRequestOf(ctxFor('/v1/models/m:predict', 'not json'));
+    assert.equal(r?.ok, false);
+    assert.equal(!r?.ok && r?.denial.code, 'invalid_body');
+  });
+
+  it('parses once and returns the same result to every caller', () => {
+    const ctx = ctxFor('/v1/models/m:predict', { instances: [[1]] });
+    assert.equal(inferenceRequestOf(ctx), inferenceRequestOf(ctx));
+  });
+
+  it('has nothing to parse when the door was not sent the body', () => {
+    assert.equal(inferenceRequestOf(ctxFor('/v1/models/m:predict', undefined)), undefined);
+  });
+});
