@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { startChild, type Child } from './child-processes.js';
 import { scenarios, type Scenario } from './scenarios.js';
+import { uncachedVerificationsPerCpuSecond } from './auth-verify-rate.js';
 
 const { values } = parseArgs({
   options: {
@@ -91,7 +92,14 @@ function table(results: Result[]): string {
 }
 
 async function main(): Promise<void> {
-  const chosen = values.only ? scenarios.filter((s) => s.name.includes(values.only!) || s.name === 'direct') : scenarios;
+  // --only a,b: scenarios whose name contains a or b, plus the baselines they are compared with.
+  const wanted = values.only?.split(',').map((x) => x.trim());
+  const picked = new Set(wanted ? scenarios.filter((s) => wanted.some((w) => s.name.includes(w))).map((s) => s.name) : scenarios.map((s) => s.name));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const s of scenarios) if (picked.has(s.name) && s.baseline && !picked.has(s.baseline)) grew = !!picked.add(s.baseline);
+  }
+  const chosen = scenarios.filter((s) => picked.has(s.name));
   const predictor = await startChild('predictor');
   const results: Result[] = [];
   try {
@@ -102,8 +110,11 @@ async function main(): Promise<void> {
   } finally {
     await predictor.stop();
   }
+  const verifyRates = [
+    `uncached token verifications per CPU second: ES256 ${(await uncachedVerificationsPerCpuSecond('ES256')).toFixed(0)}, RS256 ${(await uncachedVerificationsPerCpuSecond('RS256')).toFixed(0)}`,
+  ];
   const header = `${new Date().toISOString()} · node ${process.version} · ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'} · ${DURATION}s per scenario, ${CONNECTIONS} connections`;
-  const text = `${header}\n\n${table(results)}\n`;
+  const text = `${header}\n\n${table(results)}\n\n${verifyRates.join('\n')}\n`;
   process.stdout.write(text);
   mkdirSync(new URL('./.tmp/', import.meta.url), { recursive: true });
   writeFileSync(new URL('./.tmp/last.md', import.meta.url), text);

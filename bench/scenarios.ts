@@ -1,48 +1,17 @@
 // The benchmark scenarios. Each later capability adds its own next to its baseline, so every
 // ratio compares two figures measured in the same run on the same machine.
 
-export interface BenchRequest {
-  readonly method: 'GET' | 'POST';
-  readonly path: string;
-  readonly headers?: Record<string, string>;
-  readonly body?: string;
-}
+import { passThroughGateway, v1Predict, type Scenario } from './scenarios-common.js';
+import { authScenario } from './auth-scenarios.js';
 
-export interface SetupContext {
-  readonly predictorUrl: string;
-}
-
-export interface Scenario {
-  readonly name: string;
-  /** Scenario whose throughput this one is compared with. */
-  readonly baseline?: string;
-  /** Gateway config (merged over bench defaults); absent means "hit the predictor directly". */
-  readonly gateway?: (ctx: SetupContext) => Promise<Record<string, unknown>> | Record<string, unknown>;
-  /** One or more requests, cycled by the load generator. */
-  readonly requests: (ctx: SetupContext) => Promise<BenchRequest[]> | BenchRequest[];
-  /** Resources the scenario started (an issuer, a Redis); stopped after it runs. */
-  readonly teardown?: () => Promise<void>;
-}
-
-const row = [6.8, 2.8, 4.8, 1.4];
-export const v1Predict = (rows = 1): BenchRequest => ({
-  method: 'POST',
-  path: '/v1/models/iris:predict',
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ instances: Array.from({ length: rows }, () => row) }),
-});
-
-export const passThroughGateway = (ctx: SetupContext) => ({
-  upstream: { url: ctx.predictorUrl },
-  auth: { enabled: false },
-  models: { iris: {} },
-});
+export type { BenchRequest, Scenario, SetupContext } from './scenarios-common.js';
 
 export const scenarios: Scenario[] = [
   { name: 'direct', requests: () => [v1Predict()] },
   { name: 'gateway pass-through', baseline: 'direct', gateway: passThroughGateway, requests: () => [v1Predict()] },
 
   // --- authentication (issue 3) ---
+  authScenario(),
 
   // --- model contracts (issue 4) ---
 
