@@ -3,6 +3,7 @@
 
 import { passThroughGateway, v1Predict, type Scenario } from './scenarios-common.js';
 import { authScenario } from './auth-scenarios.js';
+import { limitsMemoryScenario, limitsRedisScenario } from './limits-scenarios.js';
 
 export type { BenchRequest, Scenario, SetupContext } from './scenarios-common.js';
 
@@ -16,6 +17,8 @@ export const scenarios: Scenario[] = [
   // --- model contracts (issue 4) ---
 
   // --- rate limits (issue 5) ---
+  limitsMemoryScenario(),
+  limitsRedisScenario(),
 
   // --- ext-authz doors (issue 6) ---
 ];

@@ -65,6 +65,33 @@ export class GatewayMetrics {
 
   // --- rate limits (issue 5) ---
 
+  readonly limitsDecisions = new Counter({
+    name: 'inference_gateway_limits_decisions_total',
+    help: 'Rate-limit checks by store and outcome (allowed, rate_limited, store_error).',
+    labelNames: ['store', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly limitsPredictions = new Counter({
+    name: 'inference_gateway_limits_predictions_total',
+    help: 'Predictions counted against limits (the cost of allowed requests).',
+    registers: [this.registry],
+  });
+
+  readonly limitsStoreFallbacks = new Counter({
+    name: 'inference_gateway_limits_store_fallbacks_total',
+    help: 'Window checks answered by a fallback because Redis failed: insurance (in-memory share), fail-open, fail-closed.',
+    labelNames: ['policy'] as const,
+    registers: [this.registry],
+  });
+
+  readonly limitsCostUnknown = new Counter({
+    name: 'inference_gateway_limits_cost_unknown_total',
+    help: 'Prediction requests counted as cost 1 because the door had no (complete) body to count.',
+    labelNames: ['door'] as const,
+    registers: [this.registry],
+  });
+
   // --- ext-authz doors (issue 6) ---
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
