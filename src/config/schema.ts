@@ -5,6 +5,7 @@ import { routesSection } from './sections/routes.js';
 import { logSection } from './sections/log.js';
 import { modelsSection } from './sections/models.js';
 import { authSection } from './sections/auth.js';
+import { extAuthzSection } from './sections/ext-authz.js';
 
 /** The one configuration document. Each section lives in ./sections; add new ones here. */
 export const gatewaySchema = s.object(
@@ -24,6 +25,7 @@ export const gatewaySchema = s.object(
     // Rate limits and their store (issue 5).
 
     // Ext-authz front doors (issue 6).
+    extAuthz: extAuthzSection,
   },
   { doc: 'inference-gateway configuration.' },
 );
