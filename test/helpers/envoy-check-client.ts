@@ -84,7 +84,7 @@ export function envoyCheckRequest(r: EnvoyHttpRequest, streamId = '1386914285578
     path: r.path,
     host: 'iris.models.example',
     scheme: 'http',
-    size: '-1',
+    size: -1,
     protocol: 'HTTP/1.1',
   };
   if (r.body !== undefined) {
@@ -96,7 +96,7 @@ export function envoyCheckRequest(r: EnvoyHttpRequest, streamId = '1386914285578
     attributes: {
       source: { address: { socket_address: { address: '10.1.2.3', port_value: 43210 } }, principal: 'spiffe://cluster.local/ns/istio-system/sa/ingress' },
       destination: { address: { socket_address: { address: '10.1.2.4', port_value: 8080 } } },
-      request: { time: { seconds: '1700000000', nanos: 0 }, http },
+      request: { time: { seconds: 1700000000, nanos: 0 }, http },
     },
   };
 }
