@@ -14,6 +14,8 @@ export interface SetupContext {
 
 export interface Scenario {
   readonly name: string;
+  /** Which door the load goes to (default: the proxy, or the predictor when there is no gateway). */
+  readonly door?: 'ext-authz-http' | 'ext-authz-grpc';
   /** Scenario whose throughput this one is compared with. */
   readonly baseline?: string;
   /** Gateway config (merged over bench defaults); absent means "hit the predictor directly". */
@@ -49,4 +51,19 @@ export const scenarios: Scenario[] = [
   // --- rate limits (issue 5) ---
 
   // --- ext-authz doors (issue 6) ---
+  // What Envoy sends without includeRequestBodyInCheck: the original method and path, headers, no body.
+  {
+    name: 'ext-authz http check',
+    baseline: 'gateway pass-through',
+    door: 'ext-authz-http',
+    gateway: (ctx) => ({ ...passThroughGateway(ctx), extAuthz: { http: { enabled: true, host: '127.0.0.1', port: 0 } } }),
+    requests: () => [{ method: 'POST', path: '/v1/models/iris:predict', headers: { 'content-length': '0', 'x-request-id': 'bench-1' } }],
+  },
+  {
+    name: 'ext-authz grpc check',
+    baseline: 'gateway pass-through',
+    door: 'ext-authz-grpc',
+    gateway: (ctx) => ({ ...passThroughGateway(ctx), extAuthz: { grpc: { enabled: true, host: '127.0.0.1', port: 0 } } }),
+    requests: () => [{ method: 'POST', path: '/v1/models/iris:predict', headers: { 'content-type': 'application/json', 'x-request-id': 'bench-1' } }],
+  },
 ];
