@@ -21,6 +21,7 @@ const stage = (seen: RequestView[]) => ({
     if (mode === 'limit') return deny('rate_limited', 'over 10 predictions per minute', { retryAfterSeconds: 7, headers: { ratelimit: '"m";r=0;t=7' } });
     if (mode === 'no-token') return deny('token_missing', 'a bearer token is required');
     if (mode === 'crash') throw new Error('boom');
+    if (mode === 'rewrite') ctx.response = { handle: (answer) => ({ ok: true, body: answer.body }) };
     ctx.upstreamHeaders['x-gateway-subject'] = 'alice';
     ctx.removeUpstreamHeaders.push('authorization');
     ctx.responseHeaders['ratelimit'] = '"m";r=9;t=60';
@@ -126,6 +127,13 @@ describe('gRPC ext-authz door (envoy.service.auth.v3.Authorization/Check)', () =
     const a = await client.check({ method: 'POST', path: '/v1/models/iris:predict', body: Buffer.alloc(limit + 1, 0x20), packAsBytes: true });
     assert.equal(a.denied_response?.status?.code, 413);
     assert.equal(JSON.parse(a.denied_response!.body).code, 'body_too_large');
+  });
+
+  it('refuses with scores_not_allowed an allowed request whose answer would need rewriting', async () => {
+    const a = await client.check({ method: 'POST', path: '/v1/models/iris:predict', headers: { 'x-test': 'rewrite' } });
+    assert.equal(a.status?.code, 7); // PERMISSION_DENIED
+    assert.equal(a.denied_response?.status?.code, 403);
+    assert.equal(JSON.parse(a.denied_response!.body).code, 'scores_not_allowed');
   });
 
   it('answers a gRPC INTERNAL error, not a denial, when deciding fails', async () => {

@@ -16,6 +16,7 @@ const identityStage = () => (seen: import('../../src/decision/request-view.js').
     if (headerValue(ctx.view, 'x-test-deny') === 'limit') {
       return deny('rate_limited', 'over 10 predictions per minute', { retryAfterSeconds: 7, headers: { ratelimit: '"m";r=0;t=7' } });
     }
+    if (headerValue(ctx.view, 'x-test-deny') === 'rewrite') ctx.response = { handle: (answer) => ({ ok: true, body: answer.body }) };
     ctx.upstreamHeaders['x-gateway-subject'] = 'alice';
     ctx.removeUpstreamHeaders.push('authorization');
     ctx.responseHeaders['ratelimit'] = '"m";r=9;t=60';
@@ -66,6 +67,12 @@ describe('HTTP ext-authz door', () => {
     assert.equal(r.headers['ratelimit'], '"m";r=0;t=7');
     assert.match(String(r.headers['content-type']), /^application\/json/);
     assert.deepEqual(r.json(), { error: 'over 10 predictions per minute', code: 'rate_limited' });
+  });
+
+  it('refuses with 403 scores_not_allowed an allowed request whose answer would need rewriting', async () => {
+    const r = await send(`${d.httpUrl}/authz/v1/models/iris:predict`, { method: 'POST', headers: { 'x-test-deny': 'rewrite', 'content-length': '0' } });
+    assert.equal(r.status, 403);
+    assert.equal(r.json()['code'], 'scores_not_allowed');
   });
 
   it('sees no body when Envoy sends content-length 0', async () => {

@@ -8,6 +8,7 @@ import { routeClass } from '../../decision/route-match.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatewayMetrics } from '../../observability/metrics.js';
 import { createCheckCodec, type CheckRequestMessage, type CheckResponseMessage } from './check-codec.js';
+import { unrewritableAnswer } from '../ext-authz-rewrite-guard.js';
 import { deniedCheckResponse, okCheckResponse } from './check-response.js';
 import { CHECK_METHOD_PATH } from './external-auth-proto.js';
 import { requestViewFromCheckRequest } from './request-view-from-check-request.js';
@@ -75,15 +76,16 @@ export function createExtAuthzGrpcServer(deps: ExtAuthzGrpcDeps): Server {
       }
       const decision = await pipeline.decide(view);
       metrics.decisionSeconds.observe({ door: DOOR }, (performance.now() - started) / 1000);
-      if (decision.allowed) {
+      const denial = decision.allowed ? unrewritableAnswer(decision.ctx) : decision.denial;
+      if (!denial) {
         record(view, decision.ctx, 'allowed', started);
         callback(null, okCheckResponse(decision.ctx));
         return;
       }
       // The pipeline turns its own faults into internal_error: that is an error, not a denial.
-      if (decision.denial.code === 'internal_error') return fail(callback, decision.denial.message, view, decision.ctx, started);
-      record(view, decision.ctx, decision.denial.code, started);
-      callback(null, deniedCheckResponse(decision.denial, realm));
+      if (denial.code === 'internal_error') return fail(callback, denial.message, view, decision.ctx, started);
+      record(view, decision.ctx, denial.code, started);
+      callback(null, deniedCheckResponse(denial, realm));
     } catch (err) {
       fail(callback, err, view, undefined, started);
     }

@@ -8,6 +8,7 @@ import type { RequestView } from '../../decision/request-view.js';
 import { routeClass } from '../../decision/route-match.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatewayMetrics } from '../../observability/metrics.js';
+import { unrewritableAnswer } from '../ext-authz-rewrite-guard.js';
 import { allowHeaders } from './allow-headers.js';
 import { requestViewFromCheck, stripPrefix } from './request-view-from-check.js';
 
@@ -70,9 +71,10 @@ export function createExtAuthzHttpServer(deps: ExtAuthzHttpDeps): Server {
     if (view.bodyPartial) metrics.extAuthzPartialBodies.inc({ door: DOOR });
     const decision = await pipeline.decide(view);
     metrics.decisionSeconds.observe({ door: DOOR }, (performance.now() - started) / 1000);
-    if (!decision.allowed) {
-      const status = sendDenial(res, decision.denial);
-      record(view, decision.ctx, decision.denial.code, status, started);
+    const denial = decision.allowed ? unrewritableAnswer(decision.ctx) : decision.denial;
+    if (denial) {
+      const status = sendDenial(res, denial);
+      record(view, decision.ctx, denial.code, status, started);
       return;
     }
     res.writeHead(200, allowHeaders(decision.ctx));
