@@ -25,6 +25,8 @@ const predict = JSON.stringify({ instances: [[6.8, 2.8, 4.8, 1.4]] });
 
 const ROWS: readonly Row[] = [
   { name: 'probe path', method: 'GET', path: '/v2/health/ready', expect: 'allowed' },
+  { name: 'probe path with HEAD', method: 'HEAD', path: '/v2/health/live', expect: 'allowed' },
+  { name: 'probe path with POST', method: 'POST', path: '/v2/health/ready', body: '{}', expect: 'route_not_allowed' },
   { name: 'model readiness probe', method: 'GET', path: '/v2/models/iris/ready', expect: 'allowed' },
   { name: 'unknown route', method: 'GET', path: '/admin/secrets', expect: 'route_not_allowed' },
   { name: 'V2 server metadata', method: 'GET', path: '/v2', expect: 'route_not_allowed' },
@@ -39,9 +41,20 @@ const ROWS: readonly Row[] = [
 interface Seen {
   readonly status: number;
   readonly code: string;
+  /** The refusal's JSON body (undefined on allow). */
+  readonly body?: unknown;
 }
 
-const codeOf = (status: number, body: string): string => (status === 200 ? 'allowed' : (JSON.parse(body) as { code: string }).code);
+function seen(status: number, body: string): Seen {
+  if (status === 200) return { status, code: 'allowed' };
+  let parsed: { code?: string } | undefined;
+  try {
+    parsed = JSON.parse(body) as { code?: string };
+  } catch {
+    parsed = undefined; // not one of ours: a predictor answer passed through
+  }
+  return { status, code: parsed?.code ?? 'not-a-gateway-answer', body: parsed };
+}
 
 describe('one decision through three doors', () => {
   let h: Harness;
@@ -64,7 +77,7 @@ describe('one decision through three doors', () => {
       .map(([k, v]) => `${k}: ${v}\n`)
       .join('')}`;
     const a = await rawRequest(h.url, head, body);
-    return { status: a.status, code: codeOf(a.status, a.body) };
+    return seen(a.status, a.body);
   };
 
   // As Envoy's HTTP client does it: prefix + original path, content-length 0 unless the body is attached.
@@ -75,25 +88,36 @@ describe('one decision through three doors', () => {
       .map(([k, v]) => `${k}: ${v}\n`)
       .join('')}`;
     const a = await rawRequest(h.extAuthzHttpUrl!, head, body);
-    return { status: a.status, code: codeOf(a.status, a.body) };
+    return seen(a.status, a.body);
   };
 
   const viaGrpcCheck = async (r: Row): Promise<Seen & { grpc: number }> => {
     const a = await grpc.check({ method: r.method, path: r.path, headers: r.headers ?? {}, ...(r.bodyInCheck ? { body: r.body ?? '' } : {}) });
     const code = a.status?.code ?? 0;
-    if (code === 0) return { status: 200, code: 'allowed', grpc: 0 };
-    return { status: a.denied_response?.status?.code ?? 403, code: codeOf(403, a.denied_response?.body ?? '{}'), grpc: code };
+    if (code === 0) return { ...seen(200, ''), grpc: 0 };
+    return { ...seen(a.denied_response?.status?.code ?? 403, a.denied_response?.body ?? '{}'), grpc: code };
   };
 
   for (const row of ROWS) {
     it(`${row.name}: ${row.expect} through the proxy, the HTTP check and the gRPC check`, async () => {
-      const expectedStatus = row.expect === 'allowed' ? 200 : ERROR_CODES[row.expect].http;
+      const calls = h.predictor.received.length;
       const proxy = await viaProxy(row);
+      const forwarded = h.predictor.received.length > calls;
       const http = await viaHttpCheck(row);
       const g = await viaGrpcCheck(row);
-      assert.deepEqual(proxy, { status: expectedStatus, code: row.expect }, 'proxy');
-      assert.deepEqual(http, { status: expectedStatus, code: row.expect }, 'HTTP check');
-      assert.deepEqual(g, { status: expectedStatus, code: row.expect, grpc: row.expect === 'allowed' ? 0 : ERROR_CODES[row.expect].grpc }, 'gRPC check');
+      if (row.expect === 'allowed') {
+        // The proxy's allow is the predictor's own answer (whatever its status); the checks' allow is 200 / OK.
+        assert.equal(forwarded, true, 'proxy forwarded to the predictor');
+        assert.deepEqual(http, { status: 200, code: 'allowed' }, 'HTTP check');
+        assert.deepEqual(g, { status: 200, code: 'allowed', grpc: 0 }, 'gRPC check');
+        return;
+      }
+      assert.equal(forwarded, false, 'proxy did not call the predictor');
+      assert.equal(proxy.status, ERROR_CODES[row.expect].http, 'proxy status');
+      assert.equal(proxy.code, row.expect, 'proxy decision');
+      // The checks refuse exactly as the proxy did, body included.
+      assert.deepEqual(http, proxy, 'HTTP check');
+      assert.deepEqual(g, { ...proxy, grpc: ERROR_CODES[row.expect].grpc }, 'gRPC check');
     });
   }
 });
