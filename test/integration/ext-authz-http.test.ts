@@ -108,6 +108,12 @@ describe('HTTP ext-authz door', () => {
     assert.equal(await counterValue(d.metrics, 'inference_gateway_requests_total', labels), before + 1);
   });
 
+  it('answers a malformed check request with 400 and a JSON body', async () => {
+    const r = await rawRequest(d.httpUrl, 'POST /authz/v1/models/iris:predict HTTP/1.1\nHost: x\nContent-Length: abc\n');
+    assert.equal(r.status, 400);
+    assert.equal(JSON.parse(r.body).code, 'invalid_body');
+  });
+
   it('answers 413 body_too_large for a body over the limit', async () => {
     const limit = d.config.server.bodyLimitBytes;
     const r = await send(`${d.httpUrl}/authz/v1/models/iris:predict`, { method: 'POST', body: Buffer.alloc(limit + 1, 0x20), headers: { 'x-envoy-auth-partial-body': 'false' } });
