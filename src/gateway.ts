@@ -39,6 +39,8 @@ export interface Listening {
 }
 
 const displayHost = (h: string) => (h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h);
+// grpc-js takes a target string, where an IPv6 literal needs brackets.
+const bracketIpv6 = (h: string) => (h.includes(':') && !h.startsWith('[') ? `[${h}]` : h);
 
 /**
  * The composition root: builds every part once from the validated config.
@@ -103,9 +105,9 @@ export class Gateway {
     if (this.extAuthzGrpc) {
       const grpc = this.extAuthzGrpc;
       const port = await new Promise<number>((resolve, reject) =>
-        grpc.bindAsync(`${extAuthz.grpc.host}:${extAuthz.grpc.port}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+        grpc.bindAsync(`${bracketIpv6(extAuthz.grpc.host)}:${extAuthz.grpc.port}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
       );
-      extAuthzGrpcAddress = `${displayHost(extAuthz.grpc.host)}:${port}`;
+      extAuthzGrpcAddress = `${bracketIpv6(displayHost(extAuthz.grpc.host))}:${port}`;
     }
     return {
       url: `http://${displayHost(server.host)}:${p.port}`,
