@@ -40,6 +40,27 @@ export class GatewayMetrics {
 
   // --- authentication (issue 3) ---
 
+  readonly authVerifications = new Counter({
+    name: 'inference_gateway_auth_verifications_total',
+    help: 'Token checks by outcome (allowed, or the stable error code) and whether the verified-token cache answered.',
+    labelNames: ['outcome', 'cache'] as const,
+    registers: [this.registry],
+  });
+
+  readonly authKeyFetches = new Counter({
+    name: 'inference_gateway_auth_key_fetches_total',
+    help: 'JWKS (and discovery) fetches by configured issuer and outcome (ok, timeout, unreachable, http_status, too_large, bad_json).',
+    labelNames: ['issuer', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly authStaleKeyUses = new Counter({
+    name: 'inference_gateway_auth_stale_key_uses_total',
+    help: 'Verifications done with keys older than the refresh interval because the issuer could not be reached.',
+    labelNames: ['issuer'] as const,
+    registers: [this.registry],
+  });
+
   // --- model contracts (issue 4) ---
 
   // --- rate limits (issue 5) ---

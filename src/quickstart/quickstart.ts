@@ -3,7 +3,7 @@ import type { GatewayConfig } from '../config/schema.js';
 import { Gateway, type Listening } from '../gateway.js';
 import { DEMO_LABELS } from './demo-model.js';
 import { startDemoPredictor, type DemoPredictor } from './demo-predictor.js';
-import { startDevIssuer, type DevIssuer } from './dev-issuer.js';
+import { DEV_AUDIENCE, startDevIssuer, type DevIssuer } from './dev-issuer.js';
 
 export interface QuickstartOptions {
   readonly port?: number;
@@ -23,9 +23,19 @@ export interface Quickstart {
   close(): Promise<void>;
 }
 
-/** How the quickstart authenticates: its own dev issuer. */
-function quickstartAuth(_issuer: DevIssuer): Record<string, unknown> {
-  return { enabled: false };
+/** How the quickstart authenticates: its own dev issuer, over loopback. */
+function quickstartAuth(issuer: DevIssuer): Record<string, unknown> {
+  return {
+    issuers: [
+      {
+        issuer: issuer.issuer,
+        jwksUri: issuer.jwksUri,
+        audiences: [DEV_AUDIENCE],
+        algorithms: ['ES256'],
+        claimHeaders: { 'x-user-id': 'sub' },
+      },
+    ],
+  };
 }
 
 /** The demo model's contract. */

@@ -1,0 +1,159 @@
+import { jwtVerify, type JWTPayload } from 'jose';
+import { LRUCache } from 'lru-cache';
+import type { GatewayConfig } from '../config/schema.js';
+import { deny, type Denial } from '../decision/denial.js';
+import type { Identity } from '../decision/identity.js';
+import type { Logger } from '../observability/logger.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
+import { KeySet } from './key-set.js';
+import { timeProblem, readUnverified } from './unverified-jwt.js';
+
+type AuthConfig = GatewayConfig['auth'];
+export type IssuerConfig = AuthConfig['issuers'][number];
+
+/** One configured issuer with everything derived from its config once. */
+export interface TrustedIssuer {
+  readonly config: IssuerConfig;
+  readonly keys: KeySet;
+  readonly algorithms: ReadonlySet<string>;
+  readonly audiences: ReadonlySet<string>;
+  readonly requiredClaims: readonly string[];
+}
+
+export interface Verified {
+  readonly identity: Identity;
+  readonly issuer: TrustedIssuer;
+}
+
+export type Verification = { readonly ok: true; readonly verified: Verified } | { readonly ok: false; readonly denial: Denial };
+
+interface CacheEntry {
+  readonly verified: Verified;
+  readonly keyId: string;
+}
+
+const invalid = (message: string): Verification => ({ ok: false, denial: deny('token_invalid', message) });
+const UNAVAILABLE: Verification = {
+  ok: false,
+  denial: deny('keys_unavailable', 'the signing keys of the issuer cannot be loaded; retry later', { retryAfterSeconds: 5 }),
+};
+
+const JOSE_MESSAGES: Record<string, string> = {
+  ERR_JWS_SIGNATURE_VERIFICATION_FAILED: 'the token signature is not valid',
+  ERR_JWT_EXPIRED: 'the token expired',
+  ERR_JOSE_ALG_NOT_ALLOWED: 'the token algorithm is not allowed',
+  ERR_JWS_INVALID: 'the token is not a valid JWS',
+  ERR_JWT_INVALID: 'the token is not a valid JWT',
+};
+
+/**
+ * Verifies bearer JWTs against the configured issuers. Cheap checks first (size, shape, issuer,
+ * algorithm, time) so garbage never reaches crypto or the network; a bounded verified-token cache
+ * answers repeat tokens synchronously, re-checking time and key presence on every hit.
+ */
+export class TokenVerifier {
+  readonly issuers: ReadonlyMap<string, TrustedIssuer>;
+  private readonly cache: LRUCache<string, CacheEntry> | undefined;
+
+  constructor(
+    private readonly config: AuthConfig,
+    private readonly now: () => number,
+    private readonly metrics: GatewayMetrics,
+    log: Logger,
+  ) {
+    this.issuers = new Map(
+      config.issuers.map((c) => [
+        c.issuer,
+        {
+          config: c,
+          keys: new KeySet(c, config.keys, now, metrics, log),
+          algorithms: new Set(c.algorithms),
+          audiences: new Set(c.audiences),
+          requiredClaims: ['exp', ...c.requiredClaims.filter((n) => n !== 'exp')],
+        },
+      ]),
+    );
+    const { maxEntries, maxBytes } = config.cache;
+    this.cache =
+      maxEntries > 0 && maxBytes > 0
+        ? new LRUCache<string, CacheEntry>({ max: maxEntries, maxSize: maxBytes, sizeCalculation: (_v, k) => k.length * 2 + 512 })
+        : undefined;
+  }
+
+  start(): void {
+    for (const i of this.issuers.values()) i.keys.start();
+  }
+
+  close(): void {
+    for (const i of this.issuers.values()) i.keys.close();
+  }
+
+  /** Synchronous on a cache hit (the hot path), a promise otherwise. */
+  verify(token: string): Verification | Promise<Verification> {
+    if (token.length > this.config.maxTokenBytes) return invalid('the token is larger than this gateway accepts');
+    const hit = this.cache?.get(token);
+    if (hit) {
+      const problem = timeProblem(hit.verified.identity.claims, Math.floor(this.now() / 1000), hit.verified.issuer.config.clockSkewSeconds);
+      if (problem === undefined && hit.verified.issuer.keys.has(hit.keyId)) {
+        this.metrics.authVerifications.inc({ outcome: 'allowed', cache: 'hit' });
+        return { ok: true, verified: hit.verified };
+      }
+      // Expired, or its signing key left the key set: verify from scratch (and fail, usually).
+      this.cache!.delete(token);
+    }
+    return this.verifyUncached(token).then((v) => {
+      this.metrics.authVerifications.inc({ outcome: v.ok ? 'allowed' : v.denial.code, cache: 'miss' });
+      return v;
+    });
+  }
+
+  private async verifyUncached(token: string): Promise<Verification> {
+    const jwt = readUnverified(token);
+    if (typeof jwt === 'string') return invalid(jwt);
+    const iss = jwt.payload['iss'];
+    const issuer = typeof iss === 'string' ? this.issuers.get(iss) : undefined;
+    if (!issuer) return invalid('the token issuer is not trusted here');
+    if (!issuer.algorithms.has(jwt.alg)) return invalid(`the token algorithm ${JSON.stringify(jwt.alg).slice(0, 24)} is not allowed`);
+    const nowMs = this.now();
+    const nowS = Math.floor(nowMs / 1000);
+    const early = timeProblem(jwt.payload, nowS, issuer.config.clockSkewSeconds);
+    if (early) return invalid(early);
+
+    const lookup = await issuer.keys.lookup(jwt.kid, jwt.alg);
+    if (!lookup.ok) return lookup.reason === 'unavailable' ? UNAVAILABLE : invalid('no signing key of the issuer matches the token kid and alg');
+
+    let payload: JWTPayload | undefined;
+    let keyId = '';
+    let failure = 'the token signature is not valid';
+    for (const candidate of lookup.candidates) {
+      try {
+        const r = await jwtVerify(token, await candidate.key, {
+          algorithms: [jwt.alg],
+          issuer: issuer.config.issuer,
+          clockTolerance: issuer.config.clockSkewSeconds,
+          requiredClaims: issuer.requiredClaims as string[],
+          currentDate: new Date(nowMs),
+        });
+        payload = r.payload;
+        keyId = candidate.id;
+        break;
+      } catch (err) {
+        const e = err as { code?: string; claim?: string };
+        failure = JOSE_MESSAGES[e.code ?? ''] ?? (e.claim ? `the token ${e.claim} claim is not valid` : 'the token is not valid');
+      }
+    }
+    if (!payload) return invalid(failure);
+    const max = issuer.config.maxLifetimeSeconds;
+    if (max !== undefined && (payload.exp as number) - nowS > max) return invalid('the token lifetime is longer than this gateway accepts');
+
+    const verified: Verified = {
+      issuer,
+      identity: { issuer: issuer.config.issuer, subject: typeof payload.sub === 'string' ? payload.sub : '', claims: Object.freeze(payload) },
+    };
+    if (this.cache && token.length <= this.config.cache.maxTokenBytes) {
+      const ttl = Math.min(this.config.cache.ttlSeconds * 1000, (payload.exp as number) * 1000 - nowMs);
+      if (ttl > 0) this.cache.set(token, { verified, keyId }, { ttl });
+    }
+    return { ok: true, verified };
+  }
+}
