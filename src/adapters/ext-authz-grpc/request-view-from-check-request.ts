@@ -5,12 +5,19 @@ import type { CheckRequestMessage } from './check-codec.js';
 const NONE: readonly string[] = Object.freeze([]);
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const EMPTY: Record<string, string> = Object.freeze({}) as Record<string, string>;
+// Envoy joins repeated headers with ','. In an Authorization value a comma followed by
+// `scheme SP` starts another credential (auth-params are `name=value`, with no space before '=').
+const NEXT_CREDENTIAL = /,\s*(?=[A-Za-z0-9!#$%&'*+.^_`|~-]+ )/;
+
+function credentials(value: string): readonly string[] {
+  return value.includes(',') ? value.split(NEXT_CREDENTIAL) : [value];
+}
 
 /**
  * AttributeContext.HttpRequest → RequestView (PROTOCOLS.md §2.1). `headers` carries every
  * client header lower-cased plus the pseudo-headers; duplicates arrive comma-joined, so two
- * Authorization headers reach the authenticate stage as one malformed value (refused, not
- * picked from). `path` includes the query; `query` is always empty. The body is `body` (UTF-8)
+ * Authorization headers are split back into two credentials (RFC 6750 §2: refused, not picked
+ * from), as the proxy sees them in rawHeaders. `path` includes the query; `query` is always empty. The body is `body` (UTF-8)
  * or `raw_body` (packAsBytes); `x-envoy-auth-partial-body` is present whenever one is attached.
  */
 export function requestViewFromCheckRequest(msg: CheckRequestMessage): RequestView {
@@ -37,7 +44,7 @@ export function requestViewFromCheckRequest(msg: CheckRequestMessage): RequestVi
     path,
     query,
     headers,
-    authorization: auth === undefined ? NONE : [auth],
+    authorization: auth === undefined ? NONE : credentials(auth),
     body,
     bodyPartial: partial === 'true',
     peer: msg.attributes?.source?.address?.socket_address?.address ?? '',
