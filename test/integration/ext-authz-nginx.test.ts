@@ -1,11 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { DecisionContext } from '../../src/decision/decision-context.js';
-import { deny } from '../../src/decision/denial.js';
-import type { RequestView } from '../../src/decision/request-view.js';
-import { startDemoPredictor, type DemoPredictor } from '../../src/quickstart/demo-predictor.js';
-import { startDoors, type DoorFixture } from '../helpers/door-fixture.js';
 import { startHarness, type Harness } from '../helpers/gateway-harness.js';
+import { startJwksIssuer, type JwksIssuer } from '../helpers/jwks-issuer.js';
 import { send, v1Body } from '../helpers/http.js';
 import { startNginx, type Nginx } from '../helpers/nginx.js';
 
@@ -71,38 +67,31 @@ describe('nginx auth_request in front of a predictor, pointed at the HTTP ext-au
   });
 });
 
-// The identity and challenge plumbing, with a stage standing in for authentication.
-const tokenStage = (seen: RequestView[]) => ({
-  name: 'authenticate' as const,
-  injectedHeaders: ['x-gateway-subject'],
-  run(ctx: DecisionContext) {
-    seen.push(ctx.view);
-    if (ctx.view.authorization.length === 0) return deny('token_missing', 'a bearer token is required');
-    if (ctx.view.authorization[0] !== 'Bearer good') return deny('token_invalid', 'signature verification failed');
-    ctx.upstreamHeaders['x-gateway-subject'] = 'alice';
-    return undefined;
-  },
-});
-
-describe('nginx auth_request with identities from the check door', () => {
-  let d: DoorFixture;
-  let predictor: DemoPredictor;
+// With real authentication behind the door: identities, challenges and scope refusals.
+describe('nginx auth_request with bearer tokens checked by the HTTP door', () => {
+  let issuer: JwksIssuer;
+  let h: Harness;
   let nginx: Nginx;
   before(async () => {
-    predictor = await startDemoPredictor({ remember: 10 });
-    d = await startDoors(tokenStage);
-    nginx = await startNginx(() => authRequest(d.httpUrl, predictor.url, '/authz'));
+    issuer = await startJwksIssuer('inference');
+    h = await startHarness(() => ({
+      auth: { enabled: true, issuers: [{ issuer: issuer.issuer, jwksUri: issuer.jwksUri, audiences: ['inference'], claimHeaders: { 'x-gateway-subject': 'sub' } }] },
+      models: { iris: { auth: { predict: { scopes: ['predict'] } } } },
+      extAuthz: { http: { enabled: true, host: '127.0.0.1', port: 0, pathPrefix: '/authz' } },
+    }));
+    nginx = await startNginx(() => authRequest(h.extAuthzHttpUrl!, h.predictor.url, '/authz'));
   });
   after(async () => {
     await nginx?.stop();
-    await d?.close();
-    await predictor?.close();
+    await h?.close();
+    await issuer?.close();
   });
 
   it('passes the identity header from the 200 check answer to the predictor', async () => {
-    const r = await send(`${nginx.url}/v1/models/iris:predict`, { body: v1Body(), headers: { authorization: 'Bearer good' } });
+    const token = await issuer.token({ sub: 'alice', scope: 'predict' });
+    const r = await send(`${nginx.url}/v1/models/iris:predict`, { body: v1Body(), headers: { authorization: `Bearer ${token}` } });
     assert.equal(r.status, 200, nginx.errorLog());
-    assert.equal(predictor.received.at(-1)?.headers['x-gateway-subject'], 'alice');
+    assert.equal(h.predictor.received.at(-1)?.headers['x-gateway-subject'], 'alice');
   });
 
   it('answers 401 with the RFC 6750 challenge when the token is missing', async () => {
@@ -111,18 +100,18 @@ describe('nginx auth_request with identities from the check door', () => {
     assert.equal(r.headers['www-authenticate'], 'Bearer realm="inference-gateway"');
   });
 
-  it('answers 401 invalid_token for a bad token, the challenge saying why', async () => {
-    const r = await send(`${nginx.url}/v1/models/iris:predict`, { body: v1Body(), headers: { authorization: 'Bearer forged' } });
+  it('answers 401 invalid_token for a forged token, the challenge saying why', async () => {
+    const token = await issuer.token({ scope: 'predict', forged: true });
+    const r = await send(`${nginx.url}/v1/models/iris:predict`, { body: v1Body(), headers: { authorization: `Bearer ${token}` } });
     assert.equal(r.status, 401);
     assert.match(String(r.headers['www-authenticate']), /error="invalid_token"/);
   });
 
-  it('sends the check with the original method and URI, and no body', async () => {
-    await send(`${nginx.url}/v2/models/iris/infer?x=1`, { body: { inputs: [] }, headers: { authorization: 'Bearer good' } });
-    const v = d.seen.at(-1)!;
-    assert.equal(v.method, 'POST');
-    assert.equal(v.path, '/v2/models/iris/infer');
-    assert.equal(v.query, 'x=1');
-    assert.equal(v.body, undefined);
+  it('answers 403 for a token without the model scope, never calling the predictor', async () => {
+    const before = h.predictor.received.length;
+    const token = await issuer.token({ scope: 'metadata' });
+    const r = await send(`${nginx.url}/v1/models/iris:predict`, { body: v1Body(), headers: { authorization: `Bearer ${token}` } });
+    assert.equal(r.status, 403);
+    assert.equal(h.predictor.received.length, before);
   });
 });
