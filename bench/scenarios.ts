@@ -1,3 +1,8 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEV_AUDIENCE, startDevIssuer, type DevIssuer } from '../src/quickstart/dev-issuer.js';
+
 // The benchmark scenarios. Each later capability adds its own next to its baseline, so every
 // ratio compares two figures measured in the same run on the same machine.
 
@@ -66,4 +71,53 @@ export const scenarios: Scenario[] = [
     gateway: (ctx) => ({ ...passThroughGateway(ctx), extAuthz: { grpc: { enabled: true, host: '127.0.0.1', port: 0 } } }),
     requests: () => [{ method: 'POST', path: '/v1/models/iris:predict', headers: { 'content-type': 'application/json', 'x-request-id': 'bench-1' } }],
   },
+  // The same with a bearer token (verified once, then from the token cache), against a proxied request with that token.
+  {
+    name: 'ext-authz proxy, cached token',
+    baseline: 'gateway pass-through',
+    gateway: tokenGateway({}),
+    requests: async () => [{ ...v1Predict(), headers: { 'content-type': 'application/json', authorization: `Bearer ${await benchToken()}` } }],
+    teardown: stopBenchIssuer,
+  },
+  {
+    name: 'ext-authz http check, cached token',
+    baseline: 'ext-authz proxy, cached token',
+    door: 'ext-authz-http',
+    gateway: tokenGateway({ http: { enabled: true, host: '127.0.0.1', port: 0 } }),
+    requests: async () => [{ method: 'POST', path: '/v1/models/iris:predict', headers: { 'content-length': '0', authorization: `Bearer ${await benchToken()}` } }],
+    teardown: stopBenchIssuer,
+  },
+  {
+    name: 'ext-authz grpc check, cached token',
+    baseline: 'ext-authz proxy, cached token',
+    door: 'ext-authz-grpc',
+    gateway: tokenGateway({ grpc: { enabled: true, host: '127.0.0.1', port: 0 } }),
+    requests: async () => [{ method: 'POST', path: '/v1/models/iris:predict', headers: { authorization: `Bearer ${await benchToken()}` } }],
+    teardown: stopBenchIssuer,
+  },
 ];
+
+// One loopback issuer per token scenario (started by its gateway config, stopped by its teardown).
+let benchIssuer: Promise<DevIssuer> | undefined;
+function issuerForBench(): Promise<DevIssuer> {
+  benchIssuer ??= startDevIssuer({ stateDir: mkdtempSync(join(tmpdir(), 'gw-bench-issuer-')) });
+  return benchIssuer;
+}
+async function benchToken(): Promise<string> {
+  return (await issuerForBench()).mint({ sub: 'bench', ttlSeconds: 3600 });
+}
+async function stopBenchIssuer(): Promise<void> {
+  const i = benchIssuer;
+  benchIssuer = undefined;
+  if (i) await (await i).close();
+}
+function tokenGateway(extAuthz: Record<string, unknown>) {
+  return async (ctx: SetupContext) => {
+    const i = await issuerForBench();
+    return {
+      ...passThroughGateway(ctx),
+      auth: { enabled: true, issuers: [{ issuer: i.issuer, jwksUri: i.jwksUri, audiences: [DEV_AUDIENCE] }] },
+      extAuthz,
+    };
+  };
+}
