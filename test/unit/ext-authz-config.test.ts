@@ -2,9 +2,12 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, buildConfig } from '../../src/config/load-config.js';
 
-function problemsOf(raw: unknown, env: NodeJS.ProcessEnv = {}): string[] {
+// Authentication is on by default and needs an issuer; these tests are about extAuthz only.
+const base = (extAuthz: unknown = undefined) => ({ auth: { enabled: false }, ...(extAuthz === undefined ? {} : { extAuthz }) });
+
+function problemsOf(raw: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): string[] {
   try {
-    buildConfig(raw, 'test', env);
+    buildConfig({ ...base(), ...raw }, 'test', env);
     return [];
   } catch (e) {
     if (e instanceof ConfigError) return e.problems.map((p) => `${p.path}: ${p.message}`);
@@ -14,7 +17,7 @@ function problemsOf(raw: unknown, env: NodeJS.ProcessEnv = {}): string[] {
 
 describe('extAuthz config', () => {
   it('keeps both doors off by default, on Istio sample ports 8000 and 9000, with no path prefix', () => {
-    const c = buildConfig({}, 'test');
+    const c = buildConfig(base(), 'test');
     assert.deepEqual(c.extAuthz, {
       http: { enabled: false, host: '0.0.0.0', port: 8000, pathPrefix: '' },
       grpc: { enabled: false, host: '0.0.0.0', port: 9000 },
@@ -22,7 +25,7 @@ describe('extAuthz config', () => {
   });
 
   it('takes the door ports and switches from the environment', () => {
-    const c = buildConfig({}, 'test', {
+    const c = buildConfig(base(), 'test', {
       GATEWAY_EXTAUTHZ_HTTP_PORT: '18000',
       GATEWAY_EXTAUTHZ_GRPC_PORT: '19000',
       GATEWAY_EXTAUTHZ_HTTP_ENABLED: 'true',
