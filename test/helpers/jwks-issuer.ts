@@ -1,6 +1,5 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
+import { startJwksServer, type SigningKey } from './jwks-server.js';
 
 export interface TokenOptions {
   readonly sub?: string;
@@ -8,7 +7,7 @@ export interface TokenOptions {
   readonly scope?: string;
   readonly expiresInSeconds?: number;
   readonly claims?: JWTPayload;
-  /** Sign with a key the JWKS does not hold (same kid): a forged token. */
+  /** Sign with a key the JWKS does not publish (same kid): a forged token. */
   readonly forged?: boolean;
 }
 
@@ -19,38 +18,21 @@ export interface JwksIssuer {
   close(): Promise<void>;
 }
 
-/** A real JWKS issuer on loopback: ES256 key, JWKS over HTTP, tokens minted on demand. */
+/** The ext-authz tests' view of the real JWKS server (test/helpers/jwks-server.ts): tokens by intent. */
 export async function startJwksIssuer(defaultAudience = 'inference'): Promise<JwksIssuer> {
-  const kid = 'test-key-1';
-  const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
-  const other: CryptoKey = (await generateKeyPair('ES256')).privateKey;
-  const body = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' }] });
-  const server: Server = createServer((req, res) => {
-    if (req.url === '/jwks.json') res.writeHead(200, { 'content-type': 'application/jwk-set+json' }).end(body);
-    else res.writeHead(404).end();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await startJwksServer();
+  let impostor: SigningKey | undefined;
   return {
-    issuer,
-    jwksUri: `${issuer}/jwks.json`,
+    issuer: server.issuer,
+    jwksUri: server.jwksUri,
     async token(o: TokenOptions = {}) {
       const now = Math.floor(Date.now() / 1000);
-      const payload: JWTPayload = { ...o.claims };
-      if (o.scope !== undefined) payload['scope'] = o.scope;
-      return new SignJWT(payload)
-        .setProtectedHeader({ alg: 'ES256', kid, typ: 'JWT' })
-        .setIssuer(issuer)
-        .setAudience(o.aud ?? defaultAudience)
-        .setSubject(o.sub ?? 'alice')
-        .setIssuedAt(now)
-        .setExpirationTime(now + (o.expiresInSeconds ?? 600))
-        .sign(o.forged ? other : privateKey);
+      const claims: JWTPayload = { aud: o.aud ?? defaultAudience, sub: o.sub ?? 'alice', exp: now + (o.expiresInSeconds ?? 600), ...o.claims };
+      if (o.scope !== undefined) claims['scope'] = o.scope;
+      if (!o.forged) return server.sign(claims, { key: server.ec });
+      impostor ??= await server.newKey(server.ec.kid, 'ES256');
+      return server.sign(claims, { key: impostor });
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => server.close(),
   };
 }
