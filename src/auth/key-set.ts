@@ -75,7 +75,7 @@ export class KeySet {
 
   /** Starts the first fetch and the refresh loop (remote sources only). */
   start(): void {
-    if (this.remote) void this.refresh();
+    if (this.remote) void this.refresh().catch(() => undefined);
   }
 
   close(): void {

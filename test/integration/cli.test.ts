@@ -19,7 +19,7 @@ function writeConfig(text: string): string {
 
 describe('inference-gateway command line', () => {
   it('check-config accepts a valid file', () => {
-    const file = writeConfig('upstream:\n  url: http://127.0.0.1:8085\nmodels:\n  iris: {}\n');
+    const file = writeConfig('upstream:\n  url: http://127.0.0.1:8085\nauth:\n  issuers:\n    - issuer: https://id.example\n      jwksUri: https://id.example/jwks.json\n      audiences: [inference-api]\nmodels:\n  iris: {}\n');
     const r = spawnSync(process.execPath, [MAIN, 'check-config', '--config', file], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /ok/);
@@ -29,7 +29,8 @@ describe('inference-gateway command line', () => {
     const file = writeConfig('server:\n  port: -1\nupstream:\n  url: ftp://x\nmodels:\n  iris:\n    protocol: v3\nextra: true\n');
     const r = spawnSync(process.execPath, [MAIN, 'check-config', '--config', file], { encoding: 'utf8' });
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /4 problems/);
+    assert.match(r.stderr, /5 problems/);
+    assert.match(r.stderr, /auth\.issuers: at least one issuer is required/);
     assert.match(r.stderr, /server\.port: must be at least 0, got -1/);
     assert.match(r.stderr, /upstream\.url: expected an http\(s\) URL/);
     assert.match(r.stderr, /models\.iris\.protocol: expected one of "v1", "v2", "any", got "v3"/);

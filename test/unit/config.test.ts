@@ -2,9 +2,12 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, buildConfig, parseConfigText } from '../../src/config/load-config.js';
 
-function problemsOf(raw: unknown, env: NodeJS.ProcessEnv = {}): string[] {
+// Tests about other sections turn auth off, so its required issuer does not add a problem.
+const NO_AUTH = { auth: { enabled: false } };
+
+function problemsOf(raw: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): string[] {
   try {
-    buildConfig(raw, 'test', env);
+    buildConfig({ ...NO_AUTH, ...raw }, 'test', env);
   } catch (err) {
     assert.ok(err instanceof ConfigError);
     return err.problems.map((p) => `${p.path}: ${p.message}`);
@@ -13,16 +16,22 @@ function problemsOf(raw: unknown, env: NodeJS.ProcessEnv = {}): string[] {
 }
 
 describe('configuration', () => {
-  it('accepts an empty document and fills safe defaults', () => {
-    const c = buildConfig({}, 'test');
+  it('refuses an empty document: a token issuer is required by default', () => {
+    assert.throws(() => buildConfig({}, 'test'), (err: unknown) => err instanceof ConfigError && err.problems[0]?.path === 'auth.issuers');
+  });
+
+  it('fills safe defaults around the one required setting', () => {
+    const c = buildConfig({ auth: { issuers: [{ issuer: 'https://id.example', jwksUri: 'https://id.example/jwks', audiences: ['api'] }] } }, 'test');
     assert.equal(c.server.port, 8080);
     assert.equal(c.admin.port, 8082);
     assert.equal(c.auth.enabled, true);
+    assert.deepEqual(c.auth.issuers[0]?.algorithms, ['RS256', 'ES256']);
+    assert.equal(c.auth.issuers[0]?.forwardToken, false);
     assert.deepEqual(Object.keys(c.models), []);
   });
 
   it('returns a frozen config', () => {
-    const c = buildConfig({}, 'test');
+    const c = buildConfig(NO_AUTH, 'test');
     assert.ok(Object.isFrozen(c.server));
     assert.throws(() => {
       (c.server as { port: number }).port = 1;
@@ -63,7 +72,7 @@ describe('configuration', () => {
   });
 
   it('lets the environment override deploy-time values', () => {
-    const c = buildConfig({ upstream: { url: 'http://127.0.0.1:1' } }, 'test', {
+    const c = buildConfig({ ...NO_AUTH, upstream: { url: 'http://127.0.0.1:1' } }, 'test', {
       GATEWAY_UPSTREAM_URL: 'http://127.0.0.1:9999',
       GATEWAY_PORT: '9090',
       GATEWAY_LOG_LEVEL: 'warn',
@@ -82,5 +91,50 @@ describe('configuration', () => {
       () => parseConfigText('server:\n  port: 1\n  port: 2\n', 'f.yaml'),
       (err: unknown) => err instanceof ConfigError && /line 3/.test(err.problems[0]!.path),
     );
+  });
+});
+
+describe('authentication configuration', () => {
+  const issuer = { issuer: 'https://id.example', jwksUri: 'https://id.example/jwks', audiences: ['api'] };
+
+  it('requires an issuer while auth is enabled', () => {
+    assert.deepEqual(problemsOf({ auth: {} }), ['auth.issuers: at least one issuer is required while auth.enabled is true']);
+  });
+
+  it('refuses an HMAC secret shorter than 32 bytes', () => {
+    assert.deepEqual(problemsOf({ auth: { issuers: [{ issuer: 'i', audiences: ['a'], algorithms: ['HS256'], hmacSecret: 'short' }] } }), [
+      'auth.issuers[0].hmacSecret: must be at least 32 bytes (RFC 7518 §3.2)',
+    ]);
+  });
+
+  it('never echoes the HMAC secret in a message', () => {
+    const secret = 'not-a-valid-secret-but-long-enough-to-pass';
+    const problems = problemsOf({ auth: { issuers: [{ issuer: 'i', audiences: ['a'], hmacSecret: secret }] } });
+    assert.ok(problems.length > 0);
+    assert.ok(problems.every((p) => !p.includes(secret)));
+  });
+
+  it('refuses HS algorithms without a secret', () => {
+    assert.deepEqual(problemsOf({ auth: { issuers: [{ ...issuer, algorithms: ['RS256', 'HS256'] }] } }), ['auth.issuers[0].algorithms: HS256 need hmacSecret']);
+  });
+
+  it('refuses alg none', () => {
+    assert.match(problemsOf({ auth: { issuers: [{ ...issuer, algorithms: ['none'] }] } })[0]!, /^auth\.issuers\[0\]\.algorithms\[0\]: expected one of/);
+  });
+
+  it('refuses a plain-http JWKS URL that is not loopback', () => {
+    assert.deepEqual(problemsOf({ auth: { issuers: [{ ...issuer, jwksUri: 'http://id.example/jwks' }] } }), [
+      'auth.issuers[0].jwksUri: must be https (plain http only on loopback, or with auth.keys.allowInsecureHttp)',
+    ]);
+  });
+
+  it('refuses an issuer with two key sources', () => {
+    assert.deepEqual(problemsOf({ auth: { issuers: [{ ...issuer, discovery: true }] } }), [
+      'auth.issuers[0]: has more than one key source: choose one of jwksUri, discovery, jwks, jwksFile',
+    ]);
+  });
+
+  it('refuses an issuer without audiences', () => {
+    assert.deepEqual(problemsOf({ auth: { issuers: [{ issuer: 'https://id.example', jwksUri: 'https://id.example/jwks' }] } }), ['auth.issuers[0].audiences: is required']);
   });
 });

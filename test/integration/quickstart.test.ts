@@ -1,0 +1,60 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startQuickstart, type Quickstart } from '../../src/quickstart/quickstart.js';
+import { send } from '../helpers/http.js';
+
+const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
+
+/** Reads method, URL, headers and body back out of a printed curl line. */
+function parseCurl(line: string): { url: string; headers: Record<string, string>; body: string } {
+  const headers: Record<string, string> = {};
+  for (const m of line.matchAll(/-H '([^:]+): ([^']*)'/g)) headers[m[1]!.toLowerCase()] = m[2]!;
+  const body = /-d '([^']*)'/.exec(line)?.[1] ?? '';
+  const url = /(http:\/\/\S+)$/.exec(line)?.[1] ?? '';
+  return { url, headers, body };
+}
+
+describe('quickstart', () => {
+  let q: Quickstart;
+  let stateDir: string;
+  before(async () => {
+    stateDir = mkdtempSync(join(tmpdir(), 'igw-qs-'));
+    q = await startQuickstart({ port: 0, adminPort: 0, stateDir, logLevel: 'silent' });
+  });
+  after(() => q.close());
+
+  it('prints two curl lines, one for V1 and one for V2', () => {
+    assert.equal(q.curlLines.length, 2);
+    assert.ok(q.curlLines.every((l) => l.startsWith('curl ')));
+    assert.match(q.curlLines[0]!, /:predict$/);
+    assert.match(q.curlLines[1]!, /\/infer$/);
+  });
+
+  for (const i of [0, 1]) {
+    it(`answers printed curl line ${i + 1} with 200`, async () => {
+      const c = parseCurl(q.curlLines[i]!);
+      const r = await send(c.url, { headers: c.headers, body: c.body });
+      assert.equal(r.status, 200, r.text);
+    });
+
+    it(`answers printed curl line ${i + 1} without its token with 401`, async () => {
+      const c = parseCurl(q.curlLines[i]!);
+      delete c.headers['authorization'];
+      const r = await send(c.url, { headers: c.headers, body: c.body });
+      assert.equal(r.status, 401);
+    });
+  }
+
+  it('accepts a token minted by `inference-gateway token`', async () => {
+    const out = spawnSync(process.execPath, [MAIN, 'token', '--sub', 'bob'], { encoding: 'utf8', env: { ...process.env, INFERENCE_GATEWAY_STATE_DIR: stateDir } });
+    assert.equal(out.status, 0, out.stderr);
+    const c = parseCurl(q.curlLines[0]!);
+    const r = await send(c.url, { headers: { ...c.headers, authorization: `Bearer ${out.stdout.trim()}` }, body: c.body });
+    assert.equal(r.status, 200);
+  });
+});
