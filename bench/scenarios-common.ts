@@ -13,6 +13,8 @@ export interface SetupContext {
 
 export interface Scenario {
   readonly name: string;
+  /** Which door the load goes to (default: the proxy, or the predictor when there is no gateway). */
+  readonly door?: 'ext-authz-http' | 'ext-authz-grpc';
   /** Scenario whose throughput this one is compared with. */
   readonly baseline?: string;
   /** Gateway config (merged over bench defaults); absent means "hit the predictor directly". */

@@ -4,6 +4,7 @@
 import { passThroughGateway, v1Predict, type Scenario } from './scenarios-common.js';
 import { authScenario } from './auth-scenarios.js';
 import { limitsMemoryScenario, limitsRedisScenario } from './limits-scenarios.js';
+import { extAuthzScenarios } from './ext-authz-scenarios.js';
 
 export type { BenchRequest, Scenario, SetupContext } from './scenarios-common.js';
 
@@ -21,4 +22,5 @@ export const scenarios: Scenario[] = [
   limitsRedisScenario(),
 
   // --- ext-authz doors (issue 6) ---
+  ...extAuthzScenarios(),
 ];

@@ -6,6 +6,7 @@ import { logSection } from './sections/log.js';
 import { modelsSection } from './sections/models.js';
 import { authSection } from './sections/auth.js';
 import { limitsSection } from './sections/limits.js';
+import { extAuthzSection } from './sections/ext-authz.js';
 
 /** The one configuration document. Each section lives in ./sections; add new ones here. */
 export const gatewaySchema = s.object(
@@ -26,6 +27,7 @@ export const gatewaySchema = s.object(
     limits: limitsSection,
 
     // Ext-authz front doors (issue 6).
+    extAuthz: extAuthzSection,
   },
   { doc: 'inference-gateway configuration.' },
 );

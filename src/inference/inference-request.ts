@@ -47,6 +47,9 @@ function parse(ctx: DecisionContext): InferenceParse | undefined {
   const route = ctx.route.kind === 'model' ? ctx.route.route : undefined;
   const body = ctx.view.body;
   if (!route || (route.verb !== 'predict' && route.verb !== 'explain') || body === undefined) return undefined;
+  // Envoy cut the body at max_request_bytes: it cannot be parsed or counted, so stages see
+  // "no body" and apply their policy for that (the doors count these in a metric).
+  if (ctx.view.bodyPartial) return undefined;
   let jsonBytes = body;
   // Binary tensor extension: the JSON header is the first Inference-Header-Content-Length bytes.
   const binaryHeader = route.protocol === 'v2' ? headerValue(ctx.view, 'inference-header-content-length') : undefined;
@@ -70,7 +73,7 @@ function parse(ctx: DecisionContext): InferenceParse | undefined {
 
 /**
  * The parsed inference body of this decision, or undefined when there is none to parse
- * (not a predict/explain route, or a door that was not sent the body). Parsed at most once;
+ * (not a predict/explain route, or a door that was not sent the whole body). Parsed at most once;
  * on success `ctx.cost` becomes the number of predictions.
  */
 export function inferenceRequestOf(ctx: DecisionContext): InferenceParse | undefined {

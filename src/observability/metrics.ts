@@ -94,6 +94,20 @@ export class GatewayMetrics {
 
   // --- ext-authz doors (issue 6) ---
 
+  readonly extAuthzPartialBodies = new Counter({
+    name: 'inference_gateway_ext_authz_partial_bodies_total',
+    help: 'Checks whose body Envoy truncated (x-envoy-auth-partial-body: true): it cannot be parsed, counted or scored, so stages fall back to their no-body policy.',
+    labelNames: ['door'] as const,
+    registers: [this.registry],
+  });
+
+  readonly extAuthzFaults = new Counter({
+    name: 'inference_gateway_ext_authz_faults_total',
+    help: 'Checks answered with an error (HTTP 5xx / gRPC status) instead of a decision; Envoy then applies failOpen / statusOnError.',
+    labelNames: ['door'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }

@@ -9,6 +9,10 @@ export interface Harness {
   readonly predictor: DemoPredictor;
   readonly url: string;
   readonly adminUrl: string;
+  /** Set when the config enables the HTTP ext-authz door. */
+  readonly extAuthzHttpUrl: string | undefined;
+  /** host:port, set when the config enables the gRPC ext-authz door. */
+  readonly extAuthzGrpcAddress: string | undefined;
   readonly config: GatewayConfig;
   close(): Promise<void>;
 }
@@ -46,6 +50,8 @@ export async function startHarness(config: (predictorUrl: string) => Raw = () =>
     predictor,
     url: at.url,
     adminUrl: at.adminUrl,
+    extAuthzHttpUrl: at.extAuthzHttpUrl,
+    extAuthzGrpcAddress: at.extAuthzGrpcAddress,
     config: cfg,
     close: async () => {
       await gateway.close();
