@@ -1,18 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, buildConfig } from '../../src/config/load-config.js';
+import { problemsOf, NO_AUTH } from '../helpers/config-problems.js';
+import { buildConfig } from '../../src/config/load-config.js';
 
-const NO_AUTH = { auth: { enabled: false } };
-
-function problemsOf(raw: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): string[] {
-  try {
-    buildConfig({ ...NO_AUTH, ...raw }, 'test', env);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError);
-    return err.problems.map((p) => `${p.path}: ${p.message}`);
-  }
-  return [];
-}
 
 describe('limits configuration', () => {
   it('defaults to the memory store, the sub claim as key and the insurance failure policy', () => {

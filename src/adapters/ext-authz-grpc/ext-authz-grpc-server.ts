@@ -4,9 +4,9 @@ import type { DecisionContext } from '../../decision/decision-context.js';
 import { deny } from '../../decision/denial.js';
 import type { DecisionPipeline } from '../../decision/pipeline.js';
 import type { RequestView } from '../../decision/request-view.js';
-import { routeClass } from '../../decision/route-match.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatewayMetrics } from '../../observability/metrics.js';
+import { accessRecorder } from '../../observability/access-record.js';
 import { createCheckCodec, type CheckRequestMessage, type CheckResponseMessage } from './check-codec.js';
 import { unrewritableAnswer } from '../ext-authz-rewrite-guard.js';
 import { deniedCheckResponse, okCheckResponse } from './check-response.js';
@@ -36,25 +36,9 @@ export function createExtAuthzGrpcServer(deps: ExtAuthzGrpcDeps): Server {
   const tooLarge = deny('body_too_large', `request body is over the ${limit}-byte limit`);
   const codec = createCheckCodec();
 
-  const record = (view: RequestView | undefined, ctx: DecisionContext | undefined, outcome: string, started: number) => {
-    metrics.requests.inc({ door: DOOR, route_class: routeClass(ctx?.route), outcome });
-    if (config.log.accessLog) {
-      const route = ctx?.route;
-      log.info(
-        {
-          door: DOOR,
-          requestId: view?.requestId,
-          method: view?.method,
-          routeClass: routeClass(route),
-          model: route?.kind === 'model' ? route.route.model : undefined,
-          subject: ctx?.identity?.subject,
-          outcome,
-          ms: Math.round((performance.now() - started) * 100) / 100,
-        },
-        'check',
-      );
-    }
-  };
+  const access = accessRecorder(DOOR, config, metrics, log);
+  const record = (view: RequestView | undefined, ctx: DecisionContext | undefined, outcome: string, started: number) =>
+    access({ requestId: view?.requestId, method: view?.method, ctx, outcome, ms: performance.now() - started });
 
   const fail = (callback: sendUnaryData<CheckResponseMessage>, err: unknown, view: RequestView | undefined, ctx: DecisionContext | undefined, started: number) => {
     metrics.extAuthzFaults.inc({ door: DOOR });

@@ -5,9 +5,9 @@ import { deny, type Denial } from '../../decision/denial.js';
 import { renderHttpDenial } from '../../decision/http-denial.js';
 import type { DecisionPipeline } from '../../decision/pipeline.js';
 import type { RequestView } from '../../decision/request-view.js';
-import { routeClass } from '../../decision/route-match.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatewayMetrics } from '../../observability/metrics.js';
+import { accessRecorder } from '../../observability/access-record.js';
 import { unrewritableAnswer } from '../ext-authz-rewrite-guard.js';
 import { allowHeaders } from './allow-headers.js';
 import { requestViewFromCheck, stripPrefix } from './request-view-from-check.js';
@@ -35,26 +35,9 @@ export function createExtAuthzHttpServer(deps: ExtAuthzHttpDeps): Server {
   const noPrefix = deny('route_not_allowed', `check path does not start with the configured pathPrefix "${prefix}"`);
   const tooLarge = deny('body_too_large', `request body is over the ${limit}-byte limit`);
 
-  const record = (view: RequestView | undefined, ctx: DecisionContext | undefined, outcome: string, status: number, started: number) => {
-    metrics.requests.inc({ door: DOOR, route_class: routeClass(ctx?.route), outcome });
-    if (config.log.accessLog) {
-      const route = ctx?.route;
-      log.info(
-        {
-          door: DOOR,
-          requestId: view?.requestId,
-          method: view?.method,
-          routeClass: routeClass(route),
-          model: route?.kind === 'model' ? route.route.model : undefined,
-          subject: ctx?.identity?.subject,
-          status,
-          outcome,
-          ms: Math.round((performance.now() - started) * 100) / 100,
-        },
-        'check',
-      );
-    }
-  };
+  const access = accessRecorder(DOOR, config, metrics, log);
+  const record = (view: RequestView | undefined, ctx: DecisionContext | undefined, outcome: string, status: number, started: number) =>
+    access({ requestId: view?.requestId, method: view?.method, ctx, outcome, status, ms: performance.now() - started });
 
   const sendDenial = (res: ServerResponse, denial: Denial, close = false) => {
     const r = renderHttpDenial(denial, realm);

@@ -10,6 +10,7 @@ import type { DecisionPipeline } from '../../decision/pipeline.js';
 import { routeClass } from '../../decision/route-match.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatewayMetrics } from '../../observability/metrics.js';
+import { accessRecorder } from '../../observability/access-record.js';
 import { requestViewFromFastify } from './request-view-from-fastify.js';
 import { upstreamFailure } from './upstream-errors.js';
 
@@ -54,6 +55,7 @@ export async function createProxyServer(deps: ProxyDeps): Promise<FastifyInstanc
     },
   });
   app.decorateRequest('outcome', null);
+  const record = accessRecorder('proxy', config, metrics, log);
 
   // Bodies stay bytes: the model-contract stage parses JSON once, other routes forward untouched.
   app.removeAllContentTypeParsers();
@@ -180,25 +182,8 @@ export async function createProxyServer(deps: ProxyDeps): Promise<FastifyInstanc
 
   app.addHook('onResponse', (req, reply, done) => {
     const o = req.outcome;
-    const rc = routeClass(o?.ctx?.route);
     const outcome = o?.code ?? (reply.statusCode === 404 ? 'route_not_allowed' : 'internal_error');
-    metrics.requests.inc({ door: 'proxy', route_class: rc, outcome });
-    if (config.log.accessLog) {
-      const route = o?.ctx?.route;
-      log.info(
-        {
-          requestId: req.id,
-          method: req.method,
-          routeClass: rc,
-          model: route?.kind === 'model' ? route.route.model : undefined,
-          subject: o?.ctx?.identity?.subject,
-          status: reply.statusCode,
-          outcome,
-          ms: Math.round(reply.elapsedTime * 100) / 100,
-        },
-        'request',
-      );
-    }
+    record({ requestId: req.id, method: req.method, ctx: o?.ctx, status: reply.statusCode, outcome, ms: reply.elapsedTime });
     done();
   });
 
