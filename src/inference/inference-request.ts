@@ -10,11 +10,15 @@ export interface InferenceRequest {
   readonly doc: Record<string, unknown>;
   /** Predictions requested: V1 `instances`/`inputs` length, V2 the batch dimension `shape[0]`; at least 1. */
   readonly batchSize: number;
+  /** With the binary extension: the length of the leading JSON (tensor bytes follow it). */
+  readonly binaryHeaderLength: number | undefined;
 }
 
 export type InferenceParse = { readonly ok: true; readonly request: InferenceRequest } | { readonly ok: false; readonly denial: Denial };
 
 const KEY = 'inference.request';
+const NON_FINITE = /[\s,:[]-?(?:NaN|Infinity)\s*[,\]}]/;
+const NON_FINITE_DENIAL = deny('invalid_input', 'inputs must be finite numbers: NaN and Infinity are refused');
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -51,6 +55,7 @@ function parse(ctx: DecisionContext): InferenceParse | undefined {
   // "no body" and apply their policy for that (the doors count these in a metric).
   if (ctx.view.bodyPartial) return undefined;
   let jsonBytes = body;
+  let binaryHeaderLength: number | undefined;
   // Binary tensor extension: the JSON header is the first Inference-Header-Content-Length bytes.
   const binaryHeader = route.protocol === 'v2' ? headerValue(ctx.view, 'inference-header-content-length') : undefined;
   if (binaryHeader !== undefined) {
@@ -59,16 +64,20 @@ function parse(ctx: DecisionContext): InferenceParse | undefined {
       return { ok: false, denial: deny('invalid_body', 'Inference-Header-Content-Length does not fit the body') };
     }
     jsonBytes = body.subarray(0, n);
+    binaryHeaderLength = n;
   }
   let doc: unknown;
+  const text = jsonBytes.toString('utf8');
   try {
-    doc = JSON.parse(jsonBytes.toString('utf8'));
+    doc = JSON.parse(text);
   } catch {
+    // Python's json writes NaN and Infinity as bare words: name them rather than "not JSON".
+    if (NON_FINITE.test(text)) return { ok: false, denial: NON_FINITE_DENIAL };
     return { ok: false, denial: deny('invalid_body', 'request body is not valid JSON') };
   }
   if (!isObject(doc)) return { ok: false, denial: deny('invalid_body', 'request body must be a JSON object') };
   const batchSize = Math.max(1, route.protocol === 'v1' ? batchSizeV1(doc) : batchSizeV2(doc));
-  return { ok: true, request: { protocol: route.protocol, doc, batchSize } };
+  return { ok: true, request: { protocol: route.protocol, doc, batchSize, binaryHeaderLength } };
 }
 
 /**

@@ -165,7 +165,7 @@ runTable(
       expect: 'token_ambiguous',
     },
     { name: 'good request with a token', method: 'POST', path: '/v1/models/iris:predict', body: predict, headers: bearer({ scope: 'predict' }), expect: 'allowed' },
-    { name: 'good V2 request with a token, body in the check', method: 'POST', path: '/v2/models/iris/infer', body: '{"inputs": []}', bodyInCheck: true, headers: bearer({ scope: 'predict' }), expect: 'allowed' },
+    { name: 'good V2 request with a token, body in the check', method: 'POST', path: '/v2/models/iris/infer', body: JSON.stringify({ inputs: [{ name: 'input-0', shape: [1, 4], datatype: 'FP32', data: [6.8, 2.8, 4.8, 1.4] }] }), bodyInCheck: true, headers: bearer({ scope: 'predict' }), expect: 'allowed' },
   ],
   async () => {
     issuer = await startJwksIssuer('inference');

@@ -13,6 +13,7 @@ import type { GatewayMetrics } from '../../observability/metrics.js';
 import { accessRecorder } from '../../observability/access-record.js';
 import { requestViewFromFastify } from './request-view-from-fastify.js';
 import { upstreamFailure } from './upstream-errors.js';
+import { decodedBody } from './decoded-body.js';
 
 export interface ProxyDeps {
   readonly config: GatewayConfig;
@@ -37,6 +38,8 @@ declare module 'fastify' {
     outcome: Outcome | null;
   }
 }
+
+const UNDECODABLE = { ok: false, denial: deny('upstream_bad_response', "the predictor's answer has a content-encoding that cannot be decoded") } as const;
 
 /** The reverse-proxy front door: a thin adapter from HTTP to decide() and back. */
 export async function createProxyServer(deps: ProxyDeps): Promise<FastifyInstance> {
@@ -91,7 +94,7 @@ export async function createProxyServer(deps: ProxyDeps): Promise<FastifyInstanc
     const rc = routeClass(ctx.route);
     // reply-from would JSON-encode a Buffer body of type application/json; hand it the bytes explicitly.
     const body = ctx.upstreamBody ?? (Buffer.isBuffer(req.body) ? req.body : undefined);
-    const contentType = ctx.upstreamBody ? 'application/json' : (req.headers['content-type'] ?? 'application/octet-stream');
+    const contentType = req.headers['content-type'] ?? (ctx.upstreamBody ? 'application/json' : 'application/octet-stream');
     return reply.from(undefined, {
       ...(body ? { body, contentType } : {}),
       retryDelay: () => null, // never replay a prediction on our own
@@ -130,9 +133,13 @@ export async function createProxyServer(deps: ProxyDeps): Promise<FastifyInstanc
           sendDenial(req, rep.removeHeader('content-length').removeHeader('content-encoding'), d, ctx);
         });
         res.stream.on('end', () => {
-          const answer = handler.handle({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }, ctx);
+          // Asked for identity, but a predictor may compress anyway: the handler reads plain bytes.
+          const body = decodedBody(Buffer.concat(chunks), res.headers['content-encoding']);
+          const answer = body ? handler.handle({ status: res.statusCode, headers: res.headers, body }, ctx) : UNDECODABLE;
           rep.removeHeader('content-length');
           rep.removeHeader('content-encoding');
+          // The reduced answer is plain JSON, whatever the predictor's framing was.
+          rep.removeHeader('inference-header-content-length');
           if (!answer.ok) {
             sendDenial(req, rep, answer.denial, ctx);
             return;

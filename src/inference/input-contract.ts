@@ -1,0 +1,89 @@
+import type { ModelConfig } from '../config/schema.js';
+import type { InferenceRequest } from './inference-request.js';
+
+type InputContract = ModelConfig['input'];
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The first value under `where` that breaks a range or finiteness rule, described; undefined when all hold. */
+function checkValues(v: unknown, where: string, c: InputContract): string | undefined {
+  if (typeof v === 'number') {
+    // JSON.parse turns 1e999 into Infinity.
+    if (!Number.isFinite(v)) return `${where}: ${v} is not a finite number`;
+    if (c.min !== undefined && v < c.min) return `${where}: ${v} is below the minimum ${c.min}`;
+    if (c.max !== undefined && v > c.max) return `${where}: ${v} is above the maximum ${c.max}`;
+    return undefined;
+  }
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const bad = checkValues(v[i], `${where}[${i}]`, c);
+      if (bad) return bad;
+    }
+    return undefined;
+  }
+  if (isObject(v)) {
+    for (const k in v) {
+      const bad = checkValues(v[k], `${where}.${k}`, c);
+      if (bad) return bad;
+    }
+  }
+  return undefined;
+}
+
+function checkV1(doc: Record<string, unknown>, c: InputContract): string | undefined {
+  const key = doc['instances'] !== undefined ? 'instances' : doc['inputs'] !== undefined ? 'inputs' : undefined;
+  if (!key) return 'the request has neither "instances" nor "inputs"';
+  const rows = doc[key];
+  if (Array.isArray(rows)) {
+    if (rows.length === 0) return `${key}: is empty`;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i];
+      if (c.features !== undefined) {
+        const n = Array.isArray(row) ? row.length : isObject(row) ? Object.keys(row).length : 1;
+        if (n !== c.features) return `${key}[${i}]: expected ${c.features} features, got ${n}`;
+      }
+      const bad = checkValues(row, `${key}[${i}]`, c);
+      if (bad) return bad;
+    }
+    return undefined;
+  }
+  return checkValues(rows, key, c);
+}
+
+function checkV2(doc: Record<string, unknown>, c: InputContract): string | undefined {
+  const inputs = doc['inputs'];
+  if (!Array.isArray(inputs) || inputs.length === 0) return 'inputs: expected a non-empty list of tensors';
+  for (let i = 0; i < inputs.length; i++) {
+    const t = inputs[i];
+    if (!isObject(t)) return `inputs[${i}]: expected a tensor object`;
+    const where = typeof t['name'] === 'string' ? `inputs[${i}] (${t['name']})` : `inputs[${i}]`;
+    if (typeof t['name'] !== 'string') return `${where}: has no name`;
+    const shape = t['shape'];
+    if (!Array.isArray(shape) || shape.length === 0 || !shape.every((d) => Number.isInteger(d) && d >= 0)) return `${where}.shape: expected a list of non-negative integers`;
+    if (typeof t['datatype'] !== 'string') return `${where}.datatype: is missing`;
+    if (c.datatype !== undefined && t['datatype'] !== c.datatype) return `${where}.datatype: expected ${c.datatype}, got ${String(t['datatype'])}`;
+    if (c.shape !== undefined) {
+      const row = (shape as number[]).slice(1);
+      const fits = row.length === c.shape.length && c.shape.every((d, k) => d === -1 || d === row[k]);
+      if (!fits) return `${where}.shape: rows must have shape [${c.shape.join(', ')}], got [${row.join(', ')}]`;
+    }
+    const binary = isObject(t['parameters']) && t['parameters']['binary_data_size'] !== undefined;
+    if (binary) continue; // the values are bytes after the JSON; only shape and datatype are checked
+    const data = t['data'];
+    if (!Array.isArray(data)) return `${where}.data: is missing`;
+    const flat = data.flat(Infinity);
+    const size = (shape as number[]).reduce((a, b) => a * b, 1);
+    if (flat.length !== size) return `${where}.data: has ${flat.length} elements, shape [${shape.join(', ')}] needs ${size}`;
+    const bad = checkValues(flat, `${where}.data`, c);
+    if (bad) return bad;
+  }
+  return undefined;
+}
+
+/** The first rule the request breaks, named with the input it concerns; undefined when it keeps the contract. */
+export function inputViolation(req: InferenceRequest, c: InputContract): string | undefined {
+  if (req.batchSize > c.maxBatch) return `a batch of ${req.batchSize} rows is over this model's maximum of ${c.maxBatch}`;
+  return req.protocol === 'v1' ? checkV1(req.doc, c) : checkV2(req.doc, c);
+}
