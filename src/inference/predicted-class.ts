@@ -50,8 +50,14 @@ function fromScalar(v: number, c: ModelContract): RowResult {
     const label = nameOf(v, c);
     return typeof label === 'object' ? label : { label, confidence: undefined, ranked: undefined };
   }
-  if (v < 0 || v > 1) return { error: `${'a single prediction'} is neither a class id nor a probability` };
-  return fromScores([1 - v, v], c);
+  if (v < 0 || v > 1) return { error: 'a single prediction is neither a class id nor a probability' };
+  const ranked = fromScores([1 - v, v], c);
+  if ('error' in ranked) return ranked;
+  // The threshold, not the larger probability, picks the class (e.g. 0.9 for a cautious fraud model).
+  const cls = v >= c.threshold ? 1 : 0;
+  const label = nameOf(cls, c);
+  if (typeof label === 'object') return label;
+  return { label, confidence: cls === 1 ? v : 1 - v, ranked: ranked.ranked };
 }
 
 function fromString(v: string, c: ModelContract): RowResult {

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startQuickstart, type Quickstart } from '../../src/quickstart/quickstart.js';
 import { send } from '../helpers/http.js';
+import { DEMO_LABELS } from '../../src/quickstart/demo-model.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 
@@ -40,6 +41,15 @@ describe('quickstart', () => {
       const c = parseCurl(q.curlLines[i]!);
       const r = await send(c.url, { headers: c.headers, body: c.body });
       assert.equal(r.status, 200, r.text);
+    });
+
+    it(`answers printed curl line ${i + 1} with class names, not probabilities`, async () => {
+      const c = parseCurl(q.curlLines[i]!);
+      const doc = (await send(c.url, { headers: c.headers, body: c.body })).json();
+      const names = i === 0 ? (doc as { predictions: unknown[] }).predictions : (doc as { outputs: Array<{ data: unknown[]; datatype: string }> }).outputs[0]!.data;
+      assert.ok(names.length > 0);
+      for (const n of names) assert.ok((DEMO_LABELS as readonly unknown[]).includes(n), `${String(n)} is a label`);
+      if (i === 1) assert.equal((doc as { outputs: Array<{ datatype: string }> }).outputs[0]!.datatype, 'BYTES');
     });
 
     it(`answers printed curl line ${i + 1} without its token with 401`, async () => {
