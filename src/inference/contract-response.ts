@@ -48,7 +48,7 @@ export function contractResponseHandler(c: ModelContract): ResponseHandler {
       const reduced =
         route.protocol === 'v1'
           ? reduceV1Answer(doc as Record<string, unknown>, c)
-          : reduceV2Answer(doc as Record<string, unknown>, c, route.model, typeof id === 'string' ? id : undefined);
+          : reduceV2Answer(doc as Record<string, unknown>, c, route.model, route.version, typeof id === 'string' ? id : undefined);
       if (!reduced.ok) return badAnswer(reduced.reason);
       ctx.shared.set(ANSWER_KEY, reduced.classes);
       return { ok: true, body: Buffer.from(JSON.stringify(reduced.doc)), contentType: JSON_TYPE };

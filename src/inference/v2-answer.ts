@@ -12,7 +12,6 @@ interface Tensor {
 
 // Output names are kept, so they must look like names, not carry data.
 const OUTPUT_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
-const SAFE_VERSION = /^[A-Za-z0-9_.-]{1,64}$/;
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -85,9 +84,9 @@ function reduceTensor(t: Tensor, c: ModelContract, classes: PredictedClass[]): A
 /**
  * Open Inference Protocol answer → the same answer with every score output reduced to labels
  * (INT64 indices or BYTES names, shape [N]) or top-k. `model_name`, `model_version` and `id` are
- * the request's, so no predictor string other than a label or an output name leaves.
+ * the request's (version from the route), so no predictor string other than a label or an output name leaves.
  */
-export function reduceV2Answer(doc: Record<string, unknown>, c: ModelContract, model: string, requestId: string | undefined): Reduction {
+export function reduceV2Answer(doc: Record<string, unknown>, c: ModelContract, model: string, version: string | undefined, requestId: string | undefined): Reduction {
   const outputs = doc['outputs'];
   if (!Array.isArray(outputs)) return { ok: false, reason: 'the answer has no "outputs" list' };
   const classes: PredictedClass[] = [];
@@ -103,12 +102,11 @@ export function reduceV2Answer(doc: Record<string, unknown>, c: ModelContract, m
     if (typeof reduced === 'string') return { ok: false, reason: reduced };
     out.push(...reduced);
   }
-  const version = doc['model_version'];
   return {
     ok: true,
     doc: {
       model_name: model,
-      ...(typeof version === 'string' && SAFE_VERSION.test(version) ? { model_version: version } : {}),
+      ...(version !== undefined ? { model_version: version } : {}),
       ...(requestId !== undefined ? { id: requestId } : {}),
       outputs: out,
     },
