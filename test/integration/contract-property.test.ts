@@ -27,7 +27,14 @@ const tensor = fc.record({
   data: fc.array(fc.oneof(prob, fc.nat(3), fc.string(), fc.constantFrom('0.93:1', '0.5:2:dog', '3.3:0:cat')), { maxLength: 12 }),
   parameters: fc.option(anyJson, { nil: undefined }),
 });
+// Consistent probability tensors, [N, C] or [N], as sklearn / MLServer / xgboost answer them.
+const probTensor = fc
+  .tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.constantFrom('predict_proba', 'output-0'))
+  .chain(([n, k, name]) =>
+    fc.array(prob, { minLength: n * k, maxLength: n * k }).map((data) => ({ name, datatype: 'FP64', shape: k === 1 ? [n] : [n, k], data })),
+  );
 const v2Answer = fc.oneof(
+  fc.record({ model_name: fc.string(), outputs: fc.array(probTensor, { minLength: 1, maxLength: 2 }) }),
   fc.record({ model_name: fc.string(), model_version: fc.string(), id: fc.string(), parameters: anyJson, outputs: fc.array(tensor, { maxLength: 3 }) }),
   anyJson,
 );
