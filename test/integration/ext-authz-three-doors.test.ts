@@ -22,6 +22,11 @@ interface Row {
   readonly bodyInCheck?: boolean;
   /** 'allowed' or the stable code of the denial. */
   readonly expect: 'allowed' | ErrorCode;
+  /**
+   * Where the proxy decides otherwise: it can rewrite the answer (labels-only), the checks cannot,
+   * so a request for scores is allowed and reduced by the proxy but refused by the checks.
+   */
+  readonly expectProxy?: 'allowed';
 }
 
 interface Seen {
@@ -97,13 +102,22 @@ function runTable(title: string, rows: () => readonly Row[], config: () => Promi
     };
 
     for (const row of rows()) {
-      it(`${row.name}: ${row.expect} through the proxy, the HTTP check and the gRPC check`, async () => {
+      const title = row.expectProxy ? `${row.name}: answered and reduced by the proxy, ${row.expect} from the HTTP and gRPC checks` : `${row.name}: ${row.expect} through the proxy, the HTTP check and the gRPC check`;
+      it(title, async () => {
         const headers = typeof row.headers === 'function' ? await row.headers() : (row.headers ?? []);
         const calls = h.predictor.received.length;
         const proxy = await viaProxy(row, headers);
         const forwarded = h.predictor.received.length > calls;
         const http = await viaHttpCheck(row, headers);
         const g = await viaGrpcCheck(row, headers);
+        if (row.expectProxy === 'allowed' && row.expect !== 'allowed') {
+          assert.equal(forwarded, true, 'proxy forwarded to the predictor');
+          assert.equal(proxy.status, 200, 'proxy answered (reduced)');
+          assert.equal(http.code, row.expect, 'HTTP check decision');
+          assert.equal(http.status, ERROR_CODES[row.expect].http, 'HTTP check status');
+          assert.deepEqual(g, { ...http, grpc: ERROR_CODES[row.expect].grpc }, 'gRPC check');
+          return;
+        }
         if (row.expect === 'allowed') {
           // The proxy's allow is the predictor's own answer (whatever its status); the checks' allow is 200 / OK.
           assert.equal(forwarded, true, 'proxy forwarded to the predictor');
@@ -124,6 +138,7 @@ function runTable(title: string, rows: () => readonly Row[], config: () => Promi
 
 const LIMIT = 1024;
 const predict = JSON.stringify({ instances: [[6.8, 2.8, 4.8, 1.4]] });
+const v2Scores = (output: Record<string, unknown>) => JSON.stringify({ inputs: [{ name: 'input-0', shape: [1, 4], datatype: 'FP32', data: [6.8, 2.8, 4.8, 1.4] }], outputs: [output] });
 
 runTable(
   'one decision through three doors: routing and bodies',
@@ -139,9 +154,14 @@ runTable(
     { name: 'wrong method', method: 'GET', path: '/v2/models/iris/infer', expect: 'method_not_allowed' },
     { name: 'good request, body not in the check', method: 'POST', path: '/v1/models/iris:predict', body: predict, expect: 'allowed' },
     { name: 'good request, body in the check', method: 'POST', path: '/v1/models/iris:predict?trace=1', body: predict, bodyInCheck: true, expect: 'allowed' },
+    { name: 'explain under a labels policy', method: 'POST', path: '/v1/models/iris:explain', body: predict, expect: 'scores_not_allowed' },
+    { name: 'MLServer predict_proba request, body in the check', method: 'POST', path: '/v2/models/iris/infer', body: v2Scores({ name: 'predict_proba' }), bodyInCheck: true, expect: 'scores_not_allowed', expectProxy: 'allowed' },
+    { name: 'Triton top-3 classification request, body in the check', method: 'POST', path: '/v2/models/iris/infer', body: v2Scores({ name: 'predict_proba', parameters: { classification: 3 } }), bodyInCheck: true, expect: 'scores_not_allowed', expectProxy: 'allowed' },
+    { name: 'score request, body not in the check (the check cannot see it)', method: 'POST', path: '/v2/models/iris/infer', body: v2Scores({ name: 'predict_proba' }), expect: 'allowed' },
+    { name: 'input contract broken, body in the check', method: 'POST', path: '/v1/models/iris:predict', body: '{"instances": [[1, 2, 3]]}', bodyInCheck: true, expect: 'invalid_input' },
     { name: 'body too large', method: 'POST', path: '/v1/models/iris:predict', body: `{"instances": [[${'1,'.repeat(LIMIT)}1]]}`, bodyInCheck: true, expect: 'body_too_large' },
   ],
-  async () => ({ raw: { server: { bodyLimitBytes: LIMIT } } }),
+  async () => ({ raw: { server: { bodyLimitBytes: LIMIT }, models: { iris: { input: { features: 4 } } } } }),
 );
 
 let issuer: JwksIssuer;
