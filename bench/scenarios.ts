@@ -5,6 +5,7 @@ import { passThroughGateway, v1Predict, type Scenario } from './scenarios-common
 import { authScenario } from './auth-scenarios.js';
 import { limitsMemoryScenario, limitsRedisScenario } from './limits-scenarios.js';
 import { extAuthzScenarios } from './ext-authz-scenarios.js';
+import { contractScenarios } from './contract-scenarios.js';
 
 export type { BenchRequest, Scenario, SetupContext } from './scenarios-common.js';
 
@@ -16,6 +17,7 @@ export const scenarios: Scenario[] = [
   authScenario(),
 
   // --- model contracts (issue 4) ---
+  ...contractScenarios(),
 
   // --- rate limits (issue 5) ---
   limitsMemoryScenario(),

@@ -6,7 +6,7 @@ export interface PredictedClass {
   readonly label: string | number;
   /** Best score (probability); undefined when the predictor answered a class without scores. */
   readonly confidence: number | undefined;
-  /** Classes by descending score; undefined without scores. */
+  /** Classes by descending score, under the top-k policy only; undefined without scores. */
   readonly ranked: ReadonlyArray<{ readonly label: string | number; readonly score: number }> | undefined;
 }
 
@@ -30,17 +30,26 @@ function knownLabel(label: string, c: ModelContract): string | { error: string }
 }
 
 function fromScores(scores: readonly number[], c: ModelContract, names?: readonly string[]): RowResult {
-  const ranked: Array<{ label: string | number; score: number }> = [];
+  if (scores.length === 0) return { error: 'an empty score row' };
+  if (!names && c.labels && scores.length > c.labels.length) return { error: `a row of ${scores.length} scores for ${c.labels.length} configured labels` };
+  // Labels need only the best class: no per-row allocation beyond the result on the hot path.
+  let best = 0;
   for (let i = 0; i < scores.length; i++) {
     const score = scores[i]!;
     if (!isFiniteNumber(score)) return { error: 'a score is not a finite number' };
-    const label = names ? knownLabel(names[i]!, c) : nameOf(i, c);
-    if (typeof label === 'object') return label;
-    ranked.push({ label, score });
+    if (score > scores[best]!) best = i;
   }
-  if (ranked.length === 0) return { error: 'an empty score row' };
-  ranked.sort((a, b) => b.score - a.score);
-  return { label: ranked[0]!.label, confidence: ranked[0]!.score, ranked };
+  const label = names ? knownLabel(names[best]!, c) : nameOf(best, c);
+  if (typeof label === 'object') return label;
+  if (c.policy !== 'top-k') return { label, confidence: scores[best]!, ranked: undefined };
+  const ranked: Array<{ label: string | number; score: number }> = [];
+  for (let i = 0; i < scores.length; i++) {
+    const l = names ? knownLabel(names[i]!, c) : nameOf(i, c);
+    if (typeof l === 'object') return l;
+    ranked.push({ label: l, score: scores[i]! });
+  }
+  ranked.sort((x, y) => y.score - x.score);
+  return { label, confidence: scores[best]!, ranked };
 }
 
 /** A single number per row: a class id when integral, else the probability of class 1. */
