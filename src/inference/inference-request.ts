@@ -2,6 +2,7 @@ import type { DecisionContext } from '../decision/decision-context.js';
 import { deny, type Denial } from '../decision/denial.js';
 import { headerValue } from '../decision/request-view.js';
 import type { Protocol } from './kserve-route.js';
+import { isObject } from './json-object.js';
 
 /** A predict/explain body, parsed once per decision and shared by every stage that reads it. */
 export interface InferenceRequest {
@@ -20,9 +21,6 @@ const KEY = 'inference.request';
 const NON_FINITE = /[\s,:[]-?(?:NaN|Infinity)\s*[,\]}]/;
 const NON_FINITE_DENIAL = deny('invalid_input', 'inputs must be finite numbers: NaN and Infinity are refused');
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function batchSizeV1(doc: Record<string, unknown>): number {
   const rows = doc['instances'] ?? doc['inputs'];

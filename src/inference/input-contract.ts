@@ -1,11 +1,9 @@
 import type { ModelConfig } from '../config/schema.js';
 import type { InferenceRequest } from './inference-request.js';
+import { isObject } from './json-object.js';
 
 type InputContract = ModelConfig['input'];
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** The first value under `where` that breaks a range or finiteness rule, described; undefined when all hold. */
 function checkValues(v: unknown, where: string, c: InputContract): string | undefined {

@@ -1,9 +1,7 @@
 import type { InferenceRequest } from './inference-request.js';
 import type { ModelContract } from './model-contract.js';
+import { isObject } from './json-object.js';
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 const requestedOutputs = (doc: Record<string, unknown>): Array<Record<string, unknown>> => (Array.isArray(doc['outputs']) ? doc['outputs'].filter(isObject) : []);
 

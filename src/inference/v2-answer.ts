@@ -2,6 +2,7 @@ import type { ModelContract } from './model-contract.js';
 import { classifyRow, type PredictedClass } from './predicted-class.js';
 import { labelOut, topKOut } from './reduced-answer.js';
 import type { Reduction } from './v1-answer.js';
+import { isObject } from './json-object.js';
 
 interface Tensor {
   readonly name: string;
@@ -13,9 +14,6 @@ interface Tensor {
 // Output names are kept, so they must look like names, not carry data.
 const OUTPUT_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function tensorOf(v: unknown, i: number): Tensor | string {
   if (!isObject(v)) return `outputs[${i}] is not an object`;

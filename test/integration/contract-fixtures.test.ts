@@ -197,3 +197,21 @@ describe('model contracts: golden runtime answers through the gateway', () => {
     assert.deepEqual(r.json(), { predictions: [0], explanations: [[0.4, 0.1]] });
   });
 });
+
+describe('model contracts: answers too large to buffer', () => {
+  it('refuses an answer over upstream.maxAnswerBytes with 502 instead of buffering or passing it', async () => {
+    const p = await startFixturePredictor({ body: JSON.stringify({ predictions: Array.from({ length: 2000 }, () => [0.1, 0.2, 0.7]) }) });
+    const h = await startHarness(() => ({ upstream: { url: p.url, maxAnswerBytes: 4096 }, models: { iris: { labels: IRIS } } }));
+    try {
+      const r = await send(`${h.url}/v1/models/iris:predict`, { body: v1() });
+      assert.equal(r.status, 502);
+      assert.equal(r.json()['code'], 'upstream_bad_response');
+      // The next request on the same gateway still works.
+      p.answer = { body: '{"predictions": [[0.1, 0.2, 0.7]]}' };
+      assert.deepEqual((await send(`${h.url}/v1/models/iris:predict`, { body: v1() })).json(), { predictions: ['virginica'] });
+    } finally {
+      await h.close();
+      await p.close();
+    }
+  });
+});

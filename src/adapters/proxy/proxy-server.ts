@@ -45,6 +45,8 @@ const UNDECODABLE = { ok: false, denial: deny('upstream_bad_response', "the pred
 export async function createProxyServer(deps: ProxyDeps): Promise<FastifyInstance> {
   const { config, pipeline, metrics, log } = deps;
   const realm = config.auth.realm;
+  const maxAnswer = config.upstream.maxAnswerBytes;
+  const TOO_LARGE_ANSWER = deny('upstream_bad_response', `the predictor's answer is over upstream.maxAnswerBytes (${maxAnswer}) and cannot be reduced to the response policy`);
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -126,7 +128,18 @@ export async function createProxyServer(deps: ProxyDeps): Promise<FastifyInstanc
           return;
         }
         const chunks: Buffer[] = [];
-        res.stream.on('data', (c: Buffer) => chunks.push(c));
+        let size = 0;
+        res.stream.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size <= maxAnswer) {
+            chunks.push(c);
+            return;
+          }
+          // Never buffer without bound, never pass an unreduced answer: refuse and drop the stream.
+          res.stream.removeAllListeners('end').removeAllListeners('error').on('error', () => undefined);
+          res.stream.destroy();
+          sendDenial(req, rep.removeHeader('content-length').removeHeader('content-encoding').removeHeader('inference-header-content-length'), TOO_LARGE_ANSWER, ctx);
+        });
         res.stream.on('error', (err: unknown) => {
           const d = upstreamFailure(err);
           metrics.upstreamErrors.inc({ code: d.code });
