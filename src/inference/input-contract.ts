@@ -4,6 +4,8 @@ import { isObject } from './json-object.js';
 
 type InputContract = ModelConfig['input'];
 
+const NON_FINITE_WORDS = new Set(['NaN', 'nan', 'Infinity', '-Infinity', 'inf', '-inf', 'Inf', '-Inf']);
+
 
 /** The first value under `where` that breaks a range or finiteness rule, described; undefined when all hold. */
 function checkValues(v: unknown, where: string, c: InputContract): string | undefined {
@@ -14,6 +16,8 @@ function checkValues(v: unknown, where: string, c: InputContract): string | unde
     if (c.max !== undefined && v > c.max) return `${where}: ${v} is above the maximum ${c.max}`;
     return undefined;
   }
+  // Some clients send non-finite floats as strings, which numeric runtimes then parse.
+  if (typeof v === 'string' && NON_FINITE_WORDS.has(v)) return `${where}: "${v}" is not a finite number`;
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) {
       const bad = checkValues(v[i], `${where}[${i}]`, c);

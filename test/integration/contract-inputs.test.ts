@@ -43,6 +43,8 @@ describe('model contracts: input validation', () => {
 
   it('refuses Infinity written by Python json', () => refused(V2, '{"inputs": [{"name": "x", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, -Infinity, 4]}]}', 'inputs must be finite numbers: NaN and Infinity are refused'));
 
+  it('refuses NaN sent as a string', () => refused(V1, '{"instances": [[1, "NaN", 3, 4]]}', 'instances[0][1]: "NaN" is not a finite number'));
+
   it('refuses a number too large to be finite', () => refused(V1, '{"instances": [[1, 1e999, 3, 4]]}', 'instances[0][1]: Infinity is not a finite number'));
 
   it('refuses a V2 tensor of another datatype', () => refused(V2, tensor({ datatype: 'FP64' }), 'inputs[0] (x).datatype: expected FP32, got FP64'));
