@@ -119,6 +119,15 @@ describe('model contracts: golden runtime answers through the gateway', () => {
     assert.equal(sent.outputs[0]!.parameters.classification, 1);
   });
 
+  it('answers V2 top-k as a labels tensor and a rounded scores tensor of shape [N, k]', async () => {
+    const answer = { outputs: [{ name: 'predict_proba', shape: [2, 3], datatype: 'FP64', data: [0.13, 0.66, 0.21, 0.05, 0.15, 0.8] }] };
+    const r = await infer('ranked', answer, v2(2));
+    assert.deepEqual(r.json()['outputs'], [
+      { name: 'predict', shape: [2, 2], datatype: 'BYTES', data: ['versicolor', 'virginica', 'virginica', 'versicolor'] },
+      { name: 'predict_scores', shape: [2, 2], datatype: 'FP64', data: [0.7, 0.2, 0.8, 0.2] },
+    ]);
+  });
+
   it('reduces only the configured score outputs and passes the others unchanged', async () => {
     const answer = { outputs: [{ name: 'predict_proba', shape: [1, 2], datatype: 'FP64', data: [0.3, 0.7] }, { name: 'embedding_norm', shape: [1], datatype: 'FP32', data: [2.5] }] };
     const r = await infer('mixed', answer);
