@@ -144,6 +144,23 @@ describe('model contracts: golden runtime answers through the gateway', () => {
     assert.deepEqual(sent['outputs'], [{ name: 'p', parameters: {} }]);
   });
 
+  it('keeps binary input tensors intact when it rewrites the JSON part of a binary request', async () => {
+    p.answer = { body: JSON.stringify({ outputs: [{ name: 'p', shape: [1, 2], datatype: 'FP32', data: [0.1, 0.9] }] }) };
+    const json = Buffer.from(JSON.stringify({ inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', parameters: { binary_data_size: 16 } }], parameters: { binary_data_output: true } }));
+    const tensor = Buffer.alloc(16);
+    row.forEach((v, i) => tensor.writeFloatLE(v, i * 4));
+    const r = await send(`${h.url}/v2/models/indices/infer`, {
+      body: Buffer.concat([json, tensor]),
+      headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(json.length) },
+    });
+    assert.equal(r.status, 200);
+    const sent = p.received.at(-1)!;
+    const n = Number(sent.headers['inference-header-content-length']);
+    assert.deepEqual(JSON.parse(sent.body.subarray(0, n).toString()), { inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', parameters: { binary_data_size: 16 } }], parameters: {} });
+    assert.deepEqual(sent.body.subarray(n), tensor);
+    assert.equal(sent.headers['content-type'], 'application/octet-stream');
+  });
+
   it('parses a binary-extension answer and answers labels as JSON', async () => {
     const json = Buffer.from(JSON.stringify({ model_name: 'x', outputs: [{ name: 'probs', shape: [2, 2], datatype: 'FP32', parameters: { binary_data_size: 16 } }] }));
     const tensor = Buffer.alloc(16);
