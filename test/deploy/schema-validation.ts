@@ -16,7 +16,7 @@ const MODULES: Record<string, string> = {
   'install.istio.io/v1alpha1': '@kubernetes-models/istio/install.istio.io/v1alpha1',
 };
 
-const PREDICTOR_FIELDS = new Set(['serviceAccountName', 'labels', 'annotations', 'minReplicas', 'maxReplicas', 'model', 'containers', 'volumes']);
+const PREDICTOR_FIELDS = new Set(['serviceAccountName', 'terminationGracePeriodSeconds', 'timeout', 'labels', 'annotations', 'minReplicas', 'maxReplicas', 'model', 'containers', 'volumes']);
 const MODEL_FIELDS = new Set(['modelFormat', 'storageUri', 'args', 'env', 'resources', 'runtime', 'protocolVersion']);
 
 function inferenceServiceProblems(o: K8sObject): string[] {
@@ -33,7 +33,7 @@ function inferenceServiceProblems(o: K8sObject): string[] {
   if (mode !== undefined && !['Standard', 'Knative', 'RawDeployment', 'Serverless'].includes(mode)) out.push(`unknown deploymentMode ${mode}`);
   try {
     // The predictor's extra containers and volumes are an embedded PodSpec.
-    new Pod({ metadata: { name: o.metadata.name }, spec: { containers: p.containers ?? [], volumes: p.volumes, serviceAccountName: p.serviceAccountName } }).validate();
+    new Pod({ metadata: { name: o.metadata.name }, spec: { containers: p.containers ?? [], volumes: p.volumes, serviceAccountName: p.serviceAccountName, terminationGracePeriodSeconds: p.terminationGracePeriodSeconds } }).validate();
   } catch (err) {
     out.push((err as Error).message);
   }
