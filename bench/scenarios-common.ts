@@ -34,6 +34,7 @@ export const v1Predict = (rows = 1): BenchRequest => ({
 export const passThroughGateway = (ctx: SetupContext) => ({
   upstream: { url: ctx.predictorUrl },
   auth: { enabled: false },
-  models: { iris: {} },
+  // A true pass-through: no contract to enforce, so the answer is streamed, never parsed.
+  models: { iris: { response: { policy: 'full' } } },
 });
 

@@ -63,6 +63,20 @@ export class GatewayMetrics {
 
   // --- model contracts (issue 4) ---
 
+  readonly contractRequests = new Counter({
+    name: 'inference_gateway_contract_requests_total',
+    help: 'Model-contract checks of requests by outcome (allowed, invalid_input, scores_not_allowed, invalid_body) and effective response policy.',
+    labelNames: ['outcome', 'policy'] as const,
+    registers: [this.registry],
+  });
+
+  readonly contractAnswers = new Counter({
+    name: 'inference_gateway_contract_answers_total',
+    help: 'Predictor answers read under a labels or top-k policy, by outcome (rewritten, or refused: failed closed with 502).',
+    labelNames: ['policy', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   // --- rate limits (issue 5) ---
 
   // --- ext-authz doors (issue 6) ---

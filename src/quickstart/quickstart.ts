@@ -1,7 +1,7 @@
 import { buildConfig } from '../config/load-config.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { Gateway, type Listening } from '../gateway.js';
-import { DEMO_LABELS } from './demo-model.js';
+import { DEMO_FEATURES, DEMO_LABELS } from './demo-model.js';
 import { startDemoPredictor, type DemoPredictor } from './demo-predictor.js';
 import { DEV_AUDIENCE, startDevIssuer, type DevIssuer } from './dev-issuer.js';
 
@@ -38,9 +38,9 @@ function quickstartAuth(issuer: DevIssuer): Record<string, unknown> {
   };
 }
 
-/** The demo model's contract. */
+/** The demo model's contract: four finite features, answers as labels (the safe default policy). */
 function quickstartModels(): Record<string, unknown> {
-  return { iris: {} };
+  return { iris: { labels: [...DEMO_LABELS], input: { features: DEMO_FEATURES, maxBatch: 256 } } };
 }
 
 /** The quickstart's config: the same schema and validation as `serve`, with embedded parts. */

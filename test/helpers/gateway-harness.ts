@@ -33,7 +33,9 @@ export async function startHarness(config: (predictorUrl: string) => Raw = () =>
       admin: { host: '127.0.0.1', port: 0 },
       upstream: { url: predictor.url },
       log: { level: 'silent' },
-      models: { iris: {} },
+      // The core tests check transport, so the default model passes answers through unchanged;
+      // contract tests configure their own models (the schema default is labels-only).
+      models: { iris: { response: { policy: 'full' } } },
       auth: { enabled: false },
     },
     config(predictor.url),

@@ -89,7 +89,7 @@ export async function createProxyServer(deps: ProxyDeps): Promise<FastifyInstanc
     const rc = routeClass(ctx.route);
     // reply-from would JSON-encode a Buffer body of type application/json; hand it the bytes explicitly.
     const body = ctx.upstreamBody ?? (Buffer.isBuffer(req.body) ? req.body : undefined);
-    const contentType = ctx.upstreamBody ? 'application/json' : (req.headers['content-type'] ?? 'application/octet-stream');
+    const contentType = req.headers['content-type'] ?? (ctx.upstreamBody ? 'application/json' : 'application/octet-stream');
     return reply.from(undefined, {
       ...(body ? { body, contentType } : {}),
       retryDelay: () => null, // never replay a prediction on our own
@@ -131,6 +131,8 @@ export async function createProxyServer(deps: ProxyDeps): Promise<FastifyInstanc
           const answer = handler.handle({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }, ctx);
           rep.removeHeader('content-length');
           rep.removeHeader('content-encoding');
+          // The handler answers plain JSON: a binary-extension split point no longer applies.
+          rep.removeHeader('inference-header-content-length');
           if (!answer.ok) {
             sendDenial(req, rep, answer.denial, ctx);
             return;
