@@ -9,6 +9,7 @@ import { elementCount, flatData, isFloatType, isIntegerType } from './tensor-dat
 const TRITON = /^(-?[0-9.eE+-]+|nan|-?inf):([0-9]+)(?::.*)?$/s;
 
 const VERSION = /^[0-9]{1,9}$/;
+const OUTPUT_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -84,6 +85,8 @@ export function rewriteV2(doc: unknown, c: ModelContract, policy: Exclude<Respon
   for (const o of outputs) {
     if (!isObject(o) || typeof o['name'] !== 'string') unsafe('an output is not an object with a name');
     if (c.scoreOutputs && !c.scoreOutputs.has(o['name'])) continue;
+    // Names are echoed, so they must look like tensor names, not like values.
+    if (!OUTPUT_NAME.test(o['name'])) unsafe('an output name is not a plain tensor name');
     const name = o['name'] === 'predict_proba' ? 'predict' : o['name'];
     const rows = rowsOf(c, o);
     const cls: number[] = new Array<number>(rows.length);
