@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { buildConfig } from '../../src/config/load-config.js';
 import type { Door, RequestView } from '../../src/decision/request-view.js';
 import { Gateway } from '../../src/gateway.js';
+import { predictedClassesOf } from '../../src/inference/inference-answer.js';
 import { createLogger } from '../../src/observability/logger.js';
 
 // The ext-authz doors cannot rewrite answers: the decision itself must refuse requests for scores.
@@ -81,6 +82,15 @@ describe('requests for scores at doors that cannot rewrite answers', () => {
     const d = await decide('proxy', '/v2/models/iris/infer', v2([{ name: 'predict_proba' }]));
     assert.ok(d.allowed);
     assert.ok(d.ctx.response);
+  });
+
+  it('records the predicted classes of a rewritten answer for the extraction guard', async () => {
+    const d = await decide('proxy', '/v2/models/iris/infer', v2([]));
+    assert.ok(d.allowed && d.ctx.response);
+    const body = Buffer.from(JSON.stringify({ outputs: [{ name: 'p', shape: [2, 3], datatype: 'FP64', data: [0.1, 0.1, 0.8, 0.6, 0.3, 0.1] }] }));
+    const answer = d.ctx.response.handle({ status: 200, headers: {}, body }, d.ctx);
+    assert.ok(answer.ok);
+    assert.deepEqual(predictedClassesOf(d.ctx), [2, 0]);
   });
 
   it('allows predict_proba for a model whose policy is full', async () => {
