@@ -3,6 +3,7 @@
 
 import { passThroughGateway, v1Predict, type Scenario } from './scenarios-common.js';
 import { authScenario } from './auth-scenarios.js';
+import { contractScenarios } from './contract-scenarios.js';
 
 export type { BenchRequest, Scenario, SetupContext } from './scenarios-common.js';
 
@@ -14,6 +15,7 @@ export const scenarios: Scenario[] = [
   authScenario(),
 
   // --- model contracts (issue 4) ---
+  ...contractScenarios(),
 
   // --- rate limits (issue 5) ---
 

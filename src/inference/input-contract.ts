@@ -5,6 +5,8 @@ import type { InferenceRequest } from './inference-request.js';
 import { valueFits, type InputContract } from './model-contract.js';
 import { elementCount, flatData, isNumericType } from './tensor-data.js';
 
+const NON_FINITE = new Set(['NaN', 'nan', 'Infinity', '-Infinity', 'inf', '-inf']);
+
 const invalid = (message: string): Denial => deny('invalid_input', message);
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -22,7 +24,7 @@ function checkValue(c: InputContract, v: unknown, where: string): Denial | undef
     if (v > c.max) return invalid(`${where} is ${v}, above the maximum ${c.max}`);
     return undefined;
   }
-  if (typeof v === 'string' && (v === 'NaN' || v === 'Infinity' || v === '-Infinity' || v === 'inf' || v === '-inf' || v === 'nan')) {
+  if (typeof v === 'string' && NON_FINITE.has(v)) {
     if (c.datatype === undefined || c.numeric) return invalid(`${where} is "${v}"; NaN and Infinity are refused`);
   }
   if (c.datatype !== undefined && !valueFits(c.datatype, v)) return invalid(`${where} must be a ${c.datatype} value, got ${v === null ? 'null' : typeof v}`);
@@ -51,6 +53,25 @@ function checkNested(c: InputContract, v: unknown, dims: readonly number[] | und
   return checkValue(c, v, where);
 }
 
+/** The same rules as checkValue/checkNested, without building messages: the hot path for valid rows. */
+function valueOk(c: InputContract, v: unknown): boolean {
+  if (typeof v === 'number') return Number.isFinite(v) && v >= c.min && v <= c.max && (c.datatype === undefined || valueFits(c.datatype, v));
+  if (typeof v === 'string' && (c.datatype === undefined || c.numeric) && NON_FINITE.has(v)) return false;
+  return c.datatype === undefined || valueFits(c.datatype, v);
+}
+
+function nestedOk(c: InputContract, v: unknown, dims: readonly number[] | undefined, depth: number): boolean {
+  const dim = dims?.[depth];
+  if (Array.isArray(v)) {
+    if (dims !== undefined && v.length !== dim) return false;
+    for (let i = 0; i < v.length; i++) if (!nestedOk(c, v[i], dims, depth + 1)) return false;
+    return true;
+  }
+  if (dim !== undefined) return false;
+  if (isObject(v)) return !c.hasRules;
+  return valueOk(c, v);
+}
+
 function checkV1(c: InputContract, doc: Record<string, unknown>): Denial | undefined {
   const name = doc['instances'] !== undefined ? 'instances' : 'inputs';
   const rows = doc[name];
@@ -59,6 +80,7 @@ function checkV1(c: InputContract, doc: Record<string, unknown>): Denial | undef
     return undefined;
   }
   for (let i = 0; i < rows.length; i++) {
+    if (nestedOk(c, rows[i], c.rowShape, 0)) continue;
     const d = checkNested(c, rows[i], c.rowShape, 0, `input "${name}" row ${i}`);
     if (d) return d;
   }
@@ -89,6 +111,7 @@ function checkV2Input(c: InputContract, input: unknown, k: number): Denial | und
   const declared = c.datatype === undefined && typeof datatype === 'string' && (isNumericType(datatype) || datatype === 'BOOL' || datatype === 'BYTES');
   const rc: InputContract = declared ? { ...c, datatype, numeric: isNumericType(datatype) } : c;
   for (let i = 0; i < flat.length; i++) {
+    if (valueOk(rc, flat[i])) continue;
     const d = checkValue(rc, flat[i], `input "${name}" value ${i}`);
     if (d) return d;
   }
