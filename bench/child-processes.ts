@@ -3,6 +3,9 @@ import { fileURLToPath } from 'node:url';
 
 export interface Child {
   readonly url: string;
+  /** Set when the gateway config enables the ext-authz doors. */
+  readonly extAuthzHttpUrl?: string;
+  readonly extAuthzGrpcAddress?: string;
   cpuMicros(): Promise<number>;
   stop(): Promise<void>;
 }
@@ -15,17 +18,18 @@ export async function startChild(kind: 'predictor' | 'gateway', config?: unknown
     env: { ...process.env, BENCH_CONFIG: config ? JSON.stringify(config) : '' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const url = await new Promise<string>((resolve, reject) => {
+  type Started = { url: string; extAuthzHttpUrl?: string; extAuthzGrpcAddress?: string };
+  const started = await new Promise<Started>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${kind} did not start in 15 s`)), 15000);
-    child.once('message', (m: { url?: string; error?: string }) => {
+    child.once('message', (m: { url?: string; extAuthzHttpUrl?: string; extAuthzGrpcAddress?: string; error?: string }) => {
       clearTimeout(timer);
-      if (m.url) resolve(m.url);
+      if (m.url) resolve(m as Started);
       else reject(new Error(`${kind} failed: ${m.error}`));
     });
     child.once('exit', (code) => reject(new Error(`${kind} exited with ${code}`)));
   });
   return {
-    url,
+    ...started,
     cpuMicros: () =>
       new Promise<number>((resolve) => {
         child.once('message', (m: { cpu: number }) => resolve(m.cpu));

@@ -5,6 +5,7 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { startChild, type Child } from './child-processes.js';
+import { grpcCheckLoad } from './grpc-check-load.js';
 import { scenarios, type Scenario } from './scenarios.js';
 import { uncachedVerificationsPerCpuSecond } from './auth-verify-rate.js';
 
@@ -53,7 +54,28 @@ async function runScenario(s: Scenario, predictor: Child): Promise<Result> {
         ...cfg,
       });
     }
-    const target = gateway?.url ?? predictor.url;
+    if (s.door === 'ext-authz-grpc') {
+      const address = gateway?.extAuthzGrpcAddress;
+      if (!gateway || !address) throw new Error(`${s.name}: the gateway has no gRPC ext-authz door`);
+      const reqs = await s.requests(ctx);
+      await grpcCheckLoad(address, reqs, CONNECTIONS, 1); // warm-up
+      const cpuBefore = await gateway.cpuMicros();
+      const g = await grpcCheckLoad(address, reqs, CONNECTIONS, DURATION);
+      const cpuAfter = await gateway.cpuMicros();
+      return {
+        name: s.name,
+        baseline: s.baseline,
+        rps: g.rps,
+        p50: g.p50,
+        p99: g.p99,
+        requests: g.requests,
+        non2xx: g.denied,
+        errors: g.errors,
+        gatewayCpuMicrosPerRequest: g.requests > 0 ? (cpuAfter - cpuBefore) / g.requests : undefined,
+      };
+    }
+    const target = s.door === 'ext-authz-http' ? gateway?.extAuthzHttpUrl : (gateway?.url ?? predictor.url);
+    if (!target) throw new Error(`${s.name}: the gateway has no HTTP ext-authz door`);
     await load(target, s, ctx, 1); // warm-up: JIT, pools, caches
     const cpuBefore = gateway ? await gateway.cpuMicros() : 0;
     const r = await load(target, s, ctx, DURATION);

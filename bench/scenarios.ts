@@ -3,6 +3,8 @@
 
 import { passThroughGateway, v1Predict, type Scenario } from './scenarios-common.js';
 import { authScenario } from './auth-scenarios.js';
+import { limitsMemoryScenario, limitsRedisScenario } from './limits-scenarios.js';
+import { extAuthzScenarios } from './ext-authz-scenarios.js';
 import { contractScenarios } from './contract-scenarios.js';
 
 export type { BenchRequest, Scenario, SetupContext } from './scenarios-common.js';
@@ -18,6 +20,9 @@ export const scenarios: Scenario[] = [
   ...contractScenarios(),
 
   // --- rate limits (issue 5) ---
+  limitsMemoryScenario(),
+  limitsRedisScenario(),
 
   // --- ext-authz doors (issue 6) ---
+  ...extAuthzScenarios(),
 ];

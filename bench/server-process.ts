@@ -13,17 +13,24 @@ process.on('message', (m) => {
   }
 });
 
-async function start(): Promise<{ url: string; close: () => Promise<void> }> {
+interface Started {
+  url: string;
+  extAuthzHttpUrl?: string;
+  extAuthzGrpcAddress?: string;
+  close: () => Promise<void>;
+}
+
+async function start(): Promise<Started> {
   if (kind === 'predictor') return startDemoPredictor();
   const raw = JSON.parse(process.env['BENCH_CONFIG'] ?? '{}') as Record<string, unknown>;
   const gw = await Gateway.create(buildConfig(raw, 'bench'), { defaultMetrics: false });
   const at = await gw.listen();
-  return { url: at.url, close: () => gw.close() };
+  return { ...at, close: () => gw.close() };
 }
 
 start().then(
   (s) => {
-    send({ url: s.url });
+    send({ url: s.url, extAuthzHttpUrl: s.extAuthzHttpUrl, extAuthzGrpcAddress: s.extAuthzGrpcAddress });
     process.on('SIGTERM', () => void s.close().then(() => process.exit(0)));
   },
   (err: unknown) => {

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { ServerCredentials, type Server as GrpcServer } from '@grpc/grpc-js';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from './config/schema.js';
 import { DecisionPipeline } from './decision/pipeline.js';
@@ -9,6 +10,8 @@ import { authStages } from './auth/auth-stages.js';
 import { contractStages } from './inference/contract-stages.js';
 import { limitStages } from './limits/limit-stages.js';
 import { createProxyServer } from './adapters/proxy/proxy-server.js';
+import { createExtAuthzHttpServer } from './adapters/ext-authz-http/ext-authz-http-server.js';
+import { createExtAuthzGrpcServer } from './adapters/ext-authz-grpc/ext-authz-grpc-server.js';
 import { createAdminServer } from './observability/admin-server.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
@@ -29,7 +32,15 @@ export interface GatewayOptions {
 export interface Listening {
   readonly url: string;
   readonly adminUrl: string;
+  /** Base URL of the HTTP ext-authz door (its pathPrefix not included), when enabled. */
+  readonly extAuthzHttpUrl?: string;
+  /** host:port of the gRPC ext-authz door, when enabled. */
+  readonly extAuthzGrpcAddress?: string;
 }
+
+const displayHost = (h: string) => (h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h);
+// grpc-js takes a target string, where an IPv6 literal needs brackets.
+const bracketIpv6 = (h: string) => (h.includes(':') && !h.startsWith('[') ? `[${h}]` : h);
 
 /**
  * The composition root: builds every part once from the validated config.
@@ -42,6 +53,8 @@ export class Gateway {
   readonly pipeline: DecisionPipeline;
   private proxy: FastifyInstance | undefined;
   private admin: Server | undefined;
+  private extAuthzHttp: Server | undefined;
+  private extAuthzGrpc: GrpcServer | undefined;
   private readonly closeables: Closeable[] = [];
   private closing: Promise<void> | undefined;
 
@@ -59,6 +72,9 @@ export class Gateway {
     const gw = new Gateway(config, options);
     gw.proxy = await createProxyServer({ config, pipeline: gw.pipeline, metrics: gw.metrics, log: gw.log });
     gw.admin = createAdminServer(gw.metrics, gw.readiness);
+    const doorDeps = { config, pipeline: gw.pipeline, metrics: gw.metrics, log: gw.log };
+    if (config.extAuthz.http.enabled) gw.extAuthzHttp = createExtAuthzHttpServer(doorDeps);
+    if (config.extAuthz.grpc.enabled) gw.extAuthzGrpc = createExtAuthzGrpcServer(doorDeps);
     return gw;
   }
 
@@ -75,16 +91,30 @@ export class Gateway {
   }
 
   async listen(): Promise<Listening> {
-    const { server, admin } = this.config;
+    const { server, admin, extAuthz } = this.config;
     await this.proxy!.listen({ host: server.host, port: server.port });
-    await new Promise<void>((resolve, reject) => {
-      this.admin!.once('error', reject);
-      this.admin!.listen(admin.port, admin.host, () => resolve());
-    });
+    await listenHttp(this.admin!, admin.host, admin.port);
     const p = this.proxy!.server.address() as AddressInfo;
     const a = this.admin!.address() as AddressInfo;
-    const host = (h: string) => (h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h);
-    return { url: `http://${host(server.host)}:${p.port}`, adminUrl: `http://${host(admin.host)}:${a.port}` };
+    let extAuthzHttpUrl: string | undefined;
+    let extAuthzGrpcAddress: string | undefined;
+    if (this.extAuthzHttp) {
+      await listenHttp(this.extAuthzHttp, extAuthz.http.host, extAuthz.http.port);
+      extAuthzHttpUrl = `http://${displayHost(extAuthz.http.host)}:${(this.extAuthzHttp.address() as AddressInfo).port}`;
+    }
+    if (this.extAuthzGrpc) {
+      const grpc = this.extAuthzGrpc;
+      const port = await new Promise<number>((resolve, reject) =>
+        grpc.bindAsync(`${bracketIpv6(extAuthz.grpc.host)}:${extAuthz.grpc.port}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+      );
+      extAuthzGrpcAddress = `${bracketIpv6(displayHost(extAuthz.grpc.host))}:${port}`;
+    }
+    return {
+      url: `http://${displayHost(server.host)}:${p.port}`,
+      adminUrl: `http://${displayHost(admin.host)}:${a.port}`,
+      ...(extAuthzHttpUrl ? { extAuthzHttpUrl } : {}),
+      ...(extAuthzGrpcAddress ? { extAuthzGrpcAddress } : {}),
+    };
   }
 
   /**
@@ -100,19 +130,12 @@ export class Gateway {
     this.readiness.startDraining();
     const graceMs = this.config.server.shutdownGraceSeconds * 1000;
     const proxy = this.proxy;
-    if (proxy) {
-      let timer: NodeJS.Timeout | undefined;
-      const forced = new Promise<void>((resolve) => {
-        timer = setTimeout(() => {
-          this.log.warn({ graceMs }, 'grace period over: closing remaining connections');
-          proxy.server.closeAllConnections();
-          resolve();
-        }, graceMs);
-        timer.unref();
-      });
-      await Promise.race([proxy.close(), forced]);
-      clearTimeout(timer);
-    }
+    // Every door drains in parallel: Envoy keeps sending checks until the endpoint is gone.
+    await Promise.all([
+      proxy ? withGrace(proxy.close(), graceMs, () => proxy.server.closeAllConnections(), this.log) : undefined,
+      this.extAuthzHttp?.listening ? closeHttp(this.extAuthzHttp, graceMs, this.log) : undefined,
+      this.extAuthzGrpc ? closeGrpc(this.extAuthzGrpc, graceMs, this.log) : undefined,
+    ]);
     await new Promise<void>((resolve) => {
       if (!this.admin?.listening) return resolve();
       this.admin.close(() => resolve());
@@ -120,4 +143,39 @@ export class Gateway {
     });
     for (const c of this.closeables.reverse()) await c.close();
   }
+}
+
+function listenHttp(server: Server, host: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** Waits for `closing`; past the grace period runs `force` (cut the remaining connections). */
+async function withGrace(closing: Promise<unknown>, graceMs: number, force: () => void, log: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const forced = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      log.warn({ graceMs }, 'grace period over: closing remaining connections');
+      force();
+      resolve();
+    }, graceMs);
+    timer.unref();
+  });
+  await Promise.race([closing, forced]);
+  clearTimeout(timer);
+}
+
+function closeHttp(server: Server, graceMs: number, log: Logger): Promise<void> {
+  const closing = new Promise<void>((resolve) => server.close(() => resolve()));
+  return withGrace(closing, graceMs, () => server.closeAllConnections(), log);
+}
+
+function closeGrpc(server: GrpcServer, graceMs: number, log: Logger): Promise<void> {
+  const closing = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+  return withGrace(closing, graceMs, () => server.forceShutdown(), log);
 }

@@ -5,6 +5,8 @@ import { routesSection } from './sections/routes.js';
 import { logSection } from './sections/log.js';
 import { modelsSection } from './sections/models.js';
 import { authSection } from './sections/auth.js';
+import { limitsSection } from './sections/limits.js';
+import { extAuthzSection } from './sections/ext-authz.js';
 
 /** The one configuration document. Each section lives in ./sections; add new ones here. */
 export const gatewaySchema = s.object(
@@ -22,8 +24,10 @@ export const gatewaySchema = s.object(
     models: modelsSection,
 
     // Rate limits and their store (issue 5).
+    limits: limitsSection,
 
     // Ext-authz front doors (issue 6).
+    extAuthz: extAuthzSection,
   },
   { doc: 'inference-gateway configuration.' },
 );

@@ -1,86 +1,75 @@
-import type { ResponseHandler } from '../decision/decision-context.js';
-import { deny } from '../decision/denial.js';
-import { headerValue } from '../decision/request-view.js';
-import type { Stage } from '../decision/stage.js';
+import type { DecisionContext } from '../decision/decision-context.js';
+import { deny, type Denial } from '../decision/denial.js';
 import type { StageFactory } from '../decision/stage-deps.js';
-import { inferenceRequestOf } from './inference-request.js';
-import { checkInputs } from './input-contract.js';
-import { compileContract, effectivePolicy, type ModelContract } from './model-contract.js';
-import { responsePolicyHandler } from './response-policy.js';
-import { scoreRequestReason, stripBinaryOutputs } from './score-request.js';
+import { contractResponseHandler } from './contract-response.js';
+import { inferenceRequestOf, type InferenceRequest } from './inference-request.js';
+import { inputViolation } from './input-contract.js';
+import { compileContract, hasFullAccess, type ModelContract } from './model-contract.js';
+import { rewrittenForPolicy, scoreRequestReason } from './score-requests.js';
 
-interface Compiled {
+const EXPLAIN_WITHHELD = deny('scores_not_allowed', "explanations carry the model's scores, which this model's response policy withholds");
+
+interface CompiledModel {
   readonly contract: ModelContract;
-  readonly labels: ResponseHandler;
-  readonly topK: ResponseHandler;
+  readonly handler: ReturnType<typeof contractResponseHandler>;
 }
 
-/** A model whose contract has nothing to enforce: everyone gets the raw answer and inputs are free. */
-function isEmpty(c: ModelContract): boolean {
-  return (!c.classifier || (c.policy === 'full' && !c.fullClaim)) && !c.input.hasRules && c.input.maxBatch === Infinity;
+/** The request bytes after a policy rewrite: new JSON, followed by the binary tensors when there were any. */
+function upstreamBytes(req: InferenceRequest, body: Buffer, doc: Record<string, unknown>, ctx: DecisionContext): Buffer {
+  const json = Buffer.from(JSON.stringify(doc));
+  if (req.binaryHeaderLength === undefined) return json;
+  ctx.upstreamHeaders['inference-header-content-length'] = String(json.length);
+  return Buffer.concat([json, body.subarray(req.binaryHeaderLength)]);
 }
 
-/** Model contracts: input validation, response policy (issue 4). */
-export const contractStages: StageFactory = (deps) => {
-  const { metrics } = deps;
-  const models = new Map<string, Compiled>();
-  for (const [name, m] of Object.entries(deps.config.models)) {
-    const contract = compileContract(name, m);
-    if (isEmpty(contract)) continue;
-    models.set(name, { contract, labels: responsePolicyHandler(contract, 'labels', metrics), topK: responsePolicyHandler(contract, 'top-k', metrics) });
+/**
+ * Model contracts (issue 4): inputs validated against the model's contract in every door; answers
+ * reduced to labels (or top-k) by the proxy; requests for scores refused by the ext-authz doors,
+ * which cannot rewrite answers (PROTOCOLS.md §3.4).
+ */
+export const contractStages: StageFactory = ({ config }) => {
+  const models = new Map<string, CompiledModel>();
+  for (const [name, m] of Object.entries(config.models)) {
+    const contract = compileContract(m);
+    models.set(name, { contract, handler: contractResponseHandler(contract) });
   }
-  if (models.size === 0) return [];
+  return [
+    {
+      name: 'contract',
+      run(ctx): Denial | undefined {
+        if (ctx.route.kind !== 'model') return undefined;
+        const { model, verb } = ctx.route.route;
+        if (verb !== 'predict' && verb !== 'explain') return undefined;
+        const compiled = models.get(model);
+        if (!compiled) return undefined;
+        const { contract: c } = compiled;
+        const full = hasFullAccess(c, ctx.identity);
+        const reduces = c.task === 'classification' && !full;
+        if (verb === 'explain' && reduces && !c.explainForAll) return EXPLAIN_WITHHELD;
 
-  const contract: Stage = {
-    name: 'contract',
-    run(ctx) {
-      if (ctx.route.kind !== 'model') return undefined;
-      const route = ctx.route.route;
-      const m = models.get(route.model);
-      if (!m || (route.verb !== 'predict' && route.verb !== 'explain')) return undefined;
-      const c = m.contract;
-      const policy = effectivePolicy(c, ctx.identity);
-      if (route.verb === 'explain' && policy !== 'full') {
-        metrics.contractRequests.inc({ outcome: 'scores_not_allowed', policy });
-        return deny('scores_not_allowed', `explanations reveal the model's scores, and the response policy of model "${route.model}" is ${policy}`);
-      }
-      const parsed = inferenceRequestOf(ctx);
-      // No body (an ext-authz door configured without body forwarding): nothing to check here.
-      if (parsed === undefined) return undefined;
-      if (!parsed.ok) {
-        metrics.contractRequests.inc({ outcome: parsed.denial.code, policy });
-        return parsed.denial;
-      }
-      const req = parsed.request;
-      // A partial body (Envoy max_request_bytes) cannot be checked value by value.
-      const invalid = ctx.view.bodyPartial ? undefined : checkInputs(c.input, req);
-      if (invalid) {
-        metrics.contractRequests.inc({ outcome: 'invalid_input', policy });
-        return invalid;
-      }
-      if (policy !== 'full' && req.protocol === 'v2') {
-        if (ctx.view.door !== 'proxy') {
-          // The ext-authz doors cannot rewrite the answer, so a request for scores is refused outright.
-          const reason = scoreRequestReason(req.doc, policy, c.topK);
-          if (reason) {
-            metrics.contractRequests.inc({ outcome: 'scores_not_allowed', policy });
-            return deny('scores_not_allowed', reason);
-          }
-        } else if (stripBinaryOutputs(req.doc)) {
-          const json = Buffer.from(JSON.stringify(req.doc));
-          const binaryLength = headerValue(ctx.view, 'inference-header-content-length');
-          if (binaryLength !== undefined && ctx.view.body) {
-            ctx.upstreamBody = Buffer.concat([json, ctx.view.body.subarray(Number(binaryLength))]);
-            ctx.upstreamHeaders['inference-header-content-length'] = String(json.length);
-          } else {
-            ctx.upstreamBody = json;
-          }
+        const parsed = inferenceRequestOf(ctx);
+        if (parsed && !parsed.ok) return parsed.denial;
+        if (parsed) {
+          const broken = inputViolation(parsed.request, c.input);
+          if (broken) return deny('invalid_input', broken);
         }
-      }
-      if (policy !== 'full' && ctx.view.door === 'proxy') ctx.response = policy === 'labels' ? m.labels : m.topK;
-      metrics.contractRequests.inc({ outcome: 'allowed', policy });
-      return undefined;
+        // Explanations, once allowed, and full or regression answers pass unchanged.
+        if (!reduces || verb === 'explain') return undefined;
+
+        if (ctx.view.door !== 'proxy') {
+          const reason = parsed ? scoreRequestReason(parsed.request, c) : undefined;
+          if (reason) {
+            return deny('scores_not_allowed', `${reason}; the ${c.policy} policy withholds scores and an ext-authz check cannot rewrite the answer: ask for labels, or call through the gateway's proxy`);
+          }
+          return undefined;
+        }
+        if (parsed && ctx.view.body) {
+          const doc = rewrittenForPolicy(parsed.request, c);
+          if (doc) ctx.upstreamBody = upstreamBytes(parsed.request, ctx.view.body, doc, ctx);
+        }
+        ctx.response = compiled.handler;
+        return undefined;
+      },
     },
-  };
-  return [contract];
+  ];
 };

@@ -1,87 +1,50 @@
-import type { ModelConfig } from '../config/schema.js';
 import { claimAt } from '../auth/claims.js';
+import type { ModelConfig } from '../config/schema.js';
 import type { Identity } from '../decision/identity.js';
-import { isFloatType, isIntegerType, isNumericType } from './tensor-data.js';
 
-export type ResponsePolicy = 'labels' | 'top-k' | 'full';
-
-export interface InputContract {
-  /** Per-row dimensions (without batch), or undefined for no shape rule. */
-  readonly rowShape: readonly number[] | undefined;
-  readonly datatype: string | undefined;
-  readonly numeric: boolean;
-  readonly min: number;
-  readonly max: number;
-  readonly maxBatch: number;
-  /** Anything beyond the always-on finiteness check to look at. */
-  readonly hasRules: boolean;
-}
-
-/** One model's contract, compiled at start-up so the hot path only reads fields. */
+/** One model's contract, compiled once at start-up from `models.<model>`. */
 export interface ModelContract {
-  readonly model: string;
-  readonly classifier: boolean;
-  readonly labels: readonly string[];
-  readonly labelIndex: ReadonlyMap<string, number>;
+  readonly task: 'classification' | 'regression';
+  readonly labels: readonly string[] | undefined;
+  readonly labelSet: ReadonlySet<string> | undefined;
+  /** V2 outputs to reduce; undefined means every output. */
   readonly scoreOutputs: ReadonlySet<string> | undefined;
-  readonly binaryThreshold: number;
-  readonly input: InputContract;
-  readonly policy: ResponsePolicy;
-  readonly topK: number;
-  /** 10^decimals, for rounding. */
-  readonly scale: number;
-  readonly confidenceFloor: number | undefined;
-  readonly abstainLabel: string;
-  readonly fullClaim: { readonly claim: string; readonly values: readonly unknown[] } | undefined;
+  readonly threshold: number;
+  readonly input: ModelConfig['input'];
+  readonly policy: 'labels' | 'top-k';
+  /** Classes per row the policy lets out (1 under labels). */
+  readonly classesOut: number;
+  readonly decimals: number;
+  readonly floor: number | undefined;
+  readonly abstain: string;
+  readonly explainForAll: boolean;
+  readonly fullAccess: { readonly claim: string; readonly values: ReadonlySet<string> } | undefined;
 }
 
-export function compileContract(model: string, m: ModelConfig): ModelContract {
-  const i = m.input;
-  const rowShape = i.shape ?? (i.features !== undefined ? [i.features] : undefined);
-  const datatype = i.datatype;
+export function compileContract(m: ModelConfig): ModelContract {
+  const r = m.response;
   return {
-    model,
-    classifier: m.task === 'classification',
+    task: m.task as ModelContract['task'],
     labels: m.labels,
-    labelIndex: new Map(m.labels.map((l, k) => [l, k])),
+    labelSet: m.labels ? new Set(m.labels) : undefined,
     scoreOutputs: m.scoreOutputs.length > 0 ? new Set(m.scoreOutputs) : undefined,
-    binaryThreshold: m.binaryThreshold,
-    input: {
-      rowShape,
-      datatype,
-      numeric: datatype !== undefined && isNumericType(datatype),
-      min: i.min ?? -Infinity,
-      max: i.max ?? Infinity,
-      maxBatch: i.maxBatch ?? Infinity,
-      hasRules: rowShape !== undefined || datatype !== undefined || i.min !== undefined || i.max !== undefined,
-    },
-    policy: m.response.policy,
-    topK: m.response.topK,
-    scale: 10 ** m.response.decimals,
-    confidenceFloor: m.response.confidenceFloor,
-    abstainLabel: m.response.abstainLabel,
-    fullClaim: m.response.fullClaim,
+    threshold: m.binaryThreshold,
+    input: m.input,
+    policy: r.policy as ModelContract['policy'],
+    classesOut: r.policy === 'top-k' ? r.topK : 1,
+    decimals: r.decimals,
+    floor: r.confidenceFloor,
+    abstain: r.abstainLabel,
+    explainForAll: r.explain,
+    fullAccess: r.fullAccess ? { claim: r.fullAccess.claim, values: new Set(r.fullAccess.values) } : undefined,
   };
 }
 
-function holds(identity: Identity | undefined, rule: NonNullable<ModelContract['fullClaim']>): boolean {
-  if (!identity) return false;
-  const v = claimAt(identity.claims, rule.claim);
-  const candidates = Array.isArray(v) ? v : [v];
-  return candidates.some((c) => rule.values.includes(c));
-}
-
-/** The policy for this caller: `full` for holders of the configured claim, else the model's policy. */
-export function effectivePolicy(c: ModelContract, identity: Identity | undefined): ResponsePolicy {
-  if (!c.classifier) return 'full';
-  if (c.policy !== 'full' && c.fullClaim && holds(identity, c.fullClaim)) return 'full';
-  return c.policy;
-}
-
-/** Does a V2 datatype fit the contract's datatype (integers for integer types, ...)? */
-export function valueFits(datatype: string, v: unknown): boolean {
-  if (isFloatType(datatype)) return typeof v === 'number';
-  if (isIntegerType(datatype)) return typeof v === 'number' && Number.isInteger(v);
-  if (datatype === 'BOOL') return typeof v === 'boolean';
-  return typeof v === 'string';
+/** True when the verified identity holds the claim that grants unreduced answers. */
+export function hasFullAccess(c: ModelContract, identity: Identity | undefined): boolean {
+  if (!c.fullAccess || !identity) return false;
+  const v = claimAt(identity.claims, c.fullAccess.claim);
+  const { values } = c.fullAccess;
+  if (typeof v === 'string') return values.has(v);
+  return Array.isArray(v) && v.some((x) => typeof x === 'string' && values.has(x));
 }

@@ -63,23 +63,50 @@ export class GatewayMetrics {
 
   // --- model contracts (issue 4) ---
 
-  readonly contractRequests = new Counter({
-    name: 'inference_gateway_contract_requests_total',
-    help: 'Model-contract checks of requests by outcome (allowed, invalid_input, scores_not_allowed, invalid_body) and effective response policy.',
-    labelNames: ['outcome', 'policy'] as const,
-    registers: [this.registry],
-  });
-
-  readonly contractAnswers = new Counter({
-    name: 'inference_gateway_contract_answers_total',
-    help: 'Predictor answers read under a labels or top-k policy, by outcome (rewritten, or refused: failed closed with 502).',
-    labelNames: ['policy', 'outcome'] as const,
-    registers: [this.registry],
-  });
-
   // --- rate limits (issue 5) ---
 
+  readonly limitsDecisions = new Counter({
+    name: 'inference_gateway_limits_decisions_total',
+    help: 'Rate-limit checks by store and outcome (allowed, rate_limited, store_error).',
+    labelNames: ['store', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly limitsPredictions = new Counter({
+    name: 'inference_gateway_limits_predictions_total',
+    help: 'Predictions counted against limits (the cost of allowed requests).',
+    registers: [this.registry],
+  });
+
+  readonly limitsStoreFallbacks = new Counter({
+    name: 'inference_gateway_limits_store_fallbacks_total',
+    help: 'Window checks answered by a fallback because Redis failed: insurance (in-memory share), fail-open, fail-closed.',
+    labelNames: ['policy'] as const,
+    registers: [this.registry],
+  });
+
+  readonly limitsCostUnknown = new Counter({
+    name: 'inference_gateway_limits_cost_unknown_total',
+    help: 'Prediction requests counted as cost 1 because the door had no (complete) body to count.',
+    labelNames: ['door'] as const,
+    registers: [this.registry],
+  });
+
   // --- ext-authz doors (issue 6) ---
+
+  readonly extAuthzPartialBodies = new Counter({
+    name: 'inference_gateway_ext_authz_partial_bodies_total',
+    help: 'Checks whose body Envoy truncated (x-envoy-auth-partial-body: true): it cannot be parsed, counted or scored, so stages fall back to their no-body policy.',
+    labelNames: ['door'] as const,
+    registers: [this.registry],
+  });
+
+  readonly extAuthzFaults = new Counter({
+    name: 'inference_gateway_ext_authz_faults_total',
+    help: 'Checks answered with an error (HTTP 5xx / gRPC status) instead of a decision; Envoy then applies failOpen / statusOnError.',
+    labelNames: ['door'] as const,
+    registers: [this.registry],
+  });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });

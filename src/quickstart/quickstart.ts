@@ -38,9 +38,11 @@ function quickstartAuth(issuer: DevIssuer): Record<string, unknown> {
   };
 }
 
-/** The demo model's contract: four finite features, answers as labels (the safe default policy). */
+/** The demo model's contract. */
+// The demo predictor answers probabilities (like sklearnserver with PREDICT_PROBA); the gateway's
+// default response policy turns them into these names.
 function quickstartModels(): Record<string, unknown> {
-  return { iris: { labels: [...DEMO_LABELS], input: { features: DEMO_FEATURES, maxBatch: 256 } } };
+  return { iris: { labels: [...DEMO_LABELS], input: { features: DEMO_FEATURES, shape: [DEMO_FEATURES], maxBatch: 256 } } };
 }
 
 /** The quickstart's config: the same schema and validation as `serve`, with embedded parts. */

@@ -1,70 +1,57 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** What the fixture predictor answers on one path: JSON (serialised here) or exact bytes. */
 export interface FixtureAnswer {
   readonly status?: number;
   readonly headers?: Record<string, string>;
-  readonly json?: unknown;
-  readonly bytes?: Buffer;
-}
-
-export interface FixtureRequest {
-  readonly url: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: Buffer;
+  readonly body: string | Buffer;
 }
 
 export interface FixturePredictor {
   readonly url: string;
-  readonly received: FixtureRequest[];
-  /** Sets the answer for a path (without query string). */
-  answer(path: string, a: FixtureAnswer): void;
+  /** What the next model calls are answered with. */
+  answer: FixtureAnswer;
+  readonly received: Array<{ method: string; url: string; headers: IncomingHttpHeaders; body: Buffer }>;
   close(): Promise<void>;
 }
 
-/** A real HTTP server on 127.0.0.1 port 0 that replays a given answer per path, shaped like a real runtime's. */
-export async function startFixturePredictor(): Promise<FixturePredictor> {
-  const answers = new Map<string, FixtureAnswer>();
-  const received: FixtureRequest[] = [];
+/**
+ * A predictor on 127.0.0.1 port 0 that answers every POST with a given answer (a golden fixture
+ * shaped like a real runtime's) and every GET (probes, readiness) with 200.
+ */
+export async function startFixturePredictor(first: FixtureAnswer = { body: '{}' }): Promise<FixturePredictor> {
+  const received: FixturePredictor['received'] = [];
+  const state = { answer: first };
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const url = req.url ?? '/';
-      received.push({ url, headers: req.headers, body: Buffer.concat(chunks) });
-      if (received.length > 100) received.shift();
-      const a = answers.get(url.split('?')[0]!);
-      if (!a) {
-        res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"no fixture for this path"}');
+      if (req.method !== 'POST') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"ready": true}');
         return;
       }
-      const body = a.bytes ?? Buffer.from(JSON.stringify(a.json));
-      res.writeHead(a.status ?? 200, { 'content-type': 'application/json', 'content-length': String(body.length), ...a.headers }).end(body);
+      received.push({ method: req.method, url: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks) });
+      if (received.length > 20) received.shift();
+      const a = state.answer;
+      const body = typeof a.body === 'string' ? Buffer.from(a.body) : a.body;
+      res.writeHead(a.status ?? 200, { 'content-type': 'application/json', ...a.headers, 'content-length': body.length }).end(body);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    get answer() {
+      return state.answer;
+    },
+    set answer(a: FixtureAnswer) {
+      state.answer = a;
+    },
     received,
-    answer: (path, a) => void answers.set(path, a),
     close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
+      new Promise<void>((r) => {
         server.closeAllConnections();
+        server.close(() => r());
       }),
   };
-}
-
-/** A V2 binary-extension body: the JSON head, then each tensor's little-endian bytes (PROTOCOLS.md §4.2). */
-export function binaryBody(head: unknown, tensors: readonly Buffer[]): { body: Buffer; headLength: number } {
-  const json = Buffer.from(JSON.stringify(head));
-  return { body: Buffer.concat([json, ...tensors]), headLength: json.length };
-}
-
-export function fp32(values: readonly number[]): Buffer {
-  const b = Buffer.alloc(values.length * 4);
-  values.forEach((v, i) => b.writeFloatLE(v, i * 4));
-  return b;
 }

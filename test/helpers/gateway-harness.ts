@@ -9,6 +9,10 @@ export interface Harness {
   readonly predictor: DemoPredictor;
   readonly url: string;
   readonly adminUrl: string;
+  /** Set when the config enables the HTTP ext-authz door. */
+  readonly extAuthzHttpUrl: string | undefined;
+  /** host:port, set when the config enables the gRPC ext-authz door. */
+  readonly extAuthzGrpcAddress: string | undefined;
   readonly config: GatewayConfig;
   close(): Promise<void>;
 }
@@ -33,9 +37,7 @@ export async function startHarness(config: (predictorUrl: string) => Raw = () =>
       admin: { host: '127.0.0.1', port: 0 },
       upstream: { url: predictor.url },
       log: { level: 'silent' },
-      // The core tests check transport, so the default model passes answers through unchanged;
-      // contract tests configure their own models (the schema default is labels-only).
-      models: { iris: { response: { policy: 'full' } } },
+      models: { iris: {} },
       auth: { enabled: false },
     },
     config(predictor.url),
@@ -48,6 +50,8 @@ export async function startHarness(config: (predictorUrl: string) => Raw = () =>
     predictor,
     url: at.url,
     adminUrl: at.adminUrl,
+    extAuthzHttpUrl: at.extAuthzHttpUrl,
+    extAuthzGrpcAddress: at.extAuthzGrpcAddress,
     config: cfg,
     close: async () => {
       await gateway.close();

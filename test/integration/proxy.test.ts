@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { startHarness, type Harness } from '../helpers/gateway-harness.js';
 import { send, v1Body, v2Body } from '../helpers/http.js';
 import { rawRequest } from '../helpers/raw-http.js';
+import { predictProba } from '../../src/quickstart/demo-model.js';
 
 describe('reverse proxy in front of a KServe predictor', () => {
   let h: Harness;
@@ -12,12 +13,16 @@ describe('reverse proxy in front of a KServe predictor', () => {
   });
   after(() => h.close());
 
-  it('forwards a V1 predict and returns the predictor answer', async () => {
-    const r = await send(`${h.url}/v1/models/iris:predict`, { body: v1Body([[6.8, 2.8, 4.8, 1.4], [5.1, 3.5, 1.4, 0.2]]) });
+  it('forwards a V1 predict and answers the predicted classes (labels-only by default)', async () => {
+    const rows = [
+      [6.8, 2.8, 4.8, 1.4],
+      [5.1, 3.5, 1.4, 0.2],
+    ];
+    const r = await send(`${h.url}/v1/models/iris:predict`, { body: v1Body(rows) });
     assert.equal(r.status, 200);
-    const preds = r.json<{ predictions: number[][] }>().predictions;
-    assert.equal(preds.length, 2);
-    assert.equal(preds[0]!.length, 3);
+    const argmax = (p: number[]) => p.indexOf(Math.max(...p));
+    assert.deepEqual(r.json(), { predictions: rows.map((row) => argmax(predictProba(row))) });
+    assert.equal(h.predictor.calls > 0, true);
   });
 
   it('forwards a V2 infer with the body bytes unchanged', async () => {

@@ -1,19 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { problemsOf, NO_AUTH } from '../helpers/config-problems.js';
 import { ConfigError, buildConfig, parseConfigText } from '../../src/config/load-config.js';
 
-// Tests about other sections turn auth off, so its required issuer does not add a problem.
-const NO_AUTH = { auth: { enabled: false } };
-
-function problemsOf(raw: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): string[] {
-  try {
-    buildConfig({ ...NO_AUTH, ...raw }, 'test', env);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError);
-    return err.problems.map((p) => `${p.path}: ${p.message}`);
-  }
-  return [];
-}
 
 describe('configuration', () => {
   it('refuses an empty document: a token issuer is required by default', () => {

@@ -10,8 +10,10 @@ import type { DecisionPipeline } from '../../decision/pipeline.js';
 import { routeClass } from '../../decision/route-match.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatewayMetrics } from '../../observability/metrics.js';
+import { accessRecorder } from '../../observability/access-record.js';
 import { requestViewFromFastify } from './request-view-from-fastify.js';
 import { upstreamFailure } from './upstream-errors.js';
+import { decodedBody } from './decoded-body.js';
 
 export interface ProxyDeps {
   readonly config: GatewayConfig;
@@ -37,10 +39,14 @@ declare module 'fastify' {
   }
 }
 
+const UNDECODABLE = { ok: false, denial: deny('upstream_bad_response', "the predictor's answer has a content-encoding that cannot be decoded") } as const;
+
 /** The reverse-proxy front door: a thin adapter from HTTP to decide() and back. */
 export async function createProxyServer(deps: ProxyDeps): Promise<FastifyInstance> {
   const { config, pipeline, metrics, log } = deps;
   const realm = config.auth.realm;
+  const maxAnswer = config.upstream.maxAnswerBytes;
+  const TOO_LARGE_ANSWER = deny('upstream_bad_response', `the predictor's answer is over upstream.maxAnswerBytes (${maxAnswer}) and cannot be reduced to the response policy`);
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -54,6 +60,7 @@ export async function createProxyServer(deps: ProxyDeps): Promise<FastifyInstanc
     },
   });
   app.decorateRequest('outcome', null);
+  const record = accessRecorder('proxy', config, metrics, log);
 
   // Bodies stay bytes: the model-contract stage parses JSON once, other routes forward untouched.
   app.removeAllContentTypeParsers();
@@ -121,17 +128,30 @@ export async function createProxyServer(deps: ProxyDeps): Promise<FastifyInstanc
           return;
         }
         const chunks: Buffer[] = [];
-        res.stream.on('data', (c: Buffer) => chunks.push(c));
+        let size = 0;
+        res.stream.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size <= maxAnswer) {
+            chunks.push(c);
+            return;
+          }
+          // Never buffer without bound, never pass an unreduced answer: refuse and drop the stream.
+          res.stream.removeAllListeners('end').removeAllListeners('error').on('error', () => undefined);
+          res.stream.destroy();
+          sendDenial(req, rep.removeHeader('content-length').removeHeader('content-encoding').removeHeader('inference-header-content-length'), TOO_LARGE_ANSWER, ctx);
+        });
         res.stream.on('error', (err: unknown) => {
           const d = upstreamFailure(err);
           metrics.upstreamErrors.inc({ code: d.code });
           sendDenial(req, rep.removeHeader('content-length').removeHeader('content-encoding'), d, ctx);
         });
         res.stream.on('end', () => {
-          const answer = handler.handle({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }, ctx);
+          // Asked for identity, but a predictor may compress anyway: the handler reads plain bytes.
+          const body = decodedBody(Buffer.concat(chunks), res.headers['content-encoding']);
+          const answer = body ? handler.handle({ status: res.statusCode, headers: res.headers, body }, ctx) : UNDECODABLE;
           rep.removeHeader('content-length');
           rep.removeHeader('content-encoding');
-          // The handler answers plain JSON: a binary-extension split point no longer applies.
+          // The reduced answer is plain JSON, whatever the predictor's framing was.
           rep.removeHeader('inference-header-content-length');
           if (!answer.ok) {
             sendDenial(req, rep, answer.denial, ctx);
@@ -182,25 +202,8 @@ export async function createProxyServer(deps: ProxyDeps): Promise<FastifyInstanc
 
   app.addHook('onResponse', (req, reply, done) => {
     const o = req.outcome;
-    const rc = routeClass(o?.ctx?.route);
     const outcome = o?.code ?? (reply.statusCode === 404 ? 'route_not_allowed' : 'internal_error');
-    metrics.requests.inc({ door: 'proxy', route_class: rc, outcome });
-    if (config.log.accessLog) {
-      const route = o?.ctx?.route;
-      log.info(
-        {
-          requestId: req.id,
-          method: req.method,
-          routeClass: rc,
-          model: route?.kind === 'model' ? route.route.model : undefined,
-          subject: o?.ctx?.identity?.subject,
-          status: reply.statusCode,
-          outcome,
-          ms: Math.round(reply.elapsedTime * 100) / 100,
-        },
-        'request',
-      );
-    }
+    record({ requestId: req.id, method: req.method, ctx: o?.ctx, status: reply.statusCode, outcome, ms: reply.elapsedTime });
     done();
   });
 

@@ -18,6 +18,11 @@ export const upstreamSection = s.object(
       pattern: /^\//,
       patternHint: 'must start with /',
     }),
+    maxAnswerBytes: s.integer({
+      doc: 'Largest predictor answer the gateway buffers to reduce it to the response policy; a larger one is refused (502 `upstream_bad_response`). Answers passed unchanged stream and have no cap.',
+      default: 64 * 1024 * 1024,
+      min: 1024,
+    }),
     readinessTimeoutMs: s.integer({ doc: 'Timeout of one readiness probe to the predictor.', default: 1000, min: 1 }),
   },
   { doc: 'The predictor the gateway protects.' },

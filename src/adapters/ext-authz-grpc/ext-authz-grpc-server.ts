@@ -1,0 +1,94 @@
+import { Server, status as GrpcStatus, type ServerUnaryCall, type sendUnaryData, type ServiceDefinition } from '@grpc/grpc-js';
+import type { GatewayConfig } from '../../config/schema.js';
+import type { DecisionContext } from '../../decision/decision-context.js';
+import { deny } from '../../decision/denial.js';
+import type { DecisionPipeline } from '../../decision/pipeline.js';
+import type { RequestView } from '../../decision/request-view.js';
+import type { Logger } from '../../observability/logger.js';
+import type { GatewayMetrics } from '../../observability/metrics.js';
+import { accessRecorder } from '../../observability/access-record.js';
+import { createCheckCodec, type CheckRequestMessage, type CheckResponseMessage } from './check-codec.js';
+import { unrewritableAnswer } from '../ext-authz-rewrite-guard.js';
+import { deniedCheckResponse, okCheckResponse } from './check-response.js';
+import { CHECK_METHOD_PATH } from './external-auth-proto.js';
+import { requestViewFromCheckRequest } from './request-view-from-check-request.js';
+
+export interface ExtAuthzGrpcDeps {
+  readonly config: GatewayConfig;
+  readonly pipeline: DecisionPipeline;
+  readonly metrics: GatewayMetrics;
+  readonly log: Logger;
+}
+
+const DOOR = 'ext-authz-grpc';
+// Room for the headers map and the attributes around a body at the body limit.
+const ENVELOPE_BYTES = 256 * 1024;
+
+/**
+ * `envoy.service.auth.v3.Authorization/Check` (PROTOCOLS.md §2). Every decision is a
+ * CheckResponse with `status` set; a gRPC error status is returned only for a fault of ours,
+ * because Envoy turns it into failOpen / statusOnError rather than a denial.
+ */
+export function createExtAuthzGrpcServer(deps: ExtAuthzGrpcDeps): Server {
+  const { config, pipeline, metrics, log } = deps;
+  const realm = config.auth.realm;
+  const limit = config.server.bodyLimitBytes;
+  const tooLarge = deny('body_too_large', `request body is over the ${limit}-byte limit`);
+  const codec = createCheckCodec();
+
+  const access = accessRecorder(DOOR, config, metrics, log);
+  const record = (view: RequestView | undefined, ctx: DecisionContext | undefined, outcome: string, started: number) =>
+    access({ requestId: view?.requestId, method: view?.method, ctx, outcome, ms: performance.now() - started });
+
+  const fail = (callback: sendUnaryData<CheckResponseMessage>, err: unknown, view: RequestView | undefined, ctx: DecisionContext | undefined, started: number) => {
+    metrics.extAuthzFaults.inc({ door: DOOR });
+    record(view, ctx, 'internal_error', started);
+    log.error({ err, requestId: view?.requestId }, 'ext-authz grpc check fault');
+    callback({ code: GrpcStatus.INTERNAL, details: 'internal error while checking' });
+  };
+
+  const check = async (call: ServerUnaryCall<CheckRequestMessage, CheckResponseMessage>, callback: sendUnaryData<CheckResponseMessage>) => {
+    const started = performance.now();
+    let view: RequestView | undefined;
+    try {
+      view = requestViewFromCheckRequest(call.request);
+      if (view.bodyPartial) metrics.extAuthzPartialBodies.inc({ door: DOOR });
+      if (view.body !== undefined && view.body.length > limit) {
+        record(view, undefined, tooLarge.code, started);
+        callback(null, deniedCheckResponse(tooLarge, realm));
+        return;
+      }
+      const decision = await pipeline.decide(view);
+      metrics.decisionSeconds.observe({ door: DOOR }, (performance.now() - started) / 1000);
+      const denial = decision.allowed ? unrewritableAnswer(decision.ctx) : decision.denial;
+      if (!denial) {
+        record(view, decision.ctx, 'allowed', started);
+        callback(null, okCheckResponse(decision.ctx));
+        return;
+      }
+      // The pipeline turns its own faults into internal_error: that is an error, not a denial.
+      if (denial.code === 'internal_error') return fail(callback, denial.message, view, decision.ctx, started);
+      record(view, decision.ctx, denial.code, started);
+      callback(null, deniedCheckResponse(denial, realm));
+    } catch (err) {
+      fail(callback, err, view, undefined, started);
+    }
+  };
+
+  const definition: ServiceDefinition = {
+    Check: {
+      path: CHECK_METHOD_PATH,
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: (m: unknown) => codec.encodeRequest(m),
+      requestDeserialize: (b: Buffer) => codec.decodeRequest(b),
+      responseSerialize: (m: CheckResponseMessage) => codec.encodeResponse(m),
+      responseDeserialize: (b: Buffer) => codec.decodeResponse(b),
+    },
+  };
+  const server = new Server({ 'grpc.max_receive_message_length': limit + ENVELOPE_BYTES });
+  server.addService(definition, {
+    Check: (call: ServerUnaryCall<CheckRequestMessage, CheckResponseMessage>, callback: sendUnaryData<CheckResponseMessage>) => void check(call, callback),
+  });
+  return server;
+}

@@ -1,0 +1,24 @@
+import type { DecisionContext } from '../../decision/decision-context.js';
+
+/**
+ * The 200 answer's headers. Envoy copies those matching `headersToUpstreamOnAllow` onto the
+ * upstream request (overwriting), those matching `headersToDownstreamOnAllow` onto the client
+ * answer, and strips every name listed in `x-envoy-auth-headers-to-remove` from the upstream
+ * request (PROTOCOLS.md §1.2). A name we set is not also listed for removal: whether Envoy
+ * removes before or after setting is not part of the protocol, and setting already overwrites
+ * the client's copy.
+ */
+export function allowHeaders(ctx: DecisionContext): Record<string, string> {
+  const out: Record<string, string> = { 'content-length': '0' };
+  const up = ctx.upstreamHeaders;
+  for (const k in up) out[k] = up[k] as string;
+  const down = ctx.responseHeaders;
+  for (const k in down) out[k] = down[k] as string;
+  let remove = '';
+  for (const h of ctx.removeUpstreamHeaders) {
+    if (h in up) continue;
+    remove = remove === '' ? h : `${remove}, ${h}`;
+  }
+  if (remove !== '') out['x-envoy-auth-headers-to-remove'] = remove;
+  return out;
+}

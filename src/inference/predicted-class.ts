@@ -1,0 +1,134 @@
+import type { ModelContract } from './model-contract.js';
+
+/** One row's answer, understood: the class, and the ranked scores when the predictor gave them. */
+export interface PredictedClass {
+  /** A configured label name, or the class index when no labels are configured. */
+  readonly label: string | number;
+  /** Best score (probability); undefined when the predictor answered a class without scores. */
+  readonly confidence: number | undefined;
+  /** Classes by descending score, under the top-k policy only; undefined without scores. */
+  readonly ranked: ReadonlyArray<{ readonly label: string | number; readonly score: number }> | undefined;
+}
+
+export type RowResult = PredictedClass | { readonly error: string };
+
+// Triton's classification extension: "<value>:<index>[:<label>]".
+const TRITON = /^(-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?):(\d+)(?::(.*))?$/s;
+
+const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+function nameOf(index: number, c: ModelContract): string | number | { error: string } {
+  if (!Number.isInteger(index) || index < 0) return { error: `class index ${index} is not a non-negative integer` };
+  if (!c.labels) return index;
+  const name = c.labels[index];
+  return name ?? { error: `class index ${index} is outside the ${c.labels.length} configured labels` };
+}
+
+function knownLabel(label: string, c: ModelContract): string | { error: string } {
+  if (c.labelSet && !c.labelSet.has(label)) return { error: 'a class name in the answer is not one of the configured labels' };
+  return label;
+}
+
+function fromScores(scores: readonly number[], c: ModelContract, names?: readonly string[]): RowResult {
+  if (scores.length === 0) return { error: 'an empty score row' };
+  if (!names && c.labels && scores.length > c.labels.length) return { error: `a row of ${scores.length} scores for ${c.labels.length} configured labels` };
+  // Labels need only the best class: no per-row allocation beyond the result on the hot path.
+  let best = 0;
+  for (let i = 0; i < scores.length; i++) {
+    const score = scores[i]!;
+    if (!isFiniteNumber(score)) return { error: 'a score is not a finite number' };
+    if (score > scores[best]!) best = i;
+  }
+  const label = names ? knownLabel(names[best]!, c) : nameOf(best, c);
+  if (typeof label === 'object') return label;
+  if (c.policy !== 'top-k') return { label, confidence: scores[best]!, ranked: undefined };
+  const ranked: Array<{ label: string | number; score: number }> = [];
+  for (let i = 0; i < scores.length; i++) {
+    const l = names ? knownLabel(names[i]!, c) : nameOf(i, c);
+    if (typeof l === 'object') return l;
+    ranked.push({ label: l, score: scores[i]! });
+  }
+  ranked.sort((x, y) => y.score - x.score);
+  return { label, confidence: scores[best]!, ranked };
+}
+
+/** A single number per row: a class id when integral, else the probability of class 1. */
+function fromScalar(v: number, c: ModelContract): RowResult {
+  if (!Number.isFinite(v)) return { error: 'a prediction is not a finite number' };
+  if (Number.isInteger(v)) {
+    const label = nameOf(v, c);
+    return typeof label === 'object' ? label : { label, confidence: undefined, ranked: undefined };
+  }
+  if (v < 0 || v > 1) return { error: 'a single prediction is neither a class id nor a probability' };
+  const ranked = fromScores([1 - v, v], c);
+  if ('error' in ranked) return ranked;
+  // The threshold, not the larger probability, picks the class (e.g. 0.9 for a cautious fraud model).
+  const cls = v >= c.threshold ? 1 : 0;
+  const label = nameOf(cls, c);
+  if (typeof label === 'object') return label;
+  return { label, confidence: cls === 1 ? v : 1 - v, ranked: ranked.ranked };
+}
+
+function fromString(v: string, c: ModelContract): RowResult {
+  const m = TRITON.exec(v);
+  if (m) {
+    const label = m[3] !== undefined && m[3] !== '' ? knownLabel(m[3], c) : nameOf(Number(m[2]), c);
+    return typeof label === 'object' ? label : { label, confidence: undefined, ranked: undefined };
+  }
+  const label = knownLabel(v, c);
+  return typeof label === 'object' ? label : { label, confidence: undefined, ranked: undefined };
+}
+
+const LABEL_KEYS = ['label', 'class', 'predicted_class', 'prediction'];
+const SCORE_KEYS = ['probabilities', 'scores', 'probs'];
+
+/** Dict-shaped rows: {"setosa": 0.9, ...}, {"label": ..., "probabilities": [...]}, {"classes": [...], "scores": [...]}. */
+function fromObject(v: Record<string, unknown>, c: ModelContract): RowResult {
+  for (const k of SCORE_KEYS) {
+    const scores = v[k];
+    if (Array.isArray(scores) && scores.every(isFiniteNumber)) {
+      const classes = v['classes'];
+      const names = Array.isArray(classes) && classes.length === scores.length && classes.every((x) => typeof x === 'string') ? (classes as string[]) : undefined;
+      return fromScores(scores, c, names);
+    }
+  }
+  for (const k of LABEL_KEYS) {
+    const label = v[k];
+    if (typeof label === 'string') return fromString(label, c);
+    if (typeof label === 'number' && Number.isInteger(label)) return fromScalar(label, c);
+  }
+  const entries = Object.entries(v);
+  if (entries.length > 0 && entries.every(([, x]) => isFiniteNumber(x))) {
+    return fromScores(
+      entries.map(([, x]) => x as number),
+      c,
+      entries.map(([k]) => k),
+    );
+  }
+  return { error: 'a dict-shaped prediction has neither scores nor a label' };
+}
+
+/** Understands one prediction row of any shape the runtimes answer (PROTOCOLS.md §4.3), or says why not. */
+export function classifyRow(row: unknown, c: ModelContract): RowResult {
+  if (typeof row === 'number') return fromScalar(row, c);
+  if (typeof row === 'boolean') return fromScalar(row ? 1 : 0, c);
+  if (typeof row === 'string') return fromString(row, c);
+  if (Array.isArray(row)) {
+    if (row.length === 1) return classifyRow(row[0], c);
+    if (row.every(isFiniteNumber)) return fromScores(row as number[], c);
+    if (row.length > 0 && row.every((x) => typeof x === 'string')) return fromString(row[0] as string, c);
+    return { error: 'a prediction row is neither scores nor a class' };
+  }
+  if (typeof row === 'object' && row !== null) return fromObject(row as Record<string, unknown>, c);
+  return { error: 'a prediction is null' };
+}
+
+/** Whether a row is withheld under the confidence floor (rows without scores never are). */
+export function belowFloor(p: PredictedClass, c: ModelContract): boolean {
+  return c.floor !== undefined && p.confidence !== undefined && p.confidence < c.floor;
+}
+
+export function roundScore(score: number, decimals: number): number {
+  const f = 10 ** decimals;
+  return Math.round(score * f) / f;
+}

@@ -1,0 +1,113 @@
+import type { ModelContract } from './model-contract.js';
+import { classifyRow, type PredictedClass } from './predicted-class.js';
+import { labelOut, topKOut } from './reduced-answer.js';
+import type { Reduction } from './v1-answer.js';
+import { isObject } from './json-object.js';
+
+interface Tensor {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly datatype: string;
+  readonly data: readonly unknown[];
+}
+
+// Output names are kept, so they must look like names, not carry data.
+const OUTPUT_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+
+
+function tensorOf(v: unknown, i: number): Tensor | string {
+  if (!isObject(v)) return `outputs[${i}] is not an object`;
+  const { name, shape, datatype, data } = v;
+  if (typeof name !== 'string' || !OUTPUT_NAME.test(name)) return `outputs[${i}] has no valid name`;
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) return `outputs[${i}] (${name}) has no valid shape`;
+  if (typeof datatype !== 'string') return `outputs[${i}] (${name}) has no datatype`;
+  if (!Array.isArray(data)) return `outputs[${i}] (${name}) has no data`;
+  const flat = data.flat(Infinity);
+  const size = (shape as number[]).reduce((a, b) => a * b, 1);
+  if (flat.length !== size) return `outputs[${i}] (${name}) has ${flat.length} elements for shape [${shape.join(',')}]`;
+  return { name, shape: shape as number[], datatype, data: flat };
+}
+
+/** Rows of a tensor: [N, C] → N rows of C; [N] → N scalars; [k] of Triton strings → one row. */
+function rowsOf(t: Tensor): unknown[][] | unknown[] | string {
+  if (t.shape.length === 2) {
+    const [n, k] = t.shape as [number, number];
+    const rows: unknown[][] = [];
+    for (let r = 0; r < n; r++) rows.push(t.data.slice(r * k, r * k + k));
+    return rows;
+  }
+  if (t.shape.length === 1) {
+    // Triton answers one un-batched request's top-k as a 1-D list of "value:index[:label]".
+    if (t.data.length > 1 && t.data.every((x) => typeof x === 'string' && /^[-+.\deE]+:\d+(:|$)/.test(x))) return [t.data];
+    return t.data as unknown[];
+  }
+  return `output ${t.name} has rank ${t.shape.length}; only [N] and [N, C] can be reduced`;
+}
+
+function labelsTensor(name: string, values: ReadonlyArray<string | number>, shape: number[]): Record<string, unknown> {
+  const allInts = values.every((v) => typeof v === 'number');
+  return { name, shape, datatype: allInts ? 'INT64' : 'BYTES', data: allInts ? values : values.map(String) };
+}
+
+function reduceTensor(t: Tensor, c: ModelContract, classes: PredictedClass[]): Array<Record<string, unknown>> | string {
+  const rows = rowsOf(t);
+  if (typeof rows === 'string') return rows;
+  const predicted: PredictedClass[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    const r = classifyRow(rows[i], c);
+    if ('error' in r) return `output ${t.name} row ${i}: ${r.error}`;
+    predicted.push(r);
+  }
+  classes.push(...predicted);
+  // MLServer's probability output becomes its label output, named as MLServer names it.
+  const name = t.name === 'predict_proba' ? 'predict' : t.name;
+  const n = predicted.length;
+  const topK = c.policy === 'top-k' && predicted.every((p) => p.ranked !== undefined);
+  if (!topK) return [labelsTensor(name, predicted.map((p) => labelOut(p, c)), [n])];
+  const entries = predicted.map((p) => topKOut(p, c));
+  const k = Math.min(...entries.map((e) => e.length), c.classesOut);
+  const labels: Array<string | number> = [];
+  const scores: number[] = [];
+  for (const e of entries) {
+    // An abstaining row has one entry: repeat it so the tensor stays rectangular.
+    for (let j = 0; j < k; j++) {
+      const x = e[j] ?? e[0]!;
+      labels.push(x.label);
+      scores.push(e.length === 1 && j > 0 ? 0 : (x.score ?? 0));
+    }
+  }
+  return [labelsTensor(name, labels, [n, k]), { name: `${name}_scores`, shape: [n, k], datatype: 'FP64', data: scores }];
+}
+
+/**
+ * Open Inference Protocol answer → the same answer with every score output reduced to labels
+ * (INT64 indices or BYTES names, shape [N]) or top-k. `model_name`, `model_version` and `id` are
+ * the request's (version from the route), so no predictor string other than a label or an output name leaves.
+ */
+export function reduceV2Answer(doc: Record<string, unknown>, c: ModelContract, model: string, version: string | undefined, requestId: string | undefined): Reduction {
+  const outputs = doc['outputs'];
+  if (!Array.isArray(outputs)) return { ok: false, reason: 'the answer has no "outputs" list' };
+  const classes: PredictedClass[] = [];
+  const out: Array<Record<string, unknown>> = [];
+  for (let i = 0; i < outputs.length; i++) {
+    const t = tensorOf(outputs[i], i);
+    if (typeof t === 'string') return { ok: false, reason: t };
+    if (c.scoreOutputs && !c.scoreOutputs.has(t.name)) {
+      out.push({ name: t.name, shape: t.shape, datatype: t.datatype, data: t.data });
+      continue;
+    }
+    const reduced = reduceTensor(t, c, classes);
+    if (typeof reduced === 'string') return { ok: false, reason: reduced };
+    out.push(...reduced);
+  }
+  return {
+    ok: true,
+    doc: {
+      model_name: model,
+      ...(version !== undefined ? { model_version: version } : {}),
+      ...(requestId !== undefined ? { id: requestId } : {}),
+      outputs: out,
+    },
+    classes,
+  };
+}

@@ -1,0 +1,230 @@
+// Each overlay rendered by kubectl's kustomize, then checked against the gateway itself: the
+// ConfigMap's config passes check-config, ports, probes, labels and selectors agree with it.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { buildConfig, parseConfigText } from '../../src/config/load-config.js';
+import type { GatewayConfig } from '../../src/config/schema.js';
+import { DEPLOY_DIR, OVERLAYS, byKind, one, render, type K8sObject } from '../helpers/deploy-manifests.js';
+import { matches } from '../helpers/network-policy-evaluator.js';
+import { schemaProblems } from './schema-validation.js';
+
+const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
+
+interface Container {
+  name: string;
+  ports?: Array<{ name?: string; containerPort: number }>;
+  env?: Array<{ name: string; value?: string }>;
+  args?: string[];
+  readinessProbe?: { httpGet?: { path: string; port: number | string } };
+  livenessProbe?: { httpGet?: { path: string; port: number | string } };
+  securityContext?: Record<string, unknown>;
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  volumeMounts?: Array<{ name: string; mountPath: string }>;
+}
+
+/** The gateway container of an overlay: the Deployment's, or the InferenceService's transformer-container. */
+function gatewayPod(objects: K8sObject[]): { container: Container; volumes: Array<{ name: string; configMap?: { name: string } }>; labels: Record<string, string>; owner: K8sObject } {
+  const dep = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'inference-gateway');
+  if (dep) {
+    const spec = dep.spec.template.spec;
+    return { container: spec.containers.find((c: Container) => c.name === 'inference-gateway'), volumes: spec.volumes, labels: dep.spec.template.metadata.labels, owner: dep };
+  }
+  const isvc = one(objects, 'InferenceService');
+  const p = isvc.spec.predictor;
+  return { container: p.containers.find((c: Container) => c.name === 'transformer-container'), volumes: p.volumes, labels: p.labels, owner: isvc };
+}
+
+const envOf = (c: Container): Record<string, string> => Object.fromEntries((c.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
+
+/** The config the gateway container would load: the mounted ConfigMap's file with the container's environment. */
+function gatewayConfig(objects: K8sObject[]): { config: GatewayConfig; file: string; env: Record<string, string> } {
+  const { container, volumes } = gatewayPod(objects);
+  const configArg = container.args?.[(container.args?.indexOf('--config') ?? -2) + 1];
+  assert.ok(configArg, 'the container runs serve --config <file>');
+  const mount = container.volumeMounts?.find((m) => configArg.startsWith(`${m.mountPath}/`));
+  assert.ok(mount, `a volume is mounted where ${configArg} lives`);
+  const cmName = volumes.find((v) => v.name === mount.name)?.configMap?.name;
+  const cm = one(objects, 'ConfigMap', cmName);
+  const key = configArg.slice(mount.mountPath.length + 1);
+  const text = cm.data?.[key];
+  assert.ok(text, `ConfigMap ${cmName} has ${key}`);
+  const dir = mkdtempSync(join(tmpdir(), 'igw-deploy-'));
+  const file = join(dir, key);
+  writeFileSync(file, text);
+  const env = envOf(container);
+  return { config: buildConfig(parseConfigText(text, file), file, env), file, env };
+}
+
+const portNumber = (c: Container, port: number | string): number => (typeof port === 'number' ? port : (c.ports?.find((p) => p.name === port)?.containerPort ?? -1));
+
+for (const overlay of OVERLAYS) {
+  describe(`deploy/${overlay}`, () => {
+    let objects: K8sObject[] = [];
+    it('renders with kubectl kustomize, and every rendered object validates', async () => {
+      objects = render(overlay);
+      assert.ok(objects.length > 5);
+      const problems: string[] = [];
+      for (const o of objects) for (const p of await schemaProblems(o)) problems.push(`${o.kind}/${o.metadata.name}: ${p}`);
+      assert.deepEqual(problems, []);
+    });
+
+    it("mounts a gateway config that passes check-config with the container's environment", () => {
+      const { file, env } = gatewayConfig(objects);
+      const out = execFileSync(process.execPath, [MAIN, 'check-config', '--config', file], { encoding: 'utf8', env: { PATH: process.env['PATH'], ...env } });
+      assert.match(out, /: ok/);
+    });
+
+    it('runs the gateway as a hardened, resource-bounded container', () => {
+      const { container } = gatewayPod(objects);
+      const sc = container.securityContext ?? {};
+      assert.equal(sc['allowPrivilegeEscalation'], false);
+      assert.equal(sc['readOnlyRootFilesystem'], true);
+      assert.deepEqual((sc['capabilities'] as { drop?: string[] } | undefined)?.drop, ['ALL']);
+      assert.ok(container.resources?.requests?.['cpu'] && container.resources.limits?.['memory']);
+    });
+
+    it('declares the serving port of the config and probes health and readiness', () => {
+      const { container, owner } = gatewayPod(objects);
+      const { config } = gatewayConfig(objects);
+      const ports = (container.ports ?? []).map((p) => p.containerPort);
+      assert.ok(ports.includes(config.server.port), `serving port ${config.server.port} declared`);
+      const knative = owner.metadata.annotations?.['serving.kserve.io/deploymentMode'] === 'Knative';
+      const ready = container.readinessProbe?.httpGet;
+      const live = container.livenessProbe?.httpGet;
+      assert.ok(ready && live);
+      if (knative) {
+        // Knative probes only the declared port: the public readiness route, forwarded to the model.
+        assert.equal(portNumber(container, ready.port), config.server.port);
+        assert.ok(config.routes.public.includes(`GET ${ready.path}`), `${ready.path} is a public route`);
+        assert.ok(config.routes.public.includes(`GET ${live.path}`), `${live.path} is a public route`);
+      } else {
+        assert.deepEqual([portNumber(container, ready.port), ready.path], [config.admin.port, '/readyz']);
+        assert.deepEqual([portNumber(container, live.port), live.path], [config.admin.port, '/healthz']);
+      }
+    });
+
+    it('grants only namespace-scoped, read-only rights by name', () => {
+      assert.deepEqual(objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding'), []);
+      for (const role of byKind(objects, 'Role')) {
+        for (const rule of role['rules'] as Array<{ verbs: string[]; resourceNames?: string[] }>) {
+          assert.ok(rule.verbs.every((v) => ['get', 'list', 'watch'].includes(v)), rule.verbs.join(','));
+          assert.ok((rule.resourceNames ?? []).length > 0, 'rules name their objects');
+        }
+      }
+      for (const sa of byKind(objects, 'ServiceAccount')) assert.equal(sa['automountServiceAccountToken'], false);
+    });
+
+    it('selects its own pods with every Service, PodDisruptionBudget and HorizontalPodAutoscaler', () => {
+      const pods = byKind(objects, 'Deployment').map((d) => ({ name: d.metadata.name, labels: d.spec.template.metadata.labels as Record<string, string>, containers: d.spec.template.spec.containers as Container[] }));
+      for (const svc of byKind(objects, 'Service')) {
+        const target = pods.find((p) => matches({ matchLabels: svc.spec.selector }, p.labels));
+        assert.ok(target, `Service ${svc.metadata.name} selects a Deployment's pods`);
+        for (const port of svc.spec.ports as Array<{ name: string; targetPort: string | number; appProtocol?: string }>) {
+          const named = target.containers.some((c) => (c.ports ?? []).some((p) => p.name === port.targetPort || p.containerPort === port.targetPort));
+          assert.ok(named, `Service ${svc.metadata.name} port ${port.name} targets a container port`);
+          if (port.name.startsWith('grpc')) assert.equal(port.appProtocol, 'grpc');
+        }
+      }
+      for (const pdb of byKind(objects, 'PodDisruptionBudget')) assert.ok(pods.some((p) => matches(pdb.spec.selector, p.labels)));
+      for (const hpa of byKind(objects, 'HorizontalPodAutoscaler')) assert.ok(pods.some((p) => p.name === hpa.spec.scaleTargetRef.name));
+    });
+
+    it('gives the pod longer to stop than the gateway takes to drain', () => {
+      const { owner } = gatewayPod(objects);
+      const { config } = gatewayConfig(objects);
+      const grace = owner.kind === 'Deployment' ? owner.spec.template.spec.terminationGracePeriodSeconds : 30; // KServe pods keep Kubernetes' default
+      assert.ok(grace > config.server.shutdownGraceSeconds, `${grace} s > ${config.server.shutdownGraceSeconds} s`);
+    });
+  });
+}
+
+describe('deploy/overlays/istio-ext-authz agrees with the gateway and Istio', () => {
+  const objects = (() => {
+    try {
+      return render('overlays/istio-ext-authz');
+    } catch {
+      return [] as K8sObject[]; // the render test above reports why
+    }
+  })();
+  const operator = parse(execFileSync('cat', [join(DEPLOY_DIR, 'overlays/istio-ext-authz/mesh/istio-operator.yaml')], { encoding: 'utf8' })) as {
+    spec: { meshConfig: { extensionProviders: Array<{ name: string; envoyExtAuthzGrpc?: { service: string; port: number }; envoyExtAuthzHttp?: { service: string; port: number; pathPrefix?: string } }> } };
+  };
+  const providers = operator.spec.meshConfig.extensionProviders;
+
+  it('turns both ext-authz doors on, on the ports the providers name', () => {
+    const { config } = gatewayConfig(objects);
+    assert.equal(config.extAuthz.http.enabled, true);
+    assert.equal(config.extAuthz.grpc.enabled, true);
+    const svc = one(objects, 'Service', 'inference-gateway');
+    const host = `${svc.metadata.name}.${svc.metadata.namespace}.svc.cluster.local`;
+    const grpc = providers.find((p) => p.name === 'inference-gateway-grpc')!.envoyExtAuthzGrpc!;
+    const http = providers.find((p) => p.name === 'inference-gateway-http')!.envoyExtAuthzHttp!;
+    assert.deepEqual([grpc.service, grpc.port], [host, config.extAuthz.grpc.port]);
+    assert.deepEqual([http.service, http.port, http.pathPrefix], [host, config.extAuthz.http.port, config.extAuthz.http.pathPrefix]);
+    const ports = svc.spec.ports as Array<{ name: string; port: number; appProtocol?: string }>;
+    assert.equal(ports.find((p) => p.port === config.extAuthz.grpc.port)?.appProtocol, 'grpc');
+  });
+
+  it('points the same-pod provider at loopback through its ServiceEntry', () => {
+    const local = providers.find((p) => p.name === 'inference-gateway-local')!.envoyExtAuthzGrpc!;
+    const se = one(objects, 'ServiceEntry', 'inference-gateway-local');
+    assert.ok((se.spec.hosts as string[]).includes(local.service));
+    assert.deepEqual(se.spec.endpoints, [{ address: '127.0.0.1' }]);
+    assert.equal((se.spec.ports as Array<{ number: number; protocol: string }>).find((p) => p.number === local.port)?.protocol, 'GRPC');
+  });
+
+  it('sends model calls to a registered provider and leaves probe paths out', () => {
+    const policy = one(objects, 'AuthorizationPolicy', 'inference-gateway-ext-authz');
+    assert.equal(policy.spec.action, 'CUSTOM');
+    assert.ok(providers.some((p) => p.name === policy.spec.provider.name));
+    // Istio path matching: exact, `prefix*` or `*suffix`.
+    const pathMatch = (pattern: string, path: string) => (pattern.endsWith('*') ? path.startsWith(pattern.slice(0, -1)) : pattern.startsWith('*') ? path.endsWith(pattern.slice(1)) : path === pattern);
+    const rules = policy.spec.rules as Array<{ to: Array<{ operation: { methods?: string[]; paths?: string[]; notPaths?: string[] } }> }>;
+    const checked = (method: string, path: string) =>
+      rules.some((r) => r.to.some(({ operation: op }) => (!op.methods || op.methods.includes(method)) && (op.paths ?? ['*']).some((p) => pathMatch(p, path)) && !(op.notPaths ?? []).some((p) => pathMatch(p, path))));
+    assert.equal(checked('POST', '/v1/models/iris:predict'), true);
+    assert.equal(checked('POST', '/v2/models/iris/infer'), true);
+    assert.equal(checked('GET', '/v2/models/iris'), true);
+    assert.equal(checked('GET', '/v1/models/iris'), false);
+    assert.equal(checked('GET', '/v2/models/iris/ready'), false);
+    assert.equal(checked('GET', '/v2/health/ready'), false);
+    assert.equal(checked('GET', '/'), false);
+  });
+});
+
+describe('deploy/overlays/kserve-sidecar puts the gateway in front of the model server', () => {
+  for (const mode of ['standard', 'knative'] as const) {
+    it(`${mode}: the gateway takes 8080 and reaches the model server on the port it was moved to`, () => {
+      const objects = render(`overlays/kserve-sidecar/${mode}`);
+      const isvc = one(objects, 'InferenceService');
+      const { config } = gatewayConfig(objects);
+      const p = isvc.spec.predictor;
+      const moved = (p.model.args as string[]).find((a) => a.startsWith('--http_port='))?.split('=')[1];
+      assert.equal(new URL(config.upstream.url).port, moved);
+      assert.equal(new URL(config.upstream.url).hostname, '127.0.0.1');
+      assert.equal(config.server.port, 8080);
+      assert.equal(isvc.metadata.annotations?.['serving.kserve.io/deploymentMode'], mode === 'standard' ? 'Standard' : 'Knative');
+      const portOwners = (p.containers as Container[]).filter((c) => (c.ports ?? []).length > 0).map((c) => c.name);
+      assert.deepEqual(portOwners, ['transformer-container']);
+    });
+  }
+});
+
+describe('deploy/overlays/redis shares the limits', () => {
+  it('points every replica at the Redis Service, with the insurance share of the minimum replicas', () => {
+    const objects = render('overlays/redis');
+    const { config } = gatewayConfig(objects);
+    assert.equal(config.limits.store.kind, 'redis');
+    const svc = one(objects, 'Service', 'redis');
+    const url = new URL(config.limits.store.redisUrl!);
+    assert.equal(url.hostname, `${svc.metadata.name}.${svc.metadata.namespace}.svc.cluster.local`);
+    assert.equal(Number(url.port), (svc.spec.ports as Array<{ port: number }>)[0]!.port);
+    assert.equal(config.limits.store.replicas, one(objects, 'HorizontalPodAutoscaler').spec.minReplicas);
+  });
+});

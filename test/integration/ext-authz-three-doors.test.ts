@@ -1,0 +1,214 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ERROR_CODES, type ErrorCode } from '../../src/decision/error-codes.js';
+import { startHarness, type Harness } from '../helpers/gateway-harness.js';
+import { EnvoyCheckClient } from '../helpers/envoy-check-client.js';
+import { startJwksIssuer, type JwksIssuer } from '../helpers/jwks-issuer.js';
+import { rawRequest } from '../helpers/raw-http.js';
+
+// Tables of requests, each sent through the reverse proxy, the HTTP check and the gRPC check
+// of one gateway: every door must reach the same decision and refuse with the same answer.
+
+type Headers = ReadonlyArray<readonly [string, string]>;
+
+interface Row {
+  readonly name: string;
+  readonly method: string;
+  readonly path: string;
+  /** Pairs, so a header can repeat (two Authorization headers). */
+  readonly headers?: Headers | (() => Promise<Headers>);
+  readonly body?: string;
+  /** Envoy attaches the body to the check (Istio includeRequestBodyInCheck). */
+  readonly bodyInCheck?: boolean;
+  /** 'allowed' or the stable code of the denial. */
+  readonly expect: 'allowed' | ErrorCode;
+  /**
+   * Where the proxy decides otherwise: it can rewrite the answer (labels-only), the checks cannot,
+   * so a request for scores is allowed and reduced by the proxy but refused by the checks.
+   */
+  readonly expectProxy?: 'allowed';
+}
+
+interface Seen {
+  readonly status: number;
+  readonly code: string;
+  /** The refusal's JSON body (undefined on allow). */
+  readonly body?: unknown;
+  /** The challenge, when the refusal carries one. */
+  readonly wwwAuthenticate?: string;
+}
+
+function seen(status: number, body: string, wwwAuthenticate: string | undefined): Seen {
+  if (status === 200) return { status, code: 'allowed' };
+  let parsed: { code?: string } | undefined;
+  try {
+    parsed = JSON.parse(body) as { code?: string };
+  } catch {
+    parsed = undefined; // not one of ours: a predictor answer passed through
+  }
+  return { status, code: parsed?.code ?? 'not-a-gateway-answer', body: parsed, ...(wwwAuthenticate ? { wwwAuthenticate } : {}) };
+}
+
+const headLines = (pairs: Headers) => pairs.map(([k, v]) => `${k}: ${v}\n`).join('');
+
+function runTable(title: string, rows: () => readonly Row[], config: () => Promise<{ raw: Record<string, unknown>; cleanup?: () => Promise<void> }>): void {
+  describe(title, () => {
+    let h: Harness;
+    let grpc: EnvoyCheckClient;
+    let cleanup: (() => Promise<void>) | undefined;
+    before(async () => {
+      const c = await config();
+      cleanup = c.cleanup;
+      h = await startHarness(() => ({
+        ...c.raw,
+        extAuthz: { http: { enabled: true, host: '127.0.0.1', port: 0, pathPrefix: '/check' }, grpc: { enabled: true, host: '127.0.0.1', port: 0 } },
+      }));
+      grpc = new EnvoyCheckClient(h.extAuthzGrpcAddress!);
+    });
+    after(async () => {
+      grpc?.close();
+      await h?.close();
+      await cleanup?.();
+    });
+
+    const viaProxy = async (r: Row, headers: Headers): Promise<Seen> => {
+      const body = r.body ?? '';
+      const head = `${r.method} ${r.path} HTTP/1.1\nHost: iris.models.example\nContent-Length: ${Buffer.byteLength(body)}\nConnection: close\n${headLines(headers)}`;
+      const a = await rawRequest(h.url, head, body);
+      return seen(a.status, a.body, a.headers['www-authenticate']);
+    };
+
+    // As Envoy's HTTP client does it: prefix + original path, content-length 0 unless the body is attached.
+    const viaHttpCheck = async (r: Row, headers: Headers): Promise<Seen> => {
+      const body = r.bodyInCheck ? (r.body ?? '') : '';
+      const extra: Headers = r.bodyInCheck ? [...headers, ['x-envoy-auth-partial-body', 'false']] : headers;
+      const head = `${r.method} /check${r.path} HTTP/1.1\nHost: iris.models.example\nContent-Length: ${Buffer.byteLength(body)}\nConnection: close\n${headLines(extra)}`;
+      const a = await rawRequest(h.extAuthzHttpUrl!, head, body);
+      return seen(a.status, a.body, a.headers['www-authenticate']);
+    };
+
+    // Envoy's gRPC CheckRequest: lower-case header map, repeated headers joined with ','.
+    const viaGrpcCheck = async (r: Row, headers: Headers): Promise<Seen & { grpc: number }> => {
+      const map: Record<string, string> = {};
+      for (const [k, v] of headers) {
+        const key = k.toLowerCase();
+        map[key] = map[key] === undefined ? v : `${map[key]},${v}`;
+      }
+      const a = await grpc.check({ method: r.method, path: r.path, headers: map, ...(r.bodyInCheck ? { body: r.body ?? '' } : {}) });
+      const code = a.status?.code ?? 0;
+      if (code === 0) return { ...seen(200, '', undefined), grpc: 0 };
+      const challenge = a.denied_response?.headers.find((x) => x.header.key === 'www-authenticate')?.header.value;
+      return { ...seen(a.denied_response?.status?.code ?? 403, a.denied_response?.body ?? '{}', challenge), grpc: code };
+    };
+
+    for (const row of rows()) {
+      const title = row.expectProxy ? `${row.name}: answered and reduced by the proxy, ${row.expect} from the HTTP and gRPC checks` : `${row.name}: ${row.expect} through the proxy, the HTTP check and the gRPC check`;
+      it(title, async () => {
+        const headers = typeof row.headers === 'function' ? await row.headers() : (row.headers ?? []);
+        const calls = h.predictor.received.length;
+        const proxy = await viaProxy(row, headers);
+        const forwarded = h.predictor.received.length > calls;
+        const http = await viaHttpCheck(row, headers);
+        const g = await viaGrpcCheck(row, headers);
+        if (row.expectProxy === 'allowed' && row.expect !== 'allowed') {
+          assert.equal(forwarded, true, 'proxy forwarded to the predictor');
+          assert.equal(proxy.status, 200, 'proxy answered (reduced)');
+          assert.equal(http.code, row.expect, 'HTTP check decision');
+          assert.equal(http.status, ERROR_CODES[row.expect].http, 'HTTP check status');
+          assert.deepEqual(g, { ...http, grpc: ERROR_CODES[row.expect].grpc }, 'gRPC check');
+          return;
+        }
+        if (row.expect === 'allowed') {
+          // The proxy's allow is the predictor's own answer (whatever its status); the checks' allow is 200 / OK.
+          assert.equal(forwarded, true, 'proxy forwarded to the predictor');
+          assert.deepEqual(http, { status: 200, code: 'allowed' }, 'HTTP check');
+          assert.deepEqual(g, { status: 200, code: 'allowed', grpc: 0 }, 'gRPC check');
+          return;
+        }
+        assert.equal(forwarded, false, 'proxy did not call the predictor');
+        assert.equal(proxy.status, ERROR_CODES[row.expect].http, 'proxy status');
+        assert.equal(proxy.code, row.expect, 'proxy decision');
+        // The checks refuse exactly as the proxy did: status, code, body, challenge.
+        assert.deepEqual(http, proxy, 'HTTP check');
+        assert.deepEqual(g, { ...proxy, grpc: ERROR_CODES[row.expect].grpc }, 'gRPC check');
+      });
+    }
+  });
+}
+
+const LIMIT = 1024;
+const predict = JSON.stringify({ instances: [[6.8, 2.8, 4.8, 1.4]] });
+const v2Scores = (output: Record<string, unknown>) => JSON.stringify({ inputs: [{ name: 'input-0', shape: [1, 4], datatype: 'FP32', data: [6.8, 2.8, 4.8, 1.4] }], outputs: [output] });
+
+runTable(
+  'one decision through three doors: routing and bodies',
+  () => [
+    { name: 'probe path', method: 'GET', path: '/v2/health/ready', expect: 'allowed' },
+    { name: 'probe path with HEAD', method: 'HEAD', path: '/v2/health/live', expect: 'allowed' },
+    { name: 'probe path with POST', method: 'POST', path: '/v2/health/ready', body: '{}', expect: 'route_not_allowed' },
+    { name: 'model readiness probe', method: 'GET', path: '/v2/models/iris/ready', expect: 'allowed' },
+    { name: 'unknown route', method: 'GET', path: '/admin/secrets', expect: 'route_not_allowed' },
+    { name: 'V2 server metadata', method: 'GET', path: '/v2', expect: 'route_not_allowed' },
+    { name: 'ambiguous path', method: 'POST', path: '/v2/models/./iris/infer', body: '{}', expect: 'invalid_path' },
+    { name: 'unlisted model', method: 'POST', path: '/v1/models/secret-model:predict', body: predict, expect: 'model_not_found' },
+    { name: 'wrong method', method: 'GET', path: '/v2/models/iris/infer', expect: 'method_not_allowed' },
+    { name: 'good request, body not in the check', method: 'POST', path: '/v1/models/iris:predict', body: predict, expect: 'allowed' },
+    { name: 'good request, body in the check', method: 'POST', path: '/v1/models/iris:predict?trace=1', body: predict, bodyInCheck: true, expect: 'allowed' },
+    { name: 'explain under a labels policy', method: 'POST', path: '/v1/models/iris:explain', body: predict, expect: 'scores_not_allowed' },
+    { name: 'MLServer predict_proba request, body in the check', method: 'POST', path: '/v2/models/iris/infer', body: v2Scores({ name: 'predict_proba' }), bodyInCheck: true, expect: 'scores_not_allowed', expectProxy: 'allowed' },
+    { name: 'Triton top-3 classification request, body in the check', method: 'POST', path: '/v2/models/iris/infer', body: v2Scores({ name: 'predict_proba', parameters: { classification: 3 } }), bodyInCheck: true, expect: 'scores_not_allowed', expectProxy: 'allowed' },
+    { name: 'score request, body not in the check (the check cannot see it)', method: 'POST', path: '/v2/models/iris/infer', body: v2Scores({ name: 'predict_proba' }), expect: 'allowed' },
+    { name: 'input contract broken, body in the check', method: 'POST', path: '/v1/models/iris:predict', body: '{"instances": [[1, 2, 3]]}', bodyInCheck: true, expect: 'invalid_input' },
+    { name: 'body too large', method: 'POST', path: '/v1/models/iris:predict', body: `{"instances": [[${'1,'.repeat(LIMIT)}1]]}`, bodyInCheck: true, expect: 'body_too_large' },
+  ],
+  async () => ({ raw: { server: { bodyLimitBytes: LIMIT }, models: { iris: { input: { features: 4 } } } } }),
+);
+
+let issuer: JwksIssuer;
+const bearer = (o: Parameters<JwksIssuer['token']>[0] = {}) => async (): Promise<Headers> => [['Authorization', `Bearer ${await issuer.token(o)}`]];
+
+runTable(
+  'one decision through three doors: authentication',
+  () => [
+    { name: 'probe path without a token', method: 'GET', path: '/v2/health/ready', expect: 'allowed' },
+    { name: 'no token', method: 'POST', path: '/v1/models/iris:predict', body: predict, expect: 'token_missing' },
+    { name: 'bad token (forged signature)', method: 'POST', path: '/v1/models/iris:predict', body: predict, headers: bearer({ scope: 'predict', forged: true }), expect: 'token_invalid' },
+    { name: 'expired token', method: 'POST', path: '/v1/models/iris:predict', body: predict, headers: bearer({ scope: 'predict', expiresInSeconds: -3600 }), expect: 'token_invalid' },
+    { name: 'wrong audience', method: 'POST', path: '/v1/models/iris:predict', body: predict, headers: bearer({ scope: 'predict', aud: 'billing' }), expect: 'token_invalid' },
+    { name: 'missing scope', method: 'POST', path: '/v1/models/iris:predict', body: predict, headers: bearer({ scope: 'metadata' }), expect: 'insufficient_scope' },
+    {
+      name: 'two credentials',
+      method: 'POST',
+      path: '/v1/models/iris:predict',
+      body: predict,
+      headers: async () => [...(await bearer({ scope: 'predict' })()), ...(await bearer({ scope: 'predict', sub: 'bob' })())],
+      expect: 'token_ambiguous',
+    },
+    { name: 'good request with a token', method: 'POST', path: '/v1/models/iris:predict', body: predict, headers: bearer({ scope: 'predict' }), expect: 'allowed' },
+    { name: 'good V2 request with a token, body in the check', method: 'POST', path: '/v2/models/iris/infer', body: JSON.stringify({ inputs: [{ name: 'input-0', shape: [1, 4], datatype: 'FP32', data: [6.8, 2.8, 4.8, 1.4] }] }), bodyInCheck: true, headers: bearer({ scope: 'predict' }), expect: 'allowed' },
+  ],
+  async () => {
+    issuer = await startJwksIssuer('inference');
+    return {
+      raw: {
+        auth: { enabled: true, issuers: [{ issuer: issuer.issuer, jwksUri: issuer.jwksUri, audiences: ['inference'], claimHeaders: { 'x-gateway-subject': 'sub' } }] },
+        models: { iris: { auth: { predict: { scopes: ['predict'] } } } },
+      },
+      cleanup: () => issuer.close(),
+    };
+  },
+);
+
+const batch = (n: number) => JSON.stringify({ instances: Array.from({ length: n }, () => [6.8, 2.8, 4.8, 1.4]) });
+
+// Every door counts against the same budget (10 predictions an hour, keyed by peer here), so the
+// rows run in order: 3 doors × 2 predictions leave 4, and a batch of 11 can never fit.
+runTable(
+  'one decision through three doors: rate limits',
+  () => [
+    { name: 'batch within the budget, body in the check', method: 'POST', path: '/v1/models/iris:predict', body: batch(2), bodyInCheck: true, expect: 'allowed' },
+    { name: 'batch over the budget, body in the check', method: 'POST', path: '/v1/models/iris:predict', body: batch(11), bodyInCheck: true, expect: 'rate_limited' },
+    { name: 'V2 batch over the budget, body in the check', method: 'POST', path: '/v2/models/iris/infer', body: JSON.stringify({ inputs: [{ name: 'x', shape: [11, 4], datatype: 'FP32', data: new Array(44).fill(1) }] }), bodyInCheck: true, expect: 'rate_limited' },
+  ],
+  async () => ({ raw: { limits: { default: [{ name: 'hourly', predictions: 10, perSeconds: 3600 }] } } }),
+);

@@ -1,0 +1,109 @@
+// Several replicas, one limit: gateways sharing a real redis-server, and what happens when it dies.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { startHarness, type Harness } from '../helpers/gateway-harness.js';
+import { send, v1Body } from '../helpers/http.js';
+import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+
+const predict = (h: Harness, headers: Record<string, string> = {}) => send(`${h.url}/v1/models/iris:predict`, { body: v1Body(), headers });
+
+async function until(f: () => Promise<boolean>, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await f()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('condition not reached in time');
+}
+
+function limitsVia(redis: RedisServer, extra: Record<string, unknown> = {}) {
+  return () => ({
+    limits: {
+      default: [{ name: 'hourly', predictions: 6, perSeconds: 3600 }],
+      store: { kind: 'redis', redisUrl: redis.url, keyPrefix: `t${Math.random().toString(36).slice(2)}:`, ...extra },
+    },
+  });
+}
+
+describe('rate limits shared through Redis', () => {
+  let redis: RedisServer;
+  before(async () => {
+    redis = await startRedis();
+  });
+  after(() => redis.stop());
+
+  it('is enforced by two gateways together as one limit', async () => {
+    const prefix = `shared${Date.now()}:`;
+    const cfg = () => ({ limits: { default: [{ name: 'hourly', predictions: 5, perSeconds: 3600 }], store: { kind: 'redis', redisUrl: redis.url, keyPrefix: prefix } } });
+    const a = await startHarness(cfg);
+    const b = await startHarness(cfg);
+    try {
+      await until(async () => (await send(`${a.adminUrl}/readyz`)).status === 200 && (await send(`${b.adminUrl}/readyz`)).status === 200);
+      for (let i = 0; i < 3; i++) assert.equal((await predict(a)).status, 200);
+      for (let i = 0; i < 2; i++) assert.equal((await predict(b)).status, 200);
+      assert.equal((await predict(b)).status, 429);
+      assert.equal((await predict(a)).status, 429);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('keeps answering within its command timeout and limits with the insurance limiter while Redis is down, then shares again when Redis is back', async () => {
+    // Two replicas configured: while Redis is down each one allows half of the budget.
+    const h = await startHarness(limitsVia(redis, { replicas: 2, commandTimeoutMs: 50 }));
+    try {
+      await until(async () => (await send(`${h.adminUrl}/readyz`)).status === 200);
+      assert.equal((await predict(h)).status, 200);
+      await redis.stop();
+      const started = Date.now();
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) statuses.push((await predict(h)).status);
+      assert.ok(Date.now() - started < 2000, `5 requests took ${Date.now() - started} ms with Redis down`);
+      assert.deepEqual(statuses, [200, 200, 200, 429, 429], 'the insurance limiter allows 6 / 2 replicas = 3');
+      const metrics = await h.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_limits_store_fallbacks_total');
+      assert.match(metrics, /policy="insurance"\} [1-9]/);
+      assert.equal((await send(`${h.adminUrl}/readyz`)).status, 503, 'not ready while Redis is down');
+
+      await redis.start();
+      await until(async () => (await send(`${h.adminUrl}/readyz`)).status === 200);
+      // Back on the shared counter, the full budget of 6 again: the restarted Redis (no persistence) starts
+      // empty, and the insurance limiter, whose share of 3 is spent, would have refused the first one.
+      const after: number[] = [];
+      for (let i = 0; i < 7; i++) after.push((await predict(h)).status);
+      assert.deepEqual(after, [200, 200, 200, 200, 200, 200, 429]);
+    } finally {
+      await h.close();
+      await redis.start().catch(() => undefined);
+    }
+  });
+
+  it('answers 503 limits_unavailable when Redis is down and the policy fails closed', async () => {
+    const h = await startHarness(limitsVia(redis, { onFailure: 'fail-closed' }));
+    try {
+      await until(async () => (await send(`${h.adminUrl}/readyz`)).status === 200);
+      await redis.stop();
+      const r = await predict(h);
+      assert.equal(r.status, 503);
+      assert.equal(r.json()['code'], 'limits_unavailable');
+      assert.equal(h.predictor.calls, 0);
+    } finally {
+      await h.close();
+      await redis.start();
+    }
+  });
+
+  it('lets requests through, counted, when Redis is down and the policy fails open', async () => {
+    const h = await startHarness(limitsVia(redis, { onFailure: 'fail-open' }));
+    try {
+      await until(async () => (await send(`${h.adminUrl}/readyz`)).status === 200);
+      await redis.stop();
+      for (let i = 0; i < 8; i++) assert.equal((await predict(h)).status, 200);
+      const metrics = await h.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_limits_store_fallbacks_total');
+      assert.match(metrics, /policy="fail-open"\} 8/);
+    } finally {
+      await h.close();
+      await redis.start();
+    }
+  });
+});
