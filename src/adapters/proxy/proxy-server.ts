@@ -39,7 +39,7 @@ declare module 'fastify' {
   }
 }
 
-const UNDECODABLE = { ok: false, denial: deny('upstream_bad_response', "the predictor's answer has a content-encoding that cannot be decoded") } as const;
+const UNDECODABLE = { ok: false, denial: deny('upstream_bad_response', "the predictor's answer has a content-encoding that cannot be decoded, or inflates past upstream.maxAnswerBytes") } as const;
 
 /** The reverse-proxy front door: a thin adapter from HTTP to decide() and back. */
 export async function createProxyServer(deps: ProxyDeps): Promise<FastifyInstance> {
@@ -147,7 +147,7 @@ export async function createProxyServer(deps: ProxyDeps): Promise<FastifyInstanc
         });
         res.stream.on('end', () => {
           // Asked for identity, but a predictor may compress anyway: the handler reads plain bytes.
-          const body = decodedBody(Buffer.concat(chunks), res.headers['content-encoding']);
+          const body = decodedBody(Buffer.concat(chunks), res.headers['content-encoding'], maxAnswer);
           const answer = body ? handler.handle({ status: res.statusCode, headers: res.headers, body }, ctx) : UNDECODABLE;
           rep.removeHeader('content-length');
           rep.removeHeader('content-encoding');
