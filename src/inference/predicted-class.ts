@@ -29,9 +29,17 @@ function knownLabel(label: string, c: ModelContract): string | { error: string }
   return label;
 }
 
-function fromScores(scores: readonly number[], c: ModelContract, names?: readonly string[]): RowResult {
+/**
+ * `binary` marks the [1 - p, p] pair built from a single probability, which may cover only the
+ * first two of the configured labels. A predictor's own score row must have one score per label:
+ * a shorter row means the labels do not describe this model, and naming a class from them would
+ * answer a confident wrong label.
+ */
+function fromScores(scores: readonly number[], c: ModelContract, names?: readonly string[], binary = false): RowResult {
   if (scores.length === 0) return { error: 'an empty score row' };
-  if (!names && c.labels && scores.length > c.labels.length) return { error: `a row of ${scores.length} scores for ${c.labels.length} configured labels` };
+  if (!names && c.labels && (binary ? scores.length > c.labels.length : scores.length !== c.labels.length)) {
+    return { error: `a row of ${scores.length} scores for ${c.labels.length} configured labels` };
+  }
   // Labels need only the best class: no per-row allocation beyond the result on the hot path.
   let best = 0;
   for (let i = 0; i < scores.length; i++) {
@@ -60,7 +68,7 @@ function fromScalar(v: number, c: ModelContract): RowResult {
     return typeof label === 'object' ? label : { label, confidence: undefined, ranked: undefined };
   }
   if (v < 0 || v > 1) return { error: 'a single prediction is neither a class id nor a probability' };
-  const ranked = fromScores([1 - v, v], c);
+  const ranked = fromScores([1 - v, v], c, undefined, true);
   if ('error' in ranked) return ranked;
   // The threshold, not the larger probability, picks the class (e.g. 0.9 for a cautious fraud model).
   const cls = v >= c.threshold ? 1 : 0;

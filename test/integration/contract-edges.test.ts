@@ -89,4 +89,10 @@ describe('model contracts: edge cases', () => {
     assert.deepEqual(sent.body.subarray(n), tensor);
     assert.deepEqual(r.json<{ outputs: unknown }>().outputs, [{ name: 'output-0', shape: [1], datatype: 'BYTES', data: ['versicolor'] }]);
   });
+  it('fails closed on a score row shorter than the configured labels instead of naming a class from them', async () => {
+    p.answer = { body: JSON.stringify({ predictions: [[0.1, 0.9]] }) };
+    const r = await send(`${h.url}/v1/models/sklearn:predict`, { body: v1() });
+    assert.equal(r.status, 502, r.text);
+    assert.deepEqual(r.json(), { error: "the predictor's answer cannot be reduced to the response policy: predictions[0]: a row of 2 scores for 3 configured labels", code: 'upstream_bad_response' });
+  });
 });
