@@ -23,6 +23,7 @@ describe('model contracts: edge cases', () => {
         sklearn: { labels: IRIS },
         floorNoLabels: { response: { confidenceFloor: 0.6 } },
         ranked: { labels: IRIS, response: { policy: 'top-k', topK: 2 } },
+        rankedFloor: { labels: IRIS, response: { policy: 'top-k', topK: 2, confidenceFloor: 0.6 } },
         tritonTopK: { labels: ['a', 'b', 'c', 'd'], response: { policy: 'top-k', topK: 3 } },
       },
     }));
@@ -94,5 +95,13 @@ describe('model contracts: edge cases', () => {
     const r = await send(`${h.url}/v1/models/sklearn:predict`, { body: v1() });
     assert.equal(r.status, 502, r.text);
     assert.deepEqual(r.json(), { error: "the predictor's answer cannot be reduced to the response policy: predictions[0]: a row of 2 scores for 3 configured labels", code: 'upstream_bad_response' });
+  });
+  it('keeps the other rows\' top-k in V2 when one row abstains', async () => {
+    p.answer = { body: JSON.stringify({ outputs: [{ name: 'predict_proba', shape: [2, 3], datatype: 'FP64', data: [0.4, 0.35, 0.25, 0.1, 0.8, 0.1] }] }) };
+    const r = await send(`${h.url}/v2/models/rankedFloor/infer`, { body: v2(2) });
+    assert.deepEqual(r.json<{ outputs: unknown }>().outputs, [
+      { name: 'predict', shape: [2, 2], datatype: 'BYTES', data: ['abstain', 'abstain', 'versicolor', 'setosa'] },
+      { name: 'predict_scores', shape: [2, 2], datatype: 'FP64', data: [0, 0, 0.8, 0.1] },
+    ]);
   });
 });
