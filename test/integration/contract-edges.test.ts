@@ -104,4 +104,11 @@ describe('model contracts: edge cases', () => {
       { name: 'predict_scores', shape: [2, 2], datatype: 'FP64', data: [0, 0, 0.8, 0.1] },
     ]);
   });
+  it('counts an answer refused under the policy in /metrics', async () => {
+    const refused = async () => Number(/^inference_gateway_contract_answers_total\{model="sklearn",outcome="refused"\} (\d+)$/m.exec((await send(`${h.adminUrl}/metrics`)).text)?.[1] ?? 0);
+    const before = await refused();
+    p.answer = { body: '{"predictions": "not a list"}' };
+    assert.equal((await send(`${h.url}/v1/models/sklearn:predict`, { body: v1() })).status, 502);
+    assert.equal(await refused(), before + 1);
+  });
 });
