@@ -119,6 +119,15 @@ describe('model contracts: golden runtime answers through the gateway', () => {
     assert.equal(sent.outputs[0]!.parameters.classification, 1);
   });
 
+  it('answers V2 top-k as a labels tensor and a rounded scores tensor of shape [N, k]', async () => {
+    const answer = { outputs: [{ name: 'predict_proba', shape: [2, 3], datatype: 'FP64', data: [0.13, 0.66, 0.21, 0.05, 0.15, 0.8] }] };
+    const r = await infer('ranked', answer, v2(2));
+    assert.deepEqual(r.json()['outputs'], [
+      { name: 'predict', shape: [2, 2], datatype: 'BYTES', data: ['versicolor', 'virginica', 'virginica', 'versicolor'] },
+      { name: 'predict_scores', shape: [2, 2], datatype: 'FP64', data: [0.7, 0.2, 0.8, 0.2] },
+    ]);
+  });
+
   it('reduces only the configured score outputs and passes the others unchanged', async () => {
     const answer = { outputs: [{ name: 'predict_proba', shape: [1, 2], datatype: 'FP64', data: [0.3, 0.7] }, { name: 'embedding_norm', shape: [1], datatype: 'FP32', data: [2.5] }] };
     const r = await infer('mixed', answer);
@@ -133,6 +142,23 @@ describe('model contracts: golden runtime answers through the gateway', () => {
     const sent = JSON.parse(p.received.at(-1)!.body.toString()) as Record<string, unknown>;
     assert.deepEqual(sent['parameters'], { keep: 1 });
     assert.deepEqual(sent['outputs'], [{ name: 'p', parameters: {} }]);
+  });
+
+  it('keeps binary input tensors intact when it rewrites the JSON part of a binary request', async () => {
+    p.answer = { body: JSON.stringify({ outputs: [{ name: 'p', shape: [1, 2], datatype: 'FP32', data: [0.1, 0.9] }] }) };
+    const json = Buffer.from(JSON.stringify({ inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', parameters: { binary_data_size: 16 } }], parameters: { binary_data_output: true } }));
+    const tensor = Buffer.alloc(16);
+    row.forEach((v, i) => tensor.writeFloatLE(v, i * 4));
+    const r = await send(`${h.url}/v2/models/indices/infer`, {
+      body: Buffer.concat([json, tensor]),
+      headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(json.length) },
+    });
+    assert.equal(r.status, 200);
+    const sent = p.received.at(-1)!;
+    const n = Number(sent.headers['inference-header-content-length']);
+    assert.deepEqual(JSON.parse(sent.body.subarray(0, n).toString()), { inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', parameters: { binary_data_size: 16 } }], parameters: {} });
+    assert.deepEqual(sent.body.subarray(n), tensor);
+    assert.equal(sent.headers['content-type'], 'application/octet-stream');
   });
 
   it('parses a binary-extension answer and answers labels as JSON', async () => {
