@@ -74,22 +74,6 @@ describe('model contracts: edge cases', () => {
       assert.equal(r.json()['code'], 'upstream_bad_response');
     }
   });
-  it('rewrites a binary-input request: JSON head without binary_data_output, the tensor bytes kept, the header length updated', async () => {
-    p.answer = { body: JSON.stringify({ outputs: [{ name: 'output-0', shape: [1, 3], datatype: 'FP32', data: [0.1, 0.8, 0.1] }] }) };
-    const head = Buffer.from(JSON.stringify({ inputs: [{ name: 'input-0', shape: [1, 4], datatype: 'FP32', parameters: { binary_data_size: 16 } }], parameters: { binary_data_output: true } }));
-    const tensor = Buffer.alloc(16);
-    row.forEach((v, i) => tensor.writeFloatLE(v, i * 4));
-    const r = await send(`${h.url}/v2/models/sklearn/infer`, {
-      body: Buffer.concat([head, tensor]),
-      headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(head.length) },
-    });
-    assert.equal(r.status, 200, r.text);
-    const sent = p.received.at(-1)!;
-    const n = Number(sent.headers['inference-header-content-length']);
-    assert.deepEqual(JSON.parse(sent.body.subarray(0, n).toString()), { inputs: [{ name: 'input-0', shape: [1, 4], datatype: 'FP32', parameters: { binary_data_size: 16 } }], parameters: {} });
-    assert.deepEqual(sent.body.subarray(n), tensor);
-    assert.deepEqual(r.json<{ outputs: unknown }>().outputs, [{ name: 'output-0', shape: [1], datatype: 'BYTES', data: ['versicolor'] }]);
-  });
   it('fails closed on a score row shorter than the configured labels instead of naming a class from them', async () => {
     p.answer = { body: JSON.stringify({ predictions: [[0.1, 0.9]] }) };
     const r = await send(`${h.url}/v1/models/sklearn:predict`, { body: v1() });
