@@ -24,8 +24,13 @@ function nameOf(index: number, c: ModelContract): string | number | { error: str
   return name ?? { error: `class index ${index} is outside the ${c.labels.length} configured labels` };
 }
 
+// A fraction written as a string ("0.97"): a score in disguise, never a class name.
+const FRACTION = /^\s*[-+]?(?:\d*\.\d+|\d+\.\d*|\d+(?:\.\d*)?[eE][-+]?\d+)\s*$/;
+
 function knownLabel(label: string, c: ModelContract): string | { error: string } {
-  if (c.labelSet && !c.labelSet.has(label)) return { error: 'a class name in the answer is not one of the configured labels' };
+  if (c.labelSet) return c.labelSet.has(label) ? label : { error: 'a class name in the answer is not one of the configured labels' };
+  // Without configured labels any class name passes, but not a number that could be a score.
+  if (FRACTION.test(label)) return { error: 'a class name in the answer looks like a score; configure labels to accept it' };
   return label;
 }
 

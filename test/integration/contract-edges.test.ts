@@ -21,6 +21,7 @@ describe('model contracts: edge cases', () => {
       upstream: { url: p.url, maxAnswerBytes: 64 * 1024 },
       models: {
         sklearn: { labels: IRIS },
+        unlabelled: {},
         floorNoLabels: { response: { confidenceFloor: 0.6 } },
         ranked: { labels: IRIS, response: { policy: 'top-k', topK: 2 } },
         rankedFloor: { labels: IRIS, response: { policy: 'top-k', topK: 2, confidenceFloor: 0.6 } },
@@ -94,5 +95,23 @@ describe('model contracts: edge cases', () => {
     p.answer = { body: '{"predictions": "not a list"}' };
     assert.equal((await send(`${h.url}/v1/models/sklearn:predict`, { body: v1() })).status, 502);
     assert.equal(await refused(), before + 1);
+  });
+  it('passes class names through when no labels are configured', async () => {
+    p.answer = { body: JSON.stringify({ predictions: ['setosa', '2'] }) };
+    const r = await send(`${h.url}/v1/models/unlabelled:predict`, { body: v1(2) });
+    assert.deepEqual(r.json(), { predictions: ['setosa', '2'] });
+  });
+
+  it('fails closed on a score written as a string when no labels are configured', async () => {
+    p.answer = { body: JSON.stringify({ predictions: ['setosa', '0.97'] }) };
+    const r = await send(`${h.url}/v1/models/unlabelled:predict`, { body: v1(2) });
+    assert.equal(r.status, 502, r.text);
+    assert.equal(r.json()['code'], 'upstream_bad_response');
+  });
+
+  it('fails closed on a V2 BYTES tensor of stringified scores when no labels are configured', async () => {
+    p.answer = { body: JSON.stringify({ outputs: [{ name: 'predict', shape: [1], datatype: 'BYTES', data: ['9.1e-1'] }] }) };
+    const r = await send(`${h.url}/v2/models/unlabelled/infer`, { body: v2(1) });
+    assert.equal(r.status, 502, r.text);
   });
 });
