@@ -3,6 +3,7 @@ import { deny } from '../decision/denial.js';
 import { parseBinaryAnswer } from './binary-tensors.js';
 import { inferenceRequestOf } from './inference-request.js';
 import type { ModelContract } from './model-contract.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
 import type { PredictedClass } from './predicted-class.js';
 import { reduceV1Answer } from './v1-answer.js';
 import { reduceV2Answer } from './v2-answer.js';
@@ -24,9 +25,10 @@ const headerOf = (answer: UpstreamAnswer, name: string): string | undefined => {
 const badAnswer = (reason: string): HandledAnswer => ({ ok: false, denial: deny('upstream_bad_response', `the predictor's answer cannot be reduced to the response policy: ${reason}`) });
 
 /** Reduces a successful predictor answer to the model's response policy (labels or top-k). One per model, built at start-up. */
-export function contractResponseHandler(c: ModelContract): ResponseHandler {
-  return {
-    handle(answer: UpstreamAnswer, ctx: DecisionContext): HandledAnswer {
+export function contractResponseHandler(c: ModelContract, model: string, metrics: GatewayMetrics): ResponseHandler {
+  const refused = metrics.contractAnswers.labels({ model, outcome: 'refused' });
+  const reducedCount = metrics.contractAnswers.labels({ model, outcome: 'reduced' });
+  const handle = (answer: UpstreamAnswer, ctx: DecisionContext): HandledAnswer => {
       const route = ctx.route.kind === 'model' ? ctx.route.route : undefined;
       if (!route) return badAnswer('no model route');
       let doc: unknown;
@@ -52,6 +54,12 @@ export function contractResponseHandler(c: ModelContract): ResponseHandler {
       if (!reduced.ok) return badAnswer(reduced.reason);
       ctx.shared.set(ANSWER_KEY, reduced.classes);
       return { ok: true, body: Buffer.from(JSON.stringify(reduced.doc)), contentType: JSON_TYPE };
+  };
+  return {
+    handle(answer, ctx) {
+      const out = handle(answer, ctx);
+      (out.ok ? reducedCount : refused).inc();
+      return out;
     },
   };
 }

@@ -12,6 +12,8 @@ const EXPLAIN_WITHHELD = deny('scores_not_allowed', "explanations carry the mode
 interface CompiledModel {
   readonly contract: ModelContract;
   readonly handler: ReturnType<typeof contractResponseHandler>;
+  /** Answers let through unreduced because the identity holds fullAccess: an audit trail of who saw scores. */
+  readonly fullAnswers: { inc(): void };
 }
 
 /** The request bytes after a policy rewrite: new JSON, followed by the binary tensors when there were any. */
@@ -27,11 +29,11 @@ function upstreamBytes(req: InferenceRequest, body: Buffer, doc: Record<string, 
  * reduced to labels (or top-k) by the proxy; requests for scores refused by the ext-authz doors,
  * which cannot rewrite answers (PROTOCOLS.md §3.4).
  */
-export const contractStages: StageFactory = ({ config }) => {
+export const contractStages: StageFactory = ({ config, metrics }) => {
   const models = new Map<string, CompiledModel>();
   for (const [name, m] of Object.entries(config.models)) {
     const contract = compileContract(m);
-    models.set(name, { contract, handler: contractResponseHandler(contract) });
+    models.set(name, { contract, handler: contractResponseHandler(contract, name, metrics), fullAnswers: metrics.contractAnswers.labels({ model: name, outcome: 'full' }) });
   }
   return [
     {
@@ -54,7 +56,10 @@ export const contractStages: StageFactory = ({ config }) => {
           if (broken) return deny('invalid_input', broken);
         }
         // Explanations, once allowed, and full or regression answers pass unchanged.
-        if (!reduces || verb === 'explain') return undefined;
+        if (!reduces || verb === 'explain') {
+          if (full && c.task === 'classification') compiled.fullAnswers.inc();
+          return undefined;
+        }
 
         if (ctx.view.door !== 'proxy') {
           const reason = parsed ? scoreRequestReason(parsed.request, c) : undefined;

@@ -90,3 +90,45 @@ export function inferenceRequestOf(ctx: DecisionContext): InferenceParse | undef
   if (result?.ok) ctx.cost = result.request.batchSize;
   return result;
 }
+const rowsCache = new WeakMap<InferenceRequest, readonly (readonly number[])[] | undefined>();
+
+function numericRow(v: unknown): number[] | undefined {
+  const flat = Array.isArray(v) ? (v.some(Array.isArray) ? (v.flat(Infinity) as unknown[]) : v) : [v];
+  for (const x of flat) if (typeof x !== 'number') return undefined;
+  return flat as number[];
+}
+
+function rowsV1(doc: Record<string, unknown>): number[][] | undefined {
+  const rows = doc['instances'] ?? doc['inputs'];
+  if (!Array.isArray(rows)) return undefined;
+  const out: number[][] = [];
+  for (const r of rows) {
+    const row = numericRow(r);
+    if (!row) return undefined;
+    out.push(row);
+  }
+  return out;
+}
+
+function rowsV2(doc: Record<string, unknown>, batch: number): number[][] | undefined {
+  const inputs = doc['inputs'];
+  const first = Array.isArray(inputs) && isObject(inputs[0]) ? inputs[0] : undefined;
+  const flat = first ? numericRow(first['data']) : undefined;
+  if (!flat || batch < 1 || flat.length % batch !== 0) return undefined;
+  const width = flat.length / batch;
+  const out: number[][] = [];
+  for (let i = 0; i < flat.length; i += width) out.push(flat.slice(i, i + width));
+  return out;
+}
+
+/**
+ * The request's rows as numeric feature vectors (V1 instances, or V2's first input split on
+ * its batch dimension), for the extraction guard; undefined when the rows are not all numbers
+ * (dicts, strings, binary-extension tensors). Computed at most once per request.
+ */
+export function inferenceRowsOf(request: InferenceRequest): readonly (readonly number[])[] | undefined {
+  if (rowsCache.has(request)) return rowsCache.get(request);
+  const rows = request.protocol === 'v1' ? rowsV1(request.doc) : rowsV2(request.doc, request.batchSize);
+  rowsCache.set(request, rows);
+  return rows;
+}

@@ -7,8 +7,33 @@ type InputContract = ModelConfig['input'];
 const NON_FINITE_WORDS = new Set(['NaN', 'nan', 'Infinity', '-Infinity', 'inf', '-inf', 'Inf', '-Inf']);
 
 
+// Tensors are at most a few dimensions deep; a deeper body is refused before recursion can exhaust the stack.
+const MAX_DEPTH = 32;
+
+const kindOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'number' ? String(v) : typeof v);
+
+/** Does a V2 element fit its declared datatype (OIP: numbers for numeric types, booleans for BOOL, strings for BYTES)? */
+function fitsDatatype(v: unknown, datatype: string): boolean {
+  if (datatype === 'BOOL') return typeof v === 'boolean';
+  if (datatype === 'BYTES') return typeof v === 'string';
+  if (datatype.startsWith('INT') || datatype.startsWith('UINT')) return typeof v === 'number' && Number.isInteger(v);
+  if (datatype.startsWith('FP') || datatype === 'BF16') return typeof v === 'number' || (typeof v === 'string' && NON_FINITE_WORDS.has(v));
+  return true;
+}
+
+/** `data` flattened row-major, or undefined when nested deeper than MAX_DEPTH. */
+function flatten(data: readonly unknown[], out: unknown[] = [], depth = 0): unknown[] | undefined {
+  if (depth > MAX_DEPTH) return undefined;
+  for (const x of data) {
+    if (!Array.isArray(x)) out.push(x);
+    else if (!flatten(x, out, depth + 1)) return undefined;
+  }
+  return out;
+}
+
 /** The first value under `where` that breaks a range or finiteness rule, described; undefined when all hold. */
-function checkValues(v: unknown, where: string, c: InputContract): string | undefined {
+function checkValues(v: unknown, where: string, c: InputContract, depth = 0): string | undefined {
+  if (depth > MAX_DEPTH) return `${where}: nested deeper than ${MAX_DEPTH} levels`;
   if (typeof v === 'number') {
     // JSON.parse turns 1e999 into Infinity.
     if (!Number.isFinite(v)) return `${where}: ${v} is not a finite number`;
@@ -20,17 +45,20 @@ function checkValues(v: unknown, where: string, c: InputContract): string | unde
   if (typeof v === 'string' && NON_FINITE_WORDS.has(v)) return `${where}: "${v}" is not a finite number`;
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) {
-      const bad = checkValues(v[i], `${where}[${i}]`, c);
+      const bad = checkValues(v[i], `${where}[${i}]`, c, depth + 1);
       if (bad) return bad;
     }
     return undefined;
   }
   if (isObject(v)) {
     for (const k in v) {
-      const bad = checkValues(v[k], `${where}.${k}`, c);
+      const bad = checkValues(v[k], `${where}.${k}`, c, depth + 1);
       if (bad) return bad;
     }
+    return undefined;
   }
+  // A range is a promise of numbers: a string or boolean would slip past it.
+  if ((c.min !== undefined || c.max !== undefined) && v !== null) return `${where}: expected a number within the allowed range, got ${kindOf(v)}`;
   return undefined;
 }
 
@@ -75,9 +103,14 @@ function checkV2(doc: Record<string, unknown>, c: InputContract): string | undef
     if (binary) continue; // the values are bytes after the JSON; only shape and datatype are checked
     const data = t['data'];
     if (!Array.isArray(data)) return `${where}.data: is missing`;
-    const flat = data.flat(Infinity);
+    const flat = flatten(data);
+    if (!flat) return `${where}.data: nested deeper than ${MAX_DEPTH} levels`;
     const size = (shape as number[]).reduce((a, b) => a * b, 1);
     if (flat.length !== size) return `${where}.data: has ${flat.length} elements, shape [${shape.join(', ')}] needs ${size}`;
+    const datatype = t['datatype'];
+    for (let k = 0; k < flat.length; k++) {
+      if (!fitsDatatype(flat[k], datatype)) return `${where}.data[${k}]: expected ${datatype}, got ${kindOf(flat[k])}`;
+    }
     const bad = checkValues(flat, `${where}.data`, c);
     if (bad) return bad;
   }

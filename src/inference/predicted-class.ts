@@ -24,14 +24,27 @@ function nameOf(index: number, c: ModelContract): string | number | { error: str
   return name ?? { error: `class index ${index} is outside the ${c.labels.length} configured labels` };
 }
 
+// A fraction written as a string ("0.97"): a score in disguise, never a class name.
+const FRACTION = /^\s*[-+]?(?:\d*\.\d+|\d+\.\d*|\d+(?:\.\d*)?[eE][-+]?\d+)\s*$/;
+
 function knownLabel(label: string, c: ModelContract): string | { error: string } {
-  if (c.labelSet && !c.labelSet.has(label)) return { error: 'a class name in the answer is not one of the configured labels' };
+  if (c.labelSet) return c.labelSet.has(label) ? label : { error: 'a class name in the answer is not one of the configured labels' };
+  // Without configured labels any class name passes, but not a number that could be a score.
+  if (FRACTION.test(label)) return { error: 'a class name in the answer looks like a score; configure labels to accept it' };
   return label;
 }
 
-function fromScores(scores: readonly number[], c: ModelContract, names?: readonly string[]): RowResult {
+/**
+ * `binary` marks the [1 - p, p] pair built from a single probability, which may cover only the
+ * first two of the configured labels. A predictor's own score row must have one score per label:
+ * a shorter row means the labels do not describe this model, and naming a class from them would
+ * answer a confident wrong label.
+ */
+function fromScores(scores: readonly number[], c: ModelContract, names?: readonly string[], binary = false): RowResult {
   if (scores.length === 0) return { error: 'an empty score row' };
-  if (!names && c.labels && scores.length > c.labels.length) return { error: `a row of ${scores.length} scores for ${c.labels.length} configured labels` };
+  if (!names && c.labels && (binary ? scores.length > c.labels.length : scores.length !== c.labels.length)) {
+    return { error: `a row of ${scores.length} scores for ${c.labels.length} configured labels` };
+  }
   // Labels need only the best class: no per-row allocation beyond the result on the hot path.
   let best = 0;
   for (let i = 0; i < scores.length; i++) {
@@ -60,7 +73,7 @@ function fromScalar(v: number, c: ModelContract): RowResult {
     return typeof label === 'object' ? label : { label, confidence: undefined, ranked: undefined };
   }
   if (v < 0 || v > 1) return { error: 'a single prediction is neither a class id nor a probability' };
-  const ranked = fromScores([1 - v, v], c);
+  const ranked = fromScores([1 - v, v], c, undefined, true);
   if ('error' in ranked) return ranked;
   // The threshold, not the larger probability, picks the class (e.g. 0.9 for a cautious fraud model).
   const cls = v >= c.threshold ? 1 : 0;

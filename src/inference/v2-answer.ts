@@ -65,7 +65,9 @@ function reduceTensor(t: Tensor, c: ModelContract, classes: PredictedClass[]): A
   const topK = c.policy === 'top-k' && predicted.every((p) => p.ranked !== undefined);
   if (!topK) return [labelsTensor(name, predicted.map((p) => labelOut(p, c)), [n])];
   const entries = predicted.map((p) => topKOut(p, c));
-  const k = Math.min(...entries.map((e) => e.length), c.classesOut);
+  // Abstaining rows (one entry, no score) must not shrink every other row's top-k.
+  const widths = entries.filter((e) => e.length > 1 || e[0]?.score !== undefined).map((e) => e.length);
+  const k = widths.length > 0 ? Math.min(...widths, c.classesOut) : 1;
   const labels: Array<string | number> = [];
   const scores: number[] = [];
   for (const e of entries) {

@@ -63,6 +63,13 @@ export class GatewayMetrics {
 
   // --- model contracts (issue 4) ---
 
+  readonly contractAnswers = new Counter({
+    name: 'inference_gateway_contract_answers_total',
+    help: 'Classifier answers by configured model and outcome: reduced (to labels or top-k), refused (could not be reduced: 502, fail closed), full (allowed unreduced for a fullAccess identity; counted when decided).',
+    labelNames: ['model', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   // --- rate limits (issue 5) ---
 
   readonly limitsDecisions = new Counter({

@@ -46,4 +46,17 @@ describe('model contracts: full answers for model owners', () => {
     assert.equal(other.status, 403);
     assert.equal(other.json()['code'], 'scores_not_allowed');
   });
+  it('counts reduced and full answers per model in /metrics', async () => {
+    const count = async (outcome: string) => {
+      const text = (await send(`${h.adminUrl}/metrics`)).text;
+      const m = new RegExp(`^inference_gateway_contract_answers_total\\{model="iris",outcome="${outcome}"\\} (\\d+)$`, 'm').exec(text);
+      return Number(m?.[1] ?? 0);
+    };
+    const [full, reduced] = [await count('full'), await count('reduced')];
+    await predictAs({ realm_access: { roles: ['model-owner'] } });
+    await predictAs({ realm_access: { roles: ['viewer'] } });
+    await predictAs({ realm_access: { roles: ['viewer'] } });
+    assert.equal(await count('full'), full + 1);
+    assert.equal(await count('reduced'), reduced + 2);
+  });
 });

@@ -10,6 +10,7 @@ describe('model contracts: input validation', () => {
     h = await startHarness(() => ({
       models: {
         iris: { input: { features: 4, shape: [4], datatype: 'FP32', min: 0, max: 10, maxBatch: 3 } },
+        counts: { input: {} },
       },
     }));
   });
@@ -56,4 +57,19 @@ describe('model contracts: input validation', () => {
   it('refuses a V2 request without inputs', () => refused(V2, '{"inputs": []}', 'inputs: expected a non-empty list of tensors'));
 
   it('refuses a V1 request with neither instances nor inputs', () => refused(V1, '{"rows": [[1, 2, 3, 4]]}', 'the request has neither "instances" nor "inputs"'));
+  it('refuses a string where a range promises numbers', () => refused(V1, '{"instances": [[1, "2", 3, 4]]}', 'instances[0][1]: expected a number within the allowed range, got string'));
+
+  it('refuses a V2 element that does not fit the declared datatype', () => refused(V2, tensor({ data: [1, true, 3, 4] }), 'inputs[0] (x).data[1]: expected FP32, got boolean'));
+
+  it('refuses a fraction in an INT64 tensor', () =>
+    refused('/v2/models/counts/infer', '{"inputs": [{"name": "n", "shape": [2], "datatype": "INT64", "data": [1, 2.5]}]}', 'inputs[0] (n).data[1]: expected INT64, got 2.5'));
+
+  it('refuses a body nested deeper than any tensor with 400, not a fault', () =>
+    refused('/v2/models/counts/infer', `{"inputs": [{"name": "n", "shape": [1], "datatype": "FP32", "data": ${'['.repeat(5000)}1${']'.repeat(5000)}}]}`, 'inputs[0] (n).data: nested deeper than 32 levels'));
+  it('refuses V1 instances nested deeper than any tensor with 400, not a fault', async () => {
+    const r = await send(`${h.url}/v1/models/counts:predict`, { body: `{"instances": ${'['.repeat(5000)}1${']'.repeat(5000)}}`, headers: { 'content-type': 'application/json' } });
+    assert.equal(r.status, 400);
+    assert.equal(r.json()['code'], 'invalid_input');
+    assert.match(r.json<{ error: string }>().error, /nested deeper than 32 levels$/);
+  });
 });

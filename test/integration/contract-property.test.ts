@@ -61,7 +61,7 @@ describe('model contracts: no score leaves under a labels policy (property)', ()
   let p: FixturePredictor;
   before(async () => {
     p = await startFixturePredictor();
-    h = await startHarness(() => ({ upstream: { url: p.url }, models: { pets: { labels: LABELS } } }));
+    h = await startHarness(() => ({ upstream: { url: p.url }, models: { pets: { labels: LABELS }, anon: {} } }));
   });
   after(async () => {
     await h.close();
@@ -105,5 +105,24 @@ describe('model contracts: no score leaves under a labels policy (property)', ()
       { numRuns: RUNS },
     );
     assert.ok(reduced.v2 > RUNS / 20, `only ${reduced.v2} of ${RUNS} V2 answers were reduced`);
+  });
+  it('holds for V1 answers to a model without configured labels: class names pass, no score does', async () => {
+    const fraction = /^\s*[-+]?(?:\d*\.\d+|\d+\.\d*|\d+(?:\.\d*)?[eE][-+]?\d+)\s*$/;
+    const scoreLike = (doc: unknown): boolean =>
+      typeof doc === 'number' ? !Number.isInteger(doc) : typeof doc === 'string' ? fraction.test(doc) : Array.isArray(doc) ? doc.some(scoreLike) : doc !== null && typeof doc === 'object' ? Object.values(doc).some(scoreLike) : false;
+    const answer = fc.record({ predictions: fc.array(fc.oneof(prob, fc.nat(4), fc.string(), prob.map(String), probRow, fc.dictionary(fc.string(), prob)), { maxLength: 5 }) });
+    let passed = 0;
+    await fc.assert(
+      fc.asyncProperty(answer, async (a) => {
+        p.answer = { body: JSON.stringify(a) };
+        const r = await send(`${h.url}/v1/models/anon:predict`, { body: { instances: [[1, 2]] } });
+        if (r.status === 502) return;
+        assert.equal(r.status, 200, r.text);
+        assert.ok(!scoreLike(r.json()), `leaked a score in ${r.text}`);
+        passed++;
+      }),
+      { numRuns: RUNS },
+    );
+    assert.ok(passed > RUNS / 10, `only ${passed} of ${RUNS} answers were reduced`);
   });
 });

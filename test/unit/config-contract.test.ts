@@ -30,4 +30,13 @@ describe('model contract configuration', () => {
     const [p] = problemsOf({ models: { iris: { response: { confidenceFloor: 1.5 } } } });
     assert.match(p ?? '', /^models\.iris\.response\.confidenceFloor: /);
   });
+  it('refuses a repeated class label, naming its position', () => {
+    assert.deepEqual(problemsOf({ models: { iris: { labels: ['setosa', 'versicolor', 'setosa'] } } }), ['models.iris.labels[2]: repeats the label "setosa"']);
+  });
+
+  it('refuses an abstain label that is also a class label when a confidence floor is set', () => {
+    assert.deepEqual(problemsOf({ models: { iris: { labels: ['setosa', 'unsure'], response: { confidenceFloor: 0.5, abstainLabel: 'unsure' } } } }), [
+      'models.iris.response.abstainLabel: is also a class label ("unsure"); an abstention must not read as a prediction',
+    ]);
+  });
 });

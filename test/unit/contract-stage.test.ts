@@ -7,9 +7,10 @@ import type { StageDeps } from '../../src/decision/stage-deps.js';
 import { contractStages } from '../../src/inference/contract-stages.js';
 import { predictedClassesOf } from '../../src/inference/contract-response.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { GatewayMetrics } from '../../src/observability/metrics.js';
 
 const config = buildConfig({ auth: { enabled: false }, models: { iris: { labels: ['setosa', 'versicolor', 'virginica'] } } }, 'test');
-const pipeline = new DecisionPipeline(config, contractStages({ config } as StageDeps), createLogger('silent'));
+const pipeline = new DecisionPipeline(config, contractStages({ config, metrics: new GatewayMetrics({ defaultMetrics: false }) } as StageDeps), createLogger('silent'));
 
 const view = (door: Door, body: unknown): RequestView => ({
   door,

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DecisionContext } from '../../src/decision/decision-context.js';
 import type { RequestView } from '../../src/decision/request-view.js';
-import { inferenceRequestOf } from '../../src/inference/inference-request.js';
+import { inferenceRequestOf, inferenceRowsOf } from '../../src/inference/inference-request.js';
 import { parseModelRoute } from '../../src/inference/kserve-route.js';
 
 function ctxFor(path: string, body: unknown, headers: Record<string, string> = {}): DecisionContext {
@@ -67,5 +67,22 @@ describe('inference request parsing', () => {
 
   it('has nothing to parse when the door was not sent the body', () => {
     assert.equal(inferenceRequestOf(ctxFor('/v1/models/m:predict', undefined)), undefined);
+  });
+  it('exposes V1 instances as numeric rows for the extraction guard', () => {
+    const r = inferenceRequestOf(ctxFor('/v1/models/m:predict', { instances: [[1, 2], [3, 4]] }));
+    assert.ok(r?.ok);
+    assert.deepEqual(inferenceRowsOf(r.request), [[1, 2], [3, 4]]);
+  });
+
+  it('splits a flat V2 input on its batch dimension into rows', () => {
+    const r = inferenceRequestOf(ctxFor('/v2/models/m/infer', { inputs: [{ name: 'x', shape: [2, 3], datatype: 'FP32', data: [1, 2, 3, 4, 5, 6] }] }));
+    assert.ok(r?.ok);
+    assert.deepEqual(inferenceRowsOf(r.request), [[1, 2, 3], [4, 5, 6]]);
+  });
+
+  it('has no rows when the instances are not all numbers', () => {
+    const r = inferenceRequestOf(ctxFor('/v1/models/m:predict', { instances: [{ text: 'hi' }] }));
+    assert.ok(r?.ok);
+    assert.equal(inferenceRowsOf(r.request), undefined);
   });
 });

@@ -3,7 +3,7 @@ import replyFrom from '@fastify/reply-from';
 import type { Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { GatewayConfig } from '../../config/schema.js';
-import type { DecisionContext } from '../../decision/decision-context.js';
+import type { DecisionContext, HandledAnswer } from '../../decision/decision-context.js';
 import { deny, type Denial } from '../../decision/denial.js';
 import { renderHttpDenial } from '../../decision/http-denial.js';
 import type { DecisionPipeline } from '../../decision/pipeline.js';
@@ -39,7 +39,8 @@ declare module 'fastify' {
   }
 }
 
-const UNDECODABLE = { ok: false, denial: deny('upstream_bad_response', "the predictor's answer has a content-encoding that cannot be decoded") } as const;
+const HANDLER_FAULT: HandledAnswer = { ok: false, denial: deny('internal_error', 'internal error while reading the predictor answer') };
+const UNDECODABLE = { ok: false, denial: deny('upstream_bad_response', "the predictor's answer has a content-encoding that cannot be decoded, or inflates past upstream.maxAnswerBytes") } as const;
 
 /** The reverse-proxy front door: a thin adapter from HTTP to decide() and back. */
 export async function createProxyServer(deps: ProxyDeps): Promise<FastifyInstance> {
@@ -147,8 +148,16 @@ export async function createProxyServer(deps: ProxyDeps): Promise<FastifyInstanc
         });
         res.stream.on('end', () => {
           // Asked for identity, but a predictor may compress anyway: the handler reads plain bytes.
-          const body = decodedBody(Buffer.concat(chunks), res.headers['content-encoding']);
-          const answer = body ? handler.handle({ status: res.statusCode, headers: res.headers, body }, ctx) : UNDECODABLE;
+          const body = decodedBody(Buffer.concat(chunks), res.headers['content-encoding'], maxAnswer);
+          let answer: HandledAnswer;
+          try {
+            answer = body ? handler.handle({ status: res.statusCode, headers: res.headers, body }, ctx) : UNDECODABLE;
+          } catch (err) {
+            // A fault in a handler must neither crash the process (this runs in a stream callback)
+            // nor let the unreduced answer out.
+            log.error({ err, requestId: req.id }, 'response handler fault');
+            answer = HANDLER_FAULT;
+          }
           rep.removeHeader('content-length');
           rep.removeHeader('content-encoding');
           // The reduced answer is plain JSON, whatever the predictor's framing was.

@@ -63,3 +63,24 @@ export const modelContractFields = {
   input: inputContract,
   response: responsePolicy,
 } satisfies Record<string, Spec>;
+
+/**
+ * Rules across the contract fields of one model. Repeated labels would make two classes
+ * indistinguishable, and an abstain label equal to a class would pass an abstention off as
+ * a confident prediction.
+ */
+export function checkModelContract(m: Record<string, unknown>): Problem[] {
+  const labels = m['labels'] as readonly string[] | undefined;
+  if (!labels) return [];
+  const problems: Problem[] = [];
+  const seen = new Set<string>();
+  for (const [i, l] of labels.entries()) {
+    if (seen.has(l)) problems.push({ path: `labels[${i}]`, message: `repeats the label ${JSON.stringify(l)}` });
+    seen.add(l);
+  }
+  const response = m['response'] as { confidenceFloor?: number; abstainLabel?: string } | undefined;
+  if (response?.confidenceFloor !== undefined && response.abstainLabel !== undefined && seen.has(response.abstainLabel)) {
+    problems.push({ path: 'response.abstainLabel', message: `is also a class label (${JSON.stringify(response.abstainLabel)}); an abstention must not read as a prediction` });
+  }
+  return problems;
+}

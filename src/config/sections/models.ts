@@ -1,6 +1,6 @@
 import { s } from '../schema-dsl.js';
 import { modelAuthFields } from './model-auth.js';
-import { modelContractFields } from './model-contract.js';
+import { checkModelContract, modelContractFields } from './model-contract.js';
 import { modelLimitFields } from './model-limits.js';
 
 export const modelSection = s.object(
@@ -16,7 +16,7 @@ export const modelSection = s.object(
     // Per-model rate-limit policies (issue 5).
     ...modelLimitFields,
   },
-  { doc: 'One served model.' },
+  { doc: 'One served model.', check: checkModelContract },
 );
 
 export const modelsSection = s.map(modelSection, {

@@ -19,7 +19,7 @@ export const upstreamSection = s.object(
       patternHint: 'must start with /',
     }),
     maxAnswerBytes: s.integer({
-      doc: 'Largest predictor answer the gateway buffers to reduce it to the response policy; a larger one is refused (502 `upstream_bad_response`). Answers passed unchanged stream and have no cap.',
+      doc: 'Largest predictor answer (compressed, and again once decoded) the gateway buffers to reduce it to the response policy; a larger one is refused (502 `upstream_bad_response`). Answers passed unchanged stream and have no cap.',
       default: 64 * 1024 * 1024,
       min: 1024,
     }),
