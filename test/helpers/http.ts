@@ -36,3 +36,12 @@ export const v1Body = (rows: number[][] = [[6.8, 2.8, 4.8, 1.4]]) => ({ instance
 export const v2Body = (rows: number[][] = [[6.8, 2.8, 4.8, 1.4]]) => ({
   inputs: [{ name: 'input-0', shape: [rows.length, 4], datatype: 'FP32', data: rows }],
 });
+
+const IRIS_ROW = [6.8, 2.8, 4.8, 1.4];
+/** A V1 body of `n` identical iris rows. */
+export const v1Batch = (n = 1) => ({ instances: Array.from({ length: n }, () => IRIS_ROW) });
+/** A V2 body of `n` identical iris rows in one FP32 tensor, plus any other request members. */
+export const v2Batch = (n = 1, extra: Record<string, unknown> = {}) => ({
+  inputs: [{ name: 'input-0', shape: [n, 4], datatype: 'FP32', data: Array.from({ length: n }, () => IRIS_ROW) }],
+  ...extra,
+});

@@ -5,12 +5,12 @@ import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { startHarness, type Harness } from '../helpers/gateway-harness.js';
 import { startFixturePredictor, type FixturePredictor } from '../helpers/fixture-predictor.js';
-import { send } from '../helpers/http.js';
+import { send, v1Batch, v2Batch } from '../helpers/http.js';
+import { DEMO_LABELS } from '../../src/quickstart/demo-model.js';
 
-const IRIS = ['setosa', 'versicolor', 'virginica'];
-const row = [6.8, 2.8, 4.8, 1.4];
-const v1 = (n = 1) => ({ instances: Array.from({ length: n }, () => row) });
-const v2 = (n = 1, extra: Record<string, unknown> = {}) => ({ inputs: [{ name: 'input-0', shape: [n, 4], datatype: 'FP32', data: Array.from({ length: n }, () => row) }], ...extra });
+const IRIS = [...DEMO_LABELS];
+const v1 = v1Batch;
+const v2 = v2Batch;
 
 describe('model contracts: edge cases', () => {
   let h: Harness;

@@ -5,12 +5,12 @@ import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { startHarness, type Harness } from '../helpers/gateway-harness.js';
 import { startFixturePredictor, type FixturePredictor } from '../helpers/fixture-predictor.js';
-import { send } from '../helpers/http.js';
+import { send, v1Batch, v2Batch } from '../helpers/http.js';
+import { DEMO_LABELS } from '../../src/quickstart/demo-model.js';
 
-const IRIS = ['setosa', 'versicolor', 'virginica'];
-const row = [6.8, 2.8, 4.8, 1.4];
-const v1 = (n = 1) => ({ instances: Array.from({ length: n }, () => row) });
-const v2 = (n = 1, extra: Record<string, unknown> = {}) => ({ inputs: [{ name: 'input-0', shape: [n, 4], datatype: 'FP32', data: Array.from({ length: n }, () => row) }], ...extra });
+const IRIS = [...DEMO_LABELS];
+const v1 = v1Batch;
+const v2 = v2Batch;
 
 describe('model contracts: golden runtime answers through the gateway', () => {
   let h: Harness;
@@ -148,7 +148,7 @@ describe('model contracts: golden runtime answers through the gateway', () => {
     p.answer = { body: JSON.stringify({ outputs: [{ name: 'p', shape: [1, 2], datatype: 'FP32', data: [0.1, 0.9] }] }) };
     const json = Buffer.from(JSON.stringify({ inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', parameters: { binary_data_size: 16 } }], parameters: { binary_data_output: true } }));
     const tensor = Buffer.alloc(16);
-    row.forEach((v, i) => tensor.writeFloatLE(v, i * 4));
+    (v1Batch().instances[0] as number[]).forEach((v, i) => tensor.writeFloatLE(v, i * 4));
     const r = await send(`${h.url}/v2/models/indices/infer`, {
       body: Buffer.concat([json, tensor]),
       headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(json.length) },

@@ -5,6 +5,7 @@ import { startHarness, type Harness } from '../helpers/gateway-harness.js';
 import { EnvoyCheckClient } from '../helpers/envoy-check-client.js';
 import { startJwksIssuer, type JwksIssuer } from '../helpers/jwks-issuer.js';
 import { rawRequest } from '../helpers/raw-http.js';
+import { v1Batch } from '../helpers/http.js';
 
 // Tables of requests, each sent through the reverse proxy, the HTTP check and the gRPC check
 // of one gateway: every door must reach the same decision and refuse with the same answer.
@@ -199,7 +200,7 @@ runTable(
   },
 );
 
-const batch = (n: number) => JSON.stringify({ instances: Array.from({ length: n }, () => [6.8, 2.8, 4.8, 1.4]) });
+const batch = (n: number) => JSON.stringify(v1Batch(n));
 
 // Every door counts against the same budget (10 predictions an hour, keyed by peer here), so the
 // rows run in order: 3 doors × 2 predictions leave 4, and a batch of 11 can never fit.

@@ -2,9 +2,9 @@
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHarness, type Harness } from '../helpers/gateway-harness.js';
-import { send } from '../helpers/http.js';
+import { send, v1Batch } from '../helpers/http.js';
 
-const batch = (n: number) => JSON.stringify({ instances: Array.from({ length: n }, () => [6.8, 2.8, 4.8, 1.4]) });
+const batch = (n: number) => JSON.stringify(v1Batch(n));
 
 describe('rate limits in the HTTP ext-authz door', () => {
   let h: Harness;

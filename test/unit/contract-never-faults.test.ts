@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { buildConfig } from '../../src/config/load-config.js';
 import { DecisionPipeline } from '../../src/decision/pipeline.js';
 import type { RequestView } from '../../src/decision/request-view.js';
+import { postView } from '../helpers/request-view.js';
 import type { StageDeps } from '../../src/decision/stage-deps.js';
 import { contractStages } from '../../src/inference/contract-stages.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -36,18 +37,8 @@ const tensor = fc.record({
 const v2 = fc.record({ inputs: fc.oneof(fc.array(tensor, { maxLength: 3 }), nested), outputs: fc.oneof(fc.array(fc.record({ name: fc.string(), parameters: nested })), nested), parameters: nested }, { requiredKeys: [] });
 const v1 = fc.oneof(fc.record({ instances: nested }), fc.record({ inputs: nested }), nested);
 
-const view = (path: string, doc: unknown, door: RequestView['door']): RequestView => ({
-  door,
-  method: 'POST',
-  path,
-  query: '',
-  headers: {},
-  authorization: [],
-  body: Buffer.from(JSON.stringify(doc) ?? 'null'),
-  bodyPartial: false,
-  peer: '127.0.0.1',
-  requestId: 'p',
-});
+// JSON.stringify(undefined) is undefined: send the literal null then.
+const view = (path: string, doc: unknown, door: RequestView['door']): RequestView => postView(JSON.stringify(doc) ?? 'null', { path, door });
 
 describe('contract stage against any request body (property)', () => {
   for (const model of ['loose', 'strict', 'ranked']) {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { buildConfig } from '../../src/config/load-config.js';
 import { DecisionPipeline } from '../../src/decision/pipeline.js';
 import type { Door, RequestView } from '../../src/decision/request-view.js';
+import { postView } from '../helpers/request-view.js';
 import type { StageDeps } from '../../src/decision/stage-deps.js';
 import { contractStages } from '../../src/inference/contract-stages.js';
 import { predictedClassesOf } from '../../src/inference/contract-response.js';
@@ -12,18 +13,7 @@ import { GatewayMetrics } from '../../src/observability/metrics.js';
 const config = buildConfig({ auth: { enabled: false }, models: { iris: { labels: ['setosa', 'versicolor', 'virginica'] } } }, 'test');
 const pipeline = new DecisionPipeline(config, contractStages({ config, metrics: new GatewayMetrics({ defaultMetrics: false }) } as StageDeps), createLogger('silent'));
 
-const view = (door: Door, body: unknown): RequestView => ({
-  door,
-  method: 'POST',
-  path: '/v1/models/iris:predict',
-  query: '',
-  headers: {},
-  authorization: [],
-  body: Buffer.from(JSON.stringify(body)),
-  bodyPartial: false,
-  peer: '127.0.0.1',
-  requestId: 't',
-});
+const view = (door: Door, body: unknown): RequestView => postView(body, { door, path: '/v1/models/iris:predict' });
 
 describe('contract stage', () => {
   it('shares the predicted classes of a reduced answer with later readers (the extraction guard)', async () => {

@@ -1,28 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DecisionContext } from '../../src/decision/decision-context.js';
-import type { RequestView } from '../../src/decision/request-view.js';
 import { inferenceRequestOf } from '../../src/inference/inference-request.js';
-import { parseModelRoute } from '../../src/inference/kserve-route.js';
+import { routedContext } from '../helpers/request-view.js';
 
-function ctxFor(body: string, bodyPartial: boolean): DecisionContext {
-  const path = '/v1/models/m:predict';
-  const view: RequestView = {
-    door: 'ext-authz-http',
-    method: 'POST',
-    path,
-    query: '',
-    headers: {},
-    authorization: [],
-    body: Buffer.from(body),
-    bodyPartial,
-    peer: '127.0.0.1',
-    requestId: 't',
-  };
-  const ctx = new DecisionContext(view, []);
-  ctx.route = { kind: 'model', route: parseModelRoute(path)! };
-  return ctx;
-}
+const ctxFor = (body: string, bodyPartial: boolean) => routedContext(body, { door: 'ext-authz-http', bodyPartial });
 
 describe('inference request parsing of a body Envoy truncated', () => {
   it('treats a partial body as no body: not parsed, not refused, cost left at 1', () => {

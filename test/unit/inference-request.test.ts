@@ -1,27 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DecisionContext } from '../../src/decision/decision-context.js';
-import type { RequestView } from '../../src/decision/request-view.js';
 import { inferenceRequestOf, inferenceRowsOf } from '../../src/inference/inference-request.js';
-import { parseModelRoute } from '../../src/inference/kserve-route.js';
+import { routedContext } from '../helpers/request-view.js';
 
-function ctxFor(path: string, body: unknown, headers: Record<string, string> = {}): DecisionContext {
-  const view: RequestView = {
-    door: 'proxy',
-    method: 'POST',
-    path,
-    query: '',
-    headers,
-    authorization: [],
-    body: body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
-    bodyPartial: false,
-    peer: '127.0.0.1',
-    requestId: 't',
-  };
-  const ctx = new DecisionContext(view, []);
-  ctx.route = { kind: 'model', route: parseModelRoute(path)! };
-  return ctx;
-}
+const ctxFor = (path: string, body: unknown, headers: Record<string, string> = {}) => routedContext(body, { path, headers });
 
 describe('inference request parsing', () => {
   it('counts V1 instances as predictions', () => {
