@@ -1,47 +1,46 @@
 import type { GatewayConfig } from '../config/schema.js';
 import type { Verb } from '../inference/kserve-route.js';
-import type { CounterStore, WindowCounter } from './counter-store.js';
-import { rateLimitPolicy, type WindowDescription } from './rate-limit-headers.js';
-
-export interface LimitWindow extends WindowDescription {
-  readonly counter: WindowCounter;
-}
-
-/** The windows that apply to one request, with their RateLimit-Policy header computed once. */
-export interface WindowSet {
-  readonly windows: readonly LimitWindow[];
-  readonly policyHeader: string;
-}
+import { windowGroup, type WindowGroup } from './window-group.js';
 
 interface ModelPolicy {
-  readonly byTier: ReadonlyMap<string, WindowSet>;
-  readonly fallback: WindowSet;
-  readonly metadata: WindowSet;
+  readonly byTier: ReadonlyMap<string, WindowGroup>;
+  readonly fallback: WindowGroup;
+  readonly metadata: WindowGroup;
 }
 
-const EMPTY: WindowSet = { windows: [], policyHeader: '' };
+const EMPTY: WindowGroup = windowGroup('', []);
 type Windows = ReadonlyArray<{ name: string; predictions: number; perSeconds: number }>;
 
-/** Every model's windows, merged (model over global) and given their counters at start-up. */
+/**
+ * Every model's window groups, merged (model over global) at start-up. A group's id names its
+ * counters: the global lists count per identity across every model under `limits.scope: user`
+ * (one id shared by all models) and per model under `model`; a model's own lists always count
+ * that model alone.
+ */
 export class LimitPolicies {
   private readonly byModel = new Map<string, ModelPolicy>();
 
-  constructor(config: GatewayConfig, store: CounterStore) {
+  constructor(config: GatewayConfig) {
     const g = config.limits;
-    const set = (scope: string, windows: Windows): WindowSet =>
-      windows.length === 0
-        ? EMPTY
-        : {
-            windows: windows.map((w) => ({ ...w, counter: store.counter(`${scope}:${w.name}:`, w.predictions, w.perSeconds) })),
-            policyHeader: rateLimitPolicy(windows),
-          };
+    const groups = new Map<string, WindowGroup>();
+    const group = (id: string, windows: Windows): WindowGroup => {
+      if (windows.length === 0) return EMPTY;
+      let found = groups.get(id);
+      if (!found) {
+        found = windowGroup(id, windows);
+        groups.set(id, found);
+      }
+      return found;
+    };
     for (const [name, model] of Object.entries(config.models)) {
       const own = model.limits;
+      const globalScope = g.scope === 'user' ? '*' : `m:${name}`;
+      const scopeOf = (ownList: unknown) => (ownList !== undefined ? `m:${name}:own` : globalScope);
       const tiers = own?.tiers ?? g.tiers;
       this.byModel.set(name, {
-        byTier: new Map(Object.entries(tiers).map(([tier, w]) => [tier, set(`${name}:tier:${tier}`, w)])),
-        fallback: set(`${name}:default`, own?.default ?? g.default),
-        metadata: set(`${name}:metadata`, own?.metadata ?? g.metadata),
+        byTier: new Map(Object.entries(tiers).map(([tier, w]) => [tier, group(`${scopeOf(own?.tiers)}:tier:${tier}`, w)])),
+        fallback: group(`${scopeOf(own?.default)}:default`, own?.default ?? g.default),
+        metadata: group(`${scopeOf(own?.metadata)}:metadata`, own?.metadata ?? g.metadata),
       });
     }
   }
@@ -57,7 +56,7 @@ export class LimitPolicies {
     });
   }
 
-  windowsFor(model: string, verb: Verb, tier: string | undefined): WindowSet {
+  windowsFor(model: string, verb: Verb, tier: string | undefined): WindowGroup {
     const p = this.byModel.get(model);
     if (!p || verb === 'ready') return EMPTY;
     if (verb === 'metadata') return p.metadata;

@@ -3,40 +3,69 @@ import type { DecisionContext } from '../decision/decision-context.js';
 import { deny, type Denial } from '../decision/denial.js';
 import type { StageFactory } from '../decision/stage-deps.js';
 import { inferenceRequestOf } from '../inference/inference-request.js';
-import { memoryCounterStore, redisCounterStore, type Consumed, type CounterStore } from './counter-store.js';
 import { LimitPolicies } from './limit-policies.js';
+import { LocalWindows } from './local-windows.js';
 import { rateLimit } from './rate-limit-headers.js';
 import { createRedisClient } from './redis-client.js';
+import { RedisHealth } from './redis-health.js';
+import { RedisWindows } from './redis-windows.js';
+import type { CounterStore } from './window-group.js';
 
 const UNAVAILABLE = deny('limits_unavailable', 'the shared rate-limit store is unavailable; retry later', { retryAfterSeconds: 1 });
+const PROBE_INTERVAL_MS = 1000;
 
-/** Per-user rate limits counted in predictions (issue 5). */
+/** Per-user rate limits counted in predictions. */
 export const limitStages: StageFactory = (deps) => {
   const { config, metrics } = deps;
   const limits = config.limits;
   if (!LimitPolicies.configured(config)) return [];
+  const storeConfig = limits.store;
   let store: CounterStore;
-  if (limits.store.kind === 'redis') {
-    const client = createRedisClient(limits.store);
+  if (storeConfig.kind === 'redis') {
+    const client = createRedisClient(storeConfig);
     // Errors are answered by the failure policy and counted; keep ioredis from logging each retry.
     client.on('error', () => undefined);
-    store = redisCounterStore({ client, keyPrefix: limits.store.keyPrefix, onFailure: limits.store.onFailure as 'insurance', replicas: limits.store.replicas, metrics });
-    deps.onClose({ close: () => void client.disconnect() });
+    const health = new RedisHealth(client, {
+      intervalMs: PROBE_INTERVAL_MS,
+      timeoutMs: storeConfig.commandTimeoutMs,
+      onChange: (up) => metrics.dependencyUp.set({ dependency: 'redis' }, up ? 1 : 0),
+    });
+    metrics.dependencyUp.set({ dependency: 'redis' }, 0);
+    health.start();
+    const policy = storeConfig.onFailure;
+    store = new RedisWindows({
+      client,
+      keyPrefix: storeConfig.keyPrefix,
+      timeoutMs: storeConfig.commandTimeoutMs,
+      maxInFlight: storeConfig.maxInFlight,
+      deadlines: health,
+      now: deps.now,
+      insurance: policy === 'insurance' ? new LocalWindows({ maxKeys: storeConfig.memoryMaxKeys, now: deps.now, share: storeConfig.replicas }) : undefined,
+      metrics,
+    });
+    deps.onClose({
+      close: () => {
+        health.close();
+        client.disconnect();
+      },
+    });
+    const notReadyAfterMs = storeConfig.notReadyAfterSeconds * 1000;
     deps.readiness.add({
       name: 'redis',
       async check() {
-        try {
-          await client.ping();
-          return { ready: true };
-        } catch (err) {
-          return { ready: false, detail: `redis: ${(err as Error).message}` };
-        }
+        const s = health.state();
+        if (s.up) return { ready: true };
+        const detail = `redis has not answered for ${Math.round(s.downForMs / 1000)} s (${s.reason}); onFailure: ${policy}`;
+        // Only fail-closed makes this replica unable to serve, and only once the outage is sustained:
+        // failing every replica's probe on a blip would take the whole Service out at once.
+        const ready = policy !== 'fail-closed' || s.downForMs < notReadyAfterMs;
+        return { ready, degraded: true, detail };
       },
     });
   } else {
-    store = memoryCounterStore();
+    store = new LocalWindows({ maxKeys: storeConfig.memoryMaxKeys, now: deps.now, share: 1 });
   }
-  const policies = new LimitPolicies(config, store);
+  const policies = new LimitPolicies(config);
   const storeKind = store.kind;
 
   const identityKey = (ctx: DecisionContext): string => {
@@ -57,8 +86,8 @@ export const limitStages: StageFactory = (deps) => {
       async run(ctx): Promise<Denial | undefined> {
         if (ctx.route.kind !== 'model') return undefined;
         const { model, verb } = ctx.route.route;
-        const set = policies.windowsFor(model, verb, tierOf(ctx));
-        if (set.windows.length === 0) return undefined;
+        const group = policies.windowsFor(model, verb, tierOf(ctx));
+        if (group.windows.length === 0) return undefined;
         let cost = 1;
         if (verb === 'predict' || verb === 'explain') {
           const parsed = inferenceRequestOf(ctx);
@@ -66,45 +95,32 @@ export const limitStages: StageFactory = (deps) => {
           if (parsed) cost = ctx.cost;
           else metrics.limitsCostUnknown.inc({ door: ctx.view.door });
         }
-        const key = identityKey(ctx);
-        const results: Consumed[] = await Promise.all(set.windows.map((w) => w.counter.consume(key, cost)));
+        const r = await store.charge(identityKey(ctx), group, cost);
 
-        if (results.some((r) => r.kind === 'error')) {
+        if (r.kind === 'unavailable') {
           // Only reached without an insurance limiter: fail as configured, counted either way.
           metrics.limitsDecisions.inc({ store: storeKind, outcome: 'store_error' });
-          if (limits.store.onFailure === 'fail-open') {
+          if (storeConfig.onFailure === 'fail-open') {
             metrics.limitsStoreFallbacks.inc({ policy: 'fail-open' });
             return undefined;
           }
           metrics.limitsStoreFallbacks.inc({ policy: 'fail-closed' });
           return UNAVAILABLE;
         }
-
-        let tripped = -1;
-        let tightest = 0;
-        results.forEach((r, i) => {
-          if (r.kind === 'limited' && (tripped < 0 || r.resetMs > (results[tripped] as { resetMs: number }).resetMs)) tripped = i;
-          const cur = results[tightest] as Consumed;
-          if (r.kind === 'ok' && cur.kind === 'ok' && r.remaining < cur.remaining) tightest = i;
-        });
-        if (tripped >= 0) {
-          // Refused whole: no window keeps this request's cost.
-          await Promise.all(set.windows.map((w) => w.counter.refund(key, cost)));
+        const w = group.windows[r.window]!;
+        if (r.kind === 'limited') {
           metrics.limitsDecisions.inc({ store: storeKind, outcome: 'rate_limited' });
-          const w = set.windows[tripped]!;
-          const resetMs = (results[tripped] as { resetMs: number }).resetMs;
           return deny('rate_limited', `over the "${w.name}" budget of ${w.predictions} predictions per ${w.perSeconds} s (this request costs ${cost})`, {
-            retryAfterSeconds: Math.max(1, Math.ceil(resetMs / 1000)),
-            headers: { 'ratelimit-policy': set.policyHeader, ratelimit: rateLimit(w.name, 0, resetMs) },
+            retryAfterSeconds: Math.max(1, Math.ceil(r.resetMs / 1000)),
+            headers: { 'ratelimit-policy': group.policyHeader, ratelimit: rateLimit(w.name, 0, r.resetMs) },
             details: { window: w.name, limit: w.predictions, perSeconds: w.perSeconds, cost },
           });
         }
         metrics.limitsDecisions.inc({ store: storeKind, outcome: 'allowed' });
         metrics.limitsPredictions.inc(cost);
         if (limits.headers) {
-          const t = results[tightest] as { remaining: number; resetMs: number };
-          ctx.responseHeaders['ratelimit-policy'] = set.policyHeader;
-          ctx.responseHeaders['ratelimit'] = rateLimit(set.windows[tightest]!.name, t.remaining, t.resetMs);
+          ctx.responseHeaders['ratelimit-policy'] = group.policyHeader;
+          ctx.responseHeaders['ratelimit'] = rateLimit(w.name, r.remaining, r.resetMs);
         }
         return undefined;
       },

@@ -9,15 +9,17 @@ const hostPort = (s: string) => {
 };
 
 /**
- * One ioredis client for the limits. No offline queue and a command timeout: a dead Redis must
- * cost a request milliseconds, not an unbounded wait; reconnection goes on in the background.
+ * One ioredis client for the limits. No offline queue: a disconnected Redis must cost a request
+ * nothing, not a wait; reconnection goes on in the background. The callers time their commands
+ * out themselves (reading an answer that arrived while the process was busy first); ioredis'
+ * own command timeout is only a backstop, set well after theirs.
  */
 export function createRedisClient(store: StoreConfig): Redis | Cluster {
   const options: RedisOptions = {
     enableOfflineQueue: false,
     // Concurrent requests' commands leave in one write: fewer syscalls per decision under load.
     enableAutoPipelining: true,
-    commandTimeout: store.commandTimeoutMs,
+    commandTimeout: store.commandTimeoutMs * 4,
     maxRetriesPerRequest: 0,
     connectTimeout: 2000,
     retryStrategy: (times) => Math.min(100 * times, 2000),

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 // Every metric of the gateway, in one place. Labels are bounded: door, route class, outcome
 // code, stage — never a user id, model input or token.
@@ -89,6 +89,20 @@ export class GatewayMetrics {
     name: 'inference_gateway_limits_store_fallbacks_total',
     help: 'Window checks answered by a fallback because Redis failed: insurance (in-memory share), fail-open, fail-closed.',
     labelNames: ['policy'] as const,
+    registers: [this.registry],
+  });
+
+  readonly limitsStoreFailures = new Counter({
+    name: 'inference_gateway_limits_store_failures_total',
+    help: 'Rate-limit charges the shared store did not decide, by reason: timeout, stale (Redis ran the script after its deadline and charged nothing), overloaded (too many commands waiting), error.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly dependencyUp = new Gauge({
+    name: 'inference_gateway_dependency_up',
+    help: 'Whether a dependency answered its last health probe (1) or not (0), e.g. dependency="redis". Under a degrading failure policy this is reported here and in /readyz, without failing readiness.',
+    labelNames: ['dependency'] as const,
     registers: [this.registry],
   });
 

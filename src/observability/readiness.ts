@@ -1,7 +1,17 @@
+/**
+ * A check's answer. `degraded` reports a dependency that is down while this replica still serves
+ * under its configured failure policy: shown in /readyz's body, never failing the probe by itself.
+ */
+export interface CheckResult {
+  readonly ready: boolean;
+  readonly degraded?: boolean;
+  readonly detail?: string;
+}
+
 /** A named readiness condition; /readyz is ready only when all pass. */
 export interface ReadinessCheck {
   readonly name: string;
-  check(): Promise<{ ready: boolean; detail?: string }>;
+  check(): Promise<CheckResult>;
 }
 
 export class Readiness {
@@ -17,8 +27,8 @@ export class Readiness {
     this.draining = true;
   }
 
-  async evaluate(): Promise<{ ready: boolean; checks: Record<string, { ready: boolean; detail?: string }> }> {
-    const results: Record<string, { ready: boolean; detail?: string }> = {};
+  async evaluate(): Promise<{ ready: boolean; degraded: boolean; checks: Record<string, CheckResult> }> {
+    const results: Record<string, CheckResult> = {};
     if (this.draining) results['draining'] = { ready: false, detail: 'shutting down' };
     await Promise.all(
       this.checks.map(async (c) => {
@@ -29,6 +39,7 @@ export class Readiness {
         }
       }),
     );
-    return { ready: Object.values(results).every((r) => r.ready), checks: results };
+    const all = Object.values(results);
+    return { ready: all.every((r) => r.ready), degraded: all.some((r) => r.degraded === true), checks: results };
   }
 }

@@ -28,8 +28,17 @@ function merge(base: Raw, over: Raw): Raw {
   return out;
 }
 
+export interface HarnessOptions {
+  /** The gateway's clock (tests move it instead of sleeping). */
+  readonly now?: () => number;
+}
+
 /** A real predictor and a real gateway on port 0; `config` is merged over loopback defaults. */
-export async function startHarness(config: (predictorUrl: string) => Raw = () => ({}), predictorOptions: DemoPredictorOptions = {}): Promise<Harness> {
+export async function startHarness(
+  config: (predictorUrl: string) => Raw = () => ({}),
+  predictorOptions: DemoPredictorOptions = {},
+  options: HarnessOptions = {},
+): Promise<Harness> {
   const predictor = await startDemoPredictor({ remember: 50, ...predictorOptions });
   const raw = merge(
     {
@@ -43,7 +52,7 @@ export async function startHarness(config: (predictorUrl: string) => Raw = () =>
     config(predictor.url),
   );
   const cfg = buildConfig(raw, 'test');
-  const gateway = await Gateway.create(cfg, { log: createLogger('silent'), defaultMetrics: false });
+  const gateway = await Gateway.create(cfg, { log: createLogger('silent'), defaultMetrics: false, ...(options.now ? { now: options.now } : {}) });
   const at = await gateway.listen();
   return {
     gateway,

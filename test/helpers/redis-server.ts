@@ -8,6 +8,10 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** Starts again on the same port (after stop). */
   start(): Promise<void>;
+  /** SIGSTOP: the process stops answering but its connections stay open, as in a long GC pause or a frozen node. */
+  freeze(): void;
+  /** SIGCONT after freeze: Redis runs every command that waited, in order. */
+  thaw(): void;
 }
 
 function findBinary(): string {
@@ -61,9 +65,11 @@ export async function startRedis(): Promise<RedisServer> {
     url: `redis://127.0.0.1:${port}`,
     port,
     start,
+    freeze: () => void child?.kill('SIGSTOP'),
+    thaw: () => void child?.kill('SIGCONT'),
     stop: () =>
       new Promise<void>((resolve) => {
-        if (!child || child.exitCode !== null) return resolve();
+        if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGKILL');
       }),

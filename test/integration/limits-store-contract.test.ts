@@ -1,78 +1,135 @@
-// One contract, two stores: the memory store and the Redis store must count the same way.
+// One contract, two stores: the memory store and the Redis store count the same way. Time is a
+// clock the test moves, never a sleep.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { memoryCounterStore, redisCounterStore, type CounterStore } from '../../src/limits/counter-store.js';
+import { LocalWindows } from '../../src/limits/local-windows.js';
+import { RedisWindows } from '../../src/limits/redis-windows.js';
+import { windowGroup, type CounterStore, type WindowGroup } from '../../src/limits/window-group.js';
 import { GatewayMetrics } from '../../src/observability/metrics.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 
-function contract(name: string, setup: () => Promise<{ store: CounterStore; close: () => Promise<void> }>): void {
+interface Rig {
+  store: CounterStore;
+  clock: { ms: number };
+  close(): Promise<void>;
+}
+
+let groups = 0;
+const group = (...windows: Array<[predictions: number, perSeconds: number]>): WindowGroup =>
+  windowGroup(`g${groups++}-${process.pid}`, windows.map(([predictions, perSeconds], i) => ({ name: `w${i}`, predictions, perSeconds })));
+
+function contract(name: string, setup: () => Promise<Rig>): void {
   describe(`${name} counter store`, () => {
-    let store: CounterStore;
-    let close: () => Promise<void>;
-    let n = 0;
-    const id = () => `t${n++}-${Math.random().toString(36).slice(2)}:`;
+    let rig: Rig;
+    const charge = (user: string, g: WindowGroup, cost: number) => Promise.resolve(rig.store.charge(user, g, cost));
     before(async () => {
-      ({ store, close } = await setup());
+      rig = await setup();
     });
-    after(() => close());
+    after(() => rig.close());
 
     it('counts the cost and reports what remains', async () => {
-      const c = store.counter(id(), 10, 60);
-      const r = await c.consume('alice', 4);
-      assert.equal(r.kind, 'ok');
-      assert.equal(r.kind === 'ok' && r.remaining, 6);
+      const r = await charge('alice', group([10, 60]), 4);
+      assert.deepEqual(r, { kind: 'allowed', window: 0, remaining: 6, resetMs: 60_000 });
     });
 
     it('refuses a cost larger than what remains, with the time until reset', async () => {
-      const c = store.counter(id(), 10, 60);
-      await c.consume('alice', 8);
-      const r = await c.consume('alice', 3);
-      assert.equal(r.kind, 'limited');
-      assert.ok(r.kind === 'limited' && r.resetMs > 0 && r.resetMs <= 60_000);
+      const g = group([10, 60]);
+      await charge('alice', g, 8);
+      rig.clock.ms += 15_000;
+      assert.deepEqual(await charge('alice', g, 3), { kind: 'limited', window: 0, resetMs: 45_000 });
     });
 
-    it('gives refunded points back', async () => {
-      const c = store.counter(id(), 10, 60);
-      await c.consume('alice', 10);
-      await c.refund('alice', 5);
-      const r = await c.consume('alice', 5);
-      assert.equal(r.kind, 'ok');
+    it('charges nothing for a refused request', async () => {
+      const g = group([10, 60]);
+      await charge('alice', g, 8);
+      assert.equal((await charge('alice', g, 3)).kind, 'limited');
+      assert.deepEqual(await charge('alice', g, 2), { kind: 'allowed', window: 0, remaining: 0, resetMs: 60_000 });
     });
 
-    it('counts each key on its own', async () => {
-      const c = store.counter(id(), 3, 60);
-      await c.consume('alice', 3);
-      assert.equal((await c.consume('bob', 3)).kind, 'ok');
-      assert.equal((await c.consume('alice', 1)).kind, 'limited');
+    it('charges every window or none: a request one window refuses costs nothing in the others', async () => {
+      const g = group([5, 1], [11, 3600]);
+      assert.equal((await charge('alice', g, 5)).kind, 'allowed');
+      const refused = await charge('alice', g, 1);
+      assert.deepEqual(refused, { kind: 'limited', window: 0, resetMs: 1000 });
+      rig.clock.ms += 1000;
+      const r = await charge('alice', g, 1);
+      assert.equal(r.kind, 'allowed');
+      assert.equal(r.kind === 'allowed' && r.window, 0, 'the burst window has the least left');
+      rig.clock.ms += 1000;
+      assert.equal((await charge('alice', g, 5)).kind, 'allowed', 'the hourly window of 11 holds 5 + 1 + 5: the refused request was not charged');
+      assert.deepEqual(await charge('alice', g, 1), { kind: 'limited', window: 1, resetMs: 3_598_000 });
     });
 
-    it('keeps counters of different windows apart', async () => {
-      const a = store.counter(id(), 3, 60);
-      const b = store.counter(id(), 3, 60);
-      await a.consume('alice', 3);
-      assert.equal((await b.consume('alice', 3)).kind, 'ok');
+    it('names the window that resets last when several refuse', async () => {
+      const g = group([3, 10], [3, 3600]);
+      await charge('alice', g, 3);
+      assert.deepEqual(await charge('alice', g, 1), { kind: 'limited', window: 1, resetMs: 3_600_000 });
+    });
+
+    it('describes an allowed request by the window with the least left', async () => {
+      const g = group([100, 60], [10, 3600]);
+      assert.deepEqual(await charge('alice', g, 4), { kind: 'allowed', window: 1, remaining: 6, resetMs: 3_600_000 });
+    });
+
+    it('counts each user on its own', async () => {
+      const g = group([3, 60]);
+      await charge('alice', g, 3);
+      assert.equal((await charge('bob', g, 3)).kind, 'allowed');
+      assert.equal((await charge('alice', g, 1)).kind, 'limited');
+    });
+
+    it('never lets two users share counters, whatever characters their names hold', async () => {
+      const g = group([3, 60]);
+      await charge('id:x|a{b}', g, 3);
+      for (const other of ['id:x|a%7Bb%7D', 'id:x|a', 'id:x|a{b', 'id:x|{b}']) assert.equal((await charge(other, g, 3)).kind, 'allowed', other);
+    });
+
+    it('keeps the counters of different window groups apart', async () => {
+      const a = group([3, 60]);
+      const b = group([3, 60]);
+      await charge('alice', a, 3);
+      assert.equal((await charge('alice', b, 3)).kind, 'allowed');
     });
 
     it('starts a new budget when the window has passed', async () => {
-      const c = store.counter(id(), 2, 1);
-      await c.consume('alice', 2);
-      assert.equal((await c.consume('alice', 1)).kind, 'limited');
-      await new Promise((r) => setTimeout(r, 1100));
-      assert.equal((await c.consume('alice', 2)).kind, 'ok');
+      const g = group([2, 1]);
+      await charge('alice', g, 2);
+      rig.clock.ms += 999;
+      assert.equal((await charge('alice', g, 1)).kind, 'limited');
+      rig.clock.ms += 1;
+      assert.deepEqual(await charge('alice', g, 2), { kind: 'allowed', window: 0, remaining: 0, resetMs: 1000 });
+    });
+
+    it('refuses a request that costs more than a whole window', async () => {
+      assert.deepEqual(await charge('alice', group([5, 60]), 6), { kind: 'limited', window: 0, resetMs: 60_000 });
     });
   });
 }
 
-contract('memory', async () => ({ store: memoryCounterStore(), close: async () => undefined }));
+contract('memory', async () => {
+  const clock = { ms: Date.now() };
+  return { store: new LocalWindows({ maxKeys: 1000, now: () => clock.ms, share: 1 }), clock, close: async () => undefined };
+});
 
 contract('redis', async () => {
   const redis: RedisServer = await startRedis();
   const client = new Redis(redis.url, { enableOfflineQueue: true, maxRetriesPerRequest: 1 });
   await client.ping();
-  const store = redisCounterStore({ client, keyPrefix: 'test:', onFailure: 'fail-closed', replicas: 1, metrics: new GatewayMetrics({ defaultMetrics: false }) });
+  const clock = { ms: Date.now() };
+  const store = new RedisWindows({
+    client,
+    keyPrefix: 'test:',
+    timeoutMs: 2000,
+    maxInFlight: 100,
+    deadlines: { deadline: () => 0 },
+    now: () => clock.ms,
+    insurance: undefined,
+    metrics: new GatewayMetrics({ defaultMetrics: false }),
+  });
   return {
     store,
+    clock,
     close: async () => {
       client.disconnect();
       await redis.stop();

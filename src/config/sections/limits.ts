@@ -47,6 +47,11 @@ export const limitsSection = s.object(
   {
     key: s.string({ doc: 'Claim path that identifies who is limited (e.g. `sub`, `tenant`). Without a verified identity the peer address is used.', default: 'sub', minLength: 1 }),
     tierClaim: s.string({ doc: 'Claim path whose value picks a tier (e.g. `plan`).', optional: true }),
+    scope: s.string({
+      doc: 'What the windows of this section (`default`, `tiers`, `metadata`) count: `user` (one budget per identity across every model, so a daily budget is a daily budget) or `model` (a separate budget per identity and model). Windows a model sets in `models.<model>.limits` always count that model alone.',
+      default: 'user',
+      enum: ['user', 'model'],
+    }),
     ...policyFields,
     headers: s.boolean({ doc: 'Send `RateLimit-Policy` and `RateLimit` headers on allowed answers too (always on 429).', default: true }),
     store: s.object(
@@ -56,8 +61,24 @@ export const limitsSection = s.object(
         sentinels: s.array(s.string({ doc: 'host:port', pattern: /^\S+:\d+$/, patternHint: 'expected host:port' }), { doc: 'Redis Sentinel addresses (instead of redisUrl).', default: [] }),
         sentinelName: s.string({ doc: 'Sentinel master name.', default: 'mymaster' }),
         cluster: s.array(s.string({ doc: 'host:port', pattern: /^\S+:\d+$/, patternHint: 'expected host:port' }), { doc: 'Redis Cluster seed nodes (instead of redisUrl).', default: [] }),
-        keyPrefix: s.string({ doc: 'Prefix of every Redis key.', default: 'igw:rl:' }),
-        commandTimeoutMs: s.integer({ doc: 'Longest wait for one Redis command; a dead Redis adds at most this per request.', default: 50, min: 1, max: 10000 }),
+        keyPrefix: s.string({ doc: 'Prefix of every Redis key (no braces: the keys carry a Redis Cluster hash tag per identity).', default: 'igw:rl:', pattern: /^[^{}\s]*$/, patternHint: 'expected no braces or spaces' }),
+        commandTimeoutMs: s.integer({
+          doc: 'Longest wait for the rate-limit answer from Redis; a dead or frozen Redis adds at most this per request. Redis must start the script within half of it or the script charges nothing. 250 ms outlasts a CPU-throttled pod (the CFS quota period is 100 ms) while bounding the added latency.',
+          default: 1000,
+          min: 10,
+          max: 10000,
+        }),
+        maxInFlight: s.integer({ doc: 'Rate-limit commands waiting for Redis at once; beyond this the failure policy answers without sending, so a frozen Redis cannot pile up memory.', default: 1000, min: 1 }),
+        notReadyAfterSeconds: s.integer({
+          doc: 'Under `fail-closed`, readiness fails once Redis has not answered its health probe for this long (a blip never takes every replica out of the Service). Under `insurance` and `fail-open` a down Redis never fails readiness: it is reported in `/readyz` and `inference_gateway_dependency_up`.',
+          default: 10,
+          min: 1,
+        }),
+        memoryMaxKeys: s.integer({
+          doc: 'Most (identity, window group) counters kept in memory by the `memory` store and by the insurance limiter (LRU). A forgotten identity starts its windows from zero: keep it above the identities active within the longest window. About 300 bytes each.',
+          default: 100000,
+          min: 1,
+        }),
         onFailure: s.string({
           doc: 'When Redis fails: `insurance` (each replica limits to its share in memory), `fail-closed` (503), or `fail-open` (allow). Every fallback is counted.',
           default: 'insurance',
