@@ -6,13 +6,10 @@ import { inferenceRequestOf } from '../inference/inference-request.js';
 import { LimitPolicies } from './limit-policies.js';
 import { LocalWindows } from './local-windows.js';
 import { rateLimit } from './rate-limit-headers.js';
-import { createRedisClient } from './redis-client.js';
-import { RedisHealth } from './redis-health.js';
 import { RedisWindows } from './redis-windows.js';
 import type { CounterStore } from './window-group.js';
 
 const UNAVAILABLE = deny('limits_unavailable', 'the shared rate-limit store is unavailable; retry later', { retryAfterSeconds: 1 });
-const PROBE_INTERVAL_MS = 1000;
 
 /** Per-user rate limits counted in predictions. */
 export const limitStages: StageFactory = (deps) => {
@@ -21,18 +18,9 @@ export const limitStages: StageFactory = (deps) => {
   if (!LimitPolicies.configured(config)) return [];
   const storeConfig = limits.store;
   let store: CounterStore;
-  if (storeConfig.kind === 'redis') {
-    const client = createRedisClient(storeConfig);
-    // Errors are answered by the failure policy and counted; keep ioredis from logging each retry.
-    client.on('error', () => undefined);
-    const health = new RedisHealth(client, {
-      intervalMs: PROBE_INTERVAL_MS,
-      timeoutMs: storeConfig.commandTimeoutMs,
-      onChange: (up) => metrics.dependencyUp.set({ dependency: 'redis' }, up ? 1 : 0),
-    });
-    metrics.dependencyUp.set({ dependency: 'redis' }, 0);
-    health.start();
-    const policy = storeConfig.onFailure;
+  const client = deps.stores.redis;
+  const health = deps.stores.redisHealth;
+  if (storeConfig.kind === 'redis' && client && health) {
     store = new RedisWindows({
       client,
       keyPrefix: storeConfig.keyPrefix,
@@ -40,27 +28,8 @@ export const limitStages: StageFactory = (deps) => {
       maxInFlight: storeConfig.maxInFlight,
       deadlines: health,
       now: deps.now,
-      insurance: policy === 'insurance' ? new LocalWindows({ maxKeys: storeConfig.memoryMaxKeys, now: deps.now, share: storeConfig.replicas }) : undefined,
+      insurance: storeConfig.onFailure === 'insurance' ? new LocalWindows({ maxKeys: storeConfig.memoryMaxKeys, now: deps.now, share: storeConfig.replicas }) : undefined,
       metrics,
-    });
-    deps.onClose({
-      close: () => {
-        health.close();
-        client.disconnect();
-      },
-    });
-    const notReadyAfterMs = storeConfig.notReadyAfterSeconds * 1000;
-    deps.readiness.add({
-      name: 'redis',
-      async check() {
-        const s = health.state();
-        if (s.up) return { ready: true };
-        const detail = `redis has not answered for ${Math.round(s.downForMs / 1000)} s (${s.reason}); onFailure: ${policy}`;
-        // Only fail-closed makes this replica unable to serve, and only once the outage is sustained:
-        // failing every replica's probe on a blip would take the whole Service out at once.
-        const ready = policy !== 'fail-closed' || s.downForMs < notReadyAfterMs;
-        return { ready, degraded: true, detail };
-      },
     });
   } else {
     store = new LocalWindows({ maxKeys: storeConfig.memoryMaxKeys, now: deps.now, share: 1 });
@@ -95,6 +64,8 @@ export const limitStages: StageFactory = (deps) => {
           if (parsed) cost = ctx.cost;
           else metrics.limitsCostUnknown.inc({ door: ctx.view.door });
         }
+        // A throttled account (extraction guard) pays more per prediction: its budgets shrink by the factor.
+        if (ctx.limitFactor !== 1) cost = Math.ceil(cost * ctx.limitFactor);
         const r = await store.charge(identityKey(ctx), group, cost);
 
         if (r.kind === 'unavailable') {

@@ -1,14 +1,9 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { GatewayMetrics } from '../observability/metrics.js';
+import type { RedisDeadlines } from '../stores/redis-health.js';
 import { CHARGE_SCRIPT } from './charge-script.js';
 import type { LocalWindows } from './local-windows.js';
 import { chargeOutcome, type Charge, type CounterStore, type StoreFailure, type WindowGroup } from './window-group.js';
-
-/** Converts this process's clock to Redis' clock, so a script can tell when it runs too late. */
-export interface RedisDeadlines {
-  /** The Redis time (ms) `budgetMs` from now, or 0 while the clocks have not been compared yet. */
-  deadline(budgetMs: number): number;
-}
 
 export interface RedisWindowsOptions {
   readonly client: Redis | Cluster;

@@ -1,5 +1,10 @@
 import type { Cluster, Redis } from 'ioredis';
-import type { RedisDeadlines } from './redis-windows.js';
+
+/** Converts this process's clock to Redis' clock, so a script can tell when it runs too late. */
+export interface RedisDeadlines {
+  /** The Redis time (ms) `budgetMs` from now, or 0 while the clocks have not been compared yet. */
+  deadline(budgetMs: number): number;
+}
 
 export interface RedisHealthOptions {
   readonly intervalMs: number;
