@@ -53,7 +53,7 @@ export async function startRedis(): Promise<RedisServer> {
   const start = async () => {
     // Starting twice would spawn a second server that dies on the busy port while `child` forgets the live one.
     if (child && child.exitCode === null && child.signalCode === null) return;
-    child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'], { stdio: 'ignore' });
+    child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--enable-debug-command', 'local'], { stdio: 'ignore' });
     for (let i = 0; i < 200; i++) {
       if (await answersPing(port)) return;
       await new Promise((r) => setTimeout(r, 25));
