@@ -2,16 +2,16 @@ import { LRUCache } from 'lru-cache';
 import { chargeOutcome, type Charge, type CounterStore, type WindowGroup } from './window-group.js';
 
 /**
- * One user's usage of one window group. `base` is what the shared store last said was used
- * (always 0 for the memory store), `used` what this replica admitted on its own since, and
- * `debt` the part of `used` that the shared store has not been told yet.
+ * One user's usage of one window group, in one typed array (one allocation, about 300 bytes per
+ * user with the LRU's bookkeeping) laid out as [debt, base × n, used × n, resetAt × n]: `base` is
+ * what the shared store last said was used (always 0 for the memory store), `used` what this
+ * replica admitted on its own since, `resetAt` when each window ends (0: not started), and
+ * `debt` the predictions admitted here that the shared store has not been told yet.
  */
-interface Usage {
-  readonly base: Float64Array;
-  readonly used: Float64Array;
-  readonly resetAt: Float64Array;
-  debt: number;
-}
+type Usage = Float64Array;
+const DEBT = 0;
+const BASE = 1;
+const usage = (n: number): Usage => new Float64Array(1 + 3 * n);
 
 export interface LocalWindowsOptions {
   /** Most (user, window group) pairs kept; the least recently charged is forgotten first. */
@@ -47,37 +47,38 @@ export class LocalWindows implements CounterStore {
   charge(user: string, group: WindowGroup, cost: number): Charge {
     const now = this.o.now();
     const key = `${group.id}\u0000${user}`;
-    let u = this.usage.get(key);
     const n = group.limits.length;
+    const USED = BASE + n;
+    const RESET = USED + n;
+    const found = this.usage.get(key);
+    const u = found ?? usage(n);
     const budgets = new Float64Array(n);
     const resetMs = new Float64Array(n);
     let fits = true;
     for (let i = 0; i < n; i++) {
-      if (u && u.resetAt[i]! <= now) {
-        u.base[i] = 0;
-        u.used[i] = 0;
-        u.resetAt[i] = 0;
+      if (u[RESET + i]! <= now) {
+        u[BASE + i] = 0;
+        u[USED + i] = 0;
+        u[RESET + i] = 0;
       }
-      budgets[i] = Math.floor((group.limits[i]! - (u?.base[i] ?? 0)) / this.o.share);
-      resetMs[i] = u && u.resetAt[i]! > 0 ? u.resetAt[i]! - now : group.durationsMs[i]!;
-      if ((u?.used[i] ?? 0) + cost > budgets[i]!) fits = false;
+      budgets[i] = Math.floor((group.limits[i]! - u[BASE + i]!) / this.o.share);
+      resetMs[i] = u[RESET + i]! > 0 ? u[RESET + i]! - now : group.durationsMs[i]!;
+      if (u[USED + i]! + cost > budgets[i]!) fits = false;
     }
-    if (!fits) return chargeOutcome(group, false, cost, u?.used ?? new Float64Array(n), resetMs, budgets);
-    if (!u) {
-      u = { base: new Float64Array(n), used: new Float64Array(n), resetAt: new Float64Array(n), debt: 0 };
-      this.usage.set(key, u);
-    }
+    const used = u.subarray(USED, USED + n);
+    if (!fits) return chargeOutcome(group, false, cost, used, resetMs, budgets);
     for (let i = 0; i < n; i++) {
-      if (u.resetAt[i] === 0) u.resetAt[i] = now + group.durationsMs[i]!;
-      u.used[i] = u.used[i]! + cost;
+      if (u[RESET + i] === 0) u[RESET + i] = now + group.durationsMs[i]!;
+      u[USED + i] = u[USED + i]! + cost;
     }
-    u.debt += cost;
-    return chargeOutcome(group, true, cost, u.used, resetMs, budgets);
+    u[DEBT] = u[DEBT]! + cost;
+    if (!found) this.usage.set(key, u);
+    return chargeOutcome(group, true, cost, used, resetMs, budgets);
   }
 
   /** Predictions admitted here that the shared store has not counted yet. */
   debt(user: string, group: WindowGroup): number {
-    return this.usage.get(`${group.id}\u0000${user}`, { updateAgeOnGet: false })?.debt ?? 0;
+    return this.usage.get(`${group.id}\u0000${user}`, { updateAgeOnGet: false })?.[DEBT] ?? 0;
   }
 
   /**
@@ -87,18 +88,18 @@ export class LocalWindows implements CounterStore {
    */
   observe(user: string, group: WindowGroup, used: ArrayLike<number>, resetMs: ArrayLike<number>, settled: number): void {
     const key = `${group.id}\u0000${user}`;
-    let u = this.usage.get(key);
     const n = group.limits.length;
+    let u = this.usage.get(key);
     if (!u) {
-      u = { base: new Float64Array(n), used: new Float64Array(n), resetAt: new Float64Array(n), debt: 0 };
+      u = usage(n);
       this.usage.set(key, u);
     }
     const now = this.o.now();
-    u.debt = Math.max(0, u.debt - settled);
-    for (let i = 0; i < group.limits.length; i++) {
-      u.base[i] = used[i]!;
-      u.used[i] = u.debt;
-      u.resetAt[i] = now + resetMs[i]!;
+    u[DEBT] = Math.max(0, u[DEBT]! - settled);
+    for (let i = 0; i < n; i++) {
+      u[BASE + i] = used[i]!;
+      u[BASE + n + i] = u[DEBT]!;
+      u[BASE + 2 * n + i] = now + resetMs[i]!;
     }
   }
 }
