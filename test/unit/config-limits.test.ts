@@ -10,7 +10,14 @@ describe('limits configuration', () => {
     assert.equal(c.limits.store.kind, 'memory');
     assert.equal(c.limits.key, 'sub');
     assert.equal(c.limits.store.onFailure, 'insurance');
-    assert.equal(c.limits.store.commandTimeoutMs, 50);
+    assert.equal(c.limits.store.commandTimeoutMs, 1000);
+    assert.equal(c.limits.scope, 'user');
+    assert.equal(c.limits.store.notReadyAfterSeconds, 10);
+    assert.equal(c.limits.store.memoryMaxKeys, 100000);
+  });
+
+  it('refuses a Redis key prefix with braces, which would break the per-identity hash tag', () => {
+    assert.deepEqual(problemsOf({ limits: { store: { kind: 'redis', redisUrl: 'redis://127.0.0.1:6379', keyPrefix: 'a{b}:' } } }), ['limits.store.keyPrefix: expected no braces or spaces, got "a{b}:"']);
   });
 
   it('requires a Redis address when the store is redis', () => {
