@@ -1,5 +1,7 @@
 import { request } from 'undici';
 
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'TimeoutError']);
+
 export class FetchError extends Error {
   constructor(
     message: string,
@@ -25,8 +27,11 @@ export async function fetchJson(url: string, timeoutMs: number, maxBytes: number
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (err) {
-    const code = (err as { code?: string; name?: string }).code ?? (err as Error).name;
-    const timeout = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'TimeoutError' || code === 'UND_ERR_ABORTED' || code === 'ABORT_ERR';
+    // AbortSignal.timeout() rejects with a DOMException whose `code` is the number 23
+    // (TIMEOUT_ERR) and whose name says what happened: read the name, not only the code.
+    const e = err as { code?: unknown; name?: string };
+    const code = typeof e.code === 'string' ? e.code : (e.name ?? 'Error');
+    const timeout = TIMEOUT_CODES.has(code) || e.name === 'TimeoutError';
     throw new FetchError(`${url}: ${code}`, timeout ? 'timeout' : 'unreachable');
   }
   if (res.statusCode !== 200) {

@@ -20,6 +20,7 @@ export type KeyLookup =
   | { readonly ok: true; readonly candidates: ReadonlyArray<{ readonly id: string; readonly key: Promise<VerifyKey> }>; readonly stale: boolean }
   | { readonly ok: false; readonly reason: 'unknown_key' | 'unavailable' };
 
+const MAX_BACKOFF_MS = 4000;
 const CURVES: Record<string, string> = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' };
 
 function fits(jwk: JWK, alg: string): boolean {
@@ -55,6 +56,8 @@ export class KeySet {
   private lastMissFetch = -Infinity;
   private timer: NodeJS.Timeout | undefined;
   private failures = 0;
+  /** No request-driven fetch before this (injected clock): failures back off for requests too. */
+  private nextAttemptAt = -Infinity;
   private closed = false;
   private readonly remote: boolean;
 
@@ -103,7 +106,10 @@ export class KeySet {
 
   /** The keys that may have signed a token with this kid and alg; one refetch on a miss, if allowed. */
   async lookup(kid: string | undefined, alg: string): Promise<KeyLookup> {
-    if (this.fetchedAt === undefined && this.remote) await this.refresh().catch(() => undefined);
+    // No usable keys (issuer down at start-up, or keys past maxStaleSeconds): a request may fetch,
+    // but through the same single flight and backoff as the refresh loop, so 249 requests against a
+    // dead issuer cost one fetch, and a revived issuer is noticed by the first request after the backoff.
+    if (!this.usable() && this.remote && (this.inflight !== undefined || this.now() >= this.nextAttemptAt)) await this.refresh().catch(() => undefined);
     if (!this.usable()) return { ok: false, reason: 'unavailable' };
     let found = this.find(kid, alg);
     if (found.length === 0 && this.remote && this.now() - this.lastMissFetch >= this.keys.cooldownSeconds * 1000) {
@@ -165,6 +171,7 @@ export class KeySet {
       const url = await this.jwksUrl();
       this.install(parseJwks(await fetchJson(url, this.keys.fetchTimeoutMs, this.keys.maxBytes)));
       this.failures = 0;
+      this.nextAttemptAt = -Infinity;
       this.metrics.authKeyFetches.inc({ issuer: this.issuer.issuer, outcome: 'ok' });
       this.schedule(this.keys.refreshSeconds * 1000);
     } catch (err) {
@@ -172,8 +179,11 @@ export class KeySet {
       const outcome = err instanceof FetchError ? err.outcome : 'unreachable';
       this.metrics.authKeyFetches.inc({ issuer: this.issuer.issuer, outcome });
       this.log.warn({ issuer: this.issuer.issuer, outcome, reason: (err as Error).message, keptKeys: this.entries.size }, 'signing key fetch failed');
-      // Retry soon (1 s, doubling to 30 s) while the old keys, if any, keep serving.
-      this.schedule(Math.min(30000, 1000 * 2 ** Math.min(this.failures - 1, 5)));
+      // Retry soon (1 s, doubling to 4 s): an issuer that answers again is noticed within seconds,
+      // while the old keys, if any, keep serving. Requests obey the same backoff.
+      const backoffMs = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(this.failures - 1, 5));
+      this.nextAttemptAt = this.now() + backoffMs;
+      this.schedule(backoffMs);
       throw err;
     }
   }

@@ -19,7 +19,9 @@ interface Rig {
   close(): Promise<void>;
 }
 
-async function rig(jwks: JwksServer, issuer: Record<string, unknown> = {}): Promise<Rig> {
+// Fetches of a live issuer get a generous timeout, so busy cores never turn them into failures;
+// only tests of a hung issuer (which always times out) use a short one.
+async function rig(jwks: JwksServer, issuer: Record<string, unknown> = {}, fetchTimeoutMs = 5000): Promise<Rig> {
   const predictor = await startDemoPredictor();
   const clock = { ms: Date.now() };
   const config = buildConfig({
@@ -30,7 +32,7 @@ async function rig(jwks: JwksServer, issuer: Record<string, unknown> = {}): Prom
     models: { iris: {} },
     auth: {
       issuers: [{ issuer: jwks.issuer, jwksUri: jwks.jwksUri, audiences: [AUDIENCE], ...issuer }],
-      keys: { cooldownSeconds: 30, fetchTimeoutMs: 300 },
+      keys: { cooldownSeconds: 30, fetchTimeoutMs },
     },
   });
   const gateway = await Gateway.create(config, { log: createLogger('silent'), defaultMetrics: false, now: () => clock.ms });
@@ -198,12 +200,42 @@ describe('signing keys', () => {
   it('give up on an issuer that never answers after the fetch timeout', async () => {
     const jwks = await startJwksServer();
     jwks.mode = 'hang';
-    const r = await rig(jwks);
+    const r = await rig(jwks, {}, 300);
     try {
       const started = Date.now();
       const res = await predict(r, await jwks.sign({}));
       assert.equal(res.status, 503);
       assert.ok(Date.now() - started < 3000);
+    } finally {
+      await r.close();
+      await jwks.close();
+    }
+  });
+
+  it('cost one fetch per backoff, not one per request, while the issuer is down at start-up, and are fetched again as soon as it answers', async () => {
+    const jwks = await startJwksServer();
+    jwks.mode = 'status500';
+    const r = await rig(jwks);
+    try {
+      const token = await jwks.sign({});
+      await until(async () => jwksFetches(jwks) >= 1);
+      for (let i = 0; i < 249; i++) assert.equal((await predict(r, token)).status, 503);
+      assert.ok(jwksFetches(jwks) <= 2, `${jwksFetches(jwks)} fetches for 249 requests`);
+      jwks.mode = 'ok';
+      r.clock.ms += 4000; // past the longest backoff
+      assert.equal((await predict(r, token)).status, 200);
+    } finally {
+      await r.close();
+      await jwks.close();
+    }
+  });
+
+  it('label a hung fetch a timeout', async () => {
+    const jwks = await startJwksServer();
+    jwks.mode = 'hang';
+    const r = await rig(jwks, {}, 300);
+    try {
+      await until(async () => /outcome="timeout"/.test(await r.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_auth_key_fetches_total')));
     } finally {
       await r.close();
       await jwks.close();
