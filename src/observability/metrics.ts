@@ -38,6 +38,18 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly upstreamRetries = new Counter({
+    name: 'inference_gateway_upstream_retries_total',
+    help: 'Predictor calls retried once because they provably were not sent (no connection could carry them).',
+    registers: [this.registry],
+  });
+
+  readonly clientAborts = new Counter({
+    name: 'inference_gateway_client_aborts_total',
+    help: 'Requests whose client went away before the answer was complete; their predictor call was cancelled.',
+    registers: [this.registry],
+  });
+
   // --- authentication (issue 3) ---
 
   readonly authVerifications = new Counter({

@@ -1,7 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
-import { createProxyServer } from '../../src/adapters/proxy/proxy-server.js';
+import { createProxyServer, type ProxyDoor } from '../../src/adapters/proxy/proxy-server.js';
 import { buildConfig } from '../../src/config/load-config.js';
 import { DecisionPipeline } from '../../src/decision/pipeline.js';
 import type { Stage } from '../../src/decision/stage.js';
@@ -13,7 +12,7 @@ import { send, v1Body } from '../helpers/http.js';
 // The proxy with a response handler that faults: the gateway must answer, and not with the raw answer.
 describe('proxy with a faulty response handler', () => {
   let predictor: DemoPredictor;
-  let proxy: FastifyInstance;
+  let proxy: ProxyDoor;
   let url: string;
   before(async () => {
     predictor = await startDemoPredictor();
@@ -30,11 +29,12 @@ describe('proxy with a faulty response handler', () => {
       },
     };
     const log = createLogger('silent');
-    proxy = await createProxyServer({ config, pipeline: new DecisionPipeline(config, [faulty], log), metrics: new GatewayMetrics({ defaultMetrics: false }), log });
-    await proxy.listen({ host: '127.0.0.1', port: 0 });
+    proxy = createProxyServer({ config, pipeline: new DecisionPipeline(config, [faulty], log), metrics: new GatewayMetrics({ defaultMetrics: false }), log });
+    await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(proxy.server.address() as { port: number }).port}`;
   });
   after(async () => {
+    await proxy.stopAccepting();
     await proxy.close();
     await predictor.close();
   });

@@ -1,0 +1,67 @@
+import type { IncomingMessage } from 'node:http';
+import type { BodyBudget } from './body-budget.js';
+
+export type BodyResult =
+  | { readonly ok: true; readonly body: Buffer | undefined; readonly reserved: number }
+  | { readonly ok: false; readonly reason: 'too_large' | 'over_budget' | 'aborted' };
+
+const EMPTY = { ok: true, body: undefined, reserved: 0 } as const;
+const TOO_LARGE = { ok: false, reason: 'too_large' } as const;
+const OVER_BUDGET = { ok: false, reason: 'over_budget' } as const;
+const ABORTED = { ok: false, reason: 'aborted' } as const;
+
+/** Whether the request has a body at all (RFC 9112 §6.3: Transfer-Encoding or a non-zero Content-Length). */
+export function hasBody(req: IncomingMessage): boolean {
+  const cl = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
+}
+
+/**
+ * Reads a body as Node's parser framed it (Content-Length or chunked; a request with both was
+ * already refused by the parser), into one buffer when the length is declared. Bytes are
+ * reserved from the shared budget before they are held; the caller releases `reserved` once the
+ * body is no longer needed. Past `maxBytes` or the budget, reading stops and the caller answers
+ * and closes the connection (the rest of the upload is never read).
+ */
+export function readBody(req: IncomingMessage, maxBytes: number, budget: BodyBudget): Promise<BodyResult> {
+  const declared = req.headers['content-length'];
+  if (req.headers['transfer-encoding'] === undefined) {
+    if (declared === undefined || declared === '0') return Promise.resolve(EMPTY);
+    const length = Number(declared);
+    if (length > maxBytes) return Promise.resolve(TOO_LARGE);
+    if (!budget.tryReserve(length)) return Promise.resolve(OVER_BUDGET);
+    return new Promise((resolve) => {
+      const body = Buffer.allocUnsafe(length);
+      let at = 0;
+      const done = (r: BodyResult) => {
+        req.off('data', onData).off('end', onEnd).off('close', onClose);
+        if (!r.ok) budget.release(length);
+        resolve(r);
+      };
+      const onData = (c: Buffer) => {
+        at += c.copy(body, at);
+      };
+      const onEnd = () => done(at === length ? { ok: true, body, reserved: length } : ABORTED);
+      const onClose = () => done(ABORTED);
+      req.on('data', onData).on('end', onEnd).on('close', onClose);
+    });
+  }
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (r: BodyResult) => {
+      req.off('data', onData).off('end', onEnd).off('close', onClose);
+      if (!r.ok) budget.release(size);
+      resolve(r);
+    };
+    const onData = (c: Buffer) => {
+      if (size + c.length > maxBytes) return done(TOO_LARGE);
+      if (!budget.tryReserve(c.length)) return done(OVER_BUDGET);
+      size += c.length;
+      chunks.push(c);
+    };
+    const onEnd = () => done({ ok: true, body: size === 0 ? undefined : Buffer.concat(chunks, size), reserved: size });
+    const onClose = () => done(ABORTED);
+    req.on('data', onData).on('end', onEnd).on('close', onClose);
+  });
+}

@@ -1,0 +1,21 @@
+import type { IncomingMessage } from 'node:http';
+import { rawHeaderValues, splitPathAndQuery, type RequestView } from '../../decision/request-view.js';
+
+const NONE: readonly string[] = Object.freeze([]);
+
+export function requestViewOf(req: IncomingMessage, requestId: string, body: Buffer | undefined): RequestView {
+  const { path, query } = splitPathAndQuery(req.url ?? '/');
+  return {
+    door: 'proxy',
+    method: req.method ?? 'GET',
+    path,
+    query,
+    headers: req.headers,
+    // Only scan rawHeaders when there is something to find: duplicates need it, the common case does not.
+    authorization: req.headers.authorization === undefined ? NONE : rawHeaderValues(req.rawHeaders, 'authorization'),
+    body,
+    bodyPartial: false,
+    peer: req.socket.remoteAddress ?? '',
+    requestId,
+  };
+}
