@@ -34,16 +34,17 @@ export interface ForwardedFacts {
 export function upstreamHeaders(headers: IncomingHttpHeaders, ctx: DecisionContext, upstreamHost: string, f: ForwardedFacts): string[] {
   const out: string[] = [];
   const remove = ctx.removeUpstreamHeaders;
+  const inject = ctx.upstreamHeaders;
   const named = connectionTokens(headers.connection);
   for (const name in headers) {
-    if (NOT_FORWARDED.has(name) || remove.includes(name) || named?.has(name)) continue;
+    // A stage's injected value replaces the client's (the stripping of spoofed copies relies on it).
+    if (NOT_FORWARDED.has(name) || remove.includes(name) || named?.has(name) || name in inject) continue;
     if (f.identityEncoding && name === 'accept-encoding') continue;
     const v = headers[name];
     if (v === undefined) continue;
     if (typeof v === 'string') out.push(name, v);
     else for (const one of v) out.push(name, one);
   }
-  const inject = ctx.upstreamHeaders;
   for (const name in inject) out.push(name, inject[name] as string);
   out.push('host', upstreamHost, 'x-request-id', f.requestId, 'x-forwarded-for', f.forwardedFor, 'x-forwarded-proto', 'http');
   if (headers.host !== undefined) out.push('x-forwarded-host', headers.host);
