@@ -20,6 +20,7 @@ const { values } = parseArgs({
     prof: { type: 'string' },
     only: { type: 'string' },
     rate: { type: 'string' },
+    'access-log': { type: 'string', default: 'true' },
   },
 });
 const DURATION = Math.min(30, Math.max(1, Number(values.duration)));
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
   const tokens = await Promise.all(Array.from({ length: 64 }, (_, i) => issuer.mint({ sub: `user-${i}` })));
   const predictor = await start('../server-process.js', ['predictor']);
   const auth = { issuers: [{ issuer: issuer.issuer, jwksUri: issuer.jwksUri, audiences: [DEV_AUDIENCE], algorithms: ['ES256'], claimHeaders: { 'x-user-id': 'sub' } }] };
-  const base = { server: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 }, log: { level: 'info', accessLog: true }, upstream: { url: predictor.url } };
+  const base = { server: { host: '127.0.0.1', port: 0, drainDelaySeconds: 0 }, admin: { host: '127.0.0.1', port: 0 }, log: { level: 'info', accessLog: values['access-log'] !== 'false' }, upstream: { url: predictor.url } };
   const roomy = [
     { name: 'burst', predictions: 1_000_000_000, perSeconds: 1 },
     { name: 'daily', predictions: 1_000_000_000, perSeconds: 86400 },

@@ -18,8 +18,11 @@ export interface AccessEntry {
 
 // pino's numeric level for info: the access line is written in pino's own JSON shape.
 const INFO = 30;
-// Lines are gathered and written once per turn of the event loop: one write(2) for many requests.
+// Lines are gathered and written every FLUSH_EVERY_MS or FLUSH_AT bytes: one write for hundreds
+// of requests. A write per line (pino's way) measured ~20 µs of CPU per request under load, more
+// than the whole forward path; the price is that a crash can lose the last 100 ms of lines.
 const FLUSH_AT = 64 * 1024;
+const FLUSH_EVERY_MS = 100;
 
 /** Writes access lines in batches to the logger's destination. One per process and destination. */
 class LineBatcher {
@@ -33,7 +36,7 @@ class LineBatcher {
     if (this.pending.length >= FLUSH_AT) this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(flushBatcher, this);
+      setTimeout(flushBatcher, FLUSH_EVERY_MS, this).unref();
     }
   }
 
