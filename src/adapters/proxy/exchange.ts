@@ -133,12 +133,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onError(err: Error): void {
     if (this.settled) return;
-    // Provably never sent (undici had not begun writing it: connect refused, a connection that
-    // failed while the request waited): one retry, never for a request the predictor may have seen.
-    if (!this.written && !this.retried && err !== CLIENT_GONE && err !== DEADLINE) {
+    if (!this.retried && err !== CLIENT_GONE && err !== DEADLINE && this.provablyUnread(err)) {
       this.retried = true;
+      this.written = false;
       this.rt.retries.inc();
-      this.rt.pool.dispatch(this.opts, this);
+      // After undici has finished tearing the failed connection down, not from inside it.
+      setImmediate(redispatch, this);
       return;
     }
     if (err === CLIENT_GONE) return; // already settled by the close handler
@@ -152,6 +152,21 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     this.rt.log.warn({ requestId: this.requestId, err: { code: (err as { code?: string }).code, message: err.message } }, 'upstream call failed');
     this.fail(denial);
+  }
+
+  /**
+   * Whether the predictor provably never read this request, so sending it again cannot run the
+   * model twice: undici had not begun writing it (connect refused, a connection lost while the
+   * request waited), or the connection was reset before any answer byte. A reset means the
+   * predictor's socket was already closed when the bytes arrived, or was closed with them unread
+   * (RFC 9293 §3.10.7.4, §3.6): the race of a predictor closing an idle keep-alive connection just
+   * as it is reused. A plain close (FIN) with no answer is not retried: the predictor may have read
+   * the request and died while running it.
+   */
+  private provablyUnread(err: Error): boolean {
+    if (!this.written) return true;
+    const code = (err as { code?: string }).code;
+    return this.status === 0 && (code === 'ECONNRESET' || code === 'EPIPE');
   }
 
   // --- the answer ---
@@ -237,6 +252,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (record) this.rt.record(this.req, this.ctx, this.requestId, outcome, status, this.started);
   }
 
+  redispatch(): void {
+    if (!this.settled) this.rt.pool.dispatch(this.opts, this);
+  }
+
   /** The deadline for the whole answer passed (upstream.timeoutMs). */
   deadline(): void {
     if (this.settled) return;
@@ -258,6 +277,10 @@ const OVERLOADED = deny('upstream_overloaded', 'every predictor connection is bu
 
 interface ExchangeResponse extends ServerResponse {
   exchange?: Exchange;
+}
+
+function redispatch(ex: Exchange): void {
+  ex.redispatch();
 }
 
 function onDeadline(ex: Exchange): void {

@@ -49,6 +49,8 @@ export class ProxyDoor {
   draining = false;
   /** Set once the listener stopped accepting: requests still arriving on old connections get 503. */
   private stopped = false;
+  /** Open client connections, to close the idle ones at shutdown (Node's closeIdleConnections skips those that never sent a byte). */
+  private readonly sockets = new Set<Socket>();
   private readonly budget: BodyBudget;
   private readonly access: ReturnType<typeof accessRecorder>;
   private readonly decisionSeconds: { observe(v: number): void };
@@ -103,6 +105,10 @@ export class ProxyDoor {
       (req, res) => this.handle(req, res),
     );
     this.server.maxConnections = server.maxConnections;
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => clientErrorAnswer(err, socket, realmOf(config)));
   }
 
@@ -196,7 +202,8 @@ export class ProxyDoor {
     this.stopped = true;
     this.draining = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
+    // No response in progress: nothing in flight to finish (a request still arriving is not started).
+    for (const s of this.sockets) if (!(s as Socket & { _httpMessage?: unknown })._httpMessage) s.destroy();
     return closed;
   }
 
@@ -209,7 +216,7 @@ export class ProxyDoor {
 
   async close(): Promise<void> {
     flushAccessLog(this.log);
-    await this.pool.close();
+    if (!this.pool.destroyed) await this.pool.close();
   }
 }
 

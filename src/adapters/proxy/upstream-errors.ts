@@ -8,10 +8,12 @@ const GARBAGE = deny('upstream_bad_response', 'the predictor answered something 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
 
 function codesOf(error: unknown): string[] {
-  let e = error as { code?: string; cause?: unknown } | undefined;
+  let e = error as { code?: string; name?: string; cause?: unknown } | undefined;
   const codes: string[] = [];
   for (let depth = 0; e && depth < 4; depth++) {
     if (typeof e.code === 'string') codes.push(e.code);
+    // undici leaves some parse errors without a code (a reply not starting with HTTP/).
+    else if (e.name === 'HTTPParserError') codes.push('HPE_UNKNOWN');
     e = e.cause as typeof e;
   }
   return codes;
