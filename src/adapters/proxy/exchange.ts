@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
-import type { DecisionContext, HandledAnswer, ResponseHandler } from '../../decision/decision-context.js';
+import type { AnswerRewriter, DecisionContext, RewrittenAnswer, UpstreamAnswer } from '../../decision/decision-context.js';
+import { observeAnswer } from '../../decision/observe-answer.js';
 import { deny, type Denial } from '../../decision/denial.js';
 import { answerHeaders, upstreamHeaders } from './forward-headers.js';
 import { decodedBody } from './decoded-body.js';
@@ -14,8 +15,8 @@ const NO_BODY_STATUS = (s: number) => s === 204 || s === 304 || (s >= 100 && s <
 // A reduced answer is plain JSON whatever the predictor's encoding or binary framing was.
 const REWRITTEN_DROPS = new Set(['content-encoding', 'content-type', 'inference-header-content-length']);
 
-const HANDLER_FAULT: HandledAnswer = { ok: false, denial: deny('internal_error', 'internal error while reading the predictor answer') };
-const UNDECODABLE: HandledAnswer = { ok: false, denial: deny('upstream_bad_response', "the predictor's answer has a content-encoding that cannot be decoded, or inflates past upstream.maxAnswerBytes") };
+const REWRITER_FAULT: RewrittenAnswer = { ok: false, denial: deny('internal_error', 'internal error while reading the predictor answer') };
+const UNDECODABLE: RewrittenAnswer = { ok: false, denial: deny('upstream_bad_response', "the predictor's answer has a content-encoding that cannot be decoded, or inflates past upstream.maxAnswerBytes") };
 const DEADLINE = new Error('upstream deadline');
 (DEADLINE as { code?: string }).code = 'UND_ERR_HEADERS_TIMEOUT';
 const CLIENT_GONE = new Error('client closed the connection');
@@ -39,6 +40,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private timer: NodeJS.Timeout | undefined;
   private upstreamStart = 0;
   private readonly opts: Dispatcher.DispatchOptions;
+  /** Observers want the answer: keep a bounded copy even of a streamed one. */
+  private readonly observed: boolean;
+  private copyFailed = false;
 
   constructor(
     private readonly rt: ProxyRuntime,
@@ -49,8 +53,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     private readonly started: number,
     body: Buffer | undefined,
     private reserved: number,
-    private readonly handler: ResponseHandler | undefined,
+    private readonly rewriter: AnswerRewriter | undefined,
   ) {
+    this.observed = ctx.observers.length > 0;
     const sent = ctx.upstreamBody ?? body;
     this.opts = {
       origin: rt.upstreamOrigin,
@@ -59,7 +64,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
       headers: upstreamHeaders(req.headers, ctx, rt.upstreamHost, {
         requestId,
         forwardedFor: rt.forwardedFor(req),
-        identityEncoding: handler !== undefined,
+        // A rewriter or an observer must read the answer: ask for it uncompressed.
+        identityEncoding: rewriter !== undefined || ctx.observers.length > 0,
         bodyLength: sent?.length ?? 0,
       }),
       body: sent ?? null,
@@ -104,13 +110,18 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onData(chunk: Buffer): boolean {
     if (this.settled) return false;
-    if (this.streaming) return this.res.write(chunk) || this.waitForDrain();
+    if (this.streaming) {
+      if (this.observed) this.keepCopy(chunk);
+      return this.res.write(chunk) || this.waitForDrain();
+    }
     this.size += chunk.length;
     this.chunks.push(chunk);
-    if (this.handler) {
+    if (this.rewriter) {
+      // Never buffer without bound, never pass an unreduced answer: refuse and drop the call.
       if (this.size > this.rt.maxAnswerBytes) {
+        const abort = this.abortUpstream;
         this.fail(this.rt.tooLargeAnswer);
-        this.abortUpstream?.(CLIENT_GONE);
+        abort?.(CLIENT_GONE);
         return false;
       }
       return true;
@@ -122,13 +133,16 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onComplete(): void {
     if (this.settled) return;
     if (this.streaming) {
+      const copy = this.observed && !this.copyFailed ? this.joined() : undefined;
       this.res.end();
       this.settle('allowed', this.status);
+      if (copy) this.observe(copy);
       return;
     }
-    const body = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.size);
-    if (this.handler && this.status >= 200 && this.status < 300) return this.writeRewritten(body);
+    const body = this.joined();
+    if (this.rewriter) return this.writeRewritten(body);
     this.writeWhole(body);
+    if (this.observed) this.observe(body);
   }
 
   onError(err: Error): void {
@@ -206,7 +220,26 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.streaming = true;
     this.res.writeHead(this.status, list);
     for (const c of this.chunks) this.res.write(c);
-    this.chunks = [];
+    if (!this.observed) {
+      this.chunks = [];
+      this.size = 0;
+    }
+  }
+
+  /** Observers of a streamed answer get a copy bounded by upstream.maxAnswerBytes, or none. */
+  private keepCopy(chunk: Buffer): void {
+    if (this.copyFailed) return;
+    this.size += chunk.length;
+    if (this.size > this.rt.maxAnswerBytes) {
+      this.copyFailed = true;
+      this.chunks = [];
+      return;
+    }
+    this.chunks.push(chunk);
+  }
+
+  private joined(): Buffer {
+    return this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.size);
   }
 
   private waitForDrain(): boolean {
@@ -215,25 +248,51 @@ export class Exchange implements Dispatcher.DispatchHandler {
     return false;
   }
 
+  /** The predictor's answer as rewriters and observers see it: headers by lower-case name, body decoded. */
+  private upstreamAnswer(raw: Buffer, contentEncoding: string | undefined): UpstreamAnswer | undefined {
+    // Identity was asked for, but a predictor may compress anyway: they read plain bytes.
+    const body = decodedBody(raw, contentEncoding, this.rt.maxAnswerBytes);
+    if (!body) return undefined;
+    const headers: Record<string, string | string[]> = {};
+    const rh = this.rawHeaders;
+    for (let i = 0; i < rh.length; i += 2) {
+      const name = (rh[i] as Buffer).toString('latin1').toLowerCase();
+      const value = (rh[i + 1] as Buffer).toString('latin1');
+      const prior = headers[name];
+      headers[name] = prior === undefined ? value : Array.isArray(prior) ? [...prior, value] : [prior, value];
+    }
+    return { status: this.status, headers, body };
+  }
+
+  private observe(raw: Buffer): void {
+    const answer = this.upstreamAnswer(raw, this.headerList().contentEncoding);
+    if (answer) observeAnswer(this.ctx, answer, this.rt.log);
+  }
+
+  /** On routes whose policy reduces answers, every answer (any status) leaves only as the rewriter returns it. */
   private writeRewritten(raw: Buffer): void {
     const h = this.headerList(REWRITTEN_DROPS);
-    const headers: Record<string, string> = {};
-    for (let i = 0; i < this.rawHeaders.length; i += 2) headers[(this.rawHeaders[i] as Buffer).toString('latin1').toLowerCase()] = (this.rawHeaders[i + 1] as Buffer).toString('latin1');
-    // Identity was asked for, but a predictor may compress anyway: the handler reads plain bytes.
-    const body = decodedBody(raw, h.contentEncoding, this.rt.maxAnswerBytes);
-    let answer: HandledAnswer;
+    const answer = this.upstreamAnswer(raw, h.contentEncoding);
+    let out: RewrittenAnswer;
     try {
-      answer = body ? (this.handler as ResponseHandler).handle({ status: this.status, headers, body }, this.ctx) : UNDECODABLE;
+      out = answer ? (this.rewriter as AnswerRewriter).rewrite(answer, this.ctx) : UNDECODABLE;
     } catch (err) {
-      // A fault in a handler must neither crash the process nor let the unreduced answer out.
-      this.rt.log.error({ err, requestId: this.requestId }, 'response handler fault');
-      answer = HANDLER_FAULT;
+      // A fault in a rewriter must neither crash the process nor let the unreduced answer out.
+      this.rt.log.error({ err, requestId: this.requestId }, 'answer rewriter fault');
+      out = REWRITER_FAULT;
     }
-    if (!answer.ok) return this.fail(answer.denial);
-    const list = this.finishHeaders(h.list);
-    list.push('content-type', answer.contentType ?? h.contentType ?? 'application/json', 'content-length', String(answer.body.length));
-    this.res.writeHead(this.status, list).end(answer.body);
-    this.settle('allowed', this.status);
+    if (!out.ok) {
+      this.fail(out.denial);
+    } else {
+      // The rewriter's header allowlist, when it gives one, replaces the upstream headers.
+      const list = out.headers ? allowedHeaders(out.headers) : h.list;
+      this.finishHeaders(list);
+      list.push('content-type', out.contentType ?? h.contentType ?? 'application/json', 'content-length', String(out.body.length));
+      const status = out.status ?? this.status;
+      this.res.writeHead(status, list).end(out.body);
+      this.settle('allowed', status);
+    }
+    if (answer && this.observed) observeAnswer(this.ctx, answer, this.rt.log);
   }
 
   private fail(denial: Denial): void {
@@ -274,6 +333,18 @@ export class Exchange implements Dispatcher.DispatchHandler {
 }
 
 const OVERLOADED = deny('upstream_overloaded', 'every predictor connection is busy and the wait queue is full');
+
+function allowedHeaders(headers: Readonly<Record<string, string | string[]>>): string[] {
+  const list: string[] = [];
+  for (const name in headers) {
+    const lower = name.toLowerCase();
+    if (lower === 'content-type' || lower === 'content-length') continue;
+    const v = headers[name] as string | string[];
+    if (typeof v === 'string') list.push(lower, v);
+    else for (const one of v) list.push(lower, one);
+  }
+  return list;
+}
 
 interface ExchangeResponse extends ServerResponse {
   exchange?: Exchange;

@@ -25,7 +25,6 @@ export interface ProxyDeps {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const SHUTTING_DOWN = deny('shutting_down', 'the gateway is shutting down; retry on another replica');
-const ABORTED_UPLOAD = deny('invalid_body', 'the request body ended before its declared length');
 
 /**
  * The reverse-proxy front door on node:http and an undici Pool: a thin adapter from HTTP to the
@@ -163,23 +162,29 @@ export class ProxyDoor {
   }
 
   private async decide(req: IncomingMessage, res: ServerResponse, requestId: string, started: number): Promise<void> {
-    const pending = hasBody(req);
-    const read = pending ? await readBody(req, this.config.server.bodyLimitBytes, this.budget) : undefined;
+    // Head phase first: an unauthenticated or refused request never has its body read.
+    const head = await this.pipeline.decideHead(requestViewOf(req, requestId));
+    if (!head.allowed) {
+      this.decisionSeconds.observe((performance.now() - started) / 1000);
+      // The upload, if any, is left unread: answer, then close the connection.
+      return this.writeDenial(res, head.denial, requestId, head.ctx, started, hasBody(req));
+    }
+    const read = hasBody(req) ? await readBody(req, this.config.server.bodyLimitBytes, this.budget) : undefined;
     if (read && !read.ok) {
-      if (read.reason === 'aborted') return this.writeDenial(res, ABORTED_UPLOAD, requestId, undefined, started, true);
-      // The rest of the upload is never read: answer, then close the connection.
-      return this.writeDenial(res, read.reason === 'too_large' ? this.tooLargeBody : this.overBudget, requestId, undefined, started, true);
+      if (read.reason === 'aborted') return this.record(req, head.ctx, requestId, 'client_closed', undefined, started);
+      return this.writeDenial(res, read.reason === 'too_large' ? this.tooLargeBody : this.overBudget, requestId, head.ctx, started, true);
     }
     const body = read?.ok ? read.body : undefined;
     const reserved = read?.ok ? read.reserved : 0;
     let handedOver = false;
     try {
-      const decision = await this.pipeline.decide(requestViewOf(req, requestId, body));
+      // Routes whose stages read no body (probes, metadata) forward theirs untouched.
+      const decision = this.pipeline.needsBody(head.ctx) ? await this.pipeline.decideBody(head.ctx, body) : await this.pipeline.decideBody(head.ctx);
       this.decisionSeconds.observe((performance.now() - started) / 1000);
       if (!decision.allowed) return this.writeDenial(res, decision.denial, requestId, decision.ctx, started);
       if (res.destroyed) return this.record(req, decision.ctx, requestId, 'client_closed', undefined, started);
       handedOver = true;
-      new Exchange(this, req, res, decision.ctx, requestId, started, body, reserved, decision.ctx.response).start();
+      new Exchange(this, req, res, decision.ctx, requestId, started, body, reserved, decision.ctx.rewrite).start();
     } finally {
       // Once handed over, the exchange releases the body's bytes when its predictor call ends.
       if (!handedOver) this.budget.release(reserved);

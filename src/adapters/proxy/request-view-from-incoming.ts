@@ -3,7 +3,8 @@ import { rawHeaderValues, splitPathAndQuery, type RequestView } from '../../deci
 
 const NONE: readonly string[] = Object.freeze([]);
 
-export function requestViewOf(req: IncomingMessage, requestId: string, body: Buffer | undefined): RequestView {
+/** The head of a request as the pipeline sees it; the body is attached after the head phase allowed it. */
+export function requestViewOf(req: IncomingMessage, requestId: string): RequestView {
   const { path, query } = splitPathAndQuery(req.url ?? '/');
   return {
     door: 'proxy',
@@ -13,7 +14,7 @@ export function requestViewOf(req: IncomingMessage, requestId: string, body: Buf
     headers: req.headers,
     // Only scan rawHeaders when there is something to find: duplicates need it, the common case does not.
     authorization: req.headers.authorization === undefined ? NONE : rawHeaderValues(req.rawHeaders, 'authorization'),
-    body,
+    body: undefined,
     bodyPartial: false,
     peer: req.socket.remoteAddress ?? '',
     requestId,
