@@ -94,7 +94,8 @@ export class ProxyDoor {
     this.server = createServer(
       {
         keepAliveTimeout: server.keepAliveTimeoutMs,
-        headersTimeout: server.headersTimeoutMs,
+        // Node requires headersTimeout <= requestTimeout; the whole-request bound covers the headers too.
+        headersTimeout: Math.min(server.headersTimeoutMs, server.requestTimeoutMs),
         requestTimeout: server.requestTimeoutMs,
         // Node checks the two timeouts above on this interval (30 s by default, too coarse for slowloris).
         connectionsCheckingInterval: Math.min(1000, Math.max(100, Math.floor(server.headersTimeoutMs / 4))),
