@@ -2,7 +2,7 @@
 //   node dist/bench/profiles/measure.js [--duration 6] [--connections 32] [--rounds 2] [--prof dir] [--only a,b]
 // CPU per request is read from /proc/<pid>/stat of each proxy process (utime + stime), the figure
 // that carries over between machines. Loopback only; every load is bounded in time.
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,8 @@ const { values } = parseArgs({
     only: { type: 'string' },
     rate: { type: 'string' },
     'access-log': { type: 'string', default: 'true' },
+    // Count each proxy's system calls during the measured load (strace -c -f), into this directory.
+    strace: { type: 'string' },
   },
 });
 const DURATION = Math.min(30, Math.max(1, Number(values.duration)));
@@ -103,9 +105,17 @@ async function main(): Promise<void> {
         const opts = { url, connections: CONNECTIONS, requests, ...(RATE ? { overallRate: RATE } : {}) };
         await autocannon({ ...opts, duration: 1 });
         const pid = proc?.child.pid;
+        const tracer = pid && values.strace ? spawn('strace', ['-c', '-f', '-p', String(pid), '-o', join(values.strace, `${t.name.replace(/\W+/g, '-')}.strace.txt`)], { stdio: 'ignore' }) : undefined;
+        if (tracer) await new Promise((r) => setTimeout(r, 500));
         const before = pid ? cpuMicros(pid) : 0;
         const r = await autocannon({ ...opts, duration: DURATION });
         const after = pid ? cpuMicros(pid) : 0;
+        if (tracer) {
+          const done = new Promise((r) => tracer.once('exit', r));
+          tracer.kill('SIGINT');
+          await done;
+          process.stderr.write(`${t.name}: ${r.requests.total} requests under strace\n`);
+        }
         if (proc) await stop(proc);
         const row = rows.get(t.name) ?? { rps: [], p50: [], p99: [], cpu: [], bad: 0 };
         row.rps.push(r.requests.average);

@@ -63,6 +63,18 @@ function batcherFor(log: Logger): LineBatcher | undefined {
   return b;
 }
 
+// The timestamp string changes once a millisecond; under load many lines share it.
+let isoMs = 0;
+let isoText = '';
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== isoMs) {
+    isoMs = ms;
+    isoText = new Date(ms).toISOString();
+  }
+  return isoText;
+}
+
 /** JSON string literal for a value that may come from a client or a token (quotes, controls escaped). */
 const str = (s: string) => JSON.stringify(s);
 
@@ -90,7 +102,7 @@ export function accessRecorder(door: Door, config: GatewayConfig, metrics: Gatew
     const rc = routeClass(route);
     counter(rc, e.outcome).inc();
     if (!write) return;
-    let line = head + new Date().toISOString() + service;
+    let line = head + isoNow() + service;
     if (e.requestId !== undefined) line += `,"requestId":${str(e.requestId)}`;
     if (e.method !== undefined) line += `,"method":${str(e.method)}`;
     line += `,"routeClass":"${rc}"`;

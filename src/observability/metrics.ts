@@ -1,9 +1,80 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Registry, collectDefaultMetrics, type MetricValueWithName } from 'prom-client';
 
 // Every metric of the gateway, in one place. Labels are bounded: door, route class, outcome
 // code, stage — never a user id, model input or token.
 
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+interface LatencyChild {
+  readonly labels: Record<string, string>;
+  /** Per bucket (not cumulative); the last slot is +Inf. */
+  readonly counts: Float64Array;
+  sum: number;
+  count: number;
+}
+
+/**
+ * A Prometheus histogram for the per-request latencies, observed on every request: a pre-bound
+ * child is a bucket search and three additions (prom-client's re-validates and re-hashes its
+ * labels on each observation). Exposition is prom-client's, through the same registry.
+ */
+export class LatencyHistogram<L extends string> {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  readonly name: string;
+  readonly help: string;
+  private readonly labelNames: readonly L[];
+  private readonly children = new Map<string, LatencyChild>();
+
+  constructor(registry: Registry, o: { name: string; help: string; labelNames: readonly L[] }) {
+    this.name = o.name;
+    this.help = o.help;
+    this.labelNames = o.labelNames;
+    registry.registerMetric(this as never);
+  }
+
+  /** A child bound to these label values: take it once, observe on it per request. */
+  labels(values: Record<L, string>): { observe(seconds: number): void } {
+    const key = this.labelNames.map((n) => values[n]).join('\0');
+    let child = this.children.get(key);
+    if (!child) {
+      child = { labels: { ...values }, counts: new Float64Array(LATENCY_BUCKETS.length + 1), sum: 0, count: 0 };
+      this.children.set(key, child);
+    }
+    const c = child;
+    return {
+      observe(seconds: number) {
+        let i = 0;
+        while (i < LATENCY_BUCKETS.length && seconds > (LATENCY_BUCKETS[i] as number)) i++;
+        c.counts[i]! += 1;
+        c.sum += seconds;
+        c.count += 1;
+      },
+    };
+  }
+
+  observe(values: Record<L, string>, seconds: number): void {
+    this.labels(values).observe(seconds);
+  }
+
+  reset(): void {
+    this.children.clear();
+  }
+
+  get(): { name: string; help: string; type: string; aggregator: string; values: MetricValueWithName<string>[] } {
+    const values: MetricValueWithName<string>[] = [];
+    for (const c of this.children.values()) {
+      let cumulative = 0;
+      for (let i = 0; i <= LATENCY_BUCKETS.length; i++) {
+        cumulative += c.counts[i] as number;
+        values.push({ metricName: `${this.name}_bucket`, labels: { le: i < LATENCY_BUCKETS.length ? (LATENCY_BUCKETS[i] as number) : '+Inf', ...c.labels }, value: cumulative });
+      }
+      values.push({ metricName: `${this.name}_sum`, labels: c.labels, value: c.sum });
+      values.push({ metricName: `${this.name}_count`, labels: c.labels, value: c.count });
+    }
+    return { name: this.name, help: this.help, type: 'histogram', aggregator: 'sum', values };
+  }
+}
 
 export class GatewayMetrics {
   readonly registry = new Registry();
@@ -15,20 +86,16 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  readonly decisionSeconds = new Histogram({
+  readonly decisionSeconds = new LatencyHistogram(this.registry, {
     name: 'inference_gateway_decision_duration_seconds',
     help: 'Time spent deciding (all pipeline stages), by front door.',
     labelNames: ['door'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
   });
 
-  readonly upstreamSeconds = new Histogram({
+  readonly upstreamSeconds = new LatencyHistogram(this.registry, {
     name: 'inference_gateway_upstream_duration_seconds',
     help: 'Time from forwarding a request to the predictor until its answer headers arrive.',
     labelNames: ['route_class'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
   });
 
   readonly upstreamErrors = new Counter({

@@ -11,7 +11,8 @@ const NOT_RETURNED = new Set([...HOP_BY_HOP, 'content-length', 'x-request-id', '
 
 /** The Connection field's tokens (RFC 9110 §7.6.1), lower-case; empty when there is none. */
 function connectionTokens(value: string | undefined): Set<string> | undefined {
-  if (value === undefined) return undefined;
+  // The common values name only fields that are hop-by-hop already.
+  if (value === undefined || value === 'keep-alive' || value === 'close' || value === 'Keep-Alive') return undefined;
   const tokens = new Set<string>();
   for (const t of value.split(',')) tokens.add(t.trim().toLowerCase());
   return tokens;
