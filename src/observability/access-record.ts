@@ -110,7 +110,8 @@ export function accessRecorder(door: Door, config: GatewayConfig, metrics: Gatew
     const subject = e.ctx?.identity?.subject;
     if (subject !== undefined) line += `,"subject":${str(subject)}`;
     if (e.status !== undefined) line += `,"status":${e.status}`;
-    line += `,"outcome":${str(e.outcome)},"ms":${Math.round(e.ms * 100) / 100}` + tail;
+    // Outcomes are the gateway's own codes: nothing to escape.
+    line += `,"outcome":"${e.outcome}","ms":${Math.round(e.ms * 100) / 100}` + tail;
     write.add(line);
   };
 }

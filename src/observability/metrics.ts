@@ -76,14 +76,55 @@ export class LatencyHistogram<L extends string> {
   }
 }
 
+/** A Prometheus counter counted on every request: pre-bound children are one addition each. */
+export class LabelledCounter<L extends string> {
+  readonly type = 'counter';
+  readonly aggregator = 'sum';
+  readonly name: string;
+  readonly help: string;
+  private readonly labelNames: readonly L[];
+  private readonly children = new Map<string, { readonly labels: Record<string, string>; value: number }>();
+
+  constructor(registry: Registry, o: { name: string; help: string; labelNames: readonly L[] }) {
+    this.name = o.name;
+    this.help = o.help;
+    this.labelNames = o.labelNames;
+    registry.registerMetric(this as never);
+  }
+
+  labels(values: Record<L, string>): { inc(by?: number): void } {
+    const key = this.labelNames.map((n) => values[n]).join('\0');
+    let child = this.children.get(key);
+    if (!child) this.children.set(key, (child = { labels: { ...values }, value: 0 }));
+    const c = child;
+    return {
+      inc(by = 1) {
+        c.value += by;
+      },
+    };
+  }
+
+  inc(values: Record<L, string>, by = 1): void {
+    this.labels(values).inc(by);
+  }
+
+  reset(): void {
+    this.children.clear();
+  }
+
+  get(): { name: string; help: string; type: string; aggregator: string; values: { labels: Record<string, string>; value: number }[] } {
+    const values = [...this.children.values()].map((c) => ({ labels: c.labels, value: c.value }));
+    return { name: this.name, help: this.help, type: 'counter', aggregator: 'sum', values };
+  }
+}
+
 export class GatewayMetrics {
   readonly registry = new Registry();
 
-  readonly requests = new Counter({
+  readonly requests = new LabelledCounter(this.registry, {
     name: 'inference_gateway_requests_total',
     help: 'Requests by front door, route class and outcome (allowed, or the stable error code).',
     labelNames: ['door', 'route_class', 'outcome'] as const,
-    registers: [this.registry],
   });
 
   readonly decisionSeconds = new LatencyHistogram(this.registry, {

@@ -248,31 +248,19 @@ export class Exchange implements Dispatcher.DispatchHandler {
     return false;
   }
 
-  /** The predictor's answer as rewriters and observers see it: headers by lower-case name, body decoded. */
-  private upstreamAnswer(raw: Buffer, contentEncoding: string | undefined): UpstreamAnswer | undefined {
-    // Identity was asked for, but a predictor may compress anyway: they read plain bytes.
-    const body = decodedBody(raw, contentEncoding, this.rt.maxAnswerBytes);
-    if (!body) return undefined;
-    const headers: Record<string, string | string[]> = {};
-    const rh = this.rawHeaders;
-    for (let i = 0; i < rh.length; i += 2) {
-      const name = (rh[i] as Buffer).toString('latin1').toLowerCase();
-      const value = (rh[i + 1] as Buffer).toString('latin1');
-      const prior = headers[name];
-      headers[name] = prior === undefined ? value : Array.isArray(prior) ? [...prior, value] : [prior, value];
-    }
-    return { status: this.status, headers, body };
-  }
-
+  /** Observers get the predictor's answer as it came (headers by lower-case name, body decoded), after it was sent. */
   private observe(raw: Buffer): void {
-    const answer = this.upstreamAnswer(raw, this.headerList().contentEncoding);
-    if (answer) observeAnswer(this.ctx, answer, this.rt.log);
+    const h = answerHeaders(this.rawHeaders, undefined, true);
+    // Identity was asked for, but a predictor may compress anyway: observers read plain bytes.
+    const body = decodedBody(raw, h.contentEncoding, this.rt.maxAnswerBytes);
+    if (body) observeAnswer(this.ctx, { status: this.status, headers: h.byName as Record<string, string | string[]>, body }, this.rt.log);
   }
 
   /** On routes whose policy reduces answers, every answer (any status) leaves only as the rewriter returns it. */
   private writeRewritten(raw: Buffer): void {
-    const h = this.headerList(REWRITTEN_DROPS);
-    const answer = this.upstreamAnswer(raw, h.contentEncoding);
+    const h = answerHeaders(this.rawHeaders, REWRITTEN_DROPS, true);
+    const body = decodedBody(raw, h.contentEncoding, this.rt.maxAnswerBytes);
+    const answer: UpstreamAnswer | undefined = body ? { status: this.status, headers: h.byName as Record<string, string | string[]>, body } : undefined;
     let out: RewrittenAnswer;
     try {
       out = answer ? (this.rewriter as AnswerRewriter).rewrite(answer, this.ctx) : UNDECODABLE;

@@ -59,8 +59,14 @@ export function upstreamHeaders(headers: IncomingHttpHeaders, ctx: DecisionConte
  * Buffers): hop-by-hop fields and the framing the gateway sets itself dropped. `skip` names
  * more fields to drop (a rewritten answer's encoding and lengths).
  */
-export function answerHeaders(raw: readonly Buffer[], skip: ReadonlySet<string> | undefined): { list: string[]; contentLength: number | undefined; contentEncoding: string | undefined; contentType: string | undefined } {
+export function answerHeaders(
+  raw: readonly Buffer[],
+  skip: ReadonlySet<string> | undefined,
+  withByName = false,
+): { list: string[]; contentLength: number | undefined; contentEncoding: string | undefined; contentType: string | undefined; byName: Record<string, string | string[]> | undefined } {
   const list: string[] = [];
+  // Every header by lower-case name, for a rewriter or an observer (built in the same pass).
+  const byName: Record<string, string | string[]> | undefined = withByName ? {} : undefined;
   let contentLength: number | undefined;
   let contentEncoding: string | undefined;
   let contentType: string | undefined;
@@ -72,11 +78,15 @@ export function answerHeaders(raw: readonly Buffer[], skip: ReadonlySet<string> 
     else if (name === 'content-encoding') contentEncoding = contentEncoding === undefined ? value : `${contentEncoding}, ${value}`;
     else if (name === 'content-type') contentType = value;
     else if (name === 'connection') named = connectionTokens(value);
+    if (byName) {
+      const prior = byName[name];
+      byName[name] = prior === undefined ? value : Array.isArray(prior) ? [...prior, value] : [prior, value];
+    }
     if (NOT_RETURNED.has(name) || skip?.has(name)) continue;
     list.push(name, value);
   }
   if (named) {
     for (let i = list.length - 2; i >= 0; i -= 2) if (named.has(list[i] as string)) list.splice(i, 2);
   }
-  return { list, contentLength, contentEncoding, contentType };
+  return { list, contentLength, contentEncoding, contentType, byName };
 }
