@@ -90,7 +90,7 @@ async function main(): Promise<void> {
   ];
   const wanted = values.only?.split(',');
   const chosen = targets.filter((t) => !wanted || wanted.some((w) => t.name.includes(w)));
-  const rows = new Map<string, { rps: number[]; p50: number[]; p99: number[]; cpu: number[]; bad: number }>();
+  const rows = new Map<string, { rps: number[]; p50: number[]; p99: number[]; mean: number[]; cpu: number[]; bad: number }>();
   try {
     for (let round = 0; round < ROUNDS; round++) {
       for (const t of chosen) {
@@ -117,10 +117,12 @@ async function main(): Promise<void> {
           process.stderr.write(`${t.name}: ${r.requests.total} requests under strace\n`);
         }
         if (proc) await stop(proc);
-        const row = rows.get(t.name) ?? { rps: [], p50: [], p99: [], cpu: [], bad: 0 };
+        const row = rows.get(t.name) ?? { rps: [], p50: [], p99: [], mean: [], cpu: [], bad: 0 };
         row.rps.push(r.requests.average);
         row.p50.push(r.latency.p50);
         row.p99.push(r.latency.p99);
+        // autocannon records whole milliseconds; in a closed loop the mean is exact: connections / rate.
+        row.mean.push(RATE ? r.latency.mean : (1000 * CONNECTIONS) / r.requests.average);
         if (pid) row.cpu.push((after - before) / r.requests.total);
         row.bad += r.non2xx + r.errors + r.timeouts;
         rows.set(t.name, row);
@@ -132,8 +134,8 @@ async function main(): Promise<void> {
     await issuer.close();
   }
   const med = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : NaN);
-  const lines = [`${new Date().toISOString()} · node ${process.version} · ${DURATION}s × ${ROUNDS} rounds, ${CONNECTIONS} connections${RATE ? `, ${RATE} req/s offered` : ''}`, '', '| target | req/s | p50 ms | p99 ms | CPU µs/req | failed |', '| --- | ---: | ---: | ---: | ---: | ---: |'];
-  for (const [name, r] of rows) lines.push(`| ${name} | ${med(r.rps).toFixed(0)} | ${med(r.p50)} | ${med(r.p99)} | ${r.cpu.length ? med(r.cpu).toFixed(0) : ''} | ${r.bad} |`);
+  const lines = [`${new Date().toISOString()} · node ${process.version} · ${DURATION}s × ${ROUNDS} rounds, ${CONNECTIONS} connections${RATE ? `, ${RATE} req/s offered` : ''}`, '', '| target | req/s | mean ms | p50 ms | p99 ms | CPU µs/req | failed |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: |'];
+  for (const [name, r] of rows) lines.push(`| ${name} | ${med(r.rps).toFixed(0)} | ${med(r.mean).toFixed(3)} | ${med(r.p50)} | ${med(r.p99)} | ${r.cpu.length ? med(r.cpu).toFixed(0) : ''} | ${r.bad} |`);
   process.stdout.write(lines.join('\n') + '\n');
 }
 
