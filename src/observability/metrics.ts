@@ -13,35 +13,59 @@ interface LatencyChild {
   count: number;
 }
 
+interface CounterChild {
+  readonly labels: Record<string, string>;
+  value: number;
+}
+
 /**
- * A Prometheus histogram for the per-request latencies, observed on every request: a pre-bound
- * child is a bucket search and three additions (prom-client's re-validates and re-hashes its
- * labels on each observation). Exposition is prom-client's, through the same registry.
+ * The metrics updated on every request. prom-client re-validates and re-hashes the label values
+ * on each update, even through a child; these keep one child per label set, found once and kept
+ * by the caller, so an update is a few additions. Exposition is prom-client's, through the same
+ * registry (it only asks a metric for `get()`).
  */
-export class LatencyHistogram<L extends string> {
-  readonly type = 'histogram';
+abstract class HotMetric<L extends string, C extends { readonly labels: Record<string, string> }> {
   readonly aggregator = 'sum';
-  readonly name: string;
-  readonly help: string;
-  private readonly labelNames: readonly L[];
-  private readonly children = new Map<string, LatencyChild>();
+  protected readonly children = new Map<string, C>();
+
+  constructor(
+    registry: Registry,
+    readonly name: string,
+    readonly help: string,
+    private readonly labelNames: readonly L[],
+  ) {
+    registry.registerMetric(this as never);
+  }
+
+  protected child(values: Record<L, string>): C {
+    const key = this.labelNames.map((n) => values[n]).join('\0');
+    let c = this.children.get(key);
+    if (!c) this.children.set(key, (c = this.create({ ...values })));
+    return c;
+  }
+
+  protected abstract create(labels: Record<string, string>): C;
+
+  reset(): void {
+    this.children.clear();
+  }
+}
+
+/** A histogram over LATENCY_BUCKETS (seconds). */
+export class LatencyHistogram<L extends string> extends HotMetric<L, LatencyChild> {
+  readonly type = 'histogram';
 
   constructor(registry: Registry, o: { name: string; help: string; labelNames: readonly L[] }) {
-    this.name = o.name;
-    this.help = o.help;
-    this.labelNames = o.labelNames;
-    registry.registerMetric(this as never);
+    super(registry, o.name, o.help, o.labelNames);
+  }
+
+  protected create(labels: Record<string, string>): LatencyChild {
+    return { labels, counts: new Float64Array(LATENCY_BUCKETS.length + 1), sum: 0, count: 0 };
   }
 
   /** A child bound to these label values: take it once, observe on it per request. */
   labels(values: Record<L, string>): { observe(seconds: number): void } {
-    const key = this.labelNames.map((n) => values[n]).join('\0');
-    let child = this.children.get(key);
-    if (!child) {
-      child = { labels: { ...values }, counts: new Float64Array(LATENCY_BUCKETS.length + 1), sum: 0, count: 0 };
-      this.children.set(key, child);
-    }
-    const c = child;
+    const c = this.child(values);
     return {
       observe(seconds: number) {
         let i = 0;
@@ -57,10 +81,6 @@ export class LatencyHistogram<L extends string> {
     this.labels(values).observe(seconds);
   }
 
-  reset(): void {
-    this.children.clear();
-  }
-
   get(): { name: string; help: string; type: string; aggregator: string; values: MetricValueWithName<string>[] } {
     const values: MetricValueWithName<string>[] = [];
     for (const c of this.children.values()) {
@@ -72,31 +92,24 @@ export class LatencyHistogram<L extends string> {
       values.push({ metricName: `${this.name}_sum`, labels: c.labels, value: c.sum });
       values.push({ metricName: `${this.name}_count`, labels: c.labels, value: c.count });
     }
-    return { name: this.name, help: this.help, type: 'histogram', aggregator: 'sum', values };
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
   }
 }
 
-/** A Prometheus counter counted on every request: pre-bound children are one addition each. */
-export class LabelledCounter<L extends string> {
+/** A counter; children are bound once and incremented per request. */
+export class LabelledCounter<L extends string> extends HotMetric<L, CounterChild> {
   readonly type = 'counter';
-  readonly aggregator = 'sum';
-  readonly name: string;
-  readonly help: string;
-  private readonly labelNames: readonly L[];
-  private readonly children = new Map<string, { readonly labels: Record<string, string>; value: number }>();
 
   constructor(registry: Registry, o: { name: string; help: string; labelNames: readonly L[] }) {
-    this.name = o.name;
-    this.help = o.help;
-    this.labelNames = o.labelNames;
-    registry.registerMetric(this as never);
+    super(registry, o.name, o.help, o.labelNames);
+  }
+
+  protected create(labels: Record<string, string>): CounterChild {
+    return { labels, value: 0 };
   }
 
   labels(values: Record<L, string>): { inc(by?: number): void } {
-    const key = this.labelNames.map((n) => values[n]).join('\0');
-    let child = this.children.get(key);
-    if (!child) this.children.set(key, (child = { labels: { ...values }, value: 0 }));
-    const c = child;
+    const c = this.child(values);
     return {
       inc(by = 1) {
         c.value += by;
@@ -108,13 +121,8 @@ export class LabelledCounter<L extends string> {
     this.labels(values).inc(by);
   }
 
-  reset(): void {
-    this.children.clear();
-  }
-
-  get(): { name: string; help: string; type: string; aggregator: string; values: { labels: Record<string, string>; value: number }[] } {
-    const values = [...this.children.values()].map((c) => ({ labels: c.labels, value: c.value }));
-    return { name: this.name, help: this.help, type: 'counter', aggregator: 'sum', values };
+  get(): { name: string; help: string; type: string; aggregator: string; values: CounterChild[] } {
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: [...this.children.values()] };
   }
 }
 
@@ -148,7 +156,7 @@ export class GatewayMetrics {
 
   readonly upstreamRetries = new Counter({
     name: 'inference_gateway_upstream_retries_total',
-    help: 'Predictor calls retried once because they provably were not sent (no connection could carry them).',
+    help: 'Predictor calls retried once because the predictor provably never read them (not yet written, or the connection was reset before any answer byte).',
     registers: [this.registry],
   });
 

@@ -2,7 +2,6 @@
 // degrade and throttle set before the contract and the limits, and the two-phase pipeline.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createProxyServer, type ProxyDoor } from '../../src/adapters/proxy/proxy-server.js';
 import { buildConfig } from '../../src/config/load-config.js';
 import type { DecisionContext, UpstreamAnswer } from '../../src/decision/decision-context.js';
 import { classesOfAnswer } from '../../src/decision/decision-context.js';
@@ -19,6 +18,7 @@ import { Readiness } from '../../src/observability/readiness.js';
 import { DEMO_LABELS } from '../../src/quickstart/demo-model.js';
 import { startDemoPredictor, type DemoPredictor } from '../../src/quickstart/demo-predictor.js';
 import { send, v1Batch } from '../helpers/http.js';
+import { listenProxyDoor, type ListeningDoor } from '../helpers/proxy-door.js';
 
 interface Seen {
   readonly answer: UpstreamAnswer;
@@ -28,7 +28,7 @@ interface Seen {
 
 describe('answer and account seams through the proxy', () => {
   let predictor: DemoPredictor;
-  let proxy: ProxyDoor;
+  let proxy: ListeningDoor;
   let url: string;
   const seen: Seen[] = [];
   let answered = 0;
@@ -79,13 +79,11 @@ describe('answer and account seams through the proxy', () => {
       },
     };
     const pipeline = new DecisionPipeline(config, [who, gate, ...contractStages(deps), ...limitStages(deps), watcher], log);
-    proxy = createProxyServer({ config, pipeline, metrics, log });
-    proxy.server.on('request', (_req, res) => res.once('finish', () => answered++));
-    await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(proxy.server.address() as { port: number }).port}`;
+    proxy = await listenProxyDoor({ config, pipeline, metrics, log });
+    proxy.door.server.on('request', (_req, res) => res.once('finish', () => answered++));
+    url = proxy.url;
   });
   after(async () => {
-    await proxy.stopAccepting();
     await proxy.close();
     await predictor.close();
   });

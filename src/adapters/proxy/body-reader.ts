@@ -24,43 +24,36 @@ export function hasBody(req: IncomingMessage): boolean {
  * and closes the connection (the rest of the upload is never read).
  */
 export function readBody(req: IncomingMessage, maxBytes: number, budget: BodyBudget): Promise<BodyResult> {
+  const chunked = req.headers['transfer-encoding'] !== undefined;
   const declared = req.headers['content-length'];
-  if (req.headers['transfer-encoding'] === undefined) {
-    if (declared === undefined || declared === '0') return Promise.resolve(EMPTY);
-    const length = Number(declared);
-    if (length > maxBytes) return Promise.resolve(TOO_LARGE);
-    if (!budget.tryReserve(length)) return Promise.resolve(OVER_BUDGET);
-    return new Promise((resolve) => {
-      const body = Buffer.allocUnsafe(length);
-      let at = 0;
-      const done = (r: BodyResult) => {
-        req.off('data', onData).off('end', onEnd).off('close', onClose);
-        if (!r.ok) budget.release(length);
-        resolve(r);
-      };
-      const onData = (c: Buffer) => {
-        at += c.copy(body, at);
-      };
-      const onEnd = () => done(at === length ? { ok: true, body, reserved: length } : ABORTED);
-      const onClose = () => done(ABORTED);
-      req.on('data', onData).on('end', onEnd).on('close', onClose);
-    });
-  }
+  if (!chunked && (declared === undefined || declared === '0')) return Promise.resolve(EMPTY);
+  const length = chunked ? -1 : Number(declared);
+  if (length > maxBytes) return Promise.resolve(TOO_LARGE);
+  // A declared length is reserved whole and read into one buffer; a chunked body reserves as it grows.
+  if (length >= 0 && !budget.tryReserve(length)) return Promise.resolve(OVER_BUDGET);
+  const whole = length >= 0 ? Buffer.allocUnsafe(length) : undefined;
+  const chunks: Buffer[] = [];
+  let size = 0;
   return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
     const done = (r: BodyResult) => {
       req.off('data', onData).off('end', onEnd).off('close', onClose);
-      if (!r.ok) budget.release(size);
+      if (!r.ok) budget.release(whole ? length : size);
       resolve(r);
     };
     const onData = (c: Buffer) => {
+      if (whole) {
+        size += c.copy(whole, size);
+        return;
+      }
       if (size + c.length > maxBytes) return done(TOO_LARGE);
       if (!budget.tryReserve(c.length)) return done(OVER_BUDGET);
       size += c.length;
       chunks.push(c);
     };
-    const onEnd = () => done({ ok: true, body: size === 0 ? undefined : Buffer.concat(chunks, size), reserved: size });
+    const onEnd = () => {
+      if (whole) return done(size === length ? { ok: true, body: whole, reserved: length } : ABORTED);
+      done({ ok: true, body: size === 0 ? undefined : Buffer.concat(chunks, size), reserved: size });
+    };
     const onClose = () => done(ABORTED);
     req.on('data', onData).on('end', onEnd).on('close', onClose);
   });
