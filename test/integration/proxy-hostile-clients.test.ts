@@ -143,6 +143,8 @@ describe('proxy: hostile clients', () => {
       assert.equal(r.status, 431);
       assert.deepEqual(JSON.parse(r.body), { error: 'the request line or headers are too large', code: 'headers_too_large' });
       assert.match(r.headers['content-type'] ?? '', /^application\/json/);
+      const counted = await h.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_requests_total');
+      assert.match(counted, /inference_gateway_requests_total\{door="proxy",route_class="unknown",outcome="headers_too_large"\} 1/);
     } finally {
       await h.close();
     }

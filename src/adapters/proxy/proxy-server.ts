@@ -109,7 +109,11 @@ export class ProxyDoor {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     });
-    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => clientErrorAnswer(err, socket, realmOf(config)));
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+      const answered = clientErrorAnswer(err, socket, realmOf(config));
+      // Counted and logged like any refusal (no request id: the request was never parsed).
+      if (answered) this.access({ requestId: undefined, method: undefined, ctx: undefined, outcome: answered.code, status: answered.status, ms: 0 });
+    });
   }
 
   // --- shared by exchanges ---
