@@ -83,6 +83,33 @@ describe('proxy: hostile clients', () => {
     }
   });
 
+  it('answers Expect: 100-continue with the refusal, not 100 Continue, when the token is bad', async () => {
+    const h = await startHarness(() => ({ auth: { enabled: true, issuers: [HMAC] } }));
+    try {
+      const c = await rawClient(h.url, 'POST /v1/models/iris:predict HTTP/1.1\nHost: x\nAuthorization: Bearer x\nContent-Type: application/json\nContent-Length: 1000000\nExpect: 100-continue\n');
+      await within(2000, 'an answer', () => c.received().includes('\r\n\r\n'));
+      assert.equal(statusOf(c.received()), 401, c.received().slice(0, 100));
+      assert.ok(!c.received().includes('100 Continue'));
+      c.socket.destroy();
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('answers Expect: 100-continue with 100 Continue once the head phase allowed the request, then forwards the body', async () => {
+    const h = await startHarness();
+    try {
+      const body = JSON.stringify(v1Body());
+      const c = await rawClient(h.url, `POST /v1/models/iris:predict HTTP/1.1\nHost: x\nContent-Type: application/json\nContent-Length: ${body.length}\nExpect: 100-continue\nConnection: close\n`);
+      await within(2000, '100 Continue', () => c.received().startsWith('HTTP/1.1 100 Continue'));
+      c.socket.write(body);
+      await c.closed;
+      assert.match(c.received(), /\r\n\r\nHTTP\/1\.1 200 OK/);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('times out a slow upload with 408 request_timeout after server.requestTimeoutMs and closes the connection', async () => {
     const h = await startHarness(() => ({ server: { requestTimeoutMs: 600 } }));
     try {

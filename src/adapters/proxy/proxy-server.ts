@@ -105,6 +105,9 @@ export class ProxyDoor {
       (req, res) => this.handle(req, res),
     );
     this.server.maxConnections = server.maxConnections;
+    // RFC 9110 §10.1.1: answer `Expect: 100-continue` only once the head phase allowed the request,
+    // so a refused client never sends its body (Node would send 100 Continue before any check).
+    this.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.handle(req, res, true));
     this.server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
@@ -154,19 +157,19 @@ export class ProxyDoor {
 
   // --- the request path ---
 
-  private handle(req: IncomingMessage, res: ServerResponse): void {
+  private handle(req: IncomingMessage, res: ServerResponse, expectsContinue = false): void {
     const started = performance.now();
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     if (this.stopped) return this.writeDenial(res, SHUTTING_DOWN, requestId, undefined, started, true);
-    this.decide(req, res, requestId, started).catch((err: unknown) => {
+    this.decide(req, res, requestId, started, expectsContinue).catch((err: unknown) => {
       this.log.error({ err, requestId }, 'proxy fault');
       if (res.headersSent) res.destroy();
       else this.writeDenial(res, deny('internal_error', 'internal error'), requestId, undefined, started, true);
     });
   }
 
-  private async decide(req: IncomingMessage, res: ServerResponse, requestId: string, started: number): Promise<void> {
+  private async decide(req: IncomingMessage, res: ServerResponse, requestId: string, started: number, expectsContinue: boolean): Promise<void> {
     // Head phase first: an unauthenticated or refused request never has its body read.
     const head = await this.pipeline.decideHead(requestViewOf(req, requestId));
     if (!head.allowed) {
@@ -174,6 +177,7 @@ export class ProxyDoor {
       // The upload, if any, is left unread: answer, then close the connection.
       return this.writeDenial(res, head.denial, requestId, head.ctx, started, hasBody(req));
     }
+    if (expectsContinue) res.writeContinue();
     const read = hasBody(req) ? await readBody(req, this.config.server.bodyLimitBytes, this.budget) : undefined;
     if (read && !read.ok) {
       if (read.reason === 'aborted') return this.record(req, head.ctx, requestId, 'client_closed', undefined, started);
