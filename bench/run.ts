@@ -48,7 +48,7 @@ async function runScenario(s: Scenario, predictor: Child): Promise<Result> {
     if (s.gateway) {
       const cfg = await s.gateway(ctx);
       gateway = await startChild('gateway', {
-        server: { host: '127.0.0.1', port: 0 },
+        server: { host: '127.0.0.1', port: 0, drainDelaySeconds: 0 },
         admin: { host: '127.0.0.1', port: 0 },
         log: { level: 'warn', accessLog: false },
         ...cfg,

@@ -1,7 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { ServerCredentials, type Server as GrpcServer } from '@grpc/grpc-js';
-import type { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from './config/schema.js';
 import { DecisionPipeline } from './decision/pipeline.js';
 import type { Stage } from './decision/stage.js';
@@ -9,7 +8,7 @@ import type { Closeable, StageDeps, StageFactory } from './decision/stage-deps.j
 import { authStages } from './auth/auth-stages.js';
 import { contractStages } from './inference/contract-stages.js';
 import { limitStages } from './limits/limit-stages.js';
-import { createProxyServer } from './adapters/proxy/proxy-server.js';
+import { createProxyServer, type ProxyDoor } from './adapters/proxy/proxy-server.js';
 import { createExtAuthzHttpServer } from './adapters/ext-authz-http/ext-authz-http-server.js';
 import { createExtAuthzGrpcServer } from './adapters/ext-authz-grpc/ext-authz-grpc-server.js';
 import { createAdminServer } from './observability/admin-server.js';
@@ -52,7 +51,7 @@ export class Gateway {
   readonly readiness = new Readiness();
   readonly log: Logger;
   readonly pipeline: DecisionPipeline;
-  private proxy: FastifyInstance | undefined;
+  private proxy: ProxyDoor | undefined;
   private admin: Server | undefined;
   private extAuthzHttp: Server | undefined;
   private extAuthzGrpc: GrpcServer | undefined;
@@ -71,8 +70,9 @@ export class Gateway {
 
   static async create(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
     const gw = new Gateway(config, options);
-    gw.proxy = await createProxyServer({ config, pipeline: gw.pipeline, metrics: gw.metrics, log: gw.log });
+    gw.proxy = createProxyServer({ config, pipeline: gw.pipeline, metrics: gw.metrics, log: gw.log });
     gw.admin = createAdminServer(gw.metrics, gw.readiness);
+    gw.admin.maxConnections = config.admin.maxConnections;
     const doorDeps = { config, pipeline: gw.pipeline, metrics: gw.metrics, log: gw.log };
     if (config.extAuthz.http.enabled) gw.extAuthzHttp = createExtAuthzHttpServer(doorDeps);
     if (config.extAuthz.grpc.enabled) gw.extAuthzGrpc = createExtAuthzGrpcServer(doorDeps);
@@ -96,7 +96,7 @@ export class Gateway {
 
   async listen(): Promise<Listening> {
     const { server, admin, extAuthz } = this.config;
-    await this.proxy!.listen({ host: server.host, port: server.port });
+    await listenHttp(this.proxy!.server, server.host, server.port);
     await listenHttp(this.admin!, admin.host, admin.port);
     const p = this.proxy!.server.address() as AddressInfo;
     const a = this.admin!.address() as AddressInfo;
@@ -122,8 +122,12 @@ export class Gateway {
   }
 
   /**
-   * Graceful shutdown: readiness fails at once, the listener stops accepting, in-flight
-   * requests get `shutdownGraceSeconds` to finish, then remaining connections are cut.
+   * Graceful shutdown (RFC 9112 §9.6 lets either side close a persistent connection):
+   * 1. readiness fails at once (`draining`), every door keeps accepting for
+   *    `server.drainDelaySeconds` while the endpoint removal propagates (Kubernetes keeps routing
+   *    to a terminating pod for a while), proxy answers carry `Connection: close`;
+   * 2. the listeners stop accepting and idle connections are closed; in-flight requests get
+   *    `server.shutdownGraceSeconds` to finish, then remaining connections are cut.
    */
   close(): Promise<void> {
     this.closing ??= this.doClose();
@@ -132,14 +136,21 @@ export class Gateway {
 
   private async doClose(): Promise<void> {
     this.readiness.startDraining();
-    const graceMs = this.config.server.shutdownGraceSeconds * 1000;
+    const { drainDelaySeconds, shutdownGraceSeconds } = this.config.server;
     const proxy = this.proxy;
+    proxy?.startDraining();
+    if (drainDelaySeconds > 0 && proxy?.server.listening) {
+      this.log.info({ drainDelaySeconds }, 'draining: still accepting until the endpoint is removed');
+      await new Promise((resolve) => setTimeout(resolve, drainDelaySeconds * 1000));
+    }
+    const graceMs = shutdownGraceSeconds * 1000;
     // Every door drains in parallel: Envoy keeps sending checks until the endpoint is gone.
     await Promise.all([
-      proxy ? withGrace(proxy.close(), graceMs, () => proxy.server.closeAllConnections(), this.log) : undefined,
+      proxy?.server.listening ? withGrace(proxy.stopAccepting(), graceMs, () => void proxy.destroy(), this.log) : undefined,
       this.extAuthzHttp?.listening ? closeHttp(this.extAuthzHttp, graceMs, this.log) : undefined,
       this.extAuthzGrpc ? closeGrpc(this.extAuthzGrpc, graceMs, this.log) : undefined,
     ]);
+    await proxy?.close();
     await new Promise<void>((resolve) => {
       if (!this.admin?.listening) return resolve();
       this.admin.close(() => resolve());

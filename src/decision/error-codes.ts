@@ -48,7 +48,12 @@ export const ERROR_CODES = {
   extraction_blocked: code(403, GrpcCode.PERMISSION_DENIED, 'The query stream looks like model extraction.'),
   upstream_timeout: code(504, GrpcCode.DEADLINE_EXCEEDED, 'The predictor did not answer in time.'),
   upstream_unreachable: code(502, GrpcCode.UNAVAILABLE, 'The predictor refused or dropped the connection.'),
-  upstream_bad_response: code(502, GrpcCode.INTERNAL, 'The predictor answer cannot be made safe under the response policy.'),
+  upstream_bad_response: code(502, GrpcCode.INTERNAL, 'The predictor answer cannot be made safe under the response policy, or is not HTTP.'),
+  upstream_overloaded: code(503, GrpcCode.UNAVAILABLE, 'Every predictor connection is busy and the wait queue (upstream.maxQueue) is full.'),
+  server_overloaded: code(503, GrpcCode.UNAVAILABLE, 'Request bodies in flight are at server.maxBodyBytesInFlight.'),
+  request_timeout: code(408, GrpcCode.DEADLINE_EXCEEDED, 'The client did not send its headers or body in time.'),
+  headers_too_large: code(431, GrpcCode.INVALID_ARGUMENT, 'The request line or headers are over the HTTP parser limit.'),
+  bad_request: code(400, GrpcCode.INVALID_ARGUMENT, 'The request is not valid HTTP/1.1 (ambiguous framing, bad characters).'),
   shutting_down: code(503, GrpcCode.UNAVAILABLE, 'The gateway is draining.'),
   internal_error: code(500, GrpcCode.INTERNAL, 'A fault in the gateway.'),
 } as const satisfies Record<string, CodeInfo>;

@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import type { GatewayConfig } from '../config/schema.js';
 import type { DecisionContext } from '../decision/decision-context.js';
 import type { Door } from '../decision/request-view.js';
@@ -15,31 +16,108 @@ export interface AccessEntry {
   readonly ms: number;
 }
 
+// pino's numeric level for info: the access line is written in pino's own JSON shape.
+const INFO = 30;
+// Lines are gathered and written every FLUSH_EVERY_MS or FLUSH_AT bytes: one write for hundreds
+// of requests. A write per line (pino's way) measured ~20 µs of CPU per request under load, more
+// than the whole forward path; the price is that a crash can lose the last 100 ms of lines.
+const FLUSH_AT = 64 * 1024;
+const FLUSH_EVERY_MS = 100;
+
+/** Writes access lines in batches to the logger's destination. One per process and destination. */
+class LineBatcher {
+  private pending = '';
+  private scheduled = false;
+
+  constructor(private readonly stream: { write(s: string): unknown }) {}
+
+  add(line: string): void {
+    this.pending += line;
+    if (this.pending.length >= FLUSH_AT) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setTimeout(flushBatcher, FLUSH_EVERY_MS, this).unref();
+    }
+  }
+
+  flush(): void {
+    this.scheduled = false;
+    if (this.pending === '') return;
+    const text = this.pending;
+    this.pending = '';
+    this.stream.write(text);
+  }
+}
+
+function flushBatcher(b: LineBatcher): void {
+  b.flush();
+}
+
+const batchers = new WeakMap<object, LineBatcher>();
+
+function batcherFor(log: Logger): LineBatcher | undefined {
+  const stream = (log as unknown as Record<symbol, { write(s: string): unknown } | undefined>)[pino.symbols.streamSym];
+  if (!stream) return undefined;
+  let b = batchers.get(stream);
+  if (!b) batchers.set(stream, (b = new LineBatcher(stream)));
+  return b;
+}
+
+// The timestamp string changes once a millisecond; under load many lines share it.
+let isoMs = 0;
+let isoText = '';
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== isoMs) {
+    isoMs = ms;
+    isoText = new Date(ms).toISOString();
+  }
+  return isoText;
+}
+
+/** JSON string literal for a value that may come from a client or a token (quotes, controls escaped). */
+const str = (s: string) => JSON.stringify(s);
+
 /**
  * The one place every door counts a request and writes its access-log line, so the three doors
  * report the same fields and labels (never a user id as a label; the subject only in the log).
+ * The line is built by hand in pino's format instead of through pino's per-call serialisation and
+ * redaction: its fields are fixed and none can hold a credential (a token is never a field).
  */
 export function accessRecorder(door: Door, config: GatewayConfig, metrics: GatewayMetrics, log: Logger): (e: AccessEntry) => void {
-  const accessLog = config.log.accessLog;
+  const write = config.log.accessLog && log.isLevelEnabled('info') ? batcherFor(log) : undefined;
   const message = door === 'proxy' ? 'request' : 'check';
+  const counters = new Map<string, { inc(): void }>();
+  const counter = (rc: string, outcome: string) => {
+    const key = rc + '\0' + outcome;
+    let c = counters.get(key);
+    if (!c) counters.set(key, (c = metrics.requests.labels({ door, route_class: rc, outcome })));
+    return c;
+  };
+  const head = `{"level":${INFO},"time":"`;
+  const service = `","service":"inference-gateway","door":"${door}"`;
+  const tail = `,"msg":"${message}"}\n`;
   return (e) => {
     const route = e.ctx?.route;
     const rc = routeClass(route);
-    metrics.requests.inc({ door, route_class: rc, outcome: e.outcome });
-    if (!accessLog) return;
-    log.info(
-      {
-        door,
-        requestId: e.requestId,
-        method: e.method,
-        routeClass: rc,
-        model: route?.kind === 'model' ? route.route.model : undefined,
-        subject: e.ctx?.identity?.subject,
-        status: e.status,
-        outcome: e.outcome,
-        ms: Math.round(e.ms * 100) / 100,
-      },
-      message,
-    );
+    counter(rc, e.outcome).inc();
+    if (!write) return;
+    let line = head + isoNow() + service;
+    if (e.requestId !== undefined) line += `,"requestId":${str(e.requestId)}`;
+    if (e.method !== undefined) line += `,"method":${str(e.method)}`;
+    line += `,"routeClass":"${rc}"`;
+    if (route?.kind === 'model') line += `,"model":${str(route.route.model)}`;
+    const subject = e.ctx?.identity?.subject;
+    if (subject !== undefined) line += `,"subject":${str(subject)}`;
+    if (e.status !== undefined) line += `,"status":${e.status}`;
+    // Outcomes are the gateway's own codes: nothing to escape.
+    line += `,"outcome":"${e.outcome}","ms":${Math.round(e.ms * 100) / 100}` + tail;
+    write.add(line);
   };
+}
+
+/** Writes out access lines still gathered (at shutdown). */
+export function flushAccessLog(log: Logger): void {
+  const stream = (log as unknown as Record<symbol, object>)[pino.symbols.streamSym];
+  if (stream) batchers.get(stream)?.flush();
 }

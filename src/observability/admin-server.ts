@@ -4,7 +4,9 @@ import type { Readiness } from './readiness.js';
 
 /** /healthz, /readyz and /metrics on their own port, so Prometheus and probes never touch the serving port. */
 export function createAdminServer(metrics: GatewayMetrics, readiness: Readiness): Server {
-  return createServer((req, res) => {
+  // Its own listener with its own short timeouts (and, set by the gateway, its own connection
+  // cap): slow or stalled clients of either port cannot starve the other's probes.
+  return createServer({ headersTimeout: 5000, requestTimeout: 10000, connectionsCheckingInterval: 1000 }, (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();

@@ -1,40 +1,168 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricValueWithName } from 'prom-client';
 
 // Every metric of the gateway, in one place. Labels are bounded: door, route class, outcome
 // code, stage — never a user id, model input or token.
 
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+interface LatencyChild {
+  readonly labels: Record<string, string>;
+  /** Per bucket (not cumulative); the last slot is +Inf. */
+  readonly counts: Float64Array;
+  sum: number;
+  count: number;
+}
+
+interface CounterChild {
+  readonly labels: Record<string, string>;
+  value: number;
+}
+
+/**
+ * The metrics updated on every request. prom-client re-validates and re-hashes the label values
+ * on each update, even through a child; these keep one child per label set, found once and kept
+ * by the caller, so an update is a few additions. Exposition is prom-client's, through the same
+ * registry (it only asks a metric for `get()`).
+ */
+abstract class HotMetric<L extends string, C extends { readonly labels: Record<string, string> }> {
+  readonly aggregator = 'sum';
+  protected readonly children = new Map<string, C>();
+
+  constructor(
+    registry: Registry,
+    readonly name: string,
+    readonly help: string,
+    private readonly labelNames: readonly L[],
+  ) {
+    registry.registerMetric(this as never);
+  }
+
+  protected child(values: Record<L, string>): C {
+    const key = this.labelNames.map((n) => values[n]).join('\0');
+    let c = this.children.get(key);
+    if (!c) this.children.set(key, (c = this.create({ ...values })));
+    return c;
+  }
+
+  protected abstract create(labels: Record<string, string>): C;
+
+  reset(): void {
+    this.children.clear();
+  }
+}
+
+/** A histogram over LATENCY_BUCKETS (seconds). */
+export class LatencyHistogram<L extends string> extends HotMetric<L, LatencyChild> {
+  readonly type = 'histogram';
+
+  constructor(registry: Registry, o: { name: string; help: string; labelNames: readonly L[] }) {
+    super(registry, o.name, o.help, o.labelNames);
+  }
+
+  protected create(labels: Record<string, string>): LatencyChild {
+    return { labels, counts: new Float64Array(LATENCY_BUCKETS.length + 1), sum: 0, count: 0 };
+  }
+
+  /** A child bound to these label values: take it once, observe on it per request. */
+  labels(values: Record<L, string>): { observe(seconds: number): void } {
+    const c = this.child(values);
+    return {
+      observe(seconds: number) {
+        let i = 0;
+        while (i < LATENCY_BUCKETS.length && seconds > (LATENCY_BUCKETS[i] as number)) i++;
+        c.counts[i]! += 1;
+        c.sum += seconds;
+        c.count += 1;
+      },
+    };
+  }
+
+  observe(values: Record<L, string>, seconds: number): void {
+    this.labels(values).observe(seconds);
+  }
+
+  get(): { name: string; help: string; type: string; aggregator: string; values: MetricValueWithName<string>[] } {
+    const values: MetricValueWithName<string>[] = [];
+    for (const c of this.children.values()) {
+      let cumulative = 0;
+      for (let i = 0; i <= LATENCY_BUCKETS.length; i++) {
+        cumulative += c.counts[i] as number;
+        values.push({ metricName: `${this.name}_bucket`, labels: { le: i < LATENCY_BUCKETS.length ? (LATENCY_BUCKETS[i] as number) : '+Inf', ...c.labels }, value: cumulative });
+      }
+      values.push({ metricName: `${this.name}_sum`, labels: c.labels, value: c.sum });
+      values.push({ metricName: `${this.name}_count`, labels: c.labels, value: c.count });
+    }
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+}
+
+/** A counter; children are bound once and incremented per request. */
+export class LabelledCounter<L extends string> extends HotMetric<L, CounterChild> {
+  readonly type = 'counter';
+
+  constructor(registry: Registry, o: { name: string; help: string; labelNames: readonly L[] }) {
+    super(registry, o.name, o.help, o.labelNames);
+  }
+
+  protected create(labels: Record<string, string>): CounterChild {
+    return { labels, value: 0 };
+  }
+
+  labels(values: Record<L, string>): { inc(by?: number): void } {
+    const c = this.child(values);
+    return {
+      inc(by = 1) {
+        c.value += by;
+      },
+    };
+  }
+
+  inc(values: Record<L, string>, by = 1): void {
+    this.labels(values).inc(by);
+  }
+
+  get(): { name: string; help: string; type: string; aggregator: string; values: CounterChild[] } {
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: [...this.children.values()] };
+  }
+}
+
 export class GatewayMetrics {
   readonly registry = new Registry();
 
-  readonly requests = new Counter({
+  readonly requests = new LabelledCounter(this.registry, {
     name: 'inference_gateway_requests_total',
     help: 'Requests by front door, route class and outcome (allowed, or the stable error code).',
     labelNames: ['door', 'route_class', 'outcome'] as const,
-    registers: [this.registry],
   });
 
-  readonly decisionSeconds = new Histogram({
+  readonly decisionSeconds = new LatencyHistogram(this.registry, {
     name: 'inference_gateway_decision_duration_seconds',
     help: 'Time spent deciding (all pipeline stages), by front door.',
     labelNames: ['door'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
   });
 
-  readonly upstreamSeconds = new Histogram({
+  readonly upstreamSeconds = new LatencyHistogram(this.registry, {
     name: 'inference_gateway_upstream_duration_seconds',
     help: 'Time from forwarding a request to the predictor until its answer headers arrive.',
     labelNames: ['route_class'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
   });
 
   readonly upstreamErrors = new Counter({
     name: 'inference_gateway_upstream_errors_total',
     help: 'Predictor calls that failed, by stable error code.',
     labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly upstreamRetries = new Counter({
+    name: 'inference_gateway_upstream_retries_total',
+    help: 'Predictor calls retried once because the predictor provably never read them (not yet written, or the connection was reset before any answer byte).',
+    registers: [this.registry],
+  });
+
+  readonly clientAborts = new Counter({
+    name: 'inference_gateway_client_aborts_total',
+    help: 'Requests whose client went away before the answer was complete; their predictor call was cancelled.',
     registers: [this.registry],
   });
 

@@ -49,7 +49,7 @@ function quickstartModels(): Record<string, unknown> {
 export function quickstartConfig(predictorUrl: string, issuer: DevIssuer, o: QuickstartOptions): GatewayConfig {
   return buildConfig(
     {
-      server: { host: '127.0.0.1', port: o.port ?? 8080, shutdownGraceSeconds: 5 },
+      server: { host: '127.0.0.1', port: o.port ?? 8080, shutdownGraceSeconds: 5, drainDelaySeconds: 0 },
       admin: { host: '127.0.0.1', port: o.adminPort ?? 8082 },
       upstream: { url: predictorUrl },
       log: { level: o.logLevel ?? 'info' },

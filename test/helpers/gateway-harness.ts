@@ -42,7 +42,7 @@ export async function startHarness(
   const predictor = await startDemoPredictor({ remember: 50, ...predictorOptions });
   const raw = merge(
     {
-      server: { host: '127.0.0.1', port: 0, shutdownGraceSeconds: 2 },
+      server: { host: '127.0.0.1', port: 0, shutdownGraceSeconds: 2, drainDelaySeconds: 0 },
       admin: { host: '127.0.0.1', port: 0 },
       upstream: { url: predictor.url },
       log: { level: 'silent' },

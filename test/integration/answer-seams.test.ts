@@ -2,8 +2,6 @@
 // degrade and throttle set before the contract and the limits, and the two-phase pipeline.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
-import { createProxyServer } from '../../src/adapters/proxy/proxy-server.js';
 import { buildConfig } from '../../src/config/load-config.js';
 import type { DecisionContext, UpstreamAnswer } from '../../src/decision/decision-context.js';
 import { classesOfAnswer } from '../../src/decision/decision-context.js';
@@ -20,6 +18,7 @@ import { Readiness } from '../../src/observability/readiness.js';
 import { DEMO_LABELS } from '../../src/quickstart/demo-model.js';
 import { startDemoPredictor, type DemoPredictor } from '../../src/quickstart/demo-predictor.js';
 import { send, v1Batch } from '../helpers/http.js';
+import { listenProxyDoor, type ListeningDoor } from '../helpers/proxy-door.js';
 
 interface Seen {
   readonly answer: UpstreamAnswer;
@@ -29,7 +28,7 @@ interface Seen {
 
 describe('answer and account seams through the proxy', () => {
   let predictor: DemoPredictor;
-  let proxy: FastifyInstance;
+  let proxy: ListeningDoor;
   let url: string;
   const seen: Seen[] = [];
   let answered = 0;
@@ -80,13 +79,9 @@ describe('answer and account seams through the proxy', () => {
       },
     };
     const pipeline = new DecisionPipeline(config, [who, gate, ...contractStages(deps), ...limitStages(deps), watcher], log);
-    proxy = await createProxyServer({ config, pipeline, metrics, log });
-    proxy.addHook('onResponse', (_req, _reply, done) => {
-      answered++;
-      done();
-    });
-    await proxy.listen({ host: '127.0.0.1', port: 0 });
-    url = `http://127.0.0.1:${(proxy.server.address() as { port: number }).port}`;
+    proxy = await listenProxyDoor({ config, pipeline, metrics, log });
+    proxy.door.server.on('request', (_req, res) => res.once('finish', () => answered++));
+    url = proxy.url;
   });
   after(async () => {
     await proxy.close();

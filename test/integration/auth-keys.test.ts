@@ -25,7 +25,7 @@ async function rig(jwks: JwksServer, issuer: Record<string, unknown> = {}, fetch
   const predictor = await startDemoPredictor();
   const clock = { ms: Date.now() };
   const config = buildConfig({
-    server: { host: '127.0.0.1', port: 0 },
+    server: { host: '127.0.0.1', port: 0, drainDelaySeconds: 0 },
     admin: { host: '127.0.0.1', port: 0 },
     upstream: { url: predictor.url },
     log: { level: 'silent' },

@@ -1,7 +1,5 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
-import { createProxyServer } from '../../src/adapters/proxy/proxy-server.js';
 import { buildConfig } from '../../src/config/load-config.js';
 import { DecisionPipeline } from '../../src/decision/pipeline.js';
 import type { Stage } from '../../src/decision/stage.js';
@@ -9,11 +7,12 @@ import { createLogger } from '../../src/observability/logger.js';
 import { GatewayMetrics } from '../../src/observability/metrics.js';
 import { startDemoPredictor, type DemoPredictor } from '../../src/quickstart/demo-predictor.js';
 import { send, v1Body } from '../helpers/http.js';
+import { listenProxyDoor, type ListeningDoor } from '../helpers/proxy-door.js';
 
 // The proxy with an answer rewriter that faults: the gateway must answer, and not with the raw answer.
 describe('proxy with a faulty answer rewriter', () => {
   let predictor: DemoPredictor;
-  let proxy: FastifyInstance;
+  let proxy: ListeningDoor;
   let url: string;
   before(async () => {
     predictor = await startDemoPredictor();
@@ -30,9 +29,8 @@ describe('proxy with a faulty answer rewriter', () => {
       },
     };
     const log = createLogger('silent');
-    proxy = await createProxyServer({ config, pipeline: new DecisionPipeline(config, [faulty], log), metrics: new GatewayMetrics({ defaultMetrics: false }), log });
-    await proxy.listen({ host: '127.0.0.1', port: 0 });
-    url = `http://127.0.0.1:${(proxy.server.address() as { port: number }).port}`;
+    proxy = await listenProxyDoor({ config, pipeline: new DecisionPipeline(config, [faulty], log), metrics: new GatewayMetrics({ defaultMetrics: false }), log });
+    url = proxy.url;
   });
   after(async () => {
     await proxy.close();

@@ -1,20 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import replyFrom from '@fastify/reply-from';
-import type { Readable } from 'node:stream';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { Pool } from 'undici';
 import type { GatewayConfig } from '../../config/schema.js';
-import type { DecisionContext, RewrittenAnswer } from '../../decision/decision-context.js';
-import { observeAnswer } from '../../decision/observe-answer.js';
+import type { DecisionContext } from '../../decision/decision-context.js';
 import { deny, type Denial } from '../../decision/denial.js';
 import { renderHttpDenial } from '../../decision/http-denial.js';
 import type { DecisionPipeline } from '../../decision/pipeline.js';
-import { routeClass } from '../../decision/route-match.js';
+import { accessRecorder, flushAccessLog } from '../../observability/access-record.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatewayMetrics } from '../../observability/metrics.js';
-import { accessRecorder } from '../../observability/access-record.js';
-import { requestViewFromFastify } from './request-view-from-fastify.js';
-import { upstreamFailure } from './upstream-errors.js';
-import { decodedBody } from './decoded-body.js';
+import { BodyBudget } from './body-budget.js';
+import { hasBody, readBody } from './body-reader.js';
+import { clientErrorAnswer } from './client-errors.js';
+import { Exchange } from './exchange.js';
+import { requestViewOf } from './request-view-from-incoming.js';
 
 export interface ProxyDeps {
   readonly config: GatewayConfig;
@@ -23,221 +23,219 @@ export interface ProxyDeps {
   readonly log: Logger;
 }
 
-// RFC 9110 §7.6.1 hop-by-hop headers, plus those undici refuses to send.
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect'];
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
+const SHUTTING_DOWN = deny('shutting_down', 'the gateway is shutting down; retry on another replica');
 
-interface Outcome {
-  ctx: DecisionContext | undefined;
-  code: string;
-  upstreamStart: number;
-}
+/**
+ * The reverse-proxy front door on node:http and an undici Pool: a thin adapter from HTTP to the
+ * decision pipeline and back. No policy here; what it owns is transport: timeouts, connection
+ * and memory bounds, forwarding, answer framing, cancellation and drain.
+ */
+export class ProxyDoor {
+  readonly server: Server;
+  readonly pool: Pool;
+  readonly upstreamOrigin: string;
+  readonly upstreamHost: string;
+  readonly upstreamTimeoutMs: number;
+  readonly upstreamCapacity: number;
+  readonly maxAnswerBytes: number;
+  readonly tooLargeAnswer: Denial;
+  readonly log: Logger;
+  readonly retries: { inc(): void };
+  readonly clientAborts: { inc(): void };
+  upstreamActive = 0;
+  /** Set on SIGTERM: answers carry `Connection: close` so clients move to other replicas. */
+  draining = false;
+  /** Set once the listener stopped accepting: requests still arriving on old connections get 503. */
+  private stopped = false;
+  /** Open client connections, to close the idle ones at shutdown (Node's closeIdleConnections skips those that never sent a byte). */
+  private readonly sockets = new Set<Socket>();
+  private readonly budget: BodyBudget;
+  private readonly access: ReturnType<typeof accessRecorder>;
+  private readonly decisionSeconds: { observe(v: number): void };
+  private readonly upstreamSecondsByClass = new Map<string, { observe(v: number): void }>();
+  private readonly upstreamErrorCounters = new Map<string, { inc(): void }>();
+  private readonly tooLargeBody: Denial;
+  private readonly overBudget: Denial;
+  private readonly trustForwardedFor: boolean;
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    outcome: Outcome | null;
+  constructor(
+    private readonly config: GatewayConfig,
+    private readonly pipeline: DecisionPipeline,
+    private readonly metrics: GatewayMetrics,
+    log: Logger,
+  ) {
+    const { server, upstream } = config;
+    this.log = log;
+    const url = new URL(upstream.url);
+    this.upstreamOrigin = url.origin;
+    this.upstreamHost = url.host;
+    this.upstreamTimeoutMs = upstream.timeoutMs;
+    this.upstreamCapacity = upstream.connections + upstream.maxQueue;
+    this.maxAnswerBytes = upstream.maxAnswerBytes;
+    this.tooLargeAnswer = deny('upstream_bad_response', `the predictor's answer is over upstream.maxAnswerBytes (${upstream.maxAnswerBytes}) and cannot be reduced to the response policy`);
+    this.tooLargeBody = deny('body_too_large', `request body is over the ${server.bodyLimitBytes}-byte limit`);
+    this.overBudget = deny('server_overloaded', 'too many request bytes are in flight; retry later', { retryAfterSeconds: 1 });
+    this.trustForwardedFor = server.trustForwardedFor;
+    this.budget = new BodyBudget(server.maxBodyBytesInFlight);
+    this.access = accessRecorder('proxy', config, metrics, log);
+    this.decisionSeconds = metrics.decisionSeconds.labels({ door: 'proxy' });
+    this.retries = metrics.upstreamRetries;
+    this.clientAborts = metrics.clientAborts;
+    this.pool = new Pool(this.upstreamOrigin, {
+      connections: upstream.connections,
+      pipelining: 1,
+      keepAliveTimeout: upstream.keepAliveTimeoutMs,
+      // The whole-answer deadline (Exchange) replaces undici's idle timers.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      connectTimeout: Math.min(upstream.timeoutMs, 10000),
+    });
+    this.server = createServer(
+      {
+        keepAliveTimeout: server.keepAliveTimeoutMs,
+        // Node requires headersTimeout <= requestTimeout; the whole-request bound covers the headers too.
+        headersTimeout: Math.min(server.headersTimeoutMs, server.requestTimeoutMs),
+        requestTimeout: server.requestTimeoutMs,
+        // Node checks the two timeouts above on this interval (30 s by default, too coarse for slowloris).
+        connectionsCheckingInterval: Math.min(1000, Math.max(100, Math.floor(server.headersTimeoutMs / 4))),
+        // Refuse ambiguous framing exactly as the predictor's own HTTP parser would (RFC 9112 §6.3).
+        insecureHTTPParser: false,
+      },
+      (req, res) => this.handle(req, res),
+    );
+    this.server.maxConnections = server.maxConnections;
+    // RFC 9110 §10.1.1: answer `Expect: 100-continue` only once the head phase allowed the request,
+    // so a refused client never sends its body (Node would send 100 Continue before any check).
+    this.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.handle(req, res, true));
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+      const answered = clientErrorAnswer(err, socket, realmOf(config));
+      // Counted and logged like any refusal (no request id: the request was never parsed).
+      if (answered) this.access({ requestId: undefined, method: undefined, ctx: undefined, outcome: answered.code, status: answered.status, ms: 0 });
+    });
+  }
+
+  // --- shared by exchanges ---
+
+  forwardedFor(req: IncomingMessage): string {
+    const peer = req.socket.remoteAddress ?? '';
+    const prior = req.headers['x-forwarded-for'];
+    if (!this.trustForwardedFor || prior === undefined) return peer;
+    return `${prior}, ${peer}`;
+  }
+
+  observeUpstream(ctx: DecisionContext, seconds: number): void {
+    const rc = ctx.route.kind === 'model' ? ctx.route.route.verb : ctx.route.kind;
+    let h = this.upstreamSecondsByClass.get(rc);
+    if (!h) this.upstreamSecondsByClass.set(rc, (h = this.metrics.upstreamSeconds.labels({ route_class: rc })));
+    h.observe(seconds);
+  }
+
+  upstreamErrors(code: string): { inc(): void } {
+    let c = this.upstreamErrorCounters.get(code);
+    if (!c) this.upstreamErrorCounters.set(code, (c = this.metrics.upstreamErrors.labels({ code })));
+    return c;
+  }
+
+  record(req: IncomingMessage, ctx: DecisionContext | undefined, requestId: string, outcome: string, status: number | undefined, started: number): void {
+    this.access({ requestId, method: req.method, ctx, outcome, status, ms: performance.now() - started });
+  }
+
+  writeDenial(res: ServerResponse, denial: Denial, requestId: string, ctx: DecisionContext | undefined, started: number, close = false): void {
+    const r = renderHttpDenial(denial, realmOf(this.config));
+    const list: string[] = [];
+    for (const k in r.headers) list.push(k, r.headers[k] as string);
+    list.push('x-request-id', requestId, 'content-length', String(Buffer.byteLength(r.body)));
+    if (close || this.draining) list.push('connection', 'close');
+    if (!res.headersSent && !res.destroyed) res.writeHead(r.status, list).end(r.body);
+    this.access({ requestId, method: res.req.method, ctx, outcome: denial.code, status: r.status, ms: performance.now() - started });
+  }
+
+  // --- the request path ---
+
+  private handle(req: IncomingMessage, res: ServerResponse, expectsContinue = false): void {
+    const started = performance.now();
+    const given = req.headers['x-request-id'];
+    const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    if (this.stopped) return this.writeDenial(res, SHUTTING_DOWN, requestId, undefined, started, true);
+    this.decide(req, res, requestId, started, expectsContinue).catch((err: unknown) => {
+      this.log.error({ err, requestId }, 'proxy fault');
+      if (res.headersSent) res.destroy();
+      else this.writeDenial(res, deny('internal_error', 'internal error'), requestId, undefined, started, true);
+    });
+  }
+
+  private async decide(req: IncomingMessage, res: ServerResponse, requestId: string, started: number, expectsContinue: boolean): Promise<void> {
+    // Head phase first: an unauthenticated or refused request never has its body read.
+    const head = await this.pipeline.decideHead(requestViewOf(req, requestId));
+    if (!head.allowed) {
+      this.decisionSeconds.observe((performance.now() - started) / 1000);
+      // The upload, if any, is left unread: answer, then close the connection.
+      return this.writeDenial(res, head.denial, requestId, head.ctx, started, hasBody(req));
+    }
+    if (expectsContinue) res.writeContinue();
+    const read = hasBody(req) ? await readBody(req, this.config.server.bodyLimitBytes, this.budget) : undefined;
+    if (read && !read.ok) {
+      if (read.reason === 'aborted') return this.record(req, head.ctx, requestId, 'client_closed', undefined, started);
+      return this.writeDenial(res, read.reason === 'too_large' ? this.tooLargeBody : this.overBudget, requestId, head.ctx, started, true);
+    }
+    const body = read?.ok ? read.body : undefined;
+    const reserved = read?.ok ? read.reserved : 0;
+    let handedOver = false;
+    try {
+      // Routes whose stages read no body (probes, metadata) forward theirs untouched.
+      const decision = this.pipeline.needsBody(head.ctx) ? await this.pipeline.decideBody(head.ctx, body) : await this.pipeline.decideBody(head.ctx);
+      this.decisionSeconds.observe((performance.now() - started) / 1000);
+      if (!decision.allowed) return this.writeDenial(res, decision.denial, requestId, decision.ctx, started);
+      if (res.destroyed) return this.record(req, decision.ctx, requestId, 'client_closed', undefined, started);
+      handedOver = true;
+      new Exchange(this, req, res, decision.ctx, requestId, started, body, reserved, decision.ctx.rewrite).start();
+    } finally {
+      // Once handed over, the exchange releases the body's bytes when its predictor call ends.
+      if (!handedOver) this.budget.release(reserved);
+    }
+  }
+
+  releaseBody(bytes: number): void {
+    this.budget.release(bytes);
+  }
+
+  // --- lifecycle ---
+
+  /** Drain phase 1: keep serving, ask every client to reconnect elsewhere. */
+  startDraining(): void {
+    this.draining = true;
+  }
+
+  /** Drain phase 2: stop accepting; idle keep-alive connections are closed, in-flight ones finish. */
+  stopAccepting(): Promise<void> {
+    this.stopped = true;
+    this.draining = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // No response in progress: nothing in flight to finish (a request still arriving is not started).
+    for (const s of this.sockets) if (!(s as Socket & { _httpMessage?: unknown })._httpMessage) s.destroy();
+    return closed;
+  }
+
+  /** Past the grace period: cut what is left. */
+  async destroy(): Promise<void> {
+    this.server.closeAllConnections();
+    flushAccessLog(this.log);
+    await this.pool.destroy();
+  }
+
+  async close(): Promise<void> {
+    flushAccessLog(this.log);
+    if (!this.pool.destroyed) await this.pool.close();
   }
 }
 
-const HANDLER_FAULT: RewrittenAnswer = { ok: false, denial: deny('internal_error', 'internal error while reading the predictor answer') };
-const UNDECODABLE = { ok: false, denial: deny('upstream_bad_response', "the predictor's answer has a content-encoding that cannot be decoded, or inflates past upstream.maxAnswerBytes") } as const;
+const realmOf = (config: GatewayConfig) => config.auth.realm;
 
-/** The reverse-proxy front door: a thin adapter from HTTP to decide() and back. */
-export async function createProxyServer(deps: ProxyDeps): Promise<FastifyInstance> {
-  const { config, pipeline, metrics, log } = deps;
-  const realm = config.auth.realm;
-  const maxAnswer = config.upstream.maxAnswerBytes;
-  const TOO_LARGE_ANSWER = deny('upstream_bad_response', `the predictor's answer is over upstream.maxAnswerBytes (${maxAnswer}) and cannot be reduced to the response policy`);
-  const app = Fastify({
-    loggerInstance: log as FastifyBaseLogger,
-    logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: config.server.bodyLimitBytes,
-    keepAliveTimeout: config.server.keepAliveTimeoutMs,
-    return503OnClosing: true,
-    requestIdHeader: false,
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    },
-  });
-  app.decorateRequest('outcome', null);
-  const record = accessRecorder('proxy', config, metrics, log);
-
-  // Bodies stay bytes: the model-contract stage parses JSON once, other routes forward untouched.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-
-  await app.register(replyFrom, {
-    base: config.upstream.url,
-    disableRequestLogging: true,
-    undici: {
-      connections: config.upstream.connections,
-      pipelining: 1,
-      keepAliveTimeout: config.upstream.keepAliveTimeoutMs,
-      headersTimeout: config.upstream.timeoutMs,
-      bodyTimeout: config.upstream.timeoutMs,
-    },
-  });
-
-  const sendDenial = (req: FastifyRequest, reply: FastifyReply, denial: Denial, ctx: DecisionContext | undefined) => {
-    req.outcome = { ctx, code: denial.code, upstreamStart: 0 };
-    const r = renderHttpDenial(denial, realm);
-    return reply.code(r.status).headers(r.headers).header('x-request-id', req.id).send(r.body);
-  };
-
-  const forwardedFor = (req: FastifyRequest, prior: string | string[] | undefined): string => {
-    const peer = req.raw.socket.remoteAddress ?? '';
-    if (!config.server.trustForwardedFor || prior === undefined) return peer;
-    return `${Array.isArray(prior) ? prior.join(', ') : prior}, ${peer}`;
-  };
-
-  const forward = (req: FastifyRequest, reply: FastifyReply, ctx: DecisionContext) => {
-    const outcome: Outcome = { ctx, code: 'allowed', upstreamStart: performance.now() };
-    req.outcome = outcome;
-    const rc = routeClass(ctx.route);
-    // reply-from would JSON-encode a Buffer body of type application/json; hand it the bytes explicitly.
-    const body = ctx.upstreamBody ?? (Buffer.isBuffer(req.body) ? req.body : undefined);
-    const contentType = req.headers['content-type'] ?? (ctx.upstreamBody ? 'application/json' : 'application/octet-stream');
-    return reply.from(undefined, {
-      ...(body ? { body, contentType } : {}),
-      retryDelay: () => null, // never replay a prediction on our own
-      rewriteRequestHeaders: (_req, headers) => {
-        for (const h of HOP_BY_HOP) delete headers[h];
-        for (const h of ctx.removeUpstreamHeaders) delete headers[h];
-        Object.assign(headers, ctx.upstreamHeaders);
-        headers['x-request-id'] = req.id;
-        headers['x-forwarded-for'] = forwardedFor(req, headers['x-forwarded-for']);
-        headers['x-forwarded-proto'] = 'http';
-        if (req.headers.host) headers['x-forwarded-host'] = req.headers.host;
-        // A rewriter or an observer must read the answer; ask for it uncompressed.
-        if (ctx.rewrite || ctx.observers.length > 0) headers['accept-encoding'] = 'identity';
-        return headers;
-      },
-      rewriteHeaders: (headers) => {
-        for (const h of HOP_BY_HOP) delete headers[h];
-        headers['x-request-id'] = req.id;
-        for (const k in ctx.responseHeaders) headers[k] = ctx.responseHeaders[k];
-        return headers;
-      },
-      onResponse: (_req, _rep, upstream) => {
-        const rep = reply;
-        const res = upstream as unknown as { statusCode: number; headers: Record<string, string | string[] | undefined>; stream: Readable };
-        metrics.upstreamSeconds.observe({ route_class: rc }, (performance.now() - outcome.upstreamStart) / 1000);
-        const rewriter = ctx.rewrite;
-        if (!rewriter) {
-          rep.send(res.stream);
-          if (ctx.observers.length > 0) teeForObservers(res, ctx);
-          return;
-        }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.stream.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size <= maxAnswer) {
-            chunks.push(c);
-            return;
-          }
-          // Never buffer without bound, never pass an unreduced answer: refuse and drop the stream.
-          res.stream.removeAllListeners('end').removeAllListeners('error').on('error', () => undefined);
-          res.stream.destroy();
-          sendDenial(req, rep.removeHeader('content-length').removeHeader('content-encoding').removeHeader('inference-header-content-length'), TOO_LARGE_ANSWER, ctx);
-        });
-        res.stream.on('error', (err: unknown) => {
-          const d = upstreamFailure(err);
-          metrics.upstreamErrors.inc({ code: d.code });
-          sendDenial(req, rep.removeHeader('content-length').removeHeader('content-encoding'), d, ctx);
-        });
-        res.stream.on('end', () => {
-          // Asked for identity, but a predictor may compress anyway: the handler reads plain bytes.
-          const body = decodedBody(Buffer.concat(chunks), res.headers['content-encoding'], maxAnswer);
-          let answer: RewrittenAnswer;
-          try {
-            answer = body ? rewriter.rewrite({ status: res.statusCode, headers: res.headers, body }, ctx) : UNDECODABLE;
-          } catch (err) {
-            // A fault in a rewriter must neither crash the process (this runs in a stream callback)
-            // nor let the unreduced answer out.
-            log.error({ err, requestId: req.id }, 'answer rewriter fault');
-            answer = HANDLER_FAULT;
-          }
-          rep.removeHeader('content-length');
-          rep.removeHeader('content-encoding');
-          // The reduced answer is plain JSON, whatever the predictor's framing was.
-          rep.removeHeader('inference-header-content-length');
-          if (!answer.ok) {
-            sendDenial(req, rep, answer.denial, ctx);
-            return;
-          }
-          if (answer.headers) {
-            // The rewriter's allowlist: every other upstream header stays behind.
-            for (const h of Object.keys(rep.getHeaders())) if (!(h in ctx.responseHeaders) && h !== 'x-request-id') rep.removeHeader(h);
-            rep.headers(answer.headers);
-          }
-          if (answer.status !== undefined) rep.code(answer.status);
-          if (answer.contentType) rep.header('content-type', answer.contentType);
-          rep.send(answer.body);
-          if (body) observeAnswer(ctx, { status: res.statusCode, headers: res.headers, body }, log);
-        });
-      },
-      onError: (_rep, { error }) => {
-        const rep = reply;
-        const d = upstreamFailure(error);
-        metrics.upstreamErrors.inc({ code: d.code });
-        log.warn({ requestId: req.id, err: { code: (error as { code?: string }).code, message: (error as Error).message } }, 'upstream call failed');
-        sendDenial(req, rep, d, ctx);
-      },
-    });
-  };
-
-  // Observers of a streamed (unrewritten) answer get a bounded copy once it has been sent whole.
-  const teeForObservers = (res: { statusCode: number; headers: Record<string, string | string[] | undefined>; stream: Readable }, ctx: DecisionContext) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    res.stream.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= maxAnswer) chunks.push(c);
-    });
-    res.stream.once('end', () => {
-      const body = size <= maxAnswer ? decodedBody(Buffer.concat(chunks), res.headers['content-encoding'], maxAnswer) : undefined;
-      if (body) observeAnswer(ctx, { status: res.statusCode, headers: res.headers, body }, log);
-    });
-  };
-
-  const handler = async (req: FastifyRequest, reply: FastifyReply) => {
-    const started = performance.now();
-    const decision = await pipeline.decide(requestViewFromFastify(req));
-    metrics.decisionSeconds.observe({ door: 'proxy' }, (performance.now() - started) / 1000);
-    if (!decision.allowed) return sendDenial(req, reply, decision.denial, decision.ctx);
-    return forward(req, reply, decision.ctx);
-  };
-
-  app.route({ method: [...ALL_METHODS], url: '/', handler });
-  app.route({ method: [...ALL_METHODS], url: '/*', handler });
-  app.setNotFoundHandler((req, reply) => sendDenial(req, reply, deny('route_not_allowed', 'this method and path are not served'), undefined));
-
-  // Errors raised before the handler (body limit, malformed framing) get the same JSON shape.
-  app.setErrorHandler((err: { code?: string; statusCode?: number; message: string }, req, reply) => {
-    // The client went away mid-answer: nothing to send, nothing wrong with us.
-    if (err.code === 'UND_ERR_ABORTED' || req.raw.destroyed) {
-      log.debug({ requestId: req.id }, 'client closed the connection');
-      return;
-    }
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.statusCode === 413) {
-      return sendDenial(req, reply, deny('body_too_large', `request body is over the ${config.server.bodyLimitBytes}-byte limit`), undefined);
-    }
-    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
-      return sendDenial(req, reply, deny('invalid_body', err.message), undefined);
-    }
-    log.error({ err, requestId: req.id }, 'unhandled proxy error');
-    return sendDenial(req, reply, deny('internal_error', 'internal error'), undefined);
-  });
-
-  app.addHook('onResponse', (req, reply, done) => {
-    const o = req.outcome;
-    const outcome = o?.code ?? (reply.statusCode === 404 ? 'route_not_allowed' : 'internal_error');
-    record({ requestId: req.id, method: req.method, ctx: o?.ctx, status: reply.statusCode, outcome, ms: reply.elapsedTime });
-    done();
-  });
-
-  return app;
+export function createProxyServer(deps: ProxyDeps): ProxyDoor {
+  return new ProxyDoor(deps.config, deps.pipeline, deps.metrics, deps.log);
 }

@@ -9,8 +9,18 @@ export const upstreamSection = s.object(
       pattern: /^https?:\/\/[^/\s]+\/?$/,
       patternHint: 'expected an http(s) URL with no path, like http://127.0.0.1:8085',
     }),
-    timeoutMs: s.integer({ doc: 'Time allowed for the predictor to answer; past it the client gets 504 `upstream_timeout`.', default: 30000, min: 1, env: 'GATEWAY_UPSTREAM_TIMEOUT_MS' }),
+    timeoutMs: s.integer({
+      doc: 'Deadline for the whole predictor answer, from forwarding to its last byte (not an idle timeout: a predictor trickling bytes is cut too); past it 504 `upstream_timeout`, or the connection is cut when a streamed answer had begun.',
+      default: 30000,
+      min: 1,
+      env: 'GATEWAY_UPSTREAM_TIMEOUT_MS',
+    }),
     connections: s.integer({ doc: 'Keep-alive connections kept open to the predictor.', default: 64, min: 1, max: 4096 }),
+    maxQueue: s.integer({
+      doc: 'Requests allowed to wait for a free predictor connection beyond `connections`; more get 503 `upstream_overloaded` at once instead of queueing without bound.',
+      default: 1024,
+      min: 0,
+    }),
     keepAliveTimeoutMs: s.integer({ doc: 'How long an idle upstream connection is kept.', default: 30000, min: 100 }),
     readinessPath: s.string({
       doc: 'Predictor path probed by /readyz (the gateway is ready only when the model is).',

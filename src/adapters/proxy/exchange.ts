@@ -1,0 +1,351 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { AnswerRewriter, DecisionContext, RewrittenAnswer, UpstreamAnswer } from '../../decision/decision-context.js';
+import { observeAnswer } from '../../decision/observe-answer.js';
+import { deny, type Denial } from '../../decision/denial.js';
+import { answerHeaders, upstreamHeaders } from './forward-headers.js';
+import { decodedBody } from './decoded-body.js';
+import { upstreamFailure } from './upstream-errors.js';
+import type { ProxyDoor as ProxyRuntime } from './proxy-server.js';
+
+// Answers up to this size are collected and written in one write with their length; larger or
+// endless ones stream with backpressure (a 1 GiB answer must not be held).
+const BUFFER_UP_TO = 64 * 1024;
+const NO_BODY_STATUS = (s: number) => s === 204 || s === 304 || (s >= 100 && s < 200);
+// A reduced answer is plain JSON whatever the predictor's encoding or binary framing was.
+const REWRITTEN_DROPS = new Set(['content-encoding', 'content-type', 'inference-header-content-length']);
+
+const REWRITER_FAULT: RewrittenAnswer = { ok: false, denial: deny('internal_error', 'internal error while reading the predictor answer') };
+const UNDECODABLE: RewrittenAnswer = { ok: false, denial: deny('upstream_bad_response', "the predictor's answer has a content-encoding that cannot be decoded, or inflates past upstream.maxAnswerBytes") };
+const DEADLINE = new Error('upstream deadline');
+(DEADLINE as { code?: string }).code = 'UND_ERR_HEADERS_TIMEOUT';
+const CLIENT_GONE = new Error('client closed the connection');
+
+/**
+ * One forwarded request, from dispatch to the last byte of its answer. It is its own undici
+ * dispatch handler (no per-request closures), holds the single deadline timer, and cancels the
+ * predictor call when the client goes away.
+ */
+export class Exchange implements Dispatcher.DispatchHandler {
+  private abortUpstream: ((err: Error) => void) | null = null;
+  private written = false;
+  private retried = false;
+  private settled = false;
+  private status = 0;
+  private rawHeaders: Buffer[] = [];
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private streaming = false;
+  private resume: (() => void) | null = null;
+  private timer: NodeJS.Timeout | undefined;
+  private upstreamStart = 0;
+  private readonly opts: Dispatcher.DispatchOptions;
+  /** Observers want the answer: keep a bounded copy even of a streamed one. */
+  private readonly observed: boolean;
+  private copyFailed = false;
+
+  constructor(
+    private readonly rt: ProxyRuntime,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly ctx: DecisionContext,
+    private readonly requestId: string,
+    private readonly started: number,
+    body: Buffer | undefined,
+    private reserved: number,
+    private readonly rewriter: AnswerRewriter | undefined,
+  ) {
+    this.observed = ctx.observers.length > 0;
+    const sent = ctx.upstreamBody ?? body;
+    this.opts = {
+      origin: rt.upstreamOrigin,
+      method: req.method as Dispatcher.HttpMethod,
+      path: req.url ?? '/',
+      headers: upstreamHeaders(req.headers, ctx, rt.upstreamHost, {
+        requestId,
+        forwardedFor: rt.forwardedFor(req),
+        // A rewriter or an observer must read the answer: ask for it uncompressed.
+        identityEncoding: rewriter !== undefined || ctx.observers.length > 0,
+        bodyLength: sent?.length ?? 0,
+      }),
+      body: sent ?? null,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    };
+  }
+
+  start(): void {
+    const rt = this.rt;
+    if (rt.upstreamActive >= rt.upstreamCapacity) {
+      rt.releaseBody(this.reserved);
+      rt.writeDenial(this.res, OVERLOADED, this.requestId, this.ctx, this.started);
+      return;
+    }
+    rt.upstreamActive++;
+    (this.res as ExchangeResponse).exchange = this;
+    this.res.once('close', onClientClose);
+    this.timer = setTimeout(onDeadline, rt.upstreamTimeoutMs, this);
+    this.upstreamStart = performance.now();
+    rt.pool.dispatch(this.opts, this);
+  }
+
+  // --- undici's dispatch handler ---
+
+  onConnect(abort: (err?: Error) => void): void {
+    // Called right before undici writes the request: from here the predictor may see it.
+    this.written = true;
+    this.abortUpstream = abort as (err: Error) => void;
+    // Settled while it waited for a connection (deadline, client gone): never send it.
+    if (this.settled) abort(CLIENT_GONE);
+  }
+
+  onHeaders(status: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    if (status < 200) return true; // 1xx interim answers are not forwarded
+    this.status = status;
+    this.rawHeaders = rawHeaders;
+    this.resume = resume;
+    this.rt.observeUpstream(this.ctx, (performance.now() - this.upstreamStart) / 1000);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.settled) return false;
+    if (this.streaming) {
+      if (this.observed) this.keepCopy(chunk);
+      return this.res.write(chunk) || this.waitForDrain();
+    }
+    this.size += chunk.length;
+    this.chunks.push(chunk);
+    if (this.rewriter) {
+      // Never buffer without bound, never pass an unreduced answer: refuse and drop the call.
+      if (this.size > this.rt.maxAnswerBytes) {
+        const abort = this.abortUpstream;
+        this.fail(this.rt.tooLargeAnswer);
+        abort?.(CLIENT_GONE);
+        return false;
+      }
+      return true;
+    }
+    if (this.size > BUFFER_UP_TO) this.startStreaming();
+    return true;
+  }
+
+  onComplete(): void {
+    if (this.settled) return;
+    if (this.streaming) {
+      const copy = this.observed && !this.copyFailed ? this.joined() : undefined;
+      this.res.end();
+      this.settle('allowed', this.status);
+      if (copy) this.observe(copy);
+      return;
+    }
+    const body = this.joined();
+    if (this.rewriter) return this.writeRewritten(body);
+    this.writeWhole(body);
+    if (this.observed) this.observe(body);
+  }
+
+  onError(err: Error): void {
+    if (this.settled) return;
+    if (!this.retried && err !== CLIENT_GONE && err !== DEADLINE && this.provablyUnread(err)) {
+      this.retried = true;
+      this.written = false;
+      this.rt.retries.inc();
+      // After undici has finished tearing the failed connection down, not from inside it.
+      setImmediate(redispatch, this);
+      return;
+    }
+    if (err === CLIENT_GONE) return; // already settled by the close handler
+    const denial = upstreamFailure(err);
+    this.rt.upstreamErrors(denial.code).inc();
+    if (this.streaming) {
+      // Headers are gone: the only honest signal left is a cut connection.
+      this.settle(denial.code, this.status);
+      this.res.destroy();
+      return;
+    }
+    this.rt.log.warn({ requestId: this.requestId, err: { code: (err as { code?: string }).code, message: err.message } }, 'upstream call failed');
+    this.fail(denial);
+  }
+
+  /**
+   * Whether the predictor provably never read this request, so sending it again cannot run the
+   * model twice: undici had not begun writing it (connect refused, a connection lost while the
+   * request waited), or the connection was reset before any answer byte. A reset means the
+   * predictor's socket was already closed when the bytes arrived, or was closed with them unread
+   * (RFC 9293 §3.10.7.4, §3.6): the race of a predictor closing an idle keep-alive connection just
+   * as it is reused. A plain close (FIN) with no answer is not retried: the predictor may have read
+   * the request and died while running it.
+   */
+  private provablyUnread(err: Error): boolean {
+    if (!this.written) return true;
+    const code = (err as { code?: string }).code;
+    return this.status === 0 && (code === 'ECONNRESET' || code === 'EPIPE');
+  }
+
+  // --- the answer ---
+
+  private headerList(skip?: ReadonlySet<string>) {
+    return answerHeaders(this.rawHeaders, skip);
+  }
+
+  private finishHeaders(list: string[]): string[] {
+    list.push('x-request-id', this.requestId);
+    const extra = this.ctx.responseHeaders;
+    for (const k in extra) list.push(k, extra[k] as string);
+    if (this.rt.draining) list.push('connection', 'close');
+    return list;
+  }
+
+  private writeWhole(body: Buffer): void {
+    const h = this.headerList();
+    const list = this.finishHeaders(h.list);
+    const res = this.res;
+    if (this.req.method === 'HEAD') {
+      if (h.contentLength !== undefined) list.push('content-length', String(h.contentLength));
+      res.writeHead(this.status, list).end();
+    } else if (NO_BODY_STATUS(this.status)) {
+      res.writeHead(this.status, list).end();
+    } else {
+      list.push('content-length', String(body.length));
+      res.writeHead(this.status, list).end(body);
+    }
+    this.settle('allowed', this.status);
+  }
+
+  private startStreaming(): void {
+    const h = this.headerList();
+    const list = this.finishHeaders(h.list);
+    if (h.contentLength !== undefined) list.push('content-length', String(h.contentLength));
+    this.streaming = true;
+    this.res.writeHead(this.status, list);
+    for (const c of this.chunks) this.res.write(c);
+    if (!this.observed) {
+      this.chunks = [];
+      this.size = 0;
+    }
+  }
+
+  /** Observers of a streamed answer get a copy bounded by upstream.maxAnswerBytes, or none. */
+  private keepCopy(chunk: Buffer): void {
+    if (this.copyFailed) return;
+    this.size += chunk.length;
+    if (this.size > this.rt.maxAnswerBytes) {
+      this.copyFailed = true;
+      this.chunks = [];
+      return;
+    }
+    this.chunks.push(chunk);
+  }
+
+  private joined(): Buffer {
+    return this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.size);
+  }
+
+  private waitForDrain(): boolean {
+    const resume = this.resume;
+    if (resume) this.res.once('drain', resume);
+    return false;
+  }
+
+  /** Observers get the predictor's answer as it came (headers by lower-case name, body decoded), after it was sent. */
+  private observe(raw: Buffer): void {
+    const h = answerHeaders(this.rawHeaders, undefined, true);
+    // Identity was asked for, but a predictor may compress anyway: observers read plain bytes.
+    const body = decodedBody(raw, h.contentEncoding, this.rt.maxAnswerBytes);
+    if (body) observeAnswer(this.ctx, { status: this.status, headers: h.byName as Record<string, string | string[]>, body }, this.rt.log);
+  }
+
+  /** On routes whose policy reduces answers, every answer (any status) leaves only as the rewriter returns it. */
+  private writeRewritten(raw: Buffer): void {
+    const h = answerHeaders(this.rawHeaders, REWRITTEN_DROPS, true);
+    const body = decodedBody(raw, h.contentEncoding, this.rt.maxAnswerBytes);
+    const answer: UpstreamAnswer | undefined = body ? { status: this.status, headers: h.byName as Record<string, string | string[]>, body } : undefined;
+    let out: RewrittenAnswer;
+    try {
+      out = answer ? (this.rewriter as AnswerRewriter).rewrite(answer, this.ctx) : UNDECODABLE;
+    } catch (err) {
+      // A fault in a rewriter must neither crash the process nor let the unreduced answer out.
+      this.rt.log.error({ err, requestId: this.requestId }, 'answer rewriter fault');
+      out = REWRITER_FAULT;
+    }
+    if (!out.ok) {
+      this.fail(out.denial);
+    } else {
+      // The rewriter's header allowlist, when it gives one, replaces the upstream headers.
+      const list = out.headers ? allowedHeaders(out.headers) : h.list;
+      this.finishHeaders(list);
+      list.push('content-type', out.contentType ?? h.contentType ?? 'application/json', 'content-length', String(out.body.length));
+      const status = out.status ?? this.status;
+      this.res.writeHead(status, list).end(out.body);
+      this.settle('allowed', status);
+    }
+    if (answer && this.observed) observeAnswer(this.ctx, answer, this.rt.log);
+  }
+
+  private fail(denial: Denial): void {
+    this.settle(denial.code, undefined, false);
+    this.rt.writeDenial(this.res, denial, this.requestId, this.ctx, this.started);
+  }
+
+  /** Ends the exchange's bookkeeping once: the timer, the pool slot, the access record. */
+  private settle(outcome: string, status: number | undefined, record = true): void {
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.rt.upstreamActive--;
+    this.rt.releaseBody(this.reserved);
+    this.reserved = 0;
+    this.chunks = [];
+    if (record) this.rt.record(this.req, this.ctx, this.requestId, outcome, status, this.started);
+  }
+
+  redispatch(): void {
+    if (!this.settled) this.rt.pool.dispatch(this.opts, this);
+  }
+
+  /** The deadline for the whole answer passed (upstream.timeoutMs). */
+  deadline(): void {
+    if (this.settled) return;
+    const abort = this.abortUpstream;
+    this.onError(DEADLINE);
+    abort?.(DEADLINE);
+  }
+
+  /** The client closed its connection before the answer was complete: cancel the predictor call. */
+  clientGone(): void {
+    if (this.settled) return;
+    this.settle('client_closed', undefined);
+    this.rt.clientAborts.inc();
+    this.abortUpstream?.(CLIENT_GONE);
+  }
+}
+
+const OVERLOADED = deny('upstream_overloaded', 'every predictor connection is busy and the wait queue is full');
+
+function allowedHeaders(headers: Readonly<Record<string, string | string[]>>): string[] {
+  const list: string[] = [];
+  for (const name in headers) {
+    const lower = name.toLowerCase();
+    if (lower === 'content-type' || lower === 'content-length') continue;
+    const v = headers[name] as string | string[];
+    if (typeof v === 'string') list.push(lower, v);
+    else for (const one of v) list.push(lower, one);
+  }
+  return list;
+}
+
+interface ExchangeResponse extends ServerResponse {
+  exchange?: Exchange;
+}
+
+function redispatch(ex: Exchange): void {
+  ex.redispatch();
+}
+
+function onDeadline(ex: Exchange): void {
+  ex.deadline();
+}
+
+function onClientClose(this: ExchangeResponse): void {
+  if (!this.writableFinished) this.exchange?.clientGone();
+}

@@ -1,0 +1,212 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { startHarness } from '../helpers/gateway-harness.js';
+import { send, v1Body } from '../helpers/http.js';
+import { rawRequest } from '../helpers/raw-http.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const HMAC = { issuer: 'https://issuer.test', hmacSecret: 'a-test-secret-of-at-least-32-bytes!!', audiences: ['inference'], algorithms: ['HS256'] };
+
+interface Raw {
+  readonly socket: Socket;
+  /** Everything the gateway sent so far. */
+  readonly received: () => string;
+  readonly closed: Promise<void>;
+}
+
+/** A raw client that sends `head` (and optionally some body bytes) and then stalls. */
+function rawClient(url: string, head: string, body?: Buffer): Promise<Raw> {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  let text = '';
+  socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
+  socket.on('error', () => undefined);
+  const closed = new Promise<void>((r) => socket.once('close', () => r()));
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.once('connect', () => {
+      socket.write(head.replace(/\n/g, '\r\n') + '\r\n');
+      if (body) socket.write(body);
+      resolve({ socket, received: () => text, closed });
+    });
+  });
+}
+
+const statusOf = (text: string) => Number(text.split(' ')[1]);
+const jsonOf = (text: string) => JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
+
+/** Waits for the gateway to close the connection; asserts it did so with a JSON 408 in time. */
+async function expectCutWith408(c: Raw, started: number): Promise<void> {
+  await c.closed;
+  const took = performance.now() - started;
+  assert.equal(statusOf(c.received()), 408);
+  assert.equal(jsonOf(c.received())['code'], 'request_timeout');
+  assert.ok(took < 2500, `closed after ${took.toFixed(0)} ms`);
+}
+
+async function within(ms: number, what: string, done: () => boolean): Promise<void> {
+  const until = performance.now() + ms;
+  while (!done()) {
+    if (performance.now() > until) throw new Error(`not within ${ms} ms: ${what}`);
+    await sleep(20);
+  }
+}
+
+describe('proxy: hostile clients', () => {
+  it('answers 100 stalled unauthenticated 10 MB uploads from their headers, holding no memory for them', async () => {
+    const h = await startHarness(() => ({ auth: { enabled: true, issuers: [HMAC] } }));
+    const clients: Raw[] = [];
+    try {
+      const before = process.memoryUsage().rss;
+      const chunk = Buffer.alloc(1024 * 1024, 0x20);
+      for (let i = 0; i < 100; i++) {
+        const c = await rawClient(h.url, `POST /v1/models/iris:predict HTTP/1.1\nHost: x\nAuthorization: Bearer x\nContent-Type: application/json\nContent-Length: ${10 * 1024 * 1024 - 1}\n`);
+        // Up to 9 of the 10 MB, written while the gateway lets us: then the upload stalls.
+        for (let mb = 0; mb < 9 && !c.socket.destroyed; mb++) c.socket.write(chunk);
+        clients.push(c);
+      }
+      await within(5000, 'every upload answered', () => clients.every((c) => c.received().includes('\r\n\r\n')));
+      for (const c of clients) {
+        const text = c.received();
+        assert.equal(statusOf(text), 401, text.slice(0, 200));
+        assert.equal(jsonOf(text)['code'], 'token_invalid');
+      }
+      await within(5000, 'every connection closed by the gateway', () => clients.every((c) => c.socket.destroyed || c.socket.readableEnded));
+      const grown = (process.memoryUsage().rss - before) / 1024 / 1024;
+      // The test process holds the clients' write buffers too; the gateway alone used to hold ~1 GB here.
+      assert.ok(grown < 300, `resident memory grew ${grown.toFixed(0)} MB`);
+      process.stderr.write(`# 100 stalled unauthenticated 10 MB uploads: RSS of the test process (gateway and clients) grew ${grown.toFixed(1)} MB\n`);
+    } finally {
+      for (const c of clients) c.socket.destroy();
+      await h.close();
+    }
+  });
+
+  it('answers Expect: 100-continue with the refusal, not 100 Continue, when the token is bad', async () => {
+    const h = await startHarness(() => ({ auth: { enabled: true, issuers: [HMAC] } }));
+    try {
+      const c = await rawClient(h.url, 'POST /v1/models/iris:predict HTTP/1.1\nHost: x\nAuthorization: Bearer x\nContent-Type: application/json\nContent-Length: 1000000\nExpect: 100-continue\n');
+      await within(2000, 'an answer', () => c.received().includes('\r\n\r\n'));
+      assert.equal(statusOf(c.received()), 401, c.received().slice(0, 100));
+      assert.ok(!c.received().includes('100 Continue'));
+      c.socket.destroy();
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('answers Expect: 100-continue with 100 Continue once the head phase allowed the request, then forwards the body', async () => {
+    const h = await startHarness();
+    try {
+      const body = JSON.stringify(v1Body());
+      const c = await rawClient(h.url, `POST /v1/models/iris:predict HTTP/1.1\nHost: x\nContent-Type: application/json\nContent-Length: ${body.length}\nExpect: 100-continue\nConnection: close\n`);
+      await within(2000, '100 Continue', () => c.received().startsWith('HTTP/1.1 100 Continue'));
+      c.socket.write(body);
+      await c.closed;
+      assert.match(c.received(), /\r\n\r\nHTTP\/1\.1 200 OK/);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('times out a slow upload with 408 request_timeout after server.requestTimeoutMs and closes the connection', async () => {
+    const h = await startHarness(() => ({ server: { requestTimeoutMs: 600 } }));
+    try {
+      const started = performance.now();
+      const c = await rawClient(h.url, 'POST /v1/models/iris:predict HTTP/1.1\nHost: x\nContent-Type: application/json\nContent-Length: 1000\n', Buffer.from('{"instances": '));
+      await expectCutWith408(c, started);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('closes a slowloris connection that trickles its headers after server.headersTimeoutMs with 408', async () => {
+    const h = await startHarness(() => ({ server: { headersTimeoutMs: 500 } }));
+    try {
+      const started = performance.now();
+      const c = await rawClient(h.url, 'GET /v2/health/live HTTP/1.1');
+      const trickle = setInterval(() => c.socket.writable && c.socket.write('X-Slow: 1\r\n'), 100);
+      try {
+        await expectCutWith408(c, started);
+      } finally {
+        clearInterval(trickle);
+      }
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('refuses connections past server.maxConnections while the admin port still answers its probes', async () => {
+    const h = await startHarness(() => ({ server: { maxConnections: 20 } }));
+    const idle: Socket[] = [];
+    try {
+      const { hostname, port } = new URL(h.url);
+      for (let i = 0; i < 20; i++) {
+        const s = connect(Number(port), hostname);
+        s.on('error', () => undefined);
+        await new Promise((r) => s.once('connect', r));
+        idle.push(s);
+      }
+      await sleep(50);
+      const extra = await rawClient(h.url, 'GET /v2/health/live HTTP/1.1\nHost: x\n');
+      await Promise.race([extra.closed, sleep(2000)]);
+      assert.equal(extra.socket.destroyed, true, 'the 21st connection is closed at once');
+      assert.equal(extra.received(), '');
+      assert.equal((await send(`${h.adminUrl}/healthz`)).status, 200);
+      for (const s of idle) s.destroy();
+      await sleep(50);
+      assert.equal((await send(`${h.url}/v2/health/live`)).status, 200, 'served again once connections are free');
+    } finally {
+      for (const s of idle) s.destroy();
+      await h.close();
+    }
+  });
+
+  it('answers 431 headers_too_large in the JSON error shape', async () => {
+    const h = await startHarness();
+    try {
+      const r = await rawRequest(h.url, `GET /v2/health/live HTTP/1.1\nHost: x\nX-Big: ${'a'.repeat(20000)}\n`);
+      assert.equal(r.status, 431);
+      assert.deepEqual(JSON.parse(r.body), { error: 'the request line or headers are too large', code: 'headers_too_large' });
+      assert.match(r.headers['content-type'] ?? '', /^application\/json/);
+      const counted = await h.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_requests_total');
+      assert.match(counted, /inference_gateway_requests_total\{door="proxy",route_class="unknown",outcome="headers_too_large"\} 1/);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('refuses a request framed by both Content-Length and Transfer-Encoding with 400 bad_request, never forwarding it', async () => {
+    const h = await startHarness();
+    try {
+      const before = h.predictor.calls;
+      const body = JSON.stringify(v1Body());
+      const r = await rawRequest(h.url, `POST /v1/models/iris:predict HTTP/1.1\nHost: x\nContent-Length: ${body.length}\nTransfer-Encoding: chunked\n`, `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`);
+      assert.equal(r.status, 400);
+      assert.equal(JSON.parse(r.body).code, 'bad_request');
+      assert.equal(h.predictor.calls, before);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('answers 503 server_overloaded to a body that would pass server.maxBodyBytesInFlight', async () => {
+    const h = await startHarness(() => ({ server: { maxBodyBytesInFlight: 2048 } }));
+    try {
+      // 1500 bytes reserved by a stalled upload leave no room for another 1500.
+      const stalled = await rawClient(h.url, 'POST /v1/models/iris:predict HTTP/1.1\nHost: x\nContent-Type: application/json\nContent-Length: 1500\n', Buffer.from('{"instances": '));
+      await sleep(100);
+      const body = JSON.stringify({ instances: [[6.8, 2.8, 4.8, 1.4]], pad: 'x'.repeat(1450) });
+      const r = await send(`${h.url}/v1/models/iris:predict`, { body, headers: { 'content-type': 'application/json' } });
+      assert.equal(r.status, 503);
+      assert.equal(r.json()['code'], 'server_overloaded');
+      stalled.socket.destroy();
+      await sleep(100);
+      const again = await send(`${h.url}/v1/models/iris:predict`, { body, headers: { 'content-type': 'application/json' } });
+      assert.notEqual(again.json()['code'], 'server_overloaded', 'the bytes are released with the stalled upload');
+    } finally {
+      await h.close();
+    }
+  });
+});
