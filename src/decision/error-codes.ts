@@ -40,6 +40,7 @@ export const ERROR_CODES = {
   insufficient_scope: code(403, GrpcCode.PERMISSION_DENIED, 'The token lacks a claim or scope this model requires.', 'insufficient_scope'),
   keys_unavailable: code(503, GrpcCode.UNAVAILABLE, 'No usable signing key could be loaded from the issuer.'),
   body_too_large: code(413, GrpcCode.INVALID_ARGUMENT, 'The request body is over the configured limit.'),
+  body_incomplete: code(413, GrpcCode.INVALID_ARGUMENT, 'An ext-authz check of a predict or explain request came without its body, or with a truncated one (x-envoy-auth-partial-body: true).'),
   invalid_body: code(400, GrpcCode.INVALID_ARGUMENT, 'The request body is not a valid inference request.'),
   invalid_input: code(400, GrpcCode.INVALID_ARGUMENT, 'An input breaks the model contract.'),
   scores_not_allowed: code(403, GrpcCode.PERMISSION_DENIED, 'The request asks for scores the response policy withholds.'),

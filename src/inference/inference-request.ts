@@ -3,13 +3,19 @@ import { deny, type Denial } from '../decision/denial.js';
 import { headerValue } from '../decision/request-view.js';
 import type { Protocol } from './kserve-route.js';
 import { isObject } from './json-object.js';
+import { readV1Body, type V1RowsKey } from './v1-body.js';
 
 /** A predict/explain body, parsed once per decision and shared by every stage that reads it. */
 export interface InferenceRequest {
   readonly protocol: Protocol;
-  /** The JSON document (for V2 with the binary extension: the leading JSON part). */
+  /**
+   * The JSON document the runtime predicts on: for V2 with the binary extension the leading JSON
+   * part, for a V1 structured CloudEvent its `data`.
+   */
   readonly doc: Record<string, unknown>;
-  /** Predictions requested: V1 `instances`/`inputs` length, V2 the batch dimension `shape[0]`; at least 1. */
+  /** V1: the member holding the rows (`inputs` or `instances`; never both), undefined when neither. */
+  readonly rowsKey: V1RowsKey | undefined;
+  /** Predictions requested, counted as the runtime reads the body (see v1-body.ts; V2 the largest `shape[0]`); at least 1. */
   readonly batchSize: number;
   /** With the binary extension: the length of the leading JSON (tensor bytes follow it). */
   readonly binaryHeaderLength: number | undefined;
@@ -21,17 +27,6 @@ const KEY = 'inference.request';
 const NON_FINITE = /[\s,:[]-?(?:NaN|Infinity)\s*[,\]}]/;
 const NON_FINITE_DENIAL = deny('invalid_input', 'inputs must be finite numbers: NaN and Infinity are refused');
 
-
-function batchSizeV1(doc: Record<string, unknown>): number {
-  const rows = doc['instances'] ?? doc['inputs'];
-  if (Array.isArray(rows)) return rows.length;
-  // Columnar V1 inputs: {"inputs": {"feature": [v0, v1, ...], ...}}
-  if (isObject(rows)) {
-    const first = Object.values(rows)[0];
-    if (Array.isArray(first)) return first.length;
-  }
-  return 1;
-}
 
 function batchSizeV2(doc: Record<string, unknown>): number {
   const inputs = doc['inputs'];
@@ -74,8 +69,12 @@ function parse(ctx: DecisionContext): InferenceParse | undefined {
     return { ok: false, denial: deny('invalid_body', 'request body is not valid JSON') };
   }
   if (!isObject(doc)) return { ok: false, denial: deny('invalid_body', 'request body must be a JSON object') };
-  const batchSize = Math.max(1, route.protocol === 'v1' ? batchSizeV1(doc) : batchSizeV2(doc));
-  return { ok: true, request: { protocol: route.protocol, doc, batchSize, binaryHeaderLength } };
+  if (route.protocol === 'v2') {
+    return { ok: true, request: { protocol: 'v2', doc, rowsKey: undefined, batchSize: Math.max(1, batchSizeV2(doc)), binaryHeaderLength } };
+  }
+  const v1 = readV1Body(doc);
+  if (!v1.ok) return { ok: false, denial: deny('invalid_body', v1.reason) };
+  return { ok: true, request: { protocol: 'v1', doc: v1.doc, rowsKey: v1.rowsKey, batchSize: Math.max(1, v1.batchSize), binaryHeaderLength } };
 }
 
 /**
@@ -98,8 +97,8 @@ function numericRow(v: unknown): number[] | undefined {
   return flat as number[];
 }
 
-function rowsV1(doc: Record<string, unknown>): number[][] | undefined {
-  const rows = doc['instances'] ?? doc['inputs'];
+function rowsV1(req: InferenceRequest): number[][] | undefined {
+  const rows = req.rowsKey ? req.doc[req.rowsKey] : undefined;
   if (!Array.isArray(rows)) return undefined;
   const out: number[][] = [];
   for (const r of rows) {
@@ -110,11 +109,13 @@ function rowsV1(doc: Record<string, unknown>): number[][] | undefined {
   return out;
 }
 
-function rowsV2(doc: Record<string, unknown>, batch: number): number[][] | undefined {
-  const inputs = doc['inputs'];
-  const first = Array.isArray(inputs) && isObject(inputs[0]) ? inputs[0] : undefined;
-  const flat = first ? numericRow(first['data']) : undefined;
-  if (!flat || batch < 1 || flat.length % batch !== 0) return undefined;
+/** One V2 input's numeric data cut on its own batch dimension, or undefined when it has no numeric JSON data. */
+function inputRows(input: unknown): number[][] | undefined {
+  if (!isObject(input) || !Array.isArray(input['data'])) return undefined;
+  const shape = input['shape'];
+  const batch = Array.isArray(shape) && Number.isInteger(shape[0]) ? (shape[0] as number) : 0;
+  const flat = numericRow(input['data']);
+  if (!flat || batch < 1 || flat.length === 0 || flat.length % batch !== 0) return undefined;
   const width = flat.length / batch;
   const out: number[][] = [];
   for (let i = 0; i < flat.length; i += width) out.push(flat.slice(i, i + width));
@@ -122,13 +123,42 @@ function rowsV2(doc: Record<string, unknown>, batch: number): number[][] | undef
 }
 
 /**
- * The request's rows as numeric feature vectors (V1 instances, or V2's first input split on
- * its batch dimension), for the extraction guard; undefined when the rows are not all numbers
- * (dicts, strings, binary-extension tensors). Computed at most once per request.
+ * Every row of every numeric V2 input. Runtimes predict on all inputs (Triton, MLServer; KServe's
+ * pandas codec reads each input as a column), so row i is input 0's row i followed by input 1's
+ * row i, and so on. Inputs whose batch dimensions differ cannot be zipped: their rows are listed
+ * one input after the other, so no input escapes the reader. Inputs without numeric JSON data
+ * (BYTES, binary-extension tensors) carry no numeric features and are left out.
+ */
+function rowsV2(doc: Record<string, unknown>): number[][] | undefined {
+  const inputs = doc['inputs'];
+  if (!Array.isArray(inputs)) return undefined;
+  const perInput: number[][][] = [];
+  for (const input of inputs) {
+    const rows = inputRows(input);
+    if (rows) perInput.push(rows);
+  }
+  if (perInput.length === 0) return undefined;
+  if (perInput.length === 1) return perInput[0];
+  const n = perInput[0]!.length;
+  if (!perInput.every((r) => r.length === n)) return perInput.flat();
+  const out: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    const row: number[] = [];
+    for (const r of perInput) for (const x of r[i]!) row.push(x);
+    out.push(row);
+  }
+  return out;
+}
+
+/**
+ * The request's rows as numeric feature vectors, the same rows the runtime predicts on and the
+ * limits count (V1: the rows member KServe reads; V2: every numeric input, see rowsV2), for the
+ * extraction guard; undefined when there are no numeric rows (dict rows, strings,
+ * binary-extension tensors). Computed at most once per request.
  */
 export function inferenceRowsOf(request: InferenceRequest): readonly (readonly number[])[] | undefined {
   if (rowsCache.has(request)) return rowsCache.get(request);
-  const rows = request.protocol === 'v1' ? rowsV1(request.doc) : rowsV2(request.doc, request.batchSize);
+  const rows = request.protocol === 'v1' ? rowsV1(request) : rowsV2(request.doc);
   rowsCache.set(request, rows);
   return rows;
 }

@@ -62,10 +62,12 @@ function checkValues(v: unknown, where: string, c: InputContract, depth = 0): st
   return undefined;
 }
 
-function checkV1(doc: Record<string, unknown>, c: InputContract): string | undefined {
-  const key = doc['instances'] !== undefined ? 'instances' : doc['inputs'] !== undefined ? 'inputs' : undefined;
+function checkV1(req: InferenceRequest, c: InputContract): string | undefined {
+  // The member the runtime reads (inference-request.ts refuses a body with both).
+  const key = req.rowsKey;
   if (!key) return 'the request has neither "instances" nor "inputs"';
-  const rows = doc[key];
+  const rows = req.doc[key];
+  if (!Array.isArray(rows) && !isObject(rows)) return `${key}: expected a list of rows (or columns), got ${kindOf(rows)}`;
   if (Array.isArray(rows)) {
     if (rows.length === 0) return `${key}: is empty`;
     for (let i = 0; i < rows.length; i++) {
@@ -120,5 +122,5 @@ function checkV2(doc: Record<string, unknown>, c: InputContract): string | undef
 /** The first rule the request breaks, named with the input it concerns; undefined when it keeps the contract. */
 export function inputViolation(req: InferenceRequest, c: InputContract): string | undefined {
   if (req.batchSize > c.maxBatch) return `a batch of ${req.batchSize} rows is over this model's maximum of ${c.maxBatch}`;
-  return req.protocol === 'v1' ? checkV1(req.doc, c) : checkV2(req.doc, c);
+  return req.protocol === 'v1' ? checkV1(req, c) : checkV2(req.doc, c);
 }

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { startHarness, type Harness } from '../helpers/gateway-harness.js';
 import { EnvoyCheckClient, headerMap } from '../helpers/envoy-check-client.js';
 import { send, v1Body } from '../helpers/http.js';
+
+const body = JSON.stringify(v1Body());
 import { startJwksIssuer, type JwksIssuer } from '../helpers/jwks-issuer.js';
 
 // With real authentication: what each door hands Envoy to apply on allow.
@@ -26,7 +28,7 @@ describe('identity headers through the ext-authz doors', () => {
 
   it('HTTP check: 200 with the subject header and the token listed for removal', async () => {
     const token = await issuer.token({ sub: 'alice' });
-    const r = await send(`${h.extAuthzHttpUrl}/v1/models/iris:predict`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-length': '0' } });
+    const r = await send(`${h.extAuthzHttpUrl}/v1/models/iris:predict`, { method: 'POST', body, headers: { authorization: `Bearer ${token}`, 'x-envoy-auth-partial-body': 'false' } });
     assert.equal(r.status, 200, r.text);
     assert.equal(r.headers['x-gateway-subject'], 'alice');
     assert.deepEqual(String(r.headers['x-envoy-auth-headers-to-remove']).split(', '), ['authorization']);
@@ -34,7 +36,7 @@ describe('identity headers through the ext-authz doors', () => {
 
   it('gRPC check: OK with the subject in ok_response.headers and the token in headers_to_remove', async () => {
     const token = await issuer.token({ sub: 'alice' });
-    const a = await grpc.check({ method: 'POST', path: '/v1/models/iris:predict', headers: { authorization: `Bearer ${token}` } });
+    const a = await grpc.check({ method: 'POST', path: '/v1/models/iris:predict', body, headers: { authorization: `Bearer ${token}` } });
     assert.equal(a.status?.code ?? 0, 0);
     assert.deepEqual(headerMap(a.ok_response?.headers), { 'x-gateway-subject': 'alice' });
     assert.deepEqual(a.ok_response?.headers_to_remove, ['authorization']);
@@ -44,7 +46,8 @@ describe('identity headers through the ext-authz doors', () => {
     const token = await issuer.token({ sub: 'alice' });
     const r = await send(`${h.extAuthzHttpUrl}/v1/models/iris:predict`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'x-gateway-subject': 'mallory', 'content-length': '0' },
+      body,
+      headers: { authorization: `Bearer ${token}`, 'x-gateway-subject': 'mallory', 'x-envoy-auth-partial-body': 'false' },
     });
     assert.equal(r.headers['x-gateway-subject'], 'alice');
   });
