@@ -49,6 +49,7 @@ export const ERROR_CODES = {
   extraction_blocked: code(403, GrpcCode.PERMISSION_DENIED, 'The query stream looks like model extraction.'),
   upstream_timeout: code(504, GrpcCode.DEADLINE_EXCEEDED, 'The predictor did not answer in time.'),
   upstream_unreachable: code(502, GrpcCode.UNAVAILABLE, 'The predictor refused or dropped the connection.'),
+  upstream_error: code(502, GrpcCode.INTERNAL, "The predictor answered with an error on a route whose answers are reduced: its status is kept (this 502 is nominal), its body withheld."),
   upstream_bad_response: code(502, GrpcCode.INTERNAL, 'The predictor answer cannot be made safe under the response policy.'),
   shutting_down: code(503, GrpcCode.UNAVAILABLE, 'The gateway is draining.'),
   internal_error: code(500, GrpcCode.INTERNAL, 'A fault in the gateway.'),

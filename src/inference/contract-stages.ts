@@ -36,12 +36,12 @@ function upstreamBytes(req: InferenceRequest, body: Buffer, doc: Record<string, 
  * reduced to labels (or top-k) by the proxy; requests for scores refused by the ext-authz doors,
  * which cannot rewrite answers.
  */
-export const contractStages: StageFactory = ({ config, metrics }) => {
+export const contractStages: StageFactory = ({ config, metrics, log }) => {
   const acceptIncomplete = config.extAuthz.allowIncompleteBodies;
   const models = new Map<string, CompiledModel>();
   for (const [name, m] of Object.entries(config.models)) {
     const contract = compileContract(m);
-    models.set(name, { contract, rewriter: contractAnswerRewriter(contract, name, metrics), classifier: contractAnswerClassifier(contract), fullAnswers: metrics.contractAnswers.labels({ model: name, outcome: 'full' }) });
+    models.set(name, { contract, rewriter: contractAnswerRewriter(contract, name, metrics, log), classifier: contractAnswerClassifier(contract), fullAnswers: metrics.contractAnswers.labels({ model: name, outcome: 'full' }) });
   }
   return [
     {
