@@ -150,6 +150,8 @@ runTable(
     { name: 'probe path with POST', method: 'POST', path: '/v2/health/ready', body: '{}', expect: 'route_not_allowed' },
     { name: 'model readiness probe', method: 'GET', path: '/v2/models/iris/ready', expect: 'allowed' },
     { name: 'unknown route', method: 'GET', path: '/admin/secrets', expect: 'route_not_allowed' },
+    { name: 'two Host headers on a model route (RFC 9112 §3.2)', method: 'POST', path: '/v1/models/iris:predict', body: predict, bodyInCheck: true, headers: [['Host', 'iris.models.example'], ['Host', 'other.models.example']], expect: 'host_ambiguous' },
+    { name: 'two Host headers on a public probe', method: 'GET', path: '/v2/health/ready', headers: [['Host', 'iris.models.example'], ['Host', 'other.models.example']], expect: 'host_ambiguous' },
     { name: 'V2 server metadata', method: 'GET', path: '/v2', expect: 'route_not_allowed' },
     { name: 'ambiguous path', method: 'POST', path: '/v2/models/./iris/infer', body: '{}', expect: 'invalid_path' },
     { name: 'unlisted model', method: 'POST', path: '/v1/models/secret-model:predict', body: predict, expect: 'model_not_found' },

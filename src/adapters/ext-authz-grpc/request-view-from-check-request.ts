@@ -45,6 +45,8 @@ export function requestViewFromCheckRequest(msg: CheckRequestMessage): RequestVi
     query,
     headers,
     authorization: auth === undefined ? NONE : credentials(auth),
+    // Envoy joins repeated headers with ','; a host name never holds one in practice.
+    hosts: headers['host'] === undefined ? NONE : headers['host'].split(','),
     body,
     bodyPartial: partial === 'true',
     peer: msg.attributes?.source?.address?.socket_address?.address ?? '',

@@ -14,6 +14,7 @@ export function requestViewFromFastify(req: FastifyRequest): RequestView {
     headers: raw.headers,
     // Only scan rawHeaders when there is something to find: duplicates need it, the common case does not.
     authorization: raw.headers.authorization === undefined ? NONE : rawHeaderValues(raw.rawHeaders, 'authorization'),
+    hosts: rawHeaderValues(raw.rawHeaders, 'host'),
     body: Buffer.isBuffer(req.body) ? req.body : undefined,
     bodyPartial: false,
     peer: raw.socket.remoteAddress ?? '',
