@@ -1,8 +1,7 @@
 // A bounded load loop for the gRPC ext-authz door: `concurrency` Checks in flight on one
 // HTTP/2 connection (as one Envoy sidecar multiplexes them), stopped by time or by count.
 import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { createCheckCodec, type CheckResponseMessage } from '../src/adapters/ext-authz-grpc/check-codec.js';
-import { CHECK_METHOD_PATH } from '../src/adapters/ext-authz-grpc/external-auth-proto.js';
+import { CHECK_METHOD_PATH, checkMethod, type CheckRequestMessage, type CheckResponseMessage } from '../src/adapters/ext-authz-grpc/check-codec.js';
 import type { BenchRequest } from './scenarios.js';
 
 export interface GrpcLoadResult {
@@ -24,8 +23,8 @@ function checkRequest(r: BenchRequest): Record<string, unknown> {
 }
 
 export async function grpcCheckLoad(address: string, reqs: readonly BenchRequest[], concurrency: number, seconds: number): Promise<GrpcLoadResult> {
-  const codec = createCheckCodec();
-  const encoded = reqs.map((r) => codec.encodeRequest(checkRequest(r)));
+  const method = checkMethod();
+  const encoded = reqs.map((r) => method.requestSerialize(checkRequest(r) as CheckRequestMessage));
   const client = new Client(address, credentials.createInsecure());
   const latencies: number[] = [];
   let denied = 0;
@@ -39,7 +38,7 @@ export async function grpcCheckLoad(address: string, reqs: readonly BenchRequest
       client.makeUnaryRequest(
         CHECK_METHOD_PATH,
         (b: Buffer) => b,
-        (b: Buffer) => codec.decodeResponse(b),
+        (b: Buffer) => method.responseDeserialize(b),
         bytes,
         new Metadata(),
         { deadline: Date.now() + 5000 },
