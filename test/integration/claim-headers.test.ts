@@ -1,9 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startHarness, type Harness } from '../helpers/gateway-harness.js';
-import { EnvoyCheckClient, headerMap } from '../helpers/envoy-check-client.js';
+import { startAuthDoors, type AuthDoors } from '../helpers/auth-doors.js';
+import { headerMap } from '../helpers/envoy-check-client.js';
 import { send, v1Body } from '../helpers/http.js';
-import { startJwksIssuer, type JwksIssuer } from '../helpers/jwks-issuer.js';
 
 // A claim mapped to a header whose value is not a valid header value: one behaviour in all three
 // doors (an RFC 8187 ext-value), never a 5xx, never a raw CR/LF.
@@ -11,22 +10,11 @@ import { startJwksIssuer, type JwksIssuer } from '../helpers/jwks-issuer.js';
 const body = JSON.stringify(v1Body());
 
 describe('claim values that are not valid header values, through the three doors', () => {
-  let issuer: JwksIssuer;
-  let h: Harness;
-  let grpc: EnvoyCheckClient;
+  let d: AuthDoors;
   before(async () => {
-    issuer = await startJwksIssuer('inference');
-    h = await startHarness(() => ({
-      auth: { enabled: true, issuers: [{ issuer: issuer.issuer, jwksUri: issuer.jwksUri, audiences: ['inference'], claimHeaders: { 'x-user-name': 'name' } }] },
-      extAuthz: { http: { enabled: true, host: '127.0.0.1', port: 0 }, grpc: { enabled: true, host: '127.0.0.1', port: 0 } },
-    }));
-    grpc = new EnvoyCheckClient(h.extAuthzGrpcAddress!);
+    d = await startAuthDoors({ 'x-user-name': 'name' });
   });
-  after(async () => {
-    grpc?.close();
-    await h?.close();
-    await issuer?.close();
-  });
+  after(() => d?.close());
 
   const cases = [
     { name: '李雷', sent: "UTF-8''%E6%9D%8E%E9%9B%B7" },
@@ -35,24 +23,24 @@ describe('claim values that are not valid header values, through the three doors
 
   for (const c of cases) {
     it(`proxy: forwards ${JSON.stringify(c.name)} to the predictor encoded`, async () => {
-      const token = await issuer.token({ claims: { name: c.name } });
-      const r = await send(`${h.url}/v1/models/iris:predict`, { body: v1Body(), headers: { authorization: `Bearer ${token}` } });
+      const token = await d.issuer.token({ claims: { name: c.name } });
+      const r = await send(`${d.h.url}/v1/models/iris:predict`, { body: v1Body(), headers: { authorization: `Bearer ${token}` } });
       assert.equal(r.status, 200, r.text);
-      const seen = h.predictor.received.at(-1)!.headers;
+      const seen = d.h.predictor.received.at(-1)!.headers;
       assert.equal(seen['x-user-name'], c.sent);
       assert.equal(seen['x-admin'], undefined);
     });
 
     it(`HTTP check: allows ${JSON.stringify(c.name)} with the encoded header`, async () => {
-      const token = await issuer.token({ claims: { name: c.name } });
-      const r = await send(`${h.extAuthzHttpUrl}/v1/models/iris:predict`, { method: 'POST', body, headers: { authorization: `Bearer ${token}`, 'x-envoy-auth-partial-body': 'false' } });
+      const token = await d.issuer.token({ claims: { name: c.name } });
+      const r = await send(`${d.h.extAuthzHttpUrl}/v1/models/iris:predict`, { method: 'POST', body, headers: { authorization: `Bearer ${token}`, 'x-envoy-auth-partial-body': 'false' } });
       assert.equal(r.status, 200, r.text);
       assert.equal(r.headers['x-user-name'], c.sent);
     });
 
     it(`gRPC check: ok_response carries ${JSON.stringify(c.name)} encoded, with no raw CR or LF`, async () => {
-      const token = await issuer.token({ claims: { name: c.name } });
-      const a = await grpc.check({ method: 'POST', path: '/v1/models/iris:predict', body, headers: { authorization: `Bearer ${token}` } });
+      const token = await d.issuer.token({ claims: { name: c.name } });
+      const a = await d.grpc.check({ method: 'POST', path: '/v1/models/iris:predict', body, headers: { authorization: `Bearer ${token}` } });
       assert.equal(a.status?.code ?? 0, 0);
       assert.equal(headerMap(a.ok_response?.headers)['x-user-name'], c.sent);
       for (const o of a.ok_response?.headers ?? []) assert.doesNotMatch(o.header.value, /[\r\n]/);

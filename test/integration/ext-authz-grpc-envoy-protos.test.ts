@@ -1,9 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startHarness, type Harness } from '../helpers/gateway-harness.js';
-import { EnvoyCheckClient, headerMap } from '../helpers/envoy-check-client.js';
+import { startAuthDoors, type AuthDoors } from '../helpers/auth-doors.js';
+import { headerMap } from '../helpers/envoy-check-client.js';
 import { v1Batch } from '../helpers/http.js';
-import { startJwksIssuer, type JwksIssuer } from '../helpers/jwks-issuer.js';
 
 // The gRPC door decodes and answers with Envoy's own external_auth.proto (vendored under proto/):
 // both header encodings Envoy can send, CheckResponse.dynamic_metadata, and an oversize body
@@ -13,54 +12,42 @@ const LIMIT = 64 * 1024;
 const body = JSON.stringify(v1Batch(2));
 
 describe('gRPC check door on Envoy\'s protos', () => {
-  let issuer: JwksIssuer;
-  let h: Harness;
-  let grpc: EnvoyCheckClient;
+  let d: AuthDoors;
   before(async () => {
-    issuer = await startJwksIssuer('inference');
-    h = await startHarness(() => ({
-      server: { bodyLimitBytes: LIMIT },
-      auth: { enabled: true, issuers: [{ issuer: issuer.issuer, jwksUri: issuer.jwksUri, audiences: ['inference'], claimHeaders: { 'x-gateway-subject': 'sub' } }] },
-      extAuthz: { grpc: { enabled: true, host: '127.0.0.1', port: 0 } },
-    }));
-    grpc = new EnvoyCheckClient(h.extAuthzGrpcAddress!);
+    d = await startAuthDoors({ 'x-gateway-subject': 'sub' }, { server: { bodyLimitBytes: LIMIT } });
   });
-  after(async () => {
-    grpc?.close();
-    await h?.close();
-    await issuer?.close();
-  });
+  after(() => d?.close());
 
   it('reads the headers from header_map (encode_raw_headers, raw_value bytes) when the headers map is empty', async () => {
-    const token = await issuer.token({ sub: 'alice' });
-    const a = await grpc.check({ method: 'POST', path: '/v1/models/iris:predict', body, headers: { authorization: `Bearer ${token}` }, encodeRawHeaders: true });
+    const token = await d.issuer.token({ sub: 'alice' });
+    const a = await d.grpc.check({ method: 'POST', path: '/v1/models/iris:predict', body, headers: { authorization: `Bearer ${token}` }, encodeRawHeaders: true });
     assert.equal(a.status?.code ?? 0, 0, JSON.stringify(a));
     assert.equal(headerMap(a.ok_response?.headers)['x-gateway-subject'], 'alice');
   });
 
   it('refuses two Authorization lines in header_map as two credentials', async () => {
-    const token = await issuer.token({ sub: 'alice' });
-    const a = await grpc.check({ method: 'POST', path: '/v1/models/iris:predict', body, headers: { authorization: `Bearer ${token}` }, encodeRawHeaders: true, rawLines: [['authorization', `Bearer ${token}`]] });
+    const token = await d.issuer.token({ sub: 'alice' });
+    const a = await d.grpc.check({ method: 'POST', path: '/v1/models/iris:predict', body, headers: { authorization: `Bearer ${token}` }, encodeRawHeaders: true, rawLines: [['authorization', `Bearer ${token}`]] });
     assert.equal(a.denied_response?.status?.code, 400);
     assert.equal(JSON.parse(a.denied_response!.body)['code'], 'token_ambiguous');
   });
 
   it('refuses two Host lines in header_map', async () => {
-    const token = await issuer.token({ sub: 'alice' });
-    const a = await grpc.check({ method: 'POST', path: '/v1/models/iris:predict', body, headers: { authorization: `Bearer ${token}`, host: 'iris.models.example' }, encodeRawHeaders: true, rawLines: [['host', 'other.example']] });
+    const token = await d.issuer.token({ sub: 'alice' });
+    const a = await d.grpc.check({ method: 'POST', path: '/v1/models/iris:predict', body, headers: { authorization: `Bearer ${token}`, host: 'iris.models.example' }, encodeRawHeaders: true, rawLines: [['host', 'other.example']] });
     assert.equal(JSON.parse(a.denied_response!.body)['code'], 'host_ambiguous');
   });
 
   it('reads the same request the same way from the headers map', async () => {
-    const token = await issuer.token({ sub: 'alice' });
-    const a = await grpc.check({ method: 'POST', path: '/v1/models/iris:predict', body, headers: { authorization: `Bearer ${token}` } });
+    const token = await d.issuer.token({ sub: 'alice' });
+    const a = await d.grpc.check({ method: 'POST', path: '/v1/models/iris:predict', body, headers: { authorization: `Bearer ${token}` } });
     assert.equal(a.status?.code ?? 0, 0);
     assert.equal(headerMap(a.ok_response?.headers)['x-gateway-subject'], 'alice');
   });
 
   it('puts the decision, model, verb, cost and subject in dynamic_metadata on allow', async () => {
-    const token = await issuer.token({ sub: 'alice' });
-    const a = await grpc.check({ method: 'POST', path: '/v1/models/iris:predict', body, headers: { authorization: `Bearer ${token}` } });
+    const token = await d.issuer.token({ sub: 'alice' });
+    const a = await d.grpc.check({ method: 'POST', path: '/v1/models/iris:predict', body, headers: { authorization: `Bearer ${token}` } });
     assert.deepEqual(a.dynamic_metadata?.fields, {
       decision: { string_value: 'allowed' },
       model: { string_value: 'iris' },
@@ -71,15 +58,15 @@ describe('gRPC check door on Envoy\'s protos', () => {
   });
 
   it('puts the denial code in dynamic_metadata on deny, and never the token', async () => {
-    const a = await grpc.check({ method: 'POST', path: '/v1/models/iris:predict', body, headers: { authorization: 'Bearer not.a.token' } });
+    const a = await d.grpc.check({ method: 'POST', path: '/v1/models/iris:predict', body, headers: { authorization: 'Bearer not.a.token' } });
     assert.equal(a.dynamic_metadata?.fields['decision']?.string_value, 'token_invalid');
     assert.doesNotMatch(JSON.stringify(a.dynamic_metadata), /not\.a\.token/);
   });
 
   it('answers a body well over the limit with a denied_response 413, not a transport error', async () => {
-    const token = await issuer.token({ sub: 'alice' });
+    const token = await d.issuer.token({ sub: 'alice' });
     const big = Buffer.alloc(LIMIT + 512 * 1024, 0x20);
-    const a = await grpc.check({ method: 'POST', path: '/v1/models/iris:predict', body: big, packAsBytes: true, headers: { authorization: `Bearer ${token}` } });
+    const a = await d.grpc.check({ method: 'POST', path: '/v1/models/iris:predict', body: big, packAsBytes: true, headers: { authorization: `Bearer ${token}` } });
     assert.equal(a.denied_response?.status?.code, 413);
     assert.equal(JSON.parse(a.denied_response!.body)['code'], 'body_too_large');
   });
