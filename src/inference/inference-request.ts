@@ -3,7 +3,7 @@ import { deny, type Denial } from '../decision/denial.js';
 import { headerValue } from '../decision/request-view.js';
 import type { Protocol } from './kserve-route.js';
 import { isObject } from './json-object.js';
-import { readV1Body, type V1RowsKey } from './v1-body.js';
+import { readV1Body, v1ContentTypeProblem, type V1RowsKey } from './v1-body.js';
 
 /** A predict/explain body, parsed once per decision and shared by every stage that reads it. */
 export interface InferenceRequest {
@@ -71,6 +71,8 @@ function parse(ctx: DecisionContext): InferenceParse | undefined {
   if (route.protocol === 'v2') {
     return { ok: true, request: { protocol: 'v2', doc, rowsKey: undefined, batchSize: Math.max(1, batchSizeV2(doc)), binaryHeaderLength } };
   }
+  const typeProblem = v1ContentTypeProblem(headerValue(ctx.view, 'content-type'), (name) => ctx.view.headers[name] !== undefined);
+  if (typeProblem) return { ok: false, denial: deny('invalid_body', typeProblem) };
   const v1 = readV1Body(doc);
   if (!v1.ok) return { ok: false, denial: deny('invalid_body', v1.reason) };
   return { ok: true, request: { protocol: 'v1', doc: v1.doc, rowsKey: v1.rowsKey, batchSize: Math.max(1, v1.batchSize), binaryHeaderLength } };

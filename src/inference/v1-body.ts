@@ -14,6 +14,25 @@
 
 import { isObject } from './json-object.js';
 
+// The media types KServe's dataplane parses as JSON (protocol/dataplane.py JSON_HEADERS); with
+// any other Content-Type it hands the raw bytes to the model, which the gateway cannot count or check.
+const JSON_MEDIA_TYPES = new Set(['application/json', 'application/cloudevents+json', 'application/ld+json', 'application/octet-stream']);
+const BINARY_CLOUDEVENT = ['ce-specversion', 'ce-source', 'ce-type', 'ce-id'] as const;
+
+/**
+ * Why the model server would not read this V1 body as JSON, or undefined when it will: a
+ * Content-Type outside KServe's JSON list (a binary-mode CloudEvent, all four `ce-` headers
+ * present, is parsed whatever its Content-Type). Parameters (`; charset=utf-8`) are ignored.
+ */
+export function v1ContentTypeProblem(contentType: string | undefined, hasHeader: (name: string) => boolean): string | undefined {
+  if (contentType === undefined) return undefined;
+  if (BINARY_CLOUDEVENT.every(hasHeader)) return undefined;
+  const semi = contentType.indexOf(';');
+  const media = (semi < 0 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
+  if (JSON_MEDIA_TYPES.has(media)) return undefined;
+  return `Content-Type ${JSON.stringify(media)} is not JSON: the model server would hand the body to the model unparsed; send application/json`;
+}
+
 export type V1RowsKey = 'instances' | 'inputs';
 
 export type V1Reading =

@@ -80,6 +80,23 @@ describe('reading a V1 body as the model server does', () => {
     assert.equal(ctx.cost, 4);
   });
 
+  it('refuses a Content-Type KServe would not parse as JSON, since the model would get raw bytes', () => {
+    const ctx = routedContext({ instances: [[1, 2]] }, { path: '/v1/models/m:predict', headers: { 'content-type': 'text/plain' } });
+    const r = inferenceRequestOf(ctx);
+    assert.ok(r && !r.ok);
+    assert.match(r.denial.message, /Content-Type "text\/plain" is not JSON/);
+  });
+
+  it('reads a JSON Content-Type with parameters, and a binary-mode CloudEvent whatever its Content-Type', () => {
+    const withCharset = routedContext({ instances: [[1, 2]] }, { path: '/v1/models/m:predict', headers: { 'content-type': 'application/json; charset=utf-8' } });
+    assert.ok(inferenceRequestOf(withCharset)?.ok);
+    const binaryEvent = routedContext({ instances: [[1, 2]] }, {
+      path: '/v1/models/m:predict',
+      headers: { 'content-type': 'text/plain', 'ce-specversion': '1.0', 'ce-source': 's', 'ce-type': 't', 'ce-id': '1' },
+    });
+    assert.ok(inferenceRequestOf(binaryEvent)?.ok);
+  });
+
   it('refuses rows that are neither a list nor columns in the input contract', () => {
     const r = inferenceRequestOf(v1({ instances: 'abc' }));
     assert.ok(r?.ok);
