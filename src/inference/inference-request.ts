@@ -125,9 +125,10 @@ function inputRows(input: unknown): number[][] | undefined {
 }
 
 /**
- * Every row of every numeric V2 input. Runtimes predict on all inputs (Triton, MLServer; KServe's
- * pandas codec reads each input as a column), so row i is input 0's row i followed by input 1's
- * row i, and so on. Inputs whose batch dimensions differ cannot be zipped: their rows are listed
+ * Every row of every numeric V2 input. Runtimes differ on which inputs they read: KServe's
+ * `get_predict_input` and MLServer's `NumpyRequestCodec` only the first, MLServer's `PandasCodec`
+ * and KServe's `content_type: pd` each input as a column, Triton every input. Reading all of them
+ * covers each runtime: row i is input 0's row i followed by input 1's row i, and so on. Inputs whose batch dimensions differ cannot be zipped: their rows are listed
  * one input after the other, so no input escapes the reader. Inputs without numeric JSON data
  * (BYTES, binary-extension tensors) carry no numeric features and are left out.
  */

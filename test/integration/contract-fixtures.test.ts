@@ -224,6 +224,13 @@ describe('model contracts: golden runtime answers through the gateway', () => {
     }
   });
 
+  it('sends no predictor header with a refusal of an answer it cannot reduce', async () => {
+    p.answer = { headers: { 'x-model-scores': '0.07,0.93' }, body: '{"predictions": [[0.9, "x", null]]}' };
+    const r = await send(`${h.url}/v1/models/sklearn:predict`, { body: v1() });
+    assert.equal(r.status, 502, r.text);
+    assert.equal(r.headers['x-model-scores'], undefined);
+  });
+
   it('sends only allowlisted predictor headers with a reduced answer', async () => {
     p.answer = { headers: { 'x-model-scores': '0.07,0.93', 'x-confidence': '0.93', 'x-model-version': '7' }, body: '{"predictions": [[0.05, 0.02, 0.93]]}' };
     const r = await send(`${h.url}/v1/models/sklearn:predict`, { body: v1() });

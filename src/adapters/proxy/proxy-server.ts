@@ -86,6 +86,13 @@ export async function createProxyServer(deps: ProxyDeps): Promise<FastifyInstanc
     return reply.code(r.status).headers(r.headers).header('x-request-id', req.id).send(r.body);
   };
 
+  // A refusal sent after the predictor's answer began is the gateway's own answer: none of the
+  // predictor's headers (which may carry scores) go with it, only the gateway's.
+  const dropUpstreamHeaders = (rep: FastifyReply, ctx: DecisionContext): FastifyReply => {
+    for (const h of Object.keys(rep.getHeaders())) if (!(h in ctx.responseHeaders) && h !== 'x-request-id') rep.removeHeader(h);
+    return rep;
+  };
+
   const forwardedFor = (req: FastifyRequest, prior: string | string[] | undefined): string => {
     const peer = req.raw.socket.remoteAddress ?? '';
     if (!config.server.trustForwardedFor || prior === undefined) return peer;
@@ -141,12 +148,12 @@ export async function createProxyServer(deps: ProxyDeps): Promise<FastifyInstanc
           // Never buffer without bound, never pass an unreduced answer: refuse and drop the stream.
           res.stream.removeAllListeners('end').removeAllListeners('error').on('error', () => undefined);
           res.stream.destroy();
-          sendDenial(req, rep.removeHeader('content-length').removeHeader('content-encoding').removeHeader('inference-header-content-length'), TOO_LARGE_ANSWER, ctx);
+          sendDenial(req, dropUpstreamHeaders(rep, ctx), TOO_LARGE_ANSWER, ctx);
         });
         res.stream.on('error', (err: unknown) => {
           const d = upstreamFailure(err);
           metrics.upstreamErrors.inc({ code: d.code });
-          sendDenial(req, rep.removeHeader('content-length').removeHeader('content-encoding'), d, ctx);
+          sendDenial(req, dropUpstreamHeaders(rep, ctx), d, ctx);
         });
         res.stream.on('end', () => {
           // Asked for identity, but a predictor may compress anyway: the handler reads plain bytes.
@@ -165,13 +172,12 @@ export async function createProxyServer(deps: ProxyDeps): Promise<FastifyInstanc
           // The reduced answer is plain JSON, whatever the predictor's framing was.
           rep.removeHeader('inference-header-content-length');
           if (!answer.ok) {
-            sendDenial(req, rep, answer.denial, ctx);
+            sendDenial(req, dropUpstreamHeaders(rep, ctx), answer.denial, ctx);
             return;
           }
           if (answer.headers) {
             // The rewriter's allowlist: every other upstream header stays behind.
-            for (const h of Object.keys(rep.getHeaders())) if (!(h in ctx.responseHeaders) && h !== 'x-request-id') rep.removeHeader(h);
-            rep.headers(answer.headers);
+            dropUpstreamHeaders(rep, ctx).headers(answer.headers);
           }
           if (answer.status !== undefined) rep.code(answer.status);
           if (answer.contentType) rep.header('content-type', answer.contentType);
