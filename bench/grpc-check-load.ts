@@ -19,7 +19,9 @@ const MAX_CHECKS = 2_000_000;
 
 function checkRequest(r: BenchRequest): Record<string, unknown> {
   const headers: Record<string, string> = { ':authority': 'iris.bench', ':method': r.method, ':path': r.path, ':scheme': 'http', ...r.headers };
-  return { attributes: { request: { http: { id: '1', method: r.method, path: r.path, host: 'iris.bench', headers, protocol: 'HTTP/1.1' } } } };
+  // With includeRequestBodyInCheck Envoy attaches the body and marks whether it was cut.
+  if (r.body !== undefined) headers['x-envoy-auth-partial-body'] = 'false';
+  return { attributes: { request: { http: { id: '1', method: r.method, path: r.path, host: 'iris.bench', headers, protocol: 'HTTP/1.1', ...(r.body !== undefined ? { body: r.body } : {}) } } } };
 }
 
 export async function grpcCheckLoad(address: string, reqs: readonly BenchRequest[], concurrency: number, seconds: number): Promise<GrpcLoadResult> {
