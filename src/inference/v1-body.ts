@@ -25,11 +25,10 @@ const BINARY_CLOUDEVENT = ['ce-specversion', 'ce-source', 'ce-type', 'ce-id'] as
  * present, is parsed whatever its Content-Type). Parameters (`; charset=utf-8`) are ignored.
  */
 export function v1ContentTypeProblem(contentType: string | undefined, hasHeader: (name: string) => boolean): string | undefined {
-  if (contentType === undefined) return undefined;
-  if (BINARY_CLOUDEVENT.every(hasHeader)) return undefined;
+  if (contentType === undefined || JSON_MEDIA_TYPES.has(contentType)) return undefined;
   const semi = contentType.indexOf(';');
   const media = (semi < 0 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
-  if (JSON_MEDIA_TYPES.has(media)) return undefined;
+  if (JSON_MEDIA_TYPES.has(media) || BINARY_CLOUDEVENT.every(hasHeader)) return undefined;
   return `Content-Type ${JSON.stringify(media)} is not JSON: the model server would hand the body to the model unparsed; send application/json`;
 }
 
