@@ -3,6 +3,7 @@ import { deny, type Denial } from '../decision/denial.js';
 import { headerValue } from '../decision/request-view.js';
 import type { Protocol } from './kserve-route.js';
 import { isObject } from './json-object.js';
+import { decodeTensorBytes } from './binary-tensors.js';
 import { readV1Body, v1ContentTypeProblem, type V1RowsKey } from './v1-body.js';
 
 /** A predict/explain body, parsed once per decision and shared by every stage that reads it. */
@@ -19,6 +20,8 @@ export interface InferenceRequest {
   readonly batchSize: number;
   /** With the binary extension: the length of the leading JSON (tensor bytes follow it). */
   readonly binaryHeaderLength: number | undefined;
+  /** With the binary extension: each binary input's bytes by input index (views into the body, not copies). */
+  readonly binaryInputs: ReadonlyMap<number, Buffer> | undefined;
 }
 
 export type InferenceParse = { readonly ok: true; readonly request: InferenceRequest } | { readonly ok: false; readonly denial: Denial };
@@ -37,6 +40,28 @@ function batchSizeV2(doc: Record<string, unknown>): number {
     if (typeof first === 'number' && Number.isInteger(first) && first > batch) batch = first;
   }
   return batch;
+}
+
+/**
+ * The tensor bytes after the JSON header, cut per input in input order by `binary_data_size`
+ * (Triton's binary tensor data extension, which KServe and MLServer follow): the runtime predicts
+ * on these values, so the contract and the extraction guard read them too. Bytes that no input
+ * claims, or a size running past the body, make the body ambiguous.
+ */
+function binaryInputsOf(doc: Record<string, unknown>, tail: Buffer): Map<number, Buffer> | string {
+  const out = new Map<number, Buffer>();
+  const inputs = Array.isArray(doc['inputs']) ? doc['inputs'] : [];
+  let offset = 0;
+  for (let i = 0; i < inputs.length; i++) {
+    const input = inputs[i];
+    const size = isObject(input) && isObject(input['parameters']) ? input['parameters']['binary_data_size'] : undefined;
+    if (size === undefined) continue;
+    if (!Number.isInteger(size) || (size as number) < 0 || offset + (size as number) > tail.length) return `inputs[${i}].parameters.binary_data_size runs past the body`;
+    out.set(i, tail.subarray(offset, offset + (size as number)));
+    offset += size as number;
+  }
+  if (offset !== tail.length) return 'the body has tensor bytes no input claims';
+  return out;
 }
 
 function parse(ctx: DecisionContext): InferenceParse | undefined {
@@ -69,13 +94,19 @@ function parse(ctx: DecisionContext): InferenceParse | undefined {
   }
   if (!isObject(doc)) return { ok: false, denial: deny('invalid_body', 'request body must be a JSON object') };
   if (route.protocol === 'v2') {
-    return { ok: true, request: { protocol: 'v2', doc, rowsKey: undefined, batchSize: Math.max(1, batchSizeV2(doc)), binaryHeaderLength } };
+    let binaryInputs: Map<number, Buffer> | undefined;
+    if (binaryHeaderLength !== undefined) {
+      const cut = binaryInputsOf(doc, body.subarray(binaryHeaderLength));
+      if (typeof cut === 'string') return { ok: false, denial: deny('invalid_body', cut) };
+      binaryInputs = cut;
+    }
+    return { ok: true, request: { protocol: 'v2', doc, rowsKey: undefined, batchSize: Math.max(1, batchSizeV2(doc)), binaryHeaderLength, binaryInputs } };
   }
   const typeProblem = v1ContentTypeProblem(headerValue(ctx.view, 'content-type'), (name) => ctx.view.headers[name] !== undefined);
   if (typeProblem) return { ok: false, denial: deny('invalid_body', typeProblem) };
   const v1 = readV1Body(doc);
   if (!v1.ok) return { ok: false, denial: deny('invalid_body', v1.reason) };
-  return { ok: true, request: { protocol: 'v1', doc: v1.doc, rowsKey: v1.rowsKey, batchSize: Math.max(1, v1.batchSize), binaryHeaderLength } };
+  return { ok: true, request: { protocol: 'v1', doc: v1.doc, rowsKey: v1.rowsKey, batchSize: Math.max(1, v1.batchSize), binaryHeaderLength, binaryInputs: undefined } };
 }
 
 /**
@@ -92,6 +123,25 @@ export function inferenceRequestOf(ctx: DecisionContext): InferenceParse | undef
   return result;
 }
 const rowsCache = new WeakMap<InferenceRequest, readonly (readonly number[])[] | undefined>();
+const decodedCache = new WeakMap<Buffer, unknown[] | string>();
+
+/**
+ * The values of V2 input `index`: its JSON `data`, or its binary tensor decoded (once per request)
+ * by its declared datatype; a string says why the bytes cannot be read; undefined when it has neither.
+ */
+export function inputValuesOf(req: InferenceRequest, index: number): readonly unknown[] | string | undefined {
+  const inputs = req.doc['inputs'];
+  const input = Array.isArray(inputs) ? inputs[index] : undefined;
+  if (!isObject(input)) return undefined;
+  const bytes = req.binaryInputs?.get(index);
+  if (bytes === undefined) return Array.isArray(input['data']) ? input['data'] : undefined;
+  let decoded = decodedCache.get(bytes);
+  if (decoded === undefined) {
+    decoded = decodeTensorBytes(String(input['datatype']), bytes);
+    decodedCache.set(bytes, decoded);
+  }
+  return decoded;
+}
 
 function numericRow(v: unknown): number[] | undefined {
   const flat = Array.isArray(v) ? (v.some(Array.isArray) ? (v.flat(Infinity) as unknown[]) : v) : [v];
@@ -111,12 +161,12 @@ function rowsV1(req: InferenceRequest): number[][] | undefined {
   return out;
 }
 
-/** One V2 input's numeric data cut on its own batch dimension, or undefined when it has no numeric JSON data. */
-function inputRows(input: unknown): number[][] | undefined {
-  if (!isObject(input) || !Array.isArray(input['data'])) return undefined;
+/** One V2 input's numeric values (JSON or binary) cut on its own batch dimension, or undefined when it has none. */
+function inputRows(input: unknown, values: readonly unknown[] | string | undefined): number[][] | undefined {
+  if (!isObject(input) || values === undefined || typeof values === 'string') return undefined;
   const shape = input['shape'];
   const batch = Array.isArray(shape) && Number.isInteger(shape[0]) ? (shape[0] as number) : 0;
-  const flat = numericRow(input['data']);
+  const flat = numericRow(values);
   if (!flat || batch < 1 || flat.length === 0 || flat.length % batch !== 0) return undefined;
   const width = flat.length / batch;
   const out: number[][] = [];
@@ -129,15 +179,15 @@ function inputRows(input: unknown): number[][] | undefined {
  * `get_predict_input` and MLServer's `NumpyRequestCodec` only the first, MLServer's `PandasCodec`
  * and KServe's `content_type: pd` each input as a column, Triton every input. Reading all of them
  * covers each runtime: row i is input 0's row i followed by input 1's row i, and so on. Inputs whose batch dimensions differ cannot be zipped: their rows are listed
- * one input after the other, so no input escapes the reader. Inputs without numeric JSON data
- * (BYTES, binary-extension tensors) carry no numeric features and are left out.
+ * one input after the other, so no input escapes the reader. Binary-extension tensors are read
+ * decoded; inputs without numeric values (BYTES) carry no numeric features and are left out.
  */
-function rowsV2(doc: Record<string, unknown>): number[][] | undefined {
-  const inputs = doc['inputs'];
+function rowsV2(req: InferenceRequest): number[][] | undefined {
+  const inputs = req.doc['inputs'];
   if (!Array.isArray(inputs)) return undefined;
   const perInput: number[][][] = [];
-  for (const input of inputs) {
-    const rows = inputRows(input);
+  for (let i = 0; i < inputs.length; i++) {
+    const rows = inputRows(inputs[i], inputValuesOf(req, i));
     if (rows) perInput.push(rows);
   }
   if (perInput.length === 0) return undefined;
@@ -161,7 +211,7 @@ function rowsV2(doc: Record<string, unknown>): number[][] | undefined {
  */
 export function inferenceRowsOf(request: InferenceRequest): readonly (readonly number[])[] | undefined {
   if (rowsCache.has(request)) return rowsCache.get(request);
-  const rows = request.protocol === 'v1' ? rowsV1(request) : rowsV2(request.doc);
+  const rows = request.protocol === 'v1' ? rowsV1(request) : rowsV2(request);
   rowsCache.set(request, rows);
   return rows;
 }

@@ -187,7 +187,7 @@ describe('model contracts: golden runtime answers through the gateway', () => {
   });
 
   it('refuses a binary-extension answer it cannot read with 502, never passing it through', async () => {
-    const json = Buffer.from(JSON.stringify({ outputs: [{ name: 'probs', shape: [1, 2], datatype: 'FP16', parameters: { binary_data_size: 4 } }] }));
+    const json = Buffer.from(JSON.stringify({ outputs: [{ name: 'probs', shape: [1, 2], datatype: 'FP8', parameters: { binary_data_size: 4 } }] }));
     const r = await infer('indices', Buffer.concat([json, Buffer.alloc(4)]), v2(1), { 'inference-header-content-length': String(json.length) });
     assert.equal(r.status, 502);
     assert.equal(r.json()['code'], 'upstream_bad_response');

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { inferenceRequestOf, inferenceRowsOf } from '../../src/inference/inference-request.js';
 import { inputViolation } from '../../src/inference/input-contract.js';
+import { decodeTensorBytes } from '../../src/inference/binary-tensors.js';
 import { routedContext } from '../helpers/request-view.js';
 
 // Each body below is read by KServe's Python server as kserve/kserve protocol/dataplane.py and
@@ -129,5 +130,55 @@ describe('reading every input of a V2 body', () => {
     const ctx = v2({ inputs: [input('a', [[1, 2]]), input('b', [[5], [6], [7]])] });
     assert.ok(inferenceRequestOf(ctx)?.ok);
     assert.equal(ctx.cost, 3);
+  });
+});
+
+describe('reading binary-extension V2 inputs as the runtime does', () => {
+  const binaryCtx = (values: number[], extraBytes = 0, shape = [values.length / 2, 2]) => {
+    const json = Buffer.from(JSON.stringify({ inputs: [{ name: 'x', shape, datatype: 'FP32', parameters: { binary_data_size: values.length * 4 } }] }));
+    const tensor = Buffer.alloc(values.length * 4 + extraBytes);
+    values.forEach((v, i) => tensor.writeFloatLE(v, i * 4));
+    return routedContext(Buffer.concat([json, tensor]), { path: '/v2/models/m/infer', headers: { 'inference-header-content-length': String(json.length) } });
+  };
+  const contract = { min: 0, max: 10, maxBatch: 1024 } as Parameters<typeof inputViolation>[1];
+
+  it('gives the decoded rows of a binary input to the extraction guard', () => {
+    const r = inferenceRequestOf(binaryCtx([1, 2, 3, 4]));
+    assert.ok(r?.ok);
+    assert.deepEqual(inferenceRowsOf(r.request), [[1, 2], [3, 4]]);
+  });
+
+  it('checks the values of a binary input against the contract', () => {
+    const r = inferenceRequestOf(binaryCtx([1, 2, 3, 40]));
+    assert.ok(r?.ok);
+    assert.match(inputViolation(r.request, contract) ?? '', /40 is above the maximum 10/);
+  });
+
+  it('refuses NaN sent as binary FP32', () => {
+    const r = inferenceRequestOf(binaryCtx([1, 2, NaN, 4]));
+    assert.ok(r?.ok);
+    assert.match(inputViolation(r.request, contract) ?? '', /NaN is not a finite number/);
+  });
+
+  it('refuses a binary input whose element count does not fit its shape', () => {
+    const r = inferenceRequestOf(binaryCtx([1, 2, 3, 4], 0, [3, 2]));
+    assert.ok(r?.ok);
+    assert.match(inputViolation(r.request, contract) ?? '', /has 4 elements, shape \[3, 2\] needs 6/);
+  });
+
+  it('decodes FP16 and BF16 binary tensors to their values', () => {
+    const half = Buffer.alloc(4);
+    half.writeUInt16LE(0x3c00, 0); // 1.0 in binary16
+    half.writeUInt16LE(0xc000, 2); // -2.0
+    assert.deepEqual(decodeTensorBytes('FP16', half), [1, -2]);
+    const bf = Buffer.alloc(2);
+    bf.writeUInt16LE(0x3f80, 0); // 1.0 in bfloat16
+    assert.deepEqual(decodeTensorBytes('BF16', bf), [1]);
+  });
+
+  it('refuses a body with tensor bytes no input claims', () => {
+    const r = inferenceRequestOf(binaryCtx([1, 2, 3, 4], 8));
+    assert.ok(r && !r.ok);
+    assert.match(r.denial.message, /no input claims/);
   });
 });
