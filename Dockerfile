@@ -18,6 +18,8 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
+# Envoy's ext_authz protos, loaded by the gRPC door at start-up.
+COPY proto ./proto
 COPY package.json ./
 # The image's unprivileged user (uid 1000); no secrets or configs are baked in:
 # mount the config (ConfigMap) at /etc/inference-gateway/gateway.yaml.

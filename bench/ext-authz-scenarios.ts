@@ -32,20 +32,21 @@ function tokenGateway(extAuthz: Record<string, unknown>) {
 /** Checks through the HTTP and gRPC doors, without and with a (cached) token, each against a proxied request. */
 export function extAuthzScenarios(): Scenario[] {
   return [
-    // What Envoy sends without includeRequestBodyInCheck: the original method and path, headers, no body.
+    // What Envoy sends with includeRequestBodyInCheck (a check without the body is refused
+    // body_incomplete): the original method and path, headers, the whole body marked not partial.
     {
       name: 'ext-authz http check',
       baseline: 'gateway pass-through',
       door: 'ext-authz-http',
       gateway: (ctx) => ({ ...passThroughGateway(ctx), extAuthz: { http: { enabled: true, host: '127.0.0.1', port: 0 } } }),
-      requests: () => [{ method: 'POST', path: '/v1/models/iris:predict', headers: { 'content-length': '0', 'x-request-id': 'bench-1' } }],
+      requests: () => [{ ...v1Predict(), headers: { 'x-envoy-auth-partial-body': 'false', 'x-request-id': 'bench-1' } }],
     },
     {
       name: 'ext-authz grpc check',
       baseline: 'gateway pass-through',
       door: 'ext-authz-grpc',
       gateway: (ctx) => ({ ...passThroughGateway(ctx), extAuthz: { grpc: { enabled: true, host: '127.0.0.1', port: 0 } } }),
-      requests: () => [{ method: 'POST', path: '/v1/models/iris:predict', headers: { 'content-type': 'application/json', 'x-request-id': 'bench-1' } }],
+      requests: () => [{ ...v1Predict(), headers: { 'content-type': 'application/json', 'x-request-id': 'bench-1' } }],
     },
     // The same with a bearer token (verified once, then from the token cache), against a proxied request with that token.
     {
@@ -60,7 +61,7 @@ export function extAuthzScenarios(): Scenario[] {
       baseline: 'ext-authz proxy, cached token',
       door: 'ext-authz-http',
       gateway: tokenGateway({ http: { enabled: true, host: '127.0.0.1', port: 0 } }),
-      requests: async () => [{ method: 'POST', path: '/v1/models/iris:predict', headers: { 'content-length': '0', authorization: `Bearer ${await benchToken()}` } }],
+      requests: async () => [{ ...v1Predict(), headers: { 'x-envoy-auth-partial-body': 'false', authorization: `Bearer ${await benchToken()}` } }],
       teardown: stopBenchIssuer,
     },
     {
@@ -68,7 +69,7 @@ export function extAuthzScenarios(): Scenario[] {
       baseline: 'ext-authz proxy, cached token',
       door: 'ext-authz-grpc',
       gateway: tokenGateway({ grpc: { enabled: true, host: '127.0.0.1', port: 0 } }),
-      requests: async () => [{ method: 'POST', path: '/v1/models/iris:predict', headers: { authorization: `Bearer ${await benchToken()}` } }],
+      requests: async () => [{ ...v1Predict(), headers: { authorization: `Bearer ${await benchToken()}` } }],
       teardown: stopBenchIssuer,
     },
   ];

@@ -1,8 +1,7 @@
 // A bounded load loop for the gRPC ext-authz door: `concurrency` Checks in flight on one
 // HTTP/2 connection (as one Envoy sidecar multiplexes them), stopped by time or by count.
 import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { createCheckCodec, type CheckResponseMessage } from '../src/adapters/ext-authz-grpc/check-codec.js';
-import { CHECK_METHOD_PATH } from '../src/adapters/ext-authz-grpc/external-auth-proto.js';
+import { CHECK_METHOD_PATH, checkMethod, type CheckRequestMessage, type CheckResponseMessage } from '../src/adapters/ext-authz-grpc/check-codec.js';
 import type { BenchRequest } from './scenarios.js';
 
 export interface GrpcLoadResult {
@@ -20,12 +19,14 @@ const MAX_CHECKS = 2_000_000;
 
 function checkRequest(r: BenchRequest): Record<string, unknown> {
   const headers: Record<string, string> = { ':authority': 'iris.bench', ':method': r.method, ':path': r.path, ':scheme': 'http', ...r.headers };
-  return { attributes: { request: { http: { id: '1', method: r.method, path: r.path, host: 'iris.bench', headers, protocol: 'HTTP/1.1' } } } };
+  // With includeRequestBodyInCheck Envoy attaches the body and marks whether it was cut.
+  if (r.body !== undefined) headers['x-envoy-auth-partial-body'] = 'false';
+  return { attributes: { request: { http: { id: '1', method: r.method, path: r.path, host: 'iris.bench', headers, protocol: 'HTTP/1.1', ...(r.body !== undefined ? { body: r.body } : {}) } } } };
 }
 
 export async function grpcCheckLoad(address: string, reqs: readonly BenchRequest[], concurrency: number, seconds: number): Promise<GrpcLoadResult> {
-  const codec = createCheckCodec();
-  const encoded = reqs.map((r) => codec.encodeRequest(checkRequest(r)));
+  const method = checkMethod();
+  const encoded = reqs.map((r) => method.requestSerialize(checkRequest(r) as CheckRequestMessage));
   const client = new Client(address, credentials.createInsecure());
   const latencies: number[] = [];
   let denied = 0;
@@ -39,7 +40,7 @@ export async function grpcCheckLoad(address: string, reqs: readonly BenchRequest
       client.makeUnaryRequest(
         CHECK_METHOD_PATH,
         (b: Buffer) => b,
-        (b: Buffer) => codec.decodeResponse(b),
+        (b: Buffer) => method.responseDeserialize(b),
         bytes,
         new Metadata(),
         { deadline: Date.now() + 5000 },

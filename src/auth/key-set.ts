@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { importJWK, type JWK } from 'jose';
 import type { GatewayConfig } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { FetchError, fetchJson } from './fetch-json.js';
+import { jwksProblem, readJwksFile } from './jwks-document.js';
 
 type IssuerConfig = GatewayConfig['auth']['issuers'][number];
 type KeysConfig = GatewayConfig['auth']['keys'];
@@ -34,14 +34,9 @@ function fits(jwk: JWK, alg: string): boolean {
 }
 
 function parseJwks(doc: unknown): JWK[] {
-  const keys = (doc as { keys?: unknown } | null)?.keys;
-  if (!Array.isArray(keys)) throw new FetchError('the JWKS has no keys array', 'bad_json');
-  for (const k of keys) {
-    if (typeof k !== 'object' || k === null || typeof (k as JWK).kty !== 'string') throw new FetchError('a JWKS entry is not a JWK', 'bad_json');
-    // A set that publishes private keys is broken; refuse it whole rather than guess.
-    if ((k as JWK).d !== undefined) throw new FetchError('the JWKS contains private key material', 'bad_json');
-  }
-  return keys as JWK[];
+  const problem = jwksProblem(doc);
+  if (problem) throw new FetchError(`the JWKS ${problem}`, 'bad_json');
+  return (doc as { keys: JWK[] }).keys;
 }
 
 /**
@@ -73,7 +68,11 @@ export class KeySet {
       this.install([{ kty: 'oct', k: Buffer.from(issuer.hmacSecret).toString('base64url') }]);
     }
     if (issuer.jwks !== undefined) this.install(parseJwks(issuer.jwks));
-    if (issuer.jwksFile !== undefined) this.install(parseJwks(JSON.parse(readFileSync(issuer.jwksFile, 'utf8'))));
+    if (issuer.jwksFile !== undefined) {
+      const file = readJwksFile(issuer.jwksFile);
+      if (!file.ok) throw new FetchError(`jwksFile ${file.reason}`, 'bad_json');
+      this.install(file.keys);
+    }
   }
 
   /** Starts the first fetch and the refresh loop (remote sources only). */

@@ -30,6 +30,7 @@ const code = (http: number, grpc: number, summary: string, challenge: Challenge 
 
 export const ERROR_CODES = {
   invalid_path: code(400, GrpcCode.INVALID_ARGUMENT, 'The path has dot segments, empty segments or encoded separators.'),
+  host_ambiguous: code(400, GrpcCode.INVALID_ARGUMENT, 'The request carries more than one Host header (RFC 9112 §3.2).'),
   route_not_allowed: code(403, GrpcCode.PERMISSION_DENIED, 'Neither a public route nor a KServe model route.'),
   method_not_allowed: code(405, GrpcCode.PERMISSION_DENIED, 'The method does not fit the KServe route.'),
   model_not_found: code(404, GrpcCode.NOT_FOUND, 'The model is not configured on this gateway.'),
@@ -40,6 +41,7 @@ export const ERROR_CODES = {
   insufficient_scope: code(403, GrpcCode.PERMISSION_DENIED, 'The token lacks a claim or scope this model requires.', 'insufficient_scope'),
   keys_unavailable: code(503, GrpcCode.UNAVAILABLE, 'No usable signing key could be loaded from the issuer.'),
   body_too_large: code(413, GrpcCode.INVALID_ARGUMENT, 'The request body is over the configured limit.'),
+  body_incomplete: code(413, GrpcCode.INVALID_ARGUMENT, 'An ext-authz check of a predict or explain request came without its body, or with a truncated one (x-envoy-auth-partial-body: true).'),
   invalid_body: code(400, GrpcCode.INVALID_ARGUMENT, 'The request body is not a valid inference request.'),
   invalid_input: code(400, GrpcCode.INVALID_ARGUMENT, 'An input breaks the model contract.'),
   scores_not_allowed: code(403, GrpcCode.PERMISSION_DENIED, 'The request asks for scores the response policy withholds.'),
@@ -54,6 +56,7 @@ export const ERROR_CODES = {
   request_timeout: code(408, GrpcCode.DEADLINE_EXCEEDED, 'The client did not send its headers or body in time.'),
   headers_too_large: code(431, GrpcCode.INVALID_ARGUMENT, 'The request line or headers are over the HTTP parser limit.'),
   bad_request: code(400, GrpcCode.INVALID_ARGUMENT, 'The request is not valid HTTP/1.1 (ambiguous framing, bad characters).'),
+  upstream_error: code(502, GrpcCode.INTERNAL, "The predictor answered with an error on a route whose answers are reduced: its status is kept (this 502 is nominal), its body withheld."),
   shutting_down: code(503, GrpcCode.UNAVAILABLE, 'The gateway is draining.'),
   internal_error: code(500, GrpcCode.INTERNAL, 'A fault in the gateway.'),
 } as const satisfies Record<string, CodeInfo>;

@@ -11,6 +11,9 @@ export type Decision =
   | { readonly allowed: true; readonly ctx: DecisionContext }
   | { readonly allowed: false; readonly denial: Denial; readonly ctx: DecisionContext };
 
+// RFC 9112 §3.2: a request with more than one Host header field line must be answered 400; two
+// hops reading different hosts would route and authorize one request as two.
+const HOST_AMBIGUOUS = deny('host_ambiguous', 'the request has more than one Host header');
 const INVALID_PATH = deny('invalid_path', 'path has dot segments, empty segments or encoded separators');
 const NOT_A_ROUTE = deny('route_not_allowed', 'this path is neither a public route nor a KServe model route');
 
@@ -88,6 +91,7 @@ export class DecisionPipeline {
 
   private route(ctx: DecisionContext): Denial | undefined {
     const { method, path } = ctx.view;
+    if (ctx.view.hosts !== undefined && ctx.view.hosts.length > 1) return HOST_AMBIGUOUS;
     if (!isSafePath(path)) return INVALID_PATH;
     if (this.publicRoutes.matches(method, path)) {
       ctx.route = { kind: 'public' };

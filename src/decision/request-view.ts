@@ -15,6 +15,8 @@ export interface RequestView {
   readonly query: string;
   readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
   readonly authorization: readonly string[];
+  /** Every Host value the request carried (Node keeps only the first in `headers`); more than one is refused (RFC 9112 §3.2). Every door sets it; optional only so views built by hand stay valid. */
+  readonly hosts?: readonly string[];
   /** Body bytes when the door has them (proxy: always; ext-authz: only when Envoy sends the body). */
   readonly body: Buffer | undefined;
   /** Envoy sent only the first bytes of the body (`x-envoy-auth-partial-body: true`). */

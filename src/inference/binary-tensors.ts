@@ -16,9 +16,31 @@ const FIXED: Readonly<Record<string, readonly [number, Reader]>> = {
   INT64: [8, (b, o) => b.readBigInt64LE(o)],
   FP32: [4, (b, o) => b.readFloatLE(o)],
   FP64: [8, (b, o) => b.readDoubleLE(o)],
+  FP16: [2, (b, o) => halfToNumber(b.readUInt16LE(o))],
+  // bfloat16 is the upper half of an IEEE 754 binary32.
+  BF16: [2, (b, o) => bfloat16ToNumber(b.readUInt16LE(o))],
 };
 
-function decode(datatype: string, bytes: Buffer): unknown[] | string {
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+function bfloat16ToNumber(bits: number): number {
+  u32[0] = bits << 16;
+  return f32[0]!;
+}
+
+/** IEEE 754 binary16 (sign, 5-bit exponent, 10-bit fraction) to a number. */
+function halfToNumber(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exp = (bits >> 10) & 0x1f;
+  const frac = bits & 0x3ff;
+  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
+  if (exp === 0x1f) return frac === 0 ? sign * Infinity : NaN;
+  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
+}
+
+/** The elements of one binary tensor, row-major; or why its bytes cannot be read as that datatype. */
+export function decodeTensorBytes(datatype: string, bytes: Buffer): unknown[] | string {
   if (datatype === 'BYTES') {
     const out: string[] = [];
     for (let o = 0; o < bytes.length; ) {
@@ -60,7 +82,7 @@ export function parseBinaryAnswer(body: Buffer, headerLength: number): Record<st
       const size = (o?.['parameters'] as Record<string, unknown> | undefined)?.['binary_data_size'];
       if (size === undefined) continue;
       if (!Number.isInteger(size) || (size as number) < 0 || offset + (size as number) > body.length) return 'binary_data_size runs past the answer';
-      const data = decode(String(o['datatype']), body.subarray(offset, offset + (size as number)));
+      const data = decodeTensorBytes(String(o['datatype']), body.subarray(offset, offset + (size as number)));
       if (typeof data === 'string') return data;
       offset += size as number;
       o['data'] = data;

@@ -4,6 +4,8 @@ import { parseBinaryAnswer } from './binary-tensors.js';
 import { inferenceRequestOf } from './inference-request.js';
 import type { ModelContract } from './model-contract.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
+import type { Logger } from '../observability/logger.js';
+import { allowedHeaders, headerAllowlist, upstreamErrorAnswer } from './answer-envelope.js';
 import type { PredictedClass } from './predicted-class.js';
 import { reduceV1Answer } from './v1-answer.js';
 import { reduceV2Answer } from './v2-answer.js';
@@ -51,14 +53,23 @@ function reduceAnswer(answer: UpstreamAnswer, ctx: DecisionContext, c: ModelCont
   return reduced.ok ? { ok: true, doc: reduced.doc, classes: reduced.classes } : { ok: false, reason: reduced.reason };
 }
 
-/** Reduces a predictor answer to the model's response policy (labels or top-k). One per model, built at start-up. */
-export function contractAnswerRewriter(c: ModelContract, model: string, metrics: GatewayMetrics): AnswerRewriter {
+/**
+ * Reduces a predictor answer to the model's response policy (labels or top-k), for every status:
+ * a 2xx answer is reduced, any other becomes the gateway's own error (answer-envelope.ts); either
+ * way only the model's `response.passHeaders` leave among the predictor's headers. One per model,
+ * built at start-up.
+ */
+export function contractAnswerRewriter(c: ModelContract, model: string, metrics: GatewayMetrics, log: Logger): AnswerRewriter {
   const refused = metrics.contractAnswers.labels({ model, outcome: 'refused' });
   const reducedCount = metrics.contractAnswers.labels({ model, outcome: 'reduced' });
+  const allow = headerAllowlist(c.passHeaders);
   return {
     rewrite(answer, ctx) {
-      // Not an answer to reduce: passed as it came (status and body), as before this seam.
-      if (answer.status < 200 || answer.status >= 300) return { ok: true, body: answer.body };
+      if (answer.status < 200 || answer.status >= 300) {
+        // Kept for the operator only: an error body may echo the scores the policy withholds.
+        log.debug({ requestId: ctx.view.requestId, status: answer.status, upstreamBody: answer.body.toString('utf8', 0, Math.min(answer.body.length, 4096)) }, 'predictor error answer withheld');
+        return upstreamErrorAnswer(answer, allow);
+      }
       const reduced = reduceAnswer(answer, ctx, c);
       if (!reduced.ok) {
         refused.inc();
@@ -66,7 +77,7 @@ export function contractAnswerRewriter(c: ModelContract, model: string, metrics:
       }
       reducedCount.inc();
       ctx.answerClasses = reduced.classes;
-      return { ok: true, body: Buffer.from(JSON.stringify(reduced.doc)), contentType: JSON_TYPE };
+      return { ok: true, headers: allowedHeaders(answer, allow), body: Buffer.from(JSON.stringify(reduced.doc)), contentType: JSON_TYPE };
     },
   };
 }

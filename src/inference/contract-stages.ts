@@ -7,6 +7,12 @@ import { inputViolation } from './input-contract.js';
 import { compileContract, hasFullAccess, type ModelContract } from './model-contract.js';
 import { rewrittenForPolicy, scoreRequestReason } from './score-requests.js';
 
+// Envoy attaches at most max_request_bytes and marks a cut body with x-envoy-auth-partial-body
+// (Envoy ext_authz filter docs, `with_request_body`); without the whole body nothing can be
+// counted or checked, so padding a batch past the limit must not be a way around both.
+const NO_BODY = deny('body_incomplete', 'the check carries no request body: the batch cannot be counted or checked (include the request body in the check)');
+const PARTIAL_BODY = deny('body_incomplete', 'the check carries a truncated request body (x-envoy-auth-partial-body: true): the batch cannot be counted or checked');
+
 const EXPLAIN_WITHHELD = deny('scores_not_allowed', "explanations carry the model's scores, which this model's response policy withholds");
 
 interface CompiledModel {
@@ -30,11 +36,12 @@ function upstreamBytes(req: InferenceRequest, body: Buffer, doc: Record<string, 
  * reduced to labels (or top-k) by the proxy; requests for scores refused by the ext-authz doors,
  * which cannot rewrite answers.
  */
-export const contractStages: StageFactory = ({ config, metrics }) => {
+export const contractStages: StageFactory = ({ config, metrics, log }) => {
+  const acceptIncomplete = config.extAuthz.allowIncompleteBodies;
   const models = new Map<string, CompiledModel>();
   for (const [name, m] of Object.entries(config.models)) {
     const contract = compileContract(m);
-    models.set(name, { contract, rewriter: contractAnswerRewriter(contract, name, metrics), classifier: contractAnswerClassifier(contract), fullAnswers: metrics.contractAnswers.labels({ model: name, outcome: 'full' }) });
+    models.set(name, { contract, rewriter: contractAnswerRewriter(contract, name, metrics, log), classifier: contractAnswerClassifier(contract), fullAnswers: metrics.contractAnswers.labels({ model: name, outcome: 'full' }) });
   }
   return [
     {
@@ -50,6 +57,7 @@ export const contractStages: StageFactory = ({ config, metrics }) => {
         const full = !ctx.degraded && hasFullAccess(c, ctx.identity);
         const reduces = c.task === 'classification' && !full;
         if (verb === 'explain' && reduces && !c.explainForAll) return EXPLAIN_WITHHELD;
+        if (!acceptIncomplete && (ctx.view.body === undefined || ctx.view.bodyPartial)) return ctx.view.body === undefined ? NO_BODY : PARTIAL_BODY;
 
         const parsed = inferenceRequestOf(ctx);
         if (parsed && !parsed.ok) return parsed.denial;

@@ -3,16 +3,25 @@ import { deny, type Denial } from '../decision/denial.js';
 import { headerValue } from '../decision/request-view.js';
 import type { Protocol } from './kserve-route.js';
 import { isObject } from './json-object.js';
+import { decodeTensorBytes } from './binary-tensors.js';
+import { readV1Body, v1ContentTypeProblem, type V1RowsKey } from './v1-body.js';
 
 /** A predict/explain body, parsed once per decision and shared by every stage that reads it. */
 export interface InferenceRequest {
   readonly protocol: Protocol;
-  /** The JSON document (for V2 with the binary extension: the leading JSON part). */
+  /**
+   * The JSON document the runtime predicts on: for V2 with the binary extension the leading JSON
+   * part, for a V1 structured CloudEvent its `data`.
+   */
   readonly doc: Record<string, unknown>;
-  /** Predictions requested: V1 `instances`/`inputs` length, V2 the batch dimension `shape[0]`; at least 1. */
+  /** V1: the member holding the rows (`inputs` or `instances`; never both), undefined when neither. */
+  readonly rowsKey: V1RowsKey | undefined;
+  /** Predictions requested, counted as the runtime reads the body (see v1-body.ts; V2 the largest `shape[0]`); at least 1. */
   readonly batchSize: number;
   /** With the binary extension: the length of the leading JSON (tensor bytes follow it). */
   readonly binaryHeaderLength: number | undefined;
+  /** With the binary extension: each binary input's bytes by input index (views into the body, not copies). */
+  readonly binaryInputs: ReadonlyMap<number, Buffer> | undefined;
 }
 
 export type InferenceParse = { readonly ok: true; readonly request: InferenceRequest } | { readonly ok: false; readonly denial: Denial };
@@ -20,17 +29,6 @@ export type InferenceParse = { readonly ok: true; readonly request: InferenceReq
 const NON_FINITE = /[\s,:[]-?(?:NaN|Infinity)\s*[,\]}]/;
 const NON_FINITE_DENIAL = deny('invalid_input', 'inputs must be finite numbers: NaN and Infinity are refused');
 
-
-function batchSizeV1(doc: Record<string, unknown>): number {
-  const rows = doc['instances'] ?? doc['inputs'];
-  if (Array.isArray(rows)) return rows.length;
-  // Columnar V1 inputs: {"inputs": {"feature": [v0, v1, ...], ...}}
-  if (isObject(rows)) {
-    const first = Object.values(rows)[0];
-    if (Array.isArray(first)) return first.length;
-  }
-  return 1;
-}
 
 function batchSizeV2(doc: Record<string, unknown>): number {
   const inputs = doc['inputs'];
@@ -42,6 +40,28 @@ function batchSizeV2(doc: Record<string, unknown>): number {
     if (typeof first === 'number' && Number.isInteger(first) && first > batch) batch = first;
   }
   return batch;
+}
+
+/**
+ * The tensor bytes after the JSON header, cut per input in input order by `binary_data_size`
+ * (Triton's binary tensor data extension, which KServe and MLServer follow): the runtime predicts
+ * on these values, so the contract and the extraction guard read them too. Bytes that no input
+ * claims, or a size running past the body, make the body ambiguous.
+ */
+function binaryInputsOf(doc: Record<string, unknown>, tail: Buffer): Map<number, Buffer> | string {
+  const out = new Map<number, Buffer>();
+  const inputs = Array.isArray(doc['inputs']) ? doc['inputs'] : [];
+  let offset = 0;
+  for (let i = 0; i < inputs.length; i++) {
+    const input = inputs[i];
+    const size = isObject(input) && isObject(input['parameters']) ? input['parameters']['binary_data_size'] : undefined;
+    if (size === undefined) continue;
+    if (!Number.isInteger(size) || (size as number) < 0 || offset + (size as number) > tail.length) return `inputs[${i}].parameters.binary_data_size runs past the body`;
+    out.set(i, tail.subarray(offset, offset + (size as number)));
+    offset += size as number;
+  }
+  if (offset !== tail.length) return 'the body has tensor bytes no input claims';
+  return out;
 }
 
 function parse(ctx: DecisionContext): InferenceParse | undefined {
@@ -73,8 +93,20 @@ function parse(ctx: DecisionContext): InferenceParse | undefined {
     return { ok: false, denial: deny('invalid_body', 'request body is not valid JSON') };
   }
   if (!isObject(doc)) return { ok: false, denial: deny('invalid_body', 'request body must be a JSON object') };
-  const batchSize = Math.max(1, route.protocol === 'v1' ? batchSizeV1(doc) : batchSizeV2(doc));
-  return { ok: true, request: { protocol: route.protocol, doc, batchSize, binaryHeaderLength } };
+  if (route.protocol === 'v2') {
+    let binaryInputs: Map<number, Buffer> | undefined;
+    if (binaryHeaderLength !== undefined) {
+      const cut = binaryInputsOf(doc, body.subarray(binaryHeaderLength));
+      if (typeof cut === 'string') return { ok: false, denial: deny('invalid_body', cut) };
+      binaryInputs = cut;
+    }
+    return { ok: true, request: { protocol: 'v2', doc, rowsKey: undefined, batchSize: Math.max(1, batchSizeV2(doc)), binaryHeaderLength, binaryInputs } };
+  }
+  const typeProblem = v1ContentTypeProblem(headerValue(ctx.view, 'content-type'), (name) => ctx.view.headers[name] !== undefined);
+  if (typeProblem) return { ok: false, denial: deny('invalid_body', typeProblem) };
+  const v1 = readV1Body(doc);
+  if (!v1.ok) return { ok: false, denial: deny('invalid_body', v1.reason) };
+  return { ok: true, request: { protocol: 'v1', doc: v1.doc, rowsKey: v1.rowsKey, batchSize: Math.max(1, v1.batchSize), binaryHeaderLength, binaryInputs: undefined } };
 }
 
 /**
@@ -91,6 +123,25 @@ export function inferenceRequestOf(ctx: DecisionContext): InferenceParse | undef
   return result;
 }
 const rowsCache = new WeakMap<InferenceRequest, readonly (readonly number[])[] | undefined>();
+const decodedCache = new WeakMap<Buffer, unknown[] | string>();
+
+/**
+ * The values of V2 input `index`: its JSON `data`, or its binary tensor decoded (once per request)
+ * by its declared datatype; a string says why the bytes cannot be read; undefined when it has neither.
+ */
+export function inputValuesOf(req: InferenceRequest, index: number): readonly unknown[] | string | undefined {
+  const inputs = req.doc['inputs'];
+  const input = Array.isArray(inputs) ? inputs[index] : undefined;
+  if (!isObject(input)) return undefined;
+  const bytes = req.binaryInputs?.get(index);
+  if (bytes === undefined) return Array.isArray(input['data']) ? input['data'] : undefined;
+  let decoded = decodedCache.get(bytes);
+  if (decoded === undefined) {
+    decoded = decodeTensorBytes(String(input['datatype']), bytes);
+    decodedCache.set(bytes, decoded);
+  }
+  return decoded;
+}
 
 function numericRow(v: unknown): number[] | undefined {
   const flat = Array.isArray(v) ? (v.some(Array.isArray) ? (v.flat(Infinity) as unknown[]) : v) : [v];
@@ -98,8 +149,8 @@ function numericRow(v: unknown): number[] | undefined {
   return flat as number[];
 }
 
-function rowsV1(doc: Record<string, unknown>): number[][] | undefined {
-  const rows = doc['instances'] ?? doc['inputs'];
+function rowsV1(req: InferenceRequest): number[][] | undefined {
+  const rows = req.rowsKey ? req.doc[req.rowsKey] : undefined;
   if (!Array.isArray(rows)) return undefined;
   const out: number[][] = [];
   for (const r of rows) {
@@ -110,11 +161,13 @@ function rowsV1(doc: Record<string, unknown>): number[][] | undefined {
   return out;
 }
 
-function rowsV2(doc: Record<string, unknown>, batch: number): number[][] | undefined {
-  const inputs = doc['inputs'];
-  const first = Array.isArray(inputs) && isObject(inputs[0]) ? inputs[0] : undefined;
-  const flat = first ? numericRow(first['data']) : undefined;
-  if (!flat || batch < 1 || flat.length % batch !== 0) return undefined;
+/** One V2 input's numeric values (JSON or binary) cut on its own batch dimension, or undefined when it has none. */
+function inputRows(input: unknown, values: readonly unknown[] | string | undefined): number[][] | undefined {
+  if (!isObject(input) || values === undefined || typeof values === 'string') return undefined;
+  const shape = input['shape'];
+  const batch = Array.isArray(shape) && Number.isInteger(shape[0]) ? (shape[0] as number) : 0;
+  const flat = numericRow(values);
+  if (!flat || batch < 1 || flat.length === 0 || flat.length % batch !== 0) return undefined;
   const width = flat.length / batch;
   const out: number[][] = [];
   for (let i = 0; i < flat.length; i += width) out.push(flat.slice(i, i + width));
@@ -122,13 +175,43 @@ function rowsV2(doc: Record<string, unknown>, batch: number): number[][] | undef
 }
 
 /**
- * The request's rows as numeric feature vectors (V1 instances, or V2's first input split on
- * its batch dimension), for the extraction guard; undefined when the rows are not all numbers
- * (dicts, strings, binary-extension tensors). Computed at most once per request.
+ * Every row of every numeric V2 input. Runtimes differ on which inputs they read: KServe's
+ * `get_predict_input` and MLServer's `NumpyRequestCodec` only the first, MLServer's `PandasCodec`
+ * and KServe's `content_type: pd` each input as a column, Triton every input. Reading all of them
+ * covers each runtime: row i is input 0's row i followed by input 1's row i, and so on. Inputs whose batch dimensions differ cannot be zipped: their rows are listed
+ * one input after the other, so no input escapes the reader. Binary-extension tensors are read
+ * decoded; inputs without numeric values (BYTES) carry no numeric features and are left out.
+ */
+function rowsV2(req: InferenceRequest): number[][] | undefined {
+  const inputs = req.doc['inputs'];
+  if (!Array.isArray(inputs)) return undefined;
+  const perInput: number[][][] = [];
+  for (let i = 0; i < inputs.length; i++) {
+    const rows = inputRows(inputs[i], inputValuesOf(req, i));
+    if (rows) perInput.push(rows);
+  }
+  if (perInput.length === 0) return undefined;
+  if (perInput.length === 1) return perInput[0];
+  const n = perInput[0]!.length;
+  if (!perInput.every((r) => r.length === n)) return perInput.flat();
+  const out: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    const row: number[] = [];
+    for (const r of perInput) for (const x of r[i]!) row.push(x);
+    out.push(row);
+  }
+  return out;
+}
+
+/**
+ * The request's rows as numeric feature vectors, the same rows the runtime predicts on and the
+ * limits count (V1: the rows member KServe reads; V2: every numeric input, see rowsV2), for the
+ * extraction guard; undefined when there are no numeric rows (dict rows, strings,
+ * binary-extension tensors). Computed at most once per request.
  */
 export function inferenceRowsOf(request: InferenceRequest): readonly (readonly number[])[] | undefined {
   if (rowsCache.has(request)) return rowsCache.get(request);
-  const rows = request.protocol === 'v1' ? rowsV1(request.doc) : rowsV2(request.doc, request.batchSize);
+  const rows = request.protocol === 'v1' ? rowsV1(request) : rowsV2(request);
   rowsCache.set(request, rows);
   return rows;
 }

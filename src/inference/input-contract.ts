@@ -1,5 +1,5 @@
 import type { ModelConfig } from '../config/schema.js';
-import type { InferenceRequest } from './inference-request.js';
+import { inputValuesOf, type InferenceRequest } from './inference-request.js';
 import { isObject } from './json-object.js';
 
 type InputContract = ModelConfig['input'];
@@ -62,10 +62,12 @@ function checkValues(v: unknown, where: string, c: InputContract, depth = 0): st
   return undefined;
 }
 
-function checkV1(doc: Record<string, unknown>, c: InputContract): string | undefined {
-  const key = doc['instances'] !== undefined ? 'instances' : doc['inputs'] !== undefined ? 'inputs' : undefined;
+function checkV1(req: InferenceRequest, c: InputContract): string | undefined {
+  // The member the runtime reads (inference-request.ts refuses a body with both).
+  const key = req.rowsKey;
   if (!key) return 'the request has neither "instances" nor "inputs"';
-  const rows = doc[key];
+  const rows = req.doc[key];
+  if (!Array.isArray(rows) && !isObject(rows)) return `${key}: expected a list of rows (or columns), got ${kindOf(rows)}`;
   if (Array.isArray(rows)) {
     if (rows.length === 0) return `${key}: is empty`;
     for (let i = 0; i < rows.length; i++) {
@@ -82,8 +84,8 @@ function checkV1(doc: Record<string, unknown>, c: InputContract): string | undef
   return checkValues(rows, key, c);
 }
 
-function checkV2(doc: Record<string, unknown>, c: InputContract): string | undefined {
-  const inputs = doc['inputs'];
+function checkV2(req: InferenceRequest, c: InputContract): string | undefined {
+  const inputs = req.doc['inputs'];
   if (!Array.isArray(inputs) || inputs.length === 0) return 'inputs: expected a non-empty list of tensors';
   for (let i = 0; i < inputs.length; i++) {
     const t = inputs[i];
@@ -99,10 +101,10 @@ function checkV2(doc: Record<string, unknown>, c: InputContract): string | undef
       const fits = row.length === c.shape.length && c.shape.every((d, k) => d === -1 || d === row[k]);
       if (!fits) return `${where}.shape: rows must have shape [${c.shape.join(', ')}], got [${row.join(', ')}]`;
     }
-    const binary = isObject(t['parameters']) && t['parameters']['binary_data_size'] !== undefined;
-    if (binary) continue; // the values are bytes after the JSON; only shape and datatype are checked
-    const data = t['data'];
-    if (!Array.isArray(data)) return `${where}.data: is missing`;
+    // JSON `data`, or the input's binary tensor decoded: the runtime predicts on either, so both are checked.
+    const data = inputValuesOf(req, i);
+    if (typeof data === 'string') return `${where}: its binary data cannot be read (${data})`;
+    if (data === undefined) return `${where}.data: is missing`;
     const flat = flatten(data);
     if (!flat) return `${where}.data: nested deeper than ${MAX_DEPTH} levels`;
     const size = (shape as number[]).reduce((a, b) => a * b, 1);
@@ -120,5 +122,5 @@ function checkV2(doc: Record<string, unknown>, c: InputContract): string | undef
 /** The first rule the request breaks, named with the input it concerns; undefined when it keeps the contract. */
 export function inputViolation(req: InferenceRequest, c: InputContract): string | undefined {
   if (req.batchSize > c.maxBatch) return `a batch of ${req.batchSize} rows is over this model's maximum of ${c.maxBatch}`;
-  return req.protocol === 'v1' ? checkV1(req.doc, c) : checkV2(req.doc, c);
+  return req.protocol === 'v1' ? checkV1(req, c) : checkV2(req, c);
 }

@@ -7,8 +7,12 @@ export interface ModelContract {
   readonly task: 'classification' | 'regression';
   readonly labels: readonly string[] | undefined;
   readonly labelSet: ReadonlySet<string> | undefined;
-  /** V2 outputs to reduce; undefined means every output. */
+  /** V2 outputs to reduce; undefined means every output not in passOutputs. */
   readonly scoreOutputs: ReadonlySet<string> | undefined;
+  /** V2 outputs that leave unchanged; any other output not in scoreOutputs is dropped. */
+  readonly passOutputs: ReadonlySet<string>;
+  /** Upstream response headers that leave a reduced route (lower-case). */
+  readonly passHeaders: readonly string[];
   readonly threshold: number;
   readonly input: ModelConfig['input'];
   readonly policy: 'labels' | 'top-k';
@@ -28,6 +32,8 @@ export function compileContract(m: ModelConfig): ModelContract {
     labels: m.labels,
     labelSet: m.labels ? new Set(m.labels) : undefined,
     scoreOutputs: m.scoreOutputs.length > 0 ? new Set(m.scoreOutputs) : undefined,
+    passOutputs: new Set(m.passOutputs),
+    passHeaders: r.passHeaders,
     threshold: m.binaryThreshold,
     input: m.input,
     policy: r.policy as ModelContract['policy'],

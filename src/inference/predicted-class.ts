@@ -24,13 +24,14 @@ function nameOf(index: number, c: ModelContract): string | number | { error: str
   return name ?? { error: `class index ${index} is outside the ${c.labels.length} configured labels` };
 }
 
-// A fraction written as a string ("0.97"): a score in disguise, never a class name.
-const FRACTION = /^\s*[-+]?(?:\d*\.\d+|\d+\.\d*|\d+(?:\.\d*)?[eE][-+]?\d+)\s*$/;
+// Any decimal digit: "0.97", "setosa:0.81", "81%", "p=9e-1" can all carry a score.
+const DIGIT = /[0-9]/;
 
 function knownLabel(label: string, c: ModelContract): string | { error: string } {
   if (c.labelSet) return c.labelSet.has(label) ? label : { error: 'a class name in the answer is not one of the configured labels' };
-  // Without configured labels any class name passes, but not a number that could be a score.
-  if (FRACTION.test(label)) return { error: 'a class name in the answer looks like a score; configure labels to accept it' };
+  // Without configured labels the gateway cannot tell a class name from a score written into
+  // one, so a name carrying a number fails closed (class indices still leave as numbers).
+  if (DIGIT.test(label)) return { error: 'a class name in the answer carries a number, which may be a score; configure labels to accept it' };
   return label;
 }
 

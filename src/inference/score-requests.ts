@@ -18,8 +18,10 @@ export function scoreRequestReason(req: InferenceRequest, c: ModelContract): str
     if (o['name'] === 'predict_proba') return 'the request asks for the predict_proba output (class probabilities)';
     const p = isObject(o['parameters']) ? o['parameters'] : undefined;
     if (p?.['binary_data'] === true) return `the request asks for output ${String(o['name'])} as binary data`;
-    const k = p?.['classification'];
-    if (typeof k === 'number' && k > c.classesOut) return `the request asks for the top ${k} classes with scores (classification), the policy lets out ${c.classesOut}`;
+    // Triton answers every classification entry as "<score>:<index>[:<label>]", even for a count
+    // of 1, and reads the count from a number or a string ("5"): any count carries unrounded
+    // scores, which no policy lets out without the rewrite only the proxy can do.
+    if (p !== undefined && 'classification' in p) return `the request asks for classes with scores (Triton classification ${JSON.stringify(p['classification'])}), which the ${c.policy} policy does not let out unrewritten`;
   }
   return undefined;
 }
@@ -44,7 +46,8 @@ export function rewrittenForPolicy(req: InferenceRequest, c: ModelContract): Rec
         if (!isObject(o) || !isObject(o['parameters'])) return o;
         const { binary_data: _b, ...p } = o['parameters'];
         const k = p['classification'];
-        if (typeof k === 'number' && k > c.classesOut) p['classification'] = c.classesOut;
+        // Any type Triton might read ("5", 5.0, 99): capped to the classes the policy lets out.
+        if (k !== undefined && !(typeof k === 'number' && Number.isInteger(k) && k >= 1 && k <= c.classesOut)) p['classification'] = c.classesOut;
         if ('binary_data' in o['parameters'] || p['classification'] !== k) {
           changed = true;
           return { ...o, parameters: p };

@@ -94,10 +94,12 @@ export function reduceV2Answer(doc: Record<string, unknown>, c: ModelContract, m
   for (let i = 0; i < outputs.length; i++) {
     const t = tensorOf(outputs[i], i);
     if (typeof t === 'string') return { ok: false, reason: t };
-    if (c.scoreOutputs && !c.scoreOutputs.has(t.name)) {
+    if (c.passOutputs.has(t.name)) {
       out.push({ name: t.name, shape: t.shape, datatype: t.datatype, data: t.data });
       continue;
     }
+    // Neither reduced nor vouched for: an extra output (logits, an attention map) may carry scores.
+    if (c.scoreOutputs && !c.scoreOutputs.has(t.name)) continue;
     const reduced = reduceTensor(t, c, classes);
     if (typeof reduced === 'string') return { ok: false, reason: reduced };
     out.push(...reduced);

@@ -7,7 +7,10 @@ import protobuf from 'protobufjs';
 const FILES = [
   `syntax = "proto3"; package google.protobuf;
    message Timestamp { int64 seconds = 1; int32 nanos = 2; }
-   message BoolValue { bool value = 1; }`,
+   message BoolValue { bool value = 1; }
+   message Struct { map<string, Value> fields = 1; }
+   message Value { oneof kind { int32 null_value = 1; double number_value = 2; string string_value = 3; bool bool_value = 4; Struct struct_value = 5; ListValue list_value = 6; } }
+   message ListValue { repeated Value values = 1; }`,
   `syntax = "proto3"; package google.rpc;
    message Status { int32 code = 1; string message = 2; }`,
   `syntax = "proto3"; package envoy.type.v3;
@@ -18,6 +21,7 @@ const FILES = [
    message SocketAddress { enum Protocol { TCP = 0; UDP = 1; } Protocol protocol = 1; string address = 2; uint32 port_value = 3; }
    message Address { SocketAddress socket_address = 1; }
    message HeaderValue { string key = 1; string value = 2; bytes raw_value = 3; }
+   message HeaderMap { repeated HeaderValue headers = 1; }
    message HeaderValueOption {
      enum HeaderAppendAction { APPEND_IF_EXISTS_OR_ADD = 0; ADD_IF_ABSENT = 1; OVERWRITE_IF_EXISTS_OR_ADD = 2; OVERWRITE_IF_EXISTS = 3; }
      HeaderValue header = 1; .google.protobuf.BoolValue append = 2; HeaderAppendAction append_action = 3; bool keep_empty_value = 4;
@@ -28,6 +32,7 @@ const FILES = [
      message HttpRequest {
        string id = 1; string method = 2; map<string, string> headers = 3; string path = 4; string host = 5; string scheme = 6;
        string query = 7; string fragment = 8; int64 size = 9; string protocol = 10; string body = 11; bytes raw_body = 12;
+       .envoy.config.core.v3.HeaderMap header_map = 13;
      }
      message Request { .google.protobuf.Timestamp time = 1; HttpRequest http = 2; }
      Peer source = 1; Peer destination = 2; Request request = 4; map<string, string> context_extensions = 10;
@@ -41,6 +46,7 @@ const FILES = [
    message CheckResponse {
      .google.rpc.Status status = 1;
      oneof http_response { DeniedHttpResponse denied_response = 2; OkHttpResponse ok_response = 3; }
+     .google.protobuf.Struct dynamic_metadata = 4;
    }`,
 ];
 
@@ -59,6 +65,13 @@ export interface EnvoyHttpRequest {
   readonly body?: string | Buffer;
   readonly packAsBytes?: boolean;
   readonly partial?: boolean;
+  /**
+   * Envoy's `encode_raw_headers`: every header line (pseudo-headers included) goes to
+   * `header_map` as key + raw_value bytes, repeated lines kept apart, and `headers` stays empty.
+   */
+  readonly encodeRawHeaders?: boolean;
+  /** With encodeRawHeaders: further header lines, sent as separate entries (a repeated header). */
+  readonly rawLines?: ReadonlyArray<readonly [string, string]>;
 }
 
 export interface HeaderOpt {
@@ -72,6 +85,7 @@ export interface CheckAnswer {
   status?: { code: number; message: string };
   denied_response?: { status?: { code: number }; headers: HeaderOpt[]; body: string };
   ok_response?: { headers: HeaderOpt[]; headers_to_remove: string[]; response_headers_to_add: HeaderOpt[] };
+  dynamic_metadata?: { fields: Record<string, { string_value?: string; number_value?: number }> };
 }
 
 /** What Envoy builds for one client request (PROTOCOLS.md §2.1): pseudo-headers in `headers`, query inside `path`. */
@@ -91,6 +105,12 @@ export function envoyCheckRequest(r: EnvoyHttpRequest, streamId = '1386914285578
     headers['x-envoy-auth-partial-body'] = r.partial ? 'true' : 'false';
     if (r.packAsBytes) http['raw_body'] = Buffer.from(r.body);
     else http['body'] = Buffer.from(r.body).toString('utf8');
+  }
+  if (r.encodeRawHeaders) {
+    const lines: Array<{ key: string; raw_value: Buffer }> = [];
+    for (const [key, value] of [...Object.entries(headers), ...(r.rawLines ?? [])]) lines.push({ key, raw_value: Buffer.from(value, 'latin1') });
+    delete http['headers'];
+    http['header_map'] = { headers: lines };
   }
   return {
     attributes: {

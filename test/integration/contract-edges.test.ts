@@ -97,10 +97,19 @@ describe('model contracts: edge cases', () => {
     assert.equal(await refused(), before + 1);
   });
   it('passes class names through when no labels are configured', async () => {
-    p.answer = { body: JSON.stringify({ predictions: ['setosa', '2'] }) };
+    p.answer = { body: JSON.stringify({ predictions: ['setosa', 'virginica'] }) };
     const r = await send(`${h.url}/v1/models/unlabelled:predict`, { body: v1(2) });
-    assert.deepEqual(r.json(), { predictions: ['setosa', '2'] });
+    assert.deepEqual(r.json(), { predictions: ['setosa', 'virginica'] });
   });
+
+  for (const name of ['setosa:0.81', '81%', '2', 'p=9e-1']) {
+    it(`fails closed on the class name ${JSON.stringify(name)}, which carries a number, when no labels are configured`, async () => {
+      p.answer = { body: JSON.stringify({ predictions: ['setosa', name] }) };
+      const r = await send(`${h.url}/v1/models/unlabelled:predict`, { body: v1(2) });
+      assert.equal(r.status, 502, r.text);
+      assert.equal(r.json()['code'], 'upstream_bad_response');
+    });
+  }
 
   it('fails closed on a score written as a string when no labels are configured', async () => {
     p.answer = { body: JSON.stringify({ predictions: ['setosa', '0.97'] }) };

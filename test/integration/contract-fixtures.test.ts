@@ -20,7 +20,7 @@ describe('model contracts: golden runtime answers through the gateway', () => {
     h = await startHarness(() => ({
       upstream: { url: p.url },
       models: {
-        sklearn: { labels: IRIS },
+        sklearn: { labels: IRIS, response: { passHeaders: ['X-Model-Version'] } },
         indices: {},
         fraud: { labels: ['legit', 'fraud'] },
         strict: { binaryThreshold: 0.9 },
@@ -28,7 +28,7 @@ describe('model contracts: golden runtime answers through the gateway', () => {
         unsure: { labels: IRIS, response: { confidenceFloor: 0.6, abstainLabel: 'unsure' } },
         explainable: { labels: IRIS, response: { explain: true } },
         regressor: { task: 'regression' },
-        mixed: { scoreOutputs: ['predict_proba'] },
+        mixed: { scoreOutputs: ['predict_proba'], passOutputs: ['embedding_norm'] },
       },
     }));
   });
@@ -112,9 +112,9 @@ describe('model contracts: golden runtime answers through the gateway', () => {
   });
 
   it('reduces Triton classification strings to the top label and asks the predictor for one class only', async () => {
-    const answer = { id: '42', outputs: [{ name: 'output0', shape: [2], datatype: 'STRING', data: ['3.3:1:index_1_label', '2.4:3:index_3_label'] }] };
+    const answer = { id: '42', outputs: [{ name: 'output0', shape: [2], datatype: 'STRING', data: ['3.3:1:cat', '2.4:3:dog'] }] };
     const r = await infer('indices', answer, v2(1, { id: '42', outputs: [{ name: 'output0', parameters: { classification: 2 } }] }));
-    assert.deepEqual(r.json()['outputs'], [{ name: 'output0', shape: [1], datatype: 'BYTES', data: ['index_1_label'] }]);
+    assert.deepEqual(r.json()['outputs'], [{ name: 'output0', shape: [1], datatype: 'BYTES', data: ['cat'] }]);
     const sent = JSON.parse(p.received.at(-1)!.body.toString()) as { outputs: Array<{ parameters: { classification: number } }> };
     assert.equal(sent.outputs[0]!.parameters.classification, 1);
   });
@@ -128,7 +128,21 @@ describe('model contracts: golden runtime answers through the gateway', () => {
     ]);
   });
 
-  it('reduces only the configured score outputs and passes the others unchanged', async () => {
+  it('caps a Triton classification count sent as a string to the classes the policy lets out', async () => {
+    const answer = { outputs: [{ name: 'output0', shape: [1], datatype: 'STRING', data: ['3.3:1:cat'] }] };
+    await infer('indices', answer, v2(1, { outputs: [{ name: 'output0', parameters: { classification: '5' } }] }));
+    const sent = JSON.parse(p.received.at(-1)!.body.toString()) as { outputs: Array<{ parameters: { classification: unknown } }> };
+    assert.equal(sent.outputs[0]!.parameters.classification, 1);
+  });
+
+  it('drops a V2 output that is neither a score output nor listed in passOutputs', async () => {
+    const answer = { outputs: [{ name: 'predict_proba', shape: [1, 2], datatype: 'FP64', data: [0.3, 0.7] }, { name: 'logits', shape: [1, 2], datatype: 'FP32', data: [-0.8472, 0.8472] }] };
+    const r = await infer('mixed', answer);
+    assert.deepEqual(r.json()['outputs'], [{ name: 'predict', shape: [1], datatype: 'INT64', data: [1] }]);
+    assert.doesNotMatch(r.text, /0\.847/);
+  });
+
+  it('reduces the score outputs and passes the outputs listed in passOutputs unchanged', async () => {
     const answer = { outputs: [{ name: 'predict_proba', shape: [1, 2], datatype: 'FP64', data: [0.3, 0.7] }, { name: 'embedding_norm', shape: [1], datatype: 'FP32', data: [2.5] }] };
     const r = await infer('mixed', answer);
     assert.deepEqual(r.json()['outputs'], [
@@ -173,7 +187,7 @@ describe('model contracts: golden runtime answers through the gateway', () => {
   });
 
   it('refuses a binary-extension answer it cannot read with 502, never passing it through', async () => {
-    const json = Buffer.from(JSON.stringify({ outputs: [{ name: 'probs', shape: [1, 2], datatype: 'FP16', parameters: { binary_data_size: 4 } }] }));
+    const json = Buffer.from(JSON.stringify({ outputs: [{ name: 'probs', shape: [1, 2], datatype: 'FP8', parameters: { binary_data_size: 4 } }] }));
     const r = await infer('indices', Buffer.concat([json, Buffer.alloc(4)]), v2(1), { 'inference-header-content-length': String(json.length) });
     assert.equal(r.status, 502);
     assert.equal(r.json()['code'], 'upstream_bad_response');
@@ -191,11 +205,39 @@ describe('model contracts: golden runtime answers through the gateway', () => {
     assert.equal(Number(r.headers['content-length']), Buffer.byteLength(r.text));
   });
 
-  it('passes a predictor error answer unchanged', async () => {
+  it('answers a predictor error with its status and a generic body of its own, never the predictor body', async () => {
     p.answer = { status: 400, body: '{"error": "Failed to predict: expected 4 features, 0.93 confidence"}' };
     const r = await send(`${h.url}/v1/models/sklearn:predict`, { body: v1() });
     assert.equal(r.status, 400);
-    assert.deepEqual(r.json(), { error: 'Failed to predict: expected 4 features, 0.93 confidence' });
+    assert.equal(r.json()['code'], 'upstream_error');
+    assert.doesNotMatch(r.text, /0\.93/);
+  });
+
+  it('withholds the body of a 3xx and a 5xx predictor answer the same way', async () => {
+    for (const status of [302, 503]) {
+      p.answer = { status, headers: { location: 'http://scores.example/?p=0.93' }, body: '{"predictions": [[0.07, 0.93]]}' };
+      const r = await send(`${h.url}/v1/models/sklearn:predict`, { body: v1() });
+      assert.equal(r.status, status);
+      assert.equal(r.json()['code'], 'upstream_error');
+      assert.equal(r.headers['location'], undefined);
+      assert.doesNotMatch(r.text, /0\.93/);
+    }
+  });
+
+  it('sends no predictor header with a refusal of an answer it cannot reduce', async () => {
+    p.answer = { headers: { 'x-model-scores': '0.07,0.93' }, body: '{"predictions": [[0.9, "x", null]]}' };
+    const r = await send(`${h.url}/v1/models/sklearn:predict`, { body: v1() });
+    assert.equal(r.status, 502, r.text);
+    assert.equal(r.headers['x-model-scores'], undefined);
+  });
+
+  it('sends only allowlisted predictor headers with a reduced answer', async () => {
+    p.answer = { headers: { 'x-model-scores': '0.07,0.93', 'x-confidence': '0.93', 'x-model-version': '7' }, body: '{"predictions": [[0.05, 0.02, 0.93]]}' };
+    const r = await send(`${h.url}/v1/models/sklearn:predict`, { body: v1() });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.headers['x-model-scores'], undefined);
+    assert.equal(r.headers['x-confidence'], undefined);
+    assert.equal(r.headers['x-model-version'], '7');
   });
 
   it('fails closed with 502 on an answer it cannot reduce', async () => {

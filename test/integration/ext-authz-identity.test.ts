@@ -1,59 +1,50 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startHarness, type Harness } from '../helpers/gateway-harness.js';
-import { EnvoyCheckClient, headerMap } from '../helpers/envoy-check-client.js';
+import { startAuthDoors, type AuthDoors } from '../helpers/auth-doors.js';
+import { headerMap } from '../helpers/envoy-check-client.js';
 import { send, v1Body } from '../helpers/http.js';
-import { startJwksIssuer, type JwksIssuer } from '../helpers/jwks-issuer.js';
+
+const body = JSON.stringify(v1Body());
 
 // With real authentication: what each door hands Envoy to apply on allow.
 describe('identity headers through the ext-authz doors', () => {
-  let issuer: JwksIssuer;
-  let h: Harness;
-  let grpc: EnvoyCheckClient;
+  let d: AuthDoors;
   before(async () => {
-    issuer = await startJwksIssuer('inference');
-    h = await startHarness(() => ({
-      auth: { enabled: true, issuers: [{ issuer: issuer.issuer, jwksUri: issuer.jwksUri, audiences: ['inference'], claimHeaders: { 'x-gateway-subject': 'sub' } }] },
-      extAuthz: { http: { enabled: true, host: '127.0.0.1', port: 0 }, grpc: { enabled: true, host: '127.0.0.1', port: 0 } },
-    }));
-    grpc = new EnvoyCheckClient(h.extAuthzGrpcAddress!);
+    d = await startAuthDoors({ 'x-gateway-subject': 'sub' });
   });
-  after(async () => {
-    grpc?.close();
-    await h?.close();
-    await issuer?.close();
-  });
+  after(() => d?.close());
 
   it('HTTP check: 200 with the subject header and the token listed for removal', async () => {
-    const token = await issuer.token({ sub: 'alice' });
-    const r = await send(`${h.extAuthzHttpUrl}/v1/models/iris:predict`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-length': '0' } });
+    const token = await d.issuer.token({ sub: 'alice' });
+    const r = await send(`${d.h.extAuthzHttpUrl}/v1/models/iris:predict`, { method: 'POST', body, headers: { authorization: `Bearer ${token}`, 'x-envoy-auth-partial-body': 'false' } });
     assert.equal(r.status, 200, r.text);
     assert.equal(r.headers['x-gateway-subject'], 'alice');
     assert.deepEqual(String(r.headers['x-envoy-auth-headers-to-remove']).split(', '), ['authorization']);
   });
 
   it('gRPC check: OK with the subject in ok_response.headers and the token in headers_to_remove', async () => {
-    const token = await issuer.token({ sub: 'alice' });
-    const a = await grpc.check({ method: 'POST', path: '/v1/models/iris:predict', headers: { authorization: `Bearer ${token}` } });
+    const token = await d.issuer.token({ sub: 'alice' });
+    const a = await d.grpc.check({ method: 'POST', path: '/v1/models/iris:predict', body, headers: { authorization: `Bearer ${token}` } });
     assert.equal(a.status?.code ?? 0, 0);
     assert.deepEqual(headerMap(a.ok_response?.headers), { 'x-gateway-subject': 'alice' });
     assert.deepEqual(a.ok_response?.headers_to_remove, ['authorization']);
   });
 
   it('a client-sent copy of the subject header is replaced, never trusted', async () => {
-    const token = await issuer.token({ sub: 'alice' });
-    const r = await send(`${h.extAuthzHttpUrl}/v1/models/iris:predict`, {
+    const token = await d.issuer.token({ sub: 'alice' });
+    const r = await send(`${d.h.extAuthzHttpUrl}/v1/models/iris:predict`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'x-gateway-subject': 'mallory', 'content-length': '0' },
+      body,
+      headers: { authorization: `Bearer ${token}`, 'x-gateway-subject': 'mallory', 'x-envoy-auth-partial-body': 'false' },
     });
     assert.equal(r.headers['x-gateway-subject'], 'alice');
   });
 
   it('the proxy applies the same: subject set, token removed, upstream', async () => {
-    const token = await issuer.token({ sub: 'alice' });
-    const r = await send(`${h.url}/v1/models/iris:predict`, { body: v1Body(), headers: { authorization: `Bearer ${token}` } });
+    const token = await d.issuer.token({ sub: 'alice' });
+    const r = await send(`${d.h.url}/v1/models/iris:predict`, { body: v1Body(), headers: { authorization: `Bearer ${token}` } });
     assert.equal(r.status, 200, r.text);
-    const seen = h.predictor.received.at(-1)!.headers;
+    const seen = d.h.predictor.received.at(-1)!.headers;
     assert.equal(seen['x-gateway-subject'], 'alice');
     assert.equal(seen['authorization'], undefined);
   });

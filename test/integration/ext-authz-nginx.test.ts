@@ -5,6 +5,8 @@ import { startJwksIssuer, type JwksIssuer } from '../helpers/jwks-issuer.js';
 import { send, v1Body } from '../helpers/http.js';
 import { startNginx, type Nginx } from '../helpers/nginx.js';
 
+// auth_request never passes the request body to the check, so these run with
+// extAuthz.allowIncompleteBodies (each prediction then costs 1 and is not contract-checked).
 // nginx's auth_request is a widely deployed peer of Envoy's HTTP ext_authz: a subrequest to the
 // check door carrying the original method (proxy_method), `prefix + original URI` and the
 // client headers, no body. Its mapping differs from Envoy's on one point: any 2xx allows,
@@ -30,7 +32,7 @@ describe('nginx auth_request in front of a predictor, pointed at the HTTP ext-au
   let h: Harness;
   let nginx: Nginx;
   before(async () => {
-    h = await startHarness(() => ({ extAuthz: { http: { enabled: true, host: '127.0.0.1', port: 0, pathPrefix: '/authz' } } }));
+    h = await startHarness(() => ({ extAuthz: { allowIncompleteBodies: true, http: { enabled: true, host: '127.0.0.1', port: 0, pathPrefix: '/authz' } } }));
     nginx = await startNginx(() => authRequest(h.extAuthzHttpUrl!, h.predictor.url, '/authz'));
   });
   after(async () => {
@@ -77,7 +79,7 @@ describe('nginx auth_request with bearer tokens checked by the HTTP door', () =>
     h = await startHarness(() => ({
       auth: { enabled: true, issuers: [{ issuer: issuer.issuer, jwksUri: issuer.jwksUri, audiences: ['inference'], claimHeaders: { 'x-gateway-subject': 'sub' } }] },
       models: { iris: { auth: { predict: { scopes: ['predict'] } } } },
-      extAuthz: { http: { enabled: true, host: '127.0.0.1', port: 0, pathPrefix: '/authz' } },
+      extAuthz: { allowIncompleteBodies: true, http: { enabled: true, host: '127.0.0.1', port: 0, pathPrefix: '/authz' } },
     }));
     nginx = await startNginx(() => authRequest(h.extAuthzHttpUrl!, h.predictor.url, '/authz'));
   });

@@ -1,4 +1,5 @@
-// The same limits in the HTTP ext-authz door: cost from the body when Envoy includes it, else 1 (counted in a metric).
+// The same limits in the HTTP ext-authz door: cost from the body when Envoy includes it; with
+// extAuthz.allowIncompleteBodies (off by default: such checks are refused) a check without a whole body costs 1, counted in a metric.
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHarness, type Harness } from '../helpers/gateway-harness.js';
@@ -11,7 +12,7 @@ describe('rate limits in the HTTP ext-authz door', () => {
   beforeEach(async () => {
     h = await startHarness(() => ({
       limits: { default: [{ name: 'hourly', predictions: 5, perSeconds: 3600 }] },
-      extAuthz: { http: { enabled: true, host: '127.0.0.1', port: 0 } },
+      extAuthz: { allowIncompleteBodies: true, http: { enabled: true, host: '127.0.0.1', port: 0 } },
     }));
   });
   afterEach(() => h.close());

@@ -16,11 +16,12 @@ function problemsOf(raw: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): 
 }
 
 describe('extAuthz config', () => {
-  it('keeps both doors off by default, on Istio sample ports 8000 and 9000, with no path prefix', () => {
+  it('keeps both doors off by default, on Istio sample ports 8000 and 9000, with no path prefix, refusing checks without a whole body', () => {
     const c = buildConfig(base(), 'test');
     assert.deepEqual(c.extAuthz, {
       http: { enabled: false, host: '0.0.0.0', port: 8000, pathPrefix: '' },
       grpc: { enabled: false, host: '0.0.0.0', port: 9000 },
+      allowIncompleteBodies: false,
     });
   });
 

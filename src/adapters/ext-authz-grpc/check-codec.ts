@@ -1,7 +1,15 @@
-import protobuf from 'protobufjs';
-import { EXTERNAL_AUTH_PROTO } from './external-auth-proto.js';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { loadSync, type MethodDefinition } from '@grpc/proto-loader';
 
-/** The decoded request fields the door reads (proto3 defaults: '' / empty map / empty bytes). */
+/** One entry of `HttpRequest.header_map` (Envoy's `encode_raw_headers`): key and raw bytes. */
+export interface RawHeader {
+  readonly key?: string;
+  readonly value?: string;
+  readonly raw_value?: Uint8Array;
+}
+
+/** The decoded request fields the door reads (proto3 defaults omitted: absent means default). */
 export interface CheckRequestMessage {
   readonly attributes?: {
     readonly source?: { readonly address?: { readonly socket_address?: { readonly address?: string } }; readonly principal?: string };
@@ -10,6 +18,7 @@ export interface CheckRequestMessage {
         readonly id?: string;
         readonly method?: string;
         readonly headers?: Record<string, string>;
+        readonly header_map?: { readonly headers?: readonly RawHeader[] };
         readonly path?: string;
         readonly host?: string;
         readonly body?: string;
@@ -25,32 +34,63 @@ export interface HeaderOption {
   readonly append_action?: number;
 }
 
+/**
+ * google.protobuf.Struct as protobufjs declares the well-known types (camelCase JSON names, which
+ * keepCase does not touch); on the wire these are fields 1-5 of google.protobuf.Value.
+ */
+export interface StructValue {
+  readonly nullValue?: 0;
+  readonly numberValue?: number;
+  readonly stringValue?: string;
+  readonly boolValue?: boolean;
+  readonly structValue?: ProtoStruct;
+}
+export interface ProtoStruct {
+  readonly fields: Readonly<Record<string, StructValue>>;
+}
+
 export interface CheckResponseMessage {
   readonly status: { readonly code: number; readonly message?: string };
   readonly denied_response?: { readonly status: { readonly code: number }; readonly headers: HeaderOption[]; readonly body: string };
   readonly ok_response?: { readonly headers: HeaderOption[]; readonly headers_to_remove: string[]; readonly response_headers_to_add: HeaderOption[] };
+  readonly dynamic_metadata?: ProtoStruct;
 }
 
-export interface CheckCodec {
-  decodeRequest(bytes: Buffer): CheckRequestMessage;
-  encodeRequest(message: unknown): Buffer;
-  decodeResponse(bytes: Buffer): CheckResponseMessage;
-  encodeResponse(message: CheckResponseMessage): Buffer;
+export type CheckMethod = MethodDefinition<CheckRequestMessage, CheckResponseMessage>;
+
+export const CHECK_METHOD_PATH = '/envoy.service.auth.v3.Authorization/Check';
+
+// Envoy's own .proto files, vendored under proto/ at the repository root (see proto/README.md):
+// three levels up from src/adapters/ext-authz-grpc in the sources, four from dist/src/...
+function protoRoot(): string {
+  for (const up of ['../../../../proto/', '../../../proto/']) {
+    const dir = fileURLToPath(new URL(up, import.meta.url));
+    if (existsSync(`${dir}envoy/service/auth/v3/external_auth.proto`)) return dir;
+  }
+  throw new Error('the vendored Envoy protos (proto/envoy/service/auth/v3/external_auth.proto) are missing');
 }
 
-// In Node protobufjs writes into a Buffer already; copy only if it did not.
-const asBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u));
+let cached: CheckMethod | undefined;
 
-/** Parsed once at start-up; keepCase keeps the wire names (raw_body, ok_response, ...). */
-export function createCheckCodec(): CheckCodec {
-  const root = protobuf.parse(EXTERNAL_AUTH_PROTO, { keepCase: true }).root;
-  const req = root.lookupType('envoy.service.auth.v3.CheckRequest');
-  const res = root.lookupType('envoy.service.auth.v3.CheckResponse');
-  return {
-    decodeRequest: (bytes) => req.decode(bytes) as unknown as CheckRequestMessage,
-    encodeRequest: (message) => asBuffer(req.encode(req.fromObject(message as Record<string, unknown>)).finish()),
-    decodeResponse: (bytes) => res.decode(bytes) as unknown as CheckResponseMessage,
-    // Plain objects are accepted by encode(); no Message instance per answer.
-    encodeResponse: (message) => asBuffer(res.encode(message as unknown as protobuf.Message).finish()),
-  };
+/**
+ * `envoy.service.auth.v3.Authorization/Check` with its serializers, built from Envoy's
+ * external_auth.proto by @grpc/proto-loader once per process (parsing ~20 files is start-up
+ * work, never per check). keepCase keeps the wire names (raw_body, ok_response, header_map);
+ * defaults are not filled in, so an absent field reads as undefined.
+ */
+export function checkMethod(): CheckMethod {
+  if (cached) return cached;
+  const definition = loadSync('envoy/service/auth/v3/external_auth.proto', {
+    includeDirs: [protoRoot()],
+    keepCase: true,
+    longs: String,
+    enums: Number,
+    defaults: false,
+    oneofs: false,
+  });
+  const service = definition['envoy.service.auth.v3.Authorization'] as Record<string, CheckMethod> | undefined;
+  const check = service?.['Check'];
+  if (!check || check.path !== CHECK_METHOD_PATH) throw new Error(`the vendored external_auth.proto has no ${CHECK_METHOD_PATH}`);
+  cached = check;
+  return check;
 }

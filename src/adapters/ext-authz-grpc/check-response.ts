@@ -2,23 +2,42 @@ import type { DecisionContext } from '../../decision/decision-context.js';
 import type { Denial } from '../../decision/denial.js';
 import { codeInfo, GrpcCode } from '../../decision/error-codes.js';
 import { renderHttpDenial } from '../../decision/http-denial.js';
-import type { CheckResponseMessage, HeaderOption } from './check-codec.js';
+import type { CheckResponseMessage, HeaderOption, ProtoStruct, StructValue } from './check-codec.js';
 
 // HeaderValueOption.append_action OVERWRITE_IF_EXISTS_OR_ADD (PROTOCOLS.md §2.2).
 const OVERWRITE_IF_EXISTS_OR_ADD = 2;
 const OVERWRITE = Object.freeze({ value: false });
 
 /**
+ * `CheckResponse.dynamic_metadata`: Envoy emits it under `envoy.filters.http.ext_authz` for
+ * access logs and later filters (Envoy ext_authz filter docs, "Dynamic Metadata"). It carries the
+ * decision, the model route and, once known, the cost and the verified subject — never a token,
+ * a claim header value or a score.
+ */
+export function decisionMetadata(ctx: DecisionContext | undefined, decision: string): ProtoStruct {
+  const fields: Record<string, StructValue> = { decision: { stringValue: decision } };
+  const route = ctx?.route.kind === 'model' ? ctx.route.route : undefined;
+  if (route) {
+    fields['model'] = { stringValue: route.model };
+    fields['verb'] = { stringValue: route.verb };
+  }
+  if (ctx && decision === 'allowed') fields['cost'] = { numberValue: ctx.cost };
+  if (ctx?.identity) fields['subject'] = { stringValue: ctx.identity.subject };
+  return { fields };
+}
+
+/**
  * Deny: a non-OK status from the code table's gRPC column (an unset status would mean allow)
  * and the same HTTP status, headers and JSON body the proxy would answer.
  */
-export function deniedCheckResponse(denial: Denial, realm: string): CheckResponseMessage {
+export function deniedCheckResponse(denial: Denial, realm: string, ctx?: DecisionContext): CheckResponseMessage {
   const r = renderHttpDenial(denial, realm);
   const headers: HeaderOption[] = [];
   for (const key in r.headers) headers.push({ header: { key, value: r.headers[key] as string } });
   return {
     status: { code: codeInfo(denial.code).grpc, message: denial.message },
     denied_response: { status: { code: r.status }, headers, body: r.body },
+    dynamic_metadata: decisionMetadata(ctx, denial.code),
   };
 }
 
@@ -36,5 +55,5 @@ export function okCheckResponse(ctx: DecisionContext): CheckResponseMessage {
   for (const key in down) response_headers_to_add.push({ header: { key, value: down[key] as string }, append_action: OVERWRITE_IF_EXISTS_OR_ADD });
   const headers_to_remove: string[] = [];
   for (const h of ctx.removeUpstreamHeaders) if (!(h in up)) headers_to_remove.push(h);
-  return { status: { code: GrpcCode.OK }, ok_response: { headers, headers_to_remove, response_headers_to_add } };
+  return { status: { code: GrpcCode.OK }, ok_response: { headers, headers_to_remove, response_headers_to_add }, dynamic_metadata: decisionMetadata(ctx, 'allowed') };
 }

@@ -7,10 +7,9 @@ import type { RequestView } from '../../decision/request-view.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatewayMetrics } from '../../observability/metrics.js';
 import { accessRecorder } from '../../observability/access-record.js';
-import { createCheckCodec, type CheckRequestMessage, type CheckResponseMessage } from './check-codec.js';
+import { checkMethod, type CheckRequestMessage, type CheckResponseMessage } from './check-codec.js';
 import { unrewritableAnswer } from '../ext-authz-rewrite-guard.js';
 import { deniedCheckResponse, okCheckResponse } from './check-response.js';
-import { CHECK_METHOD_PATH } from './external-auth-proto.js';
 import { requestViewFromCheckRequest } from './request-view-from-check-request.js';
 
 export interface ExtAuthzGrpcDeps {
@@ -21,8 +20,14 @@ export interface ExtAuthzGrpcDeps {
 }
 
 const DOOR = 'ext-authz-grpc';
-// Room for the headers map and the attributes around a body at the body limit.
+// Room for the headers and the attributes around a body.
 const ENVELOPE_BYTES = 256 * 1024;
+// A body over server.bodyLimitBytes must be answered as a denial (413), which Envoy shows the
+// client, not as a transport error (which Envoy turns into failOpen / statusOnError). So the
+// gRPC layer accepts messages well past the limit — Envoy's maxRequestBytes may be set higher
+// than the gateway's limit — and only beyond this hard cap fails at the transport.
+const OVERSIZE_FACTOR = 4;
+const MIN_MESSAGE_CAP = 8 * 1024 * 1024;
 
 /**
  * `envoy.service.auth.v3.Authorization/Check` (PROTOCOLS.md §2). Every decision is a
@@ -34,7 +39,7 @@ export function createExtAuthzGrpcServer(deps: ExtAuthzGrpcDeps): Server {
   const realm = config.auth.realm;
   const limit = config.server.bodyLimitBytes;
   const tooLarge = deny('body_too_large', `request body is over the ${limit}-byte limit`);
-  const codec = createCheckCodec();
+  const method = checkMethod();
 
   const access = accessRecorder(DOOR, config, metrics, log);
   const record = (view: RequestView | undefined, ctx: DecisionContext | undefined, outcome: string, started: number) =>
@@ -69,24 +74,14 @@ export function createExtAuthzGrpcServer(deps: ExtAuthzGrpcDeps): Server {
       // The pipeline turns its own faults into internal_error: that is an error, not a denial.
       if (denial.code === 'internal_error') return fail(callback, denial.message, view, decision.ctx, started);
       record(view, decision.ctx, denial.code, started);
-      callback(null, deniedCheckResponse(denial, realm));
+      callback(null, deniedCheckResponse(denial, realm, decision.ctx));
     } catch (err) {
       fail(callback, err, view, undefined, started);
     }
   };
 
-  const definition: ServiceDefinition = {
-    Check: {
-      path: CHECK_METHOD_PATH,
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: (m: unknown) => codec.encodeRequest(m),
-      requestDeserialize: (b: Buffer) => codec.decodeRequest(b),
-      responseSerialize: (m: CheckResponseMessage) => codec.encodeResponse(m),
-      responseDeserialize: (b: Buffer) => codec.decodeResponse(b),
-    },
-  };
-  const server = new Server({ 'grpc.max_receive_message_length': limit + ENVELOPE_BYTES });
+  const definition: ServiceDefinition = { Check: method };
+  const server = new Server({ 'grpc.max_receive_message_length': Math.max(limit * OVERSIZE_FACTOR, MIN_MESSAGE_CAP) + ENVELOPE_BYTES });
   server.addService(definition, {
     Check: (call: ServerUnaryCall<CheckRequestMessage, CheckResponseMessage>, callback: sendUnaryData<CheckResponseMessage>) => void check(call, callback),
   });

@@ -37,6 +37,8 @@ export function requestViewFromCheck(req: IncomingMessage, originalUrl: string, 
     headers,
     authorization: headers.authorization === undefined ? NONE : rawHeaderValues(req.rawHeaders, 'authorization'),
     // Envoy marks every attached body with the partial-body header; without it only a non-empty body counts.
+    // Envoy sends the original :authority as Host; a check with two is malformed all the same.
+    hosts: rawHeaderValues(req.rawHeaders, 'host'),
     body: partial !== undefined || (body !== undefined && body.length > 0) ? (body ?? Buffer.alloc(0)) : undefined,
     bodyPartial: partial === 'true',
     peer: req.socket.remoteAddress ?? '',

@@ -1,8 +1,11 @@
+import { jwksProblem, readJwksFile } from '../../auth/jwks-document.js';
 import { s, type Problem } from '../schema-dsl.js';
 
 export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
 export const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
-const LOOPBACK = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/;
+// URL schemes and host names are case-insensitive (RFC 3986 §3.1, §3.2.2): `HTTP://` is plain http.
+const LOOPBACK = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/i;
+const isPlainHttp = (url: string): boolean => url.slice(0, 5).toLowerCase() === 'http:';
 
 const keysSection = s.object(
   {
@@ -27,11 +30,11 @@ const keysSection = s.object(
 const issuerSpec = s.object(
   {
     issuer: s.string({ doc: 'Exact `iss` value of the tokens.', minLength: 1 }),
-    jwksUri: s.string({ doc: 'JWKS URL (https, or http on loopback).', optional: true, pattern: /^https?:\/\/\S+$/, patternHint: 'expected an http(s) URL' }),
+    jwksUri: s.string({ doc: 'JWKS URL (https, or http on loopback).', optional: true, pattern: /^https?:\/\/\S+$/i, patternHint: 'expected an http(s) URL' }),
     discovery: s.boolean({ doc: 'Find the JWKS URL through OIDC discovery (`{issuer}/.well-known/openid-configuration`).', default: false }),
     jwks: s.any({ doc: 'Inline JWKS (`{"keys": [...]}`), for static keys.', optional: true }),
     jwksFile: s.string({ doc: 'Path of a JWKS file read at start-up.', optional: true }),
-    hmacSecret: s.string({ doc: 'Shared secret for HS256/384/512 (at least 32 bytes, RFC 7518 §3.2). Only with HS algorithms.', optional: true, secret: true }),
+    hmacSecret: s.string({ doc: 'Shared secret for HS256/384/512 (at least 32 bytes, RFC 7518 §3.2). Only with HS algorithms, and not together with a key source (jwksUri, discovery, jwks, jwksFile).', optional: true, secret: true }),
     audiences: s.array(s.string({ doc: 'An accepted audience.', minLength: 1 }), {
       doc: 'Accepted `aud` values (any of them; `aud` may be a string or an array). A model may override them.',
       minItems: 1,
@@ -65,6 +68,17 @@ const issuerSpec = s.object(
       if (secret !== undefined && hmac.length === 0) out.push({ path: 'hmacSecret', message: 'is set but no HS algorithm is allowed' });
       if (hmac.length !== algs.length && sources === 0) out.push({ path: '', message: 'needs a key source: jwksUri, discovery, jwks or jwksFile' });
       if (sources > 1) out.push({ path: '', message: 'has more than one key source: choose one of jwksUri, discovery, jwks, jwksFile' });
+      // The HMAC key and a JWKS would share one key set, and a JWKS refresh replaces it: HS tokens
+      // would stop verifying after the first fetch. One issuer, one kind of key.
+      if (secret !== undefined && sources > 0) out.push({ path: 'hmacSecret', message: 'cannot be combined with jwksUri, discovery, jwks or jwksFile: an issuer signs with a shared secret or with published keys' });
+      if (v['jwks'] !== undefined) {
+        const problem = jwksProblem(v['jwks']);
+        if (problem) out.push({ path: 'jwks', message: problem });
+      }
+      if (typeof v['jwksFile'] === 'string') {
+        const file = readJwksFile(v['jwksFile']);
+        if (!file.ok) out.push({ path: 'jwksFile', message: `${v['jwksFile']} ${file.reason}` });
+      }
       return out;
     },
   },
@@ -98,7 +112,7 @@ export const authSection = s.object(
       const out: Problem[] = [];
       issuers.forEach((i, n) => {
         const url = i.discovery ? i.issuer : i.jwksUri;
-        if (!insecureOk && url?.startsWith('http:') && !LOOPBACK.test(url)) {
+        if (!insecureOk && url !== undefined && isPlainHttp(url) && !LOOPBACK.test(url)) {
           out.push({ path: `issuers[${n}].${i.discovery ? 'issuer' : 'jwksUri'}`, message: 'must be https (plain http only on loopback, or with auth.keys.allowInsecureHttp)' });
         }
       });

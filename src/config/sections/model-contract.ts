@@ -35,6 +35,10 @@ const responsePolicy = s.object(
     decimals: s.integer({ doc: 'Decimals kept in `top-k` scores.', default: 2, min: 0, max: 6 }),
     confidenceFloor: s.number({ doc: 'A row whose best score is below this becomes `abstainLabel` (rows without scores are not affected).', optional: true, min: 0, max: 1 }),
     abstainLabel: s.string({ doc: 'The answer for a row below `confidenceFloor`.', default: 'abstain', minLength: 1 }),
+    passHeaders: s.array(s.string({ doc: 'A header name.', pattern: /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, patternHint: 'expected a header name (RFC 9110 token)' }), {
+      doc: "Predictor response headers that leave a reduced route. Every other predictor header stays behind (a runtime's `x-model-scores` would carry scores); the gateway's own (`x-request-id`, `RateLimit`, framing) are always sent.",
+      default: [],
+    }),
     explain: s.boolean({ doc: 'Allow V1 `:explain` for everyone (explanations carry scores). Otherwise only `fullAccess` identities may explain.', default: false }),
     fullAccess: s.object(
       {
@@ -56,7 +60,11 @@ export const modelContractFields = {
     minItems: 1,
   }),
   scoreOutputs: s.array(s.string({ doc: 'Output name.' }), {
-    doc: 'V2 outputs that hold scores or classes (e.g. `predict_proba`, `output-0`); others pass unchanged. Empty: every output is reduced.',
+    doc: 'V2 outputs that hold scores or classes (e.g. `predict_proba`, `output-0`); they are reduced. Any other output is dropped unless listed in `passOutputs` (an extra `logits` output would carry scores). Empty: every output not in `passOutputs` is reduced.',
+    default: [],
+  }),
+  passOutputs: s.array(s.string({ doc: 'Output name.' }), {
+    doc: 'V2 outputs that leave unchanged on reduced routes (e.g. a regression head or an embedding id you vouch for). Never list an output that carries scores.',
     default: [],
   }),
   binaryThreshold: s.number({ doc: 'A single probability per row (xgboost `binary:logistic`) at or above this is class 1.', default: 0.5, min: 0, max: 1 }),
@@ -70,9 +78,13 @@ export const modelContractFields = {
  * a confident prediction.
  */
 export function checkModelContract(m: Record<string, unknown>): Problem[] {
-  const labels = m['labels'] as readonly string[] | undefined;
-  if (!labels) return [];
   const problems: Problem[] = [];
+  const scoreOutputs = new Set((m['scoreOutputs'] as readonly string[] | undefined) ?? []);
+  for (const [i, o] of ((m['passOutputs'] as readonly string[] | undefined) ?? []).entries()) {
+    if (scoreOutputs.has(o)) problems.push({ path: `passOutputs[${i}]`, message: `${JSON.stringify(o)} is also in scoreOutputs: an output is either reduced or passed` });
+  }
+  const labels = m['labels'] as readonly string[] | undefined;
+  if (!labels) return problems;
   const seen = new Set<string>();
   for (const [i, l] of labels.entries()) {
     if (seen.has(l)) problems.push({ path: `labels[${i}]`, message: `repeats the label ${JSON.stringify(l)}` });
