@@ -77,3 +77,11 @@ export class ActionLadder {
     return level;
   }
 }
+
+/**
+ * Defaults: flag at the first alarmed query (operators see it at once, nothing changes for the
+ * user); degrade after 20 and throttle after 100 alarmed queries, well past any single burst of
+ * benign noise; block at 400, a fraction of the budgets the published attacks need (Papernot
+ * et al.: 6,400 queries; Tramèr et al.: 650–4,013); half-life one hour, hysteresis one half.
+ */
+export const DEFAULT_LADDER: LadderOptions = { flagAt: 1, degradeAt: 20, throttleAt: 100, blockAt: 400, hysteresis: 0.5, halfLifeMs: 3_600_000 };

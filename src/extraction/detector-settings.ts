@@ -11,9 +11,7 @@
  *   1e-8 keeps a 10,000-query user with six signals under a 1e-3 chance of a false alarm
  *   under independence (10⁴ × 6 × 1e-8 ≈ 6e-4). The rates are deliberately pessimistic
  *   assumptions about benign traffic (a Gaussian feature leaves ±4σ with probability 6e-5;
- *   we assume 2% per query);
- * - the Theiler window of 32 queries covers streams whose lag-1 correlation is up to 0.9
- *   (0.9³² ≈ 0.03).
+ *   we assume 2% per query).
  */
 export interface DetectorSettings {
   readonly prototypes: number;
@@ -23,7 +21,6 @@ export interface DetectorSettings {
   readonly testEvery: number;
   readonly delta: number;
   readonly rejectSigma: number;
-  readonly theilerWindow: number;
   readonly bands: number;
   readonly quantum: number;
   readonly tableSize: number;
@@ -48,7 +45,6 @@ export const DEFAULT_DETECTOR_SETTINGS: DetectorSettings = {
   testEvery: 10,
   delta: 0.9,
   rejectSigma: 3,
-  theilerWindow: 32,
   bands: 8,
   quantum: 0.25,
   tableSize: 2048,

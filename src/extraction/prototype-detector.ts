@@ -13,12 +13,12 @@ import { shapiroWilkSorted } from './shapiro-wilk.js';
  * and the insertion distances kept as running sums. Cost per query: O(prototypes · dims) plus
  * one sort of `ring` values every `testEvery` queries.
  *
- * Time-correlated benign streams (sensor series, a user editing one record) give PRADA false
- * alarms: each query sits next to the one before it. The distance that enters the test
- * therefore ignores prototypes inserted within the last `theilerWindow` queries, the Theiler
- * window used for the same reason in nearest-neighbour statistics of time series (J. Theiler,
- * "Spurious dimension from correlation algorithms applied to limited time-series data",
- * Phys. Rev. A 34, 1986). The growth rule keeps PRADA's distance to every prototype.
+ * Outliers are rejected around the median by 3 scaled median absolute deviations (Hampel's
+ * identifier; Leys et al., "Detecting outliers: Do not use standard deviation around the mean,
+ * use absolute deviation around the median", J. Exp. Soc. Psychology 49, 2013) rather than
+ * PRADA's 3σ around the mean: the mean and σ are dragged by the very outliers to reject, and
+ * benign users who move between sessions or drift (time-correlated streams) produce exactly
+ * such clusters of far distances, which PRADA's rule kept and turned into false alarms.
  */
 export interface PrototypeDetectorOptions {
   readonly dims: number;
@@ -30,19 +30,14 @@ export interface PrototypeDetectorOptions {
   readonly testEvery: number;
   /** Alarm when W falls below this (PRADA's reference server: 0.9). */
   readonly delta: number;
-  /** Outlier rejection before the test, in standard deviations (PRADA: 3). */
+  /** Outlier rejection, in (MAD-estimated) standard deviations (PRADA: 3). */
   readonly rejectSigma: number;
-  /** Prototypes younger than this many queries are left out of the tested distance. */
-  readonly theilerWindow: number;
 }
 
 export class PrototypeState {
   /** Per class, lazily: prototypes × dims values. */
   readonly sets: (Float32Array | undefined)[];
   readonly counts: Uint16Array;
-  /** Per class, lazily: the query number at which each prototype was inserted. */
-  readonly born: (Uint32Array | undefined)[];
-  seq = 0;
   readonly threshold: Float64Array;
   readonly insertSum: Float64Array;
   readonly insertSumSq: Float64Array;
@@ -58,7 +53,6 @@ export class PrototypeState {
   constructor(o: PrototypeDetectorOptions, seed: number) {
     this.sets = new Array<Float32Array | undefined>(o.maxClasses).fill(undefined);
     this.counts = new Uint16Array(o.maxClasses);
-    this.born = new Array<Uint32Array | undefined>(o.maxClasses).fill(undefined);
     this.threshold = new Float64Array(o.maxClasses);
     this.insertSum = new Float64Array(o.maxClasses);
     this.insertSumSq = new Float64Array(o.maxClasses);
@@ -70,7 +64,6 @@ export class PrototypeState {
   get bytes(): number {
     let b = this.counts.byteLength + this.threshold.byteLength * 3 + this.insertN.byteLength + this.ring.byteLength + 64;
     for (const s of this.sets) if (s) b += s.byteLength;
-    for (const s of this.born) if (s) b += s.byteLength;
     return b;
   }
 }
@@ -91,26 +84,19 @@ export class PrototypeDetector {
     const o = this.o;
     const dims = o.dims;
     const c = ((classId % o.maxClasses) + o.maxClasses) % o.maxClasses;
-    const seq = ++st.seq;
     let set = st.sets[c];
-    let born = st.born[c];
-    if (!set || !born) {
+    if (!set) {
       set = new Float32Array(o.prototypes * dims);
-      born = new Uint32Array(o.prototypes);
       st.sets[c] = set;
-      st.born[c] = born;
     }
     const n = st.counts[c]!;
     if (n === 0) {
       for (let j = 0; j < dims; j++) set[j] = z[j]!;
-      born[0] = seq;
       st.counts[c] = 1;
       st.insertN[c] = 1;
       return this.score(st);
     }
     let best = Infinity;
-    let bestOld = Infinity;
-    const oldBefore = seq - o.theilerWindow;
     for (let p = 0, base = 0; p < n; p++, base += dims) {
       let d = 0;
       for (let j = 0; j < dims; j++) {
@@ -118,20 +104,18 @@ export class PrototypeDetector {
         d += t * t;
       }
       if (d < best) best = d;
-      if (d < bestOld && born[p]! <= oldBefore) bestOld = d;
     }
     const dmin = Math.sqrt(best);
-    if (bestOld !== Infinity) {
-      st.ring[st.ringPos] = Math.sqrt(bestOld);
-      st.ringPos = st.ringPos + 1 === st.ring.length ? 0 : st.ringPos + 1;
-      if (st.ringFilled < st.ring.length) st.ringFilled++;
-    }
+    st.ring[st.ringPos] = dmin;
+    st.ringPos = st.ringPos + 1 === st.ring.length ? 0 : st.ringPos + 1;
+    if (st.ringFilled < st.ring.length) st.ringFilled++;
     if (dmin > st.threshold[c]!) {
       let slot: number;
       if (n < o.prototypes) {
         slot = n;
         st.counts[c] = n + 1;
       } else {
+        // xorshift32: a per-account choice of the slot to replace, no shared state.
         st.rng ^= st.rng << 13;
         st.rng ^= st.rng >>> 17;
         st.rng ^= st.rng << 5;
@@ -139,7 +123,6 @@ export class PrototypeDetector {
       }
       const base = slot * dims;
       for (let j = 0; j < dims; j++) set[base + j] = z[j]!;
-      born[slot] = seq;
       // PRADA counts the first prototype's distance as 0 in D_Gc.
       const k = ++st.insertN[c]!;
       st.insertSum[c]! += dmin;
@@ -160,27 +143,43 @@ export class PrototypeDetector {
     return (1 - st.w) / (1 - this.o.delta);
   }
 
-  /** W of the ring after rejecting values beyond rejectSigma standard deviations (PRADA). */
+  /** W of the ring's distances once outliers are rejected around the median. */
   private test(st: PrototypeState): number {
     const m = st.ringFilled;
-    const ring = st.ring;
-    let sum = 0;
-    let sumSq = 0;
-    for (let i = 0; i < m; i++) {
-      sum += ring[i]!;
-      sumSq += ring[i]! * ring[i]!;
-    }
-    const mean = sum / m;
-    const sd = Math.sqrt(Math.max(0, sumSq / m - mean * mean));
-    // Every distance the same (a fixed-step sweep): as far from a benign spread as it gets.
-    if (sd <= 1e-12 * Math.max(1, mean)) return 0;
-    const limit = this.o.rejectSigma * sd;
-    const sorted = this.sorted;
-    let k = 0;
-    for (let i = 0; i < m; i++) if (Math.abs(ring[i]! - mean) < limit) sorted[k++] = ring[i]!;
-    if (k < this.o.minSamples) return st.w;
-    const view = sorted.subarray(0, k);
-    view.sort();
-    return shapiroWilkSorted(view, k)?.w ?? 0;
+    const all = this.sorted.subarray(0, m);
+    all.set(st.ring.subarray(0, m));
+    all.sort();
+    const median = m % 2 ? all[(m - 1) >> 1]! : (all[m / 2 - 1]! + all[m / 2]!) / 2;
+    const mad = medianAbsoluteDeviation(all, median);
+    // More than half the distances identical (a fixed-step probe): no benign spread at all.
+    if (mad <= 1e-12 * Math.max(1, median)) return 0;
+    // 1.4826 · MAD estimates σ for normal data.
+    const limit = this.o.rejectSigma * 1.4826 * mad;
+    let lo = 0;
+    while (lo < m && median - all[lo]! > limit) lo++;
+    let hi = m;
+    while (hi > lo && all[hi - 1]! - median > limit) hi--;
+    if (hi - lo < this.o.minSamples) return st.w;
+    return shapiroWilkSorted(all.subarray(lo, hi), hi - lo)?.w ?? 0;
   }
+}
+
+/** The median of |x − median| of a sorted sample, merging outwards from the median (no second sort). */
+export function medianAbsoluteDeviation(sorted: ArrayLike<number>, median: number): number {
+  const m = sorted.length;
+  let j = 0;
+  while (j < m && sorted[j]! <= median) j++;
+  let i = j - 1;
+  const upper = m >> 1; // 0-based rank of the upper median of the deviations
+  let previous = 0;
+  for (let r = 0; r <= upper; r++) {
+    const di = i >= 0 ? median - sorted[i]! : Infinity;
+    const dj = j < m ? sorted[j]! - median : Infinity;
+    const d = di <= dj ? di : dj;
+    if (di <= dj) i--;
+    else j++;
+    if (r === upper) return m % 2 ? d : (previous + d) / 2;
+    previous = d;
+  }
+  return 0;
 }

@@ -5,6 +5,7 @@ import { FeatureNormaliser } from '../../src/extraction/feature-normaliser.js';
 import { Xoshiro128 } from '../../src/extraction/prng.js';
 import { DETECTORS, QueryScorer, type DetectorName } from '../../src/extraction/query-scorer.js';
 import { binomialAlarmCount } from '../../src/extraction/binomial-threshold.js';
+import { medianAbsoluteDeviation } from '../../src/extraction/prototype-detector.js';
 
 const D = 16;
 const normaliser = new FeatureNormaliser({ scaling: { kind: 'standard', centre: new Array(D).fill(0), scale: new Array(D).fill(1) }, projectAbove: 64, projectTo: 64, seed: 7 });
@@ -125,8 +126,9 @@ describe('extraction detectors on crafted streams', () => {
     assert.deepEqual(alarms(iid(10_000, 6), halfSpace), []);
   });
 
-  it('raises no alarm on 10,000 time-correlated benign queries (AR(1), ρ = 0.9)', () => {
+  it('raises no alarm on 10,000 time-correlated benign queries (AR(1), ρ = 0.9 and 0.99)', () => {
     assert.deepEqual(alarms(ar1(10_000, 7, 0.9), halfSpace), []);
+    assert.deepEqual(alarms(ar1(10_000, 7, 0.99), halfSpace), []);
   });
 
   it('counts exact retries apart without letting them reach the detectors', () => {
@@ -159,5 +161,13 @@ describe('binomial alarm counts', () => {
     assert.equal(binomialAlarmCount(10, 0.5, 0.001), 10);
     assert.equal(binomialAlarmCount(10, 0.5, 0.0099), 10);
     assert.equal(binomialAlarmCount(10, 0.5, 0.011), 9);
+  });
+});
+
+describe('median absolute deviation', () => {
+  it('is the median distance to the median, for odd and even samples', () => {
+    // |x − 3| of 1..5 = 2 1 0 1 2 → 1; of 1,2,4,8 (median 3): 2 1 1 5 → (1 + 2)/2.
+    assert.equal(medianAbsoluteDeviation([1, 2, 3, 4, 5], 3), 1);
+    assert.equal(medianAbsoluteDeviation([1, 2, 4, 8], 3), 1.5);
   });
 });
