@@ -10,8 +10,12 @@
  *   that signal is the stated `...Rate` exceeds with probability `alpha` per window; alpha =
  *   1e-8 keeps a 10,000-query user with six signals under a 1e-3 chance of a false alarm
  *   under independence (10⁴ × 6 × 1e-8 ≈ 6e-4). The rates are deliberately pessimistic
- *   assumptions about benign traffic (a Gaussian feature leaves ±4σ with probability 6e-5;
- *   we assume 2% per query).
+ *   assumptions about benign traffic: 2% of queries for near-duplicates, sweeps and collinear
+ *   steps, 10% for low margins;
+ * - the envelope is the three-sigma rule on each feature; its assumed benign rate is twice
+ *   what independent Gaussian features would give (1 − (1 − 2·Q(3))^width, 4.2% for 16
+ *   features), leaving room for heavier tails. Features with heavy tails should be described
+ *   by min/max instead (then the envelope is about 1.7 ranges out).
  */
 export interface DetectorSettings {
   readonly prototypes: number;
@@ -29,7 +33,8 @@ export interface DetectorSettings {
   readonly alpha: number;
   readonly nearDuplicateRate: number;
   readonly envelope: number;
-  readonly envelopeRate: number;
+  /** Assumed benign rate of envelope exits; undefined: twice the Gaussian rate for the row's width. */
+  readonly envelopeRate: number | undefined;
   readonly sweepRate: number;
   readonly collinearCosine: number;
   readonly collinearRate: number;
@@ -52,8 +57,8 @@ export const DEFAULT_DETECTOR_SETTINGS: DetectorSettings = {
   window: 128,
   alpha: 1e-8,
   nearDuplicateRate: 0.02,
-  envelope: 4,
-  envelopeRate: 0.02,
+  envelope: 3,
+  envelopeRate: undefined,
   sweepRate: 0.02,
   collinearCosine: 0.999,
   collinearRate: 0.02,

@@ -3,6 +3,7 @@ import type { FeatureNormaliser } from './feature-normaliser.js';
 import { FingerprintDetector, type FingerprintState } from './fingerprint-detector.js';
 import { GeometryDetector, type GeometryState } from './geometry-detector.js';
 import { PrototypeDetector, type PrototypeState } from './prototype-detector.js';
+import { upperTail } from './normal-distribution.js';
 import { hashRow } from './row-hash.js';
 
 /** The detectors' names, in the order of `QueryStreamState.scores`. */
@@ -69,7 +70,7 @@ export class QueryScorer {
       window: s.window,
       alpha: s.alpha,
       envelope: s.envelope,
-      envelopeRate: s.envelopeRate,
+      envelopeRate: s.envelopeRate ?? gaussianEnvelopeRate(s.envelope, normaliser.width),
       sweepRate: s.sweepRate,
       collinearCosine: s.collinearCosine,
       collinearRate: s.collinearRate,
@@ -119,4 +120,9 @@ export class QueryScorer {
     for (let i = 0; i < st.scores.length; i++) if (st.scores[i]! > m) m = st.scores[i]!;
     return m;
   }
+}
+
+/** Twice the share of rows with some |z| > k when the `width` features are independent N(0, 1). */
+export function gaussianEnvelopeRate(k: number, width: number): number {
+  return Math.min(0.5, 2 * (1 - Math.pow(1 - 2 * upperTail(k), width)));
 }
