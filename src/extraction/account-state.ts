@@ -9,6 +9,8 @@ export class AccountState implements Evidence {
   /** The detector and score behind the latest level change. */
   lastDetector: DetectorName | undefined;
   lastScore = 0;
+  /** Queries scored while a detector was in alarm (the evidence before decay). */
+  alarmed = 0;
 
   constructor(
     readonly user: string,
@@ -67,6 +69,7 @@ export class AccountGuard {
   }
 
   private settle(acc: AccountState, evidence: number, now: number): LevelChange | undefined {
+    acc.alarmed += evidence;
     const from = acc.level;
     const to = evidence > 0 ? this.ladder.add(acc, evidence, now) : this.ladder.refresh(acc, now);
     if (to === from) return undefined;
