@@ -30,13 +30,15 @@ export function extractionAdmin(guards: ReadonlyMap<string, ModelGuard>, shared:
       if (level !== null && !(LEVELS as readonly string[]).includes(level)) return { status: 400, body: { error: `level must be one of ${LEVELS.join(', ')}`, code: 'invalid_input' } };
       return { status: 200, body: { users: all(inModel).filter((v) => level === null || v.level === level) } };
     }
+    // One percent-encoded segment (user ids such as `issuer|subject` contain '/' once decoded).
+    const segment = path.slice(PREFIX.length + 1);
+    if (segment === '' || segment.includes('/')) return { status: 404, body: { error: 'not found', code: 'route_not_allowed' } };
     let user: string;
     try {
-      user = decodeURIComponent(path.slice(PREFIX.length + 1));
+      user = decodeURIComponent(segment);
     } catch {
       return { status: 400, body: { error: 'the user id is not valid percent-encoding', code: 'invalid_path' } };
     }
-    if (user === '' || user.includes('/')) return { status: 404, body: { error: 'not found', code: 'route_not_allowed' } };
     if (method === 'GET' || method === 'HEAD') {
       const now = deps.now();
       const models: AccountView[] = [];

@@ -55,13 +55,17 @@ export class FingerprintDetector {
   private readonly inv: number;
   private readonly mask: number;
 
+  /** The grid step used: the configured quantum, or finer where rows are narrow (see effectiveQuantum). */
+  readonly quantum: number;
+
   constructor(readonly o: FingerprintDetectorOptions) {
     if ((o.tableSize & (o.tableSize - 1)) !== 0) throw new RangeError('tableSize must be a power of two');
     this.alarmCount = binomialAlarmCount(o.window, o.benignRate, o.alpha);
+    this.quantum = effectiveQuantum(o);
     const rng = new Xoshiro128(o.seed ^ 0x5bd1e995);
     this.offsets = new Float64Array(o.bands * o.dims);
-    for (let i = 0; i < this.offsets.length; i++) this.offsets[i] = rng.next() * o.quantum;
-    this.inv = 1 / o.quantum;
+    for (let i = 0; i < this.offsets.length; i++) this.offsets[i] = rng.next() * this.quantum;
+    this.inv = 1 / this.quantum;
     this.mask = o.tableSize - 1;
   }
 
@@ -85,4 +89,19 @@ export class FingerprintDetector {
     }
     return st.hits.push(hit) / this.alarmCount;
   }
+}
+
+/**
+ * In few dimensions a grid of 0.25 σ is coarse: two independent benign queries share a cell
+ * with probability about (q/√π)^d per band (the difference of two unit-spread features has
+ * density 1/(2√π) at 0), so with d = 4 a user's natural queries would "match" one of the last
+ * few hundred all the time. The step is therefore capped so that the expected benign match rate
+ * against the queries the table remembers stays a tenth of the assumed benign rate:
+ * bands · remembered · (q/√π)^d ≤ benignRate/10. With 16 features the cap is above 0.25 and
+ * changes nothing.
+ */
+export function effectiveQuantum(o: Pick<FingerprintDetectorOptions, 'dims' | 'bands' | 'tableSize' | 'horizon' | 'benignRate' | 'quantum'>): number {
+  const remembered = Math.min(o.horizon, o.tableSize / o.bands);
+  const cap = Math.sqrt(Math.PI) * Math.pow(o.benignRate / (10 * o.bands * remembered), 1 / o.dims);
+  return Math.min(o.quantum, cap);
 }
