@@ -72,6 +72,8 @@ export interface AccountView {
   readonly evidence: number;
   readonly scores: Readonly<Record<string, number>>;
   readonly queries: number;
+  /** Queries this replica scored while a detector was in alarm (the evidence it added itself). */
+  readonly alarmedQueries: number;
   readonly exactDuplicates: number;
   readonly since: string;
   readonly lastDetector: string | null;
@@ -86,6 +88,7 @@ export function viewOf(m: ModelGuard, acc: AccountState, now: number): AccountVi
     evidence: Math.round(acc.value * 1000) / 1000,
     scores: Object.fromEntries(DETECTORS.map((d, i) => [d, Math.round(acc.stream.scores[i]! * 1000) / 1000])),
     queries: acc.stream.queries,
+    alarmedQueries: acc.alarmed,
     exactDuplicates: acc.stream.exactDuplicates,
     since: new Date(acc.since).toISOString(),
     lastDetector: acc.lastDetector ?? null,

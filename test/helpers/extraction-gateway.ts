@@ -37,9 +37,17 @@ export interface ExtractionGateway {
 }
 
 /** A real JWKS issuer, the demo predictor and a gateway with extraction on the iris model. */
-export async function startExtractionGateway(extraction: Record<string, unknown>, extra: Record<string, unknown> = {}, redisUrl?: string): Promise<ExtractionGateway> {
-  const issuer = await startJwksIssuer('inference');
-  const predictor = await startDemoPredictor({ modelName: 'iris' });
+export interface SharedParts {
+  readonly redisUrl?: string;
+  /** Reuse another gateway's issuer and predictor (replicas of one deployment); the owner closes them. */
+  readonly with?: ExtractionGateway;
+}
+
+export async function startExtractionGateway(extraction: Record<string, unknown>, extra: Record<string, unknown> = {}, parts: SharedParts = {}): Promise<ExtractionGateway> {
+  const { redisUrl } = parts;
+  const issuer = parts.with?.issuer ?? (await startJwksIssuer('inference'));
+  const predictor = parts.with?.predictor ?? (await startDemoPredictor({ modelName: 'iris' }));
+  const owns = parts.with === undefined;
   let clock = Date.now();
   const cfg = buildConfig(
     {
@@ -48,7 +56,7 @@ export async function startExtractionGateway(extraction: Record<string, unknown>
       upstream: { url: predictor.url },
       log: { level: 'silent' },
       auth: { enabled: true, issuers: [{ issuer: issuer.issuer, jwksUri: issuer.jwksUri, audiences: ['inference'] }] },
-      ...(redisUrl ? { limits: { store: { kind: 'redis', redisUrl } } } : {}),
+      ...(redisUrl ? { limits: { store: { kind: 'redis', redisUrl, onFailure: 'fail-open' } } } : {}),
       ...extra,
       models: { iris: { labels: [...DEMO_LABELS], response: { fullAccess: { claim: 'realm_access.roles', values: ['model-owner'] } }, extraction } },
     },
@@ -71,6 +79,7 @@ export async function startExtractionGateway(extraction: Record<string, unknown>
     },
     async close() {
       await gateway.close();
+      if (!owns) return;
       await predictor.close();
       await issuer.close();
     },
