@@ -165,7 +165,7 @@ async function main(): Promise<void> {
   let e2e = '';
   if (END_TO_END) {
     const { endToEnd } = await import('./end-to-end.js');
-    e2e = await endToEnd(world);
+    e2e = await endToEnd();
   }
   const seconds = ((Date.now() - t0) / 1000).toFixed(0);
   const header = `World seed ${SEED} (thresholds were developed on seed 1 and never fitted to this one); ${USERS} benign users × ${QUERIES} queries behind the proxy (answers seen), ${Math.ceil(USERS / 5)} of them again through an ext-authz door (inputs only); ${INSTANCES} attacker accounts per attack row (${Math.ceil(INSTANCES / 2)} for the slow rows, 5 runs for Sybil splits), budget ${BUDGET} queries per account (6,400 in total for Sybil splits); ${seconds} s on ${WORKERS} worker threads, node ${process.version}.`;

@@ -49,7 +49,7 @@ function quickstartModels(): Record<string, unknown> {
  * Extraction detection in enforce mode for the demo model, described by the iris training set's
  * per-feature mean and standard deviation (Fisher 1936, as shipped with scikit-learn).
  */
-const DEMO_EXTRACTION = {
+export const DEMO_EXTRACTION = {
   mode: 'enforce',
   features: { centre: [5.843, 3.057, 3.758, 1.199], scale: [0.825, 0.434, 1.759, 0.760] },
 };
