@@ -67,8 +67,12 @@ async function runAll(list: Task[]): Promise<TaskResult[]> {
           const task = t;
           results.push(
             await new Promise<TaskResult>((resolve, reject) => {
-              w.once('message', resolve);
-              w.once('error', reject);
+              const onError = (err: Error) => reject(err);
+              w.once('error', onError);
+              w.once('message', (m: TaskResult) => {
+                w.off('error', onError);
+                resolve(m);
+              });
               w.postMessage(task);
             }),
           );
