@@ -52,6 +52,10 @@ export const extractionStages: StageFactory = (deps) => {
     }
   }
 
+  // Metric children resolved once per model: no label hashing per request.
+  const scoreHistograms = new Map([...guards.keys()].map((m) => [m, DETECTORS.map((d) => metrics.extractionScores.labels({ model: m, detector: d }))]));
+  const scored = new Map([...guards].map(([m, g]) => [m, { answer: metrics.extractionQueries.labels({ model: m, mode: g.mode, seen: 'answer' }), inputs: metrics.extractionQueries.labels({ model: m, mode: g.mode, seen: 'inputs' }), opaque: metrics.extractionQueries.labels({ model: m, mode: g.mode, seen: 'opaque' }) }]));
+
   const report = (g: ModelGuard, acc: AccountState, c: LevelChange) => {
     metrics.extractionLevelChanges.inc({ model: g.model, mode: g.mode, level: LEVELS[c.to]!, direction: c.to > c.from ? 'up' : 'down' });
     log.warn({ user: acc.user, model: g.model, mode: g.mode, from: LEVELS[c.from], to: LEVELS[c.to], detector: c.detector, score: Math.round(c.score * 1000) / 1000 }, 'extraction level changed');
@@ -96,9 +100,10 @@ export const extractionStages: StageFactory = (deps) => {
       n = request.batchSize;
       change = g.guard.observeOpaque(acc, bodyHash(ctx.view.body), n, at);
     }
-    metrics.extractionQueries.inc({ model: g.model, mode: g.mode, seen }, n);
+    scored.get(g.model)![seen].inc(n);
     const scores = acc.stream.scores;
-    for (let d = 0; d < DETECTORS.length; d++) metrics.extractionScores.observe({ model: g.model, detector: DETECTORS[d]! }, scores[d]!);
+    const histograms = scoreHistograms.get(g.model)!;
+    for (let d = 0; d < DETECTORS.length; d++) histograms[d]!.observe(scores[d]!);
     if (change && change.to !== change.from) report(g, acc, change);
     syncShared(g, acc, n, acc.alarmed - alarmedBefore, at);
   };
