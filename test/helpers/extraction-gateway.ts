@@ -27,12 +27,16 @@ export interface ExtractionGateway {
   readonly gateway: Gateway;
   readonly url: string;
   readonly adminUrl: string;
+  /** Set when `extra` enables the HTTP ext-authz door. */
+  readonly extAuthzHttpUrl: string | undefined;
   readonly issuer: JwksIssuer;
   readonly predictor: DemoPredictor;
   /** Moves the stages' clock (the ladder's decay) forward. */
   advance(ms: number): void;
   /** A predict call as `sub`, holding the model-owner role (full answers unless degraded). */
   predictAs(sub: string, rows: number[][]): Promise<Answer>;
+  /** The same request as an Envoy ext-authz HTTP check carrying the body (door path prefix `/authz`). */
+  checkAs(sub: string, rows: number[][]): Promise<Answer>;
   close(): Promise<void>;
 }
 
@@ -65,17 +69,24 @@ export async function startExtractionGateway(extraction: Record<string, unknown>
   const gateway = await Gateway.create(cfg, { log: createLogger('silent'), defaultMetrics: false, now: () => clock });
   const at = await gateway.listen();
   const tokens = new Map<string, string>();
+  const tokenFor = async (sub: string) => {
+    let token = tokens.get(sub);
+    if (!token) tokens.set(sub, (token = await issuer.token({ sub, claims: { realm_access: { roles: ['model-owner'] } } })));
+    return token;
+  };
   return {
     gateway,
     url: at.url,
     adminUrl: at.adminUrl,
+    extAuthzHttpUrl: at.extAuthzHttpUrl,
     issuer,
     predictor,
     advance: (ms) => void (clock += ms),
     async predictAs(sub, rows) {
-      let token = tokens.get(sub);
-      if (!token) tokens.set(sub, (token = await issuer.token({ sub, claims: { realm_access: { roles: ['model-owner'] } } })));
-      return send(`${at.url}/v1/models/iris:predict`, { body: { instances: rows }, headers: { authorization: `Bearer ${token}` } });
+      return send(`${at.url}/v1/models/iris:predict`, { body: { instances: rows }, headers: { authorization: `Bearer ${await tokenFor(sub)}` } });
+    },
+    async checkAs(sub, rows) {
+      return send(`${at.extAuthzHttpUrl}/authz/v1/models/iris:predict`, { body: { instances: rows }, headers: { authorization: `Bearer ${await tokenFor(sub)}` } });
     },
     async close() {
       await gateway.close();

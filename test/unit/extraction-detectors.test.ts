@@ -170,3 +170,15 @@ describe('median absolute deviation', () => {
     assert.equal(medianAbsoluteDeviation([1, 2, 4, 8], 3), 1.5);
   });
 });
+
+describe('rows without a feature description', () => {
+  it('counts volume and exact repeats only, and never alarms', () => {
+    const scorer = new QueryScorer(undefined, DEFAULT_DETECTOR_SETTINGS, 1);
+    const st = scorer.createState();
+    for (let i = 0; i < 100; i++) scorer.observeOpaque(st, i % 10 === 0 ? 7 : 1000 + i, 3);
+    assert.equal(st.queries, 300);
+    // The body hashed 7 came ten times: nine repeats of three rows each.
+    assert.equal(st.exactDuplicates, 27);
+    assert.equal(scorer.observe(st, [1, 2, 3], 0, Number.NaN), 0);
+  });
+});
