@@ -175,7 +175,7 @@ describe('rows without a feature description', () => {
   it('counts volume and exact repeats only, and never alarms', () => {
     const scorer = new QueryScorer(undefined, DEFAULT_DETECTOR_SETTINGS, 1);
     const st = scorer.createState();
-    for (let i = 0; i < 100; i++) scorer.observeOpaque(st, i % 10 === 0 ? 7 : 1000 + i, 3);
+    for (let i = 0; i < 100; i++) scorer.observeOpaque(st, i % 10 === 0 ? 7 : (i << 8) | 9, 3);
     assert.equal(st.queries, 300);
     // The body hashed 7 came ten times: nine repeats of three rows each.
     assert.equal(st.exactDuplicates, 27);
