@@ -43,6 +43,8 @@ export interface ExtractionGateway {
 /** A real JWKS issuer, the demo predictor and a gateway with extraction on the iris model. */
 export interface SharedParts {
   readonly redisUrl?: string;
+  /** Where the gateway's JSON log lines go (default: nowhere). */
+  readonly logTo?: NodeJS.WritableStream;
   /** Reuse another gateway's issuer and predictor (replicas of one deployment); the owner closes them. */
   readonly with?: ExtractionGateway;
 }
@@ -66,7 +68,7 @@ export async function startExtractionGateway(extraction: Record<string, unknown>
     },
     'test',
   );
-  const gateway = await Gateway.create(cfg, { log: createLogger('silent'), defaultMetrics: false, now: () => clock });
+  const gateway = await Gateway.create(cfg, { log: parts.logTo ? createLogger('info', parts.logTo) : createLogger('silent'), defaultMetrics: false, now: () => clock });
   const at = await gateway.listen();
   const tokens = new Map<string, string>();
   const tokenFor = async (sub: string) => {

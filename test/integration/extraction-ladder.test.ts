@@ -2,6 +2,7 @@
 // predictor answering probabilities, a sweep attacker driven until each rung shows.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { send } from '../helpers/http.js';
 import { Xoshiro128 } from '../../src/extraction/prng.js';
 import { IRIS_FEATURES, hasScores, irisSweep, settle, startExtractionGateway, type ExtractionGateway } from '../helpers/extraction-gateway.js';
@@ -61,6 +62,39 @@ describe('extraction on natural queries (enforce mode)', () => {
     const one = await send(`${g.adminUrl}/extraction/users/${encodeURIComponent(`${g.issuer.issuer}|alice`)}`);
     assert.equal(one.status, 200);
     assert.equal(one.json<{ models: Array<{ level: string }> }>().models[0]!.level, 'none');
+  });
+});
+
+describe('extraction log lines', () => {
+  it('writes one line per level change naming the user, model, detector and score, and one per operator clear', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const l of chunk.toString().split('\n')) if (l.trim()) lines.push(JSON.parse(l) as Record<string, unknown>);
+        done();
+      },
+    });
+    const g = await startExtractionGateway({ mode: 'enforce', features: IRIS_FEATURES, actions: LADDER }, {}, { logTo: sink });
+    try {
+      const sweep = irisSweep();
+      for (let i = 0; i < 60; i++) {
+        await g.predictAs('mallory', [sweep.next().value!]);
+        await settle();
+      }
+      const changes = lines.filter((l) => l['msg'] === 'extraction level changed');
+      assert.deepEqual(changes.map((l) => l['to']), ['flag', 'degrade', 'throttle', 'block']);
+      for (const l of changes) {
+        assert.equal(l['user'], `${g.issuer.issuer}|mallory`);
+        assert.equal(l['model'], 'iris');
+        assert.equal(typeof l['detector'], 'string');
+        assert.equal(typeof l['score'], 'number');
+      }
+      await send(`${g.adminUrl}/extraction/users/${encodeURIComponent(`${g.issuer.issuer}|mallory`)}`, { method: 'DELETE' });
+      assert.equal(lines.filter((l) => l['msg'] === 'extraction state cleared by an operator').length, 1);
+      assert.ok(!lines.some((l) => JSON.stringify(l).includes('eyJ')), 'no token in any line');
+    } finally {
+      await g.close();
+    }
   });
 });
 
