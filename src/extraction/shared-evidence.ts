@@ -32,10 +32,10 @@ export class SharedEvidence {
   }
 
   /**
-   * Adds `queries` and `evidence` for the account and returns the shared totals at `now`
-   * (undefined when Redis failed: the caller keeps its replica's own view).
+   * Adds `queries` and `evidence` for the account and returns the evidence every replica has
+   * added, decayed to `now` (undefined when Redis answered nothing: the caller keeps its own view).
    */
-  async add(acc: AccountState, queries: number, evidence: number, now: number): Promise<{ evidence: number; queries: number; since: number } | undefined> {
+  async add(acc: AccountState, queries: number, evidence: number, now: number): Promise<{ evidence: number } | undefined> {
     const key = this.key(acc.model, acc.user);
     const p = this.redis.pipeline();
     p.hincrby(key, 'q', queries);
@@ -50,14 +50,7 @@ export class SharedEvidence {
     if (!results) return undefined;
     for (const [err] of results) if (err) throw err;
     const fields = results[results.length - 1]![1] as Record<string, string>;
-    return { evidence: this.valueOf(fields, now), queries: Number(fields['q'] ?? 0), since: Number(fields['since'] ?? acc.since) };
-  }
-
-  /** Reads the shared evidence of an account this replica has not seen yet. */
-  async read(model: string, user: string, now: number): Promise<number | undefined> {
-    const fields = await this.redis.hgetall(this.key(model, user));
-    if (!fields || Object.keys(fields).length === 0) return undefined;
-    return this.valueOf(fields, now);
+    return { evidence: this.valueOf(fields, now) };
   }
 
   async remove(model: string, user: string): Promise<void> {
