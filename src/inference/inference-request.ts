@@ -112,18 +112,32 @@ function rowsV1(doc: Record<string, unknown>): number[][] | undefined {
 
 function rowsV2(doc: Record<string, unknown>, batch: number): number[][] | undefined {
   const inputs = doc['inputs'];
-  const first = Array.isArray(inputs) && isObject(inputs[0]) ? inputs[0] : undefined;
-  const flat = first ? numericRow(first['data']) : undefined;
-  if (!flat || batch < 1 || flat.length % batch !== 0) return undefined;
-  const width = flat.length / batch;
+  if (!Array.isArray(inputs) || inputs.length === 0 || batch < 1) return undefined;
+  // The model server predicts row i from row i of every input: the row a detector sees is their
+  // concatenation, inputs in name order so that the order of the request does not matter.
+  const named: Array<{ name: string; flat: number[] }> = [];
+  for (const input of inputs) {
+    if (!isObject(input)) return undefined;
+    const flat = numericRow(input['data']);
+    if (!flat || flat.length % batch !== 0) return undefined;
+    named.push({ name: typeof input['name'] === 'string' ? input['name'] : '', flat });
+  }
+  if (named.length > 1) named.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const out: number[][] = [];
-  for (let i = 0; i < flat.length; i += width) out.push(flat.slice(i, i + width));
+  for (let i = 0; i < batch; i++) {
+    const row: number[] = [];
+    for (const { flat } of named) {
+      const width = flat.length / batch;
+      for (let k = i * width; k < (i + 1) * width; k++) row.push(flat[k]!);
+    }
+    out.push(row);
+  }
   return out;
 }
 
 /**
- * The request's rows as numeric feature vectors (V1 instances, or V2's first input split on
- * its batch dimension), for the extraction guard; undefined when the rows are not all numbers
+ * The request's rows as numeric feature vectors (V1 instances, or row i of every V2 input,
+ * concatenated in input-name order), for the extraction guard; undefined when the rows are not all numbers
  * (dicts, strings, binary-extension tensors). Computed at most once per request.
  */
 export function inferenceRowsOf(request: InferenceRequest): readonly (readonly number[])[] | undefined {
