@@ -43,6 +43,8 @@ export interface ExtractionGateway {
 /** A real JWKS issuer, the demo predictor and a gateway with extraction on the iris model. */
 export interface SharedParts {
   readonly redisUrl?: string;
+  /** Replaces the iris model's response policy (default: labels, full answers for model owners). */
+  readonly response?: Record<string, unknown>;
   /** Where the gateway's JSON log lines go (default: nowhere). */
   readonly logTo?: NodeJS.WritableStream;
   /** Reuse another gateway's issuer and predictor (replicas of one deployment); the owner closes them. */
@@ -64,7 +66,7 @@ export async function startExtractionGateway(extraction: Record<string, unknown>
       auth: { enabled: true, issuers: [{ issuer: issuer.issuer, jwksUri: issuer.jwksUri, audiences: ['inference'] }] },
       ...(redisUrl ? { limits: { store: { kind: 'redis', redisUrl, onFailure: 'fail-open' } } } : {}),
       ...extra,
-      models: { iris: { labels: [...DEMO_LABELS], response: { fullAccess: { claim: 'realm_access.roles', values: ['model-owner'] } }, extraction } },
+      models: { iris: { labels: [...DEMO_LABELS], response: parts.response ?? { fullAccess: { claim: 'realm_access.roles', values: ['model-owner'] } }, extraction } },
     },
     'test',
   );

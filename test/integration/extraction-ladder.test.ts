@@ -65,6 +65,26 @@ describe('extraction on natural queries (enforce mode)', () => {
   });
 });
 
+describe('extraction degrade under the top-k policy', () => {
+  it('turns the top-k scores an account was allowed into labels once it is degraded', async () => {
+    const g = await startExtractionGateway({ mode: 'enforce', features: IRIS_FEATURES, actions: { ...LADDER, throttleAt: 0, blockAt: 0 } }, {}, { response: { policy: 'top-k', topK: 2 } });
+    try {
+      const sweep = irisSweep();
+      const seen: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        const r = await g.predictAs('mallory', [sweep.next().value!]);
+        assert.equal(r.status, 200);
+        seen.push(hasScores(r) ? 'top-k' : 'labels');
+        await settle();
+      }
+      assert.deepEqual([...new Set(seen)], ['top-k', 'labels']);
+      assert.ok(!seen.slice(seen.indexOf('labels')).includes('top-k'));
+    } finally {
+      await g.close();
+    }
+  });
+});
+
 describe('extraction log lines', () => {
   it('writes one line per level change naming the user, model, detector and score, and one per operator clear', async () => {
     const lines: Array<Record<string, unknown>> = [];
