@@ -52,7 +52,7 @@ export const DEFAULT_DETECTOR_SETTINGS: DetectorSettings = {
   rejectSigma: 3,
   bands: 8,
   quantum: 0.25,
-  tableSize: 2048,
+  tableSize: 1024,
   horizon: 1024,
   window: 128,
   alpha: 1e-8,
