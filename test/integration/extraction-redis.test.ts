@@ -2,6 +2,11 @@
 // that dies mid-stream leaves each replica detecting on its own memory.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { AccountState } from '../../src/extraction/account-state.js';
+import { DEFAULT_DETECTOR_SETTINGS } from '../../src/extraction/detector-settings.js';
+import { QueryScorer } from '../../src/extraction/query-scorer.js';
+import { SharedEvidence } from '../../src/extraction/shared-evidence.js';
 import { send } from '../helpers/http.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { IRIS_FEATURES, irisSweep, settle, startExtractionGateway, type ExtractionGateway } from '../helpers/extraction-gateway.js';
@@ -43,6 +48,23 @@ describe('extraction state in Redis', () => {
     } finally {
       await b.close();
       await a.close();
+    }
+  });
+
+  it('decays the shared evidence with the half-life, across the buckets of the forward-decay sums', async () => {
+    const client = new Redis(redis.url);
+    try {
+      const h = 1000;
+      const shared = new SharedEvidence(client, 'test:', h, 60_000);
+      const acc = new AccountState('u', 'm', new QueryScorer(undefined, DEFAULT_DETECTOR_SETTINGS, 1).createState(), 0);
+      // Bucket boundaries fall every 32 half-lives: write just before one, read well after it.
+      const t0 = 32 * h - 10;
+      const first = await shared.add(acc, 1, 8, t0);
+      assert.ok(Math.abs(first!.evidence - 8) < 1e-9);
+      const later = await shared.add(acc, 1, 1, t0 + 3 * h);
+      assert.ok(Math.abs(later!.evidence - (8 / 8 + 1)) < 1e-9, `evidence ${later!.evidence}`);
+    } finally {
+      client.disconnect();
     }
   });
 
