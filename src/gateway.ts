@@ -8,10 +8,11 @@ import type { Closeable, StageDeps, StageFactory } from './decision/stage-deps.j
 import { authStages } from './auth/auth-stages.js';
 import { contractStages } from './inference/contract-stages.js';
 import { limitStages } from './limits/limit-stages.js';
+import { extractionStages } from './extraction/extraction-stages.js';
 import { createProxyServer, type ProxyDoor } from './adapters/proxy/proxy-server.js';
 import { createExtAuthzHttpServer } from './adapters/ext-authz-http/ext-authz-http-server.js';
 import { createExtAuthzGrpcServer } from './adapters/ext-authz-grpc/ext-authz-grpc-server.js';
-import { createAdminServer } from './observability/admin-server.js';
+import { AdminRoutes, createAdminServer } from './observability/admin-server.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { Readiness } from './observability/readiness.js';
@@ -19,7 +20,7 @@ import { upstreamReadiness } from './observability/upstream-readiness.js';
 import { createStores } from './stores/stores.js';
 
 /** Capabilities, each contributing its stages; the pipeline orders them (STAGE_ORDER). */
-const STAGE_FACTORIES: readonly StageFactory[] = [authStages, contractStages, limitStages];
+const STAGE_FACTORIES: readonly StageFactory[] = [authStages, contractStages, limitStages, extractionStages];
 
 export interface GatewayOptions {
   readonly log?: Logger;
@@ -49,6 +50,8 @@ const bracketIpv6 = (h: string) => (h.includes(':') && !h.startsWith('[') ? `[${
 export class Gateway {
   readonly metrics: GatewayMetrics;
   readonly readiness = new Readiness();
+  /** Operator endpoints capabilities add to the admin port. */
+  readonly adminRoutes = new AdminRoutes();
   readonly log: Logger;
   readonly pipeline: DecisionPipeline;
   private proxy: ProxyDoor | undefined;
@@ -71,7 +74,7 @@ export class Gateway {
   static async create(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
     const gw = new Gateway(config, options);
     gw.proxy = createProxyServer({ config, pipeline: gw.pipeline, metrics: gw.metrics, log: gw.log });
-    gw.admin = createAdminServer(gw.metrics, gw.readiness);
+    gw.admin = createAdminServer(gw.metrics, gw.readiness, gw.adminRoutes);
     gw.admin.maxConnections = config.admin.maxConnections;
     const doorDeps = { config, pipeline: gw.pipeline, metrics: gw.metrics, log: gw.log };
     if (config.extAuthz.http.enabled) gw.extAuthzHttp = createExtAuthzHttpServer(doorDeps);
@@ -89,6 +92,7 @@ export class Gateway {
       readiness: this.readiness,
       log: this.log,
       onClose,
+      admin: this.adminRoutes,
       now,
     };
     return STAGE_FACTORIES.flatMap((factory) => factory(deps));

@@ -47,7 +47,8 @@ export const ERROR_CODES = {
   scores_not_allowed: code(403, GrpcCode.PERMISSION_DENIED, 'The request asks for scores the response policy withholds.'),
   rate_limited: code(429, GrpcCode.RESOURCE_EXHAUSTED, 'The identity is over a prediction budget.'),
   limits_unavailable: code(503, GrpcCode.UNAVAILABLE, 'The shared limit store is down and the policy fails closed.'),
-  extraction_blocked: code(403, GrpcCode.PERMISSION_DENIED, 'The query stream looks like model extraction.'),
+  // Deliberately says nothing about why: an attacker must not learn which queries gave them away.
+  access_denied: code(403, GrpcCode.PERMISSION_DENIED, 'The account may not use this model at present.'),
   upstream_timeout: code(504, GrpcCode.DEADLINE_EXCEEDED, 'The predictor did not answer in time.'),
   upstream_unreachable: code(502, GrpcCode.UNAVAILABLE, 'The predictor refused or dropped the connection.'),
   upstream_bad_response: code(502, GrpcCode.INTERNAL, 'The predictor answer cannot be made safe under the response policy, or is not HTTP.'),

@@ -1,5 +1,6 @@
 import type { GatewayConfig } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
+import type { AdminRoutes } from '../observability/admin-server.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { Readiness } from '../observability/readiness.js';
 import type { Stores } from '../stores/stores.js';
@@ -20,6 +21,8 @@ export interface StageDeps {
   onClose(c: Closeable): void;
   /** Stores built once for every capability (one Redis connection, one failure policy). */
   readonly stores: Stores;
+  /** Operator endpoints on the admin port (absent where no admin server is built, e.g. unit tests). */
+  readonly admin?: AdminRoutes;
   /** Milliseconds since the epoch; tests move it instead of sleeping. */
   readonly now: () => number;
 }

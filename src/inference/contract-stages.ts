@@ -21,6 +21,8 @@ interface CompiledModel {
   readonly classifier: ReturnType<typeof contractAnswerClassifier>;
   /** Answers let through unreduced because the identity holds fullAccess: an audit trail of who saw scores. */
   readonly fullAnswers: { inc(): void };
+  /** Under `top-k`, the labels-only variant an account degraded by the extraction guard gets. */
+  readonly degraded: { readonly contract: ModelContract; readonly rewriter: ReturnType<typeof contractAnswerRewriter> } | undefined;
 }
 
 /** The request bytes after a policy rewrite: new JSON, followed by the binary tensors when there were any. */
@@ -41,7 +43,14 @@ export const contractStages: StageFactory = ({ config, metrics, log }) => {
   const models = new Map<string, CompiledModel>();
   for (const [name, m] of Object.entries(config.models)) {
     const contract = compileContract(m);
-    models.set(name, { contract, rewriter: contractAnswerRewriter(contract, name, metrics, log), classifier: contractAnswerClassifier(contract), fullAnswers: metrics.contractAnswers.labels({ model: name, outcome: 'full' }) });
+    const labelsOnly: ModelContract | undefined = contract.policy === 'top-k' ? { ...contract, policy: 'labels', classesOut: 1 } : undefined;
+    models.set(name, {
+      contract,
+      rewriter: contractAnswerRewriter(contract, name, metrics, log),
+      classifier: contractAnswerClassifier(contract),
+      fullAnswers: metrics.contractAnswers.labels({ model: name, outcome: 'full' }),
+      degraded: labelsOnly ? { contract: labelsOnly, rewriter: contractAnswerRewriter(labelsOnly, name, metrics, log) } : undefined,
+    });
   }
   return [
     {
@@ -52,7 +61,9 @@ export const contractStages: StageFactory = ({ config, metrics, log }) => {
         if (verb !== 'predict' && verb !== 'explain') return undefined;
         const compiled = models.get(model);
         if (!compiled) return undefined;
-        const { contract: c } = compiled;
+        // A degraded account gets labels where the policy would have given it top-k scores.
+        const policy = ctx.degraded && compiled.degraded ? compiled.degraded : compiled;
+        const c = policy.contract;
         // An account degraded by the extraction guard gets labels whatever its claims say.
         const full = !ctx.degraded && hasFullAccess(c, ctx.identity);
         const reduces = c.task === 'classification' && !full;
@@ -85,7 +96,7 @@ export const contractStages: StageFactory = ({ config, metrics, log }) => {
           const doc = rewrittenForPolicy(parsed.request, c);
           if (doc) ctx.upstreamBody = upstreamBytes(parsed.request, ctx.view.body, doc, ctx);
         }
-        ctx.rewrite = compiled.rewriter;
+        ctx.rewrite = policy.rewriter;
         return undefined;
       },
     },

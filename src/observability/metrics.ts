@@ -257,6 +257,44 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  // --- model-extraction detection (issue 13); never a user id as a label ---
+
+  readonly extractionQueries = new Counter({
+    name: 'inference_gateway_extraction_queries_scored_total',
+    help: 'Rows scored by the extraction detectors, by model, mode (shadow, enforce) and what they saw (answer: with the predicted class, behind the proxy; inputs: ext-authz doors; opaque: non-numeric rows, counted only).',
+    labelNames: ['model', 'mode', 'seen'] as const,
+    registers: [this.registry],
+  });
+
+  readonly extractionScores = new Histogram({
+    name: 'inference_gateway_extraction_score',
+    help: 'Detector scores after each scored request (1 is the alarm threshold), by model and detector.',
+    labelNames: ['model', 'detector'] as const,
+    buckets: [0.1, 0.25, 0.5, 0.75, 0.9, 1, 1.5, 2, 4],
+    registers: [this.registry],
+  });
+
+  readonly extractionLevelChanges = new Counter({
+    name: 'inference_gateway_extraction_level_changes_total',
+    help: 'Accounts moved on the action ladder, by model, mode, the level reached (none, flag, degrade, throttle, block) and direction (up, down).',
+    labelNames: ['model', 'mode', 'level', 'direction'] as const,
+    registers: [this.registry],
+  });
+
+  readonly extractionActions = new Counter({
+    name: 'inference_gateway_extraction_actions_total',
+    help: 'Requests acted on by the extraction gate (enforce mode), by model and action (degrade, throttle, block).',
+    labelNames: ['model', 'action'] as const,
+    registers: [this.registry],
+  });
+
+  readonly extractionStoreFallbacks = new Counter({
+    name: 'inference_gateway_extraction_store_fallbacks_total',
+    help: 'Extraction state updates that Redis could not take: detection went on with this replica\'s own memory.',
+    labelNames: ['operation'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }

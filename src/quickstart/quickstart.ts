@@ -42,8 +42,17 @@ function quickstartAuth(issuer: DevIssuer): Record<string, unknown> {
 // The demo predictor answers probabilities (like sklearnserver with PREDICT_PROBA); the gateway's
 // default response policy turns them into these names.
 function quickstartModels(): Record<string, unknown> {
-  return { iris: { labels: [...DEMO_LABELS], input: { features: DEMO_FEATURES, shape: [DEMO_FEATURES], maxBatch: 256 } } };
+  return { iris: { labels: [...DEMO_LABELS], input: { features: DEMO_FEATURES, shape: [DEMO_FEATURES], maxBatch: 256 }, extraction: DEMO_EXTRACTION } };
 }
+
+/**
+ * Extraction detection in enforce mode for the demo model, described by the iris training set's
+ * per-feature mean and standard deviation (Fisher 1936, as shipped with scikit-learn).
+ */
+export const DEMO_EXTRACTION = {
+  mode: 'enforce',
+  features: { centre: [5.843, 3.057, 3.758, 1.199], scale: [0.825, 0.434, 1.759, 0.760] },
+};
 
 /** The quickstart's config: the same schema and validation as `serve`, with embedded parts. */
 export function quickstartConfig(predictorUrl: string, issuer: DevIssuer, o: QuickstartOptions): GatewayConfig {
@@ -103,6 +112,12 @@ export function quickstartBanner(q: Quickstart): string {
     'Try it (a token for sub=alice, valid for one hour):',
     '',
     ...q.curlLines,
+    '',
+    'Extraction detection is on (enforce) for iris. Watch who it tracks, and clear an account:',
+    `  curl -s ${q.listening.adminUrl}/extraction/users`,
+    `  curl -s '${q.listening.adminUrl}/extraction/users?level=flag'`,
+    `  curl -s -X DELETE ${q.listening.adminUrl}/extraction/users/<issuer%7Csubject>`,
+    '  (try a sweep: the same row with one feature moving, 30 requests; answers turn to labels, then 403)',
     '',
     'Mint another token:  npx inference-gateway token --sub bob',
     'Stop with Ctrl-C.',

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startQuickstart, type Quickstart } from '../../src/quickstart/quickstart.js';
+import { quickstartBanner, startQuickstart, type Quickstart } from '../../src/quickstart/quickstart.js';
 import { send } from '../helpers/http.js';
 import { DEMO_LABELS } from '../../src/quickstart/demo-model.js';
 
@@ -66,5 +66,15 @@ describe('quickstart', () => {
     const c = parseCurl(q.curlLines[0]!);
     const r = await send(c.url, { headers: { ...c.headers, authorization: `Bearer ${out.stdout.trim()}` }, body: c.body });
     assert.equal(r.status, 200);
+  });
+
+  it('tracks the demo model in enforce mode and prints how to watch it on the admin port', async () => {
+    const c = parseCurl(q.curlLines[0]!);
+    await send(c.url, { headers: c.headers, body: c.body });
+    await new Promise((r) => setTimeout(r, 10));
+    const banner = quickstartBanner(q);
+    assert.ok(banner.includes(`${q.listening.adminUrl}/extraction/users`));
+    const users = (await send(`${q.listening.adminUrl}/extraction/users?model=iris`)).json<{ users: Array<{ user: string; queries: number }> }>().users;
+    assert.ok(users.some((u) => u.user.endsWith('|alice') && u.queries >= 2), JSON.stringify(users));
   });
 });

@@ -1,6 +1,7 @@
 import { s } from '../schema-dsl.js';
 import { modelAuthFields } from './model-auth.js';
 import { checkModelContract, modelContractFields } from './model-contract.js';
+import { modelExtractionFields } from './model-extraction.js';
 import { modelLimitFields } from './model-limits.js';
 
 export const modelSection = s.object(
@@ -15,6 +16,9 @@ export const modelSection = s.object(
 
     // Per-model rate-limit policies (issue 5).
     ...modelLimitFields,
+
+    // Model-extraction detection (issue 13).
+    ...modelExtractionFields,
   },
   { doc: 'One served model.', check: checkModelContract },
 );

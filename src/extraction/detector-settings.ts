@@ -1,0 +1,67 @@
+/**
+ * Detector thresholds, with defaults taken from the published detectors and from a stated
+ * assumption about benign traffic, never fitted to our own attack generators:
+ *
+ * - PRADA's warm-up (more than 100 distances, a test every 10 queries, 3σ outlier rejection)
+ *   and δ = 0.9 come from the authors' reference code (Juuti et al., EuroS&P 2019);
+ * - the near-duplicate quantum of 0.25 standard deviations per feature is the tabular
+ *   quantisation proposed for Blacklight-style fingerprints; 8 shifted grids;
+ * - every windowed signal alarms at the count that a benign stream whose per-query rate of
+ *   that signal is the stated `...Rate` exceeds with probability `alpha` per window; alpha =
+ *   1e-8 keeps a 10,000-query user with six signals under a 1e-3 chance of a false alarm
+ *   under independence (10⁴ × 6 × 1e-8 ≈ 6e-4). The rates are deliberately pessimistic
+ *   assumptions about benign traffic: 2% of queries for near-duplicates, sweeps and collinear
+ *   steps, 10% for low margins;
+ * - the envelope is the three-sigma rule on each feature; its assumed benign rate is twice
+ *   what independent Gaussian features would give (1 − (1 − 2·Q(3))^width, 4.2% for 16
+ *   features), leaving room for heavier tails. Features with heavy tails should be described
+ *   by min/max instead (then the envelope is about 1.7 ranges out).
+ */
+export interface DetectorSettings {
+  readonly prototypes: number;
+  readonly maxClasses: number;
+  readonly ring: number;
+  readonly minSamples: number;
+  readonly testEvery: number;
+  readonly delta: number;
+  readonly rejectSigma: number;
+  readonly bands: number;
+  readonly quantum: number;
+  readonly tableSize: number;
+  readonly horizon: number;
+  readonly window: number;
+  readonly alpha: number;
+  readonly nearDuplicateRate: number;
+  readonly envelope: number;
+  /** Assumed benign rate of envelope exits; undefined: twice the Gaussian rate for the row's width. */
+  readonly envelopeRate: number | undefined;
+  readonly sweepRate: number;
+  readonly collinearCosine: number;
+  readonly collinearRate: number;
+  readonly lowMargin: number;
+  readonly marginRate: number;
+}
+
+export const DEFAULT_DETECTOR_SETTINGS: DetectorSettings = {
+  prototypes: 32,
+  maxClasses: 16,
+  ring: 256,
+  minSamples: 100,
+  testEvery: 10,
+  delta: 0.9,
+  rejectSigma: 3,
+  bands: 8,
+  quantum: 0.25,
+  tableSize: 1024,
+  horizon: 1024,
+  window: 128,
+  alpha: 1e-8,
+  nearDuplicateRate: 0.02,
+  envelope: 3,
+  envelopeRate: undefined,
+  sweepRate: 0.02,
+  collinearCosine: 0.999,
+  collinearRate: 0.02,
+  lowMargin: 0.1,
+  marginRate: 0.1,
+};

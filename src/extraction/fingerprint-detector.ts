@@ -1,0 +1,107 @@
+import { binomialAlarmCount } from './binomial-threshold.js';
+import { Xoshiro128 } from './prng.js';
+import { fmix, mix } from './row-hash.js';
+import { WindowCount } from './window-count.js';
+
+/**
+ * Detector B, after Blacklight (Li et al., "Blacklight: Scalable Defense for Neural Networks
+ * against Query-Based Black-Box Attacks", USENIX Security 2022): probing attacks send many
+ * queries that are near-duplicates of earlier ones. Each query gets `bands` locality-sensitive
+ * signatures: its vector quantised on a grid of step `quantum` (in feature standard deviations)
+ * shifted by a seeded random offset per band (randomly shifted grids, as in p-stable LSH:
+ * Datar, Immorlica, Indyk, Mirrokni, SoCG 2004). Two queries closer than about a quantum in
+ * every dimension share a band with high probability; distant ones almost never.
+ *
+ * Signatures live in a direct-mapped table of `tableSize` slots (signature + query number), so
+ * lookups are O(bands) whatever the history; old entries are overwritten, which only forgets.
+ * A match within the last `horizon` queries is a near-duplicate hit; exact duplicates are
+ * counted apart by the caller and never reach this detector. The alarm is on the *rate* of hits
+ * in the last `window` queries (a single hit proves nothing), at the count a benign stream with
+ * per-query hit rate `benignRate` exceeds with probability `alpha`.
+ */
+export interface FingerprintDetectorOptions {
+  readonly dims: number;
+  readonly bands: number;
+  readonly quantum: number;
+  readonly tableSize: number;
+  readonly horizon: number;
+  readonly window: number;
+  readonly benignRate: number;
+  readonly alpha: number;
+  readonly seed: number;
+}
+
+export class FingerprintState {
+  readonly sigs: Uint32Array;
+  readonly seqs: Uint32Array;
+  readonly hits: WindowCount;
+  seq = 0;
+
+  constructor(o: FingerprintDetectorOptions) {
+    this.sigs = new Uint32Array(o.tableSize);
+    this.seqs = new Uint32Array(o.tableSize);
+    this.hits = new WindowCount(o.window);
+  }
+
+  get bytes(): number {
+    return this.sigs.byteLength + this.seqs.byteLength + this.hits.bytes + 16;
+  }
+}
+
+export class FingerprintDetector {
+  /** Hits in the window that raise the alarm. */
+  readonly alarmCount: number;
+  private readonly offsets: Float64Array;
+  private readonly inv: number;
+  private readonly mask: number;
+
+  /** The grid step used: the configured quantum, or finer where rows are narrow (see effectiveQuantum). */
+  readonly quantum: number;
+
+  constructor(readonly o: FingerprintDetectorOptions) {
+    if ((o.tableSize & (o.tableSize - 1)) !== 0) throw new RangeError('tableSize must be a power of two');
+    this.alarmCount = binomialAlarmCount(o.window, o.benignRate, o.alpha);
+    this.quantum = effectiveQuantum(o);
+    const rng = new Xoshiro128(o.seed ^ 0x5bd1e995);
+    this.offsets = new Float64Array(o.bands * o.dims);
+    for (let i = 0; i < this.offsets.length; i++) this.offsets[i] = rng.next() * this.quantum;
+    this.inv = 1 / this.quantum;
+    this.mask = o.tableSize - 1;
+  }
+
+  createState(): FingerprintState {
+    return new FingerprintState(this.o);
+  }
+
+  /** Feeds one (non-duplicate) query; returns the score (≥ 1 is an alarm). */
+  observe(st: FingerprintState, z: Float64Array): number {
+    const { dims, bands, horizon } = this.o;
+    const seq = ++st.seq;
+    let hit = false;
+    for (let b = 0, ob = 0; b < bands; b++, ob += dims) {
+      let h = 0x9747b28c ^ b;
+      for (let j = 0; j < dims; j++) h = mix(h, Math.floor((z[j]! + this.offsets[ob + j]!) * this.inv));
+      const sig = (fmix(h) | 1) >>> 0; // never 0, the empty slot
+      const slot = (sig ^ Math.imul(b, 0x9e3779b1)) & this.mask;
+      if (st.sigs[slot] === sig && seq - st.seqs[slot]! <= horizon) hit = true;
+      st.sigs[slot] = sig;
+      st.seqs[slot] = seq;
+    }
+    return st.hits.push(hit) / this.alarmCount;
+  }
+}
+
+/**
+ * In few dimensions a grid of 0.25 σ is coarse: two independent benign queries share a cell
+ * with probability about (q/√π)^d per band (the difference of two unit-spread features has
+ * density 1/(2√π) at 0), so with d = 4 a user's natural queries would "match" one of the last
+ * few hundred all the time. The step is therefore capped so that the expected benign match rate
+ * against the queries the table remembers stays a tenth of the assumed benign rate:
+ * bands · remembered · (q/√π)^d ≤ benignRate/10. With 16 features the cap is above 0.25 and
+ * changes nothing.
+ */
+export function effectiveQuantum(o: Pick<FingerprintDetectorOptions, 'dims' | 'bands' | 'tableSize' | 'horizon' | 'benignRate' | 'quantum'>): number {
+  const remembered = Math.min(o.horizon, o.tableSize / o.bands);
+  const cap = Math.sqrt(Math.PI) * Math.pow(o.benignRate / (10 * o.bands * remembered), 1 / o.dims);
+  return Math.min(o.quantum, cap);
+}

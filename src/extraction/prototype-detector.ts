@@ -1,0 +1,185 @@
+import { shapiroWilkSorted } from './shapiro-wilk.js';
+
+/**
+ * Detector A, after PRADA (Juuti, Szyller, Marchal, Asokan, "PRADA: Protecting against DNN
+ * Model Stealing Attacks", IEEE EuroS&P 2019, arXiv 1805.02628): for each predicted class a set
+ * of prototype queries grows only with "novel" queries (distance to the nearest prototype above
+ * the class threshold T_c = max(T_c, mean − std of the insertion distances)); the distances to
+ * the nearest prototype of benign natural queries look normally distributed, those of synthetic
+ * queries crafted around a few seeds do not, which the Shapiro–Wilk W measures.
+ *
+ * Bounded where PRADA is not: at most `prototypes` per class (a full set replaces a random slot),
+ * at most `maxClasses` classes (class ids are folded modulo), the last `ring` distances only,
+ * and the insertion distances kept as running sums. Cost per query: O(prototypes · dims) plus
+ * one sort of `ring` values every `testEvery` queries.
+ *
+ * Outliers are rejected around the median by 3 scaled median absolute deviations (Hampel's
+ * identifier; Leys et al., "Detecting outliers: Do not use standard deviation around the mean,
+ * use absolute deviation around the median", J. Exp. Soc. Psychology 49, 2013) rather than
+ * PRADA's 3σ around the mean: the mean and σ are dragged by the very outliers to reject, and
+ * benign users who move between sessions or drift (time-correlated streams) produce exactly
+ * such clusters of far distances, which PRADA's rule kept and turned into false alarms.
+ */
+export interface PrototypeDetectorOptions {
+  readonly dims: number;
+  readonly prototypes: number;
+  readonly maxClasses: number;
+  readonly ring: number;
+  /** Distances needed before the first test (PRADA: more than 100). */
+  readonly minSamples: number;
+  readonly testEvery: number;
+  /** Alarm when W falls below this (PRADA's reference server: 0.9). */
+  readonly delta: number;
+  /** Outlier rejection, in (MAD-estimated) standard deviations (PRADA: 3). */
+  readonly rejectSigma: number;
+}
+
+export class PrototypeState {
+  /** Per class, lazily: prototypes × dims values. */
+  readonly sets: (Float32Array | undefined)[];
+  readonly counts: Uint16Array;
+  readonly threshold: Float64Array;
+  readonly insertSum: Float64Array;
+  readonly insertSumSq: Float64Array;
+  readonly insertN: Uint32Array;
+  readonly ring: Float64Array;
+  ringPos = 0;
+  ringFilled = 0;
+  sinceTest = 0;
+  /** Last W computed (1 before the first test). */
+  w = 1;
+  rng: number;
+
+  constructor(o: PrototypeDetectorOptions, seed: number) {
+    this.sets = new Array<Float32Array | undefined>(o.maxClasses).fill(undefined);
+    this.counts = new Uint16Array(o.maxClasses);
+    this.threshold = new Float64Array(o.maxClasses);
+    this.insertSum = new Float64Array(o.maxClasses);
+    this.insertSumSq = new Float64Array(o.maxClasses);
+    this.insertN = new Uint32Array(o.maxClasses);
+    this.ring = new Float64Array(o.ring);
+    this.rng = seed | 1;
+  }
+
+  get bytes(): number {
+    let b = this.counts.byteLength + this.threshold.byteLength * 3 + this.insertN.byteLength + this.ring.byteLength + 64;
+    for (const s of this.sets) if (s) b += s.byteLength;
+    return b;
+  }
+}
+
+export class PrototypeDetector {
+  private readonly sorted: Float64Array;
+
+  constructor(readonly o: PrototypeDetectorOptions) {
+    this.sorted = new Float64Array(o.ring);
+  }
+
+  createState(seed: number): PrototypeState {
+    return new PrototypeState(this.o, seed);
+  }
+
+  /** Feeds one query; returns the detector's score (≥ 1 is an alarm: W below delta). */
+  observe(st: PrototypeState, z: Float64Array, classId: number): number {
+    const o = this.o;
+    const dims = o.dims;
+    const c = ((classId % o.maxClasses) + o.maxClasses) % o.maxClasses;
+    let set = st.sets[c];
+    if (!set) {
+      set = new Float32Array(o.prototypes * dims);
+      st.sets[c] = set;
+    }
+    const n = st.counts[c]!;
+    if (n === 0) {
+      for (let j = 0; j < dims; j++) set[j] = z[j]!;
+      st.counts[c] = 1;
+      st.insertN[c] = 1;
+      return this.score(st);
+    }
+    let best = Infinity;
+    for (let p = 0, base = 0; p < n; p++, base += dims) {
+      let d = 0;
+      for (let j = 0; j < dims; j++) {
+        const t = z[j]! - set[base + j]!;
+        d += t * t;
+      }
+      if (d < best) best = d;
+    }
+    const dmin = Math.sqrt(best);
+    st.ring[st.ringPos] = dmin;
+    st.ringPos = st.ringPos + 1 === st.ring.length ? 0 : st.ringPos + 1;
+    if (st.ringFilled < st.ring.length) st.ringFilled++;
+    if (dmin > st.threshold[c]!) {
+      let slot: number;
+      if (n < o.prototypes) {
+        slot = n;
+        st.counts[c] = n + 1;
+      } else {
+        // xorshift32: a per-account choice of the slot to replace, no shared state.
+        st.rng ^= st.rng << 13;
+        st.rng ^= st.rng >>> 17;
+        st.rng ^= st.rng << 5;
+        slot = (st.rng >>> 0) % o.prototypes;
+      }
+      const base = slot * dims;
+      for (let j = 0; j < dims; j++) set[base + j] = z[j]!;
+      // PRADA counts the first prototype's distance as 0 in D_Gc.
+      const k = ++st.insertN[c]!;
+      st.insertSum[c]! += dmin;
+      st.insertSumSq[c]! += dmin * dmin;
+      const mean = st.insertSum[c]! / k;
+      const variance = Math.max(0, st.insertSumSq[c]! / k - mean * mean);
+      const t = mean - Math.sqrt(variance);
+      if (t > st.threshold[c]!) st.threshold[c] = t;
+    }
+    if (++st.sinceTest >= o.testEvery && st.ringFilled >= o.minSamples) {
+      st.sinceTest = 0;
+      st.w = this.test(st);
+    }
+    return this.score(st);
+  }
+
+  private score(st: PrototypeState): number {
+    return (1 - st.w) / (1 - this.o.delta);
+  }
+
+  /** W of the ring's distances once outliers are rejected around the median. */
+  private test(st: PrototypeState): number {
+    const m = st.ringFilled;
+    const all = this.sorted.subarray(0, m);
+    all.set(st.ring.subarray(0, m));
+    all.sort();
+    const median = m % 2 ? all[(m - 1) >> 1]! : (all[m / 2 - 1]! + all[m / 2]!) / 2;
+    const mad = medianAbsoluteDeviation(all, median);
+    // More than half the distances identical (a fixed-step probe): no benign spread at all.
+    if (mad <= 1e-12 * Math.max(1, median)) return 0;
+    // 1.4826 · MAD estimates σ for normal data.
+    const limit = this.o.rejectSigma * 1.4826 * mad;
+    let lo = 0;
+    while (lo < m && median - all[lo]! > limit) lo++;
+    let hi = m;
+    while (hi > lo && all[hi - 1]! - median > limit) hi--;
+    if (hi - lo < this.o.minSamples) return st.w;
+    return shapiroWilkSorted(all.subarray(lo, hi), hi - lo)?.w ?? 0;
+  }
+}
+
+/** The median of |x − median| of a sorted sample, merging outwards from the median (no second sort). */
+export function medianAbsoluteDeviation(sorted: ArrayLike<number>, median: number): number {
+  const m = sorted.length;
+  let j = 0;
+  while (j < m && sorted[j]! <= median) j++;
+  let i = j - 1;
+  const upper = m >> 1; // 0-based rank of the upper median of the deviations
+  let previous = 0;
+  for (let r = 0; r <= upper; r++) {
+    const di = i >= 0 ? median - sorted[i]! : Infinity;
+    const dj = j < m ? sorted[j]! - median : Infinity;
+    const d = di <= dj ? di : dj;
+    if (di <= dj) i--;
+    else j++;
+    if (r === upper) return m % 2 ? d : (previous + d) / 2;
+    previous = d;
+  }
+  return 0;
+}
