@@ -34,6 +34,7 @@ function unescapeName(name: string, lineNo: number): string {
 export function parseManifest(text: string): ManifestEntry[] {
   const entries: ManifestEntry[] = [];
   const problems: string[] = [];
+  let unsafe = false;
   const seen = new Set<string>();
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
@@ -54,10 +55,12 @@ export function parseManifest(text: string): ManifestEntry[] {
       entries.push({ path, sha256: m[2]!.toLowerCase() });
     } catch (err) {
       if (!(err instanceof ArtifactError)) throw err;
+      unsafe ||= err.kind === 'unsafe_path';
       problems.push(`manifest line ${lineNo}: ${err.message}`);
     }
   });
-  if (problems.length > 0) throw new ArtifactError('manifest_invalid', problems.join('\n'));
+  // A path escaping the directory is an attack, not a typo: it gets its own kind (and alert label).
+  if (problems.length > 0) throw new ArtifactError(unsafe ? 'unsafe_path' : 'manifest_invalid', problems.join('\n'));
   if (entries.length === 0) throw new ArtifactError('manifest_invalid', 'the manifest lists no file');
   return entries;
 }
