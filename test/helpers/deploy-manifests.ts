@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,16 +38,18 @@ export const OVERLAYS = ['base', 'overlays/istio-ext-authz', 'overlays/istio-mes
 
 const KUBECTL = process.env['KUBECTL'] ?? 'kubectl';
 
-/** `kubectl kustomize <dir>` parsed; fails with a clear message when kubectl is missing. */
+/**
+ * `kubectl kustomize <dir>` parsed; fails with a clear message when kubectl is missing, and on any
+ * warning: a deprecated field renders today and breaks in the next kustomize a platform team runs.
+ */
 export function render(dir: string): K8sObject[] {
-  let text: string;
-  try {
-    text = execFileSync(KUBECTL, ['kustomize', join(DEPLOY_DIR, dir)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === 'ENOENT') throw new Error(`${KUBECTL} is not installed: the deploy tests render overlays with \`kubectl kustomize\` (apt-get install kubernetes-client; .ci/run does it)`);
-    throw new Error(`kubectl kustomize ${dir} failed: ${e.stderr ?? e.message}`);
-  }
+  const run = spawnSync(KUBECTL, ['kustomize', join(DEPLOY_DIR, dir)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const failure = run.error as NodeJS.ErrnoException | undefined;
+  if (failure?.code === 'ENOENT') throw new Error(`${KUBECTL} is not installed: the deploy tests render overlays with \`kubectl kustomize\` (kubectl 1.27+, kustomize v5; .ci/run installs one)`);
+  if (failure) throw new Error(`kubectl kustomize ${dir} failed: ${failure.message}`);
+  if (run.status !== 0) throw new Error(`kubectl kustomize ${dir} failed: ${run.stderr}`);
+  if (run.stderr.trim() !== '') throw new Error(`kubectl kustomize ${dir} warned: ${run.stderr.trim()}`);
+  const text = run.stdout;
   return parseAllDocuments(text)
     .map((d) => d.toJS() as K8sObject)
     .filter((o) => o !== null);

@@ -15,6 +15,7 @@ export const modelVerificationSection = s.object(
     enabled: s.boolean({
       doc: 'Verify the model directory against its SHA-256 manifest at start-up; `/readyz` stays false until it verifies, and for good if it does not (same check as `inference-gateway verify-model`).',
       default: false,
+      env: 'GATEWAY_MODEL_VERIFICATION_ENABLED',
     }),
     dir: s.string({
       doc: "The model directory as mounted in the gateway's container (KServe's storage initializer fills `/mnt/models`).",
