@@ -1,13 +1,14 @@
 // The training side of layer 4: write the manifest of a model directory (and, given a private
 // key, its signature) for `verify-model` to check before serving.
 
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ArtifactError } from './artifact-error.js';
 import { sha256File } from './file-digest.js';
 import { formatManifest, type ManifestEntry } from './manifest.js';
 import { listModelTree } from './model-tree.js';
 import { loadPrivateKey, signData, type SignatureEncoding } from './signature.js';
+import { readInput } from './read-input.js';
 
 export interface SignManifestOptions {
   readonly dir: string;
@@ -23,9 +24,7 @@ export interface SignManifestOptions {
 export async function signManifest(o: SignManifestOptions): Promise<{ files: number; bytes: number }> {
   if ((o.privateKey === undefined) !== (o.signature === undefined)) throw new ArtifactError('bad_key', 'a private key and a signature file go together: give both or neither');
   // Load the key before hashing gigabytes, so a bad key fails at once.
-  const key = o.privateKey !== undefined ? loadPrivateKey(await readFile(o.privateKey).catch((err: NodeJS.ErrnoException) => {
-    throw new ArtifactError('unreadable', `private key ${o.privateKey}: cannot read (${err.code ?? err.message})`);
-  }), `private key ${o.privateKey}`) : undefined;
+  const key = o.privateKey !== undefined ? loadPrivateKey(await readInput(o.privateKey, 'private key'), `private key ${o.privateKey}`) : undefined;
   const tree = await listModelTree(o.dir, new Set([resolve(o.manifest), ...(o.signature ? [resolve(o.signature)] : [])]));
   if (tree.problems.length > 0) throw new ArtifactError(tree.problems[0]!.kind, tree.problems.map((p) => p.message).join('\n'));
   if (tree.files.size === 0) throw new ArtifactError('unreadable', `${o.dir}: no file to list`);

@@ -15,32 +15,26 @@ function keyKind(key: KeyObject, label: string): 'ecdsa-p256' | 'ed25519' {
   throw new ArtifactError('bad_key', `${label}: a ${key.asymmetricKeyType}${curve ? ` (${curve})` : ''} key; expected ECDSA P-256 or Ed25519`);
 }
 
-/** Loads a PEM public key (a private key is refused: the verifier must not hold it). */
-export function loadPublicKey(pem: Buffer, label: string): KeyObject {
+/**
+ * Loads a PEM key of the expected half: a private key given to the verifier is refused (it must
+ * not hold it), an encrypted private key too (decrypt it, or sign with the tool that encrypted it).
+ */
+function loadKey(pem: Buffer, label: string, half: 'public' | 'private'): KeyObject {
   const text = pem.toString('utf8');
-  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) throw new ArtifactError('bad_key', `${label}: a private key; give the public key (openssl pkey -pubout)`);
+  if (half === 'public' && /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) throw new ArtifactError('bad_key', `${label}: a private key; give the public key (openssl pkey -pubout)`);
+  if (half === 'private' && text.includes('ENCRYPTED')) throw new ArtifactError('bad_key', `${label}: an encrypted private key; decrypt it to an unencrypted PEM for signing, or sign with the tool that encrypted it (cosign sign-blob)`);
   let key: KeyObject;
   try {
-    key = createPublicKey({ key: text, format: 'pem' });
+    key = (half === 'public' ? createPublicKey : createPrivateKey)({ key: text, format: 'pem' });
   } catch (err) {
-    throw new ArtifactError('bad_key', `${label}: not a PEM public key (${(err as Error).message})`);
+    throw new ArtifactError('bad_key', `${label}: not a PEM ${half} key (${(err as Error).message})`);
   }
   keyKind(key, label);
   return key;
 }
 
-export function loadPrivateKey(pem: Buffer, label: string): KeyObject {
-  const text = pem.toString('utf8');
-  if (text.includes('ENCRYPTED')) throw new ArtifactError('bad_key', `${label}: an encrypted private key; decrypt it to an unencrypted PEM for signing, or sign with the tool that encrypted it (cosign sign-blob)`);
-  let key: KeyObject;
-  try {
-    key = createPrivateKey({ key: text, format: 'pem' });
-  } catch (err) {
-    throw new ArtifactError('bad_key', `${label}: not a PEM private key (${(err as Error).message})`);
-  }
-  keyKind(key, label);
-  return key;
-}
+export const loadPublicKey = (pem: Buffer, label: string): KeyObject => loadKey(pem, label, 'public');
+export const loadPrivateKey = (pem: Buffer, label: string): KeyObject => loadKey(pem, label, 'private');
 
 const BASE64_TEXT = /^[A-Za-z0-9+/]+={0,2}$/;
 

@@ -3,11 +3,11 @@
 // manifest's signature is checked first (a manifest stored beside the model is only as
 // trustworthy as its signature).
 
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ArtifactError, type ArtifactErrorKind } from './artifact-error.js';
 import { sha256File } from './file-digest.js';
 import { parseManifest } from './manifest.js';
+import { readInput } from './read-input.js';
 import { listModelTree } from './model-tree.js';
 import { loadPublicKey, verifySignature } from './signature.js';
 
@@ -34,14 +34,6 @@ export interface VerifyModelResult {
   readonly files: number;
   readonly bytes: number;
   readonly signed: boolean;
-}
-
-async function readInput(path: string, what: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (err) {
-    throw new ArtifactError('unreadable', `${what} ${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
 }
 
 /** Checks a model directory against its manifest; never throws for a check failure, it reports it. */
