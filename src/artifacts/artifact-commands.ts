@@ -23,7 +23,7 @@ export interface CommandOutcome {
 const usage = (text: string): CommandOutcome => ({ code: 2, stdout: '', stderr: `${text}\n` });
 
 export async function verifyModelCommand(a: ArtifactArgs): Promise<CommandOutcome> {
-  if (!a.dir || !a.manifest) return usage('verify-model needs --dir DIR --manifest FILE [--key PUBLIC_KEY.pem --signature FILE]');
+  if (!a.dir || !a.manifest || !a.key !== !a.signature) return usage('verify-model needs --dir DIR --manifest FILE [--key PUBLIC_KEY.pem --signature FILE] (a key and a signature go together)');
   const r = await verifyModel({ dir: a.dir, manifest: a.manifest, ...(a.key ? { publicKey: a.key } : {}), ...(a.signature ? { signature: a.signature } : {}) });
   if (r.ok) return { code: 0, stdout: `${a.dir}: ${r.files} files, ${r.bytes} bytes match ${a.manifest}${r.signed ? ' (signature verified)' : ''}\n`, stderr: '' };
   const lines = r.problems.map((p) => `${p.kind}: ${p.message}`);
@@ -31,7 +31,7 @@ export async function verifyModelCommand(a: ArtifactArgs): Promise<CommandOutcom
 }
 
 export async function signManifestCommand(a: ArtifactArgs): Promise<CommandOutcome> {
-  if (!a.dir || !a.manifest) return usage('sign-manifest needs --dir DIR --manifest FILE [--key PRIVATE_KEY.pem --signature FILE [--encoding base64|raw]]');
+  if (!a.dir || !a.manifest || !a.key !== !a.signature) return usage('sign-manifest needs --dir DIR --manifest FILE [--key PRIVATE_KEY.pem --signature FILE [--encoding base64|raw]] (a key and a signature go together)');
   const encoding = (a.encoding ?? 'base64') as SignatureEncoding;
   if (encoding !== 'base64' && encoding !== 'raw') return usage(`--encoding must be base64 (cosign's form) or raw (DER, openssl's form), not ${a.encoding}`);
   try {

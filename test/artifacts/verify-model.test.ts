@@ -290,6 +290,12 @@ describe('verify-model fails naming the cause', () => {
     assert.match(r.problems[0]!.message, /give both or neither/);
   });
 
+  it('a --key without --signature exits 2 with the usage, rather than checking unsigned', () => {
+    const r = gateway('verify-model', '--dir', '/tmp', '--manifest', '/tmp/M', '--key', '/tmp/k.pub');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /a key and a signature go together/);
+  });
+
   it('missing --dir or --manifest exits 2 with the usage', () => {
     const r = gateway('verify-model', '--dir', '/tmp');
     assert.equal(r.code, 2);
