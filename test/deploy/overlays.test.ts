@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,7 +67,7 @@ const portNumber = (c: Container, port: number | string): number => (typeof port
 for (const overlay of OVERLAYS) {
   describe(`deploy/${overlay}`, () => {
     let objects: K8sObject[] = [];
-    it('renders with kubectl kustomize, and every rendered object validates', async () => {
+    it('renders with kubectl kustomize without a warning, and every rendered object validates', async () => {
       objects = render(overlay);
       assert.ok(objects.length > 5);
       const problems: string[] = [];
@@ -354,4 +354,15 @@ describe('deploy/overlays/kserve-sidecar verifies the model before it is ready (
       assert.ok(!mv.publicKey!.startsWith(`${mv.dir}/`), 'the key does not come from the bucket it vouches for');
     });
   }
+});
+
+describe('rendering refuses what current kustomize only warns about', () => {
+  it("fails on a kustomization that still lists a directory under the deprecated 'bases'", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'igw-kustomize-'));
+    mkdirSync(join(dir, 'inner'));
+    writeFileSync(join(dir, 'inner', 'config-map.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: x }\n');
+    writeFileSync(join(dir, 'inner', 'kustomization.yaml'), 'resources: [config-map.yaml]\n');
+    writeFileSync(join(dir, 'kustomization.yaml'), 'bases: [inner]\n');
+    assert.throws(() => render(dir), /warned: .*'bases' is deprecated/);
+  });
 });
