@@ -136,8 +136,43 @@ describe('the PrometheusRule', () => {
             { eval_time: '5m', alertname: 'InferenceGatewayKeysUnavailable', exp_alerts: firing('InferenceGatewayKeysUnavailable', { namespace: 'ml-serving' }) },
           ],
         },
+        {
+          // Every JWKS fetch from one issuer fails, another's succeed: only the first alerts.
+          interval: '1m',
+          input_series: [
+            series('inference_gateway_auth_key_fetches_total{namespace="ml-serving",issuer="https://down.example.com",outcome="timeout"}', '0+1x40'),
+            series('inference_gateway_auth_key_fetches_total{namespace="ml-serving",issuer="https://flaky.example.com",outcome="timeout"}', '0+1x40'),
+            series('inference_gateway_auth_key_fetches_total{namespace="ml-serving",issuer="https://flaky.example.com",outcome="ok"}', '0+1x40'),
+            series('inference_gateway_limits_store_fallbacks_total{namespace="ml-serving",policy="insurance"}', '0+20x20'),
+            series('inference_gateway_ext_authz_faults_total{namespace="ml-serving",door="ext-authz-grpc"}', '0+1x20'),
+            series('inference_gateway_contract_answers_total{namespace="ml-serving",model="iris",outcome="refused"}', '0+1x20'),
+            series('inference_gateway_requests_total{namespace="ml-serving",door="proxy",route_class="predict",outcome="extraction_blocked"}', '0+1x20'),
+          ],
+          alert_rule_test: [
+            { eval_time: '35m', alertname: 'InferenceGatewayKeyFetchFailing', exp_alerts: firing('InferenceGatewayKeyFetchFailing', { namespace: 'ml-serving', issuer: 'https://down.example.com' }) },
+            { eval_time: '10m', alertname: 'InferenceGatewayRateLimitStoreFallback', exp_alerts: firing('InferenceGatewayRateLimitStoreFallback', { namespace: 'ml-serving', policy: 'insurance' }) },
+            { eval_time: '10m', alertname: 'InferenceGatewayExtAuthzFaults', exp_alerts: firing('InferenceGatewayExtAuthzFaults', { namespace: 'ml-serving', door: 'ext-authz-grpc' }) },
+            { eval_time: '15m', alertname: 'InferenceGatewayAnswersRefused', exp_alerts: firing('InferenceGatewayAnswersRefused', { namespace: 'ml-serving', model: 'iris' }) },
+            { eval_time: '5m', alertname: 'InferenceGatewayExtractionBlocked', exp_alerts: firing('InferenceGatewayExtractionBlocked', { namespace: 'ml-serving' }) },
+          ],
+        },
+        {
+          // Timeouts: 2% of forwarded requests.
+          interval: '1m',
+          input_series: [
+            series('inference_gateway_requests_total{namespace="ml-serving",door="proxy",route_class="predict",outcome="allowed"}', '0+100x20'),
+            series('inference_gateway_upstream_errors_total{namespace="ml-serving",code="upstream_timeout"}', '0+2x20'),
+          ],
+          alert_rule_test: [
+            { eval_time: '15m', alertname: 'InferenceGatewayUpstreamTimeouts', exp_alerts: firing('InferenceGatewayUpstreamTimeouts', { namespace: 'ml-serving' }) },
+            { eval_time: '15m', alertname: 'InferenceGatewayUpstreamErrors', exp_alerts: [] },
+          ],
+        },
       ],
     };
+    // Every alert is exercised firing at least once.
+    const exercised = new Set(tests.tests.flatMap((t) => t.alert_rule_test.filter((a) => a.exp_alerts.length > 0).map((a) => a.alertname)));
+    assert.deepEqual(alerts().map((a) => a.alert).filter((n) => !exercised.has(n!)), []);
     const r = promtool(['test', 'rules', writeYaml('rules.test.yaml', tests)]);
     assert.equal(r.code, 0, r.out);
   });
