@@ -69,8 +69,14 @@ export async function verifyModel(o: VerifyModelOptions): Promise<VerifyModelRes
   let files = 0;
   let bytes = 0;
   const listed = new Set<string>();
+  const dirRoot = resolve(o.dir);
   for (const e of entries) {
     listed.add(e.path);
+    // `sha256sum * > MANIFEST` run inside the directory lists the (then empty) manifest itself.
+    if (exclude.has(resolve(dirRoot, e.path))) {
+      problems.push({ kind: 'manifest_invalid', path: e.path, message: `${e.path}: the manifest lists itself or its signature; write it outside the directory, then move it in` });
+      continue;
+    }
     const abs = tree.files.get(e.path);
     if (abs === undefined) {
       if (!flagged.has(e.path)) problems.push({ kind: 'missing', path: e.path, message: `${e.path}: listed in the manifest, missing from the directory` });

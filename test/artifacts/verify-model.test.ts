@@ -283,6 +283,16 @@ describe('verify-model fails naming the cause', () => {
     assert.match(r.stderr, /manifest line 4: expected "<sha256 hex> {2}<path>"/);
   });
 
+  it('a manifest that lists itself (sha256sum run inside the directory) is refused with the fix, not reported missing', () => {
+    const f = fixture();
+    const inside = join(f.model, 'MANIFEST.sha256');
+    execFileSync('sh', ['-c', 'sha256sum model.joblib MANIFEST.sha256 > MANIFEST.sha256'], { cwd: f.model });
+    const r = gateway('verify-model', '--dir', f.model, '--manifest', inside);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^manifest_invalid: MANIFEST\.sha256: the manifest lists itself/m);
+    assert.doesNotMatch(r.stderr, /missing: MANIFEST/);
+  });
+
   it('a key without a signature is a usage problem, not a silent unsigned check', async () => {
     const f = fixture();
     const r = await verifyModel({ dir: f.model, manifest: f.manifest, publicKey: f.ecPub });
