@@ -3,7 +3,7 @@
 // another volume, would make the check vouch for bytes the model writer does not control.
 
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { ArtifactError } from './artifact-error.js';
 
 export interface TreeProblem {
@@ -12,7 +12,22 @@ export interface TreeProblem {
   readonly message: string;
 }
 
+/**
+ * The path the walk will see for `file` (its directory resolved through symbolic links), so that
+ * a manifest given as /mnt/models/M is recognised under the directory's real path. The file
+ * itself need not exist yet (sign-manifest is about to write it).
+ */
+export async function canonicalPath(file: string): Promise<string> {
+  try {
+    return join(await realpath(dirname(resolve(file))), basename(file));
+  } catch {
+    return resolve(file);
+  }
+}
+
 export interface ModelTree {
+  /** The directory's real path. */
+  readonly root: string;
   /** Relative path (with `/`) → absolute path to read. */
   readonly files: Map<string, string>;
   readonly problems: TreeProblem[];
@@ -68,5 +83,5 @@ export async function listModelTree(dir: string, exclude: ReadonlySet<string> = 
     }
   };
   await walk(root, '');
-  return { files, problems };
+  return { root, files, problems };
 }

@@ -2,11 +2,10 @@
 // key, its signature) for `verify-model` to check before serving.
 
 import { writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { ArtifactError } from './artifact-error.js';
 import { sha256File } from './file-digest.js';
 import { formatManifest, type ManifestEntry } from './manifest.js';
-import { listModelTree } from './model-tree.js';
+import { canonicalPath, listModelTree } from './model-tree.js';
 import { loadPrivateKey, signData, type SignatureEncoding } from './signature.js';
 import { readInput } from './read-input.js';
 
@@ -25,7 +24,7 @@ export async function signManifest(o: SignManifestOptions): Promise<{ files: num
   if ((o.privateKey === undefined) !== (o.signature === undefined)) throw new ArtifactError('bad_key', 'a private key and a signature file go together: give both or neither');
   // Load the key before hashing gigabytes, so a bad key fails at once.
   const key = o.privateKey !== undefined ? loadPrivateKey(await readInput(o.privateKey, 'private key'), `private key ${o.privateKey}`) : undefined;
-  const tree = await listModelTree(o.dir, new Set([resolve(o.manifest), ...(o.signature ? [resolve(o.signature)] : [])]));
+  const tree = await listModelTree(o.dir, new Set(await Promise.all([o.manifest, ...(o.signature ? [o.signature] : [])].map(canonicalPath))));
   if (tree.problems.length > 0) throw new ArtifactError(tree.problems[0]!.kind, tree.problems.map((p) => p.message).join('\n'));
   if (tree.files.size === 0) throw new ArtifactError('unreadable', `${o.dir}: no file to list`);
   const entries: ManifestEntry[] = [];

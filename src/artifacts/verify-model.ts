@@ -3,12 +3,12 @@
 // manifest's signature is checked first (a manifest stored beside the model is only as
 // trustworthy as its signature).
 
-import { resolve } from 'node:path';
+import { join } from 'node:path';
 import { ArtifactError, type ArtifactErrorKind } from './artifact-error.js';
 import { sha256File } from './file-digest.js';
 import { parseManifest } from './manifest.js';
 import { readInput } from './read-input.js';
-import { listModelTree } from './model-tree.js';
+import { canonicalPath, listModelTree } from './model-tree.js';
 import { loadPublicKey, verifySignature } from './signature.js';
 
 export type ModelProblemKind = ArtifactErrorKind | 'missing' | 'extra' | 'mismatch';
@@ -57,7 +57,7 @@ export async function verifyModel(o: VerifyModelOptions): Promise<VerifyModelRes
     return failed(err);
   }
 
-  const exclude = new Set([resolve(o.manifest), ...(o.signature ? [resolve(o.signature)] : [])]);
+  const exclude = new Set(await Promise.all([o.manifest, ...(o.signature ? [o.signature] : [])].map(canonicalPath)));
   let tree;
   try {
     tree = await listModelTree(o.dir, exclude);
@@ -69,11 +69,10 @@ export async function verifyModel(o: VerifyModelOptions): Promise<VerifyModelRes
   let files = 0;
   let bytes = 0;
   const listed = new Set<string>();
-  const dirRoot = resolve(o.dir);
   for (const e of entries) {
     listed.add(e.path);
     // `sha256sum * > MANIFEST` run inside the directory lists the (then empty) manifest itself.
-    if (exclude.has(resolve(dirRoot, e.path))) {
+    if (exclude.has(join(tree.root, e.path))) {
       problems.push({ kind: 'manifest_invalid', path: e.path, message: `${e.path}: the manifest lists itself or its signature; write it outside the directory, then move it in` });
       continue;
     }

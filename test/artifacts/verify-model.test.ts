@@ -131,6 +131,17 @@ describe('sign-manifest writes what sha256sum and openssl accept', () => {
     assert.match(tool('openssl', ['pkeyutl', '-verify', '-rawin', '-pubin', '-inkey', f.edPub, '-in', out, '-sigfile', sig]), /Signature Verified Successfully/);
   });
 
+  it('leaves its own manifest out of the listing when the directory is reached through a symbolic link', async () => {
+    const link = join(f.root, 'via-link');
+    symlinkSync(f.model, link);
+    const out = join(link, 'MANIFEST.sha256');
+    assert.equal(gateway('sign-manifest', '--dir', link, '--manifest', out).code, 0);
+    assert.doesNotMatch(readFileSync(out, 'utf8'), /MANIFEST/);
+    const r = await verifyModel({ dir: link, manifest: out });
+    assert.deepEqual(r.problems, []);
+    rmSync(out);
+  });
+
   it('leaves its own manifest and signature out of the listing when they are written inside the directory', async () => {
     const out = join(f.model, 'MANIFEST.sha256');
     const sig = join(f.model, 'MANIFEST.sha256.sig');
