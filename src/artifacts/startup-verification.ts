@@ -19,7 +19,14 @@ export interface StartupVerification {
 
 type Settings = GatewayConfig['modelVerification'];
 
+const STATES = ['verifying', 'verified', 'failed'] as const;
+
 export function startModelVerification(settings: Settings, metrics: GatewayMetrics, log: Logger): StartupVerification {
+  // The state gauge keeps alerting for as long as a pod stays refused, unlike a counter's increase.
+  const setState = (current: (typeof STATES)[number]) => {
+    for (const state of STATES) metrics.modelVerificationState.set({ state }, state === current ? 1 : 0);
+  };
+  setState('verifying');
   const abort = new AbortController();
   let state: { ready: boolean; detail: string } = { ready: false, detail: `verifying ${settings.dir} against ${settings.manifest}` };
   const started = Date.now();
@@ -33,6 +40,7 @@ export function startModelVerification(settings: Settings, metrics: GatewayMetri
     (r: VerifyModelResult) => {
       metrics.modelVerifications.inc({ outcome: r.ok ? 'verified' : 'failed' });
       const summary = { dir: settings.dir, manifest: settings.manifest, files: r.files, bytes: r.bytes, signed: r.signed, ms: Date.now() - started };
+      setState(r.ok ? 'verified' : 'failed');
       if (r.ok) {
         state = { ready: true, detail: `${r.files} files verified` };
         log.info(summary, 'model verified against its manifest');
@@ -45,6 +53,7 @@ export function startModelVerification(settings: Settings, metrics: GatewayMetri
     (err: unknown) => {
       if (abort.signal.aborted) return;
       metrics.modelVerifications.inc({ outcome: 'failed' });
+      setState('failed');
       state = { ready: false, detail: 'model verification failed (see the log)' };
       log.error({ dir: settings.dir, err: (err as Error).message }, 'model verification FAILED: refusing to become ready');
     },

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 // Every metric of the gateway, in one place. Labels are bounded: door, route class, outcome
 // code, stage — never a user id, model input or token.
@@ -121,6 +121,13 @@ export class GatewayMetrics {
     name: 'inference_gateway_model_verifications_total',
     help: 'Start-up checks of the model directory against its manifest, by outcome (verified, failed).',
     labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly modelVerificationState = new Gauge({
+    name: 'inference_gateway_model_verification_state',
+    help: 'Where the start-up model check stands: 1 for the current state (verifying, verified, failed), 0 for the others. Absent when the check is off.',
+    labelNames: ['state'] as const,
     registers: [this.registry],
   });
 

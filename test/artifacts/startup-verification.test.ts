@@ -89,16 +89,20 @@ async function settled(adminUrl: string): Promise<Awaited<ReturnType<typeof read
 
 describe('start-up model verification', () => {
   it('keeps /readyz at 503 while the model directory is being verified, then turns ready', async () => {
-    const model = signedModel(256 * 1024 * 1024);
+    // 1 GiB (sparse): hashing takes long enough (over a second here) to observe the verifying state.
+    const model = signedModel(1024 * 1024 * 1024);
     const gw = await startGateway(model);
     const during = await readyz(gw.adminUrl);
     assert.equal(during.status, 503);
     assert.equal(during.checks['model-artifacts']?.ready, false);
     assert.match(during.checks['model-artifacts']?.detail ?? '', /^verifying /);
+    assert.match(await (await fetch(`${gw.adminUrl}/metrics`)).text(), /^inference_gateway_model_verification_state\{state="verifying"\} 1$/m);
     const after = await settled(gw.adminUrl);
     assert.deepEqual(after.checks['model-artifacts'], { ready: true, detail: '2 files verified' });
     assert.equal(after.status, 200);
-    assert.match(await (await fetch(`${gw.adminUrl}/metrics`)).text(), /^inference_gateway_model_verifications_total\{outcome="verified"\} 1$/m);
+    const metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+    assert.match(metrics, /^inference_gateway_model_verifications_total\{outcome="verified"\} 1$/m);
+    assert.match(metrics, /^inference_gateway_model_verification_state\{state="verified"\} 1$/m);
   });
 
   it('stays not ready on a tampered model, logs every path and counts the problems', async () => {
@@ -121,6 +125,8 @@ describe('start-up model verification', () => {
     assert.match(metrics, /^inference_gateway_model_verifications_total\{outcome="failed"\} 1$/m);
     assert.match(metrics, /^inference_gateway_model_verification_problems_total\{kind="mismatch"\} 1$/m);
     assert.match(metrics, /^inference_gateway_model_verification_problems_total\{kind="extra"\} 1$/m);
+    assert.match(metrics, /^inference_gateway_model_verification_state\{state="failed"\} 1$/m);
+    assert.match(metrics, /^inference_gateway_model_verification_state\{state="verifying"\} 0$/m);
   });
 
   it('stays not ready when the manifest was re-written without the signing key', async () => {

@@ -125,12 +125,17 @@ describe('the PrometheusRule', () => {
         {
           interval: '1m',
           input_series: [
-            series('inference_gateway_model_verifications_total{namespace="ml-serving",pod="iris-predictor-0",outcome="failed"}', '0 1 1 1 1 1'),
+            series('inference_gateway_model_verification_state{namespace="ml-serving",pod="iris-predictor-0",state="failed"}', '0 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1'),
+            series('inference_gateway_model_verification_state{namespace="ml-serving",pod="iris-predictor-1",state="verifying"}', '1+0x40'),
+            series('inference_gateway_model_verification_state{namespace="ml-serving",pod="iris-predictor-2",state="verifying"}', '1 1 1 1 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0'),
             series('inference_gateway_auth_stale_key_uses_total{namespace="ml-serving",issuer="https://id.example.com/realms/ml"}', '0+3x30'),
             series('inference_gateway_requests_total{namespace="ml-serving",door="ext-authz-grpc",route_class="predict",outcome="keys_unavailable"}', '0+2x10'),
           ],
           alert_rule_test: [
             { eval_time: '5m', alertname: 'InferenceGatewayModelVerificationFailed', exp_alerts: firing('InferenceGatewayModelVerificationFailed', { namespace: 'ml-serving', pod: 'iris-predictor-0' }) },
+            // Still failing 40 minutes later: the alert holds for as long as the pod is refused.
+            { eval_time: '40m', alertname: 'InferenceGatewayModelVerificationFailed', exp_alerts: firing('InferenceGatewayModelVerificationFailed', { namespace: 'ml-serving', pod: 'iris-predictor-0' }) },
+            { eval_time: '35m', alertname: 'InferenceGatewayModelVerificationStuck', exp_alerts: firing('InferenceGatewayModelVerificationStuck', { namespace: 'ml-serving', pod: 'iris-predictor-1' }) },
             { eval_time: '15m', alertname: 'InferenceGatewayStaleSigningKeys', exp_alerts: firing('InferenceGatewayStaleSigningKeys', { namespace: 'ml-serving', issuer: 'https://id.example.com/realms/ml' }) },
             { eval_time: '5m', alertname: 'InferenceGatewayStaleSigningKeys', exp_alerts: [] },
             { eval_time: '5m', alertname: 'InferenceGatewayKeysUnavailable', exp_alerts: firing('InferenceGatewayKeysUnavailable', { namespace: 'ml-serving' }) },
