@@ -89,8 +89,8 @@ async function settled(adminUrl: string): Promise<Awaited<ReturnType<typeof read
 
 describe('start-up model verification', () => {
   it('keeps /readyz at 503 while the model directory is being verified, then turns ready', async () => {
-    // 1 GiB (sparse): hashing takes long enough (over a second here) to observe the verifying state.
-    const model = signedModel(1024 * 1024 * 1024);
+    // 512 MiB (sparse): hashing takes long enough (about a second here) to observe the verifying state.
+    const model = signedModel(512 * 1024 * 1024);
     const gw = await startGateway(model);
     const during = await readyz(gw.adminUrl);
     assert.equal(during.status, 503);
