@@ -192,7 +192,9 @@ for (const overlay of OVERLAYS) {
       const knative = owner.metadata.annotations?.['serving.kserve.io/deploymentMode'] === 'Knative';
       const grace = owner.kind === 'Deployment' ? owner.spec.template.spec.terminationGracePeriodSeconds : knative ? owner.spec.predictor.timeout : owner.spec.predictor.terminationGracePeriodSeconds;
       assert.equal(typeof grace, 'number', 'terminationGracePeriodSeconds is set');
-      assert.ok(grace > config.server.shutdownGraceSeconds, `${grace} s > ${config.server.shutdownGraceSeconds} s`);
+      // On SIGTERM the gateway keeps accepting for the drain delay (when the config has one), then gives in-flight requests the grace.
+      const drain = (config.server as { drainDelaySeconds?: number }).drainDelaySeconds ?? 0;
+      assert.ok(grace > drain + config.server.shutdownGraceSeconds, `${grace} s > ${drain} s + ${config.server.shutdownGraceSeconds} s`);
     });
   });
 }
