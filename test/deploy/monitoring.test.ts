@@ -191,6 +191,21 @@ describe('the Grafana dashboard', () => {
     }
   });
 
+  it("lays its panels out on Grafana's 24-column grid without overlap, with unique ids and the datasource variable", () => {
+    const panels = (dashboard() as unknown as { panels: Array<Panel & { id: number; gridPos: { x: number; y: number; w: number; h: number }; datasource?: { uid: string } }> }).panels;
+    assert.equal(new Set(panels.map((p) => p.id)).size, panels.length);
+    const cells = new Set<string>();
+    for (const p of panels) {
+      const { x, y, w, h } = p.gridPos;
+      assert.ok(x >= 0 && w > 0 && x + w <= 24, `${p.title} fits the grid`);
+      for (let i = x; i < x + w; i++) for (let j = y; j < y + h; j++) {
+        assert.ok(!cells.has(`${i},${j}`), `${p.title} overlaps another panel`);
+        cells.add(`${i},${j}`);
+      }
+      if (p.type !== 'row') assert.equal(p.datasource?.uid, '${datasource}', `${p.title} uses the datasource variable`);
+    }
+  });
+
   it('asks only valid PromQL (every query checked by promtool as a recording rule)', () => {
     const exprs = dashboardExprs();
     assert.ok(exprs.length >= 10);
