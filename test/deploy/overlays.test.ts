@@ -27,6 +27,7 @@ interface Container {
   securityContext?: Record<string, unknown>;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   volumeMounts?: Array<{ name: string; mountPath: string }>;
+  lifecycle?: { preStop?: { exec?: { command: string[] }; sleep?: { seconds: number } } };
 }
 
 /** The gateway container of an overlay: the Deployment's, or the InferenceService's transformer-container. */
@@ -184,6 +185,13 @@ for (const overlay of OVERLAYS) {
       }
     });
 
+    it('keeps a standalone or Standard-mode gateway serving while its endpoint is removed (preStop sleep)', () => {
+      const { container, owner } = gatewayPod(objects);
+      // Knative's queue-proxy drains the pod itself (its own preStop); the others sleep before SIGTERM.
+      if (owner.metadata.annotations?.['serving.kserve.io/deploymentMode'] === 'Knative') return;
+      assert.deepEqual(container.lifecycle?.preStop?.exec?.command, ['sleep', '5']);
+    });
+
     it('gives the pod longer to stop than the gateway takes to drain', () => {
       const { owner } = gatewayPod(objects);
       const { config } = gatewayConfig(objects);
@@ -194,7 +202,11 @@ for (const overlay of OVERLAYS) {
       assert.equal(typeof grace, 'number', 'terminationGracePeriodSeconds is set');
       // On SIGTERM the gateway keeps accepting for the drain delay (when the config has one), then gives in-flight requests the grace.
       const drain = (config.server as { drainDelaySeconds?: number }).drainDelaySeconds ?? 0;
-      assert.ok(grace > drain + config.server.shutdownGraceSeconds, `${grace} s > ${drain} s + ${config.server.shutdownGraceSeconds} s`);
+      // A preStop sleep runs before SIGTERM and counts against the same grace period.
+      const { container } = gatewayPod(objects);
+      const pre = container.lifecycle?.preStop;
+      const sleep = pre?.sleep?.seconds ?? (pre?.exec?.command[0] === 'sleep' ? Number(pre.exec.command[1]) : 0);
+      assert.ok(grace > sleep + drain + config.server.shutdownGraceSeconds, `${grace} s > ${sleep} s + ${drain} s + ${config.server.shutdownGraceSeconds} s`);
     });
   });
 }
