@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildConfig, ConfigError } from '../../src/config/load-config.js';
-import { Gateway } from '../../src/gateway.js';
-import { createLogger } from '../../src/observability/logger.js';
+import type { Gateway } from '../../src/gateway.js';
 import { startDemoPredictor, type DemoPredictor } from '../../src/quickstart/demo-predictor.js';
+import { startVerifyingGateway } from '../helpers/verifying-gateway.js';
 
 interface Model {
   dir: string;
@@ -59,18 +59,9 @@ async function startGateway(model: Model): Promise<Running> {
   const logs: string[] = [];
   const sink = new PassThrough();
   sink.on('data', (chunk: Buffer) => logs.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
-  const config = buildConfig({
-    server: { host: '127.0.0.1', port: 0 },
-    admin: { host: '127.0.0.1', port: 0 },
-    upstream: { url: predictor.url },
-    models: { iris: {} },
-    auth: { enabled: false },
-    modelVerification: { enabled: true, dir: model.dir, manifest: model.manifest, publicKey: model.publicKey, signature: model.signature },
-  });
-  const gateway = await Gateway.create(config, { log: createLogger('info', sink), defaultMetrics: false });
-  const at = await gateway.listen();
+  const { gateway, adminUrl } = await startVerifyingGateway(predictor.url, { dir: model.dir, manifest: model.manifest, publicKey: model.publicKey, signature: model.signature }, sink);
   closers.unshift(() => gateway.close());
-  return { gateway, adminUrl: at.adminUrl, logs };
+  return { gateway, adminUrl, logs };
 }
 
 async function readyz(adminUrl: string): Promise<{ status: number; checks: Record<string, { ready: boolean; detail?: string }> }> {

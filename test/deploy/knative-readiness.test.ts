@@ -8,10 +8,9 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildConfig } from '../../src/config/load-config.js';
-import { Gateway } from '../../src/gateway.js';
-import { createLogger } from '../../src/observability/logger.js';
+import type { Gateway } from '../../src/gateway.js';
 import { startDemoPredictor, type DemoPredictor } from '../../src/quickstart/demo-predictor.js';
+import { startVerifyingGateway } from '../helpers/verifying-gateway.js';
 import { one, render } from '../helpers/deploy-manifests.js';
 
 const probe = (): string[] => {
@@ -41,17 +40,8 @@ describe('the Knative readiness probe command', () => {
     const manifest = join(root, `MANIFEST-${gateways.length}.sha256`);
     writeFileSync(manifest, execFileSync('sha256sum', ['model.joblib'], { cwd: dir }));
     writeFileSync(join(dir, 'model.joblib'), modelText);
-    const config = buildConfig({
-      server: { host: '127.0.0.1', port: 0 },
-      admin: { host: '127.0.0.1', port: 0 },
-      upstream: { url: predictor.url },
-      models: { iris: {} },
-      auth: { enabled: false },
-      modelVerification: { enabled: true, dir, manifest },
-    });
-    const gw = await Gateway.create(config, { log: createLogger('silent'), defaultMetrics: false });
-    gateways.push(gw);
-    const { adminUrl } = await gw.listen();
+    const { gateway, adminUrl } = await startVerifyingGateway(predictor.url, { dir, manifest });
+    gateways.push(gateway);
     // Bounded wait for the (small) model check to finish.
     for (let i = 0; i < 100 && (await (await fetch(`${adminUrl}/readyz`)).json() as { checks: Record<string, { detail?: string }> }).checks['model-artifacts']?.detail?.startsWith('verifying'); i++) await sleep(20);
     return adminUrl;
