@@ -17,6 +17,7 @@ import { createLogger, type Logger } from './observability/logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { Readiness } from './observability/readiness.js';
 import { upstreamReadiness } from './observability/upstream-readiness.js';
+import { startModelVerification } from './artifacts/startup-verification.js';
 import { createStores } from './stores/stores.js';
 
 /** Capabilities, each contributing its stages; the pipeline orders them (STAGE_ORDER). */
@@ -68,6 +69,11 @@ export class Gateway {
     this.log = options.log ?? createLogger(config.log.level);
     this.metrics = new GatewayMetrics({ defaultMetrics: options.defaultMetrics ?? true });
     this.readiness.add(upstreamReadiness(config));
+    if (config.modelVerification.enabled) {
+      const verification = startModelVerification(config.modelVerification, this.metrics, this.log);
+      this.readiness.add(verification.readiness);
+      this.closeables.push(verification);
+    }
     this.pipeline = new DecisionPipeline(config, this.buildStages(options.now ?? Date.now), this.log);
   }
 

@@ -4,6 +4,7 @@ import { ConfigError, loadConfigFile } from './config/load-config.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { configReferenceMarkdown, withReference } from './config/reference.js';
 import { Gateway } from './gateway.js';
+import { signManifestCommand, verifyModelCommand, type CommandOutcome } from './artifacts/artifact-commands.js';
 import { mintToken, readDevIssuerState } from './quickstart/dev-issuer.js';
 import { quickstartBanner, startQuickstart } from './quickstart/quickstart.js';
 
@@ -18,6 +19,11 @@ commands:
                               mint a token from the running quickstart's dev issuer
   config-reference [--write README.md]
                               print (or write into a README) the configuration reference
+  verify-model --dir DIR --manifest FILE [--key PUBLIC_KEY.pem --signature FILE]
+                              check a model directory against its sha256sum manifest
+                              (and the manifest's ECDSA P-256 / Ed25519 signature); exit 1 on any problem
+  sign-manifest --dir DIR --manifest FILE [--key PRIVATE_KEY.pem --signature FILE [--encoding base64|raw]]
+                              write the manifest of a model directory (and sign it)
 `;
 
 function fail(message: string, code = 2): never {
@@ -57,6 +63,11 @@ async function main(argv: string[]): Promise<void> {
       scope: { type: 'string' },
       ttl: { type: 'string' },
       write: { type: 'string' },
+      dir: { type: 'string' },
+      manifest: { type: 'string' },
+      key: { type: 'string' },
+      signature: { type: 'string' },
+      encoding: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -115,6 +126,14 @@ async function main(argv: string[]): Promise<void> {
     case 'config-reference': {
       if (values.write) writeFileSync(values.write, withReference(readFileSync(values.write, 'utf8')));
       else process.stdout.write(`${configReferenceMarkdown()}\n`);
+      return;
+    }
+    case 'verify-model':
+    case 'sign-manifest': {
+      const outcome: CommandOutcome = await (command === 'verify-model' ? verifyModelCommand : signManifestCommand)(values);
+      process.stdout.write(outcome.stdout);
+      process.stderr.write(outcome.stderr);
+      process.exitCode = outcome.code;
       return;
     }
     default:

@@ -7,6 +7,7 @@ import { modelsSection } from './sections/models.js';
 import { authSection } from './sections/auth.js';
 import { limitsSection } from './sections/limits.js';
 import { extAuthzSection } from './sections/ext-authz.js';
+import { modelVerificationSection } from './sections/model-verification.js';
 
 /** The one configuration document. Each section lives in ./sections; add new ones here. */
 export const gatewaySchema = s.object(
@@ -28,6 +29,9 @@ export const gatewaySchema = s.object(
 
     // Ext-authz front doors (issue 6).
     extAuthz: extAuthzSection,
+
+    // Layer 4: the model directory checked against its signed manifest before the gateway is ready.
+    modelVerification: modelVerificationSection,
   },
   { doc: 'inference-gateway configuration.' },
 );

@@ -295,6 +295,29 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  // --- model artifacts (layer 4) ---
+
+  readonly modelVerifications = new Counter({
+    name: 'inference_gateway_model_verifications_total',
+    help: 'Start-up checks of the model directory against its manifest, by outcome (verified, failed).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly modelVerificationState = new Gauge({
+    name: 'inference_gateway_model_verification_state',
+    help: 'Where the start-up model check stands: 1 for the current state (verifying, verified, failed), 0 for the others. Absent when the check is off.',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+
+  readonly modelVerificationProblems = new Counter({
+    name: 'inference_gateway_model_verification_problems_total',
+    help: 'Problems found by the start-up model check, by kind (mismatch, missing, extra, unsafe_path, unreadable, signature_mismatch, bad_signature_encoding, bad_key, manifest_invalid).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }

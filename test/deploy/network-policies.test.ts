@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { byKind, render, type K8sObject } from '../helpers/deploy-manifests.js';
-import { NetworkPolicies, type Flow, type NetworkPolicy, type Pod } from '../helpers/network-policy-evaluator.js';
+import { MeshMtls, NetworkPolicies, type Flow, type MeshPod, type NetworkPolicy, type PeerAuthentication, type Pod } from '../helpers/network-policy-evaluator.js';
 
 const NAMESPACES = {
   'ml-serving': { 'app.kubernetes.io/part-of': 'ml-platform' },
@@ -116,3 +116,50 @@ table('overlays/platform-policies', [
   ['model downloader → HTTPS', { from: downloader, to: INTERNET, port: 443 }, true],
   ['model downloader → plain HTTP', { from: downloader, to: INTERNET, port: 80 }, false],
 ]);
+
+// Mesh mTLS on top of layer 1: a flow gets through when the NetworkPolicies let it and the
+// destination's sidecar accepts the caller (STRICT: only callers with a mesh certificate).
+const inMesh = (p: Pod): MeshPod => ({ ...p, mesh: true });
+const plain = (p: Pod): MeshPod => ({ ...p, mesh: false });
+
+function meshTable(overlay: string, cases: ReadonlyArray<readonly [string, MeshPod, MeshPod, number, boolean]>): void {
+  describe(`network policies and mesh mTLS of deploy/${overlay}`, () => {
+    const objects = render(overlay);
+    const policies = policiesOf(objects);
+    const mtls = new MeshMtls(byKind(objects, 'PeerAuthentication') as unknown as PeerAuthentication[]);
+    for (const [name, from, to, port, allowed] of cases) {
+      it(`${allowed ? 'lets through' : 'stops'}: ${name}`, () => assert.equal(policies.allows({ from, to: { pod: to }, port }) && mtls.accepts(from, to, port), allowed));
+    }
+  });
+}
+
+const meshCases = [
+  ['Istio ingress gateway (mesh) → gateway 8080', inMesh(ingress), inMesh(gateway), 8080, true],
+  ['labelled frontend with a sidecar → gateway 8080', inMesh(frontend), inMesh(gateway), 8080, true],
+  ['labelled frontend without a sidecar → gateway 8080 (plain text under STRICT)', plain(frontend), inMesh(gateway), 8080, false],
+  ['Prometheus outside the mesh → gateway admin 8082 (the PERMISSIVE port)', plain(prometheus), inMesh(gateway), 8082, true],
+  ['Prometheus outside the mesh → gateway 8080', plain(prometheus), inMesh(gateway), 8080, false],
+  ['a plain-text pod that NetworkPolicy lets reach 8082 would still need Prometheus labels', plain(frontend), inMesh(gateway), 8082, false],
+  ['predictor istio-proxy → gateway gRPC check 9000', inMesh(predictor), inMesh(gateway), 9000, true],
+  ['predictor without a sidecar → gateway gRPC check 9000', plain(predictor), inMesh(gateway), 9000, false],
+  ['Istio ingress gateway (mesh) → predictor 8080', inMesh(ingress), inMesh(predictor), 8080, true],
+] as const;
+
+meshTable('overlays/istio-ext-authz', meshCases);
+meshTable('overlays/istio-mesh-jwt', meshCases);
+
+describe('mesh mTLS is an Istio overlay matter', () => {
+  it('base (no mesh policies) accepts a labelled frontend without a sidecar on 8080', () => {
+    const objects = render('base');
+    const mtls = new MeshMtls(byKind(objects, 'PeerAuthentication') as unknown as PeerAuthentication[]);
+    assert.equal(policiesOf(objects).allows({ from: frontend, to: { pod: gateway }, port: 8080 }) && mtls.accepts(plain(frontend), inMesh(gateway), 8080), true);
+  });
+
+  it('the istio overlays make the whole serving namespace STRICT, the gateway admin port aside', () => {
+    const mtls = new MeshMtls(byKind(render('overlays/istio-ext-authz'), 'PeerAuthentication') as unknown as PeerAuthentication[]);
+    assert.equal(mtls.modeFor(inMesh(strangerSameNs), 8082), 'STRICT');
+    assert.equal(mtls.modeFor(inMesh(predictor), 8082), 'STRICT');
+    assert.equal(mtls.modeFor(inMesh(gateway), 8082), 'PERMISSIVE');
+    assert.equal(mtls.modeFor(inMesh(gateway), 9000), 'STRICT');
+  });
+});

@@ -3,15 +3,16 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { buildConfig, parseConfigText } from '../../src/config/load-config.js';
 import type { GatewayConfig } from '../../src/config/schema.js';
-import { DEPLOY_DIR, OVERLAYS, byKind, one, render, type K8sObject } from '../helpers/deploy-manifests.js';
-import { matches } from '../helpers/network-policy-evaluator.js';
+import { DEPLOY_DIR, OVERLAYS, byKind, manifestFiles, one, render, type K8sObject } from '../helpers/deploy-manifests.js';
+import { MeshMtls, matches, type PeerAuthentication } from '../helpers/network-policy-evaluator.js';
+import { loadPublicKey } from '../../src/artifacts/signature.js';
 import { schemaProblems } from './schema-validation.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
@@ -21,11 +22,12 @@ interface Container {
   ports?: Array<{ name?: string; containerPort: number }>;
   env?: Array<{ name: string; value?: string }>;
   args?: string[];
-  readinessProbe?: { httpGet?: { path: string; port: number | string } };
+  readinessProbe?: { httpGet?: { path: string; port: number | string }; exec?: { command: string[] } };
   livenessProbe?: { httpGet?: { path: string; port: number | string } };
   securityContext?: Record<string, unknown>;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   volumeMounts?: Array<{ name: string; mountPath: string }>;
+  lifecycle?: { preStop?: { exec?: { command: string[] }; sleep?: { seconds: number } } };
 }
 
 /** The gateway container of an overlay: the Deployment's, or the InferenceService's transformer-container. */
@@ -66,7 +68,7 @@ const portNumber = (c: Container, port: number | string): number => (typeof port
 for (const overlay of OVERLAYS) {
   describe(`deploy/${overlay}`, () => {
     let objects: K8sObject[] = [];
-    it('renders with kubectl kustomize, and every rendered object validates', async () => {
+    it('renders with kubectl kustomize without a warning, and every rendered object validates', async () => {
       objects = render(overlay);
       assert.ok(objects.length > 5);
       const problems: string[] = [];
@@ -95,15 +97,19 @@ for (const overlay of OVERLAYS) {
       const ports = (container.ports ?? []).map((p) => p.containerPort);
       assert.ok(ports.includes(config.server.port), `serving port ${config.server.port} declared`);
       const knative = owner.metadata.annotations?.['serving.kserve.io/deploymentMode'] === 'Knative';
-      const ready = container.readinessProbe?.httpGet;
       const live = container.livenessProbe?.httpGet;
-      assert.ok(ready && live);
+      assert.ok(live);
       if (knative) {
-        // Knative probes only the declared port: the public readiness route, forwarded to the model.
-        assert.equal(portNumber(container, ready.port), config.server.port);
-        assert.ok(config.routes.public.includes(`GET ${ready.path}`), `${ready.path} is a public route`);
+        // Knative moves HTTP readiness probes to queue-proxy on the serving port: readiness is an
+        // exec probe asking the admin port's /readyz (run against a real gateway below).
+        const exec = container.readinessProbe?.exec?.command;
+        assert.ok(exec, 'an exec readiness probe');
+        assert.ok(exec.join(' ').includes(`http://127.0.0.1:${config.admin.port}/readyz`), exec.join(' '));
+        assert.equal(portNumber(container, live.port), config.server.port);
         assert.ok(config.routes.public.includes(`GET ${live.path}`), `${live.path} is a public route`);
       } else {
+        const ready = container.readinessProbe?.httpGet;
+        assert.ok(ready);
         assert.deepEqual([portNumber(container, ready.port), ready.path], [config.admin.port, '/readyz']);
         assert.deepEqual([portNumber(container, live.port), live.path], [config.admin.port, '/healthz']);
       }
@@ -135,6 +141,57 @@ for (const overlay of OVERLAYS) {
       for (const hpa of byKind(objects, 'HorizontalPodAutoscaler')) assert.ok(pods.some((p) => p.name === hpa.spec.scaleTargetRef.name));
     });
 
+    it('mounts the one gateway config, byte for byte', () => {
+      const { file } = gatewayConfig(objects);
+      assert.equal(readFileSync(file, 'utf8'), readFileSync(join(DEPLOY_DIR, ONE_CONFIG), 'utf8'));
+    });
+
+    it('keeps probes and the scrape working under the mesh mTLS it sets', () => {
+      const peerAuth = byKind(objects, 'PeerAuthentication') as unknown as PeerAuthentication[];
+      const { container, labels, owner } = gatewayPod(objects);
+      const podAnnotations = owner.kind === 'Deployment' ? owner.spec.template.metadata.annotations : owner.metadata.annotations;
+      // Istio rewrites HTTP probes to its agent, so kubelet (outside the mesh) still reaches them.
+      assert.equal(podAnnotations?.['sidecar.istio.io/rewriteAppHTTPProbers'], 'true');
+      // HTTP probes come from the kubelet, outside the mesh (Istio rewrites them); an exec probe runs inside the container.
+      assert.ok((container.readinessProbe?.httpGet || container.readinessProbe?.exec) && container.livenessProbe?.httpGet, 'HTTP probes Istio rewrites, or exec probes');
+      const { config } = gatewayConfig(objects);
+      const mode = new MeshMtls(peerAuth).modeFor({ namespace: 'ml-serving', labels, mesh: true }, config.admin.port);
+      // A Prometheus outside the mesh scrapes in plain text: the admin port must not be STRICT.
+      assert.notEqual(mode, 'STRICT');
+    });
+
+    it('is scraped on the admin port by its ServiceMonitor or PodMonitor', () => {
+      const { container, labels } = gatewayPod(objects);
+      const { config } = gatewayConfig(objects);
+      const monitors = [...byKind(objects, 'ServiceMonitor'), ...byKind(objects, 'PodMonitor')];
+      assert.equal(monitors.length, 1, 'one monitor');
+      const m = monitors[0]!;
+      if (m.kind === 'ServiceMonitor') {
+        const svc = byKind(objects, 'Service').find((x) => matches(m.spec.selector, x.metadata.labels ?? {}))!;
+        assert.ok(svc, 'the ServiceMonitor selects the gateway Service');
+        assert.ok(matches({ matchLabels: svc.spec.selector }, labels), 'whose pods are the gateway pods');
+        const port = (svc.spec.ports as Array<{ name: string; targetPort: string }>).find((p) => p.name === m.spec.endpoints[0].port)!;
+        assert.equal(portNumber(container, port.targetPort), config.admin.port);
+        assert.equal(m.spec.endpoints[0].path, '/metrics');
+      } else {
+        assert.ok(matches(m.spec.selector, { ...labels, component: 'predictor' }), 'the PodMonitor selects the predictor pods');
+        const ep = m.spec.podMetricsEndpoints[0];
+        assert.equal(ep.path, '/metrics');
+        if (ep.port === 'user-port') {
+          // Knative names the one declared port user-port; the relabelling moves the target to the admin port.
+          const relabel = (ep.relabelings as Array<{ sourceLabels: string[]; targetLabel: string; replacement: string }>).find((r) => r.targetLabel === '__address__')!;
+          assert.deepEqual([relabel.sourceLabels, relabel.replacement], [['__meta_kubernetes_pod_ip'], `$1:${config.admin.port}`]);
+        } else assert.equal(portNumber(container, ep.port), config.admin.port);
+      }
+    });
+
+    it('keeps a standalone or Standard-mode gateway serving while its endpoint is removed (preStop sleep)', () => {
+      const { container, owner } = gatewayPod(objects);
+      // Knative's queue-proxy drains the pod itself (its own preStop); the others sleep before SIGTERM.
+      if (owner.metadata.annotations?.['serving.kserve.io/deploymentMode'] === 'Knative') return;
+      assert.deepEqual(container.lifecycle?.preStop?.exec?.command, ['sleep', '5']);
+    });
+
     it('gives the pod longer to stop than the gateway takes to drain', () => {
       const { owner } = gatewayPod(objects);
       const { config } = gatewayConfig(objects);
@@ -143,7 +200,13 @@ for (const overlay of OVERLAYS) {
       const knative = owner.metadata.annotations?.['serving.kserve.io/deploymentMode'] === 'Knative';
       const grace = owner.kind === 'Deployment' ? owner.spec.template.spec.terminationGracePeriodSeconds : knative ? owner.spec.predictor.timeout : owner.spec.predictor.terminationGracePeriodSeconds;
       assert.equal(typeof grace, 'number', 'terminationGracePeriodSeconds is set');
-      assert.ok(grace > config.server.shutdownGraceSeconds, `${grace} s > ${config.server.shutdownGraceSeconds} s`);
+      // On SIGTERM the gateway keeps accepting for the drain delay (when the config has one), then gives in-flight requests the grace.
+      const drain = (config.server as { drainDelaySeconds?: number }).drainDelaySeconds ?? 0;
+      // A preStop sleep runs before SIGTERM and counts against the same grace period.
+      const { container } = gatewayPod(objects);
+      const pre = container.lifecycle?.preStop;
+      const sleep = pre?.sleep?.seconds ?? (pre?.exec?.command[0] === 'sleep' ? Number(pre.exec.command[1]) : 0);
+      assert.ok(grace > sleep + drain + config.server.shutdownGraceSeconds, `${grace} s > ${sleep} s + ${drain} s + ${config.server.shutdownGraceSeconds} s`);
     });
   });
 }
@@ -230,5 +293,95 @@ describe('deploy/overlays/redis shares the limits', () => {
     assert.equal(url.hostname, `${svc.metadata.name}.${svc.metadata.namespace}.svc.cluster.local`);
     assert.equal(Number(url.port), (svc.spec.ports as Array<{ port: number }>)[0]!.port);
     assert.equal(config.limits.store.replicas, one(objects, 'HorizontalPodAutoscaler').spec.minReplicas);
+  });
+});
+
+// The one gateway config: overlays differ through the container environment, never a copy.
+const ONE_CONFIG = 'components/gateway-config/gateway.yaml';
+
+describe('deploy/ keeps one gateway config', () => {
+  const configs = manifestFiles().filter((f) => f.docs.some((d) => typeof d === 'object' && d !== null && 'auth' in d && 'upstream' in d));
+
+  it('has exactly one gateway config file, so the issuer and audience are written once', () => {
+    assert.deepEqual(configs.map((f) => f.path), [ONE_CONFIG]);
+  });
+
+  it("starts it with a yaml-language-server line pointing at the repository's gateway.schema.json", () => {
+    for (const f of configs) {
+      const first = readFileSync(join(DEPLOY_DIR, f.path), 'utf8').split('\n')[0]!;
+      const m = /^# yaml-language-server: \$schema=(\S+)$/.exec(first);
+      assert.ok(m, `${f.path} starts with the schema line`);
+      assert.equal(resolve(dirname(join(DEPLOY_DIR, f.path)), m[1]!), resolve(DEPLOY_DIR, '..', 'gateway.schema.json'));
+    }
+  });
+
+  it("lets Istio's own JWT check (istio-mesh-jwt) name the same issuer and audience", () => {
+    const objects = render('overlays/istio-mesh-jwt');
+    const { config } = gatewayConfig(objects);
+    const issuer = config.auth.issuers[0]!;
+    const rule = one(objects, 'RequestAuthentication').spec.jwtRules[0];
+    assert.equal(rule.issuer, issuer.issuer);
+    assert.deepEqual(rule.audiences, issuer.audiences);
+    const allow = one(objects, 'AuthorizationPolicy', 'inference-allow').spec.rules as Array<{ from?: Array<{ source: { requestPrincipals: string[] } }>; when?: Array<{ values: string[] }> }>;
+    const withPrincipal = allow.find((r) => r.from)!;
+    assert.deepEqual(withPrincipal.from![0]!.source.requestPrincipals, [`${issuer.issuer}/*`]);
+    assert.deepEqual(withPrincipal.when![0]!.values, issuer.audiences);
+  });
+
+  it('uses only current kustomize: no bases, patchesStrategicMerge, patchesJson6902, commonLabels or vars; components are Components', () => {
+    const deprecated = ['bases', 'patchesStrategicMerge', 'patchesJson6902', 'commonLabels', 'vars'];
+    for (const f of manifestFiles().filter((x) => x.path.endsWith('kustomization.yaml'))) {
+      const doc = f.docs[0] as Record<string, unknown>;
+      assert.deepEqual(deprecated.filter((k) => k in doc), [], f.path);
+      const isComponent = f.path.startsWith('components/');
+      assert.equal(doc['kind'], isComponent ? 'Component' : 'Kustomization', f.path);
+      assert.equal(doc['apiVersion'], isComponent ? 'kustomize.config.k8s.io/v1alpha1' : 'kustomize.config.k8s.io/v1beta1', f.path);
+    }
+  });
+});
+
+describe('deploy/overlays/istio-ext-authz buffers bodies as the gateway limits them', () => {
+  it('has Envoy answer 413 itself past the gateway body limit (allowPartialMessage false, maxRequestBytes = server.bodyLimitBytes)', () => {
+    const { config } = gatewayConfig(render('overlays/istio-ext-authz'));
+    const operator = parse(readFileSync(join(DEPLOY_DIR, 'overlays/istio-ext-authz/mesh/istio-operator.yaml'), 'utf8')) as {
+      spec: { meshConfig: { extensionProviders: Array<Record<string, { includeRequestBodyInCheck?: { maxRequestBytes: number; allowPartialMessage: boolean } }>> } };
+    };
+    const providers = operator.spec.meshConfig.extensionProviders;
+    assert.equal(providers.length, 3);
+    for (const p of providers) {
+      const body = (p['envoyExtAuthzGrpc'] ?? p['envoyExtAuthzHttp'])!.includeRequestBodyInCheck!;
+      assert.deepEqual([body.allowPartialMessage, body.maxRequestBytes], [false, config.server.bodyLimitBytes], String(p['name']));
+    }
+  });
+});
+
+describe('deploy/overlays/kserve-sidecar verifies the model before it is ready (layer 4)', () => {
+  for (const mode of ['standard', 'knative'] as const) {
+    it(`${mode}: model verification is on, over KServe's /mnt/models, with the public key from a ConfigMap`, () => {
+      const objects = render(`overlays/kserve-sidecar/${mode}`);
+      const { config } = gatewayConfig(objects);
+      const mv = config.modelVerification;
+      assert.equal(mv.enabled, true);
+      // KServe's storage initializer downloads into /mnt/models and mounts it (read-only by default) into transformer-container too.
+      assert.equal(mv.dir, '/mnt/models');
+      const { container, volumes } = gatewayPod(objects);
+      const mount = container.volumeMounts!.find((m) => mv.publicKey!.startsWith(`${m.mountPath}/`))!;
+      assert.ok(mount, 'the public key is mounted');
+      const cm = one(objects, 'ConfigMap', volumes.find((v) => v.name === mount.name)!.configMap!.name);
+      const pem = cm.data![mv.publicKey!.slice(mount.mountPath.length + 1)]!;
+      assert.doesNotThrow(() => loadPublicKey(Buffer.from(pem), 'model-signing.pub'));
+      assert.ok(!mv.publicKey!.startsWith(`${mv.dir}/`), 'the key does not come from the bucket it vouches for');
+    });
+  }
+});
+
+describe('rendering refuses what current kustomize only warns about', () => {
+  it("fails on a kustomization that still lists a directory under the deprecated 'bases'", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'igw-kustomize-'));
+    mkdirSync(join(dir, 'inner'));
+    writeFileSync(join(dir, 'inner', 'config-map.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: x }\n');
+    writeFileSync(join(dir, 'inner', 'kustomization.yaml'), 'resources: [config-map.yaml]\n');
+    writeFileSync(join(dir, 'kustomization.yaml'), 'bases: [inner]\n');
+    assert.throws(() => render(dir), /warned: .*'bases' is deprecated/);
   });
 });

@@ -40,9 +40,54 @@ function inferenceServiceProblems(o: K8sObject): string[] {
   return out;
 }
 
+// Prometheus Operator objects (monitoring.coreos.com/v1) have no model package either: the fields
+// used here are checked against the operator's API reference (ServiceMonitor, PodMonitor,
+// PrometheusRule), unknown ones refused, required ones and their types checked.
+type Shape = { readonly [field: string]: 'string' | 'number' | 'object' | 'array' | Shape | readonly [Shape] };
+const SELECTOR: Shape = { matchLabels: 'object', matchExpressions: 'array' };
+const RELABEL: Shape = { sourceLabels: 'array', separator: 'string', targetLabel: 'string', regex: 'string', modulus: 'number', replacement: 'string', action: 'string' };
+const ENDPOINT_COMMON: Shape = { path: 'string', interval: 'string', scrapeTimeout: 'string', scheme: 'string', honorLabels: 'string', relabelings: [RELABEL], metricRelabelings: [RELABEL] };
+const MONITORING_SPECS: Record<string, { shape: Shape; required: string[] }> = {
+  ServiceMonitor: { shape: { selector: SELECTOR, namespaceSelector: { any: 'string', matchNames: 'array' }, jobLabel: 'string', endpoints: [{ port: 'string', targetPort: 'string', ...ENDPOINT_COMMON }] }, required: ['selector', 'endpoints'] },
+  PodMonitor: { shape: { selector: SELECTOR, namespaceSelector: { any: 'string', matchNames: 'array' }, jobLabel: 'string', podMetricsEndpoints: [{ port: 'string', portNumber: 'number', ...ENDPOINT_COMMON }] }, required: ['selector', 'podMetricsEndpoints'] },
+  PrometheusRule: { shape: { groups: [{ name: 'string', interval: 'string', limit: 'number', rules: [{ alert: 'string', record: 'string', expr: 'string', for: 'string', keep_firing_for: 'string', labels: 'object', annotations: 'object' }] }] }, required: ['groups'] },
+};
+
+function shapeProblems(value: unknown, shape: Shape | readonly [Shape] | string, path: string): string[] {
+  if (typeof shape === 'string') {
+    const actual = Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
+    const ok = shape === 'string' ? actual === 'string' || actual === 'boolean' : actual === shape;
+    return ok ? [] : [`${path} must be ${shape === 'object' ? 'an' : 'a'} ${shape}, not ${actual}`];
+  }
+  if (Array.isArray(shape)) {
+    if (!Array.isArray(value)) return [`${path} must be an array`];
+    return value.flatMap((v, i) => shapeProblems(v, shape[0] as Shape, `${path}[${i}]`));
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return [`${path} must be an object`];
+  const fields = shape as Shape;
+  return Object.entries(value).flatMap(([k, v]) => (k in fields ? shapeProblems(v, fields[k]!, `${path}.${k}`) : [`${path}.${k} is not a field this check knows`]));
+}
+
+function monitoringProblems(o: K8sObject): string[] {
+  const spec = MONITORING_SPECS[o.kind];
+  if (!spec) return [`no schema for ${o.apiVersion} ${o.kind}`];
+  const missing = spec.required.filter((f) => o.spec?.[f] === undefined).map((f) => `spec.${f} is required`);
+  const problems = [...missing, ...shapeProblems(o.spec, spec.shape, 'spec')];
+  if (o.kind === 'PrometheusRule') {
+    for (const [g, group] of (o.spec.groups as Array<{ rules: Array<Record<string, unknown>> }>).entries()) {
+      for (const [r, rule] of group.rules.entries()) {
+        if ((rule['alert'] === undefined) === (rule['record'] === undefined)) problems.push(`spec.groups[${g}].rules[${r}] needs exactly one of alert, record`);
+        if (typeof rule['expr'] !== 'string') problems.push(`spec.groups[${g}].rules[${r}].expr is required`);
+      }
+    }
+  }
+  return problems;
+}
+
 /** Problems with one object against its schema; empty when it validates. */
 export async function schemaProblems(o: K8sObject): Promise<string[]> {
   if (o.apiVersion === 'serving.kserve.io/v1beta1' && o.kind === 'InferenceService') return inferenceServiceProblems(o);
+  if (o.apiVersion === 'monitoring.coreos.com/v1') return monitoringProblems(o);
   const mod = MODULES[o.apiVersion];
   if (!mod) return [`no schema for ${o.apiVersion}`];
   const classes = (await import(mod)) as Record<string, new (x: unknown) => { validate(): void }>;

@@ -1,6 +1,6 @@
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 
@@ -33,21 +33,23 @@ export function manifestFiles(): Array<{ path: string; docs: unknown[] }> {
   return out;
 }
 
-/** The kustomization directories a user applies. */
+/** The kustomization directories a user applies (render also takes an absolute directory). */
 export const OVERLAYS = ['base', 'overlays/istio-ext-authz', 'overlays/istio-mesh-jwt', 'overlays/kserve-sidecar/standard', 'overlays/kserve-sidecar/knative', 'overlays/redis', 'overlays/platform-policies'] as const;
 
 const KUBECTL = process.env['KUBECTL'] ?? 'kubectl';
 
-/** `kubectl kustomize <dir>` parsed; fails with a clear message when kubectl is missing. */
+/**
+ * `kubectl kustomize <dir>` parsed; fails with a clear message when kubectl is missing, and on any
+ * warning: a deprecated field renders today and breaks in the next kustomize a platform team runs.
+ */
 export function render(dir: string): K8sObject[] {
-  let text: string;
-  try {
-    text = execFileSync(KUBECTL, ['kustomize', join(DEPLOY_DIR, dir)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === 'ENOENT') throw new Error(`${KUBECTL} is not installed: the deploy tests render overlays with \`kubectl kustomize\` (apt-get install kubernetes-client; .ci/run does it)`);
-    throw new Error(`kubectl kustomize ${dir} failed: ${e.stderr ?? e.message}`);
-  }
+  const run = spawnSync(KUBECTL, ['kustomize', resolve(DEPLOY_DIR, dir)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const failure = run.error as NodeJS.ErrnoException | undefined;
+  if (failure?.code === 'ENOENT') throw new Error(`${KUBECTL} is not installed: the deploy tests render overlays with \`kubectl kustomize\` (kubectl 1.27+, kustomize v5; .ci/run installs one)`);
+  if (failure) throw new Error(`kubectl kustomize ${dir} failed: ${failure.message}`);
+  if (run.status !== 0) throw new Error(`kubectl kustomize ${dir} failed: ${run.stderr}`);
+  if (run.stderr.trim() !== '') throw new Error(`kubectl kustomize ${dir} warned: ${run.stderr.trim()}`);
+  const text = run.stdout;
   return parseAllDocuments(text)
     .map((d) => d.toJS() as K8sObject)
     .filter((o) => o !== null);

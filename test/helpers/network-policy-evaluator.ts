@@ -125,3 +125,41 @@ export class NetworkPolicies {
     return this.allowedBy(this.selecting(f.to.pod, 'Ingress'), 'ingress', { pod: f.from }, f.port, protocol);
   }
 }
+
+// Istio PeerAuthentication (security.istio.io/v1) over rendered manifests, for flows between pods:
+// the destination's effective mode is the workload-selected policy of its namespace, else the
+// namespace-wide one, else the mesh-wide one (root namespace), else PERMISSIVE; `portLevelMtls`
+// of a workload policy overrides the mode for that container port; UNSET inherits.
+// https://istio.io/latest/docs/reference/config/security/peer_authentication/
+type MtlsMode = 'UNSET' | 'DISABLE' | 'PERMISSIVE' | 'STRICT';
+export interface PeerAuthentication {
+  metadata: { name: string; namespace?: string };
+  spec: { selector?: { matchLabels?: Labels }; mtls?: { mode?: MtlsMode }; portLevelMtls?: Record<string, { mode?: MtlsMode }> };
+}
+/** A pod with `mesh: true` has an Istio sidecar: it presents a workload certificate, and enforces PeerAuthentication. */
+export interface MeshPod extends Pod {
+  readonly mesh?: boolean;
+}
+
+export class MeshMtls {
+  constructor(
+    private readonly policies: readonly PeerAuthentication[],
+    private readonly rootNamespace = 'istio-system',
+  ) {}
+
+  /** The mode the destination pod's sidecar enforces on `port`. */
+  modeFor(pod: MeshPod, port: number): MtlsMode {
+    const inNs = this.policies.filter((p) => p.metadata.namespace === pod.namespace);
+    const workload = inNs.find((p) => p.spec.selector && matches(p.spec.selector, pod.labels));
+    const namespaceWide = inNs.find((p) => !p.spec.selector);
+    const meshWide = this.policies.find((p) => p.metadata.namespace === this.rootNamespace && !p.spec.selector);
+    const chain: Array<MtlsMode | undefined> = [workload?.spec.portLevelMtls?.[String(port)]?.mode, workload?.spec.mtls?.mode, namespaceWide?.spec.mtls?.mode, meshWide?.spec.mtls?.mode];
+    return chain.find((m) => m !== undefined && m !== 'UNSET') ?? 'PERMISSIVE';
+  }
+
+  /** Whether the destination's sidecar accepts a connection from `from` (plain text unless `from.mesh`). */
+  accepts(from: MeshPod, to: MeshPod, port: number): boolean {
+    if (!to.mesh) return true; // no sidecar, nothing enforces mTLS
+    return this.modeFor(to, port) !== 'STRICT' || from.mesh === true;
+  }
+}

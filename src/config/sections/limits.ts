@@ -56,7 +56,7 @@ export const limitsSection = s.object(
     headers: s.boolean({ doc: 'Send `RateLimit-Policy` and `RateLimit` headers on allowed answers too (always on 429).', default: true }),
     store: s.object(
       {
-        kind: s.string({ doc: 'Where counters live: `memory` (one replica) or `redis` (shared by all replicas).', default: 'memory', enum: ['memory', 'redis'] }),
+        kind: s.string({ doc: 'Where counters live: `memory` (one replica) or `redis` (shared by all replicas).', default: 'memory', enum: ['memory', 'redis'], env: 'GATEWAY_LIMITS_STORE_KIND' }),
         redisUrl: s.string({ doc: 'Redis URL (`redis://host:6379/0`, `rediss://` for TLS).', optional: true, env: 'GATEWAY_REDIS_URL', pattern: /^rediss?:\/\/\S+$/, patternHint: 'expected redis://host:port', secret: true }),
         sentinels: s.array(s.string({ doc: 'host:port', pattern: /^\S+:\d+$/, patternHint: 'expected host:port' }), { doc: 'Redis Sentinel addresses (instead of redisUrl).', default: [] }),
         sentinelName: s.string({ doc: 'Sentinel master name.', default: 'mymaster' }),
