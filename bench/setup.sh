@@ -27,7 +27,7 @@ if [ ! -e "$policy" ]; then
   chmod 755 "$policy"
   created_policy=1
 fi
-cleanup() { [ -n "$created_policy" ] && rm -f "$policy"; }
+cleanup() { if [ -n "$created_policy" ]; then rm -f "$policy"; fi; }
 trap cleanup EXIT
 
 export DEBIAN_FRONTEND=noninteractive

@@ -2,15 +2,17 @@
 // Closed-loop generators (wrk, autocannon) wait for an answer before sending the next request,
 // so a slow answer also slows the load and hides queueing; here requests leave on schedule,
 // whatever came back, and each latency runs from the moment the request was handed to the
-// client pool. Bounded by count (rate × seconds) and by time.
+// client pool. The first `warmUpSeconds` run at the same rate unrecorded (connections opened,
+// code optimised on both sides). Bounded by count (rate × total seconds) and by time.
 import { Pool } from 'undici';
 import type { BenchCall, LoadResult } from './bench-call.js';
 import { LatencyRecorder, percentile } from './latency-stats.js';
 
 const TICK_MS = 1;
 
-export async function pacedLoad(url: string, call: BenchCall, ratePerSecond: number, seconds: number, connections: number): Promise<LoadResult> {
-  const total = Math.max(1, Math.floor(ratePerSecond * seconds));
+export async function pacedLoad(url: string, call: BenchCall, ratePerSecond: number, seconds: number, connections: number, warmUpSeconds = 1): Promise<LoadResult> {
+  const unrecorded = Math.floor(ratePerSecond * warmUpSeconds);
+  const total = unrecorded + Math.max(1, Math.floor(ratePerSecond * seconds));
   const pool = new Pool(url, { connections, keepAliveTimeout: 30_000 });
   const latencies = new LatencyRecorder(total);
   let sent = 0;
@@ -18,12 +20,12 @@ export async function pacedLoad(url: string, call: BenchCall, ratePerSecond: num
   let non2xx = 0;
   let errors = 0;
   const body = Buffer.from(call.body);
-  const one = () => {
+  const one = (recorded: boolean) => {
     const t0 = performance.now();
     pool.request({ method: call.method, path: call.path, headers: call.headers, body }).then(
       async (res) => {
         await res.body.dump();
-        latencies.record(performance.now() - t0);
+        if (recorded) latencies.record(performance.now() - t0);
         if (res.statusCode < 200 || res.statusCode > 299) non2xx++;
         done++;
       },
@@ -34,14 +36,14 @@ export async function pacedLoad(url: string, call: BenchCall, ratePerSecond: num
     );
   };
   const started = performance.now();
-  const hardStop = started + (seconds + 10) * 1000;
+  const hardStop = started + (warmUpSeconds + seconds + 10) * 1000;
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
       const now = performance.now();
       const due = Math.min(total, Math.floor(((now - started) / 1000) * ratePerSecond));
       while (sent < due) {
+        one(sent >= unrecorded);
         sent++;
-        one();
       }
       if ((sent === total && done === total) || now > hardStop) {
         clearInterval(timer);

@@ -22,7 +22,7 @@ function luaString(s: string): string {
 
 export function wrkScript(call: BenchCall): string {
   const headers = Object.entries(call.headers)
-    .map(([k, v]) => `wrk.headers[${luaString(k)}] = ${luaString(v)}`)
+    .map(([k, v]) => `wrk.headers[ ${luaString(k)} ] = ${luaString(v)}`)
     .join('\n');
   return `wrk.method = ${luaString(call.method)}
 wrk.path = ${luaString(call.path)}

@@ -22,6 +22,7 @@ export interface GoalInputs {
 }
 
 const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+const signed = (x: number, d: number) => (x >= 0 ? `+${fmt(x, d)}` : `−${fmt(-x, d)}`);
 const mb = (b: number) => `${(b / 1048576).toFixed(0)} MB`;
 
 function compare(name: string, a: Row | undefined, b: Row | undefined, measure: (a: Row, b: Row) => { text: string; ok: boolean }): Goal {
@@ -48,11 +49,11 @@ export function evaluateGoals(i: GoalInputs): Goal[] {
     }),
     compare('3. at half the gateway\'s saturation rate, p99 at most 2 ms above the predictor\'s', all('half-rate', 'paced (undici)'), row('half-rate', 'direct', 'paced (undici)'), (a, b) => {
       const d = a.p99 - b.p99;
-      return { text: `p99 ${fmt(a.p99)} vs ${fmt(b.p99)} ms at ${fmt(a.rps, 0)} req/s: +${fmt(d)} ms (goal ≤ +2)`, ok: d <= 2 };
+      return { text: `p99 ${fmt(a.p99)} vs ${fmt(b.p99)} ms at ${fmt(a.rps, 0)} req/s: ${signed(d, 2)} ms (goal ≤ +2)`, ok: d <= 2 };
     }),
     compare('4. at -c1, at most 0.15 ms added at p50 over the predictor', all('c1'), row('c1', 'direct'), (a, b) => {
       const d = a.p50 - b.p50;
-      return { text: `p50 ${fmt(a.p50, 3)} vs ${fmt(b.p50, 3)} ms: +${fmt(d, 3)} ms (goal ≤ +0.15)`, ok: d <= 0.15 };
+      return { text: `p50 ${fmt(a.p50, 3)} vs ${fmt(b.p50, 3)} ms: ${signed(d, 3)} ms (goal ≤ +0.15)`, ok: d <= 0.15 };
     }),
   ];
   const m = i.memory;

@@ -8,6 +8,7 @@ const n0 = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? 
 const n2 = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '' : x.toFixed(2));
 const n3 = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '' : x.toFixed(3));
 const spread = (r: Row | undefined) => (r && r.rounds > 1 && r.rps > 0 ? `±${(((r.rpsMax - r.rpsMin) / 2 / r.rps) * 100).toFixed(0)}%` : '');
+const signed = (x: number, f: (x: number) => string) => (x >= 0 ? `+${f(x)}` : `−${f(-x)}`);
 const mb = (b: number | undefined) => (b === undefined ? '' : (b / 1048576).toFixed(0));
 
 export interface TableInputs {
@@ -53,7 +54,7 @@ export function c1Table(t: TableInputs, generator: string): string {
     .filter((x) => !t.skipped.has(x.id))
     .map((target) => {
       const r = findRow(t.rows, 'c1', target.id, generator);
-      const add = r && direct && target.id !== 'direct' ? `+${n3(r.p50 - direct.p50)}` : '';
+      const add = r && direct && target.id !== 'direct' ? signed(r.p50 - direct.p50, n3) : '';
       return [target.name, n3(r?.p50), n3(r?.p99), add, n0(r?.rps), n0(r?.cpuMicrosPerRequest)];
     });
   return table(['target', 'p50 ms', 'p99 ms', 'p50 added over the predictor, ms', 'req/s', 'CPU µs/req'], ['---', '---:', '---:', '---:', '---:', '---:'], body);
@@ -77,7 +78,7 @@ export function halfRateTable(t: TableInputs): string {
     .filter((x) => findRow(t.rows, 'half-rate', x.id))
     .map((target) => {
       const r = findRow(t.rows, 'half-rate', target.id)!;
-      const add = direct && target.id !== 'direct' ? `+${n2(r.p99 - direct.p99)}` : '';
+      const add = direct && target.id !== 'direct' ? signed(r.p99 - direct.p99, n2) : '';
       return [target.name, n0(r.rps), n3(r.p50), n2(r.p99), add, n0(r.cpuMicrosPerRequest), String(r.non2xx + r.errors)];
     });
   return table(['target', 'req/s (offered = achieved)', 'p50 ms', 'p99 ms', 'p99 added over the predictor, ms', 'CPU µs/req', 'non-2xx / errors'], ['---', '---:', '---:', '---:', '---:', '---:', '---:'], body);

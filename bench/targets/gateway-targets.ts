@@ -30,7 +30,7 @@ export const EXTRACTION_MODEL_FIELDS = { extraction: { mode: 'enforce' } };
 /** Why this build cannot run the extraction rows, or undefined when its schema takes the field. */
 export function extractionNotBuilt(): string | undefined {
   try {
-    buildConfig({ models: { iris: { ...labelsModel, ...EXTRACTION_MODEL_FIELDS } } }, 'bench');
+    buildConfig({ auth: { enabled: false }, models: { iris: { ...labelsModel, ...EXTRACTION_MODEL_FIELDS } } }, 'bench');
     return undefined;
   } catch (e) {
     const first = (e as { problems?: Array<{ path: string; message: string }> }).problems?.[0];
