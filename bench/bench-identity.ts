@@ -11,14 +11,20 @@ export const BENCH_ISSUER = 'https://issuer.bench.invalid';
 export const BENCH_AUDIENCE = 'inference-bench';
 const KID = 'bench-rs256';
 
+export interface TokenOptions {
+  /** `exp` in seconds since the epoch. */
+  readonly exp?: number;
+  readonly audience?: string;
+}
+
 export interface BenchIdentity {
   readonly issuer: string;
   readonly audience: string;
   readonly jwks: { keys: JWK[] };
   /** SPKI PEM of the public key, written for HAProxy. */
   readonly publicKeyPemFile: string;
-  /** A valid RS256 token for `sub`, good for an hour. */
-  token(sub: string): Promise<string>;
+  /** An RS256 token for `sub`, good for an hour unless `options` say otherwise (tests make bad ones). */
+  token(sub: string, options?: TokenOptions): Promise<string>;
 }
 
 export async function createBenchIdentity(dir: string): Promise<BenchIdentity> {
@@ -31,14 +37,14 @@ export async function createBenchIdentity(dir: string): Promise<BenchIdentity> {
     audience: BENCH_AUDIENCE,
     jwks: { keys: [jwk] },
     publicKeyPemFile,
-    token: (sub) =>
+    token: (sub, options = {}) =>
       new SignJWT({})
         .setProtectedHeader({ alg: 'RS256', kid: KID, typ: 'JWT' })
         .setIssuer(BENCH_ISSUER)
-        .setAudience(BENCH_AUDIENCE)
+        .setAudience(options.audience ?? BENCH_AUDIENCE)
         .setSubject(sub)
         .setIssuedAt()
-        .setExpirationTime('1h')
+        .setExpirationTime(options.exp ?? '1h')
         .sign(privateKey),
   };
 }
