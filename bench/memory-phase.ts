@@ -64,10 +64,14 @@ export async function memoryPhase(o: MemoryPhaseOptions): Promise<MemoryPhaseRes
       return { window, cpuMicrosPerRequest: (cpuMicros(gateway.pid) - before) / Math.max(1, window.requests) };
     };
 
-    // A user with about 10² prior requests (warm-up included: JIT, pools, caches).
-    const few = oneUser('user-few');
-    o.log('memory: warm-up, 100 requests of one user');
-    await countedLoad(gateway.url, few, 100, o.connections, o.maxSecondsPerStep);
+    // Warm-up (JIT, pools, caches) from users that are not measured, then 20 users with 10²
+    // prior requests each; the window spreads over them so every measured request has 10²-2·10² before it.
+    const FEW_USERS = 20;
+    o.log('memory: warm-up, 10,000 requests of 100 users');
+    await countedLoad(gateway.url, (i) => v2InferCall(1, token(`warm-${i % 100}`)), 10_000, o.connections, o.maxSecondsPerStep);
+    const fewCalls = Array.from({ length: FEW_USERS }, (_, u) => v2InferCall(1, token(`user-few-${u}`)));
+    const few = (i: number) => fewCalls[i % FEW_USERS]!;
+    await countedLoad(gateway.url, few, FEW_USERS * 100, o.connections, o.maxSecondsPerStep);
     const fewPrior = { prior: 100, ...(await cpuWindow(few)) };
 
     const rssBeforeBytes = memoryOf(gateway.pid).rss;

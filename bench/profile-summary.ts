@@ -36,6 +36,8 @@ export function packageOf(url: string, functionName: string): string {
     return parts[0]?.startsWith('@') ? `${parts[0]}/${parts[1]}` : (parts[0] ?? url);
   }
   if (url.startsWith('node:')) return 'node (runtime)';
+  // undici parses HTTP/1 answers with llhttp compiled to WebAssembly.
+  if (url.startsWith('wasm://')) return 'wasm (undici\'s llhttp)';
   const src = /\/dist\/(src|bench|test)\//.exec(url);
   if (src) return `inference-gateway ${src[1]}/`;
   return url;

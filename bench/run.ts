@@ -23,6 +23,7 @@ import { barChartSvg } from './report/chart-svg.js';
 import { evaluateGoals } from './report/goals.js';
 import { c1Table, goalsTable, halfRateTable, memoryTable, rowsTable, saturationTable, type TableInputs } from './report/markdown.js';
 import { writeSection } from './report/results-file.js';
+import { METHOD } from './report/method.js';
 import { directTarget } from './targets/direct-target.js';
 import { extractionNotBuilt, gatewayEverythingOnId, gatewayTargets } from './targets/gateway-targets.js';
 import { haproxyTargetJwt, haproxyTargetPlain, nginxTarget } from './targets/native-peers.js';
@@ -216,6 +217,9 @@ async function main(): Promise<void> {
     '',
     `![CPU per request and req/s per target](${chartFile})`,
     '',
+    METHOD,
+    '',
+    ...(skipped.size ? ['Not measured in this run:', '', ...[...skipped].map(([id, why]) => `- ${targets.find((t) => t.id === id)?.name ?? id}: ${why}`), ''] : []),
     `### Saturation, -c${CONNECTIONS}`,
     '',
     saturationTable(inputs),
