@@ -8,6 +8,8 @@ export interface Child {
   readonly extAuthzGrpcAddress?: string;
   readonly pid: number;
   cpuMicros(): Promise<number>;
+  /** A full garbage collection in the child (started with --expose-gc): the V8 heap still used after it, or undefined when it cannot. */
+  collectGarbage(): Promise<number | undefined>;
   stop(): Promise<void>;
 }
 
@@ -45,6 +47,11 @@ export async function startChild(kind: 'predictor' | 'gateway', config?: unknown
       new Promise<number>((resolve) => {
         child.once('message', (m: { cpu: number }) => resolve(m.cpu));
         child.send('cpu');
+      }),
+    collectGarbage: () =>
+      new Promise<number | undefined>((resolve) => {
+        child.once('message', (m: { gc: boolean; heapUsed: number }) => resolve(m.gc ? m.heapUsed : undefined));
+        child.send('gc');
       }),
     stop: () =>
       new Promise<void>((resolve) => {

@@ -28,6 +28,10 @@ export interface MemoryPhaseResult {
   readonly rssBeforeBytes: number;
   readonly rssAfterBytes: number;
   readonly peakRssBytes: number;
+  /** RSS right after a full garbage collection following the users: what the state itself holds. */
+  readonly rssAfterGcBytes: number;
+  /** V8 heap in use after that collection: the live objects, per-user state included. */
+  readonly heapAfterGcBytes: number;
   readonly users: CountedResult;
   readonly fewPrior: { prior: number; cpuMicrosPerRequest: number; window: CountedResult };
   readonly manyPrior: { prior: number; cpuMicrosPerRequest: number; window: CountedResult; history: CountedResult };
@@ -50,7 +54,7 @@ export async function memoryPhase(o: MemoryPhaseOptions): Promise<MemoryPhaseRes
       models: { iris: model },
       limits: { default: ROOMY_WINDOWS },
     },
-    { stdout: 'ignore' },
+    { stdout: 'ignore', execArgv: ['--expose-gc'] },
   );
   const config = `auth (HS256), memory limits (2 windows per user), labels-only${o.extractionBuilt ? ', extraction (enforce)' : ''}`;
   try {
@@ -78,12 +82,15 @@ export async function memoryPhase(o: MemoryPhaseOptions): Promise<MemoryPhaseRes
     o.log(`memory: ${o.users} distinct users`);
     const users = await countedLoad(gateway.url, (i) => v2InferCall(1, token(`user-${i}`)), o.users, o.connections, o.maxSecondsPerStep);
     const after = memoryOf(gateway.pid);
+    const heapAfterGcBytes = await gateway.collectGarbage();
+    if (heapAfterGcBytes === undefined) throw new Error('the memory gateway was started without --expose-gc');
+    const rssAfterGcBytes = memoryOf(gateway.pid).rss;
 
     o.log(`memory: ${o.history} requests of one user`);
     const hot = oneUser('user-hot');
     const history = await countedLoad(gateway.url, hot, o.history, o.connections, o.maxSecondsPerStep);
     const manyPrior = { prior: history.requests, history, ...(await cpuWindow(hot)) };
-    return { config, rssBeforeBytes, rssAfterBytes: after.rss, peakRssBytes: Math.max(after.peakRss, memoryOf(gateway.pid).peakRss), users, fewPrior, manyPrior };
+    return { config, rssBeforeBytes, rssAfterBytes: after.rss, rssAfterGcBytes, heapAfterGcBytes, peakRssBytes: Math.max(after.peakRss, memoryOf(gateway.pid).peakRss), users, fewPrior, manyPrior };
   } finally {
     await gateway.stop();
   }
