@@ -24,8 +24,15 @@ const labelsModel = { labels: [...DEMO_LABELS], input: IRIS_INPUT };
 // A regression model's answer is not reduced: the answer passes through unchanged.
 const passModel = { task: 'regression' };
 
-/** The extraction guard in enforce mode, as the models section is expected to spell it. */
-export const EXTRACTION_MODEL_FIELDS = { extraction: { mode: 'enforce' } };
+/**
+ * The extraction guard scoring every query. Shadow mode: it scores exactly as enforce does, but
+ * the bench sends one identical query thousands of times per user, which enforce mode would
+ * (rightly) degrade, throttle and then block. Features scaled by the iris training set's
+ * per-feature mean and standard deviation (Fisher 1936, as in the UCI Iris data set description).
+ */
+export const EXTRACTION_MODEL_FIELDS = {
+  extraction: { mode: 'shadow', features: { centre: [5.843, 3.057, 3.758, 1.199], scale: [0.825, 0.434, 1.759, 0.760] } },
+};
 
 /** Why this build cannot run the extraction rows, or undefined when its schema takes the field. */
 export function extractionNotBuilt(): string | undefined {
@@ -96,12 +103,12 @@ export const gatewayTargets: Target[] = [
   gatewayTarget('gw-labels', 'gateway + labels-only', false, () => ({ auth: { enabled: false }, models: { iris: labelsModel } })),
   gatewayTarget(
     'gw-extraction',
-    'gateway + auth + extraction',
+    'gateway + auth + extraction (shadow: scored, not acted on)',
     true,
     (env) => ({ ...authConfig(env.identity), models: { iris: { ...labelsModel, ...EXTRACTION_MODEL_FIELDS } } }),
     extraction,
   ),
-  gatewayTarget('gw-all', `gateway, everything on (auth, memory limits, labels-only${extraction ? '' : ', extraction'})`, true, (env) => ({
+  gatewayTarget('gw-all', `gateway, everything on (auth, memory limits, labels-only${extraction ? '' : ', extraction in shadow'})`, true, (env) => ({
     ...authConfig(env.identity),
     models: { iris: { ...labelsModel, ...extractionFields } },
     limits: { default: ROOMY_WINDOWS },
