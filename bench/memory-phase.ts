@@ -68,15 +68,8 @@ export async function memoryPhase(o: MemoryPhaseOptions): Promise<MemoryPhaseRes
       return { window, cpuMicrosPerRequest: (cpuMicros(gateway.pid) - before) / Math.max(1, window.requests) };
     };
 
-    // Warm-up (JIT, pools, caches) from users that are not measured, then 20 users with 10²
-    // prior requests each; the window spreads over them so every measured request has 10²-2·10² before it.
-    const FEW_USERS = 20;
     o.log('memory: warm-up, 10,000 requests of 100 users');
     await countedLoad(gateway.url, (i) => v2InferCall(1, token(`warm-${i % 100}`)), 10_000, o.connections, o.maxSecondsPerStep);
-    const fewCalls = Array.from({ length: FEW_USERS }, (_, u) => v2InferCall(1, token(`user-few-${u}`)));
-    const few = (i: number) => fewCalls[i % FEW_USERS]!;
-    await countedLoad(gateway.url, few, FEW_USERS * 100, o.connections, o.maxSecondsPerStep);
-    const fewPrior = { prior: 100, ...(await cpuWindow(few)) };
 
     const rssBeforeBytes = memoryOf(gateway.pid).rss;
     o.log(`memory: ${o.users} distinct users`);
@@ -86,10 +79,28 @@ export async function memoryPhase(o: MemoryPhaseOptions): Promise<MemoryPhaseRes
     if (heapAfterGcBytes === undefined) throw new Error('the memory gateway was started without --expose-gc');
     const rssAfterGcBytes = memoryOf(gateway.pid).rss;
 
+    // History, measured after the users so both windows see the same heap and caches: 20 users
+    // with 10² prior requests each (a window spread over them keeps every measured request at
+    // 10²–3·10² before it) against one user with 10⁵. The windows alternate twice, so drift of
+    // the machine falls on both.
+    const FEW_USERS = 20;
+    const fewCalls = Array.from({ length: FEW_USERS }, (_, u) => v2InferCall(1, token(`user-few-${u}`)));
+    const few = (i: number) => fewCalls[i % FEW_USERS]!;
+    await countedLoad(gateway.url, few, FEW_USERS * 100, o.connections, o.maxSecondsPerStep);
     o.log(`memory: ${o.history} requests of one user`);
     const hot = oneUser('user-hot');
     const history = await countedLoad(gateway.url, hot, o.history, o.connections, o.maxSecondsPerStep);
-    const manyPrior = { prior: history.requests, history, ...(await cpuWindow(hot)) };
+    const windows = { few: [] as Awaited<ReturnType<typeof cpuWindow>>[], many: [] as Awaited<ReturnType<typeof cpuWindow>>[] };
+    for (let i = 0; i < 2; i++) {
+      windows.few.push(await cpuWindow(few));
+      windows.many.push(await cpuWindow(hot));
+    }
+    const pooled = (ws: Awaited<ReturnType<typeof cpuWindow>>[]) => {
+      const requests = ws.reduce((n, w) => n + w.window.requests, 0);
+      return { window: { ...ws[0]!.window, requests }, cpuMicrosPerRequest: ws.reduce((n, w) => n + w.cpuMicrosPerRequest * w.window.requests, 0) / Math.max(1, requests) };
+    };
+    const fewPrior = { prior: 100, ...pooled(windows.few) };
+    const manyPrior = { prior: history.requests, history, ...pooled(windows.many) };
     return { config, rssBeforeBytes, rssAfterBytes: after.rss, rssAfterGcBytes, heapAfterGcBytes, peakRssBytes: Math.max(after.peakRss, memoryOf(gateway.pid).peakRss), users, fewPrior, manyPrior };
   } finally {
     await gateway.stop();

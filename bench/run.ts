@@ -193,7 +193,7 @@ async function main(): Promise<void> {
   let memory: MemoryPhaseResult | undefined;
   if (!args['skip-memory']) {
     try {
-      memory = await memoryPhase({ predictorUrl: predictor.url, users: USERS, history: HISTORY, connections: CONNECTIONS, extractionBuilt: !extractionNotBuilt(), window: 2000, maxSecondsPerStep: MAX_SECONDS_PER_MEMORY_STEP, log });
+      memory = await memoryPhase({ predictorUrl: predictor.url, users: USERS, history: HISTORY, connections: CONNECTIONS, extractionBuilt: !extractionNotBuilt(), window: 2500, maxSecondsPerStep: MAX_SECONDS_PER_MEMORY_STEP, log });
     } catch (e) {
       failures.push(`memory phase: ${(e as Error).message}`);
     }

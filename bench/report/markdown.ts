@@ -89,7 +89,7 @@ export function memoryTable(m: MemoryPhaseResult): string {
     ['distinct users sent', m.users.requests.toLocaleString('en-US'), `${m.users.seconds.toFixed(1)} s, ${m.users.non2xx} non-2xx, ${m.users.errors} errors${m.users.cutShort ? ', cut short by the time bound' : ''}`],
     ['RSS before / after / peak', `${mb(m.rssBeforeBytes)} / ${mb(m.rssAfterBytes)} / ${mb(m.peakRssBytes)} MB`, m.config],
     ['after a full GC: RSS / V8 heap in use', `${mb(m.rssAfterGcBytes)} / ${mb(m.heapAfterGcBytes)} MB`, 'the heap in use is what stays live (per-user state included); V8 keeps the pages it grew into while memory was plentiful'],
-    [`CPU µs/req, one user with ≈${m.fewPrior.prior} prior requests`, n0(m.fewPrior.cpuMicrosPerRequest), `${m.fewPrior.window.requests} requests measured`],
+    [`CPU µs/req, 20 users with ≈${m.fewPrior.prior} prior requests each`, n0(m.fewPrior.cpuMicrosPerRequest), `${m.fewPrior.window.requests} requests measured, after the users (same heap), alternating with the next row`],
     [`CPU µs/req, one user with ${m.manyPrior.prior.toLocaleString('en-US')} prior requests`, n0(m.manyPrior.cpuMicrosPerRequest), `${m.manyPrior.window.requests} requests measured; history ${m.manyPrior.history.seconds.toFixed(1)} s, ${m.manyPrior.history.non2xx} non-2xx`],
   ];
   return table(['memory and history', 'value', 'notes'], ['---', '---:', '---'], body);
