@@ -6,17 +6,28 @@ export interface Child {
   /** Set when the gateway config enables the ext-authz doors. */
   readonly extAuthzHttpUrl?: string;
   readonly extAuthzGrpcAddress?: string;
+  readonly pid: number;
   cpuMicros(): Promise<number>;
+  /** A full garbage collection in the child (started with --expose-gc): the V8 heap still used after it, or undefined when it cannot. */
+  collectGarbage(): Promise<number | undefined>;
   stop(): Promise<void>;
 }
 
 const SERVER = fileURLToPath(new URL('./server-process.js', import.meta.url));
 
+export interface ChildOptions {
+  /** Node flags for the child (e.g. --cpu-prof). */
+  readonly execArgv?: string[];
+  /** Where the child's stdout goes: the access log is written (and paid for) either way. */
+  readonly stdout?: 'inherit' | 'ignore';
+}
+
 /** Starts a predictor or a gateway in its own process, so its CPU time is its own. */
-export async function startChild(kind: 'predictor' | 'gateway', config?: unknown): Promise<Child> {
+export async function startChild(kind: 'predictor' | 'gateway', config?: unknown, options: ChildOptions = {}): Promise<Child> {
   const child: ChildProcess = fork(SERVER, [kind], {
     env: { ...process.env, BENCH_CONFIG: config ? JSON.stringify(config) : '' },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    stdio: ['ignore', options.stdout ?? 'inherit', 'inherit', 'ipc'],
+    execArgv: options.execArgv ?? [],
   });
   type Started = { url: string; extAuthzHttpUrl?: string; extAuthzGrpcAddress?: string };
   const started = await new Promise<Started>((resolve, reject) => {
@@ -28,12 +39,19 @@ export async function startChild(kind: 'predictor' | 'gateway', config?: unknown
     });
     child.once('exit', (code) => reject(new Error(`${kind} exited with ${code}`)));
   });
+  if (child.pid === undefined) throw new Error(`${kind} has no pid`);
   return {
     ...started,
+    pid: child.pid,
     cpuMicros: () =>
       new Promise<number>((resolve) => {
         child.once('message', (m: { cpu: number }) => resolve(m.cpu));
         child.send('cpu');
+      }),
+    collectGarbage: () =>
+      new Promise<number | undefined>((resolve) => {
+        child.once('message', (m: { gc: boolean; heapUsed: number }) => resolve(m.gc ? m.heapUsed : undefined));
+        child.send('gc');
       }),
     stop: () =>
       new Promise<void>((resolve) => {

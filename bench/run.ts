@@ -1,148 +1,281 @@
-// npm run bench: every scenario under the same load, in one run, reported as ratios against
-// its baseline. Loopback only; each scenario is bounded in time.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+// npm run bench: our gateway beside its peers (nginx, HAProxy with and without JWT checks, the
+// Node proxies, a bare node:http → undici forwarder) and the predictor itself, in one run.
+// Rounds are interleaved (each round visits every target, in a rotated order), so drift of this
+// shared machine shows as spread instead of favouring whoever ran first. Every load is bounded
+// in time (and count); everything listens on 127.0.0.1.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, release, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
-import { startChild, type Child } from './child-processes.js';
-import { grpcCheckLoad } from './grpc-check-load.js';
-import { scenarios, type Scenario } from './scenarios.js';
-import { uncachedVerificationsPerCpuSecond } from './auth-verify-rate.js';
+import { request } from 'undici';
+import { createBenchIdentity } from './bench-identity.js';
+import { startChild } from './child-processes.js';
+import { v2InferCall, type BenchCall, type LoadResult } from './load/bench-call.js';
+import { autocannonLoad } from './load/autocannon-load.js';
+import { pacedLoad } from './load/paced-load.js';
+import { wrkInstalled, wrkLoad } from './load/wrk-load.js';
+import { memoryPhase, type MemoryPhaseResult } from './memory-phase.js';
+import { cpuMicros, memoryOf } from './proc-stats.js';
+import { summariseProfiles } from './profile-summary.js';
+import { aggregate, findRow, type Sample, type ScenarioId } from './report/aggregate.js';
+import { barChartSvg } from './report/chart-svg.js';
+import { evaluateGoals } from './report/goals.js';
+import { c1Table, goalsTable, halfRateTable, memoryTable, rowsTable, saturationTable, type TableInputs } from './report/markdown.js';
+import { writeSection } from './report/results-file.js';
+import { METHOD } from './report/method.js';
+import { directTarget } from './targets/direct-target.js';
+import { extractionNotBuilt, gatewayEverythingOnId, gatewayTargets } from './targets/gateway-targets.js';
+import { haproxyTargetJwt, haproxyTargetPlain, nginxTarget } from './targets/native-peers.js';
+import { fastifyHttpProxyTarget, fastifyReplyFromJoseTarget, fastifyReplyFromTarget, nodeFloorTarget } from './targets/node-peers.js';
+import type { RunningTarget, Target } from './targets/target.js';
 
-const { values } = parseArgs({
+const { values: args } = parseArgs({
   options: {
-    duration: { type: 'string', default: '8' },
-    connections: { type: 'string', default: '32' },
+    rounds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '3' },
+    'c1-rounds': { type: 'string', default: '2' },
+    'c1-seconds': { type: 'string', default: '2' },
+    'half-rate-seconds': { type: 'string', default: '4' },
+    connections: { type: 'string', default: '50' },
     only: { type: 'string' },
+    users: { type: 'string', default: '100000' },
+    history: { type: 'string', default: '100000' },
+    'rss-bound-mb': { type: 'string', default: '256' },
+    'skip-memory': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    write: { type: 'boolean', default: false },
   },
 });
-const DURATION = Math.min(60, Math.max(1, Number(values.duration)));
-const CONNECTIONS = Math.min(256, Math.max(1, Number(values.connections)));
+const bounded = (name: string, v: string | undefined, min: number, max: number) => {
+  const x = Number(v);
+  if (!Number.isFinite(x) || x < min || x > max) throw new Error(`--${name} must be a number from ${min} to ${max}`);
+  return x;
+};
+const ROUNDS = bounded('rounds', args.rounds, 1, 10);
+const SECONDS = bounded('seconds', args.seconds, 1, 30);
+const C1_ROUNDS = bounded('c1-rounds', args['c1-rounds'], 1, 10);
+const C1_SECONDS = bounded('c1-seconds', args['c1-seconds'], 1, 30);
+const HALF_SECONDS = bounded('half-rate-seconds', args['half-rate-seconds'], 1, 30);
+const CONNECTIONS = bounded('connections', args.connections, 1, 512);
+const USERS = bounded('users', args.users, 1000, 1_000_000);
+const HISTORY = bounded('history', args.history, 1000, 1_000_000);
+const RSS_BOUND = bounded('rss-bound-mb', args['rss-bound-mb'], 16, 65536) * 1048576;
+const MAX_SECONDS_PER_MEMORY_STEP = 240;
+const WARM_UP_SECONDS = 3;
+const ROWS_TARGETS = ['direct', 'node-floor', 'reply-from-jose', 'gw-pass', 'gw-labels', gatewayEverythingOnId];
+const HALF_RATE_TARGETS = ['direct', 'gw-pass', gatewayEverythingOnId];
 
-interface Result {
-  readonly name: string;
-  readonly baseline: string | undefined;
-  readonly rps: number;
-  readonly p50: number;
-  readonly p99: number;
-  readonly requests: number;
-  readonly non2xx: number;
-  readonly errors: number;
-  readonly gatewayCpuMicrosPerRequest: number | undefined;
-}
+const BENCH_DIR = fileURLToPath(new URL('../../bench/', import.meta.url));
+const startedAt = Date.now();
+const log = (line: string) => process.stderr.write(`bench [${((Date.now() - startedAt) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
 
-async function load(url: string, s: Scenario, ctx: { predictorUrl: string }, seconds: number) {
-  const reqs = await s.requests(ctx);
-  return autocannon({
-    url,
-    connections: CONNECTIONS,
-    duration: seconds,
-    requests: reqs.map((r) => ({ method: r.method, path: r.path, headers: r.headers ?? {}, ...(r.body ? { body: r.body } : {}) })),
-  });
-}
-
-async function runScenario(s: Scenario, predictor: Child): Promise<Result> {
-  const ctx = { predictorUrl: predictor.url };
-  let gateway: Child | undefined;
-  try {
-    if (s.gateway) {
-      const cfg = await s.gateway(ctx);
-      gateway = await startChild('gateway', {
-        server: { host: '127.0.0.1', port: 0, drainDelaySeconds: 0 },
-        admin: { host: '127.0.0.1', port: 0 },
-        log: { level: 'warn', accessLog: false },
-        ...cfg,
-      });
-    }
-    if (s.door === 'ext-authz-grpc') {
-      const address = gateway?.extAuthzGrpcAddress;
-      if (!gateway || !address) throw new Error(`${s.name}: the gateway has no gRPC ext-authz door`);
-      const reqs = await s.requests(ctx);
-      await grpcCheckLoad(address, reqs, CONNECTIONS, 1); // warm-up
-      const cpuBefore = await gateway.cpuMicros();
-      const g = await grpcCheckLoad(address, reqs, CONNECTIONS, DURATION);
-      const cpuAfter = await gateway.cpuMicros();
-      return {
-        name: s.name,
-        baseline: s.baseline,
-        rps: g.rps,
-        p50: g.p50,
-        p99: g.p99,
-        requests: g.requests,
-        non2xx: g.denied,
-        errors: g.errors,
-        gatewayCpuMicrosPerRequest: g.requests > 0 ? (cpuAfter - cpuBefore) / g.requests : undefined,
-      };
-    }
-    const target = s.door === 'ext-authz-http' ? gateway?.extAuthzHttpUrl : (gateway?.url ?? predictor.url);
-    if (!target) throw new Error(`${s.name}: the gateway has no HTTP ext-authz door`);
-    await load(target, s, ctx, 1); // warm-up: JIT, pools, caches
-    const cpuBefore = gateway ? await gateway.cpuMicros() : 0;
-    const r = await load(target, s, ctx, DURATION);
-    const cpuAfter = gateway ? await gateway.cpuMicros() : 0;
-    const total = r.requests.total;
-    return {
-      name: s.name,
-      baseline: s.baseline,
-      rps: r.requests.average,
-      p50: r.latency.p50,
-      p99: r.latency.p99,
-      requests: total,
-      non2xx: r.non2xx,
-      errors: r.errors + r.timeouts,
-      gatewayCpuMicrosPerRequest: gateway && total > 0 ? (cpuAfter - cpuBefore) / total : undefined,
-    };
-  } finally {
-    await gateway?.stop();
-    await s.teardown?.();
-  }
-}
-
-function table(results: Result[]): string {
-  const by = new Map(results.map((r) => [r.name, r]));
-  const lines = [
-    '| scenario | req/s | p50 ms | p99 ms | gateway CPU µs/req | non-2xx | errors | ratio to baseline |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
-  ];
-  for (const r of results) {
-    const base = r.baseline ? by.get(r.baseline) : undefined;
-    const ratio = base ? `${(r.rps / base.rps).toFixed(3)} × ${base.name}` : '';
-    const cpu = r.gatewayCpuMicrosPerRequest === undefined ? '' : r.gatewayCpuMicrosPerRequest.toFixed(0);
-    lines.push(`| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${cpu} | ${r.non2xx} | ${r.errors} | ${ratio} |`);
-  }
-  return lines.join('\n');
+/** Sends the bench call once and checks the answer is a V2 inference answer: a target that refuses or garbles it is not measured. */
+async function answersCorrectly(url: string, call: BenchCall): Promise<string | undefined> {
+  const res = await request(url + call.path, { method: call.method, headers: call.headers, body: call.body, headersTimeout: 10_000, bodyTimeout: 10_000 });
+  const text = await res.body.text();
+  if (res.statusCode !== 200) return `answered ${res.statusCode}: ${text.slice(0, 200)}`;
+  if (!/"outputs"\s*:/.test(text)) return `answered 200 without V2 outputs: ${text.slice(0, 200)}`;
+  return undefined;
 }
 
 async function main(): Promise<void> {
-  // --only a,b: scenarios whose name contains a or b, plus the baselines they are compared with.
-  const wanted = values.only?.split(',').map((x) => x.trim());
-  const picked = new Set(wanted ? scenarios.filter((s) => wanted.some((w) => s.name.includes(w))).map((s) => s.name) : scenarios.map((s) => s.name));
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const s of scenarios) if (picked.has(s.name) && s.baseline && !picked.has(s.baseline)) grew = !!picked.add(s.baseline);
+  const workDir = mkdtempSync(join(tmpdir(), 'igw-bench-'));
+  const profileDir = args.profile ? join(BENCH_DIR, '.tmp', 'profiles') : undefined;
+  if (profileDir) {
+    rmSync(profileDir, { recursive: true, force: true });
+    mkdirSync(profileDir, { recursive: true });
   }
-  const chosen = scenarios.filter((s) => picked.has(s.name));
-  const predictor = await startChild('predictor');
-  const results: Result[] = [];
-  try {
-    for (const s of chosen) {
-      process.stderr.write(`bench: ${s.name} (${DURATION}s, ${CONNECTIONS} connections)\n`);
-      results.push(await runScenario(s, predictor));
-    }
-  } finally {
-    await predictor.stop();
-  }
-  const verifyRates = [
-    `uncached token verifications per CPU second: ES256 ${(await uncachedVerificationsPerCpuSecond('ES256')).toFixed(0)}, RS256 ${(await uncachedVerificationsPerCpuSecond('RS256')).toFixed(0)}`,
+  const identity = await createBenchIdentity(workDir);
+  const token = await identity.token('bench-user');
+  const predictor = await startChild('predictor', undefined, { stdout: 'ignore' });
+  const env = { predictorUrl: predictor.url, identity, workDir, profileDir };
+  const callFor = (t: Target, rows = 1) => v2InferCall(rows, t.authenticates ? token : undefined);
+
+  const everyTarget: Target[] = [
+    directTarget(predictor),
+    nginxTarget,
+    haproxyTargetPlain,
+    haproxyTargetJwt,
+    nodeFloorTarget,
+    fastifyHttpProxyTarget,
+    fastifyReplyFromTarget,
+    fastifyReplyFromJoseTarget,
+    ...gatewayTargets,
   ];
-  const header = `${new Date().toISOString()} · node ${process.version} · ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'} · ${DURATION}s per scenario, ${CONNECTIONS} connections`;
-  const text = `${header}\n\n${table(results)}\n\n${verifyRates.join('\n')}\n`;
-  process.stdout.write(text);
-  mkdirSync(new URL('./.tmp/', import.meta.url), { recursive: true });
-  writeFileSync(new URL('./.tmp/last.md', import.meta.url), text);
-  const bad = results.filter((r) => r.non2xx > 0 || r.errors > 0);
-  if (bad.length > 0) {
-    process.stderr.write(`bench: scenarios with failed requests: ${bad.map((r) => r.name).join(', ')}\n`);
+  const wanted = args.only?.split(',').map((x) => x.trim().toLowerCase());
+  const targets = wanted ? everyTarget.filter((t) => t.id === 'direct' || wanted.some((w) => t.id.includes(w) || t.name.toLowerCase().includes(w))) : everyTarget;
+
+  const running = new Map<string, RunningTarget>();
+  const skipped = new Map<string, string>();
+  const rssBytes = new Map<string, number>();
+  for (const t of targets) {
+    if (t.notBuilt) {
+      skipped.set(t.id, t.notBuilt);
+      continue;
+    }
+    try {
+      const r = await t.start(env);
+      const wrong = await answersCorrectly(r.url, callFor(t)).catch((e: Error) => `did not answer: ${e.message}`);
+      if (wrong) {
+        await r.stop();
+        throw new Error(wrong);
+      }
+      running.set(t.id, r);
+    } catch (e) {
+      skipped.set(t.id, `could not start: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  for (const [id, why] of skipped) log(`${id}: ${why}`);
+  const live = targets.filter((t) => running.has(t.id));
+
+  const haveWrk = wrkInstalled();
+  if (!haveWrk) log('wrk is not installed (npm run bench:setup installs it): autocannon only');
+  const generators = haveWrk ? ['wrk', 'autocannon'] : ['autocannon'];
+  const primary = generators[0]!;
+  const samples: Sample[] = [];
+  const failures: string[] = [];
+
+  const measure = async (scenario: ScenarioId, t: Target, round: number, load: (url: string) => Promise<LoadResult>) => {
+    const r = running.get(t.id)!;
+    try {
+      const before = cpuMicros(r.pid);
+      const result = await load(r.url);
+      samples.push({ scenario, targetId: t.id, round, result, cpuMicros: cpuMicros(r.pid) - before });
+      if (result.non2xx + result.errors > 0) failures.push(`${scenario} ${t.id} ${result.generator} round ${round}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+    } catch (e) {
+      failures.push(`${scenario} ${t.id} round ${round}: ${(e as Error).message}`);
+    }
+  };
+  const byGenerator = (g: string, call: BenchCall, connections: number, seconds: number) => (url: string) =>
+    g === 'wrk' ? wrkLoad(url, call, connections, seconds, workDir) : autocannonLoad(url, call, connections, seconds);
+  const rotated = <T>(xs: readonly T[], by: number) => xs.map((_, i) => xs[(i + by) % xs.length]!);
+
+  try {
+    // Long enough for V8 to optimise the hot paths (the first second of a Node target runs
+    // slower and costs more CPU per request), so round 1 is not a cold round.
+    log(`warm-up: ${live.length} targets, ${WARM_UP_SECONDS} s each`);
+    for (const t of live) await byGenerator(primary, callFor(t), CONNECTIONS, WARM_UP_SECONDS)(running.get(t.id)!.url).catch(() => undefined);
+
+    for (let round = 0; round < ROUNDS; round++) {
+      log(`-c${CONNECTIONS}, round ${round + 1}/${ROUNDS}`);
+      for (const t of rotated(live, round)) for (const g of generators) await measure('c50', t, round, byGenerator(g, callFor(t), CONNECTIONS, SECONDS));
+    }
+    for (let round = 0; round < C1_ROUNDS; round++) {
+      log(`-c1, round ${round + 1}/${C1_ROUNDS}`);
+      for (const t of rotated(live, round)) await measure('c1', t, round, byGenerator(primary, callFor(t), 1, C1_SECONDS));
+    }
+    const rowsTargets = live.filter((t) => ROWS_TARGETS.includes(t.id));
+    for (let round = 0; round < Math.min(2, ROUNDS); round++) {
+      log(`256 rows per request, round ${round + 1}`);
+      for (const t of rotated(rowsTargets, round)) await measure('rows256', t, round, byGenerator(primary, callFor(t, 256), CONNECTIONS, SECONDS));
+    }
+    const saturated = findRow(aggregate(samples), 'c50', gatewayEverythingOnId, primary);
+    if (saturated && saturated.rps > 0) {
+      const rate = Math.round(saturated.rps / 2);
+      const halfTargets = live.filter((t) => HALF_RATE_TARGETS.includes(t.id));
+      for (let round = 0; round < Math.min(2, ROUNDS); round++) {
+        log(`half of the gateway's saturation rate (${rate} req/s), round ${round + 1}`);
+        for (const t of rotated(halfTargets, round)) await measure('half-rate', t, round, (url) => pacedLoad(url, callFor(t), rate, HALF_SECONDS, CONNECTIONS));
+      }
+    } else failures.push('half-rate: no saturation figure for the everything-on gateway');
+  } finally {
+    for (const [id, r] of running) {
+      try {
+        rssBytes.set(id, memoryOf(r.pid).rss);
+      } catch {
+        // gone already: no RSS to report
+      }
+      if (id !== 'direct') await r.stop();
+    }
+  }
+
+  let memory: MemoryPhaseResult | undefined;
+  if (!args['skip-memory']) {
+    try {
+      memory = await memoryPhase({ predictorUrl: predictor.url, users: USERS, history: HISTORY, connections: CONNECTIONS, extractionBuilt: !extractionNotBuilt(), window: 2500, maxSecondsPerStep: MAX_SECONDS_PER_MEMORY_STEP, log });
+    } catch (e) {
+      failures.push(`memory phase: ${(e as Error).message}`);
+    }
+  }
+  await predictor.stop();
+  rmSync(workDir, { recursive: true, force: true });
+
+  const rows = aggregate(samples);
+  const inputs: TableInputs = { rows, targets, generators, rssBytes, skipped };
+  const goals = evaluateGoals({ rows, generator: primary, everythingOn: gatewayEverythingOnId, memory, rssBoundBytes: RSS_BOUND, historyTolerance: 1.25 });
+  const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const machine = `${availableParallelism()} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Linux ${release()}, node ${process.version}`;
+  const chartFile = 'charts/peers.svg';
+  const complete = !wanted && !args['skip-memory'] && !args.profile;
+  const section = [
+    '## Peers and goals',
+    '',
+    `\`npm run bench\`, ${date}, ${machine}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} at the end (other jobs share this machine: compare rows within a run). ` +
+      `${ROUNDS} interleaved rounds of ${SECONDS} s per target and generator at -c${CONNECTIONS}, a V2 predictor answering a probabilities tensor, one RS256 token for targets that verify it. ` +
+      `CPU µs/req is the target process's utime+stime from /proc (children included) over the requests it completed; the load generators run outside it. Run time ${((Date.now() - startedAt) / 60000).toFixed(1)} min.`,
+    '',
+    `![CPU per request and req/s per target](${chartFile})`,
+    '',
+    METHOD,
+    '',
+    ...(skipped.size ? ['Not measured in this run:', '', ...[...skipped].map(([id, why]) => `- ${targets.find((t) => t.id === id)?.name ?? id}: ${why}`), ''] : []),
+    `### Saturation, -c${CONNECTIONS}`,
+    '',
+    saturationTable(inputs),
+    '',
+    `### One connection (-c1, ${primary}): latency each hop adds without queueing`,
+    '',
+    c1Table(inputs, primary),
+    '',
+    '### At half of the everything-on gateway\'s saturation rate (open loop, fixed rate)',
+    '',
+    halfRateTable(inputs),
+    '',
+    `### 1 row vs 256 rows per request (-c${CONNECTIONS}, ${primary})`,
+    '',
+    rowsTable(inputs, primary),
+    '',
+    ...(memory ? ['### Many users, long histories', '', memoryTable(memory), ''] : []),
+    '### Goals',
+    '',
+    goalsTable(goals),
+    '',
+    ...(failures.length ? ['Measurements with failures:', '', ...failures.map((f) => `- ${f}`), ''] : []),
+  ].join('\n');
+  process.stdout.write(`${section}\n`);
+
+  mkdirSync(join(BENCH_DIR, '.tmp'), { recursive: true });
+  writeFileSync(join(BENCH_DIR, '.tmp', 'peers-last.md'), section);
+  writeFileSync(join(BENCH_DIR, '.tmp', 'peers-last.json'), JSON.stringify({ date, machine, rows, skipped: Object.fromEntries(skipped), memory, goals, failures }, null, 2));
+  const chart = barChartSvg({
+    title: 'inference-gateway beside its peers',
+    subtitle: `${date} · ${machine} · -c${CONNECTIONS}, ${primary}`,
+    panels: [
+      { title: 'CPU per request', unit: 'µs' },
+      { title: 'throughput', unit: 'req/s' },
+      { title: 'p99 latency', unit: 'ms' },
+    ],
+    bars: targets.map((t) => {
+      const r = findRow(rows, 'c50', t.id, primary);
+      return { label: t.name, group: t.group, values: [r?.cpuMicrosPerRequest ?? Number.NaN, r?.rps ?? Number.NaN, r?.p99 ?? Number.NaN] };
+    }),
+  });
+  if (complete || args.write) {
+    mkdirSync(join(BENCH_DIR, 'charts'), { recursive: true });
+    writeFileSync(join(BENCH_DIR, chartFile), chart);
+    writeSection(join(BENCH_DIR, 'RESULTS.md'), section);
+    log(`wrote bench/RESULTS.md and bench/${chartFile}`);
+  } else {
+    writeFileSync(join(BENCH_DIR, '.tmp', 'peers.svg'), chart);
+    log('partial run (--only, --skip-memory or --profile): results in bench/.tmp/, RESULTS.md untouched (--write to force)');
+  }
+  if (profileDir) {
+    const written = summariseProfiles(profileDir, join(BENCH_DIR, 'profiles'));
+    log(`profile summaries: ${written.join(', ') || 'none (no profile was written)'}`);
+  }
+  if (failures.length) {
+    log(`${failures.length} measurement(s) with failures:\n  ${failures.join('\n  ')}`);
     process.exitCode = 1;
   }
 }
