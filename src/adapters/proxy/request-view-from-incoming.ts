@@ -14,6 +14,8 @@ export function requestViewOf(req: IncomingMessage, requestId: string): RequestV
     headers: req.headers,
     // Only scan rawHeaders when there is something to find: duplicates need it, the common case does not.
     authorization: req.headers.authorization === undefined ? NONE : rawHeaderValues(req.rawHeaders, 'authorization'),
+    // Node keeps only the first Host in `headers`; the pipeline refuses several (RFC 9112 §3.2).
+    hosts: rawHeaderValues(req.rawHeaders, 'host'),
     body: undefined,
     bodyPartial: false,
     peer: req.socket.remoteAddress ?? '',
