@@ -1,11 +1,11 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricValueWithName } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics, type MetricValueWithName } from 'prom-client';
 
 // Every metric of the gateway, in one place. Labels are bounded: door, route class, outcome
 // code, stage — never a user id, model input or token.
 
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-interface LatencyChild {
+interface HistogramChild {
   readonly labels: Record<string, string>;
   /** Per bucket (not cumulative); the last slot is +Inf. */
   readonly counts: Float64Array;
@@ -37,8 +37,10 @@ abstract class HotMetric<L extends string, C extends { readonly labels: Record<s
     registry.registerMetric(this as never);
   }
 
-  protected child(values: Record<L, string>): C {
-    const key = this.labelNames.map((n) => values[n]).join('\0');
+  /** The child of these label values; the key is built without an intermediate array, as callers that do not bind children pay it per update. */
+  protected child(values: Record<L, string> | undefined): C {
+    let key = '';
+    for (const n of this.labelNames) key += (values as Record<L, string>)[n] + '\0';
     let c = this.children.get(key);
     if (!c) this.children.set(key, (c = this.create({ ...values })));
     return c;
@@ -51,43 +53,43 @@ abstract class HotMetric<L extends string, C extends { readonly labels: Record<s
   }
 }
 
-/** A histogram over LATENCY_BUCKETS (seconds). */
-export class LatencyHistogram<L extends string> extends HotMetric<L, LatencyChild> {
+/** A histogram over fixed buckets (upper bounds, ascending), LATENCY_BUCKETS seconds unless given. */
+export class BucketHistogram<L extends string> extends HotMetric<L, HistogramChild> {
   readonly type = 'histogram';
+  private readonly buckets: readonly number[];
 
-  constructor(registry: Registry, o: { name: string; help: string; labelNames: readonly L[] }) {
+  constructor(registry: Registry, o: { name: string; help: string; labelNames: readonly L[]; buckets?: readonly number[] }) {
     super(registry, o.name, o.help, o.labelNames);
+    this.buckets = o.buckets ?? LATENCY_BUCKETS;
   }
 
-  protected create(labels: Record<string, string>): LatencyChild {
-    return { labels, counts: new Float64Array(LATENCY_BUCKETS.length + 1), sum: 0, count: 0 };
+  protected create(labels: Record<string, string>): HistogramChild {
+    return { labels, counts: new Float64Array(this.buckets.length + 1), sum: 0, count: 0 };
   }
 
   /** A child bound to these label values: take it once, observe on it per request. */
-  labels(values: Record<L, string>): { observe(seconds: number): void } {
+  labels(values: Record<L, string>): { observe(value: number): void } {
     const c = this.child(values);
+    const buckets = this.buckets;
     return {
-      observe(seconds: number) {
-        let i = 0;
-        while (i < LATENCY_BUCKETS.length && seconds > (LATENCY_BUCKETS[i] as number)) i++;
-        c.counts[i]! += 1;
-        c.sum += seconds;
-        c.count += 1;
+      observe(value: number) {
+        record(c, buckets, value);
       },
     };
   }
 
-  observe(values: Record<L, string>, seconds: number): void {
-    this.labels(values).observe(seconds);
+  observe(values: Record<L, string>, value: number): void {
+    record(this.child(values), this.buckets, value);
   }
 
   get(): { name: string; help: string; type: string; aggregator: string; values: MetricValueWithName<string>[] } {
     const values: MetricValueWithName<string>[] = [];
+    const buckets = this.buckets;
     for (const c of this.children.values()) {
       let cumulative = 0;
-      for (let i = 0; i <= LATENCY_BUCKETS.length; i++) {
+      for (let i = 0; i <= buckets.length; i++) {
         cumulative += c.counts[i] as number;
-        values.push({ metricName: `${this.name}_bucket`, labels: { le: i < LATENCY_BUCKETS.length ? (LATENCY_BUCKETS[i] as number) : '+Inf', ...c.labels }, value: cumulative });
+        values.push({ metricName: `${this.name}_bucket`, labels: { le: i < buckets.length ? (buckets[i] as number) : '+Inf', ...c.labels }, value: cumulative });
       }
       values.push({ metricName: `${this.name}_sum`, labels: c.labels, value: c.sum });
       values.push({ metricName: `${this.name}_count`, labels: c.labels, value: c.count });
@@ -96,7 +98,19 @@ export class LatencyHistogram<L extends string> extends HotMetric<L, LatencyChil
   }
 }
 
-/** A counter; children are bound once and incremented per request. */
+function record(c: HistogramChild, buckets: readonly number[], value: number): void {
+  // prom-client refuses (throws on) a value that is not finite; here it is dropped, so one bad
+  // observation can neither break the caller nor turn the sum into NaN for good.
+  if (!Number.isFinite(value)) return;
+  // The first bucket whose bound is >= the value (`le`), as prom-client counts it.
+  let i = 0;
+  while (i < buckets.length && value > (buckets[i] as number)) i++;
+  c.counts[i]! += 1;
+  c.sum += value;
+  c.count += 1;
+}
+
+/** A counter; children are bound once and incremented per request (or found per update by their labels). */
 export class LabelledCounter<L extends string> extends HotMetric<L, CounterChild> {
   readonly type = 'counter';
 
@@ -118,11 +132,38 @@ export class LabelledCounter<L extends string> extends HotMetric<L, CounterChild
   }
 
   inc(values: Record<L, string>, by = 1): void {
-    this.labels(values).inc(by);
+    this.child(values).value += by;
   }
 
   get(): { name: string; help: string; type: string; aggregator: string; values: CounterChild[] } {
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: [...this.children.values()] };
+  }
+}
+
+/** A counter without labels, exposed as prom-client exposes one (a 0 sample before any update). */
+export class PlainCounter extends HotMetric<never, CounterChild> {
+  readonly type = 'counter';
+  private readonly only: CounterChild;
+
+  constructor(registry: Registry, o: { name: string; help: string }) {
+    super(registry, o.name, o.help, []);
+    this.only = this.child(undefined);
+  }
+
+  protected create(labels: Record<string, string>): CounterChild {
+    return { labels, value: 0 };
+  }
+
+  inc(by = 1): void {
+    this.only.value += by;
+  }
+
+  override reset(): void {
+    this.only.value = 0;
+  }
+
+  get(): { name: string; help: string; type: string; aggregator: string; values: CounterChild[] } {
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: [this.only] };
   }
 }
 
@@ -135,13 +176,13 @@ export class GatewayMetrics {
     labelNames: ['door', 'route_class', 'outcome'] as const,
   });
 
-  readonly decisionSeconds = new LatencyHistogram(this.registry, {
+  readonly decisionSeconds = new BucketHistogram(this.registry, {
     name: 'inference_gateway_decision_duration_seconds',
     help: 'Time spent deciding (all pipeline stages), by front door.',
     labelNames: ['door'] as const,
   });
 
-  readonly upstreamSeconds = new LatencyHistogram(this.registry, {
+  readonly upstreamSeconds = new BucketHistogram(this.registry, {
     name: 'inference_gateway_upstream_duration_seconds',
     help: 'Time from forwarding a request to the predictor until its answer headers arrive.',
     labelNames: ['route_class'] as const,
@@ -168,11 +209,10 @@ export class GatewayMetrics {
 
   // --- authentication (issue 3) ---
 
-  readonly authVerifications = new Counter({
+  readonly authVerifications = new LabelledCounter(this.registry, {
     name: 'inference_gateway_auth_verifications_total',
     help: 'Token checks by outcome (allowed, or the stable error code) and whether the verified-token cache answered.',
     labelNames: ['outcome', 'cache'] as const,
-    registers: [this.registry],
   });
 
   readonly authKeyFetches = new Counter({
@@ -191,26 +231,23 @@ export class GatewayMetrics {
 
   // --- model contracts (issue 4) ---
 
-  readonly contractAnswers = new Counter({
+  readonly contractAnswers = new LabelledCounter(this.registry, {
     name: 'inference_gateway_contract_answers_total',
     help: 'Classifier answers by configured model and outcome: reduced (to labels or top-k), refused (could not be reduced: 502, fail closed), full (allowed unreduced for a fullAccess identity; counted when decided).',
     labelNames: ['model', 'outcome'] as const,
-    registers: [this.registry],
   });
 
   // --- rate limits (issue 5) ---
 
-  readonly limitsDecisions = new Counter({
+  readonly limitsDecisions = new LabelledCounter(this.registry, {
     name: 'inference_gateway_limits_decisions_total',
     help: 'Rate-limit checks by store and outcome (allowed, rate_limited, store_error).',
     labelNames: ['store', 'outcome'] as const,
-    registers: [this.registry],
   });
 
-  readonly limitsPredictions = new Counter({
+  readonly limitsPredictions = new PlainCounter(this.registry, {
     name: 'inference_gateway_limits_predictions_total',
     help: 'Predictions counted against limits (the cost of allowed requests).',
-    registers: [this.registry],
   });
 
   readonly limitsStoreFallbacks = new Counter({
@@ -259,19 +296,17 @@ export class GatewayMetrics {
 
   // --- model-extraction detection (issue 13); never a user id as a label ---
 
-  readonly extractionQueries = new Counter({
+  readonly extractionQueries = new LabelledCounter(this.registry, {
     name: 'inference_gateway_extraction_queries_scored_total',
     help: 'Rows scored by the extraction detectors, by model, mode (shadow, enforce) and what they saw (answer: with the predicted class, behind the proxy; inputs: ext-authz doors; opaque: non-numeric rows, counted only).',
     labelNames: ['model', 'mode', 'seen'] as const,
-    registers: [this.registry],
   });
 
-  readonly extractionScores = new Histogram({
+  readonly extractionScores = new BucketHistogram(this.registry, {
     name: 'inference_gateway_extraction_score',
     help: 'Detector scores after each scored request (1 is the alarm threshold), by model and detector.',
     labelNames: ['model', 'detector'] as const,
     buckets: [0.1, 0.25, 0.5, 0.75, 0.9, 1, 1.5, 2, 4],
-    registers: [this.registry],
   });
 
   readonly extractionLevelChanges = new Counter({
