@@ -22,7 +22,8 @@ export interface UpstreamAnswer {
 export type RewrittenAnswer =
   | {
       readonly ok: true;
-      readonly body: Buffer;
+      /** JSON text is sent as a string: Node then writes it in one write with the head (no Buffer copy). */
+      readonly body: Buffer | string;
       readonly contentType?: string;
       readonly status?: number;
       readonly headers?: Readonly<Record<string, string | string[]>>;

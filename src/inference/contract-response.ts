@@ -77,7 +77,7 @@ export function contractAnswerRewriter(c: ModelContract, model: string, metrics:
       }
       reducedCount.inc();
       ctx.answerClasses = reduced.classes;
-      return { ok: true, headers: allowedHeaders(answer, allow), body: Buffer.from(JSON.stringify(reduced.doc)), contentType: JSON_TYPE };
+      return { ok: true, headers: allowedHeaders(answer, allow), body: JSON.stringify(reduced.doc), contentType: JSON_TYPE };
     },
   };
 }

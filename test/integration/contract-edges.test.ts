@@ -26,6 +26,7 @@ describe('model contracts: edge cases', () => {
         ranked: { labels: IRIS, response: { policy: 'top-k', topK: 2 } },
         rankedFloor: { labels: IRIS, response: { policy: 'top-k', topK: 2, confidenceFloor: 0.6 } },
         tritonTopK: { labels: ['a', 'b', 'c', 'd'], response: { policy: 'top-k', topK: 3 } },
+        accented: { labels: ['sétosa', 'versicolor-版', 'virginica-🌸'] },
       },
     }));
   });
@@ -54,6 +55,14 @@ describe('model contracts: edge cases', () => {
     const out = r.json<{ outputs: Array<{ datatype: string; data: unknown[] }> }>().outputs[0]!;
     const fits = out.datatype === 'BYTES' ? out.data.every((d) => typeof d === 'string') : out.data.every((d) => Number.isInteger(d));
     assert.ok(fits, `a ${out.datatype} tensor holds ${JSON.stringify(out.data)}`);
+  });
+
+  it('gives a reduced answer with labels outside ASCII a content-length counting its UTF-8 bytes', async () => {
+    p.answer = { body: JSON.stringify({ outputs: [{ name: 'predict_proba', shape: [3, 3], datatype: 'FP64', data: [0.8, 0.1, 0.1, 0.1, 0.8, 0.1, 0.1, 0.1, 0.8] }] }) };
+    const r = await send(`${h.url}/v2/models/accented/infer`, { body: v2(3) });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(Number(r.headers['content-length']), Buffer.byteLength(r.text, 'utf8'));
+    assert.deepEqual(r.json<{ outputs: Array<{ data: unknown[] }> }>().outputs[0]!.data, ['sétosa', 'versicolor-版', 'virginica-🌸']);
   });
 
   it('answers V2 top-k with a label tensor whose shape matches its data', async () => {

@@ -275,7 +275,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
       // The rewriter's header allowlist, when it gives one, replaces the upstream headers.
       const list = out.headers ? allowedHeaders(out.headers) : h.list;
       this.finishHeaders(list);
-      list.push('content-type', out.contentType ?? h.contentType ?? 'application/json', 'content-length', String(out.body.length));
+      const length = typeof out.body === 'string' ? Buffer.byteLength(out.body) : out.body.length;
+      list.push('content-type', out.contentType ?? h.contentType ?? 'application/json', 'content-length', String(length));
       const status = out.status ?? this.status;
       this.res.writeHead(status, list).end(out.body);
       this.settle('allowed', status);
