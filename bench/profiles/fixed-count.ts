@@ -1,6 +1,9 @@
 // CPU per request of the bench's own targets under a fixed number of requests, interleaved, so a
 // before/after is a ratio measured in one run on a shared machine:
 //   node dist/bench/profiles/fixed-count.js [--count 20000] [--rounds 5] [--connections 32] [--only node-floor,gw-all] [--prof dir]
+//     [--baseline /path/to/other/dist]
+// --baseline adds the gateway rows of another build (its dist/ directory, e.g. the main branch
+// built elsewhere) as `<id>@base`, so a change is measured against what it replaces in one run.
 // Targets are exactly the ones `npm run bench` measures (bench/targets/*: the Node floor, fastify +
 // reply-from + jose with its token cache, the gateway rows with their production defaults), sent
 // the same V2 call with the same RS256 token. Each target runs once for the whole run and is warmed
@@ -9,7 +12,8 @@
 // spread; the table gives the median and the range over rounds. Loopback only.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createBenchIdentity } from '../bench-identity.js';
 import { startChild } from '../child-processes.js';
@@ -28,6 +32,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '32' },
     only: { type: 'string', default: 'node-floor,reply-from-jose,gw-pass,gw-auth,gw-all' },
     prof: { type: 'string' },
+    baseline: { type: 'string' },
   },
 });
 const bounded = (name: string, v: string | undefined, min: number, max: number) => {
@@ -42,8 +47,16 @@ const CONNECTIONS = bounded('connections', values.connections, 1, 256);
 const MAX_SECONDS = 120;
 
 const wanted = (values.only ?? '').split(',').map((s) => s.trim());
-const every: Target[] = [nodeFloorTarget, fastifyReplyFromJoseTarget, ...gatewayTargets];
-const chosen = wanted.map((id) => every.find((t) => t.id === id)).filter((t): t is Target => t !== undefined && !t.notBuilt);
+const baseline: Target[] = values.baseline
+  ? ((await import(pathToFileURL(resolve(values.baseline, 'bench/targets/gateway-targets.js')).href)) as { gatewayTargets: Target[] }).gatewayTargets
+      .filter((t) => t.group === 'gateway')
+      .map((t) => ({ ...t, id: `${t.id}@base`, name: `${t.name} [baseline build]`, start: t.start.bind(t) }))
+  : [];
+const every: Target[] = [nodeFloorTarget, fastifyReplyFromJoseTarget, ...gatewayTargets, ...baseline];
+const chosen = wanted
+  .flatMap((id) => [id, ...(baseline.length && id.startsWith('gw-') ? [`${id}@base`] : [])])
+  .map((id) => every.find((t) => t.id === id))
+  .filter((t): t is Target => t !== undefined && !t.notBuilt);
 
 async function main(): Promise<void> {
   const workDir = mkdtempSync(join(tmpdir(), 'igw-fixed-'));

@@ -91,6 +91,13 @@ function gatewayTarget(
 const extraction = extractionNotBuilt();
 const extractionFields = extraction ? {} : EXTRACTION_MODEL_FIELDS;
 
+/** The everything-on row's config (without server, admin and upstream), also measured in-process by bench/profiles. */
+export const everythingOnConfig = (id: BenchIdentity): Config => ({
+  ...authConfig(id),
+  models: { iris: { ...labelsModel, ...extractionFields } },
+  limits: { default: ROOMY_WINDOWS },
+});
+
 export const gatewayTargets: Target[] = [
   gatewayTarget('gw-pass', 'gateway pass-through', false, () => ({ auth: { enabled: false }, models: { iris: passModel } })),
   gatewayTarget('gw-auth', 'gateway + auth (warm cache)', true, (env) => ({ ...authConfig(env.identity), models: { iris: passModel } })),
@@ -108,11 +115,7 @@ export const gatewayTargets: Target[] = [
     (env) => ({ ...authConfig(env.identity), models: { iris: { ...labelsModel, ...EXTRACTION_MODEL_FIELDS } } }),
     extraction,
   ),
-  gatewayTarget('gw-all', `gateway, everything on (auth, memory limits, labels-only${extraction ? '' : ', extraction in shadow'})`, true, (env) => ({
-    ...authConfig(env.identity),
-    models: { iris: { ...labelsModel, ...extractionFields } },
-    limits: { default: ROOMY_WINDOWS },
-  })),
+  gatewayTarget('gw-all', `gateway, everything on (auth, memory limits, labels-only${extraction ? '' : ', extraction in shadow'})`, true, (env) => everythingOnConfig(env.identity)),
 ];
 
 export const gatewayEverythingOnId = 'gw-all';

@@ -258,9 +258,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   /** On routes whose policy reduces answers, every answer (any status) leaves only as the rewriter returns it. */
   private writeRewritten(raw: Buffer): void {
-    const h = answerHeaders(this.rawHeaders, REWRITTEN_DROPS, true);
-    const body = decodedBody(raw, h.contentEncoding, this.rt.maxAnswerBytes);
-    const answer: UpstreamAnswer | undefined = body ? { status: this.status, headers: h.byName as Record<string, string | string[]>, body } : undefined;
+    const { h, answer } = answerForRewriter(this.status, this.rawHeaders, raw, this.rt.maxAnswerBytes);
     let out: RewrittenAnswer;
     try {
       out = answer ? (this.rewriter as AnswerRewriter).rewrite(answer, this.ctx) : UNDECODABLE;
@@ -319,6 +317,17 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.rt.clientAborts.inc();
     this.abortUpstream?.(CLIENT_GONE);
   }
+}
+
+/**
+ * The predictor's answer as a rewriter reads it: every header by lower-case name, the body without
+ * its content-encoding (undefined when it cannot be decoded within `maxBytes`); `h.list` is what
+ * may be returned to the client when the rewriter gives no allowlist (encoding and framing dropped).
+ */
+export function answerForRewriter(status: number, rawHeaders: readonly Buffer[], raw: Buffer, maxBytes: number): { h: ReturnType<typeof answerHeaders>; answer: UpstreamAnswer | undefined } {
+  const h = answerHeaders(rawHeaders, REWRITTEN_DROPS, true);
+  const body = decodedBody(raw, h.contentEncoding, maxBytes);
+  return { h, answer: body ? { status, headers: h.byName as Record<string, string | string[]>, body } : undefined };
 }
 
 const OVERLOADED = deny('upstream_overloaded', 'every predictor connection is busy and the wait queue is full');
