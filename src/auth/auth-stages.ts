@@ -1,15 +1,11 @@
 import type { DecisionContext } from '../decision/decision-context.js';
 import type { Denial } from '../decision/denial.js';
-import type { Stage } from '../decision/stage.js';
+import { isPromise, type Stage } from '../decision/stage.js';
 import type { StageFactory } from '../decision/stage-deps.js';
 import { bearerToken } from './bearer-token.js';
 import { claimAt, claimHeaderValue } from './claims.js';
 import { ModelRequirements } from './model-requirements.js';
 import { TokenVerifier, type Verification } from './token-verifier.js';
-
-function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
-  return typeof (v as { then?: unknown }).then === 'function';
-}
 
 /** Authentication and per-model authorization (issue 3): two stages over one verifier. */
 export const authStages: StageFactory = (deps) => {

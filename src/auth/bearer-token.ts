@@ -5,6 +5,11 @@ import type { RequestView } from '../decision/request-view.js';
 const BEARER = /^bearer +(\S*)$/i;
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 const HAS_QUERY_TOKEN = /(^|&)access_token=/;
+// The well-formed case in one pass: exactly what the three checks below accept together (scheme,
+// one token of b64token characters, which excludes whitespace and commas). Anything else takes
+// the slow path, which says what is wrong. The scheme is spelled out rather than /i, so the
+// token's character class is matched exactly as B64TOKEN matches it.
+const WELL_FORMED = /^[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9\-._~+/]+=*)$/;
 
 const MISSING = deny('token_missing', 'a bearer token is required');
 const TWO_CREDENTIALS = deny('token_ambiguous', 'more than one credential was sent (RFC 6750 §2)');
@@ -23,6 +28,8 @@ export function bearerToken(view: RequestView): string | Denial {
   if (values.length > 1) return TWO_CREDENTIALS;
   if (view.query !== '' && HAS_QUERY_TOKEN.test(view.query)) return TWO_CREDENTIALS;
   const value = values[0] as string;
+  const ok = WELL_FORMED.exec(value);
+  if (ok) return ok[1] as string;
   const m = BEARER.exec(value);
   if (!m) {
     // Another scheme (Basic, ...) is "no bearer credentials"; a mangled Bearer is a bad request.

@@ -5,7 +5,7 @@ import { DecisionContext } from './decision-context.js';
 import { deny, type Denial } from './denial.js';
 import { compilePublicRoutes, type PublicRoutes } from './public-routes.js';
 import type { RequestView } from './request-view.js';
-import { HEAD_STAGES, STAGE_ORDER, type Stage } from './stage.js';
+import { HEAD_STAGES, STAGE_ORDER, isPromise, type Stage } from './stage.js';
 
 export type Decision =
   | { readonly allowed: true; readonly ctx: DecisionContext }
@@ -16,10 +16,6 @@ export type Decision =
 const HOST_AMBIGUOUS = deny('host_ambiguous', 'the request has more than one Host header');
 const INVALID_PATH = deny('invalid_path', 'path has dot segments, empty segments or encoded separators');
 const NOT_A_ROUTE = deny('route_not_allowed', 'this path is neither a public route nor a KServe model route');
-
-function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
-  return typeof (v as { then?: unknown } | undefined)?.then === 'function';
-}
 
 /**
  * decide(view) → Decision: the same for every front door.

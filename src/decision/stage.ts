@@ -24,3 +24,8 @@ export const STAGE_ORDER: readonly StageName[] = ['authenticate', 'authorize', '
  * unauthenticated client never gets to make the gateway hold its upload.
  */
 export const HEAD_STAGES: ReadonlySet<StageName> = new Set(['authenticate', 'authorize', 'extraction-gate']);
+
+/** Whether a stage (or a store) answered later: the synchronous answers of the hot path skip the microtask turn an await costs. */
+export function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
+  return typeof (v as { then?: unknown } | undefined)?.then === 'function';
+}

@@ -19,11 +19,16 @@ function tensorOf(v: unknown, i: number): Tensor | string {
   if (!isObject(v)) return `outputs[${i}] is not an object`;
   const { name, shape, datatype, data } = v;
   if (typeof name !== 'string' || !OUTPUT_NAME.test(name)) return `outputs[${i}] has no valid name`;
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) return `outputs[${i}] (${name}) has no valid shape`;
+  if (!Array.isArray(shape)) return `outputs[${i}] (${name}) has no valid shape`;
+  let size = 1;
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) return `outputs[${i}] (${name}) has no valid shape`;
+    size *= d;
+  }
   if (typeof datatype !== 'string') return `outputs[${i}] (${name}) has no datatype`;
   if (!Array.isArray(data)) return `outputs[${i}] (${name}) has no data`;
-  const flat = data.flat(Infinity);
-  const size = (shape as number[]).reduce((a, b) => a * b, 1);
+  // Row-major nested lists are flattened; a flat list (the common case) is used as it is.
+  const flat = data.some(Array.isArray) ? data.flat(Infinity) : data;
   if (flat.length !== size) return `outputs[${i}] (${name}) has ${flat.length} elements for shape [${shape.join(',')}]`;
   return { name, shape: shape as number[], datatype, data: flat };
 }

@@ -2,12 +2,13 @@ import { claimAt } from '../auth/claims.js';
 import type { DecisionContext } from '../decision/decision-context.js';
 import { deny, type Denial } from '../decision/denial.js';
 import type { StageFactory } from '../decision/stage-deps.js';
+import { isPromise } from '../decision/stage.js';
 import { inferenceRequestOf } from '../inference/inference-request.js';
 import { LimitPolicies } from './limit-policies.js';
 import { LocalWindows } from './local-windows.js';
 import { rateLimit } from './rate-limit-headers.js';
 import { RedisWindows } from './redis-windows.js';
-import type { CounterStore } from './window-group.js';
+import type { Charge, CounterStore, WindowGroup } from './window-group.js';
 
 const UNAVAILABLE = deny('limits_unavailable', 'the shared rate-limit store is unavailable; retry later', { retryAfterSeconds: 1 });
 
@@ -49,10 +50,44 @@ export const limitStages: StageFactory = (deps) => {
     return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
   };
 
+  // Metric children bound once: the allowed path updates two counters per request.
+  const allowedCount = metrics.limitsDecisions.labels({ store: storeKind, outcome: 'allowed' });
+  const limitedCount = metrics.limitsDecisions.labels({ store: storeKind, outcome: 'rate_limited' });
+
+  /** The decision from a charge's result (synchronous for the memory store, after Redis answered otherwise). */
+  const decide = (ctx: DecisionContext, group: WindowGroup, cost: number, r: Charge): Denial | undefined => {
+    if (r.kind === 'unavailable') {
+      // Only reached without an insurance limiter: fail as configured, counted either way.
+      metrics.limitsDecisions.inc({ store: storeKind, outcome: 'store_error' });
+      if (storeConfig.onFailure === 'fail-open') {
+        metrics.limitsStoreFallbacks.inc({ policy: 'fail-open' });
+        return undefined;
+      }
+      metrics.limitsStoreFallbacks.inc({ policy: 'fail-closed' });
+      return UNAVAILABLE;
+    }
+    const w = group.windows[r.window]!;
+    if (r.kind === 'limited') {
+      limitedCount.inc();
+      return deny('rate_limited', `over the "${w.name}" budget of ${w.predictions} predictions per ${w.perSeconds} s (this request costs ${cost})`, {
+        retryAfterSeconds: Math.max(1, Math.ceil(r.resetMs / 1000)),
+        headers: { 'ratelimit-policy': group.policyHeader, ratelimit: rateLimit(w.name, 0, r.resetMs) },
+        details: { window: w.name, limit: w.predictions, perSeconds: w.perSeconds, cost },
+      });
+    }
+    allowedCount.inc();
+    metrics.limitsPredictions.inc(cost);
+    if (limits.headers) {
+      ctx.responseHeaders['ratelimit-policy'] = group.policyHeader;
+      ctx.responseHeaders['ratelimit'] = rateLimit(w.name, r.remaining, r.resetMs);
+    }
+    return undefined;
+  };
+
   return [
     {
       name: 'rate-limit',
-      async run(ctx): Promise<Denial | undefined> {
+      run(ctx): Denial | undefined | Promise<Denial | undefined> {
         if (ctx.route.kind !== 'model') return undefined;
         const { model, verb } = ctx.route.route;
         const group = policies.windowsFor(model, verb, tierOf(ctx));
@@ -66,34 +101,9 @@ export const limitStages: StageFactory = (deps) => {
         }
         // A throttled account (extraction guard) pays more per prediction: its budgets shrink by the factor.
         if (ctx.limitFactor !== 1) cost = Math.ceil(cost * ctx.limitFactor);
-        const r = await store.charge(identityKey(ctx), group, cost);
-
-        if (r.kind === 'unavailable') {
-          // Only reached without an insurance limiter: fail as configured, counted either way.
-          metrics.limitsDecisions.inc({ store: storeKind, outcome: 'store_error' });
-          if (storeConfig.onFailure === 'fail-open') {
-            metrics.limitsStoreFallbacks.inc({ policy: 'fail-open' });
-            return undefined;
-          }
-          metrics.limitsStoreFallbacks.inc({ policy: 'fail-closed' });
-          return UNAVAILABLE;
-        }
-        const w = group.windows[r.window]!;
-        if (r.kind === 'limited') {
-          metrics.limitsDecisions.inc({ store: storeKind, outcome: 'rate_limited' });
-          return deny('rate_limited', `over the "${w.name}" budget of ${w.predictions} predictions per ${w.perSeconds} s (this request costs ${cost})`, {
-            retryAfterSeconds: Math.max(1, Math.ceil(r.resetMs / 1000)),
-            headers: { 'ratelimit-policy': group.policyHeader, ratelimit: rateLimit(w.name, 0, r.resetMs) },
-            details: { window: w.name, limit: w.predictions, perSeconds: w.perSeconds, cost },
-          });
-        }
-        metrics.limitsDecisions.inc({ store: storeKind, outcome: 'allowed' });
-        metrics.limitsPredictions.inc(cost);
-        if (limits.headers) {
-          ctx.responseHeaders['ratelimit-policy'] = group.policyHeader;
-          ctx.responseHeaders['ratelimit'] = rateLimit(w.name, r.remaining, r.resetMs);
-        }
-        return undefined;
+        const r = store.charge(identityKey(ctx), group, cost);
+        // The memory store answers at once: no promise, no extra turn of the microtask queue.
+        return isPromise(r) ? r.then((charged) => decide(ctx, group, cost, charged)) : decide(ctx, group, cost, r);
       },
     },
   ];
