@@ -161,11 +161,28 @@ function rowsV1(req: InferenceRequest): number[][] | undefined {
   return out;
 }
 
+/**
+ * Whether `values` are already rows: lists of numbers, all of one non-zero width (the usual JSON
+ * form of a [N, W] tensor). Cutting their flattening into `values.length` rows gives back exactly
+ * these lists, so they are used as they are, without a copy.
+ */
+function numericRowsOfOneWidth(values: readonly unknown[]): boolean {
+  const first = values[0];
+  if (!Array.isArray(first) || first.length === 0) return false;
+  const width = first.length;
+  for (const row of values) {
+    if (!Array.isArray(row) || row.length !== width) return false;
+    for (let j = 0; j < width; j++) if (typeof row[j] !== 'number') return false;
+  }
+  return true;
+}
+
 /** One V2 input's numeric values (JSON or binary) cut on its own batch dimension, or undefined when it has none. */
 function inputRows(input: unknown, values: readonly unknown[] | string | undefined): number[][] | undefined {
   if (!isObject(input) || values === undefined || typeof values === 'string') return undefined;
   const shape = input['shape'];
   const batch = Array.isArray(shape) && Number.isInteger(shape[0]) ? (shape[0] as number) : 0;
+  if (batch >= 1 && values.length === batch && numericRowsOfOneWidth(values)) return values as number[][];
   const flat = numericRow(values);
   if (!flat || batch < 1 || flat.length === 0 || flat.length % batch !== 0) return undefined;
   const width = flat.length / batch;

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { util } from 'undici';
 import type { DecisionContext } from '../../decision/decision-context.js';
 
 // RFC 9110 §7.6.1: hop-by-hop fields never cross a proxy, nor do the fields named in Connection.
@@ -72,7 +73,8 @@ export function answerHeaders(
   let contentType: string | undefined;
   let named: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = (raw[i] as Buffer).toString('latin1').toLowerCase();
+    // undici's own lookup: common field names come back interned and lower-case, without a copy.
+    const name = util.headerNameToString(raw[i] as Buffer);
     const value = (raw[i + 1] as Buffer).toString('latin1');
     if (name === 'content-length') contentLength = Number(value);
     else if (name === 'content-encoding') contentEncoding = contentEncoding === undefined ? value : `${contentEncoding}, ${value}`;
