@@ -1,4 +1,4 @@
-import { s } from '../schema-dsl.js';
+import { matching, settings, z } from '../fields.js';
 
 export const DEFAULT_PUBLIC_ROUTES = [
   'GET /',
@@ -9,19 +9,19 @@ export const DEFAULT_PUBLIC_ROUTES = [
   'GET /v2/models/*/versions/*/ready',
 ] as const;
 
-export const routesSection = s.object(
+export const routesSection = settings(
   {
-    public: s.array(
-      s.string({
-        doc: 'A public route.',
-        pattern: /^(GET|HEAD|POST|PUT|DELETE|PATCH|OPTIONS|\*) \/\S*$/,
-        patternHint: 'expected "METHOD /path" where * stands for one path segment, like "GET /v2/models/*/ready"',
+    public: z
+      .array(
+        matching(/^(GET|HEAD|POST|PUT|DELETE|PATCH|OPTIONS|\*) \/\S*$/, 'expected "METHOD /path" where * stands for one path segment, like "GET /v2/models/*/ready"').meta({
+          description: 'A public route.',
+        }),
+      )
+      .default([...DEFAULT_PUBLIC_ROUTES])
+      .meta({
+        description:
+          'Routes that pass without a token (probes). `*` matches one path segment name (no `/` or `:`); GET also matches HEAD. Anything neither public nor a KServe model route is denied.',
       }),
-      {
-        doc: 'Routes that pass without a token (probes). `*` matches one path segment name (no `/` or `:`); GET also matches HEAD. Anything neither public nor a KServe model route is denied.',
-        default: DEFAULT_PUBLIC_ROUTES,
-      },
-    ),
   },
-  { doc: 'Which paths pass without a token.' },
+  'Which paths pass without a token.',
 );

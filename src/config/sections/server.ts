@@ -1,37 +1,33 @@
-import { s } from '../schema-dsl.js';
+import { port, settings, z } from '../fields.js';
 
-const port = (doc: string, def: number, env: string) => s.integer({ doc, default: def, min: 0, max: 65535, env });
-
-export const serverSection = s.object(
+export const serverSection = settings(
   {
-    host: s.string({ doc: 'Address the serving listener binds.', default: '0.0.0.0', env: 'GATEWAY_HOST' }),
+    host: z.string().default('0.0.0.0').meta({ description: 'Address the serving listener binds.', env: 'GATEWAY_HOST' }),
     port: port('Serving port (KServe traffic-facing port). 0 picks a free port.', 8080, 'GATEWAY_PORT'),
-    bodyLimitBytes: s.integer({
-      doc: 'Largest request body accepted; larger bodies get 413 `body_too_large` before any stage runs.',
-      default: 10 * 1024 * 1024,
-      min: 1024,
-      max: 1024 * 1024 * 1024,
-    }),
-    shutdownGraceSeconds: s.number({
-      doc: 'On SIGTERM: stop accepting, then wait this long for in-flight requests before closing connections. Keep below the pod terminationGracePeriodSeconds.',
-      default: 25,
-      min: 0,
-      max: 3600,
+    bodyLimitBytes: z
+      .int()
+      .min(1024)
+      .max(1024 * 1024 * 1024)
+      .default(10 * 1024 * 1024)
+      .meta({ description: 'Largest request body accepted; larger bodies get 413 `body_too_large` before any stage runs.' }),
+    shutdownGraceSeconds: z.number().min(0).max(3600).default(25).meta({
+      description:
+        'On SIGTERM: stop accepting, then wait this long for in-flight requests before closing connections. Keep below the pod terminationGracePeriodSeconds.',
       env: 'GATEWAY_SHUTDOWN_GRACE_SECONDS',
     }),
-    keepAliveTimeoutMs: s.integer({ doc: 'Idle keep-alive timeout for client connections.', default: 65000, min: 1000 }),
-    trustForwardedFor: s.boolean({
-      doc: 'Append to a client-sent X-Forwarded-For instead of replacing it. Enable only behind a trusted proxy (ingress gateway).',
-      default: false,
-    }),
+    keepAliveTimeoutMs: z.int().min(1000).default(65000).meta({ description: 'Idle keep-alive timeout for client connections.' }),
+    trustForwardedFor: z
+      .boolean()
+      .default(false)
+      .meta({ description: 'Append to a client-sent X-Forwarded-For instead of replacing it. Enable only behind a trusted proxy (ingress gateway).' }),
   },
-  { doc: 'The serving listener (reverse proxy).' },
+  'The serving listener (reverse proxy).',
 );
 
-export const adminSection = s.object(
+export const adminSection = settings(
   {
-    host: s.string({ doc: 'Address the admin listener binds.', default: '0.0.0.0', env: 'GATEWAY_ADMIN_HOST' }),
+    host: z.string().default('0.0.0.0').meta({ description: 'Address the admin listener binds.', env: 'GATEWAY_ADMIN_HOST' }),
     port: port('Admin port: /healthz, /readyz, /metrics (the layer-1 NetworkPolicy opens it to Prometheus only).', 8082, 'GATEWAY_ADMIN_PORT'),
   },
-  { doc: 'The admin listener.' },
+  'The admin listener.',
 );
