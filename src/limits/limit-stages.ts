@@ -20,7 +20,7 @@ export const limitStages: StageFactory = (deps) => {
     const client = createRedisClient(limits.store);
     // Errors are answered by the failure policy and counted; keep ioredis from logging each retry.
     client.on('error', () => undefined);
-    store = redisCounterStore({ client, keyPrefix: limits.store.keyPrefix, onFailure: limits.store.onFailure as 'insurance', replicas: limits.store.replicas, metrics });
+    store = redisCounterStore({ client, keyPrefix: limits.store.keyPrefix, onFailure: limits.store.onFailure, replicas: limits.store.replicas, metrics });
     deps.onClose({ close: () => void client.disconnect() });
     deps.readiness.add({
       name: 'redis',
