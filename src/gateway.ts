@@ -17,6 +17,7 @@ import { createLogger, type Logger } from './observability/logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { Readiness } from './observability/readiness.js';
 import { upstreamReadiness } from './observability/upstream-readiness.js';
+import { createStores } from './stores/stores.js';
 
 /** Capabilities, each contributing its stages; the pipeline orders them (STAGE_ORDER). */
 const STAGE_FACTORIES: readonly StageFactory[] = [authStages, contractStages, limitStages];
@@ -79,12 +80,15 @@ export class Gateway {
   }
 
   private buildStages(now: () => number): Stage[] {
+    const onClose = (c: Closeable) => this.closeables.push(c);
+    const stores = createStores(this.config, { readiness: this.readiness, onClose });
     const deps: StageDeps = {
       config: this.config,
+      stores,
       metrics: this.metrics,
       readiness: this.readiness,
       log: this.log,
-      onClose: (c: Closeable) => this.closeables.push(c),
+      onClose,
       now,
     };
     return STAGE_FACTORIES.flatMap((factory) => factory(deps));

@@ -7,10 +7,10 @@ const NEEDS_REWRITE = deny(
 );
 
 /**
- * Envoy's ext_authz cannot touch the predictor's answer (PROTOCOLS.md §3.4). An allowed decision
- * that still carries a response handler would let scores through unrewritten, so the ext-authz
- * doors refuse it: fail closed, whatever stage set the handler.
+ * Envoy's ext_authz cannot touch the predictor's answer. An allowed decision
+ * that still carries an answer rewriter would let scores through unrewritten, so the ext-authz
+ * doors refuse it: fail closed, whatever stage set the rewriter. Observers need no answer and are simply not called there.
  */
 export function unrewritableAnswer(ctx: DecisionContext): Denial | undefined {
-  return ctx.response === undefined ? undefined : NEEDS_REWRITE;
+  return ctx.rewrite === undefined ? undefined : NEEDS_REWRITE;
 }

@@ -5,9 +5,7 @@ import type { StageFactory } from '../decision/stage-deps.js';
 import { bearerToken } from './bearer-token.js';
 import { claimAt, claimHeaderValue } from './claims.js';
 import { ModelRequirements } from './model-requirements.js';
-import { TokenVerifier, type Verification, type Verified } from './token-verifier.js';
-
-const VERIFIED = 'auth.verified';
+import { TokenVerifier, type Verification } from './token-verifier.js';
 
 function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
   return typeof (v as { then?: unknown }).then === 'function';
@@ -39,7 +37,7 @@ export const authStages: StageFactory = (deps) => {
     if (!v.ok) return v.denial;
     const { identity, issuer } = v.verified;
     ctx.identity = identity;
-    ctx.shared.set(VERIFIED, v.verified);
+    ctx.verified = v.verified;
     for (const [header, claim] of claimHeaders.get(issuer.config.issuer) ?? []) {
       const value = claimHeaderValue(claimAt(identity.claims, claim));
       if (value !== undefined) ctx.upstreamHeaders[header] = value;
@@ -65,7 +63,7 @@ export const authStages: StageFactory = (deps) => {
   const authorize: Stage = {
     name: 'authorize',
     run(ctx) {
-      const verified = ctx.shared.get(VERIFIED) as Verified | undefined;
+      const verified = ctx.verified;
       if (!verified || ctx.route.kind !== 'model') return undefined;
       const denial = requirements.check(ctx.route.route.model, ctx.route.route.verb, verified);
       if (denial) deps.metrics.authVerifications.inc({ outcome: denial.code, cache: 'none' });

@@ -5,7 +5,7 @@ import { DecisionContext } from './decision-context.js';
 import { deny, type Denial } from './denial.js';
 import { compilePublicRoutes, type PublicRoutes } from './public-routes.js';
 import type { RequestView } from './request-view.js';
-import { STAGE_ORDER, type Stage } from './stage.js';
+import { HEAD_STAGES, STAGE_ORDER, type Stage } from './stage.js';
 
 export type Decision =
   | { readonly allowed: true; readonly ctx: DecisionContext }
@@ -20,11 +20,12 @@ function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
 
 /**
  * decide(view) → Decision: the same for every front door.
- * route → authenticate → authorize → model contract → rate limit → extraction guard.
+ * route → authenticate → authorize → extraction gate | model contract → rate limit → extraction.
  */
 export class DecisionPipeline {
   private readonly publicRoutes: PublicRoutes;
-  private readonly stages: readonly Stage[];
+  private readonly headStages: readonly Stage[];
+  private readonly bodyStages: readonly Stage[];
   private readonly sanitize: readonly string[];
   private readonly models: GatewayConfig['models'];
 
@@ -35,7 +36,9 @@ export class DecisionPipeline {
   ) {
     this.publicRoutes = compilePublicRoutes(config.routes.public);
     this.models = config.models;
-    this.stages = [...stages].sort((a, b) => STAGE_ORDER.indexOf(a.name) - STAGE_ORDER.indexOf(b.name));
+    const ordered = [...stages].sort((a, b) => STAGE_ORDER.indexOf(a.name) - STAGE_ORDER.indexOf(b.name));
+    this.headStages = ordered.filter((s) => HEAD_STAGES.has(s.name));
+    this.bodyStages = ordered.filter((s) => !HEAD_STAGES.has(s.name));
     this.sanitize = [...new Set(stages.flatMap((s) => s.injectedHeaders ?? []).map((h) => h.toLowerCase()))];
   }
 
@@ -44,14 +47,41 @@ export class DecisionPipeline {
     return this.sanitize;
   }
 
+  /** Both phases at once, for doors that have the whole request (the ext-authz checks). */
   async decide(view: RequestView): Promise<Decision> {
+    const head = await this.decideHead(view);
+    return head.allowed ? this.decideBody(head.ctx) : head;
+  }
+
+  /**
+   * The head phase: route, authenticate, authorize, extraction gate. Needs no body, so a door
+   * reads the body only after this allows (an unauthenticated upload is never buffered).
+   */
+  decideHead(view: RequestView): Promise<Decision> {
     const ctx = new DecisionContext(view, this.sanitize);
+    return this.run(ctx, true);
+  }
+
+  /** The body phase (contract, rate limit, extraction) on a context the head phase allowed. */
+  decideBody(ctx: DecisionContext, body?: Buffer, partial = false): Promise<Decision> {
+    if (body !== undefined || partial) ctx.attachBody(body, partial);
+    return this.run(ctx, false);
+  }
+
+  /** Whether this route's body phase reads the body: other routes stream theirs untouched. */
+  needsBody(ctx: DecisionContext): boolean {
+    if (ctx.route.kind !== 'model' || this.bodyStages.length === 0) return false;
+    const verb = ctx.route.route.verb;
+    return verb === 'predict' || verb === 'explain';
+  }
+
+  private async run(ctx: DecisionContext, head: boolean): Promise<Decision> {
     try {
-      const denial = this.route(ctx) ?? (await this.runStages(ctx));
+      const denial = head ? (this.route(ctx) ?? (await this.runStages(ctx, this.headStages))) : await this.runStages(ctx, this.bodyStages);
       return denial ? { allowed: false, denial, ctx } : { allowed: true, ctx };
     } catch (err) {
       // A thrown error is a bug or a dependency fault, never a decision to allow.
-      this.log.error({ err, requestId: view.requestId }, 'decision pipeline fault');
+      this.log.error({ err, requestId: ctx.view.requestId }, 'decision pipeline fault');
       return { allowed: false, denial: deny('internal_error', 'internal error while deciding'), ctx };
     }
   }
@@ -78,9 +108,9 @@ export class DecisionPipeline {
     return undefined;
   }
 
-  private async runStages(ctx: DecisionContext): Promise<Denial | undefined> {
+  private async runStages(ctx: DecisionContext, stages: readonly Stage[]): Promise<Denial | undefined> {
     if (ctx.route.kind !== 'model') return undefined;
-    for (const stage of this.stages) {
+    for (const stage of stages) {
       const r = stage.run(ctx);
       const denial = isPromise(r) ? await r : r;
       if (denial) return denial;

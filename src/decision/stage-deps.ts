@@ -2,6 +2,7 @@ import type { GatewayConfig } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { Readiness } from '../observability/readiness.js';
+import type { Stores } from '../stores/stores.js';
 import type { Stage } from './stage.js';
 
 /** Something that holds resources (key refreshers, Redis clients) and is stopped on gateway close. */
@@ -17,6 +18,8 @@ export interface StageDeps {
   readonly log: Logger;
   /** Register resources to release on close (in reverse order). */
   onClose(c: Closeable): void;
+  /** Stores built once for every capability (one Redis connection, one failure policy). */
+  readonly stores: Stores;
   /** Milliseconds since the epoch; tests move it instead of sleeping. */
   readonly now: () => number;
 }

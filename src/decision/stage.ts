@@ -1,7 +1,7 @@
 import type { DecisionContext } from './decision-context.js';
 import type { Denial } from './denial.js';
 
-export type StageName = 'authenticate' | 'authorize' | 'contract' | 'rate-limit' | 'extraction';
+export type StageName = 'authenticate' | 'authorize' | 'extraction-gate' | 'contract' | 'rate-limit' | 'extraction';
 
 /** A stage returns a Denial to stop the pipeline, or undefined to go on. */
 export type StageResult = Denial | undefined;
@@ -17,4 +17,10 @@ export interface Stage {
   run(ctx: DecisionContext): StageResult | Promise<StageResult>;
 }
 
-export const STAGE_ORDER: readonly StageName[] = ['authenticate', 'authorize', 'contract', 'rate-limit', 'extraction'];
+export const STAGE_ORDER: readonly StageName[] = ['authenticate', 'authorize', 'extraction-gate', 'contract', 'rate-limit', 'extraction'];
+
+/**
+ * Stages that decide from the headers alone. They run before a door reads the body, so an
+ * unauthenticated client never gets to make the gateway hold its upload.
+ */
+export const HEAD_STAGES: ReadonlySet<StageName> = new Set(['authenticate', 'authorize', 'extraction-gate']);

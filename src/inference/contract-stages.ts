@@ -1,7 +1,7 @@
 import type { DecisionContext } from '../decision/decision-context.js';
 import { deny, type Denial } from '../decision/denial.js';
 import type { StageFactory } from '../decision/stage-deps.js';
-import { contractResponseHandler } from './contract-response.js';
+import { contractAnswerClassifier, contractAnswerRewriter } from './contract-response.js';
 import { inferenceRequestOf, type InferenceRequest } from './inference-request.js';
 import { inputViolation } from './input-contract.js';
 import { compileContract, hasFullAccess, type ModelContract } from './model-contract.js';
@@ -11,7 +11,8 @@ const EXPLAIN_WITHHELD = deny('scores_not_allowed', "explanations carry the mode
 
 interface CompiledModel {
   readonly contract: ModelContract;
-  readonly handler: ReturnType<typeof contractResponseHandler>;
+  readonly rewriter: ReturnType<typeof contractAnswerRewriter>;
+  readonly classifier: ReturnType<typeof contractAnswerClassifier>;
   /** Answers let through unreduced because the identity holds fullAccess: an audit trail of who saw scores. */
   readonly fullAnswers: { inc(): void };
 }
@@ -27,13 +28,13 @@ function upstreamBytes(req: InferenceRequest, body: Buffer, doc: Record<string, 
 /**
  * Model contracts (issue 4): inputs validated against the model's contract in every door; answers
  * reduced to labels (or top-k) by the proxy; requests for scores refused by the ext-authz doors,
- * which cannot rewrite answers (PROTOCOLS.md §3.4).
+ * which cannot rewrite answers.
  */
 export const contractStages: StageFactory = ({ config, metrics }) => {
   const models = new Map<string, CompiledModel>();
   for (const [name, m] of Object.entries(config.models)) {
     const contract = compileContract(m);
-    models.set(name, { contract, handler: contractResponseHandler(contract, name, metrics), fullAnswers: metrics.contractAnswers.labels({ model: name, outcome: 'full' }) });
+    models.set(name, { contract, rewriter: contractAnswerRewriter(contract, name, metrics), classifier: contractAnswerClassifier(contract), fullAnswers: metrics.contractAnswers.labels({ model: name, outcome: 'full' }) });
   }
   return [
     {
@@ -45,7 +46,8 @@ export const contractStages: StageFactory = ({ config, metrics }) => {
         const compiled = models.get(model);
         if (!compiled) return undefined;
         const { contract: c } = compiled;
-        const full = hasFullAccess(c, ctx.identity);
+        // An account degraded by the extraction guard gets labels whatever its claims say.
+        const full = !ctx.degraded && hasFullAccess(c, ctx.identity);
         const reduces = c.task === 'classification' && !full;
         if (verb === 'explain' && reduces && !c.explainForAll) return EXPLAIN_WITHHELD;
 
@@ -57,7 +59,10 @@ export const contractStages: StageFactory = ({ config, metrics }) => {
         }
         // Explanations, once allowed, and full or regression answers pass unchanged.
         if (!reduces || verb === 'explain') {
-          if (full && c.task === 'classification') compiled.fullAnswers.inc();
+          if (full && c.task === 'classification') {
+            compiled.fullAnswers.inc();
+            ctx.answerClassifier = compiled.classifier;
+          }
           return undefined;
         }
 
@@ -72,7 +77,7 @@ export const contractStages: StageFactory = ({ config, metrics }) => {
           const doc = rewrittenForPolicy(parsed.request, c);
           if (doc) ctx.upstreamBody = upstreamBytes(parsed.request, ctx.view.body, doc, ctx);
         }
-        ctx.response = compiled.handler;
+        ctx.rewrite = compiled.rewriter;
         return undefined;
       },
     },

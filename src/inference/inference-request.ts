@@ -17,7 +17,6 @@ export interface InferenceRequest {
 
 export type InferenceParse = { readonly ok: true; readonly request: InferenceRequest } | { readonly ok: false; readonly denial: Denial };
 
-const KEY = 'inference.request';
 const NON_FINITE = /[\s,:[]-?(?:NaN|Infinity)\s*[,\]}]/;
 const NON_FINITE_DENIAL = deny('invalid_input', 'inputs must be finite numbers: NaN and Infinity are refused');
 
@@ -84,9 +83,10 @@ function parse(ctx: DecisionContext): InferenceParse | undefined {
  * on success `ctx.cost` becomes the number of predictions.
  */
 export function inferenceRequestOf(ctx: DecisionContext): InferenceParse | undefined {
-  if (ctx.shared.has(KEY)) return ctx.shared.get(KEY) as InferenceParse | undefined;
+  if (ctx.inferenceRead) return ctx.inference;
   const result = parse(ctx);
-  ctx.shared.set(KEY, result);
+  ctx.inference = result;
+  ctx.inferenceRead = true;
   if (result?.ok) ctx.cost = result.request.batchSize;
   return result;
 }

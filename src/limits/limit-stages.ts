@@ -6,7 +6,6 @@ import { inferenceRequestOf } from '../inference/inference-request.js';
 import { memoryCounterStore, redisCounterStore, type Consumed, type CounterStore } from './counter-store.js';
 import { LimitPolicies } from './limit-policies.js';
 import { rateLimit } from './rate-limit-headers.js';
-import { createRedisClient } from './redis-client.js';
 
 const UNAVAILABLE = deny('limits_unavailable', 'the shared rate-limit store is unavailable; retry later', { retryAfterSeconds: 1 });
 
@@ -16,23 +15,9 @@ export const limitStages: StageFactory = (deps) => {
   const limits = config.limits;
   if (!LimitPolicies.configured(config)) return [];
   let store: CounterStore;
-  if (limits.store.kind === 'redis') {
-    const client = createRedisClient(limits.store);
-    // Errors are answered by the failure policy and counted; keep ioredis from logging each retry.
-    client.on('error', () => undefined);
+  const client = deps.stores.redis;
+  if (limits.store.kind === 'redis' && client) {
     store = redisCounterStore({ client, keyPrefix: limits.store.keyPrefix, onFailure: limits.store.onFailure, replicas: limits.store.replicas, metrics });
-    deps.onClose({ close: () => void client.disconnect() });
-    deps.readiness.add({
-      name: 'redis',
-      async check() {
-        try {
-          await client.ping();
-          return { ready: true };
-        } catch (err) {
-          return { ready: false, detail: `redis: ${(err as Error).message}` };
-        }
-      },
-    });
   } else {
     store = memoryCounterStore();
   }
@@ -66,6 +51,8 @@ export const limitStages: StageFactory = (deps) => {
           if (parsed) cost = ctx.cost;
           else metrics.limitsCostUnknown.inc({ door: ctx.view.door });
         }
+        // A throttled account (extraction guard) pays more per prediction: its budgets shrink by the factor.
+        if (ctx.limitFactor !== 1) cost = Math.ceil(cost * ctx.limitFactor);
         const key = identityKey(ctx);
         const results: Consumed[] = await Promise.all(set.windows.map((w) => w.counter.consume(key, cost)));
 

@@ -21,7 +21,7 @@ const stage = (seen: RequestView[]) => ({
     if (mode === 'limit') return deny('rate_limited', 'over 10 predictions per minute', { retryAfterSeconds: 7, headers: { ratelimit: '"m";r=0;t=7' } });
     if (mode === 'no-token') return deny('token_missing', 'a bearer token is required');
     if (mode === 'crash') throw new Error('boom');
-    if (mode === 'rewrite') ctx.response = { handle: (answer) => ({ ok: true, body: answer.body }) };
+    if (mode === 'rewrite') ctx.rewrite = { rewrite: (answer) => ({ ok: true, body: answer.body }) };
     ctx.upstreamHeaders['x-gateway-subject'] = 'alice';
     ctx.removeUpstreamHeaders.push('authorization');
     ctx.responseHeaders['ratelimit'] = '"m";r=9;t=60';

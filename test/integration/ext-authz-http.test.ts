@@ -16,7 +16,7 @@ const identityStage = () => (seen: import('../../src/decision/request-view.js').
     if (headerValue(ctx.view, 'x-test-deny') === 'limit') {
       return deny('rate_limited', 'over 10 predictions per minute', { retryAfterSeconds: 7, headers: { ratelimit: '"m";r=0;t=7' } });
     }
-    if (headerValue(ctx.view, 'x-test-deny') === 'rewrite') ctx.response = { handle: (answer) => ({ ok: true, body: answer.body }) };
+    if (headerValue(ctx.view, 'x-test-deny') === 'rewrite') ctx.rewrite = { rewrite: (answer) => ({ ok: true, body: answer.body }) };
     ctx.upstreamHeaders['x-gateway-subject'] = 'alice';
     ctx.removeUpstreamHeaders.push('authorization');
     ctx.responseHeaders['ratelimit'] = '"m";r=9;t=60';

@@ -10,8 +10,8 @@ import { GatewayMetrics } from '../../src/observability/metrics.js';
 import { startDemoPredictor, type DemoPredictor } from '../../src/quickstart/demo-predictor.js';
 import { send, v1Body } from '../helpers/http.js';
 
-// The proxy with a response handler that faults: the gateway must answer, and not with the raw answer.
-describe('proxy with a faulty response handler', () => {
+// The proxy with an answer rewriter that faults: the gateway must answer, and not with the raw answer.
+describe('proxy with a faulty answer rewriter', () => {
   let predictor: DemoPredictor;
   let proxy: FastifyInstance;
   let url: string;
@@ -21,8 +21,8 @@ describe('proxy with a faulty response handler', () => {
     const faulty: Stage = {
       name: 'extraction',
       run(ctx) {
-        ctx.response = {
-          handle() {
+        ctx.rewrite = {
+          rewrite() {
             throw new Error('bug in a handler');
           },
         };

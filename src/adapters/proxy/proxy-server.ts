@@ -3,7 +3,8 @@ import replyFrom from '@fastify/reply-from';
 import type { Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { GatewayConfig } from '../../config/schema.js';
-import type { DecisionContext, HandledAnswer } from '../../decision/decision-context.js';
+import type { DecisionContext, RewrittenAnswer } from '../../decision/decision-context.js';
+import { observeAnswer } from '../../decision/observe-answer.js';
 import { deny, type Denial } from '../../decision/denial.js';
 import { renderHttpDenial } from '../../decision/http-denial.js';
 import type { DecisionPipeline } from '../../decision/pipeline.js';
@@ -39,7 +40,7 @@ declare module 'fastify' {
   }
 }
 
-const HANDLER_FAULT: HandledAnswer = { ok: false, denial: deny('internal_error', 'internal error while reading the predictor answer') };
+const HANDLER_FAULT: RewrittenAnswer = { ok: false, denial: deny('internal_error', 'internal error while reading the predictor answer') };
 const UNDECODABLE = { ok: false, denial: deny('upstream_bad_response', "the predictor's answer has a content-encoding that cannot be decoded, or inflates past upstream.maxAnswerBytes") } as const;
 
 /** The reverse-proxy front door: a thin adapter from HTTP to decide() and back. */
@@ -109,8 +110,8 @@ export async function createProxyServer(deps: ProxyDeps): Promise<FastifyInstanc
         headers['x-forwarded-for'] = forwardedFor(req, headers['x-forwarded-for']);
         headers['x-forwarded-proto'] = 'http';
         if (req.headers.host) headers['x-forwarded-host'] = req.headers.host;
-        // A response handler must read the answer; ask for it uncompressed.
-        if (ctx.response) headers['accept-encoding'] = 'identity';
+        // A rewriter or an observer must read the answer; ask for it uncompressed.
+        if (ctx.rewrite || ctx.observers.length > 0) headers['accept-encoding'] = 'identity';
         return headers;
       },
       rewriteHeaders: (headers) => {
@@ -123,9 +124,10 @@ export async function createProxyServer(deps: ProxyDeps): Promise<FastifyInstanc
         const rep = reply;
         const res = upstream as unknown as { statusCode: number; headers: Record<string, string | string[] | undefined>; stream: Readable };
         metrics.upstreamSeconds.observe({ route_class: rc }, (performance.now() - outcome.upstreamStart) / 1000);
-        const handler = ctx.response;
-        if (!handler || res.statusCode < 200 || res.statusCode >= 300) {
+        const rewriter = ctx.rewrite;
+        if (!rewriter) {
           rep.send(res.stream);
+          if (ctx.observers.length > 0) teeForObservers(res, ctx);
           return;
         }
         const chunks: Buffer[] = [];
@@ -149,13 +151,13 @@ export async function createProxyServer(deps: ProxyDeps): Promise<FastifyInstanc
         res.stream.on('end', () => {
           // Asked for identity, but a predictor may compress anyway: the handler reads plain bytes.
           const body = decodedBody(Buffer.concat(chunks), res.headers['content-encoding'], maxAnswer);
-          let answer: HandledAnswer;
+          let answer: RewrittenAnswer;
           try {
-            answer = body ? handler.handle({ status: res.statusCode, headers: res.headers, body }, ctx) : UNDECODABLE;
+            answer = body ? rewriter.rewrite({ status: res.statusCode, headers: res.headers, body }, ctx) : UNDECODABLE;
           } catch (err) {
-            // A fault in a handler must neither crash the process (this runs in a stream callback)
+            // A fault in a rewriter must neither crash the process (this runs in a stream callback)
             // nor let the unreduced answer out.
-            log.error({ err, requestId: req.id }, 'response handler fault');
+            log.error({ err, requestId: req.id }, 'answer rewriter fault');
             answer = HANDLER_FAULT;
           }
           rep.removeHeader('content-length');
@@ -166,8 +168,15 @@ export async function createProxyServer(deps: ProxyDeps): Promise<FastifyInstanc
             sendDenial(req, rep, answer.denial, ctx);
             return;
           }
+          if (answer.headers) {
+            // The rewriter's allowlist: every other upstream header stays behind.
+            for (const h of Object.keys(rep.getHeaders())) if (!(h in ctx.responseHeaders) && h !== 'x-request-id') rep.removeHeader(h);
+            rep.headers(answer.headers);
+          }
+          if (answer.status !== undefined) rep.code(answer.status);
           if (answer.contentType) rep.header('content-type', answer.contentType);
           rep.send(answer.body);
+          if (body) observeAnswer(ctx, { status: res.statusCode, headers: res.headers, body }, log);
         });
       },
       onError: (_rep, { error }) => {
@@ -177,6 +186,20 @@ export async function createProxyServer(deps: ProxyDeps): Promise<FastifyInstanc
         log.warn({ requestId: req.id, err: { code: (error as { code?: string }).code, message: (error as Error).message } }, 'upstream call failed');
         sendDenial(req, rep, d, ctx);
       },
+    });
+  };
+
+  // Observers of a streamed (unrewritten) answer get a bounded copy once it has been sent whole.
+  const teeForObservers = (res: { statusCode: number; headers: Record<string, string | string[] | undefined>; stream: Readable }, ctx: DecisionContext) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.stream.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= maxAnswer) chunks.push(c);
+    });
+    res.stream.once('end', () => {
+      const body = size <= maxAnswer ? decodedBody(Buffer.concat(chunks), res.headers['content-encoding'], maxAnswer) : undefined;
+      if (body) observeAnswer(ctx, { status: res.statusCode, headers: res.headers, body }, log);
     });
   };
 
