@@ -132,7 +132,7 @@ export class KeySet {
   private imported(e: KeyEntry, alg: string): Promise<VerifyKey> {
     let p = e.imported.get(alg);
     if (!p) {
-      p = importJWK(e.jwk, alg) as Promise<VerifyKey>;
+      p = importJWK(e.jwk, alg);
       e.imported.set(alg, p);
     }
     return p;

@@ -33,7 +33,7 @@ export function readUnverified(token: string): UnverifiedJwt | string {
   if (typeof header['kid'] === 'string' && header['kid'].length > 256) return 'the token kid is too long';
   const payload = decodeJson(p);
   if (!payload) return 'the token payload is not a JSON object';
-  return { alg: header['alg'], kid: header['kid'] as string | undefined, payload };
+  return { alg: header['alg'], kid: header['kid'], payload };
 }
 
 /** Time claims with skew (Envoy semantics): expired when now > exp + skew, early when now + skew < nbf. */

@@ -101,7 +101,7 @@ function fromObject(v: Record<string, unknown>, c: ModelContract): RowResult {
     const scores = v[k];
     if (Array.isArray(scores) && scores.every(isFiniteNumber)) {
       const classes = v['classes'];
-      const names = Array.isArray(classes) && classes.length === scores.length && classes.every((x) => typeof x === 'string') ? (classes as string[]) : undefined;
+      const names = Array.isArray(classes) && classes.length === scores.length && classes.every((x) => typeof x === 'string') ? (classes) : undefined;
       return fromScores(scores, c, names);
     }
   }
@@ -128,7 +128,7 @@ export function classifyRow(row: unknown, c: ModelContract): RowResult {
   if (typeof row === 'string') return fromString(row, c);
   if (Array.isArray(row)) {
     if (row.length === 1) return classifyRow(row[0], c);
-    if (row.every(isFiniteNumber)) return fromScores(row as number[], c);
+    if (row.every(isFiniteNumber)) return fromScores(row, c);
     if (row.length > 0 && row.every((x) => typeof x === 'string')) return fromString(row[0] as string, c);
     return { error: 'a prediction row is neither scores nor a class' };
   }

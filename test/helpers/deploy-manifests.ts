@@ -45,8 +45,8 @@ export function render(dir: string): K8sObject[] {
     text = execFileSync(KUBECTL, ['kustomize', join(DEPLOY_DIR, dir)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === 'ENOENT') throw new Error(`${KUBECTL} is not installed: the deploy tests render overlays with \`kubectl kustomize\` (apt-get install kubernetes-client; .ci/run does it)`);
-    throw new Error(`kubectl kustomize ${dir} failed: ${e.stderr ?? e.message}`);
+    if (e.code === 'ENOENT') throw new Error(`${KUBECTL} is not installed: the deploy tests render overlays with \`kubectl kustomize\` (apt-get install kubernetes-client; .ci/run does it)`, { cause: err });
+    throw new Error(`kubectl kustomize ${dir} failed: ${e.stderr ?? e.message}`, { cause: err });
   }
   return parseAllDocuments(text)
     .map((d) => d.toJS() as K8sObject)

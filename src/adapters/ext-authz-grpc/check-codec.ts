@@ -51,6 +51,6 @@ export function createCheckCodec(): CheckCodec {
     encodeRequest: (message) => asBuffer(req.encode(req.fromObject(message as Record<string, unknown>)).finish()),
     decodeResponse: (bytes) => res.decode(bytes) as unknown as CheckResponseMessage,
     // Plain objects are accepted by encode(); no Message instance per answer.
-    encodeResponse: (message) => asBuffer(res.encode(message as unknown as protobuf.Message).finish()),
+    encodeResponse: (message) => asBuffer(res.encode(message).finish()),
   };
 }

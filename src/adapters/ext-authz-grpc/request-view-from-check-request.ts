@@ -4,7 +4,7 @@ import type { CheckRequestMessage } from './check-codec.js';
 
 const NONE: readonly string[] = Object.freeze([]);
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const EMPTY: Record<string, string> = Object.freeze({}) as Record<string, string>;
+const EMPTY: Record<string, string> = Object.freeze({});
 // Envoy joins repeated headers with ','. In an Authorization value a comma followed by
 // `scheme SP` starts another credential (auth-params are `name=value`, with no space before '=').
 const NEXT_CREDENTIAL = /,\s*(?=[A-Za-z0-9!#$%&'*+.^_`|~-]+ )/;

@@ -7,18 +7,14 @@ const LOOPBACK = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$
 const keysSection = settings(
   {
     refreshSeconds: z.int().min(5).default(300).meta({ description: 'Keys are refetched in the background this often (before they age out).' }),
-    maxStaleSeconds: z
-      .int()
-      .min(0)
-      .default(86400)
-      .meta({ description: 'When the issuer is down, keep verifying with the last keys for at most this long (counted in a metric); then answer 503.' }),
+    maxStaleSeconds: z.int().min(0).default(86400).meta({ description: 'When the issuer is down, keep verifying with the last keys for at most this long (counted in a metric); then answer 503.' }),
     fetchTimeoutMs: z.int().min(100).default(5000).meta({ description: 'Timeout of one JWKS or discovery fetch.' }),
-    maxBytes: z.int().min(1024).default(1024 * 1024).meta({ description: 'Largest JWKS or discovery document accepted.' }),
-    cooldownSeconds: z
+    maxBytes: z
       .int()
-      .min(1)
-      .default(30)
-      .meta({ description: 'An unknown `kid` triggers at most one refetch per this window (single-flight), so random kids cannot hammer the issuer.' }),
+      .min(1024)
+      .default(1024 * 1024)
+      .meta({ description: 'Largest JWKS or discovery document accepted.' }),
+    cooldownSeconds: z.int().min(1).default(30).meta({ description: 'An unknown `kid` triggers at most one refetch per this window (single-flight), so random kids cannot hammer the issuer.' }),
     allowInsecureHttp: z.boolean().default(false).meta({ description: 'Allow plain-http key URLs that are not loopback. Never in production.' }),
   },
   'How signing keys are fetched and kept.',
@@ -33,10 +29,7 @@ const issuerSpec = z
     discovery: z.boolean().default(false).meta({ description: 'Find the JWKS URL through OIDC discovery (`{issuer}/.well-known/openid-configuration`).' }),
     jwks: z.unknown().optional().meta({ description: 'Inline JWKS (`{"keys": [...]}`), for static keys.' }),
     jwksFile: z.string().optional().meta({ description: 'Path of a JWKS file read at start-up.' }),
-    hmacSecret: z
-      .string()
-      .optional()
-      .meta({ description: 'Shared secret for HS256/384/512 (at least 32 bytes, RFC 7518 §3.2). Only with HS algorithms.', secret: true }),
+    hmacSecret: z.string().optional().meta({ description: 'Shared secret for HS256/384/512 (at least 32 bytes, RFC 7518 §3.2). Only with HS algorithms.', secret: true }),
     audiences: z
       .array(z.string().min(1).meta({ description: 'An accepted audience.' }))
       .min(1)
@@ -71,10 +64,7 @@ const issuerSpec = z
 
 export const authSection = z
   .strictObject({
-    enabled: z
-      .boolean()
-      .default(true)
-      .meta({ description: 'Require a valid bearer token on every non-public route. Disable only for benchmarks or when another layer authenticates.' }),
+    enabled: z.boolean().default(true).meta({ description: 'Require a valid bearer token on every non-public route. Disable only for benchmarks or when another layer authenticates.' }),
     realm: z.string().default('inference-gateway').meta({ description: 'realm of the WWW-Authenticate challenge.' }),
     maxTokenBytes: z.int().min(256).max(65536).default(8192).meta({ description: 'Longer tokens are refused before any decoding.' }),
     issuers: z.array(issuerSpec).default([]).meta({ description: 'Trusted issuers; a token is verified by the one its `iss` names.' }),
@@ -82,7 +72,11 @@ export const authSection = z
     cache: settings(
       {
         maxEntries: z.int().min(0).default(10000).meta({ description: 'Verified tokens kept (LRU).' }),
-        maxBytes: z.int().min(0).default(32 * 1024 * 1024).meta({ description: 'Memory bound of the cache (token bytes counted).' }),
+        maxBytes: z
+          .int()
+          .min(0)
+          .default(32 * 1024 * 1024)
+          .meta({ description: 'Memory bound of the cache (token bytes counted).' }),
         maxTokenBytes: z.int().min(0).default(4096).meta({ description: 'Longer tokens are verified every time, never cached.' }),
         ttlSeconds: z.int().min(1).default(600).meta({ description: 'Longest time an entry lives (never past the token `exp`).' }),
       },

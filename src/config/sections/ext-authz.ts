@@ -5,8 +5,7 @@ export const extAuthzSection = settings(
     http: settings(
       {
         enabled: z.boolean().default(false).meta({
-          description:
-            "Serve Envoy's HTTP ext_authz check (Istio `envoyExtAuthzHttp` provider). Allow is exactly 200; a denial answers its status, headers and JSON body.",
+          description: "Serve Envoy's HTTP ext_authz check (Istio `envoyExtAuthzHttp` provider). Allow is exactly 200; a denial answers its status, headers and JSON body.",
           env: 'GATEWAY_EXTAUTHZ_HTTP_ENABLED',
         }),
         host: z.string().default('0.0.0.0').meta({ description: 'Address the HTTP check listener binds.', env: 'GATEWAY_EXTAUTHZ_HTTP_HOST' }),

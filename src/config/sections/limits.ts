@@ -1,4 +1,4 @@
-import { mapOf, matching, settings, z } from '../fields.js';
+import { mapOf, matching, z } from '../fields.js';
 
 export const windowSpec = z
   .strictObject({
@@ -21,9 +21,7 @@ export const windowsSpec = (description: string) => windowList().default([]).met
 /** A policy: the windows that apply by default, per tier, and to non-prediction routes. */
 export const policyFields = {
   default: windowsSpec('Windows for identities whose tier claim matches no tier. Empty: predictions are not limited.'),
-  tiers: mapOf('tier', windowsSpec('Windows of this tier.'))
-    .default({})
-    .meta({ description: 'Windows by tier name, chosen by the `limits.tierClaim` claim (e.g. `plan: gold`).', keyName: 'tier' }),
+  tiers: mapOf('tier', windowsSpec('Windows of this tier.')).default({}).meta({ description: 'Windows by tier name, chosen by the `limits.tierClaim` claim (e.g. `plan: gold`).', keyName: 'tier' }),
   metadata: windowsSpec('Windows for model metadata requests (not predictions; cost 1 each).'),
 };
 
@@ -37,7 +35,11 @@ function uniqueWindowNames(windows: readonly WindowConfig[] | undefined, path: P
 
 /** Window names are unique within each list: they name the RateLimit header entries and the counters. */
 export function checkPolicy(
-  v: { readonly default?: readonly WindowConfig[] | undefined; readonly tiers?: Readonly<Record<string, readonly WindowConfig[]>> | undefined; readonly metadata?: readonly WindowConfig[] | undefined },
+  v: {
+    readonly default?: readonly WindowConfig[] | undefined;
+    readonly tiers?: Readonly<Record<string, readonly WindowConfig[]>> | undefined;
+    readonly metadata?: readonly WindowConfig[] | undefined;
+  },
   ctx: z.RefinementCtx,
 ): void {
   uniqueWindowNames(v.default, ['default'], ctx);
@@ -59,8 +61,7 @@ const storeSection = z
     keyPrefix: z.string().default('igw:rl:').meta({ description: 'Prefix of every Redis key.' }),
     commandTimeoutMs: z.int().min(1).max(10000).default(50).meta({ description: 'Longest wait for one Redis command; a dead Redis adds at most this per request.' }),
     onFailure: z.enum(['insurance', 'fail-closed', 'fail-open']).default('insurance').meta({
-      description:
-        'When Redis fails: `insurance` (each replica limits to its share in memory), `fail-closed` (503), or `fail-open` (allow). Every fallback is counted.',
+      description: 'When Redis fails: `insurance` (each replica limits to its share in memory), `fail-closed` (503), or `fail-open` (allow). Every fallback is counted.',
     }),
     replicas: z.int().min(1).default(1).meta({ description: 'Replicas sharing the limit: the insurance limiter allows each 1/replicas of every budget.' }),
   })
@@ -75,11 +76,7 @@ const storeSection = z
 
 export const limitsSection = z
   .strictObject({
-    key: z
-      .string()
-      .min(1)
-      .default('sub')
-      .meta({ description: 'Claim path that identifies who is limited (e.g. `sub`, `tenant`). Without a verified identity the peer address is used.' }),
+    key: z.string().min(1).default('sub').meta({ description: 'Claim path that identifies who is limited (e.g. `sub`, `tenant`). Without a verified identity the peer address is used.' }),
     tierClaim: z.string().optional().meta({ description: 'Claim path whose value picks a tier (e.g. `plan`).' }),
     ...policyFields,
     headers: z.boolean().default(true).meta({ description: 'Send `RateLimit-Policy` and `RateLimit` headers on allowed answers too (always on 429).' }),

@@ -7,11 +7,16 @@ const requirement = (description: string) =>
         .array(z.string().min(1).meta({ description: 'A scope.' }))
         .default([])
         .meta({ description: 'Scopes that must all be present (space-delimited `scope` claim or `scp` array).' }),
-      claims: mapOf('claim', z.array(z.unknown().meta({ description: 'An accepted value.' })).min(1).meta({ description: 'Accepted values (any of them).' }))
+      claims: mapOf(
+        'claim',
+        z
+          .array(z.unknown().meta({ description: 'An accepted value.' }))
+          .min(1)
+          .meta({ description: 'Accepted values (any of them).' }),
+      )
         .default({})
         .meta({
-          description:
-            'Claims (by dotted path, e.g. `realm_access.roles`) that must hold one of the listed values; an array claim matches when any element does.',
+          description: 'Claims (by dotted path, e.g. `realm_access.roles`) that must hold one of the listed values; an array claim matches when any element does.',
           keyName: 'claim',
         }),
       issuers: z

@@ -26,24 +26,11 @@ const responsePolicy = settings(
       description:
         'What a classifier answer is reduced to: `labels` (the class, the default) or `top-k` (the `topK` best classes with scores rounded to `decimals`). Full answers only for `fullAccess`.',
     }),
-    topK: z
-      .int()
-      .min(1)
-      .max(100)
-      .default(3)
-      .meta({ description: 'Classes per row under `top-k` (also the largest Triton `classification` a request may ask).' }),
+    topK: z.int().min(1).max(100).default(3).meta({ description: 'Classes per row under `top-k` (also the largest Triton `classification` a request may ask).' }),
     decimals: z.int().min(0).max(6).default(2).meta({ description: 'Decimals kept in `top-k` scores.' }),
-    confidenceFloor: z
-      .number()
-      .min(0)
-      .max(1)
-      .optional()
-      .meta({ description: 'A row whose best score is below this becomes `abstainLabel` (rows without scores are not affected).' }),
+    confidenceFloor: z.number().min(0).max(1).optional().meta({ description: 'A row whose best score is below this becomes `abstainLabel` (rows without scores are not affected).' }),
     abstainLabel: z.string().min(1).default('abstain').meta({ description: 'The answer for a row below `confidenceFloor`.' }),
-    explain: z
-      .boolean()
-      .default(false)
-      .meta({ description: 'Allow V1 `:explain` for everyone (explanations carry scores). Otherwise only `fullAccess` identities may explain.' }),
+    explain: z.boolean().default(false).meta({ description: 'Allow V1 `:explain` for everyone (explanations carry scores). Otherwise only `fullAccess` identities may explain.' }),
     fullAccess: z
       .strictObject({
         claim: z.string().min(1).meta({ description: 'Claim path (e.g. `realm_access.roles`).' }),
@@ -60,10 +47,7 @@ const responsePolicy = settings(
 
 /** Fields of `models.<model>` for model contracts. */
 export const modelContractFields = {
-  task: z
-    .enum(['classification', 'regression'])
-    .default('classification')
-    .meta({ description: '`classification` answers are reduced per `response`; `regression` answers pass unchanged.' }),
+  task: z.enum(['classification', 'regression']).default('classification').meta({ description: '`classification` answers are reduced per `response`; `regression` answers pass unchanged.' }),
   labels: z
     .array(z.string().min(1).meta({ description: 'Class name.' }))
     .min(1)
@@ -76,12 +60,7 @@ export const modelContractFields = {
     .array(z.string().meta({ description: 'Output name.' }))
     .default([])
     .meta({ description: 'V2 outputs that hold scores or classes (e.g. `predict_proba`, `output-0`); others pass unchanged. Empty: every output is reduced.' }),
-  binaryThreshold: z
-    .number()
-    .min(0)
-    .max(1)
-    .default(0.5)
-    .meta({ description: 'A single probability per row (xgboost `binary:logistic`) at or above this is class 1.' }),
+  binaryThreshold: z.number().min(0).max(1).default(0.5).meta({ description: 'A single probability per row (xgboost `binary:logistic`) at or above this is class 1.' }),
   input: inputContract,
   response: responsePolicy,
 };

@@ -11,15 +11,11 @@ export const serverSection = settings(
       .default(10 * 1024 * 1024)
       .meta({ description: 'Largest request body accepted; larger bodies get 413 `body_too_large` before any stage runs.' }),
     shutdownGraceSeconds: z.number().min(0).max(3600).default(25).meta({
-      description:
-        'On SIGTERM: stop accepting, then wait this long for in-flight requests before closing connections. Keep below the pod terminationGracePeriodSeconds.',
+      description: 'On SIGTERM: stop accepting, then wait this long for in-flight requests before closing connections. Keep below the pod terminationGracePeriodSeconds.',
       env: 'GATEWAY_SHUTDOWN_GRACE_SECONDS',
     }),
     keepAliveTimeoutMs: z.int().min(1000).default(65000).meta({ description: 'Idle keep-alive timeout for client connections.' }),
-    trustForwardedFor: z
-      .boolean()
-      .default(false)
-      .meta({ description: 'Append to a client-sent X-Forwarded-For instead of replacing it. Enable only behind a trusted proxy (ingress gateway).' }),
+    trustForwardedFor: z.boolean().default(false).meta({ description: 'Append to a client-sent X-Forwarded-For instead of replacing it. Enable only behind a trusted proxy (ingress gateway).' }),
   },
   'The serving listener (reverse proxy).',
 );
