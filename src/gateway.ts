@@ -18,6 +18,7 @@ import { GatewayMetrics } from './observability/metrics.js';
 import { Readiness } from './observability/readiness.js';
 import { upstreamReadiness } from './observability/upstream-readiness.js';
 import { createStores } from './stores/stores.js';
+import { createTracing, type Tracing } from './observability/tracing.js';
 
 /** Capabilities, each contributing its stages; the pipeline orders them (STAGE_ORDER). */
 const STAGE_FACTORIES: readonly StageFactory[] = [authStages, contractStages, limitStages];
@@ -52,6 +53,7 @@ export class Gateway {
   readonly readiness = new Readiness();
   readonly log: Logger;
   readonly pipeline: DecisionPipeline;
+  readonly tracing: Tracing;
   private proxy: FastifyInstance | undefined;
   private admin: Server | undefined;
   private extAuthzHttp: Server | undefined;
@@ -66,7 +68,9 @@ export class Gateway {
     this.log = options.log ?? createLogger(config.log.level);
     this.metrics = new GatewayMetrics({ defaultMetrics: options.defaultMetrics ?? true });
     this.readiness.add(upstreamReadiness(config));
-    this.pipeline = new DecisionPipeline(config, this.buildStages(options.now ?? Date.now), this.log);
+    this.tracing = createTracing(config.tracing, this.log);
+    this.closeables.push(this.tracing);
+    this.pipeline = new DecisionPipeline(config, this.buildStages(options.now ?? Date.now), this.log, this.tracing);
   }
 
   static async create(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {

@@ -7,6 +7,7 @@ import { modelsSection } from './sections/models.js';
 import { authSection } from './sections/auth.js';
 import { limitsSection } from './sections/limits.js';
 import { extAuthzSection } from './sections/ext-authz.js';
+import { tracingSection } from './sections/tracing.js';
 
 /** The one configuration document. Each section lives in ./sections; add new ones here. */
 export const gatewaySchema = z
@@ -28,6 +29,9 @@ export const gatewaySchema = z
 
     // Ext-authz front doors.
     extAuthz: extAuthzSection,
+
+    // Distributed tracing.
+    tracing: tracingSection,
   })
   .meta({ title: 'inference-gateway configuration', description: 'inference-gateway configuration.' });
 
