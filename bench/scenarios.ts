@@ -6,6 +6,7 @@ import { authScenario } from './auth-scenarios.js';
 import { limitsMemoryScenario, limitsRedisScenario } from './limits-scenarios.js';
 import { extAuthzScenarios } from './ext-authz-scenarios.js';
 import { contractScenarios } from './contract-scenarios.js';
+import { tracingScenarios } from './tracing-scenarios.js';
 
 export type { BenchRequest, Scenario, SetupContext } from './scenarios-common.js';
 
@@ -25,4 +26,7 @@ export const scenarios: Scenario[] = [
 
   // --- ext-authz doors (issue 6) ---
   ...extAuthzScenarios(),
+
+  // --- tracing ---
+  ...tracingScenarios(),
 ];
