@@ -103,6 +103,18 @@ describe('authentication configuration', () => {
     assert.ok(problems.every((p) => !p.includes(secret)));
   });
 
+  it('never echoes a malformed Redis URL, which may carry a password', () => {
+    const url = 'http://user:hunter2-password@redis:6379';
+    const problems = problemsOf({ limits: { store: { kind: 'redis', redisUrl: url } } });
+    assert.deepEqual(problems, ['limits.store.redisUrl: expected redis://host:port']);
+  });
+
+  it('never echoes a malformed Redis URL given in GATEWAY_REDIS_URL', () => {
+    const problems = problemsOf({ limits: { store: { kind: 'redis' } } }, { GATEWAY_REDIS_URL: 'user:hunter2-password@redis' });
+    assert.ok(problems.length > 0);
+    assert.ok(problems.every((p) => !p.includes('hunter2')));
+  });
+
   it('refuses HS algorithms without a secret', () => {
     assert.deepEqual(problemsOf({ auth: { issuers: [{ ...issuer, algorithms: ['RS256', 'HS256'] }] } }), ['auth.issuers[0].algorithms: HS256 need hmacSecret']);
   });
