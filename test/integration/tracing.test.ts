@@ -11,10 +11,10 @@ const INFER = '/v2/models/iris/infer';
 const IRIS_ROW = { inputs: [{ name: 'input-0', shape: [1, 4], datatype: 'FP32', data: [[6.8, 2.8, 4.8, 1.4]] }] };
 
 /** A gateway exporting to a local OTLP receiver; `run` sends requests, then the gateway closes (flushing its spans). */
-async function traced(run: (h: Harness) => Promise<void>, tracing: Record<string, unknown> = {}): Promise<OtlpReceiver['spans']> {
+async function traced(run: (h: Harness) => Promise<void>, tracing: Record<string, unknown> = {}, config: Record<string, unknown> = {}): Promise<OtlpReceiver['spans']> {
   const receiver = await startOtlpReceiver();
   try {
-    const h = await startHarness(() => ({ tracing: { enabled: true, endpoint: receiver.url, serviceName: 'gw-under-test', ...tracing } }));
+    const h = await startHarness(() => ({ ...config, tracing: { enabled: true, endpoint: receiver.url, serviceName: 'gw-under-test', ...tracing } }));
     try {
       await run(h);
     } finally {
@@ -62,6 +62,20 @@ describe('trace context', () => {
       assert.equal(s.attributes['gateway.model'], 'iris');
       assert.equal(s.attributes['gateway.door'], 'proxy');
     }
+  });
+
+  it('makes the same decision spans for an ext-authz check, under the proxy span Envoy sends', async () => {
+    const spans = await traced(
+      async (h) => {
+        const r = await send(`${h.extAuthzHttpUrl!}${INFER}`, { body: IRIS_ROW, headers: { traceparent: TRACEPARENT } });
+        assert.equal(r.status, 200, r.text);
+      },
+      {},
+      { extAuthz: { http: { enabled: true, host: '127.0.0.1', port: 0 } } },
+    );
+    const head = spans.find((s) => s.name === 'decide head');
+    assert.equal(head?.attributes['gateway.door'], 'ext-authz-http');
+    assert.equal(head?.parentSpanId, CLIENT_SPAN);
   });
 
   it('records a refusal on the decision span with its code, not as an error', async () => {
