@@ -14,17 +14,17 @@ export const scenarios: Scenario[] = [
   { name: 'direct', requests: () => [v1Predict()] },
   { name: 'gateway pass-through', baseline: 'direct', gateway: passThroughGateway, requests: () => [v1Predict()] },
 
-  // --- authentication (issue 3) ---
+  // --- authentication ---
   authScenario(),
 
-  // --- model contracts (issue 4) ---
+  // --- model contracts ---
   ...contractScenarios(),
 
-  // --- rate limits (issue 5) ---
+  // --- rate limits ---
   limitsMemoryScenario(),
   limitsRedisScenario(),
 
-  // --- ext-authz doors (issue 6) ---
+  // --- ext-authz doors ---
   ...extAuthzScenarios(),
 
   // --- tracing ---

@@ -46,7 +46,7 @@ function parseJwks(doc: unknown): JWK[] {
 /**
  * The signing keys of one issuer, created once at start-up: fetched before traffic, refreshed in
  * the background, kept when the issuer is down (up to maxStaleSeconds), refetched on an unknown
- * `kid` at most once per cooldown and single-flight (JWT.md T2, T3).
+ * `kid` at most once per cooldown and single-flight, so random `kid`s cannot make the gateway hammer the issuer.
  */
 export class KeySet {
   private entries = new Map<string, KeyEntry>();

@@ -1,4 +1,4 @@
-// Cheap checks before any crypto or network (JWT.md T4): shape, header, issuer, algorithm and
+// Cheap checks before any crypto or network: shape, header, issuer, algorithm and
 // time claims on the *unverified* token, so garbage never triggers a key fetch. Nothing read here
 // is trusted until the signature verifies.
 

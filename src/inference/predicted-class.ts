@@ -121,7 +121,7 @@ function fromObject(v: Record<string, unknown>, c: ModelContract): RowResult {
   return { error: 'a dict-shaped prediction has neither scores nor a label' };
 }
 
-/** Understands one prediction row of any shape the runtimes answer (PROTOCOLS.md §4.3), or says why not. */
+/** Understands one prediction row of any shape the runtimes answer (sklearn, xgboost and lightgbm servers, MLServer, and Triton's classification extension, https://github.com/triton-inference-server/server/blob/main/docs/protocol/extension_classification.md), or says why not. */
 export function classifyRow(row: unknown, c: ModelContract): RowResult {
   if (typeof row === 'number') return fromScalar(row, c);
   if (typeof row === 'boolean') return fromScalar(row ? 1 : 0, c);

@@ -9,7 +9,7 @@ import { rateLimit } from './rate-limit-headers.js';
 
 const UNAVAILABLE = deny('limits_unavailable', 'the shared rate-limit store is unavailable; retry later', { retryAfterSeconds: 1 });
 
-/** Per-user rate limits counted in predictions (issue 5). */
+/** Per-user rate limits counted in predictions. */
 export const limitStages: StageFactory = (deps) => {
   const { config, metrics } = deps;
   const limits = config.limits;

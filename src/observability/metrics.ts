@@ -38,7 +38,7 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  // --- authentication (issue 3) ---
+  // --- authentication ---
 
   readonly authVerifications = new Counter({
     name: 'inference_gateway_auth_verifications_total',
@@ -61,7 +61,7 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  // --- model contracts (issue 4) ---
+  // --- model contracts ---
 
   readonly contractAnswers = new Counter({
     name: 'inference_gateway_contract_answers_total',
@@ -70,7 +70,7 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  // --- rate limits (issue 5) ---
+  // --- rate limits ---
 
   readonly limitsDecisions = new Counter({
     name: 'inference_gateway_limits_decisions_total',
@@ -99,7 +99,7 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  // --- ext-authz doors (issue 6) ---
+  // --- ext-authz doors ---
 
   readonly extAuthzPartialBodies = new Counter({
     name: 'inference_gateway_ext_authz_partial_bodies_total',

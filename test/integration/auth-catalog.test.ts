@@ -1,4 +1,4 @@
-// JWT.md "Bad tokens the gateway must refuse": every entry as its own test, asserting the status,
+// A catalogue of bad tokens (RFC 7519, RFC 8725 JSON Web Token Best Current Practices): every entry as its own test, asserting the status,
 // the WWW-Authenticate challenge, that the predictor was not called and that no key fetch went
 // anywhere but the configured issuer's JWKS.
 import { after, before, describe, it } from 'node:test';

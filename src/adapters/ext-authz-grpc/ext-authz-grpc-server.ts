@@ -25,7 +25,7 @@ const DOOR = 'ext-authz-grpc';
 const ENVELOPE_BYTES = 256 * 1024;
 
 /**
- * `envoy.service.auth.v3.Authorization/Check` (PROTOCOLS.md §2). Every decision is a
+ * `envoy.service.auth.v3.Authorization/Check` (https://www.envoyproxy.io/docs/envoy/latest/api-v3/service/auth/v3/external_auth.proto). Every decision is a
  * CheckResponse with `status` set; a gRPC error status is returned only for a fault of ours,
  * because Envoy turns it into failOpen / statusOnError rather than a denial.
  */

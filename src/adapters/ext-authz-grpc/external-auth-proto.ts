@@ -1,4 +1,4 @@
-// A hand-written, wire-compatible subset of Envoy's ext_authz v3 API (PROTOCOLS.md §2).
+// A hand-written, wire-compatible subset of Envoy's ext_authz v3 API (https://www.envoyproxy.io/docs/envoy/latest/api-v3/service/auth/v3/external_auth.proto).
 // Only the package and service names travel on the wire (`/envoy.service.auth.v3.Authorization/Check`);
 // messages are matched by field number and wire type, so helper messages (Timestamp, BoolValue,
 // google.rpc.Status, HttpStatus) are declared here under local names, enums as int32, and the

@@ -14,7 +14,7 @@ function credentials(value: string): readonly string[] {
 }
 
 /**
- * AttributeContext.HttpRequest → RequestView (PROTOCOLS.md §2.1). `headers` carries every
+ * AttributeContext.HttpRequest → RequestView (https://www.envoyproxy.io/docs/envoy/latest/api-v3/service/auth/v3/attribute_context.proto). `headers` carries every
  * client header lower-cased plus the pseudo-headers; duplicates arrive comma-joined, so two
  * Authorization headers are split back into two credentials (RFC 6750 §2: refused, not picked
  * from), as the proxy sees them in rawHeaders. `path` includes the query; `query` is always empty. The body is `body` (UTF-8)
