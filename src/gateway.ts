@@ -75,7 +75,7 @@ export class Gateway {
 
   static async create(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
     const gw = new Gateway(config, options);
-    gw.proxy = await createProxyServer({ config, pipeline: gw.pipeline, metrics: gw.metrics, log: gw.log });
+    gw.proxy = await createProxyServer({ config, pipeline: gw.pipeline, metrics: gw.metrics, log: gw.log, tracing: gw.tracing });
     gw.admin = createAdminServer(gw.metrics, gw.readiness);
     const doorDeps = { config, pipeline: gw.pipeline, metrics: gw.metrics, log: gw.log };
     if (config.extAuthz.http.enabled) gw.extAuthzHttp = createExtAuthzHttpServer(doorDeps);

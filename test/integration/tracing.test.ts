@@ -64,6 +64,42 @@ describe('trace context', () => {
     }
   });
 
+  it("with tracing on, sends the predictor the upstream span's context in W3C and B3 headers", async () => {
+    let received: Record<string, string | string[] | undefined> = {};
+    const spans = await traced(async (h) => {
+      const r = await send(`${h.url}${INFER}`, {
+        body: IRIS_ROW,
+        headers: { traceparent: TRACEPARENT, tracestate: 'vendor=opaque', 'x-b3-traceid': TRACE_ID, 'x-b3-spanid': CLIENT_SPAN, 'x-b3-parentspanid': '05e3ac9a4f6e3b90', 'x-b3-sampled': '1' },
+      });
+      assert.equal(r.status, 200, r.text);
+      received = h.predictor.received.at(-1)!.headers;
+    });
+    const upstream = spans.find((s) => s.name === 'POST upstream');
+    assert.ok(upstream, JSON.stringify(spans.map((s) => s.name)));
+    assert.equal(upstream.traceId, TRACE_ID);
+    assert.equal(upstream.parentSpanId, CLIENT_SPAN);
+    assert.equal(upstream.attributes['http.response.status_code'], 200);
+    assert.equal(received['traceparent'], `00-${TRACE_ID}-${upstream.spanId}-01`);
+    assert.equal(received['tracestate'], 'vendor=opaque');
+    assert.equal(received['x-b3-traceid'], TRACE_ID);
+    assert.equal(received['x-b3-spanid'], upstream.spanId);
+    assert.equal(received['x-b3-parentspanid'], undefined);
+  });
+
+  it('marks the upstream span as an error when the predictor cannot be reached', async () => {
+    const spans = await traced(
+      async (h) => {
+        const r = await send(`${h.url}${INFER}`, { body: IRIS_ROW, headers: { traceparent: TRACEPARENT } });
+        assert.equal(r.status, 502, r.text);
+      },
+      {},
+      { upstream: { url: 'http://127.0.0.1:1' } },
+    );
+    const upstream = spans.find((s) => s.name === 'POST upstream');
+    assert.equal(upstream?.status.code, 2 /* STATUS_CODE_ERROR */);
+    assert.equal(upstream?.status.message, 'upstream_unreachable');
+  });
+
   it('makes the same decision spans for an ext-authz check, under the proxy span Envoy sends', async () => {
     const spans = await traced(
       async (h) => {

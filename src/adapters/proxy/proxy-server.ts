@@ -12,6 +12,7 @@ import { routeClass } from '../../decision/route-match.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatewayMetrics } from '../../observability/metrics.js';
 import { accessRecorder } from '../../observability/access-record.js';
+import { TRACING_OFF, withTraceHeaders, type Tracing } from '../../observability/tracing.js';
 import { requestViewFromFastify } from './request-view-from-fastify.js';
 import { upstreamFailure } from './upstream-errors.js';
 import { decodedBody } from './decoded-body.js';
@@ -21,6 +22,8 @@ export interface ProxyDeps {
   readonly pipeline: DecisionPipeline;
   readonly metrics: GatewayMetrics;
   readonly log: Logger;
+  /** Spans of the upstream call (off: a constant no-op). */
+  readonly tracing?: Tracing;
 }
 
 // RFC 9110 §7.6.1 hop-by-hop headers, plus those undici refuses to send.
@@ -46,6 +49,8 @@ const UNDECODABLE = { ok: false, denial: deny('upstream_bad_response', "the pred
 /** The reverse-proxy front door: a thin adapter from HTTP to decide() and back. */
 export async function createProxyServer(deps: ProxyDeps): Promise<FastifyInstance> {
   const { config, pipeline, metrics, log } = deps;
+  const tracing = deps.tracing ?? TRACING_OFF;
+  const upstreamBase = config.upstream.url.replace(/\/$/, '');
   const realm = config.auth.realm;
   const maxAnswer = config.upstream.maxAnswerBytes;
   const TOO_LARGE_ANSWER = deny('upstream_bad_response', `the predictor's answer is over upstream.maxAnswerBytes (${maxAnswer}) and cannot be reduced to the response policy`);
@@ -94,6 +99,7 @@ export async function createProxyServer(deps: ProxyDeps): Promise<FastifyInstanc
 
   const forward = (req: FastifyRequest, reply: FastifyReply, ctx: DecisionContext) => {
     const outcome: Outcome = { ctx, code: 'allowed', upstreamStart: performance.now() };
+    const span = tracing.upstreamSpan(ctx.view, upstreamBase + ctx.view.path);
     req.outcome = outcome;
     const rc = routeClass(ctx.route);
     // reply-from would JSON-encode a Buffer body of type application/json; hand it the bytes explicitly.
@@ -106,6 +112,7 @@ export async function createProxyServer(deps: ProxyDeps): Promise<FastifyInstanc
         for (const h of HOP_BY_HOP) delete headers[h];
         for (const h of ctx.removeUpstreamHeaders) delete headers[h];
         Object.assign(headers, ctx.upstreamHeaders);
+        withTraceHeaders(headers, span);
         headers['x-request-id'] = req.id;
         headers['x-forwarded-for'] = forwardedFor(req, headers['x-forwarded-for']);
         headers['x-forwarded-proto'] = 'http';
@@ -123,6 +130,7 @@ export async function createProxyServer(deps: ProxyDeps): Promise<FastifyInstanc
       onResponse: (_req, _rep, upstream) => {
         const rep = reply;
         const res = upstream as unknown as { statusCode: number; headers: Record<string, string | string[] | undefined>; stream: Readable };
+        span.end({ status: res.statusCode });
         metrics.upstreamSeconds.observe({ route_class: rc }, (performance.now() - outcome.upstreamStart) / 1000);
         const rewriter = ctx.rewrite;
         if (!rewriter) {
@@ -182,6 +190,7 @@ export async function createProxyServer(deps: ProxyDeps): Promise<FastifyInstanc
       onError: (_rep, { error }) => {
         const rep = reply;
         const d = upstreamFailure(error);
+        span.end({ error: d.code });
         metrics.upstreamErrors.inc({ code: d.code });
         log.warn({ requestId: req.id, err: { code: (error as { code?: string }).code, message: (error as Error).message } }, 'upstream call failed');
         sendDenial(req, rep, d, ctx);
