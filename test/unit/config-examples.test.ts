@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
 import { buildConfig, parseConfigText } from '../../src/config/load-config.js';
@@ -45,6 +45,14 @@ describe('every gateway config in the repository', () => {
       readmeExamples.filter((text) => !text.startsWith(`${SCHEMA_LINE}./gateway.schema.json\n`)),
       [],
     );
+  });
+
+  it('deploy/ configs start with a yaml-language-server $schema line that resolves to gateway.schema.json', () => {
+    for (const file of deployConfigs) {
+      const first = read(file).split('\n')[0] ?? '';
+      assert.ok(first.startsWith(SCHEMA_LINE), `${file}: ${first}`);
+      assert.equal(resolve(ROOT, dirname(file), first.slice(SCHEMA_LINE.length)), join(ROOT, 'gateway.schema.json'), file);
+    }
   });
 
   it('README examples are valid against gateway.schema.json and accepted by the loader', () => {
