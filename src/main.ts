@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from './config/load-config.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { configReferenceMarkdown, withReference } from './config/reference.js';
+import { configSchemaText } from './config/json-schema.js';
 import { Gateway } from './gateway.js';
 import { signManifestCommand, verifyModelCommand, type CommandOutcome } from './artifacts/artifact-commands.js';
 import { mintToken, readDevIssuerState } from './quickstart/dev-issuer.js';
@@ -17,8 +18,10 @@ commands:
   check-config --config FILE  print every problem in a config file; exit 1 if any
   token --sub NAME [--scope S] [--ttl SECONDS]
                               mint a token from the running quickstart's dev issuer
-  config-reference [--write README.md]
-                              print (or write into a README) the configuration reference
+  config-reference [--write docs/configuration.md]
+                              print (or write into a document) the configuration reference
+  config-schema [--write gateway.schema.json]
+                              print (or write) the configuration's JSON Schema
   verify-model --dir DIR --manifest FILE [--key PUBLIC_KEY.pem --signature FILE]
                               check a model directory against its sha256sum manifest
                               (and the manifest's ECDSA P-256 / Ed25519 signature); exit 1 on any problem
@@ -126,6 +129,11 @@ async function main(argv: string[]): Promise<void> {
     case 'config-reference': {
       if (values.write) writeFileSync(values.write, withReference(readFileSync(values.write, 'utf8')));
       else process.stdout.write(`${configReferenceMarkdown()}\n`);
+      return;
+    }
+    case 'config-schema': {
+      if (values.write) writeFileSync(values.write, configSchemaText());
+      else process.stdout.write(configSchemaText());
       return;
     }
     case 'verify-model':

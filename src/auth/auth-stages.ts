@@ -11,7 +11,7 @@ function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
   return typeof (v as { then?: unknown }).then === 'function';
 }
 
-/** Authentication and per-model authorization (issue 3): two stages over one verifier. */
+/** Authentication and per-model authorization: two stages over one verifier. */
 export const authStages: StageFactory = (deps) => {
   const { config } = deps;
   if (!config.auth.enabled) return [];

@@ -1,7 +1,7 @@
 // The one table: each stable error code with its HTTP status, gRPC code and challenge.
 // Adapters never choose a status themselves; they look the code up here.
 
-/** google.rpc.Code values (PROTOCOLS.md §2.3). */
+/** google.rpc.Code values (https://github.com/googleapis/googleapis/blob/master/google/rpc/code.proto). */
 export const GrpcCode = {
   OK: 0,
   INVALID_ARGUMENT: 3,

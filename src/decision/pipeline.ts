@@ -1,6 +1,7 @@
 import type { GatewayConfig } from '../config/schema.js';
 import { isSafePath, parseModelRoute } from '../inference/kserve-route.js';
 import type { Logger } from '../observability/logger.js';
+import { TRACING_OFF, type Tracing } from '../observability/tracing.js';
 import { DecisionContext } from './decision-context.js';
 import { deny, type Denial } from './denial.js';
 import { compilePublicRoutes, type PublicRoutes } from './public-routes.js';
@@ -36,6 +37,7 @@ export class DecisionPipeline {
     config: GatewayConfig,
     stages: readonly Stage[],
     private readonly log: Logger,
+    private readonly tracing: Tracing = TRACING_OFF,
   ) {
     this.publicRoutes = compilePublicRoutes(config.routes.public);
     this.models = config.models;
@@ -79,6 +81,13 @@ export class DecisionPipeline {
   }
 
   private async run(ctx: DecisionContext, head: boolean): Promise<Decision> {
+    const span = this.tracing.decisionSpan(ctx.view, head ? 'head' : 'body');
+    const decision = await this.runPhase(ctx, head);
+    span.end(decision);
+    return decision;
+  }
+
+  private async runPhase(ctx: DecisionContext, head: boolean): Promise<Decision> {
     try {
       const denial = head ? (this.route(ctx) ?? (await this.runStages(ctx, this.headStages))) : await this.runStages(ctx, this.bodyStages);
       return denial ? { allowed: false, denial, ctx } : { allowed: true, ctx };

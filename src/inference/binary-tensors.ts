@@ -1,4 +1,4 @@
-// The binary tensor data extension (PROTOCOLS.md §4.2): `<N bytes JSON><tensor bytes>` with
+// The binary tensor data extension (https://github.com/triton-inference-server/server/blob/main/docs/protocol/extension_binary_data.md): `<N bytes JSON><tensor bytes>` with
 // `Inference-Header-Content-Length: N`; outputs carrying `parameters.binary_data_size` have their
 // data, in output order, little-endian and row-major, after the JSON.
 

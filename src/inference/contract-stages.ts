@@ -34,7 +34,7 @@ function upstreamBytes(req: InferenceRequest, body: Buffer, doc: Record<string, 
 }
 
 /**
- * Model contracts (issue 4): inputs validated against the model's contract in every door; answers
+ * Model contracts: inputs validated against the model's contract in every door; answers
  * reduced to labels (or top-k) by the proxy; requests for scores refused by the ext-authz doors,
  * which cannot rewrite answers.
  */

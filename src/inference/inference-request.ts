@@ -36,7 +36,7 @@ function batchSizeV2(doc: Record<string, unknown>): number {
   let batch = 0;
   for (const input of inputs) {
     const shape = isObject(input) ? input['shape'] : undefined;
-    const first = Array.isArray(shape) ? shape[0] : undefined;
+    const first: unknown = Array.isArray(shape) ? shape[0] : undefined;
     if (typeof first === 'number' && Number.isInteger(first) && first > batch) batch = first;
   }
   return batch;

@@ -6,7 +6,7 @@ import { isObject } from './json-object.js';
 const requestedOutputs = (doc: Record<string, unknown>): Array<Record<string, unknown>> => (Array.isArray(doc['outputs']) ? doc['outputs'].filter(isObject) : []);
 
 /**
- * Why this V2 request asks for more than the policy lets out (PROTOCOLS.md §4.3): MLServer's
+ * Why this V2 request asks for more than the policy lets out (sklearn, xgboost and lightgbm servers, MLServer, and Triton's classification extension, https://github.com/triton-inference-server/server/blob/main/docs/protocol/extension_classification.md): MLServer's
  * `predict_proba` output, Triton `classification` above the classes allowed, or binary outputs
  * (opaque bytes a check cannot vouch for). Undefined when it asks for nothing more.
  */

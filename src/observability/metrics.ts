@@ -166,7 +166,7 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  // --- authentication (issue 3) ---
+  // --- authentication ---
 
   readonly authVerifications = new Counter({
     name: 'inference_gateway_auth_verifications_total',
@@ -189,7 +189,7 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  // --- model contracts (issue 4) ---
+  // --- model contracts ---
 
   readonly contractAnswers = new Counter({
     name: 'inference_gateway_contract_answers_total',
@@ -198,7 +198,7 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  // --- rate limits (issue 5) ---
+  // --- rate limits ---
 
   readonly limitsDecisions = new Counter({
     name: 'inference_gateway_limits_decisions_total',
@@ -241,7 +241,7 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  // --- ext-authz doors (issue 6) ---
+  // --- ext-authz doors ---
 
   readonly extAuthzPartialBodies = new Counter({
     name: 'inference_gateway_ext_authz_partial_bodies_total',
@@ -257,7 +257,7 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  // --- model-extraction detection (issue 13); never a user id as a label ---
+  // --- model-extraction detection; never a user id as a label ---
 
   readonly extractionQueries = new Counter({
     name: 'inference_gateway_extraction_queries_scored_total',

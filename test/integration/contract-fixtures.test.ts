@@ -1,4 +1,4 @@
-// Golden fixtures shaped like real runtimes' answers (PROTOCOLS.md §4.3), served by a real
+// Golden fixtures shaped like real runtimes' answers (sklearn, xgboost and lightgbm servers, MLServer, and Triton's classification extension, https://github.com/triton-inference-server/server/blob/main/docs/protocol/extension_classification.md), served by a real
 // predictor on port 0, through the real gateway under each model's response policy.
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

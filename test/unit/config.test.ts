@@ -42,10 +42,10 @@ describe('configuration', () => {
   });
 
   it('rejects unknown keys instead of ignoring them', () => {
-    const problems = problemsOf({ sever: { port: 1 }, server: { prot: 2 } });
+    const problems = problemsOf({ sever: { port: 1 }, server: { prot: 2 } }).sort();
     assert.equal(problems.length, 2);
-    assert.match(problems[0]!, /^sever: unknown key/);
-    assert.match(problems[1]!, /^server\.prot: unknown key \(known keys: host, port, /);
+    assert.match(problems[0]!, /^server\.prot: unknown key \(known keys: host, port, /);
+    assert.match(problems[1]!, /^sever: unknown key/);
   });
 
   it('names the array item type when an array is expected', () => {
@@ -101,6 +101,18 @@ describe('authentication configuration', () => {
     const problems = problemsOf({ auth: { issuers: [{ issuer: 'i', audiences: ['a'], hmacSecret: secret }] } });
     assert.ok(problems.length > 0);
     assert.ok(problems.every((p) => !p.includes(secret)));
+  });
+
+  it('never echoes a malformed Redis URL, which may carry a password', () => {
+    const url = 'http://user:hunter2-password@redis:6379';
+    const problems = problemsOf({ limits: { store: { kind: 'redis', redisUrl: url } } });
+    assert.deepEqual(problems, ['limits.store.redisUrl: expected redis://host:port']);
+  });
+
+  it('never echoes a malformed Redis URL given in GATEWAY_REDIS_URL', () => {
+    const problems = problemsOf({ limits: { store: { kind: 'redis' } } }, { GATEWAY_REDIS_URL: 'user:hunter2-password@redis' });
+    assert.ok(problems.length > 0);
+    assert.ok(problems.every((p) => !p.includes('hunter2')));
   });
 
   it('refuses HS algorithms without a secret', () => {

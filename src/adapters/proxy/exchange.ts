@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import type { AnswerRewriter, DecisionContext, RewrittenAnswer, UpstreamAnswer } from '../../decision/decision-context.js';
 import { observeAnswer } from '../../decision/observe-answer.js';
 import { deny, type Denial } from '../../decision/denial.js';
+import { NO_UPSTREAM_SPAN, type UpstreamSpan } from '../../observability/tracing.js';
 import { answerHeaders, upstreamHeaders } from './forward-headers.js';
 import { decodedBody } from './decoded-body.js';
 import { upstreamFailure } from './upstream-errors.js';
@@ -43,6 +44,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   /** Observers want the answer: keep a bounded copy even of a streamed one. */
   private readonly observed: boolean;
   private copyFailed = false;
+  /** The upstream call's span: ended by the predictor's status, or by the failure that kept it from answering. */
+  private readonly span: UpstreamSpan;
 
   constructor(
     private readonly rt: ProxyRuntime,
@@ -57,6 +60,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   ) {
     this.observed = ctx.observers.length > 0;
     const sent = ctx.upstreamBody ?? body;
+    // Tracing off: no span and no URL string built.
+    this.span = rt.tracing.enabled ? rt.tracing.upstreamSpan(ctx.view, rt.upstreamOrigin + ctx.view.path) : NO_UPSTREAM_SPAN;
     this.opts = {
       origin: rt.upstreamOrigin,
       method: req.method as Dispatcher.HttpMethod,
@@ -67,6 +72,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
         // A rewriter or an observer must read the answer: ask for it uncompressed.
         identityEncoding: rewriter !== undefined || ctx.observers.length > 0,
         bodyLength: sent?.length ?? 0,
+        traceHeaders: this.span.headers,
       }),
       body: sent ?? null,
       headersTimeout: 0,
@@ -104,6 +110,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.status = status;
     this.rawHeaders = rawHeaders;
     this.resume = resume;
+    this.span.end({ status });
     this.rt.observeUpstream(this.ctx, (performance.now() - this.upstreamStart) / 1000);
     return true;
   }
@@ -292,6 +299,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private settle(outcome: string, status: number | undefined, record = true): void {
     this.settled = true;
     clearTimeout(this.timer);
+    // No answer head came (deadline, client gone, refused connection): the call ends in error.
+    if (this.status === 0) this.span.end({ error: outcome });
     this.rt.upstreamActive--;
     this.rt.releaseBody(this.reserved);
     this.reserved = 0;
