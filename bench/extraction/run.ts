@@ -162,7 +162,7 @@ async function main(): Promise<void> {
     for (const [d, n] of Object.entries(o.flaggedBy)) merged[d] = (merged[d] ?? 0) + n;
     benign.set(r.mode, prev ? { users: prev.users + o.users, flaggedUsers: prev.flaggedUsers + o.flaggedUsers, queries: prev.queries + o.queries, alarmedQueries: prev.alarmedQueries + o.alarmedQueries, flaggedBy: merged } : o);
   }
-  const order = tasks().filter((t) => t.kind === 'attack').map((t) => (t as Extract<Task, { kind: 'attack' }>).key);
+  const order = tasks().filter((t) => t.kind === 'attack').map((t) => (t).key);
   const rows = order.map((k) => summarise(results.find((r) => r.kind === 'attack' && r.key === k) as Extract<TaskResult, { kind: 'attack' }>));
   const world = buildWorld(SEED);
   const cost = [costAfter(world, 100, 20_000), costAfter(world, 100_000, 20_000)];

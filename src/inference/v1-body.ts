@@ -63,7 +63,7 @@ function frameRows(row: unknown): number {
 /** Predictions a V1 rows value asks for, read as get_predict_input reads it. */
 function countRows(rows: unknown): number {
   if (Array.isArray(rows)) {
-    const first = rows[0];
+    const first: unknown = rows[0];
     const frames = isObject(first) || (Array.isArray(first) && isObject(first[0]));
     if (!frames) return rows.length;
     let n = 0;

@@ -45,7 +45,8 @@ const dashboardExprs = (): Array<{ title: string; expr: string }> =>
 
 function promtool(args: string[]): { code: number; out: string } {
   const r = spawnSync('promtool', args, { encoding: 'utf8' });
-  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') throw new Error("promtool is not installed: these tests check the alerts with Prometheus' own tool (apt-get install prometheus; .ci/run does it)");
+  const failure: NodeJS.ErrnoException | undefined = r.error;
+  if (failure?.code === 'ENOENT') throw new Error("promtool is not installed: these tests check the alerts with Prometheus' own tool (apt-get install prometheus; .ci/run does it)");
   return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
 }
 

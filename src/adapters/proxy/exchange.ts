@@ -100,7 +100,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onConnect(abort: (err?: Error) => void): void {
     // Called right before undici writes the request: from here the predictor may see it.
     this.written = true;
-    this.abortUpstream = abort as (err: Error) => void;
+    this.abortUpstream = abort;
     // Settled while it waited for a connection (deadline, client gone): never send it.
     if (this.settled) abort(CLIENT_GONE);
   }

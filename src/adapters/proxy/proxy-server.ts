@@ -131,7 +131,7 @@ export class ProxyDoor {
     const peer = req.socket.remoteAddress ?? '';
     const prior = req.headers['x-forwarded-for'];
     if (!this.trustForwardedFor || prior === undefined) return peer;
-    return `${prior}, ${peer}`;
+    return `${typeof prior === 'string' ? prior : prior.join(', ')}, ${peer}`;
   }
 
   observeUpstream(ctx: DecisionContext, seconds: number): void {
