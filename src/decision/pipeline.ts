@@ -8,9 +8,7 @@ import { compilePublicRoutes, type PublicRoutes } from './public-routes.js';
 import type { RequestView } from './request-view.js';
 import { HEAD_STAGES, STAGE_ORDER, type Stage } from './stage.js';
 
-export type Decision =
-  | { readonly allowed: true; readonly ctx: DecisionContext }
-  | { readonly allowed: false; readonly denial: Denial; readonly ctx: DecisionContext };
+export type Decision = { readonly allowed: true; readonly ctx: DecisionContext } | { readonly allowed: false; readonly denial: Denial; readonly ctx: DecisionContext };
 
 // RFC 9112 §3.2: a request with more than one Host header field line must be answered 400; two
 // hops reading different hosts would route and authorize one request as two.

@@ -54,7 +54,16 @@ export const extractionStages: StageFactory = (deps) => {
 
   // Metric children resolved once per model: no label hashing per request.
   const scoreHistograms = new Map([...guards.keys()].map((m) => [m, DETECTORS.map((d) => metrics.extractionScores.labels({ model: m, detector: d }))]));
-  const scored = new Map([...guards].map(([m, g]) => [m, { answer: metrics.extractionQueries.labels({ model: m, mode: g.mode, seen: 'answer' }), inputs: metrics.extractionQueries.labels({ model: m, mode: g.mode, seen: 'inputs' }), opaque: metrics.extractionQueries.labels({ model: m, mode: g.mode, seen: 'opaque' }) }]));
+  const scored = new Map(
+    [...guards].map(([m, g]) => [
+      m,
+      {
+        answer: metrics.extractionQueries.labels({ model: m, mode: g.mode, seen: 'answer' }),
+        inputs: metrics.extractionQueries.labels({ model: m, mode: g.mode, seen: 'inputs' }),
+        opaque: metrics.extractionQueries.labels({ model: m, mode: g.mode, seen: 'opaque' }),
+      },
+    ]),
+  );
 
   const report = (g: ModelGuard, acc: AccountState, c: LevelChange) => {
     metrics.extractionLevelChanges.inc({ model: g.model, mode: g.mode, level: LEVELS[c.to]!, direction: c.to > c.from ? 'up' : 'down' });

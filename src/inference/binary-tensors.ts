@@ -43,7 +43,7 @@ function halfToNumber(bits: number): number {
 export function decodeTensorBytes(datatype: string, bytes: Buffer): unknown[] | string {
   if (datatype === 'BYTES') {
     const out: string[] = [];
-    for (let o = 0; o < bytes.length; ) {
+    for (let o = 0; o < bytes.length;) {
       if (o + 4 > bytes.length) return 'a BYTES element is cut short';
       const len = bytes.readUInt32LE(o);
       o += 4;

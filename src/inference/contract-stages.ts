@@ -88,7 +88,10 @@ export const contractStages: StageFactory = ({ config, metrics, log }) => {
         if (ctx.view.door !== 'proxy') {
           const reason = parsed ? scoreRequestReason(parsed.request, c) : undefined;
           if (reason) {
-            return deny('scores_not_allowed', `${reason}; the ${c.policy} policy withholds scores and an ext-authz check cannot rewrite the answer: ask for labels, or call through the gateway's proxy`);
+            return deny(
+              'scores_not_allowed',
+              `${reason}; the ${c.policy} policy withholds scores and an ext-authz check cannot rewrite the answer: ask for labels, or call through the gateway's proxy`,
+            );
           }
           return undefined;
         }

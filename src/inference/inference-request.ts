@@ -29,7 +29,6 @@ export type InferenceParse = { readonly ok: true; readonly request: InferenceReq
 const NON_FINITE = /[\s,:[]-?(?:NaN|Infinity)\s*[,\]}]/;
 const NON_FINITE_DENIAL = deny('invalid_input', 'inputs must be finite numbers: NaN and Infinity are refused');
 
-
 function batchSizeV2(doc: Record<string, unknown>): number {
   const inputs = doc['inputs'];
   if (!Array.isArray(inputs)) return 1;

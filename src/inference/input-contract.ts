@@ -6,7 +6,6 @@ type InputContract = ModelConfig['input'];
 
 const NON_FINITE_WORDS = new Set(['NaN', 'nan', 'Infinity', '-Infinity', 'inf', '-inf', 'Inf', '-Inf']);
 
-
 // Tensors are at most a few dimensions deep; a deeper body is refused before recursion can exhaust the stack.
 const MAX_DEPTH = 32;
 

@@ -102,7 +102,7 @@ function fromObject(v: Record<string, unknown>, c: ModelContract): RowResult {
     const scores = v[k];
     if (Array.isArray(scores) && scores.every(isFiniteNumber)) {
       const classes = v['classes'];
-      const names = Array.isArray(classes) && classes.length === scores.length && classes.every((x) => typeof x === 'string') ? (classes) : undefined;
+      const names = Array.isArray(classes) && classes.length === scores.length && classes.every((x) => typeof x === 'string') ? classes : undefined;
       return fromScores(scores, c, names);
     }
   }

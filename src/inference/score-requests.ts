@@ -2,7 +2,6 @@ import type { InferenceRequest } from './inference-request.js';
 import type { ModelContract } from './model-contract.js';
 import { isObject } from './json-object.js';
 
-
 const requestedOutputs = (doc: Record<string, unknown>): Array<Record<string, unknown>> => (Array.isArray(doc['outputs']) ? doc['outputs'].filter(isObject) : []);
 
 /**
@@ -21,7 +20,8 @@ export function scoreRequestReason(req: InferenceRequest, c: ModelContract): str
     // Triton answers every classification entry as "<score>:<index>[:<label>]", even for a count
     // of 1, and reads the count from a number or a string ("5"): any count carries unrounded
     // scores, which no policy lets out without the rewrite only the proxy can do.
-    if (p !== undefined && 'classification' in p) return `the request asks for classes with scores (Triton classification ${JSON.stringify(p['classification'])}), which the ${c.policy} policy does not let out unrewritten`;
+    if (p !== undefined && 'classification' in p)
+      return `the request asks for classes with scores (Triton classification ${JSON.stringify(p['classification'])}), which the ${c.policy} policy does not let out unrewritten`;
   }
   return undefined;
 }

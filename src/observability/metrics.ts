@@ -87,7 +87,7 @@ export class LatencyHistogram<L extends string> extends HotMetric<L, LatencyChil
       let cumulative = 0;
       for (let i = 0; i <= LATENCY_BUCKETS.length; i++) {
         cumulative += c.counts[i] as number;
-        values.push({ metricName: `${this.name}_bucket`, labels: { le: i < LATENCY_BUCKETS.length ? (LATENCY_BUCKETS[i]) : '+Inf', ...c.labels }, value: cumulative });
+        values.push({ metricName: `${this.name}_bucket`, labels: { le: i < LATENCY_BUCKETS.length ? LATENCY_BUCKETS[i] : '+Inf', ...c.labels }, value: cumulative });
       }
       values.push({ metricName: `${this.name}_sum`, labels: c.labels, value: c.sum });
       values.push({ metricName: `${this.name}_count`, labels: c.labels, value: c.count });
@@ -290,7 +290,7 @@ export class GatewayMetrics {
 
   readonly extractionStoreFallbacks = new Counter({
     name: 'inference_gateway_extraction_store_fallbacks_total',
-    help: 'Extraction state updates that Redis could not take: detection went on with this replica\'s own memory.',
+    help: "Extraction state updates that Redis could not take: detection went on with this replica's own memory.",
     labelNames: ['operation'] as const,
     registers: [this.registry],
   });

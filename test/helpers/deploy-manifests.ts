@@ -34,7 +34,15 @@ export function manifestFiles(): Array<{ path: string; docs: unknown[] }> {
 }
 
 /** The kustomization directories a user applies (render also takes an absolute directory). */
-export const OVERLAYS = ['base', 'overlays/istio-ext-authz', 'overlays/istio-mesh-jwt', 'overlays/kserve-sidecar/standard', 'overlays/kserve-sidecar/knative', 'overlays/redis', 'overlays/platform-policies'] as const;
+export const OVERLAYS = [
+  'base',
+  'overlays/istio-ext-authz',
+  'overlays/istio-mesh-jwt',
+  'overlays/kserve-sidecar/standard',
+  'overlays/kserve-sidecar/knative',
+  'overlays/redis',
+  'overlays/platform-policies',
+] as const;
 
 const KUBECTL = process.env['KUBECTL'] ?? 'kubectl';
 

@@ -309,7 +309,13 @@ describe('authentication refuses every bad token in the catalog', () => {
     ['%2E instead of a dot', (t: string) => t.replace('.', '%2E')],
     ['two segments', (t: string) => t.split('.').slice(0, 2).join('.')],
     ['four segments', (t: string) => `${t}.xyz`],
-    ['an empty payload segment', (t: string) => { const [a, , c] = t.split('.'); return `${a}..${c}`; }],
+    [
+      'an empty payload segment',
+      (t: string) => {
+        const [a, , c] = t.split('.');
+        return `${a}..${c}`;
+      },
+    ],
   ] as const) {
     it(`A24: refuses a token with ${name}`, async () => {
       await expectInvalid(mutate(await valid()));

@@ -20,7 +20,9 @@ function writeConfig(text: string): string {
 
 describe('inference-gateway command line', () => {
   it('check-config accepts a valid file', () => {
-    const file = writeConfig('upstream:\n  url: http://127.0.0.1:8085\nauth:\n  issuers:\n    - issuer: https://id.example\n      jwksUri: https://id.example/jwks.json\n      audiences: [inference-api]\nmodels:\n  iris: {}\n');
+    const file = writeConfig(
+      'upstream:\n  url: http://127.0.0.1:8085\nauth:\n  issuers:\n    - issuer: https://id.example\n      jwksUri: https://id.example/jwks.json\n      audiences: [inference-api]\nmodels:\n  iris: {}\n',
+    );
     const r = spawnSync(process.execPath, [MAIN, 'check-config', '--config', file], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /ok/);

@@ -82,7 +82,10 @@ describe('gRPC ext-authz door (envoy.service.auth.v3.Authorization/Check)', () =
     assert.equal(v.requestId, 'req-42');
     assert.equal(v.peer, '10.1.2.3');
     assert.equal(v.headers['host'], 'iris.models.example');
-    assert.equal(Object.keys(v.headers).some((k) => k.startsWith(':')), false);
+    assert.equal(
+      Object.keys(v.headers).some((k) => k.startsWith(':')),
+      false,
+    );
   });
 
   it('falls back to the pseudo-headers when method and path fields are empty', async () => {

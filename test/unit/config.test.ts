@@ -3,10 +3,12 @@ import assert from 'node:assert/strict';
 import { problemsOf, NO_AUTH } from '../helpers/config-problems.js';
 import { ConfigError, buildConfig, parseConfigText } from '../../src/config/load-config.js';
 
-
 describe('configuration', () => {
   it('refuses an empty document: a token issuer is required by default', () => {
-    assert.throws(() => buildConfig({}, 'test'), (err: unknown) => err instanceof ConfigError && err.problems[0]?.path === 'auth.issuers');
+    assert.throws(
+      () => buildConfig({}, 'test'),
+      (err: unknown) => err instanceof ConfigError && err.problems[0]?.path === 'auth.issuers',
+    );
   });
 
   it('fills safe defaults around the one required setting', () => {
@@ -130,9 +132,7 @@ describe('authentication configuration', () => {
   });
 
   it('refuses an issuer with two key sources', () => {
-    assert.deepEqual(problemsOf({ auth: { issuers: [{ ...issuer, discovery: true }] } }), [
-      'auth.issuers[0]: has more than one key source: choose one of jwksUri, discovery, jwks, jwksFile',
-    ]);
+    assert.deepEqual(problemsOf({ auth: { issuers: [{ ...issuer, discovery: true }] } }), ['auth.issuers[0]: has more than one key source: choose one of jwksUri, discovery, jwks, jwksFile']);
   });
 
   it('refuses an issuer without audiences', () => {

@@ -17,7 +17,10 @@ const NO_BODY_STATUS = (s: number) => s === 204 || s === 304 || (s >= 100 && s <
 const REWRITTEN_DROPS = new Set(['content-encoding', 'content-type', 'inference-header-content-length']);
 
 const REWRITER_FAULT: RewrittenAnswer = { ok: false, denial: deny('internal_error', 'internal error while reading the predictor answer') };
-const UNDECODABLE: RewrittenAnswer = { ok: false, denial: deny('upstream_bad_response', "the predictor's answer has a content-encoding that cannot be decoded, or inflates past upstream.maxAnswerBytes") };
+const UNDECODABLE: RewrittenAnswer = {
+  ok: false,
+  denial: deny('upstream_bad_response', "the predictor's answer has a content-encoding that cannot be decoded, or inflates past upstream.maxAnswerBytes"),
+};
 const DEADLINE = new Error('upstream deadline');
 (DEADLINE as { code?: string }).code = 'UND_ERR_HEADERS_TIMEOUT';
 const CLIENT_GONE = new Error('client closed the connection');

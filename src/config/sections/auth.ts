@@ -32,7 +32,10 @@ const issuerSpec = z
     discovery: z.boolean().default(false).meta({ description: 'Find the JWKS URL through OIDC discovery (`{issuer}/.well-known/openid-configuration`).' }),
     jwks: z.unknown().optional().meta({ description: 'Inline JWKS (`{"keys": [...]}`), for static keys.' }),
     jwksFile: z.string().optional().meta({ description: 'Path of a JWKS file read at start-up.' }),
-    hmacSecret: z.string().optional().meta({ description: 'Shared secret for HS256/384/512 (at least 32 bytes, RFC 7518 §3.2). Only with HS algorithms, and not together with a key source (jwksUri, discovery, jwks, jwksFile).', secret: true }),
+    hmacSecret: z.string().optional().meta({
+      description: 'Shared secret for HS256/384/512 (at least 32 bytes, RFC 7518 §3.2). Only with HS algorithms, and not together with a key source (jwksUri, discovery, jwks, jwksFile).',
+      secret: true,
+    }),
     audiences: z
       .array(z.string().min(1).meta({ description: 'An accepted audience.' }))
       .min(1)

@@ -31,13 +31,16 @@ export const extAuthzSection = settings(
       },
       'The gRPC ext_authz door.',
     ),
-    allowIncompleteBodies: z.boolean().default(false).meta({
-      description:
-        'Let predict and explain checks through when Envoy attached no body or a truncated one (`x-envoy-auth-partial-body: true`); otherwise they are refused 413 `body_incomplete`. ' +
-        'What it gives away: such a request is charged one prediction whatever its batch, its inputs are not checked against the contract, a request for scores is not seen, and the extraction guard never reads its rows. ' +
-        "Keep it off and set the provider's `includeRequestBodyInCheck` with `allowPartialMessage: false`, so Envoy itself answers 413 above `maxRequestBytes`.",
-      env: 'GATEWAY_EXTAUTHZ_ALLOW_INCOMPLETE_BODIES',
-    }),
+    allowIncompleteBodies: z
+      .boolean()
+      .default(false)
+      .meta({
+        description:
+          'Let predict and explain checks through when Envoy attached no body or a truncated one (`x-envoy-auth-partial-body: true`); otherwise they are refused 413 `body_incomplete`. ' +
+          'What it gives away: such a request is charged one prediction whatever its batch, its inputs are not checked against the contract, a request for scores is not seen, and the extraction guard never reads its rows. ' +
+          "Keep it off and set the provider's `includeRequestBodyInCheck` with `allowPartialMessage: false`, so Envoy itself answers 413 above `maxRequestBytes`.",
+        env: 'GATEWAY_EXTAUTHZ_ALLOW_INCOMPLETE_BODIES',
+      }),
   },
   'Envoy ext_authz front doors for an Istio CUSTOM AuthorizationPolicy: the same decision as the proxy, answered as a check. Responses cannot be rewritten in this mode.',
 );

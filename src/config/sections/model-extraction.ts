@@ -10,7 +10,12 @@ const numbers = (description: string) =>
     .optional()
     .meta({ description });
 
-type FeatureArrays = { readonly centre?: readonly number[] | undefined; readonly scale?: readonly number[] | undefined; readonly min?: readonly number[] | undefined; readonly max?: readonly number[] | undefined };
+type FeatureArrays = {
+  readonly centre?: readonly number[] | undefined;
+  readonly scale?: readonly number[] | undefined;
+  readonly min?: readonly number[] | undefined;
+  readonly max?: readonly number[] | undefined;
+};
 
 function checkFeatures(v: FeatureArrays, ctx: z.RefinementCtx): void {
   const problem = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
@@ -65,12 +70,7 @@ const detectors = z
       .default(D.quantum)
       .meta({ description: 'Fingerprints: grid step in benign standard deviations (two queries closer than this in every feature are near-duplicates).' }),
     bands: z.int().min(1).max(64).default(D.bands).meta({ description: 'Fingerprints: independently shifted grids per query.' }),
-    window: z
-      .int()
-      .min(16)
-      .max(4096)
-      .default(D.window)
-      .meta({ description: 'Queries over which each windowed signal (near-duplicates, envelope, sweeps, collinear steps, low margins) is counted.' }),
+    window: z.int().min(16).max(4096).default(D.window).meta({ description: 'Queries over which each windowed signal (near-duplicates, envelope, sweeps, collinear steps, low margins) is counted.' }),
     alpha: z.number().min(1e-15).max(0.1).default(D.alpha).meta({ description: 'Chance per window that a benign stream at the assumed rates raises a windowed alarm.' }),
     envelope: z.number().min(1).max(100).default(D.envelope).meta({ description: 'Envelope: a feature beyond this many benign standard deviations is outside.' }),
     envelopeRate: z.number().min(1e-6).max(0.5).optional().meta({ description: 'Envelope: assumed benign share of rows outside. Default: twice the Gaussian share for the row width.' }),
@@ -81,7 +81,7 @@ const detectors = z
     marginRate: z.number().min(1e-6).max(0.5).default(D.marginRate).meta({ description: 'Assumed benign share of low-margin answers.' }),
   })
   .superRefine((v, ctx) => {
-  if (v.minSamples > v.ring) ctx.addIssue({ code: 'custom', path: ['minSamples'], message: `is above ring (${v.minSamples} > ${v.ring}): the test would never run` });
+    if (v.minSamples > v.ring) ctx.addIssue({ code: 'custom', path: ['minSamples'], message: `is above ring (${v.minSamples} > ${v.ring}): the test would never run` });
   })
   .prefault({})
   .meta({ description: 'Detector thresholds (defaults from PRADA, Blacklight and stated benign rates; see the README).' });
@@ -90,10 +90,18 @@ const RUNGS = ['flagAt', 'degradeAt', 'throttleAt', 'blockAt'] as const;
 
 const actions = z
   .strictObject({
-    flagAt: z.number().min(0).default(DEFAULT_LADDER.flagAt).meta({ description: 'Evidence (alarmed queries, decayed) at which the account is flagged: metric and log line, nothing changes for the user. 0 disables.' }),
+    flagAt: z
+      .number()
+      .min(0)
+      .default(DEFAULT_LADDER.flagAt)
+      .meta({ description: 'Evidence (alarmed queries, decayed) at which the account is flagged: metric and log line, nothing changes for the user. 0 disables.' }),
     degradeAt: z.number().min(0).default(DEFAULT_LADDER.degradeAt).meta({ description: 'Evidence at which answers become labels only, even for full-access identities. 0 disables.' }),
     throttleAt: z.number().min(0).default(DEFAULT_LADDER.throttleAt).meta({ description: 'Evidence at which the account pays `throttleFactor` × each request against its rate limits. 0 disables.' }),
-    blockAt: z.number().min(0).default(DEFAULT_LADDER.blockAt).meta({ description: 'Evidence at which every request of the account is refused (403 `access_denied`, which does not say why). 0 disables.' }),
+    blockAt: z
+      .number()
+      .min(0)
+      .default(DEFAULT_LADDER.blockAt)
+      .meta({ description: 'Evidence at which every request of the account is refused (403 `access_denied`, which does not say why). 0 disables.' }),
     throttleFactor: z.number().min(1).max(1_000_000).default(10).meta({ description: 'How many times each request counts against the limits while throttled.' }),
     hysteresis: z.number().min(0).max(1).default(DEFAULT_LADDER.hysteresis).meta({ description: 'A rung is left only when evidence falls below this share of its threshold.' }),
     halfLifeSeconds: z
@@ -103,15 +111,15 @@ const actions = z
       .meta({ description: 'Half-life of the evidence: an account that stops looking suspicious walks back down the ladder.' }),
   })
   .superRefine((v, ctx) => {
-  let last = 0;
-  let lastName = '';
-  for (const r of RUNGS) {
-    const at = v[r];
-    if (at === 0) continue;
-    if (at < last) ctx.addIssue({ code: 'custom', path: [r], message: `is below ${lastName} (${at} < ${last}): rungs must not decrease` });
-    last = at;
-    lastName = r;
-  }
+    let last = 0;
+    let lastName = '';
+    for (const r of RUNGS) {
+      const at = v[r];
+      if (at === 0) continue;
+      if (at < last) ctx.addIssue({ code: 'custom', path: [r], message: `is below ${lastName} (${at} < ${last}): rungs must not decrease` });
+      last = at;
+      lastName = r;
+    }
   })
   .prefault({})
   .meta({ description: 'The action ladder, applied to the account (never per query).' });
@@ -121,7 +129,8 @@ export const modelExtractionFields = {
   extraction: settings(
     {
       mode: z.enum(['off', 'shadow', 'enforce']).optional().meta({
-        description: '`off`; `shadow` scores and reports (metrics, log lines, admin list) and changes nothing a user sees; `enforce` applies the action ladder. Default: `shadow` when `features` are described, else `off`.',
+        description:
+          '`off`; `shadow` scores and reports (metrics, log lines, admin list) and changes nothing a user sees; `enforce` applies the action ladder. Default: `shadow` when `features` are described, else `off`.',
       }),
       features,
       detectors,

@@ -32,8 +32,7 @@ export const serverSection = settings(
       env: 'GATEWAY_DRAIN_DELAY_SECONDS',
     }),
     shutdownGraceSeconds: z.number().min(0).max(3600).default(25).meta({
-      description:
-        'After the drain delay: time in-flight requests get to finish before remaining connections are closed. Keep drainDelaySeconds + this below the pod terminationGracePeriodSeconds.',
+      description: 'After the drain delay: time in-flight requests get to finish before remaining connections are closed. Keep drainDelaySeconds + this below the pod terminationGracePeriodSeconds.',
       env: 'GATEWAY_SHUTDOWN_GRACE_SECONDS',
     }),
     keepAliveTimeoutMs: z.int().min(1000).default(65000).meta({ description: 'Idle keep-alive timeout for client connections.' }),
