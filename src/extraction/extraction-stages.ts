@@ -52,6 +52,10 @@ export const extractionStages: StageFactory = (deps) => {
     }
   }
 
+  // Escalations exported at 0 from start-up: a counter series born at 1 shows no increase() in
+  // Prometheus, so an alert on the first escalation of a model would never fire.
+  for (const [m, g] of guards) for (const level of LEVELS.slice(1)) metrics.extractionLevelChanges.inc({ model: m, mode: g.mode, level, direction: 'up' }, 0);
+
   // Metric children resolved once per model: no label hashing per request.
   const scoreHistograms = new Map([...guards.keys()].map((m) => [m, DETECTORS.map((d) => metrics.extractionScores.labels({ model: m, detector: d }))]));
   const scored = new Map(
