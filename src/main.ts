@@ -4,10 +4,8 @@ import { ConfigError, loadConfigFile } from './config/load-config.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { configReferenceMarkdown, withReference } from './config/reference.js';
 import { configSchemaText } from './config/json-schema.js';
-import { Gateway } from './gateway.js';
-import { signManifestCommand, verifyModelCommand, type CommandOutcome } from './artifacts/artifact-commands.js';
-import { mintToken, readDevIssuerState } from './quickstart/dev-issuer.js';
-import { quickstartBanner, startQuickstart } from './quickstart/quickstart.js';
+// Each command loads only what it runs: `check-config`, `verify-model` or `token` in an init
+// container or a CI step need neither the gateway nor its gRPC, Redis and tracing clients.
 
 const USAGE = `usage: inference-gateway <command> [options]
 
@@ -99,6 +97,7 @@ async function main(argv: string[]): Promise<void> {
         if (err instanceof ConfigError) fail(`refusing to start: ${err.message}`, 1);
         throw err;
       }
+      const { Gateway } = await import('./gateway.js');
       const gateway = await Gateway.create(config);
       const at = await gateway.listen();
       gateway.log.info({ url: at.url, admin: at.adminUrl, extAuthzHttp: at.extAuthzHttpUrl, extAuthzGrpc: at.extAuthzGrpcAddress, upstream: config.upstream.url }, 'inference-gateway listening');
@@ -106,6 +105,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'quickstart': {
+      const { quickstartBanner, startQuickstart } = await import('./quickstart/quickstart.js');
       const q = await startQuickstart({
         ...(values.port ? { port: Number(values.port) } : {}),
         ...(values['admin-port'] ? { adminPort: Number(values['admin-port']) } : {}),
@@ -119,6 +119,7 @@ async function main(argv: string[]): Promise<void> {
       if (!values.sub) fail('token needs --sub NAME');
       const ttl = values.ttl ? Number(values.ttl) : 3600;
       if (!Number.isInteger(ttl) || ttl <= 0) fail('--ttl must be a positive number of seconds');
+      const { mintToken, readDevIssuerState } = await import('./quickstart/dev-issuer.js');
       const state = readDevIssuerState();
       process.stdout.write(`${await mintToken(state, { sub: values.sub, ttlSeconds: ttl, ...(values.scope ? { scope: values.scope } : {}) })}\n`);
       return;
@@ -135,7 +136,8 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'verify-model':
     case 'sign-manifest': {
-      const outcome: CommandOutcome = await (command === 'verify-model' ? verifyModelCommand : signManifestCommand)(values);
+      const { signManifestCommand, verifyModelCommand } = await import('./artifacts/artifact-commands.js');
+      const outcome = await (command === 'verify-model' ? verifyModelCommand : signManifestCommand)(values);
       process.stdout.write(outcome.stdout);
       process.stderr.write(outcome.stderr);
       process.exitCode = outcome.code;
