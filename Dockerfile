@@ -1,4 +1,5 @@
 # syntax=docker/dockerfile:1
+# Node.js 24 LTS, the supported runtime (package.json engines ">=24"; CI tests on 24).
 # Build stage: compile TypeScript with the dev dependencies.
 FROM node:24-bookworm-slim AS build
 WORKDIR /app

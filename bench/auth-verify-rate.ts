@@ -13,7 +13,14 @@ export async function uncachedVerificationsPerCpuSecond(alg: 'ES256' | 'RS256', 
   const verifier = new TokenVerifier(config.auth, Date.now, new GatewayMetrics({ defaultMetrics: false }), createLogger('silent'));
   const now = Math.floor(Date.now() / 1000);
   const tokens = await Promise.all(
-    Array.from({ length: count }, (_, i) => new SignJWT({ sub: `u${i}` }).setProtectedHeader({ alg, kid: 'b1' }).setIssuer('https://bench.invalid').setAudience('bench').setExpirationTime(now + 600).sign(privateKey)),
+    Array.from({ length: count }, (_, i) =>
+      new SignJWT({ sub: `u${i}` })
+        .setProtectedHeader({ alg, kid: 'b1' })
+        .setIssuer('https://bench.invalid')
+        .setAudience('bench')
+        .setExpirationTime(now + 600)
+        .sign(privateKey),
+    ),
   );
   await verifier.verify(tokens[0]!); // import the key once, as a running gateway would have
   const before = process.cpuUsage();

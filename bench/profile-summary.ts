@@ -37,7 +37,7 @@ export function packageOf(url: string, functionName: string): string {
   }
   if (url.startsWith('node:')) return 'node (runtime)';
   // undici parses HTTP/1 answers with llhttp compiled to WebAssembly.
-  if (url.startsWith('wasm://')) return 'wasm (undici\'s llhttp)';
+  if (url.startsWith('wasm://')) return "wasm (undici's llhttp)";
   const src = /\/dist\/(src|bench|test)\//.exec(url);
   if (src) return `inference-gateway ${src[1]}/`;
   return url;

@@ -193,7 +193,16 @@ async function main(): Promise<void> {
   let memory: MemoryPhaseResult | undefined;
   if (!args['skip-memory']) {
     try {
-      memory = await memoryPhase({ predictorUrl: predictor.url, users: USERS, history: HISTORY, connections: CONNECTIONS, extractionBuilt: !extractionNotBuilt(), window: 2500, maxSecondsPerStep: MAX_SECONDS_PER_MEMORY_STEP, log });
+      memory = await memoryPhase({
+        predictorUrl: predictor.url,
+        users: USERS,
+        history: HISTORY,
+        connections: CONNECTIONS,
+        extractionBuilt: !extractionNotBuilt(),
+        window: 2500,
+        maxSecondsPerStep: MAX_SECONDS_PER_MEMORY_STEP,
+        log,
+      });
     } catch (e) {
       failures.push(`memory phase: ${(e as Error).message}`);
     }
@@ -211,7 +220,9 @@ async function main(): Promise<void> {
   const section = [
     '## Peers and goals',
     '',
-    `\`npm run bench\`, ${date}, ${machine}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} at the end (other jobs share this machine: compare rows within a run). ` +
+    `\`npm run bench\`, ${date}, ${machine}; load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} at the end (other jobs share this machine: compare rows within a run). ` +
       `${ROUNDS} interleaved rounds of ${SECONDS} s per target and generator at -c${CONNECTIONS}, a V2 predictor answering a probabilities tensor, one RS256 token for targets that verify it. ` +
       `CPU µs/req is the target process's utime+stime from /proc (children included) over the requests it completed; the load generators run outside it. Run time ${((Date.now() - startedAt) / 60000).toFixed(1)} min.`,
     '',
@@ -228,7 +239,7 @@ async function main(): Promise<void> {
     '',
     c1Table(inputs, primary),
     '',
-    '### At half of the everything-on gateway\'s saturation rate (open loop, fixed rate)',
+    "### At half of the everything-on gateway's saturation rate (open loop, fixed rate)",
     '',
     halfRateTable(inputs),
     '',

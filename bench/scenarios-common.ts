@@ -40,4 +40,3 @@ export const passThroughGateway = (ctx: SetupContext) => ({
   auth: { enabled: false },
   models: { iris: { task: 'regression' } },
 });
-

@@ -100,10 +100,7 @@ async function runScenario(s: Scenario, predictor: Child): Promise<Result> {
 
 function table(results: Result[]): string {
   const by = new Map(results.map((r) => [r.name, r]));
-  const lines = [
-    '| scenario | req/s | p50 ms | p99 ms | gateway CPU µs/req | non-2xx | errors | ratio to baseline |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
-  ];
+  const lines = ['| scenario | req/s | p50 ms | p99 ms | gateway CPU µs/req | non-2xx | errors | ratio to baseline |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |'];
   for (const r of results) {
     const base = r.baseline ? by.get(r.baseline) : undefined;
     const ratio = base ? `${(r.rps / base.rps).toFixed(3)} × ${base.name}` : '';
@@ -117,7 +114,7 @@ async function main(): Promise<void> {
   // --only a,b: scenarios whose name contains a or b, plus the baselines they are compared with.
   const wanted = values.only?.split(',').map((x) => x.trim());
   const picked = new Set(wanted ? scenarios.filter((s) => wanted.some((w) => s.name.includes(w))).map((s) => s.name) : scenarios.map((s) => s.name));
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const s of scenarios) if (picked.has(s.name) && s.baseline && !picked.has(s.baseline)) grew = !!picked.add(s.baseline);
   }

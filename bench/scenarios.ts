@@ -6,6 +6,7 @@ import { authScenario } from './auth-scenarios.js';
 import { limitsMemoryScenario, limitsRedisScenario } from './limits-scenarios.js';
 import { extAuthzScenarios } from './ext-authz-scenarios.js';
 import { contractScenarios } from './contract-scenarios.js';
+import { tracingScenarios } from './tracing-scenarios.js';
 
 export type { BenchRequest, Scenario, SetupContext } from './scenarios-common.js';
 
@@ -13,16 +14,19 @@ export const scenarios: Scenario[] = [
   { name: 'direct', requests: () => [v1Predict()] },
   { name: 'gateway pass-through', baseline: 'direct', gateway: passThroughGateway, requests: () => [v1Predict()] },
 
-  // --- authentication (issue 3) ---
+  // --- authentication ---
   authScenario(),
 
-  // --- model contracts (issue 4) ---
+  // --- model contracts ---
   ...contractScenarios(),
 
-  // --- rate limits (issue 5) ---
+  // --- rate limits ---
   limitsMemoryScenario(),
   limitsRedisScenario(),
 
-  // --- ext-authz doors (issue 6) ---
+  // --- ext-authz doors ---
   ...extAuthzScenarios(),
+
+  // --- tracing ---
+  ...tracingScenarios(),
 ];

@@ -19,6 +19,7 @@ import { Readiness } from './observability/readiness.js';
 import { upstreamReadiness } from './observability/upstream-readiness.js';
 import { startModelVerification } from './artifacts/startup-verification.js';
 import { createStores } from './stores/stores.js';
+import { createTracing, type Tracing } from './observability/tracing.js';
 
 /** Capabilities, each contributing its stages; the pipeline orders them (STAGE_ORDER). */
 const STAGE_FACTORIES: readonly StageFactory[] = [authStages, contractStages, limitStages, extractionStages];
@@ -55,6 +56,7 @@ export class Gateway {
   readonly adminRoutes = new AdminRoutes();
   readonly log: Logger;
   readonly pipeline: DecisionPipeline;
+  readonly tracing: Tracing;
   private proxy: ProxyDoor | undefined;
   private admin: Server | undefined;
   private extAuthzHttp: Server | undefined;
@@ -69,17 +71,19 @@ export class Gateway {
     this.log = options.log ?? createLogger(config.log.level);
     this.metrics = new GatewayMetrics({ defaultMetrics: options.defaultMetrics ?? true });
     this.readiness.add(upstreamReadiness(config));
+    this.tracing = createTracing(config.tracing, this.log);
+    this.closeables.push(this.tracing);
     if (config.modelVerification.enabled) {
       const verification = startModelVerification(config.modelVerification, this.metrics, this.log);
       this.readiness.add(verification.readiness);
       this.closeables.push(verification);
     }
-    this.pipeline = new DecisionPipeline(config, this.buildStages(options.now ?? Date.now), this.log);
+    this.pipeline = new DecisionPipeline(config, this.buildStages(options.now ?? Date.now), this.log, this.tracing);
   }
 
   static async create(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
     const gw = new Gateway(config, options);
-    gw.proxy = createProxyServer({ config, pipeline: gw.pipeline, metrics: gw.metrics, log: gw.log });
+    gw.proxy = createProxyServer({ config, pipeline: gw.pipeline, metrics: gw.metrics, log: gw.log, tracing: gw.tracing });
     gw.admin = createAdminServer(gw.metrics, gw.readiness, gw.adminRoutes);
     gw.admin.maxConnections = config.admin.maxConnections;
     const doorDeps = { config, pipeline: gw.pipeline, metrics: gw.metrics, log: gw.log };

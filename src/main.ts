@@ -3,10 +3,9 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from './config/load-config.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { configReferenceMarkdown, withReference } from './config/reference.js';
-import { Gateway } from './gateway.js';
-import { signManifestCommand, verifyModelCommand, type CommandOutcome } from './artifacts/artifact-commands.js';
-import { mintToken, readDevIssuerState } from './quickstart/dev-issuer.js';
-import { quickstartBanner, startQuickstart } from './quickstart/quickstart.js';
+import { configSchemaText } from './config/json-schema.js';
+// Each command loads only what it runs: `check-config`, `verify-model` or `token` in an init
+// container or a CI step need neither the gateway nor its gRPC, Redis and tracing clients.
 
 const USAGE = `usage: inference-gateway <command> [options]
 
@@ -17,8 +16,10 @@ commands:
   check-config --config FILE  print every problem in a config file; exit 1 if any
   token --sub NAME [--scope S] [--ttl SECONDS]
                               mint a token from the running quickstart's dev issuer
-  config-reference [--write README.md]
-                              print (or write into a README) the configuration reference
+  config-reference [--write docs/configuration.md]
+                              print (or write into a document) the configuration reference
+  config-schema [--write gateway.schema.json]
+                              print (or write) the configuration's JSON Schema
   verify-model --dir DIR --manifest FILE [--key PUBLIC_KEY.pem --signature FILE]
                               check a model directory against its sha256sum manifest
                               (and the manifest's ECDSA P-256 / Ed25519 signature); exit 1 on any problem
@@ -96,16 +97,15 @@ async function main(argv: string[]): Promise<void> {
         if (err instanceof ConfigError) fail(`refusing to start: ${err.message}`, 1);
         throw err;
       }
+      const { Gateway } = await import('./gateway.js');
       const gateway = await Gateway.create(config);
       const at = await gateway.listen();
-      gateway.log.info(
-        { url: at.url, admin: at.adminUrl, extAuthzHttp: at.extAuthzHttpUrl, extAuthzGrpc: at.extAuthzGrpcAddress, upstream: config.upstream.url },
-        'inference-gateway listening',
-      );
+      gateway.log.info({ url: at.url, admin: at.adminUrl, extAuthzHttp: at.extAuthzHttpUrl, extAuthzGrpc: at.extAuthzGrpcAddress, upstream: config.upstream.url }, 'inference-gateway listening');
       onShutdown(() => gateway.close());
       return;
     }
     case 'quickstart': {
+      const { quickstartBanner, startQuickstart } = await import('./quickstart/quickstart.js');
       const q = await startQuickstart({
         ...(values.port ? { port: Number(values.port) } : {}),
         ...(values['admin-port'] ? { adminPort: Number(values['admin-port']) } : {}),
@@ -119,6 +119,7 @@ async function main(argv: string[]): Promise<void> {
       if (!values.sub) fail('token needs --sub NAME');
       const ttl = values.ttl ? Number(values.ttl) : 3600;
       if (!Number.isInteger(ttl) || ttl <= 0) fail('--ttl must be a positive number of seconds');
+      const { mintToken, readDevIssuerState } = await import('./quickstart/dev-issuer.js');
       const state = readDevIssuerState();
       process.stdout.write(`${await mintToken(state, { sub: values.sub, ttlSeconds: ttl, ...(values.scope ? { scope: values.scope } : {}) })}\n`);
       return;
@@ -128,9 +129,15 @@ async function main(argv: string[]): Promise<void> {
       else process.stdout.write(`${configReferenceMarkdown()}\n`);
       return;
     }
+    case 'config-schema': {
+      if (values.write) writeFileSync(values.write, configSchemaText());
+      else process.stdout.write(configSchemaText());
+      return;
+    }
     case 'verify-model':
     case 'sign-manifest': {
-      const outcome: CommandOutcome = await (command === 'verify-model' ? verifyModelCommand : signManifestCommand)(values);
+      const { signManifestCommand, verifyModelCommand } = await import('./artifacts/artifact-commands.js');
+      const outcome = await (command === 'verify-model' ? verifyModelCommand : signManifestCommand)(values);
       process.stdout.write(outcome.stdout);
       process.stderr.write(outcome.stderr);
       process.exitCode = outcome.code;

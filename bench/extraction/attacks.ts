@@ -32,7 +32,10 @@ class Substitute {
   readonly w = new Float64Array(CLASSES * (D + 1));
   private readonly p = new Float64Array(CLASSES);
 
-  constructor(private readonly centre: number[], private readonly scale: number[]) {}
+  constructor(
+    private readonly centre: number[],
+    private readonly scale: number[],
+  ) {}
 
   private forward(x: Float64Array): Float64Array {
     let max = -Infinity;
@@ -160,12 +163,17 @@ function* natural(w: World, rng: Xoshiro128, shifted: boolean): Generator<Float6
 export function attackStream(name: AttackName, w: World, seed: number, noise: number): Generator<Float64Array> {
   const rng = new Xoshiro128(seed);
   const inner =
-    name === 'uniform' ? uniform(w, rng)
-    : name === 'jbda' ? jbda(w, rng)
-    : name === 'line-search' ? lineSearch(w, rng)
-    : name === 'sweep' ? sweep(w, rng)
-    : name === 'equation-solving' ? equationSolving(w, rng)
-    : natural(w, rng, name === 'knockoff-shifted');
+    name === 'uniform'
+      ? uniform(w, rng)
+      : name === 'jbda'
+        ? jbda(w, rng)
+        : name === 'line-search'
+          ? lineSearch(w, rng)
+          : name === 'sweep'
+            ? sweep(w, rng)
+            : name === 'equation-solving'
+              ? equationSolving(w, rng)
+              : natural(w, rng, name === 'knockoff-shifted');
   return noise > 0 ? withNoise(inner, w, new Xoshiro128(seed ^ 0x7f4a7c15), noise) : inner;
 }
 

@@ -41,7 +41,11 @@ export async function endToEnd(requests = 500): Promise<string> {
       let blockedAt = 0;
       let level = 'none';
       for (let i = 1; i <= requests && blockedAt === 0; i++) {
-        const res = await request(`${at.url}/v1/models/iris:predict`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ instances: [rowAt(i)] }) });
+        const res = await request(`${at.url}/v1/models/iris:predict`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ instances: [rowAt(i)] }),
+        });
         const text = await res.body.text();
         if (res.statusCode === 403) blockedAt = i;
         else if (res.statusCode === 200 && !Array.isArray((JSON.parse(text) as { predictions: unknown[] }).predictions[0]) && labelsAt === 0) labelsAt = i;

@@ -105,10 +105,16 @@ function summarise(r: Extract<TaskResult, { kind: 'attack' }>): Row {
   const hits = at.filter((q) => q > 0).sort((a, b) => a - b);
   const by = new Map<string, number>();
   for (const o of r.outcomes) {
-    const first = Object.entries(o.detectorAt).filter(([, q]) => q > 0 && q === o.flaggedAt).map(([d]) => d);
+    const first = Object.entries(o.detectorAt)
+      .filter(([, q]) => q > 0 && q === o.flaggedAt)
+      .map(([d]) => d);
     for (const d of first) by.set(d, (by.get(d) ?? 0) + 1);
   }
-  const byText = [...by.entries()].sort((a, b) => b[1] - a[1]).map(([d]) => d).join(', ') || '—';
+  const byText =
+    [...by.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .map(([d]) => d)
+      .join(', ') || '—';
   // For a split attack a "detection" is any account flagged; the accounts column tells how many.
   return {
     v: r.variant,
@@ -126,11 +132,16 @@ const fmt = (n: number) => (Number.isFinite(n) ? String(n) : 'miss');
 const pct = (x: number) => `${(100 * x).toFixed(x > 0 && x < 0.01 ? 2 : 0)}%`;
 
 function attackTable(rows: readonly Row[]): string {
-  const lines = ['| attack | noise σ | accounts | door | pace q/s | detected | median q | p90 q | max q | accounts flagged | first alarm by | goal |', '| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |'];
+  const lines = [
+    '| attack | noise σ | accounts | door | pace q/s | detected | median q | p90 q | max q | accounts flagged | first alarm by | goal |',
+    '| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
+  ];
   for (const r of rows) {
     const synthetic = SYNTHETIC.includes(r.v.attack) && r.v.noise === 0 && r.v.accounts === 1;
     const goal = synthetic ? (r.median <= 300 && r.max <= 2000 ? 'met' : 'MISSED') : '';
-    lines.push(`| ${r.v.attack} | ${r.v.noise} | ${r.v.accounts} | ${r.v.mode} | ${1 / r.v.interval} | ${pct(r.rate)} | ${fmt(r.median)} | ${fmt(r.p90)} | ${fmt(r.max)} | ${pct(r.accountsFlagged)} | ${r.by} | ${goal} |`);
+    lines.push(
+      `| ${r.v.attack} | ${r.v.noise} | ${r.v.accounts} | ${r.v.mode} | ${1 / r.v.interval} | ${pct(r.rate)} | ${fmt(r.median)} | ${fmt(r.p90)} | ${fmt(r.max)} | ${pct(r.accountsFlagged)} | ${r.by} | ${goal} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -139,7 +150,9 @@ function benignTable(b: Map<Mode, BenignOutcome>): string {
   const lines = ['| door | users | queries | users ever flagged | alarmed queries per 10⁶ | flagged by | goal (≤ 0.1% users) |', '| --- | ---: | ---: | ---: | ---: | --- | --- |'];
   for (const [mode, o] of b) {
     const share = o.flaggedUsers / o.users;
-    lines.push(`| ${mode} | ${o.users} | ${o.queries} | ${o.flaggedUsers} (${pct(share)}) | ${((o.alarmedQueries / o.queries) * 1e6).toFixed(1)} | ${JSON.stringify(o.flaggedBy)} | ${share <= 0.001 ? 'met' : 'MISSED'} |`);
+    lines.push(
+      `| ${mode} | ${o.users} | ${o.queries} | ${o.flaggedUsers} (${pct(share)}) | ${((o.alarmedQueries / o.queries) * 1e6).toFixed(1)} | ${JSON.stringify(o.flaggedBy)} | ${share <= 0.001 ? 'met' : 'MISSED'} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -160,9 +173,22 @@ async function main(): Promise<void> {
     const o = r.outcome;
     const merged: Record<string, number> = { ...(prev?.flaggedBy ?? {}) };
     for (const [d, n] of Object.entries(o.flaggedBy)) merged[d] = (merged[d] ?? 0) + n;
-    benign.set(r.mode, prev ? { users: prev.users + o.users, flaggedUsers: prev.flaggedUsers + o.flaggedUsers, queries: prev.queries + o.queries, alarmedQueries: prev.alarmedQueries + o.alarmedQueries, flaggedBy: merged } : o);
+    benign.set(
+      r.mode,
+      prev
+        ? {
+            users: prev.users + o.users,
+            flaggedUsers: prev.flaggedUsers + o.flaggedUsers,
+            queries: prev.queries + o.queries,
+            alarmedQueries: prev.alarmedQueries + o.alarmedQueries,
+            flaggedBy: merged,
+          }
+        : o,
+    );
   }
-  const order = tasks().filter((t) => t.kind === 'attack').map((t) => (t as Extract<Task, { kind: 'attack' }>).key);
+  const order = tasks()
+    .filter((t) => t.kind === 'attack')
+    .map((t) => t.key);
   const rows = order.map((k) => summarise(results.find((r) => r.kind === 'attack' && r.key === k) as Extract<TaskResult, { kind: 'attack' }>));
   const world = buildWorld(SEED);
   const cost = [costAfter(world, 100, 20_000), costAfter(world, 100_000, 20_000)];
@@ -173,11 +199,29 @@ async function main(): Promise<void> {
   }
   const seconds = ((Date.now() - t0) / 1000).toFixed(0);
   const header = `World seed ${SEED} (thresholds were developed on seed 1 and never fitted to this one); ${USERS} benign users × ${QUERIES} queries behind the proxy (answers seen), ${Math.ceil(USERS / 5)} of them again through an ext-authz door (inputs only); ${INSTANCES} attacker accounts per attack row (${Math.ceil(INSTANCES / 2)} for the slow rows, 5 runs for Sybil splits), budget ${BUDGET} queries per account (6,400 in total for Sybil splits); ${seconds} s on ${WORKERS} worker threads, node ${process.version}.`;
-  const text = [header, '', '### Attacks', '', attackTable(rows), '', '### Benign users', '', benignTable(benign), '', '### Cost (one thread, all detectors and the ladder, in-process)', '', costTable(cost), e2e ? `\n### Through the real gateway\n\n${e2e}` : ''].join('\n');
+  const text = [
+    header,
+    '',
+    '### Attacks',
+    '',
+    attackTable(rows),
+    '',
+    '### Benign users',
+    '',
+    benignTable(benign),
+    '',
+    '### Cost (one thread, all detectors and the ladder, in-process)',
+    '',
+    costTable(cost),
+    e2e ? `\n### Through the real gateway\n\n${e2e}` : '',
+  ].join('\n');
   process.stdout.write(text + '\n');
   if (!WRITE) return;
   const base = (SYNTHETIC as readonly string[]).concat(['knockoff-shifted', 'knockoff-same']);
-  const curves: Curve[] = base.map((a) => ({ label: a, detectedAt: rows.find((r) => r.v.attack === a && r.v.noise === 0 && r.v.accounts === 1 && r.v.mode === 'proxy' && r.v.interval === 0.1)!.detectedAt }));
+  const curves: Curve[] = base.map((a) => ({
+    label: a,
+    detectedAt: rows.find((r) => r.v.attack === a && r.v.noise === 0 && r.v.accounts === 1 && r.v.mode === 'proxy' && r.v.interval === 0.1)!.detectedAt,
+  }));
   const chartPath = new URL('../../../bench/extraction/detection.svg', import.meta.url);
   writeFileSync(chartPath, detectionChart(`Accounts flagged against queries sent (world seed ${SEED}, one account per attacker, no noise)`, curves, BUDGET));
   writeResults(text);

@@ -68,7 +68,12 @@ async function main(): Promise<void> {
   const tokens = await Promise.all(Array.from({ length: 64 }, (_, i) => issuer.mint({ sub: `user-${i}` })));
   const predictor = await start('../server-process.js', ['predictor']);
   const auth = { issuers: [{ issuer: issuer.issuer, jwksUri: issuer.jwksUri, audiences: [DEV_AUDIENCE], algorithms: ['ES256'], claimHeaders: { 'x-user-id': 'sub' } }] };
-  const base = { server: { host: '127.0.0.1', port: 0, drainDelaySeconds: 0 }, admin: { host: '127.0.0.1', port: 0 }, log: { level: 'info', accessLog: values['access-log'] !== 'false' }, upstream: { url: predictor.url } };
+  const base = {
+    server: { host: '127.0.0.1', port: 0, drainDelaySeconds: 0 },
+    admin: { host: '127.0.0.1', port: 0 },
+    log: { level: 'info', accessLog: values['access-log'] !== 'false' },
+    upstream: { url: predictor.url },
+  };
   const roomy = [
     { name: 'burst', predictions: 1_000_000_000, perSeconds: 1 },
     { name: 'daily', predictions: 1_000_000_000, perSeconds: 86400 },
@@ -85,7 +90,13 @@ async function main(): Promise<void> {
     ...Object.entries(gateways).map(([name, cfg]) => ({
       name,
       token: name !== 'gateway pass-through',
-      start: () => start('../server-process.js', ['gateway'], { BENCH_CONFIG: JSON.stringify(cfg) }, values.prof ? ['--cpu-prof', `--cpu-prof-dir=${values.prof}`, `--cpu-prof-name=${name.replace(/\W+/g, '-')}.cpuprofile`] : []),
+      start: () =>
+        start(
+          '../server-process.js',
+          ['gateway'],
+          { BENCH_CONFIG: JSON.stringify(cfg) },
+          values.prof ? ['--cpu-prof', `--cpu-prof-dir=${values.prof}`, `--cpu-prof-name=${name.replace(/\W+/g, '-')}.cpuprofile`] : [],
+        ),
     })),
   ];
   const wanted = values.only?.split(',');
@@ -134,8 +145,14 @@ async function main(): Promise<void> {
     await issuer.close();
   }
   const med = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : NaN);
-  const lines = [`${new Date().toISOString()} · node ${process.version} · ${DURATION}s × ${ROUNDS} rounds, ${CONNECTIONS} connections${RATE ? `, ${RATE} req/s offered` : ''}`, '', '| target | req/s | mean ms | p50 ms | p99 ms | CPU µs/req | failed |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: |'];
-  for (const [name, r] of rows) lines.push(`| ${name} | ${med(r.rps).toFixed(0)} | ${med(r.mean).toFixed(3)} | ${med(r.p50)} | ${med(r.p99)} | ${r.cpu.length ? med(r.cpu).toFixed(0) : ''} | ${r.bad} |`);
+  const lines = [
+    `${new Date().toISOString()} · node ${process.version} · ${DURATION}s × ${ROUNDS} rounds, ${CONNECTIONS} connections${RATE ? `, ${RATE} req/s offered` : ''}`,
+    '',
+    '| target | req/s | mean ms | p50 ms | p99 ms | CPU µs/req | failed |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const [name, r] of rows)
+    lines.push(`| ${name} | ${med(r.rps).toFixed(0)} | ${med(r.mean).toFixed(3)} | ${med(r.p50)} | ${med(r.p99)} | ${r.cpu.length ? med(r.cpu).toFixed(0) : ''} | ${r.bad} |`);
   process.stdout.write(lines.join('\n') + '\n');
 }
 

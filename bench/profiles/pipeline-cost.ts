@@ -64,7 +64,7 @@ async function one(): Promise<void> {
   const d = await pipeline.decideBody(head.ctx, body);
   if (!d.allowed) throw new Error(`refused in the body phase: ${d.denial.code}`);
   const ctx = d.ctx;
-  upstreamHeaders(req.headers, ctx, '127.0.0.1:9', { requestId, forwardedFor: '127.0.0.1', identityEncoding: true, bodyLength: body.length });
+  upstreamHeaders(req.headers, ctx, '127.0.0.1:9', { requestId, forwardedFor: '127.0.0.1', identityEncoding: true, bodyLength: body.length, traceHeaders: undefined });
   const { answer } = answerForRewriter(200, rawAnswerHeaders, answerBody, config.upstream.maxAnswerBytes);
   if (!answer || !ctx.rewrite) throw new Error('no answer to rewrite');
   const out = ctx.rewrite.rewrite(answer, ctx);

@@ -15,7 +15,10 @@ const config = {
   auth: { issuers: [{ issuer: 'https://issuer.test', hmacSecret: 'a-bench-secret-of-at-least-32-bytes!', audiences: ['inference'], algorithms: ['HS256'] }] },
   models: { iris: {} },
 };
-const child = fork(fileURLToPath(new URL('../server-process.js', import.meta.url)), ['gateway'], { env: { ...process.env, BENCH_CONFIG: JSON.stringify(config) }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+const child = fork(fileURLToPath(new URL('../server-process.js', import.meta.url)), ['gateway'], {
+  env: { ...process.env, BENCH_CONFIG: JSON.stringify(config) },
+  stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+});
 const url = await new Promise<string>((resolve) => child.once('message', (m: { url: string }) => resolve(m.url)));
 const { port } = new URL(url);
 await new Promise((r) => setTimeout(r, 500));

@@ -32,7 +32,10 @@ for (const n of prof.nodes) {
   const hits = n.hitCount ?? 0;
   if (!hits) continue;
   const { functionName, url, lineNumber } = n.callFrame;
-  const short = url.replace(/^.*node_modules\//, '').replace(/^.*\/dist\//, '').replace(/^file:\/\//, '');
+  const short = url
+    .replace(/^.*node_modules\//, '')
+    .replace(/^.*\/dist\//, '')
+    .replace(/^file:\/\//, '');
   const key = `${functionName || '(anonymous)'} ${short ? `${short}:${lineNumber + 1}` : ''}`.trim();
   byFn.set(key, (byFn.get(key) ?? 0) + hits);
   const p = pkg(url, functionName);

@@ -39,7 +39,7 @@ export function evaluateGoals(i: GoalInputs): Goal[] {
       const r = a.cpuMicrosPerRequest / b.cpuMicrosPerRequest;
       return { text: `${fmt(a.cpuMicrosPerRequest, 0)} vs ${fmt(b.cpuMicrosPerRequest, 0)} µs/req = ${fmt(r)}× (goal < 1)`, ok: r < 1 };
     }),
-    compare('1b. everything on: at most 1.5× the Node floor\'s CPU per request', all('c50'), row('c50', 'node-floor'), (a, b) => {
+    compare("1b. everything on: at most 1.5× the Node floor's CPU per request", all('c50'), row('c50', 'node-floor'), (a, b) => {
       const r = a.cpuMicrosPerRequest / b.cpuMicrosPerRequest;
       return { text: `${fmt(a.cpuMicrosPerRequest, 0)} vs ${fmt(b.cpuMicrosPerRequest, 0)} µs/req = ${fmt(r)}× (goal ≤ 1.5)`, ok: r <= 1.5 };
     }),
@@ -47,7 +47,7 @@ export function evaluateGoals(i: GoalInputs): Goal[] {
       const r = a.rps / b.rps;
       return { text: `${fmt(a.rps, 0)} vs ${fmt(b.rps, 0)} req/s = ${fmt(r)}× (goal > 1)`, ok: r > 1 };
     }),
-    compare('3. at half the gateway\'s saturation rate, p99 at most 2 ms above the predictor\'s', all('half-rate', 'paced (undici)'), row('half-rate', 'direct', 'paced (undici)'), (a, b) => {
+    compare("3. at half the gateway's saturation rate, p99 at most 2 ms above the predictor's", all('half-rate', 'paced (undici)'), row('half-rate', 'direct', 'paced (undici)'), (a, b) => {
       const d = a.p99 - b.p99;
       return { text: `p99 ${fmt(a.p99)} vs ${fmt(b.p99)} ms at ${fmt(a.rps, 0)} req/s: ${signed(d, 2)} ms (goal ≤ +2)`, ok: d <= 2 };
     }),

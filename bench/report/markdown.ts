@@ -69,7 +69,11 @@ export function rowsTable(t: TableInputs, generator: string): string {
       const ratio = one && many ? `${(many.cpuMicrosPerRequest / one.cpuMicrosPerRequest).toFixed(2)}×` : '';
       return [target.name, n0(one?.cpuMicrosPerRequest), n0(many?.cpuMicrosPerRequest), ratio, n0(one?.rps), n0(many?.rps), n2(many?.p99)];
     });
-  return table(['target', 'CPU µs/req, 1 row', 'CPU µs/req, 256 rows', '256 / 1', 'req/s, 1 row', 'req/s, 256 rows', 'p99 ms, 256 rows'], ['---', '---:', '---:', '---:', '---:', '---:', '---:'], body);
+  return table(
+    ['target', 'CPU µs/req, 1 row', 'CPU µs/req, 256 rows', '256 / 1', 'req/s, 1 row', 'req/s, 256 rows', 'p99 ms, 256 rows'],
+    ['---', '---:', '---:', '---:', '---:', '---:', '---:'],
+    body,
+  );
 }
 
 export function halfRateTable(t: TableInputs): string {
@@ -81,20 +85,44 @@ export function halfRateTable(t: TableInputs): string {
       const add = direct && target.id !== 'direct' ? signed(r.p99 - direct.p99, n2) : '';
       return [target.name, n0(r.rps), n3(r.p50), n2(r.p99), add, n0(r.cpuMicrosPerRequest), String(r.non2xx + r.errors)];
     });
-  return table(['target', 'req/s (offered = achieved)', 'p50 ms', 'p99 ms', 'p99 added over the predictor, ms', 'CPU µs/req', 'non-2xx / errors'], ['---', '---:', '---:', '---:', '---:', '---:', '---:'], body);
+  return table(
+    ['target', 'req/s (offered = achieved)', 'p50 ms', 'p99 ms', 'p99 added over the predictor, ms', 'CPU µs/req', 'non-2xx / errors'],
+    ['---', '---:', '---:', '---:', '---:', '---:', '---:'],
+    body,
+  );
 }
 
 export function memoryTable(m: MemoryPhaseResult): string {
   const body = [
-    ['distinct users sent', m.users.requests.toLocaleString('en-US'), `${m.users.seconds.toFixed(1)} s, ${m.users.non2xx} non-2xx, ${m.users.errors} errors${m.users.cutShort ? ', cut short by the time bound' : ''}`],
+    [
+      'distinct users sent',
+      m.users.requests.toLocaleString('en-US'),
+      `${m.users.seconds.toFixed(1)} s, ${m.users.non2xx} non-2xx, ${m.users.errors} errors${m.users.cutShort ? ', cut short by the time bound' : ''}`,
+    ],
     ['RSS before / after / peak', `${mb(m.rssBeforeBytes)} / ${mb(m.rssAfterBytes)} / ${mb(m.peakRssBytes)} MB`, m.config],
-    ['after a full GC: RSS / V8 heap in use', `${mb(m.rssAfterGcBytes)} / ${mb(m.heapAfterGcBytes)} MB`, 'the heap in use is what stays live (per-user state included); V8 keeps the pages it grew into while memory was plentiful'],
-    [`CPU µs/req, 20 users with ≈${m.fewPrior.prior} prior requests each`, n0(m.fewPrior.cpuMicrosPerRequest), `${m.fewPrior.window.requests} requests measured, after the users (same heap), alternating with the next row`],
-    [`CPU µs/req, one user with ${m.manyPrior.prior.toLocaleString('en-US')} prior requests`, n0(m.manyPrior.cpuMicrosPerRequest), `${m.manyPrior.window.requests} requests measured; history ${m.manyPrior.history.seconds.toFixed(1)} s, ${m.manyPrior.history.non2xx} non-2xx`],
+    [
+      'after a full GC: RSS / V8 heap in use',
+      `${mb(m.rssAfterGcBytes)} / ${mb(m.heapAfterGcBytes)} MB`,
+      'the heap in use is what stays live (per-user state included); V8 keeps the pages it grew into while memory was plentiful',
+    ],
+    [
+      `CPU µs/req, 20 users with ≈${m.fewPrior.prior} prior requests each`,
+      n0(m.fewPrior.cpuMicrosPerRequest),
+      `${m.fewPrior.window.requests} requests measured, after the users (same heap), alternating with the next row`,
+    ],
+    [
+      `CPU µs/req, one user with ${m.manyPrior.prior.toLocaleString('en-US')} prior requests`,
+      n0(m.manyPrior.cpuMicrosPerRequest),
+      `${m.manyPrior.window.requests} requests measured; history ${m.manyPrior.history.seconds.toFixed(1)} s, ${m.manyPrior.history.non2xx} non-2xx`,
+    ],
   ];
   return table(['memory and history', 'value', 'notes'], ['---', '---:', '---'], body);
 }
 
 export function goalsTable(goals: readonly Goal[]): string {
-  return table(['goal', 'measured in this run', 'status'], ['---', '---', '---'], goals.map((g) => [g.goal, g.measured, g.status === 'met' ? '**met**' : g.status === 'missed' ? '**missed**' : g.status]));
+  return table(
+    ['goal', 'measured in this run', 'status'],
+    ['---', '---', '---'],
+    goals.map((g) => [g.goal, g.measured, g.status === 'met' ? '**met**' : g.status === 'missed' ? '**missed**' : g.status]),
+  );
 }

@@ -31,7 +31,7 @@ const passModel = { task: 'regression' };
  * per-feature mean and standard deviation (Fisher 1936, as in the UCI Iris data set description).
  */
 export const EXTRACTION_MODEL_FIELDS = {
-  extraction: { mode: 'shadow', features: { centre: [5.843, 3.057, 3.758, 1.199], scale: [0.825, 0.434, 1.759, 0.760] } },
+  extraction: { mode: 'shadow', features: { centre: [5.843, 3.057, 3.758, 1.199], scale: [0.825, 0.434, 1.759, 0.76] } },
 };
 
 /** Why this build cannot run the extraction rows, or undefined when its schema takes the field. */
@@ -49,13 +49,7 @@ export const authConfig = (id: BenchIdentity): Config => ({
   auth: { issuers: [{ issuer: id.issuer, jwks: id.jwks, audiences: [id.audience], algorithms: ['RS256'] }] },
 });
 
-function gatewayTarget(
-  id: string,
-  name: string,
-  authenticates: boolean,
-  config: (env: TargetEnv, redis: () => Promise<string>) => Promise<Config> | Config,
-  notBuilt?: string,
-): Target {
+function gatewayTarget(id: string, name: string, authenticates: boolean, config: (env: TargetEnv, redis: () => Promise<string>) => Promise<Config> | Config, notBuilt?: string): Target {
   return {
     id,
     name,

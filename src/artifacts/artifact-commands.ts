@@ -31,7 +31,8 @@ export async function verifyModelCommand(a: ArtifactArgs): Promise<CommandOutcom
 }
 
 export async function signManifestCommand(a: ArtifactArgs): Promise<CommandOutcome> {
-  if (!a.dir || !a.manifest || !a.key !== !a.signature) return usage('sign-manifest needs --dir DIR --manifest FILE [--key PRIVATE_KEY.pem --signature FILE [--encoding base64|raw]] (a key and a signature go together)');
+  if (!a.dir || !a.manifest || !a.key !== !a.signature)
+    return usage('sign-manifest needs --dir DIR --manifest FILE [--key PRIVATE_KEY.pem --signature FILE [--encoding base64|raw]] (a key and a signature go together)');
   const encoding = (a.encoding ?? 'base64') as SignatureEncoding;
   if (encoding !== 'base64' && encoding !== 'raw') return usage(`--encoding must be base64 (cosign's form) or raw (DER, openssl's form), not ${a.encoding}`);
   try {

@@ -22,7 +22,8 @@ function keyKind(key: KeyObject, label: string): 'ecdsa-p256' | 'ed25519' {
 function loadKey(pem: Buffer, label: string, half: 'public' | 'private'): KeyObject {
   const text = pem.toString('utf8');
   if (half === 'public' && /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) throw new ArtifactError('bad_key', `${label}: a private key; give the public key (openssl pkey -pubout)`);
-  if (half === 'private' && text.includes('ENCRYPTED')) throw new ArtifactError('bad_key', `${label}: an encrypted private key; decrypt it to an unencrypted PEM for signing, or sign with the tool that encrypted it (cosign sign-blob)`);
+  if (half === 'private' && text.includes('ENCRYPTED'))
+    throw new ArtifactError('bad_key', `${label}: an encrypted private key; decrypt it to an unencrypted PEM for signing, or sign with the tool that encrypted it (cosign sign-blob)`);
   let key: KeyObject;
   try {
     key = (half === 'public' ? createPublicKey : createPrivateKey)({ key: text, format: 'pem' });

@@ -48,7 +48,10 @@ export function startModelVerification(settings: Settings, metrics: GatewayMetri
       }
       for (const p of r.problems) metrics.modelVerificationProblems.inc({ kind: p.kind });
       state = { ready: false, detail: `model verification failed: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'} (see the log)` };
-      log.error({ ...summary, problems: r.problems.map((p) => ({ kind: p.kind, ...(p.path !== undefined ? { path: p.path } : {}), message: p.message })) }, 'model verification FAILED: refusing to become ready');
+      log.error(
+        { ...summary, problems: r.problems.map((p) => ({ kind: p.kind, ...(p.path !== undefined ? { path: p.path } : {}), message: p.message })) },
+        'model verification FAILED: refusing to become ready',
+      );
     },
     (err: unknown) => {
       if (abort.signal.aborted) return;

@@ -7,7 +7,7 @@ import { claimAt, claimHeaderValue } from './claims.js';
 import { ModelRequirements } from './model-requirements.js';
 import { TokenVerifier, type Verification } from './token-verifier.js';
 
-/** Authentication and per-model authorization (issue 3): two stages over one verifier. */
+/** Authentication and per-model authorization: two stages over one verifier. */
 export const authStages: StageFactory = (deps) => {
   const { config } = deps;
   if (!config.auth.enabled) return [];

@@ -42,7 +42,7 @@ function parseJwks(doc: unknown): JWK[] {
 /**
  * The signing keys of one issuer, created once at start-up: fetched before traffic, refreshed in
  * the background, kept when the issuer is down (up to maxStaleSeconds), refetched on an unknown
- * `kid` at most once per cooldown and single-flight (JWT.md T2, T3).
+ * `kid` at most once per cooldown and single-flight, so random `kid`s cannot make the gateway hammer the issuer.
  */
 export class KeySet {
   private entries = new Map<string, KeyEntry>();
@@ -137,7 +137,7 @@ export class KeySet {
   private imported(e: KeyEntry, alg: string): Promise<VerifyKey> {
     let p = e.imported.get(alg);
     if (!p) {
-      p = importJWK(e.jwk, alg) as Promise<VerifyKey>;
+      p = importJWK(e.jwk, alg);
       e.imported.set(alg, p);
     }
     return p;

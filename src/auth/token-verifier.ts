@@ -78,10 +78,7 @@ export class TokenVerifier {
     );
     this.hits = metrics.authVerifications.labels({ outcome: 'allowed', cache: 'hit' });
     const { maxEntries, maxBytes } = config.cache;
-    this.cache =
-      maxEntries > 0 && maxBytes > 0
-        ? new LRUCache<string, CacheEntry>({ max: maxEntries, maxSize: maxBytes, sizeCalculation: (_v, k) => k.length * 2 + 512 })
-        : undefined;
+    this.cache = maxEntries > 0 && maxBytes > 0 ? new LRUCache<string, CacheEntry>({ max: maxEntries, maxSize: maxBytes, sizeCalculation: (_v, k) => k.length * 2 + 512 }) : undefined;
   }
 
   start(): void {

@@ -1,4 +1,4 @@
-// Cheap checks before any crypto or network (JWT.md T4): shape, header, issuer, algorithm and
+// Cheap checks before any crypto or network: shape, header, issuer, algorithm and
 // time claims on the *unverified* token, so garbage never triggers a key fetch. Nothing read here
 // is trusted until the signature verifies.
 
@@ -33,7 +33,7 @@ export function readUnverified(token: string): UnverifiedJwt | string {
   if (typeof header['kid'] === 'string' && header['kid'].length > 256) return 'the token kid is too long';
   const payload = decodeJson(p);
   if (!payload) return 'the token payload is not a JSON object';
-  return { alg: header['alg'], kid: header['kid'] as string | undefined, payload };
+  return { alg: header['alg'], kid: header['kid'], payload };
 }
 
 /** Time claims with skew (Envoy semantics): expired when now > exp + skew, early when now + skew < nbf. */

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
-import { deepFreeze, envBindings, parseEnvValue, validate, type Problem } from './schema-dsl.js';
+import { envBindings, type EnvBinding } from './json-schema.js';
+import { configMessage, problemsOf, type Problem } from './problems.js';
 import { gatewaySchema, type GatewayConfig } from './schema.js';
+
+export type { Problem } from './problems.js';
 
 export class ConfigError extends Error {
   readonly code = 'config_invalid';
@@ -26,38 +29,85 @@ export function parseConfigText(text: string, source: string): unknown {
   return doc.toJS() ?? {};
 }
 
-/** Applies environment overrides (deploy-time values) onto the raw document before validation. */
-function applyEnv(raw: unknown, env: NodeJS.ProcessEnv, problems: Problem[]): unknown {
-  const root = (raw && typeof raw === 'object' && !Array.isArray(raw) ? structuredClone(raw) : raw) as Record<string, unknown>;
-  if (typeof root !== 'object' || root === null) return raw;
-  for (const binding of envBindings(gatewaySchema)) {
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A copy of the document where a null value of a key means "not set": YAML writes an empty
+ * `server:` or `iris:` as null, and it takes the defaults like an absent key. Array items keep
+ * their nulls (a null item is an error there).
+ */
+function nullsAsUnset(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(nullsAsUnset);
+  if (!isPlainObject(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) out[key] = v === null ? undefined : nullsAsUnset(v);
+  return out;
+}
+
+/** Parses an environment string for a field of the given JSON Schema type; returns the value or a problem message. */
+export function parseEnvValue(type: string, raw: string): { value?: unknown; error?: string } {
+  switch (type) {
+    case 'integer':
+    case 'number': {
+      const n = Number(raw);
+      return raw.trim() === '' || !Number.isFinite(n) ? { error: `expected a number, got ${JSON.stringify(raw)}` } : { value: n };
+    }
+    case 'boolean':
+      if (raw === 'true' || raw === '1') return { value: true };
+      if (raw === 'false' || raw === '0') return { value: false };
+      return { error: `expected true or false, got ${JSON.stringify(raw)}` };
+    case 'array':
+      return {
+        value: raw
+          .split(',')
+          .map((x) => x.trim())
+          .filter((x) => x !== ''),
+      };
+    default:
+      return { value: raw };
+  }
+}
+
+function setAt(root: Record<string, unknown>, binding: EnvBinding, value: unknown): void {
+  let node = root;
+  for (const key of binding.path.slice(0, -1)) {
+    const next = node[key];
+    if (next === undefined || next === null) node[key] = {};
+    else if (!isPlainObject(next)) return; // the document's own type error is reported by the schema
+    node = node[key] as Record<string, unknown>;
+  }
+  node[binding.path[binding.path.length - 1] as string] = value;
+}
+
+/** Applies environment overrides (deploy-time values) onto the document before validation. */
+function applyEnv(doc: unknown, env: NodeJS.ProcessEnv, problems: Problem[]): unknown {
+  if (!isPlainObject(doc)) return doc;
+  for (const binding of envBindings()) {
     const text = env[binding.env];
     if (text === undefined) continue;
-    const parsed = parseEnvValue(binding.spec, text);
-    if (parsed.error) {
-      problems.push({ path: `${binding.path.join('.')} (from ${binding.env})`, message: parsed.error });
-      continue;
-    }
-    let node: Record<string, unknown> = root;
-    for (const key of binding.path.slice(0, -1)) {
-      const next = node[key];
-      if (next === undefined || next === null) node[key] = {};
-      else if (typeof next !== 'object' || Array.isArray(next)) break;
-      node = node[key] as Record<string, unknown>;
-    }
-    node[binding.path[binding.path.length - 1] as string] = parsed.value;
+    const parsed = parseEnvValue(binding.type, text);
+    if (parsed.error) problems.push({ path: `${binding.path.join('.')} (from ${binding.env})`, message: parsed.error });
+    else setAt(doc, binding, parsed.value);
   }
-  return root;
+  return doc;
+}
+
+export function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v);
+  }
+  return value;
 }
 
 /** Validates a raw document (plus environment) into the frozen config, or throws ConfigError with every problem. */
 export function buildConfig(raw: unknown, source = 'config', env: NodeJS.ProcessEnv = {}): GatewayConfig {
   const problems: Problem[] = [];
-  const withEnv = applyEnv(raw ?? {}, env, problems);
-  const result = validate(gatewaySchema, withEnv);
-  problems.push(...result.problems);
-  if (problems.length > 0) throw new ConfigError(source, problems);
-  return deepFreeze(result.value as GatewayConfig);
+  const doc = applyEnv(nullsAsUnset(raw ?? {}), env, problems);
+  const result = gatewaySchema.safeParse(doc, { error: configMessage });
+  if (!result.success) problems.push(...problemsOf(result.error.issues));
+  if (problems.length > 0 || !result.success) throw new ConfigError(source, problems);
+  return deepFreeze(result.data);
 }
 
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {

@@ -1,4 +1,4 @@
-import { s, type Infer } from './schema-dsl.js';
+import { z } from './fields.js';
 import { adminSection, serverSection } from './sections/server.js';
 import { upstreamSection } from './sections/upstream.js';
 import { routesSection } from './sections/routes.js';
@@ -7,34 +7,48 @@ import { modelsSection } from './sections/models.js';
 import { authSection } from './sections/auth.js';
 import { limitsSection } from './sections/limits.js';
 import { extAuthzSection } from './sections/ext-authz.js';
+import { tracingSection } from './sections/tracing.js';
 import { modelVerificationSection } from './sections/model-verification.js';
 
 /** The one configuration document. Each section lives in ./sections; add new ones here. */
-export const gatewaySchema = s.object(
-  {
+export const gatewaySchema = z
+  .strictObject({
     server: serverSection,
     admin: adminSection,
     upstream: upstreamSection,
     routes: routesSection,
     log: logSection,
 
-    // Authentication (issue 3): issuers, keys, token cache.
+    // Authentication: issuers, keys, token cache.
     auth: authSection,
 
-    // Served models and their contracts (issues 3, 4, 5 add per-model fields in sections/model-*.ts).
+    // Served models and their contracts (per-model fields live in sections/model-*.ts).
     models: modelsSection,
 
-    // Rate limits and their store (issue 5).
+    // Rate limits and their store.
     limits: limitsSection,
 
-    // Ext-authz front doors (issue 6).
+    // Ext-authz front doors.
     extAuthz: extAuthzSection,
 
-    // Layer 4: the model directory checked against its signed manifest before the gateway is ready.
-    modelVerification: modelVerificationSection,
-  },
-  { doc: 'inference-gateway configuration.' },
-);
+    // Distributed tracing.
+    tracing: tracingSection,
 
-export type GatewayConfig = Infer<typeof gatewaySchema>;
+    // The model directory checked against its signed manifest before the gateway is ready.
+    modelVerification: modelVerificationSection,
+  })
+  .meta({ title: 'inference-gateway configuration', description: 'inference-gateway configuration.' });
+
+/** Every level is read-only: the config is frozen once built and shared by all requests. */
+export type DeepReadonly<T> = T extends (...args: never[]) => unknown
+  ? T
+  : T extends ReadonlyArray<infer E>
+    ? ReadonlyArray<DeepReadonly<E>>
+    : T extends object
+      ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+      : T;
+
+export type GatewayConfig = DeepReadonly<z.output<typeof gatewaySchema>>;
 export type ModelConfig = GatewayConfig['models'][string];
+/** What a config file may say: defaults make most fields optional (for code that builds configs, like the quickstart). */
+export type GatewayConfigInput = z.input<typeof gatewaySchema>;

@@ -1,7 +1,7 @@
 // The one table: each stable error code with its HTTP status, gRPC code and challenge.
 // Adapters never choose a status themselves; they look the code up here.
 
-/** google.rpc.Code values (PROTOCOLS.md §2.3). */
+/** google.rpc.Code values (https://github.com/googleapis/googleapis/blob/master/google/rpc/code.proto). */
 export const GrpcCode = {
   OK: 0,
   INVALID_ARGUMENT: 3,
@@ -57,7 +57,7 @@ export const ERROR_CODES = {
   request_timeout: code(408, GrpcCode.DEADLINE_EXCEEDED, 'The client did not send its headers or body in time.'),
   headers_too_large: code(431, GrpcCode.INVALID_ARGUMENT, 'The request line or headers are over the HTTP parser limit.'),
   bad_request: code(400, GrpcCode.INVALID_ARGUMENT, 'The request is not valid HTTP/1.1 (ambiguous framing, bad characters).'),
-  upstream_error: code(502, GrpcCode.INTERNAL, "The predictor answered with an error on a route whose answers are reduced: its status is kept (this 502 is nominal), its body withheld."),
+  upstream_error: code(502, GrpcCode.INTERNAL, 'The predictor answered with an error on a route whose answers are reduced: its status is kept (this 502 is nominal), its body withheld.'),
   shutting_down: code(503, GrpcCode.UNAVAILABLE, 'The gateway is draining.'),
   internal_error: code(500, GrpcCode.INTERNAL, 'A fault in the gateway.'),
 } as const satisfies Record<string, CodeInfo>;

@@ -1,15 +1,14 @@
 import type { GatewayConfig } from '../config/schema.js';
 import { isSafePath, parseModelRoute } from '../inference/kserve-route.js';
 import type { Logger } from '../observability/logger.js';
+import { TRACING_OFF, type Tracing } from '../observability/tracing.js';
 import { DecisionContext } from './decision-context.js';
 import { deny, type Denial } from './denial.js';
 import { compilePublicRoutes, type PublicRoutes } from './public-routes.js';
 import type { RequestView } from './request-view.js';
 import { HEAD_STAGES, STAGE_ORDER, isPromise, type Stage } from './stage.js';
 
-export type Decision =
-  | { readonly allowed: true; readonly ctx: DecisionContext }
-  | { readonly allowed: false; readonly denial: Denial; readonly ctx: DecisionContext };
+export type Decision = { readonly allowed: true; readonly ctx: DecisionContext } | { readonly allowed: false; readonly denial: Denial; readonly ctx: DecisionContext };
 
 // RFC 9112 §3.2: a request with more than one Host header field line must be answered 400; two
 // hops reading different hosts would route and authorize one request as two.
@@ -32,6 +31,7 @@ export class DecisionPipeline {
     config: GatewayConfig,
     stages: readonly Stage[],
     private readonly log: Logger,
+    private readonly tracing: Tracing = TRACING_OFF,
   ) {
     this.publicRoutes = compilePublicRoutes(config.routes.public);
     this.models = config.models;
@@ -75,6 +75,13 @@ export class DecisionPipeline {
   }
 
   private async run(ctx: DecisionContext, head: boolean): Promise<Decision> {
+    const span = this.tracing.decisionSpan(ctx.view, head ? 'head' : 'body');
+    const decision = await this.runPhase(ctx, head);
+    span.end(decision);
+    return decision;
+  }
+
+  private async runPhase(ctx: DecisionContext, head: boolean): Promise<Decision> {
     try {
       const denial = head ? (this.route(ctx) ?? (await this.runStages(ctx, this.headStages))) : await this.runStages(ctx, this.bodyStages);
       return denial ? { allowed: false, denial, ctx } : { allowed: true, ctx };

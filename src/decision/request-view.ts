@@ -27,7 +27,7 @@ export interface RequestView {
 
 export function headerValue(view: RequestView, name: string): string | undefined {
   const v = view.headers[name];
-  return Array.isArray(v) ? v[0] : (v as string | undefined);
+  return typeof v === 'string' || v === undefined ? v : v[0];
 }
 
 /** Splits `/a/b?x=1` into path and query without allocating a URL object. */

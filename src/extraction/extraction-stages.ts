@@ -52,9 +52,22 @@ export const extractionStages: StageFactory = (deps) => {
     }
   }
 
+  // Escalations exported at 0 from start-up: a counter series born at 1 shows no increase() in
+  // Prometheus, so an alert on the first escalation of a model would never fire.
+  for (const [m, g] of guards) for (const level of LEVELS.slice(1)) metrics.extractionLevelChanges.inc({ model: m, mode: g.mode, level, direction: 'up' }, 0);
+
   // Metric children resolved once per model: no label hashing per request.
   const scoreHistograms = new Map([...guards.keys()].map((m) => [m, DETECTORS.map((d) => metrics.extractionScores.labels({ model: m, detector: d }))]));
-  const scored = new Map([...guards].map(([m, g]) => [m, { answer: metrics.extractionQueries.labels({ model: m, mode: g.mode, seen: 'answer' }), inputs: metrics.extractionQueries.labels({ model: m, mode: g.mode, seen: 'inputs' }), opaque: metrics.extractionQueries.labels({ model: m, mode: g.mode, seen: 'opaque' }) }]));
+  const scored = new Map(
+    [...guards].map(([m, g]) => [
+      m,
+      {
+        answer: metrics.extractionQueries.labels({ model: m, mode: g.mode, seen: 'answer' }),
+        inputs: metrics.extractionQueries.labels({ model: m, mode: g.mode, seen: 'inputs' }),
+        opaque: metrics.extractionQueries.labels({ model: m, mode: g.mode, seen: 'opaque' }),
+      },
+    ]),
+  );
 
   const report = (g: ModelGuard, acc: AccountState, c: LevelChange) => {
     metrics.extractionLevelChanges.inc({ model: g.model, mode: g.mode, level: LEVELS[c.to]!, direction: c.to > c.from ? 'up' : 'down' });

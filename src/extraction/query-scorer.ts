@@ -62,8 +62,27 @@ export class QueryScorer {
     this.z = new Float64Array(normaliser?.dims ?? 0);
     if (!normaliser) return;
     const dims = normaliser.dims;
-    this.prada = new PrototypeDetector({ dims, prototypes: s.prototypes, maxClasses: s.maxClasses, ring: s.ring, minSamples: s.minSamples, testEvery: s.testEvery, delta: s.delta, rejectSigma: s.rejectSigma });
-    this.fingerprint = new FingerprintDetector({ dims, bands: s.bands, quantum: s.quantum, tableSize: s.tableSize, horizon: s.horizon, window: s.window, benignRate: s.nearDuplicateRate, alpha: s.alpha, seed });
+    this.prada = new PrototypeDetector({
+      dims,
+      prototypes: s.prototypes,
+      maxClasses: s.maxClasses,
+      ring: s.ring,
+      minSamples: s.minSamples,
+      testEvery: s.testEvery,
+      delta: s.delta,
+      rejectSigma: s.rejectSigma,
+    });
+    this.fingerprint = new FingerprintDetector({
+      dims,
+      bands: s.bands,
+      quantum: s.quantum,
+      tableSize: s.tableSize,
+      horizon: s.horizon,
+      window: s.window,
+      benignRate: s.nearDuplicateRate,
+      alpha: s.alpha,
+      seed,
+    });
     this.geometry = new GeometryDetector({
       width: normaliser.width,
       dims,

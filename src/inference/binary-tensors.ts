@@ -1,4 +1,4 @@
-// The binary tensor data extension (PROTOCOLS.md §4.2): `<N bytes JSON><tensor bytes>` with
+// The binary tensor data extension (https://github.com/triton-inference-server/server/blob/main/docs/protocol/extension_binary_data.md): `<N bytes JSON><tensor bytes>` with
 // `Inference-Header-Content-Length: N`; outputs carrying `parameters.binary_data_size` have their
 // data, in output order, little-endian and row-major, after the JSON.
 
@@ -43,7 +43,7 @@ function halfToNumber(bits: number): number {
 export function decodeTensorBytes(datatype: string, bytes: Buffer): unknown[] | string {
   if (datatype === 'BYTES') {
     const out: string[] = [];
-    for (let o = 0; o < bytes.length; ) {
+    for (let o = 0; o < bytes.length;) {
       if (o + 4 > bytes.length) return 'a BYTES element is cut short';
       const len = bytes.readUInt32LE(o);
       o += 4;

@@ -34,7 +34,7 @@ function upstreamBytes(req: InferenceRequest, body: Buffer, doc: Record<string, 
 }
 
 /**
- * Model contracts (issue 4): inputs validated against the model's contract in every door; answers
+ * Model contracts: inputs validated against the model's contract in every door; answers
  * reduced to labels (or top-k) by the proxy; requests for scores refused by the ext-authz doors,
  * which cannot rewrite answers.
  */
@@ -88,7 +88,10 @@ export const contractStages: StageFactory = ({ config, metrics, log }) => {
         if (ctx.view.door !== 'proxy') {
           const reason = parsed ? scoreRequestReason(parsed.request, c) : undefined;
           if (reason) {
-            return deny('scores_not_allowed', `${reason}; the ${c.policy} policy withholds scores and an ext-authz check cannot rewrite the answer: ask for labels, or call through the gateway's proxy`);
+            return deny(
+              'scores_not_allowed',
+              `${reason}; the ${c.policy} policy withholds scores and an ext-authz check cannot rewrite the answer: ask for labels, or call through the gateway's proxy`,
+            );
           }
           return undefined;
         }

@@ -29,14 +29,13 @@ export type InferenceParse = { readonly ok: true; readonly request: InferenceReq
 const NON_FINITE = /[\s,:[]-?(?:NaN|Infinity)\s*[,\]}]/;
 const NON_FINITE_DENIAL = deny('invalid_input', 'inputs must be finite numbers: NaN and Infinity are refused');
 
-
 function batchSizeV2(doc: Record<string, unknown>): number {
   const inputs = doc['inputs'];
   if (!Array.isArray(inputs)) return 1;
   let batch = 0;
   for (const input of inputs) {
     const shape = isObject(input) ? input['shape'] : undefined;
-    const first = Array.isArray(shape) ? shape[0] : undefined;
+    const first: unknown = Array.isArray(shape) ? shape[0] : undefined;
     if (typeof first === 'number' && Number.isInteger(first) && first > batch) batch = first;
   }
   return batch;
@@ -53,7 +52,7 @@ function binaryInputsOf(doc: Record<string, unknown>, tail: Buffer): Map<number,
   const inputs = Array.isArray(doc['inputs']) ? doc['inputs'] : [];
   let offset = 0;
   for (let i = 0; i < inputs.length; i++) {
-    const input = inputs[i];
+    const input: unknown = inputs[i];
     const size = isObject(input) && isObject(input['parameters']) ? input['parameters']['binary_data_size'] : undefined;
     if (size === undefined) continue;
     if (!Number.isInteger(size) || (size as number) < 0 || offset + (size as number) > tail.length) return `inputs[${i}].parameters.binary_data_size runs past the body`;
@@ -131,7 +130,7 @@ const decodedCache = new WeakMap<Buffer, unknown[] | string>();
  */
 export function inputValuesOf(req: InferenceRequest, index: number): readonly unknown[] | string | undefined {
   const inputs = req.doc['inputs'];
-  const input = Array.isArray(inputs) ? inputs[index] : undefined;
+  const input: unknown = Array.isArray(inputs) ? inputs[index] : undefined;
   if (!isObject(input)) return undefined;
   const bytes = req.binaryInputs?.get(index);
   if (bytes === undefined) return Array.isArray(input['data']) ? input['data'] : undefined;

@@ -6,7 +6,6 @@ type InputContract = ModelConfig['input'];
 
 const NON_FINITE_WORDS = new Set(['NaN', 'nan', 'Infinity', '-Infinity', 'inf', '-inf', 'Inf', '-Inf']);
 
-
 // Tensors are at most a few dimensions deep; a deeper body is refused before recursion can exhaust the stack.
 const MAX_DEPTH = 32;
 
@@ -71,7 +70,7 @@ function checkV1(req: InferenceRequest, c: InputContract): string | undefined {
   if (Array.isArray(rows)) {
     if (rows.length === 0) return `${key}: is empty`;
     for (let i = 0; i < rows.length; i++) {
-      const row = rows[i];
+      const row: unknown = rows[i];
       if (c.features !== undefined) {
         const n = Array.isArray(row) ? row.length : isObject(row) ? Object.keys(row).length : 1;
         if (n !== c.features) return `${key}[${i}]: expected ${c.features} features, got ${n}`;
@@ -88,7 +87,7 @@ function checkV2(req: InferenceRequest, c: InputContract): string | undefined {
   const inputs = req.doc['inputs'];
   if (!Array.isArray(inputs) || inputs.length === 0) return 'inputs: expected a non-empty list of tensors';
   for (let i = 0; i < inputs.length; i++) {
-    const t = inputs[i];
+    const t: unknown = inputs[i];
     if (!isObject(t)) return `inputs[${i}]: expected a tensor object`;
     const where = typeof t['name'] === 'string' ? `inputs[${i}] (${t['name']})` : `inputs[${i}]`;
     if (typeof t['name'] !== 'string') return `${where}: has no name`;

@@ -1,4 +1,4 @@
-// KServe V1 and Open Inference Protocol (V2) REST routes (PROTOCOLS.md §4.1, §4.2).
+// KServe V1 and Open Inference Protocol (V2) REST routes (https://kserve.github.io/website/docs/concepts/architecture/data-plane/v1-protocol, https://kserve.github.io/website/docs/concepts/architecture/data-plane/v2-protocol).
 
 export type Protocol = 'v1' | 'v2';
 /** What the request does to the model: per-verb policies key on this. */

@@ -28,7 +28,7 @@ export interface ModelContract {
 export function compileContract(m: ModelConfig): ModelContract {
   const r = m.response;
   return {
-    task: m.task as ModelContract['task'],
+    task: m.task,
     labels: m.labels,
     labelSet: m.labels ? new Set(m.labels) : undefined,
     scoreOutputs: m.scoreOutputs.length > 0 ? new Set(m.scoreOutputs) : undefined,
@@ -36,7 +36,7 @@ export function compileContract(m: ModelConfig): ModelContract {
     passHeaders: r.passHeaders,
     threshold: m.binaryThreshold,
     input: m.input,
-    policy: r.policy as ModelContract['policy'],
+    policy: r.policy,
     classesOut: r.policy === 'top-k' ? r.topK : 1,
     decimals: r.decimals,
     floor: r.confidenceFloor,

@@ -102,7 +102,7 @@ function fromObject(v: Record<string, unknown>, c: ModelContract): RowResult {
     const scores = v[k];
     if (Array.isArray(scores) && scores.every(isFiniteNumber)) {
       const classes = v['classes'];
-      const names = Array.isArray(classes) && classes.length === scores.length && classes.every((x) => typeof x === 'string') ? (classes as string[]) : undefined;
+      const names = Array.isArray(classes) && classes.length === scores.length && classes.every((x) => typeof x === 'string') ? classes : undefined;
       return fromScores(scores, c, names);
     }
   }
@@ -122,14 +122,14 @@ function fromObject(v: Record<string, unknown>, c: ModelContract): RowResult {
   return { error: 'a dict-shaped prediction has neither scores nor a label' };
 }
 
-/** Understands one prediction row of any shape the runtimes answer (PROTOCOLS.md §4.3), or says why not. */
+/** Understands one prediction row of any shape the runtimes answer (sklearn, xgboost and lightgbm servers, MLServer, and Triton's classification extension, https://github.com/triton-inference-server/server/blob/main/docs/protocol/extension_classification.md), or says why not. */
 export function classifyRow(row: unknown, c: ModelContract): RowResult {
   if (typeof row === 'number') return fromScalar(row, c);
   if (typeof row === 'boolean') return fromScalar(row ? 1 : 0, c);
   if (typeof row === 'string') return fromString(row, c);
   if (Array.isArray(row)) {
     if (row.length === 1) return classifyRow(row[0], c);
-    if (row.every(isFiniteNumber)) return fromScores(row as number[], c);
+    if (row.every(isFiniteNumber)) return fromScores(row, c);
     if (row.length > 0 && row.every((x) => typeof x === 'string')) return fromString(row[0] as string, c);
     return { error: 'a prediction row is neither scores nor a class' };
   }

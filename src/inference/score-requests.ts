@@ -2,11 +2,10 @@ import type { InferenceRequest } from './inference-request.js';
 import type { ModelContract } from './model-contract.js';
 import { isObject } from './json-object.js';
 
-
 const requestedOutputs = (doc: Record<string, unknown>): Array<Record<string, unknown>> => (Array.isArray(doc['outputs']) ? doc['outputs'].filter(isObject) : []);
 
 /**
- * Why this V2 request asks for more than the policy lets out (PROTOCOLS.md §4.3): MLServer's
+ * Why this V2 request asks for more than the policy lets out (sklearn, xgboost and lightgbm servers, MLServer, and Triton's classification extension, https://github.com/triton-inference-server/server/blob/main/docs/protocol/extension_classification.md): MLServer's
  * `predict_proba` output, Triton `classification` above the classes allowed, or binary outputs
  * (opaque bytes a check cannot vouch for). Undefined when it asks for nothing more.
  */
@@ -21,7 +20,8 @@ export function scoreRequestReason(req: InferenceRequest, c: ModelContract): str
     // Triton answers every classification entry as "<score>:<index>[:<label>]", even for a count
     // of 1, and reads the count from a number or a string ("5"): any count carries unrounded
     // scores, which no policy lets out without the rewrite only the proxy can do.
-    if (p !== undefined && 'classification' in p) return `the request asks for classes with scores (Triton classification ${JSON.stringify(p['classification'])}), which the ${c.policy} policy does not let out unrewritten`;
+    if (p !== undefined && 'classification' in p)
+      return `the request asks for classes with scores (Triton classification ${JSON.stringify(p['classification'])}), which the ${c.policy} policy does not let out unrewritten`;
   }
   return undefined;
 }

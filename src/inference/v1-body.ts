@@ -35,8 +35,7 @@ export function v1ContentTypeProblem(contentType: string | undefined, hasHeader:
 export type V1RowsKey = 'instances' | 'inputs';
 
 export type V1Reading =
-  | { readonly ok: true; readonly doc: Record<string, unknown>; readonly rowsKey: V1RowsKey | undefined; readonly batchSize: number }
-  | { readonly ok: false; readonly reason: string };
+  { readonly ok: true; readonly doc: Record<string, unknown>; readonly rowsKey: V1RowsKey | undefined; readonly batchSize: number } | { readonly ok: false; readonly reason: string };
 
 // CloudEvents 1.0 attributes KServe requires before it unwraps `data` (utils.is_structured_cloudevent).
 const STRUCTURED = ['specversion', 'type', 'source', 'id', 'time', 'data'] as const;
@@ -63,7 +62,7 @@ function frameRows(row: unknown): number {
 /** Predictions a V1 rows value asks for, read as get_predict_input reads it. */
 function countRows(rows: unknown): number {
   if (Array.isArray(rows)) {
-    const first = rows[0];
+    const first: unknown = rows[0];
     const frames = isObject(first) || (Array.isArray(first) && isObject(first[0]));
     if (!frames) return rows.length;
     let n = 0;

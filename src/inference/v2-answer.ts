@@ -14,7 +14,6 @@ interface Tensor {
 // Output names are kept, so they must look like names, not carry data.
 const OUTPUT_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 
-
 function tensorOf(v: unknown, i: number): Tensor | string {
   if (!isObject(v)) return `outputs[${i}] is not an object`;
   const { name, shape, datatype, data } = v;
@@ -68,7 +67,14 @@ function reduceTensor(t: Tensor, c: ModelContract, classes: PredictedClass[]): A
   const name = t.name === 'predict_proba' ? 'predict' : t.name;
   const n = predicted.length;
   const topK = c.policy === 'top-k' && predicted.every((p) => p.ranked !== undefined);
-  if (!topK) return [labelsTensor(name, predicted.map((p) => labelOut(p, c)), [n])];
+  if (!topK)
+    return [
+      labelsTensor(
+        name,
+        predicted.map((p) => labelOut(p, c)),
+        [n],
+      ),
+    ];
   const entries = predicted.map((p) => topKOut(p, c));
   // Abstaining rows (one entry, no score) must not shrink every other row's top-k.
   const widths = entries.filter((e) => e.length > 1 || e[0]?.score !== undefined).map((e) => e.length);

@@ -52,7 +52,7 @@ export class RedisWindows implements CounterStore {
     const debt = this.o.insurance?.debt(user, group) ?? 0;
     const n = group.windows.length;
     const tag = tagOf(user);
-    const args: Array<string | number> = new Array(n + 4);
+    const args = new Array<string | number>(n + 4);
     for (let i = 0; i < n; i++) args[i] = `${this.o.keyPrefix}{${tag}}:${group.id}:${group.windows[i]!.name}`;
     args[n] = Math.floor(this.o.now());
     args[n + 1] = this.o.deadlines.deadline(this.o.timeoutMs / 2);

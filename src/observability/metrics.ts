@@ -207,7 +207,7 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  // --- authentication (issue 3) ---
+  // --- authentication ---
 
   readonly authVerifications = new LabelledCounter(this.registry, {
     name: 'inference_gateway_auth_verifications_total',
@@ -229,7 +229,7 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  // --- model contracts (issue 4) ---
+  // --- model contracts ---
 
   readonly contractAnswers = new LabelledCounter(this.registry, {
     name: 'inference_gateway_contract_answers_total',
@@ -237,7 +237,7 @@ export class GatewayMetrics {
     labelNames: ['model', 'outcome'] as const,
   });
 
-  // --- rate limits (issue 5) ---
+  // --- rate limits ---
 
   readonly limitsDecisions = new LabelledCounter(this.registry, {
     name: 'inference_gateway_limits_decisions_total',
@@ -278,7 +278,7 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  // --- ext-authz doors (issue 6) ---
+  // --- ext-authz doors ---
 
   readonly extAuthzPartialBodies = new Counter({
     name: 'inference_gateway_ext_authz_partial_bodies_total',
@@ -294,7 +294,7 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  // --- model-extraction detection (issue 13); never a user id as a label ---
+  // --- model-extraction detection; never a user id as a label ---
 
   readonly extractionQueries = new LabelledCounter(this.registry, {
     name: 'inference_gateway_extraction_queries_scored_total',
@@ -325,7 +325,7 @@ export class GatewayMetrics {
 
   readonly extractionStoreFallbacks = new Counter({
     name: 'inference_gateway_extraction_store_fallbacks_total',
-    help: 'Extraction state updates that Redis could not take: detection went on with this replica\'s own memory.',
+    help: "Extraction state updates that Redis could not take: detection went on with this replica's own memory.",
     labelNames: ['operation'] as const,
     registers: [this.registry],
   });

@@ -1,5 +1,5 @@
 import { buildConfig } from '../config/load-config.js';
-import type { GatewayConfig } from '../config/schema.js';
+import type { GatewayConfig, GatewayConfigInput } from '../config/schema.js';
 import { Gateway, type Listening } from '../gateway.js';
 import { DEMO_FEATURES, DEMO_LABELS } from './demo-model.js';
 import { startDemoPredictor, type DemoPredictor } from './demo-predictor.js';
@@ -9,7 +9,7 @@ export interface QuickstartOptions {
   readonly port?: number;
   readonly adminPort?: number;
   readonly stateDir?: string;
-  readonly logLevel?: string;
+  readonly logLevel?: GatewayConfig['log']['level'];
 }
 
 export interface Quickstart {
@@ -24,7 +24,7 @@ export interface Quickstart {
 }
 
 /** How the quickstart authenticates: its own dev issuer, over loopback. */
-function quickstartAuth(issuer: DevIssuer): Record<string, unknown> {
+function quickstartAuth(issuer: Pick<DevIssuer, 'issuer' | 'jwksUri'>): GatewayConfigInput['auth'] {
   return {
     issuers: [
       {
@@ -41,7 +41,7 @@ function quickstartAuth(issuer: DevIssuer): Record<string, unknown> {
 /** The demo model's contract. */
 // The demo predictor answers probabilities (like sklearnserver with PREDICT_PROBA); the gateway's
 // default response policy turns them into these names.
-function quickstartModels(): Record<string, unknown> {
+function quickstartModels(): GatewayConfigInput['models'] {
   return { iris: { labels: [...DEMO_LABELS], input: { features: DEMO_FEATURES, shape: [DEMO_FEATURES], maxBatch: 256 }, extraction: DEMO_EXTRACTION } };
 }
 
@@ -49,24 +49,26 @@ function quickstartModels(): Record<string, unknown> {
  * Extraction detection in enforce mode for the demo model, described by the iris training set's
  * per-feature mean and standard deviation (Fisher 1936, as shipped with scikit-learn).
  */
-export const DEMO_EXTRACTION = {
+export const DEMO_EXTRACTION: { readonly mode: 'enforce'; readonly features: { readonly centre: number[]; readonly scale: number[] } } = {
   mode: 'enforce',
-  features: { centre: [5.843, 3.057, 3.758, 1.199], scale: [0.825, 0.434, 1.759, 0.760] },
+  features: { centre: [5.843, 3.057, 3.758, 1.199], scale: [0.825, 0.434, 1.759, 0.76] },
 };
+
+/** The quickstart's config document, as a file would say it. */
+export function quickstartDocument(predictorUrl: string, issuer: Pick<DevIssuer, 'issuer' | 'jwksUri'>, o: QuickstartOptions): GatewayConfigInput {
+  return {
+    server: { host: '127.0.0.1', port: o.port ?? 8080, shutdownGraceSeconds: 5, drainDelaySeconds: 0 },
+    admin: { host: '127.0.0.1', port: o.adminPort ?? 8082 },
+    upstream: { url: predictorUrl },
+    log: { level: o.logLevel ?? 'info' },
+    auth: quickstartAuth(issuer),
+    models: quickstartModels(),
+  };
+}
 
 /** The quickstart's config: the same schema and validation as `serve`, with embedded parts. */
 export function quickstartConfig(predictorUrl: string, issuer: DevIssuer, o: QuickstartOptions): GatewayConfig {
-  return buildConfig(
-    {
-      server: { host: '127.0.0.1', port: o.port ?? 8080, shutdownGraceSeconds: 5, drainDelaySeconds: 0 },
-      admin: { host: '127.0.0.1', port: o.adminPort ?? 8082 },
-      upstream: { url: predictorUrl },
-      log: { level: o.logLevel ?? 'info' },
-      auth: quickstartAuth(issuer),
-      models: quickstartModels(),
-    },
-    'quickstart',
-  );
+  return buildConfig(quickstartDocument(predictorUrl, issuer, o), 'quickstart');
 }
 
 export async function startQuickstart(o: QuickstartOptions = {}): Promise<Quickstart> {

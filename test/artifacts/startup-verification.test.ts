@@ -158,11 +158,16 @@ describe('modelVerification config', () => {
   });
 
   it('refuses a public key without a signature', () => {
-    assert.deepEqual(problems({ enabled: true, manifest: '/etc/m/MANIFEST.sha256', publicKey: '/etc/keys/model.pub' }), ['modelVerification.signature: publicKey and signature go together: set both or neither']);
+    assert.deepEqual(problems({ enabled: true, manifest: '/etc/m/MANIFEST.sha256', publicKey: '/etc/keys/model.pub' }), [
+      'modelVerification.signature: publicKey and signature go together: set both or neither',
+    ]);
   });
 
   it('refuses a public key read from the model directory', () => {
-    assert.match(problems({ enabled: true, manifest: '/mnt/models/M', signature: '/mnt/models/M.sig', publicKey: '/mnt/models/k.pub' }).join('\n'), /modelVerification\.publicKey: must not come from the model directory/);
+    assert.match(
+      problems({ enabled: true, manifest: '/mnt/models/M', signature: '/mnt/models/M.sig', publicKey: '/mnt/models/k.pub' }).join('\n'),
+      /modelVerification\.publicKey: must not come from the model directory/,
+    );
   });
 
   it('refuses relative paths', () => {

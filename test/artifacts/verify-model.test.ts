@@ -16,8 +16,8 @@ function tool(cmd: string, args: string[], cwd?: string): string {
     return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...(cwd ? { cwd } : {}) });
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === 'ENOENT') throw new Error(`${cmd} is not installed: these tests check interoperability with the real ${cmd}`);
-    throw new Error(`${cmd} ${args.join(' ')} failed: ${e.stderr ?? e.message}`);
+    if (e.code === 'ENOENT') throw new Error(`${cmd} is not installed: these tests check interoperability with the real ${cmd}`, { cause: err });
+    throw new Error(`${cmd} ${args.join(' ')} failed: ${e.stderr ?? e.message}`, { cause: err });
   }
 }
 

@@ -45,7 +45,8 @@ const dashboardExprs = (): Array<{ title: string; expr: string }> =>
 
 function promtool(args: string[]): { code: number; out: string } {
   const r = spawnSync('promtool', args, { encoding: 'utf8' });
-  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') throw new Error("promtool is not installed: these tests check the alerts with Prometheus' own tool (apt-get install prometheus; .ci/run does it)");
+  const failure: NodeJS.ErrnoException | undefined = r.error;
+  if (failure?.code === 'ENOENT') throw new Error("promtool is not installed: these tests check the alerts with Prometheus' own tool (apt-get install prometheus; .ci/run does it)");
   return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
 }
 
@@ -65,7 +66,7 @@ describe('the PrometheusRule', () => {
 
   it('alerts on stale keys, missing keys, store fallbacks, upstream errors and timeouts, 5xx, ext-authz faults, model verification and extraction', () => {
     const names = alerts().map((a) => a.alert);
-    for (const n of ['InferenceGatewayStaleSigningKeys', 'InferenceGatewayKeysUnavailable', 'InferenceGatewayRateLimitStoreFallback', 'InferenceGatewayUpstreamErrors', 'InferenceGatewayUpstreamTimeouts', 'InferenceGateway5xxRate', 'InferenceGatewayExtAuthzFaults', 'InferenceGatewayModelVerificationFailed', 'InferenceGatewayExtractionBlocked']) {
+    for (const n of ['InferenceGatewayStaleSigningKeys', 'InferenceGatewayKeysUnavailable', 'InferenceGatewayRateLimitStoreFallback', 'InferenceGatewayUpstreamErrors', 'InferenceGatewayUpstreamTimeouts', 'InferenceGateway5xxRate', 'InferenceGatewayExtAuthzFaults', 'InferenceGatewayModelVerificationFailed', 'InferenceGatewayExtractionEscalated']) {
       assert.ok(names.includes(n), n);
     }
   });
@@ -151,14 +152,16 @@ describe('the PrometheusRule', () => {
             series('inference_gateway_limits_store_fallbacks_total{namespace="ml-serving",policy="insurance"}', '0+20x20'),
             series('inference_gateway_ext_authz_faults_total{namespace="ml-serving",door="ext-authz-grpc"}', '0+1x20'),
             series('inference_gateway_contract_answers_total{namespace="ml-serving",model="iris",outcome="refused"}', '0+1x20'),
-            series('inference_gateway_requests_total{namespace="ml-serving",door="proxy",route_class="predict",outcome="extraction_blocked"}', '0+1x20'),
+            // Exported at 0 from start-up; one account reaches block at minute 3. A flag-level rise does not page.
+            series('inference_gateway_extraction_level_changes_total{namespace="ml-serving",model="iris",mode="enforce",level="block",direction="up"}', '0 0 0 1 1 1 1 1 1 1 1'),
+            series('inference_gateway_extraction_level_changes_total{namespace="ml-serving",model="iris",mode="enforce",level="flag",direction="up"}', '0 0 1 2 3 4 5 6 7 8 9'),
           ],
           alert_rule_test: [
             { eval_time: '35m', alertname: 'InferenceGatewayKeyFetchFailing', exp_alerts: firing('InferenceGatewayKeyFetchFailing', { namespace: 'ml-serving', issuer: 'https://down.example.com' }) },
             { eval_time: '10m', alertname: 'InferenceGatewayRateLimitStoreFallback', exp_alerts: firing('InferenceGatewayRateLimitStoreFallback', { namespace: 'ml-serving', policy: 'insurance' }) },
             { eval_time: '10m', alertname: 'InferenceGatewayExtAuthzFaults', exp_alerts: firing('InferenceGatewayExtAuthzFaults', { namespace: 'ml-serving', door: 'ext-authz-grpc' }) },
             { eval_time: '15m', alertname: 'InferenceGatewayAnswersRefused', exp_alerts: firing('InferenceGatewayAnswersRefused', { namespace: 'ml-serving', model: 'iris' }) },
-            { eval_time: '5m', alertname: 'InferenceGatewayExtractionBlocked', exp_alerts: firing('InferenceGatewayExtractionBlocked', { namespace: 'ml-serving' }) },
+            { eval_time: '5m', alertname: 'InferenceGatewayExtractionEscalated', exp_alerts: firing('InferenceGatewayExtractionEscalated', { namespace: 'ml-serving', model: 'iris', mode: 'enforce', level: 'block' }) },
           ],
         },
         {

@@ -1,4 +1,4 @@
-// The rendered NetworkPolicies let exactly the documented flows through (shared/docs/LAYERS.md).
+// The rendered NetworkPolicies let exactly the documented flows through.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { byKind, render, type K8sObject } from '../helpers/deploy-manifests.js';

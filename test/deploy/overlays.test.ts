@@ -350,7 +350,7 @@ describe('deploy/overlays/istio-ext-authz buffers bodies as the gateway limits t
     assert.equal(providers.length, 3);
     for (const p of providers) {
       const body = (p['envoyExtAuthzGrpc'] ?? p['envoyExtAuthzHttp'])!.includeRequestBodyInCheck!;
-      assert.deepEqual([body.allowPartialMessage, body.maxRequestBytes], [false, config.server.bodyLimitBytes], String(p['name']));
+      assert.deepEqual([body.allowPartialMessage, body.maxRequestBytes], [false, config.server.bodyLimitBytes], JSON.stringify(p['name']));
     }
   });
 });

@@ -34,7 +34,15 @@ export function manifestFiles(): Array<{ path: string; docs: unknown[] }> {
 }
 
 /** The kustomization directories a user applies (render also takes an absolute directory). */
-export const OVERLAYS = ['base', 'overlays/istio-ext-authz', 'overlays/istio-mesh-jwt', 'overlays/kserve-sidecar/standard', 'overlays/kserve-sidecar/knative', 'overlays/redis', 'overlays/platform-policies'] as const;
+export const OVERLAYS = [
+  'base',
+  'overlays/istio-ext-authz',
+  'overlays/istio-mesh-jwt',
+  'overlays/kserve-sidecar/standard',
+  'overlays/kserve-sidecar/knative',
+  'overlays/redis',
+  'overlays/platform-policies',
+] as const;
 
 const KUBECTL = process.env['KUBECTL'] ?? 'kubectl';
 
@@ -44,7 +52,7 @@ const KUBECTL = process.env['KUBECTL'] ?? 'kubectl';
  */
 export function render(dir: string): K8sObject[] {
   const run = spawnSync(KUBECTL, ['kustomize', resolve(DEPLOY_DIR, dir)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  const failure = run.error as NodeJS.ErrnoException | undefined;
+  const failure: NodeJS.ErrnoException | undefined = run.error;
   if (failure?.code === 'ENOENT') throw new Error(`${KUBECTL} is not installed: the deploy tests render overlays with \`kubectl kustomize\` (kubectl 1.27+, kustomize v5; .ci/run installs one)`);
   if (failure) throw new Error(`kubectl kustomize ${dir} failed: ${failure.message}`);
   if (run.status !== 0) throw new Error(`kubectl kustomize ${dir} failed: ${run.stderr}`);

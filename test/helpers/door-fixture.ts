@@ -45,9 +45,7 @@ export async function startDoors(stage: (seen: RequestView[]) => Stage, raw: Rec
   const http: Server = createExtAuthzHttpServer(deps);
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
   const grpc: GrpcServer = createExtAuthzGrpcServer(deps);
-  const port = await new Promise<number>((resolve, reject) =>
-    grpc.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  );
+  const port = await new Promise<number>((resolve, reject) => grpc.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
   return {
     httpUrl: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
     grpcAddress: `127.0.0.1:${port}`,

@@ -88,7 +88,7 @@ export interface CheckAnswer {
   dynamic_metadata?: { fields: Record<string, { string_value?: string; number_value?: number }> };
 }
 
-/** What Envoy builds for one client request (PROTOCOLS.md §2.1): pseudo-headers in `headers`, query inside `path`. */
+/** What Envoy builds for one client request (https://www.envoyproxy.io/docs/envoy/latest/api-v3/service/auth/v3/attribute_context.proto): pseudo-headers in `headers`, query inside `path`. */
 export function envoyCheckRequest(r: EnvoyHttpRequest, streamId = '13869142855783664817'): Record<string, unknown> {
   const headers: Record<string, string> = { ':authority': 'iris.models.example', ':method': r.method, ':path': r.path, ':scheme': 'http', ...r.headers };
   const http: Record<string, unknown> = {

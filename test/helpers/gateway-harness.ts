@@ -34,11 +34,7 @@ export interface HarnessOptions {
 }
 
 /** A real predictor and a real gateway on port 0; `config` is merged over loopback defaults. */
-export async function startHarness(
-  config: (predictorUrl: string) => Raw = () => ({}),
-  predictorOptions: DemoPredictorOptions = {},
-  options: HarnessOptions = {},
-): Promise<Harness> {
+export async function startHarness(config: (predictorUrl: string) => Raw = () => ({}), predictorOptions: DemoPredictorOptions = {}, options: HarnessOptions = {}): Promise<Harness> {
   const predictor = await startDemoPredictor({ remember: 50, ...predictorOptions });
   const raw = merge(
     {

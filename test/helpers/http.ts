@@ -19,7 +19,7 @@ export async function send(url: string, o: SendOptions = {}): Promise<Answer> {
   const res = await request(url, {
     method: (o.method ?? (o.body === undefined ? 'GET' : 'POST')) as 'GET',
     headers: { ...(isJson ? { 'content-type': 'application/json' } : {}), ...o.headers },
-    body: isJson ? JSON.stringify(o.body) : (o.body as string | Buffer | undefined),
+    body: isJson ? JSON.stringify(o.body) : o.body,
   });
   const text = await res.body.text();
   return {

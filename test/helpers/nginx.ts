@@ -4,7 +4,6 @@ import { accepts as canConnect, freePort } from '../../bench/targets/spawned-ser
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-
 export const NGINX_BIN = '/usr/sbin/nginx';
 
 export interface Nginx {

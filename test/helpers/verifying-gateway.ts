@@ -5,11 +5,7 @@ import { Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/observability/logger.js';
 
 /** A real gateway on loopback in front of `predictorUrl`, with the start-up model check configured as given. */
-export async function startVerifyingGateway(
-  predictorUrl: string,
-  modelVerification: Partial<GatewayConfig['modelVerification']>,
-  logTo?: Writable,
-): Promise<{ gateway: Gateway; adminUrl: string }> {
+export async function startVerifyingGateway(predictorUrl: string, modelVerification: Partial<GatewayConfig['modelVerification']>, logTo?: Writable): Promise<{ gateway: Gateway; adminUrl: string }> {
   const config = buildConfig({
     server: { host: '127.0.0.1', port: 0 },
     admin: { host: '127.0.0.1', port: 0 },

@@ -143,7 +143,18 @@ describe('the two-phase pipeline', () => {
       return refuse ? deny('token_invalid', 'no') : undefined;
     },
   });
-  const view = { door: 'proxy' as const, method: 'POST', path: '/v1/models/iris:predict', query: '', headers: {}, authorization: [], body: undefined, bodyPartial: false, peer: '127.0.0.1', requestId: 't' };
+  const view = {
+    door: 'proxy' as const,
+    method: 'POST',
+    path: '/v1/models/iris:predict',
+    query: '',
+    headers: {},
+    authorization: [],
+    body: undefined,
+    bodyPartial: false,
+    peer: '127.0.0.1',
+    requestId: 't',
+  };
 
   it('the head phase runs only the stages that need no body', async () => {
     ran.length = 0;

@@ -1,4 +1,4 @@
-// JWT.md "Bad tokens the gateway must refuse": every entry as its own test, asserting the status,
+// A catalogue of bad tokens (RFC 7519, RFC 8725 JSON Web Token Best Current Practices): every entry as its own test, asserting the status,
 // the WWW-Authenticate challenge, that the predictor was not called and that no key fetch went
 // anywhere but the configured issuer's JWKS.
 import { after, before, describe, it } from 'node:test';
@@ -103,14 +103,14 @@ describe('authentication refuses every bad token in the catalog', () => {
   });
 
   for (const [name, secret] of [
-    ['the SPKI PEM text', () => createPublicKey({ key: jwks.rsa.publicJwk as never, format: 'jwk' }).export({ type: 'spki', format: 'pem' })],
-    ['the SPKI PEM without its trailing newline', () => String(createPublicKey({ key: jwks.rsa.publicJwk as never, format: 'jwk' }).export({ type: 'spki', format: 'pem' })).trimEnd()],
-    ['the DER bytes', () => createPublicKey({ key: jwks.rsa.publicJwk as never, format: 'jwk' }).export({ type: 'spki', format: 'der' })],
+    ['the SPKI PEM text', () => createPublicKey({ key: jwks.rsa.publicJwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' })],
+    ['the SPKI PEM without its trailing newline', () => String(createPublicKey({ key: jwks.rsa.publicJwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' })).trimEnd()],
+    ['the DER bytes', () => createPublicKey({ key: jwks.rsa.publicJwk, format: 'jwk' }).export({ type: 'spki', format: 'der' })],
     ['the JWK JSON', () => JSON.stringify(jwks.rsa.publicJwk)],
   ] as const) {
     it(`A2: refuses an HS256 token keyed with ${name} of the RSA key`, async () => {
       const input = `${b64({ alg: 'HS256', kid: 'k1', typ: 'JWT' })}.${b64({ iss: jwks.issuer, aud: AUDIENCE, sub: 'x', exp: now() + 600 })}`;
-      const sig = createHmac('sha256', secret() as string).update(input).digest('base64url');
+      const sig = createHmac('sha256', secret()).update(input).digest('base64url');
       await expectInvalid(`${input}.${sig}`);
     });
   }
@@ -207,7 +207,7 @@ describe('authentication refuses every bad token in the catalog', () => {
   ] as const) {
     it(`A14: refuses iss with ${name}`, async () => {
       const value = iss === 'ISS/' ? `${jwks.issuer}/` : iss === 'ISS-UPPER' ? jwks.issuer.toUpperCase() : iss;
-      await expectInvalid(await valid({ iss: value as string }));
+      await expectInvalid(await valid({ iss: value }));
     });
   }
 
@@ -309,7 +309,13 @@ describe('authentication refuses every bad token in the catalog', () => {
     ['%2E instead of a dot', (t: string) => t.replace('.', '%2E')],
     ['two segments', (t: string) => t.split('.').slice(0, 2).join('.')],
     ['four segments', (t: string) => `${t}.xyz`],
-    ['an empty payload segment', (t: string) => { const [a, , c] = t.split('.'); return `${a}..${c}`; }],
+    [
+      'an empty payload segment',
+      (t: string) => {
+        const [a, , c] = t.split('.');
+        return `${a}..${c}`;
+      },
+    ],
   ] as const) {
     it(`A24: refuses a token with ${name}`, async () => {
       await expectInvalid(mutate(await valid()));

@@ -38,7 +38,7 @@ const CASES: ReadonlyArray<{ name: string; config: () => string; field: RegExp }
     field: /routes\.public\[0\]: can match the inference route/,
   },
   {
-    name: 'a public route that names one model\'s explain route',
+    name: "a public route that names one model's explain route",
     config: () => `auth:\n  enabled: false\nroutes:\n  public: ['POST /v1/models/iris:explain']\n`,
     field: /routes\.public\[0\]: can match the inference route \/v1\/models\/iris:explain/,
   },
@@ -69,8 +69,7 @@ const CASES: ReadonlyArray<{ name: string; config: () => string; field: RegExp }
   },
   {
     name: 'a discovery issuer on plain http written HTTP://',
-    config: () =>
-      `upstream:\n  url: http://127.0.0.1:9\nmodels:\n  iris: {}\nauth:\n  issuers:\n    - issuer: HTTP://id.example\n      discovery: true\n      audiences: [inference]\n`,
+    config: () => `upstream:\n  url: http://127.0.0.1:9\nmodels:\n  iris: {}\nauth:\n  issuers:\n    - issuer: HTTP://id.example\n      discovery: true\n      audiences: [inference]\n`,
     field: /auth\.issuers\[0\]\.issuer: must be https/,
   },
   {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDemoPredictor } from '../../src/quickstart/demo-predictor.js';
 import { send, v1Body } from '../helpers/http.js';
+import { gatewaySchema } from '../../src/config/schema.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 
@@ -19,7 +20,9 @@ function writeConfig(text: string): string {
 
 describe('inference-gateway command line', () => {
   it('check-config accepts a valid file', () => {
-    const file = writeConfig('upstream:\n  url: http://127.0.0.1:8085\nauth:\n  issuers:\n    - issuer: https://id.example\n      jwksUri: https://id.example/jwks.json\n      audiences: [inference-api]\nmodels:\n  iris: {}\n');
+    const file = writeConfig(
+      'upstream:\n  url: http://127.0.0.1:8085\nauth:\n  issuers:\n    - issuer: https://id.example\n      jwksUri: https://id.example/jwks.json\n      audiences: [inference-api]\nmodels:\n  iris: {}\n',
+    );
     const r = spawnSync(process.execPath, [MAIN, 'check-config', '--config', file], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /ok/);
@@ -35,6 +38,15 @@ describe('inference-gateway command line', () => {
     assert.match(r.stderr, /upstream\.url: expected an http\(s\) URL/);
     assert.match(r.stderr, /models\.iris\.protocol: expected one of "v1", "v2", "any", got "v3"/);
     assert.match(r.stderr, /extra: unknown key/);
+  });
+
+  it('config-schema prints the JSON Schema of the config file', () => {
+    const r = spawnSync(process.execPath, [MAIN, 'config-schema'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const schema = JSON.parse(r.stdout) as { $schema: string; additionalProperties: boolean; properties: Record<string, unknown> };
+    assert.equal(schema.$schema, 'http://json-schema.org/draft-07/schema#');
+    assert.equal(schema.additionalProperties, false);
+    assert.deepEqual(Object.keys(schema.properties), Object.keys(gatewaySchema.shape));
   });
 
   it('serve refuses to start on a bad config, naming the field', () => {

@@ -70,7 +70,11 @@ describe('model contracts: edge cases', () => {
     const r = await send(`${h.url}/v2/models/ranked/infer`, { body: v2(2) });
     assert.equal(r.status, 200, r.text);
     for (const o of r.json<{ outputs: Array<{ shape: number[]; data: unknown[] }> }>().outputs) {
-      assert.equal(o.shape.reduce((a, b) => a * b, 1), o.data.length, JSON.stringify(o));
+      assert.equal(
+        o.shape.reduce((a, b) => a * b, 1),
+        o.data.length,
+        JSON.stringify(o),
+      );
     }
   });
 
@@ -90,7 +94,7 @@ describe('model contracts: edge cases', () => {
     assert.equal(r.status, 502, r.text);
     assert.deepEqual(r.json(), { error: "the predictor's answer cannot be reduced to the response policy: predictions[0]: a row of 2 scores for 3 configured labels", code: 'upstream_bad_response' });
   });
-  it('keeps the other rows\' top-k in V2 when one row abstains', async () => {
+  it("keeps the other rows' top-k in V2 when one row abstains", async () => {
     p.answer = { body: JSON.stringify({ outputs: [{ name: 'predict_proba', shape: [2, 3], datatype: 'FP64', data: [0.4, 0.35, 0.25, 0.1, 0.8, 0.1] }] }) };
     const r = await send(`${h.url}/v2/models/rankedFloor/infer`, { body: v2(2) });
     assert.deepEqual(r.json<{ outputs: unknown }>().outputs, [

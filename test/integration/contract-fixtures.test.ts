@@ -1,4 +1,4 @@
-// Golden fixtures shaped like real runtimes' answers (PROTOCOLS.md §4.3), served by a real
+// Golden fixtures shaped like real runtimes' answers (sklearn, xgboost and lightgbm servers, MLServer, and Triton's classification extension, https://github.com/triton-inference-server/server/blob/main/docs/protocol/extension_classification.md), served by a real
 // predictor on port 0, through the real gateway under each model's response policy.
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -85,7 +85,14 @@ describe('model contracts: golden runtime answers through the gateway', () => {
 
   it('answers top-k entries with scores rounded to the configured decimals', async () => {
     const r = await predict('ranked', '{"predictions": [[0.13, 0.66, 0.21]]}');
-    assert.deepEqual(r.json(), { predictions: [[{ label: 'versicolor', score: 0.7 }, { label: 'virginica', score: 0.2 }]] });
+    assert.deepEqual(r.json(), {
+      predictions: [
+        [
+          { label: 'versicolor', score: 0.7 },
+          { label: 'virginica', score: 0.2 },
+        ],
+      ],
+    });
   });
 
   it('answers the abstain label for a row under the confidence floor', async () => {
@@ -106,7 +113,20 @@ describe('model contracts: golden runtime answers through the gateway', () => {
   });
 
   it('reduces a kserve sklearnserver V2 output-0 tensor to BYTES class names', async () => {
-    const answer = { model_name: 'sklearn', outputs: [{ name: 'output-0', shape: [2, 3], datatype: 'FP32', data: [[0.1, 0.2, 0.7], [0.8, 0.1, 0.1]] }] };
+    const answer = {
+      model_name: 'sklearn',
+      outputs: [
+        {
+          name: 'output-0',
+          shape: [2, 3],
+          datatype: 'FP32',
+          data: [
+            [0.1, 0.2, 0.7],
+            [0.8, 0.1, 0.1],
+          ],
+        },
+      ],
+    };
     const r = await infer('sklearn', answer, v2(2));
     assert.deepEqual(r.json()['outputs'], [{ name: 'output-0', shape: [2], datatype: 'BYTES', data: ['virginica', 'setosa'] }]);
   });
@@ -136,14 +156,24 @@ describe('model contracts: golden runtime answers through the gateway', () => {
   });
 
   it('drops a V2 output that is neither a score output nor listed in passOutputs', async () => {
-    const answer = { outputs: [{ name: 'predict_proba', shape: [1, 2], datatype: 'FP64', data: [0.3, 0.7] }, { name: 'logits', shape: [1, 2], datatype: 'FP32', data: [-0.8472, 0.8472] }] };
+    const answer = {
+      outputs: [
+        { name: 'predict_proba', shape: [1, 2], datatype: 'FP64', data: [0.3, 0.7] },
+        { name: 'logits', shape: [1, 2], datatype: 'FP32', data: [-0.8472, 0.8472] },
+      ],
+    };
     const r = await infer('mixed', answer);
     assert.deepEqual(r.json()['outputs'], [{ name: 'predict', shape: [1], datatype: 'INT64', data: [1] }]);
     assert.doesNotMatch(r.text, /0\.847/);
   });
 
   it('reduces the score outputs and passes the outputs listed in passOutputs unchanged', async () => {
-    const answer = { outputs: [{ name: 'predict_proba', shape: [1, 2], datatype: 'FP64', data: [0.3, 0.7] }, { name: 'embedding_norm', shape: [1], datatype: 'FP32', data: [2.5] }] };
+    const answer = {
+      outputs: [
+        { name: 'predict_proba', shape: [1, 2], datatype: 'FP64', data: [0.3, 0.7] },
+        { name: 'embedding_norm', shape: [1], datatype: 'FP32', data: [2.5] },
+      ],
+    };
     const r = await infer('mixed', answer);
     assert.deepEqual(r.json()['outputs'], [
       { name: 'predict', shape: [1], datatype: 'INT64', data: [1] },
@@ -152,7 +182,11 @@ describe('model contracts: golden runtime answers through the gateway', () => {
   });
 
   it('removes binary_data_output from the request so the answer comes back as JSON', async () => {
-    await infer('indices', { outputs: [{ name: 'p', shape: [1, 2], datatype: 'FP32', data: [0.1, 0.9] }] }, v2(1, { parameters: { binary_data_output: true, keep: 1 }, outputs: [{ name: 'p', parameters: { binary_data: true } }] }));
+    await infer(
+      'indices',
+      { outputs: [{ name: 'p', shape: [1, 2], datatype: 'FP32', data: [0.1, 0.9] }] },
+      v2(1, { parameters: { binary_data_output: true, keep: 1 }, outputs: [{ name: 'p', parameters: { binary_data: true } }] }),
+    );
     const sent = JSON.parse(p.received.at(-1)!.body.toString()) as Record<string, unknown>;
     assert.deepEqual(sent['parameters'], { keep: 1 });
     assert.deepEqual(sent['outputs'], [{ name: 'p', parameters: {} }]);

@@ -21,15 +21,17 @@ describe('model contracts: full answers for model owners', () => {
     await issuer.close();
   });
 
-  const predictAs = async (claims: Record<string, unknown>) =>
-    send(`${h.url}/v1/models/iris:predict`, { body: v1Body(), headers: { authorization: `Bearer ${await issuer.token({ claims })}` } });
+  const predictAs = async (claims: Record<string, unknown>) => send(`${h.url}/v1/models/iris:predict`, { body: v1Body(), headers: { authorization: `Bearer ${await issuer.token({ claims })}` } });
 
   it('answers the raw probabilities to an identity holding the model-owner role', async () => {
     const r = await predictAs({ realm_access: { roles: ['viewer', 'model-owner'] } });
     assert.equal(r.status, 200);
     const row = r.json<{ predictions: number[][] }>().predictions[0]!;
     assert.equal(row.length, DEMO_LABELS.length);
-    assert.ok(row.some((x) => !Number.isInteger(x)), 'probabilities, not a class');
+    assert.ok(
+      row.some((x) => !Number.isInteger(x)),
+      'probabilities, not a class',
+    );
   });
 
   it('answers labels to an identity without the role', async () => {
@@ -40,7 +42,10 @@ describe('model contracts: full answers for model owners', () => {
   });
 
   it('lets a model owner explain, and refuses explain to others', async () => {
-    const owner = await send(`${h.url}/v1/models/iris:explain`, { body: v1Body(), headers: { authorization: `Bearer ${await issuer.token({ claims: { realm_access: { roles: ['model-owner'] } } })}` } });
+    const owner = await send(`${h.url}/v1/models/iris:explain`, {
+      body: v1Body(),
+      headers: { authorization: `Bearer ${await issuer.token({ claims: { realm_access: { roles: ['model-owner'] } } })}` },
+    });
     assert.equal(owner.status, 200);
     const other = await send(`${h.url}/v1/models/iris:explain`, { body: v1Body(), headers: { authorization: `Bearer ${await issuer.token({})}` } });
     assert.equal(other.status, 403);

@@ -42,7 +42,8 @@ describe('model contracts: input validation', () => {
 
   it('refuses NaN written by Python json', () => refused(V1, '{"instances": [[1, NaN, 3, 4]]}', 'inputs must be finite numbers: NaN and Infinity are refused'));
 
-  it('refuses Infinity written by Python json', () => refused(V2, '{"inputs": [{"name": "x", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, -Infinity, 4]}]}', 'inputs must be finite numbers: NaN and Infinity are refused'));
+  it('refuses Infinity written by Python json', () =>
+    refused(V2, '{"inputs": [{"name": "x", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, -Infinity, 4]}]}', 'inputs must be finite numbers: NaN and Infinity are refused'));
 
   it('refuses NaN sent as a string', () => refused(V1, '{"instances": [[1, "NaN", 3, 4]]}', 'instances[0][1]: "NaN" is not a finite number'));
 
@@ -65,7 +66,11 @@ describe('model contracts: input validation', () => {
     refused('/v2/models/counts/infer', '{"inputs": [{"name": "n", "shape": [2], "datatype": "INT64", "data": [1, 2.5]}]}', 'inputs[0] (n).data[1]: expected INT64, got 2.5'));
 
   it('refuses a body nested deeper than any tensor with 400, not a fault', () =>
-    refused('/v2/models/counts/infer', `{"inputs": [{"name": "n", "shape": [1], "datatype": "FP32", "data": ${'['.repeat(5000)}1${']'.repeat(5000)}}]}`, 'inputs[0] (n).data: nested deeper than 32 levels'));
+    refused(
+      '/v2/models/counts/infer',
+      `{"inputs": [{"name": "n", "shape": [1], "datatype": "FP32", "data": ${'['.repeat(5000)}1${']'.repeat(5000)}}]}`,
+      'inputs[0] (n).data: nested deeper than 32 levels',
+    ));
   it('refuses V1 instances nested deeper than any tensor with 400, not a fault', async () => {
     const r = await send(`${h.url}/v1/models/counts:predict`, { body: `{"instances": ${'['.repeat(5000)}1${']'.repeat(5000)}}`, headers: { 'content-type': 'application/json' } });
     assert.equal(r.status, 400);

@@ -30,9 +30,7 @@ const tensor = fc.record({
 // Consistent probability tensors, [N, C] or [N], as sklearn / MLServer / xgboost answer them.
 const probTensor = fc
   .tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.constantFrom('predict_proba', 'output-0'))
-  .chain(([n, k, name]) =>
-    fc.array(prob, { minLength: n * k, maxLength: n * k }).map((data) => ({ name, datatype: 'FP64', shape: k === 1 ? [n] : [n, k], data })),
-  );
+  .chain(([n, k, name]) => fc.array(prob, { minLength: n * k, maxLength: n * k }).map((data) => ({ name, datatype: 'FP64', shape: k === 1 ? [n] : [n, k], data })));
 const v2Answer = fc.oneof(
   fc.record({ model_name: fc.string(), outputs: fc.array(probTensor, { minLength: 1, maxLength: 2 }) }),
   fc.record({ model_name: fc.string(), model_version: fc.string(), id: fc.string(), parameters: anyJson, outputs: fc.array(tensor, { maxLength: 3 }) }),
@@ -109,7 +107,15 @@ describe('model contracts: no score leaves under a labels policy (property)', ()
   it('holds for V1 answers to a model without configured labels: class names pass, no score does', async () => {
     const fraction = /^\s*[-+]?(?:\d*\.\d+|\d+\.\d*|\d+(?:\.\d*)?[eE][-+]?\d+)\s*$/;
     const scoreLike = (doc: unknown): boolean =>
-      typeof doc === 'number' ? !Number.isInteger(doc) : typeof doc === 'string' ? fraction.test(doc) : Array.isArray(doc) ? doc.some(scoreLike) : doc !== null && typeof doc === 'object' ? Object.values(doc).some(scoreLike) : false;
+      typeof doc === 'number'
+        ? !Number.isInteger(doc)
+        : typeof doc === 'string'
+          ? fraction.test(doc)
+          : Array.isArray(doc)
+            ? doc.some(scoreLike)
+            : doc !== null && typeof doc === 'object'
+              ? Object.values(doc).some(scoreLike)
+              : false;
     const answer = fc.record({ predictions: fc.array(fc.oneof(prob, fc.nat(4), fc.string(), prob.map(String), probRow, fc.dictionary(fc.string(), prob)), { maxLength: 5 }) });
     let passed = 0;
     await fc.assert(

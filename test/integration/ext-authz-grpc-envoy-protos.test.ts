@@ -11,7 +11,7 @@ import { v1Batch } from '../helpers/http.js';
 const LIMIT = 64 * 1024;
 const body = JSON.stringify(v1Batch(2));
 
-describe('gRPC check door on Envoy\'s protos', () => {
+describe("gRPC check door on Envoy's protos", () => {
   let d: AuthDoors;
   before(async () => {
     d = await startAuthDoors({ 'x-gateway-subject': 'sub' }, { server: { bodyLimitBytes: LIMIT } });
@@ -27,14 +27,28 @@ describe('gRPC check door on Envoy\'s protos', () => {
 
   it('refuses two Authorization lines in header_map as two credentials', async () => {
     const token = await d.issuer.token({ sub: 'alice' });
-    const a = await d.grpc.check({ method: 'POST', path: '/v1/models/iris:predict', body, headers: { authorization: `Bearer ${token}` }, encodeRawHeaders: true, rawLines: [['authorization', `Bearer ${token}`]] });
+    const a = await d.grpc.check({
+      method: 'POST',
+      path: '/v1/models/iris:predict',
+      body,
+      headers: { authorization: `Bearer ${token}` },
+      encodeRawHeaders: true,
+      rawLines: [['authorization', `Bearer ${token}`]],
+    });
     assert.equal(a.denied_response?.status?.code, 400);
-    assert.equal(JSON.parse(a.denied_response!.body)['code'], 'token_ambiguous');
+    assert.equal(JSON.parse(a.denied_response.body)['code'], 'token_ambiguous');
   });
 
   it('refuses two Host lines in header_map', async () => {
     const token = await d.issuer.token({ sub: 'alice' });
-    const a = await d.grpc.check({ method: 'POST', path: '/v1/models/iris:predict', body, headers: { authorization: `Bearer ${token}`, host: 'iris.models.example' }, encodeRawHeaders: true, rawLines: [['host', 'other.example']] });
+    const a = await d.grpc.check({
+      method: 'POST',
+      path: '/v1/models/iris:predict',
+      body,
+      headers: { authorization: `Bearer ${token}`, host: 'iris.models.example' },
+      encodeRawHeaders: true,
+      rawLines: [['host', 'other.example']],
+    });
     assert.equal(JSON.parse(a.denied_response!.body)['code'], 'host_ambiguous');
   });
 
@@ -68,6 +82,6 @@ describe('gRPC check door on Envoy\'s protos', () => {
     const big = Buffer.alloc(LIMIT + 512 * 1024, 0x20);
     const a = await d.grpc.check({ method: 'POST', path: '/v1/models/iris:predict', body: big, packAsBytes: true, headers: { authorization: `Bearer ${token}` } });
     assert.equal(a.denied_response?.status?.code, 413);
-    assert.equal(JSON.parse(a.denied_response!.body)['code'], 'body_too_large');
+    assert.equal(JSON.parse(a.denied_response.body)['code'], 'body_too_large');
   });
 });

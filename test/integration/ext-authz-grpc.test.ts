@@ -82,7 +82,10 @@ describe('gRPC ext-authz door (envoy.service.auth.v3.Authorization/Check)', () =
     assert.equal(v.requestId, 'req-42');
     assert.equal(v.peer, '10.1.2.3');
     assert.equal(v.headers['host'], 'iris.models.example');
-    assert.equal(Object.keys(v.headers).some((k) => k.startsWith(':')), false);
+    assert.equal(
+      Object.keys(v.headers).some((k) => k.startsWith(':')),
+      false,
+    );
   });
 
   it('falls back to the pseudo-headers when method and path fields are empty', async () => {
@@ -126,14 +129,14 @@ describe('gRPC ext-authz door (envoy.service.auth.v3.Authorization/Check)', () =
     const limit = d.config.server.bodyLimitBytes;
     const a = await client.check({ method: 'POST', path: '/v1/models/iris:predict', body: Buffer.alloc(limit + 1, 0x20), packAsBytes: true });
     assert.equal(a.denied_response?.status?.code, 413);
-    assert.equal(JSON.parse(a.denied_response!.body).code, 'body_too_large');
+    assert.equal(JSON.parse(a.denied_response.body).code, 'body_too_large');
   });
 
   it('refuses with scores_not_allowed an allowed request whose answer would need rewriting', async () => {
     const a = await client.check({ method: 'POST', path: '/v1/models/iris:predict', headers: { 'x-test': 'rewrite' } });
     assert.equal(a.status?.code, 7); // PERMISSION_DENIED
     assert.equal(a.denied_response?.status?.code, 403);
-    assert.equal(JSON.parse(a.denied_response!.body).code, 'scores_not_allowed');
+    assert.equal(JSON.parse(a.denied_response.body).code, 'scores_not_allowed');
   });
 
   it('answers a gRPC INTERNAL error, not a denial, when deciding fails', async () => {

@@ -53,7 +53,7 @@ describe('ext-authz checks of predict and explain without the whole body (defaul
     const a = await d.grpc('/v2/models/iris/infer', '{"inputs": [{"name": "x", "sha', true);
     assert.notEqual(a.status?.code ?? 0, 0);
     assert.equal(a.denied_response?.status?.code, 413);
-    assert.equal(JSON.parse(a.denied_response!.body)['code'], 'body_incomplete');
+    assert.equal(JSON.parse(a.denied_response.body)['code'], 'body_incomplete');
   });
 
   it('refuses a gRPC check of a predict request that carries no body', async () => {

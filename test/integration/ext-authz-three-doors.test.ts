@@ -103,7 +103,9 @@ function runTable(title: string, rows: () => readonly Row[], config: () => Promi
     };
 
     for (const row of rows()) {
-      const title = row.expectProxy ? `${row.name}: answered and reduced by the proxy, ${row.expect} from the HTTP and gRPC checks` : `${row.name}: ${row.expect} through the proxy, the HTTP check and the gRPC check`;
+      const title = row.expectProxy
+        ? `${row.name}: answered and reduced by the proxy, ${row.expect} from the HTTP and gRPC checks`
+        : `${row.name}: ${row.expect} through the proxy, the HTTP check and the gRPC check`;
       it(title, async () => {
         const headers = typeof row.headers === 'function' ? await row.headers() : (row.headers ?? []);
         const calls = h.predictor.received.length;
@@ -150,8 +152,28 @@ runTable(
     { name: 'probe path with POST', method: 'POST', path: '/v2/health/ready', body: '{}', expect: 'route_not_allowed' },
     { name: 'model readiness probe', method: 'GET', path: '/v2/models/iris/ready', expect: 'allowed' },
     { name: 'unknown route', method: 'GET', path: '/admin/secrets', expect: 'route_not_allowed' },
-    { name: 'two Host headers on a model route (RFC 9112 §3.2)', method: 'POST', path: '/v1/models/iris:predict', body: predict, bodyInCheck: true, headers: [['Host', 'iris.models.example'], ['Host', 'other.models.example']], expect: 'host_ambiguous' },
-    { name: 'two Host headers on a public probe', method: 'GET', path: '/v2/health/ready', headers: [['Host', 'iris.models.example'], ['Host', 'other.models.example']], expect: 'host_ambiguous' },
+    {
+      name: 'two Host headers on a model route (RFC 9112 §3.2)',
+      method: 'POST',
+      path: '/v1/models/iris:predict',
+      body: predict,
+      bodyInCheck: true,
+      headers: [
+        ['Host', 'iris.models.example'],
+        ['Host', 'other.models.example'],
+      ],
+      expect: 'host_ambiguous',
+    },
+    {
+      name: 'two Host headers on a public probe',
+      method: 'GET',
+      path: '/v2/health/ready',
+      headers: [
+        ['Host', 'iris.models.example'],
+        ['Host', 'other.models.example'],
+      ],
+      expect: 'host_ambiguous',
+    },
     { name: 'V2 server metadata', method: 'GET', path: '/v2', expect: 'route_not_allowed' },
     { name: 'ambiguous path', method: 'POST', path: '/v2/models/./iris/infer', body: '{}', expect: 'invalid_path' },
     { name: 'unlisted model', method: 'POST', path: '/v1/models/secret-model:predict', body: predict, expect: 'model_not_found' },
@@ -159,14 +181,74 @@ runTable(
     { name: 'good request, body not in the check (nothing to count or check)', method: 'POST', path: '/v1/models/iris:predict', body: predict, expect: 'body_incomplete', expectProxy: 'allowed' },
     { name: 'good request, body in the check', method: 'POST', path: '/v1/models/iris:predict?trace=1', body: predict, bodyInCheck: true, expect: 'allowed' },
     { name: 'explain under a labels policy', method: 'POST', path: '/v1/models/iris:explain', body: predict, expect: 'scores_not_allowed' },
-    { name: 'MLServer predict_proba request, body in the check', method: 'POST', path: '/v2/models/iris/infer', body: v2Scores({ name: 'predict_proba' }), bodyInCheck: true, expect: 'scores_not_allowed', expectProxy: 'allowed' },
-    { name: 'Triton top-3 classification request, body in the check', method: 'POST', path: '/v2/models/iris/infer', body: v2Scores({ name: 'predict_proba', parameters: { classification: 3 } }), bodyInCheck: true, expect: 'scores_not_allowed', expectProxy: 'allowed' },
-    { name: 'Triton classification of 1 (answered as "score:index"), body in the check', method: 'POST', path: '/v2/models/iris/infer', body: v2Scores({ name: 'output0', parameters: { classification: 1 } }), bodyInCheck: true, expect: 'scores_not_allowed', expectProxy: 'allowed' },
-    { name: 'Triton classification count sent as the string "5", body in the check', method: 'POST', path: '/v2/models/iris/infer', body: v2Scores({ name: 'output0', parameters: { classification: '5' } }), bodyInCheck: true, expect: 'scores_not_allowed', expectProxy: 'allowed' },
-    { name: 'score request, body not in the check (the check cannot see it)', method: 'POST', path: '/v2/models/iris/infer', body: v2Scores({ name: 'predict_proba' }), expect: 'body_incomplete', expectProxy: 'allowed' },
-    { name: 'V1 body with both instances and inputs, body in the check', method: 'POST', path: '/v1/models/iris:predict', body: JSON.stringify({ instances: [[6.8, 2.8, 4.8, 1.4]], inputs: [[1, 2, 3]] }), bodyInCheck: true, expect: 'invalid_body' },
-    { name: 'structured CloudEvent whose data breaks the contract, body in the check', method: 'POST', path: '/v1/models/iris:predict', body: cloudEvent({ instances: [[1, 2, 3]] }), bodyInCheck: true, expect: 'invalid_input' },
-    { name: 'structured CloudEvent whose data keeps the contract, body in the check', method: 'POST', path: '/v1/models/iris:predict', body: cloudEvent({ instances: [[6.8, 2.8, 4.8, 1.4]] }), bodyInCheck: true, expect: 'allowed' },
+    {
+      name: 'MLServer predict_proba request, body in the check',
+      method: 'POST',
+      path: '/v2/models/iris/infer',
+      body: v2Scores({ name: 'predict_proba' }),
+      bodyInCheck: true,
+      expect: 'scores_not_allowed',
+      expectProxy: 'allowed',
+    },
+    {
+      name: 'Triton top-3 classification request, body in the check',
+      method: 'POST',
+      path: '/v2/models/iris/infer',
+      body: v2Scores({ name: 'predict_proba', parameters: { classification: 3 } }),
+      bodyInCheck: true,
+      expect: 'scores_not_allowed',
+      expectProxy: 'allowed',
+    },
+    {
+      name: 'Triton classification of 1 (answered as "score:index"), body in the check',
+      method: 'POST',
+      path: '/v2/models/iris/infer',
+      body: v2Scores({ name: 'output0', parameters: { classification: 1 } }),
+      bodyInCheck: true,
+      expect: 'scores_not_allowed',
+      expectProxy: 'allowed',
+    },
+    {
+      name: 'Triton classification count sent as the string "5", body in the check',
+      method: 'POST',
+      path: '/v2/models/iris/infer',
+      body: v2Scores({ name: 'output0', parameters: { classification: '5' } }),
+      bodyInCheck: true,
+      expect: 'scores_not_allowed',
+      expectProxy: 'allowed',
+    },
+    {
+      name: 'score request, body not in the check (the check cannot see it)',
+      method: 'POST',
+      path: '/v2/models/iris/infer',
+      body: v2Scores({ name: 'predict_proba' }),
+      expect: 'body_incomplete',
+      expectProxy: 'allowed',
+    },
+    {
+      name: 'V1 body with both instances and inputs, body in the check',
+      method: 'POST',
+      path: '/v1/models/iris:predict',
+      body: JSON.stringify({ instances: [[6.8, 2.8, 4.8, 1.4]], inputs: [[1, 2, 3]] }),
+      bodyInCheck: true,
+      expect: 'invalid_body',
+    },
+    {
+      name: 'structured CloudEvent whose data breaks the contract, body in the check',
+      method: 'POST',
+      path: '/v1/models/iris:predict',
+      body: cloudEvent({ instances: [[1, 2, 3]] }),
+      bodyInCheck: true,
+      expect: 'invalid_input',
+    },
+    {
+      name: 'structured CloudEvent whose data keeps the contract, body in the check',
+      method: 'POST',
+      path: '/v1/models/iris:predict',
+      body: cloudEvent({ instances: [[6.8, 2.8, 4.8, 1.4]] }),
+      bodyInCheck: true,
+      expect: 'allowed',
+    },
     { name: 'input contract broken, body in the check', method: 'POST', path: '/v1/models/iris:predict', body: '{"instances": [[1, 2, 3]]}', bodyInCheck: true, expect: 'invalid_input' },
     { name: 'body too large', method: 'POST', path: '/v1/models/iris:predict', body: `{"instances": [[${'1,'.repeat(LIMIT)}1]]}`, bodyInCheck: true, expect: 'body_too_large' },
   ],
@@ -174,7 +256,9 @@ runTable(
 );
 
 let issuer: JwksIssuer;
-const bearer = (o: Parameters<JwksIssuer['token']>[0] = {}) => async (): Promise<Headers> => [['Authorization', `Bearer ${await issuer.token(o)}`]];
+const bearer =
+  (o: Parameters<JwksIssuer['token']>[0] = {}) =>
+  async (): Promise<Headers> => [['Authorization', `Bearer ${await issuer.token(o)}`]];
 
 runTable(
   'one decision through three doors: authentication',
@@ -194,7 +278,15 @@ runTable(
       expect: 'token_ambiguous',
     },
     { name: 'good request with a token', method: 'POST', path: '/v1/models/iris:predict', body: predict, bodyInCheck: true, headers: bearer({ scope: 'predict' }), expect: 'allowed' },
-    { name: 'good V2 request with a token, body in the check', method: 'POST', path: '/v2/models/iris/infer', body: JSON.stringify({ inputs: [{ name: 'input-0', shape: [1, 4], datatype: 'FP32', data: [6.8, 2.8, 4.8, 1.4] }] }), bodyInCheck: true, headers: bearer({ scope: 'predict' }), expect: 'allowed' },
+    {
+      name: 'good V2 request with a token, body in the check',
+      method: 'POST',
+      path: '/v2/models/iris/infer',
+      body: JSON.stringify({ inputs: [{ name: 'input-0', shape: [1, 4], datatype: 'FP32', data: [6.8, 2.8, 4.8, 1.4] }] }),
+      bodyInCheck: true,
+      headers: bearer({ scope: 'predict' }),
+      expect: 'allowed',
+    },
   ],
   async () => {
     issuer = await startJwksIssuer('inference');
@@ -217,8 +309,22 @@ runTable(
   () => [
     { name: 'batch within the budget, body in the check', method: 'POST', path: '/v1/models/iris:predict', body: batch(2), bodyInCheck: true, expect: 'allowed' },
     { name: 'batch over the budget, body in the check', method: 'POST', path: '/v1/models/iris:predict', body: batch(11), bodyInCheck: true, expect: 'rate_limited' },
-    { name: 'CloudEvent batch over the budget, body in the check', method: 'POST', path: '/v1/models/iris:predict', body: JSON.stringify({ specversion: '1.0', type: 't', source: 's', id: '1', time: '2026-01-01T00:00:00Z', data: v1Batch(11) }), bodyInCheck: true, expect: 'rate_limited' },
-    { name: 'V2 batch over the budget, body in the check', method: 'POST', path: '/v2/models/iris/infer', body: JSON.stringify({ inputs: [{ name: 'x', shape: [11, 4], datatype: 'FP32', data: new Array(44).fill(1) }] }), bodyInCheck: true, expect: 'rate_limited' },
+    {
+      name: 'CloudEvent batch over the budget, body in the check',
+      method: 'POST',
+      path: '/v1/models/iris:predict',
+      body: JSON.stringify({ specversion: '1.0', type: 't', source: 's', id: '1', time: '2026-01-01T00:00:00Z', data: v1Batch(11) }),
+      bodyInCheck: true,
+      expect: 'rate_limited',
+    },
+    {
+      name: 'V2 batch over the budget, body in the check',
+      method: 'POST',
+      path: '/v2/models/iris/infer',
+      body: JSON.stringify({ inputs: [{ name: 'x', shape: [11, 4], datatype: 'FP32', data: new Array(44).fill(1) }] }),
+      bodyInCheck: true,
+      expect: 'rate_limited',
+    },
   ],
   async () => ({ raw: { limits: { default: [{ name: 'hourly', predictions: 10, perSeconds: 3600 }] } } }),
 );

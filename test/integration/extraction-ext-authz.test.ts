@@ -32,3 +32,17 @@ describe('extraction through the HTTP ext-authz door', () => {
     assert.doesNotMatch(text, /seen="answer"\} [1-9]/);
   });
 });
+
+describe('extraction escalation metrics', () => {
+  it('exports every escalation series of a model at 0 from start-up, so the first escalation shows as an increase', async () => {
+    const g = await startExtractionGateway({ mode: 'shadow', features: IRIS_FEATURES });
+    try {
+      const text = (await send(`${g.adminUrl}/metrics`)).text;
+      for (const level of ['flag', 'degrade', 'throttle', 'block']) {
+        assert.match(text, new RegExp(`^inference_gateway_extraction_level_changes_total\\{model="iris",mode="shadow",level="${level}",direction="up"\\} 0$`, 'm'));
+      }
+    } finally {
+      await g.close();
+    }
+  });
+});

@@ -12,10 +12,7 @@ const LADDER = { degradeAt: 3, throttleAt: 6, blockAt: 9, throttleFactor: 50, ha
 describe('extraction ladder (enforce mode)', () => {
   let g: ExtractionGateway;
   before(async () => {
-    g = await startExtractionGateway(
-      { mode: 'enforce', features: IRIS_FEATURES, actions: LADDER },
-      { limits: { default: [{ name: 'second', predictions: 60, perSeconds: 1 }] } },
-    );
+    g = await startExtractionGateway({ mode: 'enforce', features: IRIS_FEATURES, actions: LADDER }, { limits: { default: [{ name: 'second', predictions: 60, perSeconds: 1 }] } });
   });
   after(() => g.close());
 
@@ -25,7 +22,8 @@ describe('extraction ladder (enforce mode)', () => {
     for (let i = 0; i < 2000 && seen.at(-1) !== 'blocked'; i++) {
       const r = await g.predictAs('mallory', [sweep.next().value!]);
       await settle();
-      const what = r.status === 200 ? (hasScores(r) ? 'scores' : 'labels') : r.status === 429 ? 'throttled' : r.status === 403 && r.json()['code'] === 'access_denied' ? 'blocked' : `other ${r.status} ${r.text}`;
+      const what =
+        r.status === 200 ? (hasScores(r) ? 'scores' : 'labels') : r.status === 429 ? 'throttled' : r.status === 403 && r.json()['code'] === 'access_denied' ? 'blocked' : `other ${r.status} ${r.text}`;
       if (what === 'blocked') assert.doesNotMatch(r.text, /extract|suspic|detect|sweep/i);
       seen.push(what);
       // The limits read the test's clock too: let the one-second window pass, or a throttled
@@ -105,7 +103,10 @@ describe('extraction log lines', () => {
         await settle();
       }
       const changes = lines.filter((l) => l['msg'] === 'extraction level changed');
-      assert.deepEqual(changes.map((l) => l['to']), ['flag', 'degrade', 'throttle', 'block']);
+      assert.deepEqual(
+        changes.map((l) => l['to']),
+        ['flag', 'degrade', 'throttle', 'block'],
+      );
       for (const l of changes) {
         assert.equal(l['user'], `${g.issuer.issuer}|mallory`);
         assert.equal(l['model'], 'iris');
@@ -174,9 +175,15 @@ describe('extraction admin endpoints', () => {
 
   it('filters the list by model and by level', async () => {
     const blocked = await send(`${g.adminUrl}/extraction/users?model=iris&level=block`);
-    assert.deepEqual(blocked.json<{ users: Array<{ user: string }> }>().users.map((u) => u.user), [user()]);
+    assert.deepEqual(
+      blocked.json<{ users: Array<{ user: string }> }>().users.map((u) => u.user),
+      [user()],
+    );
     const none = await send(`${g.adminUrl}/extraction/users?level=none`);
-    assert.deepEqual(none.json<{ users: Array<{ user: string }> }>().users.map((u) => u.user), [`${g.issuer.issuer}|alice`]);
+    assert.deepEqual(
+      none.json<{ users: Array<{ user: string }> }>().users.map((u) => u.user),
+      [`${g.issuer.issuer}|alice`],
+    );
     assert.equal((await send(`${g.adminUrl}/extraction/users?model=nope`)).status, 404);
     assert.equal((await send(`${g.adminUrl}/extraction/users?level=purple`)).status, 400);
   });

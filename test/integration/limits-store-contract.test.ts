@@ -17,7 +17,10 @@ interface Rig {
 
 let groups = 0;
 const group = (...windows: Array<[predictions: number, perSeconds: number]>): WindowGroup =>
-  windowGroup(`g${groups++}-${process.pid}`, windows.map(([predictions, perSeconds], i) => ({ name: `w${i}`, predictions, perSeconds })));
+  windowGroup(
+    `g${groups++}-${process.pid}`,
+    windows.map(([predictions, perSeconds], i) => ({ name: `w${i}`, predictions, perSeconds })),
+  );
 
 function contract(name: string, setup: () => Promise<Rig>): void {
   describe(`${name} counter store`, () => {

@@ -12,19 +12,19 @@ describe('rate limits counted in predictions (memory store)', () => {
   before(async () => {
     h = await startHarness(
       () => ({
-      limits: {
-        default: [
-          { name: 'burst', predictions: 3, perSeconds: 1 },
-          { name: 'hourly', predictions: 5, perSeconds: 3600 },
-        ],
-        metadata: [{ name: 'metadata', predictions: 2, perSeconds: 3600 }],
-      },
-      models: {
-        iris: {},
-        batchy: { limits: { default: [{ name: 'daily', predictions: 60, perSeconds: 86400 }] } },
-        roomy: { limits: { default: [{ name: 'minute', predictions: 100, perSeconds: 60 }] } },
-      },
-    }),
+        limits: {
+          default: [
+            { name: 'burst', predictions: 3, perSeconds: 1 },
+            { name: 'hourly', predictions: 5, perSeconds: 3600 },
+          ],
+          metadata: [{ name: 'metadata', predictions: 2, perSeconds: 3600 }],
+        },
+        models: {
+          iris: {},
+          batchy: { limits: { default: [{ name: 'daily', predictions: 60, perSeconds: 86400 }] } },
+          roomy: { limits: { default: [{ name: 'minute', predictions: 100, perSeconds: 60 }] } },
+        },
+      }),
       {},
       { now: () => clock.ms },
     );

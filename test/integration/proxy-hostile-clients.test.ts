@@ -182,7 +182,11 @@ describe('proxy: hostile clients', () => {
     try {
       const before = h.predictor.calls;
       const body = JSON.stringify(v1Body());
-      const r = await rawRequest(h.url, `POST /v1/models/iris:predict HTTP/1.1\nHost: x\nContent-Length: ${body.length}\nTransfer-Encoding: chunked\n`, `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`);
+      const r = await rawRequest(
+        h.url,
+        `POST /v1/models/iris:predict HTTP/1.1\nHost: x\nContent-Length: ${body.length}\nTransfer-Encoding: chunked\n`,
+        `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`,
+      );
       assert.equal(r.status, 400);
       assert.equal(JSON.parse(r.body).code, 'bad_request');
       assert.equal(h.predictor.calls, before);

@@ -75,6 +75,9 @@ describe('quickstart', () => {
     const banner = quickstartBanner(q);
     assert.ok(banner.includes(`${q.listening.adminUrl}/extraction/users`));
     const users = (await send(`${q.listening.adminUrl}/extraction/users?model=iris`)).json<{ users: Array<{ user: string; queries: number }> }>().users;
-    assert.ok(users.some((u) => u.user.endsWith('|alice') && u.queries >= 2), JSON.stringify(users));
+    assert.ok(
+      users.some((u) => u.user.endsWith('|alice') && u.queries >= 2),
+      JSON.stringify(users),
+    );
   });
 });

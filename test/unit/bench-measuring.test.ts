@@ -40,7 +40,12 @@ describe('bench wrk results', () => {
 describe('bench profile summary', () => {
   const frame = (id: number, functionName: string, url: string) => ({ id, callFrame: { functionName, url, lineNumber: 9 } });
   const profile: CpuProfile = {
-    nodes: [frame(1, '(idle)', ''), frame(2, 'verify', 'file:///app/node_modules/jose/dist/verify.js'), frame(3, 'decide', 'file:///app/dist/src/decision/pipeline.js'), frame(4, 'send', 'file:///app/node_modules/@fastify/reply-from/index.js')],
+    nodes: [
+      frame(1, '(idle)', ''),
+      frame(2, 'verify', 'file:///app/node_modules/jose/dist/verify.js'),
+      frame(3, 'decide', 'file:///app/dist/src/decision/pipeline.js'),
+      frame(4, 'send', 'file:///app/node_modules/@fastify/reply-from/index.js'),
+    ],
     samples: [1, 2, 3, 2, 4],
     timeDeltas: [5000, 100, 300, 100, 500],
   };

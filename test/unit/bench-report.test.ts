@@ -9,7 +9,13 @@ import { LatencyRecorder, percentile } from '../../bench/load/latency-stats.js';
 import type { LoadResult } from '../../bench/load/bench-call.js';
 
 const load = (over: Partial<LoadResult>): LoadResult => ({ generator: 'wrk', requests: 1000, seconds: 1, rps: 1000, p50: 1, p99: 2, non2xx: 0, errors: 0, ...over });
-const sample = (targetId: string, round: number, over: Partial<LoadResult>, cpuMicros: number, scenario: Sample['scenario'] = 'c50'): Sample => ({ scenario, targetId, round, result: load(over), cpuMicros });
+const sample = (targetId: string, round: number, over: Partial<LoadResult>, cpuMicros: number, scenario: Sample['scenario'] = 'c50'): Sample => ({
+  scenario,
+  targetId,
+  round,
+  result: load(over),
+  cpuMicros,
+});
 
 describe('bench aggregation', () => {
   it('takes the median of an even number of rounds as the mean of the middle two', () => {

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { problemsOf, NO_AUTH } from '../helpers/config-problems.js';
 import { buildConfig } from '../../src/config/load-config.js';
 
-
 describe('limits configuration', () => {
   it('defaults to the memory store, the sub claim as key and the insurance failure policy', () => {
     const c = buildConfig(NO_AUTH, 'test');
@@ -17,7 +16,9 @@ describe('limits configuration', () => {
   });
 
   it('refuses a Redis key prefix with braces, which would break the per-identity hash tag', () => {
-    assert.deepEqual(problemsOf({ limits: { store: { kind: 'redis', redisUrl: 'redis://127.0.0.1:6379', keyPrefix: 'a{b}:' } } }), ['limits.store.keyPrefix: expected no braces or spaces, got "a{b}:"']);
+    assert.deepEqual(problemsOf({ limits: { store: { kind: 'redis', redisUrl: 'redis://127.0.0.1:6379', keyPrefix: 'a{b}:' } } }), [
+      'limits.store.keyPrefix: expected no braces or spaces, got "a{b}:"',
+    ]);
   });
 
   it('requires a Redis address when the store is redis', () => {
@@ -25,7 +26,9 @@ describe('limits configuration', () => {
   });
 
   it('refuses two Redis addressing modes at once', () => {
-    assert.deepEqual(problemsOf({ limits: { store: { kind: 'redis', redisUrl: 'redis://127.0.0.1:6379', sentinels: ['127.0.0.1:26379'] } } }), ['limits.store: choose one of redisUrl, sentinels, cluster']);
+    assert.deepEqual(problemsOf({ limits: { store: { kind: 'redis', redisUrl: 'redis://127.0.0.1:6379', sentinels: ['127.0.0.1:26379'] } } }), [
+      'limits.store: choose one of redisUrl, sentinels, cluster',
+    ]);
   });
 
   it('takes the Redis URL from GATEWAY_REDIS_URL', () => {

@@ -17,7 +17,14 @@ const view = (door: Door, body: unknown): RequestView => postView(body, { door, 
 
 describe('contract stage', () => {
   it('shares the predicted classes of a reduced answer with later readers (the extraction guard)', async () => {
-    const d = await pipeline.decide(view('proxy', { instances: [[1, 2, 3, 4], [4, 3, 2, 1]] }));
+    const d = await pipeline.decide(
+      view('proxy', {
+        instances: [
+          [1, 2, 3, 4],
+          [4, 3, 2, 1],
+        ],
+      }),
+    );
     assert.ok(d.allowed && d.ctx.rewrite);
     const answer = d.ctx.rewrite.rewrite({ status: 200, headers: {}, body: Buffer.from('{"predictions": [[0.1, 0.8, 0.1], [0.7, 0.2, 0.1]]}') }, d.ctx);
     assert.ok(answer.ok);

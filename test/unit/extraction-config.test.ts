@@ -12,32 +12,50 @@ describe('models.<model>.extraction config', () => {
 
   it('refuses a feature description with both centre/scale and min/max', () => {
     const p = problemsOf(withExtraction({ features: { centre: [0], scale: [1], min: [0], max: [1] } }));
-    assert.ok(p.some((x) => x.startsWith('models.m.extraction.features:') && x.includes('either')), p.join('\n'));
+    assert.ok(
+      p.some((x) => x.startsWith('models.m.extraction.features:') && x.includes('either')),
+      p.join('\n'),
+    );
   });
 
   it('refuses scales and centres of different lengths, naming the field', () => {
     const p = problemsOf(withExtraction({ features: { centre: [0, 0], scale: [1] } }));
-    assert.ok(p.some((x) => x.startsWith('models.m.extraction.features.scale:')), p.join('\n'));
+    assert.ok(
+      p.some((x) => x.startsWith('models.m.extraction.features.scale:')),
+      p.join('\n'),
+    );
   });
 
   it('refuses a zero scale, naming the feature', () => {
     const p = problemsOf(withExtraction({ features: { centre: [0, 0], scale: [1, 0] } }));
-    assert.ok(p.some((x) => x.startsWith('models.m.extraction.features.scale[1]:')), p.join('\n'));
+    assert.ok(
+      p.some((x) => x.startsWith('models.m.extraction.features.scale[1]:')),
+      p.join('\n'),
+    );
   });
 
   it('refuses a max not above its min', () => {
     const p = problemsOf(withExtraction({ features: { min: [0, 5], max: [1, 5] } }));
-    assert.ok(p.some((x) => x.startsWith('models.m.extraction.features.max[1]:')), p.join('\n'));
+    assert.ok(
+      p.some((x) => x.startsWith('models.m.extraction.features.max[1]:')),
+      p.join('\n'),
+    );
   });
 
   it('refuses ladder rungs that decrease', () => {
     const p = problemsOf(withExtraction({ actions: { degradeAt: 50, throttleAt: 10 } }));
-    assert.ok(p.some((x) => x.startsWith('models.m.extraction.actions.throttleAt:')), p.join('\n'));
+    assert.ok(
+      p.some((x) => x.startsWith('models.m.extraction.actions.throttleAt:')),
+      p.join('\n'),
+    );
   });
 
   it('refuses a PRADA warm-up longer than its ring', () => {
     const p = problemsOf(withExtraction({ detectors: { ring: 50, minSamples: 100 } }));
-    assert.ok(p.some((x) => x.startsWith('models.m.extraction.detectors.minSamples:')), p.join('\n'));
+    assert.ok(
+      p.some((x) => x.startsWith('models.m.extraction.detectors.minSamples:')),
+      p.join('\n'),
+    );
   });
 
   it('refuses unknown keys in the section', () => {

@@ -51,15 +51,28 @@ describe('inference request parsing', () => {
     assert.equal(inferenceRequestOf(ctxFor('/v1/models/m:predict', undefined)), undefined);
   });
   it('exposes V1 instances as numeric rows for the extraction guard', () => {
-    const r = inferenceRequestOf(ctxFor('/v1/models/m:predict', { instances: [[1, 2], [3, 4]] }));
+    const r = inferenceRequestOf(
+      ctxFor('/v1/models/m:predict', {
+        instances: [
+          [1, 2],
+          [3, 4],
+        ],
+      }),
+    );
     assert.ok(r?.ok);
-    assert.deepEqual(inferenceRowsOf(r.request), [[1, 2], [3, 4]]);
+    assert.deepEqual(inferenceRowsOf(r.request), [
+      [1, 2],
+      [3, 4],
+    ]);
   });
 
   it('splits a flat V2 input on its batch dimension into rows', () => {
     const r = inferenceRequestOf(ctxFor('/v2/models/m/infer', { inputs: [{ name: 'x', shape: [2, 3], datatype: 'FP32', data: [1, 2, 3, 4, 5, 6] }] }));
     assert.ok(r?.ok);
-    assert.deepEqual(inferenceRowsOf(r.request), [[1, 2, 3], [4, 5, 6]]);
+    assert.deepEqual(inferenceRowsOf(r.request), [
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
   });
 
   it('reads a nested V2 input of one row per batch entry as those rows', () => {

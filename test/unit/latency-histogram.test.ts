@@ -16,7 +16,13 @@ describe('the latency histogram of the hot path', () => {
       registers: [reference],
     });
     const bound = ours.decisionSeconds.labels({ door: 'proxy' });
-    for (const [door, v] of [['proxy', 0.0001], ['proxy', 0.0003], ['proxy', 0.004], ['ext-authz-grpc', 12], ['proxy', 0]] as const) {
+    for (const [door, v] of [
+      ['proxy', 0.0001],
+      ['proxy', 0.0003],
+      ['proxy', 0.004],
+      ['ext-authz-grpc', 12],
+      ['proxy', 0],
+    ] as const) {
       if (door === 'proxy') bound.observe(v);
       else ours.decisionSeconds.observe({ door }, v);
       theirs.observe({ door }, v);

@@ -34,7 +34,13 @@ describe('reading a V1 body as the model server does', () => {
   });
 
   it('counts and checks the inputs member when it is the only one', () => {
-    const ctx = v1({ inputs: [[1, 2], [3, 4], [5, 99]] });
+    const ctx = v1({
+      inputs: [
+        [1, 2],
+        [3, 4],
+        [5, 99],
+      ],
+    });
     const r = inferenceRequestOf(ctx);
     assert.ok(r?.ok);
     assert.equal(ctx.cost, 3);
@@ -42,12 +48,24 @@ describe('reading a V1 body as the model server does', () => {
   });
 
   it('reads a structured CloudEvent as its data: the rows inside are counted and checked', () => {
-    const ctx = v1(event({ instances: [[1, 2], [3, 4], [5, -1]] }));
+    const ctx = v1(
+      event({
+        instances: [
+          [1, 2],
+          [3, 4],
+          [5, -1],
+        ],
+      }),
+    );
     const r = inferenceRequestOf(ctx);
     assert.ok(r?.ok);
     assert.equal(ctx.cost, 3);
     assert.match(inputViolation(r.request, CONTRACT) ?? '', /instances\[2\]\[1\]: -1 is below the minimum 0/);
-    assert.deepEqual(inferenceRowsOf(r.request), [[1, 2], [3, 4], [5, -1]]);
+    assert.deepEqual(inferenceRowsOf(r.request), [
+      [1, 2],
+      [3, 4],
+      [5, -1],
+    ]);
   });
 
   it('refuses an envelope without every attribute KServe requires before it unwraps data', () => {
@@ -56,7 +74,22 @@ describe('reading a V1 body as the model server does', () => {
   });
 
   it('refuses an envelope that also carries rows beside its data', () => {
-    assert.match(refusal(v1(event({ instances: [[1, 2]] }, { instances: [[1, 2], [3, 4]] }))).message, /beside its data/);
+    assert.match(
+      refusal(
+        v1(
+          event(
+            { instances: [[1, 2]] },
+            {
+              instances: [
+                [1, 2],
+                [3, 4],
+              ],
+            },
+          ),
+        ),
+      ).message,
+      /beside its data/,
+    );
   });
 
   it('refuses an envelope whose data is not a JSON object', () => {
@@ -64,7 +97,15 @@ describe('reading a V1 body as the model server does', () => {
   });
 
   it('unwraps an envelope once: an envelope inside data is read as a plain body', () => {
-    const ctx = v1(event({ ...event({ instances: [[1, 2]] }), instances: [[1, 2], [3, 4]] }));
+    const ctx = v1(
+      event({
+        ...event({ instances: [[1, 2]] }),
+        instances: [
+          [1, 2],
+          [3, 4],
+        ],
+      }),
+    );
     assert.ok(inferenceRequestOf(ctx)?.ok);
     assert.equal(ctx.cost, 2);
   });
@@ -91,10 +132,13 @@ describe('reading a V1 body as the model server does', () => {
   it('reads a JSON Content-Type with parameters, and a binary-mode CloudEvent whatever its Content-Type', () => {
     const withCharset = routedContext({ instances: [[1, 2]] }, { path: '/v1/models/m:predict', headers: { 'content-type': 'application/json; charset=utf-8' } });
     assert.ok(inferenceRequestOf(withCharset)?.ok);
-    const binaryEvent = routedContext({ instances: [[1, 2]] }, {
-      path: '/v1/models/m:predict',
-      headers: { 'content-type': 'text/plain', 'ce-specversion': '1.0', 'ce-source': 's', 'ce-type': 't', 'ce-id': '1' },
-    });
+    const binaryEvent = routedContext(
+      { instances: [[1, 2]] },
+      {
+        path: '/v1/models/m:predict',
+        headers: { 'content-type': 'text/plain', 'ce-specversion': '1.0', 'ce-source': 's', 'ce-type': 't', 'ce-id': '1' },
+      },
+    );
     assert.ok(inferenceRequestOf(binaryEvent)?.ok);
   });
 
@@ -109,9 +153,22 @@ describe('reading every input of a V2 body', () => {
   const input = (name: string, rows: number[][]) => ({ name, shape: [rows.length, rows[0]!.length], datatype: 'FP32', data: rows.flat() });
 
   it('gives each row as the concatenation of every input row at that index', () => {
-    const r = inferenceRequestOf(v2({ inputs: [input('a', [[1, 2], [3, 4]]), input('b', [[5], [6]])] }));
+    const r = inferenceRequestOf(
+      v2({
+        inputs: [
+          input('a', [
+            [1, 2],
+            [3, 4],
+          ]),
+          input('b', [[5], [6]]),
+        ],
+      }),
+    );
     assert.ok(r?.ok);
-    assert.deepEqual(inferenceRowsOf(r.request), [[1, 2, 5], [3, 4, 6]]);
+    assert.deepEqual(inferenceRowsOf(r.request), [
+      [1, 2, 5],
+      [3, 4, 6],
+    ]);
   });
 
   it('lists the rows of inputs whose batch dimensions differ one input after the other', () => {
@@ -121,9 +178,22 @@ describe('reading every input of a V2 body', () => {
   });
 
   it('still reads the numeric input when a string input comes first', () => {
-    const r = inferenceRequestOf(v2({ inputs: [{ name: 'pad', shape: [1], datatype: 'BYTES', data: ['x'] }, input('x', [[1, 2], [3, 4]])] }));
+    const r = inferenceRequestOf(
+      v2({
+        inputs: [
+          { name: 'pad', shape: [1], datatype: 'BYTES', data: ['x'] },
+          input('x', [
+            [1, 2],
+            [3, 4],
+          ]),
+        ],
+      }),
+    );
     assert.ok(r?.ok);
-    assert.deepEqual(inferenceRowsOf(r.request), [[1, 2], [3, 4]]);
+    assert.deepEqual(inferenceRowsOf(r.request), [
+      [1, 2],
+      [3, 4],
+    ]);
   });
 
   it('counts the largest batch dimension of all inputs', () => {
@@ -145,7 +215,10 @@ describe('reading binary-extension V2 inputs as the runtime does', () => {
   it('gives the decoded rows of a binary input to the extraction guard', () => {
     const r = inferenceRequestOf(binaryCtx([1, 2, 3, 4]));
     assert.ok(r?.ok);
-    assert.deepEqual(inferenceRowsOf(r.request), [[1, 2], [3, 4]]);
+    assert.deepEqual(inferenceRowsOf(r.request), [
+      [1, 2],
+      [3, 4],
+    ]);
   });
 
   it('checks the values of a binary input against the contract', () => {

@@ -4,7 +4,7 @@ import { codeInfo, GrpcCode } from '../../decision/error-codes.js';
 import { renderHttpDenial } from '../../decision/http-denial.js';
 import type { CheckResponseMessage, HeaderOption, ProtoStruct, StructValue } from './check-codec.js';
 
-// HeaderValueOption.append_action OVERWRITE_IF_EXISTS_OR_ADD (PROTOCOLS.md §2.2).
+// HeaderValueOption.append_action OVERWRITE_IF_EXISTS_OR_ADD (https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/core/v3/base.proto).
 const OVERWRITE_IF_EXISTS_OR_ADD = 2;
 const OVERWRITE = Object.freeze({ value: false });
 

@@ -30,7 +30,7 @@ const OVERSIZE_FACTOR = 4;
 const MIN_MESSAGE_CAP = 8 * 1024 * 1024;
 
 /**
- * `envoy.service.auth.v3.Authorization/Check` (PROTOCOLS.md §2). Every decision is a
+ * `envoy.service.auth.v3.Authorization/Check` (https://www.envoyproxy.io/docs/envoy/latest/api-v3/service/auth/v3/external_auth.proto). Every decision is a
  * CheckResponse with `status` set; a gRPC error status is returned only for a fault of ours,
  * because Envoy turns it into failOpen / statusOnError rather than a denial.
  */

@@ -4,7 +4,7 @@ import type { CheckRequestMessage, RawHeader } from './check-codec.js';
 
 const NONE: readonly string[] = Object.freeze([]);
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const EMPTY: Record<string, string> = Object.freeze({}) as Record<string, string>;
+const EMPTY: Record<string, string> = Object.freeze({});
 // Envoy joins repeated headers with ','. In an Authorization value a comma followed by
 // `scheme SP` starts another credential (auth-params are `name=value`, with no space before '=').
 const NEXT_CREDENTIAL = /,\s*(?=[A-Za-z0-9!#$%&'*+.^_`|~-]+ )/;
@@ -49,7 +49,7 @@ function fromRaw(list: readonly RawHeader[]): CheckHeaders {
 }
 
 /**
- * AttributeContext.HttpRequest → RequestView (Envoy's attribute_context.proto). The headers come
+ * AttributeContext.HttpRequest → RequestView (https://www.envoyproxy.io/docs/envoy/latest/api-v3/service/auth/v3/attribute_context.proto). The headers come
  * in `headers` (lower-cased, pseudo-headers included, duplicates comma-joined) or, with
  * `encode_raw_headers`, in `header_map`; either way two Authorization headers become two
  * credentials (RFC 6750 §2: refused, not picked from) and two Host headers two hosts, as the

@@ -4,7 +4,7 @@ import type { DecisionContext } from '../../decision/decision-context.js';
  * The 200 answer's headers. Envoy copies those matching `headersToUpstreamOnAllow` onto the
  * upstream request (overwriting), those matching `headersToDownstreamOnAllow` onto the client
  * answer, and strips every name listed in `x-envoy-auth-headers-to-remove` from the upstream
- * request (PROTOCOLS.md §1.2). A name we set is not also listed for removal: whether Envoy
+ * request (Envoy ext_authz filter, https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/ext_authz_filter). A name we set is not also listed for removal: whether Envoy
  * removes before or after setting is not part of the protocol, and setting already overwrites
  * the client's copy.
  */

@@ -22,7 +22,7 @@ export interface ExtAuthzHttpDeps {
 const DOOR = 'ext-authz-http';
 
 /**
- * Envoy's HTTP ext_authz protocol (PROTOCOLS.md §1): exactly 200 allows, any other 1xx-4xx
+ * Envoy's HTTP ext_authz protocol (Envoy ext_authz filter, https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/ext_authz_filter): exactly 200 allows, any other 1xx-4xx
  * denies with that status and body, 5xx is an error (Envoy applies failOpen / statusOnError),
  * so 5xx is kept for real faults. A plain node:http server: the check is on every request's
  * path, and it needs no routing or body parsing of its own.

@@ -21,7 +21,7 @@ export function stripPrefix(url: string, prefix: string): string | undefined {
 /**
  * Envoy's HTTP check: the original method, `pathPrefix + original path` (query kept), the
  * allow-listed headers, and the body only with `includeRequestBodyInCheck` — then it also sends
- * `x-envoy-auth-partial-body` (PROTOCOLS.md §1.1). Content-Type is usually not forwarded, so the
+ * `x-envoy-auth-partial-body` (Envoy ext_authz filter, https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/ext_authz_filter). Content-Type is usually not forwarded, so the
  * body stays raw bytes.
  */
 export function requestViewFromCheck(req: IncomingMessage, originalUrl: string, body: Buffer | undefined): RequestView {

@@ -1,9 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { BodyBudget } from './body-budget.js';
 
-export type BodyResult =
-  | { readonly ok: true; readonly body: Buffer | undefined; readonly reserved: number }
-  | { readonly ok: false; readonly reason: 'too_large' | 'over_budget' | 'aborted' };
+export type BodyResult = { readonly ok: true; readonly body: Buffer | undefined; readonly reserved: number } | { readonly ok: false; readonly reason: 'too_large' | 'over_budget' | 'aborted' };
 
 const EMPTY = { ok: true, body: undefined, reserved: 0 } as const;
 const TOO_LARGE = { ok: false, reason: 'too_large' } as const;

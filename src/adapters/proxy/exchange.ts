@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import type { AnswerRewriter, DecisionContext, RewrittenAnswer, UpstreamAnswer } from '../../decision/decision-context.js';
 import { observeAnswer } from '../../decision/observe-answer.js';
 import { deny, type Denial } from '../../decision/denial.js';
+import { NO_UPSTREAM_SPAN, type UpstreamSpan } from '../../observability/tracing.js';
 import { answerHeaders, upstreamHeaders } from './forward-headers.js';
 import { decodedBody } from './decoded-body.js';
 import { upstreamFailure } from './upstream-errors.js';
@@ -16,7 +17,10 @@ const NO_BODY_STATUS = (s: number) => s === 204 || s === 304 || (s >= 100 && s <
 const REWRITTEN_DROPS = new Set(['content-encoding', 'content-type', 'inference-header-content-length']);
 
 const REWRITER_FAULT: RewrittenAnswer = { ok: false, denial: deny('internal_error', 'internal error while reading the predictor answer') };
-const UNDECODABLE: RewrittenAnswer = { ok: false, denial: deny('upstream_bad_response', "the predictor's answer has a content-encoding that cannot be decoded, or inflates past upstream.maxAnswerBytes") };
+const UNDECODABLE: RewrittenAnswer = {
+  ok: false,
+  denial: deny('upstream_bad_response', "the predictor's answer has a content-encoding that cannot be decoded, or inflates past upstream.maxAnswerBytes"),
+};
 const DEADLINE = new Error('upstream deadline');
 (DEADLINE as { code?: string }).code = 'UND_ERR_HEADERS_TIMEOUT';
 const CLIENT_GONE = new Error('client closed the connection');
@@ -43,6 +47,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   /** Observers want the answer: keep a bounded copy even of a streamed one. */
   private readonly observed: boolean;
   private copyFailed = false;
+  /** The upstream call's span: ended by the predictor's status, or by the failure that kept it from answering. */
+  private readonly span: UpstreamSpan;
 
   constructor(
     private readonly rt: ProxyRuntime,
@@ -57,6 +63,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   ) {
     this.observed = ctx.observers.length > 0;
     const sent = ctx.upstreamBody ?? body;
+    // Tracing off: no span and no URL string built.
+    this.span = rt.tracing.enabled ? rt.tracing.upstreamSpan(ctx.view, rt.upstreamOrigin + ctx.view.path) : NO_UPSTREAM_SPAN;
     this.opts = {
       origin: rt.upstreamOrigin,
       method: req.method as Dispatcher.HttpMethod,
@@ -67,6 +75,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
         // A rewriter or an observer must read the answer: ask for it uncompressed.
         identityEncoding: rewriter !== undefined || ctx.observers.length > 0,
         bodyLength: sent?.length ?? 0,
+        traceHeaders: this.span.headers,
       }),
       body: sent ?? null,
       headersTimeout: 0,
@@ -94,7 +103,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onConnect(abort: (err?: Error) => void): void {
     // Called right before undici writes the request: from here the predictor may see it.
     this.written = true;
-    this.abortUpstream = abort as (err: Error) => void;
+    this.abortUpstream = abort;
     // Settled while it waited for a connection (deadline, client gone): never send it.
     if (this.settled) abort(CLIENT_GONE);
   }
@@ -104,6 +113,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.status = status;
     this.rawHeaders = rawHeaders;
     this.resume = resume;
+    this.span.end({ status });
     this.rt.observeUpstream(this.ctx, (performance.now() - this.upstreamStart) / 1000);
     return true;
   }
@@ -291,6 +301,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private settle(outcome: string, status: number | undefined, record = true): void {
     this.settled = true;
     clearTimeout(this.timer);
+    // No answer head came (deadline, client gone, refused connection): the call ends in error.
+    if (this.status === 0) this.span.end({ error: outcome });
     this.rt.upstreamActive--;
     this.rt.releaseBody(this.reserved);
     this.reserved = 0;

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { util } from 'undici';
 import type { DecisionContext } from '../../decision/decision-context.js';
+import { TRACE_HEADERS } from '../../observability/tracing.js';
 
 // RFC 9110 §7.6.1: hop-by-hop fields never cross a proxy, nor do the fields named in Connection.
 // `expect` is answered here (undici refuses to send it); `host` becomes the predictor's.
@@ -8,6 +9,7 @@ const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-autho
 // Set by the gateway itself on every forwarded request, so the client's copies are dropped.
 const RECOMPUTED = ['host', 'content-length', 'x-request-id', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host'];
 const NOT_FORWARDED = new Set([...HOP_BY_HOP, ...RECOMPUTED]);
+const TRACE_HEADER_NAMES = new Set(TRACE_HEADERS);
 const NOT_RETURNED = new Set([...HOP_BY_HOP, 'content-length', 'x-request-id', 'date']);
 
 /** The Connection field's tokens (RFC 9110 §7.6.1), lower-case; empty when there is none. */
@@ -26,6 +28,8 @@ export interface ForwardedFacts {
   /** Ask for an uncompressed answer: a rewriter must read it. */
   readonly identityEncoding: boolean;
   readonly bodyLength: number;
+  /** The gateway span's trace context, replacing the client's (undefined: tracing off, the client's pass unchanged). */
+  readonly traceHeaders: Readonly<Record<string, string>> | undefined;
 }
 
 /**
@@ -42,12 +46,15 @@ export function upstreamHeaders(headers: IncomingHttpHeaders, ctx: DecisionConte
     // A stage's injected value replaces the client's (the stripping of spoofed copies relies on it).
     if (NOT_FORWARDED.has(name) || remove.includes(name) || named?.has(name) || name in inject) continue;
     if (f.identityEncoding && name === 'accept-encoding') continue;
+    if (f.traceHeaders !== undefined && TRACE_HEADER_NAMES.has(name)) continue;
     const v = headers[name];
     if (v === undefined) continue;
     if (typeof v === 'string') out.push(name, v);
     else for (const one of v) out.push(name, one);
   }
   for (const name in inject) out.push(name, inject[name] as string);
+  const trace = f.traceHeaders;
+  if (trace !== undefined) for (const name in trace) out.push(name, trace[name] as string);
   out.push('host', upstreamHost, 'x-request-id', f.requestId, 'x-forwarded-for', f.forwardedFor, 'x-forwarded-proto', 'http');
   if (headers.host !== undefined) out.push('x-forwarded-host', headers.host);
   if (f.identityEncoding) out.push('accept-encoding', 'identity');

@@ -10,6 +10,7 @@ import type { DecisionPipeline } from '../../decision/pipeline.js';
 import { accessRecorder, flushAccessLog } from '../../observability/access-record.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatewayMetrics } from '../../observability/metrics.js';
+import { TRACING_OFF, type Tracing } from '../../observability/tracing.js';
 import { BodyBudget } from './body-budget.js';
 import { hasBody, readBody } from './body-reader.js';
 import { clientErrorAnswer } from './client-errors.js';
@@ -21,6 +22,8 @@ export interface ProxyDeps {
   readonly pipeline: DecisionPipeline;
   readonly metrics: GatewayMetrics;
   readonly log: Logger;
+  /** Spans of the upstream call (off: a constant no-op). */
+  readonly tracing?: Tracing;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -41,6 +44,7 @@ export class ProxyDoor {
   readonly maxAnswerBytes: number;
   readonly tooLargeAnswer: Denial;
   readonly log: Logger;
+  readonly tracing: Tracing;
   readonly retries: { inc(): void };
   readonly clientAborts: { inc(): void };
   upstreamActive = 0;
@@ -64,9 +68,11 @@ export class ProxyDoor {
     private readonly pipeline: DecisionPipeline,
     private readonly metrics: GatewayMetrics,
     log: Logger,
+    tracing: Tracing,
   ) {
     const { server, upstream } = config;
     this.log = log;
+    this.tracing = tracing;
     const url = new URL(upstream.url);
     this.upstreamOrigin = url.origin;
     this.upstreamHost = url.host;
@@ -125,7 +131,7 @@ export class ProxyDoor {
     const peer = req.socket.remoteAddress ?? '';
     const prior = req.headers['x-forwarded-for'];
     if (!this.trustForwardedFor || prior === undefined) return peer;
-    return `${prior}, ${peer}`;
+    return `${typeof prior === 'string' ? prior : prior.join(', ')}, ${peer}`;
   }
 
   observeUpstream(ctx: DecisionContext, seconds: number): void {
@@ -237,5 +243,5 @@ export class ProxyDoor {
 const realmOf = (config: GatewayConfig) => config.auth.realm;
 
 export function createProxyServer(deps: ProxyDeps): ProxyDoor {
-  return new ProxyDoor(deps.config, deps.pipeline, deps.metrics, deps.log);
+  return new ProxyDoor(deps.config, deps.pipeline, deps.metrics, deps.log, deps.tracing ?? TRACING_OFF);
 }

@@ -1,14 +1,9 @@
-import { s } from '../schema-dsl.js';
+import { settings, z } from '../fields.js';
 
-export const logSection = s.object(
+export const logSection = settings(
   {
-    level: s.string({
-      doc: 'Log level (pino).',
-      default: 'info',
-      enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
-      env: 'GATEWAY_LOG_LEVEL',
-    }),
-    accessLog: s.boolean({ doc: 'One JSON line per request (method, route class, model, status, duration); never a token.', default: true }),
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').meta({ description: 'Log level (pino).', env: 'GATEWAY_LOG_LEVEL' }),
+    accessLog: z.boolean().default(true).meta({ description: 'One JSON line per request (method, route class, model, status, duration); never a token.' }),
   },
-  { doc: 'Structured JSON logs.' },
+  'Structured JSON logs.',
 );

@@ -1,16 +1,17 @@
-import { s, type Spec } from '../schema-dsl.js';
-import { checkPolicy, windowSpec } from './limits.js';
+import { mapOf, z } from '../fields.js';
+import { checkPolicy, optionalWindows, windowSpec } from './limits.js';
 
-const windows = (doc: string) => s.array(windowSpec, { doc, optional: true, maxItems: 8 });
-
-/** Fields of `models.<model>` owned by issue 5: rate limits. */
+/** Fields of `models.<model>` for rate limits. */
 export const modelLimitFields = {
-  limits: s.object(
-    {
-      default: windows('Replaces `limits.default` for this model.'),
-      tiers: s.map(s.array(windowSpec, { doc: 'Windows of this tier.', maxItems: 8 }), { doc: 'Replaces `limits.tiers` for this model.', keyName: 'tier', optional: true }),
-      metadata: windows('Replaces `limits.metadata` for this model.'),
-    },
-    { doc: "This model's own windows; each list set here replaces the global one of the same kind.", optional: true, check: checkPolicy },
-  ),
-} satisfies Record<string, Spec>;
+  limits: z
+    .strictObject({
+      default: optionalWindows('Replaces `limits.default` for this model.'),
+      tiers: mapOf('tier', z.array(windowSpec).max(8).meta({ description: 'Windows of this tier.' }))
+        .optional()
+        .meta({ description: 'Replaces `limits.tiers` for this model.', keyName: 'tier' }),
+      metadata: optionalWindows('Replaces `limits.metadata` for this model.'),
+    })
+    .superRefine(checkPolicy)
+    .optional()
+    .meta({ description: "This model's own windows; each list set here replaces the global one of the same kind." }),
+};

@@ -1,30 +1,32 @@
-import { s } from '../schema-dsl.js';
+import { mapOf, z } from '../fields.js';
 import { modelAuthFields } from './model-auth.js';
 import { checkModelContract, modelContractFields } from './model-contract.js';
 import { modelExtractionFields } from './model-extraction.js';
 import { modelLimitFields } from './model-limits.js';
 
-export const modelSection = s.object(
-  {
-    protocol: s.string({ doc: 'Inference protocol the model speaks; requests in the other protocol are refused.', default: 'any', enum: ['v1', 'v2', 'any'] }),
+export const modelSection = z
+  .strictObject({
+    protocol: z.enum(['v1', 'v2', 'any']).default('any').meta({ description: 'Inference protocol the model speaks; requests in the other protocol are refused.' }),
 
-    // Per-model claim requirements (authentication, issue 3).
+    // Per-model claim requirements (authentication).
     ...modelAuthFields,
 
-    // Input contract and response policy (model contracts, issue 4).
+    // Input contract and response policy (model contracts).
     ...modelContractFields,
 
-    // Per-model rate-limit policies (issue 5).
+    // Per-model rate-limit policies.
     ...modelLimitFields,
 
-    // Model-extraction detection (issue 13).
+    // Model-extraction detection.
     ...modelExtractionFields,
-  },
-  { doc: 'One served model.', check: checkModelContract },
-);
+  })
+  .superRefine(checkModelContract)
+  .prefault({})
+  .meta({ description: 'One served model.' });
 
-export const modelsSection = s.map(modelSection, {
-  doc: 'The models behind this gateway, by KServe model name. Requests for a model not listed here are refused (404 `model_not_found`).',
-  keyName: 'model',
-  keyPattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$/,
-});
+export const modelsSection = mapOf('model', modelSection, /^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$/)
+  .default({})
+  .meta({
+    description: 'The models behind this gateway, by KServe model name. Requests for a model not listed here are refused (404 `model_not_found`).',
+    keyName: 'model',
+  });
