@@ -20,6 +20,8 @@ const NOT_A_ROUTE = deny('route_not_allowed', 'this path is neither a public rou
  * decide(view) → Decision: the same for every front door.
  * route → authenticate → authorize → extraction gate | model contract → rate limit → extraction.
  */
+const decisionOf = (ctx: DecisionContext, denial: Denial | undefined): Decision => (denial ? { allowed: false, denial, ctx } : { allowed: true, ctx });
+
 export class DecisionPipeline {
   private readonly publicRoutes: PublicRoutes;
   private readonly headStages: readonly Stage[];
@@ -74,22 +76,33 @@ export class DecisionPipeline {
     return verb === 'predict' || verb === 'explain';
   }
 
-  private async run(ctx: DecisionContext, head: boolean): Promise<Decision> {
+  private run(ctx: DecisionContext, head: boolean): Promise<Decision> {
     const span = this.tracing.decisionSpan(ctx.view, head ? 'head' : 'body');
-    const decision = await this.runPhase(ctx, head);
+    const decision = this.runPhase(ctx, head);
+    if (isPromise(decision)) {
+      return decision.then((d) => {
+        span.end(d);
+        return d;
+      });
+    }
     span.end(decision);
-    return decision;
+    return Promise.resolve(decision);
   }
 
-  private async runPhase(ctx: DecisionContext, head: boolean): Promise<Decision> {
+  /** Decided at once when every stage answered at once (a cached token, the memory limiter): no promise per stage. */
+  private runPhase(ctx: DecisionContext, head: boolean): Decision | Promise<Decision> {
     try {
-      const denial = head ? (this.route(ctx) ?? (await this.runStages(ctx, this.headStages))) : await this.runStages(ctx, this.bodyStages);
-      return denial ? { allowed: false, denial, ctx } : { allowed: true, ctx };
+      const denial = head ? (this.route(ctx) ?? this.runStages(ctx, this.headStages, 0)) : this.runStages(ctx, this.bodyStages, 0);
+      return isPromise(denial) ? denial.then((d) => decisionOf(ctx, d), (err: unknown) => this.fault(ctx, err)) : decisionOf(ctx, denial);
     } catch (err) {
-      // A thrown error is a bug or a dependency fault, never a decision to allow.
-      this.log.error({ err, requestId: ctx.view.requestId }, 'decision pipeline fault');
-      return { allowed: false, denial: deny('internal_error', 'internal error while deciding'), ctx };
+      return this.fault(ctx, err);
     }
+  }
+
+  private fault(ctx: DecisionContext, err: unknown): Decision {
+    // A thrown error is a bug or a dependency fault, never a decision to allow.
+    this.log.error({ err, requestId: ctx.view.requestId }, 'decision pipeline fault');
+    return { allowed: false, denial: deny('internal_error', 'internal error while deciding'), ctx };
   }
 
   private route(ctx: DecisionContext): Denial | undefined {
@@ -115,12 +128,13 @@ export class DecisionPipeline {
     return undefined;
   }
 
-  private async runStages(ctx: DecisionContext, stages: readonly Stage[]): Promise<Denial | undefined> {
+  /** Stages from `from` on, in order, until one denies; continues after a stage that answers later. */
+  private runStages(ctx: DecisionContext, stages: readonly Stage[], from: number): Denial | undefined | Promise<Denial | undefined> {
     if (ctx.route.kind !== 'model') return undefined;
-    for (const stage of stages) {
-      const r = stage.run(ctx);
-      const denial = isPromise(r) ? await r : r;
-      if (denial) return denial;
+    for (let i = from; i < stages.length; i++) {
+      const r = (stages[i] as Stage).run(ctx);
+      if (isPromise(r)) return r.then((denial) => denial ?? this.runStages(ctx, stages, i + 1));
+      if (r) return r;
     }
     return undefined;
   }
