@@ -39,23 +39,9 @@ export function splitPathAndQuery(url: string): { path: string; query: string } 
 /** All values of one header from Node's rawHeaders (which keeps duplicates). */
 export function rawHeaderValues(rawHeaders: readonly string[], lowerName: string): string[] {
   const out: string[] = [];
-  const n = lowerName.length;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i] as string;
-    if (name.length === n && isNameOf(name, lowerName)) out.push(rawHeaders[i + 1] as string);
+    if (name.length === lowerName.length && name.toLowerCase() === lowerName) out.push(rawHeaders[i + 1] as string);
   }
   return out;
-}
-
-/**
- * `name` equals `lowerName` ignoring ASCII case, compared in place (no lower-cased copy per field
- * per request). Field names are tokens (RFC 9110 §5.1), ASCII only: Node's parser refuses others.
- */
-function isNameOf(name: string, lowerName: string): boolean {
-  for (let j = 0; j < name.length; j++) {
-    let c = name.charCodeAt(j);
-    if (c >= 0x41 && c <= 0x5a) c += 0x20;
-    if (c !== lowerName.charCodeAt(j)) return false;
-  }
-  return true;
 }
