@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { startHarness, type Harness } from '../helpers/gateway-harness.js';
 import { send, v1Body, v2Body } from '../helpers/http.js';
 import { rawRequest } from '../helpers/raw-http.js';
@@ -30,6 +30,24 @@ describe('reverse proxy in front of a KServe predictor', () => {
     const r = await send(`${h.url}/v2/models/iris/infer`, { body, headers: { 'content-type': 'application/json' } });
     assert.equal(r.status, 200);
     assert.equal(r.json()['id'], 'req-7');
+    assert.equal(h.predictor.received.at(-1)?.body, body);
+  });
+
+  it('forwards a body that arrives in pieces after its head, unchanged', async () => {
+    const body = JSON.stringify({ id: 'slow-1', ...v2Body([[5.1, 3.5, 1.4, 0.2]]) });
+    const { hostname, port } = new URL(h.url);
+    const socket = connect(Number(port), hostname);
+    const answer: Buffer[] = [];
+    socket.on('data', (c: Buffer) => answer.push(c));
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    socket.write(`POST /v2/models/iris/infer HTTP/1.1\r\nHost: ${h.url.slice(7)}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`);
+    const half = Math.floor(body.length / 2);
+    for (const piece of [body.slice(0, half), body.slice(half)]) {
+      await new Promise((r) => setTimeout(r, 30));
+      socket.write(piece);
+    }
+    await new Promise<void>((r) => socket.once('close', () => r()));
+    assert.match(Buffer.concat(answer).toString('utf8'), /^HTTP\/1\.1 200 /);
     assert.equal(h.predictor.received.at(-1)?.body, body);
   });
 

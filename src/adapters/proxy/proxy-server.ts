@@ -7,6 +7,7 @@ import type { DecisionContext } from '../../decision/decision-context.js';
 import { deny, type Denial } from '../../decision/denial.js';
 import { renderHttpDenial } from '../../decision/http-denial.js';
 import type { DecisionPipeline } from '../../decision/pipeline.js';
+import { isPromise } from '../../decision/stage.js';
 import { accessRecorder, flushAccessLog } from '../../observability/access-record.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatewayMetrics } from '../../observability/metrics.js';
@@ -184,7 +185,8 @@ export class ProxyDoor {
       return this.writeDenial(res, head.denial, requestId, head.ctx, started, hasBody(req));
     }
     if (expectsContinue) res.writeContinue();
-    const read = hasBody(req) ? await readBody(req, this.config.server.bodyLimitBytes, this.budget) : undefined;
+    const reading = hasBody(req) ? readBody(req, this.config.server.bodyLimitBytes, this.budget) : undefined;
+    const read = isPromise(reading) ? await reading : reading;
     if (read && !read.ok) {
       if (read.reason === 'aborted') return this.record(req, head.ctx, requestId, 'client_closed', undefined, started);
       return this.writeDenial(res, read.reason === 'too_large' ? this.tooLargeBody : this.overBudget, requestId, head.ctx, started, true);
