@@ -82,7 +82,8 @@ async function underCallgrind(script: string, env: Record<string, string>, outFi
     });
     child.once('exit', (code) => rej(new Error(`${script} exited with ${code}: ${stderr}`)));
   });
-  return { url, stop: () => stopProcess(child) };
+  // SIGINT ends Node at once (no drain or grace period); valgrind writes its counts as the process ends.
+  return { url, stop: () => stopProcess(child, 'SIGINT') };
 }
 
 function totalInstructions(file: string): number {

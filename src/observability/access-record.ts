@@ -98,11 +98,13 @@ function str(s: string): string {
 export function accessRecorder(door: Door, config: GatewayConfig, metrics: GatewayMetrics, log: Logger): (e: AccessEntry) => void {
   const write = config.log.accessLog && log.isLevelEnabled('info') ? batcherFor(log) : undefined;
   const message = door === 'proxy' ? 'request' : 'check';
-  const counters = new Map<string, { inc(): void }>();
+  // Children by route class, then outcome: found without building a key per request.
+  const counters = new Map<string, Map<string, { inc(): void }>>();
   const counter = (rc: string, outcome: string) => {
-    const key = rc + '\0' + outcome;
-    let c = counters.get(key);
-    if (!c) counters.set(key, (c = metrics.requests.labels({ door, route_class: rc, outcome })));
+    let byOutcome = counters.get(rc);
+    if (!byOutcome) counters.set(rc, (byOutcome = new Map()));
+    let c = byOutcome.get(outcome);
+    if (!c) byOutcome.set(outcome, (c = metrics.requests.labels({ door, route_class: rc, outcome })));
     return c;
   };
   const head = `{"level":${INFO},"time":"`;

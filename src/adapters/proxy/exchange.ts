@@ -92,7 +92,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     rt.upstreamActive++;
     (this.res as ExchangeResponse).exchange = this;
-    this.res.once('close', onClientClose);
+    // 'close' is emitted once per response: a plain listener, without once()'s wrapper per request.
+    this.res.on('close', onClientClose);
     this.timer = setTimeout(onDeadline, rt.upstreamTimeoutMs, this);
     this.upstreamStart = performance.now();
     rt.pool.dispatch(this.opts, this);
