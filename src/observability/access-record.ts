@@ -75,19 +75,8 @@ function isoNow(): string {
   return isoText;
 }
 
-/**
- * JSON string literal for a value that may come from a client or a token. Only quotes,
- * backslashes, control characters and lone surrogates need escaping (RFC 8259 §7, and
- * well-formed JSON.stringify); request ids, methods and model names almost never hold one, so
- * they are quoted as they are and the rest go through JSON.stringify.
- */
-function str(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(s);
-  }
-  return '"' + s + '"';
-}
+/** JSON string literal for a value that may come from a client or a token (quotes, controls escaped). */
+const str = (s: string) => JSON.stringify(s);
 
 /**
  * The one place every door counts a request and writes its access-log line, so the three doors
