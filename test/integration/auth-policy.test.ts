@@ -96,6 +96,21 @@ describe('per-model token requirements and upstream identity', () => {
     }
   });
 
+  it('refuses a token whose claims were changed under a cached token\'s signature, even right after that token was served', async () => {
+    const token = await jwks.sign({ scope: 'predict:iris', sub: 'alice' });
+    const ok = await send(`${h.url}/v1/models/iris:predict`, { body: v1Body(), headers: { authorization: `Bearer ${token}` } });
+    assert.equal(ok.status, 200, ok.text);
+    // Same header and signature (the token's whole tail), payload rewritten to another subject.
+    const [head, payload, signature] = token.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const forged = `${head}.${Buffer.from(JSON.stringify({ ...claims, sub: 'mallory' })).toString('base64url')}.${signature}`;
+    const r = await send(`${h.url}/v1/models/iris:predict`, { body: v1Body(), headers: { authorization: `Bearer ${forged}` } });
+    assert.equal(r.status, 401, r.text);
+    assert.equal(r.json()['code'], 'token_invalid');
+    // The genuine token is still answered from the cache.
+    assert.equal((await send(`${h.url}/v1/models/iris:predict`, { body: v1Body(), headers: { authorization: `Bearer ${token}` } })).status, 200);
+  });
+
   it('never crashes and never allows for arbitrary Authorization values', async () => {
     const good = await jwks.sign({ scope: 'predict:iris' });
     const printable = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 300 });
