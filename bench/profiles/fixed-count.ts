@@ -1,7 +1,7 @@
 // CPU per request of the bench's own targets under a fixed number of requests, interleaved, so a
 // before/after is a ratio measured in one run on a shared machine:
 //   node dist/bench/profiles/fixed-count.js [--count 20000] [--rounds 5] [--connections 32] [--only node-floor,gw-all] [--prof dir]
-//     [--baseline /path/to/other/dist]
+//     [--baseline /path/to/other/dist] [--strace dir]
 // --baseline adds the gateway rows of another build (its dist/ directory, e.g. the main branch
 // built elsewhere) as `<id>@base`, so a change is measured against what it replaces in one run.
 // Targets are exactly the ones `npm run bench` measures (bench/targets/*: the Node floor, fastify +
@@ -10,6 +10,7 @@
 // up first; every round then sends it exactly `count` requests (bounded in time too) and reads its
 // utime + stime from /proc. Targets are visited in a rotated order each round so drift shows as
 // spread; the table gives the median and the range over rounds. Loopback only.
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -33,6 +34,8 @@ const { values } = parseArgs({
     only: { type: 'string', default: 'node-floor,reply-from-jose,gw-pass,gw-auth,gw-all' },
     prof: { type: 'string' },
     baseline: { type: 'string' },
+    // Count each target's system calls during one extra round (strace -c -f), into this directory.
+    strace: { type: 'string' },
   },
 });
 const bounded = (name: string, v: string | undefined, min: number, max: number) => {
@@ -86,6 +89,20 @@ async function main(): Promise<void> {
         const perReq = (after - before) / res.requests;
         (cpu.get(t.id) ?? cpu.set(t.id, []).get(t.id)!).push(perReq);
         process.stderr.write(`round ${round + 1} ${t.id}: ${perReq.toFixed(1)} µs/req, ${(res.requests / res.seconds).toFixed(0)} req/s\n`);
+      }
+    }
+    if (values.strace) {
+      for (const t of chosen) {
+        const r = running.get(t.id) as RunningTarget;
+        const call = v2InferCall(1, t.authenticates ? token : undefined);
+        const file = join(values.strace, `${t.id}.strace.txt`);
+        const tracer = spawn('strace', ['-c', '-f', '-p', String(r.pid), '-o', file], { stdio: 'ignore' });
+        await new Promise((res) => setTimeout(res, 500));
+        const res = await countedLoad(r.url, () => call, COUNT, CONNECTIONS, MAX_SECONDS);
+        const exited = new Promise((done) => tracer.once('exit', done));
+        tracer.kill('SIGINT');
+        await exited;
+        process.stderr.write(`${t.id}: ${res.requests} requests under strace, counts in ${file}\n`);
       }
     }
   } finally {
