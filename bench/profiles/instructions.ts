@@ -47,7 +47,10 @@ const gateway = (name: string, dist: string): Launch => ({
   authenticates: true,
   command: (identity, predictorUrl) => ({
     script: resolve(dist, 'bench/server-process.js'),
-    env: { BENCH_CONFIG: JSON.stringify({ server: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 }, upstream: { url: predictorUrl }, ...everythingOnConfig(identity) }), BENCH_ARG: 'gateway' },
+    env: {
+      BENCH_CONFIG: JSON.stringify({ server: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 }, upstream: { url: predictorUrl }, ...everythingOnConfig(identity) }),
+      BENCH_ARG: 'gateway',
+    },
   }),
 });
 const launches: Record<string, Launch> = {
@@ -55,7 +58,10 @@ const launches: Record<string, Launch> = {
   'reply-from-jose': {
     name: 'fastify + reply-from + jose (LRU token cache)',
     authenticates: true,
-    command: (i, upstream) => ({ script: here('../peers/fastify-reply-from.js'), env: { BENCH_UPSTREAM: upstream, BENCH_JWKS: JSON.stringify(i.jwks), BENCH_ISSUER: i.issuer, BENCH_AUDIENCE: i.audience } }),
+    command: (i, upstream) => ({
+      script: here('../peers/fastify-reply-from.js'),
+      env: { BENCH_UPSTREAM: upstream, BENCH_JWKS: JSON.stringify(i.jwks), BENCH_ISSUER: i.issuer, BENCH_AUDIENCE: i.audience },
+    }),
   },
   'gw-all': gateway('gateway, everything on', fileURLToPath(new URL('../../', import.meta.url))),
   ...(values.baseline ? { 'gw-all@base': gateway('gateway, everything on [baseline build]', values.baseline) } : {}),

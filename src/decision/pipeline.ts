@@ -93,7 +93,12 @@ export class DecisionPipeline {
   private runPhase(ctx: DecisionContext, head: boolean): Decision | Promise<Decision> {
     try {
       const denial = head ? (this.route(ctx) ?? this.runStages(ctx, this.headStages, 0)) : this.runStages(ctx, this.bodyStages, 0);
-      return isPromise(denial) ? denial.then((d) => decisionOf(ctx, d), (err: unknown) => this.fault(ctx, err)) : decisionOf(ctx, denial);
+      return isPromise(denial)
+        ? denial.then(
+            (d) => decisionOf(ctx, d),
+            (err: unknown) => this.fault(ctx, err),
+          )
+        : decisionOf(ctx, denial);
     } catch (err) {
       return this.fault(ctx, err);
     }

@@ -91,7 +91,7 @@ export function accessRecorder(door: Door, config: GatewayConfig, metrics: Gatew
   const counters = new Map<string, Map<string, { inc(): void }>>();
   const counter = (rc: string, outcome: string) => {
     let byOutcome = counters.get(rc);
-    if (!byOutcome) counters.set(rc, (byOutcome = new Map()));
+    if (!byOutcome) counters.set(rc, (byOutcome = new Map<string, { inc(): void }>()));
     let c = byOutcome.get(outcome);
     if (!c) byOutcome.set(outcome, (c = metrics.requests.labels({ door, route_class: rc, outcome })));
     return c;

@@ -89,7 +89,7 @@ export class BucketHistogram<L extends string> extends HotMetric<L, HistogramChi
       let cumulative = 0;
       for (let i = 0; i <= buckets.length; i++) {
         cumulative += c.counts[i] as number;
-        values.push({ metricName: `${this.name}_bucket`, labels: { le: i < buckets.length ? (buckets[i] as number) : '+Inf', ...c.labels }, value: cumulative });
+        values.push({ metricName: `${this.name}_bucket`, labels: { le: i < buckets.length ? buckets[i] : '+Inf', ...c.labels }, value: cumulative });
       }
       values.push({ metricName: `${this.name}_sum`, labels: c.labels, value: c.sum });
       values.push({ metricName: `${this.name}_count`, labels: c.labels, value: c.count });

@@ -76,20 +76,69 @@ describe('inference request parsing', () => {
   });
 
   it('reads a nested V2 input of one row per batch entry as those rows', () => {
-    const r = inferenceRequestOf(ctxFor('/v2/models/m/infer', { inputs: [{ name: 'x', shape: [2, 3], datatype: 'FP32', data: [[1, 2, 3], [4, 5, 6]] }] }));
+    const r = inferenceRequestOf(
+      ctxFor('/v2/models/m/infer', {
+        inputs: [
+          {
+            name: 'x',
+            shape: [2, 3],
+            datatype: 'FP32',
+            data: [
+              [1, 2, 3],
+              [4, 5, 6],
+            ],
+          },
+        ],
+      }),
+    );
     assert.ok(r?.ok);
-    assert.deepEqual(inferenceRowsOf(r.request), [[1, 2, 3], [4, 5, 6]]);
+    assert.deepEqual(inferenceRowsOf(r.request), [
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
   });
 
   it('reads a nested V2 input whose lists do not match its rows by its batch dimension, as the runtime reshapes it', () => {
     // Two lists of unequal width for a batch of 3: flattened row-major and cut in 3 rows of 2.
-    const r = inferenceRequestOf(ctxFor('/v2/models/m/infer', { inputs: [{ name: 'x', shape: [3, 2], datatype: 'FP32', data: [[1, 2], [3, 4, 5, 6]] }] }));
+    const r = inferenceRequestOf(
+      ctxFor('/v2/models/m/infer', {
+        inputs: [
+          {
+            name: 'x',
+            shape: [3, 2],
+            datatype: 'FP32',
+            data: [
+              [1, 2],
+              [3, 4, 5, 6],
+            ],
+          },
+        ],
+      }),
+    );
     assert.ok(r?.ok);
-    assert.deepEqual(inferenceRowsOf(r.request), [[1, 2], [3, 4], [5, 6]]);
+    assert.deepEqual(inferenceRowsOf(r.request), [
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
   });
 
   it('has no rows when a nested V2 row holds something other than a number', () => {
-    const r = inferenceRequestOf(ctxFor('/v2/models/m/infer', { inputs: [{ name: 'x', shape: [2, 2], datatype: 'FP32', data: [[1, 2], [3, '4']] }] }));
+    const r = inferenceRequestOf(
+      ctxFor('/v2/models/m/infer', {
+        inputs: [
+          {
+            name: 'x',
+            shape: [2, 2],
+            datatype: 'FP32',
+            data: [
+              [1, 2],
+              [3, '4'],
+            ],
+          },
+        ],
+      }),
+    );
     assert.ok(r?.ok);
     assert.equal(inferenceRowsOf(r.request), undefined);
   });
