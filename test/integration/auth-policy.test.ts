@@ -96,7 +96,7 @@ describe('per-model token requirements and upstream identity', () => {
     }
   });
 
-  it('refuses a token whose claims were changed under a cached token\'s signature, even right after that token was served', async () => {
+  it("refuses a token whose claims were changed under a cached token's signature, even right after that token was served", async () => {
     const token = await jwks.sign({ scope: 'predict:iris', sub: 'alice' });
     const ok = await send(`${h.url}/v1/models/iris:predict`, { body: v1Body(), headers: { authorization: `Bearer ${token}` } });
     assert.equal(ok.status, 200, ok.text);
