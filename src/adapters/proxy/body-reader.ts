@@ -36,6 +36,7 @@ export function readBody(req: IncomingMessage, maxBytes: number, budget: BodyBud
   if (length > 0 && req.complete && req.readableLength === length) {
     const all = req.read() as Buffer | null;
     if (all !== null && all.length === length) return { ok: true, body: all, reserved: length };
+    // Not reached (read() with no size returns every buffered byte); never forward a short body.
     budget.release(length);
     return ABORTED;
   }
