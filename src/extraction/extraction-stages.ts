@@ -43,6 +43,7 @@ export const extractionStages: StageFactory = (deps) => {
   }
   if (guards.size === 0) return [];
   const { metrics, log, now } = deps;
+  for (const g of guards.values()) log.info({ model: g.model, mode: g.mode, accounts: g.capacity }, 'extraction guard');
   const shared = new Map<string, SharedEvidence>();
   const redis = deps.stores.redis;
   if (redis) {

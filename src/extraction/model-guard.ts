@@ -8,11 +8,16 @@ import { DETECTORS, QueryScorer } from './query-scorer.js';
 
 export type ExtractionMode = 'off' | 'shadow' | 'enforce';
 
+// An account key (`issuer|subject`) as a V8 string, counted generously.
+const ACCOUNT_KEY_BYTES = 256;
+
 /** One model's extraction guard, built once at start-up from `models.<model>.extraction`. */
 export class ModelGuard {
   readonly guard: AccountGuard;
   readonly accounts: LRUCache<string, AccountState>;
   readonly throttleFactor: number;
+  /** Accounts kept: `maxAccounts`, or fewer when `maxStateBytes` holds fewer at their largest. */
+  readonly capacity: number;
   /** Configured label names → class index, for answers that name their class. */
   private readonly labelIndex: Map<string, number>;
 
@@ -39,7 +44,10 @@ export class ModelGuard {
       new ActionLadder({ flagAt: a.flagAt, degradeAt: a.degradeAt, throttleAt: a.throttleAt, blockAt: a.blockAt, hysteresis: a.hysteresis, halfLifeMs: a.halfLifeSeconds * 1000 }),
     );
     this.throttleFactor = a.throttleFactor;
-    this.accounts = new LRUCache<string, AccountState>({ max: x.maxAccounts, ttl: x.idleSeconds * 1000, updateAgeOnGet: true });
+    // Bounded by the worst case, so the budget holds however many classes each account has seen.
+    const perAccount = this.guard.scorer.maxStateBytes(cfg.labels?.length ?? DEFAULT_DETECTOR_SETTINGS.maxClasses) + 64 + ACCOUNT_KEY_BYTES;
+    this.capacity = Math.max(1, Math.min(x.maxAccounts, Math.floor(x.maxStateBytes / perAccount)));
+    this.accounts = new LRUCache<string, AccountState>({ max: this.capacity, ttl: x.idleSeconds * 1000, updateAgeOnGet: true });
     this.labelIndex = new Map((cfg.labels ?? []).map((l, i) => [l, i]));
   }
 

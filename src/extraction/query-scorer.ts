@@ -98,6 +98,16 @@ export class QueryScorer {
     });
   }
 
+  /**
+   * The most bytes one account's state can reach: its fixed state plus a full prototype set for
+   * each of `classes` predicted classes (sets are filled as classes are first seen).
+   */
+  maxStateBytes(classes: number): number {
+    const s = this.settings;
+    const prototypeSets = this.prada ? Math.min(classes, s.maxClasses) * s.prototypes * (this.normaliser?.dims ?? 0) * Float32Array.BYTES_PER_ELEMENT : 0;
+    return new QueryStreamState(this.prada?.createState(1), this.fingerprint?.createState(), this.geometry?.createState()).bytes + prototypeSets;
+  }
+
   createState(): QueryStreamState {
     this.seeds = (Math.imul(this.seeds, 1103515245) + 12345) | 0;
     return new QueryStreamState(this.prada?.createState(this.seeds), this.fingerprint?.createState(), this.geometry?.createState());

@@ -136,6 +136,14 @@ export const modelExtractionFields = {
       detectors,
       actions,
       maxAccounts: z.int().min(1).max(10_000_000).default(10_000).meta({ description: 'Accounts tracked per model in memory (least recently seen forgotten first).' }),
+      maxStateBytes: z
+        .int()
+        .min(1024 * 1024)
+        .default(64 * 1024 * 1024)
+        .meta({
+          description:
+            "Memory for this model's account states: fewer than `maxAccounts` are kept when this many bytes cannot hold them at their largest (fixed detector state plus a full prototype set per class: about 20–30 kB for a few features, more with many features or classes). The start-up log line `extraction guard` gives the resulting account count.",
+        }),
       idleSeconds: z
         .int()
         .min(60)
