@@ -29,6 +29,7 @@ import { extractionNotBuilt, gatewayEverythingOnId, gatewayTargets } from './tar
 import { haproxyTargetJwt, haproxyTargetPlain, nginxTarget } from './targets/native-peers.js';
 import { fastifyHttpProxyTarget, fastifyReplyFromJoseTarget, fastifyReplyFromTarget, nodeFloorTarget } from './targets/node-peers.js';
 import type { RunningTarget, Target } from './targets/target.js';
+import { boundedArg } from './cli-bounds.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -47,11 +48,7 @@ const { values: args } = parseArgs({
     write: { type: 'boolean', default: false },
   },
 });
-const bounded = (name: string, v: string | undefined, min: number, max: number) => {
-  const x = Number(v);
-  if (!Number.isFinite(x) || x < min || x > max) throw new Error(`--${name} must be a number from ${min} to ${max}`);
-  return x;
-};
+const bounded = (name: string, v: string | undefined, min: number, max: number) => boundedArg(name, v, min, max);
 const ROUNDS = bounded('rounds', args.rounds, 1, 10);
 const SECONDS = bounded('seconds', args.seconds, 1, 30);
 const C1_ROUNDS = bounded('c1-rounds', args['c1-rounds'], 1, 10);

@@ -24,6 +24,7 @@ import { cpuMicros } from '../proc-stats.js';
 import { gatewayTargets } from '../targets/gateway-targets.js';
 import { fastifyReplyFromJoseTarget, nodeFloorTarget } from '../targets/node-peers.js';
 import type { RunningTarget, Target } from '../targets/target.js';
+import { boundedArg } from '../cli-bounds.js';
 
 const { values } = parseArgs({
   options: {
@@ -38,11 +39,7 @@ const { values } = parseArgs({
     strace: { type: 'string' },
   },
 });
-const bounded = (name: string, v: string | undefined, min: number, max: number) => {
-  const x = Number(v);
-  if (!Number.isInteger(x) || x < min || x > max) throw new Error(`--${name} must be an integer from ${min} to ${max}`);
-  return x;
-};
+const bounded = (name: string, v: string | undefined, min: number, max: number) => boundedArg(name, v, min, max, true);
 const COUNT = bounded('count', values.count, 100, 1_000_000);
 const WARMUP = bounded('warmup', values.warmup, 0, 1_000_000);
 const ROUNDS = bounded('rounds', values.rounds, 1, 20);
