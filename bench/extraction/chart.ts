@@ -1,3 +1,5 @@
+import { escapeXml } from '../report/chart-svg.js';
+
 /** A small SVG line chart: share of attacker accounts detected against queries sent (log scale). */
 export interface Curve {
   readonly label: string;
@@ -21,7 +23,7 @@ export function detectionChart(title: string, curves: readonly Curve[], budget: 
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="12">`);
   parts.push(`<rect width="${w}" height="${h}" fill="white"/>`);
-  parts.push(`<text x="${left}" y="22" font-size="14">${escape(title)}</text>`);
+  parts.push(`<text x="${left}" y="22" font-size="14">${escapeXml(title)}</text>`);
   for (const tick of [10, 30, 100, 300, 1000, 2000, 5000, 20000].filter((t) => t <= budget)) {
     const x = px(tick);
     parts.push(`<line x1="${x}" y1="${top}" x2="${x}" y2="${h - bottom}" stroke="#ddd"/>`);
@@ -47,12 +49,8 @@ export function detectionChart(title: string, curves: readonly Curve[], budget: 
     d += ` L ${px(budget)} ${py(sorted.length / n)}`;
     parts.push(`<path d="${d}" fill="none" stroke="${colour}" stroke-width="2"/>`);
     parts.push(`<rect x="${w - right + 12}" y="${top + i * 20}" width="14" height="4" fill="${colour}"/>`);
-    parts.push(`<text x="${w - right + 32}" y="${top + i * 20 + 6}">${escape(c.label)}</text>`);
+    parts.push(`<text x="${w - right + 32}" y="${top + i * 20 + 6}">${escapeXml(c.label)}</text>`);
   });
   parts.push('</svg>');
   return parts.join('\n') + '\n';
-}
-
-function escape(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 }

@@ -21,9 +21,12 @@ export interface DetectorSettings {
   readonly prototypes: number;
   readonly maxClasses: number;
   readonly ring: number;
+  /** Distances needed before the first test (PRADA: more than 100). */
   readonly minSamples: number;
   readonly testEvery: number;
+  /** Alarm when W falls below this (PRADA's reference server: 0.9). */
   readonly delta: number;
+  /** Outlier rejection, in (MAD-estimated) standard deviations (PRADA: 3). */
   readonly rejectSigma: number;
   readonly bands: number;
   readonly quantum: number;

@@ -45,7 +45,7 @@ export class ModelGuard {
     );
     this.throttleFactor = a.throttleFactor;
     // Bounded by the worst case, so the budget holds however many classes each account has seen.
-    const perAccount = this.guard.scorer.maxStateBytes(cfg.labels?.length ?? DEFAULT_DETECTOR_SETTINGS.maxClasses) + 64 + ACCOUNT_KEY_BYTES;
+    const perAccount = this.guard.scorer.maxStateBytes(cfg.labels?.length ?? Number.POSITIVE_INFINITY) + 64 + ACCOUNT_KEY_BYTES;
     this.capacity = Math.max(1, Math.min(x.maxAccounts, Math.floor(x.maxStateBytes / perAccount)));
     this.accounts = new LRUCache<string, AccountState>({ max: this.capacity, ttl: x.idleSeconds * 1000, updateAgeOnGet: true });
     this.labelIndex = new Map((cfg.labels ?? []).map((l, i) => [l, i]));

@@ -1,3 +1,4 @@
+import type { DetectorSettings } from './detector-settings.js';
 import { shapiroWilkSorted } from './shapiro-wilk.js';
 
 /**
@@ -20,19 +21,9 @@ import { shapiroWilkSorted } from './shapiro-wilk.js';
  * benign users who move between sessions or drift (time-correlated streams) produce exactly
  * such clusters of far distances, which PRADA's rule kept and turned into false alarms.
  */
-export interface PrototypeDetectorOptions {
+export type PrototypeDetectorOptions = Pick<DetectorSettings, 'prototypes' | 'maxClasses' | 'ring' | 'minSamples' | 'testEvery' | 'delta' | 'rejectSigma'> & {
   readonly dims: number;
-  readonly prototypes: number;
-  readonly maxClasses: number;
-  readonly ring: number;
-  /** Distances needed before the first test (PRADA: more than 100). */
-  readonly minSamples: number;
-  readonly testEvery: number;
-  /** Alarm when W falls below this (PRADA's reference server: 0.9). */
-  readonly delta: number;
-  /** Outlier rejection, in (MAD-estimated) standard deviations (PRADA: 3). */
-  readonly rejectSigma: number;
-}
+};
 
 export class PrototypeState {
   /** Per class, lazily: prototypes × dims values. */

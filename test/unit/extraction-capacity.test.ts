@@ -7,8 +7,8 @@ import { ModelGuard } from '../../src/extraction/model-guard.js';
 
 const IRIS = { centre: [5.8, 3.1, 3.8, 1.2], scale: [0.8, 0.4, 1.8, 0.8] };
 
-function guardWith(extraction: Record<string, unknown>, labels = ['setosa', 'versicolor', 'virginica']): ModelGuard {
-  const config = buildConfig({ auth: { enabled: false }, models: { iris: { labels, extraction: { mode: 'shadow', features: IRIS, ...extraction } } } });
+function guardWith(extraction: Record<string, unknown>, labels: string[] | null = ['setosa', 'versicolor', 'virginica']): ModelGuard {
+  const config = buildConfig({ auth: { enabled: false }, models: { iris: { ...(labels ? { labels } : {}), extraction: { mode: 'shadow', features: IRIS, ...extraction } } } });
   return new ModelGuard('iris', 'shadow', config.models['iris']!);
 }
 
@@ -48,5 +48,10 @@ describe('extraction state memory', () => {
     );
     assert.ok(twelve.capacity < three.capacity, `${twelve.capacity} vs ${three.capacity}`);
     assert.ok(twelve.capacity * filledAccountBytes(twelve, 12) <= 8 * 1024 * 1024);
+  });
+
+  it('budgets an unlabelled model for every class slot it configures, beyond the default 16', () => {
+    const g = guardWith({ maxStateBytes: 8 * 1024 * 1024, detectors: { maxClasses: 64 } }, null);
+    assert.ok(g.capacity * filledAccountBytes(g, 64) <= 8 * 1024 * 1024, `${g.capacity} accounts of ${filledAccountBytes(g, 64)} bytes`);
   });
 });

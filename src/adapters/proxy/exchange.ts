@@ -47,6 +47,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   /** Observers want the answer: keep a bounded copy even of a streamed one. */
   private readonly observed: boolean;
   private copyFailed = false;
+  /** The answer's headers as read for the client, kept for the observers. */
+  private head: ReturnType<typeof answerHeaders> | undefined;
   /** The upstream call's span: ended by the predictor's status, or by the failure that kept it from answering. */
   private readonly span: UpstreamSpan;
 
@@ -196,8 +198,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   // --- the answer ---
 
-  private headerList(skip?: ReadonlySet<string>) {
-    return answerHeaders(this.rawHeaders, skip);
+  /** The answer's headers for the client, read once: with every header by name too when observers will need them. */
+  private headerList() {
+    const h = answerHeaders(this.rawHeaders, undefined, this.observed);
+    this.head = h;
+    return h;
   }
 
   private finishHeaders(list: string[]): string[] {
@@ -261,7 +266,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   /** Observers get the predictor's answer as it came (headers by lower-case name, body decoded), after it was sent. */
   private observe(raw: Buffer): void {
-    const h = answerHeaders(this.rawHeaders, undefined, true);
+    const h = this.head ?? answerHeaders(this.rawHeaders, undefined, true);
     // Identity was asked for, but a predictor may compress anyway: observers read plain bytes.
     const body = decodedBody(raw, h.contentEncoding, this.rt.maxAnswerBytes);
     if (body) observeAnswer(this.ctx, { status: this.status, headers: h.byName as Record<string, string | string[]>, body }, this.rt.log);
