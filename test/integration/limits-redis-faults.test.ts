@@ -3,6 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
+import { DebtLedger } from '../../src/limits/debt-ledger.js';
 import { RedisWindows } from '../../src/limits/redis-windows.js';
 import { windowGroup } from '../../src/limits/window-group.js';
 import { GatewayMetrics } from '../../src/observability/metrics.js';
@@ -188,7 +189,18 @@ describe('the Redis window store', () => {
   let health: RedisHealth;
   const metrics = new GatewayMetrics({ defaultMetrics: false });
   const store = (timeoutMs: number, maxInFlight = 100) =>
-    new RedisWindows({ client, keyPrefix: `store${Date.now()}:`, timeoutMs, maxInFlight, deadlines: health, now: Date.now, insurance: undefined, metrics });
+    new RedisWindows({
+      client,
+      keyPrefix: `store${Date.now()}:`,
+      timeoutMs,
+      maxInFlight,
+      deadlines: health,
+      now: Date.now,
+      onFailure: 'fail-closed',
+      insurance: undefined,
+      ledger: new DebtLedger(100),
+      metrics,
+    });
   const group = windowGroup('g', [{ name: 'daily', predictions: 10, perSeconds: 86400 }]);
   before(async () => {
     redis = await startRedis();
