@@ -34,8 +34,10 @@ const FLUSH_BATCH = 64;
 /**
  * Windows shared by every replica through one Redis script per request (see charge-script.ts).
  *
- * The script's deadline is half the command timeout after sending: a script that starts later
- * charges nothing, and the other half covers the answer's way back. When the timer fires, the
+ * The script's deadline is the command timeout: a script that starts later charges nothing (the
+ * gateway has answered from its failure policy by then), and one that ran in time but whose
+ * answer came too late is refunded (below), so Redis' count never depends on how long the answer
+ * took on the way back. When the timer fires, the
  * decision waits for one more turn of the event loop (setImmediate runs after the poll phase), so
  * an answer already received while the process was busy is read before the request is declared
  * timed out: a loaded pod's late timers are not Redis failures.
@@ -70,25 +72,24 @@ export class RedisWindows implements CounterStore {
 
   async charge(user: string, group: WindowGroup, cost: number): Promise<Charge> {
     if (this.inFlight >= this.o.maxInFlight) return this.fallback(user, group, cost, 'overloaded');
-    const deadline = this.o.deadlines.deadline(this.o.timeoutMs / 2);
+    const deadline = this.o.deadlines.deadline(this.o.timeoutMs);
     if (deadline === undefined) return this.fallback(user, group, cost, 'unprobed');
     const handover = this.o.ledger.handoverFor(user, group);
     const sent = this.send(user, group, cost, deadline, handover);
 
     let reply: number[] | typeof TIMED_OUT;
-    this.inFlight++;
     try {
       reply = await settleWithin(sent, this.o.timeoutMs);
     } catch {
       // Refused by the client (not connected) or by Redis before the script ran: nothing charged.
-      return this.fallback(user, group, cost, 'error');
-    } finally {
       this.inFlight--;
+      return this.fallback(user, group, cost, 'error');
     }
     if (reply === TIMED_OUT) {
       this.settleLate(sent, user, group, cost, handover);
       return this.fallback(user, group, cost, 'timeout');
     }
+    this.inFlight--;
     if (reply[0] === -1) return this.fallback(user, group, cost, 'stale');
     if (handover) this.o.ledger.confirm(user, group, handover);
 
@@ -116,6 +117,8 @@ export class RedisWindows implements CounterStore {
     args[keys + 3] = handover?.amount ?? 0;
     args[keys + 4] = this.tokenLifetimeMs(group);
     args.push(...this.tail(group));
+    // Counted until Redis answers, not until the gateway stops waiting: what waits on a frozen Redis is bounded.
+    this.inFlight++;
     return this.command(keys, ...args);
   }
 
@@ -127,13 +130,17 @@ export class RedisWindows implements CounterStore {
     this.unresolved += cost;
     sent.then(
       (reply) => {
+        this.inFlight--;
         this.unresolved -= cost;
         if (reply[0] === -1) return;
         if (handover) this.o.ledger.confirm(user, group, handover);
         if (reply[0] === 1) this.o.ledger.owe(user, group, -cost);
       },
-      // No answer (the client gave up, or the connection closed): past its deadline the script charges nothing.
+      // No answer: the connection closed, or the client's backstop timeout (redis-client.ts) fired
+      // long after the deadline. Taken as not charged, which is wrong only for a script that ran
+      // and whose answer was lost with its connection.
       () => {
+        this.inFlight--;
         this.unresolved -= cost;
       },
     );
@@ -170,16 +177,18 @@ export class RedisWindows implements CounterStore {
   }
 
   private async handOver(user: string, group: WindowGroup): Promise<void> {
-    const deadline = this.o.deadlines.deadline(this.o.timeoutMs / 2);
+    const deadline = this.o.deadlines.deadline(this.o.timeoutMs);
     const handover = this.o.ledger.handoverFor(user, group);
     if (deadline === undefined || !handover) return;
     const sent = this.send(user, group, 0, deadline, handover);
     try {
       const reply = await settleWithin(sent, this.o.timeoutMs);
-      if (reply === TIMED_OUT) this.settleLate(sent, user, group, 0, handover);
-      else if (reply[0] !== -1) this.o.ledger.confirm(user, group, handover);
+      if (reply === TIMED_OUT) return this.settleLate(sent, user, group, 0, handover);
+      this.inFlight--;
+      if (reply[0] !== -1) this.o.ledger.confirm(user, group, handover);
     } catch {
       // Stays owed: handed over by the next script of the identity or the next flush.
+      this.inFlight--;
     }
   }
 
