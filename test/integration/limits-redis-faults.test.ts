@@ -28,6 +28,9 @@ async function until(what: string, f: () => Promise<boolean>, ms = 5000): Promis
   }
   throw new Error(`${what}: not reached within ${ms} ms`);
 }
+const unsettled = async (h: Harness) =>
+  Number(/^inference_gateway_limits_unsettled_predictions (\S+)$/m.exec(await h.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_limits_unsettled_predictions'))?.[1]);
+const settled = (h: Harness) => until('Redis has counted what the gateway decided', async () => (await unsettled(h)) === 0);
 const redisUp = (h: Harness) => until('redis answers the health probe', async () => (await readyz(h)).json<ReadyBody>().checks['redis']?.degraded !== true);
 const redisDown = (h: Harness) => until('redis reported down', async () => (await readyz(h)).json<ReadyBody>().checks['redis']?.degraded === true);
 
@@ -57,9 +60,18 @@ describe('rate limits with a frozen or slowed Redis', () => {
         redis.thaw();
       }
       await redisUp(h);
+      // On a loaded machine a request may time out again (503): it is charged nothing either, and
+      // what a late script charged for it is refunded before the next request is sent.
       const statuses = [];
-      for (let i = 0; i < 4; i++) statuses.push((await predict(h)).status);
-      assert.deepEqual(statuses, [200, 200, 200, 429], 'the whole budget of 3 is left: the two stale commands charged nothing');
+      while (statuses.length < 12 && statuses.at(-1) !== 429) {
+        statuses.push((await predict(h)).status);
+        await settled(h);
+      }
+      assert.deepEqual(
+        statuses.filter((s) => s !== 503),
+        [200, 200, 200, 429],
+        `the whole budget of 3 is left: the two stale commands charged nothing (${statuses.join(' ')})`,
+      );
       assert.match(await h.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_limits_store_failures_total'), /reason="timeout"\} 2/);
     } finally {
       await h.close();
@@ -96,6 +108,7 @@ describe('rate limits with a frozen or slowed Redis', () => {
         redis.thaw();
       }
       await redisUp(h);
+      await settled(h);
       assert.equal((await predict(h, 4)).status, 429, 'Redis counts 4 + 3: 4 more do not fit');
       assert.equal((await predict(h, 3)).status, 200);
       assert.equal((await predict(h, 1)).status, 429);
