@@ -219,7 +219,9 @@ describe('the gRPC door: authentication, budgets, deadlines and cancellation', (
     assertRefused(r, 'rate_limited');
     assert.equal(r.error?.code, status.RESOURCE_EXHAUSTED);
     const md = r.error!.metadata.getMap();
-    assert.ok(md['retry-after'] !== undefined || md['ratelimit'] !== undefined, `RateLimit details in trailers: ${JSON.stringify(Object.keys(md))}`);
+    assert.equal(md['ratelimit-policy'], '"hourly";q=10;w=3600');
+    assert.match(String(md['ratelimit']), /^"hourly";r=0;t=\d+$/);
+    assert.match(String(md['retry-after']), /^\d+$/);
   });
 
   it('answers DEADLINE_EXCEEDED when the predictor is slower than the client’s deadline', async () => {
