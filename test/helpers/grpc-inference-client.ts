@@ -24,7 +24,9 @@ message ModelInferResponse {
 message ModelReadyRequest { string name = 1; string version = 2; }
 message ModelReadyResponse { bool ready = 1; }
 message ServerLiveRequest {}
-message ServerLiveResponse { bool live = 1; }`;
+message ServerLiveResponse { bool live = 1; }
+message ServerMetadataRequest {}
+message ServerMetadataResponse { string name = 1; string version = 2; repeated string extensions = 3; }`;
 
 const root = protobuf.parse(PROTO, { keepCase: true }).root;
 const type = (name: string) => root.lookupType(`inference.${name}`);
@@ -110,7 +112,12 @@ export class InferenceClient {
 
 /** The bytes of a ModelInferRequest as this client encodes it, framed as gRPC sends it (for the ext-authz checks). */
 export function framedInferRequest(request: InferRequest): Buffer {
-  const message = codec('ModelInferRequest').serialize(request);
+  return framedMessage('ModelInferRequest', request);
+}
+
+/** Any message of the service, encoded by this client and framed as gRPC sends it. */
+export function framedMessage(type: string, value: object): Buffer {
+  const message = codec(type).serialize(value);
   const out = Buffer.alloc(5 + message.length);
   out.writeUInt32BE(message.length, 1);
   message.copy(out, 5);

@@ -21,8 +21,6 @@ export interface GrpcProxyDeps {
   readonly log: Logger;
 }
 
-// The length prefix of a gRPC message: server.bodyLimitBytes bounds the message itself.
-const PREFIX_BYTES = 5;
 const GRPC_TYPE = /^application\/grpc(\+proto)?(;.*)?$/;
 // Fields that never cross the proxy (RFC 9113 §8.2.2 forbids the connection-specific ones in
 // HTTP/2) or that the gateway sets itself for the predictor.
@@ -79,7 +77,8 @@ export class GrpcProxyDoor {
     this.budget = new BodyBudget(server.maxBodyBytesInFlight);
     this.access = accessRecorder('proxy', config, metrics, log);
     this.decisionSeconds = metrics.decisionSeconds.labels({ door: 'proxy' });
-    this.tooLarge = deny('body_too_large', `request message is over the ${server.bodyLimitBytes}-byte limit`);
+    // The same bound and words as the ext-authz doors, which see the same HTTP/2 body (prefix included).
+    this.tooLarge = deny('body_too_large', `request body is over the ${server.bodyLimitBytes}-byte limit`);
     this.tooLargeAnswer = deny('upstream_bad_response', `the predictor's answer is over upstream.maxAnswerBytes (${upstream.maxAnswerBytes})`);
     this.overBudget = deny('server_overloaded', 'too many request bytes are in flight; retry later', { retryAfterSeconds: 1 });
     this.server = createServer({ maxSessionMemory: 64 });
@@ -134,7 +133,7 @@ export class GrpcProxyDoor {
 
   /** The whole request body, bounded by the message limit, the bytes in flight and server.requestTimeoutMs. */
   private readMessage(stream: ServerHttp2Stream, done: (outcome: 'ok' | 'too_large' | 'budget' | 'timeout' | 'aborted', body: Buffer, reserved: number) => void): void {
-    const limit = this.config.server.bodyLimitBytes + PREFIX_BYTES;
+    const limit = this.config.server.bodyLimitBytes;
     const chunks: Buffer[] = [];
     let size = 0;
     let finished = false;
