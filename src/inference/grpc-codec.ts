@@ -82,6 +82,9 @@ function protoRoot(): string {
   throw new Error('the vendored Open Inference Protocol proto (proto/inference/grpc_predict_v2.proto) is missing');
 }
 
+/** The vendored .proto file's absolute path (printed in the quickstart's client line). */
+export const inferenceProtoPath = (): string => `${protoRoot()}inference/grpc_predict_v2.proto`;
+
 let cached: InferenceMethods | undefined;
 
 /** The service's method definitions (path, serializers), loaded once per process. */
