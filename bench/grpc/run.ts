@@ -48,7 +48,9 @@ async function startServer(kind: 'predictor' | 'floor' | 'gateway', env: Record<
   };
 }
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '4' }, rounds: { type: 'string', default: '2' }, concurrency: { type: 'string', default: '16' }, write: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { seconds: { type: 'string', default: '4' }, rounds: { type: 'string', default: '2' }, concurrency: { type: 'string', default: '16' }, write: { type: 'boolean', default: false } },
+});
 const seconds = Math.min(20, Math.max(1, Number(values.seconds)));
 const rounds = Math.min(5, Math.max(1, Number(values.rounds)));
 const concurrency = Math.min(64, Math.max(1, Number(values.concurrency)));
@@ -115,7 +117,9 @@ lines.push(BEGIN, '## gRPC (Open Inference Protocol, `inference.GRPCInferenceSer
 lines.push(
   `\`node dist/bench/grpc/run.js --write\`, ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, node ${process.version}; load average ${loadavg()
     .map((l) => l.toFixed(1))
-    .join(' ')} at the end. ${rounds} rotated rounds of ${seconds} s per target and size after a 1 s warm-up, ${concurrency} calls in flight on one @grpc/grpc-js channel (bench/grpc/grpc-load.ts, in the bench process, not counted). Each server is its own process on 127.0.0.1; CPU µs/call is its own CPU time (process.cpuUsage) over the calls it served. The demo predictor answers \`predict_proba\` FP64 [N, 3] in typed contents; the request is N iris rows in typed FP32 contents. The floor re-sends each HTTP/2 stream to the predictor on one session without parsing a message.`,
+    .join(
+      ' ',
+    )} at the end. ${rounds} rotated rounds of ${seconds} s per target and size after a 1 s warm-up, ${concurrency} calls in flight on one @grpc/grpc-js channel (bench/grpc/grpc-load.ts, in the bench process, not counted). Each server is its own process on 127.0.0.1; CPU µs/call is its own CPU time (process.cpuUsage) over the calls it served. The demo predictor answers \`predict_proba\` FP64 [N, 3] in typed contents; the request is N iris rows in typed FP32 contents. The floor re-sends each HTTP/2 stream to the predictor on one session without parsing a message.`,
   '',
 );
 lines.push('| rows per call | target | calls/s | p50 ms | p99 ms | CPU µs/call | CPU vs floor | p99 vs floor | non-OK |', '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
@@ -129,7 +133,9 @@ for (const size of [1, 256]) {
     const p99 = median(row.p99);
     const vs = t.server === predictor ? '' : `${(cpu / fCpu).toFixed(2)}×`;
     const vp = t.server === predictor ? '' : `${(p99 / fP99).toFixed(2)}×`;
-    lines.push(`| ${size} | ${t.name} | ${Math.round(median(row.rps))} | ${median(row.p50).toFixed(2)} | ${p99.toFixed(2)} | ${Math.round(cpu)} | ${vs} | ${vp} | ${row.errors}${row.firstError ? ` (${row.firstError})` : ''} |`);
+    lines.push(
+      `| ${size} | ${t.name} | ${Math.round(median(row.rps))} | ${median(row.p50).toFixed(2)} | ${p99.toFixed(2)} | ${Math.round(cpu)} | ${vs} | ${vp} | ${row.errors}${row.firstError ? ` (${row.firstError})` : ''} |`,
+    );
   }
 }
 lines.push('', END);

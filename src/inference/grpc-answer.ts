@@ -59,7 +59,7 @@ export function grpcAnswerBytes(doc: unknown): Buffer | string {
     outputs.push({ name: String(o['name']), datatype: String(o['datatype']), shape: (o['shape'] as number[]).map(String), contents });
   }
   const message: ModelInferResponseMessage = {
-    model_name: String(doc['model_name'] ?? ''),
+    model_name: typeof doc['model_name'] === 'string' ? doc['model_name'] : '',
     ...(typeof doc['model_version'] === 'string' ? { model_version: doc['model_version'] } : {}),
     ...(typeof doc['id'] === 'string' ? { id: doc['id'] } : {}),
     outputs,

@@ -83,7 +83,7 @@ export function typedValues(datatype: string, contents: TensorContentsMessage): 
   if (!values) return undefined;
   if (field === 'bytes_contents') return (values as Buffer[]).map((b) => b.toString('utf8'));
   if (field === 'int64_contents' || field === 'uint64_contents') return (values as string[]).map(Number);
-  return values as unknown[];
+  return values;
 }
 
 const hasAnyContents = (c: TensorContentsMessage | undefined): boolean => c !== undefined && CONTENTS_FIELDS.some((f) => (c[f]?.length ?? 0) > 0);
@@ -191,9 +191,7 @@ function parameterMap(p: unknown): Record<string, InferParameterMessage> | undef
  * the client's, untouched.
  */
 export function grpcRequestBytes(message: ModelInferRequestMessage, doc: Record<string, unknown>): Buffer {
-  const outputs = Array.isArray(doc['outputs'])
-    ? doc['outputs'].filter(isObject).map((o) => ({ name: String(o['name']), parameters: parameterMap(o['parameters']) ?? {} }))
-    : message.outputs;
+  const outputs = Array.isArray(doc['outputs']) ? doc['outputs'].filter(isObject).map((o) => ({ name: String(o['name']), parameters: parameterMap(o['parameters']) ?? {} })) : message.outputs;
   const next: ModelInferRequestMessage = { ...message, parameters: parameterMap(doc['parameters']) ?? {}, ...(outputs ? { outputs } : {}) };
   return grpcFrame(encodeMessage('ModelInfer', 'request', next));
 }

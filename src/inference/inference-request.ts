@@ -77,7 +77,10 @@ function parse(ctx: DecisionContext): InferenceParse | undefined {
   if (route.transport === 'grpc') {
     const g = readGrpcInferBody(body);
     if (!g.ok) return { ok: false, denial: deny('invalid_body', g.reason) };
-    return { ok: true, request: { protocol: 'v2', doc: g.doc, rowsKey: undefined, batchSize: Math.max(1, batchSizeV2(g.doc)), binaryHeaderLength: undefined, binaryInputs: g.binaryInputs, grpc: g.message } };
+    return {
+      ok: true,
+      request: { protocol: 'v2', doc: g.doc, rowsKey: undefined, batchSize: Math.max(1, batchSizeV2(g.doc)), binaryHeaderLength: undefined, binaryInputs: g.binaryInputs, grpc: g.message },
+    };
   }
   let jsonBytes = body;
   let binaryHeaderLength: number | undefined;

@@ -1,4 +1,4 @@
-import { Metadata, Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Metadata, Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { inferenceMethods, type ModelInferRequestMessage, type ModelInferResponseMessage, type ModelNameMessage, type TensorMessage } from '../inference/grpc-codec.js';
 import { DEMO_FEATURES, DEMO_LABELS, predictProba } from './demo-model.js';
 
@@ -121,7 +121,7 @@ export async function startDemoGrpcPredictor(options: DemoGrpcPredictorOptions =
     ModelInfer: infer,
   };
   const server = new Server();
-  server.addService(methods as unknown as ServiceDefinition, implementation);
+  server.addService(methods, implementation);
   const host = options.host ?? '127.0.0.1';
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${host}:${options.port ?? 0}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),

@@ -78,7 +78,15 @@ export class InferenceClient {
     this.client = new Client(address, credentials.createInsecure());
   }
 
-  call<T>(method: string, request: string, response: string, value: object, metadata: Record<string, string> = {}, options: CallOptions = {}, onCall?: (call: { cancel(): void }) => void): Promise<CallResult<T>> {
+  call<T>(
+    method: string,
+    request: string,
+    response: string,
+    value: object,
+    metadata: Record<string, string> = {},
+    options: CallOptions = {},
+    onCall?: (call: { cancel(): void }) => void,
+  ): Promise<CallResult<T>> {
     const md = new Metadata();
     for (const [k, v] of Object.entries(metadata)) md.set(k, v);
     const req = codec(request);

@@ -396,7 +396,9 @@ function runGrpcTable(title: string, rows: () => readonly GrpcRow[], config: () 
         const door = await client.call(row.rpc, reqType, resType, message, metadata);
         const forwarded = predictor.requests.length > calls;
         const doorBin = door.error?.metadata.get('gateway-error-bin')[0];
-        const doorSeen = door.error ? { code: door.error.metadata.get('gateway-error-code')[0], body: Buffer.isBuffer(doorBin) ? (JSON.parse(doorBin.toString('utf8')) as unknown) : undefined } : { code: 'allowed' };
+        const doorSeen = door.error
+          ? { code: door.error.metadata.get('gateway-error-code')[0], body: Buffer.isBuffer(doorBin) ? (JSON.parse(doorBin.toString('utf8')) as unknown) : undefined }
+          : { code: 'allowed' };
 
         const path = `/inference.GRPCInferenceService/${row.rpc}`;
         const checkHeaders: Array<readonly [string, string]> = [['content-type', 'application/grpc'], ['te', 'trailers'], ...Object.entries(metadata)];
@@ -405,8 +407,16 @@ function runGrpcTable(title: string, rows: () => readonly GrpcRow[], config: () 
         const head = `POST /check${path} HTTP/1.1\nHost: iris.models.example\nContent-Length: ${sent.length}\nConnection: close\n${headLines(checkHeaders)}`;
         const viaHttp = await rawRequest(h.extAuthzHttpUrl!, head, sent);
         const http = seen(viaHttp.status, viaHttp.body, viaHttp.headers['www-authenticate']);
-        const g = await check.check({ method: 'POST', path, headers: Object.fromEntries(checkHeaders.filter(([k]) => k !== 'x-envoy-auth-partial-body')), ...(row.bodyInCheck ? { body, packAsBytes: true } : {}) });
-        const grpcCheck = (g.status?.code ?? 0) === 0 ? { code: 'allowed', grpc: 0 } : { code: (JSON.parse(g.denied_response?.body ?? '{}') as { code?: string }).code, body: JSON.parse(g.denied_response?.body ?? '{}') as unknown, grpc: g.status!.code };
+        const g = await check.check({
+          method: 'POST',
+          path,
+          headers: Object.fromEntries(checkHeaders.filter(([k]) => k !== 'x-envoy-auth-partial-body')),
+          ...(row.bodyInCheck ? { body, packAsBytes: true } : {}),
+        });
+        const grpcCheck =
+          (g.status?.code ?? 0) === 0
+            ? { code: 'allowed', grpc: 0 }
+            : { code: (JSON.parse(g.denied_response?.body ?? '{}') as { code?: string }).code, body: JSON.parse(g.denied_response?.body ?? '{}') as unknown, grpc: g.status!.code };
 
         if (row.expectGrpcDoor === 'allowed' && row.expect !== 'allowed') {
           assert.equal(door.error, undefined, `gRPC door answered: ${door.error?.details ?? ''}`);

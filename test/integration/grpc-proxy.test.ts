@@ -125,11 +125,7 @@ describe('the gRPC door: reading a ModelInferRequest as the server does', () => 
   };
 
   it('refuses two inputs of one name', () =>
-    refusedBeforeThePredictor(
-      { model_name: 'iris', inputs: [irisInfer().inputs[0]!, irisInfer().inputs[0]!] },
-      'invalid_body',
-      /two inputs are named "input-0"/,
-    ));
+    refusedBeforeThePredictor({ model_name: 'iris', inputs: [irisInfer().inputs[0]!, irisInfer().inputs[0]!] }, 'invalid_body', /two inputs are named "input-0"/));
 
   it('refuses an input with both typed contents and raw_input_contents', () =>
     refusedBeforeThePredictor({ ...irisInfer([ROW]), raw_input_contents: [fp32Raw([ROW])] }, 'invalid_body', /both contents and raw_input_contents/));
@@ -218,7 +214,7 @@ describe('the gRPC door: authentication, budgets, deadlines and cancellation', (
     const r = await client.infer(irisInfer(new Array(9).fill(ROW)), await token());
     assertRefused(r, 'rate_limited');
     assert.equal(r.error?.code, status.RESOURCE_EXHAUSTED);
-    const md = r.error!.metadata.getMap();
+    const md = r.error.metadata.getMap();
     assert.equal(md['ratelimit-policy'], '"hourly";q=10;w=3600');
     assert.match(String(md['ratelimit']), /^"hourly";r=0;t=\d+$/);
     assert.match(String(md['retry-after']), /^\d+$/);

@@ -53,7 +53,13 @@ describe('reading a ModelInferRequest as the model server reads it', () => {
           { name: 'a', datatype: 'FP32', shape: [2, 2] },
           { name: 'b', datatype: 'INT32', shape: [2, 1] },
         ],
-        raw_input_contents: [fp32Raw([[1, 2], [5, 6]]), Buffer.from(new Int32Array([9, -3]).buffer)],
+        raw_input_contents: [
+          fp32Raw([
+            [1, 2],
+            [5, 6],
+          ]),
+          Buffer.from(new Int32Array([9, -3]).buffer),
+        ],
       }),
     );
     const r = inferenceRequestOf(ctx);
@@ -70,7 +76,14 @@ describe('reading a ModelInferRequest as the model server reads it', () => {
   });
 
   it('refuses a raw entry count that differs from the input count', () => {
-    const r: InferRequest = { model_name: 'iris', inputs: [{ name: 'a', datatype: 'FP32', shape: [1, 4] }, { name: 'b', datatype: 'FP32', shape: [1, 4] }], raw_input_contents: [fp32Raw([ROWS[0]!])] };
+    const r: InferRequest = {
+      model_name: 'iris',
+      inputs: [
+        { name: 'a', datatype: 'FP32', shape: [1, 4] },
+        { name: 'b', datatype: 'FP32', shape: [1, 4] },
+      ],
+      raw_input_contents: [fp32Raw([ROWS[0]!])],
+    };
     assert.match(reason(r) ?? '', /raw_input_contents has 1 entries for 2 inputs/);
   });
 

@@ -24,7 +24,21 @@ export interface GrpcProxyDeps {
 const GRPC_TYPE = /^application\/grpc(\+proto)?(;.*)?$/;
 // Fields that never cross the proxy (RFC 9113 §8.2.2 forbids the connection-specific ones in
 // HTTP/2) or that the gateway sets itself for the predictor.
-const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'te', 'content-length', 'grpc-timeout', 'x-request-id', 'x-forwarded-for', 'grpc-accept-encoding', 'grpc-encoding']);
+const NOT_FORWARDED = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'te',
+  'content-length',
+  'grpc-timeout',
+  'x-request-id',
+  'x-forwarded-for',
+  'grpc-accept-encoding',
+  'grpc-encoding',
+]);
 const NOT_RETURNED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'x-request-id', 'date']);
 
 const NOT_GRPC = deny('bad_request', 'the gRPC door takes POST calls with content-type application/grpc (protobuf)');
@@ -251,7 +265,7 @@ export class GrpcProxyDoor {
         if (size > upstream.maxAnswerBytes) return failWith(this.tooLargeAnswer);
         chunks.push(chunk);
       });
-      up.on('trailers', (t) => {
+      up.on('trailers', (t: IncomingHttpHeaders) => {
         answer.trailers = t;
       });
       up.on('error', () => failWith(DROPPED));
