@@ -257,3 +257,18 @@ describe('the gRPC door: authentication, budgets, deadlines and cancellation', (
     }
   });
 });
+
+describe('the gRPC door: a predictor that is not there', () => {
+  it('answers UNAVAILABLE upstream_unreachable when the predictor refuses the connection', async () => {
+    const gone = await startDemoGrpcPredictor();
+    await gone.close();
+    const h = await gateway({ models: { iris: {} } }, gone);
+    const client = new InferenceClient(h.grpcAddress!);
+    try {
+      assertRefused(await client.infer(irisInfer([ROW])), 'upstream_unreachable');
+    } finally {
+      client.close();
+      await h.close();
+    }
+  });
+});
