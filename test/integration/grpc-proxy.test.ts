@@ -272,3 +272,38 @@ describe('the gRPC door: a predictor that is not there', () => {
     }
   });
 });
+
+describe('the gRPC door: the top-k policy', () => {
+  let predictor: DemoGrpcPredictor;
+  let h: Harness;
+  let client: InferenceClient;
+  before(async () => {
+    predictor = await startDemoGrpcPredictor();
+    h = await gateway({ models: { iris: { labels: LABELS, response: { policy: 'top-k', topK: 2, decimals: 2 } } } }, predictor);
+    client = new InferenceClient(h.grpcAddress!);
+  });
+  after(async () => {
+    client?.close();
+    await h?.close();
+    await predictor?.close();
+  });
+
+  it('answers the best two classes per row with scores rounded to the policy’s decimals', async () => {
+    predictor.rawOutputs = true;
+    try {
+      const r = await client.infer(irisInfer([ROW]));
+      assert.equal(r.error, undefined, r.error?.details);
+      const p = predictProba(ROW);
+      const ranked = p
+        .map((score, i) => ({ score, i }))
+        .sort((a, b) => b.score - a.score)
+        .slice(0, 2);
+      assert.deepEqual(labelsOf(r), [
+        { name: 'predict', datatype: 'BYTES', shape: [1, 2], contents: { bytes_contents: ranked.map((x) => Buffer.from(LABELS[x.i]!)) } },
+        { name: 'predict_scores', datatype: 'FP64', shape: [1, 2], contents: { fp64_contents: ranked.map((x) => Math.round(x.score * 100) / 100) } },
+      ]);
+    } finally {
+      predictor.rawOutputs = false;
+    }
+  });
+});

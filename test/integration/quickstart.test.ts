@@ -65,11 +65,16 @@ describe('quickstart', () => {
     assert.ok(quickstartBanner(q).includes(q.grpcLine));
     const cmd = /^node -e "(.*)"$/.exec(q.grpcLine)?.[1];
     assert.ok(cmd, q.grpcLine);
+    const queries = async () =>
+      (await send(`${q.listening.adminUrl}/extraction/users?model=iris`)).json<{ users: Array<{ user: string; queries: number }> }>().users.find((u) => u.user.endsWith('|alice'))?.queries ?? 0;
+    const before = await queries();
     // Asynchronously: the gateway answering it runs in this process.
     const out = await promisify(execFile)(process.execPath, ['-e', cmd], { encoding: 'utf8', cwd: fileURLToPath(new URL('../../../', import.meta.url)), timeout: 10000 });
     const labels = /^predict: (.*)$/m.exec(out.stdout)?.[1]?.split(', ') ?? [];
     assert.equal(labels.length, 2, out.stdout);
     for (const l of labels) assert.ok((DEMO_LABELS as readonly string[]).includes(l), `${l} is a label`);
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal(await queries(), before + 2, 'the extraction guard counted both gRPC rows');
   });
 
   it('accepts a token minted by `inference-gateway token`', async () => {
