@@ -21,6 +21,9 @@ export interface GrpcProxyDeps {
   readonly log: Logger;
 }
 
+const MAX_STREAMS_PER_CONNECTION = 1000;
+// Node's HTTP/1.1 parser limit (--max-http-header-size), which the REST door applies.
+const MAX_HEADER_LIST_BYTES = 16 * 1024;
 const GRPC_TYPE = /^application\/grpc(\+proto)?(;.*)?$/;
 // Fields that never cross the proxy (RFC 9113 §8.2.2 forbids the connection-specific ones in
 // HTTP/2) or that the gateway sets itself for the predictor.
@@ -95,7 +98,9 @@ export class GrpcProxyDoor {
     this.tooLarge = deny('body_too_large', `request body is over the ${server.bodyLimitBytes}-byte limit`);
     this.tooLargeAnswer = deny('upstream_bad_response', `the predictor's answer is over upstream.maxAnswerBytes (${upstream.maxAnswerBytes})`);
     this.overBudget = deny('server_overloaded', 'too many request bytes are in flight; retry later', { retryAfterSeconds: 1 });
-    this.server = createServer({ maxSessionMemory: 64 });
+    // Per client connection: streams in flight bounded (each may hold a message until the bytes
+    // in flight are spent), header lists no larger than the HTTP/1.1 door's parser accepts.
+    this.server = createServer({ maxSessionMemory: 64, settings: { maxConcurrentStreams: MAX_STREAMS_PER_CONNECTION, maxHeaderListSize: MAX_HEADER_LIST_BYTES } });
     this.server.maxConnections = server.maxConnections;
     this.server.on('session', (s: Http2Session) => {
       this.sessions.add(s);
