@@ -21,6 +21,12 @@ const PARTIAL = deny('body_incomplete', 'a gRPC model call names its model in th
 
 export const isGrpcInferencePath = (path: string): boolean => path.startsWith(GRPC_INFERENCE_PREFIX);
 
+/** Whether the client made a gRPC call (its answer is a gRPC status, not an HTTP body): `application/grpc…`, or a path of the inference service. */
+export function isGrpcCall(view: RequestView): boolean {
+  const type = view.headers['content-type'];
+  return (typeof type === 'string' && type.startsWith('application/grpc')) || isGrpcInferencePath(view.path);
+}
+
 /** The gRPC call this view makes, or undefined when its path is not one of the service's. */
 export function grpcCallOf(view: RequestView): GrpcCall | undefined {
   if (!isGrpcInferencePath(view.path)) return undefined;

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ERROR_CODES, type ErrorCode } from '../../src/decision/error-codes.js';
 import { startHarness, type Harness } from '../helpers/gateway-harness.js';
-import { EnvoyCheckClient } from '../helpers/envoy-check-client.js';
+import { EnvoyCheckClient, headerMap } from '../helpers/envoy-check-client.js';
 import { startJwksIssuer, type JwksIssuer } from '../helpers/jwks-issuer.js';
 import { rawRequest } from '../helpers/raw-http.js';
 import { v1Batch } from '../helpers/http.js';
@@ -417,6 +417,8 @@ function runGrpcTable(title: string, rows: () => readonly GrpcRow[], config: () 
           (g.status?.code ?? 0) === 0
             ? { code: 'allowed', grpc: 0 }
             : { code: (JSON.parse(g.denied_response?.body ?? '{}') as { code?: string }).code, body: JSON.parse(g.denied_response?.body ?? '{}') as unknown, grpc: g.status!.code };
+        // Envoy keeps a grpc-status the denial sets when it answers the gRPC client (its local reply).
+        if (grpcCheck.code !== 'allowed') assert.equal(headerMap(g.denied_response?.headers)['grpc-status'], String(grpcCheck.grpc), 'the denial sets the gRPC client’s status');
 
         if (row.expectGrpcDoor === 'allowed' && row.expect !== 'allowed') {
           assert.equal(door.error, undefined, `gRPC door answered: ${door.error?.details ?? ''}`);
