@@ -38,12 +38,79 @@ export type GrpcInferParse = GrpcInferRead | { readonly ok: false; readonly reas
 
 const decoded = new WeakMap<Buffer, ModelInferRequestMessage | string>();
 
+/** A varint at `at`: its value (exact below 2^53) and where the next field starts; undefined when cut short. */
+function varint(b: Buffer, at: number): [number, number] | undefined {
+  let value = 0;
+  let scale = 1;
+  for (let i = at; i < b.length && i < at + 10; i++) {
+    value += (b[i]! & 0x7f) * scale;
+    if (b[i]! < 0x80) return [value, i + 1];
+    scale *= 128;
+  }
+  return undefined;
+}
+
+/**
+ * Walks the fields of a message on the wire, calling `field` with each field number and, for
+ * length-delimited ones, the payload's bounds. False when the bytes are not a well-formed message.
+ */
+function eachField(b: Buffer, from: number, to: number, field: (n: number, start: number, end: number) => boolean): boolean {
+  let at = from;
+  while (at < to) {
+    const tag = varint(b, at);
+    if (!tag) return false;
+    const [key, next] = tag;
+    const n = Math.floor(key / 8);
+    const type = key % 8;
+    at = next;
+    if (type === 0) {
+      const v = varint(b, at);
+      if (!v) return false;
+      at = v[1];
+    } else if (type === 1) at += 8;
+    else if (type === 5) at += 4;
+    else if (type === 2) {
+      const len = varint(b, at);
+      if (!len || len[1] + len[0] > to) return false;
+      if (!field(n, len[1], len[1] + len[0])) return false;
+      at = len[1] + len[0];
+    } else return false; // groups (3, 4) are not in this protocol
+  }
+  return at === to;
+}
+
+const INPUTS_FIELD = 5;
+const CONTENTS_FIELD_NUMBER = 5;
+
+/**
+ * An input whose `contents` appears twice on the wire. Protobuf runtimes merge the two (their
+ * repeated values concatenated: the C++ and Python runtimes the model servers use), protobufjs
+ * keeps the last: the gateway would check other values than the server predicts on, so such a
+ * request is refused before it is read.
+ */
+function repeatedContents(message: Buffer): string | undefined {
+  let found: string | undefined;
+  let index = 0;
+  const ok = eachField(message, 0, message.length, (n, start, end) => {
+    if (n !== INPUTS_FIELD) return true;
+    let seen = 0;
+    const well = eachField(message, start, end, (m) => {
+      if (m === CONTENTS_FIELD_NUMBER) seen++;
+      return true;
+    });
+    if (well && seen > 1) found ??= `inputs[${index}]: its contents appear ${seen} times in the message; servers merge them, so the request is ambiguous`;
+    index++;
+    return well;
+  });
+  return ok ? found : 'the ModelInfer request is not a valid protobuf message';
+}
+
 /** The ModelInferRequest in a call's body (one length-prefixed message), decoded once per body: routing and reading share it. */
 export function modelInferMessageOf(body: Buffer): ModelInferRequestMessage | string {
   let m = decoded.get(body);
   if (m === undefined) {
     const bytes = grpcUnframe(body);
-    m = typeof bytes === 'string' ? bytes : decodeMessage<ModelInferRequestMessage>('ModelInfer', 'request', bytes);
+    m = typeof bytes === 'string' ? bytes : (repeatedContents(bytes) ?? decodeMessage<ModelInferRequestMessage>('ModelInfer', 'request', bytes));
     decoded.set(body, m);
   }
   return m;

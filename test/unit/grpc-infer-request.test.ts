@@ -126,6 +126,20 @@ describe('reading a ModelInferRequest as the model server reads it', () => {
     assert.match((readGrpcInferBody(two) as { reason: string }).reason, /more than one message/);
   });
 
+  it('refuses an input whose contents appear twice on the wire (servers merge them, protobufjs would keep the last)', () => {
+    const one = grpcUnframe(framedInferRequest(irisInfer([ROWS[0]!]))) as Buffer;
+    // The input (field 5) is the message's last field: its payload ends the message. A second
+    // contents (field 5 of the input, tag 0x2a) holding four more fp32 values is appended to it.
+    const extra = Buffer.from([0x2a, 18, 0x32, 16, ...fp32Raw([ROWS[1]!])]);
+    const inputAt = one.indexOf(0x2a); // the first top-level inputs tag
+    const inputLength = one[inputAt + 1]!;
+    assert.equal(inputAt + 2 + inputLength, one.length, 'the input is the last field');
+    const message = Buffer.concat([one.subarray(0, inputAt), Buffer.from([0x2a, inputLength + extra.length]), one.subarray(inputAt + 2), extra]);
+    const framed = Buffer.concat([Buffer.from([0, 0, 0, 0, 0]), message]);
+    framed.writeUInt32BE(message.length, 1);
+    assert.match((readGrpcInferBody(framed) as { reason: string }).reason ?? '', /contents appear 2 times/);
+  });
+
   it('routes by the last model_name on the wire, as protobuf parsers read a repeated singular field', () => {
     const message = Buffer.concat([grpcUnframe(framedInferRequest(irisInfer(ROWS, { model_name: 'public' }))) as Buffer, Buffer.from([0x0a, 4, ...Buffer.from('iris')])]);
     const framed = Buffer.concat([Buffer.from([0, 0, 0, 0, 0]), message]);
