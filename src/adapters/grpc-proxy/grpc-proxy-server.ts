@@ -44,6 +44,9 @@ const NOT_FORWARDED = new Set([
 ]);
 const NOT_RETURNED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'x-request-id', 'date']);
 
+// Compressed messages cannot be read as the server reads them (grpc-infer-request.ts refuses
+// them): every answer tells the client to send identity (gRPC compression, grpc-accept-encoding).
+const IDENTITY_ONLY = { 'grpc-accept-encoding': 'identity' } as const;
 const NOT_GRPC = deny('bad_request', 'the gRPC door takes POST calls with content-type application/grpc (protobuf)');
 const SHUTTING_DOWN = deny('shutting_down', 'the gateway is shutting down; retry on another replica');
 const OVERLOADED = deny('upstream_overloaded', 'every predictor connection is busy and the wait queue is full');
@@ -118,7 +121,7 @@ export class GrpcProxyDoor {
   /** A refusal as a trailers-only gRPC answer; the rest of an upload still arriving is cut (RST_STREAM NO_ERROR, RFC 9113 §8.1). */
   private writeDenial(stream: ServerHttp2Stream, denial: Denial, view: RequestView | undefined, ctx: DecisionContext | undefined, started: number): void {
     if (!stream.headersSent && !stream.destroyed && !stream.closed) {
-      const headers: OutgoingHttpHeaders = { ':status': 200, 'content-type': 'application/grpc', ...grpcDenialHeaders(denial, this.config.auth.realm) };
+      const headers: OutgoingHttpHeaders = { ':status': 200, 'content-type': 'application/grpc', ...IDENTITY_ONLY, ...grpcDenialHeaders(denial, this.config.auth.realm) };
       if (view) headers['x-request-id'] = view.requestId;
       stream.respond(headers, { endStream: true });
       if (!stream.readableEnded) stream.close(constants.NGHTTP2_NO_ERROR);
@@ -306,7 +309,7 @@ export class GrpcProxyDoor {
       }
       if (!out.ok) this.writeDenial(stream, out.denial, view, ctx, started);
       else {
-        const headers: OutgoingHttpHeaders = { ...out.headers, ...ctx.responseHeaders, ':status': 200, 'content-type': 'application/grpc', 'x-request-id': view.requestId };
+        const headers: OutgoingHttpHeaders = { ...out.headers, ...ctx.responseHeaders, ':status': 200, 'content-type': 'application/grpc', ...IDENTITY_ONLY, 'x-request-id': view.requestId };
         stream.respond(headers, { waitForTrailers: true });
         stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
         stream.end(out.body);
@@ -325,6 +328,8 @@ export class GrpcProxyDoor {
     Object.assign(headers, ctx.responseHeaders);
     headers[':status'] = a.headers[':status'] ?? 200;
     headers['x-request-id'] = view.requestId;
+    // What this door reads, whatever the predictor accepts.
+    headers['grpc-accept-encoding'] = IDENTITY_ONLY['grpc-accept-encoding'];
     const trailers = a.trailers;
     // A trailers-only answer (an error with no message) carries its status in the headers.
     if (!trailers && a.body.length === 0) {
