@@ -198,8 +198,12 @@ describe('proxy: hostile clients', () => {
   it('answers 503 server_overloaded to a body that would pass server.maxBodyBytesInFlight', async () => {
     const h = await startHarness(() => ({ server: { maxBodyBytesInFlight: 2048 } }));
     try {
-      // 1500 bytes reserved by a stalled upload leave no room for another 1500.
-      const stalled = await rawClient(h.url, 'POST /v1/models/iris:predict HTTP/1.1\nHost: x\nContent-Type: application/json\nContent-Length: 1500\n', Buffer.from('{"instances": '));
+      // 1400 bytes held by a stalled upload (of 1500 declared) leave no room for another 1500.
+      const stalled = await rawClient(
+        h.url,
+        'POST /v1/models/iris:predict HTTP/1.1\nHost: x\nContent-Type: application/json\nContent-Length: 1500\n',
+        Buffer.from(`{"instances": ${' '.repeat(1386)}`),
+      );
       await sleep(100);
       const body = JSON.stringify({ instances: [[6.8, 2.8, 4.8, 1.4]], pad: 'x'.repeat(1450) });
       const r = await send(`${h.url}/v1/models/iris:predict`, { body, headers: { 'content-type': 'application/json' } });
