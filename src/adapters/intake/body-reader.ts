@@ -27,11 +27,15 @@ export function hasBody(req: IncomingMessage): boolean {
 /**
  * Whether a refused request's connection must close: it carries a body that is not yet wholly
  * received, or is too large to be worth draining. Call it after an await (the parser has then
- * taken in every byte that came with the head).
+ * taken in every byte that came with the head). Whatever is left unread when the answer ends,
+ * Node reads and drops (a drained body), so only a small, complete one may stay.
  */
 export function mustCloseAfterRefusal(req: IncomingMessage): boolean {
   if (!hasBody(req)) return false;
-  return !(req.complete && req.readableLength <= DRAINABLE_BYTES);
+  if (req.readableLength > DRAINABLE_BYTES) return true;
+  // Node sets `complete` a little after the last body bytes are buffered; a declared length already met counts too.
+  const declared = req.headers['transfer-encoding'] === undefined ? Number(req.headers['content-length']) : -1;
+  return !(req.complete || req.readableLength === declared);
 }
 
 /**
