@@ -17,8 +17,7 @@ const refusedFor = (text: string | Buffer, reason: RegExp) => {
 describe('strict JSON reader: duplicate keys (RapidJSON reads the first copy, the others the last)', () => {
   it('refuses a duplicate top-level key and names it', () => refusedFor('{"instances":[[99,99,99,99]],"instances":[[1,1,1,1]]}', /repeats the key "instances"/));
 
-  it('refuses a duplicate key deep inside a tensor object', () =>
-    refusedFor('{"inputs":[{"name":"x","shape":[1,4],"datatype":"FP32","data":[1,2,3,4],"data":[9,9,9,9]}]}', /repeats the key "data"/));
+  it('refuses a duplicate key deep inside a tensor object', () => refusedFor('{"inputs":[{"name":"x","shape":[1,4],"datatype":"FP32","data":[1,2,3,4],"data":[9,9,9,9]}]}', /repeats the key "data"/));
 
   it('refuses a duplicate under parameters', () => refusedFor('{"inputs":[],"parameters":{"binary_data_output":false,"binary_data_output":true}}', /"binary_data_output"/));
 
@@ -89,8 +88,7 @@ describe('strict JSON reader: numbers', () => {
 });
 
 describe('strict JSON reader: structure', () => {
-  it(`refuses nesting deeper than ${MAX_JSON_DEPTH} (orjson stops at 1024, RapidJSON never)`, () =>
-    refusedFor(`${'['.repeat(MAX_JSON_DEPTH + 1)}${']'.repeat(MAX_JSON_DEPTH + 1)}`, /deeper than 64/));
+  it(`refuses nesting deeper than ${MAX_JSON_DEPTH} (orjson stops at 1024, RapidJSON never)`, () => refusedFor(`${'['.repeat(MAX_JSON_DEPTH + 1)}${']'.repeat(MAX_JSON_DEPTH + 1)}`, /deeper than 64/));
 
   it(`accepts nesting of exactly ${MAX_JSON_DEPTH}`, () => assert.equal(read(`${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}`).ok, true));
 
