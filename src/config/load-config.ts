@@ -108,7 +108,7 @@ export function buildConfig(raw: unknown, source = 'config', env: NodeJS.Process
   const result = gatewaySchema.safeParse(doc, { error: configMessage });
   if (!result.success) problems.push(...problemsOf(result.error.issues));
   // Fields valid one by one can still weaken the gateway together (see footguns.ts).
-  else problems.push(...configFindings(result.data as GatewayConfig).errors);
+  else problems.push(...configFindings(result.data).errors);
   if (problems.length > 0 || !result.success) throw new ConfigError(source, problems);
   return deepFreeze(result.data);
 }

@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildConfig, ConfigError } from '../../src/config/load-config.js';
-import type { Gateway } from '../../src/gateway.js';
 import { startDemoPredictor, type DemoPredictor } from '../../src/quickstart/demo-predictor.js';
 import { startVerifyingGateway, type VerifyingGateway } from '../helpers/verifying-gateway.js';
 import { EnvoyCheckClient } from '../helpers/envoy-check-client.js';
