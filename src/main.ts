@@ -103,7 +103,10 @@ async function main(argv: string[]): Promise<void> {
       const gateway = await Gateway.create(config);
       for (const w of configWarnings(config)) gateway.log.warn({ field: w.path }, `config: ${w.path} ${w.message}`);
       const at = await gateway.listen();
-      gateway.log.info({ url: at.url, admin: at.adminUrl, extAuthzHttp: at.extAuthzHttpUrl, extAuthzGrpc: at.extAuthzGrpcAddress, upstream: config.upstream.url }, 'inference-gateway listening');
+      gateway.log.info(
+        { url: at.url, admin: at.adminUrl, extAuthzHttp: at.extAuthzHttpUrl, extAuthzGrpc: at.extAuthzGrpcAddress, grpc: at.grpcAddress, upstream: config.upstream.url },
+        'inference-gateway listening',
+      );
       onShutdown(() => gateway.close());
       return;
     }

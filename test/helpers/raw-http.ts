@@ -15,8 +15,7 @@ export async function rawRequest(url: string, head: string, body: string | Buffe
     socket.on('error', (err) => (data.length > 0 ? resolve() : reject(err)));
     socket.on('data', (c: Buffer) => data.push(c));
     socket.on('end', () => resolve());
-    // A Buffer body goes out byte for byte (bodies that are not valid UTF-8 on purpose).
-    socket.on('connect', () => socket.write(Buffer.concat([Buffer.from(head.replace(/\n/g, '\r\n') + '\r\n'), Buffer.isBuffer(body) ? body : Buffer.from(body)])));
+    socket.on('connect', () => socket.write(Buffer.concat([Buffer.from(head.replace(/\n/g, '\r\n') + '\r\n', 'latin1'), Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8')])));
     socket.setTimeout(5000, () => socket.destroy(new Error('raw request timed out')));
   });
   const text = Buffer.concat(data).toString('utf8');

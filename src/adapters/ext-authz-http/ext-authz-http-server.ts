@@ -6,6 +6,7 @@ import { renderHttpDenial } from '../../decision/http-denial.js';
 import type { DecisionPipeline } from '../../decision/pipeline.js';
 import type { RequestView } from '../../decision/request-view.js';
 import { isPromise } from '../../decision/stage.js';
+import { isGrpcCall } from '../../inference/grpc-route.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatewayMetrics } from '../../observability/metrics.js';
 import { unrewritableAnswer } from '../ext-authz-rewrite-guard.js';
@@ -66,25 +67,28 @@ export function createExtAuthzHttpServer(deps: ExtAuthzHttpDeps): Server {
     if (original === undefined) return refuse(res, noPrefix, undefined, undefined, started, hasBody(req));
     const malformed = intake.headProblem(req);
     if (malformed) return refuse(res, malformed, undefined, undefined, started, hasBody(req));
-    // Decided from the head first, as the proxy does: an unauthenticated check never has its body held.
+    // Decided from the head first, as the proxy does: an unauthenticated check never has its body
+    // held. A gRPC call is the exception: its message names the model, so it is routed from its body.
     const view = requestViewFromCheck(req, original, undefined);
-    const head = await pipeline.decideHead(view);
-    if (!head.allowed) {
+    const grpcCall = isGrpcCall(view);
+    const head = grpcCall ? undefined : await pipeline.decideHead(view);
+    if (head && !head.allowed) {
       decisionSeconds.observe((performance.now() - started) / 1000);
       return refuse(res, head.denial, view, head.ctx, started, mustCloseAfterRefusal(req));
     }
-    const takesBody = routeTakesBody(head.ctx);
-    if (!takesBody && hasBody(req)) return refuse(res, BODY_NOT_ALLOWED, view, head.ctx, started, mustCloseAfterRefusal(req));
+    const takesBody = grpcCall || (head !== undefined && routeTakesBody(head.ctx));
+    if (!takesBody && hasBody(req)) return refuse(res, BODY_NOT_ALLOWED, view, head?.ctx, started, mustCloseAfterRefusal(req));
     const reading = takesBody && hasBody(req) ? intake.readBody(req) : undefined;
     const read = isPromise(reading) ? await reading : reading;
     if (read && !read.ok) {
-      if (read.reason === 'aborted') return record(view, head.ctx, 'client_closed', undefined, started);
-      return refuse(res, read.reason === 'too_large' ? tooLarge : overBudget, view, head.ctx, started, true);
+      if (read.reason === 'aborted') return record(view, head?.ctx, 'client_closed', undefined, started);
+      return refuse(res, read.reason === 'too_large' ? tooLarge : overBudget, view, head?.ctx, started, true);
     }
     try {
-      const attached = checkBody(req, read?.ok ? read.body : undefined);
+      const body = read?.ok ? read.body : undefined;
+      const attached = checkBody(req, body);
       if (attached.partial) metrics.extAuthzPartialBodies.inc({ door: DOOR });
-      const decision = await pipeline.decideBody(head.ctx, attached.body, attached.partial);
+      const decision = head ? await pipeline.decideBody(head.ctx, attached.body, attached.partial) : await pipeline.decide(requestViewFromCheck(req, original, body));
       decisionSeconds.observe((performance.now() - started) / 1000);
       const denial = decision.allowed ? unrewritableAnswer(decision.ctx) : decision.denial;
       if (denial) return refuse(res, denial, decision.ctx.view, decision.ctx, started);

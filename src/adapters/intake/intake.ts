@@ -9,6 +9,7 @@ import type { GatewayConfig } from '../../config/schema.js';
 import type { DecisionContext } from '../../decision/decision-context.js';
 import { deny, type Denial } from '../../decision/denial.js';
 import type { Door } from '../../decision/request-view.js';
+import { isGrpcCall } from '../../inference/grpc-route.js';
 import { accessRecorder, type AccessEntry } from '../../observability/access-record.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatewayMetrics } from '../../observability/metrics.js';
@@ -160,8 +161,12 @@ export class Intake {
   }
 }
 
-/** Whether this route reads a request body: only predict and explain do; every other route refuses one. */
+/**
+ * Whether this route reads a request body: predict and explain do, and every gRPC call (its
+ * message is its body, probes included); every other route refuses one.
+ */
 export function routeTakesBody(ctx: DecisionContext): boolean {
+  if (isGrpcCall(ctx.view)) return true;
   if (ctx.route.kind !== 'model') return false;
   const verb = ctx.route.route.verb;
   return verb === 'predict' || verb === 'explain';
