@@ -7,7 +7,12 @@ const LEVEL_FLAG = 1;
 const LEVEL_DEGRADE = 2;
 
 const worlds = new Map<string, RealWorld>();
-const populations = new Map<string, Population>();
+/** A population with the victim's answers to each of its requests, computed once per worker. */
+interface AnsweredPopulation extends Population {
+  readonly classes: readonly number[][];
+  readonly margins: readonly number[][];
+}
+const populations = new Map<string, AnsweredPopulation>();
 
 /** The data set's world (victim trained once per worker and seed). */
 export function worldOf(name: string, seed: number): RealWorld {
@@ -17,15 +22,24 @@ export function worldOf(name: string, seed: number): RealWorld {
   return w;
 }
 
-function populationOf(w: RealWorld, users: number, seed: number): Population {
+function populationOf(w: RealWorld, users: number, seed: number): AnsweredPopulation {
   const key = `${w.data.name}|${w.seed}|${users}|${seed}`;
   let p = populations.get(key);
-  if (!p) populations.set(key, (p = buildPopulation(w, users, seed)));
+  if (!p) {
+    const pop = buildPopulation(w, users, seed);
+    const classes: number[][] = [];
+    const margins: number[][] = [];
+    for (const r of pop.requests) {
+      classes.push(r.rows.map((x) => w.victim.answer(x)));
+      margins.push(r.rows.map((x) => (w.victim.answer(x), w.victim.margin)));
+    }
+    populations.set(key, (p = { ...pop, classes, margins }));
+  }
   return p;
 }
 
 function newGuard(w: RealWorld): GuardUnderTest {
-  return guardUnderTest(w.data.name, w.features, w.victim.kind === 'regression' ? undefined : w.victim.labels);
+  return guardUnderTest(w.data.name, w.features, w.victim.kind === 'regression' ? undefined : w.victim.labels, { now: 0 });
 }
 
 const classes: number[] = [];
@@ -46,9 +60,18 @@ export interface RealBenignOutcome {
   readonly dataset: string;
   readonly users: number;
   readonly queries: number;
+  /** Users the detector ever flagged (or worse), acted on or not. */
   readonly flagged: number;
+  /** Users flagged (or worse) while the calibration was in force. */
+  readonly flaggedCalibrated: number;
+  /** Users ever degraded or worse as enforce mode applied it (nothing while uncalibrated; breaker caps applied). */
   readonly degraded: number;
+  /** Users whose reached level was ever degrade or worse, acted on or not. */
+  readonly degradedReached: number;
   readonly breakerTrips: number | undefined;
+  readonly breakerDetectors: readonly string[];
+  /** When the calibration came into force (hours after the population went live); NaN: never. */
+  readonly enforcingAfterHours: number;
   /** Users ever flagged, per pattern: [flagged, users]. */
   readonly byPattern: Record<string, [number, number]>;
   /** Per-query cost of the guard (µs), sampled. */
@@ -65,15 +88,24 @@ export function runRealBenign(name: string, seed: number, users: number): RealBe
   const pop = populationOf(w, users, seed);
   const g = newGuard(w);
   const maxLevel = new Uint8Array(users);
+  const maxEnforced = new Uint8Array(users);
+  const maxCalibrated = new Uint8Array(users);
   const took: number[] = [];
+  let enforcingAt = Number.NaN;
   let k = 0;
-  for (const r of pop.requests) {
+  for (let i = 0; i < pop.requests.length; i++) {
+    const r = pop.requests[i]!;
     const user = `user-${r.user}`;
     // Every row of one request in eight timed (the scoring of the row alone): enough for a p99.
-    send(g, w, user, r.rows, r.t, (k++ & 7) === 0 ? took : undefined);
+    g.request(user, r.rows, pop.classes[i]!, pop.margins[i]!, r.t, (k++ & 7) === 0 ? took : undefined);
     const level = g.level(user, r.t);
     if (level > maxLevel[r.user]!) maxLevel[r.user] = level;
+    if (g.enforcing() && level > maxCalibrated[r.user]!) maxCalibrated[r.user] = level;
+    const enforced = g.enforced(user, r.t);
+    if (enforced > maxEnforced[r.user]!) maxEnforced[r.user] = enforced;
+    if (Number.isNaN(enforcingAt) && g.enforcing()) enforcingAt = r.t;
   }
+  const breaker = g.breakerTrips();
   took.sort((a, b) => a - b);
   const byPattern: Record<string, [number, number]> = Object.fromEntries(PATTERNS.map((p) => [p, [0, 0]]));
   pop.patterns.forEach((p: Pattern, u) => {
@@ -85,8 +117,12 @@ export function runRealBenign(name: string, seed: number, users: number): RealBe
     users,
     queries: pop.queries,
     flagged: maxLevel.filter((l) => l >= LEVEL_FLAG).length,
-    degraded: maxLevel.filter((l) => l >= LEVEL_DEGRADE).length,
-    breakerTrips: g.breakerTrips(),
+    flaggedCalibrated: maxCalibrated.filter((l) => l >= LEVEL_FLAG).length,
+    degraded: maxEnforced.filter((l) => l >= LEVEL_DEGRADE).length,
+    degradedReached: maxLevel.filter((l) => l >= LEVEL_DEGRADE).length,
+    breakerTrips: breaker?.trips,
+    breakerDetectors: breaker?.detectors ?? [],
+    enforcingAfterHours: enforcingAt / 3_600_000,
     byPattern,
     p50us: took[Math.floor(took.length * 0.5)] ?? Number.NaN,
     p99us: took[Math.floor(took.length * 0.99)] ?? Number.NaN,
@@ -106,7 +142,10 @@ export interface RealAttackVariant {
 export interface RealAttackOutcome {
   /** Attack queries sent when the account was first flagged (0: never within the budget). */
   readonly flaggedAt: number;
+  /** … when enforce mode first degraded it (0: never). */
   readonly degradedAt: number;
+  /** Whether the model's calibration was in force when the attacker joined. */
+  readonly enforcingAtJoin: boolean;
   /** Surrogate agreement with the victim on held-out rows when flagged (or at the budget's end if never). */
   readonly agreement: number;
   /** Benign users flagged while the attacker was live (the population's own false alarms). */
@@ -133,10 +172,12 @@ export function runRealAttack(v: RealAttackVariant, seed: number, worldSeed: num
   const replayUntil = (t: number) => {
     for (; next < requests.length && requests[next]!.t <= t; next++) {
       const r: Request = requests[next]!;
-      send(g, w, `user-${r.user}`, r.rows, r.t);
+      g.request(`user-${r.user}`, r.rows, pop.classes[next]!, pop.margins[next]!, r.t);
       if (r.t >= join && g.level(`user-${r.user}`, r.t) >= LEVEL_FLAG) flaggedUsers.add(r.user);
     }
   };
+  replayUntil(join);
+  const enforcingAtJoin = g.enforcing();
   const stream = realAttackStream(v.attack, w, seed, v.mix);
   const sent: Float64Array[] = [];
   let flaggedAt = 0;
@@ -151,16 +192,15 @@ export function runRealAttack(v: RealAttackVariant, seed: number, worldSeed: num
       sent.push(x);
     }
     send(g, w, 'attacker', batch, t);
-    const level = g.level('attacker', t);
-    if (level >= LEVEL_FLAG && flaggedAt === 0) {
+    if (flaggedAt === 0 && g.level('attacker', t) >= LEVEL_FLAG) {
       flaggedAt = sent.length;
       agreement = surrogateAgreement(w, sent);
     }
-    if (level >= LEVEL_DEGRADE) {
+    if (g.enforced('attacker', t) >= LEVEL_DEGRADE) {
       degradedAt = sent.length;
       break;
     }
   }
   if (flaggedAt === 0) agreement = surrogateAgreement(w, sent);
-  return { flaggedAt, degradedAt, agreement, benignFlagged: flaggedUsers.size };
+  return { flaggedAt, degradedAt, enforcingAtJoin, agreement, benignFlagged: flaggedUsers.size };
 }

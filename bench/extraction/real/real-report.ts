@@ -15,7 +15,8 @@ export interface RealPlan {
   readonly datasets: readonly string[];
   readonly benignUsers: number;
   readonly attackUsers: number;
-  readonly runs: number;
+  /** Attack runs per row, by data set. */
+  readonly runs: (dataset: string) => number;
   readonly budget: number;
   readonly attacks: readonly RealAttack[];
   readonly mixes: readonly number[];
@@ -23,9 +24,22 @@ export interface RealPlan {
 
 export function realPlan(opts: { quick: boolean; worldSeed: number; datasets?: readonly string[] }): RealPlan {
   const datasets = opts.datasets ?? DATASET_NAMES.filter((n) => !opts.quick || loadDataset(n).split === 'develop');
+  // Attack runs replay a population up to the attacker's arrival, one population per run (an
+  // attacker's account would stay in the calibration of the next): the population must be large
+  // enough for the default calibration (200 accounts with 128 queries) to be in force by then.
   return opts.quick
-    ? { quick: true, worldSeed: opts.worldSeed, datasets, benignUsers: 300, attackUsers: 150, runs: 3, budget: 2000, attacks: REAL_ATTACKS, mixes: [0, 0.5] }
-    : { quick: false, worldSeed: opts.worldSeed, datasets, benignUsers: 1000, attackUsers: 300, runs: 5, budget: 3000, attacks: REAL_ATTACKS, mixes: [0, 0.2, 0.5] };
+    ? { quick: true, worldSeed: opts.worldSeed, datasets, benignUsers: 300, attackUsers: 300, runs: () => 2, budget: 2000, attacks: REAL_ATTACKS, mixes: [0, 0.5] }
+    : {
+        quick: false,
+        worldSeed: opts.worldSeed,
+        datasets,
+        benignUsers: 1000,
+        attackUsers: 500,
+        runs: (d) => (loadDataset(d).split === 'report' ? 5 : 3),
+        budget: 3000,
+        attacks: REAL_ATTACKS,
+        mixes: [0, 0.2, 0.5],
+      };
 }
 
 export type RealTask =
@@ -48,7 +62,7 @@ export function realTasks(p: RealPlan): RealTask[] {
       for (const mix of attack === 'natural' ? [0] : p.mixes) {
         const variant: RealAttackVariant = { dataset, attack, mix, budget: p.budget, users: p.attackUsers };
         base += 1000;
-        out.push({ kind: 'real-attack', variant, worldSeed: p.worldSeed, seeds: Array.from({ length: p.runs }, (_, i) => base + i), key: attackKey(variant) });
+        out.push({ kind: 'real-attack', variant, worldSeed: p.worldSeed, seeds: Array.from({ length: p.runs(dataset) }, (_, i) => base + i), key: attackKey(variant) });
       }
     }
   }
@@ -84,14 +98,14 @@ function goal(value: number, bound: number, unit: (x: number) => string): string
 
 export function benignTable(outcomes: readonly RealBenignOutcome[]): string {
   const lines = [
-    '| data set | split | users | queries | users ever flagged | degraded or above | breaker trips | flagged, by pattern (flagged/users) | p50 / p99 µs per query |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |',
+    '| data set | split | users | queries | calibration in force after | users ever flagged | … flagged while calibrated | degraded or above (enforced) | … reached, not enforced | breaker trips | flagged, by pattern (flagged/users) | p50 / p99 µs per query |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |',
   ];
   for (const o of outcomes) {
     const split = loadDataset(o.dataset).split.toUpperCase();
     const by = PATTERNS.map((p) => `${p} ${o.byPattern[p]![0]}/${o.byPattern[p]![1]}`).join(', ');
     lines.push(
-      `| ${o.dataset} | ${split} | ${o.users} | ${o.queries} | ${o.flagged} (${pct(o.flagged / o.users, 2)}) | ${o.degraded} (${pct(o.degraded / o.users, 2)}) | ${o.breakerTrips ?? 'no breaker'} | ${by} | ${o.p50us.toFixed(1)} / ${o.p99us.toFixed(1)} |`,
+      `| ${o.dataset} | ${split} | ${o.users} | ${o.queries} | ${Number.isFinite(o.enforcingAfterHours) ? `${o.enforcingAfterHours.toFixed(1)} h` : 'never'} | ${o.flagged} (${pct(o.flagged / o.users, 2)}) | ${o.flaggedCalibrated} | ${o.degraded} (${pct(o.degraded / o.users, 2)}) | ${o.degradedReached - o.degraded} | ${o.breakerTrips === undefined ? 'no breaker' : `${o.breakerTrips}${o.breakerDetectors.length ? ` (${o.breakerDetectors.join(', ')})` : ''}`} | ${by} | ${o.p50us.toFixed(1)} / ${o.p99us.toFixed(1)} |`,
     );
   }
   return lines.join('\n');
@@ -106,6 +120,8 @@ export interface AttackRow {
   readonly degradedMedian: number;
   readonly agreement: number;
   readonly agreementMissed: number;
+  /** Runs in which the model's calibration was in force when the attacker joined. */
+  readonly enforcingAtJoin: number;
 }
 
 export function attackRow(v: RealAttackVariant, outcomes: readonly RealAttackOutcome[]): AttackRow {
@@ -120,6 +136,7 @@ export function attackRow(v: RealAttackVariant, outcomes: readonly RealAttackOut
     degradedMedian: degraded.length * 2 > outcomes.length ? median(outcomes.map((o) => (o.degradedAt > 0 ? o.degradedAt : Infinity))) : Infinity,
     agreement: median(hits.map((o) => o.agreement)),
     agreementMissed: median(outcomes.filter((o) => o.flaggedAt === 0).map((o) => o.agreement)),
+    enforcingAtJoin: outcomes.filter((o) => o.enforcingAtJoin).length,
   };
 }
 
@@ -136,12 +153,12 @@ function attackGoal(r: AttackRow): string {
 
 export function attackTable(rows: readonly AttackRow[]): string {
   const lines = [
-    '| data set | split | attack | real rows mixed in | runs flagged | median q to flag | max q to flag | median q to degrade | surrogate agreement at flag (median) | … when never flagged, at budget end | goal |',
-    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| data set | split | attack | real rows mixed in | enforcing when it joined | runs flagged | median q to flag | max q to flag | median q to degrade (enforced) | surrogate agreement at flag (median) | … when never flagged, at budget end | goal |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.v.dataset} | ${loadDataset(r.v.dataset).split.toUpperCase()} | ${r.v.attack} | ${pct(r.v.mix, 0)} | ${r.caught}/${r.runs} | ${q(r.median)} | ${q(r.max)} | ${q(r.degradedMedian)} | ${pct(r.agreement, 0)} | ${pct(r.agreementMissed, 0)} | ${attackGoal(r)} |`,
+      `| ${r.v.dataset} | ${loadDataset(r.v.dataset).split.toUpperCase()} | ${r.v.attack} | ${pct(r.v.mix, 0)} | ${r.enforcingAtJoin}/${r.runs} | ${r.caught}/${r.runs} | ${q(r.median)} | ${q(r.max)} | ${q(r.degradedMedian)} | ${pct(r.agreement, 0)} | ${pct(r.agreementMissed, 0)} | ${attackGoal(r)} |`,
     );
   }
   return lines.join('\n');
@@ -195,7 +212,7 @@ export function goalsTable(benign: readonly RealBenignOutcome[], rows: readonly 
 export function realHeader(p: RealPlan, seconds: number, workers: number): string {
   return [
     `Real tabular data (${p.quick ? 'QUICK mode: DEVELOP data sets only, smaller populations' : 'full run'}), world seed ${p.worldSeed}: victims trained on a seeded 70% split, the detector configured as an operator would (enforce mode, \`features.centre\`/\`scale\` from the training split, every other setting at its default).`,
-    `Per data set ${p.benignUsers} benign users in one interleaved population (patterns: ${PATTERNS.join(', ')}; users start over six hours, sessions of one to eight hours); each attack run is one account joining a population of ${p.attackUsers} benign users six hours after it went live, sending 10 rows every 2 s, ${p.runs} runs per row, budget ${p.budget} queries. DEVELOP data sets may be tuned on; REPORT data sets are only reported, and the goals are judged on them. ${seconds} s on ${workers} worker thread(s), node ${process.version}.`,
+    `Per data set ${p.benignUsers} benign users in one interleaved population (patterns: ${PATTERNS.join(', ')}; users start over six hours, sessions of one to eight hours); each attack run is one account joining a population of ${p.attackUsers} benign users six hours after it went live, sending 10 rows every 2 s, ${p.runs('cars')} runs per row on REPORT data sets and ${p.runs('penguins')} on DEVELOP ones, budget ${p.budget} queries. DEVELOP data sets may be tuned on; REPORT data sets are only reported, and the goals are judged on them. ${seconds} s on ${workers} worker thread(s), node ${process.version}.`,
   ].join('\n');
 }
 
