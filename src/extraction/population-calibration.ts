@@ -1,5 +1,5 @@
 /** The detectors' names, in the order of every per-detector array. */
-export const DETECTORS = ['prada', 'fingerprint', 'envelope', 'sweep', 'collinear', 'margin'] as const;
+export const DETECTORS = ['prada', 'fingerprint', 'envelope', 'sweep', 'collinear', 'margin', 'steps'] as const;
 export type DetectorName = (typeof DETECTORS)[number];
 export const PRADA = 0;
 
