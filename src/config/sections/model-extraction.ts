@@ -166,14 +166,10 @@ const pinned = z
 
 const calibration = z
   .strictObject({
-    minAccounts: z
-      .int()
-      .min(0)
-      .default(200)
-      .meta({
-        description:
-          'Accounts (each with `minQueries` scored queries) needed before the calibration is in force; until then `enforce` runs as shadow. 0: enforce the published thresholds without calibration.',
-      }),
+    minAccounts: z.int().min(0).default(200).meta({
+      description:
+        'Accounts (each with `minQueries` scored queries) needed before the calibration is in force; until then `enforce` runs as shadow. 0: enforce the published thresholds without calibration.',
+    }),
     minQueries: z.int().min(1).default(128).meta({ description: 'Scored (non-repeat) queries an account needs before it contributes to the calibration.' }),
     falseAlarmRate: z.number().min(1e-9).max(0.1).default(0.001).meta({ description: 'Share of benign accounts allowed to cross a calibrated threshold.' }),
     tailAllowance: z.number().min(1).max(10).default(1.5).meta({ description: 'Widening of the extrapolated benign tail beyond what a normal tail needs.' }),
