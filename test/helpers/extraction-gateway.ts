@@ -66,7 +66,7 @@ export async function startExtractionGateway(extraction: Record<string, unknown>
   let clock = Date.now();
   const cfg = buildConfig(
     {
-      server: { host: '127.0.0.1', port: 0, shutdownGraceSeconds: 1 },
+      server: { host: '127.0.0.1', port: 0, shutdownGraceSeconds: 1, drainDelaySeconds: 0 },
       admin: { host: '127.0.0.1', port: 0 },
       upstream: { url: predictor.url },
       log: { level: 'silent' },
