@@ -286,7 +286,6 @@ async function showAccount(user, model) {
   $('timeline-caption').textContent = caption;
   const changes = v.levelChanges || [];
   $('changes').replaceChildren(...(changes.length ? changes.map((c) => el('li', {}, `${when(c.at)} ${c.from} → ${c.to}${c.detector ? ` (${c.detector})` : ''}`)) : [el('li', { class: 'muted' }, 'none reported')]));
-  $('action-result').textContent = '';
   $('detail').scrollIntoView({ block: 'nearest' });
 }
 
@@ -337,9 +336,8 @@ for (const b of document.querySelectorAll('#detail .actions button')) {
       if (action === 'clear') {
         $('detail').hidden = true;
         current = null;
-        $('action-result').textContent = '';
       } else await showAccount(user, model);
-      $('action-result').textContent = `Done: ${action}.`;
+      $('action-result').textContent = `Done: ${action} ${user} on ${model}.`;
     }),
   );
 }
