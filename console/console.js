@@ -249,8 +249,13 @@ function timelineChart(v) {
   }
   root.append(bars);
 
-  let d = '';
-  points.forEach((p, i) => (d += i === 0 ? `M${x(p.at)},${yl(p.level)}` : `H${x(p.at)}V${yl(p.level)}`));
+  // The level as a step line: from the first moment shown, through every reported level (the
+  // timeline's and the level changes'), to the last.
+  const steps = [...points.map((p) => ({ at: p.at, level: p.level })), ...changes.map((c) => ({ at: c.at, level: LEVELS.indexOf(c.to) }))].sort((a, b) => a.at - b.at);
+  const start = changes.length > 0 && changes[0].at <= steps[0].at ? LEVELS.indexOf(changes[0].from) : steps[0].level;
+  let d = `M${x(t0)},${yl(start)}`;
+  for (const s of steps) d += `H${x(s.at)}V${yl(s.level)}`;
+  d += `H${x(t1)}`;
   root.append(svg('path', { d, class: 'level-line' }));
   for (const c of changes) {
     const g = svg('g', { class: `change lv-${c.to}` });

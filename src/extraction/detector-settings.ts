@@ -43,6 +43,8 @@ export interface DetectorSettings {
   readonly collinearRate: number;
   readonly lowMargin: number;
   readonly marginRate: number;
+  /** Distinct rows per account remembered for telling exact re-sends apart (the exact horizon). */
+  readonly repeatHorizon: number;
 }
 
 export const DEFAULT_DETECTOR_SETTINGS: DetectorSettings = {
@@ -67,4 +69,5 @@ export const DEFAULT_DETECTOR_SETTINGS: DetectorSettings = {
   collinearRate: 0.02,
   lowMargin: 0.1,
   marginRate: 0.1,
+  repeatHorizon: 512,
 };

@@ -6,6 +6,7 @@ import type { AuditAction } from '../operator/audit-log.js';
 import type { OperatorPlane } from '../operator/operator-plane.js';
 import { LEVELS, type Level } from './action-ladder.js';
 import { viewOf, type AccountView, type ModelGuard } from './model-guard.js';
+import { modelView } from './model-view.js';
 import type { SharedEvidence } from './shared-evidence.js';
 
 const PREFIX = '/extraction/users';
@@ -54,7 +55,7 @@ const levelIndex = (raw: string | null): number | undefined | null => (raw === n
 /**
  * The extraction endpoints of the operator plane (the admin router has already checked the
  * operator identity):
- * - `GET /extraction/models`: per model its mode, accounts by level and overrides;
+ * - `GET /extraction/models`: per model its mode, calibration, breaker, accounts by level and overrides;
  * - `GET /extraction/users`: a page of accounts in (model, user) order, filtered on the server
  *   (`model`, `level`, `minLevel`), `limit` up to operator.pageLimit, `cursor` from `next`;
  * - `GET /extraction/users/{user}`: one account on every guarded model;
@@ -117,8 +118,7 @@ export function extractionAdmin(guards: ReadonlyMap<string, ModelGuard>, shared:
       const g = guards.get(m)!;
       const overrides = plane?.overrides.list(m) ?? [];
       out.push({
-        model: m,
-        mode: g.mode,
+        ...modelView(g),
         capacity: g.capacity,
         tracked: g.accounts.size,
         levels: await countLevels(g),
@@ -199,7 +199,7 @@ export function extractionAdmin(guards: ReadonlyMap<string, ModelGuard>, shared:
     const cleared: string[] = [];
     for (const g of guards.values()) {
       if (model !== null && g.model !== model) continue;
-      if (g.accounts.delete(user)) cleared.push(g.model);
+      if (g.clear(user)) cleared.push(g.model);
       const s = shared.get(g.model);
       if (s) await s.remove(g.model, user).catch(() => deps.metrics.extractionStoreFallbacks.inc({ operation: 'delete' }));
     }

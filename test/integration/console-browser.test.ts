@@ -158,7 +158,11 @@ describe('the security console in a real browser', () => {
       const bars = await page.locator('#timeline svg .bars rect').count();
       assert.ok(bars >= 1, `bars: ${bars}`);
       const line = await page.getAttribute('#timeline svg path.level-line', 'd');
-      assert.match(line ?? '', /^M[\d.]+,[\d.]+(H[\d.]+V[\d.]+)+$/);
+      assert.match(line ?? '', /^M[\d.]+,[\d.]+(H[\d.]+V[\d.]+)+H[\d.]+$/);
+      const view = (await g.admin(`/extraction/users/${encodeURIComponent(mallory)}`)).json<{ models: Array<{ timeline: unknown[]; levelChanges: unknown[] }> }>().models[0]!;
+      assert.ok(view.timeline.length >= 1, 'the gateway reports a timeline');
+      assert.equal(await page.locator('#timeline svg .change').count(), view.levelChanges.length);
+      assert.match((await page.textContent('#timeline-caption'))!, /per interval/);
     });
 
     it('shows a crafted user id as text, and no script of it runs', async () => {
