@@ -1,3 +1,4 @@
+/* global document, sessionStorage, fetch, Node, URLSearchParams -- the browser's, where this module runs */
 // The security console: one page, no framework, no build step. Every value from the gateway
 // reaches the page through textContent or an SVG attribute set by the DOM API, never as markup
 // (the page's CSP also requires Trusted Types, so an HTML sink would throw).
@@ -70,7 +71,9 @@ async function signIn() {
 
 $('login-form').addEventListener('submit', (e) => {
   e.preventDefault();
-  const token = $('token').value.trim().replace(/^bearer\s+/i, '');
+  const token = $('token')
+    .value.trim()
+    .replace(/^bearer\s+/i, '');
   $('token').value = '';
   if (!token) return;
   sessionStorage.setItem(TOKEN_KEY, token);
@@ -223,8 +226,10 @@ function timelineChart(v) {
   }
   const changes = (v.levelChanges || []).map((c) => ({ at: toMs(c.at), from: c.from, to: c.to, detector: c.detector }));
   const times = [...points.map((p) => p.at), ...changes.map((c) => c.at)].filter(Number.isFinite);
-  const t0 = Math.min(...times);
-  const t1 = Math.max(...times, t0 + 1000);
+  // Half an interval of room on each side, so the first and last bars sit inside the axes.
+  const gap = points.length > 1 ? (Math.max(...points.map((p) => p.at)) - Math.min(...points.map((p) => p.at))) / (points.length - 1) / 2 : 1000;
+  const t0 = Math.min(...times) - gap;
+  const t1 = Math.max(...times, t0 + 1000) + gap;
   const qMax = Math.max(1, ...points.map((p) => p.queries));
   const x = (t) => P.l + ((t - t0) / (t1 - t0)) * (W - P.l - P.r);
   const yq = (q) => H - P.b - (q / qMax) * (H - P.t - P.b);
@@ -284,13 +289,20 @@ async function showAccount(user, model) {
   fact('First seen', when(v.since));
   if (v.firstAlarm) fact('First alarm', `${v.firstAlarm.detector} score ${v.firstAlarm.score} over threshold ${v.firstAlarm.threshold ?? '—'} at ${when(v.firstFlaggedAt)}`);
   fact('Last detector', v.lastDetector ?? '—');
-  fact('Scores', Object.entries(v.scores || {}).map(([k, s]) => `${k} ${s}`).join(' · '));
+  fact(
+    'Scores',
+    Object.entries(v.scores || {})
+      .map(([k, s]) => `${k} ${s}`)
+      .join(' · '),
+  );
   fact('Override', v.override ? `${v.override.kind} until ${when(v.override.until)} (by ${v.override.by})` : 'none');
   const { chart, caption } = timelineChart(v);
   $('timeline').replaceChildren(chart);
   $('timeline-caption').textContent = caption;
   const changes = v.levelChanges || [];
-  $('changes').replaceChildren(...(changes.length ? changes.map((c) => el('li', {}, `${when(c.at)} ${c.from} → ${c.to}${c.detector ? ` (${c.detector})` : ''}`)) : [el('li', { class: 'muted' }, 'none reported')]));
+  $('changes').replaceChildren(
+    ...(changes.length ? changes.map((c) => el('li', {}, `${when(c.at)} ${c.from} → ${c.to}${c.detector ? ` (${c.detector})` : ''}`)) : [el('li', { class: 'muted' }, 'none reported')]),
+  );
   $('detail').scrollIntoView({ block: 'nearest' });
 }
 

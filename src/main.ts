@@ -123,7 +123,9 @@ async function main(argv: string[]): Promise<void> {
       if (!Number.isInteger(ttl) || ttl <= 0) fail('--ttl must be a positive number of seconds');
       const { mintToken, readDevIssuerState } = await import('./quickstart/dev-issuer.js');
       const state = readDevIssuerState();
-      process.stdout.write(`${await mintToken(state, { sub: values.sub, ttlSeconds: ttl, ...(values.scope ? { scope: values.scope } : {}), ...(values.role ? { claims: { roles: [values.role] } } : {}) })}\n`);
+      process.stdout.write(
+        `${await mintToken(state, { sub: values.sub, ttlSeconds: ttl, ...(values.scope ? { scope: values.scope } : {}), ...(values.role ? { claims: { roles: [values.role] } } : {}) })}\n`,
+      );
       return;
     }
     case 'config-reference': {

@@ -22,9 +22,10 @@ const fail = (status: number, code: string, error: string): AdminAnswer => ({ st
 const notFound = fail(404, 'route_not_allowed', 'not found');
 
 /** An account's view with the operator's override in force, if any. */
-type ListedAccount = AccountView & { readonly override?: { readonly kind: OverrideKind; readonly until: string; readonly by: string } };
+type ListedAccount = Omit<AccountView, 'timeline' | 'levelChanges'> &
+  Partial<Pick<AccountView, 'timeline' | 'levelChanges'>> & { readonly override?: { readonly kind: OverrideKind; readonly until: string; readonly by: string } };
 
-function withOverride(v: AccountView, o: AccountOverride | undefined): ListedAccount {
+function withOverride(v: ListedAccount, o: AccountOverride | undefined): ListedAccount {
   return o ? { ...v, override: { kind: o.kind, until: new Date(o.until).toISOString(), by: o.by } } : v;
 }
 
@@ -164,7 +165,9 @@ export function extractionAdmin(guards: ReadonlyMap<string, ModelGuard>, shared:
           continue;
         }
         if ((level !== null && l !== level) || (minLevel !== null && l < minLevel)) continue;
-        users.push(withOverride(viewOf(g, g.accounts.peek(u)!, now), plane?.overrides.of(m, u)));
+        // A listing row leaves out the per-interval history: the account's own endpoint has it.
+        const { timeline: _timeline, levelChanges: _changes, ...row } = viewOf(g, g.accounts.peek(u)!, now);
+        users.push(withOverride(row, plane?.overrides.of(m, u)));
       }
       if (!exhausted) break;
     }
@@ -191,7 +194,14 @@ export function extractionAdmin(guards: ReadonlyMap<string, ModelGuard>, shared:
     } catch {
       return fail(503, 'limits_unavailable', 'the shared store did not take the change; nothing was changed');
     }
-    const entry = plane.audit.record({ operator: req.operator, action, user, models: [model], ...(until ? { until: new Date(until).toISOString() } : {}), ...(typeof reason === 'string' ? { reason } : {}) });
+    const entry = plane.audit.record({
+      operator: req.operator,
+      action,
+      user,
+      models: [model],
+      ...(until ? { until: new Date(until).toISOString() } : {}),
+      ...(typeof reason === 'string' ? { reason } : {}),
+    });
     return { status: 200, body: { user, model, action, ...(entry.until ? { until: entry.until } : {}) } };
   };
 

@@ -115,7 +115,9 @@ function operatorRouter(gate: OperatorGate | undefined) {
     inFlight++;
     let released = false;
     const release = () => {
-      if (!released) (released = true), inFlight--;
+      if (released) return;
+      released = true;
+      inFlight--;
     };
     res.on('close', release);
     const peer = req.socket.remoteAddress ?? '';

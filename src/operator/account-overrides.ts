@@ -103,7 +103,7 @@ export class AccountOverrides {
 
   private put(into: Map<string, Map<string, AccountOverride>>, model: string, user: string, o: AccountOverride): void {
     let m = into.get(model);
-    if (!m) into.set(model, (m = new Map()));
+    if (!m) into.set(model, (m = new Map<string, AccountOverride>()));
     m.set(user, o);
   }
 

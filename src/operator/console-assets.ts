@@ -42,7 +42,10 @@ const FILES: ReadonlyArray<[path: string, file: string, type: string]> = [
 export function loadConsoleAssets(dir = fileURLToPath(new URL('../../../console/', import.meta.url))): ConsoleAssets {
   const assets = new Map<string, Asset>();
   for (const [path, file, type] of FILES) {
-    assets.set(path, { headers: { 'content-type': type, 'content-security-policy': CONSOLE_CSP, 'cross-origin-opener-policy': 'same-origin', 'cross-origin-resource-policy': 'same-origin' }, body: readFileSync(`${dir}${file}`) });
+    assets.set(path, {
+      headers: { 'content-type': type, 'content-security-policy': CONSOLE_CSP, 'cross-origin-opener-policy': 'same-origin', 'cross-origin-resource-policy': 'same-origin' },
+      body: readFileSync(`${dir}${file}`),
+    });
   }
   return assets;
 }

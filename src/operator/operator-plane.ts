@@ -85,7 +85,8 @@ export class OperatorPlane implements OperatorHooks {
       if (method !== 'GET' && method !== 'HEAD') return { status: 405, body: { error: 'GET only', code: 'method_not_allowed' } };
       const limit = Number(query.get('limit') ?? 50);
       const before = query.get('cursor');
-      if (!Number.isInteger(limit) || limit < 1 || limit > this.config.operator.pageLimit) return { status: 400, body: { error: `limit must be an integer from 1 to ${this.config.operator.pageLimit}`, code: 'invalid_input' } };
+      if (!Number.isInteger(limit) || limit < 1 || limit > this.config.operator.pageLimit)
+        return { status: 400, body: { error: `limit must be an integer from 1 to ${this.config.operator.pageLimit}`, code: 'invalid_input' } };
       if (before !== null && !/^[1-9][0-9]{0,15}$/.test(before)) return { status: 400, body: { error: 'cursor is not one this gateway returned', code: 'invalid_input' } };
       return { status: 200, body: this.audit.page(limit, before === null ? undefined : Number(before)) };
     };

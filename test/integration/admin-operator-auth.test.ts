@@ -93,7 +93,10 @@ describe('operator endpoints: a separate audience on the admin listener', () => 
     assert.equal(allow.status, 200);
     const audit = (await g.admin('/operator/audit?limit=1')).json<{ entries: Array<Record<string, unknown>> }>().entries;
     assert.equal(audit.length, 1);
-    assert.deepEqual({ ...audit[0], seq: 0, at: '', until: '' }, { seq: 0, at: '', until: '', operator: { kind: 'jwt', id: `${g.issuer.issuer}|oscar` }, action: 'allow', user, models: ['iris'], reason: 'load test' });
+    assert.deepEqual(
+      { ...audit[0], seq: 0, at: '', until: '' },
+      { seq: 0, at: '', until: '', operator: { kind: 'jwt', id: `${g.issuer.issuer}|oscar` }, action: 'allow', user, models: ['iris'], reason: 'load test' },
+    );
     await g.admin(`/extraction/users/${encodeURIComponent(user)}/override?model=iris`, { method: 'DELETE' });
   });
 });
@@ -165,7 +168,13 @@ describe('the operator request cap', () => {
     try {
       // One operator request held open: its JSON body never ends.
       const url = new URL(`${h.adminUrl}/extraction/users/x/allow`);
-      const held = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': '100' } });
+      const held = request({
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': '100' },
+      });
       held.on('error', () => undefined);
       held.write('{');
       await new Promise((r) => setTimeout(r, 100));

@@ -145,7 +145,10 @@ describe('the security console in a real browser', () => {
       await page.click('#accounts th[data-key="queries"] button');
       assert.equal(await page.getAttribute('#accounts th[data-key="queries"]', 'aria-sort'), 'ascending');
       const ascending = (await page.locator('#accounts tbody td:nth-child(7)').allTextContents()).map(Number);
-      assert.deepEqual(ascending, [...ascending].sort((a, b) => a - b));
+      assert.deepEqual(
+        ascending,
+        [...ascending].sort((a, b) => a - b),
+      );
       await page.click('#accounts th[data-key="queries"] button');
       const descending = (await page.locator('#accounts tbody td:nth-child(7)').allTextContents()).map(Number);
       assert.deepEqual(descending, [...ascending].reverse());

@@ -3,7 +3,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { send } from '../helpers/http.js';
 import { Xoshiro128 } from '../../src/extraction/prng.js';
 import { IRIS_FEATURES, hasScores, irisSweep, settle, startExtractionGateway, type ExtractionGateway } from '../helpers/extraction-gateway.js';
 

@@ -74,7 +74,9 @@ describe('quickstart', () => {
     await new Promise((r) => setTimeout(r, 10));
     const banner = quickstartBanner(q);
     assert.ok(banner.includes(`${q.listening.adminUrl}/extraction/users`));
-    const users = (await send(`${q.listening.adminUrl}/extraction/users?model=iris`, { headers: { authorization: `Bearer ${q.operatorToken}` } })).json<{ users: Array<{ user: string; queries: number }> }>().users;
+    const users = (await send(`${q.listening.adminUrl}/extraction/users?model=iris`, { headers: { authorization: `Bearer ${q.operatorToken}` } })).json<{
+      users: Array<{ user: string; queries: number }>;
+    }>().users;
     assert.ok(
       users.some((u) => u.user.endsWith('|alice') && u.queries >= 2),
       JSON.stringify(users),

@@ -13,7 +13,11 @@ export const operatorSection = settings(
   {
     jwt: z
       .strictObject({
-        claim: z.string().min(1).default('roles').meta({ description: 'Claim path (dots for nesting, e.g. `realm_access.roles`) that must hold one of `values` (a string, an array, or a space-separated list).' }),
+        claim: z
+          .string()
+          .min(1)
+          .default('roles')
+          .meta({ description: 'Claim path (dots for nesting, e.g. `realm_access.roles`) that must hold one of `values` (a string, an array, or a space-separated list).' }),
         values: z
           .array(z.string().min(1).meta({ description: 'An accepted value.' }))
           .min(1)
@@ -63,7 +67,9 @@ export const operatorSection = settings(
 
 type Operator = z.output<typeof operatorSection>;
 interface OperatorContext {
-  readonly operator: { readonly [K in keyof Operator]: Operator[K] extends infer T ? (T extends object ? Readonly<{ [P in keyof T]: T[P] extends unknown[] ? readonly T[P][number][] : T[P] }> : T) : never };
+  readonly operator: {
+    readonly [K in keyof Operator]: Operator[K] extends infer T ? (T extends object ? Readonly<{ [P in keyof T]: T[P] extends unknown[] ? readonly T[P][number][] : T[P] }> : T) : never;
+  };
   readonly auth: { readonly issuers: ReadonlyArray<{ readonly issuer: string }> };
   readonly admin: { readonly maxConnections: number };
 }
@@ -87,6 +93,9 @@ export function checkOperator(v: OperatorContext, ctx: z.RefinementCtx): void {
 
 /** What `check-config` says about the operator plane of a valid config. */
 export function operatorNote(v: Pick<OperatorContext, 'operator'>): string {
-  const ways = [v.operator.jwt ? `bearer JWT with ${v.operator.jwt.claim} in [${v.operator.jwt.values.join(', ')}]` : '', v.operator.spiffe ? `peer identity (${v.operator.spiffe.allow.length} allowed SPIFFE IDs)` : ''].filter(Boolean);
+  const ways = [
+    v.operator.jwt ? `bearer JWT with ${v.operator.jwt.claim} in [${v.operator.jwt.values.join(', ')}]` : '',
+    v.operator.spiffe ? `peer identity (${v.operator.spiffe.allow.length} allowed SPIFFE IDs)` : '',
+  ].filter(Boolean);
   return ways.length > 0 ? `operator endpoints: on (${ways.join('; ')})` : 'operator endpoints: off (no operator identity configured: set operator.jwt or operator.spiffe)';
 }
