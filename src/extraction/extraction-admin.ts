@@ -161,7 +161,9 @@ export function extractionAdmin(guards: ReadonlyMap<string, ModelGuard>, shared:
         last = [m, u];
         const l = levelNow(g, u, now);
         if (l === undefined) {
-          plane?.index.forget(m, u);
+          // Evicted while escalated: the guard keeps its record and restores it on its next
+          // request, so the index keeps the key (a blocked account is never scored again to re-announce it).
+          if (!g.records.has(u)) plane?.index.forget(m, u);
           continue;
         }
         if ((level !== null && l !== level) || (minLevel !== null && l < minLevel)) continue;

@@ -13,6 +13,8 @@ import { OperatorAuth } from './operator-identity.js';
 interface WatchedGuard {
   readonly capacity: number;
   readonly accounts: { has(user: string): boolean };
+  /** Escalated accounts the guard remembers after evicting them (they come back on their next request). */
+  readonly records?: { has(user: string): boolean };
 }
 
 /** What the extraction stage asks of the operator plane on its hot path. */
@@ -44,7 +46,10 @@ export class OperatorPlane implements OperatorHooks {
     this.audit = new AuditLog(config.operator.auditEntries, deps.log, deps.now);
     this.overrides = new AccountOverrides(stores.redis, `${config.limits.store.keyPrefix}operator:overrides`, deps.now);
     this.index = new AccountIndex(
-      (m, u) => this.guards.get(m)?.accounts.has(u) ?? false,
+      (m, u) => {
+        const g = this.guards.get(m);
+        return g !== undefined && (g.accounts.has(u) || g.records?.has(u) === true);
+      },
       (m) => this.guards.get(m)?.capacity ?? 0,
     );
   }

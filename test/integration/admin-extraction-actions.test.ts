@@ -159,3 +159,24 @@ describe('operator overrides shared through Redis', () => {
     assert.equal((await a.predictAs('dave', [NATURAL])).status, 200);
   });
 });
+
+describe('listings under churn', () => {
+  it('lists an escalated account again once it returns after its eviction, even if a listing ran while it was evicted', async () => {
+    const g = await startExtractionGateway({ mode: 'enforce', features: IRIS_FEATURES, actions: { ...LADDER, halfLifeSeconds: 3600 }, maxAccounts: 20 });
+    try {
+      await escalate(g, 'mallory');
+      for (let u = 0; u < 60; u++) await g.predictAs(`fresh-${u}`, [[5.1, 3.5, 1.4, 0.2 + u / 1000]]);
+      await settle();
+      const during = (await g.admin('/extraction/users?minLevel=flag')).json<Page>();
+      assert.deepEqual(during.users, [], 'evicted: only its record is kept');
+      assert.equal((await g.predictAs('mallory', [NATURAL])).status, 403, 'restored from its record, still blocked');
+      const back = (await g.admin('/extraction/users?minLevel=flag')).json<Page>();
+      assert.deepEqual(
+        back.users.map((u) => [u.user, u.level]),
+        [[`${g.issuer.issuer}|mallory`, 'block']],
+      );
+    } finally {
+      await g.close();
+    }
+  });
+});
