@@ -14,8 +14,8 @@ const DEFAULT_PAGE = 50;
 // A filtered page reads at most this many accounts per returned row (and never more than
 // MAX_SCAN): a rare level costs more pages, never a long turn of the event loop.
 const SCAN_PER_ROW = 20;
-const MAX_SCAN = 5000;
-const COUNT_SLICE = 5000;
+const MAX_SCAN = 2000;
+const COUNT_SLICE = 2000;
 const COUNT_TTL_MS = 2000;
 
 const fail = (status: number, code: string, error: string): AdminAnswer => ({ status, body: { error, code } });
