@@ -53,15 +53,10 @@ export const operatorSection = settings(
     maxConcurrentRequests: z.int().min(1).max(32).default(4).meta({
       description: 'Operator requests served at once; more get 503 with Retry-After. Keep it well below admin.maxConnections, so probes and scrapes always find room.',
     }),
-    pageLimit: z
-      .int()
-      .min(1)
-      .max(200)
-      .default(100)
-      .meta({
-        description:
-          'Largest page of a listing (`?limit=`); the default page is 50 or this, whichever is smaller. A page of 100 costs about 0.7 ms of event loop (bench/RESULTS.md), so the bound keeps a page within a millisecond or two.',
-      }),
+    pageLimit: z.int().min(1).max(200).default(100).meta({
+      description:
+        'Largest page of a listing (`?limit=`); the default page is 50 or this, whichever is smaller. A page of 100 costs about 0.7 ms of event loop (bench/RESULTS.md), so the bound keeps a page within a millisecond or two.',
+    }),
     maxOverrideSeconds: z
       .int()
       .min(60)
