@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { Writable } from 'node:stream';
 import { startExtractionGateway, IRIS_FEATURES, OPERATOR_ROLE, type ExtractionGateway } from '../helpers/extraction-gateway.js';
 import { send } from '../helpers/http.js';
 import { startHarness } from '../helpers/gateway-harness.js';
@@ -188,6 +189,39 @@ describe('the operator request cap', () => {
     } finally {
       await h.close();
       await issuer.close();
+    }
+  });
+});
+
+describe('the audit trail in the log', () => {
+  it('writes one line per operator mutation naming the operator, and never the token', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const l of chunk.toString().split('\n')) if (l.trim()) lines.push(JSON.parse(l) as Record<string, unknown>);
+        done();
+      },
+    });
+    const g = await startExtractionGateway({ mode: 'enforce', features: IRIS_FEATURES }, {}, { logTo: sink });
+    try {
+      const user = `${g.issuer.issuer}|bob`;
+      await g.predictAs('bob', [[5.8, 3.0, 4.3, 1.3]]);
+      const path = `/extraction/users/${encodeURIComponent(user)}`;
+      assert.equal((await g.admin(`${path}/block`, { body: { model: 'iris', seconds: 600 } })).status, 200);
+      assert.equal((await g.admin(`${path}/override?model=iris`, { method: 'DELETE' })).status, 200);
+      assert.equal((await g.admin(path, { method: 'DELETE' })).status, 200);
+      const audit = lines.filter((l) => l['audit'] !== undefined);
+      assert.deepEqual(
+        audit.map((l) => [l['msg'], (l['audit'] as { action: string }).action, (l['audit'] as { operator: { id: string } }).operator.id, (l['audit'] as { user: string }).user]),
+        [
+          ['account blocked by an operator', 'block', `${g.issuer.issuer}|oscar`, user],
+          ['account override lifted by an operator', 'lift', `${g.issuer.issuer}|oscar`, user],
+          ['extraction state cleared by an operator', 'clear', `${g.issuer.issuer}|oscar`, user],
+        ],
+      );
+      assert.ok(!lines.some((l) => JSON.stringify(l).includes('eyJ')), 'no token in any line');
+    } finally {
+      await g.close();
     }
   });
 });
