@@ -1,5 +1,5 @@
 /** The detectors' names, in the order of every per-detector array. */
-export const DETECTORS = ['prada', 'fingerprint', 'envelope', 'sweep', 'collinear', 'margin'] as const;
+export const DETECTORS = ['prada', 'fingerprint', 'envelope', 'sweep', 'collinear', 'margin', 'steps'] as const;
 export type DetectorName = (typeof DETECTORS)[number];
 export const PRADA = 0;
 
@@ -159,7 +159,10 @@ export class PopulationCalibration {
       const h = this.hist[d]!;
       const q90 = quantileBin(h, n, 0.9);
       const q = quantileBin(h, n, 0.99);
-      const at = Math.max(q + this.k * (q - q90), q + 1);
+      // A window count also wanders by its own sampling noise (binomial spread at the q99 rate),
+      // which an account's peak keeps growing into as its stream gets longer.
+      const noise = d === PRADA ? 0 : Math.sqrt(q * Math.max(0, 1 - q / this.o.window));
+      const at = Math.max(q + this.k * Math.max(q - q90, noise), q + 1);
       this.thresholds[d] = d === PRADA ? 1 - at * W_STEP : Math.ceil(at);
     }
     this.applyThresholds();

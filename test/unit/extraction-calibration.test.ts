@@ -98,7 +98,7 @@ describe('population calibration', () => {
   });
 
   it('puts a pinned calibration in force from start-up', () => {
-    const thresholds = { prada: 0.93, fingerprint: 20, envelope: 30, sweep: 20, collinear: 20, margin: 90 };
+    const thresholds = { prada: 0.93, fingerprint: 20, envelope: 30, sweep: 20, collinear: 20, margin: 90, steps: 20 };
     const g = guard({ pinned: { accounts: 1000, queries: 300_000, thresholds } });
     const v = modelView(g);
     assert.equal(v.effectiveMode, 'enforce');
