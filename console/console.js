@@ -254,10 +254,10 @@ function timelineChart(v) {
   }
   root.append(bars);
 
-  // The level as a step line: from the first moment shown, through every reported level (the
-  // timeline's and the level changes'), to the last.
-  const steps = [...points.map((p) => ({ at: p.at, level: p.level })), ...changes.map((c) => ({ at: c.at, level: LEVELS.indexOf(c.to) }))].sort((a, b) => a.at - b.at);
-  const start = changes.length > 0 && changes[0].at <= steps[0].at ? LEVELS.indexOf(changes[0].from) : steps[0].level;
+  // The level as a step line from the first moment shown to the last: at the exact times of the
+  // level changes when the gateway reports them, else at the intervals' levels.
+  const steps = changes.length > 0 ? changes.map((c) => ({ at: c.at, level: LEVELS.indexOf(c.to) })) : points.map((p) => ({ at: p.at, level: p.level }));
+  const start = changes.length > 0 ? LEVELS.indexOf(changes[0].from) : steps[0].level;
   let d = `M${x(t0)},${yl(start)}`;
   for (const s of steps) d += `H${x(s.at)}V${yl(s.level)}`;
   d += `H${x(t1)}`;
