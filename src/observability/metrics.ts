@@ -343,6 +343,41 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly extractionCalibrated = new Gauge({
+    name: 'inference_gateway_extraction_calibrated',
+    help: "1 when the model's extraction calibration is in force (learned, pinned, or floors only); 0 while it runs in shadow until calibrated.",
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+
+  readonly extractionCalibrationAccounts = new Gauge({
+    name: 'inference_gateway_extraction_calibration_accounts',
+    help: "Accounts the model's extraction calibration rests on (each counted once).",
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+
+  readonly extractionBreakerOpen = new Gauge({
+    name: 'inference_gateway_extraction_breaker_open',
+    help: "1 while a detector's circuit breaker is open on a model: it escalated more than the configured share of the active accounts and no longer escalates anyone.",
+    labelNames: ['model', 'detector'] as const,
+    registers: [this.registry],
+  });
+
+  readonly extractionBreakerTrips = new Counter({
+    name: 'inference_gateway_extraction_breaker_trips_total',
+    help: "Times a detector's circuit breaker opened on a model.",
+    labelNames: ['model', 'detector'] as const,
+    registers: [this.registry],
+  });
+
+  readonly extractionEvictions = new Counter({
+    name: 'inference_gateway_extraction_evictions_total',
+    help: 'Accounts pushed out of the extraction table for room, by model and kind (account: any; escalated: flagged or above, kept as a compact record; escalated-record: a record dropped because the record table was full).',
+    labelNames: ['model', 'kind'] as const,
+    registers: [this.registry],
+  });
+
   // --- model artifacts (layer 4) ---
 
   readonly modelVerifications = new Counter({
