@@ -56,11 +56,19 @@ function quickstartModels(): GatewayConfigInput['models'] {
 
 /**
  * Extraction detection in enforce mode for the demo model, described by the iris training set's
- * per-feature mean and standard deviation (Fisher 1936, as shipped with scikit-learn).
+ * per-feature mean and standard deviation (Fisher 1936, as shipped with scikit-learn). A demo has
+ * one or two users, never the population a calibration is learned from, so it enforces the
+ * published detectors' own thresholds at once (`calibration.minAccounts: 0`); a real deployment
+ * keeps the default and runs in shadow until its own traffic has calibrated the model.
  */
-export const DEMO_EXTRACTION: { readonly mode: 'enforce'; readonly features: { readonly centre: number[]; readonly scale: number[] } } = {
+export const DEMO_EXTRACTION: {
+  readonly mode: 'enforce';
+  readonly features: { readonly centre: number[]; readonly scale: number[] };
+  readonly calibration: { readonly minAccounts: number };
+} = {
   mode: 'enforce',
   features: { centre: [5.843, 3.057, 3.758, 1.199], scale: [0.825, 0.434, 1.759, 0.76] },
+  calibration: { minAccounts: 0 },
 };
 
 /** The role an operator token of the dev issuer carries (`token --role gateway-operator`). */
