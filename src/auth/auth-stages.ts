@@ -11,7 +11,7 @@ import { TokenVerifier, type Verification } from './token-verifier.js';
 export const authStages: StageFactory = (deps) => {
   const { config } = deps;
   if (!config.auth.enabled) return [];
-  const verifier = new TokenVerifier(config.auth, deps.now, deps.metrics, deps.log);
+  const verifier = new TokenVerifier(config.auth, deps.clock, deps.metrics, deps.log);
   const requirements = new ModelRequirements(config.models);
   verifier.start();
   deps.onClose(verifier);

@@ -1,5 +1,6 @@
 import { importJWK, type JWK } from 'jose';
 import type { GatewayConfig } from '../config/schema.js';
+import type { Clock, Timer } from '../decision/clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { FetchError, fetchJson } from './fetch-json.js';
@@ -49,7 +50,7 @@ export class KeySet {
   private fetchedAt: number | undefined;
   private inflight: Promise<void> | undefined;
   private lastMissFetch = -Infinity;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private failures = 0;
   /** No request-driven fetch before this (injected clock): failures back off for requests too. */
   private nextAttemptAt = -Infinity;
@@ -59,7 +60,7 @@ export class KeySet {
   constructor(
     private readonly issuer: IssuerConfig,
     private readonly keys: KeysConfig,
-    private readonly now: () => number,
+    private readonly clock: Clock,
     private readonly metrics: GatewayMetrics,
     private readonly log: Logger,
   ) {
@@ -82,13 +83,13 @@ export class KeySet {
 
   close(): void {
     this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
   }
 
   /** Usable keys exist: loaded, and not older than the allowed staleness. */
   usable(): boolean {
     if (this.fetchedAt === undefined) return false;
-    return !this.remote || this.now() - this.fetchedAt <= this.keys.maxStaleSeconds * 1000;
+    return !this.remote || this.clock.now() - this.fetchedAt <= this.keys.maxStaleSeconds * 1000;
   }
 
   has(id: string): boolean {
@@ -108,16 +109,16 @@ export class KeySet {
     // No usable keys (issuer down at start-up, or keys past maxStaleSeconds): a request may fetch,
     // but through the same single flight and backoff as the refresh loop, so 249 requests against a
     // dead issuer cost one fetch, and a revived issuer is noticed by the first request after the backoff.
-    if (!this.usable() && this.remote && (this.inflight !== undefined || this.now() >= this.nextAttemptAt)) await this.refresh().catch(() => undefined);
+    if (!this.usable() && this.remote && (this.inflight !== undefined || this.clock.now() >= this.nextAttemptAt)) await this.refresh().catch(() => undefined);
     if (!this.usable()) return { ok: false, reason: 'unavailable' };
     let found = this.find(kid, alg);
-    if (found.length === 0 && this.remote && this.now() - this.lastMissFetch >= this.keys.cooldownSeconds * 1000) {
-      this.lastMissFetch = this.now();
+    if (found.length === 0 && this.remote && this.clock.now() - this.lastMissFetch >= this.keys.cooldownSeconds * 1000) {
+      this.lastMissFetch = this.clock.now();
       await this.refresh().catch(() => undefined);
       found = this.find(kid, alg);
     }
     if (found.length === 0) return { ok: false, reason: 'unknown_key' };
-    const stale = this.remote && this.now() - (this.fetchedAt ?? 0) > this.keys.refreshSeconds * 1000 + this.keys.fetchTimeoutMs;
+    const stale = this.remote && this.clock.now() - (this.fetchedAt ?? 0) > this.keys.refreshSeconds * 1000 + this.keys.fetchTimeoutMs;
     if (stale) this.metrics.authStaleKeyUses.inc({ issuer: this.issuer.issuer });
     return { ok: true, stale, candidates: found.map((e) => ({ id: e.id, key: this.imported(e, alg) })) };
   }
@@ -152,7 +153,7 @@ export class KeySet {
       next.set(id, prev && JSON.stringify(prev.jwk) === JSON.stringify(jwk) ? prev : { id, jwk, imported: new Map() });
     });
     this.entries = next;
-    this.fetchedAt = this.now();
+    this.fetchedAt = this.clock.now();
   }
 
   private async jwksUrl(): Promise<string> {
@@ -181,7 +182,7 @@ export class KeySet {
       // Retry soon (1 s, doubling to 4 s): an issuer that answers again is noticed within seconds,
       // while the old keys, if any, keep serving. Requests obey the same backoff.
       const backoffMs = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(this.failures - 1, 5));
-      this.nextAttemptAt = this.now() + backoffMs;
+      this.nextAttemptAt = this.clock.now() + backoffMs;
       this.schedule(backoffMs);
       throw err;
     }
@@ -189,8 +190,8 @@ export class KeySet {
 
   private schedule(ms: number): void {
     if (this.closed) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.refresh().catch(() => undefined), ms);
-    this.timer.unref();
+    this.timer?.cancel();
+    // On the injected clock, like every reading above: the retry falls due in the same time as nextAttemptAt.
+    this.timer = this.clock.setTimer(ms, () => void this.refresh().catch(() => undefined));
   }
 }

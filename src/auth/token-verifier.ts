@@ -1,6 +1,7 @@
 import { jwtVerify, type JWTPayload } from 'jose';
 import { LRUCache } from 'lru-cache';
 import type { GatewayConfig } from '../config/schema.js';
+import type { Clock } from '../decision/clock.js';
 import { deny, type Denial } from '../decision/denial.js';
 import type { Identity } from '../decision/identity.js';
 import type { Logger } from '../observability/logger.js';
@@ -71,7 +72,7 @@ export class TokenVerifier {
 
   constructor(
     private readonly config: AuthConfig,
-    private readonly now: () => number,
+    private readonly clock: Clock,
     private readonly metrics: GatewayMetrics,
     log: Logger,
   ) {
@@ -80,7 +81,7 @@ export class TokenVerifier {
         c.issuer,
         {
           config: c,
-          keys: new KeySet(c, config.keys, now, metrics, log),
+          keys: new KeySet(c, config.keys, clock, metrics, log),
           algorithms: new Set(c.algorithms),
           audiences: new Set(c.audiences),
           requiredClaims: ['exp', ...c.requiredClaims.filter((n) => n !== 'exp')],
@@ -106,7 +107,7 @@ export class TokenVerifier {
     const key = cacheKeyOf(token);
     const hit = this.cache?.get(key);
     if (hit && hit.token === token) {
-      const problem = timeProblem(hit.verified.identity.claims, Math.floor(this.now() / 1000), hit.verified.issuer.config.clockSkewSeconds);
+      const problem = timeProblem(hit.verified.identity.claims, Math.floor(this.clock.now() / 1000), hit.verified.issuer.config.clockSkewSeconds);
       if (problem === undefined && hit.verified.issuer.keys.has(hit.keyId)) {
         this.hits.inc();
         return hit.allowed;
@@ -127,7 +128,7 @@ export class TokenVerifier {
     const issuer = typeof iss === 'string' ? this.issuers.get(iss) : undefined;
     if (!issuer) return invalid('the token issuer is not trusted here');
     if (!issuer.algorithms.has(jwt.alg)) return invalid(`the token algorithm ${JSON.stringify(jwt.alg).slice(0, 24)} is not allowed`);
-    const nowMs = this.now();
+    const nowMs = this.clock.now();
     const nowS = Math.floor(nowMs / 1000);
     const early = timeProblem(jwt.payload, nowS, issuer.config.clockSkewSeconds);
     if (early) return invalid(early);

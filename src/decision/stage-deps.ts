@@ -4,6 +4,7 @@ import type { AdminRoutes } from '../observability/admin-server.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { Readiness } from '../observability/readiness.js';
 import type { Stores } from '../stores/stores.js';
+import type { Clock } from './clock.js';
 import type { Stage } from './stage.js';
 
 /** Something that holds resources (key refreshers, Redis clients) and is stopped on gateway close. */
@@ -23,8 +24,10 @@ export interface StageDeps {
   readonly stores: Stores;
   /** Operator endpoints on the admin port (absent where no admin server is built, e.g. unit tests). */
   readonly admin?: AdminRoutes;
-  /** Milliseconds since the epoch; tests move it instead of sleeping. */
+  /** Milliseconds since the epoch; tests move it instead of sleeping. The same as clock.now. */
   readonly now: () => number;
+  /** The reading and the timers together: what schedules work in time takes this. */
+  readonly clock: Clock;
 }
 
 /** Each capability exports one of these; an unconfigured capability returns no stage. */

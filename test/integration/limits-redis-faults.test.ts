@@ -10,6 +10,7 @@ import { RedisHealth } from '../../src/stores/redis-health.js';
 import { startHarness, type Harness } from '../helpers/gateway-harness.js';
 import { send, v1Batch } from '../helpers/http.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { sleep, until } from '../helpers/wait.js';
 
 interface ReadyBody {
   ready: boolean;
@@ -17,16 +18,6 @@ interface ReadyBody {
 }
 const readyz = (h: Harness) => send(`${h.adminUrl}/readyz`);
 const predict = (h: Harness, rows = 1) => send(`${h.url}/v1/models/iris:predict`, { body: v1Batch(rows) });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, f: () => Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await f()) return;
-    await sleep(25);
-  }
-  throw new Error(`${what}: not reached within ${ms} ms`);
-}
 const redisUp = (h: Harness) => until('redis answers the health probe', async () => (await readyz(h)).json<ReadyBody>().checks['redis']?.degraded !== true);
 const redisDown = (h: Harness) => until('redis reported down', async () => (await readyz(h)).json<ReadyBody>().checks['redis']?.degraded === true);
 
