@@ -9,8 +9,8 @@ export interface Timer {
  * envoyproxy/ratelimit's `utils.TimeSource`).
  */
 export interface Clock {
-  /** Milliseconds since the epoch. */
-  now(): number;
+  /** Milliseconds since the epoch (a function property: callers keep it apart from the clock). */
+  readonly now: () => number;
   /** Calls fn after ms of this clock's time. A pending timer never keeps the process alive. */
   setTimer(ms: number, fn: () => void): Timer;
 }
