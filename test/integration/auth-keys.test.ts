@@ -2,7 +2,7 @@
 // timers too) so the refetch cooldown and the retry backoff are moved, not slept through.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { SignJWT, generateKeyPair } from 'jose';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { buildConfig } from '../../src/config/load-config.js';
 import { Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -132,6 +132,27 @@ describe('signing keys', () => {
       assert.equal((await predict(r, rotated)).status, 200);
       await flood(30);
       assert.equal(jwksFetches(jwks), 3 + 0, 'the second flood falls inside the new cooldown');
+    } finally {
+      await r.close();
+      await jwks.close();
+    }
+  });
+
+  it("refuse a token whose kid names a key of another curve than its alg's, as no matching key", async () => {
+    const jwks = await startJwksServer();
+    const r = await rig(jwks);
+    try {
+      // A P-384 key published without an alg member: only its curve says it cannot verify ES256.
+      const { publicKey } = await generateKeyPair('ES384', { extractable: true });
+      const p384 = { kid: 'p384', alg: 'ES384', privateKey: publicKey, publicJwk: { ...(await exportJWK(publicKey)), kid: 'p384', use: 'sig' } };
+      jwks.publish([jwks.rsa, jwks.ec, p384]);
+      await ready(r);
+      const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+      const now = Math.floor(Date.now() / 1000);
+      const token = `${part({ alg: 'ES256', kid: 'p384', typ: 'JWT' })}.${part({ iss: jwks.issuer, aud: AUDIENCE, sub: 'x', exp: now + 600 })}.${Buffer.alloc(64, 1).toString('base64url')}`;
+      const res = await predict(r, token);
+      assert.equal(res.status, 401);
+      assert.equal(res.json()['error'], 'no signing key of the issuer matches the token kid and alg');
     } finally {
       await r.close();
       await jwks.close();
