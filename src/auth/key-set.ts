@@ -126,7 +126,7 @@ export class KeySet {
       // No kid and several keys fit: each is tried in turn (jose's documented way).
       if (err instanceof errors.JWKSMultipleMatchingKeys) {
         const keys: VerifyKey[] = [];
-        for await (const key of err) keys.push(key as VerifyKey);
+        for await (const key of err) keys.push(key);
         return keys;
       }
       // No key fits, or the alg has no JWK form (ERR_JOSE_NOT_SUPPORTED), or the only fit does not import.
