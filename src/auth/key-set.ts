@@ -4,7 +4,7 @@ import type { Clock, Timer } from '../decision/clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { FetchError, fetchJson } from './fetch-json.js';
-import { jwksProblem, readJwksFile } from './jwks-document.js';
+import { jwksProblem, readJwksFile } from '../config/jwks-document.js';
 
 type IssuerConfig = GatewayConfig['auth']['issuers'][number];
 type KeysConfig = GatewayConfig['auth']['keys'];

@@ -1,5 +1,6 @@
 import type { GatewayConfig } from '../config/schema.js';
-import { isSafePath, parseModelRoute } from '../inference/kserve-route.js';
+import type { Decision } from './decision.js';
+import { isSafePath, parseModelRoute } from '../protocol/kserve-route.js';
 import type { Logger } from '../observability/logger.js';
 import { TRACING_OFF, type Tracing } from '../observability/tracing.js';
 import { DecisionContext } from './decision-context.js';
@@ -8,7 +9,7 @@ import { compilePublicRoutes, type PublicRoutes } from './public-routes.js';
 import type { RequestView } from './request-view.js';
 import { HEAD_STAGES, STAGE_ORDER, isPromise, type Stage } from './stage.js';
 
-export type Decision = { readonly allowed: true; readonly ctx: DecisionContext } | { readonly allowed: false; readonly denial: Denial; readonly ctx: DecisionContext };
+export type { Decision } from './decision.js';
 
 // RFC 9112 §3.2: a request with more than one Host header field line must be answered 400; two
 // hops reading different hosts would route and authorize one request as two.

@@ -5,12 +5,10 @@ import type { GatewayMetrics } from '../observability/metrics.js';
 import type { Readiness } from '../observability/readiness.js';
 import type { Stores } from '../stores/stores.js';
 import type { Clock } from './clock.js';
+import type { Closeable } from './closeable.js';
 import type { Stage } from './stage.js';
 
-/** Something that holds resources (key refreshers, Redis clients) and is stopped on gateway close. */
-export interface Closeable {
-  close(): Promise<void> | void;
-}
+export type { Closeable } from './closeable.js';
 
 /** What a capability gets to build its stages at start-up. Time and I/O are injectable for tests. */
 export interface StageDeps {

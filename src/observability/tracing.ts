@@ -13,7 +13,7 @@ import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
 import type { GatewayConfig } from '../config/schema.js';
-import type { Decision } from '../decision/pipeline.js';
+import type { Decision } from '../decision/decision.js';
 import type { RequestView } from '../decision/request-view.js';
 import type { Logger } from './logger.js';
 

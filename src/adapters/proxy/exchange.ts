@@ -1,13 +1,14 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { AnswerRewriter, DecisionContext, RewrittenAnswer, UpstreamAnswer } from '../../decision/decision-context.js';
 import { observeAnswer } from '../../decision/observe-answer.js';
 import { deny, type Denial } from '../../decision/denial.js';
-import { NO_UPSTREAM_SPAN, type UpstreamSpan } from '../../observability/tracing.js';
+import type { Logger } from '../../observability/logger.js';
+import { NO_UPSTREAM_SPAN, type Tracing, type UpstreamSpan } from '../../observability/tracing.js';
 import { answerHeaders, upstreamHeaders } from './forward-headers.js';
 import { decodedBody } from './decoded-body.js';
 import { ClientGoneError, UpstreamDeadlineError, upstreamFailure } from './upstream-errors.js';
-import type { ProxyDoor as ProxyRuntime } from './proxy-server.js';
 
 // Answers up to this size are collected and written in one write with their length; larger or
 // endless ones stream with backpressure (a 1 GiB answer must not be held).
@@ -25,6 +26,29 @@ const UNDECODABLE: RewrittenAnswer = {
 const DEADLINE = new UpstreamDeadlineError();
 const CLIENT_GONE = new ClientGoneError();
 const NO_HEADERS: IncomingHttpHeaders = {};
+
+/** What an exchange needs of the proxy door that runs it (the door passes itself). */
+export interface ExchangeRuntime {
+  readonly pool: Pool;
+  readonly upstreamOrigin: string;
+  readonly upstreamHost: string;
+  readonly upstreamTimeoutMs: number;
+  readonly upstreamCapacity: number;
+  upstreamActive: number;
+  readonly maxAnswerBytes: number;
+  readonly tooLargeAnswer: Denial;
+  readonly draining: boolean;
+  readonly tracing: Tracing;
+  readonly log: Logger;
+  readonly retries: { inc(): void };
+  readonly clientAborts: { inc(): void };
+  upstreamErrors(code: string): { inc(): void };
+  forwardedFor(req: IncomingMessage): string;
+  observeUpstream(ctx: DecisionContext, seconds: number): void;
+  releaseBody(bytes: number): void;
+  writeDenial(res: ServerResponse, denial: Denial, requestId: string, ctx: DecisionContext | undefined, started: number): void;
+  record(req: IncomingMessage, ctx: DecisionContext | undefined, requestId: string, outcome: string, status: number | undefined, started: number): void;
+}
 
 /**
  * One forwarded request, from dispatch to the last byte of its answer. It is its own undici
@@ -55,7 +79,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private readonly span: UpstreamSpan;
 
   constructor(
-    private readonly rt: ProxyRuntime,
+    private readonly rt: ExchangeRuntime,
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
     private readonly ctx: DecisionContext,

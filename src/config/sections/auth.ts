@@ -1,4 +1,4 @@
-import { jwksProblem, readJwksFile } from '../../auth/jwks-document.js';
+import { jwksProblem, readJwksFile } from '../jwks-document.js';
 import { mapOf, matching, settings, z } from '../fields.js';
 
 export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;

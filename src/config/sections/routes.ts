@@ -1,4 +1,4 @@
-import { inferenceRouteReach } from '../../decision/public-routes.js';
+import { inferenceRouteReach } from '../public-route-reach.js';
 import { matching, z } from '../fields.js';
 
 export const DEFAULT_PUBLIC_ROUTES = ['GET /', 'GET /v1/models/*', 'GET /v2/health/live', 'GET /v2/health/ready', 'GET /v2/models/*/ready', 'GET /v2/models/*/versions/*/ready'] as const;
