@@ -1,11 +1,10 @@
 import type { DecisionContext, InferenceParse } from '../decision/decision-context.js';
 import type { InferenceRequest } from '../protocol/inference-data.js';
-import { deny, type Denial } from '../decision/denial.js';
+import { deny } from '../decision/denial.js';
 import { headerValue } from '../decision/request-view.js';
-import type { Protocol } from './kserve-route.js';
 import { isObject } from './json-object.js';
 import { decodeTensorBytes } from './binary-tensors.js';
-import { readV1Body, v1ContentTypeProblem, type V1RowsKey } from './v1-body.js';
+import { readV1Body, v1ContentTypeProblem } from './v1-body.js';
 
 export type { InferenceParse } from '../decision/decision-context.js';
 export type { InferenceRequest };
