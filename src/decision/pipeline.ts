@@ -16,12 +16,23 @@ export type { Decision } from './decision.js';
 const HOST_AMBIGUOUS = deny('host_ambiguous', 'the request has more than one Host header');
 const INVALID_PATH = deny('invalid_path', 'path has dot segments, empty segments or encoded separators');
 const NOT_A_ROUTE = deny('route_not_allowed', 'this path is neither a public route nor a KServe model route');
+const NEEDS_REWRITE = deny(
+  'scores_not_allowed',
+  "this request's answer would have to be rewritten (labels-only policy), which an ext-authz check cannot do; ask for labels, or send it through the gateway's proxy",
+);
 
 /**
  * decide(view) → Decision: the same for every front door.
  * route → authenticate → authorize → extraction gate | model contract → rate limit → extraction.
  */
 const decisionOf = (ctx: DecisionContext, denial: Denial | undefined): Decision => (denial ? { allowed: false, denial, ctx } : { allowed: true, ctx });
+
+/**
+ * An allowed decision whose answer must be rewritten, for a request whose answer never passes
+ * back through the gateway (an ext-authz check), would let the scores out unrewritten: refused,
+ * fail closed, whatever stage set the rewriter. Observers need no answer and are simply not called.
+ */
+const concluded = (ctx: DecisionContext, denial: Denial | undefined): Decision => decisionOf(ctx, denial ?? (ctx.rewrite !== undefined && !ctx.view.forwardsAnswer ? NEEDS_REWRITE : undefined));
 
 export class DecisionPipeline {
   private readonly publicRoutes: PublicRoutes;
@@ -96,10 +107,10 @@ export class DecisionPipeline {
       const denial = head ? (this.route(ctx) ?? this.runStages(ctx, this.headStages, 0)) : this.runStages(ctx, this.bodyStages, 0);
       return isPromise(denial)
         ? denial.then(
-            (d) => decisionOf(ctx, d),
+            (d) => concluded(ctx, d),
             (err: unknown) => this.fault(ctx, err),
           )
-        : decisionOf(ctx, denial);
+        : concluded(ctx, denial);
     } catch (err) {
       return this.fault(ctx, err);
     }

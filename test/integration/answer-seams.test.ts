@@ -146,6 +146,7 @@ describe('the two-phase pipeline', () => {
   });
   const view = {
     door: 'proxy' as const,
+    forwardsAnswer: true,
     method: 'POST',
     path: '/v1/models/iris:predict',
     query: '',

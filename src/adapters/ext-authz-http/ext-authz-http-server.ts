@@ -8,7 +8,6 @@ import type { RequestView } from '../../decision/request-view.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatewayMetrics } from '../../observability/metrics.js';
 import { accessRecorder } from '../../observability/access-record.js';
-import { unrewritableAnswer } from '../ext-authz-rewrite-guard.js';
 import { allowHeaders } from './allow-headers.js';
 import { requestViewFromCheck, stripPrefix } from './request-view-from-check.js';
 
@@ -54,7 +53,7 @@ export function createExtAuthzHttpServer(deps: ExtAuthzHttpDeps): Server {
     if (view.bodyPartial) metrics.extAuthzPartialBodies.inc({ door: DOOR });
     const decision = await pipeline.decide(view);
     metrics.decisionSeconds.observe({ door: DOOR }, (performance.now() - started) / 1000);
-    const denial = decision.allowed ? unrewritableAnswer(decision.ctx) : decision.denial;
+    const denial = decision.allowed ? undefined : decision.denial;
     if (denial) {
       const status = sendDenial(res, denial);
       record(view, decision.ctx, denial.code, status, started);

@@ -31,6 +31,7 @@ export function requestViewFromCheck(req: IncomingMessage, originalUrl: string, 
   const given = headers['x-request-id'];
   return {
     door: 'ext-authz-http',
+    forwardsAnswer: false,
     method: req.method ?? 'GET',
     path,
     query,
