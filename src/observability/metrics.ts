@@ -25,7 +25,7 @@ interface CounterChild {
  * registry: it asks a registered metric only for `name`, `help`, `type`, `aggregator` and `get()`.
  * prom-client does not document that contract (its public custom-metric hook, `collect`, cannot
  * set a histogram's buckets), so the version is pinned exactly in package.json and
- * test/unit/hot-metrics.test.ts checks the exposition against prom-client's own metrics; raise
+ * test/unit/metrics.test.ts checks the exposition against prom-client's own metrics; raise
  * the pin only with that test green.
  */
 abstract class HotMetric<L extends string, C extends { readonly labels: Record<string, string> }> {

@@ -102,6 +102,13 @@ export async function startQuickstart(o: QuickstartOptions = {}): Promise<Quicks
   };
 }
 
+/**
+ * When the demo's extraction guard blocks a one-feature sweep (petal length stepping 0.1 through
+ * 30 values, one row per request): measured at request 418 with the default ladder and detectors;
+ * test/integration/quickstart.test.ts checks the banner against a real sweep.
+ */
+export const SWEEP_BLOCKED_AFTER = 400;
+
 export function quickstartBanner(q: Quickstart): string {
   return [
     'inference-gateway quickstart is running',
@@ -119,7 +126,7 @@ export function quickstartBanner(q: Quickstart): string {
     `  curl -s ${q.listening.adminUrl}/extraction/users`,
     `  curl -s '${q.listening.adminUrl}/extraction/users?level=flag'`,
     `  curl -s -X DELETE ${q.listening.adminUrl}/extraction/users/<issuer%7Csubject>`,
-    '  (try a sweep: the same row with one feature moving, 30 requests; answers turn to labels, then 403)',
+    `  (answers are labels only; try a sweep, the same row with one feature moving in 0.1 steps: the account is refused with 403 after about ${SWEEP_BLOCKED_AFTER} requests)`,
     '',
     'Mint another token:  npx inference-gateway token --sub bob',
     'Stop with Ctrl-C.',

@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { quickstartBanner, startQuickstart, type Quickstart } from '../../src/quickstart/quickstart.js';
+import { SWEEP_BLOCKED_AFTER, quickstartBanner, startQuickstart, type Quickstart } from '../../src/quickstart/quickstart.js';
 import { send } from '../helpers/http.js';
+import { until } from '../helpers/wait.js';
 import { DEMO_LABELS } from '../../src/quickstart/demo-model.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
@@ -71,13 +72,26 @@ describe('quickstart', () => {
   it('tracks the demo model in enforce mode and prints how to watch it on the admin port', async () => {
     const c = parseCurl(q.curlLines[0]!);
     await send(c.url, { headers: c.headers, body: c.body });
-    await new Promise((r) => setTimeout(r, 10));
     const banner = quickstartBanner(q);
     assert.ok(banner.includes(`${q.listening.adminUrl}/extraction/users`));
-    const users = (await send(`${q.listening.adminUrl}/extraction/users?model=iris`)).json<{ users: Array<{ user: string; queries: number }> }>().users;
-    assert.ok(
-      users.some((u) => u.user.endsWith('|alice') && u.queries >= 2),
-      JSON.stringify(users),
-    );
+    const users = async () => (await send(`${q.listening.adminUrl}/extraction/users?model=iris`)).json<{ users: Array<{ user: string; queries: number }> }>().users;
+    await until('alice is tracked with her two queries', async () => (await users()).some((u) => u.user.endsWith('|alice') && u.queries >= 2));
+  });
+
+  it('blocks the sweep the banner suggests after about as many requests as the banner says, answering labels until then', async () => {
+    assert.ok(quickstartBanner(q).includes(`after about ${SWEEP_BLOCKED_AFTER} requests`));
+    const token = await q.issuer.mint({ sub: 'sweeper' });
+    const answers = new Set<string>();
+    let blockedAt = 0;
+    for (let i = 1; i <= 2 * SWEEP_BLOCKED_AFTER && blockedAt === 0; i++) {
+      const r = await send(`${q.listening.url}/v1/models/iris:predict`, {
+        headers: { authorization: `Bearer ${token}` },
+        body: { instances: [[6.0, 2.9, 4 + (i % 30) * 0.1, 1.5]] },
+      });
+      if (r.status === 403) blockedAt = i;
+      else answers.add(r.status === 200 && !Array.isArray(r.json<{ predictions: unknown[] }>().predictions[0]) ? 'labels' : `${r.status} ${r.text}`);
+    }
+    assert.deepEqual([...answers], ['labels']);
+    assert.ok(blockedAt > SWEEP_BLOCKED_AFTER * 0.75 && blockedAt < SWEEP_BLOCKED_AFTER * 1.25, `blocked at request ${blockedAt}`);
   });
 });
