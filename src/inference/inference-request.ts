@@ -4,6 +4,7 @@ import { deny } from '../decision/denial.js';
 import { headerValue } from '../decision/request-view.js';
 import { isObject } from './json-object.js';
 import { decodeTensorBytes } from './binary-tensors.js';
+import { readGrpcInferBody } from './grpc-infer-request.js';
 import { readV1Body, v1ContentTypeProblem } from './v1-body.js';
 
 export type { InferenceParse } from '../decision/decision-context.js';
@@ -53,6 +54,14 @@ function parse(ctx: DecisionContext): InferenceParse | undefined {
   // Envoy cut the body at max_request_bytes: it cannot be parsed or counted, so stages see
   // "no body" and apply their policy for that (the doors count these in a metric).
   if (ctx.view.bodyPartial) return undefined;
+  if (route.transport === 'grpc') {
+    const g = readGrpcInferBody(body);
+    if (!g.ok) return { ok: false, denial: deny('invalid_body', g.reason) };
+    return {
+      ok: true,
+      request: { protocol: 'v2', doc: g.doc, rowsKey: undefined, batchSize: Math.max(1, batchSizeV2(g.doc)), binaryHeaderLength: undefined, binaryInputs: g.binaryInputs, grpc: g.message },
+    };
+  }
   let jsonBytes = body;
   let binaryHeaderLength: number | undefined;
   // Binary tensor extension: the JSON header is the first Inference-Header-Content-Length bytes.

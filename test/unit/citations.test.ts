@@ -13,7 +13,7 @@ const linesOf = (f: string) => readFileSync(join(ROOT, f), 'utf8').split('\n');
 
 // A repository path in backquotes (`src/decision/pipeline.ts`), a relative Markdown link, or a
 // Markdown file named in prose (README.md): each must name something the repository holds.
-const QUOTED_PATH = /`((?:src|test|bench|docs|deploy|proto)\/[\w./-]*[\w/])`/g;
+const QUOTED_PATH = /`((?:src|test|bench|deploy)\/[\w./-]*[\w/])`/g;
 const MD_LINK = /\]\((?!https?:|#|mailto:)([^)\s#]+)/g;
 const MD_NAME = /(?<![\w/.-])([A-Z][A-Z_-]+\.md)\b/g;
 
