@@ -12,7 +12,16 @@ export const GRPC_INFERENCE_SERVICE = 'inference.GRPCInferenceService';
 /** The path prefix of every RPC of the service (gRPC over HTTP/2: `/<package>.<service>/<method>`). */
 export const GRPC_INFERENCE_PREFIX = `/${GRPC_INFERENCE_SERVICE}/`;
 
-import type { Int64, InferParameterMessage, TensorContentsMessage, TensorMessage, RequestedOutputMessage, ModelInferRequestMessage, ModelInferResponseMessage, ModelNameMessage } from '../protocol/grpc-messages.js';
+import type {
+  Int64,
+  InferParameterMessage,
+  TensorContentsMessage,
+  TensorMessage,
+  RequestedOutputMessage,
+  ModelInferRequestMessage,
+  ModelInferResponseMessage,
+  ModelNameMessage,
+} from '../protocol/grpc-messages.js';
 export type { Int64, InferParameterMessage, TensorContentsMessage, TensorMessage, RequestedOutputMessage, ModelInferRequestMessage, ModelInferResponseMessage, ModelNameMessage };
 
 export type InferenceRpc = 'ServerLive' | 'ServerReady' | 'ModelReady' | 'ServerMetadata' | 'ModelMetadata' | 'ModelInfer';
