@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfigFile } from './config/load-config.js';
+import { ConfigError, configWarnings, loadConfigFile } from './config/load-config.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { configReferenceMarkdown, withReference } from './config/reference.js';
 import { configSchemaText } from './config/json-schema.js';
@@ -25,6 +25,9 @@ commands:
                               (and the manifest's ECDSA P-256 / Ed25519 signature); exit 1 on any problem
   sign-manifest --dir DIR --manifest FILE [--key PRIVATE_KEY.pem --signature FILE [--encoding base64|raw]]
                               write the manifest of a model directory (and sign it)
+  calibrate --config FILE --model NAME --requests FILE
+                              compute a model's extraction calibration from recorded requests
+                              (JSON lines: user, instances, predictions) and print it as config
 `;
 
 function fail(message: string, code = 2): never {
@@ -69,6 +72,8 @@ async function main(argv: string[]): Promise<void> {
       key: { type: 'string' },
       signature: { type: 'string' },
       encoding: { type: 'string' },
+      model: { type: 'string' },
+      requests: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -80,8 +85,10 @@ async function main(argv: string[]): Promise<void> {
     case 'check-config': {
       if (!values.config) fail('check-config needs --config FILE');
       try {
-        loadConfigFile(values.config);
-        process.stdout.write(`${values.config}: ok\n`);
+        const config = loadConfigFile(values.config);
+        const warnings = configWarnings(config);
+        for (const w of warnings) process.stdout.write(`${values.config}: warning: ${w.path}: ${w.message}\n`);
+        process.stdout.write(`${values.config}: ok${warnings.length > 0 ? ` (${warnings.length} warning${warnings.length === 1 ? '' : 's'})` : ''}\n`);
       } catch (err) {
         if (err instanceof ConfigError) fail(err.message, 1);
         throw err;
@@ -99,6 +106,7 @@ async function main(argv: string[]): Promise<void> {
       }
       const { Gateway } = await import('./gateway.js');
       const gateway = await Gateway.create(config);
+      for (const w of configWarnings(config)) gateway.log.warn({ field: w.path }, `config: ${w.path} ${w.message}`);
       const at = await gateway.listen();
       gateway.log.info(
         { url: at.url, admin: at.adminUrl, extAuthzHttp: at.extAuthzHttpUrl, extAuthzGrpc: at.extAuthzGrpcAddress, grpc: at.grpcAddress, upstream: config.upstream.url },
@@ -141,6 +149,22 @@ async function main(argv: string[]): Promise<void> {
     case 'sign-manifest': {
       const { signManifestCommand, verifyModelCommand } = await import('./artifacts/artifact-commands.js');
       const outcome = await (command === 'verify-model' ? verifyModelCommand : signManifestCommand)(values);
+      process.stdout.write(outcome.stdout);
+      process.stderr.write(outcome.stderr);
+      process.exitCode = outcome.code;
+      return;
+    }
+    case 'calibrate': {
+      if (!values.config) fail('calibrate needs --config FILE --model NAME --requests FILE');
+      let config;
+      try {
+        config = loadConfigFile(values.config);
+      } catch (err) {
+        if (err instanceof ConfigError) fail(err.message, 1);
+        throw err;
+      }
+      const { calibrateCommand } = await import('./extraction/calibrate-command.js');
+      const outcome = calibrateCommand(config, values.model, values.requests, values.config);
       process.stdout.write(outcome.stdout);
       process.stderr.write(outcome.stderr);
       process.exitCode = outcome.code;

@@ -6,7 +6,7 @@ import type { Logger } from '../observability/logger.js';
 import { TRACING_OFF, type Tracing } from '../observability/tracing.js';
 import { DecisionContext } from './decision-context.js';
 import { deny, type Denial } from './denial.js';
-import { compilePublicRoutes, type PublicRoutes } from './public-routes.js';
+import { compilePublicRoutes, type PublicRoutes } from '../protocol/public-routes.js';
 import type { RequestView } from './request-view.js';
 import { HEAD_STAGES, STAGE_ORDER, isPromise, type Stage } from './stage.js';
 

@@ -1,5 +1,16 @@
-import { ActionLadder, type Evidence } from './action-ladder.js';
-import { QueryScorer, type DetectorName, type QueryStreamState } from './query-scorer.js';
+import { ActionLadder, LEVEL_DEGRADE, LEVEL_FLAG, type Evidence } from './action-ladder.js';
+import { EscalationBreaker, type BreakerChange } from './escalation-breaker.js';
+import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
+import { DETECTORS, type DetectorName } from './population-calibration.js';
+import { QueryScorer, type QueryStreamState } from './query-scorer.js';
+
+/** Level changes kept per account for the admin view. */
+export const LEVEL_CHANGES_KEPT = 20;
+/** Timeline buckets kept per account for the admin view's chart. */
+export const TIMELINE_BUCKETS = 60;
+
+const f32 = new Float32Array(1);
+const f32bits = new Uint32Array(f32.buffer);
 
 /** One user's standing on one model: the detectors' stream state and the ladder's evidence. */
 export class AccountState implements Evidence {
@@ -11,6 +22,20 @@ export class AccountState implements Evidence {
   lastScore = 0;
   /** Queries scored while a detector was in alarm (the evidence before decay). */
   alarmed = 0;
+  /** When a detector first alarmed on this account (epoch ms), or 0. */
+  firstFlaggedAt = 0;
+  /** The first alarm: detector index, score and the threshold in force (in the detector's unit). */
+  firstAlarmDetector = -1;
+  firstAlarmScore = 0;
+  firstAlarmThreshold = 0;
+  /** The detector whose alarms took the account to degrade or above (counted by the breaker), or −1. */
+  escalatedBy = -1;
+  /** Ring of the last level changes: [at, from | to << 8 | detector << 16] pairs, made on the first change. */
+  changes: Float64Array | undefined;
+  changeCount = 0;
+  /** Ring of timeline buckets: [bucket, queries | level << 29, maxScore's float32 bits] triples. */
+  readonly timeline = new Uint32Array(3 * TIMELINE_BUCKETS);
+  timelineHead = -1;
 
   constructor(
     readonly user: string,
@@ -21,8 +46,44 @@ export class AccountState implements Evidence {
     this.at = since;
   }
 
+  /** Bytes this account holds, its stream state and key included (the model guard adds its map entry). */
   get bytes(): number {
-    return this.stream.bytes + 64 + this.user.length * 2;
+    return AccountState.fixedBytes(this.user.length) + this.stream.bytes;
+  }
+
+  /** The account object, its timeline, level-change ring (counted as if made) and key string. */
+  static fixedBytes(keyLength: number): number {
+    return 3 * OBJECT_OVERHEAD + this.TIMELINE_BYTES + 2 * TYPED_ARRAY_OVERHEAD + 16 * LEVEL_CHANGES_KEPT + 24 + 2 * keyLength;
+  }
+
+  private static readonly TIMELINE_BYTES = 12 * TIMELINE_BUCKETS;
+
+  recordChange(at: number, from: number, to: number, detector: number): void {
+    const c = (this.changes ??= new Float64Array(2 * LEVEL_CHANGES_KEPT));
+    const i = 2 * (this.changeCount % LEVEL_CHANGES_KEPT);
+    c[i] = at;
+    c[i + 1] = from | (to << 8) | ((detector + 1) << 16);
+    this.changeCount++;
+  }
+
+  /** Adds `queries` to the timeline bucket of `now` (`bucketMs` wide), with the level and score after them. */
+  recordTimeline(now: number, bucketMs: number, queries: number, score: number): void {
+    const b = Math.floor(now / bucketMs) >>> 0;
+    const t = this.timeline;
+    let i = this.timelineHead;
+    if (i < 0 || t[3 * i] !== b) {
+      i = this.timelineHead = (i + 1) % TIMELINE_BUCKETS;
+      t[3 * i] = b;
+      t[3 * i + 1] = 0;
+      t[3 * i + 2] = 0;
+    }
+    const q = (t[3 * i + 1]! & 0x1fffffff) + queries;
+    t[3 * i + 1] = (Math.min(q, 0x1fffffff) | (this.level << 29)) >>> 0;
+    f32bits[0] = t[3 * i + 2]!;
+    if (score > f32[0]!) {
+      f32[0] = score;
+      t[3 * i + 2] = f32bits[0]!;
+    }
   }
 }
 
@@ -36,12 +97,19 @@ export interface LevelChange {
 
 /**
  * Scores queries for one model and moves accounts along its ladder: every query scored while
- * some detector is in alarm adds one unit of evidence.
+ * some detector is in alarm adds one unit of evidence, except alarms of a detector whose breaker
+ * is open.
  */
 export class AccountGuard {
+  /** Called when a breaker opens or closes. */
+  onBreaker: ((c: BreakerChange, now: number) => void) | undefined;
+  /** The model's active accounts, for the breaker's share. */
+  active: () => number = () => 1;
+
   constructor(
     readonly scorer: QueryScorer,
     readonly ladder: ActionLadder,
+    readonly breaker: EscalationBreaker = new EscalationBreaker({ share: 1, minAccounts: Number.MAX_SAFE_INTEGER }),
   ) {}
 
   open(user: string, model: string, now: number): AccountState {
@@ -50,32 +118,89 @@ export class AccountGuard {
 
   /** Scores one row; returns the level change it caused, if any. */
   observe(acc: AccountState, row: ArrayLike<number>, classId: number, margin: number, now: number): LevelChange | undefined {
-    const score = this.scorer.observe(acc.stream, row, classId, margin);
-    return this.settle(acc, score >= 1 ? 1 : 0, now);
+    const scored = acc.stream.distinct;
+    this.scorer.observe(acc.stream, row, classId, margin);
+    // Exact re-sends are not queries the detectors judged (their scores are the last row's), and
+    // until the model is calibrated nothing counts as evidence: its thresholds are not known yet.
+    const cal = this.scorer.calibration;
+    if (acc.stream.distinct === scored || (cal && !cal.inForce)) return this.settle(acc, 0, -1, now);
+    const d = this.strongestLive(acc.stream);
+    const score = d < 0 ? 0 : acc.stream.scores[d]!;
+    if (score >= 1 && acc.firstFlaggedAt === 0) {
+      acc.firstFlaggedAt = now;
+      acc.firstAlarmDetector = d;
+      acc.firstAlarmScore = score;
+      acc.firstAlarmThreshold = cal ? cal.effective(d) : Number.NaN;
+    }
+    return this.settle(acc, score >= 1 ? 1 : 0, d, now);
   }
 
   /** Counts rows the detectors cannot read (non-numeric inputs). */
   observeOpaque(acc: AccountState, hash: number, rows: number, now: number): LevelChange | undefined {
-    const score = this.scorer.observeOpaque(acc.stream, hash, rows);
-    return this.settle(acc, score >= 1 ? rows : 0, now);
+    this.scorer.observeOpaque(acc.stream, hash, rows);
+    return this.settle(acc, 0, -1, now);
   }
 
   /** The account's level now (evidence decays while it sends nothing). */
   levelAt(acc: AccountState, now: number): number {
     const before = acc.level;
     const after = this.ladder.refresh(acc, now);
-    if (after !== before) acc.lastScore = acc.stream.strongest().score;
+    if (after !== before) {
+      acc.lastScore = acc.stream.strongest().score;
+      acc.recordChange(now, before, after, DETECTORS.indexOf(acc.lastDetector ?? 'prada'));
+      this.track(acc, now);
+    }
     return after;
   }
 
-  private settle(acc: AccountState, evidence: number, now: number): LevelChange | undefined {
+  /** The level the gate acts on: an account escalated by a detector whose breaker is open is held at flag. */
+  enforcedLevel(acc: AccountState): number {
+    return acc.escalatedBy >= 0 && this.breaker.open[acc.escalatedBy] && acc.level > LEVEL_FLAG ? LEVEL_FLAG : acc.level;
+  }
+
+  /** Keeps the breaker's count of escalated accounts in step with the account's level. */
+  track(acc: AccountState, now: number): void {
+    const up = acc.level >= LEVEL_DEGRADE;
+    if (up && acc.escalatedBy < 0) {
+      acc.escalatedBy = Math.max(0, DETECTORS.indexOf(acc.lastDetector ?? 'prada'));
+      this.report(this.breaker.count(acc.escalatedBy, 1, this.active(), now), now);
+    } else if (!up && acc.escalatedBy >= 0) {
+      const d = acc.escalatedBy;
+      acc.escalatedBy = -1;
+      this.report(this.breaker.count(d, -1, this.active(), now), now);
+    }
+  }
+
+  /** An account leaves memory: its escalation no longer counts. */
+  forget(acc: AccountState, now: number): void {
+    if (acc.escalatedBy < 0) return;
+    const d = acc.escalatedBy;
+    acc.escalatedBy = -1;
+    this.report(this.breaker.count(d, -1, this.active(), now), now);
+  }
+
+  private report(c: BreakerChange | undefined, now: number): void {
+    if (c) this.onBreaker?.(c, now);
+  }
+
+  /** The strongest detector whose breaker is closed, or −1 when none scored. */
+  private strongestLive(st: QueryStreamState): number {
+    const open = this.breaker.open;
+    let best = -1;
+    for (let i = 0; i < st.scores.length; i++) if (!open[i] && (best < 0 || st.scores[i]! > st.scores[best]!)) best = i;
+    return best;
+  }
+
+  private settle(acc: AccountState, evidence: number, detector: number, now: number): LevelChange | undefined {
     acc.alarmed += evidence;
     const from = acc.level;
     const to = evidence > 0 ? this.ladder.add(acc, evidence, now) : this.ladder.refresh(acc, now);
     if (to === from) return undefined;
-    const { detector, score } = acc.stream.strongest();
-    acc.lastDetector = detector;
-    acc.lastScore = score;
-    return { from, to, detector, score };
+    const d = detector >= 0 ? detector : Math.max(0, DETECTORS.indexOf(acc.stream.strongest().detector));
+    acc.lastDetector = DETECTORS[d]!;
+    acc.lastScore = acc.stream.scores[d]!;
+    acc.recordChange(now, from, to, d);
+    this.track(acc, now);
+    return { from, to, detector: acc.lastDetector, score: acc.lastScore };
   }
 }

@@ -11,6 +11,7 @@ import { extractionAdmin } from './extraction-admin.js';
 import { ModelGuard, type ExtractionMode } from './model-guard.js';
 import { DETECTORS } from './query-scorer.js';
 import { hashRow } from './row-hash.js';
+import { SharedCalibration } from './shared-calibration.js';
 import { SharedEvidence } from './shared-evidence.js';
 
 // Says nothing about why, on purpose: an attacker must not learn what gave the account away.
@@ -39,17 +40,63 @@ export const extractionStages: StageFactory = (deps) => {
   const guards = new Map<string, ModelGuard>();
   for (const [name, m] of Object.entries(deps.config.models)) {
     const mode: ExtractionMode = m.extraction.mode ?? (m.extraction.features ? 'shadow' : 'off');
-    if (mode !== 'off') guards.set(name, new ModelGuard(name, mode, m));
+    if (mode !== 'off') guards.set(name, new ModelGuard(name, mode, m, deps.now));
   }
   if (guards.size === 0) return [];
   const { metrics, log, now } = deps;
-  for (const g of guards.values()) log.info({ model: g.model, mode: g.mode, accounts: g.capacity }, 'extraction guard');
+  const calibrationSaid = (g: ModelGuard) => {
+    const c = g.calibration;
+    metrics.extractionCalibrated.set({ model: g.model }, c.inForce ? 1 : 0);
+    metrics.extractionCalibrationAccounts.set({ model: g.model }, c.accounts);
+    if (g.effectiveMode === 'shadow-uncalibrated')
+      log.warn({ model: g.model, mode: g.mode, effectiveMode: g.effectiveMode, accounts: c.accounts, needed: c.o.minAccounts }, 'extraction guard runs in shadow until calibrated');
+    else log.info({ model: g.model, mode: g.mode, effectiveMode: g.effectiveMode, calibration: c.state, accounts: c.accounts, thresholds: c.snapshot().thresholds }, 'extraction calibration in force');
+  };
+  for (const g of guards.values()) {
+    log.info({ model: g.model, mode: g.mode, effectiveMode: g.effectiveMode, accounts: g.capacity, accountBytes: g.accountBytes }, 'extraction guard');
+    calibrationSaid(g);
+    for (const d of DETECTORS) metrics.extractionBreakerOpen.set({ model: g.model, detector: d }, 0);
+    g.onEvict = (kind) => metrics.extractionEvictions.inc({ model: g.model, kind });
+    g.guard.onBreaker = (c) => {
+      const detector = DETECTORS[c.detector]!;
+      metrics.extractionBreakerOpen.set({ model: g.model, detector }, c.tripped ? 1 : 0);
+      if (c.tripped) {
+        metrics.extractionBreakerTrips.inc({ model: g.model, detector });
+        log.error(
+          { model: g.model, detector, escalated: c.escalated, active: c.active, reason: g.breaker.reasons[c.detector] },
+          'extraction breaker open: detector miscalibrated for this model, escalation stopped',
+        );
+      } else log.warn({ model: g.model, detector, escalated: c.escalated, active: c.active }, 'extraction breaker closed');
+    };
+  }
   const shared = new Map<string, SharedEvidence>();
+  const calibrations = new Map<string, SharedCalibration>();
   const redis = deps.stores.redis;
   if (redis) {
-    for (const name of guards.keys()) {
+    for (const [name, g] of guards) {
       const x = deps.config.models[name]!.extraction;
       shared.set(name, new SharedEvidence(redis, deps.config.limits.store.keyPrefix, x.actions.halfLifeSeconds * 1000, x.idleSeconds * 1000));
+      if (g.calibration.state !== 'uncalibrated') continue;
+      const sc = new SharedCalibration(redis, SharedCalibration.keyFor(deps.config.limits.store.keyPrefix, name));
+      calibrations.set(name, sc);
+      let running = false;
+      const sync = async () => {
+        if (running) return;
+        running = true;
+        const before = g.effectiveMode;
+        try {
+          if (!(await sc.sync(g.calibration, now()))) metrics.extractionStoreFallbacks.inc({ operation: 'calibration' });
+        } finally {
+          running = false;
+        }
+        if (g.effectiveMode !== before) calibrationSaid(g);
+        else metrics.extractionCalibrationAccounts.set({ model: g.model }, g.calibration.accounts);
+      };
+      // Loaded at start-up (a restart keeps its calibration), then merged every `syncSeconds`.
+      void sync();
+      const timer = setInterval(() => void sync(), x.calibration.syncSeconds * 1000);
+      timer.unref();
+      deps.onClose({ close: () => (clearInterval(timer), sync()) });
     }
   }
 
@@ -114,6 +161,9 @@ export const extractionStages: StageFactory = (deps) => {
       n = request.batchSize;
       change = g.guard.observeOpaque(acc, bodyHash(ctx.view.body), n, at);
     }
+    g.recordTimeline(acc, at, n);
+    const before = g.effectiveMode;
+    if (g.calibration.maybeRefresh(at) && g.effectiveMode !== before) calibrationSaid(g);
     scored.get(g.model)![seen].inc(n);
     const scores = acc.stream.scores;
     const histograms = scoreHistograms.get(g.model)!;
@@ -126,12 +176,14 @@ export const extractionStages: StageFactory = (deps) => {
     name: 'extraction-gate',
     run(ctx) {
       const g = ctx.route.kind === 'model' ? guards.get(ctx.route.route.model) : undefined;
-      if (!g || g.mode !== 'enforce') return undefined;
-      const acc = g.accounts.get(accountKey(ctx));
+      if (!g || g.effectiveMode !== 'enforce') return undefined;
+      const at = now();
+      const acc = g.find(accountKey(ctx), at);
       if (!acc) return undefined;
       const from = acc.level;
-      const level = g.guard.levelAt(acc, now());
-      if (level !== from) report(g, acc, { from, to: level, detector: acc.lastDetector ?? acc.stream.strongest().detector, score: acc.lastScore });
+      const reached = g.guard.levelAt(acc, at);
+      if (reached !== from) report(g, acc, { from, to: reached, detector: acc.lastDetector ?? acc.stream.strongest().detector, score: acc.lastScore });
+      const level = g.guard.enforcedLevel(acc);
       if (level >= LEVEL_BLOCK) {
         metrics.extractionActions.inc({ model: g.model, action: 'block' });
         return BLOCKED;

@@ -2,6 +2,7 @@ import { binomialAlarmCount } from './binomial-threshold.js';
 import { Xoshiro128 } from './prng.js';
 import { fmix, mix } from './row-hash.js';
 import { WindowCount } from './window-count.js';
+import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
 
 /**
  * Detector B, after Blacklight (Li et al., "Blacklight: Scalable Defense for Neural Networks
@@ -44,7 +45,7 @@ export class FingerprintState {
   }
 
   get bytes(): number {
-    return this.sigs.byteLength + this.seqs.byteLength + this.hits.bytes + 16;
+    return this.sigs.byteLength + this.seqs.byteLength + 2 * TYPED_ARRAY_OVERHEAD + this.hits.bytes + OBJECT_OVERHEAD;
   }
 }
 

@@ -1,5 +1,6 @@
 import { binomialAlarmCount } from './binomial-threshold.js';
 import { WindowCount } from './window-count.js';
+import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
 
 /**
  * Detector C: volume, coverage and geometry signals, each O(dims) per query with a few hundred
@@ -65,7 +66,7 @@ export class GeometryState {
   }
 
   get bytes(): number {
-    return this.prevScaled.byteLength + this.prevZ.byteLength * 2 + this.envelope.bytes * 4 + this.cells.byteLength + 32;
+    return this.prevScaled.byteLength + this.prevZ.byteLength * 2 + this.cells.byteLength + 4 * TYPED_ARRAY_OVERHEAD + this.envelope.bytes * 4 + OBJECT_OVERHEAD;
   }
 }
 

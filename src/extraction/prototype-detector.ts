@@ -1,5 +1,6 @@
 import type { DetectorSettings } from './detector-settings.js';
 import { shapiroWilkSorted } from './shapiro-wilk.js';
+import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
 
 /**
  * Detector A, after PRADA (Juuti, Szyller, Marchal, Asokan, "PRADA: Protecting against DNN
@@ -53,8 +54,8 @@ export class PrototypeState {
   }
 
   get bytes(): number {
-    let b = this.counts.byteLength + this.threshold.byteLength * 3 + this.insertN.byteLength + this.ring.byteLength + 64;
-    for (const s of this.sets) if (s) b += s.byteLength;
+    let b = this.counts.byteLength + this.threshold.byteLength * 3 + this.insertN.byteLength + this.ring.byteLength + 6 * TYPED_ARRAY_OVERHEAD + OBJECT_OVERHEAD + 16 + 8 * this.sets.length;
+    for (const s of this.sets) if (s) b += s.byteLength + TYPED_ARRAY_OVERHEAD;
     return b;
   }
 }

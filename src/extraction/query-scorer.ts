@@ -1,33 +1,52 @@
 import type { DetectorSettings } from './detector-settings.js';
+import { STEP_MAX_WIDTH, StepDetector, type StepState } from './step-detector.js';
 import type { FeatureNormaliser } from './feature-normaliser.js';
 import { FingerprintDetector, type FingerprintState } from './fingerprint-detector.js';
 import { GeometryDetector, type GeometryState } from './geometry-detector.js';
 import { PrototypeDetector, type PrototypeState } from './prototype-detector.js';
 import { upperTail } from './normal-distribution.js';
+import { DETECTORS, PRADA, wBin, type DetectorName, type PopulationCalibration } from './population-calibration.js';
+import { RepeatSet } from './repeat-set.js';
 import { hashRow } from './row-hash.js';
+import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
 
-/** The detectors' names, in the order of `QueryStreamState.scores`. */
-export const DETECTORS = ['prada', 'fingerprint', 'envelope', 'sweep', 'collinear', 'margin'] as const;
-export type DetectorName = (typeof DETECTORS)[number];
-
-const EXACT_SLOTS = 256;
+export { DETECTORS, type DetectorName } from './population-calibration.js';
 
 /** What one user's stream on one model has left behind: fixed-size once every class was seen. */
 export class QueryStreamState {
   /** Latest score per detector (≥ 1 is an alarm), in DETECTORS order. */
   readonly scores = new Float64Array(DETECTORS.length);
-  readonly exactSigs = new Uint32Array(EXACT_SLOTS);
+  /** Per detector, the most extreme statistic bin this account has shown (what it contributes to the calibration). */
+  readonly peaks = new Int16Array(DETECTORS.length);
+  readonly repeats: RepeatSet;
   queries = 0;
+  /** Scored queries: rows that were not exact repeats. */
+  distinct = 0;
   exactDuplicates = 0;
+  contributing = false;
 
   constructor(
     readonly prada: PrototypeState | undefined,
     readonly fingerprint: FingerprintState | undefined,
     readonly geometry: GeometryState | undefined,
-  ) {}
+    readonly steps: StepState | undefined,
+    repeatHorizon: number,
+  ) {
+    this.repeats = new RepeatSet(repeatHorizon, new ArrayBuffer(RepeatSet.bytesFor(repeatHorizon)), 0);
+  }
 
   get bytes(): number {
-    return this.scores.byteLength + this.exactSigs.byteLength + 48 + (this.prada?.bytes ?? 0) + (this.fingerprint?.bytes ?? 0) + (this.geometry?.bytes ?? 0);
+    return (
+      this.scores.byteLength +
+      this.peaks.byteLength +
+      RepeatSet.bytesFor(this.repeats.horizon) +
+      4 * TYPED_ARRAY_OVERHEAD +
+      2 * OBJECT_OVERHEAD +
+      (this.prada?.bytes ?? 0) +
+      (this.fingerprint?.bytes ?? 0) +
+      (this.geometry?.bytes ?? 0) +
+      (this.steps?.bytes ?? 0)
+    );
   }
 
   /** The highest score and the detector that gave it. */
@@ -48,9 +67,14 @@ export class QueryScorer {
   private readonly prada: PrototypeDetector | undefined;
   private readonly fingerprint: FingerprintDetector | undefined;
   private readonly geometry: GeometryDetector | undefined;
+  private readonly steps: StepDetector | undefined;
   private readonly scaled: Float64Array;
   private readonly z: Float64Array;
   private seeds = 0x2545f491;
+  /** Keys the exact-repeat hash per process, so no client can craft rows that collide with its earlier ones. */
+  private readonly repeatKey = (Math.random() * 0x100000000) >>> 0;
+  /** The model's population calibration, once the model guard attaches it. */
+  calibration: PopulationCalibration | undefined;
 
   constructor(
     readonly normaliser: FeatureNormaliser | undefined,
@@ -96,6 +120,8 @@ export class QueryScorer {
       lowMargin: s.lowMargin,
       marginRate: s.marginRate,
     });
+    if (normaliser.width <= STEP_MAX_WIDTH)
+      this.steps = new StepDetector({ width: normaliser.width, recent: s.stepRecent, table: s.stepTable, window: s.window, benignRate: s.stepRate, alpha: s.alpha });
   }
 
   /**
@@ -105,12 +131,30 @@ export class QueryScorer {
   maxStateBytes(classes: number): number {
     const s = this.settings;
     const prototypeSets = this.prada ? Math.min(classes, s.maxClasses) * s.prototypes * (this.normaliser?.dims ?? 0) * Float32Array.BYTES_PER_ELEMENT : 0;
-    return new QueryStreamState(this.prada?.createState(1), this.fingerprint?.createState(), this.geometry?.createState()).bytes + prototypeSets;
+    const sets = this.prada ? Math.min(classes, s.maxClasses) : 0;
+    return (
+      new QueryStreamState(this.prada?.createState(1), this.fingerprint?.createState(), this.geometry?.createState(), this.steps?.createState(), s.repeatHorizon).bytes +
+      prototypeSets +
+      sets * TYPED_ARRAY_OVERHEAD
+    );
   }
 
   createState(): QueryStreamState {
     this.seeds = (Math.imul(this.seeds, 1103515245) + 12345) | 0;
-    return new QueryStreamState(this.prada?.createState(this.seeds), this.fingerprint?.createState(), this.geometry?.createState());
+    return new QueryStreamState(this.prada?.createState(this.seeds), this.fingerprint?.createState(), this.geometry?.createState(), this.steps?.createState(), this.settings.repeatHorizon);
+  }
+
+  /** Per detector, the floor threshold in its unit: PRADA's δ, the windowed detectors' alarm counts. */
+  floors(): Float64Array {
+    const f = new Float64Array(DETECTORS.length);
+    f[PRADA] = this.settings.delta;
+    f[1] = this.fingerprint?.alarmCount ?? 1;
+    f[2] = this.geometry?.envelopeCount ?? 1;
+    f[3] = this.geometry?.sweepCount ?? 1;
+    f[4] = this.geometry?.collinearCount ?? 1;
+    f[5] = this.geometry?.marginCount ?? 1;
+    f[6] = this.steps?.alarmCount ?? 1;
+    return f;
   }
 
   /**
@@ -119,28 +163,56 @@ export class QueryScorer {
    */
   observe(st: QueryStreamState, row: ArrayLike<number>, classId: number, margin: number): number {
     st.queries++;
-    const h = hashRow(row);
-    const slot = h & (EXACT_SLOTS - 1);
-    const exact = st.exactSigs[slot] === h;
-    st.exactSigs[slot] = h;
-    if (exact) {
+    if (st.repeats.seen(hashRow(row, this.repeatKey))) {
       st.exactDuplicates++;
       return this.max(st);
     }
     const n = this.normaliser;
     if (!n || !n.normalise(row, this.scaled, this.z)) return this.max(st);
-    st.scores[0] = this.prada!.observe(st.prada!, this.z, classId);
-    st.scores[1] = this.fingerprint!.observe(st.fingerprint!, this.z);
-    this.geometry!.observe(st.geometry!, this.scaled, this.z, margin, st.scores, 2);
+    st.distinct++;
+    const sc = st.scores;
+    sc[0] = this.prada!.observe(st.prada!, this.z, classId);
+    sc[1] = this.fingerprint!.observe(st.fingerprint!, this.z);
+    this.geometry!.observe(st.geometry!, this.scaled, this.z, margin, sc, 2);
+    if (st.steps) sc[6] = this.steps!.observe(st.steps, this.scaled);
+    const cal = this.calibration;
+    if (cal) {
+      this.track(st, cal);
+      const f = cal.factors;
+      for (let d = 0; d < sc.length; d++) sc[d]! *= f[d]!;
+    }
     return this.max(st);
+  }
+
+  /** Moves the account's peaks and, once it has enough queries, its unit in the population. */
+  private track(st: QueryStreamState, cal: PopulationCalibration): void {
+    const p = st.peaks;
+    const g = st.geometry!;
+    const on = st.contributing;
+    this.peak(st, cal, on, PRADA, wBin(st.prada!.w));
+    this.peak(st, cal, on, 1, st.fingerprint!.hits.count);
+    this.peak(st, cal, on, 2, g.envelope.count);
+    this.peak(st, cal, on, 3, g.sweep.count);
+    this.peak(st, cal, on, 4, g.collinear.count);
+    this.peak(st, cal, on, 5, g.margin.count);
+    if (st.steps) this.peak(st, cal, on, 6, st.steps.hits.count);
+    if (!on && st.distinct >= cal.o.minQueries) {
+      st.contributing = true;
+      cal.add(p, st.distinct);
+    }
+  }
+
+  private peak(st: QueryStreamState, cal: PopulationCalibration, on: boolean, d: number, bin: number): void {
+    const was = st.peaks[d]!;
+    if (bin <= was) return;
+    st.peaks[d] = bin;
+    if (on) cal.move(d, was, bin);
   }
 
   /** Counts rows the detectors cannot read (non-numeric inputs): volume and exact repeats only. */
   observeOpaque(st: QueryStreamState, hash: number, rows: number): number {
     st.queries += rows;
-    const slot = hash & (EXACT_SLOTS - 1);
-    if (st.exactSigs[slot] === hash) st.exactDuplicates += rows;
-    st.exactSigs[slot] = hash;
+    if (st.repeats.seen(hash)) st.exactDuplicates += rows;
     return this.max(st);
   }
 

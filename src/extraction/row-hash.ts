@@ -6,8 +6,8 @@
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
 
-export function hashRow(row: ArrayLike<number>): number {
-  let h = 0x811c9dc5 ^ row.length;
+export function hashRow(row: ArrayLike<number>, key = 0): number {
+  let h = (0x811c9dc5 ^ key ^ row.length) | 0;
   for (let i = 0; i < row.length; i++) {
     f64[0] = row[i]!;
     h = mix(h, u32[0]!);

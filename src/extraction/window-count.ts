@@ -1,3 +1,5 @@
+import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
+
 /**
  * How many of the last `size` events carried a signal: a ring of bits and a running count,
  * O(1) per event and `size` bytes of state.
@@ -20,6 +22,6 @@ export class WindowCount {
   }
 
   get bytes(): number {
-    return this.size + 16;
+    return this.size + TYPED_ARRAY_OVERHEAD + OBJECT_OVERHEAD;
   }
 }

@@ -263,10 +263,23 @@ export class GatewayMetrics {
 
   readonly limitsStoreFailures = new Counter({
     name: 'inference_gateway_limits_store_failures_total',
-    help: 'Rate-limit charges the shared store did not decide, by reason: timeout, stale (Redis ran the script after its deadline and charged nothing), overloaded (too many commands waiting), error.',
+    help: 'Rate-limit charges the shared store did not decide, by reason: timeout, stale (Redis ran the script after its deadline and charged nothing), overloaded (too many commands waiting), unprobed (clocks not compared yet: nothing sent), error.',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+
+  private limitsUnsettledSource: () => number = () => 0;
+  readonly limitsUnsettled: Gauge = new Gauge({
+    name: 'inference_gateway_limits_unsettled_predictions',
+    help: 'Predictions decided while Redis did not answer (served by a failure policy, or charged by a late script for a refused request) that Redis has not counted or uncounted yet; handed over exactly once when it answers.',
+    registers: [this.registry],
+    collect: (): void => this.limitsUnsettled.set(this.limitsUnsettledSource()),
+  });
+
+  /** Where `inference_gateway_limits_unsettled_predictions` is read at each scrape (the Redis limits store). */
+  reportLimitsUnsettled(source: () => number): void {
+    this.limitsUnsettledSource = source;
+  }
 
   readonly dependencyUp = new Gauge({
     name: 'inference_gateway_dependency_up',
@@ -331,6 +344,41 @@ export class GatewayMetrics {
     name: 'inference_gateway_extraction_store_fallbacks_total',
     help: "Extraction state updates that Redis could not take: detection went on with this replica's own memory.",
     labelNames: ['operation'] as const,
+    registers: [this.registry],
+  });
+
+  readonly extractionCalibrated = new Gauge({
+    name: 'inference_gateway_extraction_calibrated',
+    help: "1 when the model's extraction calibration is in force (learned, pinned, or floors only); 0 while it runs in shadow until calibrated.",
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+
+  readonly extractionCalibrationAccounts = new Gauge({
+    name: 'inference_gateway_extraction_calibration_accounts',
+    help: "Accounts the model's extraction calibration rests on (each counted once).",
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+
+  readonly extractionBreakerOpen = new Gauge({
+    name: 'inference_gateway_extraction_breaker_open',
+    help: "1 while a detector's circuit breaker is open on a model: it escalated more than the configured share of the active accounts and no longer escalates anyone.",
+    labelNames: ['model', 'detector'] as const,
+    registers: [this.registry],
+  });
+
+  readonly extractionBreakerTrips = new Counter({
+    name: 'inference_gateway_extraction_breaker_trips_total',
+    help: "Times a detector's circuit breaker opened on a model.",
+    labelNames: ['model', 'detector'] as const,
+    registers: [this.registry],
+  });
+
+  readonly extractionEvictions = new Counter({
+    name: 'inference_gateway_extraction_evictions_total',
+    help: 'Accounts pushed out of the extraction table for room, by model and kind (account: any; escalated: flagged or above, kept as a compact record; escalated-record: a record dropped because the record table was full).',
+    labelNames: ['model', 'kind'] as const,
     registers: [this.registry],
   });
 

@@ -67,7 +67,14 @@ export async function startExtractionGateway(extraction: Record<string, unknown>
       auth: { enabled: true, issuers: [{ issuer: issuer.issuer, jwksUri: issuer.jwksUri, audiences: ['inference'] }] },
       ...(redisUrl ? { limits: { store: { kind: 'redis', redisUrl, onFailure: 'fail-open' } } } : {}),
       ...extra,
-      models: { iris: { labels: [...DEMO_LABELS], response: parts.response ?? { fullAccess: { claim: 'realm_access.roles', values: ['model-owner'] } }, extraction } },
+      // The ladder tests drive one account: enforce the published thresholds unless a test calibrates.
+      models: {
+        iris: {
+          labels: [...DEMO_LABELS],
+          response: parts.response ?? { fullAccess: { claim: 'realm_access.roles', values: ['model-owner'] } },
+          extraction: { calibration: { minAccounts: 0 }, ...extraction },
+        },
+      },
     },
     'test',
   );

@@ -69,6 +69,13 @@ const detectors = z
       .max(10)
       .default(D.quantum)
       .meta({ description: 'Fingerprints: grid step in benign standard deviations (two queries closer than this in every feature are near-duplicates).' }),
+    tableSize: z
+      .int()
+      .min(16)
+      .max(1 << 20)
+      .refine((v) => (v & (v - 1)) === 0, 'must be a power of two')
+      .default(D.tableSize)
+      .meta({ description: 'Fingerprints: signature slots per account (8 bytes each; a power of two).' }),
     bands: z.int().min(1).max(64).default(D.bands).meta({ description: 'Fingerprints: independently shifted grids per query.' }),
     window: z.int().min(16).max(4096).default(D.window).meta({ description: 'Queries over which each windowed signal (near-duplicates, envelope, sweeps, collinear steps, low margins) is counted.' }),
     alpha: z.number().min(1e-15).max(0.1).default(D.alpha).meta({ description: 'Chance per window that a benign stream at the assumed rates raises a windowed alarm.' }),
@@ -79,6 +86,21 @@ const detectors = z
     collinearRate: z.number().min(1e-6).max(0.5).default(D.collinearRate).meta({ description: 'Assumed benign share of steps parallel to the previous step.' }),
     lowMargin: z.number().min(0).max(1).default(D.lowMargin).meta({ description: 'An answer whose top-1 minus top-2 probability is below this is a low-margin answer.' }),
     marginRate: z.number().min(1e-6).max(0.5).default(D.marginRate).meta({ description: 'Assumed benign share of low-margin answers.' }),
+    stepRate: z.number().min(1e-6).max(0.5).default(D.stepRate).meta({ description: 'Assumed benign share of rows repeating the shape of an earlier step (the floor of the `steps` detector).' }),
+    stepRecent: z.int().min(1).max(256).default(D.stepRecent).meta({ description: 'Repeated step shapes: earlier rows each new row is compared with.' }),
+    stepTable: z
+      .int()
+      .min(16)
+      .max(1 << 20)
+      .refine((v) => (v & (v - 1)) === 0, 'must be a power of two')
+      .default(D.stepTable)
+      .meta({ description: 'Repeated step shapes: shape tags remembered per account (2 bytes each; a power of two).' }),
+    repeatHorizon: z
+      .int()
+      .min(1)
+      .max(65_536)
+      .default(D.repeatHorizon)
+      .meta({ description: 'Exact repeats: a row equal to one of the last this-many distinct rows of the account is a re-send, counted apart and never scored.' }),
   })
   .superRefine(
     crossField((v, ctx) => {
@@ -130,6 +152,53 @@ const actions = z
   .prefault({})
   .meta({ description: 'The action ladder, applied to the account (never per query).' });
 
+const DETECTOR_NAMES = ['prada', 'fingerprint', 'envelope', 'sweep', 'collinear', 'margin', 'steps'] as const;
+
+const pinned = z
+  .strictObject({
+    accounts: z.int().min(0).meta({ description: 'Accounts the pinned calibration was computed from (reported in the model view).' }),
+    queries: z.int().min(0).default(0).meta({ description: 'Their scored queries.' }),
+    thresholds: z
+      .strictObject(
+        Object.fromEntries(DETECTOR_NAMES.map((d) => [d, z.number().meta({ description: d === 'prada' ? 'PRADA δ (alarm when W is below).' : `${d}: alarm count in the window.` })])) as Record<
+          (typeof DETECTOR_NAMES)[number],
+          z.ZodNumber
+        >,
+      )
+      .meta({ description: 'Per detector, as printed by `inference-gateway calibrate`.' }),
+  })
+  .optional()
+  .meta({ description: 'A calibration fixed by the operator (print one with `inference-gateway calibrate`); replaces learning from live traffic.' });
+
+const calibration = z
+  .strictObject({
+    minAccounts: z.int().min(0).default(200).meta({
+      description:
+        'Accounts (each with `minQueries` scored queries) needed before the calibration is in force; until then `enforce` runs as shadow. 0: enforce the published thresholds without calibration.',
+    }),
+    minQueries: z.int().min(1).default(128).meta({ description: 'Scored (non-repeat) queries an account needs before it contributes to the calibration.' }),
+    falseAlarmRate: z.number().min(1e-9).max(0.1).default(0.001).meta({ description: 'Share of benign accounts allowed to cross a calibrated threshold.' }),
+    tailAllowance: z.number().min(1).max(10).default(1.5).meta({ description: 'Widening of the extrapolated benign tail beyond what a normal tail needs.' }),
+    deltaCeiling: z.number().min(0.5).max(0.999).default(0.96).meta({ description: 'The highest (most sensitive) PRADA δ the calibration may set (PRADA used 0.9–0.96).' }),
+    syncSeconds: z.number().min(0.05).max(3600).default(10).meta({ description: 'With Redis limits: how often the calibration is merged with the other replicas and saved.' }),
+    pinned,
+  })
+  .prefault({})
+  .meta({ description: 'Per-model calibration of the detectors from the population of its own accounts.' });
+
+const breaker = z
+  .strictObject({
+    share: z
+      .number()
+      .min(0.0001)
+      .max(0.5)
+      .default(0.005)
+      .meta({ description: 'Share of active accounts one detector may take to degrade or above before it stops escalating (miscalibrated for this model).' }),
+    minAccounts: z.int().min(1).default(10).meta({ description: 'Escalated accounts needed before the share is considered.' }),
+  })
+  .prefault({})
+  .meta({ description: 'The circuit breaker that keeps a detector from mass-blocking a model.' });
+
 /** Fields of `models.<model>` for model-extraction detection. */
 export const modelExtractionFields = {
   extraction: settings(
@@ -141,6 +210,9 @@ export const modelExtractionFields = {
       features,
       detectors,
       actions,
+      calibration,
+      breaker,
+      timelineBucketSeconds: z.int().min(1).max(86_400).default(60).meta({ description: "Width of one bucket of an account's timeline in the admin view (60 buckets are kept)." }),
       maxAccounts: z.int().min(1).max(10_000_000).default(10_000).meta({ description: 'Accounts tracked per model in memory (least recently seen forgotten first).' }),
       maxStateBytes: z
         .int()

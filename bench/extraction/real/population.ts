@@ -1,0 +1,169 @@
+import { Xoshiro128 } from '../../../src/extraction/prng.js';
+import type { RealWorld } from './victims.js';
+
+/**
+ * The benign population of one model: every user's requests, in realistic patterns, merged into
+ * one time-ordered stream, as the accounts of one model reach one gateway. Patterns:
+ *
+ * - browse: a few exact rows of the data set per request, Poisson think times;
+ * - noisy: real rows with measurement noise (0.02–0.1 σ per feature);
+ * - one-class: interest in one class only (a regression: one quartile of the answers), noisy rows;
+ * - replay: a time-ordered window of a series (one country, the monthly record, a file in its
+ *   order) sent row by row, the job re-run a few times;
+ * - retry: browsing with re-sends of the same request (timeouts, double clicks);
+ * - dashboard: the same 30 rows polled every two minutes for hours;
+ * - burst: batch jobs of hundreds of rows within a minute, a few times a session.
+ */
+export const PATTERNS = ['browse', 'noisy', 'one-class', 'replay', 'retry', 'dashboard', 'burst'] as const;
+export type Pattern = (typeof PATTERNS)[number];
+const SHARES: Readonly<Record<Pattern, number>> = { browse: 0.2, noisy: 0.2, 'one-class': 0.15, replay: 0.15, retry: 0.1, dashboard: 0.05, burst: 0.15 };
+
+/** One request: its time (ms since the population went live), its user and its rows. */
+export interface Request {
+  readonly t: number;
+  readonly user: number;
+  readonly rows: readonly Float64Array[];
+}
+
+export interface Population {
+  readonly users: number;
+  readonly patterns: readonly Pattern[];
+  /** All requests, by time (ties by user). */
+  readonly requests: readonly Request[];
+  readonly queries: number;
+  /** When the last user starts (ms): attackers join a population that has been live this long. */
+  readonly horizon: number;
+}
+
+const HOUR = 3_600_000;
+/** Users start within the first six hours; sessions last one to eight hours. */
+const START_SPREAD = 6 * HOUR;
+
+function patternOf(u: number, users: number): Pattern {
+  // Deterministic quotas by position, interleaved, so any prefix of the users has every pattern.
+  const f = ((u * 0.6180339887498949) % 1) * 1;
+  let acc = 0;
+  for (const p of PATTERNS) if (f < (acc += SHARES[p])) return p;
+  void users;
+  return 'browse';
+}
+
+class UserGen {
+  readonly out: Request[] = [];
+  constructor(
+    readonly w: RealWorld,
+    readonly user: number,
+    readonly rng: Xoshiro128,
+  ) {}
+
+  exp(meanMs: number): number {
+    return -Math.log(this.rng.next() || 1e-12) * meanMs;
+  }
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.rng.next() * (hi - lo + 1));
+  }
+  realRow(): Float64Array {
+    const rows = this.w.data.rows;
+    return rows[Math.floor(this.rng.next() * rows.length)]!;
+  }
+  noisy(x: Float64Array, sigma: number): Float64Array {
+    const s = this.w.features.scale;
+    return Float64Array.from(x, (v, j) => v + sigma * s[j]! * this.rng.normal());
+  }
+  push(t: number, rows: Float64Array[]): void {
+    this.out.push({ t: Math.round(t), user: this.user, rows });
+  }
+}
+
+function generate(g: UserGen, pattern: Pattern): void {
+  const { rng } = g;
+  const start = rng.next() * START_SPREAD;
+  const end = start + HOUR + rng.next() * 7 * HOUR;
+  const w = g.w;
+  switch (pattern) {
+    case 'browse':
+    case 'noisy':
+    case 'retry': {
+      const sigma = pattern === 'noisy' ? 0.02 + 0.08 * rng.next() : 0;
+      const gap = 30_000 + rng.next() * 150_000;
+      for (let t = start + g.exp(gap); t < end; t += g.exp(gap)) {
+        const rows = Array.from({ length: g.int(1, 4) }, () => (sigma > 0 ? g.noisy(g.realRow(), sigma) : g.realRow()));
+        g.push(t, rows);
+        if (pattern === 'retry' && rng.next() < 0.2) {
+          let r = t;
+          for (let k = g.int(1, 3); k > 0; k--) g.push((r += 1000 + g.exp(5000)), rows);
+        }
+      }
+      return;
+    }
+    case 'one-class': {
+      const want = w.victim.label(g.realRow());
+      const pool = w.data.rows.filter((x) => w.victim.label(x) === want);
+      const sigma = 0.02 + 0.05 * rng.next();
+      const gap = 30_000 + rng.next() * 90_000;
+      for (let t = start + g.exp(gap); t < end; t += g.exp(gap)) {
+        g.push(
+          t,
+          Array.from({ length: g.int(1, 3) }, () => g.noisy(pool[Math.floor(rng.next() * pool.length)]!, sigma)),
+        );
+      }
+      return;
+    }
+    case 'replay': {
+      const d = w.data;
+      let idx = d.rows.map((_, i) => i);
+      if (d.series) {
+        const s = d.series[Math.floor(rng.next() * d.rows.length)]!;
+        idx = idx.filter((i) => d.series![i] === s);
+      }
+      if (d.time) idx.sort((a, b) => d.time![a]! - d.time![b]! || a - b);
+      const len = Math.min(idx.length, g.int(50, 300));
+      const from = Math.floor(rng.next() * (idx.length - len + 1));
+      const window = idx.slice(from, from + len).map((i) => d.rows[i]!);
+      const step = 5_000 + rng.next() * 25_000;
+      let t = start;
+      for (let run = g.int(1, 3); run > 0 && t < end; run--) {
+        for (const x of window) g.push((t += step), [x]);
+        t += g.exp(HOUR);
+      }
+      return;
+    }
+    case 'dashboard': {
+      const rows = Array.from({ length: 30 }, () => g.realRow());
+      const stop = start + 2 * HOUR + rng.next() * 4 * HOUR;
+      for (let t = start; t < stop; t += 120_000) g.push(t, rows);
+      return;
+    }
+    case 'burst': {
+      const sigma = rng.next() < 0.5 ? 0 : 0.05;
+      for (let b = g.int(1, 4), t = start; b > 0 && t < end; b--, t += g.exp(2 * HOUR)) {
+        const n = g.int(100, 600);
+        const batch = g.int(25, 100);
+        let bt = t;
+        for (let sent = 0; sent < n; sent += batch) {
+          g.push(
+            (bt += 1000 + g.exp(3000)),
+            Array.from({ length: Math.min(batch, n - sent) }, () => (sigma > 0 ? g.noisy(g.realRow(), sigma) : g.realRow())),
+          );
+        }
+      }
+      return;
+    }
+  }
+}
+
+/** `users` benign users of the world's model, deterministic by `seed`. */
+export function buildPopulation(w: RealWorld, users: number, seed: number): Population {
+  const patterns: Pattern[] = [];
+  const requests: Request[] = [];
+  for (let u = 0; u < users; u++) {
+    const p = patternOf(u, users);
+    patterns.push(p);
+    const g = new UserGen(w, u, new Xoshiro128((seed * 0x9e3779b1) ^ (u + 1)));
+    generate(g, p);
+    for (const r of g.out) requests.push(r);
+  }
+  requests.sort((a, b) => a.t - b.t || a.user - b.user);
+  const queries = requests.reduce((a, r) => a + r.rows.length, 0);
+  return { users, patterns, requests, queries, horizon: START_SPREAD };
+}
