@@ -124,13 +124,6 @@ export async function startQuickstart(o: QuickstartOptions = {}): Promise<Quicks
   };
 }
 
-/**
- * When the demo's extraction guard blocks a one-feature sweep (petal length stepping 0.1 through
- * 30 values, one row per request): measured at request 418 with the default ladder and detectors;
- * test/integration/quickstart.test.ts checks the banner against a real sweep.
- */
-export const SWEEP_BLOCKED_AFTER = 400;
-
 export function quickstartBanner(q: Quickstart): string {
   return [
     'inference-gateway quickstart is running',
@@ -153,7 +146,8 @@ export function quickstartBanner(q: Quickstart): string {
     `  curl -s ${q.listening.adminUrl}/extraction/users`,
     `  curl -s '${q.listening.adminUrl}/extraction/users?level=flag'`,
     `  curl -s -X DELETE ${q.listening.adminUrl}/extraction/users/<issuer%7Csubject>`,
-    `  (answers are labels only; try a sweep, the same row with one feature moving in 0.1 steps: the account is refused with 403 after about ${SWEEP_BLOCKED_AFTER} requests)`,
+    '  (answers are labels only; the guard runs in shadow until enough accounts have calibrated it,',
+    '   extraction.calibration.minAccounts: a sweep from this one account is scored there, not refused)',
     '',
     'Mint another token:  npx inference-gateway token --sub bob',
     'Stop with Ctrl-C.',
