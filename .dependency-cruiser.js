@@ -5,6 +5,11 @@ const INFERENCE = '^src/inference/';
 const CORE = '^src/(decision|observability|stores)/';
 const DOORS = '^src/adapters/';
 const COMPOSITION = '^src/(gateway|main)\\.ts$|^src/quickstart/';
+// Not placed in a layer yet (merged last): src/operator, the operator plane. The core (StageDeps,
+// the admin server) and extraction import it, and it imports auth's verifier, so it sits across
+// three layers; splitting it (identity beside auth, the admin gate in the core) is open work. Only
+// the no-cycles rule applies to it until then.
+const UNPLACED = '^src/operator/';
 
 export default {
   forbidden: [
@@ -42,7 +47,7 @@ export default {
       // Known exception, to be removed: the pipeline routes gRPC calls with inference's reader of
       // the message (the model is named in the body); it belongs behind a router the composition
       // root hands to the pipeline.
-      to: { path: [CAPABILITY, INFERENCE, DOORS, COMPOSITION], pathNot: '^src/inference/grpc-route\\.ts$' },
+      to: { path: [CAPABILITY, INFERENCE, DOORS, COMPOSITION], pathNot: ['^src/inference/grpc-route\\.ts$', UNPLACED] },
     },
     {
       name: 'capabilities-stand-alone',

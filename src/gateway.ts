@@ -23,6 +23,7 @@ import { upstreamReadiness } from './observability/upstream-readiness.js';
 import { startModelVerification } from './artifacts/startup-verification.js';
 import { createStores } from './stores/stores.js';
 import { createTracing, type Tracing } from './observability/tracing.js';
+import { OperatorPlane } from './operator/operator-plane.js';
 
 /** Capabilities, each contributing its stages; the pipeline orders them (STAGE_ORDER). */
 const STAGE_FACTORIES: readonly StageFactory[] = [authStages, contractStages, limitStages, extractionStages];
@@ -61,6 +62,8 @@ export class Gateway {
   readonly readiness = new Readiness();
   /** Operator endpoints capabilities add to the admin port. */
   readonly adminRoutes = new AdminRoutes();
+  /** Operator identity, audit log and overrides behind the operator endpoints. */
+  operator!: OperatorPlane;
   readonly log: Logger;
   readonly pipeline: DecisionPipeline;
   readonly tracing: Tracing;
@@ -99,7 +102,7 @@ export class Gateway {
     const gw = new Gateway(config, options);
     gw.proxy = createProxyServer({ config, pipeline: gw.pipeline, metrics: gw.metrics, log: gw.log, tracing: gw.tracing, budget: gw.bodyBudget });
     if (config.server.grpcPort !== undefined) gw.grpcProxy = createGrpcProxyServer({ config, pipeline: gw.pipeline, metrics: gw.metrics, log: gw.log, budget: gw.bodyBudget });
-    gw.admin = createAdminServer(gw.metrics, gw.readiness, gw.adminRoutes);
+    gw.admin = createAdminServer(gw.metrics, gw.readiness, gw.adminRoutes, gw.operator.gate());
     gw.admin.maxConnections = config.admin.maxConnections;
     const doorDeps = { config, pipeline: gw.pipeline, metrics: gw.metrics, log: gw.log };
     if (config.extAuthz.http.enabled) gw.extAuthzHttp = createExtAuthzHttpServer({ ...doorDeps, budget: gw.bodyBudget });
@@ -110,6 +113,10 @@ export class Gateway {
   private buildStages(clock: Clock): Stage[] {
     const onClose = (c: Closeable) => this.closeables.push(c);
     const stores = createStores(this.config, { readiness: this.readiness, metrics: this.metrics, onClose });
+    this.operator = new OperatorPlane(this.config, stores, { now: clock.now, metrics: this.metrics, log: this.log });
+    this.operator.register(this.adminRoutes);
+    this.operator.start();
+    onClose(this.operator);
     const deps: StageDeps = {
       config: this.config,
       stores,
@@ -118,6 +125,7 @@ export class Gateway {
       log: this.log,
       onClose,
       admin: this.adminRoutes,
+      operator: this.operator,
       now: clock.now,
       clock,
     };

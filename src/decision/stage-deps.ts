@@ -3,6 +3,7 @@ import type { Logger } from '../observability/logger.js';
 import type { AdminRoutes } from '../observability/admin-server.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { Readiness } from '../observability/readiness.js';
+import type { OperatorPlane } from '../operator/operator-plane.js';
 import type { Stores } from '../stores/stores.js';
 import type { Clock } from './clock.js';
 import type { Closeable } from './closeable.js';
@@ -22,6 +23,8 @@ export interface StageDeps {
   readonly stores: Stores;
   /** Operator endpoints on the admin port (absent where no admin server is built, e.g. unit tests). */
   readonly admin?: AdminRoutes;
+  /** The operator plane (identity, audit log, overrides, account index), when an admin server is built. */
+  readonly operator?: OperatorPlane;
   /** Milliseconds since the epoch; tests move it instead of sleeping. The same as clock.now. */
   readonly now: () => number;
   /** The reading and the timers together: what schedules work in time takes this. */

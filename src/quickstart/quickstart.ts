@@ -22,6 +22,8 @@ export interface Quickstart {
   readonly issuer: DevIssuer;
   readonly listening: Listening;
   readonly token: string;
+  /** A token carrying the operator role, for the admin listener's operator endpoints and console. */
+  readonly operatorToken: string;
   /** The ready-to-paste command lines. */
   readonly curlLines: readonly string[];
   readonly grpcPredictor: DemoGrpcPredictor;
@@ -61,6 +63,9 @@ export const DEMO_EXTRACTION: { readonly mode: 'enforce'; readonly features: { r
   features: { centre: [5.843, 3.057, 3.758, 1.199], scale: [0.825, 0.434, 1.759, 0.76] },
 };
 
+/** The role an operator token of the dev issuer carries (`token --role gateway-operator`). */
+export const QUICKSTART_OPERATOR_ROLE = 'gateway-operator';
+
 /** The quickstart's config document, as a file would say it. */
 export function quickstartDocument(predictorUrl: string, issuer: Pick<DevIssuer, 'issuer' | 'jwksUri'>, o: QuickstartOptions, grpcPredictorUrl?: string): GatewayConfigInput {
   const grpcPort = o.grpcPort ?? (o.port === 0 ? 0 : 8081);
@@ -71,6 +76,7 @@ export function quickstartDocument(predictorUrl: string, issuer: Pick<DevIssuer,
     log: { level: o.logLevel ?? 'info' },
     auth: quickstartAuth(issuer),
     models: quickstartModels(),
+    operator: { jwt: { claim: 'roles', values: [QUICKSTART_OPERATOR_ROLE] } },
   };
 }
 
@@ -104,6 +110,7 @@ export async function startQuickstart(o: QuickstartOptions = {}): Promise<Quicks
     throw err;
   }
   const token = await issuer.mint({ sub: 'alice' });
+  const operatorToken = await issuer.mint({ sub: 'ops', claims: { roles: [QUICKSTART_OPERATOR_ROLE] } });
   const curlLines = [
     `curl -s -H 'Authorization: Bearer ${token}' -H 'content-type: application/json' -d '{"instances": [[6.8, 2.8, 4.8, 1.4], [5.1, 3.5, 1.4, 0.2]]}' ${listening.url}/v1/models/iris:predict`,
     `curl -s -H 'Authorization: Bearer ${token}' -H 'content-type: application/json' -d '{"inputs": [{"name": "input-0", "shape": [2, 4], "datatype": "FP32", "data": [[6.8, 2.8, 4.8, 1.4], [5.1, 3.5, 1.4, 0.2]]}]}' ${listening.url}/v2/models/iris/infer`,
@@ -115,6 +122,7 @@ export async function startQuickstart(o: QuickstartOptions = {}): Promise<Quicks
     issuer,
     listening,
     token,
+    operatorToken,
     curlLines,
     grpcLine: grpcClientLine(listening.grpcAddress!, token),
     close: async () => {
@@ -142,14 +150,16 @@ export function quickstartBanner(q: Quickstart): string {
     '',
     q.grpcLine,
     '',
-    'Extraction detection is on (enforce) for iris. Watch who it tracks, and clear an account:',
-    `  curl -s ${q.listening.adminUrl}/extraction/users`,
-    `  curl -s '${q.listening.adminUrl}/extraction/users?level=flag'`,
-    `  curl -s -X DELETE ${q.listening.adminUrl}/extraction/users/<issuer%7Csubject>`,
+    'Extraction detection is on (enforce) for iris. Watch who it tracks, and clear an account, as an operator',
+    `(a token with the role ${QUICKSTART_OPERATOR_ROLE}; the console at ${q.listening.adminUrl}/console takes the same token):`,
+    `  OP='Authorization: Bearer ${q.operatorToken}'`,
+    `  curl -s -H "$OP" ${q.listening.adminUrl}/extraction/users`,
+    `  curl -s -H "$OP" '${q.listening.adminUrl}/extraction/users?minLevel=flag'`,
+    `  curl -s -H "$OP" -X DELETE ${q.listening.adminUrl}/extraction/users/<issuer%7Csubject>`,
     '  (answers are labels only; the guard runs in shadow until enough accounts have calibrated it,',
     '   extraction.calibration.minAccounts: a sweep from this one account is scored there, not refused)',
     '',
-    'Mint another token:  npx inference-gateway token --sub bob',
+    'Mint another token:  npx inference-gateway token --sub bob   (an operator: --role gateway-operator)',
     'Stop with Ctrl-C.',
   ].join('\n');
 }

@@ -67,7 +67,9 @@ describe('quickstart', () => {
     const cmd = /^node -e "(.*)"$/.exec(q.grpcLine)?.[1];
     assert.ok(cmd, q.grpcLine);
     const queries = async () =>
-      (await send(`${q.listening.adminUrl}/extraction/users?model=iris`)).json<{ users: Array<{ user: string; queries: number }> }>().users.find((u) => u.user.endsWith('|alice'))?.queries ?? 0;
+      (await send(`${q.listening.adminUrl}/extraction/users?model=iris`, { headers: { authorization: `Bearer ${q.operatorToken}` } }))
+        .json<{ users: Array<{ user: string; queries: number }> }>()
+        .users.find((u) => u.user.endsWith('|alice'))?.queries ?? 0;
     const before = await queries();
     // Asynchronously: the gateway answering it runs in this process.
     const out = await promisify(execFile)(process.execPath, ['-e', cmd], { encoding: 'utf8', cwd: fileURLToPath(new URL('../../../', import.meta.url)), timeout: 10000 });
@@ -91,7 +93,10 @@ describe('quickstart', () => {
     await send(c.url, { headers: c.headers, body: c.body });
     const banner = quickstartBanner(q);
     assert.ok(banner.includes(`${q.listening.adminUrl}/extraction/users`));
-    const users = async () => (await send(`${q.listening.adminUrl}/extraction/users?model=iris`)).json<{ users: Array<{ user: string; queries: number }> }>().users;
+    const users = async () =>
+      (await send(`${q.listening.adminUrl}/extraction/users?model=iris`, { headers: { authorization: `Bearer ${q.operatorToken}` } })).json<{
+        users: Array<{ user: string; queries: number; scores: Record<string, number> }>;
+      }>().users;
     await until('alice is tracked with her two queries', async () => (await users()).some((u) => u.user.endsWith('|alice') && u.queries >= 2));
   });
 
@@ -104,7 +109,10 @@ describe('quickstart', () => {
       answers.add(r.status === 200 && !Array.isArray(r.json<{ predictions: unknown[] }>().predictions[0]) ? 'labels' : `${r.status} ${r.text}`);
     }
     assert.deepEqual([...answers], ['labels']);
-    const users = async () => (await send(`${q.listening.adminUrl}/extraction/users?model=iris`)).json<{ users: Array<{ user: string; queries: number; scores: Record<string, number> }> }>().users;
+    const users = async () =>
+      (await send(`${q.listening.adminUrl}/extraction/users?model=iris`, { headers: { authorization: `Bearer ${q.operatorToken}` } })).json<{
+        users: Array<{ user: string; queries: number; scores: Record<string, number> }>;
+      }>().users;
     await until('the sweep is scored', async () => (await users()).some((u) => u.user.endsWith('|sweeper') && u.queries === 200 && (u.scores['sweep'] ?? 0) > 0));
   });
 });
