@@ -3,6 +3,7 @@
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { buildConfig } from '../src/config/load-config.js';
 import { TokenVerifier } from '../src/auth/token-verifier.js';
+import { systemClock } from '../src/decision/clock.js';
 import { createLogger } from '../src/observability/logger.js';
 import { GatewayMetrics } from '../src/observability/metrics.js';
 
@@ -10,7 +11,7 @@ export async function uncachedVerificationsPerCpuSecond(alg: 'ES256' | 'RS256', 
   const { publicKey, privateKey } = await generateKeyPair(alg);
   const jwk = { ...(await exportJWK(publicKey)), kid: 'b1', alg };
   const config = buildConfig({ auth: { issuers: [{ issuer: 'https://bench.invalid', jwks: { keys: [jwk] }, audiences: ['bench'], algorithms: [alg] }], cache: { maxEntries: 0 } } });
-  const verifier = new TokenVerifier(config.auth, Date.now, new GatewayMetrics({ defaultMetrics: false }), createLogger('silent'));
+  const verifier = new TokenVerifier(config.auth, systemClock, new GatewayMetrics({ defaultMetrics: false }), createLogger('silent'));
   const now = Math.floor(Date.now() / 1000);
   const tokens = await Promise.all(
     Array.from({ length: count }, (_, i) =>

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { ServerCredentials, type Server as GrpcServer } from '@grpc/grpc-js';
 import type { GatewayConfig } from './config/schema.js';
+import { clockReading, systemClock, type Clock } from './decision/clock.js';
 import { DecisionPipeline } from './decision/pipeline.js';
 import type { Stage } from './decision/stage.js';
 import type { Closeable, StageDeps, StageFactory } from './decision/stage-deps.js';
@@ -29,7 +30,9 @@ const STAGE_FACTORIES: readonly StageFactory[] = [authStages, contractStages, li
 
 export interface GatewayOptions {
   readonly log?: Logger;
-  /** Clock for stages (tests move time instead of sleeping). */
+  /** Time for stages, timers included (tests move it instead of sleeping). */
+  readonly clock?: Clock;
+  /** A clock reading alone, with real timers: for tests of stages that start no timer. */
   readonly now?: () => number;
   /** Process metrics are global to the process; tests that start several gateways turn them off. */
   readonly defaultMetrics?: boolean;
@@ -92,7 +95,7 @@ export class Gateway {
       this.closeables.push(verification);
     }
     this.bodyBudget = new BodyBudget(config.server.maxBodyBytesInFlight);
-    this.pipeline = new DecisionPipeline(config, [...this.servingGate, ...this.buildStages(options.now ?? Date.now)], this.log, this.tracing);
+    this.pipeline = new DecisionPipeline(config, [...this.servingGate, ...this.buildStages(options.clock ?? (options.now ? clockReading(options.now) : systemClock))], this.log, this.tracing);
   }
 
   static async create(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
@@ -107,10 +110,10 @@ export class Gateway {
     return gw;
   }
 
-  private buildStages(now: () => number): Stage[] {
+  private buildStages(clock: Clock): Stage[] {
     const onClose = (c: Closeable) => this.closeables.push(c);
     const stores = createStores(this.config, { readiness: this.readiness, metrics: this.metrics, onClose });
-    this.operator = new OperatorPlane(this.config, stores, { now, metrics: this.metrics, log: this.log });
+    this.operator = new OperatorPlane(this.config, stores, { now: clock.now, metrics: this.metrics, log: this.log });
     this.operator.register(this.adminRoutes);
     this.operator.start();
     onClose(this.operator);
@@ -123,7 +126,8 @@ export class Gateway {
       onClose,
       admin: this.adminRoutes,
       operator: this.operator,
-      now,
+      now: clock.now,
+      clock,
     };
     return STAGE_FACTORIES.flatMap((factory) => factory(deps));
   }

@@ -7,7 +7,7 @@
 // Socket reads and writes, node:http and undici are what the Node floor pays too; this isolates
 // what the gateway adds on top, and on a shared machine it is far steadier than a load test
 // (no syscalls, no other process in the loop). CPU from process.cpuUsage(), medians over rounds.
-import { mkdtempSync, createWriteStream } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -37,13 +37,13 @@ const predictor = await startChild('predictor', undefined, { stdout: 'ignore' })
 // One real answer of the demo predictor, replayed: its raw header bytes as undici hands them.
 const upstreamRes = await request(predictor.url + call.path, { method: 'POST', headers: call.headers, body: call.body });
 const answerBody = Buffer.from(await upstreamRes.body.arrayBuffer());
-const rawAnswerHeaders: Buffer[] = [];
-for (const [k, v] of Object.entries(upstreamRes.headers)) for (const one of Array.isArray(v) ? v : [v ?? '']) rawAnswerHeaders.push(Buffer.from(k), Buffer.from(one));
+// As undici hands them to a dispatch handler's onResponseStart: parsed, by lower-case name.
+const answerHeaders = upstreamRes.headers;
 await predictor.stop();
 
 const config = buildConfig({ server: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 }, upstream: { url: 'http://127.0.0.1:9' }, ...everythingOnConfig(identity) }, 'bench');
 // The access log is written, to /dev/null, as the bench's gateways write theirs.
-const log = createLogger(config.log.level, createWriteStream('/dev/null'));
+const log = createLogger(config.log.level, '/dev/null');
 const gw = await Gateway.create(config, { log, defaultMetrics: false });
 const access = accessRecorder('proxy', config, gw.metrics, log);
 const pipeline = gw.pipeline;
@@ -65,7 +65,7 @@ async function one(): Promise<void> {
   if (!d.allowed) throw new Error(`refused in the body phase: ${d.denial.code}`);
   const ctx = d.ctx;
   upstreamHeaders(req.headers, ctx, '127.0.0.1:9', { requestId, forwardedFor: '127.0.0.1', identityEncoding: true, bodyLength: body.length, traceHeaders: undefined });
-  const { answer } = answerForRewriter(200, rawAnswerHeaders, answerBody, config.upstream.maxAnswerBytes);
+  const { answer } = answerForRewriter(200, answerHeaders, answerBody, config.upstream.maxAnswerBytes);
   if (!answer || !ctx.rewrite) throw new Error('no answer to rewrite');
   const out = ctx.rewrite.rewrite(answer, ctx);
   if (!out.ok) throw new Error(`rewrite refused: ${out.denial.code}`);

@@ -1,5 +1,5 @@
 import type { DecisionContext } from '../decision/decision-context.js';
-import type { Denial } from '../decision/denial.js';
+import { deny, type Denial } from '../decision/denial.js';
 import { isPromise, type Stage } from '../decision/stage.js';
 import type { StageFactory } from '../decision/stage-deps.js';
 import { bearerToken } from './bearer-token.js';
@@ -7,11 +7,13 @@ import { claimAt, claimHeaderValue } from './claims.js';
 import { ModelRequirements } from './model-requirements.js';
 import { TokenVerifier, type Verification } from './token-verifier.js';
 
+const UNKNOWN_ISSUER = deny('token_invalid', 'the token issuer is not trusted here');
+
 /** Authentication and per-model authorization: two stages over one verifier. */
 export const authStages: StageFactory = (deps) => {
   const { config } = deps;
   if (!config.auth.enabled) return [];
-  const verifier = new TokenVerifier(config.auth, deps.now, deps.metrics, deps.log);
+  const verifier = new TokenVerifier(config.auth, deps.clock, deps.metrics, deps.log);
   const requirements = new ModelRequirements(config.models);
   verifier.start();
   deps.onClose(verifier);
@@ -33,7 +35,6 @@ export const authStages: StageFactory = (deps) => {
     if (!v.ok) return v.denial;
     const { identity, issuer } = v.verified;
     ctx.identity = identity;
-    ctx.verified = v.verified;
     for (const [header, claim] of claimHeaders.get(issuer.config.issuer) ?? []) {
       const value = claimHeaderValue(claimAt(identity.claims, claim));
       if (value !== undefined) ctx.upstreamHeaders[header] = value;
@@ -59,9 +60,12 @@ export const authStages: StageFactory = (deps) => {
   const authorize: Stage = {
     name: 'authorize',
     run(ctx) {
-      const verified = ctx.verified;
-      if (!verified || ctx.route.kind !== 'model') return undefined;
-      const denial = requirements.check(ctx.route.route.model, ctx.route.route.verb, verified);
+      const identity = ctx.identity;
+      if (!identity || ctx.route.kind !== 'model') return undefined;
+      // The identity names its issuer; the issuer's settings are the verifier's, looked up here.
+      const issuer = verifier.issuers.get(identity.issuer);
+      if (!issuer) return UNKNOWN_ISSUER; // never: authenticate sets identities of configured issuers only
+      const denial = requirements.check(ctx.route.route.model, ctx.route.route.verb, identity, issuer);
       if (denial) deps.metrics.authVerifications.inc({ outcome: denial.code, cache: 'none' });
       return denial;
     },

@@ -1,13 +1,5 @@
-/** Reads a claim by dotted path (`realm_access.roles`); a top-level name with dots wins (e.g. URL claims). */
-export function claimAt(claims: Readonly<Record<string, unknown>>, path: string): unknown {
-  if (path in claims) return claims[path];
-  let node: unknown = claims;
-  for (const part of path.split('.')) {
-    if (typeof node !== 'object' || node === null || Array.isArray(node)) return undefined;
-    node = (node as Record<string, unknown>)[part];
-  }
-  return node;
-}
+// The claim lookup is the identity's own (decision/identity.ts): every capability reads claims through it.
+export { claimAt } from '../decision/identity.js';
 
 /** Scopes from the space-delimited `scope` claim (RFC 8693) or an `scp` array. */
 export function scopesOf(claims: Readonly<Record<string, unknown>>): Set<string> {

@@ -1,37 +1,27 @@
-import { importJWK, type JWK } from 'jose';
+import { createLocalJWKSet, errors, importJWK, type JWK } from 'jose';
 import type { GatewayConfig } from '../config/schema.js';
+import type { Clock, Timer } from '../decision/clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { FetchError, fetchJson } from './fetch-json.js';
-import { jwksProblem, readJwksFile } from './jwks-document.js';
+import { jwksProblem, readJwksFile } from '../config/jwks-document.js';
 
 type IssuerConfig = GatewayConfig['auth']['issuers'][number];
 type KeysConfig = GatewayConfig['auth']['keys'];
 export type VerifyKey = Awaited<ReturnType<typeof importJWK>>;
 
-/** A JWK with its imports cached per algorithm: keys are imported once, not per request. */
-interface KeyEntry {
-  readonly id: string;
-  readonly jwk: JWK;
-  readonly imported: Map<string, Promise<VerifyKey>>;
-}
-
 export type KeyLookup =
-  | { readonly ok: true; readonly candidates: ReadonlyArray<{ readonly id: string; readonly key: Promise<VerifyKey> }>; readonly stale: boolean }
+  | {
+      readonly ok: true;
+      /** The keys that may have signed the token (several only when it names no kid). */
+      readonly candidates: readonly VerifyKey[];
+      readonly stale: boolean;
+      /** Which key set answered: a verified-token cache entry is good while this stays the same. */
+      readonly generation: number;
+    }
   | { readonly ok: false; readonly reason: 'unknown_key' | 'unavailable' };
 
 const MAX_BACKOFF_MS = 4000;
-const CURVES: Record<string, string> = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' };
-
-function fits(jwk: JWK, alg: string): boolean {
-  if (jwk.alg !== undefined && jwk.alg !== alg) return false;
-  if (jwk.use !== undefined && jwk.use !== 'sig') return false;
-  if (jwk.key_ops !== undefined && !jwk.key_ops.includes('verify')) return false;
-  if (alg.startsWith('RS') || alg.startsWith('PS')) return jwk.kty === 'RSA';
-  if (alg.startsWith('ES')) return jwk.kty === 'EC' && jwk.crv === CURVES[alg];
-  if (alg === 'EdDSA') return jwk.kty === 'OKP';
-  return false;
-}
 
 function parseJwks(doc: unknown): JWK[] {
   const problem = jwksProblem(doc);
@@ -45,11 +35,17 @@ function parseJwks(doc: unknown): JWK[] {
  * `kid` at most once per cooldown and single-flight, so random `kid`s cannot make the gateway hammer the issuer.
  */
 export class KeySet {
-  private entries = new Map<string, KeyEntry>();
+  /** jose's selection over the issuer's public keys (kid, alg, kty, crv, use, key_ops), imports cached per key and alg. */
+  private select: ReturnType<typeof createLocalJWKSet> | undefined;
+  private hmac: Promise<VerifyKey> | undefined;
+  private published = '';
+  private keyCount = 0;
+  /** Bumped when a fetch brings a different key set: cached verifications of the old one are redone. */
+  generation = 0;
   private fetchedAt: number | undefined;
   private inflight: Promise<void> | undefined;
   private lastMissFetch = -Infinity;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private failures = 0;
   /** No request-driven fetch before this (injected clock): failures back off for requests too. */
   private nextAttemptAt = -Infinity;
@@ -59,13 +55,14 @@ export class KeySet {
   constructor(
     private readonly issuer: IssuerConfig,
     private readonly keys: KeysConfig,
-    private readonly now: () => number,
+    private readonly clock: Clock,
     private readonly metrics: GatewayMetrics,
     private readonly log: Logger,
   ) {
     this.remote = issuer.jwksUri !== undefined || issuer.discovery;
     if (issuer.hmacSecret !== undefined) {
-      this.install([{ kty: 'oct', k: Buffer.from(issuer.hmacSecret).toString('base64url') }]);
+      this.hmac = importJWK({ kty: 'oct', k: Buffer.from(issuer.hmacSecret).toString('base64url') }, 'HS256');
+      this.fetchedAt = this.clock.now();
     }
     if (issuer.jwks !== undefined) this.install(parseJwks(issuer.jwks));
     if (issuer.jwksFile !== undefined) {
@@ -82,17 +79,13 @@ export class KeySet {
 
   close(): void {
     this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
   }
 
   /** Usable keys exist: loaded, and not older than the allowed staleness. */
   usable(): boolean {
     if (this.fetchedAt === undefined) return false;
-    return !this.remote || this.now() - this.fetchedAt <= this.keys.maxStaleSeconds * 1000;
-  }
-
-  has(id: string): boolean {
-    return this.entries.has(id);
+    return !this.remote || this.clock.now() - this.fetchedAt <= this.keys.maxStaleSeconds * 1000;
   }
 
   /** Fetch now (single-flight): used by start-up, the refresh loop and unknown-kid misses. */
@@ -108,51 +101,50 @@ export class KeySet {
     // No usable keys (issuer down at start-up, or keys past maxStaleSeconds): a request may fetch,
     // but through the same single flight and backoff as the refresh loop, so 249 requests against a
     // dead issuer cost one fetch, and a revived issuer is noticed by the first request after the backoff.
-    if (!this.usable() && this.remote && (this.inflight !== undefined || this.now() >= this.nextAttemptAt)) await this.refresh().catch(() => undefined);
+    if (!this.usable() && this.remote && (this.inflight !== undefined || this.clock.now() >= this.nextAttemptAt)) await this.refresh().catch(() => undefined);
     if (!this.usable()) return { ok: false, reason: 'unavailable' };
-    let found = this.find(kid, alg);
-    if (found.length === 0 && this.remote && this.now() - this.lastMissFetch >= this.keys.cooldownSeconds * 1000) {
-      this.lastMissFetch = this.now();
+    let found = await this.find(kid, alg);
+    if (found.length === 0 && this.remote && this.clock.now() - this.lastMissFetch >= this.keys.cooldownSeconds * 1000) {
+      this.lastMissFetch = this.clock.now();
       await this.refresh().catch(() => undefined);
-      found = this.find(kid, alg);
+      found = await this.find(kid, alg);
     }
     if (found.length === 0) return { ok: false, reason: 'unknown_key' };
-    const stale = this.remote && this.now() - (this.fetchedAt ?? 0) > this.keys.refreshSeconds * 1000 + this.keys.fetchTimeoutMs;
+    const stale = this.remote && this.clock.now() - (this.fetchedAt ?? 0) > this.keys.refreshSeconds * 1000 + this.keys.fetchTimeoutMs;
     if (stale) this.metrics.authStaleKeyUses.inc({ issuer: this.issuer.issuer });
-    return { ok: true, stale, candidates: found.map((e) => ({ id: e.id, key: this.imported(e, alg) })) };
+    return { ok: true, stale, candidates: found, generation: this.generation };
   }
 
-  private find(kid: string | undefined, alg: string): KeyEntry[] {
-    if (alg.startsWith('HS')) {
-      const e = this.entries.get('#hmac');
-      return e ? [e] : [];
+  /** The keys jose selects for this kid and alg (RFC 7515 §4.1.4, RFC 7517 §4), none when none fits. */
+  private async find(kid: string | undefined, alg: string): Promise<VerifyKey[]> {
+    // A shared secret is not a JWK Set member (jose refuses symmetric keys there): it is the one HMAC key.
+    if (alg.startsWith('HS')) return this.hmac ? [await this.hmac] : [];
+    if (!this.select) return [];
+    try {
+      return [await this.select({ alg, ...(kid !== undefined ? { kid } : {}) })];
+    } catch (err) {
+      // No kid and several keys fit: each is tried in turn (jose's documented way).
+      if (err instanceof errors.JWKSMultipleMatchingKeys) {
+        const keys: VerifyKey[] = [];
+        for await (const key of err) keys.push(key);
+        return keys;
+      }
+      // No key fits, or the alg has no JWK form (ERR_JOSE_NOT_SUPPORTED), or the only fit does not import.
+      if (err instanceof errors.JOSEError) return [];
+      throw err;
     }
-    if (kid !== undefined) {
-      const e = this.entries.get(kid);
-      return e && fits(e.jwk, alg) ? [e] : [];
-    }
-    return [...this.entries.values()].filter((e) => fits(e.jwk, alg));
-  }
-
-  private imported(e: KeyEntry, alg: string): Promise<VerifyKey> {
-    let p = e.imported.get(alg);
-    if (!p) {
-      p = importJWK(e.jwk, alg);
-      e.imported.set(alg, p);
-    }
-    return p;
   }
 
   private install(jwks: JWK[]): void {
-    const next = new Map<string, KeyEntry>();
-    jwks.forEach((jwk, i) => {
-      const id = jwk.kty === 'oct' ? '#hmac' : (jwk.kid ?? `#${i}:${jwk.kty}:${jwk.n ?? jwk.x ?? ''}`);
-      // Keep already-imported keys when a refresh returns the same JWK.
-      const prev = this.entries.get(id);
-      next.set(id, prev && JSON.stringify(prev.jwk) === JSON.stringify(jwk) ? prev : { id, jwk, imported: new Map() });
-    });
-    this.entries = next;
-    this.fetchedAt = this.now();
+    const published = JSON.stringify(jwks);
+    if (published !== this.published) {
+      // The same set again keeps jose's selection and its imported keys, and cached verifications.
+      this.select = createLocalJWKSet({ keys: jwks });
+      this.published = published;
+      this.keyCount = jwks.length;
+      this.generation++;
+    }
+    this.fetchedAt = this.clock.now();
   }
 
   private async jwksUrl(): Promise<string> {
@@ -177,11 +169,11 @@ export class KeySet {
       this.failures++;
       const outcome = err instanceof FetchError ? err.outcome : 'unreachable';
       this.metrics.authKeyFetches.inc({ issuer: this.issuer.issuer, outcome });
-      this.log.warn({ issuer: this.issuer.issuer, outcome, reason: (err as Error).message, keptKeys: this.entries.size }, 'signing key fetch failed');
+      this.log.warn({ issuer: this.issuer.issuer, outcome, reason: (err as Error).message, keptKeys: this.keyCount }, 'signing key fetch failed');
       // Retry soon (1 s, doubling to 4 s): an issuer that answers again is noticed within seconds,
       // while the old keys, if any, keep serving. Requests obey the same backoff.
       const backoffMs = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(this.failures - 1, 5));
-      this.nextAttemptAt = this.now() + backoffMs;
+      this.nextAttemptAt = this.clock.now() + backoffMs;
       this.schedule(backoffMs);
       throw err;
     }
@@ -189,8 +181,8 @@ export class KeySet {
 
   private schedule(ms: number): void {
     if (this.closed) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.refresh().catch(() => undefined), ms);
-    this.timer.unref();
+    this.timer?.cancel();
+    // On the injected clock, like every reading above: the retry falls due in the same time as nextAttemptAt.
+    this.timer = this.clock.setTimer(ms, () => void this.refresh().catch(() => undefined));
   }
 }

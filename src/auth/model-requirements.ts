@@ -2,7 +2,8 @@ import type { GatewayConfig, ModelConfig } from '../config/schema.js';
 import { deny, type Denial } from '../decision/denial.js';
 import type { Verb } from '../inference/kserve-route.js';
 import { audiencesOf, claimAt, scopesOf } from './claims.js';
-import type { Verified } from './token-verifier.js';
+import type { Identity } from '../decision/identity.js';
+import type { TrustedIssuer } from './token-verifier.js';
 
 type Requirement = NonNullable<ModelConfig['auth']['all']>;
 
@@ -47,21 +48,21 @@ export class ModelRequirements {
   }
 
   /** 401 for a token not meant for this model (issuer, audience), 403 for missing scopes or claims. */
-  check(model: string, verb: Verb, v: Verified): Denial | undefined {
+  check(model: string, verb: Verb, identity: Identity, issuer: TrustedIssuer): Denial | undefined {
     const req = this.byModel.get(model)?.get(verb);
     if (!req) return undefined;
-    if (req.issuers && !req.issuers.has(v.issuer.config.issuer)) return deny('token_invalid', 'tokens of this issuer are not accepted for this model');
-    const accepted = req.audiences ?? v.issuer.audiences;
-    if (!audiencesOf(v.identity.claims).some((a) => typeof a === 'string' && accepted.has(a))) {
+    if (req.issuers && !req.issuers.has(issuer.config.issuer)) return deny('token_invalid', 'tokens of this issuer are not accepted for this model');
+    const accepted = req.audiences ?? issuer.audiences;
+    if (!audiencesOf(identity.claims).some((a) => typeof a === 'string' && accepted.has(a))) {
       return deny('token_invalid', 'the token audience is not accepted for this model');
     }
     if (req.scopes.length > 0) {
-      const have = scopesOf(v.identity.claims);
+      const have = scopesOf(identity.claims);
       const missing = req.scopes.filter((s) => !have.has(s));
       if (missing.length > 0) return deny('insufficient_scope', `the token lacks the scope ${missing.join(' ')}`, { scope: req.scopes.join(' ') });
     }
     for (const [path, allowed] of req.claims) {
-      const value = claimAt(v.identity.claims, path);
+      const value = claimAt(identity.claims, path);
       const values = Array.isArray(value) ? value : [value];
       if (!values.some((x) => x !== undefined && allowed.has(key(x)))) {
         return deny('insufficient_scope', `the token claim ${path} does not hold a value this model requires`);

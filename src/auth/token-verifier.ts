@@ -1,6 +1,7 @@
 import { jwtVerify, type JWTPayload } from 'jose';
 import { LRUCache } from 'lru-cache';
 import type { GatewayConfig } from '../config/schema.js';
+import type { Clock } from '../decision/clock.js';
 import { deny, type Denial } from '../decision/denial.js';
 import type { Identity } from '../decision/identity.js';
 import type { Logger } from '../observability/logger.js';
@@ -31,7 +32,8 @@ interface CacheEntry {
   /** The whole token: a hit is a hit only when it is exactly this one. */
   readonly token: string;
   readonly verified: Verified;
-  readonly keyId: string;
+  /** The issuer's key set that verified it: the entry is good while that set is unchanged. */
+  readonly generation: number;
   /** What a hit answers, made once with the entry (the hot path allocates nothing). */
   readonly allowed: Verification;
 }
@@ -71,7 +73,7 @@ export class TokenVerifier {
 
   constructor(
     private readonly config: AuthConfig,
-    private readonly now: () => number,
+    private readonly clock: Clock,
     private readonly metrics: GatewayMetrics,
     log: Logger,
   ) {
@@ -80,7 +82,7 @@ export class TokenVerifier {
         c.issuer,
         {
           config: c,
-          keys: new KeySet(c, config.keys, now, metrics, log),
+          keys: new KeySet(c, config.keys, clock, metrics, log),
           algorithms: new Set(c.algorithms),
           audiences: new Set(c.audiences),
           requiredClaims: ['exp', ...c.requiredClaims.filter((n) => n !== 'exp')],
@@ -106,12 +108,12 @@ export class TokenVerifier {
     const key = cacheKeyOf(token);
     const hit = this.cache?.get(key);
     if (hit && hit.token === token) {
-      const problem = timeProblem(hit.verified.identity.claims, Math.floor(this.now() / 1000), hit.verified.issuer.config.clockSkewSeconds);
-      if (problem === undefined && hit.verified.issuer.keys.has(hit.keyId)) {
+      const problem = timeProblem(hit.verified.identity.claims, Math.floor(this.clock.now() / 1000), hit.verified.issuer.config.clockSkewSeconds);
+      if (problem === undefined && hit.verified.issuer.keys.generation === hit.generation) {
         this.hits.inc();
         return hit.allowed;
       }
-      // Expired, or its signing key left the key set: verify from scratch (and fail, usually).
+      // Expired, or the key set changed (its signing key may have left): verify from scratch.
       this.cache!.delete(key);
     }
     return this.verifyUncached(token).then((v) => {
@@ -127,7 +129,7 @@ export class TokenVerifier {
     const issuer = typeof iss === 'string' ? this.issuers.get(iss) : undefined;
     if (!issuer) return invalid('the token issuer is not trusted here');
     if (!issuer.algorithms.has(jwt.alg)) return invalid(`the token algorithm ${JSON.stringify(jwt.alg).slice(0, 24)} is not allowed`);
-    const nowMs = this.now();
+    const nowMs = this.clock.now();
     const nowS = Math.floor(nowMs / 1000);
     const early = timeProblem(jwt.payload, nowS, issuer.config.clockSkewSeconds);
     if (early) return invalid(early);
@@ -136,11 +138,11 @@ export class TokenVerifier {
     if (!lookup.ok) return lookup.reason === 'unavailable' ? UNAVAILABLE : invalid('no signing key of the issuer matches the token kid and alg');
 
     let payload: JWTPayload | undefined;
-    let keyId = '';
+
     let failure = 'the token signature is not valid';
     for (const candidate of lookup.candidates) {
       try {
-        const r = await jwtVerify(token, await candidate.key, {
+        const r = await jwtVerify(token, candidate, {
           algorithms: [jwt.alg],
           issuer: issuer.config.issuer,
           clockTolerance: issuer.config.clockSkewSeconds,
@@ -148,7 +150,6 @@ export class TokenVerifier {
           currentDate: new Date(nowMs),
         });
         payload = r.payload;
-        keyId = candidate.id;
         break;
       } catch (err) {
         const e = err as { code?: string; claim?: string };
@@ -166,7 +167,7 @@ export class TokenVerifier {
     const allowed: Verification = { ok: true, verified };
     if (this.cache && token.length <= this.config.cache.maxTokenBytes) {
       const ttl = Math.min(this.config.cache.ttlSeconds * 1000, (payload.exp as number) * 1000 - nowMs);
-      if (ttl > 0) this.cache.set(cacheKeyOf(token), { token, verified, keyId, allowed }, { ttl });
+      if (ttl > 0) this.cache.set(cacheKeyOf(token), { token, verified, generation: lookup.generation, allowed }, { ttl });
     }
     return allowed;
   }

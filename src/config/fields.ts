@@ -16,6 +16,25 @@ declare module 'zod' {
 
 export { z };
 
+/**
+ * A cross-field check (`.superRefine(crossField(check), CROSS_FIELD)`) that runs even when a field
+ * of the same object has a type problem, so check-config reports every problem at once instead of
+ * the cross-field ones only after the type errors are fixed. The check may then meet a malformed
+ * field, which is reported already: what it throws on one (a TypeError) adds nothing.
+ */
+export function crossField<T>(check: (v: T, ctx: z.RefinementCtx<T>) => void): (v: T, ctx: z.RefinementCtx<T>) => void {
+  return (v, ctx) => {
+    try {
+      check(v, ctx);
+    } catch (err) {
+      if (!(err instanceof TypeError)) throw err;
+    }
+  };
+}
+
+/** Runs a crossField check whenever the value is an object, whatever problems its fields have. */
+export const CROSS_FIELD = { when: (payload: { value: unknown }) => typeof payload.value === 'object' && payload.value !== null };
+
 /** Message of a pattern failure: the hint, then the value unless the field is secret. */
 function patternMessage(hint: string, secret: boolean) {
   return (issue: { input?: unknown }): string => (secret ? hint : `${hint}, got ${JSON.stringify(issue.input)}`);

@@ -2,7 +2,7 @@
 // checks read the whole config. Errors stop start-up and `check-config` (exit 1) with the reason;
 // warnings are printed by `check-config` (exit 0) and logged at start-up.
 
-import { compilePublicRoutes } from '../decision/public-routes.js';
+import { compilePublicRoutes } from '../protocol/public-routes.js';
 import type { Problem } from './problems.js';
 import type { GatewayConfig } from './schema.js';
 

@@ -1,11 +1,12 @@
-import type { Verified } from '../auth/token-verifier.js';
 import type { ModelConfig } from '../config/schema.js';
-import type { InferenceParse } from '../inference/inference-request.js';
-import type { PredictedClass } from '../inference/predicted-class.js';
+import type { InferenceRequest, PredictedClass } from '../protocol/inference-data.js';
 import type { Denial } from './denial.js';
 import type { Identity } from './identity.js';
 import type { RequestView } from './request-view.js';
 import type { RouteMatch } from './route-match.js';
+
+/** The body read as a predict/explain request once (src/inference reads it), or why it cannot be. */
+export type InferenceParse = { readonly ok: true; readonly request: InferenceRequest } | { readonly ok: false; readonly denial: Denial };
 
 /** The predictor's answer, buffered (and decoded), as a rewriter or an observer sees it. */
 export interface UpstreamAnswer {
@@ -60,8 +61,6 @@ export class DecisionContext {
   model: ModelConfig | undefined;
   /** The verified caller (authenticate). */
   identity: Identity | undefined;
-  /** The verified token with its issuer (authenticate), for authorize. */
-  verified: Verified | undefined;
   /** The parsed predict/explain body; read it through `inferenceRequestOf(ctx)`, which parses at most once. */
   inference: InferenceParse | undefined;
   /** Whether `inference` has been computed (undefined is a valid result: no body to parse). */

@@ -1,27 +1,39 @@
 import type { GatewayConfig } from '../config/schema.js';
+import type { Decision } from './decision.js';
 import { grpcCallOf } from '../inference/grpc-route.js';
-import { isSafePath, parseModelRoute } from '../inference/kserve-route.js';
+import { isSafePath, parseModelRoute } from '../protocol/kserve-route.js';
 import type { Logger } from '../observability/logger.js';
 import { TRACING_OFF, type Tracing } from '../observability/tracing.js';
 import { DecisionContext } from './decision-context.js';
 import { deny, type Denial } from './denial.js';
-import { compilePublicRoutes, type PublicRoutes } from './public-routes.js';
+import { compilePublicRoutes, type PublicRoutes } from '../protocol/public-routes.js';
 import type { RequestView } from './request-view.js';
 import { HEAD_STAGES, STAGE_ORDER, isPromise, type Stage } from './stage.js';
 
-export type Decision = { readonly allowed: true; readonly ctx: DecisionContext } | { readonly allowed: false; readonly denial: Denial; readonly ctx: DecisionContext };
+export type { Decision } from './decision.js';
 
 // RFC 9112 §3.2: a request with more than one Host header field line must be answered 400; two
 // hops reading different hosts would route and authorize one request as two.
 const HOST_AMBIGUOUS = deny('host_ambiguous', 'the request has more than one Host header');
 const INVALID_PATH = deny('invalid_path', 'path has dot segments, empty segments or encoded separators');
 const NOT_A_ROUTE = deny('route_not_allowed', 'this path is neither a public route nor a KServe model route');
+const NEEDS_REWRITE = deny(
+  'scores_not_allowed',
+  "this request's answer would have to be rewritten (labels-only policy), which an ext-authz check cannot do; ask for labels, or send it through the gateway's proxy",
+);
 
 /**
  * decide(view) → Decision: the same for every front door.
  * route → authenticate → authorize → extraction gate | model contract → rate limit → extraction.
  */
 const decisionOf = (ctx: DecisionContext, denial: Denial | undefined): Decision => (denial ? { allowed: false, denial, ctx } : { allowed: true, ctx });
+
+/**
+ * An allowed decision whose answer must be rewritten, for a request whose answer never passes
+ * back through the gateway (an ext-authz check), would let the scores out unrewritten: refused,
+ * fail closed, whatever stage set the rewriter. Observers need no answer and are simply not called.
+ */
+const concluded = (ctx: DecisionContext, denial: Denial | undefined): Decision => decisionOf(ctx, denial ?? (ctx.rewrite !== undefined && !ctx.view.forwardsAnswer ? NEEDS_REWRITE : undefined));
 
 export class DecisionPipeline {
   private readonly publicRoutes: PublicRoutes;
@@ -96,10 +108,10 @@ export class DecisionPipeline {
       const denial = head ? (this.route(ctx) ?? this.runStages(ctx, this.headStages, 0)) : this.runStages(ctx, this.bodyStages, 0);
       return isPromise(denial)
         ? denial.then(
-            (d) => decisionOf(ctx, d),
+            (d) => concluded(ctx, d),
             (err: unknown) => this.fault(ctx, err),
           )
-        : decisionOf(ctx, denial);
+        : concluded(ctx, denial);
     } catch (err) {
       return this.fault(ctx, err);
     }

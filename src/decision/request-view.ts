@@ -1,4 +1,4 @@
-/** Which front door a request came through; the decision does not depend on it. */
+/** Which front door a request came through: for metrics and logs; the decision does not depend on it. */
 export type Door = 'proxy' | 'ext-authz-http' | 'ext-authz-grpc';
 
 /**
@@ -8,6 +8,12 @@ export type Door = 'proxy' | 'ext-authz-http' | 'ext-authz-grpc';
  */
 export interface RequestView {
   readonly door: Door;
+  /**
+   * Whether the predictor's answer passes back through this gateway (the proxy): only then can the
+   * pipeline rewrite it (labels-only) or observe it (extraction). An ext-authz check only
+   * authorizes; Envoy's ext_authz never shows the answer to the authorizer.
+   */
+  readonly forwardsAnswer: boolean;
   readonly method: string;
   /** Raw path, without the query string; never decoded. */
   readonly path: string;

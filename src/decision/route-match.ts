@@ -1,4 +1,4 @@
-import type { ModelRoute } from '../inference/kserve-route.js';
+import type { ModelRoute } from '../protocol/kserve-route.js';
 
 /** Where a request is going: a public probe, a model route, or nowhere we serve. */
 export type RouteMatch = { readonly kind: 'public' } | { readonly kind: 'model'; readonly route: ModelRoute } | { readonly kind: 'unknown' };

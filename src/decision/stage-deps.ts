@@ -5,12 +5,11 @@ import type { GatewayMetrics } from '../observability/metrics.js';
 import type { Readiness } from '../observability/readiness.js';
 import type { OperatorPlane } from '../operator/operator-plane.js';
 import type { Stores } from '../stores/stores.js';
+import type { Clock } from './clock.js';
+import type { Closeable } from './closeable.js';
 import type { Stage } from './stage.js';
 
-/** Something that holds resources (key refreshers, Redis clients) and is stopped on gateway close. */
-export interface Closeable {
-  close(): Promise<void> | void;
-}
+export type { Closeable } from './closeable.js';
 
 /** What a capability gets to build its stages at start-up. Time and I/O are injectable for tests. */
 export interface StageDeps {
@@ -26,8 +25,10 @@ export interface StageDeps {
   readonly admin?: AdminRoutes;
   /** The operator plane (identity, audit log, overrides, account index), when an admin server is built. */
   readonly operator?: OperatorPlane;
-  /** Milliseconds since the epoch; tests move it instead of sleeping. */
+  /** Milliseconds since the epoch; tests move it instead of sleeping. The same as clock.now. */
   readonly now: () => number;
+  /** The reading and the timers together: what schedules work in time takes this. */
+  readonly clock: Clock;
 }
 
 /** Each capability exports one of these; an unconfigured capability returns no stage. */

@@ -201,7 +201,7 @@ export const extractionStages: StageFactory = (deps) => {
         metrics.extractionActions.inc({ model: g.model, action: 'throttle' });
       }
       // An ext-authz door cannot reduce answers: the degrade rung is skipped there.
-      if (level >= LEVEL_DEGRADE && ctx.view.door === 'proxy') {
+      if (level >= LEVEL_DEGRADE && ctx.view.forwardsAnswer) {
         ctx.degraded = true;
         metrics.extractionActions.inc({ model: g.model, action: 'degrade' });
       }
@@ -232,7 +232,7 @@ export const extractionStages: StageFactory = (deps) => {
       if (!g) return undefined;
       const parse = inferenceRequestOf(ctx);
       if (!parse?.ok) return undefined;
-      if (ctx.view.door === 'proxy') ctx.observers.push(observers.get(g.model)!);
+      if (ctx.view.forwardsAnswer) ctx.observers.push(observers.get(g.model)!);
       else score(g, ctx, parse.request, undefined);
       return undefined;
     },

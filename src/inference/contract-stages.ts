@@ -87,7 +87,7 @@ export const contractStages: StageFactory = ({ config, metrics, log }) => {
           return undefined;
         }
 
-        if (ctx.view.door !== 'proxy') {
+        if (!ctx.view.forwardsAnswer) {
           const reason = parsed ? scoreRequestReason(parsed.request, c) : undefined;
           if (reason) {
             return deny(

@@ -12,62 +12,17 @@ export const GRPC_INFERENCE_SERVICE = 'inference.GRPCInferenceService';
 /** The path prefix of every RPC of the service (gRPC over HTTP/2: `/<package>.<service>/<method>`). */
 export const GRPC_INFERENCE_PREFIX = `/${GRPC_INFERENCE_SERVICE}/`;
 
-export type Int64 = string;
-
-export interface InferParameterMessage {
-  bool_param?: boolean;
-  int64_param?: Int64;
-  string_param?: string;
-}
-
-export interface TensorContentsMessage {
-  bool_contents?: boolean[];
-  int_contents?: number[];
-  int64_contents?: Int64[];
-  uint_contents?: number[];
-  uint64_contents?: Int64[];
-  fp32_contents?: number[];
-  fp64_contents?: number[];
-  bytes_contents?: Buffer[];
-}
-
-export interface TensorMessage {
-  name?: string;
-  datatype?: string;
-  shape?: Int64[];
-  parameters?: Record<string, InferParameterMessage>;
-  contents?: TensorContentsMessage;
-}
-
-export interface RequestedOutputMessage {
-  name?: string;
-  parameters?: Record<string, InferParameterMessage>;
-}
-
-export interface ModelInferRequestMessage {
-  model_name?: string;
-  model_version?: string;
-  id?: string;
-  parameters?: Record<string, InferParameterMessage>;
-  inputs?: TensorMessage[];
-  outputs?: RequestedOutputMessage[];
-  raw_input_contents?: Buffer[];
-}
-
-export interface ModelInferResponseMessage {
-  model_name?: string;
-  model_version?: string;
-  id?: string;
-  parameters?: Record<string, InferParameterMessage>;
-  outputs?: TensorMessage[];
-  raw_output_contents?: Buffer[];
-}
-
-/** ModelReady and ModelMetadata requests: the model they are about. */
-export interface ModelNameMessage {
-  name?: string;
-  version?: string;
-}
+import type {
+  Int64,
+  InferParameterMessage,
+  TensorContentsMessage,
+  TensorMessage,
+  RequestedOutputMessage,
+  ModelInferRequestMessage,
+  ModelInferResponseMessage,
+  ModelNameMessage,
+} from '../protocol/grpc-messages.js';
+export type { Int64, InferParameterMessage, TensorContentsMessage, TensorMessage, RequestedOutputMessage, ModelInferRequestMessage, ModelInferResponseMessage, ModelNameMessage };
 
 export type InferenceRpc = 'ServerLive' | 'ServerReady' | 'ModelReady' | 'ServerMetadata' | 'ModelMetadata' | 'ModelInfer';
 // The messages differ per RPC; callers narrow them through the typed helpers below.

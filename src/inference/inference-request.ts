@@ -1,35 +1,15 @@
-import type { DecisionContext } from '../decision/decision-context.js';
-import { deny, type Denial } from '../decision/denial.js';
+import type { DecisionContext, InferenceParse } from '../decision/decision-context.js';
+import type { InferenceRequest } from '../protocol/inference-data.js';
+import { deny } from '../decision/denial.js';
 import { headerValue } from '../decision/request-view.js';
-import type { Protocol } from './kserve-route.js';
 import { isObject } from './json-object.js';
 import { decodeTensorBytes } from './binary-tensors.js';
 import { readStrictJson } from './strict-json.js';
-import type { ModelInferRequestMessage } from './grpc-codec.js';
 import { readGrpcInferBody } from './grpc-infer-request.js';
-import { readV1Body, v1ContentTypeProblem, type V1RowsKey } from './v1-body.js';
+import { readV1Body, v1ContentTypeProblem } from './v1-body.js';
 
-/** A predict/explain body, parsed once per decision and shared by every stage that reads it. */
-export interface InferenceRequest {
-  readonly protocol: Protocol;
-  /**
-   * The JSON document the runtime predicts on: for V2 with the binary extension the leading JSON
-   * part, for a V1 structured CloudEvent its `data`.
-   */
-  readonly doc: Record<string, unknown>;
-  /** V1: the member holding the rows (`inputs` or `instances`; never both), undefined when neither. */
-  readonly rowsKey: V1RowsKey | undefined;
-  /** Predictions requested, counted as the runtime reads the body (see v1-body.ts; V2 the largest `shape[0]`); at least 1. */
-  readonly batchSize: number;
-  /** With the binary extension: the length of the leading JSON (tensor bytes follow it). */
-  readonly binaryHeaderLength: number | undefined;
-  /** With the binary extension: each binary input's bytes by input index (views into the body, not copies). */
-  readonly binaryInputs: ReadonlyMap<number, Buffer> | undefined;
-  /** A gRPC ModelInfer call: the decoded message `doc` was read from (grpc-infer-request.ts). */
-  readonly grpc?: ModelInferRequestMessage;
-}
-
-export type InferenceParse = { readonly ok: true; readonly request: InferenceRequest } | { readonly ok: false; readonly denial: Denial };
+export type { InferenceParse } from '../decision/decision-context.js';
+export type { InferenceRequest };
 
 function batchSizeV2(doc: Record<string, unknown>): number {
   const inputs = doc['inputs'];

@@ -1,4 +1,4 @@
-import { claimAt } from '../auth/claims.js';
+import { claimAt } from '../decision/identity.js';
 import type { ModelConfig } from '../config/schema.js';
 import type { Identity } from '../decision/identity.js';
 

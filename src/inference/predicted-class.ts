@@ -1,14 +1,7 @@
+import type { PredictedClass } from '../protocol/inference-data.js';
 import type { ModelContract } from './model-contract.js';
 
-/** One row's answer, understood: the class, and the ranked scores when the predictor gave them. */
-export interface PredictedClass {
-  /** A configured label name, or the class index when no labels are configured. */
-  readonly label: string | number;
-  /** Best score (probability); undefined when the predictor answered a class without scores. */
-  readonly confidence: number | undefined;
-  /** Classes by descending score, under the top-k policy only; undefined without scores. */
-  readonly ranked: ReadonlyArray<{ readonly label: string | number; readonly score: number }> | undefined;
-}
+export type { PredictedClass };
 
 export type RowResult = PredictedClass | { readonly error: string };
 

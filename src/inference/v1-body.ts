@@ -32,7 +32,8 @@ export function v1ContentTypeProblem(contentType: string | undefined, hasHeader:
   return `Content-Type ${JSON.stringify(media)} is not JSON: the model server would hand the body to the model unparsed; send application/json`;
 }
 
-export type V1RowsKey = 'instances' | 'inputs';
+import type { V1RowsKey } from '../protocol/inference-data.js';
+export type { V1RowsKey };
 
 export type V1Reading =
   { readonly ok: true; readonly doc: Record<string, unknown>; readonly rowsKey: V1RowsKey | undefined; readonly batchSize: number } | { readonly ok: false; readonly reason: string };

@@ -1,4 +1,4 @@
-import { claimAt } from '../auth/claims.js';
+import { claimAt } from '../decision/identity.js';
 import type { DecisionContext } from '../decision/decision-context.js';
 import { deny, type Denial } from '../decision/denial.js';
 import type { StageFactory } from '../decision/stage-deps.js';

@@ -22,7 +22,11 @@ interface CounterChild {
  * The metrics updated on every request. prom-client re-validates and re-hashes the label values
  * on each update, even through a child; these keep one child per label set, found once and kept
  * by the caller, so an update is a few additions. Exposition is prom-client's, through the same
- * registry (it only asks a metric for `get()`).
+ * registry: it asks a registered metric only for `name`, `help`, `type`, `aggregator` and `get()`.
+ * prom-client does not document that contract (its public custom-metric hook, `collect`, cannot
+ * set a histogram's buckets), so the version is pinned exactly in package.json and
+ * test/unit/metrics.test.ts checks the exposition against prom-client's own metrics; raise
+ * the pin only with that test green.
  */
 abstract class HotMetric<L extends string, C extends { readonly labels: Record<string, string> }> {
   readonly aggregator = 'sum';

@@ -24,9 +24,9 @@ import {
   type SpanExporter,
 } from '@opentelemetry/sdk-trace';
 import type { GatewayConfig } from '../config/schema.js';
-import type { Decision } from '../decision/pipeline.js';
+import type { Decision } from '../decision/decision.js';
 import type { RequestView } from '../decision/request-view.js';
-import { parseModelRoute } from '../inference/kserve-route.js';
+import { parseModelRoute } from '../protocol/kserve-route.js';
 import type { Logger } from './logger.js';
 
 /** Every header that carries trace context to the predictor, in either format. */

@@ -8,6 +8,7 @@ import { isPromise } from '../decision/stage.js';
 import type { Logger } from '../observability/logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { lastXfccElement } from './xfcc.js';
+import { clockReading } from '../decision/clock.js';
 
 /** Who an operator request came from, as the audit log names it. */
 export interface OperatorIdentity {
@@ -62,7 +63,7 @@ export class OperatorAuth {
     this.trustedPeers = new Set((op.spiffe?.trustedProxies ?? []).map(plainAddress));
     // Its own verifier over the same issuers: operator tokens do not share the serving port's
     // cache, so a flood of operator logins cannot evict the hot path's verified tokens.
-    this.verifier = op.jwt ? new TokenVerifier(config.auth, now, metrics, log) : undefined;
+    this.verifier = op.jwt ? new TokenVerifier(config.auth, clockReading(now), metrics, log) : undefined;
   }
 
   start(): void {

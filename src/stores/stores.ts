@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { GatewayConfig } from '../config/schema.js';
-import type { Closeable } from '../decision/stage-deps.js';
+import type { Closeable } from '../decision/closeable.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { Readiness } from '../observability/readiness.js';
 import { createRedisClient } from './redis-client.js';

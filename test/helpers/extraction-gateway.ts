@@ -5,6 +5,7 @@ import { DEMO_LABELS } from '../../src/quickstart/demo-model.js';
 import { startDemoPredictor, type DemoPredictor } from '../../src/quickstart/demo-predictor.js';
 import { send, type Answer, type SendOptions } from './http.js';
 import { startJwksIssuer, type JwksIssuer } from './jwks-issuer.js';
+import { observationsSettled } from '../../src/decision/observe-answer.js';
 
 /** Iris feature description (the training set's per-feature mean and standard deviation). */
 export const IRIS_FEATURES = { centre: [5.84, 3.06, 3.76, 1.2], scale: [0.83, 0.44, 1.77, 0.76] };
@@ -127,5 +128,5 @@ export function hasScores(a: Answer): boolean {
   return Array.isArray(p[0]);
 }
 
-/** Lets the answer observers (run on the next turn of the event loop) finish. */
-export const settle = () => new Promise((r) => setTimeout(r, 5));
+/** Waits until the answer observers (run after the answer left) have finished, Redis round trips included. */
+export const settle = (): Promise<void> => observationsSettled();

@@ -13,6 +13,7 @@ export interface ViewOptions {
 export function postView(body: unknown, o: ViewOptions = {}): RequestView {
   return {
     door: o.door ?? 'proxy',
+    forwardsAnswer: (o.door ?? 'proxy') === 'proxy',
     method: 'POST',
     path: o.path ?? '/v1/models/m:predict',
     query: '',

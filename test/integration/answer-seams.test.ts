@@ -14,6 +14,7 @@ import { contractStages } from '../../src/inference/contract-stages.js';
 import { limitStages } from '../../src/limits/limit-stages.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { GatewayMetrics } from '../../src/observability/metrics.js';
+import { systemClock } from '../../src/decision/clock.js';
 import { Readiness } from '../../src/observability/readiness.js';
 import { DEMO_LABELS } from '../../src/quickstart/demo-model.js';
 import { startDemoPredictor, type DemoPredictor } from '../../src/quickstart/demo-predictor.js';
@@ -47,7 +48,7 @@ describe('answer and account seams through the proxy', () => {
     );
     const log = createLogger('silent');
     const metrics = new GatewayMetrics({ defaultMetrics: false });
-    const deps: StageDeps = { config, metrics, readiness: new Readiness(), log, onClose: () => undefined, now: Date.now, stores: { redis: undefined } };
+    const deps: StageDeps = { config, metrics, readiness: new Readiness(), log, onClose: () => undefined, now: Date.now, clock: systemClock, stores: { redis: undefined } };
     // Stands in for authentication: the test names the caller and its role in headers.
     const who: Stage = {
       name: 'authenticate',
@@ -145,6 +146,7 @@ describe('the two-phase pipeline', () => {
   });
   const view = {
     door: 'proxy' as const,
+    forwardsAnswer: true,
     method: 'POST',
     path: '/v1/models/iris:predict',
     query: '',

@@ -16,13 +16,15 @@ before(async () => {
 after(() => server.close());
 
 describe('bench load generators', () => {
-  it('the paced load offers its fixed rate and sends no more than rate × time', async () => {
+  it('the paced load sends rate × time requests, never faster than its rate', async () => {
     server.reset();
     const r = await pacedLoad(server.url, call, 200, 1, 10, 0.5);
     assert.equal(server.seen.requests, 300);
     assert.equal(r.requests, 300);
     assert.equal(server.seen.mismatched, 0);
-    assert.ok(r.seconds >= 1.4 && r.seconds < 3, `took ${r.seconds} s`);
+    // 300 requests at 200/s leave over 1.5 s at the earliest; how much longer a loaded machine
+    // takes is a measurement for the bench, not a property of the generator.
+    assert.ok(r.seconds >= 1.4, `took ${r.seconds} s`);
   });
 
   it('the counted load sends exactly the requests it builds, one per index', async () => {

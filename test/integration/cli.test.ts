@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { startDemoPredictor } from '../../src/quickstart/demo-predictor.js';
 import { send, v1Body } from '../helpers/http.js';
 import { gatewaySchema } from '../../src/config/schema.js';
+import { until } from '../helpers/wait.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 
@@ -58,7 +59,7 @@ describe('inference-gateway command line', () => {
   });
 
   it('lets an in-flight request finish on SIGTERM, then exits 0', async () => {
-    const predictor = await startDemoPredictor({ delayMs: 700 });
+    const predictor = await startDemoPredictor({ delayMs: 700, remember: 10 });
     const file = writeConfig(
       `server:\n  host: 127.0.0.1\n  port: 0\n  shutdownGraceSeconds: 5\nadmin:\n  host: 127.0.0.1\n  port: 0\nupstream:\n  url: ${predictor.url}\nauth:\n  enabled: false\nmodels:\n  iris: {}\n`,
     );
@@ -74,7 +75,7 @@ describe('inference-gateway command line', () => {
         child.once('exit', (code) => reject(new Error(`gateway exited early (${code})`)));
       });
       const inFlight = send(`${url}/v1/models/iris:predict`, { body: v1Body() });
-      await new Promise((r) => setTimeout(r, 200));
+      await until('the request reached the predictor', () => predictor.received.some((r) => r.method === 'POST'));
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       child.kill('SIGTERM');
       const r = await inFlight;

@@ -11,6 +11,7 @@ import { RedisHealth } from '../../src/stores/redis-health.js';
 import { startHarness, type Harness } from '../helpers/gateway-harness.js';
 import { send, v1Batch } from '../helpers/http.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { sleep, until } from '../helpers/wait.js';
 
 interface ReadyBody {
   ready: boolean;
@@ -18,16 +19,6 @@ interface ReadyBody {
 }
 const readyz = (h: Harness) => send(`${h.adminUrl}/readyz`);
 const predict = (h: Harness, rows = 1) => send(`${h.url}/v1/models/iris:predict`, { body: v1Batch(rows) });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, f: () => Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await f()) return;
-    await sleep(25);
-  }
-  throw new Error(`${what}: not reached within ${ms} ms`);
-}
 const unsettled = async (h: Harness) =>
   Number(/^inference_gateway_limits_unsettled_predictions (\S+)$/m.exec(await h.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_limits_unsettled_predictions'))?.[1]);
 const settled = (h: Harness) => until('Redis has counted what the gateway decided', async () => (await unsettled(h)) === 0);

@@ -4,17 +4,9 @@ import assert from 'node:assert/strict';
 import { startHarness, type Harness } from '../helpers/gateway-harness.js';
 import { send, v1Body } from '../helpers/http.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { until } from '../helpers/wait.js';
 
 const predict = (h: Harness, headers: Record<string, string> = {}) => send(`${h.url}/v1/models/iris:predict`, { body: v1Body(), headers });
-
-async function until(f: () => Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await f()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('condition not reached in time');
-}
 
 interface ReadyBody {
   ready: boolean;
@@ -24,7 +16,7 @@ const readyz = (h: Harness) => send(`${h.adminUrl}/readyz`);
 
 /** Until the gateway's Redis health probe succeeds (charges before that go to the failure policy). */
 async function redisAnswers(h: Harness): Promise<void> {
-  await until(async () => (await readyz(h)).json<ReadyBody>().checks['redis']?.degraded !== true);
+  await until('redis answers the health probe', async () => (await readyz(h)).json<ReadyBody>().checks['redis']?.degraded !== true);
 }
 
 function limitsVia(redis: RedisServer, extra: Record<string, unknown> = {}) {
@@ -75,7 +67,7 @@ describe('rate limits shared through Redis', () => {
       assert.deepEqual(statuses, [200, 200, 429, 429], 'the insurance limiter allows (6 - 2 used) / 2 replicas = 2');
       const metrics = await h.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_limits_store_fallbacks_total');
       assert.match(metrics, /policy="insurance"\} [1-9]/);
-      await until(async () => (await readyz(h)).json<ReadyBody>().checks['redis']?.degraded === true);
+      await until('redis reported down', async () => (await readyz(h)).json<ReadyBody>().checks['redis']?.degraded === true);
       const rz = await readyz(h);
       assert.equal(rz.status, 200, 'under insurance a down Redis is reported, not a reason to leave the Service');
       assert.match(String(rz.json<ReadyBody>().checks['redis']?.detail), /onFailure: insurance/);

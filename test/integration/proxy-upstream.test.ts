@@ -5,9 +5,9 @@ import { request } from 'undici';
 import { startHarness, type Harness } from '../helpers/gateway-harness.js';
 import { send, v1Body } from '../helpers/http.js';
 import { jsonAnswer, startScriptedPredictor, type ScriptedPredictor } from '../helpers/scripted-predictor.js';
+import { sleep, until } from '../helpers/wait.js';
 
 const PREDICT = '/v1/models/iris:predict';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A gateway passing answers unchanged (regression model) in front of a scripted predictor. */
 async function gatewayFor(p: ScriptedPredictor, upstream: Record<string, unknown> = {}): Promise<Harness> {
@@ -67,10 +67,9 @@ describe('proxy: the predictor call', () => {
       const started = performance.now();
       const r = await send(`${h.url}${PREDICT}`, { body: v1Body() });
       assert.equal(r.status, 200, r.text);
-      assert.ok(performance.now() - started < 2000, 'the pool answered at once');
+      assert.ok(performance.now() - started < 10_000, 'the pool answered long before the 30 s deadline');
       // Every abandoned call was cut at the predictor too, not left to run until the timeout.
-      for (let i = 0; i < 50 && hung.some((s) => !s.destroyed); i++) await sleep(20);
-      assert.equal(hung.filter((s) => !s.destroyed).length, 0);
+      await until('every abandoned call is cut at the predictor', () => hung.every((s) => s.destroyed));
       // (Some clients give up before their request even reaches the predictor.)
       assert.ok(hung.length >= 8, `${hung.length} calls reached the predictor`);
       assert.ok((await metricValue(h, 'inference_gateway_client_aborts_total')) >= hung.length);
@@ -83,16 +82,16 @@ describe('proxy: the predictor call', () => {
   it('answers 503 upstream_overloaded at once when every predictor connection is busy and the queue is full', async () => {
     const hung: Socket[] = [];
     const p = await startScriptedPredictor((socket) => void hung.push(socket));
-    const h = await gatewayFor(p, { connections: 1, maxQueue: 2, timeoutMs: 5000 });
+    const h = await gatewayFor(p, { connections: 1, maxQueue: 2, timeoutMs: 30_000 });
     const acs = Array.from({ length: 3 }, () => new AbortController());
     try {
       const waiting = acs.map((ac) => request(`${h.url}${PREDICT}`, { method: 'POST', body: JSON.stringify(v1Body()), signal: ac.signal }).catch(() => undefined));
-      for (let i = 0; i < 50 && hung.length === 0; i++) await sleep(10);
+      await until('the first call holds the only connection', () => hung.length === 1);
       const started = performance.now();
       const r = await send(`${h.url}${PREDICT}`, { body: v1Body() });
       assert.equal(r.status, 503);
       assert.equal(r.json()['code'], 'upstream_overloaded');
-      assert.ok(performance.now() - started < 1000);
+      assert.ok(performance.now() - started < 10_000, 'answered long before the 30 s deadline');
       for (const ac of acs) ac.abort();
       await Promise.all(waiting);
     } finally {

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { quickstartBanner, startQuickstart, type Quickstart } from '../../src/quickstart/quickstart.js';
 import { send } from '../helpers/http.js';
+import { until } from '../helpers/wait.js';
 import { DEMO_LABELS } from '../../src/quickstart/demo-model.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
@@ -90,15 +91,28 @@ describe('quickstart', () => {
   it('tracks the demo model in enforce mode and prints how to watch it on the admin port', async () => {
     const c = parseCurl(q.curlLines[0]!);
     await send(c.url, { headers: c.headers, body: c.body });
-    await new Promise((r) => setTimeout(r, 10));
     const banner = quickstartBanner(q);
     assert.ok(banner.includes(`${q.listening.adminUrl}/extraction/users`));
-    const users = (await send(`${q.listening.adminUrl}/extraction/users?model=iris`, { headers: { authorization: `Bearer ${q.operatorToken}` } })).json<{
-      users: Array<{ user: string; queries: number }>;
-    }>().users;
-    assert.ok(
-      users.some((u) => u.user.endsWith('|alice') && u.queries >= 2),
-      JSON.stringify(users),
-    );
+    const users = async () =>
+      (await send(`${q.listening.adminUrl}/extraction/users?model=iris`, { headers: { authorization: `Bearer ${q.operatorToken}` } })).json<{
+        users: Array<{ user: string; queries: number; scores: Record<string, number> }>;
+      }>().users;
+    await until('alice is tracked with her two queries', async () => (await users()).some((u) => u.user.endsWith('|alice') && u.queries >= 2));
+  });
+
+  it('scores a sweep from its one account in shadow, as the banner says, answering labels and refusing none', async () => {
+    assert.match(quickstartBanner(q), /runs in shadow until enough accounts have calibrated it/);
+    const token = await q.issuer.mint({ sub: 'sweeper' });
+    const answers = new Set<string>();
+    for (let i = 1; i <= 200; i++) {
+      const r = await send(`${q.listening.url}/v1/models/iris:predict`, { headers: { authorization: `Bearer ${token}` }, body: { instances: [[6.0, 2.9, 1 + i * 0.01, 1.5]] } });
+      answers.add(r.status === 200 && !Array.isArray(r.json<{ predictions: unknown[] }>().predictions[0]) ? 'labels' : `${r.status} ${r.text}`);
+    }
+    assert.deepEqual([...answers], ['labels']);
+    const users = async () =>
+      (await send(`${q.listening.adminUrl}/extraction/users?model=iris`, { headers: { authorization: `Bearer ${q.operatorToken}` } })).json<{
+        users: Array<{ user: string; queries: number; scores: Record<string, number> }>;
+      }>().users;
+    await until('the sweep is scored', async () => (await users()).some((u) => u.user.endsWith('|sweeper') && u.queries === 200 && (u.scores['sweep'] ?? 0) > 0));
   });
 });

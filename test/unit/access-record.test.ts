@@ -1,5 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { buildConfig } from '../../src/config/load-config.js';
 import { accessRecorder, flushAccessLog } from '../../src/observability/access-record.js';
@@ -40,6 +43,27 @@ describe('the access line', () => {
       const rec = JSON.parse(line) as Record<string, unknown>;
       assert.equal(rec['subject'], subject);
       assert.equal(rec['outcome'], 'allowed');
+    }
+  });
+
+  it('is gathered for a file destination and written out at a flush (pino.destination with minLength)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'access-record-'));
+    try {
+      const file = join(dir, 'access.log');
+      const log = createLogger('info', file);
+      const record = accessRecorder('proxy', buildConfig({ auth: { enabled: false } }, 'test'), new GatewayMetrics({ defaultMetrics: false }), log);
+      for (let i = 0; i < 3; i++) record({ requestId: `req-${i}`, method: 'GET', ctx: undefined, outcome: 'allowed', status: 200, ms: 1 });
+      assert.equal(readFileSync(file, 'utf8'), '', 'three short lines stay gathered');
+      flushAccessLog(log);
+      assert.deepEqual(
+        readFileSync(file, 'utf8')
+          .trimEnd()
+          .split('\n')
+          .map((l) => (JSON.parse(l) as { requestId: string }).requestId),
+        ['req-0', 'req-1', 'req-2'],
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -6,7 +6,19 @@ import type { RequestView } from '../../src/decision/request-view.js';
 const JWT = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl';
 
 function view(authorization: readonly string[], query = ''): RequestView {
-  return { door: 'proxy', method: 'POST', path: '/v1/models/m:predict', query, headers: {}, authorization, body: undefined, bodyPartial: false, peer: '127.0.0.1', requestId: 't' };
+  return {
+    door: 'proxy',
+    forwardsAnswer: true,
+    method: 'POST',
+    path: '/v1/models/m:predict',
+    query,
+    headers: {},
+    authorization,
+    body: undefined,
+    bodyPartial: false,
+    peer: '127.0.0.1',
+    requestId: 't',
+  };
 }
 
 /** The token, or the code of the refusal. */

@@ -1,26 +1,43 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const walk = (dir: string): string[] => readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [relative(ROOT, join(ROOT, dir, e.name))]));
+const files = ['README.md', 'ARCHITECTURE.md', 'CHANGELOG.md', ...['src', 'test', 'deploy', 'docs', 'bench', 'proto'].flatMap(walk)].filter(
+  (f) => /\.(ts|md|ya?ml|json|proto|sh)$/.test(f) && !f.startsWith('bench/.tmp/'),
+);
+const linesOf = (f: string) => readFileSync(join(ROOT, f), 'utf8').split('\n');
 
-// Documents a reader of this repository does not have. Built from parts so this file does not cite them itself.
-const PRIVATE_NOTES = ['PROTOCOLS', 'JWT', 'LAYERS', 'ARCHITECTURE', 'EXTRACTION'].map((n) => `${n}\\.md`).join('|');
-const NOTES_DIR = ['shared', 'docs'].join('/');
-const CITATION = new RegExp(`\\b(${PRIVATE_NOTES})\\b|\\b[Ii]ssues? #?\\d+\\b|${NOTES_DIR}/`);
+// A repository path in backquotes (`src/decision/pipeline.ts`), a relative Markdown link, or a
+// Markdown file named in prose (README.md): each must name something the repository holds.
+const QUOTED_PATH = /`((?:src|test|bench|deploy)\/[\w./-]*[\w/])`/g;
+const MD_LINK = /\]\((?!https?:|#|mailto:)([^)\s#]+)/g;
+const MD_NAME = /(?<![\w/.-])([A-Z][A-Z_-]+\.md)\b/g;
+
+/** What a line cites that does not exist (paths from the root; links and Markdown names also beside the file). */
+function missingCitations(f: string, line: string): string[] {
+  const exists = (p: string) => existsSync(join(ROOT, p));
+  const out: string[] = [];
+  for (const m of line.matchAll(QUOTED_PATH)) if (!exists(m[1] as string)) out.push(m[1] as string);
+  if (f.endsWith('.md')) for (const m of line.matchAll(MD_LINK)) if (!exists(join(dirname(f), m[1] as string))) out.push(m[1] as string);
+  for (const m of line.matchAll(MD_NAME)) if (!exists(m[1] as string) && !exists(join(dirname(f), m[1] as string))) out.push(m[1] as string);
+  return out;
+}
 
 describe('citations', () => {
-  it('src/, test/, README, deploy/ and docs/ cite public sources, never notes or issue numbers outside the repository', () => {
-    const files = ['README.md', ...['src', 'test', 'deploy', 'docs'].flatMap(walk)].filter((f) => /\.(ts|md|ya?ml|json)$/.test(f));
+  it('every repository file or folder that the code and docs cite exists', () => {
     assert.ok(files.length > 50);
-    const offenders = files.flatMap((f) =>
-      readFileSync(join(ROOT, f), 'utf8')
-        .split('\n')
-        .flatMap((line, i) => (CITATION.test(line) ? [`${f}:${i + 1}: ${line.trim()}`] : [])),
-    );
+    const missing = files.flatMap((f) => linesOf(f).flatMap((line, i) => missingCitations(f, line).map((p) => `${f}:${i + 1}: ${p}`)));
+    assert.deepEqual(missing, []);
+  });
+
+  it('src/, test/, README, deploy/ and docs/ cite no issue numbers and no notes kept outside the repository', () => {
+    const outside = new RegExp(`\\b[Ii]ssues? #?\\d+\\b|${['shared', 'docs'].join('/')}/`);
+    const prose = files.filter((f) => /^(README\.md|ARCHITECTURE\.md|(src|test|deploy|docs)\/)/.test(f));
+    const offenders = prose.flatMap((f) => linesOf(f).flatMap((line, i) => (outside.test(line) ? [`${f}:${i + 1}: ${line.trim()}`] : [])));
     assert.deepEqual(offenders, []);
   });
 });

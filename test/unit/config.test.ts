@@ -29,6 +29,26 @@ describe('configuration', () => {
     });
   });
 
+  it('reports a cross-field problem together with a type problem of a field beside it', () => {
+    assert.deepEqual(problemsOf({ ...NO_AUTH, models: { iris: { input: { min: 5, max: 1, features: 'four' } } } }), [
+      'models.iris.input.features: expected an integer, got a string',
+      'models.iris.input.min: is above max (5 > 1)',
+    ]);
+  });
+
+  it('reports a cross-field problem of an issuer together with a missing field of the same issuer', () => {
+    assert.deepEqual(problemsOf({ auth: { issuers: [{ issuer: 'https://id.example', jwksUri: 'http://id.example/jwks' }] } }), [
+      'auth.issuers[0].audiences: is required',
+      'auth.issuers[0].jwksUri: must be https (plain http only on loopback, or with auth.keys.allowInsecureHttp)',
+    ]);
+  });
+
+  it('reports a type problem, not a crash, when a cross-field check meets the malformed field', () => {
+    assert.deepEqual(problemsOf({ auth: { issuers: [{ issuer: 'https://id.example', jwksUri: 'https://id.example/jwks', audiences: ['a'], algorithms: 'RS256' }] } }), [
+      'auth.issuers[0].algorithms: expected an array of strings, got a string',
+    ]);
+  });
+
   it('reports every bad field at once, each with its path and reason', () => {
     const problems = problemsOf({
       server: { port: 70000, bodyLimitBytes: 'big' },

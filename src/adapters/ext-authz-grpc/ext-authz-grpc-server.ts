@@ -8,7 +8,6 @@ import type { Logger } from '../../observability/logger.js';
 import type { GatewayMetrics } from '../../observability/metrics.js';
 import { accessRecorder } from '../../observability/access-record.js';
 import { checkMethod, type CheckRequestMessage, type CheckResponseMessage } from './check-codec.js';
-import { unrewritableAnswer } from '../ext-authz-rewrite-guard.js';
 import { deniedCheckResponse, okCheckResponse } from './check-response.js';
 import { requestViewFromCheckRequest } from './request-view-from-check-request.js';
 import { BODY_NOT_ALLOWED, BODY_ON_GET, declaresBody, routeTakesBody } from '../intake/intake.js';
@@ -75,7 +74,7 @@ export function createExtAuthzGrpcServer(deps: ExtAuthzGrpcDeps): Server {
       const decision =
         head.allowed && carriesBody && !routeTakesBody(head.ctx) ? { allowed: false as const, denial: BODY_NOT_ALLOWED, ctx: head.ctx } : head.allowed ? await pipeline.decideBody(head.ctx) : head;
       metrics.decisionSeconds.observe({ door: DOOR }, (performance.now() - started) / 1000);
-      const denial = decision.allowed ? unrewritableAnswer(decision.ctx) : decision.denial;
+      const denial = decision.allowed ? undefined : decision.denial;
       if (!denial) {
         record(view, decision.ctx, 'allowed', started);
         callback(null, okCheckResponse(decision.ctx));

@@ -78,6 +78,7 @@ export function requestViewFromCheckRequest(msg: CheckRequestMessage): RequestVi
   const given = headers['x-request-id'];
   return {
     door: 'ext-authz-grpc',
+    forwardsAnswer: false,
     method: http?.method || all[':method'] || 'GET',
     path,
     query,

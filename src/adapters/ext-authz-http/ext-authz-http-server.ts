@@ -9,7 +9,6 @@ import { isPromise } from '../../decision/stage.js';
 import { isGrpcCall } from '../../inference/grpc-route.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatewayMetrics } from '../../observability/metrics.js';
-import { unrewritableAnswer } from '../ext-authz-rewrite-guard.js';
 import { BODY_NOT_ALLOWED, hasBody, Intake, mustCloseAfterRefusal, routeTakesBody, type BodyBudget } from '../intake/intake.js';
 import { allowHeaders } from './allow-headers.js';
 import { checkBody, requestViewFromCheck, stripPrefix } from './request-view-from-check.js';
@@ -92,7 +91,7 @@ export function createExtAuthzHttpServer(deps: ExtAuthzHttpDeps): Server {
       if (attached.partial) metrics.extAuthzPartialBodies.inc({ door: DOOR });
       const decision = head ? await pipeline.decideBody(head.ctx, attached.body, attached.partial) : await pipeline.decide(requestViewFromCheck(req, original, body));
       decisionSeconds.observe((performance.now() - started) / 1000);
-      const denial = decision.allowed ? unrewritableAnswer(decision.ctx) : decision.denial;
+      const denial = decision.allowed ? undefined : decision.denial;
       if (denial) return refuse(res, denial, decision.ctx.view, decision.ctx, started);
       res.writeHead(200, allowHeaders(decision.ctx));
       res.end();

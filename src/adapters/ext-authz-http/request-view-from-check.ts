@@ -41,6 +41,7 @@ export function requestViewFromCheck(req: IncomingMessage, originalUrl: string, 
   const attached = checkBody(req, body);
   return {
     door: 'ext-authz-http',
+    forwardsAnswer: false,
     method: req.method ?? 'GET',
     path,
     query,

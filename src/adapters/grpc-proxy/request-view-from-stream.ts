@@ -29,6 +29,7 @@ export function requestViewFromStream(headers: IncomingHttpHeaders, rawHeaders: 
   const given = headers['x-request-id'];
   return {
     door: 'proxy',
+    forwardsAnswer: true,
     method: headers[':method'] ?? 'POST',
     path: q < 0 ? path : path.slice(0, q),
     query: q < 0 ? '' : path.slice(q + 1),

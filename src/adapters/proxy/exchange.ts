@@ -1,13 +1,14 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { AnswerRewriter, DecisionContext, RewrittenAnswer, UpstreamAnswer } from '../../decision/decision-context.js';
 import { observeAnswer } from '../../decision/observe-answer.js';
 import { deny, type Denial } from '../../decision/denial.js';
-import { NO_UPSTREAM_SPAN, type UpstreamSpan } from '../../observability/tracing.js';
+import type { Logger } from '../../observability/logger.js';
+import { NO_UPSTREAM_SPAN, type Tracing, type UpstreamSpan } from '../../observability/tracing.js';
 import { answerHeaders, upstreamHeaders } from './forward-headers.js';
 import { decodedBody } from './decoded-body.js';
-import { upstreamFailure } from './upstream-errors.js';
-import type { ProxyDoor as ProxyRuntime } from './proxy-server.js';
+import { ClientGoneError, UpstreamDeadlineError, upstreamFailure } from './upstream-errors.js';
 
 // Answers up to this size are collected and written in one write with their length; larger or
 // endless ones stream with backpressure (a 1 GiB answer must not be held).
@@ -21,26 +22,51 @@ const UNDECODABLE: RewrittenAnswer = {
   ok: false,
   denial: deny('upstream_bad_response', "the predictor's answer has a content-encoding that cannot be decoded, or inflates past upstream.maxAnswerBytes"),
 };
-const DEADLINE = new Error('upstream deadline');
-(DEADLINE as { code?: string }).code = 'UND_ERR_HEADERS_TIMEOUT';
-const CLIENT_GONE = new Error('client closed the connection');
+// One instance each: no stack captured per request, and compared by identity below.
+const DEADLINE = new UpstreamDeadlineError();
+const CLIENT_GONE = new ClientGoneError();
+const NO_HEADERS: IncomingHttpHeaders = {};
+
+/** What an exchange needs of the proxy door that runs it (the door passes itself). */
+export interface ExchangeRuntime {
+  readonly pool: Pool;
+  readonly upstreamOrigin: string;
+  readonly upstreamHost: string;
+  readonly upstreamTimeoutMs: number;
+  readonly upstreamCapacity: number;
+  upstreamActive: number;
+  readonly maxAnswerBytes: number;
+  readonly tooLargeAnswer: Denial;
+  readonly draining: boolean;
+  readonly tracing: Tracing;
+  readonly log: Logger;
+  readonly retries: { inc(): void };
+  readonly clientAborts: { inc(): void };
+  upstreamErrors(code: string): { inc(): void };
+  forwardedFor(req: IncomingMessage): string;
+  observeUpstream(ctx: DecisionContext, seconds: number): void;
+  releaseBody(bytes: number): void;
+  writeDenial(res: ServerResponse, denial: Denial, requestId: string, ctx: DecisionContext | undefined, started: number): void;
+  record(req: IncomingMessage, ctx: DecisionContext | undefined, requestId: string, outcome: string, status: number | undefined, started: number): void;
+}
 
 /**
  * One forwarded request, from dispatch to the last byte of its answer. It is its own undici
- * dispatch handler (no per-request closures), holds the single deadline timer, and cancels the
+ * dispatch handler (undici's current handler API: onRequestStart, onResponseStart,
+ * onResponseData, onResponseEnd, onResponseError, with backpressure through the controller's
+ * pause/resume; no per-request closures), holds the single deadline timer, and cancels the
  * predictor call when the client goes away.
  */
 export class Exchange implements Dispatcher.DispatchHandler {
-  private abortUpstream: ((err: Error) => void) | null = null;
+  private controller: Dispatcher.DispatchController | null = null;
   private written = false;
   private retried = false;
   private settled = false;
   private status = 0;
-  private rawHeaders: Buffer[] = [];
+  private headers: IncomingHttpHeaders = NO_HEADERS;
   private chunks: Buffer[] = [];
   private size = 0;
   private streaming = false;
-  private resume: (() => void) | null = null;
   private timer: NodeJS.Timeout | undefined;
   private upstreamStart = 0;
   private readonly opts: Dispatcher.DispatchOptions;
@@ -53,7 +79,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private readonly span: UpstreamSpan;
 
   constructor(
-    private readonly rt: ProxyRuntime,
+    private readonly rt: ExchangeRuntime,
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
     private readonly ctx: DecisionContext,
@@ -103,47 +129,43 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   // --- undici's dispatch handler ---
 
-  onConnect(abort: (err?: Error) => void): void {
+  onRequestStart(controller: Dispatcher.DispatchController): void {
     // Called right before undici writes the request: from here the predictor may see it.
     this.written = true;
-    this.abortUpstream = abort;
+    this.controller = controller;
     // Settled while it waited for a connection (deadline, client gone): never send it.
-    if (this.settled) abort(CLIENT_GONE);
+    if (this.settled) controller.abort(CLIENT_GONE);
   }
 
-  onHeaders(status: number, rawHeaders: Buffer[], resume: () => void): boolean {
-    if (status < 200) return true; // 1xx interim answers are not forwarded
+  onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
+    if (status < 200) return; // 1xx interim answers are not forwarded
     this.status = status;
-    this.rawHeaders = rawHeaders;
-    this.resume = resume;
+    this.headers = headers;
     this.span.end({ status });
     this.rt.observeUpstream(this.ctx, (performance.now() - this.upstreamStart) / 1000);
-    return true;
   }
 
-  onData(chunk: Buffer): boolean {
-    if (this.settled) return false;
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.settled) return;
     if (this.streaming) {
       if (this.observed) this.keepCopy(chunk);
-      return this.res.write(chunk) || this.waitForDrain();
+      if (!this.res.write(chunk)) this.waitForDrain(controller);
+      return;
     }
     this.size += chunk.length;
     this.chunks.push(chunk);
     if (this.rewriter) {
       // Never buffer without bound, never pass an unreduced answer: refuse and drop the call.
       if (this.size > this.rt.maxAnswerBytes) {
-        const abort = this.abortUpstream;
         this.fail(this.rt.tooLargeAnswer);
-        abort?.(CLIENT_GONE);
-        return false;
+        controller.abort(CLIENT_GONE);
       }
-      return true;
+      return;
     }
     if (this.size > BUFFER_UP_TO) this.startStreaming();
-    return true;
   }
 
-  onComplete(): void {
+  onResponseEnd(): void {
     if (this.settled) return;
     if (this.streaming) {
       const copy = this.observed && !this.copyFailed ? this.joined() : undefined;
@@ -158,7 +180,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.observed) this.observe(body);
   }
 
-  onError(err: Error): void {
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.upstreamFailed(err);
+  }
+
+  private upstreamFailed(err: Error): void {
     if (this.settled) return;
     if (!this.retried && err !== CLIENT_GONE && err !== DEADLINE && this.provablyUnread(err)) {
       this.retried = true;
@@ -200,7 +226,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   /** The answer's headers for the client, read once: with every header by name too when observers will need them. */
   private headerList() {
-    const h = answerHeaders(this.rawHeaders, undefined, this.observed);
+    const h = answerHeaders(this.headers, undefined);
     this.head = h;
     return h;
   }
@@ -258,23 +284,23 @@ export class Exchange implements Dispatcher.DispatchHandler {
     return this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.size);
   }
 
-  private waitForDrain(): boolean {
-    const resume = this.resume;
-    if (resume) this.res.once('drain', resume);
-    return false;
+  /** The client reads slower than the predictor writes: pause the predictor until the client drains. */
+  private waitForDrain(controller: Dispatcher.DispatchController): void {
+    controller.pause();
+    this.res.once('drain', () => controller.resume());
   }
 
   /** Observers get the predictor's answer as it came (headers by lower-case name, body decoded), after it was sent. */
   private observe(raw: Buffer): void {
-    const h = this.head ?? answerHeaders(this.rawHeaders, undefined, true);
+    const h = this.head ?? answerHeaders(this.headers, undefined);
     // Identity was asked for, but a predictor may compress anyway: observers read plain bytes.
     const body = decodedBody(raw, h.contentEncoding, this.rt.maxAnswerBytes);
-    if (body) observeAnswer(this.ctx, { status: this.status, headers: h.byName as Record<string, string | string[]>, body }, this.rt.log);
+    if (body) observeAnswer(this.ctx, { status: this.status, headers: h.byName, body }, this.rt.log);
   }
 
   /** On routes whose policy reduces answers, every answer (any status) leaves only as the rewriter returns it. */
   private writeRewritten(raw: Buffer): void {
-    const { h, answer } = answerForRewriter(this.status, this.rawHeaders, raw, this.rt.maxAnswerBytes);
+    const { h, answer } = answerForRewriter(this.status, this.headers, raw, this.rt.maxAnswerBytes);
     let out: RewrittenAnswer;
     try {
       out = answer ? (this.rewriter as AnswerRewriter).rewrite(answer, this.ctx) : UNDECODABLE;
@@ -323,9 +349,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
   /** The deadline for the whole answer passed (upstream.timeoutMs). */
   deadline(): void {
     if (this.settled) return;
-    const abort = this.abortUpstream;
-    this.onError(DEADLINE);
-    abort?.(DEADLINE);
+    const controller = this.controller;
+    this.upstreamFailed(DEADLINE);
+    controller?.abort(DEADLINE);
   }
 
   /** The client closed its connection before the answer was complete: cancel the predictor call. */
@@ -333,7 +359,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.settled) return;
     this.settle('client_closed', undefined);
     this.rt.clientAborts.inc();
-    this.abortUpstream?.(CLIENT_GONE);
+    this.controller?.abort(CLIENT_GONE);
   }
 }
 
@@ -342,10 +368,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
  * its content-encoding (undefined when it cannot be decoded within `maxBytes`); `h.list` is what
  * may be returned to the client when the rewriter gives no allowlist (encoding and framing dropped).
  */
-export function answerForRewriter(status: number, rawHeaders: readonly Buffer[], raw: Buffer, maxBytes: number): { h: ReturnType<typeof answerHeaders>; answer: UpstreamAnswer | undefined } {
-  const h = answerHeaders(rawHeaders, REWRITTEN_DROPS, true);
+export function answerForRewriter(status: number, headers: IncomingHttpHeaders, raw: Buffer, maxBytes: number): { h: ReturnType<typeof answerHeaders>; answer: UpstreamAnswer | undefined } {
+  const h = answerHeaders(headers, REWRITTEN_DROPS);
   const body = decodedBody(raw, h.contentEncoding, maxBytes);
-  return { h, answer: body ? { status, headers: h.byName as Record<string, string | string[]>, body } : undefined };
+  return { h, answer: body ? { status, headers: h.byName, body } : undefined };
 }
 
 const OVERLOADED = deny('upstream_overloaded', 'every predictor connection is busy and the wait queue is full');

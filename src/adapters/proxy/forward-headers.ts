@@ -1,5 +1,4 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { util } from 'undici';
 import type { DecisionContext } from '../../decision/decision-context.js';
 import { TRACE_HEADERS } from '../../observability/tracing.js';
 import { hasUnderscore } from '../intake/intake.js';
@@ -64,39 +63,35 @@ export function upstreamHeaders(headers: IncomingHttpHeaders, ctx: DecisionConte
 }
 
 /**
- * The client answer's header list from the predictor's raw header bytes (undici hands them as
- * Buffers): hop-by-hop fields and the framing the gateway sets itself dropped. `skip` names
- * more fields to drop (a rewritten answer's encoding and lengths).
+ * The client answer's header list from the predictor's headers (undici hands them parsed, by
+ * lower-case name): hop-by-hop fields and the framing the gateway sets itself dropped. `skip`
+ * names more fields to drop (a rewritten answer's encoding and lengths). `byName` is every header
+ * as received, for a rewriter or an observer.
  */
 export function answerHeaders(
-  raw: readonly Buffer[],
+  headers: IncomingHttpHeaders,
   skip: ReadonlySet<string> | undefined,
-  withByName = false,
-): { list: string[]; contentLength: number | undefined; contentEncoding: string | undefined; contentType: string | undefined; byName: Record<string, string | string[]> | undefined } {
+): { list: string[]; contentLength: number | undefined; contentEncoding: string | undefined; contentType: string | undefined; byName: Record<string, string | string[]> } {
   const list: string[] = [];
-  // Every header by lower-case name, for a rewriter or an observer (built in the same pass).
-  const byName: Record<string, string | string[]> | undefined = withByName ? {} : undefined;
-  let contentLength: number | undefined;
-  let contentEncoding: string | undefined;
-  let contentType: string | undefined;
-  let named: Set<string> | undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    // undici's own lookup: common field names come back interned and lower-case, without a copy.
-    const name = util.headerNameToString(raw[i] as Buffer);
-    const value = (raw[i + 1] as Buffer).toString('latin1');
-    if (name === 'content-length') contentLength = Number(value);
-    else if (name === 'content-encoding') contentEncoding = contentEncoding === undefined ? value : `${contentEncoding}, ${value}`;
-    else if (name === 'content-type') contentType = value;
-    else if (name === 'connection') named = connectionTokens(value);
-    if (byName) {
-      const prior = byName[name];
-      byName[name] = prior === undefined ? value : Array.isArray(prior) ? [...prior, value] : [prior, value];
-    }
-    if (NOT_RETURNED.has(name) || skip?.has(name)) continue;
-    list.push(name, value);
+  const cl = headers['content-length'];
+  const ce = headers['content-encoding'];
+  const ct = headers['content-type'];
+  const connection = headers.connection;
+  const named = connectionTokens(Array.isArray(connection) ? connection.join(',') : connection);
+  for (const name in headers) {
+    if (NOT_RETURNED.has(name) || skip?.has(name) || named?.has(name)) continue;
+    const v = headers[name];
+    if (v === undefined) continue;
+    if (typeof v === 'string') list.push(name, v);
+    else for (const one of v) list.push(name, one);
   }
-  if (named) {
-    for (let i = list.length - 2; i >= 0; i -= 2) if (named.has(list[i] as string)) list.splice(i, 2);
-  }
-  return { list, contentLength, contentEncoding, contentType, byName };
+  return {
+    list,
+    contentLength: cl === undefined ? undefined : Number(Array.isArray(cl) ? cl[0] : cl),
+    // Several Content-Encoding fields are one list, applied in order (RFC 9110 §8.4).
+    contentEncoding: Array.isArray(ce) ? ce.join(', ') : ce,
+    contentType: Array.isArray(ct) ? ct.at(-1) : ct,
+    // undici's parsed headers hold only strings and string arrays (no undefined values).
+    byName: headers as Record<string, string | string[]>,
+  };
 }

@@ -8,6 +8,7 @@ export function requestViewOf(req: IncomingMessage, requestId: string): RequestV
   const { path, query } = splitPathAndQuery(req.url ?? '/');
   return {
     door: 'proxy',
+    forwardsAnswer: true,
     method: req.method ?? 'GET',
     path,
     query,

@@ -1,5 +1,5 @@
-import { jwksProblem, readJwksFile } from '../../auth/jwks-document.js';
-import { mapOf, matching, settings, z } from '../fields.js';
+import { jwksProblem, readJwksFile } from '../jwks-document.js';
+import { mapOf, matching, settings, z, crossField, CROSS_FIELD } from '../fields.js';
 
 export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
 export const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
@@ -56,28 +56,31 @@ const issuerSpec = z
       .meta({ description: 'Upstream headers set from verified claims (`header: claim.path`). Client-sent copies are always stripped.', keyName: 'header' }),
     forwardToken: z.boolean().default(false).meta({ description: 'Send the original Authorization header upstream (default: removed).' }),
   })
-  .superRefine((v, ctx) => {
-    const sources = [v.jwksUri, v.jwks, v.jwksFile].filter((k) => k !== undefined).length + (v.discovery ? 1 : 0);
-    const hmac = v.algorithms.filter((a) => a.startsWith('HS'));
-    const secret = v.hmacSecret;
-    if (hmac.length > 0 && secret === undefined) ctx.addIssue({ code: 'custom', path: ['algorithms'], message: `${hmac.join(', ')} need hmacSecret` });
-    if (secret !== undefined && Buffer.byteLength(secret) < 32) ctx.addIssue({ code: 'custom', path: ['hmacSecret'], message: 'must be at least 32 bytes (RFC 7518 §3.2)' });
-    if (secret !== undefined && hmac.length === 0) ctx.addIssue({ code: 'custom', path: ['hmacSecret'], message: 'is set but no HS algorithm is allowed' });
-    if (hmac.length !== v.algorithms.length && sources === 0) ctx.addIssue({ code: 'custom', path: [], message: 'needs a key source: jwksUri, discovery, jwks or jwksFile' });
-    if (sources > 1) ctx.addIssue({ code: 'custom', path: [], message: 'has more than one key source: choose one of jwksUri, discovery, jwks, jwksFile' });
-    // The HMAC key and a JWKS would share one key set, and a JWKS refresh replaces it: HS tokens
-    // would stop verifying after the first fetch. One issuer, one kind of key.
-    if (secret !== undefined && sources > 0)
-      ctx.addIssue({ code: 'custom', path: ['hmacSecret'], message: 'cannot be combined with jwksUri, discovery, jwks or jwksFile: an issuer signs with a shared secret or with published keys' });
-    if (v.jwks !== undefined) {
-      const problem = jwksProblem(v.jwks);
-      if (problem) ctx.addIssue({ code: 'custom', path: ['jwks'], message: problem });
-    }
-    if (v.jwksFile !== undefined) {
-      const file = readJwksFile(v.jwksFile);
-      if (!file.ok) ctx.addIssue({ code: 'custom', path: ['jwksFile'], message: `${v.jwksFile} ${file.reason}` });
-    }
-  })
+  .superRefine(
+    crossField((v, ctx) => {
+      const sources = [v.jwksUri, v.jwks, v.jwksFile].filter((k) => k !== undefined).length + (v.discovery ? 1 : 0);
+      const hmac = v.algorithms.filter((a) => a.startsWith('HS'));
+      const secret = v.hmacSecret;
+      if (hmac.length > 0 && secret === undefined) ctx.addIssue({ code: 'custom', path: ['algorithms'], message: `${hmac.join(', ')} need hmacSecret` });
+      if (secret !== undefined && Buffer.byteLength(secret) < 32) ctx.addIssue({ code: 'custom', path: ['hmacSecret'], message: 'must be at least 32 bytes (RFC 7518 §3.2)' });
+      if (secret !== undefined && hmac.length === 0) ctx.addIssue({ code: 'custom', path: ['hmacSecret'], message: 'is set but no HS algorithm is allowed' });
+      if (hmac.length !== v.algorithms.length && sources === 0) ctx.addIssue({ code: 'custom', path: [], message: 'needs a key source: jwksUri, discovery, jwks or jwksFile' });
+      if (sources > 1) ctx.addIssue({ code: 'custom', path: [], message: 'has more than one key source: choose one of jwksUri, discovery, jwks, jwksFile' });
+      // The HMAC key and a JWKS would share one key set, and a JWKS refresh replaces it: HS tokens
+      // would stop verifying after the first fetch. One issuer, one kind of key.
+      if (secret !== undefined && sources > 0)
+        ctx.addIssue({ code: 'custom', path: ['hmacSecret'], message: 'cannot be combined with jwksUri, discovery, jwks or jwksFile: an issuer signs with a shared secret or with published keys' });
+      if (v.jwks !== undefined) {
+        const problem = jwksProblem(v.jwks);
+        if (problem) ctx.addIssue({ code: 'custom', path: ['jwks'], message: problem });
+      }
+      if (v.jwksFile !== undefined) {
+        const file = readJwksFile(v.jwksFile);
+        if (!file.ok) ctx.addIssue({ code: 'custom', path: ['jwksFile'], message: `${v.jwksFile} ${file.reason}` });
+      }
+    }),
+    CROSS_FIELD,
+  )
   .meta({ description: 'A trusted token issuer.' });
 
 export const authSection = z
@@ -101,23 +104,26 @@ export const authSection = z
       'Verified-token cache.',
     ),
   })
-  .superRefine((v, ctx) => {
-    v.issuers.forEach((i, n) => {
-      const url = i.discovery ? i.issuer : i.jwksUri;
-      if (!v.keys.allowInsecureHttp && url !== undefined && isPlainHttp(url) && !LOOPBACK.test(url)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['issuers', n, i.discovery ? 'issuer' : 'jwksUri'],
-          message: 'must be https (plain http only on loopback, or with auth.keys.allowInsecureHttp)',
-        });
-      }
-    });
-    if (v.enabled && v.issuers.length === 0) ctx.addIssue({ code: 'custom', path: ['issuers'], message: 'at least one issuer is required while auth.enabled is true' });
-    const seen = new Set<string>();
-    v.issuers.forEach((i, n) => {
-      if (seen.has(i.issuer)) ctx.addIssue({ code: 'custom', path: ['issuers', n, 'issuer'], message: `duplicates ${JSON.stringify(i.issuer)}` });
-      seen.add(i.issuer);
-    });
-  })
+  .superRefine(
+    crossField((v, ctx) => {
+      v.issuers.forEach((i, n) => {
+        const url = i.discovery ? i.issuer : i.jwksUri;
+        if (!v.keys.allowInsecureHttp && url !== undefined && isPlainHttp(url) && !LOOPBACK.test(url)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['issuers', n, i.discovery ? 'issuer' : 'jwksUri'],
+            message: 'must be https (plain http only on loopback, or with auth.keys.allowInsecureHttp)',
+          });
+        }
+      });
+      if (v.enabled && v.issuers.length === 0) ctx.addIssue({ code: 'custom', path: ['issuers'], message: 'at least one issuer is required while auth.enabled is true' });
+      const seen = new Set<string>();
+      v.issuers.forEach((i, n) => {
+        if (seen.has(i.issuer)) ctx.addIssue({ code: 'custom', path: ['issuers', n, 'issuer'], message: `duplicates ${JSON.stringify(i.issuer)}` });
+        seen.add(i.issuer);
+      });
+    }),
+    CROSS_FIELD,
+  )
   .prefault({})
   .meta({ description: 'Bearer-token authentication.' });

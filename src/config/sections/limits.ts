@@ -1,4 +1,4 @@
-import { mapOf, matching, z } from '../fields.js';
+import { mapOf, matching, z, crossField, CROSS_FIELD } from '../fields.js';
 
 export const windowSpec = z
   .strictObject({
@@ -81,12 +81,15 @@ const storeSection = z
     }),
     replicas: z.int().min(1).default(1).meta({ description: 'Replicas sharing the limit: the insurance limiter allows each 1/replicas of every budget.' }),
   })
-  .superRefine((v, ctx) => {
-    if (v.kind !== 'redis') return;
-    const sources = [v.redisUrl !== undefined, v.sentinels.length > 0, v.cluster.length > 0].filter(Boolean).length;
-    if (sources === 0) ctx.addIssue({ code: 'custom', path: ['redisUrl'], message: 'is required when kind is redis (or set sentinels or cluster)' });
-    if (sources > 1) ctx.addIssue({ code: 'custom', path: [], message: 'choose one of redisUrl, sentinels, cluster' });
-  })
+  .superRefine(
+    crossField((v, ctx) => {
+      if (v.kind !== 'redis') return;
+      const sources = [v.redisUrl !== undefined, v.sentinels.length > 0, v.cluster.length > 0].filter(Boolean).length;
+      if (sources === 0) ctx.addIssue({ code: 'custom', path: ['redisUrl'], message: 'is required when kind is redis (or set sentinels or cluster)' });
+      if (sources > 1) ctx.addIssue({ code: 'custom', path: [], message: 'choose one of redisUrl, sentinels, cluster' });
+    }),
+    CROSS_FIELD,
+  )
   .prefault({})
   .meta({ description: 'Counter store.' });
 
@@ -102,7 +105,7 @@ export const limitsSection = z
     headers: z.boolean().default(true).meta({ description: 'Send `RateLimit-Policy` and `RateLimit` headers on allowed answers too (always on 429).' }),
     store: storeSection,
   })
-  .superRefine(checkPolicy)
+  .superRefine(crossField(checkPolicy), CROSS_FIELD)
   .prefault({})
   .meta({ description: 'Per-identity rate limits counted in predictions.' });
 

@@ -1,4 +1,4 @@
-import { matching, settings, z } from '../fields.js';
+import { matching, settings, z, crossField, CROSS_FIELD } from '../fields.js';
 
 export const TENSOR_DATATYPES = ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BF16', 'BYTES'] as const;
 
@@ -14,9 +14,12 @@ const inputContract = z
     max: z.number().optional().meta({ description: 'Largest allowed input value.' }),
     maxBatch: z.int().min(1).default(1024).meta({ description: 'Most rows (predictions) in one request.' }),
   })
-  .superRefine((v, ctx) => {
-    if (v.min !== undefined && v.max !== undefined && v.min > v.max) ctx.addIssue({ code: 'custom', path: ['min'], message: `is above max (${v.min} > ${v.max})` });
-  })
+  .superRefine(
+    crossField((v, ctx) => {
+      if (v.min !== undefined && v.max !== undefined && v.min > v.max) ctx.addIssue({ code: 'custom', path: ['min'], message: `is above max (${v.min} > ${v.max})` });
+    }),
+    CROSS_FIELD,
+  )
   .prefault({})
   .meta({ description: 'Input contract; NaN and Infinity are always refused. A violation is 400 `invalid_input` naming the input and the rule.' });
 

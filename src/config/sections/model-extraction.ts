@@ -1,6 +1,6 @@
 import { DEFAULT_LADDER } from '../../extraction/action-ladder.js';
 import { DEFAULT_DETECTOR_SETTINGS as D } from '../../extraction/detector-settings.js';
-import { settings, z } from '../fields.js';
+import { settings, z, crossField, CROSS_FIELD } from '../fields.js';
 
 const numbers = (description: string) =>
   z
@@ -51,7 +51,7 @@ const features = z
       .default(1)
       .meta({ description: 'Seed of the projection and of the fingerprint grids: the same on every replica.' }),
   })
-  .superRefine(checkFeatures)
+  .superRefine(crossField(checkFeatures), CROSS_FIELD)
   .optional()
   .meta({ description: 'The feature description: how one row of numbers is scaled. Without it only exact repeats and volume are counted.' });
 
@@ -102,9 +102,12 @@ const detectors = z
       .default(D.repeatHorizon)
       .meta({ description: 'Exact repeats: a row equal to one of the last this-many distinct rows of the account is a re-send, counted apart and never scored.' }),
   })
-  .superRefine((v, ctx) => {
-    if (v.minSamples > v.ring) ctx.addIssue({ code: 'custom', path: ['minSamples'], message: `is above ring (${v.minSamples} > ${v.ring}): the test would never run` });
-  })
+  .superRefine(
+    crossField((v, ctx) => {
+      if (v.minSamples > v.ring) ctx.addIssue({ code: 'custom', path: ['minSamples'], message: `is above ring (${v.minSamples} > ${v.ring}): the test would never run` });
+    }),
+    CROSS_FIELD,
+  )
   .prefault({})
   .meta({ description: 'Detector thresholds (defaults from PRADA, Blacklight and stated benign rates; see the README).' });
 
@@ -132,17 +135,20 @@ const actions = z
       .default(DEFAULT_LADDER.halfLifeMs / 1000)
       .meta({ description: 'Half-life of the evidence: an account that stops looking suspicious walks back down the ladder.' }),
   })
-  .superRefine((v, ctx) => {
-    let last = 0;
-    let lastName = '';
-    for (const r of RUNGS) {
-      const at = v[r];
-      if (at === 0) continue;
-      if (at < last) ctx.addIssue({ code: 'custom', path: [r], message: `is below ${lastName} (${at} < ${last}): rungs must not decrease` });
-      last = at;
-      lastName = r;
-    }
-  })
+  .superRefine(
+    crossField((v, ctx) => {
+      let last = 0;
+      let lastName = '';
+      for (const r of RUNGS) {
+        const at = v[r];
+        if (at === 0) continue;
+        if (at < last) ctx.addIssue({ code: 'custom', path: [r], message: `is below ${lastName} (${at} < ${last}): rungs must not decrease` });
+        last = at;
+        lastName = r;
+      }
+    }),
+    CROSS_FIELD,
+  )
   .prefault({})
   .meta({ description: 'The action ladder, applied to the account (never per query).' });
 

@@ -1,4 +1,4 @@
-import { mapOf, z } from '../fields.js';
+import { mapOf, z, crossField, CROSS_FIELD } from '../fields.js';
 import { checkPolicy, optionalWindows, windowSpec } from './limits.js';
 
 /** Fields of `models.<model>` for rate limits. */
@@ -11,7 +11,7 @@ export const modelLimitFields = {
         .meta({ description: 'Replaces `limits.tiers` for this model.', keyName: 'tier' }),
       metadata: optionalWindows('Replaces `limits.metadata` for this model.'),
     })
-    .superRefine(checkPolicy)
+    .superRefine(crossField(checkPolicy), CROSS_FIELD)
     .optional()
     .meta({ description: "This model's own windows; each list set here replaces the global one of the same kind." }),
 };

@@ -1,5 +1,5 @@
 import { isAbsolute, relative } from 'node:path';
-import { z } from '../fields.js';
+import { z, crossField, CROSS_FIELD } from '../fields.js';
 
 const absolutePath = () => z.string().refine((v) => isAbsolute(v), { message: 'must be an absolute path' });
 
@@ -27,23 +27,26 @@ export const modelVerificationSection = z
       description: "The manifest's signature (raw DER or base64, as `openssl dgst -sha256 -sign` or `cosign sign-blob --key` write; Ed25519: 64 bytes). Required with `publicKey`.",
     }),
   })
-  .superRefine((v, ctx) => {
-    if (!v.enabled) return;
-    const { manifest, publicKey: key, signature: sig } = v;
-    if (manifest === undefined) ctx.addIssue({ code: 'custom', path: ['manifest'], message: 'is required when enabled' });
-    if ((key === undefined) !== (sig === undefined)) {
-      ctx.addIssue({ code: 'custom', path: [key === undefined ? 'publicKey' : 'signature'], message: 'publicKey and signature go together: set both or neither' });
-    }
-    // Whoever can write the model can write a manifest stored beside it: only a signature
-    // checked with a key from elsewhere makes such a manifest worth checking.
-    if (manifest !== undefined && key === undefined && within(manifest, v.dir)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['manifest'],
-        message: 'lies inside the model directory, so whoever can replace the model can replace it too: set publicKey and signature, or mount the manifest from a ConfigMap',
-      });
-    }
-    if (key !== undefined && within(key, v.dir)) ctx.addIssue({ code: 'custom', path: ['publicKey'], message: 'must not come from the model directory it vouches for' });
-  })
+  .superRefine(
+    crossField((v, ctx) => {
+      if (!v.enabled) return;
+      const { manifest, publicKey: key, signature: sig } = v;
+      if (manifest === undefined) ctx.addIssue({ code: 'custom', path: ['manifest'], message: 'is required when enabled' });
+      if ((key === undefined) !== (sig === undefined)) {
+        ctx.addIssue({ code: 'custom', path: [key === undefined ? 'publicKey' : 'signature'], message: 'publicKey and signature go together: set both or neither' });
+      }
+      // Whoever can write the model can write a manifest stored beside it: only a signature
+      // checked with a key from elsewhere makes such a manifest worth checking.
+      if (manifest !== undefined && key === undefined && within(manifest, v.dir)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['manifest'],
+          message: 'lies inside the model directory, so whoever can replace the model can replace it too: set publicKey and signature, or mount the manifest from a ConfigMap',
+        });
+      }
+      if (key !== undefined && within(key, v.dir)) ctx.addIssue({ code: 'custom', path: ['publicKey'], message: 'must not come from the model directory it vouches for' });
+    }),
+    CROSS_FIELD,
+  )
   .prefault({})
   .meta({ description: 'Layer 4: refuse to become ready on a model whose files differ from the manifest written after training.' });

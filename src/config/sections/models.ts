@@ -1,4 +1,4 @@
-import { mapOf, z } from '../fields.js';
+import { mapOf, z, crossField, CROSS_FIELD } from '../fields.js';
 import { modelAuthFields } from './model-auth.js';
 import { checkModelContract, modelContractFields } from './model-contract.js';
 import { modelExtractionFields } from './model-extraction.js';
@@ -20,7 +20,7 @@ export const modelSection = z
     // Model-extraction detection.
     ...modelExtractionFields,
   })
-  .superRefine(checkModelContract)
+  .superRefine(crossField(checkModelContract), CROSS_FIELD)
   .prefault({})
   .meta({ description: 'One served model.' });
 

@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { GatewayMetrics } from '../../src/observability/metrics.js';
 
@@ -68,5 +69,27 @@ describe('metrics updated on every request', () => {
     ours.limitsPredictions.inc();
     theirs.inc(8);
     assert.equal(await ours.registry.getSingleMetricAsString(name), await reference.getSingleMetricAsString(name));
+  });
+
+  // The contract with prom-client is undocumented (see metrics.ts): it holds for the pinned
+  // version, checked by the tests above and by the whole scrape below.
+  it('pins prom-client to one exact version, the one installed', () => {
+    const root = new URL('../../../', import.meta.url);
+    const wanted = (JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { dependencies: Record<string, string> }).dependencies['prom-client'];
+    const installed = (JSON.parse(readFileSync(new URL('node_modules/prom-client/package.json', root), 'utf8')) as { version: string }).version;
+    assert.match(wanted ?? '', /^\d+\.\d+\.\d+$/);
+    assert.equal(installed, wanted);
+  });
+
+  it('the whole scrape (registry.metrics(), as /metrics serves it) carries the per-request metrics as prom-client writes them', async () => {
+    const ours = new GatewayMetrics({ defaultMetrics: false });
+    const name = 'inference_gateway_auth_verifications_total';
+    const reference = new Registry();
+    const theirs = new Counter({ name, help: await helpOf(ours, name), labelNames: ['outcome', 'cache'], registers: [reference] });
+    ours.authVerifications.inc({ outcome: 'allowed', cache: 'hit' }, 2);
+    theirs.inc({ outcome: 'allowed', cache: 'hit' }, 2);
+    const scrape = await ours.registry.metrics();
+    assert.ok(scrape.includes(await reference.getSingleMetricAsString(name)), 'the counter block appears verbatim');
+    assert.equal(ours.registry.contentType, reference.contentType);
   });
 });

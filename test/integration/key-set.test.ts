@@ -1,21 +1,23 @@
-// Key rotation, outages and floods against a real JWKS server, with an injected clock so the
-// refetch cooldown is moved, not slept through.
+// Key rotation, outages and floods against a real JWKS server, with an injected clock (its
+// timers too) so the refetch cooldown and the retry backoff are moved, not slept through.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { SignJWT, generateKeyPair } from 'jose';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { buildConfig } from '../../src/config/load-config.js';
 import { Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { startDemoPredictor, type DemoPredictor } from '../../src/quickstart/demo-predictor.js';
 import { send, v1Body } from '../helpers/http.js';
 import { AUDIENCE, startJwksServer, type JwksServer } from '../helpers/jwks-server.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { sleep, until } from '../helpers/wait.js';
 
 interface Rig {
   gateway: Gateway;
   url: string;
   adminUrl: string;
   predictor: DemoPredictor;
-  clock: { ms: number };
+  clock: ManualClock;
   close(): Promise<void>;
 }
 
@@ -23,7 +25,7 @@ interface Rig {
 // only tests of a hung issuer (which always times out) use a short one.
 async function rig(jwks: JwksServer, issuer: Record<string, unknown> = {}, fetchTimeoutMs = 5000): Promise<Rig> {
   const predictor = await startDemoPredictor();
-  const clock = { ms: Date.now() };
+  const clock = new ManualClock();
   const config = buildConfig({
     server: { host: '127.0.0.1', port: 0, drainDelaySeconds: 0 },
     admin: { host: '127.0.0.1', port: 0 },
@@ -35,7 +37,7 @@ async function rig(jwks: JwksServer, issuer: Record<string, unknown> = {}, fetch
       keys: { cooldownSeconds: 30, fetchTimeoutMs },
     },
   });
-  const gateway = await Gateway.create(config, { log: createLogger('silent'), defaultMetrics: false, now: () => clock.ms });
+  const gateway = await Gateway.create(config, { log: createLogger('silent'), defaultMetrics: false, clock });
   const at = await gateway.listen();
   return {
     gateway,
@@ -52,14 +54,7 @@ async function rig(jwks: JwksServer, issuer: Record<string, unknown> = {}, fetch
 
 const predict = (r: Rig, token: string) => send(`${r.url}/v1/models/iris:predict`, { body: v1Body(), headers: { authorization: `Bearer ${token}` } });
 const jwksFetches = (j: JwksServer) => j.requests.get('/.well-known/jwks.json') ?? 0;
-async function until(f: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await f()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error('condition not reached in 2 s');
-}
-const ready = (r: Rig) => until(async () => (await send(`${r.adminUrl}/readyz`)).status === 200);
+const ready = (r: Rig) => until('the gateway is ready', async () => (await send(`${r.adminUrl}/readyz`)).status === 200);
 
 describe('signing keys', () => {
   it('are fetched at start-up, and readiness waits for them', async () => {
@@ -102,7 +97,7 @@ describe('signing keys', () => {
       const k3 = await jwks.newKey('k3');
       jwks.publish([k3]);
       assert.equal((await predict(r, await jwks.sign({}, { key: k3 }))).status, 200); // refetch drops k1
-      r.clock.ms += 31_000; // past the cooldown, so the refusal is not just "cooling down"
+      r.clock.advance(31_000); // past the cooldown, so the refusal is not just "cooling down"
       const res = await predict(r, old);
       assert.equal(res.status, 401);
       assert.equal(res.json()['code'], 'token_invalid');
@@ -133,10 +128,31 @@ describe('signing keys', () => {
       jwks.publish([k3, jwks.rsa]);
       const rotated = await jwks.sign({}, { key: k3 });
       assert.equal((await predict(r, rotated)).status, 401);
-      r.clock.ms += 30_000;
+      r.clock.advance(30_000);
       assert.equal((await predict(r, rotated)).status, 200);
       await flood(30);
       assert.equal(jwksFetches(jwks), 3 + 0, 'the second flood falls inside the new cooldown');
+    } finally {
+      await r.close();
+      await jwks.close();
+    }
+  });
+
+  it("refuse a token whose kid names a key of another curve than its alg's, as no matching key", async () => {
+    const jwks = await startJwksServer();
+    const r = await rig(jwks);
+    try {
+      // A P-384 key published without an alg member: only its curve says it cannot verify ES256.
+      const { publicKey } = await generateKeyPair('ES384', { extractable: true });
+      const p384 = { kid: 'p384', alg: 'ES384', privateKey: publicKey, publicJwk: { ...(await exportJWK(publicKey)), kid: 'p384', use: 'sig' } };
+      jwks.publish([jwks.rsa, jwks.ec, p384]);
+      await ready(r);
+      const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+      const now = Math.floor(Date.now() / 1000);
+      const token = `${part({ alg: 'ES256', kid: 'p384', typ: 'JWT' })}.${part({ iss: jwks.issuer, aud: AUDIENCE, sub: 'x', exp: now + 600 })}.${Buffer.alloc(64, 1).toString('base64url')}`;
+      const res = await predict(r, token);
+      assert.equal(res.status, 401);
+      assert.equal(res.json()['error'], 'no signing key of the issuer matches the token kid and alg');
     } finally {
       await r.close();
       await jwks.close();
@@ -218,12 +234,29 @@ describe('signing keys', () => {
     const r = await rig(jwks);
     try {
       const token = await jwks.sign({});
-      await until(async () => jwksFetches(jwks) >= 1);
+      await until('the start-up fetch failed', async () => /outcome="http_status"/.test(await r.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_auth_key_fetches_total')));
       for (let i = 0; i < 249; i++) assert.equal((await predict(r, token)).status, 503);
-      assert.ok(jwksFetches(jwks) <= 2, `${jwksFetches(jwks)} fetches for 249 requests`);
+      // The clock did not move: the backoff has not passed, however long the 249 requests took.
+      assert.equal(jwksFetches(jwks), 1, `${jwksFetches(jwks)} fetches for 249 requests`);
       jwks.mode = 'ok';
-      r.clock.ms += 4000; // past the longest backoff
+      r.clock.advance(4000); // past the longest backoff
       assert.equal((await predict(r, token)).status, 200);
+    } finally {
+      await r.close();
+      await jwks.close();
+    }
+  });
+
+  it('retry a failed fetch when the backoff has passed on the gateway clock, not on the wall clock', async () => {
+    const jwks = await startJwksServer();
+    jwks.mode = 'status500';
+    const r = await rig(jwks);
+    try {
+      await until('the start-up fetch failed', () => jwksFetches(jwks) === 1);
+      await sleep(1500); // longer than the first backoff (1 s) in real time: a real timer would refetch here
+      assert.equal(jwksFetches(jwks), 1);
+      r.clock.advance(1000);
+      await until('the retry fetch', () => jwksFetches(jwks) === 2);
     } finally {
       await r.close();
       await jwks.close();
@@ -235,7 +268,7 @@ describe('signing keys', () => {
     jwks.mode = 'hang';
     const r = await rig(jwks, {}, 300);
     try {
-      await until(async () => /outcome="timeout"/.test(await r.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_auth_key_fetches_total')));
+      await until('a timed-out fetch is counted', async () => /outcome="timeout"/.test(await r.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_auth_key_fetches_total')));
     } finally {
       await r.close();
       await jwks.close();

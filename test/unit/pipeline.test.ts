@@ -79,3 +79,24 @@ describe('the pipeline running a phase of stages that answer at once or later', 
     assert.equal((await pending).allowed, true);
   });
 });
+
+describe('the pipeline and answers that must be rewritten', () => {
+  const rewriting: Stage = {
+    name: 'contract',
+    run(ctx) {
+      ctx.rewrite = { rewrite: () => ({ ok: true, body: '{}' }) };
+      return undefined;
+    },
+  };
+
+  it('refuses with scores_not_allowed when the answer does not pass back through the gateway', async () => {
+    const d = await pipelineOf([rewriting]).decide(postView({ instances: [[1, 2, 3, 4]] }, { path: '/v1/models/iris:predict', door: 'ext-authz-http' }));
+    assert.equal(d.allowed, false);
+    assert.equal(!d.allowed && d.denial.code, 'scores_not_allowed');
+  });
+
+  it('allows the same decision when the answer passes back through the gateway (the proxy rewrites it)', async () => {
+    const d = await pipelineOf([rewriting]).decide(view());
+    assert.equal(d.allowed, true);
+  });
+});

@@ -1,31 +1,4 @@
-import { parseModelRoute } from '../inference/kserve-route.js';
-
-/** Compiles "METHOD /path/*" patterns once, at start-up. */
-export interface PublicRoutes {
-  matches(method: string, path: string): boolean;
-}
-
-export function compilePublicRoutes(patterns: readonly string[]): PublicRoutes {
-  const compiled = patterns.map((p) => {
-    const space = p.indexOf(' ');
-    const method = p.slice(0, space);
-    const path = p.slice(space + 1);
-    const source = path
-      .split('*')
-      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-      .join('[^/:]+');
-    return { method, re: new RegExp(`^${source}$`) };
-  });
-  return {
-    matches(method, path) {
-      for (const c of compiled) {
-        if (c.method !== '*' && c.method !== method && !(c.method === 'GET' && method === 'HEAD')) continue;
-        if (c.re.test(path)) return true;
-      }
-      return false;
-    },
-  };
-}
+import { parseModelRoute } from '../protocol/kserve-route.js';
 
 // Segment values a `*` would have to take for a pattern to reach an inference route: any model
 // name (one stands for all: names are matched by structure only), and every word the KServe
