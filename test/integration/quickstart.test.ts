@@ -100,19 +100,20 @@ describe('quickstart', () => {
     await until('alice is tracked with her two queries', async () => (await users()).some((u) => u.user.endsWith('|alice') && u.queries >= 2));
   });
 
-  it('scores a sweep from its one account in shadow, as the banner says, answering labels and refusing none', async () => {
-    assert.match(quickstartBanner(q), /runs in shadow until enough accounts have calibrated it/);
+  it('refuses a one-feature sweep from its one account with 403 after answering it labels, as the banner says', async () => {
+    assert.match(quickstartBanner(q), /refused with 403 after/);
     const token = await q.issuer.mint({ sub: 'sweeper' });
-    const answers = new Set<string>();
-    for (let i = 1; i <= 200; i++) {
+    const firstSeen = new Map<string, number>();
+    for (let i = 1; i <= 1000 && !firstSeen.has('403'); i++) {
       const r = await send(`${q.listening.url}/v1/models/iris:predict`, { headers: { authorization: `Bearer ${token}` }, body: { instances: [[6.0, 2.9, 1 + i * 0.01, 1.5]] } });
-      answers.add(r.status === 200 && !Array.isArray(r.json<{ predictions: unknown[] }>().predictions[0]) ? 'labels' : `${r.status} ${r.text}`);
+      const kind = r.status === 200 ? (Array.isArray(r.json<{ predictions: unknown[] }>().predictions[0]) ? 'scores' : 'labels') : String(r.status);
+      if (!firstSeen.has(kind)) firstSeen.set(kind, i);
     }
-    assert.deepEqual([...answers], ['labels']);
-    const users = async () =>
-      (await send(`${q.listening.adminUrl}/extraction/users?model=iris`, { headers: { authorization: `Bearer ${q.operatorToken}` } })).json<{
-        users: Array<{ user: string; queries: number; scores: Record<string, number> }>;
-      }>().users;
-    await until('the sweep is scored', async () => (await users()).some((u) => u.user.endsWith('|sweeper') && u.queries === 200 && (u.scores['sweep'] ?? 0) > 0));
+    assert.deepEqual([...firstSeen.keys()], ['labels', '403']);
+    assert.ok(firstSeen.get('403')! <= 500, `the sweep was refused at request ${firstSeen.get('403')}`);
+    const users = (await send(`${q.listening.adminUrl}/extraction/users?model=iris`, { headers: { authorization: `Bearer ${q.operatorToken}` } })).json<{
+      users: Array<{ user: string; level: string }>;
+    }>().users;
+    assert.equal(users.find((u) => u.user.endsWith('|sweeper'))?.level, 'block');
   });
 });
