@@ -249,7 +249,7 @@ async function main(): Promise<void> {
     const { endToEnd } = await import('./end-to-end.js');
     e2e = await endToEnd();
   }
-  const header = `World seed ${SEED} (thresholds were developed on seed 1 and never fitted to this one); ${USERS} benign users × ${QUERIES} queries behind the proxy (answers seen), ${Math.ceil(USERS / 5)} of them again through an ext-authz door (inputs only); ${INSTANCES} attacker accounts per attack row (${Math.ceil(INSTANCES / 2)} for the slow rows, 5 runs for Sybil splits), budget ${BUDGET} queries per account (6,400 in total for Sybil splits); ${seconds} s on ${WORKERS} worker threads, node ${process.version}.`;
+  const header = `World seed ${SEED} (thresholds were developed on seed 1 and never fitted to this one). Each account is scored by the detectors and the ladder directly (\`AccountGuard\`), without a model's population calibration or breaker: the published thresholds (floors) at work; the real-data tables below drive the model guard as an operator configures it. ${USERS} benign users × ${QUERIES} queries behind the proxy (answers seen), ${Math.ceil(USERS / 5)} of them again through an ext-authz door (inputs only); ${INSTANCES} attacker accounts per attack row (${Math.ceil(INSTANCES / 2)} for the slow rows, 5 runs for Sybil splits), budget ${BUDGET} queries per account (6,400 in total for Sybil splits); ${seconds} s on ${WORKERS} worker threads, node ${process.version}.`;
   const text = [
     header,
     '',
