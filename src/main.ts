@@ -25,6 +25,9 @@ commands:
                               (and the manifest's ECDSA P-256 / Ed25519 signature); exit 1 on any problem
   sign-manifest --dir DIR --manifest FILE [--key PRIVATE_KEY.pem --signature FILE [--encoding base64|raw]]
                               write the manifest of a model directory (and sign it)
+  calibrate --config FILE --model NAME --requests FILE
+                              compute a model's extraction calibration from recorded requests
+                              (JSON lines: user, instances, predictions) and print it as config
 `;
 
 function fail(message: string, code = 2): never {
@@ -69,6 +72,8 @@ async function main(argv: string[]): Promise<void> {
       key: { type: 'string' },
       signature: { type: 'string' },
       encoding: { type: 'string' },
+      model: { type: 'string' },
+      requests: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -138,6 +143,22 @@ async function main(argv: string[]): Promise<void> {
     case 'sign-manifest': {
       const { signManifestCommand, verifyModelCommand } = await import('./artifacts/artifact-commands.js');
       const outcome = await (command === 'verify-model' ? verifyModelCommand : signManifestCommand)(values);
+      process.stdout.write(outcome.stdout);
+      process.stderr.write(outcome.stderr);
+      process.exitCode = outcome.code;
+      return;
+    }
+    case 'calibrate': {
+      if (!values.config) fail('calibrate needs --config FILE --model NAME --requests FILE');
+      let config;
+      try {
+        config = loadConfigFile(values.config);
+      } catch (err) {
+        if (err instanceof ConfigError) fail(err.message, 1);
+        throw err;
+      }
+      const { calibrateCommand } = await import('./extraction/calibrate-command.js');
+      const outcome = calibrateCommand(config, values.model, values.requests, values.config);
       process.stdout.write(outcome.stdout);
       process.stderr.write(outcome.stderr);
       process.exitCode = outcome.code;

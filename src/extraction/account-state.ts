@@ -118,14 +118,18 @@ export class AccountGuard {
 
   /** Scores one row; returns the level change it caused, if any. */
   observe(acc: AccountState, row: ArrayLike<number>, classId: number, margin: number, now: number): LevelChange | undefined {
+    const scored = acc.stream.distinct;
     this.scorer.observe(acc.stream, row, classId, margin);
+    // Exact re-sends are not queries the detectors judged (their scores are the last row's), and
+    // until the model is calibrated nothing counts as evidence: its thresholds are not known yet.
+    const cal = this.scorer.calibration;
+    if (acc.stream.distinct === scored || (cal && !cal.inForce)) return this.settle(acc, 0, -1, now);
     const d = this.strongestLive(acc.stream);
     const score = d < 0 ? 0 : acc.stream.scores[d]!;
     if (score >= 1 && acc.firstFlaggedAt === 0) {
       acc.firstFlaggedAt = now;
       acc.firstAlarmDetector = d;
       acc.firstAlarmScore = score;
-      const cal = this.scorer.calibration;
       acc.firstAlarmThreshold = cal ? cal.effective(d) : Number.NaN;
     }
     return this.settle(acc, score >= 1 ? 1 : 0, d, now);

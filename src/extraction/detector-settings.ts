@@ -43,6 +43,12 @@ export interface DetectorSettings {
   readonly collinearRate: number;
   readonly lowMargin: number;
   readonly marginRate: number;
+  /** Repeated step shapes: assumed benign share of rows that repeat an earlier step's shape. */
+  readonly stepRate: number;
+  /** Repeated step shapes: earlier rows each new one is compared with. */
+  readonly stepRecent: number;
+  /** Repeated step shapes: 16-bit shape tags remembered (a power of two; about 256 rows' worth at 16 comparisons). */
+  readonly stepTable: number;
   /** Distinct rows per account remembered for telling exact re-sends apart (the exact horizon). */
   readonly repeatHorizon: number;
 }
@@ -69,5 +75,10 @@ export const DEFAULT_DETECTOR_SETTINGS: DetectorSettings = {
   collinearRate: 0.02,
   lowMargin: 0.1,
   marginRate: 0.1,
+  stepRate: 0.02,
+  stepRecent: 16,
+  stepTable: 4096,
   repeatHorizon: 512,
 };
+
+

@@ -4,5 +4,5 @@
  * JSArrayBuffer and a backing-store record besides its bytes; a small object its header and
  * fields. The extraction memory test measures heap plus external memory against these.
  */
-export const TYPED_ARRAY_OVERHEAD = 160;
+export const TYPED_ARRAY_OVERHEAD = 200;
 export const OBJECT_OVERHEAD = 64;

@@ -99,9 +99,7 @@ export class ModelGuard {
     // Bounded by the worst case, so the budget holds however many classes each account has seen.
     this.accountBytes = scorer.maxStateBytes(cfg.labels?.length ?? Number.POSITIVE_INFINITY) + AccountState.fixedBytes(ACCOUNT_KEY_BYTES / 2) + LRU_ENTRY_BYTES;
     // One record slot per eight accounts: a flood evicts ordinary accounts, not the evidence.
-    const budget = x.maxStateBytes - this.calibration.bytes;
-    const perAccount = this.accountBytes + RECORD_BYTES / 8;
-    this.capacity = Math.max(1, Math.min(x.maxAccounts, Math.floor(budget / perAccount)));
+    this.capacity = Math.max(1, Math.min(x.maxAccounts, Math.floor((x.maxStateBytes - this.calibration.bytes) / this.perAccountBytes)));
     this.recordCapacity = Math.max(8, Math.ceil(this.capacity / 8));
     this.accounts = new LRUCache<string, AccountState>({
       max: this.capacity,
@@ -110,6 +108,16 @@ export class ModelGuard {
       dispose: (acc, user, reason) => this.disposed(acc, user, reason),
     });
     this.labelIndex = new Map((cfg.labels ?? []).map((l, i) => [l, i]));
+  }
+
+  /** Bytes one more account costs: its state at its largest, its table entry, its share of the escalation records. */
+  get perAccountBytes(): number {
+    return this.accountBytes + RECORD_BYTES / 8;
+  }
+
+  /** The `maxStateBytes` that holds `accounts` accounts of this model at their largest. */
+  budgetFor(accounts: number): number {
+    return this.calibration.bytes + Math.ceil(accounts * this.perAccountBytes);
   }
 
   /** What the guard really does now. */

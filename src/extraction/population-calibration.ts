@@ -1,7 +1,5 @@
-import { normalQuantile } from './normal-distribution.js';
-
 /** The detectors' names, in the order of every per-detector array. */
-export const DETECTORS = ['prada', 'fingerprint', 'envelope', 'sweep', 'collinear', 'margin'] as const;
+export const DETECTORS = ['prada', 'fingerprint', 'envelope', 'sweep', 'collinear', 'margin', 'steps'] as const;
 export type DetectorName = (typeof DETECTORS)[number];
 export const PRADA = 0;
 
@@ -53,13 +51,16 @@ export type CalibrationState = 'uncalibrated' | 'calibrated' | 'pinned' | 'floor
  * moves its one unit from bin to bin, so no account weighs more than another, and the state is
  * a few kilobytes per model whatever the traffic.
  *
- * Thresholds are robust order statistics of that population: from the median m and the 99th
- * percentile q (each moved by at most one rank when one account changes its value), the alarm
- * point is m + k·(q − m), with k = z(1 − falseAlarmRate) / z(0.99) × tailAllowance: under a
- * normal upper tail this is the configured false-alarm quantile, widened for heavier tails; and
- * never below q plus one bin. A population where 5% of users are dashboards or time-series
- * replays has those users at or below q, so they stay below the alarm point; one attacker among
- * hundreds moves m and q by one rank at most. An account alarms only when it is beyond both this
+ * Thresholds are robust order statistics of that population, extrapolated into the tail: the
+ * statistics are each account's extreme over its stream, whose distribution has (at most) an
+ * exponential tail (Gumbel's domain: maxima of light-tailed counts), where every further decade
+ * of probability adds about the same amount. From the 90th and 99th percentiles q₉₀ and q₉₉ (each
+ * moved by at most one rank when one account changes its value), the alarm point is
+ * q₉₉ + k·(q₉₉ − q₉₀) with k = log₁₀(0.01 / (falseAlarmRate / detectors)) × tailAllowance (the
+ * account's false-alarm budget split over the six detectors), and never below q₉₉
+ * plus one bin. A population where 5% of users are dashboards or time-series replays has those
+ * users at or below q₉₉, so they stay below the alarm point; one attacker among hundreds moves the
+ * percentiles by one rank at most. An account alarms only when it is beyond both this
  * and the published detector's own threshold (the floor): calibration can only quiet a detector
  * on a model, except PRADA's δ, which the population may raise up to `deltaCeiling`.
  */
@@ -89,7 +90,8 @@ export class PopulationCalibration {
     const bins = DETECTORS.map((_, d) => (d === PRADA ? W_BINS : o.window + 1));
     this.hist = bins.map((n) => new Float64Array(n));
     this.pending = bins.map((n) => new Float64Array(n));
-    this.k = (normalQuantile(1 - o.falseAlarmRate) / normalQuantile(0.99)) * o.tailAllowance;
+    // The account's false-alarm budget is split over the detectors (Bonferroni): any one may alarm.
+    this.k = Math.max(0, Math.log10((0.01 * DETECTORS.length) / o.falseAlarmRate)) * o.tailAllowance;
     if (o.pinned) this.pin(o.pinned, 0);
     else if (o.minAccounts === 0) this.state = 'floors';
   }
@@ -155,9 +157,12 @@ export class PopulationCalibration {
     }
     for (let d = 0; d < DETECTORS.length; d++) {
       const h = this.hist[d]!;
-      const m = quantileBin(h, n, 0.5);
+      const q90 = quantileBin(h, n, 0.9);
       const q = quantileBin(h, n, 0.99);
-      const at = Math.max(m + this.k * (q - m), q + 1);
+      // A window count also wanders by its own sampling noise (binomial spread at the q99 rate),
+      // which an account's peak keeps growing into as its stream gets longer.
+      const noise = d === PRADA ? 0 : Math.sqrt(q * Math.max(0, 1 - q / this.o.window));
+      const at = Math.max(q + this.k * Math.max(q - q90, noise), q + 1);
       this.thresholds[d] = d === PRADA ? 1 - at * W_STEP : Math.ceil(at);
     }
     this.applyThresholds();

@@ -1,4 +1,5 @@
 import type { DetectorSettings } from './detector-settings.js';
+import { STEP_MAX_WIDTH, StepDetector, type StepState } from './step-detector.js';
 import type { FeatureNormaliser } from './feature-normaliser.js';
 import { FingerprintDetector, type FingerprintState } from './fingerprint-detector.js';
 import { GeometryDetector, type GeometryState } from './geometry-detector.js';
@@ -29,6 +30,7 @@ export class QueryStreamState {
     readonly prada: PrototypeState | undefined,
     readonly fingerprint: FingerprintState | undefined,
     readonly geometry: GeometryState | undefined,
+    readonly steps: StepState | undefined,
     repeatHorizon: number,
   ) {
     this.repeats = new RepeatSet(repeatHorizon, new ArrayBuffer(RepeatSet.bytesFor(repeatHorizon)), 0);
@@ -43,7 +45,8 @@ export class QueryStreamState {
       2 * OBJECT_OVERHEAD +
       (this.prada?.bytes ?? 0) +
       (this.fingerprint?.bytes ?? 0) +
-      (this.geometry?.bytes ?? 0)
+      (this.geometry?.bytes ?? 0) +
+      (this.steps?.bytes ?? 0)
     );
   }
 
@@ -65,6 +68,7 @@ export class QueryScorer {
   private readonly prada: PrototypeDetector | undefined;
   private readonly fingerprint: FingerprintDetector | undefined;
   private readonly geometry: GeometryDetector | undefined;
+  private readonly steps: StepDetector | undefined;
   private readonly scaled: Float64Array;
   private readonly z: Float64Array;
   private seeds = 0x2545f491;
@@ -117,6 +121,8 @@ export class QueryScorer {
       lowMargin: s.lowMargin,
       marginRate: s.marginRate,
     });
+    if (normaliser.width <= STEP_MAX_WIDTH)
+      this.steps = new StepDetector({ width: normaliser.width, recent: s.stepRecent, table: s.stepTable, window: s.window, benignRate: s.stepRate, alpha: s.alpha });
   }
 
   /**
@@ -128,7 +134,7 @@ export class QueryScorer {
     const prototypeSets = this.prada ? Math.min(classes, s.maxClasses) * s.prototypes * (this.normaliser?.dims ?? 0) * Float32Array.BYTES_PER_ELEMENT : 0;
     const sets = this.prada ? Math.min(classes, s.maxClasses) : 0;
     return (
-      new QueryStreamState(this.prada?.createState(1), this.fingerprint?.createState(), this.geometry?.createState(), s.repeatHorizon).bytes +
+      new QueryStreamState(this.prada?.createState(1), this.fingerprint?.createState(), this.geometry?.createState(), this.steps?.createState(), s.repeatHorizon).bytes +
       prototypeSets +
       sets * TYPED_ARRAY_OVERHEAD
     );
@@ -136,7 +142,7 @@ export class QueryScorer {
 
   createState(): QueryStreamState {
     this.seeds = (Math.imul(this.seeds, 1103515245) + 12345) | 0;
-    return new QueryStreamState(this.prada?.createState(this.seeds), this.fingerprint?.createState(), this.geometry?.createState(), this.settings.repeatHorizon);
+    return new QueryStreamState(this.prada?.createState(this.seeds), this.fingerprint?.createState(), this.geometry?.createState(), this.steps?.createState(), this.settings.repeatHorizon);
   }
 
   /** Per detector, the floor threshold in its unit: PRADA's δ, the windowed detectors' alarm counts. */
@@ -148,6 +154,7 @@ export class QueryScorer {
     f[3] = this.geometry?.sweepCount ?? 1;
     f[4] = this.geometry?.collinearCount ?? 1;
     f[5] = this.geometry?.marginCount ?? 1;
+    f[6] = this.steps?.alarmCount ?? 1;
     return f;
   }
 
@@ -168,6 +175,7 @@ export class QueryScorer {
     sc[0] = this.prada!.observe(st.prada!, this.z, classId);
     sc[1] = this.fingerprint!.observe(st.fingerprint!, this.z);
     this.geometry!.observe(st.geometry!, this.scaled, this.z, margin, sc, 2);
+    if (st.steps) sc[6] = this.steps!.observe(st.steps, this.scaled);
     const cal = this.calibration;
     if (cal) {
       this.track(st, cal);
@@ -188,6 +196,7 @@ export class QueryScorer {
     this.peak(st, cal, on, 3, g.sweep.count);
     this.peak(st, cal, on, 4, g.collinear.count);
     this.peak(st, cal, on, 5, g.margin.count);
+    if (st.steps) this.peak(st, cal, on, 6, st.steps.hits.count);
     if (!on && st.distinct >= cal.o.minQueries) {
       st.contributing = true;
       cal.add(p, st.distinct);

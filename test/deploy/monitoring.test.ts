@@ -66,7 +66,7 @@ describe('the PrometheusRule', () => {
 
   it('alerts on stale keys, missing keys, store fallbacks, upstream errors and timeouts, 5xx, ext-authz faults, model verification and extraction', () => {
     const names = alerts().map((a) => a.alert);
-    for (const n of ['InferenceGatewayStaleSigningKeys', 'InferenceGatewayKeysUnavailable', 'InferenceGatewayRateLimitStoreFallback', 'InferenceGatewayUpstreamErrors', 'InferenceGatewayUpstreamTimeouts', 'InferenceGateway5xxRate', 'InferenceGatewayExtAuthzFaults', 'InferenceGatewayModelVerificationFailed', 'InferenceGatewayExtractionEscalated']) {
+    for (const n of ['InferenceGatewayStaleSigningKeys', 'InferenceGatewayKeysUnavailable', 'InferenceGatewayRateLimitStoreFallback', 'InferenceGatewayUpstreamErrors', 'InferenceGatewayUpstreamTimeouts', 'InferenceGateway5xxRate', 'InferenceGatewayExtAuthzFaults', 'InferenceGatewayModelVerificationFailed', 'InferenceGatewayExtractionEscalated', 'InferenceGatewayExtractionBreakerOpen']) {
       assert.ok(names.includes(n), n);
     }
   });
@@ -155,6 +155,9 @@ describe('the PrometheusRule', () => {
             // Exported at 0 from start-up; one account reaches block at minute 3. A flag-level rise does not page.
             series('inference_gateway_extraction_level_changes_total{namespace="ml-serving",model="iris",mode="enforce",level="block",direction="up"}', '0 0 0 1 1 1 1 1 1 1 1'),
             series('inference_gateway_extraction_level_changes_total{namespace="ml-serving",model="iris",mode="enforce",level="flag",direction="up"}', '0 0 1 2 3 4 5 6 7 8 9'),
+            // The margin detector's breaker opens at minute 2; the others stay closed.
+            series('inference_gateway_extraction_breaker_open{namespace="ml-serving",pod="iris-0",model="iris",detector="margin"}', '0 0 1 1 1 1 1 1 1 1 1'),
+            series('inference_gateway_extraction_breaker_open{namespace="ml-serving",pod="iris-0",model="iris",detector="prada"}', '0+0x10'),
           ],
           alert_rule_test: [
             { eval_time: '35m', alertname: 'InferenceGatewayKeyFetchFailing', exp_alerts: firing('InferenceGatewayKeyFetchFailing', { namespace: 'ml-serving', issuer: 'https://down.example.com' }) },
@@ -162,6 +165,8 @@ describe('the PrometheusRule', () => {
             { eval_time: '10m', alertname: 'InferenceGatewayExtAuthzFaults', exp_alerts: firing('InferenceGatewayExtAuthzFaults', { namespace: 'ml-serving', door: 'ext-authz-grpc' }) },
             { eval_time: '15m', alertname: 'InferenceGatewayAnswersRefused', exp_alerts: firing('InferenceGatewayAnswersRefused', { namespace: 'ml-serving', model: 'iris' }) },
             { eval_time: '5m', alertname: 'InferenceGatewayExtractionEscalated', exp_alerts: firing('InferenceGatewayExtractionEscalated', { namespace: 'ml-serving', model: 'iris', mode: 'enforce', level: 'block' }) },
+            { eval_time: '1m', alertname: 'InferenceGatewayExtractionBreakerOpen', exp_alerts: [] },
+            { eval_time: '5m', alertname: 'InferenceGatewayExtractionBreakerOpen', exp_alerts: firing('InferenceGatewayExtractionBreakerOpen', { namespace: 'ml-serving', model: 'iris', detector: 'margin' }) },
           ],
         },
         {

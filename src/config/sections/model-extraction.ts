@@ -69,6 +69,13 @@ const detectors = z
       .max(10)
       .default(D.quantum)
       .meta({ description: 'Fingerprints: grid step in benign standard deviations (two queries closer than this in every feature are near-duplicates).' }),
+    tableSize: z
+      .int()
+      .min(16)
+      .max(1 << 20)
+      .refine((v) => (v & (v - 1)) === 0, 'must be a power of two')
+      .default(D.tableSize)
+      .meta({ description: 'Fingerprints: signature slots per account (8 bytes each; a power of two).' }),
     bands: z.int().min(1).max(64).default(D.bands).meta({ description: 'Fingerprints: independently shifted grids per query.' }),
     window: z.int().min(16).max(4096).default(D.window).meta({ description: 'Queries over which each windowed signal (near-duplicates, envelope, sweeps, collinear steps, low margins) is counted.' }),
     alpha: z.number().min(1e-15).max(0.1).default(D.alpha).meta({ description: 'Chance per window that a benign stream at the assumed rates raises a windowed alarm.' }),
@@ -79,6 +86,15 @@ const detectors = z
     collinearRate: z.number().min(1e-6).max(0.5).default(D.collinearRate).meta({ description: 'Assumed benign share of steps parallel to the previous step.' }),
     lowMargin: z.number().min(0).max(1).default(D.lowMargin).meta({ description: 'An answer whose top-1 minus top-2 probability is below this is a low-margin answer.' }),
     marginRate: z.number().min(1e-6).max(0.5).default(D.marginRate).meta({ description: 'Assumed benign share of low-margin answers.' }),
+    stepRate: z.number().min(1e-6).max(0.5).default(D.stepRate).meta({ description: 'Assumed benign share of rows repeating the shape of an earlier step (the floor of the `steps` detector).' }),
+    stepRecent: z.int().min(1).max(256).default(D.stepRecent).meta({ description: 'Repeated step shapes: earlier rows each new row is compared with.' }),
+    stepTable: z
+      .int()
+      .min(16)
+      .max(1 << 20)
+      .refine((v) => (v & (v - 1)) === 0, 'must be a power of two')
+      .default(D.stepTable)
+      .meta({ description: 'Repeated step shapes: shape tags remembered per account (2 bytes each; a power of two).' }),
     repeatHorizon: z
       .int()
       .min(1)
@@ -130,7 +146,7 @@ const actions = z
   .prefault({})
   .meta({ description: 'The action ladder, applied to the account (never per query).' });
 
-const DETECTOR_NAMES = ['prada', 'fingerprint', 'envelope', 'sweep', 'collinear', 'margin'] as const;
+const DETECTOR_NAMES = ['prada', 'fingerprint', 'envelope', 'sweep', 'collinear', 'margin', 'steps'] as const;
 
 const pinned = z
   .strictObject({

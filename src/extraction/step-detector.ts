@@ -1,0 +1,96 @@
+import { binomialAlarmCount } from './binomial-threshold.js';
+import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
+import { fmix, mix } from './row-hash.js';
+import { WindowCount } from './window-count.js';
+
+/**
+ * Detector D: repeated step shapes. Synthetic-query attacks move seed rows by a fixed step per
+ * feature with random or gradient signs: x' = x + λ·sign(·) (Papernot et al.'s Jacobian-based
+ * augmentation, PRADA's T-RND). Between two of its rows the absolute difference |x − y|, feature
+ * by feature, is then a small-integer multiple of the attacker's step vector, so the same shape
+ * recurs across many different pairs, whatever unit the attacker stepped in. Natural rows differ
+ * by continuous amounts and almost never repeat a whole multi-feature shape exactly; the model's
+ * population (time series stepping one feature, measurement grids) sets its base rate.
+ *
+ * Each scored row is compared with the last `recent` distinct rows; each difference with at
+ * least two changed features is hashed (values kept to one part in 2²⁰ of the feature's benign
+ * scale, so floating-point noise of x + λ − x does not matter) into a direct-mapped table of
+ * `table` 16-bit shape tags (old shapes are overwritten, which only forgets; a false match costs
+ * about recent / 2¹⁶ per row, far below any alarm count). A row is a hit when one of its
+ * differences has a shape seen before from another pair. Like the other windowed signals it alarms on the rate of hits in
+ * the window. Runs on rows of at most `maxWidth` features (wider rows are projected, and sparse
+ * steps in them are the fingerprints' business).
+ */
+export interface StepDetectorOptions {
+  readonly width: number;
+  readonly recent: number;
+  readonly table: number;
+  readonly window: number;
+  readonly benignRate: number;
+  readonly alpha: number;
+}
+
+export const STEP_MAX_WIDTH = 16;
+
+export class StepState {
+  readonly rows: Float64Array;
+  readonly shapes: Uint16Array;
+  readonly hits: WindowCount;
+  filled = 0;
+  head = 0;
+
+  constructor(o: StepDetectorOptions) {
+    this.rows = new Float64Array(o.recent * o.width);
+    this.shapes = new Uint16Array(o.table);
+    this.hits = new WindowCount(o.window);
+  }
+
+  get bytes(): number {
+    return this.rows.byteLength + this.shapes.byteLength + 2 * TYPED_ARRAY_OVERHEAD + this.hits.bytes + OBJECT_OVERHEAD;
+  }
+}
+
+export class StepDetector {
+  readonly alarmCount: number;
+  private readonly mask: number;
+
+  constructor(readonly o: StepDetectorOptions) {
+    if ((o.table & (o.table - 1)) !== 0) throw new RangeError('table must be a power of two');
+    this.alarmCount = binomialAlarmCount(o.window, o.benignRate, o.alpha);
+    this.mask = o.table - 1;
+  }
+
+  createState(): StepState {
+    return new StepState(this.o);
+  }
+
+  /** Feeds one (non-duplicate) row on the benign scale (`scaled`: z-scores); returns the score (≥ 1 is an alarm). */
+  observe(st: StepState, scaled: Float64Array): number {
+    const { width, recent } = this.o;
+    const rows = st.rows;
+    let hit = false;
+    for (let k = 0; k < st.filled; k++) {
+      const base = k * width;
+      let h = 0x2f1b3c4d;
+      let changed = 0;
+      for (let j = 0; j < width; j++) {
+        const d = Math.abs(scaled[j]! - rows[base + j]!);
+        const q = Math.round(d * 1048576);
+        if (q !== 0) changed++;
+        h = mix(h, q | 0);
+      }
+      if (changed < 2) continue;
+      const f = fmix(h);
+      const slot = f & this.mask;
+      const tag = (f >>> 16) | 1;
+      // The pair's own earlier sighting cannot exist (rows are distinct), so a match is another pair.
+      if (st.shapes[slot] === tag) hit = true;
+      st.shapes[slot] = tag;
+    }
+    const at = st.head * width;
+    for (let j = 0; j < width; j++) rows[at + j] = scaled[j]!;
+    st.head = st.head + 1 === recent ? 0 : st.head + 1;
+    if (st.filled < recent) st.filled++;
+    return st.hits.push(hit) / this.alarmCount;
+  }
+}

@@ -1,0 +1,117 @@
+// Each model's detectors are calibrated on the population of its own accounts: robust order
+// statistics over accounts, one unit per account, enforced only once enough accounts were seen.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildConfig } from '../../src/config/load-config.js';
+import { LEVEL_FLAG } from '../../src/extraction/action-ladder.js';
+import { ModelGuard } from '../../src/extraction/model-guard.js';
+import { modelView } from '../../src/extraction/model-view.js';
+import { DETECTORS } from '../../src/extraction/population-calibration.js';
+import { Xoshiro128 } from '../../src/extraction/prng.js';
+
+const D = 4;
+const FEATURES = { centre: new Array(D).fill(0), scale: new Array(D).fill(1) };
+
+function guard(calibration: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): ModelGuard {
+  const config = buildConfig({
+    auth: { enabled: false },
+    models: { m: { labels: ['a', 'b', 'c'], extraction: { mode: 'enforce', features: FEATURES, calibration: { minAccounts: 50, minQueries: 100, ...calibration }, ...extra } } },
+  });
+  return new ModelGuard('m', 'enforce', config.models['m']!);
+}
+
+/** A benign user: noisy rows around a personal centre, classes by the first feature, margins drawn from `margin`. */
+function* benign(seed: number, n: number, margin: (rng: Xoshiro128) => number = () => Number.NaN) {
+  const rng = new Xoshiro128(seed);
+  const centre = Array.from({ length: D }, () => rng.normal() * 0.7);
+  for (let i = 0; i < n; i++) {
+    const row = centre.map((c) => Math.round((c + 0.7 * rng.normal()) * 100) / 100);
+    yield { row, cls: row[0]! < -0.5 ? 0 : row[0]! < 0.5 ? 1 : 2, margin: margin(rng) };
+  }
+}
+
+function feed(g: ModelGuard, user: string, stream: Iterable<{ row: number[]; cls: number; margin: number }>, t0 = 0) {
+  const acc = g.account(user, t0);
+  let t = t0;
+  for (const q of stream) {
+    g.guard.observe(acc, q.row, q.cls, q.margin, (t += 1000));
+    g.calibration.maybeRefresh(t);
+  }
+  return acc;
+}
+
+/** Seeds around a few points, each perturbed by ±λ in every feature (T-RND/JbDA-style). */
+function* synthetic(seed: number, n: number) {
+  const rng = new Xoshiro128(seed);
+  const seeds = Array.from({ length: 5 }, () => Array.from({ length: D }, () => rng.normal()));
+  for (let i = 0; i < n; i++) {
+    const s = seeds[i % seeds.length]!;
+    const row = s.map((v) => v + 0.05 * (rng.next() < 0.5 ? -1 : 1) * (1 + Math.floor(rng.next() * 3)));
+    yield { row, cls: row[0]! < 0 ? 0 : 1, margin: Number.NaN };
+  }
+}
+
+describe('population calibration', () => {
+  it('converges from a benign population and does not move when one account misbehaves', () => {
+    const g = guard();
+    for (let u = 0; u < 300; u++) feed(g, `u${u}`, benign(u + 1, 300));
+    g.calibration.refresh(1);
+    assert.equal(g.calibration.state, 'calibrated');
+    assert.equal(g.calibration.accounts, 300);
+    const before = DETECTORS.map((_, d) => g.calibration.effective(d));
+    // Half the population again: the thresholds have converged.
+    for (let u = 300; u < 450; u++) feed(g, `u${u}`, benign(u + 1, 300));
+    g.calibration.refresh(2);
+    const converged = DETECTORS.map((_, d) => g.calibration.effective(d));
+    DETECTORS.forEach((name, d) => assert.ok(Math.abs(converged[d]! - before[d]!) <= 0.05 * Math.abs(before[d]!) + 1, `${name}: ${before[d]} → ${converged[d]}`));
+    // One account that probes with thousands of synthetic queries moves no threshold.
+    feed(g, 'mallory', synthetic(7, 5000));
+    g.calibration.refresh(3);
+    DETECTORS.forEach((name, d) => assert.equal(g.calibration.effective(d), converged[d], name));
+  });
+
+  it('does not let a low-margin model alarm its ordinary users (half their answers under 0.1)', () => {
+    const g = guard();
+    const lowMargin = (rng: Xoshiro128) => rng.next() * 0.2;
+    for (let u = 0; u < 200; u++) feed(g, `u${u}`, benign(u + 1, 300, lowMargin));
+    g.calibration.refresh(1);
+    let flagged = 0;
+    for (let u = 200; u < 1200; u++) if (feed(g, `u${u}`, benign(u + 1, 300, lowMargin)).level >= LEVEL_FLAG) flagged++;
+    assert.ok(flagged <= 1, `${flagged} of 1,000 ordinary users flagged`);
+    assert.ok(modelView(g).calibration.thresholds.margin > 64, 'the margin threshold sits above the model’s own base rate');
+  });
+
+  it('runs an enforce-mode model in shadow until enough accounts have enough queries, and says so', () => {
+    const g = guard({ minAccounts: 20, minQueries: 100 });
+    assert.equal(g.effectiveMode, 'shadow-uncalibrated');
+    for (let u = 0; u < 20; u++) feed(g, `short${u}`, benign(u + 1, 50));
+    g.calibration.refresh(1);
+    assert.equal(g.effectiveMode, 'shadow-uncalibrated', 'accounts under minQueries do not count');
+    for (let u = 0; u < 19; u++) feed(g, `u${u}`, benign(u + 100, 150));
+    g.calibration.refresh(2);
+    assert.equal(modelView(g).effectiveMode, 'shadow-uncalibrated');
+    assert.equal(modelView(g).calibration.accounts, 19);
+    feed(g, 'u19', benign(500, 150));
+    g.calibration.refresh(3);
+    assert.equal(modelView(g).effectiveMode, 'enforce');
+    assert.equal(modelView(g).calibration.state, 'calibrated');
+  });
+
+  it('puts a pinned calibration in force from start-up', () => {
+    const thresholds = { prada: 0.93, fingerprint: 20, envelope: 30, sweep: 20, collinear: 20, margin: 90, steps: 20 };
+    const g = guard({ pinned: { accounts: 1000, queries: 300_000, thresholds } });
+    const v = modelView(g);
+    assert.equal(v.effectiveMode, 'enforce');
+    assert.deepEqual(v.calibration, { ...v.calibration, state: 'pinned', pinned: true, accounts: 0 });
+    assert.equal(v.calibration.thresholds.margin, 90);
+    assert.equal(v.calibration.thresholds.prada, 0.93);
+  });
+
+  it('still catches synthetic probing around seeds on a 4-feature model once calibrated', () => {
+    const g = guard();
+    for (let u = 0; u < 200; u++) feed(g, `u${u}`, benign(u + 1, 300));
+    g.calibration.refresh(1);
+    const acc = feed(g, 'mallory', synthetic(11, 2000));
+    assert.ok(acc.firstFlaggedAt > 0, 'flagged');
+  });
+});

@@ -1,0 +1,71 @@
+// Exact re-sends (dashboards, retries, re-sent data sets) are counted apart and never scored:
+// the repeat set remembers an account's last `repeatHorizon` distinct rows exactly.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildConfig } from '../../src/config/load-config.js';
+import { LEVEL_FLAG } from '../../src/extraction/action-ladder.js';
+import { ModelGuard } from '../../src/extraction/model-guard.js';
+import { Xoshiro128 } from '../../src/extraction/prng.js';
+import { RepeatSet } from '../../src/extraction/repeat-set.js';
+
+const FEATURES = { centre: [0, 0, 0, 0], scale: [1, 1, 1, 1] };
+
+function guard(extraction: Record<string, unknown> = {}): ModelGuard {
+  const config = buildConfig({ auth: { enabled: false }, models: { m: { extraction: { mode: 'enforce', features: FEATURES, calibration: { minAccounts: 0 }, ...extraction } } } });
+  return new ModelGuard('m', 'enforce', config.models['m']!);
+}
+
+function rows(n: number, seed: number): number[][] {
+  const rng = new Xoshiro128(seed);
+  return Array.from({ length: n }, () => FEATURES.centre.map(() => Math.round(rng.normal() * 1000) / 1000));
+}
+
+describe('exact repeats', () => {
+  it('never flags a dashboard re-sending the same 30 rows every minute for hours', () => {
+    const g = guard();
+    const acc = g.account('dashboard', 0);
+    const panel = rows(30, 1);
+    for (let minute = 0; minute < 8 * 60; minute++) for (const r of panel) g.guard.observe(acc, r, 0, Number.NaN, minute * 60_000);
+    assert.equal(acc.stream.exactDuplicates, 8 * 60 * 30 - 30);
+    assert.equal(acc.firstFlaggedAt, 0);
+    assert.ok(acc.level < LEVEL_FLAG);
+    assert.equal(acc.stream.scores[1], 0, 'no near-duplicate hit');
+  });
+
+  it('recognises a re-sent data set of 400 rows, further back than the old 256-slot table reached', () => {
+    const g = guard();
+    const acc = g.account('analyst', 0);
+    const set = rows(400, 2);
+    for (let pass = 0; pass < 3; pass++) for (const r of set) g.guard.observe(acc, r, 0, Number.NaN, pass);
+    assert.equal(acc.stream.exactDuplicates, 800);
+    assert.equal(acc.stream.distinct, 400);
+  });
+
+  it('forgets a row once repeatHorizon newer distinct rows came after it, and only then', () => {
+    const g = guard({ detectors: { repeatHorizon: 100 } });
+    const acc = g.account('u', 0);
+    const data = rows(201, 3);
+    for (const r of data.slice(0, 101)) g.guard.observe(acc, r, 0, Number.NaN, 0);
+    g.guard.observe(acc, data[1]!, 0, Number.NaN, 0); // 100 distinct rows back: still remembered
+    assert.equal(acc.stream.exactDuplicates, 1);
+    g.guard.observe(acc, data[0]!, 0, Number.NaN, 0); // 101 back: forgotten, a new row again
+    assert.equal(acc.stream.exactDuplicates, 1);
+  });
+
+  it('answers like a reference set under random inserts and expiries (deletion keeps every probe run reachable)', () => {
+    const horizon = 64;
+    const set = new RepeatSet(horizon, new ArrayBuffer(RepeatSet.bytesFor(horizon)), 0);
+    const fifo: number[] = [];
+    const rng = new Xoshiro128(9);
+    for (let i = 0; i < 20_000; i++) {
+      // A small universe makes repeats and colliding probe runs frequent.
+      const h = 1 + Math.floor(rng.next() * 200) * 0x10000;
+      const expected = fifo.includes(h);
+      assert.equal(set.seen(h), expected, `step ${i}`);
+      if (!expected) {
+        fifo.push(h);
+        if (fifo.length > horizon) fifo.shift();
+      }
+    }
+  });
+});
