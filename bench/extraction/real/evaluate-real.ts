@@ -159,6 +159,8 @@ export interface RealAttackOutcome {
   readonly enforcingAtJoin: boolean;
   /** Surrogate agreement with the victim on held-out rows when flagged (or at the budget's end if never). */
   readonly agreement: number;
+  /** … when first degraded (NaN: never). */
+  readonly agreementDegraded: number;
   /** Benign users flagged while the attacker was live (the population's own false alarms). */
   readonly benignFlagged: number;
 }
@@ -194,6 +196,7 @@ export function runRealAttack(v: RealAttackVariant, seed: number, worldSeed: num
   let flaggedAt = 0;
   let degradedAt = 0;
   let agreement = Number.NaN;
+  let agreementDegraded = Number.NaN;
   let last = join;
   for (let t = join; sent.length < v.budget; t += ATTACK_GAP_MS) {
     last = t;
@@ -211,9 +214,10 @@ export function runRealAttack(v: RealAttackVariant, seed: number, worldSeed: num
     }
     if (g.enforced('attacker', t) >= LEVEL_DEGRADE) {
       degradedAt = sent.length;
+      agreementDegraded = surrogateAgreement(w, sent);
       break;
     }
   }
   if (flaggedAt === 0) agreement = surrogateAgreement(w, sent);
-  return { flaggedAt, degradedAt, firstAlarm: g.firstAlarm('attacker', last) ?? '', enforcingAtJoin, agreement, benignFlagged: flaggedUsers.size };
+  return { flaggedAt, degradedAt, firstAlarm: g.firstAlarm('attacker', last) ?? '', enforcingAtJoin, agreement, agreementDegraded, benignFlagged: flaggedUsers.size };
 }

@@ -125,6 +125,7 @@ export interface AttackRow {
   readonly max: number;
   readonly degradedMedian: number;
   readonly agreement: number;
+  readonly agreementDegraded: number;
   readonly agreementMissed: number;
   /** Runs in which the model's calibration was in force when the attacker joined. */
   readonly enforcingAtJoin: number;
@@ -143,6 +144,7 @@ export function attackRow(v: RealAttackVariant, outcomes: readonly RealAttackOut
     max: hits.length === outcomes.length ? Math.max(...hits.map((o) => o.flaggedAt)) : Infinity,
     degradedMedian: degraded.length * 2 > outcomes.length ? median(outcomes.map((o) => (o.degradedAt > 0 ? o.degradedAt : Infinity))) : Infinity,
     agreement: median(hits.map((o) => o.agreement)),
+    agreementDegraded: median(outcomes.filter((o) => o.degradedAt > 0).map((o) => o.agreementDegraded)),
     agreementMissed: median(outcomes.filter((o) => o.flaggedAt === 0).map((o) => o.agreement)),
     enforcingAtJoin: outcomes.filter((o) => o.enforcingAtJoin).length,
     by: hits.reduce<Record<string, number>>((c, o) => ((c[o.firstAlarm || 'unknown'] = (c[o.firstAlarm || 'unknown'] ?? 0) + 1), c), {}),
@@ -162,12 +164,12 @@ function attackGoal(r: AttackRow): string {
 
 export function attackTable(rows: readonly AttackRow[]): string {
   const lines = [
-    '| data set | split | attack | real rows mixed in | enforcing when it joined | runs flagged | median q to flag | max q to flag | median q to degrade (enforced) | surrogate agreement at flag (median) | … when never flagged, at budget end | first alarm by | goal |',
-    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
+    '| data set | split | attack | real rows mixed in | enforcing when it joined | runs flagged | median q to flag | max q to flag | median q to degrade (enforced) | surrogate agreement at flag (median) | … at degrade | … when never flagged, at budget end | first alarm by | goal |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.v.dataset} | ${loadDataset(r.v.dataset).split.toUpperCase()} | ${r.v.attack} | ${pct(r.v.mix, 0)} | ${r.enforcingAtJoin}/${r.runs} | ${r.caught}/${r.runs} | ${q(r.median)} | ${q(r.max)} | ${q(r.degradedMedian)} | ${pct(r.agreement, 0)} | ${pct(r.agreementMissed, 0)} | ${countsText(r.by)} | ${attackGoal(r)} |`,
+      `| ${r.v.dataset} | ${loadDataset(r.v.dataset).split.toUpperCase()} | ${r.v.attack} | ${pct(r.v.mix, 0)} | ${r.enforcingAtJoin}/${r.runs} | ${r.caught}/${r.runs} | ${q(r.median)} | ${q(r.max)} | ${q(r.degradedMedian)} | ${pct(r.agreement, 0)} | ${pct(r.agreementDegraded, 0)} | ${pct(r.agreementMissed, 0)} | ${countsText(r.by)} | ${attackGoal(r)} |`,
     );
   }
   return lines.join('\n');
