@@ -215,11 +215,14 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   const results = await runAll(tasks());
   const seconds = Math.round((Date.now() - t0) / 1000);
-  const real = REAL_ON ? realSection(results, seconds) : '';
-  if (!SYNTHETIC_ON) {
-    process.stdout.write(`### Real data\n\n${real}\n`);
-    return;
-  }
+  const real = REAL_ON ? `### Real data\n\n${realSection(results, seconds)}` : '';
+  if (SYNTHETIC_ON) await synthetic(results, seconds);
+  if (real) process.stdout.write(`${real}\n`);
+  // A run of some data sets only, or the quick one, is not the table of record.
+  if (real && WRITE && !QUICK && !datasetsArg) writeBlock(REAL_BEGIN, REAL_END, real);
+}
+
+async function synthetic(results: readonly TaskResult[], seconds: number): Promise<void> {
   const benign = new Map<Mode, BenignOutcome>();
   for (const r of results) {
     if (r.kind !== 'benign') continue;
@@ -265,7 +268,6 @@ async function main(): Promise<void> {
     '',
     costTable(cost),
     e2e ? `\n### Through the real gateway\n\n${e2e}` : '',
-    real ? `\n### Real data\n\n${real}` : '',
   ].join('\n');
   process.stdout.write(text + '\n');
   if (!WRITE) return;
@@ -276,19 +278,28 @@ async function main(): Promise<void> {
   }));
   const chartPath = new URL('../../../bench/extraction/detection.svg', import.meta.url);
   writeFileSync(chartPath, detectionChart(`Accounts flagged against queries sent (world seed ${SEED}, one account per attacker, no noise)`, curves, BUDGET));
-  writeResults(text);
+  writeBlock(BEGIN, END, `${text}\n\n![Accounts flagged against queries sent](extraction/detection.svg)`);
 }
 
 const BEGIN = '<!-- extraction:begin (written by npm run bench:extraction) -->';
 const END = '<!-- extraction:end -->';
+const REAL_BEGIN = '<!-- extraction-real:begin (written by npm run bench:extraction) -->';
+const REAL_END = '<!-- extraction-real:end -->';
 
-function writeResults(text: string): void {
+/** Replaces one generated block of bench/RESULTS.md (appended to the extraction section when new). */
+function writeBlock(begin: string, end: string, text: string): void {
   const path = new URL('../../../bench/RESULTS.md', import.meta.url);
   const current = readFileSync(path, 'utf8');
-  const section = `${BEGIN}\n${text}\n\n![Accounts flagged against queries sent](extraction/detection.svg)\n${END}`;
-  const i = current.indexOf(BEGIN);
-  const j = current.indexOf(END);
-  const next = i >= 0 && j > i ? current.slice(0, i) + section + current.slice(j + END.length) : `${current.trimEnd()}\n\n## Extraction detection (issue 13)\n\n${section}\n`;
+  const section = `${begin}\n${text}\n${end}`;
+  const i = current.indexOf(begin);
+  const j = current.indexOf(end);
+  let next: string;
+  if (i >= 0 && j > i) next = current.slice(0, i) + section + current.slice(j + end.length);
+  else {
+    const after = current.indexOf(END);
+    next =
+      after >= 0 ? `${current.slice(0, after + END.length)}\n\n${section}${current.slice(after + END.length)}` : `${current.trimEnd()}\n\n## Extraction detection (issues 13 and 20)\n\n${section}\n`;
+  }
   writeFileSync(path, next);
 }
 
