@@ -12,6 +12,7 @@ import { extractionStages } from './extraction/extraction-stages.js';
 import { createProxyServer, type ProxyDoor } from './adapters/proxy/proxy-server.js';
 import { createExtAuthzHttpServer } from './adapters/ext-authz-http/ext-authz-http-server.js';
 import { createExtAuthzGrpcServer } from './adapters/ext-authz-grpc/ext-authz-grpc-server.js';
+import { createGrpcProxyServer, type GrpcProxyDoor } from './adapters/grpc-proxy/grpc-proxy-server.js';
 import { AdminRoutes, createAdminServer } from './observability/admin-server.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
@@ -39,6 +40,8 @@ export interface Listening {
   readonly extAuthzHttpUrl?: string;
   /** host:port of the gRPC ext-authz door, when enabled. */
   readonly extAuthzGrpcAddress?: string;
+  /** host:port of the gRPC door (server.grpcPort), when set. */
+  readonly grpcAddress?: string;
 }
 
 const displayHost = (h: string) => (h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h);
@@ -58,6 +61,7 @@ export class Gateway {
   readonly pipeline: DecisionPipeline;
   readonly tracing: Tracing;
   private proxy: ProxyDoor | undefined;
+  private grpcProxy: GrpcProxyDoor | undefined;
   private admin: Server | undefined;
   private extAuthzHttp: Server | undefined;
   private extAuthzGrpc: GrpcServer | undefined;
@@ -84,6 +88,7 @@ export class Gateway {
   static async create(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
     const gw = new Gateway(config, options);
     gw.proxy = createProxyServer({ config, pipeline: gw.pipeline, metrics: gw.metrics, log: gw.log, tracing: gw.tracing });
+    if (config.server.grpcPort !== undefined) gw.grpcProxy = createGrpcProxyServer({ config, pipeline: gw.pipeline, metrics: gw.metrics, log: gw.log });
     gw.admin = createAdminServer(gw.metrics, gw.readiness, gw.adminRoutes);
     gw.admin.maxConnections = config.admin.maxConnections;
     const doorDeps = { config, pipeline: gw.pipeline, metrics: gw.metrics, log: gw.log };
@@ -116,6 +121,11 @@ export class Gateway {
     const a = this.admin!.address() as AddressInfo;
     let extAuthzHttpUrl: string | undefined;
     let extAuthzGrpcAddress: string | undefined;
+    let grpcAddress: string | undefined;
+    if (this.grpcProxy && server.grpcPort !== undefined) {
+      await listenHttp(this.grpcProxy.server, server.host, server.grpcPort);
+      grpcAddress = `${bracketIpv6(displayHost(server.host))}:${(this.grpcProxy.server.address() as AddressInfo).port}`;
+    }
     if (this.extAuthzHttp) {
       await listenHttp(this.extAuthzHttp, extAuthz.http.host, extAuthz.http.port);
       extAuthzHttpUrl = `http://${displayHost(extAuthz.http.host)}:${(this.extAuthzHttp.address() as AddressInfo).port}`;
@@ -132,6 +142,7 @@ export class Gateway {
       adminUrl: `http://${displayHost(admin.host)}:${a.port}`,
       ...(extAuthzHttpUrl ? { extAuthzHttpUrl } : {}),
       ...(extAuthzGrpcAddress ? { extAuthzGrpcAddress } : {}),
+      ...(grpcAddress ? { grpcAddress } : {}),
     };
   }
 
@@ -163,7 +174,9 @@ export class Gateway {
       proxy?.server.listening ? withGrace(proxy.stopAccepting(), graceMs, () => void proxy.destroy(), this.log) : undefined,
       this.extAuthzHttp?.listening ? closeHttp(this.extAuthzHttp, graceMs, this.log) : undefined,
       this.extAuthzGrpc ? closeGrpc(this.extAuthzGrpc, graceMs, this.log) : undefined,
+      this.grpcProxy?.server.listening ? withGrace(this.grpcProxy.stopAccepting(), graceMs, () => this.grpcProxy?.destroy(), this.log) : undefined,
     ]);
+    this.grpcProxy?.close();
     await proxy?.close();
     await new Promise<void>((resolve) => {
       if (!this.admin?.listening) return resolve();
@@ -174,7 +187,7 @@ export class Gateway {
   }
 }
 
-function listenHttp(server: Server, host: string, port: number): Promise<void> {
+function listenHttp(server: Server | import('node:net').Server, host: string, port: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

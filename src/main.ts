@@ -105,7 +105,10 @@ async function main(argv: string[]): Promise<void> {
       const { Gateway } = await import('./gateway.js');
       const gateway = await Gateway.create(config);
       const at = await gateway.listen();
-      gateway.log.info({ url: at.url, admin: at.adminUrl, extAuthzHttp: at.extAuthzHttpUrl, extAuthzGrpc: at.extAuthzGrpcAddress, upstream: config.upstream.url }, 'inference-gateway listening');
+      gateway.log.info(
+        { url: at.url, admin: at.adminUrl, extAuthzHttp: at.extAuthzHttpUrl, extAuthzGrpc: at.extAuthzGrpcAddress, grpc: at.grpcAddress, upstream: config.upstream.url },
+        'inference-gateway listening',
+      );
       onShutdown(() => gateway.close());
       return;
     }

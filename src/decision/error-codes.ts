@@ -31,6 +31,7 @@ const code = (http: number, grpc: number, summary: string, challenge: Challenge 
 export const ERROR_CODES = {
   invalid_path: code(400, GrpcCode.INVALID_ARGUMENT, 'The path has dot segments, empty segments or encoded separators.'),
   host_ambiguous: code(400, GrpcCode.INVALID_ARGUMENT, 'The request carries more than one Host header (RFC 9112 §3.2).'),
+  rpc_not_supported: code(404, GrpcCode.UNIMPLEMENTED, 'A gRPC method of the inference service the gateway does not serve (streaming, repository RPCs).'),
   route_not_allowed: code(403, GrpcCode.PERMISSION_DENIED, 'Neither a public route nor a KServe model route.'),
   method_not_allowed: code(405, GrpcCode.PERMISSION_DENIED, 'The method does not fit the KServe route.'),
   model_not_found: code(404, GrpcCode.NOT_FOUND, 'The model is not configured on this gateway.'),

@@ -1,4 +1,5 @@
 import type { GatewayConfig } from '../config/schema.js';
+import { grpcCallOf } from '../inference/grpc-route.js';
 import { isSafePath, parseModelRoute } from '../inference/kserve-route.js';
 import type { Logger } from '../observability/logger.js';
 import { TRACING_OFF, type Tracing } from '../observability/tracing.js';
@@ -114,11 +115,15 @@ export class DecisionPipeline {
     const { method, path } = ctx.view;
     if (ctx.view.hosts !== undefined && ctx.view.hosts.length > 1) return HOST_AMBIGUOUS;
     if (!isSafePath(path)) return INVALID_PATH;
-    if (this.publicRoutes.matches(method, path)) {
+    // A gRPC call follows the rules of its REST twin (grpc-route.ts).
+    const grpc = grpcCallOf(ctx.view);
+    if (grpc && !grpc.ok) return grpc.denial;
+    const publicPath = grpc ? grpc.restPath : path;
+    if (publicPath !== undefined && this.publicRoutes.matches(grpc ? 'GET' : method, publicPath)) {
       ctx.route = { kind: 'public' };
       return undefined;
     }
-    const route = parseModelRoute(path);
+    const route = grpc ? grpc.route : parseModelRoute(path);
     if (!route) return NOT_A_ROUTE;
     ctx.route = { kind: 'model', route };
     if (method !== route.method && !(method === 'HEAD' && route.method === 'GET')) {

@@ -29,7 +29,10 @@ export function calibrateCommand(config: GatewayConfig, model: string | undefine
   if (!m.extraction.features) return { code: 2, stdout: '', stderr: `models.${model}.extraction.features is required to calibrate\n` };
   const c = m.extraction.calibration;
   // Learning mode whatever the file pins, with room for every account of the recording.
-  const learning = { ...m, extraction: { ...m.extraction, maxAccounts: 10_000_000, maxStateBytes: Number.MAX_SAFE_INTEGER, calibration: { ...c, pinned: undefined, minAccounts: Math.max(1, c.minAccounts) } } };
+  const learning = {
+    ...m,
+    extraction: { ...m.extraction, maxAccounts: 10_000_000, maxStateBytes: Number.MAX_SAFE_INTEGER, calibration: { ...c, pinned: undefined, minAccounts: Math.max(1, c.minAccounts) } },
+  };
   const guard = new ModelGuard(model, 'shadow', learning);
   const lines = readFileSync(requests, 'utf8').split('\n');
   let n = 0;
@@ -44,26 +47,28 @@ export function calibrateCommand(config: GatewayConfig, model: string | undefine
     }
     if (typeof r.user !== 'string' || !Array.isArray(r.instances)) return { code: 1, stdout: '', stderr: `${requests}:${i + 1}: needs "user" and "instances"\n` };
     const acc = guard.account(r.user, n);
-    r.instances.forEach((row, k) => {
-      const p = r.predictions?.[k];
+    const rows: readonly (readonly number[])[] = r.instances;
+    const answers: RecordedRequest['predictions'] = r.predictions;
+    rows.forEach((row, k) => {
+      const answer = answers?.[k];
+      const p: readonly number[] | undefined = typeof answer === 'object' ? answer : undefined;
       let cls = 0;
       let margin = Number.NaN;
-      if (Array.isArray(p) && p.length > 0) {
+      if (p && p.length > 0) {
         let best = 0;
         let second = -Infinity;
         for (let j = 1; j < p.length; j++) if (p[j]! > p[best]!) best = j;
         for (let j = 0; j < p.length; j++) if (j !== best && p[j]! > second) second = p[j]!;
         cls = best;
         if (p.length >= 2) margin = p[best]! - second;
-      } else if (p !== undefined) cls = guard.classIdOf(p as string | number);
+      } else if (typeof answer === 'string' || typeof answer === 'number') cls = guard.classIdOf(answer);
       guard.guard.observe(acc, row, cls, margin, n);
     });
     n++;
   }
   const cal = guard.calibration;
   cal.refresh(n);
-  if (cal.state !== 'calibrated')
-    return { code: 1, stdout: '', stderr: `${requests}: ${cal.accounts} accounts with at least ${c.minQueries} scored queries; calibration needs ${c.minAccounts}\n` };
+  if (cal.state !== 'calibrated') return { code: 1, stdout: '', stderr: `${requests}: ${cal.accounts} accounts with at least ${c.minQueries} scored queries; calibration needs ${c.minAccounts}\n` };
   const pinned = cal.snapshot();
   const block = { models: { [model]: { extraction: { calibration: { pinned } } } } };
   const header = `# inference-gateway calibrate: ${pinned.accounts} accounts, ${pinned.queries} scored queries, ${n} requests from ${requests} (config ${source})\n`;

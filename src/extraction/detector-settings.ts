@@ -80,5 +80,3 @@ export const DEFAULT_DETECTOR_SETTINGS: DetectorSettings = {
   stepTable: 4096,
   repeatHorizon: 512,
 };
-
-

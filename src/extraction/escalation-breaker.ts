@@ -39,7 +39,8 @@ export class EscalationBreaker {
     if (!this.open[d] && n >= limit) {
       this.open[d] = 1;
       this.since[d] = now;
-      this.reasons[d] = `${n} of ${active} active accounts (${((100 * n) / Math.max(1, active)).toFixed(2)}%) escalated to degrade or above by ${DETECTORS[d]}; the limit is ${(100 * this.o.share).toFixed(2)}% and at least ${this.o.minAccounts} accounts`;
+      this.reasons[d] =
+        `${n} of ${active} active accounts (${((100 * n) / Math.max(1, active)).toFixed(2)}%) escalated to degrade or above by ${DETECTORS[d]}; the limit is ${(100 * this.o.share).toFixed(2)}% and at least ${this.o.minAccounts} accounts`;
       return { detector: d, tripped: true, escalated: n, active };
     }
     if (this.open[d] && n < limit / 2) {

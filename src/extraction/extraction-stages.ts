@@ -62,7 +62,10 @@ export const extractionStages: StageFactory = (deps) => {
       metrics.extractionBreakerOpen.set({ model: g.model, detector }, c.tripped ? 1 : 0);
       if (c.tripped) {
         metrics.extractionBreakerTrips.inc({ model: g.model, detector });
-        log.error({ model: g.model, detector, escalated: c.escalated, active: c.active, reason: g.breaker.reasons[c.detector] }, 'extraction breaker open: detector miscalibrated for this model, escalation stopped');
+        log.error(
+          { model: g.model, detector, escalated: c.escalated, active: c.active, reason: g.breaker.reasons[c.detector] },
+          'extraction breaker open: detector miscalibrated for this model, escalation stopped',
+        );
       } else log.warn({ model: g.model, detector, escalated: c.escalated, active: c.active }, 'extraction breaker closed');
     };
   }

@@ -12,7 +12,6 @@ import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
 
 export { DETECTORS, type DetectorName } from './population-calibration.js';
 
-
 /** What one user's stream on one model has left behind: fixed-size once every class was seen. */
 export class QueryStreamState {
   /** Latest score per detector (≥ 1 is an alarm), in DETECTORS order. */

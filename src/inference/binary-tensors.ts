@@ -21,6 +21,9 @@ const FIXED: Readonly<Record<string, readonly [number, Reader]>> = {
   BF16: [2, (b, o) => bfloat16ToNumber(b.readUInt16LE(o))],
 };
 
+/** Bytes per element of a fixed-width datatype; undefined for BYTES and unknown types. */
+export const elementSize = (datatype: string): number | undefined => FIXED[datatype]?.[0];
+
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 

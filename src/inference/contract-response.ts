@@ -9,6 +9,7 @@ import { allowedHeaders, headerAllowlist, upstreamErrorAnswer } from './answer-e
 import type { PredictedClass } from './predicted-class.js';
 import { reduceV1Answer } from './v1-answer.js';
 import { reduceV2Answer } from './v2-answer.js';
+import { GRPC_CONTENT_TYPE, grpcAnswerBytes, grpcAnswerDoc, grpcUpstreamError } from './grpc-answer.js';
 
 const JSON_TYPE = 'application/json';
 
@@ -31,8 +32,12 @@ function reduceAnswer(answer: UpstreamAnswer, ctx: DecisionContext, c: ModelCont
   const route = ctx.route.kind === 'model' ? ctx.route.route : undefined;
   if (!route) return { ok: false, reason: 'no model route' };
   let doc: unknown;
-  const binary = headerOf(answer, 'inference-header-content-length');
-  if (binary !== undefined) {
+  const grpc = route.transport === 'grpc' ? grpcAnswerDoc(answer.body) : undefined;
+  if (typeof grpc === 'string') return { ok: false, reason: grpc };
+  const binary = grpc ? undefined : headerOf(answer, 'inference-header-content-length');
+  if (grpc) {
+    doc = grpc;
+  } else if (binary !== undefined) {
     const parsed = parseBinaryAnswer(answer.body, Number(binary));
     if (typeof parsed === 'string') return { ok: false, reason: parsed };
     doc = parsed;
@@ -65,18 +70,25 @@ export function contractAnswerRewriter(c: ModelContract, model: string, metrics:
   const allow = headerAllowlist(c.passHeaders);
   return {
     rewrite(answer, ctx) {
+      const grpc = ctx.route.kind === 'model' && ctx.route.route.transport === 'grpc';
       if (answer.status < 200 || answer.status >= 300) {
         // Kept for the operator only: an error body may echo the scores the policy withholds.
         log.debug({ requestId: ctx.view.requestId, status: answer.status, upstreamBody: answer.body.toString('utf8', 0, Math.min(answer.body.length, 4096)) }, 'predictor error answer withheld');
-        return upstreamErrorAnswer(answer, allow);
+        return grpc ? grpcUpstreamError(answer) : upstreamErrorAnswer(answer, allow);
       }
       const reduced = reduceAnswer(answer, ctx, c);
       if (!reduced.ok) {
         refused.inc();
         return badAnswer(reduced.reason);
       }
+      const grpcBody = grpc ? grpcAnswerBytes(reduced.doc) : undefined;
+      if (typeof grpcBody === 'string') {
+        refused.inc();
+        return badAnswer(grpcBody);
+      }
       reducedCount.inc();
       ctx.answerClasses = reduced.classes;
+      if (grpcBody) return { ok: true, headers: allowedHeaders(answer, allow), body: grpcBody, contentType: GRPC_CONTENT_TYPE };
       return { ok: true, headers: allowedHeaders(answer, allow), body: JSON.stringify(reduced.doc), contentType: JSON_TYPE };
     },
   };

@@ -2,6 +2,7 @@ import type { DecisionContext } from '../decision/decision-context.js';
 import { deny, type Denial } from '../decision/denial.js';
 import type { StageFactory } from '../decision/stage-deps.js';
 import { contractAnswerClassifier, contractAnswerRewriter } from './contract-response.js';
+import { grpcRequestBytes } from './grpc-infer-request.js';
 import { inferenceRequestOf, type InferenceRequest } from './inference-request.js';
 import { inputViolation } from './input-contract.js';
 import { compileContract, hasFullAccess, type ModelContract } from './model-contract.js';
@@ -27,6 +28,7 @@ interface CompiledModel {
 
 /** The request bytes after a policy rewrite: new JSON, followed by the binary tensors when there were any. */
 function upstreamBytes(req: InferenceRequest, body: Buffer, doc: Record<string, unknown>, ctx: DecisionContext): Buffer {
+  if (req.grpc) return grpcRequestBytes(req.grpc, doc);
   const json = Buffer.from(JSON.stringify(doc));
   if (req.binaryHeaderLength === undefined) return json;
   ctx.upstreamHeaders['inference-header-content-length'] = String(json.length);

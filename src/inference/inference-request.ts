@@ -4,6 +4,8 @@ import { headerValue } from '../decision/request-view.js';
 import type { Protocol } from './kserve-route.js';
 import { isObject } from './json-object.js';
 import { decodeTensorBytes } from './binary-tensors.js';
+import type { ModelInferRequestMessage } from './grpc-codec.js';
+import { readGrpcInferBody } from './grpc-infer-request.js';
 import { readV1Body, v1ContentTypeProblem, type V1RowsKey } from './v1-body.js';
 
 /** A predict/explain body, parsed once per decision and shared by every stage that reads it. */
@@ -22,6 +24,8 @@ export interface InferenceRequest {
   readonly binaryHeaderLength: number | undefined;
   /** With the binary extension: each binary input's bytes by input index (views into the body, not copies). */
   readonly binaryInputs: ReadonlyMap<number, Buffer> | undefined;
+  /** A gRPC ModelInfer call: the decoded message `doc` was read from (grpc-infer-request.ts). */
+  readonly grpc?: ModelInferRequestMessage;
 }
 
 export type InferenceParse = { readonly ok: true; readonly request: InferenceRequest } | { readonly ok: false; readonly denial: Denial };
@@ -70,6 +74,14 @@ function parse(ctx: DecisionContext): InferenceParse | undefined {
   // Envoy cut the body at max_request_bytes: it cannot be parsed or counted, so stages see
   // "no body" and apply their policy for that (the doors count these in a metric).
   if (ctx.view.bodyPartial) return undefined;
+  if (route.transport === 'grpc') {
+    const g = readGrpcInferBody(body);
+    if (!g.ok) return { ok: false, denial: deny('invalid_body', g.reason) };
+    return {
+      ok: true,
+      request: { protocol: 'v2', doc: g.doc, rowsKey: undefined, batchSize: Math.max(1, batchSizeV2(g.doc)), binaryHeaderLength: undefined, binaryInputs: g.binaryInputs, grpc: g.message },
+    };
+  }
   let jsonBytes = body;
   let binaryHeaderLength: number | undefined;
   // Binary tensor extension: the JSON header is the first Inference-Header-Content-Length bytes.

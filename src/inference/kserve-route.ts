@@ -9,8 +9,10 @@ export interface ModelRoute {
   readonly model: string;
   readonly version: string | undefined;
   readonly verb: Verb;
-  /** The HTTP method KServe serves this verb on. */
+  /** The HTTP method KServe serves this verb on (every gRPC call is a POST). */
   readonly method: 'GET' | 'POST';
+  /** Set for a call of the protocol's gRPC service (grpc-route.ts): bodies and answers are protobuf messages. */
+  readonly transport?: 'grpc';
 }
 
 const V1 = '/v1/models/';

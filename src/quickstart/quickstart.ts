@@ -3,6 +3,8 @@ import type { GatewayConfig, GatewayConfigInput } from '../config/schema.js';
 import { Gateway, type Listening } from '../gateway.js';
 import { DEMO_FEATURES, DEMO_LABELS } from './demo-model.js';
 import { startDemoPredictor, type DemoPredictor } from './demo-predictor.js';
+import { startDemoGrpcPredictor, type DemoGrpcPredictor } from './demo-grpc-predictor.js';
+import { inferenceProtoPath } from '../inference/grpc-codec.js';
 import { DEV_AUDIENCE, startDevIssuer, type DevIssuer } from './dev-issuer.js';
 
 export interface QuickstartOptions {
@@ -10,6 +12,8 @@ export interface QuickstartOptions {
   readonly adminPort?: number;
   readonly stateDir?: string;
   readonly logLevel?: GatewayConfig['log']['level'];
+  /** The gateway's gRPC port; 8081 unless `port` is 0 (then a free one too). */
+  readonly grpcPort?: number;
 }
 
 export interface Quickstart {
@@ -20,6 +24,9 @@ export interface Quickstart {
   readonly token: string;
   /** The ready-to-paste command lines. */
   readonly curlLines: readonly string[];
+  readonly grpcPredictor: DemoGrpcPredictor;
+  /** A one-line Node gRPC client call of ModelInfer through the gateway's gRPC door (run from the repository). */
+  readonly grpcLine: string;
   close(): Promise<void>;
 }
 
@@ -55,11 +62,12 @@ export const DEMO_EXTRACTION: { readonly mode: 'enforce'; readonly features: { r
 };
 
 /** The quickstart's config document, as a file would say it. */
-export function quickstartDocument(predictorUrl: string, issuer: Pick<DevIssuer, 'issuer' | 'jwksUri'>, o: QuickstartOptions): GatewayConfigInput {
+export function quickstartDocument(predictorUrl: string, issuer: Pick<DevIssuer, 'issuer' | 'jwksUri'>, o: QuickstartOptions, grpcPredictorUrl?: string): GatewayConfigInput {
+  const grpcPort = o.grpcPort ?? (o.port === 0 ? 0 : 8081);
   return {
-    server: { host: '127.0.0.1', port: o.port ?? 8080, shutdownGraceSeconds: 5, drainDelaySeconds: 0 },
+    server: { host: '127.0.0.1', port: o.port ?? 8080, shutdownGraceSeconds: 5, drainDelaySeconds: 0, ...(grpcPredictorUrl ? { grpcPort } : {}) },
     admin: { host: '127.0.0.1', port: o.adminPort ?? 8082 },
-    upstream: { url: predictorUrl },
+    upstream: { url: predictorUrl, ...(grpcPredictorUrl ? { grpcUrl: grpcPredictorUrl } : {}) },
     log: { level: o.logLevel ?? 'info' },
     auth: quickstartAuth(issuer),
     models: quickstartModels(),
@@ -67,20 +75,32 @@ export function quickstartDocument(predictorUrl: string, issuer: Pick<DevIssuer,
 }
 
 /** The quickstart's config: the same schema and validation as `serve`, with embedded parts. */
-export function quickstartConfig(predictorUrl: string, issuer: DevIssuer, o: QuickstartOptions): GatewayConfig {
-  return buildConfig(quickstartDocument(predictorUrl, issuer, o), 'quickstart');
+export function quickstartConfig(predictorUrl: string, issuer: DevIssuer, o: QuickstartOptions, grpcPredictorUrl?: string): GatewayConfig {
+  return buildConfig(quickstartDocument(predictorUrl, issuer, o, grpcPredictorUrl), 'quickstart');
+}
+
+/** ModelInfer of two iris rows with @grpc/grpc-js, printing the labels the gateway answers. */
+function grpcClientLine(address: string, token: string): string {
+  const call =
+    `const g=require('@grpc/grpc-js'),l=require('@grpc/proto-loader');` +
+    `const s=g.loadPackageDefinition(l.loadSync('${inferenceProtoPath()}',{keepCase:true,longs:String})).inference.GRPCInferenceService;` +
+    `const m=new g.Metadata();m.set('authorization','Bearer ${token}');` +
+    `new s('${address}',g.credentials.createInsecure()).ModelInfer({model_name:'iris',inputs:[{name:'input-0',datatype:'FP32',shape:[2,4],contents:{fp32_contents:[6.8,2.8,4.8,1.4,5.1,3.5,1.4,0.2]}}]},m,` +
+    `(e,r)=>{console.log(e?e.code+' '+e.details:r.outputs.map(o=>o.name+': '+o.contents.bytes_contents.map(String).join(', ')).join('\\n'));process.exit(e?1:0)})`;
+  return `node -e "${call}"`;
 }
 
 export async function startQuickstart(o: QuickstartOptions = {}): Promise<Quickstart> {
   const predictor = await startDemoPredictor({ modelName: 'iris' });
+  const grpcPredictor = await startDemoGrpcPredictor({ modelName: 'iris' });
   const issuer = await startDevIssuer(o.stateDir ? { stateDir: o.stateDir } : {});
-  const config = quickstartConfig(predictor.url, issuer, o);
+  const config = quickstartConfig(predictor.url, issuer, o, grpcPredictor.url);
   const gateway = await Gateway.create(config);
   let listening: Listening;
   try {
     listening = await gateway.listen();
   } catch (err) {
-    await Promise.all([gateway.close(), predictor.close(), issuer.close()]);
+    await Promise.all([gateway.close(), predictor.close(), grpcPredictor.close(), issuer.close()]);
     throw err;
   }
   const token = await issuer.mint({ sub: 'alice' });
@@ -91,13 +111,15 @@ export async function startQuickstart(o: QuickstartOptions = {}): Promise<Quicks
   return {
     gateway,
     predictor,
+    grpcPredictor,
     issuer,
     listening,
     token,
     curlLines,
+    grpcLine: grpcClientLine(listening.grpcAddress!, token),
     close: async () => {
       await gateway.close();
-      await Promise.all([predictor.close(), issuer.close()]);
+      await Promise.all([predictor.close(), grpcPredictor.close(), issuer.close()]);
     },
   };
 }
@@ -106,6 +128,7 @@ export function quickstartBanner(q: Quickstart): string {
   return [
     'inference-gateway quickstart is running',
     `  gateway   ${q.listening.url}   (reverse proxy in front of the demo predictor)`,
+    `  gRPC      ${q.listening.grpcAddress ?? ''}   (Open Inference Protocol over gRPC, h2c)`,
     `  admin     ${q.listening.adminUrl}/metrics  /readyz  /healthz`,
     `  predictor ${q.predictor.url}   (demo iris classifier: ${DEMO_LABELS.join(', ')})`,
     `  JWKS      ${q.issuer.jwksUri}`,
@@ -114,6 +137,10 @@ export function quickstartBanner(q: Quickstart): string {
     'Try it (a token for sub=alice, valid for one hour):',
     '',
     ...q.curlLines,
+    '',
+    `The same over gRPC (inference.GRPCInferenceService on ${q.listening.grpcAddress ?? ''}, from the repository):`,
+    '',
+    q.grpcLine,
     '',
     'Extraction detection is on (enforce) for iris. Watch who it tracks, and clear an account:',
     `  curl -s ${q.listening.adminUrl}/extraction/users`,

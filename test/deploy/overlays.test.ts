@@ -385,3 +385,41 @@ describe('rendering refuses what current kustomize only warns about', () => {
     assert.throws(() => render(dir), /warned: .*'bases' is deprecated/);
   });
 });
+
+describe('deploy/overlays/istio-ext-authz-grpc checks gRPC calls as the REST ones', () => {
+  const objects = (() => {
+    try {
+      return render('overlays/istio-ext-authz-grpc');
+    } catch {
+      return [] as K8sObject[];
+    }
+  })();
+  const operator = parse(execFileSync('cat', [join(DEPLOY_DIR, 'overlays/istio-ext-authz/mesh/istio-operator.yaml')], { encoding: 'utf8' })) as {
+    spec: { meshConfig: { extensionProviders: Array<{ name: string; envoyExtAuthzGrpc?: { includeRequestBodyInCheck?: { packAsBytes?: boolean } } }> } };
+  };
+  const pathMatch = (pattern: string, path: string) => (pattern.endsWith('*') ? path.startsWith(pattern.slice(0, -1)) : pattern.startsWith('*') ? path.endsWith(pattern.slice(1)) : path === pattern);
+  const checked = (method: string, path: string) =>
+    objects
+      .filter((o) => o.kind === 'AuthorizationPolicy' && o.spec.action === 'CUSTOM')
+      .some((policy) =>
+        (policy.spec.rules as Array<{ to: Array<{ operation: { methods?: string[]; paths?: string[]; notPaths?: string[] } }> }>).some((r) =>
+          r.to.some(({ operation: op }) => (!op.methods || op.methods.includes(method)) && (op.paths ?? ['*']).some((p) => pathMatch(p, path)) && !(op.notPaths ?? []).some((p) => pathMatch(p, path))),
+        ),
+      );
+
+  it('checks ModelInfer and ModelMetadata, leaves the probes’ twins out, and still checks REST', () => {
+    const rpc = (m: string) => `/inference.GRPCInferenceService/${m}`;
+    assert.equal(checked('POST', rpc('ModelInfer')), true);
+    assert.equal(checked('POST', rpc('ModelMetadata')), true);
+    assert.equal(checked('POST', rpc('ModelStreamInfer')), true, 'the gateway refuses it');
+    for (const probe of ['ServerLive', 'ServerReady', 'ModelReady']) assert.equal(checked('POST', rpc(probe)), false, probe);
+    assert.equal(checked('POST', '/v2/models/iris/infer'), true);
+  });
+
+  it('uses one CUSTOM provider for the workload, one that attaches the message as bytes', () => {
+    const names = new Set(objects.filter((o) => o.kind === 'AuthorizationPolicy' && o.spec.action === 'CUSTOM').map((p) => (p.spec.provider as { name: string }).name));
+    assert.equal(names.size, 1, 'Istio allows one CUSTOM provider per workload');
+    const provider = operator.spec.meshConfig.extensionProviders.find((p) => names.has(p.name));
+    assert.equal(provider?.envoyExtAuthzGrpc?.includeRequestBodyInCheck?.packAsBytes, true);
+  });
+});

@@ -67,7 +67,13 @@ export async function startExtractionGateway(extraction: Record<string, unknown>
       ...(redisUrl ? { limits: { store: { kind: 'redis', redisUrl, onFailure: 'fail-open' } } } : {}),
       ...extra,
       // The ladder tests drive one account: enforce the published thresholds unless a test calibrates.
-      models: { iris: { labels: [...DEMO_LABELS], response: parts.response ?? { fullAccess: { claim: 'realm_access.roles', values: ['model-owner'] } }, extraction: { calibration: { minAccounts: 0 }, ...extraction } } },
+      models: {
+        iris: {
+          labels: [...DEMO_LABELS],
+          response: parts.response ?? { fullAccess: { claim: 'realm_access.roles', values: ['model-owner'] } },
+          extraction: { calibration: { minAccounts: 0 }, ...extraction },
+        },
+      },
     },
     'test',
   );

@@ -13,6 +13,8 @@ export interface Harness {
   readonly extAuthzHttpUrl: string | undefined;
   /** host:port, set when the config enables the gRPC ext-authz door. */
   readonly extAuthzGrpcAddress: string | undefined;
+  /** host:port, set when the config sets server.grpcPort. */
+  readonly grpcAddress: string | undefined;
   readonly config: GatewayConfig;
   close(): Promise<void>;
 }
@@ -57,6 +59,7 @@ export async function startHarness(config: (predictorUrl: string) => Raw = () =>
     adminUrl: at.adminUrl,
     extAuthzHttpUrl: at.extAuthzHttpUrl,
     extAuthzGrpcAddress: at.extAuthzGrpcAddress,
+    grpcAddress: at.grpcAddress,
     config: cfg,
     close: async () => {
       await gateway.close();

@@ -2,10 +2,12 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ERROR_CODES, type ErrorCode } from '../../src/decision/error-codes.js';
 import { startHarness, type Harness } from '../helpers/gateway-harness.js';
-import { EnvoyCheckClient } from '../helpers/envoy-check-client.js';
+import { EnvoyCheckClient, headerMap } from '../helpers/envoy-check-client.js';
 import { startJwksIssuer, type JwksIssuer } from '../helpers/jwks-issuer.js';
 import { rawRequest } from '../helpers/raw-http.js';
 import { v1Batch } from '../helpers/http.js';
+import { fp32Raw, framedMessage, InferenceClient, irisInfer, type InferRequest } from '../helpers/grpc-inference-client.js';
+import { startDemoGrpcPredictor, type DemoGrpcPredictor } from '../../src/quickstart/demo-grpc-predictor.js';
 
 // Tables of requests, each sent through the reverse proxy, the HTTP check and the gRPC check
 // of one gateway: every door must reach the same decision and refuse with the same answer.
@@ -327,4 +329,192 @@ runTable(
     },
   ],
   async () => ({ raw: { limits: { default: [{ name: 'hourly', predictions: 10, perSeconds: 3600 }] } } }),
+);
+
+// The same tables for gRPC calls of `inference.GRPCInferenceService`: through the gateway's gRPC
+// door (a real @grpc/grpc-js client), and through both checks as Envoy sends a gRPC request to
+// them (the HTTP check gets the length-prefixed message as its body; the gRPC check gets it in
+// `raw_body`, Istio's packAsBytes). Every door reaches the same decision, with the same code and
+// the same message; the gRPC door carries the REST JSON body in `gateway-error-bin`.
+
+interface GrpcRow {
+  readonly name: string;
+  readonly rpc: 'ModelInfer' | 'ModelStreamInfer' | 'ServerLive' | 'ServerMetadata';
+  readonly request?: InferRequest;
+  readonly headers?: () => Promise<Record<string, string>>;
+  readonly bodyInCheck?: boolean;
+  readonly expect: 'allowed' | ErrorCode;
+  /** The gRPC door rewrites answers (labels-only) where the checks must refuse. */
+  readonly expectGrpcDoor?: 'allowed';
+}
+
+const RPC_TYPES: Record<GrpcRow['rpc'], readonly [string, string]> = {
+  ModelInfer: ['ModelInferRequest', 'ModelInferResponse'],
+  ModelStreamInfer: ['ModelInferRequest', 'ModelInferResponse'],
+  ServerLive: ['ServerLiveRequest', 'ServerLiveResponse'],
+  ServerMetadata: ['ServerMetadataRequest', 'ServerMetadataResponse'],
+};
+
+function runGrpcTable(title: string, rows: () => readonly GrpcRow[], config: () => Promise<{ raw: Record<string, unknown>; cleanup?: () => Promise<void> }>): void {
+  describe(title, () => {
+    let h: Harness;
+    let predictor: DemoGrpcPredictor;
+    let check: EnvoyCheckClient;
+    let client: InferenceClient;
+    let cleanup: (() => Promise<void>) | undefined;
+    before(async () => {
+      const c = await config();
+      cleanup = c.cleanup;
+      predictor = await startDemoGrpcPredictor();
+      h = await startHarness(() => ({
+        ...c.raw,
+        server: { grpcPort: 0, bodyLimitBytes: LIMIT },
+        upstream: { grpcUrl: predictor.url },
+        extAuthz: { http: { enabled: true, host: '127.0.0.1', port: 0, pathPrefix: '/check' }, grpc: { enabled: true, host: '127.0.0.1', port: 0 } },
+      }));
+      check = new EnvoyCheckClient(h.extAuthzGrpcAddress!);
+      client = new InferenceClient(h.grpcAddress!);
+    });
+    after(async () => {
+      client?.close();
+      check?.close();
+      await h?.close();
+      await predictor?.close();
+      await cleanup?.();
+    });
+
+    for (const row of rows()) {
+      const title = row.expectGrpcDoor
+        ? `${row.name}: answered and reduced by the gRPC door, ${row.expect} from the HTTP and gRPC checks`
+        : `${row.name}: ${row.expect} through the gRPC door, the HTTP check and the gRPC check`;
+      it(title, async () => {
+        const metadata = row.headers ? await row.headers() : {};
+        const [reqType, resType] = RPC_TYPES[row.rpc];
+        const message = row.request ?? {};
+        const body = framedMessage(reqType, message);
+        const calls = predictor.requests.length;
+        const door = await client.call(row.rpc, reqType, resType, message, metadata);
+        const forwarded = predictor.requests.length > calls;
+        const doorBin = door.error?.metadata.get('gateway-error-bin')[0];
+        const doorSeen = door.error
+          ? { code: door.error.metadata.get('gateway-error-code')[0], body: Buffer.isBuffer(doorBin) ? (JSON.parse(doorBin.toString('utf8')) as unknown) : undefined }
+          : { code: 'allowed' };
+
+        const path = `/inference.GRPCInferenceService/${row.rpc}`;
+        const checkHeaders: Array<readonly [string, string]> = [['content-type', 'application/grpc'], ['te', 'trailers'], ...Object.entries(metadata)];
+        if (row.bodyInCheck) checkHeaders.push(['x-envoy-auth-partial-body', 'false']);
+        const sent = row.bodyInCheck ? body : Buffer.alloc(0);
+        const head = `POST /check${path} HTTP/1.1\nHost: iris.models.example\nContent-Length: ${sent.length}\nConnection: close\n${headLines(checkHeaders)}`;
+        const viaHttp = await rawRequest(h.extAuthzHttpUrl!, head, sent);
+        const http = seen(viaHttp.status, viaHttp.body, viaHttp.headers['www-authenticate']);
+        const g = await check.check({
+          method: 'POST',
+          path,
+          headers: Object.fromEntries(checkHeaders.filter(([k]) => k !== 'x-envoy-auth-partial-body')),
+          ...(row.bodyInCheck ? { body, packAsBytes: true } : {}),
+        });
+        const grpcCheck =
+          (g.status?.code ?? 0) === 0
+            ? { code: 'allowed', grpc: 0 }
+            : { code: (JSON.parse(g.denied_response?.body ?? '{}') as { code?: string }).code, body: JSON.parse(g.denied_response?.body ?? '{}') as unknown, grpc: g.status!.code };
+        // Envoy keeps a grpc-status the denial sets when it answers the gRPC client (its local reply).
+        if (grpcCheck.code !== 'allowed') assert.equal(headerMap(g.denied_response?.headers)['grpc-status'], String(grpcCheck.grpc), 'the denial sets the gRPC client’s status');
+
+        if (row.expectGrpcDoor === 'allowed' && row.expect !== 'allowed') {
+          assert.equal(door.error, undefined, `gRPC door answered: ${door.error?.details ?? ''}`);
+          assert.equal(forwarded, true, 'gRPC door forwarded to the predictor');
+          assert.equal(http.code, row.expect, 'HTTP check decision');
+          assert.deepEqual(grpcCheck, { code: row.expect, body: http.body, grpc: ERROR_CODES[row.expect].grpc }, 'gRPC check');
+          return;
+        }
+        if (row.expect === 'allowed') {
+          assert.equal(door.error, undefined, `gRPC door answered: ${door.error?.details ?? ''}`);
+          if (row.rpc === 'ModelInfer') assert.equal(forwarded, true, 'gRPC door forwarded to the predictor');
+          assert.deepEqual(http, { status: 200, code: 'allowed' }, 'HTTP check');
+          assert.deepEqual(grpcCheck, { code: 'allowed', grpc: 0 }, 'gRPC check');
+          return;
+        }
+        assert.equal(forwarded, false, 'gRPC door did not call the predictor');
+        assert.equal(doorSeen.code, row.expect, `gRPC door decision: ${door.error?.details ?? 'allowed'}`);
+        assert.equal(door.error?.code, ERROR_CODES[row.expect].grpc, 'gRPC door status');
+        assert.equal(door.error?.details, (doorSeen.body as { error?: string } | undefined)?.error, 'grpc-message is the JSON error');
+        // The checks refuse exactly as the gRPC door did: code and body.
+        assert.deepEqual({ code: http.code, body: http.body }, doorSeen, 'HTTP check');
+        assert.equal(http.status, ERROR_CODES[row.expect].http, 'HTTP check status');
+        assert.deepEqual(grpcCheck, { ...doorSeen, grpc: ERROR_CODES[row.expect].grpc }, 'gRPC check');
+      });
+    }
+  });
+}
+
+const GRPC_ROW = [6.8, 2.8, 4.8, 1.4];
+const grpcInfer = (extra: Partial<InferRequest> = {}) => irisInfer([GRPC_ROW], extra);
+
+runGrpcTable(
+  'one decision through three doors: gRPC calls',
+  () => [
+    { name: 'ServerLive (its REST twin /v2/health/live is public)', rpc: 'ServerLive', expect: 'allowed' },
+    { name: 'ServerMetadata (its REST twin /v2 is not a route)', rpc: 'ServerMetadata', expect: 'route_not_allowed' },
+    { name: 'streaming inference', rpc: 'ModelStreamInfer', request: grpcInfer(), bodyInCheck: true, expect: 'rpc_not_supported' },
+    { name: 'typed contents, message in the check', rpc: 'ModelInfer', request: grpcInfer(), bodyInCheck: true, expect: 'allowed' },
+    {
+      name: 'raw_input_contents, message in the check',
+      rpc: 'ModelInfer',
+      request: { model_name: 'iris', inputs: [{ name: 'input-0', datatype: 'FP32', shape: [1, 4] }], raw_input_contents: [fp32Raw([GRPC_ROW])] },
+      bodyInCheck: true,
+      expect: 'allowed',
+    },
+    { name: 'message not in the check (the model cannot be known)', rpc: 'ModelInfer', request: grpcInfer(), expect: 'body_incomplete', expectGrpcDoor: 'allowed' },
+    { name: 'unlisted model', rpc: 'ModelInfer', request: grpcInfer({ model_name: 'secret-model' }), bodyInCheck: true, expect: 'model_not_found' },
+    { name: 'two inputs of one name', rpc: 'ModelInfer', request: { model_name: 'iris', inputs: [grpcInfer().inputs[0]!, grpcInfer().inputs[0]!] }, bodyInCheck: true, expect: 'invalid_body' },
+    {
+      name: 'raw bytes that disagree with the shape',
+      rpc: 'ModelInfer',
+      request: { model_name: 'iris', inputs: [{ name: 'input-0', datatype: 'FP32', shape: [1, 4] }], raw_input_contents: [fp32Raw([GRPC_ROW, GRPC_ROW])] },
+      bodyInCheck: true,
+      expect: 'invalid_body',
+    },
+    {
+      name: 'input contract broken (rows of 3 where the contract says 4)',
+      rpc: 'ModelInfer',
+      request: { model_name: 'iris', inputs: [{ name: 'input-0', datatype: 'FP32', shape: [1, 3], contents: { fp32_contents: [1, 2, 3] } }] },
+      bodyInCheck: true,
+      expect: 'invalid_input',
+    },
+    {
+      name: 'Triton classification of 3 requested',
+      rpc: 'ModelInfer',
+      request: grpcInfer({ outputs: [{ name: 'predict_proba', parameters: { classification: { int64_param: 3 } } }] }),
+      bodyInCheck: true,
+      expect: 'scores_not_allowed',
+      expectGrpcDoor: 'allowed',
+    },
+    { name: 'message over the limit', rpc: 'ModelInfer', request: irisInfer(new Array(80).fill(GRPC_ROW)), bodyInCheck: true, expect: 'body_too_large' },
+  ],
+  async () => ({ raw: { models: { iris: { input: { shape: [4] } } } } }),
+);
+
+let grpcIssuer: JwksIssuer;
+const grpcBearer = (o: Parameters<JwksIssuer['token']>[0]) => async () => ({ authorization: `Bearer ${await grpcIssuer.token(o)}` });
+
+runGrpcTable(
+  'one decision through three doors: gRPC authentication and budgets',
+  () => [
+    { name: 'no token', rpc: 'ModelInfer', request: grpcInfer(), bodyInCheck: true, expect: 'token_missing' },
+    { name: 'forged token', rpc: 'ModelInfer', request: grpcInfer(), bodyInCheck: true, headers: grpcBearer({ scope: 'predict', forged: true }), expect: 'token_invalid' },
+    { name: 'missing scope', rpc: 'ModelInfer', request: grpcInfer(), bodyInCheck: true, headers: grpcBearer({ scope: 'metadata' }), expect: 'insufficient_scope' },
+    { name: 'good call with a token', rpc: 'ModelInfer', request: grpcInfer(), bodyInCheck: true, headers: grpcBearer({ scope: 'predict' }), expect: 'allowed' },
+    { name: 'batch over the budget', rpc: 'ModelInfer', request: irisInfer(new Array(11).fill(GRPC_ROW)), bodyInCheck: true, headers: grpcBearer({ scope: 'predict' }), expect: 'rate_limited' },
+  ],
+  async () => {
+    grpcIssuer = await startJwksIssuer('inference');
+    return {
+      raw: {
+        auth: { enabled: true, issuers: [{ issuer: grpcIssuer.issuer, jwksUri: grpcIssuer.jwksUri, audiences: ['inference'] }] },
+        models: { iris: { auth: { predict: { scopes: ['predict'] } } } },
+        limits: { default: [{ name: 'hourly', predictions: 10, perSeconds: 3600 }] },
+      },
+      cleanup: () => grpcIssuer.close(),
+    };
+  },
 );

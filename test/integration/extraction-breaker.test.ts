@@ -8,8 +8,7 @@ import { IRIS_FEATURES, hasScores, irisSweep, settle, startExtractionGateway, ty
 
 const LADDER = { degradeAt: 3, throttleAt: 0, blockAt: 0, halfLifeSeconds: 600, hysteresis: 0.5 };
 
-const metricLines = async (g: ExtractionGateway, name: string) =>
-  (await send(`${g.adminUrl}/metrics`)).text.split('\n').filter((l) => l.startsWith(name));
+const metricLines = async (g: ExtractionGateway, name: string) => (await send(`${g.adminUrl}/metrics`)).text.split('\n').filter((l) => l.startsWith(name));
 
 describe('extraction circuit breaker', () => {
   let g: ExtractionGateway;
@@ -38,7 +37,10 @@ describe('extraction circuit breaker', () => {
 
   it('stops escalation once a detector has degraded its share of accounts, and fires its metric', async () => {
     assert.equal(await sweepUntilDegraded('sweeper-1', 400), true, 'the first sweeper is degraded');
-    assert.deepEqual((await metricLines(g, 'inference_gateway_extraction_breaker_trips_total')).filter((l) => !l.endsWith(' 0')), []);
+    assert.deepEqual(
+      (await metricLines(g, 'inference_gateway_extraction_breaker_trips_total')).filter((l) => !l.endsWith(' 0')),
+      [],
+    );
     // The second escalation is two of two active accounts escalated by one detector: it is wrong for this model.
     const sweep = irisSweep();
     let open: string[] = [];

@@ -40,7 +40,8 @@ describe('inference-gateway calibrate', () => {
     const r = spawnSync(process.execPath, [MAIN, 'calibrate', '--config', config, '--model', 'iris', '--requests', requests], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^# inference-gateway calibrate: 25 accounts, \d+ scored queries, 1000 requests/);
-    const pinned = (parse(r.stdout) as { models: { iris: { extraction: { calibration: { pinned: { accounts: number; thresholds: Record<string, number> } } } } } }).models.iris.extraction.calibration.pinned;
+    const pinned = (parse(r.stdout) as { models: { iris: { extraction: { calibration: { pinned: { accounts: number; thresholds: Record<string, number> } } } } } }).models.iris.extraction.calibration
+      .pinned;
     assert.equal(pinned.accounts, 25);
     const loaded = buildConfig({ auth: { enabled: false }, models: { iris: { extraction: { ...EXTRACTION, calibration: { pinned } } } } });
     const view = modelView(new ModelGuard('iris', 'enforce', loaded.models['iris']!));

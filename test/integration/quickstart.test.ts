@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { quickstartBanner, startQuickstart, type Quickstart } from '../../src/quickstart/quickstart.js';
 import { send } from '../helpers/http.js';
@@ -59,6 +60,22 @@ describe('quickstart', () => {
       assert.equal(r.status, 401);
     });
   }
+
+  it('answers the printed gRPC client line with class names through the gRPC door', async () => {
+    assert.ok(quickstartBanner(q).includes(q.grpcLine));
+    const cmd = /^node -e "(.*)"$/.exec(q.grpcLine)?.[1];
+    assert.ok(cmd, q.grpcLine);
+    const queries = async () =>
+      (await send(`${q.listening.adminUrl}/extraction/users?model=iris`)).json<{ users: Array<{ user: string; queries: number }> }>().users.find((u) => u.user.endsWith('|alice'))?.queries ?? 0;
+    const before = await queries();
+    // Asynchronously: the gateway answering it runs in this process.
+    const out = await promisify(execFile)(process.execPath, ['-e', cmd], { encoding: 'utf8', cwd: fileURLToPath(new URL('../../../', import.meta.url)), timeout: 10000 });
+    const labels = /^predict: (.*)$/m.exec(out.stdout)?.[1]?.split(', ') ?? [];
+    assert.equal(labels.length, 2, out.stdout);
+    for (const l of labels) assert.ok((DEMO_LABELS as readonly string[]).includes(l), `${l} is a label`);
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal(await queries(), before + 2, 'the extraction guard counted both gRPC rows');
+  });
 
   it('accepts a token minted by `inference-gateway token`', async () => {
     const out = spawnSync(process.execPath, [MAIN, 'token', '--sub', 'bob'], { encoding: 'utf8', env: { ...process.env, INFERENCE_GATEWAY_STATE_DIR: stateDir } });

@@ -60,7 +60,7 @@ export function createExtAuthzGrpcServer(deps: ExtAuthzGrpcDeps): Server {
       if (view.bodyPartial) metrics.extAuthzPartialBodies.inc({ door: DOOR });
       if (view.body !== undefined && view.body.length > limit) {
         record(view, undefined, tooLarge.code, started);
-        callback(null, deniedCheckResponse(tooLarge, realm));
+        callback(null, deniedCheckResponse(tooLarge, realm, undefined, view));
         return;
       }
       const decision = await pipeline.decide(view);

@@ -153,7 +153,12 @@ const pinned = z
     accounts: z.int().min(0).meta({ description: 'Accounts the pinned calibration was computed from (reported in the model view).' }),
     queries: z.int().min(0).default(0).meta({ description: 'Their scored queries.' }),
     thresholds: z
-      .strictObject(Object.fromEntries(DETECTOR_NAMES.map((d) => [d, z.number().meta({ description: d === 'prada' ? 'PRADA δ (alarm when W is below).' : `${d}: alarm count in the window.` })])) as Record<(typeof DETECTOR_NAMES)[number], z.ZodNumber>)
+      .strictObject(
+        Object.fromEntries(DETECTOR_NAMES.map((d) => [d, z.number().meta({ description: d === 'prada' ? 'PRADA δ (alarm when W is below).' : `${d}: alarm count in the window.` })])) as Record<
+          (typeof DETECTOR_NAMES)[number],
+          z.ZodNumber
+        >,
+      )
       .meta({ description: 'Per detector, as printed by `inference-gateway calibrate`.' }),
   })
   .optional()
@@ -161,11 +166,10 @@ const pinned = z
 
 const calibration = z
   .strictObject({
-    minAccounts: z
-      .int()
-      .min(0)
-      .default(200)
-      .meta({ description: 'Accounts (each with `minQueries` scored queries) needed before the calibration is in force; until then `enforce` runs as shadow. 0: enforce the published thresholds without calibration.' }),
+    minAccounts: z.int().min(0).default(200).meta({
+      description:
+        'Accounts (each with `minQueries` scored queries) needed before the calibration is in force; until then `enforce` runs as shadow. 0: enforce the published thresholds without calibration.',
+    }),
     minQueries: z.int().min(1).default(128).meta({ description: 'Scored (non-repeat) queries an account needs before it contributes to the calibration.' }),
     falseAlarmRate: z.number().min(1e-9).max(0.1).default(0.001).meta({ description: 'Share of benign accounts allowed to cross a calibrated threshold.' }),
     tailAllowance: z.number().min(1).max(10).default(1.5).meta({ description: 'Widening of the extrapolated benign tail beyond what a normal tail needs.' }),
@@ -178,7 +182,12 @@ const calibration = z
 
 const breaker = z
   .strictObject({
-    share: z.number().min(0.0001).max(0.5).default(0.005).meta({ description: 'Share of active accounts one detector may take to degrade or above before it stops escalating (miscalibrated for this model).' }),
+    share: z
+      .number()
+      .min(0.0001)
+      .max(0.5)
+      .default(0.005)
+      .meta({ description: 'Share of active accounts one detector may take to degrade or above before it stops escalating (miscalibrated for this model).' }),
     minAccounts: z.int().min(1).default(10).meta({ description: 'Escalated accounts needed before the share is considered.' }),
   })
   .prefault({})

@@ -4,6 +4,11 @@ export const serverSection = settings(
   {
     host: z.string().default('0.0.0.0').meta({ description: 'Address the serving listener binds.', env: 'GATEWAY_HOST' }),
     port: port('Serving port (KServe traffic-facing port). 0 picks a free port.', 8080, 'GATEWAY_PORT'),
+    grpcPort: z.int().min(0).max(65535).optional().meta({
+      description:
+        'Port of the gRPC door (Open Inference Protocol `inference.GRPCInferenceService` over cleartext HTTP/2, forwarded to `upstream.grpcUrl`). Unset: no gRPC listener. 0 picks a free port.',
+      env: 'GATEWAY_GRPC_PORT',
+    }),
     bodyLimitBytes: z
       .int()
       .min(1024)

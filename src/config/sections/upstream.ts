@@ -5,6 +5,9 @@ export const upstreamSection = settings(
     url: matching(/^https?:\/\/[^/\s]+\/?$/, 'expected an http(s) URL with no path, like http://127.0.0.1:8085')
       .default('http://127.0.0.1:8085')
       .meta({ description: 'Base URL of the predictor (KServe collocation moves the model server to 8085).', env: 'GATEWAY_UPSTREAM_URL' }),
+    grpcUrl: matching(/^http:\/\/[^/\s]+\/?$/, 'expected an http URL with no path (cleartext HTTP/2), like http://127.0.0.1:8081')
+      .default('http://127.0.0.1:8081')
+      .meta({ description: "The predictor's gRPC endpoint (KServe model servers serve gRPC on 8081), used by the gRPC door only.", env: 'GATEWAY_UPSTREAM_GRPC_URL' }),
     timeoutMs: z.int().min(1).default(30000).meta({
       description:
         'Deadline for the whole predictor answer, from forwarding to its last byte (not an idle timeout: a predictor trickling bytes is cut too); past it 504 `upstream_timeout`, or the connection is cut when a streamed answer had begun.',

@@ -1,0 +1,43 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http2';
+import type { RequestView } from '../../decision/request-view.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Every value of one header in Node's http2 raw header list (flat [name, value, ...], names lower-case). */
+function allValues(raw: readonly string[], name: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) if (raw[i] === name) out.push(raw[i + 1]!);
+  return out;
+}
+
+/**
+ * An HTTP/2 gRPC call → RequestView. gRPC metadata are HTTP/2 header fields, so the token is the
+ * `authorization` metadata. Node keeps one value of a single-value field in `headers`; every
+ * Authorization line is read from the raw list so two credentials are refused (RFC 6750 §2), as
+ * on the HTTP/1.1 door. `:authority` (and any Host field) are the hosts. The body is the whole
+ * HTTP/2 body: the length-prefixed message.
+ */
+export function requestViewFromStream(headers: IncomingHttpHeaders, rawHeaders: readonly string[], body: Buffer, peer: string): RequestView {
+  const plain: Record<string, string | string[] | undefined> = {};
+  for (const k in headers) if (k.charCodeAt(0) !== 0x3a /* : */) plain[k] = headers[k];
+  const authority = headers[':authority'];
+  const hosts = [...(authority !== undefined ? [authority] : []), ...allValues(rawHeaders, 'host')];
+  if (plain['host'] === undefined && authority !== undefined) plain['host'] = authority;
+  const path = headers[':path'] ?? '/';
+  const q = path.indexOf('?');
+  const given = headers['x-request-id'];
+  return {
+    door: 'proxy',
+    method: headers[':method'] ?? 'POST',
+    path: q < 0 ? path : path.slice(0, q),
+    query: q < 0 ? '' : path.slice(q + 1),
+    headers: plain,
+    authorization: allValues(rawHeaders, 'authorization'),
+    hosts,
+    body,
+    bodyPartial: false,
+    peer,
+    requestId: typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID(),
+  };
+}
