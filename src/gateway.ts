@@ -11,6 +11,7 @@ import { limitStages } from './limits/limit-stages.js';
 import { extractionStages } from './extraction/extraction-stages.js';
 import { createProxyServer, type ProxyDoor } from './adapters/proxy/proxy-server.js';
 import { createExtAuthzHttpServer } from './adapters/ext-authz-http/ext-authz-http-server.js';
+import { BodyBudget } from './adapters/intake/body-budget.js';
 import { createExtAuthzGrpcServer } from './adapters/ext-authz-grpc/ext-authz-grpc-server.js';
 import { createGrpcProxyServer, type GrpcProxyDoor } from './adapters/grpc-proxy/grpc-proxy-server.js';
 import { AdminRoutes, createAdminServer } from './observability/admin-server.js';
@@ -67,6 +68,10 @@ export class Gateway {
   private extAuthzGrpc: GrpcServer | undefined;
   private readonly closeables: Closeable[] = [];
   private closing: Promise<void> | undefined;
+  /** Model routes are refused until the model verified (only when verification is configured). */
+  private readonly servingGate: Stage[] = [];
+  /** One body budget for every HTTP door (server.maxBodyBytesInFlight bounds the process). */
+  private readonly bodyBudget: BodyBudget;
 
   private constructor(
     readonly config: GatewayConfig,
@@ -80,19 +85,21 @@ export class Gateway {
     if (config.modelVerification.enabled) {
       const verification = startModelVerification(config.modelVerification, this.metrics, this.log);
       this.readiness.add(verification.readiness);
+      this.servingGate.push(verification.stage);
       this.closeables.push(verification);
     }
-    this.pipeline = new DecisionPipeline(config, this.buildStages(options.now ?? Date.now), this.log, this.tracing);
+    this.bodyBudget = new BodyBudget(config.server.maxBodyBytesInFlight);
+    this.pipeline = new DecisionPipeline(config, [...this.servingGate, ...this.buildStages(options.now ?? Date.now)], this.log, this.tracing);
   }
 
   static async create(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
     const gw = new Gateway(config, options);
-    gw.proxy = createProxyServer({ config, pipeline: gw.pipeline, metrics: gw.metrics, log: gw.log, tracing: gw.tracing });
-    if (config.server.grpcPort !== undefined) gw.grpcProxy = createGrpcProxyServer({ config, pipeline: gw.pipeline, metrics: gw.metrics, log: gw.log });
+    gw.proxy = createProxyServer({ config, pipeline: gw.pipeline, metrics: gw.metrics, log: gw.log, tracing: gw.tracing, budget: gw.bodyBudget });
+    if (config.server.grpcPort !== undefined) gw.grpcProxy = createGrpcProxyServer({ config, pipeline: gw.pipeline, metrics: gw.metrics, log: gw.log, budget: gw.bodyBudget });
     gw.admin = createAdminServer(gw.metrics, gw.readiness, gw.adminRoutes);
     gw.admin.maxConnections = config.admin.maxConnections;
     const doorDeps = { config, pipeline: gw.pipeline, metrics: gw.metrics, log: gw.log };
-    if (config.extAuthz.http.enabled) gw.extAuthzHttp = createExtAuthzHttpServer(doorDeps);
+    if (config.extAuthz.http.enabled) gw.extAuthzHttp = createExtAuthzHttpServer({ ...doorDeps, budget: gw.bodyBudget });
     if (config.extAuthz.grpc.enabled) gw.extAuthzGrpc = createExtAuthzGrpcServer(doorDeps);
     return gw;
   }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfigFile } from './config/load-config.js';
+import { ConfigError, configWarnings, loadConfigFile } from './config/load-config.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { configReferenceMarkdown, withReference } from './config/reference.js';
 import { configSchemaText } from './config/json-schema.js';
@@ -85,8 +85,10 @@ async function main(argv: string[]): Promise<void> {
     case 'check-config': {
       if (!values.config) fail('check-config needs --config FILE');
       try {
-        loadConfigFile(values.config);
-        process.stdout.write(`${values.config}: ok\n`);
+        const config = loadConfigFile(values.config);
+        const warnings = configWarnings(config);
+        for (const w of warnings) process.stdout.write(`${values.config}: warning: ${w.path}: ${w.message}\n`);
+        process.stdout.write(`${values.config}: ok${warnings.length > 0 ? ` (${warnings.length} warning${warnings.length === 1 ? '' : 's'})` : ''}\n`);
       } catch (err) {
         if (err instanceof ConfigError) fail(err.message, 1);
         throw err;
@@ -104,6 +106,7 @@ async function main(argv: string[]): Promise<void> {
       }
       const { Gateway } = await import('./gateway.js');
       const gateway = await Gateway.create(config);
+      for (const w of configWarnings(config)) gateway.log.warn({ field: w.path }, `config: ${w.path} ${w.message}`);
       const at = await gateway.listen();
       gateway.log.info(
         { url: at.url, admin: at.adminUrl, extAuthzHttp: at.extAuthzHttpUrl, extAuthzGrpc: at.extAuthzGrpcAddress, grpc: at.grpcAddress, upstream: config.upstream.url },

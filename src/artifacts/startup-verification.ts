@@ -5,6 +5,8 @@
 // appends its storage initializer after the pod's declared init containers (see deploy/README.md).
 
 import type { GatewayConfig } from '../config/schema.js';
+import { deny } from '../decision/denial.js';
+import type { Stage } from '../decision/stage.js';
 import type { Logger } from '../observability/logger.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { ReadinessCheck } from '../observability/readiness.js';
@@ -12,6 +14,12 @@ import { verifyModel, type VerifyModelResult } from './verify-model.js';
 
 export interface StartupVerification {
   readonly readiness: ReadinessCheck;
+  /**
+   * Refuses every model route (503 `model_unverified`) until the model verified, in every door:
+   * /readyz keeps the pod out of a Service's endpoints, but not from a client that reaches the
+   * pod directly, nor from Envoy checks sent while the result is not in.
+   */
+  readonly stage: Stage;
   /** Settles when the check is over (tests and shutdown wait on it). */
   readonly done: Promise<void>;
   close(): Promise<void>;
@@ -29,6 +37,7 @@ export function startModelVerification(settings: Settings, metrics: GatewayMetri
   setState('verifying');
   const abort = new AbortController();
   let state: { ready: boolean; detail: string } = { ready: false, detail: `verifying ${settings.dir} against ${settings.manifest}` };
+  let finished = false;
   const started = Date.now();
   const done = verifyModel({
     dir: settings.dir,
@@ -41,6 +50,7 @@ export function startModelVerification(settings: Settings, metrics: GatewayMetri
       metrics.modelVerifications.inc({ outcome: r.ok ? 'verified' : 'failed' });
       const summary = { dir: settings.dir, manifest: settings.manifest, files: r.files, bytes: r.bytes, signed: r.signed, ms: Date.now() - started };
       setState(r.ok ? 'verified' : 'failed');
+      finished = true;
       if (r.ok) {
         state = { ready: true, detail: `${r.files} files verified` };
         log.info(summary, 'model verified against its manifest');
@@ -57,12 +67,20 @@ export function startModelVerification(settings: Settings, metrics: GatewayMetri
       if (abort.signal.aborted) return;
       metrics.modelVerifications.inc({ outcome: 'failed' });
       setState('failed');
+      finished = true;
       state = { ready: false, detail: 'model verification failed (see the log)' };
       log.error({ dir: settings.dir, err: (err as Error).message }, 'model verification FAILED: refusing to become ready');
     },
   );
+  const verifying = deny('model_unverified', 'the model files are still being verified against their manifest; retry shortly', { retryAfterSeconds: 5 });
+  const failed = deny('model_unverified', 'the model files failed verification against their manifest: this replica serves no predictions');
+  const stage: Stage = {
+    name: 'verification',
+    run: () => (state.ready ? undefined : finished ? failed : verifying),
+  };
   return {
     readiness: { name: 'model-artifacts', check: async () => state },
+    stage,
     done,
     async close() {
       abort.abort();

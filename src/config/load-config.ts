@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { envBindings, type EnvBinding } from './json-schema.js';
 import { configMessage, problemsOf, type Problem } from './problems.js';
+import { configFindings } from './footguns.js';
 import { gatewaySchema, type GatewayConfig } from './schema.js';
 
 export type { Problem } from './problems.js';
@@ -106,6 +107,8 @@ export function buildConfig(raw: unknown, source = 'config', env: NodeJS.Process
   const doc = applyEnv(nullsAsUnset(raw ?? {}), env, problems);
   const result = gatewaySchema.safeParse(doc, { error: configMessage });
   if (!result.success) problems.push(...problemsOf(result.error.issues));
+  // Fields valid one by one can still weaken the gateway together (see footguns.ts).
+  else problems.push(...configFindings(result.data).errors);
   if (problems.length > 0 || !result.success) throw new ConfigError(source, problems);
   return deepFreeze(result.data);
 }
@@ -118,4 +121,9 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
     throw new ConfigError(file, [{ path: '(file)', message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }]);
   }
   return buildConfig(parseConfigText(text, file), file, env);
+}
+
+/** Legal but unusual combinations in a valid config, for `check-config` and the start-up log. */
+export function configWarnings(config: GatewayConfig): readonly Problem[] {
+  return configFindings(config).warnings;
 }

@@ -43,6 +43,7 @@ export const ERROR_CODES = {
   keys_unavailable: code(503, GrpcCode.UNAVAILABLE, 'No usable signing key could be loaded from the issuer.'),
   body_too_large: code(413, GrpcCode.INVALID_ARGUMENT, 'The request body is over the configured limit.'),
   body_incomplete: code(413, GrpcCode.INVALID_ARGUMENT, 'An ext-authz check of a predict or explain request came without its body, or with a truncated one (x-envoy-auth-partial-body: true).'),
+  body_not_allowed: code(400, GrpcCode.INVALID_ARGUMENT, 'A body on a route that takes none (GET, HEAD, probes, metadata): refused, never forwarded.'),
   invalid_body: code(400, GrpcCode.INVALID_ARGUMENT, 'The request body is not a valid inference request.'),
   invalid_input: code(400, GrpcCode.INVALID_ARGUMENT, 'An input breaks the model contract.'),
   scores_not_allowed: code(403, GrpcCode.PERMISSION_DENIED, 'The request asks for scores the response policy withholds.'),
@@ -59,6 +60,7 @@ export const ERROR_CODES = {
   headers_too_large: code(431, GrpcCode.INVALID_ARGUMENT, 'The request line or headers are over the HTTP parser limit.'),
   bad_request: code(400, GrpcCode.INVALID_ARGUMENT, 'The request is not valid HTTP/1.1 (ambiguous framing, bad characters).'),
   upstream_error: code(502, GrpcCode.INTERNAL, 'The predictor answered with an error on a route whose answers are reduced: its status is kept (this 502 is nominal), its body withheld.'),
+  model_unverified: code(503, GrpcCode.UNAVAILABLE, 'The configured model verification has not passed (still running, or failed): model routes are refused.'),
   shutting_down: code(503, GrpcCode.UNAVAILABLE, 'The gateway is draining.'),
   internal_error: code(500, GrpcCode.INTERNAL, 'A fault in the gateway.'),
 } as const satisfies Record<string, CodeInfo>;

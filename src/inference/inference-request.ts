@@ -4,6 +4,7 @@ import { headerValue } from '../decision/request-view.js';
 import type { Protocol } from './kserve-route.js';
 import { isObject } from './json-object.js';
 import { decodeTensorBytes } from './binary-tensors.js';
+import { readStrictJson } from './strict-json.js';
 import type { ModelInferRequestMessage } from './grpc-codec.js';
 import { readGrpcInferBody } from './grpc-infer-request.js';
 import { readV1Body, v1ContentTypeProblem, type V1RowsKey } from './v1-body.js';
@@ -29,9 +30,6 @@ export interface InferenceRequest {
 }
 
 export type InferenceParse = { readonly ok: true; readonly request: InferenceRequest } | { readonly ok: false; readonly denial: Denial };
-
-const NON_FINITE = /[\s,:[]-?(?:NaN|Infinity)\s*[,\]}]/;
-const NON_FINITE_DENIAL = deny('invalid_input', 'inputs must be finite numbers: NaN and Infinity are refused');
 
 function batchSizeV2(doc: Record<string, unknown>): number {
   const inputs = doc['inputs'];
@@ -94,15 +92,12 @@ function parse(ctx: DecisionContext): InferenceParse | undefined {
     jsonBytes = body.subarray(0, n);
     binaryHeaderLength = n;
   }
-  let doc: unknown;
-  const text = jsonBytes.toString('utf8');
-  try {
-    doc = JSON.parse(text);
-  } catch {
-    // Python's json writes NaN and Infinity as bare words: name them rather than "not JSON".
-    if (NON_FINITE.test(text)) return { ok: false, denial: NON_FINITE_DENIAL };
-    return { ok: false, denial: deny('invalid_body', 'request body is not valid JSON') };
-  }
+  // Read strictly, once: a duplicate key, a BOM, bad UTF-8 or an unsafe number is refused here,
+  // before any stage counts or checks what a model server might read differently.
+  const read = readStrictJson(jsonBytes);
+  // Python's json writes NaN and Infinity as bare words: named as an input problem, not "not JSON".
+  if (!read.ok) return { ok: false, denial: deny(read.nonFinite ? 'invalid_input' : 'invalid_body', read.reason) };
+  const doc = read.value;
   if (!isObject(doc)) return { ok: false, denial: deny('invalid_body', 'request body must be a JSON object') };
   if (route.protocol === 'v2') {
     let binaryInputs: Map<number, Buffer> | undefined;

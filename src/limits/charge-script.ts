@@ -3,30 +3,38 @@
  * without interleaving other commands: https://redis.io/docs/latest/develop/interact/programmability/eval-intro/),
  * so replicas never race between checking and counting, and a refused request costs nothing.
  *
- * KEYS: one hash per window ({u: used, r: reset time in ms}); all carry the same hash tag (the
- * user) so Redis Cluster keeps them in one slot, as multi-key scripts require.
- * ARGV: now (ms, the gateway's clock: windows are judged by it), deadline (ms on Redis' clock, 0
- * for none), cost, debt (predictions admitted by a replica's insurance while Redis did not
- * answer, counted unconditionally), then each window's limit and duration in ms.
+ * KEYS: one hash per window ({u: used, r: reset time in ms}), then, when a debt is handed over,
+ * the key of its token; all carry the same hash tag (the user) so Redis Cluster keeps them in one
+ * slot, as multi-key scripts require.
+ * ARGV: now (ms, the gateway's clock: windows are judged by it), deadline (ms on Redis' clock),
+ * cost, debt (predictions this replica decided while Redis did not answer: served under a failure
+ * policy, or negative, refunded), the token key's lifetime in ms, then each window's limit and
+ * duration in ms.
  *
  * The deadline makes a late script harmless: a command that waited out a freeze (SIGSTOP,
  * CLIENT PAUSE, a long DEBUG SLEEP) reaches the script after the gateway gave up on it and
- * answered from its failure policy, so it must not charge. `TIME` is read before any write,
- * which script effects replication (the only mode since Redis 7) allows.
+ * answered from its failure policy, so it must not charge. There is always one: the gateway does
+ * not send the script before it has compared its clock with Redis'. `TIME` is read before any
+ * write, which script effects replication (the only mode since Redis 7) allows.
+ *
+ * The debt counts once per token: `SET NX` succeeds for the first script that carries it, and
+ * every later copy (a concurrent request of the same identity, a resend after a lost answer)
+ * charges only its own cost.
  *
  * Returns {-1} when stale; otherwise {allowed (1 or 0), used_1, resetMs_1, used_2, resetMs_2, ...}
  * with usage after the charge (allowed) or before it (refused), debt included either way.
  */
 export const CHARGE_SCRIPT = `
-local deadline = tonumber(ARGV[2])
-if deadline > 0 then
-  local t = redis.call('TIME')
-  if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > deadline then return {-1} end
-end
+local t = redis.call('TIME')
+if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[2]) then return {-1} end
 local now = tonumber(ARGV[1])
 local cost = tonumber(ARGV[3])
 local debt = tonumber(ARGV[4])
 local n = #KEYS
+if debt ~= 0 then
+  n = n - 1
+  if not redis.call('SET', KEYS[n + 1], '1', 'NX', 'PX', ARGV[5]) then debt = 0 end
+end
 local used, reset = {}, {}
 local fits = 1
 for i = 1, n do
@@ -34,13 +42,13 @@ for i = 1, n do
   local u, r = tonumber(v[1]), tonumber(v[2])
   if u == nil or r == nil or r <= now then
     u = 0
-    r = now + tonumber(ARGV[4 + 2 * i])
+    r = now + tonumber(ARGV[5 + 2 * i])
   end
-  used[i] = u + debt
+  used[i] = math.max(0, u + debt)
   reset[i] = r
-  if used[i] + cost > tonumber(ARGV[3 + 2 * i]) then fits = 0 end
+  if used[i] + cost > tonumber(ARGV[4 + 2 * i]) then fits = 0 end
 end
-if fits == 1 or debt > 0 then
+if (fits == 1 and cost > 0) or debt ~= 0 then
   for i = 1, n do
     if fits == 1 then used[i] = used[i] + cost end
     redis.call('HSET', KEYS[i], 'u', used[i], 'r', reset[i])

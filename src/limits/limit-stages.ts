@@ -4,6 +4,7 @@ import { deny, type Denial } from '../decision/denial.js';
 import type { StageFactory } from '../decision/stage-deps.js';
 import { isPromise } from '../decision/stage.js';
 import { inferenceRequestOf } from '../inference/inference-request.js';
+import { DebtLedger } from './debt-ledger.js';
 import { LimitPolicies } from './limit-policies.js';
 import { LocalWindows } from './local-windows.js';
 import { rateLimit } from './rate-limit-headers.js';
@@ -22,16 +23,20 @@ export const limitStages: StageFactory = (deps) => {
   const client = deps.stores.redis;
   const health = deps.stores.redisHealth;
   if (storeConfig.kind === 'redis' && client && health) {
-    store = new RedisWindows({
+    const redisWindows = new RedisWindows({
       client,
       keyPrefix: storeConfig.keyPrefix,
       timeoutMs: storeConfig.commandTimeoutMs,
       maxInFlight: storeConfig.maxInFlight,
       deadlines: health,
       now: deps.now,
+      onFailure: storeConfig.onFailure,
       insurance: storeConfig.onFailure === 'insurance' ? new LocalWindows({ maxKeys: storeConfig.memoryMaxKeys, now: deps.now, share: storeConfig.replicas }) : undefined,
+      ledger: new DebtLedger(storeConfig.memoryMaxKeys),
       metrics,
     });
+    metrics.reportLimitsUnsettled(() => redisWindows.unsettled);
+    store = redisWindows;
   } else {
     store = new LocalWindows({ maxKeys: storeConfig.memoryMaxKeys, now: deps.now, share: 1 });
   }

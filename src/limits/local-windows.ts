@@ -3,15 +3,14 @@ import { chargeOutcome, type Charge, type CounterStore, type WindowGroup } from 
 
 /**
  * One user's usage of one window group, in one typed array (one allocation, about 300 bytes per
- * user with the LRU's bookkeeping) laid out as [debt, base × n, used × n, resetAt × n]: `base` is
- * what the shared store last said was used (always 0 for the memory store), `used` what this
- * replica admitted on its own since, `resetAt` when each window ends (0: not started), and
- * `debt` the predictions admitted here that the shared store has not been told yet.
+ * user with the LRU's bookkeeping) laid out as [base × n, used × n, resetAt × n]: `base` is what
+ * the shared store last said was used (always 0 for the memory store), `used` what this replica
+ * admitted on its own since (or, as insurance, what the shared store's answer may lack), and
+ * `resetAt` when each window ends (0: not started).
  */
 type Usage = Float64Array;
-const DEBT = 0;
-const BASE = 1;
-const usage = (n: number): Usage => new Float64Array(1 + 3 * n);
+const BASE = 0;
+const usage = (n: number): Usage => new Float64Array(3 * n);
 
 export interface LocalWindowsOptions {
   /** Most (user, window group) pairs kept; the least recently charged is forgotten first. */
@@ -29,8 +28,8 @@ export interface LocalWindowsOptions {
  * within the longest window for limits to stay exact.
  *
  * As insurance it starts from what Redis last reported for the user (`observe`), not from zero,
- * and counts what it admitted as a debt that is written back to Redis with the user's next
- * request, so an outage does not hand every replica a fresh share of an already spent budget.
+ * so an outage does not hand every replica a fresh share of an already spent budget; what it
+ * admits is handed back to Redis by the store's ledger (debt-ledger.ts).
  */
 export class LocalWindows implements CounterStore {
   readonly kind = 'memory' as const;
@@ -71,22 +70,17 @@ export class LocalWindows implements CounterStore {
       if (u[RESET + i] === 0) u[RESET + i] = now + group.durationsMs[i]!;
       u[USED + i] = u[USED + i]! + cost;
     }
-    u[DEBT] = u[DEBT]! + cost;
     if (!found) this.usage.set(key, u);
     return chargeOutcome(group, true, cost, used, resetMs, budgets);
   }
 
-  /** Predictions admitted here that the shared store has not counted yet. */
-  debt(user: string, group: WindowGroup): number {
-    return this.usage.get(`${group.id}\u0000${user}`, { updateAgeOnGet: false })?.[DEBT] ?? 0;
-  }
-
   /**
-   * Records what the shared store answered: its usage per window (with `settled` of the debt
-   * included) and the time until each window resets. Every user the shared store answers for is
-   * kept (within `maxKeys`), so that insurance, if needed next, starts from the user's real usage.
+   * Records what the shared store answered: its usage per window and the time until each window
+   * resets, and `outstanding`, what this replica decided that the answer may not include yet.
+   * Every user the shared store answers for is kept (within `maxKeys`), so that insurance, if
+   * needed next, starts from the user's real usage.
    */
-  observe(user: string, group: WindowGroup, used: ArrayLike<number>, resetMs: ArrayLike<number>, settled: number): void {
+  observe(user: string, group: WindowGroup, used: ArrayLike<number>, resetMs: ArrayLike<number>, outstanding: number): void {
     const key = `${group.id}\u0000${user}`;
     const n = group.limits.length;
     let u = this.usage.get(key);
@@ -95,10 +89,9 @@ export class LocalWindows implements CounterStore {
       this.usage.set(key, u);
     }
     const now = this.o.now();
-    u[DEBT] = Math.max(0, u[DEBT]! - settled);
     for (let i = 0; i < n; i++) {
       u[BASE + i] = used[i]!;
-      u[BASE + n + i] = u[DEBT]!;
+      u[BASE + n + i] = outstanding;
       u[BASE + 2 * n + i] = now + resetMs[i]!;
     }
   }

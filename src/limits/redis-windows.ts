@@ -2,6 +2,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { RedisDeadlines } from '../stores/redis-health.js';
 import { CHARGE_SCRIPT } from './charge-script.js';
+import type { DebtLedger, Handover } from './debt-ledger.js';
 import type { LocalWindows } from './local-windows.js';
 import { chargeOutcome, type Charge, type CounterStore, type StoreFailure, type WindowGroup } from './window-group.js';
 
@@ -15,78 +16,185 @@ export interface RedisWindowsOptions {
   readonly deadlines: RedisDeadlines;
   /** Window time: the gateway's clock (injected in tests), so windows move with it. */
   readonly now: () => number;
+  /** What answers when Redis does not: under `fail-open` a failed charge is served, so Redis must count it later. */
+  readonly onFailure: 'insurance' | 'fail-open' | 'fail-closed';
   /** Under the `insurance` policy: answers while Redis does not, seeded with what Redis said. */
   readonly insurance: LocalWindows | undefined;
+  /** What was decided while Redis did not answer, to hand over once it does (bounded like the insurance limiter). */
+  readonly ledger: DebtLedger;
   readonly metrics: GatewayMetrics;
 }
 
 type ChargeCommand = (numKeys: number, ...args: Array<string | number>) => Promise<number[]>;
 const TIMED_OUT = Symbol('timed out');
 const COMMAND = 'igwChargeWindows';
+/** Debts handed over at once by the flush that follows an outage. */
+const FLUSH_BATCH = 64;
 
 /**
  * Windows shared by every replica through one Redis script per request (see charge-script.ts).
  *
- * The script's deadline is half the command timeout after sending: a script that starts later
- * charges nothing, and the other half covers the answer's way back, so an answer that misses the
- * timeout comes from a script that did not charge, except when the answer itself took longer
- * than half the timeout on the wire. When the timer fires, the decision waits for one more turn
- * of the event loop (setImmediate runs after the poll phase), so an answer already received while
- * the process was busy is read before the request is declared timed out: a loaded pod's late
- * timers are not Redis failures.
+ * The script's deadline is the command timeout: a script that starts later charges nothing (the
+ * gateway has answered from its failure policy by then), and one that ran in time but whose
+ * answer came too late is refunded (below), so Redis' count never depends on how long the answer
+ * took on the way back. When the timer fires, the
+ * decision waits for one more turn of the event loop (setImmediate runs after the poll phase), so
+ * an answer already received while the process was busy is read before the request is declared
+ * timed out: a loaded pod's late timers are not Redis failures.
+ *
+ * Whatever the failure policy answers is reconciled with Redis exactly once. A request served
+ * without Redis' count (insurance, fail-open) is owed; when the answer of a timed-out script
+ * arrives after all and says it charged, its cost is refunded instead (the failure policy had
+ * already decided: a 503 or a 429 must cost nothing, a served request must not count twice). The
+ * ledger hands what is owed to Redis with a token Redis deduplicates, with the identity's next
+ * script or right after Redis answers a probe again.
  */
 export class RedisWindows implements CounterStore {
   readonly kind = 'redis' as const;
   private readonly command: ChargeCommand;
   private readonly argTails = new WeakMap<WindowGroup, ReadonlyArray<number>>();
   private inFlight = 0;
+  /** Costs of timed-out scripts whose answer has not arrived: Redis may still report them charged. */
+  private unresolved = 0;
+  private flushing = false;
 
   constructor(private readonly o: RedisWindowsOptions) {
     const client = o.client as unknown as Record<string, unknown> & { defineCommand(name: string, d: { lua: string }): void };
     if (typeof client[COMMAND] !== 'function') client.defineCommand(COMMAND, { lua: CHARGE_SCRIPT });
     this.command = (client[COMMAND] as ChargeCommand).bind(client);
+    o.deadlines.onAnswer(() => void this.flush());
+  }
+
+  /** Predictions whose count in Redis is not settled yet: owed, being handed over, or awaiting a late answer. */
+  get unsettled(): number {
+    return this.o.ledger.uncounted + this.unresolved;
   }
 
   async charge(user: string, group: WindowGroup, cost: number): Promise<Charge> {
     if (this.inFlight >= this.o.maxInFlight) return this.fallback(user, group, cost, 'overloaded');
-    const debt = this.o.insurance?.debt(user, group) ?? 0;
-    const n = group.windows.length;
-    const tag = tagOf(user);
-    const args = new Array<string | number>(n + 4);
-    for (let i = 0; i < n; i++) args[i] = `${this.o.keyPrefix}{${tag}}:${group.id}:${group.windows[i]!.name}`;
-    args[n] = Math.floor(this.o.now());
-    args[n + 1] = this.o.deadlines.deadline(this.o.timeoutMs / 2);
-    args[n + 2] = cost;
-    args[n + 3] = debt;
-    args.push(...this.tail(group));
+    const deadline = this.o.deadlines.deadline(this.o.timeoutMs);
+    if (deadline === undefined) return this.fallback(user, group, cost, 'unprobed');
+    const handover = this.o.ledger.handoverFor(user, group);
+    const sent = this.send(user, group, cost, deadline, handover);
 
     let reply: number[] | typeof TIMED_OUT;
-    this.inFlight++;
     try {
-      reply = await settleWithin(this.command(n, ...args), this.o.timeoutMs);
+      reply = await settleWithin(sent, this.o.timeoutMs);
     } catch {
-      return this.fallback(user, group, cost, 'error');
-    } finally {
+      // Refused by the client (not connected) or by Redis before the script ran: nothing charged.
       this.inFlight--;
+      return this.fallback(user, group, cost, 'error');
     }
-    if (reply === TIMED_OUT) return this.fallback(user, group, cost, 'timeout');
+    if (reply === TIMED_OUT) {
+      this.settleLate(sent, user, group, cost, handover);
+      return this.fallback(user, group, cost, 'timeout');
+    }
+    this.inFlight--;
     if (reply[0] === -1) return this.fallback(user, group, cost, 'stale');
+    if (handover) this.o.ledger.confirm(user, group, handover);
 
+    const n = group.windows.length;
     const used = new Float64Array(n);
     const resetMs = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       used[i] = Number(reply[1 + 2 * i]);
       resetMs[i] = Number(reply[2 + 2 * i]);
     }
-    this.o.insurance?.observe(user, group, used, resetMs, debt);
+    this.o.insurance?.observe(user, group, used, resetMs, this.o.ledger.outstanding(user, group));
     return chargeOutcome(group, reply[0] === 1, cost, used, resetMs);
+  }
+
+  private send(user: string, group: WindowGroup, cost: number, deadline: number, handover: Handover | undefined): Promise<number[]> {
+    const n = group.windows.length;
+    const tag = tagOf(user);
+    const keys = handover ? n + 1 : n;
+    const args = new Array<string | number>(keys + 5);
+    for (let i = 0; i < n; i++) args[i] = `${this.o.keyPrefix}{${tag}}:${group.id}:${group.windows[i]!.name}`;
+    if (handover) args[n] = `${this.o.keyPrefix}{${tag}}:handover:${handover.token}`;
+    args[keys] = Math.floor(this.o.now());
+    args[keys + 1] = deadline;
+    args[keys + 2] = cost;
+    args[keys + 3] = handover?.amount ?? 0;
+    args[keys + 4] = this.tokenLifetimeMs(group);
+    args.push(...this.tail(group));
+    // Counted until Redis answers, not until the gateway stops waiting: what waits on a frozen Redis is bounded.
+    this.inFlight++;
+    return this.command(keys, ...args);
+  }
+
+  /**
+   * The answer of a script that timed out: when it ran in time after all, the debt it carried is
+   * counted, and so is its cost, which the failure policy already decided on: refunded.
+   */
+  private settleLate(sent: Promise<number[]>, user: string, group: WindowGroup, cost: number, handover: Handover | undefined): void {
+    this.unresolved += cost;
+    sent.then(
+      (reply) => {
+        this.inFlight--;
+        this.unresolved -= cost;
+        if (reply[0] === -1) return;
+        if (handover) this.o.ledger.confirm(user, group, handover);
+        if (reply[0] === 1) this.o.ledger.owe(user, group, -cost);
+      },
+      // No answer: the connection closed, or the client's backstop timeout (redis-client.ts) fired
+      // long after the deadline. Taken as not charged, which is wrong only for a script that ran
+      // and whose answer was lost with its connection.
+      () => {
+        this.inFlight--;
+        this.unresolved -= cost;
+      },
+    );
   }
 
   private fallback(user: string, group: WindowGroup, cost: number, reason: StoreFailure): Charge {
     this.o.metrics.limitsStoreFailures.inc({ reason });
-    if (!this.o.insurance) return { kind: 'unavailable', reason };
+    const insurance = this.o.insurance;
+    if (!insurance) {
+      if (this.o.onFailure === 'fail-open') this.o.ledger.owe(user, group, cost);
+      return { kind: 'unavailable', reason };
+    }
     this.o.metrics.limitsStoreFallbacks.inc({ policy: 'insurance' });
-    return this.o.insurance.charge(user, group, cost);
+    const charged = insurance.charge(user, group, cost);
+    if (charged.kind === 'allowed') this.o.ledger.owe(user, group, cost);
+    return charged;
+  }
+
+  /**
+   * Hands every debt to Redis after it answered a probe, so what an outage left is counted even for
+   * identities that send nothing more. One flush at a time; a debt whose script fails stays owed.
+   */
+  private async flush(): Promise<void> {
+    if (this.flushing || this.o.ledger.size === 0) return;
+    this.flushing = true;
+    try {
+      const pending = this.o.ledger.pending();
+      for (let at = 0; at < pending.length; at += FLUSH_BATCH) {
+        await Promise.all(pending.slice(at, at + FLUSH_BATCH).map(({ user, group }) => this.handOver(user, group)));
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async handOver(user: string, group: WindowGroup): Promise<void> {
+    const deadline = this.o.deadlines.deadline(this.o.timeoutMs);
+    const handover = this.o.ledger.handoverFor(user, group);
+    if (deadline === undefined || !handover) return;
+    const sent = this.send(user, group, 0, deadline, handover);
+    try {
+      const reply = await settleWithin(sent, this.o.timeoutMs);
+      if (reply === TIMED_OUT) return this.settleLate(sent, user, group, 0, handover);
+      this.inFlight--;
+      if (reply[0] !== -1) this.o.ledger.confirm(user, group, handover);
+    } catch {
+      // Stays owed: handed over by the next script of the identity or the next flush.
+      this.inFlight--;
+    }
+  }
+
+  /** A token must outlive every copy of its script that may still run: the longest window is more than enough. */
+  private tokenLifetimeMs(group: WindowGroup): number {
+    return Math.max(...group.durationsMs);
   }
 
   private tail(group: WindowGroup): ReadonlyArray<number> {

@@ -37,11 +37,12 @@ export type Charge =
 
 /**
  * Why the shared store did not decide: `timeout` (no answer within the command timeout; the
- * script is stale by then and will not charge), `stale` (Redis ran the script after its
- * deadline and charged nothing), `overloaded` (too many commands waiting on a silent Redis),
- * `error` (not connected, or any other failure).
+ * script is stale by then and will not charge, or its late answer refunds what it charged),
+ * `stale` (Redis ran the script after its deadline and charged nothing), `overloaded` (too many
+ * commands waiting on a silent Redis), `unprobed` (no probe has compared the clocks yet, so no
+ * deadline can be set and nothing is sent), `error` (not connected, or any other failure).
  */
-export type StoreFailure = 'timeout' | 'stale' | 'overloaded' | 'error';
+export type StoreFailure = 'timeout' | 'stale' | 'overloaded' | 'unprobed' | 'error';
 
 /** Where counters live; chosen once at start-up, checked by one contract for every kind. */
 export interface CounterStore {

@@ -259,10 +259,23 @@ export class GatewayMetrics {
 
   readonly limitsStoreFailures = new Counter({
     name: 'inference_gateway_limits_store_failures_total',
-    help: 'Rate-limit charges the shared store did not decide, by reason: timeout, stale (Redis ran the script after its deadline and charged nothing), overloaded (too many commands waiting), error.',
+    help: 'Rate-limit charges the shared store did not decide, by reason: timeout, stale (Redis ran the script after its deadline and charged nothing), overloaded (too many commands waiting), unprobed (clocks not compared yet: nothing sent), error.',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+
+  private limitsUnsettledSource: () => number = () => 0;
+  readonly limitsUnsettled: Gauge = new Gauge({
+    name: 'inference_gateway_limits_unsettled_predictions',
+    help: 'Predictions decided while Redis did not answer (served by a failure policy, or charged by a late script for a refused request) that Redis has not counted or uncounted yet; handed over exactly once when it answers.',
+    registers: [this.registry],
+    collect: (): void => this.limitsUnsettled.set(this.limitsUnsettledSource()),
+  });
+
+  /** Where `inference_gateway_limits_unsettled_predictions` is read at each scrape (the Redis limits store). */
+  reportLimitsUnsettled(source: () => number): void {
+    this.limitsUnsettledSource = source;
+  }
 
   readonly dependencyUp = new Gauge({
     name: 'inference_gateway_dependency_up',

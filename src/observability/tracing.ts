@@ -11,10 +11,22 @@ import { CompositePropagator, ExportResultCode, W3CTraceContextPropagator } from
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
+import { createHmac, randomBytes } from 'node:crypto';
+import {
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  SamplingDecision,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+  type ReadableSpan,
+  type Sampler,
+  type SamplingResult,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace';
 import type { GatewayConfig } from '../config/schema.js';
 import type { Decision } from '../decision/pipeline.js';
 import type { RequestView } from '../decision/request-view.js';
+import { parseModelRoute } from '../inference/kserve-route.js';
 import type { Logger } from './logger.js';
 
 /** Every header that carries trace context to the predictor, in either format. */
@@ -72,6 +84,50 @@ const recordSetter: TextMapSetter<Record<string, string>> = {
   },
 };
 
+/**
+ * Sampling of traces a caller asked for. Any client, authenticated or not, can send
+ * `traceparent: …-01`; following it would let it force the gateway to record and export every
+ * request it sends. So a sampled remote parent is sampled at `sampleRatio`, by a keyed hash of its
+ * trace id: the same decision for every span of one trace, and a ratio a client cannot steer by
+ * choosing trace ids (the key is random per process). A parent that asks for no sampling is
+ * followed (it can only make the gateway record less).
+ */
+class KeyedRatioSampler implements Sampler {
+  private readonly key = randomBytes(32);
+  private readonly bound: number;
+
+  constructor(private readonly ratio: number) {
+    this.bound = Math.floor(ratio * 2 ** 32);
+  }
+
+  shouldSample(_context: Context, traceId: string): SamplingResult {
+    if (this.ratio >= 1) return { decision: SamplingDecision.RECORD_AND_SAMPLED };
+    if (this.ratio <= 0) return { decision: SamplingDecision.NOT_RECORD };
+    const h = createHmac('sha256', this.key).update(traceId).digest().readUInt32BE(0);
+    return { decision: h < this.bound ? SamplingDecision.RECORD_AND_SAMPLED : SamplingDecision.NOT_RECORD };
+  }
+
+  toString(): string {
+    return `KeyedRatioSampler{${this.ratio}}`;
+  }
+}
+
+// Span attributes hold at most this much of a path: a client chooses its path, up to the header limit.
+const MAX_PATH_ATTRIBUTE = 128;
+
+function boundedPath(path: string): string {
+  return path.length <= MAX_PATH_ATTRIBUTE ? path : `${path.slice(0, MAX_PATH_ATTRIBUTE)}…`;
+}
+
+/** The KServe route template (`/v2/models/{model}/infer`), or undefined for any other path. */
+function routeTemplate(path: string): string | undefined {
+  const r = parseModelRoute(path);
+  if (!r) return undefined;
+  if (r.protocol === 'v1') return r.verb === 'ready' ? '/v1/models/{model}' : `/v1/models/{model}:${r.verb}`;
+  const base = r.version === undefined ? '/v2/models/{model}' : '/v2/models/{model}/versions/{version}';
+  return r.verb === 'metadata' ? base : `${base}/${r.verb === 'predict' ? 'infer' : r.verb}`;
+}
+
 /** The exporter, with failures logged: a collector that is down costs spans, never requests. */
 function loggingExporter(inner: SpanExporter, log: Logger): SpanExporter {
   return {
@@ -99,7 +155,7 @@ class OtelTracing implements Tracing {
     const exporter = new OTLPTraceExporter({ url: config.endpoint, timeoutMillis: config.exportTimeoutMs });
     this.provider = new TracerProvider({
       resource: resourceFromAttributes({ 'service.name': config.serviceName }),
-      sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampleRatio) }),
+      sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampleRatio), remoteParentSampled: new KeyedRatioSampler(config.sampleRatio) }),
       spanProcessors: [new BatchSpanProcessor({ exporter: loggingExporter(exporter, log), exportTimeoutMillis: config.exportTimeoutMs })],
     });
     this.tracer = this.provider.getTracer('inference-gateway');
@@ -110,16 +166,15 @@ class OtelTracing implements Tracing {
   }
 
   decisionSpan(view: RequestView, phase: 'head' | 'body'): DecisionSpan {
-    const span = this.tracer.startSpan(
-      `decide ${phase}`,
-      { kind: SpanKind.INTERNAL, attributes: { 'gateway.door': view.door, 'gateway.phase': phase, 'http.request.method': view.method, 'url.path': view.path } },
-      this.parent(view),
-    );
+    const attributes: Record<string, string> = { 'gateway.door': view.door, 'gateway.phase': phase, 'http.request.method': view.method, 'url.path': boundedPath(view.path) };
+    const route = routeTemplate(view.path);
+    if (route !== undefined) attributes['http.route'] = route;
+    const span = this.tracer.startSpan(`decide ${phase}`, { kind: SpanKind.INTERNAL, attributes }, this.parent(view));
     return { end: (decision) => endDecision(span, decision) };
   }
 
   upstreamSpan(view: RequestView, url: string): UpstreamSpan {
-    const span = this.tracer.startSpan(`${view.method} upstream`, { kind: SpanKind.CLIENT, attributes: { 'http.request.method': view.method, 'url.full': url } }, this.parent(view));
+    const span = this.tracer.startSpan(`${view.method} upstream`, { kind: SpanKind.CLIENT, attributes: { 'http.request.method': view.method, 'url.full': boundedPath(url) } }, this.parent(view));
     const headers: Record<string, string> = {};
     this.propagator.inject(trace.setSpan(ROOT_CONTEXT, span), headers, recordSetter);
     return {

@@ -3,6 +3,8 @@ import type { GatewayConfig } from '../config/schema.js';
 
 type StoreConfig = GatewayConfig['limits']['store'];
 
+const BACKSTOP_MS = 10_000;
+
 const hostPort = (s: string) => {
   const i = s.lastIndexOf(':');
   return { host: s.slice(0, i), port: Number(s.slice(i + 1)) };
@@ -12,14 +14,16 @@ const hostPort = (s: string) => {
  * One ioredis client for the limits. No offline queue: a disconnected Redis must cost a request
  * nothing, not a wait; reconnection goes on in the background. The callers time their commands
  * out themselves (reading an answer that arrived while the process was busy first); ioredis'
- * own command timeout is only a backstop, set well after theirs.
+ * own command timeout is only a backstop, set well after theirs: it fires in the timers phase,
+ * before an answer already received is read, so on a starved process a short one would discard
+ * answers the limits need (a late script that charged must be refunded).
  */
 export function createRedisClient(store: StoreConfig): Redis | Cluster {
   const options: RedisOptions = {
     enableOfflineQueue: false,
     // Concurrent requests' commands leave in one write: fewer syscalls per decision under load.
     enableAutoPipelining: true,
-    commandTimeout: store.commandTimeoutMs * 4,
+    commandTimeout: Math.max(store.commandTimeoutMs * 4, BACKSTOP_MS),
     maxRetriesPerRequest: 0,
     connectTimeout: 2000,
     retryStrategy: (times) => Math.min(100 * times, 2000),

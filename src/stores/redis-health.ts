@@ -2,8 +2,13 @@ import type { Cluster, Redis } from 'ioredis';
 
 /** Converts this process's clock to Redis' clock, so a script can tell when it runs too late. */
 export interface RedisDeadlines {
-  /** The Redis time (ms) `budgetMs` from now, or 0 while the clocks have not been compared yet. */
-  deadline(budgetMs: number): number;
+  /**
+   * The Redis time (ms) `budgetMs` from now; undefined until a probe has compared the clocks, and
+   * then no script may be sent: without a deadline a script that waited out a freeze would charge.
+   */
+  deadline(budgetMs: number): number | undefined;
+  /** Calls `listener` after every probe Redis answered (the moment to settle what an outage left). */
+  onAnswer(listener: () => void): void;
 }
 
 export interface RedisHealthOptions {
@@ -30,6 +35,7 @@ export class RedisHealth implements RedisDeadlines {
   private offset: { ms: number; error: number; at: number } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly wall: () => number;
+  private readonly answered: Array<() => void> = [];
 
   constructor(
     private readonly client: Redis | Cluster,
@@ -39,7 +45,13 @@ export class RedisHealth implements RedisDeadlines {
     this.downSinceMs = this.wall();
   }
 
+  /**
+   * Probes at once, then every `intervalMs`, and again as soon as the connection is ready: a probe
+   * sent before that fails (no offline queue), so without this the clocks would stay uncompared,
+   * and scripts unsent, until the next interval.
+   */
   start(): void {
+    this.client.on('ready', this.probeWhenReady);
     const loop = () => {
       void this.probe().finally(() => {
         if (this.timer === undefined) return;
@@ -51,7 +63,10 @@ export class RedisHealth implements RedisDeadlines {
     this.timer.unref();
   }
 
+  private readonly probeWhenReady = (): void => void this.probe();
+
   close(): void {
+    this.client.off('ready', this.probeWhenReady);
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }
@@ -62,8 +77,12 @@ export class RedisHealth implements RedisDeadlines {
     return { up: false, downForMs: this.wall() - (this.downSinceMs ?? this.wall()), reason: this.lastError };
   }
 
-  deadline(budgetMs: number): number {
-    if (!this.offset) return 0;
+  onAnswer(listener: () => void): void {
+    this.answered.push(listener);
+  }
+
+  deadline(budgetMs: number): number | undefined {
+    if (!this.offset) return undefined;
     // The error bound is subtracted: the script must never believe it is earlier than it is.
     return Math.floor(this.wall() + budgetMs + this.offset.ms - this.offset.error);
   }
@@ -83,6 +102,7 @@ export class RedisHealth implements RedisDeadlines {
       const sample = { ms: redisMs - (sent + received) / 2, error: (received - sent) / 2 + 1, at: received };
       if (!this.offset || sample.error <= this.offset.error || received - this.offset.at > OFFSET_MAX_AGE_MS) this.offset = sample;
       this.mark(true);
+      for (const listener of this.answered) listener();
     } catch (err) {
       this.lastError = (err as Error).message;
       this.mark(false);

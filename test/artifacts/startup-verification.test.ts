@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildConfig, ConfigError } from '../../src/config/load-config.js';
-import type { Gateway } from '../../src/gateway.js';
 import { startDemoPredictor, type DemoPredictor } from '../../src/quickstart/demo-predictor.js';
-import { startVerifyingGateway } from '../helpers/verifying-gateway.js';
+import { startVerifyingGateway, type VerifyingGateway } from '../helpers/verifying-gateway.js';
+import { EnvoyCheckClient } from '../helpers/envoy-check-client.js';
+import { send, v1Body } from '../helpers/http.js';
 
 interface Model {
   dir: string;
@@ -39,9 +40,7 @@ function signedModel(weightsBytes: number): Model {
   return { dir, manifest, signature, publicKey };
 }
 
-interface Running {
-  gateway: Gateway;
-  adminUrl: string;
+interface Running extends VerifyingGateway {
   logs: string[];
 }
 
@@ -59,9 +58,9 @@ async function startGateway(model: Model): Promise<Running> {
   const logs: string[] = [];
   const sink = new PassThrough();
   sink.on('data', (chunk: Buffer) => logs.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
-  const { gateway, adminUrl } = await startVerifyingGateway(predictor.url, { dir: model.dir, manifest: model.manifest, publicKey: model.publicKey, signature: model.signature }, sink);
-  closers.unshift(() => gateway.close());
-  return { gateway, adminUrl, logs };
+  const running = await startVerifyingGateway(predictor.url, { dir: model.dir, manifest: model.manifest, publicKey: model.publicKey, signature: model.signature }, sink);
+  closers.unshift(() => running.gateway.close());
+  return { ...running, logs };
 }
 
 async function readyz(adminUrl: string): Promise<{ status: number; checks: Record<string, { ready: boolean; detail?: string }> }> {
@@ -128,6 +127,46 @@ describe('start-up model verification', () => {
     const r = await settled(gw.adminUrl);
     assert.equal(r.checks['model-artifacts']?.ready, false);
     assert.match(await (await fetch(`${gw.adminUrl}/metrics`)).text(), /^inference_gateway_model_verification_problems_total\{kind="signature_mismatch"\} 1$/m);
+  });
+});
+
+/** The status each door answers a V1 predict with: the proxy's, the HTTP check's, the gRPC check's denied (or 200 on allow). */
+async function predictEverywhere(gw: Running): Promise<{ statuses: number[]; codes: string[] }> {
+  const proxy = await send(`${gw.url}/v1/models/iris:predict`, { body: v1Body() });
+  const check = await send(`${gw.extAuthzHttpUrl}/v1/models/iris:predict`, { body: v1Body() });
+  const client = new EnvoyCheckClient(gw.extAuthzGrpcAddress);
+  try {
+    const grpc = await client.check({ method: 'POST', path: '/v1/models/iris:predict', headers: { 'content-type': 'application/json' }, body: JSON.stringify(v1Body()) });
+    const grpcStatus = grpc.denied_response?.status?.code ?? 200;
+    const codeOf = (status: number, text: string) => (status === 200 ? 'allowed' : (JSON.parse(text) as { code: string }).code);
+    return {
+      statuses: [proxy.status, check.status, grpcStatus],
+      codes: [codeOf(proxy.status, proxy.text), codeOf(check.status, check.text), codeOf(grpcStatus, grpc.denied_response?.body ?? '')],
+    };
+  } finally {
+    client.close();
+  }
+}
+
+describe('start-up model verification fails closed on every door', () => {
+  it('refuses predictions with 503 model_unverified on the serving port and both check doors after a failed verification', async () => {
+    const model = signedModel(1024);
+    writeFileSync(join(model.dir, 'model.joblib'), 'poisoned weights\n');
+    const gw = await startGateway(model);
+    await settled(gw.adminUrl);
+    const calls = predictor!.calls;
+    assert.deepEqual(await predictEverywhere(gw), { statuses: [503, 503, 503], codes: ['model_unverified', 'model_unverified', 'model_unverified'] });
+    assert.equal(predictor!.calls, calls, 'the unverified model answered nothing');
+  });
+
+  it('refuses predictions while the model is being verified, and serves them once it verified', async () => {
+    const model = signedModel(512 * 1024 * 1024);
+    const gw = await startGateway(model);
+    const during = await predictEverywhere(gw);
+    // Verification may finish between two doors on a fast machine; whatever was answered before it did is a refusal.
+    if ((await readyz(gw.adminUrl)).checks['model-artifacts']?.ready !== true) assert.equal(during.codes[0], 'model_unverified');
+    assert.equal((await settled(gw.adminUrl)).status, 200);
+    assert.deepEqual((await predictEverywhere(gw)).statuses, [200, 200, 200]);
   });
 });
 

@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 
 /**
  * Sends bytes exactly as written (HTTP clients normalise paths and manage Connection headers,
@@ -27,4 +27,46 @@ export async function rawRequest(url: string, head: string, body: string | Buffe
     headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
   }
   return { status: Number(statusLine.split(' ')[1]), headers, body: rest.join('\r\n\r\n') };
+}
+
+export interface Raw {
+  readonly socket: Socket;
+  /** Everything the server sent so far (latin1). */
+  readonly received: () => string;
+  readonly closed: Promise<void>;
+}
+
+/** A raw client that sends `head` (and optionally some body bytes), then leaves the socket open: to stall, pipeline or send more. */
+export function rawClient(url: string, head: string, body?: Buffer): Promise<Raw> {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  let text = '';
+  socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
+  socket.on('error', () => undefined);
+  const closed = new Promise<void>((r) => socket.once('close', () => r()));
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.once('connect', () => {
+      socket.write(head.replace(/\n/g, '\r\n') + '\r\n');
+      if (body) socket.write(body);
+      resolve({ socket, received: () => text, closed });
+    });
+  });
+}
+
+export const statusOf = (text: string) => Number(text.split(' ')[1]);
+export const jsonOf = (text: string) => JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
+
+/** The status lines of every answer in a raw transcript, in order. */
+export const statusesOf = (text: string) => [...text.matchAll(/HTTP\/1\.[01] (\d{3}) /g)].map((m) => Number(m[1]));
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `done` until it holds, failing after `ms`. */
+export async function within(ms: number, what: string, done: () => boolean): Promise<void> {
+  const until = performance.now() + ms;
+  while (!done()) {
+    if (performance.now() > until) throw new Error(`not within ${ms} ms: ${what}`);
+    await sleep(20);
+  }
 }

@@ -77,6 +77,37 @@ const CASES: ReadonlyArray<{ name: string; config: () => string; field: RegExp }
     config: () => issuer(`      jwksUri: https://id.example/jwks.json\n      hmacSecret: ${'s'.repeat(40)}\n      algorithms: [ES256, HS256]\n`),
     field: /auth\.issuers\[0\]\.hmacSecret: cannot be combined with jwksUri/,
   },
+  // Footguns: fields valid one by one that weaken the gateway together (src/config/footguns.ts).
+  ...['content-length', 'transfer-encoding', 'host', 'connection', 'content-type'].map((header) => ({
+    name: `a claim header written into ${header}`,
+    config: () => issuer(`      jwksUri: https://id.example/jwks.json\n      claimHeaders:\n        ${header}: sub\n`),
+    field: new RegExp(`auth\\.issuers\\[0\\]\\.claimHeaders\\.${header}: names a header that frames the request or that the gateway or Envoy sets`),
+  })),
+  {
+    name: 'auth disabled beside a configured issuer',
+    config: () => issuer('      jwksUri: https://id.example/jwks.json\n').replace('auth:\n', 'auth:\n  enabled: false\n'),
+    field: /auth\.enabled: is false while 1 issuer is configured: no token would be checked/,
+  },
+  {
+    name: 'extraction enforced without features',
+    config: () => `auth:\n  enabled: false\nmodels:\n  iris:\n    extraction:\n      mode: enforce\n`,
+    field: /models\.iris\.extraction\.mode: is enforce without features/,
+  },
+  {
+    name: 'a public route over the generate endpoint of every model',
+    config: () => `auth:\n  enabled: false\nroutes:\n  public: ['GET /', 'POST /v2/models/*/generate']\n`,
+    field: /routes\.public\[1\]: can match the inference route \/v2\/models\/m\/generate/,
+  },
+  {
+    name: "a public route over one model's streaming generate",
+    config: () => `auth:\n  enabled: false\nroutes:\n  public: ['POST /v2/models/llama/versions/*/generate_stream']\n`,
+    field: /routes\.public\[0\]: can match the inference route \/v2\/models\/llama\/versions\/m\/generate_stream/,
+  },
+  {
+    name: 'a public route over the OpenAI-compatible endpoints',
+    config: () => `auth:\n  enabled: false\nroutes:\n  public: ['* /openai/v1/*/completions']\n`,
+    field: /routes\.public\[0\]: can match the inference route \/openai\/v1\/chat\/completions/,
+  },
 ];
 
 describe('configs that would open a hole are refused by check-config and by serve alike', () => {
@@ -99,6 +130,16 @@ describe('configs that would open a hole are refused by check-config and by serv
     const f = file('gateway.yaml', issuer(`      jwksFile: ${file('public.json', JSON.stringify({ keys: [publicJwk] }))}\n      algorithms: [ES256]\n`));
     const r = spawnSync(process.execPath, [MAIN, 'check-config', '--config', f], { encoding: 'utf8', timeout: 10000 });
     assert.equal(r.status, 0, r.stderr);
+  });
+
+  it('prints a warning, and exits 0, for a legal but unusual combination', () => {
+    const f = file('gateway.yaml', `auth:\n  enabled: false\nroutes:\n  public: ['GET /v2/health/ready', 'POST /v2/health/live']\nserver:\n  trustForwardedFor: true\n`);
+    const r = spawnSync(process.execPath, [MAIN, 'check-config', '--config', f], { encoding: 'utf8', timeout: 10000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /warning: auth\.enabled: is false: every model route is served without a token/);
+    assert.match(r.stdout, /warning: routes\.public\[1\]: allows POST: public routes take no body/);
+    assert.match(r.stdout, /warning: server\.trustForwardedFor: is true/);
+    assert.match(r.stdout, /: ok \(3 warnings\)$/m);
   });
 
   it('accepts the default public probe routes', () => {

@@ -81,12 +81,18 @@ describe('HTTP ext-authz door', () => {
   });
 
   it('reads the body as raw bytes when no content-type is sent', async () => {
-    const body = JSON.stringify({ instances: [[1, 2, 3, 4]] });
-    await send(`${d.httpUrl}/authz/v1/models/iris:predict`, { method: 'POST', body, headers: { 'x-envoy-auth-partial-body': 'false' } });
-    const v = d.seen.at(-1)!;
-    assert.equal(v.headers['content-type'], undefined);
-    assert.equal(v.body?.toString('utf8'), body);
-    assert.equal(v.bodyPartial, false);
+    // The body is read once the head phase allowed the check: a body stage sees it.
+    const bodies = await startDoors((seen) => ({ name: 'contract', run: (ctx) => void seen.push(ctx.view) }));
+    try {
+      const body = JSON.stringify({ instances: [[1, 2, 3, 4]] });
+      await send(`${bodies.httpUrl}/authz/v1/models/iris:predict`, { method: 'POST', body, headers: { 'x-envoy-auth-partial-body': 'false' } });
+      const v = bodies.seen.at(-1)!;
+      assert.equal(v.headers['content-type'], undefined);
+      assert.equal(v.body?.toString('utf8'), body);
+      assert.equal(v.bodyPartial, false);
+    } finally {
+      await bodies.close();
+    }
   });
 
   it('marks a truncated body as partial and counts it', async () => {
@@ -108,10 +114,13 @@ describe('HTTP ext-authz door', () => {
     assert.equal(await counterValue(d.metrics, 'inference_gateway_requests_total', labels), before + 1);
   });
 
-  it('answers a malformed check request with 400 and a JSON body', async () => {
+  it('answers a malformed check request with 400 bad_request, as the proxy does, and counts it', async () => {
+    const labels = { door: 'ext-authz-http', outcome: 'bad_request' };
+    const before = await counterValue(d.metrics, 'inference_gateway_requests_total', labels);
     const r = await rawRequest(d.httpUrl, 'POST /authz/v1/models/iris:predict HTTP/1.1\nHost: x\nContent-Length: abc\n');
     assert.equal(r.status, 400);
-    assert.equal(JSON.parse(r.body).code, 'invalid_body');
+    assert.equal(JSON.parse(r.body).code, 'bad_request');
+    assert.equal(await counterValue(d.metrics, 'inference_gateway_requests_total', labels), before + 1);
   });
 
   it('answers 413 body_too_large for a body over the limit', async () => {

@@ -3,6 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
+import { DebtLedger } from '../../src/limits/debt-ledger.js';
 import { RedisWindows } from '../../src/limits/redis-windows.js';
 import { windowGroup } from '../../src/limits/window-group.js';
 import { GatewayMetrics } from '../../src/observability/metrics.js';
@@ -27,6 +28,9 @@ async function until(what: string, f: () => Promise<boolean>, ms = 5000): Promis
   }
   throw new Error(`${what}: not reached within ${ms} ms`);
 }
+const unsettled = async (h: Harness) =>
+  Number(/^inference_gateway_limits_unsettled_predictions (\S+)$/m.exec(await h.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_limits_unsettled_predictions'))?.[1]);
+const settled = (h: Harness) => until('Redis has counted what the gateway decided', async () => (await unsettled(h)) === 0);
 const redisUp = (h: Harness) => until('redis answers the health probe', async () => (await readyz(h)).json<ReadyBody>().checks['redis']?.degraded !== true);
 const redisDown = (h: Harness) => until('redis reported down', async () => (await readyz(h)).json<ReadyBody>().checks['redis']?.degraded === true);
 
@@ -56,9 +60,18 @@ describe('rate limits with a frozen or slowed Redis', () => {
         redis.thaw();
       }
       await redisUp(h);
+      // On a loaded machine a request may time out again (503): it is charged nothing either, and
+      // what a late script charged for it is refunded before the next request is sent.
       const statuses = [];
-      for (let i = 0; i < 4; i++) statuses.push((await predict(h)).status);
-      assert.deepEqual(statuses, [200, 200, 200, 429], 'the whole budget of 3 is left: the two stale commands charged nothing');
+      while (statuses.length < 12 && statuses.at(-1) !== 429) {
+        statuses.push((await predict(h)).status);
+        await settled(h);
+      }
+      assert.deepEqual(
+        statuses.filter((s) => s !== 503),
+        [200, 200, 200, 429],
+        `the whole budget of 3 is left: the two stale commands charged nothing (${statuses.join(' ')})`,
+      );
       assert.match(await h.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_limits_store_failures_total'), /reason="timeout"\} 2/);
     } finally {
       await h.close();
@@ -95,6 +108,7 @@ describe('rate limits with a frozen or slowed Redis', () => {
         redis.thaw();
       }
       await redisUp(h);
+      await settled(h);
       assert.equal((await predict(h, 4)).status, 429, 'Redis counts 4 + 3: 4 more do not fit');
       assert.equal((await predict(h, 3)).status, 200);
       assert.equal((await predict(h, 1)).status, 429);
@@ -188,7 +202,18 @@ describe('the Redis window store', () => {
   let health: RedisHealth;
   const metrics = new GatewayMetrics({ defaultMetrics: false });
   const store = (timeoutMs: number, maxInFlight = 100) =>
-    new RedisWindows({ client, keyPrefix: `store${Date.now()}:`, timeoutMs, maxInFlight, deadlines: health, now: Date.now, insurance: undefined, metrics });
+    new RedisWindows({
+      client,
+      keyPrefix: `store${Date.now()}:`,
+      timeoutMs,
+      maxInFlight,
+      deadlines: health,
+      now: Date.now,
+      onFailure: 'fail-closed',
+      insurance: undefined,
+      ledger: new DebtLedger(100),
+      metrics,
+    });
   const group = windowGroup('g', [{ name: 'daily', predictions: 10, perSeconds: 86400 }]);
   before(async () => {
     redis = await startRedis();
@@ -205,11 +230,12 @@ describe('the Redis window store', () => {
   });
 
   it('reads an answer that arrived while the process was busy past the timeout instead of declaring a timeout', async () => {
-    const s = store(50);
+    const s = store(200);
     const pending = s.charge('alice', group, 1);
     await new Promise((r) => setImmediate(r)); // the command is written (ioredis sends pipelined commands on the next tick)
     // Then the event loop is blocked for three times the timeout: the answer arrives meanwhile, and the timer is overdue.
-    const until = Date.now() + 150;
+    // (200 ms leave a loaded machine's Redis time to run the script before its deadline.)
+    const until = Date.now() + 600;
     while (Date.now() < until);
     assert.deepEqual(await pending, { kind: 'allowed', window: 0, remaining: 9, resetMs: 86_400_000 });
   });

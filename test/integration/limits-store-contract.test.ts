@@ -3,10 +3,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
+import { DebtLedger } from '../../src/limits/debt-ledger.js';
 import { LocalWindows } from '../../src/limits/local-windows.js';
 import { RedisWindows } from '../../src/limits/redis-windows.js';
 import { windowGroup, type CounterStore, type WindowGroup } from '../../src/limits/window-group.js';
 import { GatewayMetrics } from '../../src/observability/metrics.js';
+import { RedisHealth } from '../../src/stores/redis-health.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 
 interface Rig {
@@ -120,20 +122,26 @@ contract('redis', async () => {
   const client = new Redis(redis.url, { enableOfflineQueue: true, maxRetriesPerRequest: 1 });
   await client.ping();
   const clock = { ms: Date.now() };
+  // The real clock comparison: the store sends nothing before a probe has answered.
+  const health = new RedisHealth(client, { intervalMs: 60_000, timeoutMs: 1000 });
+  await health.probe();
   const store = new RedisWindows({
     client,
     keyPrefix: 'test:',
     timeoutMs: 2000,
     maxInFlight: 100,
-    deadlines: { deadline: () => 0 },
+    deadlines: health,
     now: () => clock.ms,
+    onFailure: 'fail-closed',
     insurance: undefined,
+    ledger: new DebtLedger(1000),
     metrics: new GatewayMetrics({ defaultMetrics: false }),
   });
   return {
     store,
     clock,
     close: async () => {
+      health.close();
       client.disconnect();
       await redis.stop();
     },

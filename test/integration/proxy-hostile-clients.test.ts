@@ -3,38 +3,10 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { startHarness } from '../helpers/gateway-harness.js';
 import { send, v1Body } from '../helpers/http.js';
-import { rawRequest } from '../helpers/raw-http.js';
+import { jsonOf, rawClient, rawRequest, statusOf, within, type Raw } from '../helpers/raw-http.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const HMAC = { issuer: 'https://issuer.test', hmacSecret: 'a-test-secret-of-at-least-32-bytes!!', audiences: ['inference'], algorithms: ['HS256'] };
-
-interface Raw {
-  readonly socket: Socket;
-  /** Everything the gateway sent so far. */
-  readonly received: () => string;
-  readonly closed: Promise<void>;
-}
-
-/** A raw client that sends `head` (and optionally some body bytes) and then stalls. */
-function rawClient(url: string, head: string, body?: Buffer): Promise<Raw> {
-  const { hostname, port } = new URL(url);
-  const socket = connect(Number(port), hostname);
-  let text = '';
-  socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
-  socket.on('error', () => undefined);
-  const closed = new Promise<void>((r) => socket.once('close', () => r()));
-  return new Promise((resolve, reject) => {
-    socket.once('error', reject);
-    socket.once('connect', () => {
-      socket.write(head.replace(/\n/g, '\r\n') + '\r\n');
-      if (body) socket.write(body);
-      resolve({ socket, received: () => text, closed });
-    });
-  });
-}
-
-const statusOf = (text: string) => Number(text.split(' ')[1]);
-const jsonOf = (text: string) => JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
 
 /** Waits for the gateway to close the connection; asserts it did so with a JSON 408 in time. */
 async function expectCutWith408(c: Raw, started: number): Promise<void> {
@@ -43,14 +15,6 @@ async function expectCutWith408(c: Raw, started: number): Promise<void> {
   assert.equal(statusOf(c.received()), 408);
   assert.equal(jsonOf(c.received())['code'], 'request_timeout');
   assert.ok(took < 2500, `closed after ${took.toFixed(0)} ms`);
-}
-
-async function within(ms: number, what: string, done: () => boolean): Promise<void> {
-  const until = performance.now() + ms;
-  while (!done()) {
-    if (performance.now() > until) throw new Error(`not within ${ms} ms: ${what}`);
-    await sleep(20);
-  }
 }
 
 describe('proxy: hostile clients', () => {
@@ -198,8 +162,12 @@ describe('proxy: hostile clients', () => {
   it('answers 503 server_overloaded to a body that would pass server.maxBodyBytesInFlight', async () => {
     const h = await startHarness(() => ({ server: { maxBodyBytesInFlight: 2048 } }));
     try {
-      // 1500 bytes reserved by a stalled upload leave no room for another 1500.
-      const stalled = await rawClient(h.url, 'POST /v1/models/iris:predict HTTP/1.1\nHost: x\nContent-Type: application/json\nContent-Length: 1500\n', Buffer.from('{"instances": '));
+      // 1400 bytes held by a stalled upload (of 1500 declared) leave no room for another 1500.
+      const stalled = await rawClient(
+        h.url,
+        'POST /v1/models/iris:predict HTTP/1.1\nHost: x\nContent-Type: application/json\nContent-Length: 1500\n',
+        Buffer.from(`{"instances": ${' '.repeat(1386)}`),
+      );
       await sleep(100);
       const body = JSON.stringify({ instances: [[6.8, 2.8, 4.8, 1.4]], pad: 'x'.repeat(1450) });
       const r = await send(`${h.url}/v1/models/iris:predict`, { body, headers: { 'content-type': 'application/json' } });

@@ -163,6 +163,33 @@ describe('trace context', () => {
     assert.deepEqual(spans, []);
   });
 
+  it('records a trace the caller marks sampled only at sampleRatio: an unauthenticated client cannot force sampling', async () => {
+    const spans = await traced(
+      async (h) => {
+        for (let i = 0; i < 5; i++) await send(`${h.url}${INFER}`, { body: IRIS_ROW, headers: { traceparent: `00-${TRACE_ID.slice(0, -1)}${i}-${CLIENT_SPAN}-01` } });
+      },
+      { sampleRatio: 0 },
+      { auth: { enabled: true, issuers: [{ issuer: 'https://issuer.test', hmacSecret: 'a-test-secret-of-at-least-32-bytes!!', audiences: ['inference'], algorithms: ['HS256'] }] } },
+    );
+    assert.deepEqual(spans, []);
+  });
+
+  it('puts at most 128 characters of a path in a span, and the route template of a model route', async () => {
+    const long = `/x${'a'.repeat(15000)}`;
+    const spans = await traced(async (h) => {
+      await send(`${h.url}${long}`);
+      await send(`${h.url}${INFER}`, { body: IRIS_ROW });
+    });
+    const heads = spans.filter((s) => s.name === 'decide head');
+    const paths = heads.map((s) => String(s.attributes['url.path']));
+    assert.ok(
+      paths.every((p) => p.length <= 129),
+      `path attributes of ${paths.map((p) => p.length).join(', ')} characters`,
+    );
+    assert.ok(heads.some((s) => s.attributes['http.route'] === '/v2/models/{model}/infer'));
+    assert.ok(!JSON.stringify(spans).includes('a'.repeat(200)));
+  });
+
   it('never puts the bearer token in a span', async () => {
     const token = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2VjcmV0LXNpZ25hdHVyZQ';
     const spans = await traced(async (h) => {

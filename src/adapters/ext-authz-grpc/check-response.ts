@@ -1,4 +1,5 @@
 import type { DecisionContext } from '../../decision/decision-context.js';
+import { underscoredNames } from '../intake/intake.js';
 import type { Denial } from '../../decision/denial.js';
 import { codeInfo, GrpcCode } from '../../decision/error-codes.js';
 import { renderHttpDenial } from '../../decision/http-denial.js';
@@ -60,6 +61,7 @@ export function okCheckResponse(ctx: DecisionContext): CheckResponseMessage {
   const response_headers_to_add: HeaderOption[] = [];
   for (const key in down) response_headers_to_add.push({ header: { key, value: down[key] as string }, append_action: OVERWRITE_IF_EXISTS_OR_ADD });
   const headers_to_remove: string[] = [];
-  for (const h of ctx.removeUpstreamHeaders) if (!(h in up)) headers_to_remove.push(h);
+  // Underscored names are removed too (see hasUnderscore): a CGI-style predictor would read them as their hyphenated twins.
+  for (const h of [...ctx.removeUpstreamHeaders, ...underscoredNames(ctx.view.headers)]) if (!(h in up)) headers_to_remove.push(h);
   return { status: { code: GrpcCode.OK }, ok_response: { headers, headers_to_remove, response_headers_to_add }, dynamic_metadata: decisionMetadata(ctx, 'allowed') };
 }

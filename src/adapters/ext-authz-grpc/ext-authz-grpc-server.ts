@@ -11,6 +11,7 @@ import { checkMethod, type CheckRequestMessage, type CheckResponseMessage } from
 import { unrewritableAnswer } from '../ext-authz-rewrite-guard.js';
 import { deniedCheckResponse, okCheckResponse } from './check-response.js';
 import { requestViewFromCheckRequest } from './request-view-from-check-request.js';
+import { BODY_NOT_ALLOWED, BODY_ON_GET, declaresBody, routeTakesBody } from '../intake/intake.js';
 
 export interface ExtAuthzGrpcDeps {
   readonly config: GatewayConfig;
@@ -63,7 +64,16 @@ export function createExtAuthzGrpcServer(deps: ExtAuthzGrpcDeps): Server {
         callback(null, deniedCheckResponse(tooLarge, realm, undefined, view));
         return;
       }
-      const decision = await pipeline.decide(view);
+      // The same body rules as the HTTP doors: a route that takes no body is refused one.
+      const carriesBody = (view.body !== undefined && view.body.length > 0) || declaresBody(view.headers);
+      if (carriesBody && (view.method === 'GET' || view.method === 'HEAD')) {
+        record(view, undefined, BODY_ON_GET.code, started);
+        callback(null, deniedCheckResponse(BODY_ON_GET, realm));
+        return;
+      }
+      const head = await pipeline.decideHead(view);
+      const decision =
+        head.allowed && carriesBody && !routeTakesBody(head.ctx) ? { allowed: false as const, denial: BODY_NOT_ALLOWED, ctx: head.ctx } : head.allowed ? await pipeline.decideBody(head.ctx) : head;
       metrics.decisionSeconds.observe({ door: DOOR }, (performance.now() - started) / 1000);
       const denial = decision.allowed ? unrewritableAnswer(decision.ctx) : decision.denial;
       if (!denial) {

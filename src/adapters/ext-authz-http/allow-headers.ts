@@ -1,4 +1,5 @@
 import type { DecisionContext } from '../../decision/decision-context.js';
+import { underscoredNames } from '../intake/intake.js';
 
 /**
  * The 200 answer's headers. Envoy copies those matching `headersToUpstreamOnAllow` onto the
@@ -15,7 +16,9 @@ export function allowHeaders(ctx: DecisionContext): Record<string, string> {
   const down = ctx.responseHeaders;
   for (const k in down) out[k] = down[k] as string;
   let remove = '';
-  for (const h of ctx.removeUpstreamHeaders) {
+  // Underscored names the check saw are removed too (see hasUnderscore); Envoy only shows the
+  // check the headers its allow list names, so those are all this door can strip.
+  for (const h of [...ctx.removeUpstreamHeaders, ...underscoredNames(ctx.view.headers)]) {
     if (h in up) continue;
     remove = remove === '' ? h : `${remove}, ${h}`;
   }

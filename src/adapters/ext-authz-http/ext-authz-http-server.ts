@@ -1,22 +1,26 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { GatewayConfig } from '../../config/schema.js';
 import type { DecisionContext } from '../../decision/decision-context.js';
 import { deny, type Denial } from '../../decision/denial.js';
 import { renderHttpDenial } from '../../decision/http-denial.js';
 import type { DecisionPipeline } from '../../decision/pipeline.js';
 import type { RequestView } from '../../decision/request-view.js';
+import { isPromise } from '../../decision/stage.js';
+import { isGrpcCall } from '../../inference/grpc-route.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatewayMetrics } from '../../observability/metrics.js';
-import { accessRecorder } from '../../observability/access-record.js';
 import { unrewritableAnswer } from '../ext-authz-rewrite-guard.js';
+import { BODY_NOT_ALLOWED, hasBody, Intake, mustCloseAfterRefusal, routeTakesBody, type BodyBudget } from '../intake/intake.js';
 import { allowHeaders } from './allow-headers.js';
-import { requestViewFromCheck, stripPrefix } from './request-view-from-check.js';
+import { checkBody, requestViewFromCheck, stripPrefix } from './request-view-from-check.js';
 
 export interface ExtAuthzHttpDeps {
   readonly config: GatewayConfig;
   readonly pipeline: DecisionPipeline;
   readonly metrics: GatewayMetrics;
   readonly log: Logger;
+  /** The process's body budget, shared with the proxy (absent: the door has its own). */
+  readonly budget?: BodyBudget;
 }
 
 const DOOR = 'ext-authz-http';
@@ -24,8 +28,9 @@ const DOOR = 'ext-authz-http';
 /**
  * Envoy's HTTP ext_authz protocol (Envoy ext_authz filter, https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/ext_authz_filter): exactly 200 allows, any other 1xx-4xx
  * denies with that status and body, 5xx is an error (Envoy applies failOpen / statusOnError),
- * so 5xx is kept for real faults. A plain node:http server: the check is on every request's
- * path, and it needs no routing or body parsing of its own.
+ * so 5xx is kept for real faults. The HTTP intake is the proxy's (timeouts, connection cap, body
+ * budget, malformed-HTTP answers); what is the check door's own is the path prefix, the view of
+ * the original request, and answering a decision as allow headers or a denial.
  */
 export function createExtAuthzHttpServer(deps: ExtAuthzHttpDeps): Server {
   const { config, pipeline, metrics, log } = deps;
@@ -34,35 +39,65 @@ export function createExtAuthzHttpServer(deps: ExtAuthzHttpDeps): Server {
   const limit = config.server.bodyLimitBytes;
   const noPrefix = deny('route_not_allowed', `check path does not start with the configured pathPrefix "${prefix}"`);
   const tooLarge = deny('body_too_large', `request body is over the ${limit}-byte limit`);
-
-  const access = accessRecorder(DOOR, config, metrics, log);
-  const record = (view: RequestView | undefined, ctx: DecisionContext | undefined, outcome: string, status: number, started: number) =>
-    access({ requestId: view?.requestId, method: view?.method, ctx, outcome, status, ms: performance.now() - started });
+  const overBudget = deny('server_overloaded', 'too many request bytes are in flight; retry later', { retryAfterSeconds: 1 });
+  const decisionSeconds = metrics.decisionSeconds.labels({ door: DOOR });
 
   const sendDenial = (res: ServerResponse, denial: Denial, close = false) => {
     const r = renderHttpDenial(denial, realm);
     const headers: Record<string, string | number> = { ...r.headers, 'content-length': Buffer.byteLength(r.body) };
     if (close) headers['connection'] = 'close';
-    res.writeHead(r.status, headers);
-    res.end(r.body);
+    if (!res.headersSent && !res.destroyed) res.writeHead(r.status, headers).end(r.body);
     if (r.status >= 500) metrics.extAuthzFaults.inc({ door: DOOR });
     return r.status;
   };
 
-  const check = async (req: IncomingMessage, res: ServerResponse, original: string, body: Buffer | undefined, started: number) => {
-    const view = requestViewFromCheck(req, original, body);
-    if (view.bodyPartial) metrics.extAuthzPartialBodies.inc({ door: DOOR });
-    const decision = await pipeline.decide(view);
-    metrics.decisionSeconds.observe({ door: DOOR }, (performance.now() - started) / 1000);
-    const denial = decision.allowed ? unrewritableAnswer(decision.ctx) : decision.denial;
-    if (denial) {
-      const status = sendDenial(res, denial);
-      record(view, decision.ctx, denial.code, status, started);
-      return;
+  const intake = new Intake({ door: DOOR, config, metrics, log, ...(deps.budget ? { budget: deps.budget } : {}) }, (req, res) => {
+    const started = performance.now();
+    check(req, res, started).catch((err: unknown) => fault(res, err, started));
+  });
+
+  const record = (view: RequestView | undefined, ctx: DecisionContext | undefined, outcome: string, status: number | undefined, started: number) =>
+    intake.access({ requestId: view?.requestId, method: view?.method, ctx, outcome, status, ms: performance.now() - started });
+
+  const refuse = (res: ServerResponse, denial: Denial, view: RequestView | undefined, ctx: DecisionContext | undefined, started: number, close = false) =>
+    record(view, ctx, denial.code, sendDenial(res, denial, close), started);
+
+  const check = async (req: IncomingMessage, res: ServerResponse, started: number) => {
+    const original = stripPrefix(req.url ?? '/', prefix);
+    if (original === undefined) return refuse(res, noPrefix, undefined, undefined, started, hasBody(req));
+    const malformed = intake.headProblem(req);
+    if (malformed) return refuse(res, malformed, undefined, undefined, started, hasBody(req));
+    // Decided from the head first, as the proxy does: an unauthenticated check never has its body
+    // held. A gRPC call is the exception: its message names the model, so it is routed from its body.
+    const view = requestViewFromCheck(req, original, undefined);
+    const grpcCall = isGrpcCall(view);
+    const head = grpcCall ? undefined : await pipeline.decideHead(view);
+    if (head && !head.allowed) {
+      decisionSeconds.observe((performance.now() - started) / 1000);
+      return refuse(res, head.denial, view, head.ctx, started, mustCloseAfterRefusal(req));
     }
-    res.writeHead(200, allowHeaders(decision.ctx));
-    res.end();
-    record(view, decision.ctx, 'allowed', 200, started);
+    const takesBody = grpcCall || (head !== undefined && routeTakesBody(head.ctx));
+    if (!takesBody && hasBody(req)) return refuse(res, BODY_NOT_ALLOWED, view, head?.ctx, started, mustCloseAfterRefusal(req));
+    const reading = takesBody && hasBody(req) ? intake.readBody(req) : undefined;
+    const read = isPromise(reading) ? await reading : reading;
+    if (read && !read.ok) {
+      if (read.reason === 'aborted') return record(view, head?.ctx, 'client_closed', undefined, started);
+      return refuse(res, read.reason === 'too_large' ? tooLarge : overBudget, view, head?.ctx, started, true);
+    }
+    try {
+      const body = read?.ok ? read.body : undefined;
+      const attached = checkBody(req, body);
+      if (attached.partial) metrics.extAuthzPartialBodies.inc({ door: DOOR });
+      const decision = head ? await pipeline.decideBody(head.ctx, attached.body, attached.partial) : await pipeline.decide(requestViewFromCheck(req, original, body));
+      decisionSeconds.observe((performance.now() - started) / 1000);
+      const denial = decision.allowed ? unrewritableAnswer(decision.ctx) : decision.denial;
+      if (denial) return refuse(res, denial, decision.ctx.view, decision.ctx, started);
+      res.writeHead(200, allowHeaders(decision.ctx));
+      res.end();
+      record(decision.ctx.view, decision.ctx, 'allowed', 200, started);
+    } finally {
+      if (read?.ok) intake.releaseBody(read.reserved);
+    }
   };
 
   const fault = (res: ServerResponse, err: unknown, started: number) => {
@@ -71,50 +106,8 @@ export function createExtAuthzHttpServer(deps: ExtAuthzHttpDeps): Server {
       res.destroy();
       return;
     }
-    const status = sendDenial(res, deny('internal_error', 'internal error while checking'));
-    record(undefined, undefined, 'internal_error', status, started);
+    refuse(res, deny('internal_error', 'internal error while checking'), undefined, undefined, started, true);
   };
 
-  const server = createServer({ keepAliveTimeout: config.server.keepAliveTimeoutMs }, (req, res) => {
-    const started = performance.now();
-    const original = stripPrefix(req.url ?? '/', prefix);
-    if (original === undefined) {
-      record(undefined, undefined, noPrefix.code, sendDenial(res, noPrefix), started);
-      return;
-    }
-    // Envoy sends `content-length: 0` when no body is attached: decide without waiting for a stream.
-    if (req.headers['content-length'] === '0') {
-      check(req, res, original, undefined, started).catch((err: unknown) => fault(res, err, started));
-      return;
-    }
-    if (Number(req.headers['content-length']) > limit) {
-      record(undefined, undefined, tooLarge.code, sendDenial(res, tooLarge, true), started);
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on('data', (c: Buffer) => {
-      if (over) return;
-      size += c.length;
-      if (size > limit) {
-        over = true;
-        record(undefined, undefined, tooLarge.code, sendDenial(res, tooLarge, true), started);
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => {
-      if (over) return;
-      const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
-      check(req, res, original, body, started).catch((err: unknown) => fault(res, err, started));
-    });
-    req.on('error', (err) => log.debug({ err: { message: err.message } }, 'ext-authz http check request aborted'));
-  });
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
-    const body = JSON.stringify({ error: 'malformed HTTP request', code: 'invalid_body' });
-    socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
-  });
-  return server;
+  return intake.server;
 }

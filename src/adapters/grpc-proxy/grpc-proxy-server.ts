@@ -8,7 +8,7 @@ import type { RequestView } from '../../decision/request-view.js';
 import { accessRecorder, flushAccessLog } from '../../observability/access-record.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatewayMetrics } from '../../observability/metrics.js';
-import { BodyBudget } from '../proxy/body-budget.js';
+import { BodyBudget } from '../intake/body-budget.js';
 import { grpcDenialHeaders } from './grpc-denial.js';
 import { grpcTimeoutMs, grpcTimeoutValue } from './grpc-timeout.js';
 import { requestViewFromStream } from './request-view-from-stream.js';
@@ -19,6 +19,8 @@ export interface GrpcProxyDeps {
   readonly pipeline: DecisionPipeline;
   readonly metrics: GatewayMetrics;
   readonly log: Logger;
+  /** The process's body budget, shared with the HTTP doors (absent: the door has its own). */
+  readonly budget?: BodyBudget;
 }
 
 const MAX_STREAMS_PER_CONNECTION = 1000;
@@ -89,12 +91,13 @@ export class GrpcProxyDoor {
     private readonly pipeline: DecisionPipeline,
     private readonly metrics: GatewayMetrics,
     private readonly log: Logger,
+    budget?: BodyBudget,
   ) {
     const { server, upstream } = config;
     const url = new URL(upstream.grpcUrl);
     this.upstreamAuthority = url.host;
     this.upstream = new UpstreamSessions(url.origin, Math.min(4, upstream.connections), upstream.keepAliveTimeoutMs);
-    this.budget = new BodyBudget(server.maxBodyBytesInFlight);
+    this.budget = budget ?? new BodyBudget(server.maxBodyBytesInFlight);
     this.access = accessRecorder('proxy', config, metrics, log);
     this.decisionSeconds = metrics.decisionSeconds.labels({ door: 'proxy' });
     // The same bound and words as the ext-authz doors, which see the same HTTP/2 body (prefix included).
@@ -368,5 +371,5 @@ export class GrpcProxyDoor {
 }
 
 export function createGrpcProxyServer(deps: GrpcProxyDeps): GrpcProxyDoor {
-  return new GrpcProxyDoor(deps.config, deps.pipeline, deps.metrics, deps.log);
+  return new GrpcProxyDoor(deps.config, deps.pipeline, deps.metrics, deps.log, deps.budget);
 }

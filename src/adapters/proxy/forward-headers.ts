@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { util } from 'undici';
 import type { DecisionContext } from '../../decision/decision-context.js';
 import { TRACE_HEADERS } from '../../observability/tracing.js';
+import { hasUnderscore } from '../intake/intake.js';
 
 // RFC 9110 §7.6.1: hop-by-hop fields never cross a proxy, nor do the fields named in Connection.
 // `expect` is answered here (undici refuses to send it); `host` becomes the predictor's.
@@ -44,7 +45,7 @@ export function upstreamHeaders(headers: IncomingHttpHeaders, ctx: DecisionConte
   const named = connectionTokens(headers.connection);
   for (const name in headers) {
     // A stage's injected value replaces the client's (the stripping of spoofed copies relies on it).
-    if (NOT_FORWARDED.has(name) || remove.includes(name) || named?.has(name) || name in inject) continue;
+    if (NOT_FORWARDED.has(name) || remove.includes(name) || named?.has(name) || name in inject || hasUnderscore(name)) continue;
     if (f.identityEncoding && name === 'accept-encoding') continue;
     if (f.traceHeaders !== undefined && TRACE_HEADER_NAMES.has(name)) continue;
     const v = headers[name];

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { Pool } from 'undici';
 import type { GatewayConfig } from '../../config/schema.js';
@@ -8,13 +8,11 @@ import { deny, type Denial } from '../../decision/denial.js';
 import { renderHttpDenial } from '../../decision/http-denial.js';
 import type { DecisionPipeline } from '../../decision/pipeline.js';
 import { isPromise } from '../../decision/stage.js';
-import { accessRecorder, flushAccessLog } from '../../observability/access-record.js';
+import { flushAccessLog } from '../../observability/access-record.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatewayMetrics } from '../../observability/metrics.js';
 import { TRACING_OFF, type Tracing } from '../../observability/tracing.js';
-import { BodyBudget } from './body-budget.js';
-import { hasBody, readBody } from './body-reader.js';
-import { clientErrorAnswer } from './client-errors.js';
+import { BODY_NOT_ALLOWED, hasBody, Intake, mustCloseAfterRefusal, routeTakesBody, type BodyBudget } from '../intake/intake.js';
 import { Exchange } from './exchange.js';
 import { requestViewOf } from './request-view-from-incoming.js';
 
@@ -25,6 +23,8 @@ export interface ProxyDeps {
   readonly log: Logger;
   /** Spans of the upstream call (off: a constant no-op). */
   readonly tracing?: Tracing;
+  /** The process's body budget, shared with the HTTP check door (absent: the door has its own). */
+  readonly budget?: BodyBudget;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -53,10 +53,7 @@ export class ProxyDoor {
   draining = false;
   /** Set once the listener stopped accepting: requests still arriving on old connections get 503. */
   private stopped = false;
-  /** Open client connections, to close the idle ones at shutdown (Node's closeIdleConnections skips those that never sent a byte). */
-  private readonly sockets = new Set<Socket>();
-  private readonly budget: BodyBudget;
-  private readonly access: ReturnType<typeof accessRecorder>;
+  private readonly intake: Intake;
   private readonly decisionSeconds: { observe(v: number): void };
   private readonly upstreamSecondsByClass = new Map<string, { observe(v: number): void }>();
   private readonly upstreamErrorCounters = new Map<string, { inc(): void }>();
@@ -70,6 +67,7 @@ export class ProxyDoor {
     private readonly metrics: GatewayMetrics,
     log: Logger,
     tracing: Tracing,
+    budget?: BodyBudget,
   ) {
     const { server, upstream } = config;
     this.log = log;
@@ -84,8 +82,6 @@ export class ProxyDoor {
     this.tooLargeBody = deny('body_too_large', `request body is over the ${server.bodyLimitBytes}-byte limit`);
     this.overBudget = deny('server_overloaded', 'too many request bytes are in flight; retry later', { retryAfterSeconds: 1 });
     this.trustForwardedFor = server.trustForwardedFor;
-    this.budget = new BodyBudget(server.maxBodyBytesInFlight);
-    this.access = accessRecorder('proxy', config, metrics, log);
     this.decisionSeconds = metrics.decisionSeconds.labels({ door: 'proxy' });
     this.retries = metrics.upstreamRetries;
     this.clientAborts = metrics.clientAborts;
@@ -98,32 +94,8 @@ export class ProxyDoor {
       bodyTimeout: 0,
       connectTimeout: Math.min(upstream.timeoutMs, 10000),
     });
-    this.server = createServer(
-      {
-        keepAliveTimeout: server.keepAliveTimeoutMs,
-        // Node requires headersTimeout <= requestTimeout; the whole-request bound covers the headers too.
-        headersTimeout: Math.min(server.headersTimeoutMs, server.requestTimeoutMs),
-        requestTimeout: server.requestTimeoutMs,
-        // Node checks the two timeouts above on this interval (30 s by default, too coarse for slowloris).
-        connectionsCheckingInterval: Math.min(1000, Math.max(100, Math.floor(server.headersTimeoutMs / 4))),
-        // Refuse ambiguous framing exactly as the predictor's own HTTP parser would (RFC 9112 §6.3).
-        insecureHTTPParser: false,
-      },
-      (req, res) => this.handle(req, res),
-    );
-    this.server.maxConnections = server.maxConnections;
-    // RFC 9110 §10.1.1: answer `Expect: 100-continue` only once the head phase allowed the request,
-    // so a refused client never sends its body (Node would send 100 Continue before any check).
-    this.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.handle(req, res, true));
-    this.server.on('connection', (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
-    });
-    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-      const answered = clientErrorAnswer(err, socket, realmOf(config));
-      // Counted and logged like any refusal (no request id: the request was never parsed).
-      if (answered) this.access({ requestId: undefined, method: undefined, ctx: undefined, outcome: answered.code, status: answered.status, ms: 0 });
-    });
+    this.intake = new Intake({ door: 'proxy', config, metrics, log, ...(budget ? { budget } : {}) }, (req, res, expectsContinue) => this.handle(req, res, expectsContinue));
+    this.server = this.intake.server;
   }
 
   // --- shared by exchanges ---
@@ -149,7 +121,7 @@ export class ProxyDoor {
   }
 
   record(req: IncomingMessage, ctx: DecisionContext | undefined, requestId: string, outcome: string, status: number | undefined, started: number): void {
-    this.access({ requestId, method: req.method, ctx, outcome, status, ms: performance.now() - started });
+    this.intake.access({ requestId, method: req.method, ctx, outcome, status, ms: performance.now() - started });
   }
 
   writeDenial(res: ServerResponse, denial: Denial, requestId: string, ctx: DecisionContext | undefined, started: number, close = false): void {
@@ -159,12 +131,12 @@ export class ProxyDoor {
     list.push('x-request-id', requestId, 'content-length', String(Buffer.byteLength(r.body)));
     if (close || this.draining) list.push('connection', 'close');
     if (!res.headersSent && !res.destroyed) res.writeHead(r.status, list).end(r.body);
-    this.access({ requestId, method: res.req.method, ctx, outcome: denial.code, status: r.status, ms: performance.now() - started });
+    this.intake.access({ requestId, method: res.req.method, ctx, outcome: denial.code, status: r.status, ms: performance.now() - started });
   }
 
   // --- the request path ---
 
-  private handle(req: IncomingMessage, res: ServerResponse, expectsContinue = false): void {
+  private handle(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
     const started = performance.now();
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -177,15 +149,22 @@ export class ProxyDoor {
   }
 
   private async decide(req: IncomingMessage, res: ServerResponse, requestId: string, started: number, expectsContinue: boolean): Promise<void> {
+    const malformed = this.intake.headProblem(req);
+    if (malformed) return this.writeDenial(res, malformed, requestId, undefined, started, hasBody(req));
     // Head phase first: an unauthenticated or refused request never has its body read.
     const head = await this.pipeline.decideHead(requestViewOf(req, requestId));
     if (!head.allowed) {
       this.decisionSeconds.observe((performance.now() - started) / 1000);
-      // The upload, if any, is left unread: answer, then close the connection.
-      return this.writeDenial(res, head.denial, requestId, head.ctx, started, hasBody(req));
+      // A small body that already arrived is drained and the connection kept; a larger or
+      // unfinished upload is left unread and the connection closed.
+      return this.writeDenial(res, head.denial, requestId, head.ctx, started, mustCloseAfterRefusal(req));
     }
+    // Only predict and explain read a body; on any other route one is refused, never forwarded
+    // (a predictor that ignores it would read it as a second, unchecked request).
+    const takesBody = routeTakesBody(head.ctx);
+    if (!takesBody && hasBody(req)) return this.writeDenial(res, BODY_NOT_ALLOWED, requestId, head.ctx, started, mustCloseAfterRefusal(req));
     if (expectsContinue) res.writeContinue();
-    const reading = hasBody(req) ? readBody(req, this.config.server.bodyLimitBytes, this.budget) : undefined;
+    const reading = takesBody && hasBody(req) ? this.intake.readBody(req) : undefined;
     const read = isPromise(reading) ? await reading : reading;
     if (read && !read.ok) {
       if (read.reason === 'aborted') return this.record(req, head.ctx, requestId, 'client_closed', undefined, started);
@@ -204,12 +183,12 @@ export class ProxyDoor {
       new Exchange(this, req, res, decision.ctx, requestId, started, body, reserved, decision.ctx.rewrite).start();
     } finally {
       // Once handed over, the exchange releases the body's bytes when its predictor call ends.
-      if (!handedOver) this.budget.release(reserved);
+      if (!handedOver) this.intake.releaseBody(reserved);
     }
   }
 
   releaseBody(bytes: number): void {
-    this.budget.release(bytes);
+    this.intake.releaseBody(bytes);
   }
 
   // --- lifecycle ---
@@ -225,7 +204,7 @@ export class ProxyDoor {
     this.draining = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     // No response in progress: nothing in flight to finish (a request still arriving is not started).
-    for (const s of this.sockets) if (!(s as Socket & { _httpMessage?: unknown })._httpMessage) s.destroy();
+    for (const s of this.intake.sockets) if (!(s as Socket & { _httpMessage?: unknown })._httpMessage) s.destroy();
     return closed;
   }
 
@@ -245,5 +224,5 @@ export class ProxyDoor {
 const realmOf = (config: GatewayConfig) => config.auth.realm;
 
 export function createProxyServer(deps: ProxyDeps): ProxyDoor {
-  return new ProxyDoor(deps.config, deps.pipeline, deps.metrics, deps.log, deps.tracing ?? TRACING_OFF);
+  return new ProxyDoor(deps.config, deps.pipeline, deps.metrics, deps.log, deps.tracing ?? TRACING_OFF, deps.budget);
 }

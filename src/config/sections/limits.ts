@@ -63,7 +63,7 @@ const storeSection = z
       .meta({ description: 'Prefix of every Redis key (no braces: the keys carry a Redis Cluster hash tag per identity).' }),
     commandTimeoutMs: z.int().min(10).max(10000).default(1000).meta({
       description:
-        'Longest wait for the rate-limit answer from Redis; a dead or frozen Redis adds at most this per request. Redis must start the script within half of it or the script charges nothing. 250 ms outlasts a CPU-throttled pod (the CFS quota period is 100 ms) while bounding the added latency.',
+        'Longest wait for the rate-limit answer from Redis; a dead or frozen Redis adds at most this per request. A script Redis starts later charges nothing, and one whose answer comes later is refunded. 250 ms outlasts a CPU-throttled pod (the CFS quota period is 100 ms) while bounding the added latency.',
     }),
     maxInFlight: z.int().min(1).default(1000).meta({
       description: 'Rate-limit commands waiting for Redis at once; beyond this the failure policy answers without sending, so a frozen Redis cannot pile up memory.',

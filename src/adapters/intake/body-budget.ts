@@ -1,7 +1,8 @@
 /**
- * The bytes all request bodies in flight may hold together (`server.maxBodyBytesInFlight`).
- * A body reserves its declared length before a byte is read (chunked bodies reserve as they
- * grow), so memory held by uploads is bounded whatever the clients do.
+ * The bytes all request bodies in flight may hold together (`server.maxBodyBytesInFlight`), one
+ * budget for every HTTP door of the process. Bytes are reserved as they arrive, never from a
+ * declared Content-Length: a client that declares 10 MiB and stalls holds what it sent, so a few
+ * sockets cannot take the budget from everyone else.
  */
 export class BodyBudget {
   private used = 0;
