@@ -226,5 +226,3 @@ export function realHeader(p: RealPlan, seconds: number, workers: number): strin
     `Per data set ${p.benignUsers} benign users in one interleaved population (patterns: ${PATTERNS.join(', ')}; users start over six hours, sessions of one to eight hours); each attack run is one account joining a population of ${p.attackUsers} benign users six hours after it went live, sending 10 rows every 2 s, ${p.runs('cars')} runs per row on REPORT data sets and ${p.runs('penguins')} on DEVELOP ones, budget ${p.budget} queries. DEVELOP data sets may be tuned on; REPORT data sets are only reported, and the goals are judged on them. ${seconds} s on ${workers} worker thread(s), node ${process.version}.`,
   ].join('\n');
 }
-
-export { REAL_ATTACKS };
