@@ -211,10 +211,25 @@ function realSection(results: readonly TaskResult[], seconds: number): string {
   ].join('\n');
 }
 
+// Results of separate runs (e.g. one process per data set, `--save-json`) rendered as one (`--render a.json,b.json`).
+const SAVE_JSON = args.indexOf('--save-json') >= 0 ? args[args.indexOf('--save-json') + 1] : undefined;
+const RENDER = args.indexOf('--render') >= 0 ? args[args.indexOf('--render') + 1]!.split(',') : undefined;
+const keepNonFinite = (_: string, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v);
+const readNonFinite = (_: string, v: unknown) => (v === 'NaN' ? Number.NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v);
+
 async function main(): Promise<void> {
   const t0 = Date.now();
-  const results = await runAll(tasks());
-  const seconds = Math.round((Date.now() - t0) / 1000);
+  let results: TaskResult[];
+  let seconds: number;
+  if (RENDER) {
+    const saved = RENDER.map((f) => JSON.parse(readFileSync(f, 'utf8'), readNonFinite) as { seconds: number; results: TaskResult[] });
+    results = saved.flatMap((x) => x.results);
+    seconds = saved.reduce((a, x) => a + x.seconds, 0);
+  } else {
+    results = await runAll(tasks());
+    seconds = Math.round((Date.now() - t0) / 1000);
+    if (SAVE_JSON) writeFileSync(SAVE_JSON, JSON.stringify({ seconds, results }, keepNonFinite));
+  }
   const real = REAL_ON ? `### Real data\n\n${realSection(results, seconds)}` : '';
   if (SYNTHETIC_ON) await synthetic(results, seconds);
   if (real) process.stdout.write(`${real}\n`);
