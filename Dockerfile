@@ -21,6 +21,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 # Envoy's ext_authz protos, loaded by the gRPC door at start-up.
 COPY proto ./proto
+# The security console's page, script and style sheet, served on the admin port.
+COPY console ./console
 COPY package.json ./
 # The image's unprivileged user (uid 1000); no secrets or configs are baked in:
 # mount the config (ConfigMap) at /etc/inference-gateway/gateway.yaml.

@@ -22,6 +22,7 @@ import { upstreamReadiness } from './observability/upstream-readiness.js';
 import { startModelVerification } from './artifacts/startup-verification.js';
 import { createStores } from './stores/stores.js';
 import { createTracing, type Tracing } from './observability/tracing.js';
+import { OperatorPlane } from './operator/operator-plane.js';
 
 /** Capabilities, each contributing its stages; the pipeline orders them (STAGE_ORDER). */
 const STAGE_FACTORIES: readonly StageFactory[] = [authStages, contractStages, limitStages, extractionStages];
@@ -58,6 +59,8 @@ export class Gateway {
   readonly readiness = new Readiness();
   /** Operator endpoints capabilities add to the admin port. */
   readonly adminRoutes = new AdminRoutes();
+  /** Operator identity, audit log and overrides behind the operator endpoints. */
+  operator!: OperatorPlane;
   readonly log: Logger;
   readonly pipeline: DecisionPipeline;
   readonly tracing: Tracing;
@@ -96,7 +99,7 @@ export class Gateway {
     const gw = new Gateway(config, options);
     gw.proxy = createProxyServer({ config, pipeline: gw.pipeline, metrics: gw.metrics, log: gw.log, tracing: gw.tracing, budget: gw.bodyBudget });
     if (config.server.grpcPort !== undefined) gw.grpcProxy = createGrpcProxyServer({ config, pipeline: gw.pipeline, metrics: gw.metrics, log: gw.log, budget: gw.bodyBudget });
-    gw.admin = createAdminServer(gw.metrics, gw.readiness, gw.adminRoutes);
+    gw.admin = createAdminServer(gw.metrics, gw.readiness, gw.adminRoutes, gw.operator.gate());
     gw.admin.maxConnections = config.admin.maxConnections;
     const doorDeps = { config, pipeline: gw.pipeline, metrics: gw.metrics, log: gw.log };
     if (config.extAuthz.http.enabled) gw.extAuthzHttp = createExtAuthzHttpServer({ ...doorDeps, budget: gw.bodyBudget });
@@ -107,6 +110,10 @@ export class Gateway {
   private buildStages(now: () => number): Stage[] {
     const onClose = (c: Closeable) => this.closeables.push(c);
     const stores = createStores(this.config, { readiness: this.readiness, metrics: this.metrics, onClose });
+    this.operator = new OperatorPlane(this.config, stores, { now, metrics: this.metrics, log: this.log });
+    this.operator.register(this.adminRoutes);
+    this.operator.start();
+    onClose(this.operator);
     const deps: StageDeps = {
       config: this.config,
       stores,
@@ -115,6 +122,7 @@ export class Gateway {
       log: this.log,
       onClose,
       admin: this.adminRoutes,
+      operator: this.operator,
       now,
     };
     return STAGE_FACTORIES.flatMap((factory) => factory(deps));

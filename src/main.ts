@@ -4,6 +4,7 @@ import { ConfigError, configWarnings, loadConfigFile } from './config/load-confi
 import { readFileSync, writeFileSync } from 'node:fs';
 import { configReferenceMarkdown, withReference } from './config/reference.js';
 import { configSchemaText } from './config/json-schema.js';
+import { operatorNote } from './config/sections/operator.js';
 // Each command loads only what it runs: `check-config`, `verify-model` or `token` in an init
 // container or a CI step need neither the gateway nor its gRPC, Redis and tracing clients.
 
@@ -14,7 +15,7 @@ commands:
                               demo predictor + dev token issuer + gateway, no config needed
   serve --config FILE         run the gateway (environment overrides: see README)
   check-config --config FILE  print every problem in a config file; exit 1 if any
-  token --sub NAME [--scope S] [--ttl SECONDS]
+  token --sub NAME [--scope S] [--role R] [--ttl SECONDS]
                               mint a token from the running quickstart's dev issuer
   config-reference [--write docs/configuration.md]
                               print (or write into a document) the configuration reference
@@ -65,6 +66,7 @@ async function main(argv: string[]): Promise<void> {
       'admin-port': { type: 'string' },
       sub: { type: 'string' },
       scope: { type: 'string' },
+      role: { type: 'string' },
       ttl: { type: 'string' },
       write: { type: 'string' },
       dir: { type: 'string' },
@@ -88,7 +90,7 @@ async function main(argv: string[]): Promise<void> {
         const config = loadConfigFile(values.config);
         const warnings = configWarnings(config);
         for (const w of warnings) process.stdout.write(`${values.config}: warning: ${w.path}: ${w.message}\n`);
-        process.stdout.write(`${values.config}: ok${warnings.length > 0 ? ` (${warnings.length} warning${warnings.length === 1 ? '' : 's'})` : ''}\n`);
+        process.stdout.write(`${values.config}: ok${warnings.length > 0 ? ` (${warnings.length} warning${warnings.length === 1 ? '' : 's'})` : ''}\n${operatorNote(config)}\n`);
       } catch (err) {
         if (err instanceof ConfigError) fail(err.message, 1);
         throw err;
@@ -132,7 +134,9 @@ async function main(argv: string[]): Promise<void> {
       if (!Number.isInteger(ttl) || ttl <= 0) fail('--ttl must be a positive number of seconds');
       const { mintToken, readDevIssuerState } = await import('./quickstart/dev-issuer.js');
       const state = readDevIssuerState();
-      process.stdout.write(`${await mintToken(state, { sub: values.sub, ttlSeconds: ttl, ...(values.scope ? { scope: values.scope } : {}) })}\n`);
+      process.stdout.write(
+        `${await mintToken(state, { sub: values.sub, ttlSeconds: ttl, ...(values.scope ? { scope: values.scope } : {}), ...(values.role ? { claims: { roles: [values.role] } } : {}) })}\n`,
+      );
       return;
     }
     case 'config-reference': {

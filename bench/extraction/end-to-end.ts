@@ -27,12 +27,14 @@ export async function endToEnd(requests = 500): Promise<string> {
       log: { level: 'silent' },
       auth: { issuers: [{ issuer: issuer.issuer, jwksUri: issuer.jwksUri, audiences: [DEV_AUDIENCE], algorithms: ['ES256'] }] },
       models: { iris: { labels: [...DEMO_LABELS], response: { fullAccess: { claim: 'roles', values: ['model-owner'] } }, extraction: DEMO_EXTRACTION } },
+      operator: { jwt: { claim: 'roles', values: ['gateway-operator'] } },
     },
     'bench',
   );
   const gateway = await Gateway.create(cfg, { log: createLogger('silent'), defaultMetrics: false });
   const at = await gateway.listen();
   const { centre, scale } = DEMO_EXTRACTION.features;
+  const operator = { authorization: `Bearer ${await issuer.mint({ sub: 'bench-operator', claims: { roles: ['gateway-operator'] } })}` };
   try {
     const account = async (sub: string, rowAt: (i: number) => number[]) => {
       const token = await issuer.mint({ sub, claims: { roles: ['model-owner'] } });
@@ -50,7 +52,7 @@ export async function endToEnd(requests = 500): Promise<string> {
         if (res.statusCode === 403) blockedAt = i;
         else if (res.statusCode === 200 && !Array.isArray((JSON.parse(text) as { predictions: unknown[] }).predictions[0]) && labelsAt === 0) labelsAt = i;
         await new Promise((r) => setTimeout(r, 2)); // the observer scores after the answer has left
-        const admin = await request(`${at.adminUrl}/extraction/users/${encodeURIComponent(`${issuer.issuer}|${sub}`)}`);
+        const admin = await request(`${at.adminUrl}/extraction/users/${encodeURIComponent(`${issuer.issuer}|${sub}`)}`, { headers: operator });
         const view = (await admin.body.json()) as { models?: Array<{ level: string }> };
         level = view.models?.[0]?.level ?? 'none';
         if (level !== 'none' && flaggedAt === 0) flaggedAt = i;

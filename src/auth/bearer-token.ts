@@ -22,7 +22,7 @@ const BAD_CHARS = deny('token_invalid', 'the token has characters a JWT cannot h
  * location (RFC 6750 §2.3 discourages them), but a header token plus a query token is two
  * credentials and is refused, as are duplicate Authorization headers (Node would keep one).
  */
-export function bearerToken(view: RequestView): string | Denial {
+export function bearerToken(view: Pick<RequestView, 'authorization' | 'query'>): string | Denial {
   const values = view.authorization;
   if (values.length === 0) return MISSING;
   if (values.length > 1) return TWO_CREDENTIALS;

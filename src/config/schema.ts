@@ -9,6 +9,7 @@ import { limitsSection } from './sections/limits.js';
 import { extAuthzSection } from './sections/ext-authz.js';
 import { tracingSection } from './sections/tracing.js';
 import { modelVerificationSection } from './sections/model-verification.js';
+import { checkOperator, operatorSection } from './sections/operator.js';
 
 /** The one configuration document. Each section lives in ./sections; add new ones here. */
 export const gatewaySchema = z
@@ -36,7 +37,11 @@ export const gatewaySchema = z
 
     // The model directory checked against its signed manifest before the gateway is ready.
     modelVerification: modelVerificationSection,
+
+    // Who may use the operator endpoints of the admin listener.
+    operator: operatorSection,
   })
+  .superRefine(checkOperator)
   .meta({ title: 'inference-gateway configuration', description: 'inference-gateway configuration.' });
 
 /** Every level is read-only: the config is frozen once built and shared by all requests. */

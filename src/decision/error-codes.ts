@@ -40,6 +40,8 @@ export const ERROR_CODES = {
   token_invalid: code(401, GrpcCode.UNAUTHENTICATED, 'The bearer token is not valid here.', 'invalid_token'),
   token_ambiguous: code(400, GrpcCode.UNAUTHENTICATED, 'More than one credential, or a malformed Authorization header.', 'invalid_request'),
   insufficient_scope: code(403, GrpcCode.PERMISSION_DENIED, 'The token lacks a claim or scope this model requires.', 'insufficient_scope'),
+  operator_required: code(403, GrpcCode.PERMISSION_DENIED, 'An operator endpoint without an accepted operator identity (peer identity or role).'),
+  operator_off: code(404, GrpcCode.NOT_FOUND, 'Operator endpoints are off: no operator identity is configured.'),
   keys_unavailable: code(503, GrpcCode.UNAVAILABLE, 'No usable signing key could be loaded from the issuer.'),
   body_too_large: code(413, GrpcCode.INVALID_ARGUMENT, 'The request body is over the configured limit.'),
   body_incomplete: code(413, GrpcCode.INVALID_ARGUMENT, 'An ext-authz check of a predict or explain request came without its body, or with a truncated one (x-envoy-auth-partial-body: true).'),

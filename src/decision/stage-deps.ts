@@ -3,6 +3,7 @@ import type { Logger } from '../observability/logger.js';
 import type { AdminRoutes } from '../observability/admin-server.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { Readiness } from '../observability/readiness.js';
+import type { OperatorPlane } from '../operator/operator-plane.js';
 import type { Stores } from '../stores/stores.js';
 import type { Stage } from './stage.js';
 
@@ -23,6 +24,8 @@ export interface StageDeps {
   readonly stores: Stores;
   /** Operator endpoints on the admin port (absent where no admin server is built, e.g. unit tests). */
   readonly admin?: AdminRoutes;
+  /** The operator plane (identity, audit log, overrides, account index), when an admin server is built. */
+  readonly operator?: OperatorPlane;
   /** Milliseconds since the epoch; tests move it instead of sleeping. */
   readonly now: () => number;
 }

@@ -121,9 +121,10 @@ export class AccountGuard {
     const scored = acc.stream.distinct;
     this.scorer.observe(acc.stream, row, classId, margin);
     // Exact re-sends are not queries the detectors judged (their scores are the last row's), and
-    // until the model is calibrated nothing counts as evidence: its thresholds are not known yet.
+    // until the model has a provisional calibration nothing counts as evidence: its thresholds
+    // are not known yet.
     const cal = this.scorer.calibration;
-    if (acc.stream.distinct === scored || (cal && !cal.inForce)) return this.settle(acc, 0, -1, now);
+    if (acc.stream.distinct === scored || (cal && !cal.judging)) return this.settle(acc, 0, -1, now);
     const d = this.strongestLive(acc.stream);
     const score = d < 0 ? 0 : acc.stream.scores[d]!;
     if (score >= 1 && acc.firstFlaggedAt === 0) {
@@ -132,7 +133,10 @@ export class AccountGuard {
       acc.firstAlarmScore = score;
       acc.firstAlarmThreshold = cal ? cal.effective(d) : Number.NaN;
     }
-    return this.settle(acc, score >= 1 ? 1 : 0, d, now);
+    // A provisional calibration flags and keeps the evidence, but escalates no further than flag:
+    // the thresholds rest on few accounts, and the gate does not act on them yet.
+    const capped = score >= 1 && cal !== undefined && !cal.inForce && this.ladder.decayed(acc, now) >= this.ladder.o.flagAt;
+    return this.settle(acc, score >= 1 && !capped ? 1 : 0, d, now);
   }
 
   /** Counts rows the detectors cannot read (non-numeric inputs). */

@@ -142,6 +142,7 @@ export const extractionStages: StageFactory = (deps) => {
   const score = (g: ModelGuard, ctx: DecisionContext, request: InferenceRequest, classes: readonly PredictedClass[] | undefined) => {
     const at = now();
     const acc = g.account(accountKey(ctx), at);
+    deps.operator?.seen(g.model, acc.user);
     const alarmedBefore = acc.alarmed;
     const rows = inferenceRowsOf(request);
     let change: LevelChange | undefined;
@@ -176,7 +177,14 @@ export const extractionStages: StageFactory = (deps) => {
     name: 'extraction-gate',
     run(ctx) {
       const g = ctx.route.kind === 'model' ? guards.get(ctx.route.route.model) : undefined;
-      if (!g || g.effectiveMode !== 'enforce') return undefined;
+      if (!g) return undefined;
+      // An operator's allow-list entry or manual block wins over the ladder (scoring goes on).
+      const manual = deps.operator?.override(g.model, accountKey(ctx))?.kind;
+      if (manual === 'block') {
+        metrics.extractionActions.inc({ model: g.model, action: 'block' });
+        return BLOCKED;
+      }
+      if (manual === 'allow' || g.effectiveMode !== 'enforce') return undefined;
       const at = now();
       const acc = g.find(accountKey(ctx), at);
       if (!acc) return undefined;
@@ -230,6 +238,8 @@ export const extractionStages: StageFactory = (deps) => {
     },
   };
 
-  deps.admin?.add('/extraction/users', extractionAdmin(guards, shared, deps));
+  const admin = extractionAdmin(guards, shared, deps);
+  deps.admin?.add('/extraction/users', admin.users);
+  deps.admin?.add('/extraction/models', admin.models);
   return [gate, scoring];
 };

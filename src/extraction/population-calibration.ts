@@ -37,8 +37,16 @@ export interface PinnedCalibration {
   readonly thresholds: Readonly<Record<DetectorName, number>>;
 }
 
-/** `floors`: `minAccounts` is 0, so the published thresholds are enforced without calibration. */
-export type CalibrationState = 'uncalibrated' | 'calibrated' | 'pinned' | 'floors';
+/**
+ * `floors`: `minAccounts` is 0, so the published thresholds are enforced without calibration.
+ * `provisional`: a quarter of `minAccounts` contribute; thresholds are computed and accounts are
+ * flagged against them, but nothing is enforced (shadow until calibrated is no enforcement, not
+ * no detection).
+ */
+export type CalibrationState = 'uncalibrated' | 'provisional' | 'calibrated' | 'pinned' | 'floors';
+
+/** Share of `minAccounts` from which a provisional calibration flags (never enforces). */
+export const PROVISIONAL_SHARE = 0.25;
 
 /**
  * One model's benign base rates, learned from the population of its own accounts, after
@@ -110,7 +118,17 @@ export class PopulationCalibration {
   }
 
   get inForce(): boolean {
+    return this.state !== 'uncalibrated' && this.state !== 'provisional';
+  }
+
+  /** Whether alarms count as evidence (flags); enforcement needs `inForce` as well. */
+  get judging(): boolean {
     return this.state !== 'uncalibrated';
+  }
+
+  /** Contributing accounts from which thresholds are computed and accounts flagged in shadow. */
+  get provisionalAccounts(): number {
+    return Math.max(1, Math.ceil(this.o.minAccounts * PROVISIONAL_SHARE));
   }
 
   /** An account starts contributing with its peak bins. */
@@ -147,7 +165,7 @@ export class PopulationCalibration {
   refresh(now: number): boolean {
     if (this.state === 'pinned' || this.state === 'floors') return false;
     const n = this.accounts;
-    if (n < this.o.minAccounts) {
+    if (n < this.provisionalAccounts) {
       const was = this.state;
       this.state = 'uncalibrated';
       this.since = 0;
@@ -155,6 +173,9 @@ export class PopulationCalibration {
       this.factors.fill(1);
       return was !== 'uncalibrated';
     }
+    // A young population has not shown its tail yet (peaks grow with stream length): a
+    // provisional calibration extrapolates twice as far.
+    const k = n >= this.o.minAccounts ? this.k : 2 * this.k;
     for (let d = 0; d < DETECTORS.length; d++) {
       const h = this.hist[d]!;
       const q90 = quantileBin(h, n, 0.9);
@@ -162,14 +183,15 @@ export class PopulationCalibration {
       // A window count also wanders by its own sampling noise (binomial spread at the q99 rate),
       // which an account's peak keeps growing into as its stream gets longer.
       const noise = d === PRADA ? 0 : Math.sqrt(q * Math.max(0, 1 - q / this.o.window));
-      const at = Math.max(q + this.k * Math.max(q - q90, noise), q + 1);
+      const at = Math.max(q + k * Math.max(q - q90, noise), q + 1);
       this.thresholds[d] = d === PRADA ? 1 - at * W_STEP : Math.ceil(at);
     }
     this.applyThresholds();
     const was = this.state;
-    this.state = 'calibrated';
-    if (was !== 'calibrated') this.since = now;
-    return was !== 'calibrated';
+    this.state = n >= this.o.minAccounts ? 'calibrated' : 'provisional';
+    if (this.state === 'calibrated' && was !== 'calibrated') this.since = now;
+    if (this.state === 'provisional') this.since = 0;
+    return was !== this.state;
   }
 
   /** Replaces the histograms by the shared ones (plus what this replica has not sent yet). */

@@ -55,65 +55,72 @@ export function readStrictJson(bytes: Buffer): StrictJson {
     // Name NaN, Infinity or depth when that is why; otherwise it is simply not JSON.
     return scan(bytes) ?? NOT_JSON;
   }
-  const duplicatesPossible = text.indexOf('\\') !== -1 || !tallyMatches(value, text);
-  const problem = duplicatesPossible || suspicious ? scan(bytes) : undefined;
+  const tally = new Tally();
+  tally.value(value, 0);
+  const duplicatesPossible = text.indexOf('\\') !== -1 || tally.keys + tally.stringColons !== colonsIn(text);
+  const problem = duplicatesPossible || tally.suspicious ? scan(bytes) : undefined;
   if (problem !== undefined) return problem;
   // The counts said a key was dropped, yet the scan found none: refuse rather than guess.
   if (duplicatesPossible && text.indexOf('\\') === -1) return fail('request body repeats a key in one object');
   return { ok: true, value };
 }
 
-// What the last walk found besides the counts (module state: the walk is synchronous).
-let suspicious = false;
-let keys = 0;
-let stringColons = 0;
 const UNSAFE = 2 ** 53;
 
-function tallyMatches(value: unknown, text: string): boolean {
-  suspicious = false;
+/** One walk over a parsed value: its keys, the colons inside its strings, and whether it needs the byte scan. */
+class Tally {
   keys = 0;
   stringColons = 0;
-  walk(value, 0);
-  return keys + stringColons === colonsIn(text);
+  /** A number at or past 2^53 (maybe an unsafe integer literal, maybe Infinity), or depth past the limit. */
+  suspicious = false;
+
+  value(v: unknown, depth: number): void {
+    if (typeof v === 'number') {
+      if (!(v < UNSAFE && v > -UNSAFE)) this.suspicious = true;
+    } else if (typeof v === 'string') {
+      if (v.indexOf(':') !== -1) this.stringColons += colonsIn(v);
+    } else if (typeof v === 'object' && v !== null) {
+      if (depth >= MAX_JSON_DEPTH) this.suspicious = true;
+      else if (Array.isArray(v)) this.array(v, depth + 1);
+      else this.object(v as Record<string, unknown>, depth + 1);
+    }
+  }
+
+  /** Arrays of numbers (tensor rows) are checked in place, without a call per element. */
+  array(a: readonly unknown[], depth: number): void {
+    for (let i = 0; i < a.length; i++) {
+      const x = a[i];
+      if (typeof x === 'number') {
+        if (!(x < UNSAFE && x > -UNSAFE)) this.suspicious = true;
+      } else if (Array.isArray(x) && depth < MAX_JSON_DEPTH) {
+        const row = x as readonly unknown[];
+        for (let j = 0; j < row.length; j++) {
+          const y = row[j];
+          if (typeof y === 'number') {
+            if (!(y < UNSAFE && y > -UNSAFE)) this.suspicious = true;
+          } else {
+            this.value(y, depth + 1);
+          }
+        }
+      } else {
+        this.value(x, depth);
+      }
+    }
+  }
+
+  object(o: Record<string, unknown>, depth: number): void {
+    for (const k in o) {
+      this.keys++;
+      if (k.indexOf(':') !== -1) this.stringColons += colonsIn(k);
+      this.value(o[k], depth);
+    }
+  }
 }
 
 function colonsIn(s: string): number {
   let n = 0;
   for (let p = s.indexOf(':'); p !== -1; p = s.indexOf(':', p + 1)) n++;
   return n;
-}
-
-function walk(v: unknown, depth: number): void {
-  if (typeof v === 'number') {
-    if (!(v < UNSAFE && v > -UNSAFE)) suspicious = true;
-    return;
-  }
-  if (typeof v === 'string') {
-    if (v.indexOf(':') !== -1) stringColons += colonsIn(v);
-    return;
-  }
-  if (typeof v !== 'object' || v === null) return;
-  if (depth >= MAX_JSON_DEPTH) {
-    suspicious = true;
-    return;
-  }
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) {
-      const x: unknown = v[i];
-      if (typeof x === 'number') {
-        if (!(x < UNSAFE && x > -UNSAFE)) suspicious = true;
-      } else {
-        walk(x, depth + 1);
-      }
-    }
-    return;
-  }
-  const o = v as Record<string, unknown>;
-  for (const k in o) {
-    keys++;
-    if (k.indexOf(':') !== -1) stringColons += colonsIn(k);
-    walk(o[k], depth + 1);
-  }
 }
 
 // Character codes.

@@ -22,6 +22,8 @@ export interface Quickstart {
   readonly issuer: DevIssuer;
   readonly listening: Listening;
   readonly token: string;
+  /** A token carrying the operator role, for the admin listener's operator endpoints and console. */
+  readonly operatorToken: string;
   /** The ready-to-paste command lines. */
   readonly curlLines: readonly string[];
   readonly grpcPredictor: DemoGrpcPredictor;
@@ -54,12 +56,23 @@ function quickstartModels(): GatewayConfigInput['models'] {
 
 /**
  * Extraction detection in enforce mode for the demo model, described by the iris training set's
- * per-feature mean and standard deviation (Fisher 1936, as shipped with scikit-learn).
+ * per-feature mean and standard deviation (Fisher 1936, as shipped with scikit-learn). A demo has
+ * one or two users, never the population a calibration is learned from, so it enforces the
+ * published detectors' own thresholds at once (`calibration.minAccounts: 0`); a real deployment
+ * keeps the default and runs in shadow until its own traffic has calibrated the model.
  */
-export const DEMO_EXTRACTION: { readonly mode: 'enforce'; readonly features: { readonly centre: number[]; readonly scale: number[] } } = {
+export const DEMO_EXTRACTION: {
+  readonly mode: 'enforce';
+  readonly features: { readonly centre: number[]; readonly scale: number[] };
+  readonly calibration: { readonly minAccounts: number };
+} = {
   mode: 'enforce',
   features: { centre: [5.843, 3.057, 3.758, 1.199], scale: [0.825, 0.434, 1.759, 0.76] },
+  calibration: { minAccounts: 0 },
 };
+
+/** The role an operator token of the dev issuer carries (`token --role gateway-operator`). */
+export const QUICKSTART_OPERATOR_ROLE = 'gateway-operator';
 
 /** The quickstart's config document, as a file would say it. */
 export function quickstartDocument(predictorUrl: string, issuer: Pick<DevIssuer, 'issuer' | 'jwksUri'>, o: QuickstartOptions, grpcPredictorUrl?: string): GatewayConfigInput {
@@ -71,6 +84,7 @@ export function quickstartDocument(predictorUrl: string, issuer: Pick<DevIssuer,
     log: { level: o.logLevel ?? 'info' },
     auth: quickstartAuth(issuer),
     models: quickstartModels(),
+    operator: { jwt: { claim: 'roles', values: [QUICKSTART_OPERATOR_ROLE] } },
   };
 }
 
@@ -104,6 +118,7 @@ export async function startQuickstart(o: QuickstartOptions = {}): Promise<Quicks
     throw err;
   }
   const token = await issuer.mint({ sub: 'alice' });
+  const operatorToken = await issuer.mint({ sub: 'ops', claims: { roles: [QUICKSTART_OPERATOR_ROLE] } });
   const curlLines = [
     `curl -s -H 'Authorization: Bearer ${token}' -H 'content-type: application/json' -d '{"instances": [[6.8, 2.8, 4.8, 1.4], [5.1, 3.5, 1.4, 0.2]]}' ${listening.url}/v1/models/iris:predict`,
     `curl -s -H 'Authorization: Bearer ${token}' -H 'content-type: application/json' -d '{"inputs": [{"name": "input-0", "shape": [2, 4], "datatype": "FP32", "data": [[6.8, 2.8, 4.8, 1.4], [5.1, 3.5, 1.4, 0.2]]}]}' ${listening.url}/v2/models/iris/infer`,
@@ -115,6 +130,7 @@ export async function startQuickstart(o: QuickstartOptions = {}): Promise<Quicks
     issuer,
     listening,
     token,
+    operatorToken,
     curlLines,
     grpcLine: grpcClientLine(listening.grpcAddress!, token),
     close: async () => {
@@ -142,13 +158,15 @@ export function quickstartBanner(q: Quickstart): string {
     '',
     q.grpcLine,
     '',
-    'Extraction detection is on (enforce) for iris. Watch who it tracks, and clear an account:',
-    `  curl -s ${q.listening.adminUrl}/extraction/users`,
-    `  curl -s '${q.listening.adminUrl}/extraction/users?level=flag'`,
-    `  curl -s -X DELETE ${q.listening.adminUrl}/extraction/users/<issuer%7Csubject>`,
+    'Extraction detection is on (enforce) for iris. Watch who it tracks, and clear an account, as an operator',
+    `(a token with the role ${QUICKSTART_OPERATOR_ROLE}; the console at ${q.listening.adminUrl}/console takes the same token):`,
+    `  OP='Authorization: Bearer ${q.operatorToken}'`,
+    `  curl -s -H "$OP" ${q.listening.adminUrl}/extraction/users`,
+    `  curl -s -H "$OP" '${q.listening.adminUrl}/extraction/users?minLevel=flag'`,
+    `  curl -s -H "$OP" -X DELETE ${q.listening.adminUrl}/extraction/users/<issuer%7Csubject>`,
     '  (try a sweep: the same row with one feature moving, 30 requests; answers turn to labels, then 403)',
     '',
-    'Mint another token:  npx inference-gateway token --sub bob',
+    'Mint another token:  npx inference-gateway token --sub bob   (an operator: --role gateway-operator)',
     'Stop with Ctrl-C.',
   ].join('\n');
 }

@@ -11,6 +11,7 @@ const NAMESPACES = {
   'web': { 'app.kubernetes.io/part-of': 'ml-platform' },
   'istio-system': {},
   'monitoring': {},
+  'ml-ops': {},
   'kube-system': {},
   'knative-serving': {},
   'other': {},
@@ -25,6 +26,7 @@ const frontend = pod('web', { role: 'frontend' });
 const strangerSameNs = pod('ml-serving', { app: 'notebook' });
 const strangerOtherNs = pod('other', { role: 'frontend' });
 const prometheus = pod('monitoring', { app: 'prometheus' });
+const operatorTool = pod('ml-ops', { app: 'inference-gateway-operator' });
 const dns = pod('kube-system', { 'k8s-app': 'kube-dns' });
 const redis = pod('ml-serving', { 'app.kubernetes.io/name': 'redis' });
 const activator = pod('knative-serving', { app: 'activator' });
@@ -54,6 +56,8 @@ table('base', [
   ['Prometheus → gateway admin 8082', { from: prometheus, to: { pod: gateway }, port: 8082 }, true],
   ['Prometheus → gateway 8080', { from: prometheus, to: { pod: gateway }, port: 8080 }, false],
   ['frontend → gateway admin 8082', { from: frontend, to: { pod: gateway }, port: 8082 }, false],
+  ['operator tool → gateway admin 8082 (operator endpoints, identity checked by the gateway)', { from: operatorTool, to: { pod: gateway }, port: 8082 }, true],
+  ['operator tool → gateway 8080', { from: operatorTool, to: { pod: gateway }, port: 8080 }, false],
   ['gateway → DNS over UDP', { from: gateway, to: { pod: dns }, port: 53, protocol: 'UDP' }, true],
   ['gateway → predictor 8080', { from: gateway, to: { pod: predictor }, port: 8080 }, true],
   ['Istio ingress gateway → predictor 8080 (around the gateway)', { from: ingress, to: { pod: predictor }, port: 8080 }, false],

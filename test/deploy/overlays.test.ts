@@ -80,6 +80,7 @@ for (const overlay of OVERLAYS) {
       const { file, env } = gatewayConfig(objects);
       const out = execFileSync(process.execPath, [MAIN, 'check-config', '--config', file], { encoding: 'utf8', env: { PATH: process.env['PATH'], ...env } });
       assert.match(out, /: ok/);
+      assert.match(out, /operator endpoints: on \(bearer JWT .*; peer identity/, 'the operator endpoints have an identity');
     });
 
     it('runs the gateway as a hardened, resource-bounded container', () => {

@@ -3,7 +3,7 @@ import { Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { DEMO_LABELS } from '../../src/quickstart/demo-model.js';
 import { startDemoPredictor, type DemoPredictor } from '../../src/quickstart/demo-predictor.js';
-import { send, type Answer } from './http.js';
+import { send, type Answer, type SendOptions } from './http.js';
 import { startJwksIssuer, type JwksIssuer } from './jwks-issuer.js';
 
 /** Iris feature description (the training set's per-feature mean and standard deviation). */
@@ -37,8 +37,15 @@ export interface ExtractionGateway {
   predictAs(sub: string, rows: number[][]): Promise<Answer>;
   /** The same request as an Envoy ext-authz HTTP check carrying the body (door path prefix `/authz`). */
   checkAs(sub: string, rows: number[][]): Promise<Answer>;
+  /** A bearer token of the issuer carrying the operator role the gateway is configured with. */
+  operatorToken(sub?: string): Promise<string>;
+  /** A request to an operator endpoint of the admin listener (`/extraction/users...`), as an operator. */
+  admin(path: string, o?: SendOptions): Promise<Answer>;
   close(): Promise<void>;
 }
+
+/** The role operator tokens carry in the gateways these helpers start. */
+export const OPERATOR_ROLE = 'gateway-operator';
 
 /** A real JWKS issuer, the demo predictor and a gateway with extraction on the iris model. */
 export interface SharedParts {
@@ -59,11 +66,12 @@ export async function startExtractionGateway(extraction: Record<string, unknown>
   let clock = Date.now();
   const cfg = buildConfig(
     {
-      server: { host: '127.0.0.1', port: 0, shutdownGraceSeconds: 1 },
+      server: { host: '127.0.0.1', port: 0, shutdownGraceSeconds: 1, drainDelaySeconds: 0 },
       admin: { host: '127.0.0.1', port: 0 },
       upstream: { url: predictor.url },
       log: { level: 'silent' },
       auth: { enabled: true, issuers: [{ issuer: issuer.issuer, jwksUri: issuer.jwksUri, audiences: ['inference'] }] },
+      operator: { jwt: { claim: 'roles', values: [OPERATOR_ROLE] } },
       ...(redisUrl ? { limits: { store: { kind: 'redis', redisUrl, onFailure: 'fail-open' } } } : {}),
       ...extra,
       // The ladder tests drive one account: enforce the published thresholds unless a test calibrates.
@@ -98,6 +106,11 @@ export async function startExtractionGateway(extraction: Record<string, unknown>
     },
     async checkAs(sub, rows) {
       return send(`${at.extAuthzHttpUrl}/authz/v1/models/iris:predict`, { body: { instances: rows }, headers: { authorization: `Bearer ${await tokenFor(sub)}` } });
+    },
+    operatorToken: (sub = 'oscar') => issuer.token({ sub, claims: { roles: [OPERATOR_ROLE] } }),
+    async admin(path, o = {}) {
+      const token = await issuer.token({ sub: 'oscar', claims: { roles: [OPERATOR_ROLE] } });
+      return send(`${at.adminUrl}${path}`, { ...o, headers: { authorization: `Bearer ${token}`, ...o.headers } });
     },
     async close() {
       await gateway.close();

@@ -114,10 +114,10 @@ describe('HTTP ext-authz door', () => {
     assert.equal(await counterValue(d.metrics, 'inference_gateway_requests_total', labels), before + 1);
   });
 
-  it('answers a malformed check request with 400 bad_request, as the proxy does, and counts it', async () => {
+  it('answers Content-Length with Transfer-Encoding with 400 bad_request, as the proxy does, and counts it', async () => {
     const labels = { door: 'ext-authz-http', outcome: 'bad_request' };
     const before = await counterValue(d.metrics, 'inference_gateway_requests_total', labels);
-    const r = await rawRequest(d.httpUrl, 'POST /authz/v1/models/iris:predict HTTP/1.1\nHost: x\nContent-Length: abc\n');
+    const r = await rawRequest(d.httpUrl, 'POST /authz/v1/models/iris:predict HTTP/1.1\nHost: x\nContent-Length: 5\nTransfer-Encoding: chunked\n');
     assert.equal(r.status, 400);
     assert.equal(JSON.parse(r.body).code, 'bad_request');
     assert.equal(await counterValue(d.metrics, 'inference_gateway_requests_total', labels), before + 1);

@@ -67,6 +67,20 @@ describe('HTTP check door: intake shared with the proxy', () => {
     }
   });
 
+  it('answers Expect: 100-continue once the head phase allowed the check, then reads the body', async () => {
+    const h = await startHarness(() => ({ extAuthz: CHECK_DOORS }));
+    try {
+      const body = JSON.stringify(v1Body());
+      const c = await rawClient(h.extAuthzHttpUrl!, `POST /v1/models/iris:predict HTTP/1.1\nHost: x\nContent-Length: ${body.length}\nExpect: 100-continue\nConnection: close\n`);
+      await within(2000, '100 Continue', () => c.received().startsWith('HTTP/1.1 100 Continue'));
+      c.socket.write(body);
+      await c.closed;
+      assert.match(c.received(), /\r\n\r\nHTTP\/1\.1 200 OK/);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('holds check bodies in the budget it shares with the proxy', async () => {
     const h = await startHarness(() => ({ server: { bodyLimitBytes: 512 * 1024, maxBodyBytesInFlight: 600 * 1024 }, extAuthz: CHECK_DOORS }));
     const stalled = await rawClient(h.extAuthzHttpUrl!, `POST /v1/models/iris:predict HTTP/1.1\nHost: x\nContent-Length: ${512 * 1024}\n`, Buffer.alloc(500 * 1024, 0x20));

@@ -60,7 +60,7 @@ describe('extraction circuit breaker', () => {
     const back = await g.predictAs('sweeper-1', [[5.1, 3.5, 1.4, 0.2]]);
     assert.ok(hasScores(back), 'held at flag while the breaker is open');
     await sweepUntilDegraded('sweeper-3', 300);
-    const view = (await send(`${g.adminUrl}/extraction/users/${encodeURIComponent(`${g.issuer.issuer}|sweeper-3`)}`)).json<{ models: Array<Record<string, unknown>> }>().models[0]!;
+    const view = (await g.admin(`/extraction/users/${encodeURIComponent(`${g.issuer.issuer}|sweeper-3`)}`)).json<{ models: Array<Record<string, unknown>> }>().models[0]!;
     assert.ok((view['scores'] as Record<string, number>)[detector]! >= 1, 'the tripped detector still scores it');
     const drivers = (view['levelChanges'] as Array<{ detector: string }>).map((c) => c.detector);
     assert.ok(!drivers.includes(detector), `escalated by ${drivers.join(', ')}, never by ${detector}`);

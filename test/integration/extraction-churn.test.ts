@@ -37,7 +37,7 @@ describe('extraction account table under churn', () => {
     assert.ok((await metricValue(g, 'inference_gateway_extraction_evictions_total', 'kind="account"')) >= 80);
     assert.equal(await metricValue(g, 'inference_gateway_extraction_evictions_total', 'kind="escalated"'), 1);
     // An operator's clear still lets it back.
-    await send(`${g.adminUrl}/extraction/users/${encodeURIComponent(`${g.issuer.issuer}|mallory`)}`, { method: 'DELETE' });
+    await g.admin(`/extraction/users/${encodeURIComponent(`${g.issuer.issuer}|mallory`)}`, { method: 'DELETE' });
     assert.equal((await g.predictAs('mallory', [[5.1, 3.5, 1.4, 0.2]])).status, 200);
   });
 

@@ -3,7 +3,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { send } from '../helpers/http.js';
 import { Xoshiro128 } from '../../src/extraction/prng.js';
 import { IRIS_FEATURES, hasScores, irisSweep, settle, startExtractionGateway, type ExtractionGateway } from '../helpers/extraction-gateway.js';
 
@@ -57,10 +56,10 @@ describe('extraction on natural queries (enforce mode)', () => {
       const row = IRIS_FEATURES.centre.map((c, j) => Math.round((c + IRIS_FEATURES.scale[j]! * rng.normal()) * 100) / 100);
       const r = await g.predictAs('alice', [row]);
       assert.equal(r.status, 200);
-      assert.ok(hasScores(r), `answer ${i}: ${r.text} ${(await send(`${g.adminUrl}/extraction/users`)).text}`);
+      assert.ok(hasScores(r), `answer ${i}: ${r.text} ${(await g.admin(`/extraction/users`)).text}`);
     }
     await settle();
-    const one = await send(`${g.adminUrl}/extraction/users/${encodeURIComponent(`${g.issuer.issuer}|alice`)}`);
+    const one = await g.admin(`/extraction/users/${encodeURIComponent(`${g.issuer.issuer}|alice`)}`);
     assert.equal(one.status, 200);
     assert.equal(one.json<{ models: Array<{ level: string }> }>().models[0]!.level, 'none');
   });
@@ -113,7 +112,7 @@ describe('extraction log lines', () => {
         assert.equal(typeof l['detector'], 'string');
         assert.equal(typeof l['score'], 'number');
       }
-      await send(`${g.adminUrl}/extraction/users/${encodeURIComponent(`${g.issuer.issuer}|mallory`)}`, { method: 'DELETE' });
+      await g.admin(`/extraction/users/${encodeURIComponent(`${g.issuer.issuer}|mallory`)}`, { method: 'DELETE' });
       assert.equal(lines.filter((l) => l['msg'] === 'extraction state cleared by an operator').length, 1);
       assert.ok(!lines.some((l) => JSON.stringify(l).includes('eyJ')), 'no token in any line');
     } finally {
@@ -137,7 +136,7 @@ describe('extraction shadow mode', () => {
       assert.ok(hasScores(r), `answer ${i} kept its scores`);
       await settle();
     }
-    const list = await send(`${g.adminUrl}/extraction/users?level=block`);
+    const list = await g.admin(`/extraction/users?level=block`);
     assert.deepEqual(
       list.json<{ users: Array<{ user: string }> }>().users.map((u) => u.user),
       [`${g.issuer.issuer}|mallory`],
@@ -161,7 +160,7 @@ describe('extraction admin endpoints', () => {
   after(() => g.close());
 
   it('lists every tracked account with its model, level, per-detector scores, queries and first-seen time', async () => {
-    const r = await send(`${g.adminUrl}/extraction/users`);
+    const r = await g.admin(`/extraction/users`);
     assert.equal(r.status, 200);
     const users = r.json<{ users: Array<Record<string, unknown>> }>().users;
     assert.deepEqual(users.map((u) => u['user']).sort(), [`${g.issuer.issuer}|alice`, user()].sort());
@@ -174,26 +173,26 @@ describe('extraction admin endpoints', () => {
   });
 
   it('filters the list by model and by level', async () => {
-    const blocked = await send(`${g.adminUrl}/extraction/users?model=iris&level=block`);
+    const blocked = await g.admin(`/extraction/users?model=iris&level=block`);
     assert.deepEqual(
       blocked.json<{ users: Array<{ user: string }> }>().users.map((u) => u.user),
       [user()],
     );
-    const none = await send(`${g.adminUrl}/extraction/users?level=none`);
+    const none = await g.admin(`/extraction/users?level=none`);
     assert.deepEqual(
       none.json<{ users: Array<{ user: string }> }>().users.map((u) => u.user),
       [`${g.issuer.issuer}|alice`],
     );
-    assert.equal((await send(`${g.adminUrl}/extraction/users?model=nope`)).status, 404);
-    assert.equal((await send(`${g.adminUrl}/extraction/users?level=purple`)).status, 400);
+    assert.equal((await g.admin(`/extraction/users?model=nope`)).status, 404);
+    assert.equal((await g.admin(`/extraction/users?level=purple`)).status, 400);
   });
 
   it('clears an account with DELETE, after which it is served again', async () => {
     assert.equal((await g.predictAs('mallory', [[5.1, 3.5, 1.4, 0.2]])).status, 403);
-    const del = await send(`${g.adminUrl}/extraction/users/${encodeURIComponent(user())}`, { method: 'DELETE' });
+    const del = await g.admin(`/extraction/users/${encodeURIComponent(user())}`, { method: 'DELETE' });
     assert.equal(del.status, 200);
     assert.deepEqual(del.json()['cleared'], ['iris']);
-    assert.equal((await send(`${g.adminUrl}/extraction/users/${encodeURIComponent(user())}`)).status, 404);
+    assert.equal((await g.admin(`/extraction/users/${encodeURIComponent(user())}`)).status, 404);
     const again = await g.predictAs('mallory', [[5.1, 3.5, 1.4, 0.2]]);
     assert.equal(again.status, 200);
     assert.ok(hasScores(again));

@@ -39,7 +39,7 @@ describe('extraction state in Redis', () => {
       assert.deepEqual(status, { a: 403, b: 403 });
       // Neither replica scored enough alarmed queries alone to block: the shared sum did it.
       const views = await Promise.all(
-        [a, b].map(async (g) => (await send(`${g.adminUrl}/extraction/users?level=block`)).json<{ users: Array<{ evidence: number; queries: number; alarmedQueries: number }> }>().users[0]!),
+        [a, b].map(async (g) => (await g.admin(`/extraction/users?level=block`)).json<{ users: Array<{ evidence: number; queries: number; alarmedQueries: number }> }>().users[0]!),
       );
       for (const v of views) {
         assert.ok(v.evidence >= 12, `evidence ${v.evidence}`);

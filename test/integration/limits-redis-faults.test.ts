@@ -50,7 +50,7 @@ describe('rate limits with a frozen or slowed Redis', () => {
     }));
 
   it('does not charge requests that were refused with 503 while Redis was frozen, once Redis runs their commands', async () => {
-    const h = await harness({ onFailure: 'fail-closed', commandTimeoutMs: 100 }, 3);
+    const h = await harness({ onFailure: 'fail-closed', commandTimeoutMs: 250 }, 3);
     try {
       await redisUp(h);
       redis.freeze();
@@ -63,14 +63,14 @@ describe('rate limits with a frozen or slowed Redis', () => {
       // On a loaded machine a request may time out again (503): it is charged nothing either, and
       // what a late script charged for it is refunded before the next request is sent.
       const statuses = [];
-      while (statuses.length < 12 && statuses.at(-1) !== 429) {
+      while (statuses.length < 40 && statuses.at(-1) !== 429) {
         statuses.push((await predict(h)).status);
         await settled(h);
       }
       assert.deepEqual(
         statuses.filter((s) => s !== 503),
         [200, 200, 200, 429],
-        `the whole budget of 3 is left: the two stale commands charged nothing (${statuses.join(' ')})`,
+        `the whole budget of 3 is left: the two stale commands charged nothing (${statuses.join(' ')}; ${await h.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_limits_store_failures_total')})`,
       );
       assert.match(await h.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_limits_store_failures_total'), /reason="timeout"\} 2/);
     } finally {

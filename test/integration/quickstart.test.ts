@@ -66,7 +66,9 @@ describe('quickstart', () => {
     const cmd = /^node -e "(.*)"$/.exec(q.grpcLine)?.[1];
     assert.ok(cmd, q.grpcLine);
     const queries = async () =>
-      (await send(`${q.listening.adminUrl}/extraction/users?model=iris`)).json<{ users: Array<{ user: string; queries: number }> }>().users.find((u) => u.user.endsWith('|alice'))?.queries ?? 0;
+      (await send(`${q.listening.adminUrl}/extraction/users?model=iris`, { headers: { authorization: `Bearer ${q.operatorToken}` } }))
+        .json<{ users: Array<{ user: string; queries: number }> }>()
+        .users.find((u) => u.user.endsWith('|alice'))?.queries ?? 0;
     const before = await queries();
     // Asynchronously: the gateway answering it runs in this process.
     const out = await promisify(execFile)(process.execPath, ['-e', cmd], { encoding: 'utf8', cwd: fileURLToPath(new URL('../../../', import.meta.url)), timeout: 10000 });
@@ -91,7 +93,9 @@ describe('quickstart', () => {
     await new Promise((r) => setTimeout(r, 10));
     const banner = quickstartBanner(q);
     assert.ok(banner.includes(`${q.listening.adminUrl}/extraction/users`));
-    const users = (await send(`${q.listening.adminUrl}/extraction/users?model=iris`)).json<{ users: Array<{ user: string; queries: number }> }>().users;
+    const users = (await send(`${q.listening.adminUrl}/extraction/users?model=iris`, { headers: { authorization: `Bearer ${q.operatorToken}` } })).json<{
+      users: Array<{ user: string; queries: number }>;
+    }>().users;
     assert.ok(
       users.some((u) => u.user.endsWith('|alice') && u.queries >= 2),
       JSON.stringify(users),

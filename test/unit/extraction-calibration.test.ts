@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildConfig } from '../../src/config/load-config.js';
-import { LEVEL_FLAG } from '../../src/extraction/action-ladder.js';
+import { LEVEL_DEGRADE, LEVEL_FLAG } from '../../src/extraction/action-ladder.js';
 import { ModelGuard } from '../../src/extraction/model-guard.js';
 import { modelView } from '../../src/extraction/model-view.js';
 import { DETECTORS } from '../../src/extraction/population-calibration.js';
@@ -113,5 +113,39 @@ describe('population calibration', () => {
     g.calibration.refresh(1);
     const acc = feed(g, 'mallory', synthetic(11, 2000));
     assert.ok(acc.firstFlaggedAt > 0, 'flagged');
+  });
+
+  it('flags, without escalating or enforcing, an account that probes while the calibration is provisional', () => {
+    const g = guard({ minAccounts: 200 });
+    for (let u = 0; u < 60; u++) feed(g, `u${u}`, benign(u + 1, 300));
+    g.calibration.refresh(1);
+    assert.equal(g.calibration.state, 'provisional');
+    assert.equal(g.effectiveMode, 'shadow-uncalibrated');
+    const acc = feed(g, 'mallory', synthetic(11, 2000));
+    assert.ok(acc.firstFlaggedAt > 0, 'the probing account is flagged before the calibration is in force');
+    assert.equal(acc.level, LEVEL_FLAG, 'a provisional calibration flags and goes no further');
+  });
+
+  it('escalates an account flagged under a provisional calibration once the calibration comes into force', () => {
+    const g = guard({ minAccounts: 100 });
+    for (let u = 0; u < 60; u++) feed(g, `u${u}`, benign(u + 1, 300));
+    g.calibration.refresh(1);
+    const acc = feed(g, 'mallory', synthetic(11, 1000));
+    assert.equal(acc.level, LEVEL_FLAG);
+    for (let u = 60; u < 120; u++) feed(g, `u${u}`, benign(u + 1, 300));
+    g.calibration.refresh(2);
+    assert.equal(g.effectiveMode, 'enforce');
+    feed(g, 'mallory', synthetic(12, 1000), 10_000_000);
+    assert.ok(g.guard.enforcedLevel(acc) >= LEVEL_DEGRADE, 'its further alarms escalate it');
+  });
+
+  it('counts no evidence before a quarter of minAccounts contribute', () => {
+    const g = guard({ minAccounts: 200 });
+    for (let u = 0; u < 40; u++) feed(g, `u${u}`, benign(u + 1, 300));
+    g.calibration.refresh(1);
+    assert.equal(g.calibration.state, 'uncalibrated');
+    const acc = feed(g, 'mallory', synthetic(11, 2000));
+    assert.equal(acc.firstFlaggedAt, 0);
+    assert.equal(acc.level, 0);
   });
 });

@@ -51,9 +51,9 @@ export function createExtAuthzHttpServer(deps: ExtAuthzHttpDeps): Server {
     return r.status;
   };
 
-  const intake = new Intake({ door: DOOR, config, metrics, log, ...(deps.budget ? { budget: deps.budget } : {}) }, (req, res) => {
+  const intake = new Intake({ door: DOOR, config, metrics, log, ...(deps.budget ? { budget: deps.budget } : {}) }, (req, res, expectsContinue) => {
     const started = performance.now();
-    check(req, res, started).catch((err: unknown) => fault(res, err, started));
+    check(req, res, started, expectsContinue).catch((err: unknown) => fault(res, err, started));
   });
 
   const record = (view: RequestView | undefined, ctx: DecisionContext | undefined, outcome: string, status: number | undefined, started: number) =>
@@ -62,7 +62,7 @@ export function createExtAuthzHttpServer(deps: ExtAuthzHttpDeps): Server {
   const refuse = (res: ServerResponse, denial: Denial, view: RequestView | undefined, ctx: DecisionContext | undefined, started: number, close = false) =>
     record(view, ctx, denial.code, sendDenial(res, denial, close), started);
 
-  const check = async (req: IncomingMessage, res: ServerResponse, started: number) => {
+  const check = async (req: IncomingMessage, res: ServerResponse, started: number, expectsContinue: boolean) => {
     const original = stripPrefix(req.url ?? '/', prefix);
     if (original === undefined) return refuse(res, noPrefix, undefined, undefined, started, hasBody(req));
     const malformed = intake.headProblem(req);
@@ -78,6 +78,8 @@ export function createExtAuthzHttpServer(deps: ExtAuthzHttpDeps): Server {
     }
     const takesBody = grpcCall || (head !== undefined && routeTakesBody(head.ctx));
     if (!takesBody && hasBody(req)) return refuse(res, BODY_NOT_ALLOWED, view, head?.ctx, started, mustCloseAfterRefusal(req));
+    // As in the proxy: `Expect: 100-continue` is answered only once the body is wanted.
+    if (expectsContinue && takesBody) res.writeContinue();
     const reading = takesBody && hasBody(req) ? intake.readBody(req) : undefined;
     const read = isPromise(reading) ? await reading : reading;
     if (read && !read.ok) {

@@ -49,7 +49,7 @@ export const serverSection = settings(
 export const adminSection = settings(
   {
     host: z.string().default('0.0.0.0').meta({ description: 'Address the admin listener binds.', env: 'GATEWAY_ADMIN_HOST' }),
-    port: port('Admin port: /healthz, /readyz, /metrics (the layer-1 NetworkPolicy opens it to Prometheus only).', 8082, 'GATEWAY_ADMIN_PORT'),
+    port: port('Admin port: /healthz, /readyz, /metrics without credentials; the operator endpoints and console (see `operator`) with an operator identity.', 8082, 'GATEWAY_ADMIN_PORT'),
     maxConnections: z.int().min(1).default(64).meta({
       description: 'Concurrent connections on the admin port (its own limit, so a flood of the serving port cannot starve the probes, and the reverse).',
     }),
