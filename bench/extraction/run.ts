@@ -191,7 +191,7 @@ function realSection(results: readonly TaskResult[], seconds: number): string {
   benign.sort(byDataset);
   const worlds = REAL_PLAN.datasets.map((d) => buildRealWorld(d, REAL_PLAN.worldSeed));
   return [
-    realHeader(REAL_PLAN, seconds, WORKERS),
+    realHeader(REAL_PLAN, seconds, RENDER ? WORKERS * RENDER.length : WORKERS),
     '',
     '#### Goals',
     '',
@@ -211,15 +211,34 @@ function realSection(results: readonly TaskResult[], seconds: number): string {
   ].join('\n');
 }
 
+// Results of separate runs (e.g. one process per data set, `--save-json`) rendered as one (`--render a.json,b.json`).
+const SAVE_JSON = args.indexOf('--save-json') >= 0 ? args[args.indexOf('--save-json') + 1] : undefined;
+const RENDER = args.indexOf('--render') >= 0 ? args[args.indexOf('--render') + 1]!.split(',') : undefined;
+const keepNonFinite = (_: string, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v);
+const readNonFinite = (_: string, v: unknown) => (v === 'NaN' ? Number.NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v);
+
 async function main(): Promise<void> {
   const t0 = Date.now();
-  const results = await runAll(tasks());
-  const seconds = Math.round((Date.now() - t0) / 1000);
-  const real = REAL_ON ? realSection(results, seconds) : '';
-  if (!SYNTHETIC_ON) {
-    process.stdout.write(`### Real data\n\n${real}\n`);
-    return;
+  let results: TaskResult[];
+  let seconds: number;
+  if (RENDER) {
+    const saved = RENDER.map((f) => JSON.parse(readFileSync(f, 'utf8'), readNonFinite) as { seconds: number; results: TaskResult[] });
+    results = saved.flatMap((x) => x.results);
+    // The processes ran side by side: the wall time is the longest one's.
+    seconds = Math.max(...saved.map((x) => x.seconds));
+  } else {
+    results = await runAll(tasks());
+    seconds = Math.round((Date.now() - t0) / 1000);
+    if (SAVE_JSON) writeFileSync(SAVE_JSON, JSON.stringify({ seconds, results }, keepNonFinite));
   }
+  const real = REAL_ON ? `### Real data\n\n${realSection(results, seconds)}` : '';
+  if (SYNTHETIC_ON) await synthetic(results, seconds);
+  if (real) process.stdout.write(`${real}\n`);
+  // A run of some data sets only, or the quick one, is not the table of record.
+  if (real && WRITE && !QUICK && !datasetsArg) writeBlock(REAL_BEGIN, REAL_END, real);
+}
+
+async function synthetic(results: readonly TaskResult[], seconds: number): Promise<void> {
   const benign = new Map<Mode, BenignOutcome>();
   for (const r of results) {
     if (r.kind !== 'benign') continue;
@@ -249,7 +268,7 @@ async function main(): Promise<void> {
     const { endToEnd } = await import('./end-to-end.js');
     e2e = await endToEnd();
   }
-  const header = `World seed ${SEED} (thresholds were developed on seed 1 and never fitted to this one); ${USERS} benign users × ${QUERIES} queries behind the proxy (answers seen), ${Math.ceil(USERS / 5)} of them again through an ext-authz door (inputs only); ${INSTANCES} attacker accounts per attack row (${Math.ceil(INSTANCES / 2)} for the slow rows, 5 runs for Sybil splits), budget ${BUDGET} queries per account (6,400 in total for Sybil splits); ${seconds} s on ${WORKERS} worker threads, node ${process.version}.`;
+  const header = `World seed ${SEED} (thresholds were developed on seed 1 and never fitted to this one). Each account is scored by the detectors and the ladder directly (\`AccountGuard\`), without a model's population calibration or breaker: the published thresholds (floors) at work; the real-data tables below drive the model guard as an operator configures it. ${USERS} benign users × ${QUERIES} queries behind the proxy (answers seen), ${Math.ceil(USERS / 5)} of them again through an ext-authz door (inputs only); ${INSTANCES} attacker accounts per attack row (${Math.ceil(INSTANCES / 2)} for the slow rows, 5 runs for Sybil splits), budget ${BUDGET} queries per account (6,400 in total for Sybil splits); ${seconds} s on ${WORKERS} worker threads, node ${process.version}.`;
   const text = [
     header,
     '',
@@ -265,7 +284,6 @@ async function main(): Promise<void> {
     '',
     costTable(cost),
     e2e ? `\n### Through the real gateway\n\n${e2e}` : '',
-    real ? `\n### Real data\n\n${real}` : '',
   ].join('\n');
   process.stdout.write(text + '\n');
   if (!WRITE) return;
@@ -276,19 +294,28 @@ async function main(): Promise<void> {
   }));
   const chartPath = new URL('../../../bench/extraction/detection.svg', import.meta.url);
   writeFileSync(chartPath, detectionChart(`Accounts flagged against queries sent (world seed ${SEED}, one account per attacker, no noise)`, curves, BUDGET));
-  writeResults(text);
+  writeBlock(BEGIN, END, `${text}\n\n![Accounts flagged against queries sent](extraction/detection.svg)`);
 }
 
 const BEGIN = '<!-- extraction:begin (written by npm run bench:extraction) -->';
 const END = '<!-- extraction:end -->';
+const REAL_BEGIN = '<!-- extraction-real:begin (written by npm run bench:extraction) -->';
+const REAL_END = '<!-- extraction-real:end -->';
 
-function writeResults(text: string): void {
+/** Replaces one generated block of bench/RESULTS.md (appended to the extraction section when new). */
+function writeBlock(begin: string, end: string, text: string): void {
   const path = new URL('../../../bench/RESULTS.md', import.meta.url);
   const current = readFileSync(path, 'utf8');
-  const section = `${BEGIN}\n${text}\n\n![Accounts flagged against queries sent](extraction/detection.svg)\n${END}`;
-  const i = current.indexOf(BEGIN);
-  const j = current.indexOf(END);
-  const next = i >= 0 && j > i ? current.slice(0, i) + section + current.slice(j + END.length) : `${current.trimEnd()}\n\n## Extraction detection (issue 13)\n\n${section}\n`;
+  const section = `${begin}\n${text}\n${end}`;
+  const i = current.indexOf(begin);
+  const j = current.indexOf(end);
+  let next: string;
+  if (i >= 0 && j > i) next = current.slice(0, i) + section + current.slice(j + end.length);
+  else {
+    const after = current.indexOf(END);
+    next =
+      after >= 0 ? `${current.slice(0, after + END.length)}\n\n${section}${current.slice(after + END.length)}` : `${current.trimEnd()}\n\n## Extraction detection (issues 13 and 20)\n\n${section}\n`;
+  }
   writeFileSync(path, next);
 }
 

@@ -36,7 +36,7 @@ const RESERVED = [/(^|\/)seattle-weather/, /(^|\/)weather\.csv$/, /(^|\/)flights
 
 const require = createRequire(import.meta.url);
 
-function packageFile(pkg: string, file: string): string {
+export function packageFile(pkg: string, file: string): string {
   if (RESERVED.some((r) => r.test(file))) throw new Error(`${file} is reserved for judging the detector and must not be read by the bench`);
   // The package folder on Node's lookup path (vega-datasets' `exports` hides its data files from require).
   for (const dir of require.resolve.paths(pkg) ?? []) if (existsSync(join(dir, pkg, 'package.json'))) return join(dir, pkg, file);

@@ -72,6 +72,8 @@ export interface RealBenignOutcome {
   readonly breakerDetectors: readonly string[];
   /** When the calibration came into force (hours after the population went live); NaN: never. */
   readonly enforcingAfterHours: number;
+  /** Flagged users by the detector that first alarmed on them. */
+  readonly byDetector: Record<string, number>;
   /** Users ever flagged, per pattern: [flagged, users]. */
   readonly byPattern: Record<string, [number, number]>;
   /** Per-query cost of the guard (µs), sampled. */
@@ -106,6 +108,12 @@ export function runRealBenign(name: string, seed: number, users: number): RealBe
     if (Number.isNaN(enforcingAt) && g.enforcing()) enforcingAt = r.t;
   }
   const breaker = g.breakerTrips();
+  const byDetector: Record<string, number> = {};
+  maxLevel.forEach((l, u) => {
+    if (l < LEVEL_FLAG) return;
+    const d = g.firstAlarm(`user-${u}`, pop.requests[pop.requests.length - 1]!.t) ?? 'unknown';
+    byDetector[d] = (byDetector[d] ?? 0) + 1;
+  });
   took.sort((a, b) => a - b);
   const byPattern: Record<string, [number, number]> = Object.fromEntries(PATTERNS.map((p) => [p, [0, 0]]));
   pop.patterns.forEach((p: Pattern, u) => {
@@ -124,6 +132,7 @@ export function runRealBenign(name: string, seed: number, users: number): RealBe
     breakerDetectors: breaker?.detectors ?? [],
     enforcingAfterHours: enforcingAt / 3_600_000,
     byPattern,
+    byDetector,
     p50us: took[Math.floor(took.length * 0.5)] ?? Number.NaN,
     p99us: took[Math.floor(took.length * 0.99)] ?? Number.NaN,
   };
@@ -144,10 +153,14 @@ export interface RealAttackOutcome {
   readonly flaggedAt: number;
   /** … when enforce mode first degraded it (0: never). */
   readonly degradedAt: number;
+  /** The detector that first alarmed on the attacker ('' when none did). */
+  readonly firstAlarm: string;
   /** Whether the model's calibration was in force when the attacker joined. */
   readonly enforcingAtJoin: boolean;
   /** Surrogate agreement with the victim on held-out rows when flagged (or at the budget's end if never). */
   readonly agreement: number;
+  /** … when first degraded (NaN: never). */
+  readonly agreementDegraded: number;
   /** Benign users flagged while the attacker was live (the population's own false alarms). */
   readonly benignFlagged: number;
 }
@@ -183,7 +196,10 @@ export function runRealAttack(v: RealAttackVariant, seed: number, worldSeed: num
   let flaggedAt = 0;
   let degradedAt = 0;
   let agreement = Number.NaN;
+  let agreementDegraded = Number.NaN;
+  let last = join;
   for (let t = join; sent.length < v.budget; t += ATTACK_GAP_MS) {
+    last = t;
     replayUntil(t);
     const batch: Float64Array[] = [];
     for (let i = 0; i < ATTACK_BATCH && sent.length < v.budget; i++) {
@@ -198,9 +214,10 @@ export function runRealAttack(v: RealAttackVariant, seed: number, worldSeed: num
     }
     if (g.enforced('attacker', t) >= LEVEL_DEGRADE) {
       degradedAt = sent.length;
+      agreementDegraded = surrogateAgreement(w, sent);
       break;
     }
   }
   if (flaggedAt === 0) agreement = surrogateAgreement(w, sent);
-  return { flaggedAt, degradedAt, enforcingAtJoin, agreement, benignFlagged: flaggedUsers.size };
+  return { flaggedAt, degradedAt, firstAlarm: g.firstAlarm('attacker', last) ?? '', enforcingAtJoin, agreement, agreementDegraded, benignFlagged: flaggedUsers.size };
 }

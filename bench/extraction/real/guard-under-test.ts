@@ -20,6 +20,8 @@ export interface GuardUnderTest {
   level(user: string, now: number): number;
   /** The level enforce mode applies now: 0 while the model runs in shadow (uncalibrated), breaker caps applied. */
   enforced(user: string, now: number): number;
+  /** The detector that first alarmed on the user's account, if any. */
+  firstAlarm(user: string, now: number): string | undefined;
   /** True once the model's calibration is in force (its enforce mode acts). */
   enforcing(): boolean;
   /** Times a circuit breaker opened so far, and for which detectors; undefined when the detector has none. */
@@ -69,6 +71,10 @@ export function guardUnderTest(model: string, features: FeatureDescription, clas
       if (!acc) return 0;
       g.guard.levelAt(acc, now);
       return g.guard.enforcedLevel(acc);
+    },
+    firstAlarm(user, now) {
+      const acc = g.find(user, now);
+      return acc && acc.firstAlarmDetector >= 0 ? DETECTORS[acc.firstAlarmDetector] : undefined;
     },
     enforcing: () => g.effectiveMode === 'enforce',
     breakerTrips: () => ({ trips, detectors: [...tripped] }),

@@ -39,12 +39,11 @@ const HOUR = 3_600_000;
 /** Users start within the first six hours; sessions last one to eight hours. */
 const START_SPREAD = 6 * HOUR;
 
-function patternOf(u: number, users: number): Pattern {
-  // Deterministic quotas by position, interleaved, so any prefix of the users has every pattern.
-  const f = ((u * 0.6180339887498949) % 1) * 1;
+function patternOf(u: number): Pattern {
+  // Quotas by position along the golden-ratio sequence, so any prefix of the users has every pattern.
+  const f = (u * 0.6180339887498949) % 1;
   let acc = 0;
   for (const p of PATTERNS) if (f < (acc += SHARES[p])) return p;
-  void users;
   return 'browse';
 }
 
@@ -157,7 +156,7 @@ export function buildPopulation(w: RealWorld, users: number, seed: number): Popu
   const patterns: Pattern[] = [];
   const requests: Request[] = [];
   for (let u = 0; u < users; u++) {
-    const p = patternOf(u, users);
+    const p = patternOf(u);
     patterns.push(p);
     const g = new UserGen(w, u, new Xoshiro128((seed * 0x9e3779b1) ^ (u + 1)));
     generate(g, p);

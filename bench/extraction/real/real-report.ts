@@ -98,18 +98,24 @@ function goal(value: number, bound: number, unit: (x: number) => string): string
 
 export function benignTable(outcomes: readonly RealBenignOutcome[]): string {
   const lines = [
-    '| data set | split | users | queries | calibration in force after | users ever flagged | … flagged while calibrated | degraded or above (enforced) | … reached, not enforced | breaker trips | flagged, by pattern (flagged/users) | p50 / p99 µs per query |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |',
+    '| data set | split | users | queries | calibration in force after | users ever flagged | … flagged while calibrated | degraded or above (enforced) | … reached, not enforced | breaker trips | flagged, by pattern (flagged/users) | first alarm by | p50 / p99 µs per query |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: |',
   ];
   for (const o of outcomes) {
     const split = loadDataset(o.dataset).split.toUpperCase();
     const by = PATTERNS.map((p) => `${p} ${o.byPattern[p]![0]}/${o.byPattern[p]![1]}`).join(', ');
     lines.push(
-      `| ${o.dataset} | ${split} | ${o.users} | ${o.queries} | ${Number.isFinite(o.enforcingAfterHours) ? `${o.enforcingAfterHours.toFixed(1)} h` : 'never'} | ${o.flagged} (${pct(o.flagged / o.users, 2)}) | ${o.flaggedCalibrated} | ${o.degraded} (${pct(o.degraded / o.users, 2)}) | ${o.degradedReached - o.degraded} | ${o.breakerTrips === undefined ? 'no breaker' : `${o.breakerTrips}${o.breakerDetectors.length ? ` (${o.breakerDetectors.join(', ')})` : ''}`} | ${by} | ${o.p50us.toFixed(1)} / ${o.p99us.toFixed(1)} |`,
+      `| ${o.dataset} | ${split} | ${o.users} | ${o.queries} | ${Number.isFinite(o.enforcingAfterHours) ? `${o.enforcingAfterHours.toFixed(1)} h` : 'never'} | ${o.flagged} (${pct(o.flagged / o.users, 2)}) | ${o.flaggedCalibrated} | ${o.degraded} (${pct(o.degraded / o.users, 2)}) | ${o.degradedReached - o.degraded} | ${o.breakerTrips === undefined ? 'no breaker' : `${o.breakerTrips}${o.breakerDetectors.length ? ` (${o.breakerDetectors.join(', ')})` : ''}`} | ${by} | ${countsText(o.byDetector)} | ${o.p50us.toFixed(1)} / ${o.p99us.toFixed(1)} |`,
     );
   }
   return lines.join('\n');
 }
+
+const countsText = (c: Record<string, number>) =>
+  Object.entries(c)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ') || '—';
 
 export interface AttackRow {
   readonly v: RealAttackVariant;
@@ -119,9 +125,12 @@ export interface AttackRow {
   readonly max: number;
   readonly degradedMedian: number;
   readonly agreement: number;
+  readonly agreementDegraded: number;
   readonly agreementMissed: number;
   /** Runs in which the model's calibration was in force when the attacker joined. */
   readonly enforcingAtJoin: number;
+  /** Flagged runs by the detector that first alarmed. */
+  readonly by: Record<string, number>;
 }
 
 export function attackRow(v: RealAttackVariant, outcomes: readonly RealAttackOutcome[]): AttackRow {
@@ -135,8 +144,10 @@ export function attackRow(v: RealAttackVariant, outcomes: readonly RealAttackOut
     max: hits.length === outcomes.length ? Math.max(...hits.map((o) => o.flaggedAt)) : Infinity,
     degradedMedian: degraded.length * 2 > outcomes.length ? median(outcomes.map((o) => (o.degradedAt > 0 ? o.degradedAt : Infinity))) : Infinity,
     agreement: median(hits.map((o) => o.agreement)),
+    agreementDegraded: median(outcomes.filter((o) => o.degradedAt > 0).map((o) => o.agreementDegraded)),
     agreementMissed: median(outcomes.filter((o) => o.flaggedAt === 0).map((o) => o.agreement)),
     enforcingAtJoin: outcomes.filter((o) => o.enforcingAtJoin).length,
+    by: hits.reduce<Record<string, number>>((c, o) => ((c[o.firstAlarm || 'unknown'] = (c[o.firstAlarm || 'unknown'] ?? 0) + 1), c), {}),
   };
 }
 
@@ -153,12 +164,12 @@ function attackGoal(r: AttackRow): string {
 
 export function attackTable(rows: readonly AttackRow[]): string {
   const lines = [
-    '| data set | split | attack | real rows mixed in | enforcing when it joined | runs flagged | median q to flag | max q to flag | median q to degrade (enforced) | surrogate agreement at flag (median) | … when never flagged, at budget end | goal |',
-    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| data set | split | attack | real rows mixed in | enforcing when it joined | runs flagged | median q to flag | max q to flag | median q to degrade (enforced) | surrogate agreement at flag (median) | … at degrade | … when never flagged, at budget end | first alarm by | goal |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.v.dataset} | ${loadDataset(r.v.dataset).split.toUpperCase()} | ${r.v.attack} | ${pct(r.v.mix, 0)} | ${r.enforcingAtJoin}/${r.runs} | ${r.caught}/${r.runs} | ${q(r.median)} | ${q(r.max)} | ${q(r.degradedMedian)} | ${pct(r.agreement, 0)} | ${pct(r.agreementMissed, 0)} | ${attackGoal(r)} |`,
+      `| ${r.v.dataset} | ${loadDataset(r.v.dataset).split.toUpperCase()} | ${r.v.attack} | ${pct(r.v.mix, 0)} | ${r.enforcingAtJoin}/${r.runs} | ${r.caught}/${r.runs} | ${q(r.median)} | ${q(r.max)} | ${q(r.degradedMedian)} | ${pct(r.agreement, 0)} | ${pct(r.agreementDegraded, 0)} | ${pct(r.agreementMissed, 0)} | ${countsText(r.by)} | ${attackGoal(r)} |`,
     );
   }
   return lines.join('\n');
@@ -215,5 +226,3 @@ export function realHeader(p: RealPlan, seconds: number, workers: number): strin
     `Per data set ${p.benignUsers} benign users in one interleaved population (patterns: ${PATTERNS.join(', ')}; users start over six hours, sessions of one to eight hours); each attack run is one account joining a population of ${p.attackUsers} benign users six hours after it went live, sending 10 rows every 2 s, ${p.runs('cars')} runs per row on REPORT data sets and ${p.runs('penguins')} on DEVELOP ones, budget ${p.budget} queries. DEVELOP data sets may be tuned on; REPORT data sets are only reported, and the goals are judged on them. ${seconds} s on ${workers} worker thread(s), node ${process.version}.`,
   ].join('\n');
 }
-
-export { REAL_ATTACKS };
