@@ -41,7 +41,8 @@ export default {
     },
     {
       name: 'core-names-no-capability-or-door',
-      comment: 'The decision core (decision, observability, stores) depends on no capability, door or composition root.',
+      comment:
+        'The decision core (decision, observability, stores) depends on no capability, door or composition root.',
       severity: 'error',
       from: { path: CORE },
       // Known exception, to be removed: the pipeline routes gRPC calls with inference's reader of

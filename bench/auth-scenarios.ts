@@ -18,10 +18,24 @@ export function authScenario(): Scenario {
       tokens = await Promise.all(Array.from({ length: TOKENS }, (_, i) => issuer!.mint({ sub: `user-${i}` })));
       return {
         ...passThroughGateway(ctx),
-        auth: { issuers: [{ issuer: issuer.issuer, jwksUri: issuer.jwksUri, audiences: [DEV_AUDIENCE], algorithms: ['ES256'], claimHeaders: { 'x-user-id': 'sub' } }] },
+        auth: {
+          issuers: [
+            {
+              issuer: issuer.issuer,
+              jwksUri: issuer.jwksUri,
+              audiences: [DEV_AUDIENCE],
+              algorithms: ['ES256'],
+              claimHeaders: { 'x-user-id': 'sub' },
+            },
+          ],
+        },
       };
     },
-    requests: () => tokens.map((t) => ({ ...v1Predict(), headers: { 'content-type': 'application/json', authorization: `Bearer ${t}` } })),
+    requests: () =>
+      tokens.map((t) => ({
+        ...v1Predict(),
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${t}` },
+      })),
     async teardown() {
       await issuer?.close();
     },

@@ -10,8 +10,18 @@ import { GatewayMetrics } from '../src/observability/metrics.js';
 export async function uncachedVerificationsPerCpuSecond(alg: 'ES256' | 'RS256', count = 2000): Promise<number> {
   const { publicKey, privateKey } = await generateKeyPair(alg);
   const jwk = { ...(await exportJWK(publicKey)), kid: 'b1', alg };
-  const config = buildConfig({ auth: { issuers: [{ issuer: 'https://bench.invalid', jwks: { keys: [jwk] }, audiences: ['bench'], algorithms: [alg] }], cache: { maxEntries: 0 } } });
-  const verifier = new TokenVerifier(config.auth, systemClock, new GatewayMetrics({ defaultMetrics: false }), createLogger('silent'));
+  const config = buildConfig({
+    auth: {
+      issuers: [{ issuer: 'https://bench.invalid', jwks: { keys: [jwk] }, audiences: ['bench'], algorithms: [alg] }],
+      cache: { maxEntries: 0 },
+    },
+  });
+  const verifier = new TokenVerifier(
+    config.auth,
+    systemClock,
+    new GatewayMetrics({ defaultMetrics: false }),
+    createLogger('silent'),
+  );
   const now = Math.floor(Date.now() / 1000);
   const tokens = await Promise.all(
     Array.from({ length: count }, (_, i) =>

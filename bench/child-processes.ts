@@ -23,7 +23,11 @@ export interface ChildOptions {
 }
 
 /** Starts a predictor or a gateway in its own process, so its CPU time is its own. */
-export async function startChild(kind: 'predictor' | 'gateway', config?: unknown, options: ChildOptions = {}): Promise<Child> {
+export async function startChild(
+  kind: 'predictor' | 'gateway',
+  config?: unknown,
+  options: ChildOptions = {},
+): Promise<Child> {
   const child: ChildProcess = fork(SERVER, [kind], {
     env: { ...process.env, BENCH_CONFIG: config ? JSON.stringify(config) : '' },
     stdio: ['ignore', options.stdout ?? 'inherit', 'inherit', 'ipc'],
@@ -32,11 +36,14 @@ export async function startChild(kind: 'predictor' | 'gateway', config?: unknown
   type Started = { url: string; extAuthzHttpUrl?: string; extAuthzGrpcAddress?: string };
   const started = await new Promise<Started>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${kind} did not start in 15 s`)), 15000);
-    child.once('message', (m: { url?: string; extAuthzHttpUrl?: string; extAuthzGrpcAddress?: string; error?: string }) => {
-      clearTimeout(timer);
-      if (m.url) resolve(m as Started);
-      else reject(new Error(`${kind} failed: ${m.error}`));
-    });
+    child.once(
+      'message',
+      (m: { url?: string; extAuthzHttpUrl?: string; extAuthzGrpcAddress?: string; error?: string }) => {
+        clearTimeout(timer);
+        if (m.url) resolve(m as Started);
+        else reject(new Error(`${kind} failed: ${m.error}`));
+      },
+    );
     child.once('exit', (code) => reject(new Error(`${kind} exited with ${code}`)));
   });
   if (child.pid === undefined) throw new Error(`${kind} has no pid`);

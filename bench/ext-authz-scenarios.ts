@@ -38,14 +38,22 @@ export function extAuthzScenarios(): Scenario[] {
       name: 'ext-authz http check',
       baseline: 'gateway pass-through',
       door: 'ext-authz-http',
-      gateway: (ctx) => ({ ...passThroughGateway(ctx), extAuthz: { http: { enabled: true, host: '127.0.0.1', port: 0 } } }),
-      requests: () => [{ ...v1Predict(), headers: { 'x-envoy-auth-partial-body': 'false', 'x-request-id': 'bench-1' } }],
+      gateway: (ctx) => ({
+        ...passThroughGateway(ctx),
+        extAuthz: { http: { enabled: true, host: '127.0.0.1', port: 0 } },
+      }),
+      requests: () => [
+        { ...v1Predict(), headers: { 'x-envoy-auth-partial-body': 'false', 'x-request-id': 'bench-1' } },
+      ],
     },
     {
       name: 'ext-authz grpc check',
       baseline: 'gateway pass-through',
       door: 'ext-authz-grpc',
-      gateway: (ctx) => ({ ...passThroughGateway(ctx), extAuthz: { grpc: { enabled: true, host: '127.0.0.1', port: 0 } } }),
+      gateway: (ctx) => ({
+        ...passThroughGateway(ctx),
+        extAuthz: { grpc: { enabled: true, host: '127.0.0.1', port: 0 } },
+      }),
       requests: () => [{ ...v1Predict(), headers: { 'content-type': 'application/json', 'x-request-id': 'bench-1' } }],
     },
     // The same with a bearer token (verified once, then from the token cache), against a proxied request with that token.
@@ -53,7 +61,12 @@ export function extAuthzScenarios(): Scenario[] {
       name: 'ext-authz proxy, cached token',
       baseline: 'gateway pass-through',
       gateway: tokenGateway({}),
-      requests: async () => [{ ...v1Predict(), headers: { 'content-type': 'application/json', authorization: `Bearer ${await benchToken()}` } }],
+      requests: async () => [
+        {
+          ...v1Predict(),
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${await benchToken()}` },
+        },
+      ],
       teardown: stopBenchIssuer,
     },
     {
@@ -61,7 +74,12 @@ export function extAuthzScenarios(): Scenario[] {
       baseline: 'ext-authz proxy, cached token',
       door: 'ext-authz-http',
       gateway: tokenGateway({ http: { enabled: true, host: '127.0.0.1', port: 0 } }),
-      requests: async () => [{ ...v1Predict(), headers: { 'x-envoy-auth-partial-body': 'false', authorization: `Bearer ${await benchToken()}` } }],
+      requests: async () => [
+        {
+          ...v1Predict(),
+          headers: { 'x-envoy-auth-partial-body': 'false', authorization: `Bearer ${await benchToken()}` },
+        },
+      ],
       teardown: stopBenchIssuer,
     },
     {

@@ -43,7 +43,11 @@ const AUDIENCE = 'inference-bench';
 export async function memoryPhase(o: MemoryPhaseOptions): Promise<MemoryPhaseResult> {
   const secret = randomBytes(32).toString('base64url');
   const token = hs256TokenFactory(secret, ISSUER, AUDIENCE);
-  const model = { labels: [...DEMO_LABELS], input: { features: 4, shape: [4], datatype: 'FP32', min: 0, max: 10, maxBatch: 256 }, ...(o.extractionBuilt ? EXTRACTION_MODEL_FIELDS : {}) };
+  const model = {
+    labels: [...DEMO_LABELS],
+    input: { features: 4, shape: [4], datatype: 'FP32', min: 0, max: 10, maxBatch: 256 },
+    ...(o.extractionBuilt ? EXTRACTION_MODEL_FIELDS : {}),
+  };
   const gateway = await startChild(
     'gateway',
     {
@@ -69,11 +73,23 @@ export async function memoryPhase(o: MemoryPhaseOptions): Promise<MemoryPhaseRes
     };
 
     o.log('memory: warm-up, 10,000 requests of 100 users');
-    await countedLoad(gateway.url, (i) => v2InferCall(1, token(`warm-${i % 100}`)), 10_000, o.connections, o.maxSecondsPerStep);
+    await countedLoad(
+      gateway.url,
+      (i) => v2InferCall(1, token(`warm-${i % 100}`)),
+      10_000,
+      o.connections,
+      o.maxSecondsPerStep,
+    );
 
     const rssBeforeBytes = memoryOf(gateway.pid).rss;
     o.log(`memory: ${o.users} distinct users`);
-    const users = await countedLoad(gateway.url, (i) => v2InferCall(1, token(`user-${i}`)), o.users, o.connections, o.maxSecondsPerStep);
+    const users = await countedLoad(
+      gateway.url,
+      (i) => v2InferCall(1, token(`user-${i}`)),
+      o.users,
+      o.connections,
+      o.maxSecondsPerStep,
+    );
     const after = memoryOf(gateway.pid);
     const heapAfterGcBytes = await gateway.collectGarbage();
     if (heapAfterGcBytes === undefined) throw new Error('the memory gateway was started without --expose-gc');
@@ -90,18 +106,35 @@ export async function memoryPhase(o: MemoryPhaseOptions): Promise<MemoryPhaseRes
     o.log(`memory: ${o.history} requests of one user`);
     const hot = oneUser('user-hot');
     const history = await countedLoad(gateway.url, hot, o.history, o.connections, o.maxSecondsPerStep);
-    const windows = { few: [] as Awaited<ReturnType<typeof cpuWindow>>[], many: [] as Awaited<ReturnType<typeof cpuWindow>>[] };
+    const windows = {
+      few: [] as Awaited<ReturnType<typeof cpuWindow>>[],
+      many: [] as Awaited<ReturnType<typeof cpuWindow>>[],
+    };
     for (let i = 0; i < 2; i++) {
       windows.few.push(await cpuWindow(few));
       windows.many.push(await cpuWindow(hot));
     }
     const pooled = (ws: Awaited<ReturnType<typeof cpuWindow>>[]) => {
       const requests = ws.reduce((n, w) => n + w.window.requests, 0);
-      return { window: { ...ws[0]!.window, requests }, cpuMicrosPerRequest: ws.reduce((n, w) => n + w.cpuMicrosPerRequest * w.window.requests, 0) / Math.max(1, requests) };
+      return {
+        window: { ...ws[0]!.window, requests },
+        cpuMicrosPerRequest:
+          ws.reduce((n, w) => n + w.cpuMicrosPerRequest * w.window.requests, 0) / Math.max(1, requests),
+      };
     };
     const fewPrior = { prior: 100, ...pooled(windows.few) };
     const manyPrior = { prior: history.requests, history, ...pooled(windows.many) };
-    return { config, rssBeforeBytes, rssAfterBytes: after.rss, rssAfterGcBytes, heapAfterGcBytes, peakRssBytes: Math.max(after.peakRss, memoryOf(gateway.pid).peakRss), users, fewPrior, manyPrior };
+    return {
+      config,
+      rssBeforeBytes,
+      rssAfterBytes: after.rss,
+      rssAfterGcBytes,
+      heapAfterGcBytes,
+      peakRssBytes: Math.max(after.peakRss, memoryOf(gateway.pid).peakRss),
+      users,
+      fewPrior,
+      manyPrior,
+    };
   } finally {
     await gateway.stop();
   }

@@ -13,7 +13,13 @@ import { Pool } from 'undici';
 import { startChild, type Child } from './child-processes.js';
 import { boundedArg } from './cli-bounds.js';
 
-const { values } = parseArgs({ options: { accounts: { type: 'string', default: '100000' }, seconds: { type: 'string', default: '8' }, connections: { type: 'string', default: '8' } } });
+const { values } = parseArgs({
+  options: {
+    accounts: { type: 'string', default: '100000' },
+    seconds: { type: 'string', default: '8' },
+    connections: { type: 'string', default: '8' },
+  },
+});
 const ACCOUNTS = boundedArg('accounts', values.accounts, 100, 200_000, true);
 const SECONDS = boundedArg('seconds', values.seconds, 1, 60);
 const CONNECTIONS = boundedArg('connections', values.connections, 1, 64, true);
@@ -23,7 +29,13 @@ const PAGE = 100;
 const ISSUER = 'https://bench.invalid/operator';
 const SECRET = new TextEncoder().encode('operator-paging-bench-hmac-secret-of-32-bytes+');
 const mint = (sub: string, roles: string[] = []) =>
-  new SignJWT({ roles }).setProtectedHeader({ alg: 'HS256' }).setIssuer(ISSUER).setAudience('inference').setSubject(sub).setExpirationTime('2h').sign(SECRET);
+  new SignJWT({ roles })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuer(ISSUER)
+    .setAudience('inference')
+    .setSubject(sub)
+    .setExpirationTime('2h')
+    .sign(SECRET);
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -34,7 +46,8 @@ function freePort(): Promise<number> {
   });
 }
 
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+const quantile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 const ms = (v: number) => v.toFixed(2);
 
 interface Window {
@@ -65,7 +78,11 @@ async function pager(t: PagerTask): Promise<number[]> {
   // performance.timeOrigin differs per thread: deadlines travel as wall-clock milliseconds.
   while (Date.now() < t.until && times.length < 100_000) {
     const start = performance.now();
-    const r = await admin.request({ method: 'GET', path: `/extraction/users?limit=${PAGE}${t.query}${cursor ? `&cursor=${cursor}` : ''}`, headers: { authorization: t.operator } });
+    const r = await admin.request({
+      method: 'GET',
+      path: `/extraction/users?limit=${PAGE}${t.query}${cursor ? `&cursor=${cursor}` : ''}`,
+      headers: { authorization: t.operator },
+    });
     const j = (await r.body.json()) as { next: string | null };
     if (r.statusCode !== 200) throw new Error(`page answered ${r.statusCode}`);
     times.push(performance.now() - start);
@@ -94,12 +111,26 @@ async function main(): Promise<void> {
       admin: { host: '127.0.0.1', port: adminPort },
       upstream: { url: predictor.url },
       log: { level: 'silent' },
-      auth: { issuers: [{ issuer: ISSUER, hmacSecret: new TextDecoder().decode(SECRET), algorithms: ['HS256'], audiences: ['inference'] }] },
+      auth: {
+        issuers: [
+          {
+            issuer: ISSUER,
+            hmacSecret: new TextDecoder().decode(SECRET),
+            algorithms: ['HS256'],
+            audiences: ['inference'],
+          },
+        ],
+      },
       extAuthz: { http: { enabled: true, host: '127.0.0.1', port: 0, pathPrefix: '/authz' } },
       models: {
         iris: {
           labels: ['setosa', 'versicolor', 'virginica'],
-          extraction: { mode: 'shadow', features: { centre: [5.84, 3.06, 3.76, 1.2], scale: [0.83, 0.44, 1.77, 0.76] }, maxAccounts: ACCOUNTS + 100, maxStateBytes: 16 * 1024 ** 3 },
+          extraction: {
+            mode: 'shadow',
+            features: { centre: [5.84, 3.06, 3.76, 1.2], scale: [0.83, 0.44, 1.77, 0.76] },
+            maxAccounts: ACCOUNTS + 100,
+            maxStateBytes: 16 * 1024 ** 3,
+          },
         },
       },
       operator: { jwt: { claim: 'roles', values: ['gateway-operator'] }, pageLimit: PAGE },
@@ -116,12 +147,21 @@ async function main(): Promise<void> {
     const admin = new Pool(adminUrl, { connections: 1 });
     const body = JSON.stringify({ instances: [[5.1, 3.5, 1.4, 0.2]] });
     const predict = async () => {
-      const r = await serving.request({ method: 'POST', path: '/v1/models/iris:predict', headers: { authorization: client, 'content-type': 'application/json' }, body });
+      const r = await serving.request({
+        method: 'POST',
+        path: '/v1/models/iris:predict',
+        headers: { authorization: client, 'content-type': 'application/json' },
+        body,
+      });
       await r.body.text();
       if (r.statusCode !== 200) throw new Error(`predict answered ${r.statusCode}`);
     };
     const page = async (query: string, cursor: string | null): Promise<{ users: number; next: string | null }> => {
-      const r = await admin.request({ method: 'GET', path: `/extraction/users?limit=${PAGE}${query}${cursor ? `&cursor=${cursor}` : ''}`, headers: { authorization: operator } });
+      const r = await admin.request({
+        method: 'GET',
+        path: `/extraction/users?limit=${PAGE}${query}${cursor ? `&cursor=${cursor}` : ''}`,
+        headers: { authorization: operator },
+      });
       const j = (await r.body.json()) as { users: unknown[]; next: string | null };
       if (r.statusCode !== 200) throw new Error(`page answered ${r.statusCode}`);
       return { users: j.users.length, next: j.next };
@@ -148,7 +188,10 @@ async function main(): Promise<void> {
           latencies.push(performance.now() - t);
         }
       });
-      const paging = query === undefined ? Promise.resolve([]) : runPager({ adminUrl, operator, query, until: Date.now() + SECONDS * 1000 });
+      const paging =
+        query === undefined
+          ? Promise.resolve([])
+          : runPager({ adminUrl, operator, query, until: Date.now() + SECONDS * 1000 });
       const [times] = await Promise.all([paging, ...load]);
       for (const t of times) if (t < 0) passes++;
       pageTimes.push(...times.filter((t) => t >= 0));
@@ -184,7 +227,12 @@ async function main(): Promise<void> {
     for (let round = 0; round < 2; round++) {
       rows.push(await window('serving alone', undefined));
       rows.push(await window(`serving + operator paging (limit ${PAGE})`, ''));
-      rows.push(await window(`serving + operator paging, filtered (level=block: ${Math.min(2000, PAGE * 20)} accounts read per page)`, '&level=block'));
+      rows.push(
+        await window(
+          `serving + operator paging, filtered (level=block: ${Math.min(2000, PAGE * 20)} accounts read per page)`,
+          '&level=block',
+        ),
+      );
     }
     await serving.close();
     await admin.close();
@@ -230,7 +278,8 @@ async function populate(extAuthzUrl: string): Promise<number> {
   };
   await Promise.all(Array.from({ length: 32 }, worker));
   await pool.close();
-  if (next < ACCOUNTS) throw new Error(`populated only ${next} of ${ACCOUNTS} accounts in ${POPULATE_DEADLINE_MS / 1000} s`);
+  if (next < ACCOUNTS)
+    throw new Error(`populated only ${next} of ${ACCOUNTS} accounts in ${POPULATE_DEADLINE_MS / 1000} s`);
   return (performance.now() - t0) / 1000;
 }
 

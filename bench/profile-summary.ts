@@ -93,7 +93,9 @@ export function summaryMarkdown(title: string, s: ProfileSummary): string {
     '',
     '| function | self ms | share |',
     '| --- | ---: | ---: |',
-    ...s.functions.map((f) => `| \`${f.name.replace(/\|/g, '\\|')}\` | ${(f.micros / 1000).toFixed(0)} | ${pct(f.share)} |`),
+    ...s.functions.map(
+      (f) => `| \`${f.name.replace(/\|/g, '\\|')}\` | ${(f.micros / 1000).toFixed(0)} | ${pct(f.share)} |`,
+    ),
     '',
   ].join('\n');
 }
@@ -105,7 +107,10 @@ export function summariseProfiles(from: string, to: string): string[] {
   for (const f of readdirSync(from).filter((x) => x.endsWith('.cpuprofile'))) {
     const name = basename(f, '.cpuprofile');
     const out = join(to, `${name}-summary.md`);
-    writeFileSync(out, summaryMarkdown(name, summariseProfile(JSON.parse(readFileSync(join(from, f), 'utf8')) as CpuProfile)));
+    writeFileSync(
+      out,
+      summaryMarkdown(name, summariseProfile(JSON.parse(readFileSync(join(from, f), 'utf8')) as CpuProfile)),
+    );
     written.push(out);
   }
   return written;

@@ -21,13 +21,26 @@ import { summariseProfiles } from './profile-summary.js';
 import { aggregate, findRow, type Sample, type ScenarioId } from './report/aggregate.js';
 import { barChartSvg } from './report/chart-svg.js';
 import { evaluateGoals } from './report/goals.js';
-import { c1Table, goalsTable, halfRateTable, memoryTable, rowsTable, saturationTable, type TableInputs } from './report/markdown.js';
+import {
+  c1Table,
+  goalsTable,
+  halfRateTable,
+  memoryTable,
+  rowsTable,
+  saturationTable,
+  type TableInputs,
+} from './report/markdown.js';
 import { writeSection } from './report/results-file.js';
 import { METHOD } from './report/method.js';
 import { directTarget } from './targets/direct-target.js';
 import { extractionNotBuilt, gatewayEverythingOnId, gatewayTargets } from './targets/gateway-targets.js';
 import { haproxyTargetJwt, haproxyTargetPlain, nginxTarget } from './targets/native-peers.js';
-import { fastifyHttpProxyTarget, fastifyReplyFromJoseTarget, fastifyReplyFromTarget, nodeFloorTarget } from './targets/node-peers.js';
+import {
+  fastifyHttpProxyTarget,
+  fastifyReplyFromJoseTarget,
+  fastifyReplyFromTarget,
+  nodeFloorTarget,
+} from './targets/node-peers.js';
 import type { RunningTarget, Target } from './targets/target.js';
 import { boundedArg } from './cli-bounds.js';
 
@@ -65,11 +78,18 @@ const HALF_RATE_TARGETS = ['direct', 'gw-pass', gatewayEverythingOnId];
 
 const BENCH_DIR = fileURLToPath(new URL('../../bench/', import.meta.url));
 const startedAt = Date.now();
-const log = (line: string) => process.stderr.write(`bench [${((Date.now() - startedAt) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
+const log = (line: string) =>
+  process.stderr.write(`bench [${((Date.now() - startedAt) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
 
 /** Sends the bench call once and checks the answer is a V2 inference answer: a target that refuses or garbles it is not measured. */
 async function answersCorrectly(url: string, call: BenchCall): Promise<string | undefined> {
-  const res = await request(url + call.path, { method: call.method, headers: call.headers, body: call.body, headersTimeout: 10_000, bodyTimeout: 10_000 });
+  const res = await request(url + call.path, {
+    method: call.method,
+    headers: call.headers,
+    body: call.body,
+    headersTimeout: 10_000,
+    bodyTimeout: 10_000,
+  });
   const text = await res.body.text();
   if (res.statusCode !== 200) return `answered ${res.statusCode}: ${text.slice(0, 200)}`;
   if (!/"outputs"\s*:/.test(text)) return `answered 200 without V2 outputs: ${text.slice(0, 200)}`;
@@ -101,7 +121,11 @@ async function main(): Promise<void> {
     ...gatewayTargets,
   ];
   const wanted = args.only?.split(',').map((x) => x.trim().toLowerCase());
-  const targets = wanted ? everyTarget.filter((t) => t.id === 'direct' || wanted.some((w) => t.id.includes(w) || t.name.toLowerCase().includes(w))) : everyTarget;
+  const targets = wanted
+    ? everyTarget.filter(
+        (t) => t.id === 'direct' || wanted.some((w) => t.id.includes(w) || t.name.toLowerCase().includes(w)),
+      )
+    : everyTarget;
 
   const running = new Map<string, RunningTarget>();
   const skipped = new Map<string, string>();
@@ -133,13 +157,21 @@ async function main(): Promise<void> {
   const samples: Sample[] = [];
   const failures: string[] = [];
 
-  const measure = async (scenario: ScenarioId, t: Target, round: number, load: (url: string) => Promise<LoadResult>) => {
+  const measure = async (
+    scenario: ScenarioId,
+    t: Target,
+    round: number,
+    load: (url: string) => Promise<LoadResult>,
+  ) => {
     const r = running.get(t.id)!;
     try {
       const before = cpuMicros(r.pid);
       const result = await load(r.url);
       samples.push({ scenario, targetId: t.id, round, result, cpuMicros: cpuMicros(r.pid) - before });
-      if (result.non2xx + result.errors > 0) failures.push(`${scenario} ${t.id} ${result.generator} round ${round}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+      if (result.non2xx + result.errors > 0)
+        failures.push(
+          `${scenario} ${t.id} ${result.generator} round ${round}: ${result.non2xx} non-2xx, ${result.errors} errors`,
+        );
     } catch (e) {
       failures.push(`${scenario} ${t.id} round ${round}: ${(e as Error).message}`);
     }
@@ -152,20 +184,29 @@ async function main(): Promise<void> {
     // Long enough for V8 to optimise the hot paths (the first second of a Node target runs
     // slower and costs more CPU per request), so round 1 is not a cold round.
     log(`warm-up: ${live.length} targets, ${WARM_UP_SECONDS} s each`);
-    for (const t of live) await byGenerator(primary, callFor(t), CONNECTIONS, WARM_UP_SECONDS)(running.get(t.id)!.url).catch(() => undefined);
+    for (const t of live)
+      await byGenerator(
+        primary,
+        callFor(t),
+        CONNECTIONS,
+        WARM_UP_SECONDS,
+      )(running.get(t.id)!.url).catch(() => undefined);
 
     for (let round = 0; round < ROUNDS; round++) {
       log(`-c${CONNECTIONS}, round ${round + 1}/${ROUNDS}`);
-      for (const t of rotated(live, round)) for (const g of generators) await measure('c50', t, round, byGenerator(g, callFor(t), CONNECTIONS, SECONDS));
+      for (const t of rotated(live, round))
+        for (const g of generators) await measure('c50', t, round, byGenerator(g, callFor(t), CONNECTIONS, SECONDS));
     }
     for (let round = 0; round < C1_ROUNDS; round++) {
       log(`-c1, round ${round + 1}/${C1_ROUNDS}`);
-      for (const t of rotated(live, round)) await measure('c1', t, round, byGenerator(primary, callFor(t), 1, C1_SECONDS));
+      for (const t of rotated(live, round))
+        await measure('c1', t, round, byGenerator(primary, callFor(t), 1, C1_SECONDS));
     }
     const rowsTargets = live.filter((t) => ROWS_TARGETS.includes(t.id));
     for (let round = 0; round < Math.min(2, ROUNDS); round++) {
       log(`256 rows per request, round ${round + 1}`);
-      for (const t of rotated(rowsTargets, round)) await measure('rows256', t, round, byGenerator(primary, callFor(t, 256), CONNECTIONS, SECONDS));
+      for (const t of rotated(rowsTargets, round))
+        await measure('rows256', t, round, byGenerator(primary, callFor(t, 256), CONNECTIONS, SECONDS));
     }
     const saturated = findRow(aggregate(samples), 'c50', gatewayEverythingOnId, primary);
     if (saturated && saturated.rps > 0) {
@@ -173,7 +214,8 @@ async function main(): Promise<void> {
       const halfTargets = live.filter((t) => HALF_RATE_TARGETS.includes(t.id));
       for (let round = 0; round < Math.min(2, ROUNDS); round++) {
         log(`half of the gateway's saturation rate (${rate} req/s), round ${round + 1}`);
-        for (const t of rotated(halfTargets, round)) await measure('half-rate', t, round, (url) => pacedLoad(url, callFor(t), rate, HALF_SECONDS, CONNECTIONS));
+        for (const t of rotated(halfTargets, round))
+          await measure('half-rate', t, round, (url) => pacedLoad(url, callFor(t), rate, HALF_SECONDS, CONNECTIONS));
       }
     } else failures.push('half-rate: no saturation figure for the everything-on gateway');
   } finally {
@@ -209,7 +251,14 @@ async function main(): Promise<void> {
 
   const rows = aggregate(samples);
   const inputs: TableInputs = { rows, targets, generators, rssBytes, skipped };
-  const goals = evaluateGoals({ rows, generator: primary, everythingOn: gatewayEverythingOnId, memory, rssBoundBytes: RSS_BOUND, historyTolerance: 1.25 });
+  const goals = evaluateGoals({
+    rows,
+    generator: primary,
+    everythingOn: gatewayEverythingOnId,
+    memory,
+    rssBoundBytes: RSS_BOUND,
+    historyTolerance: 1.25,
+  });
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const machine = `${availableParallelism()} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Linux ${release()}, node ${process.version}`;
   const chartFile = 'charts/peers.svg';
@@ -227,7 +276,14 @@ async function main(): Promise<void> {
     '',
     METHOD,
     '',
-    ...(skipped.size ? ['Not measured in this run:', '', ...[...skipped].map(([id, why]) => `- ${targets.find((t) => t.id === id)?.name ?? id}: ${why}`), ''] : []),
+    ...(skipped.size
+      ? [
+          'Not measured in this run:',
+          '',
+          ...[...skipped].map(([id, why]) => `- ${targets.find((t) => t.id === id)?.name ?? id}: ${why}`),
+          '',
+        ]
+      : []),
     `### Saturation, -c${CONNECTIONS}`,
     '',
     saturationTable(inputs),
@@ -255,7 +311,10 @@ async function main(): Promise<void> {
 
   mkdirSync(join(BENCH_DIR, '.tmp'), { recursive: true });
   writeFileSync(join(BENCH_DIR, '.tmp', 'peers-last.md'), section);
-  writeFileSync(join(BENCH_DIR, '.tmp', 'peers-last.json'), JSON.stringify({ date, machine, rows, skipped: Object.fromEntries(skipped), memory, goals, failures }, null, 2));
+  writeFileSync(
+    join(BENCH_DIR, '.tmp', 'peers-last.json'),
+    JSON.stringify({ date, machine, rows, skipped: Object.fromEntries(skipped), memory, goals, failures }, null, 2),
+  );
   const chart = barChartSvg({
     title: 'inference-gateway beside its peers',
     subtitle: `${date} · ${machine} · -c${CONNECTIONS}, ${primary}`,
@@ -266,7 +325,11 @@ async function main(): Promise<void> {
     ],
     bars: targets.map((t) => {
       const r = findRow(rows, 'c50', t.id, primary);
-      return { label: t.name, group: t.group, values: [r?.cpuMicrosPerRequest ?? Number.NaN, r?.rps ?? Number.NaN, r?.p99 ?? Number.NaN] };
+      return {
+        label: t.name,
+        group: t.group,
+        values: [r?.cpuMicrosPerRequest ?? Number.NaN, r?.rps ?? Number.NaN, r?.p99 ?? Number.NaN],
+      };
     }),
   });
   if (complete || args.write) {
@@ -276,7 +339,9 @@ async function main(): Promise<void> {
     log(`wrote bench/RESULTS.md and bench/${chartFile}`);
   } else {
     writeFileSync(join(BENCH_DIR, '.tmp', 'peers.svg'), chart);
-    log('partial run (--only, --skip-memory or --profile): results in bench/.tmp/, RESULTS.md untouched (--write to force)');
+    log(
+      'partial run (--only, --skip-memory or --profile): results in bench/.tmp/, RESULTS.md untouched (--write to force)',
+    );
   }
   if (profileDir) {
     const written = summariseProfiles(profileDir, join(BENCH_DIR, 'profiles'));

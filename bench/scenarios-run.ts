@@ -37,7 +37,12 @@ async function load(url: string, s: Scenario, ctx: { predictorUrl: string }, sec
     url,
     connections: CONNECTIONS,
     duration: seconds,
-    requests: reqs.map((r) => ({ method: r.method, path: r.path, headers: r.headers ?? {}, ...(r.body ? { body: r.body } : {}) })),
+    requests: reqs.map((r) => ({
+      method: r.method,
+      path: r.path,
+      headers: r.headers ?? {},
+      ...(r.body ? { body: r.body } : {}),
+    })),
   });
 }
 
@@ -100,12 +105,17 @@ async function runScenario(s: Scenario, predictor: Child): Promise<Result> {
 
 function table(results: Result[]): string {
   const by = new Map(results.map((r) => [r.name, r]));
-  const lines = ['| scenario | req/s | p50 ms | p99 ms | gateway CPU µs/req | non-2xx | errors | ratio to baseline |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |'];
+  const lines = [
+    '| scenario | req/s | p50 ms | p99 ms | gateway CPU µs/req | non-2xx | errors | ratio to baseline |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  ];
   for (const r of results) {
     const base = r.baseline ? by.get(r.baseline) : undefined;
     const ratio = base ? `${(r.rps / base.rps).toFixed(3)} × ${base.name}` : '';
     const cpu = r.gatewayCpuMicrosPerRequest === undefined ? '' : r.gatewayCpuMicrosPerRequest.toFixed(0);
-    lines.push(`| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${cpu} | ${r.non2xx} | ${r.errors} | ${ratio} |`);
+    lines.push(
+      `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${cpu} | ${r.non2xx} | ${r.errors} | ${ratio} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -113,10 +123,15 @@ function table(results: Result[]): string {
 async function main(): Promise<void> {
   // --only a,b: scenarios whose name contains a or b, plus the baselines they are compared with.
   const wanted = values.only?.split(',').map((x) => x.trim());
-  const picked = new Set(wanted ? scenarios.filter((s) => wanted.some((w) => s.name.includes(w))).map((s) => s.name) : scenarios.map((s) => s.name));
+  const picked = new Set(
+    wanted
+      ? scenarios.filter((s) => wanted.some((w) => s.name.includes(w))).map((s) => s.name)
+      : scenarios.map((s) => s.name),
+  );
   for (let grew = true; grew;) {
     grew = false;
-    for (const s of scenarios) if (picked.has(s.name) && s.baseline && !picked.has(s.baseline)) grew = !!picked.add(s.baseline);
+    for (const s of scenarios)
+      if (picked.has(s.name) && s.baseline && !picked.has(s.baseline)) grew = !!picked.add(s.baseline);
   }
   const chosen = scenarios.filter((s) => picked.has(s.name));
   const predictor = await startChild('predictor');

@@ -36,7 +36,12 @@ export function tracingScenarios(): Scenario[] {
         sink = await startSink();
         return { ...passThroughGateway(ctx), tracing: { enabled: true, endpoint: sink.url } };
       },
-      requests: () => [{ ...v1Predict(), headers: { ...v1Predict().headers, traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' } }],
+      requests: () => [
+        {
+          ...v1Predict(),
+          headers: { ...v1Predict().headers, traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
+        },
+      ],
       teardown: async () => {
         await sink?.close();
         sink = undefined;

@@ -37,7 +37,13 @@ async function api(path, init = {}) {
   if (!token) throw new AuthError('signed out');
   const headers = { authorization: `Bearer ${token}`, accept: 'application/json' };
   if (init.body !== undefined) headers['content-type'] = 'application/json';
-  const r = await fetch(path, { ...init, headers, credentials: 'omit', cache: 'no-store', body: init.body === undefined ? undefined : JSON.stringify(init.body) });
+  const r = await fetch(path, {
+    ...init,
+    headers,
+    credentials: 'omit',
+    cache: 'no-store',
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
   const body = await r.json().catch(() => ({}));
   if (r.status === 401 || r.status === 403) throw new AuthError(body.error || `refused (${r.status})`);
   if (!r.ok) throw new Error(body.error || `HTTP ${r.status}`);
@@ -65,7 +71,9 @@ async function signIn() {
     await refresh();
   } catch (err) {
     sessionStorage.removeItem(TOKEN_KEY);
-    showLogin(err instanceof AuthError ? `Not signed in: ${err.message}` : `The gateway did not answer: ${err.message}`);
+    showLogin(
+      err instanceof AuthError ? `Not signed in: ${err.message}` : `The gateway did not answer: ${err.message}`,
+    );
   }
 }
 
@@ -103,7 +111,11 @@ async function guarded(step) {
 
 function levelBar(levels) {
   const total = LEVELS.reduce((n, l) => n + (levels[l] || 0), 0);
-  const bar = el('div', { class: 'levelbar', role: 'img', 'aria-label': LEVELS.map((l) => `${l} ${levels[l] || 0}`).join(', ') });
+  const bar = el('div', {
+    class: 'levelbar',
+    role: 'img',
+    'aria-label': LEVELS.map((l) => `${l} ${levels[l] || 0}`).join(', '),
+  });
   for (const l of LEVELS) {
     const n = levels[l] || 0;
     if (n === 0 || total === 0) continue;
@@ -118,17 +130,26 @@ function levelBar(levels) {
 
 function modelCard(m) {
   const card = el('article', { class: 'model', 'data-model': m.model });
-  card.append(el('h3', {}, m.model, el('span', { class: `mode mode-${m.effectiveMode || m.mode}` }, m.effectiveMode || m.mode)));
+  card.append(
+    el('h3', {}, m.model, el('span', { class: `mode mode-${m.effectiveMode || m.mode}` }, m.effectiveMode || m.mode)),
+  );
   card.append(el('p', { class: 'muted' }, `${m.tracked} accounts tracked (room for ${m.capacity})`));
   card.append(...levelBar(m.levels || {}));
   const facts = el('dl', { class: 'facts' });
   const fact = (k, v) => facts.append(el('dt', {}, k), el('dd', {}, v));
-  if (m.breaker) fact('Breaker', m.breaker.tripped ? `tripped by ${m.breaker.detector} since ${when(m.breaker.since)}: ${m.breaker.reason}` : 'closed');
+  if (m.breaker)
+    fact(
+      'Breaker',
+      m.breaker.tripped
+        ? `tripped by ${m.breaker.detector} since ${when(m.breaker.since)}: ${m.breaker.reason}`
+        : 'closed',
+    );
   else fact('Breaker', 'not reported by this gateway');
   if (m.calibration) {
     const c = m.calibration;
     fact('Calibration', `${c.state}${c.pinned ? ' (pinned)' : ''} on ${c.accounts} accounts, ${c.queries} queries`);
-    for (const [d, t] of Object.entries(c.thresholds || {})) fact(`  ${d}`, `threshold ${t}, base rate ${c.baseRates?.[d] ?? '—'}`);
+    for (const [d, t] of Object.entries(c.thresholds || {}))
+      fact(`  ${d}`, `threshold ${t}, base rate ${c.baseRates?.[d] ?? '—'}`);
   } else fact('Calibration', 'not reported by this gateway');
   fact('Overrides', `${m.overrides?.allow ?? 0} allow-listed, ${m.overrides?.block ?? 0} blocked by hand`);
   card.append(facts);
@@ -158,7 +179,8 @@ function renderTable() {
     const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
     return c * sortDir || a.user.localeCompare(b.user);
   });
-  for (const th of $('accounts').tHead.rows[0].cells) th.setAttribute('aria-sort', th.dataset.key === sortKey ? (sortDir > 0 ? 'ascending' : 'descending') : 'none');
+  for (const th of $('accounts').tHead.rows[0].cells)
+    th.setAttribute('aria-sort', th.dataset.key === sortKey ? (sortDir > 0 ? 'ascending' : 'descending') : 'none');
   const body = $('accounts').tBodies[0];
   body.replaceChildren(
     ...sorted.map((r) => {
@@ -203,7 +225,9 @@ async function loadAccounts() {
     cursor = page.next;
   } while (cursor && ++pages < MAX_PAGES);
   rows = out.map(rowOf);
-  $('accounts-note').textContent = cursor ? `first ${rows.length} shown; narrow by model to see more` : `${rows.length} account(s) at flag or above`;
+  $('accounts-note').textContent = cursor
+    ? `first ${rows.length} shown; narrow by model to see more`
+    : `${rows.length} account(s) at flag or above`;
   renderTable();
 }
 
@@ -214,7 +238,12 @@ function timelineChart(v) {
   const W = 760;
   const H = 220;
   const P = { l: 48, r: 70, t: 16, b: 30 };
-  let points = (v.timeline || []).map((p) => ({ at: toMs(p.at), queries: p.queries, level: LEVELS.indexOf(p.level), maxScore: p.maxScore }));
+  let points = (v.timeline || []).map((p) => ({
+    at: toMs(p.at),
+    queries: p.queries,
+    level: LEVELS.indexOf(p.level),
+    maxScore: p.maxScore,
+  }));
   let caption = 'Queries scored per interval (bars), the account’s level (line) and its level changes (marks).';
   if (points.length === 0) {
     // A gateway that keeps no per-account timeline: what it does report, from first sight to now.
@@ -227,7 +256,10 @@ function timelineChart(v) {
   const changes = (v.levelChanges || []).map((c) => ({ at: toMs(c.at), from: c.from, to: c.to, detector: c.detector }));
   const times = [...points.map((p) => p.at), ...changes.map((c) => c.at)].filter(Number.isFinite);
   // Half an interval of room on each side, so the first and last bars sit inside the axes.
-  const gap = points.length > 1 ? (Math.max(...points.map((p) => p.at)) - Math.min(...points.map((p) => p.at))) / (points.length - 1) / 2 : 1000;
+  const gap =
+    points.length > 1
+      ? (Math.max(...points.map((p) => p.at)) - Math.min(...points.map((p) => p.at))) / (points.length - 1) / 2
+      : 1000;
   const t0 = Math.min(...times) - gap;
   const t1 = Math.max(...times, t0 + 1000) + gap;
   const qMax = Math.max(1, ...points.map((p) => p.queries));
@@ -235,13 +267,28 @@ function timelineChart(v) {
   const yq = (q) => H - P.b - (q / qMax) * (H - P.t - P.b);
   const yl = (l) => H - P.b - (l / (LEVELS.length - 1)) * (H - P.t - P.b);
 
-  const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', class: 'chart', 'aria-label': `timeline of ${v.user}` });
+  const root = svg('svg', {
+    viewBox: `0 0 ${W} ${H}`,
+    role: 'img',
+    class: 'chart',
+    'aria-label': `timeline of ${v.user}`,
+  });
   root.append(svg('title', {}, `Timeline of ${v.user} on ${v.model}`));
   const axes = svg('g', { class: 'axes' });
-  axes.append(svg('line', { x1: P.l, y1: H - P.b, x2: W - P.r, y2: H - P.b }), svg('line', { x1: P.l, y1: P.t, x2: P.l, y2: H - P.b }));
-  axes.append(svg('text', { x: P.l - 6, y: P.t + 4, 'text-anchor': 'end' }, qMax), svg('text', { x: P.l - 6, y: H - P.b, 'text-anchor': 'end' }, 0));
-  axes.append(svg('text', { x: P.l, y: H - 8 }, when(t0)), svg('text', { x: W - P.r, y: H - 8, 'text-anchor': 'end' }, when(t1)));
-  for (let l = 0; l < LEVELS.length; l++) axes.append(svg('text', { x: W - P.r + 6, y: yl(l) + 4, class: `lvl lv-${LEVELS[l]}` }, LEVELS[l]));
+  axes.append(
+    svg('line', { x1: P.l, y1: H - P.b, x2: W - P.r, y2: H - P.b }),
+    svg('line', { x1: P.l, y1: P.t, x2: P.l, y2: H - P.b }),
+  );
+  axes.append(
+    svg('text', { x: P.l - 6, y: P.t + 4, 'text-anchor': 'end' }, qMax),
+    svg('text', { x: P.l - 6, y: H - P.b, 'text-anchor': 'end' }, 0),
+  );
+  axes.append(
+    svg('text', { x: P.l, y: H - 8 }, when(t0)),
+    svg('text', { x: W - P.r, y: H - 8, 'text-anchor': 'end' }, when(t1)),
+  );
+  for (let l = 0; l < LEVELS.length; l++)
+    axes.append(svg('text', { x: W - P.r + 6, y: yl(l) + 4, class: `lvl lv-${LEVELS[l]}` }, LEVELS[l]));
   root.append(axes);
 
   const bw = Math.max(2, Math.min(24, (W - P.l - P.r) / Math.max(points.length, 1) - 2));
@@ -249,14 +296,23 @@ function timelineChart(v) {
   for (const p of points) {
     if (p.queries <= 0) continue;
     const r = svg('rect', { x: x(p.at) - bw / 2, y: yq(p.queries), width: bw, height: H - P.b - yq(p.queries) });
-    r.append(svg('title', {}, `${when(p.at)}: ${p.queries} queries${p.maxScore !== undefined ? `, max score ${p.maxScore}` : ''}`));
+    r.append(
+      svg(
+        'title',
+        {},
+        `${when(p.at)}: ${p.queries} queries${p.maxScore !== undefined ? `, max score ${p.maxScore}` : ''}`,
+      ),
+    );
     bars.append(r);
   }
   root.append(bars);
 
   // The level as a step line from the first moment shown to the last: at the exact times of the
   // level changes when the gateway reports them, else at the intervals' levels.
-  const steps = changes.length > 0 ? changes.map((c) => ({ at: c.at, level: LEVELS.indexOf(c.to) })) : points.map((p) => ({ at: p.at, level: p.level }));
+  const steps =
+    changes.length > 0
+      ? changes.map((c) => ({ at: c.at, level: LEVELS.indexOf(c.to) }))
+      : points.map((p) => ({ at: p.at, level: p.level }));
   const start = changes.length > 0 ? LEVELS.indexOf(changes[0].from) : steps[0].level;
   let d = `M${x(t0)},${yl(start)}`;
   for (const s of steps) d += `H${x(s.at)}V${yl(s.level)}`;
@@ -264,7 +320,10 @@ function timelineChart(v) {
   root.append(svg('path', { d, class: 'level-line' }));
   for (const c of changes) {
     const g = svg('g', { class: `change lv-${c.to}` });
-    g.append(svg('line', { x1: x(c.at), y1: P.t, x2: x(c.at), y2: H - P.b }), svg('circle', { cx: x(c.at), cy: yl(LEVELS.indexOf(c.to)), r: 4 }));
+    g.append(
+      svg('line', { x1: x(c.at), y1: P.t, x2: x(c.at), y2: H - P.b }),
+      svg('circle', { cx: x(c.at), cy: yl(LEVELS.indexOf(c.to)), r: 4 }),
+    );
     g.append(svg('title', {}, `${when(c.at)}: ${c.from} → ${c.to}${c.detector ? ` (${c.detector})` : ''}`));
     root.append(g);
   }
@@ -287,7 +346,11 @@ async function showAccount(user, model) {
   fact('Evidence', v.evidence);
   fact('Queries', `${v.queries} (${v.alarmedQueries} while a detector alarmed, ${v.exactDuplicates} exact repeats)`);
   fact('First seen', when(v.since));
-  if (v.firstAlarm) fact('First alarm', `${v.firstAlarm.detector} score ${v.firstAlarm.score} over threshold ${v.firstAlarm.threshold ?? '—'} at ${when(v.firstFlaggedAt)}`);
+  if (v.firstAlarm)
+    fact(
+      'First alarm',
+      `${v.firstAlarm.detector} score ${v.firstAlarm.score} over threshold ${v.firstAlarm.threshold ?? '—'} at ${when(v.firstFlaggedAt)}`,
+    );
   fact('Last detector', v.lastDetector ?? '—');
   fact(
     'Scores',
@@ -301,7 +364,9 @@ async function showAccount(user, model) {
   $('timeline-caption').textContent = caption;
   const changes = v.levelChanges || [];
   $('changes').replaceChildren(
-    ...(changes.length ? changes.map((c) => el('li', {}, `${when(c.at)} ${c.from} → ${c.to}${c.detector ? ` (${c.detector})` : ''}`)) : [el('li', { class: 'muted' }, 'none reported')]),
+    ...(changes.length
+      ? changes.map((c) => el('li', {}, `${when(c.at)} ${c.from} → ${c.to}${c.detector ? ` (${c.detector})` : ''}`))
+      : [el('li', { class: 'muted' }, 'none reported')]),
   );
   $('detail').scrollIntoView({ block: 'nearest' });
 }
@@ -332,7 +397,8 @@ for (const b of document.querySelectorAll('#confirm button')) {
 
 const DESCRIBE = {
   clear: (u, m) => `Clear the extraction evidence of ${u} on ${m}? Its level drops to none.`,
-  allow: (u, m, s) => `Allow-list ${u} on ${m} for ${s / 3600} h? No action is applied meanwhile; its queries are still scored and counted.`,
+  allow: (u, m, s) =>
+    `Allow-list ${u} on ${m} for ${s / 3600} h? No action is applied meanwhile; its queries are still scored and counted.`,
   block: (u, m, s) => `Block ${u} on ${m} for ${s / 3600} h?`,
   lift: (u, m) => `Lift the allow-list entry or manual block of ${u} on ${m}?`,
 };
@@ -347,7 +413,8 @@ for (const b of document.querySelectorAll('#detail .actions button')) {
       if (!(await confirmAction(DESCRIBE[action](user, model, seconds)))) return;
       const path = `/extraction/users/${encodeURIComponent(user)}`;
       if (action === 'clear') await api(`${path}?model=${encodeURIComponent(model)}`, { method: 'DELETE' });
-      else if (action === 'lift') await api(`${path}/override?model=${encodeURIComponent(model)}`, { method: 'DELETE' });
+      else if (action === 'lift')
+        await api(`${path}/override?model=${encodeURIComponent(model)}`, { method: 'DELETE' });
       else await api(`${path}/${action}`, { method: 'POST', body: { model, seconds } });
       await refresh();
       if (action === 'clear') {
@@ -365,7 +432,13 @@ async function loadAudit() {
   const a = await api('/operator/audit?limit=20');
   $('audit').replaceChildren(
     ...(a.entries.length
-      ? a.entries.map((e) => el('li', {}, `${when(e.at)} ${e.operator.id} ${e.action} ${e.user} on ${e.models.join(', ') || '—'}${e.until ? ` until ${when(e.until)}` : ''}`))
+      ? a.entries.map((e) =>
+          el(
+            'li',
+            {},
+            `${when(e.at)} ${e.operator.id} ${e.action} ${e.user} on ${e.models.join(', ') || '—'}${e.until ? ` until ${when(e.until)}` : ''}`,
+          ),
+        )
       : [el('li', { class: 'muted' }, 'No operator action yet.')]),
   );
 }
@@ -373,7 +446,11 @@ async function loadAudit() {
 async function refresh() {
   await guarded(async () => {
     const m = await api('/extraction/models');
-    $('models').replaceChildren(...(m.models.length ? m.models.map(modelCard) : [el('p', { class: 'muted' }, 'Extraction detection is off for every model.')]));
+    $('models').replaceChildren(
+      ...(m.models.length
+        ? m.models.map(modelCard)
+        : [el('p', { class: 'muted' }, 'Extraction detection is off for every model.')]),
+    );
     await loadAccounts();
     await loadAudit();
   });

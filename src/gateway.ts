@@ -95,17 +95,40 @@ export class Gateway {
       this.closeables.push(verification);
     }
     this.bodyBudget = new BodyBudget(config.server.maxBodyBytesInFlight);
-    this.pipeline = new DecisionPipeline(config, [...this.servingGate, ...this.buildStages(options.clock ?? (options.now ? clockReading(options.now) : systemClock))], this.log, this.tracing);
+    this.pipeline = new DecisionPipeline(
+      config,
+      [
+        ...this.servingGate,
+        ...this.buildStages(options.clock ?? (options.now ? clockReading(options.now) : systemClock)),
+      ],
+      this.log,
+      this.tracing,
+    );
   }
 
   static async create(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
     const gw = new Gateway(config, options);
-    gw.proxy = createProxyServer({ config, pipeline: gw.pipeline, metrics: gw.metrics, log: gw.log, tracing: gw.tracing, budget: gw.bodyBudget });
-    if (config.server.grpcPort !== undefined) gw.grpcProxy = createGrpcProxyServer({ config, pipeline: gw.pipeline, metrics: gw.metrics, log: gw.log, budget: gw.bodyBudget });
+    gw.proxy = createProxyServer({
+      config,
+      pipeline: gw.pipeline,
+      metrics: gw.metrics,
+      log: gw.log,
+      tracing: gw.tracing,
+      budget: gw.bodyBudget,
+    });
+    if (config.server.grpcPort !== undefined)
+      gw.grpcProxy = createGrpcProxyServer({
+        config,
+        pipeline: gw.pipeline,
+        metrics: gw.metrics,
+        log: gw.log,
+        budget: gw.bodyBudget,
+      });
     gw.admin = createAdminServer(gw.metrics, gw.readiness, gw.adminRoutes, gw.operator.gate());
     gw.admin.maxConnections = config.admin.maxConnections;
     const doorDeps = { config, pipeline: gw.pipeline, metrics: gw.metrics, log: gw.log };
-    if (config.extAuthz.http.enabled) gw.extAuthzHttp = createExtAuthzHttpServer({ ...doorDeps, budget: gw.bodyBudget });
+    if (config.extAuthz.http.enabled)
+      gw.extAuthzHttp = createExtAuthzHttpServer({ ...doorDeps, budget: gw.bodyBudget });
     if (config.extAuthz.grpc.enabled) gw.extAuthzGrpc = createExtAuthzGrpcServer(doorDeps);
     return gw;
   }
@@ -152,7 +175,11 @@ export class Gateway {
     if (this.extAuthzGrpc) {
       const grpc = this.extAuthzGrpc;
       const port = await new Promise<number>((resolve, reject) =>
-        grpc.bindAsync(`${bracketIpv6(extAuthz.grpc.host)}:${extAuthz.grpc.port}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+        grpc.bindAsync(
+          `${bracketIpv6(extAuthz.grpc.host)}:${extAuthz.grpc.port}`,
+          ServerCredentials.createInsecure(),
+          (err, bound) => (err ? reject(err) : resolve(bound)),
+        ),
       );
       extAuthzGrpcAddress = `${bracketIpv6(displayHost(extAuthz.grpc.host))}:${port}`;
     }
@@ -190,10 +217,14 @@ export class Gateway {
     const graceMs = shutdownGraceSeconds * 1000;
     // Every door drains in parallel: Envoy keeps sending checks until the endpoint is gone.
     await Promise.all([
-      proxy?.server.listening ? withGrace(proxy.stopAccepting(), graceMs, () => void proxy.destroy(), this.log) : undefined,
+      proxy?.server.listening
+        ? withGrace(proxy.stopAccepting(), graceMs, () => void proxy.destroy(), this.log)
+        : undefined,
       this.extAuthzHttp?.listening ? closeHttp(this.extAuthzHttp, graceMs, this.log) : undefined,
       this.extAuthzGrpc ? closeGrpc(this.extAuthzGrpc, graceMs, this.log) : undefined,
-      this.grpcProxy?.server.listening ? withGrace(this.grpcProxy.stopAccepting(), graceMs, () => this.grpcProxy?.destroy(), this.log) : undefined,
+      this.grpcProxy?.server.listening
+        ? withGrace(this.grpcProxy.stopAccepting(), graceMs, () => this.grpcProxy?.destroy(), this.log)
+        : undefined,
     ]);
     this.grpcProxy?.close();
     await proxy?.close();

@@ -90,7 +90,9 @@ async function main(argv: string[]): Promise<void> {
         const config = loadConfigFile(values.config);
         const warnings = configWarnings(config);
         for (const w of warnings) process.stdout.write(`${values.config}: warning: ${w.path}: ${w.message}\n`);
-        process.stdout.write(`${values.config}: ok${warnings.length > 0 ? ` (${warnings.length} warning${warnings.length === 1 ? '' : 's'})` : ''}\n${operatorNote(config)}\n`);
+        process.stdout.write(
+          `${values.config}: ok${warnings.length > 0 ? ` (${warnings.length} warning${warnings.length === 1 ? '' : 's'})` : ''}\n${operatorNote(config)}\n`,
+        );
       } catch (err) {
         if (err instanceof ConfigError) fail(err.message, 1);
         throw err;
@@ -111,7 +113,14 @@ async function main(argv: string[]): Promise<void> {
       for (const w of configWarnings(config)) gateway.log.warn({ field: w.path }, `config: ${w.path} ${w.message}`);
       const at = await gateway.listen();
       gateway.log.info(
-        { url: at.url, admin: at.adminUrl, extAuthzHttp: at.extAuthzHttpUrl, extAuthzGrpc: at.extAuthzGrpcAddress, grpc: at.grpcAddress, upstream: config.upstream.url },
+        {
+          url: at.url,
+          admin: at.adminUrl,
+          extAuthzHttp: at.extAuthzHttpUrl,
+          extAuthzGrpc: at.extAuthzGrpcAddress,
+          grpc: at.grpcAddress,
+          upstream: config.upstream.url,
+        },
         'inference-gateway listening',
       );
       onShutdown(() => gateway.close());
@@ -181,5 +190,10 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((err: unknown) => {
   const e = err as { code?: string; message?: string };
-  fail(e.code === 'EADDRINUSE' ? `cannot listen: ${e.message} (choose another port with --port / --admin-port)` : `error: ${e.message ?? String(err)}`, 1);
+  fail(
+    e.code === 'EADDRINUSE'
+      ? `cannot listen: ${e.message} (choose another port with --port / --admin-port)`
+      : `error: ${e.message ?? String(err)}`,
+    1,
+  );
 });

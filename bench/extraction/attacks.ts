@@ -5,9 +5,18 @@ import { CLASSES, D, K, type World } from './world.js';
  * The attacks of the evaluation protocol, each an endless stream of query rows (the caller
  * stops at detection or at the budget). Feature units: the benign per-feature scale σ_j.
  */
-export type AttackName = 'uniform' | 'jbda' | 'line-search' | 'sweep' | 'equation-solving' | 'knockoff-shifted' | 'knockoff-same';
+export type AttackName =
+  'uniform' | 'jbda' | 'line-search' | 'sweep' | 'equation-solving' | 'knockoff-shifted' | 'knockoff-same';
 
-export const ATTACKS: readonly AttackName[] = ['uniform', 'jbda', 'line-search', 'sweep', 'equation-solving', 'knockoff-shifted', 'knockoff-same'];
+export const ATTACKS: readonly AttackName[] = [
+  'uniform',
+  'jbda',
+  'line-search',
+  'sweep',
+  'equation-solving',
+  'knockoff-shifted',
+  'knockoff-same',
+];
 
 /** Tramèr et al. (USENIX Security 2016), retraining with uniform queries over the box ±20%. */
 function* uniform(w: World, rng: Xoshiro128, widen = 0.2): Generator<Float64Array> {
@@ -59,7 +68,8 @@ class Substitute {
         const p = this.forward(x);
         for (let c = 0; c < CLASSES; c++) {
           const g = p[c]! - (ys[i] === c ? 1 : 0);
-          for (let j = 0; j < D; j++) this.w[c * (D + 1) + j]! -= 0.05 * g * ((x[j]! - this.centre[j]!) / this.scale[j]!);
+          for (let j = 0; j < D; j++)
+            this.w[c * (D + 1) + j]! -= 0.05 * g * ((x[j]! - this.centre[j]!) / this.scale[j]!);
           this.w[c * (D + 1) + D]! -= 0.05 * g;
         }
       }

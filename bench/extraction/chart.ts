@@ -7,7 +7,18 @@ export interface Curve {
   readonly detectedAt: readonly number[];
 }
 
-const COLOURS = ['#1b9e77', '#d95f02', '#7570b3', '#e7298a', '#66a61e', '#e6ab02', '#a6761d', '#666666', '#1f78b4', '#b2df8a'];
+const COLOURS = [
+  '#1b9e77',
+  '#d95f02',
+  '#7570b3',
+  '#e7298a',
+  '#66a61e',
+  '#e6ab02',
+  '#a6761d',
+  '#666666',
+  '#1f78b4',
+  '#b2df8a',
+];
 
 export function detectionChart(title: string, curves: readonly Curve[], budget: number): string {
   const w = 760;
@@ -21,7 +32,9 @@ export function detectionChart(title: string, curves: readonly Curve[], budget: 
   const px = (q: number) => left + ((Math.log10(Math.max(10, q)) - xMin) / (xMax - xMin)) * (w - left - right);
   const py = (share: number) => top + (1 - share) * (h - top - bottom);
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="12">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="12">`,
+  );
   parts.push(`<rect width="${w}" height="${h}" fill="white"/>`);
   parts.push(`<text x="${left}" y="22" font-size="14">${escapeXml(title)}</text>`);
   for (const tick of [10, 30, 100, 300, 1000, 2000, 5000, 20000].filter((t) => t <= budget)) {
@@ -34,10 +47,17 @@ export function detectionChart(title: string, curves: readonly Curve[], budget: 
     parts.push(`<line x1="${left}" y1="${y}" x2="${w - right}" y2="${y}" stroke="#ddd"/>`);
     parts.push(`<text x="${left - 8}" y="${y + 4}" text-anchor="end">${Math.round(s * 100)}%</text>`);
   }
-  parts.push(`<text x="${(left + w - right) / 2}" y="${h - 12}" text-anchor="middle">queries sent by the account (log scale)</text>`);
-  parts.push(`<text x="16" y="${(top + h - bottom) / 2}" transform="rotate(-90 16 ${(top + h - bottom) / 2})" text-anchor="middle">accounts flagged</text>`);
+  parts.push(
+    `<text x="${(left + w - right) / 2}" y="${h - 12}" text-anchor="middle">queries sent by the account (log scale)</text>`,
+  );
+  parts.push(
+    `<text x="16" y="${(top + h - bottom) / 2}" transform="rotate(-90 16 ${(top + h - bottom) / 2})" text-anchor="middle">accounts flagged</text>`,
+  );
   // The goals: median at 300, every one by 2,000.
-  for (const g of [300, 2000]) parts.push(`<line x1="${px(g)}" y1="${top}" x2="${px(g)}" y2="${h - bottom}" stroke="#c00" stroke-dasharray="4 3"/>`);
+  for (const g of [300, 2000])
+    parts.push(
+      `<line x1="${px(g)}" y1="${top}" x2="${px(g)}" y2="${h - bottom}" stroke="#c00" stroke-dasharray="4 3"/>`,
+    );
   curves.forEach((c, i) => {
     const colour = COLOURS[i % COLOURS.length]!;
     const n = c.detectedAt.length;

@@ -35,5 +35,10 @@ export function costAfter(world: World, prior: number, samples: number): CostAt 
     took[i] = Number(process.hrtime.bigint() - t0) / 1000;
   }
   took.sort();
-  return { prior, p50us: took[Math.floor(samples * 0.5)]!, p99us: took[Math.floor(samples * 0.99)]!, stateBytes: acc.bytes };
+  return {
+    prior,
+    p50us: took[Math.floor(samples * 0.5)]!,
+    p99us: took[Math.floor(samples * 0.99)]!,
+    stateBytes: acc.bytes,
+  };
 }

@@ -25,8 +25,16 @@ export async function endToEnd(requests = 500): Promise<string> {
       admin: { host: '127.0.0.1', port: 0 },
       upstream: { url: predictor.url },
       log: { level: 'silent' },
-      auth: { issuers: [{ issuer: issuer.issuer, jwksUri: issuer.jwksUri, audiences: [DEV_AUDIENCE], algorithms: ['ES256'] }] },
-      models: { iris: { labels: [...DEMO_LABELS], response: { fullAccess: { claim: 'roles', values: ['model-owner'] } }, extraction: DEMO_EXTRACTION } },
+      auth: {
+        issuers: [{ issuer: issuer.issuer, jwksUri: issuer.jwksUri, audiences: [DEV_AUDIENCE], algorithms: ['ES256'] }],
+      },
+      models: {
+        iris: {
+          labels: [...DEMO_LABELS],
+          response: { fullAccess: { claim: 'roles', values: ['model-owner'] } },
+          extraction: DEMO_EXTRACTION,
+        },
+      },
       operator: { jwt: { claim: 'roles', values: ['gateway-operator'] } },
     },
     'bench',
@@ -34,7 +42,9 @@ export async function endToEnd(requests = 500): Promise<string> {
   const gateway = await Gateway.create(cfg, { log: createLogger('silent'), defaultMetrics: false });
   const at = await gateway.listen();
   const { centre, scale } = DEMO_EXTRACTION.features;
-  const operator = { authorization: `Bearer ${await issuer.mint({ sub: 'bench-operator', claims: { roles: ['gateway-operator'] } })}` };
+  const operator = {
+    authorization: `Bearer ${await issuer.mint({ sub: 'bench-operator', claims: { roles: ['gateway-operator'] } })}`,
+  };
   try {
     const account = async (sub: string, rowAt: (i: number) => number[]) => {
       const token = await issuer.mint({ sub, claims: { roles: ['model-owner'] } });
@@ -50,9 +60,17 @@ export async function endToEnd(requests = 500): Promise<string> {
         });
         const text = await res.body.text();
         if (res.statusCode === 403) blockedAt = i;
-        else if (res.statusCode === 200 && !Array.isArray((JSON.parse(text) as { predictions: unknown[] }).predictions[0]) && labelsAt === 0) labelsAt = i;
+        else if (
+          res.statusCode === 200 &&
+          !Array.isArray((JSON.parse(text) as { predictions: unknown[] }).predictions[0]) &&
+          labelsAt === 0
+        )
+          labelsAt = i;
         await new Promise((r) => setTimeout(r, 2)); // the observer scores after the answer has left
-        const admin = await request(`${at.adminUrl}/extraction/users/${encodeURIComponent(`${issuer.issuer}|${sub}`)}`, { headers: operator });
+        const admin = await request(
+          `${at.adminUrl}/extraction/users/${encodeURIComponent(`${issuer.issuer}|${sub}`)}`,
+          { headers: operator },
+        );
         const view = (await admin.body.json()) as { models?: Array<{ level: string }> };
         level = view.models?.[0]?.level ?? 'none';
         if (level !== 'none' && flaggedAt === 0) flaggedAt = i;
@@ -60,7 +78,9 @@ export async function endToEnd(requests = 500): Promise<string> {
       return { sub, flaggedAt, labelsAt, blockedAt, level };
     };
     const rng = new Xoshiro128(2026);
-    const benign = await account('benign-user', () => centre.map((c, j) => Math.round((c + scale[j]! * rng.normal()) * 100) / 100));
+    const benign = await account('benign-user', () =>
+      centre.map((c, j) => Math.round((c + scale[j]! * rng.normal()) * 100) / 100),
+    );
     const base = [5.8, 3.0, 4.3, 1.3];
     const attacker = await account('sweeping-attacker', (i) => {
       const j = Math.floor((i - 1) / 40) % 4;

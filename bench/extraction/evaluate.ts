@@ -12,11 +12,26 @@ export type Mode = 'proxy' | 'ext-authz';
 
 export function guardFor(world: World, seed: number): AccountGuard {
   const { centre, scale } = world.features;
-  const normaliser = new FeatureNormaliser({ scaling: { kind: 'standard', centre, scale }, projectAbove: 256, projectTo: 64, seed });
-  return new AccountGuard(new QueryScorer(normaliser, DEFAULT_DETECTOR_SETTINGS, seed), new ActionLadder(DEFAULT_LADDER));
+  const normaliser = new FeatureNormaliser({
+    scaling: { kind: 'standard', centre, scale },
+    projectAbove: 256,
+    projectTo: 64,
+    seed,
+  });
+  return new AccountGuard(
+    new QueryScorer(normaliser, DEFAULT_DETECTOR_SETTINGS, seed),
+    new ActionLadder(DEFAULT_LADDER),
+  );
 }
 
-function observe(guard: AccountGuard, world: World, acc: AccountState, row: Float64Array, mode: Mode, now: number): void {
+function observe(
+  guard: AccountGuard,
+  world: World,
+  acc: AccountState,
+  row: Float64Array,
+  mode: Mode,
+  now: number,
+): void {
   if (mode === 'proxy') {
     const c = world.victim.answer(row);
     guard.observe(acc, row, c, world.victim.margin(), now);
@@ -61,7 +76,8 @@ export function runAttack(world: World, v: AttackVariant, seed: number): AttackO
     const acc = accounts[i]!;
     n++;
     observe(guard, world, acc, row, v.mode, n * v.interval * 1000);
-    for (let d = 0; d < DETECTORS.length; d++) if (acc.stream.scores[d]! >= 1 && detectorAt[DETECTORS[d]!] === 0) detectorAt[DETECTORS[d]!] = n;
+    for (let d = 0; d < DETECTORS.length; d++)
+      if (acc.stream.scores[d]! >= 1 && detectorAt[DETECTORS[d]!] === 0) detectorAt[DETECTORS[d]!] = n;
     if (acc.level >= LEVEL_FLAG && !flagged[i]) {
       flagged[i] = 1;
       if (flaggedAt === 0) flaggedAt = n;

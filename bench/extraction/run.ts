@@ -7,7 +7,16 @@ import { detectionChart, type Curve } from './chart.js';
 import { costAfter, type CostAt } from './cost.js';
 import type { AttackVariant, BenignOutcome, Mode } from './evaluate.js';
 import type { RealAttackOutcome, RealAttackVariant, RealBenignOutcome } from './real/evaluate-real.js';
-import { attackRow, attackTable as realAttackTable, benignTable as realBenignTable, goalsTable, realHeader, realPlan, realTasks, victimsTable } from './real/real-report.js';
+import {
+  attackRow,
+  attackTable as realAttackTable,
+  benignTable as realBenignTable,
+  goalsTable,
+  realHeader,
+  realPlan,
+  realTasks,
+  victimsTable,
+} from './real/real-report.js';
 import { buildRealWorld } from './real/victims.js';
 import type { Task, TaskResult } from './tasks.js';
 import { buildWorld } from './world.js';
@@ -42,7 +51,11 @@ const SYNTHETIC_ON = !QUICK && !args.includes('--no-synthetic');
 const REAL_ON = !args.includes('--no-real');
 const datasetsArg = args.indexOf('--datasets') >= 0 ? args[args.indexOf('--datasets') + 1]!.split(',') : undefined;
 // The real data sets' split seed: REPORT data sets were never looked at under any seed while tuning.
-const REAL_PLAN = realPlan({ quick: QUICK, worldSeed: arg('real-seed', 20261207), ...(datasetsArg ? { datasets: datasetsArg } : {}) });
+const REAL_PLAN = realPlan({
+  quick: QUICK,
+  worldSeed: arg('real-seed', 20261207),
+  ...(datasetsArg ? { datasets: datasetsArg } : {}),
+});
 
 const NOISES = [0, 0.05, 0.1, 0.25, 0.5];
 const SYNTHETIC: readonly AttackName[] = ['uniform', 'jbda', 'line-search', 'sweep', 'equation-solving'];
@@ -51,20 +64,57 @@ function tasks(): Task[] {
   const out: Task[] = REAL_ON ? realTasks(REAL_PLAN) : [];
   if (!SYNTHETIC_ON) return out;
   const seeds = (n: number, base: number) => Array.from({ length: n }, (_, i) => base + i);
-  const attack = (key: string, variant: AttackVariant, n: number, base: number) => out.push({ kind: 'attack', worldSeed: SEED, variant, seeds: seeds(n, base), key });
+  const attack = (key: string, variant: AttackVariant, n: number, base: number) =>
+    out.push({ kind: 'attack', worldSeed: SEED, variant, seeds: seeds(n, base), key });
   let base = 1_000_000;
   for (const a of ATTACKS) {
-    for (const noise of NOISES) attack(`${a}|${noise}|1|proxy|0.1`, { attack: a, noise, accounts: 1, interval: 0.1, budget: BUDGET, mode: 'proxy' }, INSTANCES, (base += 1000));
-    attack(`${a}|0|1|ext-authz|0.1`, { attack: a, noise: 0, accounts: 1, interval: 0.1, budget: BUDGET, mode: 'ext-authz' }, INSTANCES, (base += 1000));
-    attack(`${a}|0|1|proxy|1`, { attack: a, noise: 0, accounts: 1, interval: 1, budget: BUDGET, mode: 'proxy' }, Math.ceil(INSTANCES / 2), (base += 1000));
+    for (const noise of NOISES)
+      attack(
+        `${a}|${noise}|1|proxy|0.1`,
+        { attack: a, noise, accounts: 1, interval: 0.1, budget: BUDGET, mode: 'proxy' },
+        INSTANCES,
+        (base += 1000),
+      );
+    attack(
+      `${a}|0|1|ext-authz|0.1`,
+      { attack: a, noise: 0, accounts: 1, interval: 0.1, budget: BUDGET, mode: 'ext-authz' },
+      INSTANCES,
+      (base += 1000),
+    );
+    attack(
+      `${a}|0|1|proxy|1`,
+      { attack: a, noise: 0, accounts: 1, interval: 1, budget: BUDGET, mode: 'proxy' },
+      Math.ceil(INSTANCES / 2),
+      (base += 1000),
+    );
   }
   for (const a of ['jbda', 'sweep', 'line-search', 'uniform'] as const) {
-    for (const accounts of [2, 8, 64]) attack(`${a}|0|${accounts}|proxy|0.1`, { attack: a, noise: 0, accounts, interval: 0.1, budget: 6400, mode: 'proxy' }, 5, (base += 1000));
+    for (const accounts of [2, 8, 64])
+      attack(
+        `${a}|0|${accounts}|proxy|0.1`,
+        { attack: a, noise: 0, accounts, interval: 0.1, budget: 6400, mode: 'proxy' },
+        5,
+        (base += 1000),
+      );
   }
   const chunk = 25;
-  for (let u = 0; u < USERS; u += chunk) out.push({ kind: 'benign', worldSeed: SEED, seeds: seeds(Math.min(chunk, USERS - u), 10_000 + u), queries: QUERIES, mode: 'proxy' });
+  for (let u = 0; u < USERS; u += chunk)
+    out.push({
+      kind: 'benign',
+      worldSeed: SEED,
+      seeds: seeds(Math.min(chunk, USERS - u), 10_000 + u),
+      queries: QUERIES,
+      mode: 'proxy',
+    });
   const extUsers = Math.ceil(USERS / 5);
-  for (let u = 0; u < extUsers; u += chunk) out.push({ kind: 'benign', worldSeed: SEED, seeds: seeds(Math.min(chunk, extUsers - u), 10_000 + u), queries: QUERIES, mode: 'ext-authz' });
+  for (let u = 0; u < extUsers; u += chunk)
+    out.push({
+      kind: 'benign',
+      worldSeed: SEED,
+      seeds: seeds(Math.min(chunk, extUsers - u), 10_000 + u),
+      queries: QUERIES,
+      mode: 'ext-authz',
+    });
   return out;
 }
 
@@ -78,7 +128,8 @@ async function runAll(list: Task[]): Promise<TaskResult[]> {
       const w = new Worker(fileURLToPath(workerUrl));
       try {
         for (let t = queue.shift(); t; t = queue.shift()) {
-          if (Date.now() - started > DEADLINE_MS) throw new Error(`evaluation over its ${DEADLINE_MS / 1000} s deadline`);
+          if (Date.now() - started > DEADLINE_MS)
+            throw new Error(`evaluation over its ${DEADLINE_MS / 1000} s deadline`);
           const task = t;
           results.push(
             await new Promise<TaskResult>((resolve, reject) => {
@@ -102,7 +153,8 @@ async function runAll(list: Task[]): Promise<TaskResult[]> {
   return results;
 }
 
-const quantile = (sorted: readonly number[], q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : NaN);
+const quantile = (sorted: readonly number[], q: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : NaN;
 
 interface Row {
   readonly v: AttackVariant;
@@ -134,8 +186,14 @@ function summarise(r: Extract<TaskResult, { kind: 'attack' }>): Row {
   return {
     v: r.variant,
     rate: hits.length / at.length,
-    median: hits.length * 2 > at.length ? quantile(hits.concat(new Array(at.length - hits.length).fill(Infinity)), 0.5) : Infinity,
-    p90: hits.length * 10 >= at.length * 9 ? quantile(hits.concat(new Array(at.length - hits.length).fill(Infinity)), 0.9) : Infinity,
+    median:
+      hits.length * 2 > at.length
+        ? quantile(hits.concat(new Array(at.length - hits.length).fill(Infinity)), 0.5)
+        : Infinity,
+    p90:
+      hits.length * 10 >= at.length * 9
+        ? quantile(hits.concat(new Array(at.length - hits.length).fill(Infinity)), 0.9)
+        : Infinity,
     max: hits.length === at.length ? hits[hits.length - 1]! : Infinity,
     accountsFlagged: r.outcomes.reduce((a, o) => a + o.accountsFlagged, 0) / r.outcomes.length,
     by: byText,
@@ -162,7 +220,10 @@ function attackTable(rows: readonly Row[]): string {
 }
 
 function benignTable(b: Map<Mode, BenignOutcome>): string {
-  const lines = ['| door | users | queries | users ever flagged | alarmed queries per 10⁶ | flagged by | goal (≤ 0.1% users) |', '| --- | ---: | ---: | ---: | ---: | --- | --- |'];
+  const lines = [
+    '| door | users | queries | users ever flagged | alarmed queries per 10⁶ | flagged by | goal (≤ 0.1% users) |',
+    '| --- | ---: | ---: | ---: | ---: | --- | --- |',
+  ];
   for (const [mode, o] of b) {
     const share = o.flaggedUsers / o.users;
     lines.push(
@@ -173,8 +234,14 @@ function benignTable(b: Map<Mode, BenignOutcome>): string {
 }
 
 function costTable(c: readonly CostAt[]): string {
-  const lines = ['| prior queries | µs/query p50 | µs/query p99 | state bytes/user | goal (p99 ≤ 50 µs) |', '| ---: | ---: | ---: | ---: | --- |'];
-  for (const x of c) lines.push(`| ${x.prior} | ${x.p50us.toFixed(2)} | ${x.p99us.toFixed(2)} | ${x.stateBytes} | ${x.p99us <= 50 ? 'met' : 'MISSED'} |`);
+  const lines = [
+    '| prior queries | µs/query p50 | µs/query p99 | state bytes/user | goal (p99 ≤ 50 µs) |',
+    '| ---: | ---: | ---: | ---: | --- |',
+  ];
+  for (const x of c)
+    lines.push(
+      `| ${x.prior} | ${x.p50us.toFixed(2)} | ${x.p99us.toFixed(2)} | ${x.stateBytes} | ${x.p99us <= 50 ? 'met' : 'MISSED'} |`,
+    );
   return lines.join('\n');
 }
 
@@ -187,7 +254,8 @@ function realSection(results: readonly TaskResult[], seconds: number): string {
   }
   const order = realTasks(REAL_PLAN).flatMap((t) => (t.kind === 'real-attack' ? [t.key] : []));
   const rows = order.map((k) => attackRow(attacks.get(k)!.variant, attacks.get(k)!.outcomes));
-  const byDataset = (a: RealBenignOutcome, b: RealBenignOutcome) => REAL_PLAN.datasets.indexOf(a.dataset) - REAL_PLAN.datasets.indexOf(b.dataset);
+  const byDataset = (a: RealBenignOutcome, b: RealBenignOutcome) =>
+    REAL_PLAN.datasets.indexOf(a.dataset) - REAL_PLAN.datasets.indexOf(b.dataset);
   benign.sort(byDataset);
   const worlds = REAL_PLAN.datasets.map((d) => buildRealWorld(d, REAL_PLAN.worldSeed));
   return [
@@ -215,14 +283,17 @@ function realSection(results: readonly TaskResult[], seconds: number): string {
 const SAVE_JSON = args.indexOf('--save-json') >= 0 ? args[args.indexOf('--save-json') + 1] : undefined;
 const RENDER = args.indexOf('--render') >= 0 ? args[args.indexOf('--render') + 1]!.split(',') : undefined;
 const keepNonFinite = (_: string, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v);
-const readNonFinite = (_: string, v: unknown) => (v === 'NaN' ? Number.NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v);
+const readNonFinite = (_: string, v: unknown) =>
+  v === 'NaN' ? Number.NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v;
 
 async function main(): Promise<void> {
   const t0 = Date.now();
   let results: TaskResult[];
   let seconds: number;
   if (RENDER) {
-    const saved = RENDER.map((f) => JSON.parse(readFileSync(f, 'utf8'), readNonFinite) as { seconds: number; results: TaskResult[] });
+    const saved = RENDER.map(
+      (f) => JSON.parse(readFileSync(f, 'utf8'), readNonFinite) as { seconds: number; results: TaskResult[] },
+    );
     results = saved.flatMap((x) => x.results);
     // The processes ran side by side: the wall time is the longest one's.
     seconds = Math.max(...saved.map((x) => x.seconds));
@@ -260,7 +331,9 @@ async function synthetic(results: readonly TaskResult[], seconds: number): Promi
     );
   }
   const order = tasks().flatMap((t) => (t.kind === 'attack' ? [t.key] : []));
-  const rows = order.map((k) => summarise(results.find((r) => r.kind === 'attack' && r.key === k) as Extract<TaskResult, { kind: 'attack' }>));
+  const rows = order.map((k) =>
+    summarise(results.find((r) => r.kind === 'attack' && r.key === k) as Extract<TaskResult, { kind: 'attack' }>),
+  );
   const world = buildWorld(SEED);
   const cost = [costAfter(world, 100, 20_000), costAfter(world, 100_000, 20_000)];
   let e2e = '';
@@ -290,10 +363,19 @@ async function synthetic(results: readonly TaskResult[], seconds: number): Promi
   const base = (SYNTHETIC as readonly string[]).concat(['knockoff-shifted', 'knockoff-same']);
   const curves: Curve[] = base.map((a) => ({
     label: a,
-    detectedAt: rows.find((r) => r.v.attack === a && r.v.noise === 0 && r.v.accounts === 1 && r.v.mode === 'proxy' && r.v.interval === 0.1)!.detectedAt,
+    detectedAt: rows.find(
+      (r) => r.v.attack === a && r.v.noise === 0 && r.v.accounts === 1 && r.v.mode === 'proxy' && r.v.interval === 0.1,
+    )!.detectedAt,
   }));
   const chartPath = new URL('../../../bench/extraction/detection.svg', import.meta.url);
-  writeFileSync(chartPath, detectionChart(`Accounts flagged against queries sent (world seed ${SEED}, one account per attacker, no noise)`, curves, BUDGET));
+  writeFileSync(
+    chartPath,
+    detectionChart(
+      `Accounts flagged against queries sent (world seed ${SEED}, one account per attacker, no noise)`,
+      curves,
+      BUDGET,
+    ),
+  );
   writeBlock(BEGIN, END, `${text}\n\n![Accounts flagged against queries sent](extraction/detection.svg)`);
 }
 
@@ -314,7 +396,9 @@ function writeBlock(begin: string, end: string, text: string): void {
   else {
     const after = current.indexOf(END);
     next =
-      after >= 0 ? `${current.slice(0, after + END.length)}\n\n${section}${current.slice(after + END.length)}` : `${current.trimEnd()}\n\n## Extraction detection (issues 13 and 20)\n\n${section}\n`;
+      after >= 0
+        ? `${current.slice(0, after + END.length)}\n\n${section}${current.slice(after + END.length)}`
+        : `${current.trimEnd()}\n\n## Extraction detection (issues 13 and 20)\n\n${section}\n`;
   }
   writeFileSync(path, next);
 }

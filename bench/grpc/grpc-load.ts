@@ -22,11 +22,24 @@ export function inferRequestBytes(rows: number): Buffer {
   const row = [6.1, 2.8, 4.7, 1.2];
   return encodeMessage('ModelInfer', 'request', {
     model_name: 'iris',
-    inputs: [{ name: 'input-0', datatype: 'FP32', shape: [String(rows), '4'], contents: { fp32_contents: Array.from({ length: rows }, () => row).flat() } }],
+    inputs: [
+      {
+        name: 'input-0',
+        datatype: 'FP32',
+        shape: [String(rows), '4'],
+        contents: { fp32_contents: Array.from({ length: rows }, () => row).flat() },
+      },
+    ],
   });
 }
 
-export async function grpcLoad(address: string, request: Buffer, concurrency: number, seconds: number, maxCalls = MAX_CALLS): Promise<GrpcLoadResult> {
+export async function grpcLoad(
+  address: string,
+  request: Buffer,
+  concurrency: number,
+  seconds: number,
+  maxCalls = MAX_CALLS,
+): Promise<GrpcLoadResult> {
   const client = new Client(address, credentials.createInsecure());
   const latencies = new LatencyRecorder(maxCalls);
   let errors = 0;
@@ -64,5 +77,12 @@ export async function grpcLoad(address: string, request: Buffer, concurrency: nu
   const elapsed = (performance.now() - started) / 1000;
   client.close();
   const sorted = latencies.sorted();
-  return { calls: latencies.count, rps: latencies.count / elapsed, p50: percentile(sorted, 50), p99: percentile(sorted, 99), errors, firstError };
+  return {
+    calls: latencies.count,
+    rps: latencies.count / elapsed,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    errors,
+    firstError,
+  };
 }

@@ -1,6 +1,13 @@
 // One server of the gRPC bench in its own process, so its CPU time is its own: the demo gRPC
 // predictor, a plain HTTP/2 forwarder (the floor), or the gateway with its gRPC door.
-import { connect, constants, createServer, type ClientHttp2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
+import {
+  connect,
+  constants,
+  createServer,
+  type ClientHttp2Session,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+} from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { buildConfig } from '../../src/config/load-config.js';
 import { Gateway } from '../../src/gateway.js';
@@ -36,7 +43,14 @@ function startFloor(upstream: string): Promise<{ address: string; close(): Promi
     up.on('error', () => stream.close(constants.NGHTTP2_INTERNAL_ERROR));
     stream.on('error', () => up.close(constants.NGHTTP2_CANCEL));
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ address: `127.0.0.1:${(server.address() as AddressInfo).port}`, close: async () => void server.close() })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+        close: async () => void server.close(),
+      }),
+    ),
+  );
 }
 
 async function start(): Promise<{ address: string; close(): Promise<void> }> {

@@ -23,7 +23,10 @@ interface Server {
 }
 
 async function startServer(kind: 'predictor' | 'floor' | 'gateway', env: Record<string, string> = {}): Promise<Server> {
-  const child: ChildProcess = fork(SERVER, [kind], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(SERVER, [kind], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
   const address = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${kind} did not start in 15 s`)), 15000);
     child.once('message', (m: { address?: string; error?: string }) => {
@@ -49,7 +52,12 @@ async function startServer(kind: 'predictor' | 'floor' | 'gateway', env: Record<
 }
 
 const { values } = parseArgs({
-  options: { seconds: { type: 'string', default: '4' }, rounds: { type: 'string', default: '2' }, concurrency: { type: 'string', default: '16' }, write: { type: 'boolean', default: false } },
+  options: {
+    seconds: { type: 'string', default: '4' },
+    rounds: { type: 'string', default: '2' },
+    concurrency: { type: 'string', default: '16' },
+    write: { type: 'boolean', default: false },
+  },
 });
 const seconds = Math.min(20, Math.max(1, Number(values.seconds)));
 const rounds = Math.min(5, Math.max(1, Number(values.rounds)));
@@ -67,7 +75,9 @@ const gateway = await startServer('gateway', {
     upstream: { url: 'http://127.0.0.1:1', grpcUrl: upstream },
     auth: { enabled: false },
     log: { level: 'info' },
-    models: { iris: { labels: ['setosa', 'versicolor', 'virginica'], input: { features: 4, shape: [4], maxBatch: 256 } } },
+    models: {
+      iris: { labels: ['setosa', 'versicolor', 'virginica'], input: { features: 4, shape: [4], maxBatch: 256 } },
+    },
   }),
 });
 
@@ -122,7 +132,10 @@ lines.push(
     )} at the end. ${rounds} rotated rounds of ${seconds} s per target and size after a 1 s warm-up, ${concurrency} calls in flight on one @grpc/grpc-js channel (bench/grpc/grpc-load.ts, in the bench process, not counted). Each server is its own process on 127.0.0.1; CPU µs/call is its own CPU time (process.cpuUsage) over the calls it served. The demo predictor answers \`predict_proba\` FP64 [N, 3] in typed contents; the request is N iris rows in typed FP32 contents. The floor re-sends each HTTP/2 stream to the predictor on one session without parsing a message.`,
   '',
 );
-lines.push('| rows per call | target | calls/s | p50 ms | p99 ms | CPU µs/call | CPU vs floor | p99 vs floor | non-OK |', '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+lines.push(
+  '| rows per call | target | calls/s | p50 ms | p99 ms | CPU µs/call | CPU vs floor | p99 vs floor | non-OK |',
+  '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+);
 for (const size of [1, 256]) {
   const f = rows.get(`${size}|${targets[1]!.name}`)!;
   const fCpu = f.cpu / f.calls;
@@ -145,5 +158,10 @@ if (values.write) {
   const text = readFileSync(RESULTS, 'utf8');
   const start = text.indexOf(BEGIN);
   const end = text.indexOf(END);
-  writeFileSync(RESULTS, start >= 0 && end > start ? text.slice(0, start) + table + text.slice(end + END.length) : `${text.trimEnd()}\n\n${table}\n`);
+  writeFileSync(
+    RESULTS,
+    start >= 0 && end > start
+      ? text.slice(0, start) + table + text.slice(end + END.length)
+      : `${text.trimEnd()}\n\n${table}\n`,
+  );
 }

@@ -5,7 +5,12 @@ import type { BenchCall, LoadResult } from './bench-call.js';
 
 export const MAX_REQUESTS_PER_LOAD = 2_000_000;
 
-export async function autocannonLoad(url: string, call: BenchCall, connections: number, seconds: number): Promise<LoadResult> {
+export async function autocannonLoad(
+  url: string,
+  call: BenchCall,
+  connections: number,
+  seconds: number,
+): Promise<LoadResult> {
   const r = await autocannon({
     url: url + call.path,
     method: call.method,

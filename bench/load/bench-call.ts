@@ -13,7 +13,9 @@ const ROW = [6.8, 2.8, 4.8, 1.4];
 
 export function v2InferCall(rows: number, token: string | undefined): BenchCall {
   const body = JSON.stringify({
-    inputs: [{ name: 'input-0', shape: [rows, ROW.length], datatype: 'FP32', data: Array.from({ length: rows }, () => ROW) }],
+    inputs: [
+      { name: 'input-0', shape: [rows, ROW.length], datatype: 'FP32', data: Array.from({ length: rows }, () => ROW) },
+    ],
   });
   return {
     method: 'POST',

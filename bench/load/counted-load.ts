@@ -13,7 +13,13 @@ export interface CountedResult {
   readonly cutShort: boolean;
 }
 
-export async function countedLoad(url: string, callFor: (i: number) => BenchCall, count: number, concurrency: number, maxSeconds: number): Promise<CountedResult> {
+export async function countedLoad(
+  url: string,
+  callFor: (i: number) => BenchCall,
+  count: number,
+  concurrency: number,
+  maxSeconds: number,
+): Promise<CountedResult> {
   const pool = new Pool(url, { connections: concurrency, keepAliveTimeout: 30_000 });
   let next = 0;
   let done = 0;
@@ -25,7 +31,12 @@ export async function countedLoad(url: string, callFor: (i: number) => BenchCall
     while (next < count && performance.now() < deadline) {
       const call = callFor(next++);
       try {
-        const res = await pool.request({ method: call.method, path: call.path, headers: call.headers, body: call.body });
+        const res = await pool.request({
+          method: call.method,
+          path: call.path,
+          headers: call.headers,
+          body: call.body,
+        });
         await res.body.dump();
         if (res.statusCode < 200 || res.statusCode > 299) non2xx++;
       } catch {

@@ -10,7 +10,14 @@ import { LatencyRecorder, percentile } from './latency-stats.js';
 
 const TICK_MS = 1;
 
-export async function pacedLoad(url: string, call: BenchCall, ratePerSecond: number, seconds: number, connections: number, warmUpSeconds = 1): Promise<LoadResult> {
+export async function pacedLoad(
+  url: string,
+  call: BenchCall,
+  ratePerSecond: number,
+  seconds: number,
+  connections: number,
+  warmUpSeconds = 1,
+): Promise<LoadResult> {
   const unrecorded = Math.floor(ratePerSecond * warmUpSeconds);
   const total = unrecorded + Math.max(1, Math.floor(ratePerSecond * seconds));
   const pool = new Pool(url, { connections, keepAliveTimeout: 30_000 });
@@ -54,5 +61,14 @@ export async function pacedLoad(url: string, call: BenchCall, ratePerSecond: num
   const elapsed = (performance.now() - started) / 1000;
   await pool.destroy();
   const sorted = latencies.sorted();
-  return { generator: 'paced (undici)', requests: done, seconds: elapsed, rps: done / elapsed, p50: percentile(sorted, 50), p99: percentile(sorted, 99), non2xx, errors: errors + (total - done) };
+  return {
+    generator: 'paced (undici)',
+    requests: done,
+    seconds: elapsed,
+    rps: done / elapsed,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    non2xx,
+    errors: errors + (total - done),
+  };
 }

@@ -41,7 +41,9 @@ end
 export function parseWrkResult(stdout: string): Omit<LoadResult, 'generator'> {
   const m = /^WRK-RESULT ((?:\d+ ){8}\d+)$/m.exec(stdout);
   if (!m?.[1]) throw new Error(`wrk printed no result line: ${stdout.slice(-300)}`);
-  const [requests, durationUs, connect, read, write, status, timeout, p50Us, p99Us] = m[1].split(' ').map(Number) as number[] & { length: 9 };
+  const [requests, durationUs, connect, read, write, status, timeout, p50Us, p99Us] = m[1]
+    .split(' ')
+    .map(Number) as number[] & { length: 9 };
   const seconds = durationUs! / 1e6;
   return {
     requests: requests!,
@@ -54,11 +56,19 @@ export function parseWrkResult(stdout: string): Omit<LoadResult, 'generator'> {
   };
 }
 
-export async function wrkLoad(url: string, call: BenchCall, connections: number, seconds: number, workDir: string): Promise<LoadResult> {
+export async function wrkLoad(
+  url: string,
+  call: BenchCall,
+  connections: number,
+  seconds: number,
+  workDir: string,
+): Promise<LoadResult> {
   const text = wrkScript(call);
   const script = join(workDir, `wrk-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.lua`);
   writeFileSync(script, text);
-  const child = spawn(WRK_BIN, ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', script, url], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(WRK_BIN, ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', script, url], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));

@@ -25,7 +25,12 @@ if (jwks) {
     const token = auth.slice(7);
     if (verified.get(token)) return;
     try {
-      const { payload } = await jwtVerify(token, keys, { issuer, audience, algorithms: ['RS256'], requiredClaims: ['exp', 'sub'] });
+      const { payload } = await jwtVerify(token, keys, {
+        issuer,
+        audience,
+        algorithms: ['RS256'],
+        requiredClaims: ['exp', 'sub'],
+      });
       verified.set(token, { sub: String(payload.sub) }, { ttl: Math.max(1, (payload.exp ?? 0) * 1000 - Date.now()) });
     } catch {
       return reply.code(401).send({ error: 'token invalid' });

@@ -5,7 +5,16 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { Pool } from 'undici';
 import { announce, requiredEnv } from './peer-env.js';
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'host',
+]);
 const pool = new Pool(requiredEnv('BENCH_UPSTREAM'), { connections: 128 });
 
 function forwardable(headers: IncomingHttpHeaders): Record<string, string | string[]> {
@@ -19,16 +28,23 @@ function forwardable(headers: IncomingHttpHeaders): Record<string, string | stri
 
 const server = createServer((req, res) => {
   const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
-  pool.request({ method: req.method as 'POST', path: req.url ?? '/', headers: forwardable(req.headers), body: hasBody ? req : null }).then(
-    (up) => {
-      res.writeHead(up.statusCode, forwardable(up.headers));
-      up.body.pipe(res);
-    },
-    () => {
-      if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
-      res.end('{"error":"upstream unreachable"}');
-    },
-  );
+  pool
+    .request({
+      method: req.method as 'POST',
+      path: req.url ?? '/',
+      headers: forwardable(req.headers),
+      body: hasBody ? req : null,
+    })
+    .then(
+      (up) => {
+        res.writeHead(up.statusCode, forwardable(up.headers));
+        up.body.pipe(res);
+      },
+      () => {
+        if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
+        res.end('{"error":"upstream unreachable"}');
+      },
+    );
 });
 server.keepAliveTimeout = 65_000;
 server.listen(0, '127.0.0.1', () => announce(server.address()));

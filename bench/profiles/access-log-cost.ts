@@ -39,6 +39,7 @@ for (let round = 0; round < 3; round++) {
     const before = process.cpuUsage();
     for (let i = 0; i < LINES; i++) write(LINE);
     const spent = process.cpuUsage(before);
-    if (round === 2) process.stdout.write(`${name.padEnd(38)} ${((spent.user + spent.system) / LINES).toFixed(2)} µs/line\n`);
+    if (round === 2)
+      process.stdout.write(`${name.padEnd(38)} ${((spent.user + spent.system) / LINES).toFixed(2)} µs/line\n`);
   }
 }

@@ -48,7 +48,11 @@ const MAX_SECONDS = 120;
 
 const wanted = (values.only ?? '').split(',').map((s) => s.trim());
 const baseline: Target[] = values.baseline
-  ? ((await import(pathToFileURL(resolve(values.baseline, 'bench/targets/gateway-targets.js')).href)) as { gatewayTargets: Target[] }).gatewayTargets
+  ? (
+      (await import(pathToFileURL(resolve(values.baseline, 'bench/targets/gateway-targets.js')).href)) as {
+        gatewayTargets: Target[];
+      }
+    ).gatewayTargets
       .filter((t) => t.group === 'gateway')
       .map((t) => ({ ...t, id: `${t.id}@base`, name: `${t.name} [baseline build]`, start: t.start.bind(t) }))
   : [];
@@ -72,7 +76,8 @@ async function main(): Promise<void> {
       running.set(t.id, r);
       const call = v2InferCall(1, t.authenticates ? token : undefined);
       const warm = await countedLoad(r.url, () => call, WARMUP, CONNECTIONS, MAX_SECONDS);
-      if (warm.non2xx || warm.errors) throw new Error(`${t.id}: ${warm.non2xx} non-2xx and ${warm.errors} errors during warm-up`);
+      if (warm.non2xx || warm.errors)
+        throw new Error(`${t.id}: ${warm.non2xx} non-2xx and ${warm.errors} errors during warm-up`);
     }
     for (let round = 0; round < ROUNDS; round++) {
       for (let k = 0; k < chosen.length; k++) {
@@ -82,10 +87,13 @@ async function main(): Promise<void> {
         const before = cpuMicros(r.pid);
         const res = await countedLoad(r.url, () => call, COUNT, CONNECTIONS, MAX_SECONDS);
         const after = cpuMicros(r.pid);
-        if (res.non2xx || res.errors || res.cutShort) throw new Error(`${t.id}: ${res.non2xx} non-2xx, ${res.errors} errors, cut short: ${res.cutShort}`);
+        if (res.non2xx || res.errors || res.cutShort)
+          throw new Error(`${t.id}: ${res.non2xx} non-2xx, ${res.errors} errors, cut short: ${res.cutShort}`);
         const perReq = (after - before) / res.requests;
         (cpu.get(t.id) ?? cpu.set(t.id, []).get(t.id)!).push(perReq);
-        process.stderr.write(`round ${round + 1} ${t.id}: ${perReq.toFixed(1)} µs/req, ${(res.requests / res.seconds).toFixed(0)} req/s\n`);
+        process.stderr.write(
+          `round ${round + 1} ${t.id}: ${perReq.toFixed(1)} µs/req, ${(res.requests / res.seconds).toFixed(0)} req/s\n`,
+        );
       }
     }
     if (values.strace) {
@@ -119,7 +127,9 @@ async function main(): Promise<void> {
     const xs = cpu.get(t.id) ?? [];
     const m = med(xs);
     const ratio = (base: number[] | undefined) => (base ? `${(m / med(base)).toFixed(2)}×` : '');
-    lines.push(`| ${t.name} | ${m.toFixed(1)} | ${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)} | ${ratio(floor)} | ${ratio(peer)} |`);
+    lines.push(
+      `| ${t.name} | ${m.toFixed(1)} | ${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)} | ${ratio(floor)} | ${ratio(peer)} |`,
+    );
   }
   process.stdout.write(lines.join('\n') + '\n');
 }

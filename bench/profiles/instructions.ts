@@ -48,19 +48,33 @@ const gateway = (name: string, dist: string): Launch => ({
   command: (identity, predictorUrl) => ({
     script: resolve(dist, 'bench/server-process.js'),
     env: {
-      BENCH_CONFIG: JSON.stringify({ server: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 }, upstream: { url: predictorUrl }, ...everythingOnConfig(identity) }),
+      BENCH_CONFIG: JSON.stringify({
+        server: { host: '127.0.0.1', port: 0 },
+        admin: { host: '127.0.0.1', port: 0 },
+        upstream: { url: predictorUrl },
+        ...everythingOnConfig(identity),
+      }),
       BENCH_ARG: 'gateway',
     },
   }),
 });
 const launches: Record<string, Launch> = {
-  'node-floor': { name: 'node:http → undici (Node floor)', authenticates: false, command: (_i, upstream) => ({ script: here('../peers/node-floor.js'), env: { BENCH_UPSTREAM: upstream } }) },
+  'node-floor': {
+    name: 'node:http → undici (Node floor)',
+    authenticates: false,
+    command: (_i, upstream) => ({ script: here('../peers/node-floor.js'), env: { BENCH_UPSTREAM: upstream } }),
+  },
   'reply-from-jose': {
     name: 'fastify + reply-from + jose (LRU token cache)',
     authenticates: true,
     command: (i, upstream) => ({
       script: here('../peers/fastify-reply-from.js'),
-      env: { BENCH_UPSTREAM: upstream, BENCH_JWKS: JSON.stringify(i.jwks), BENCH_ISSUER: i.issuer, BENCH_AUDIENCE: i.audience },
+      env: {
+        BENCH_UPSTREAM: upstream,
+        BENCH_JWKS: JSON.stringify(i.jwks),
+        BENCH_ISSUER: i.issuer,
+        BENCH_AUDIENCE: i.audience,
+      },
     }),
   },
   'gw-all': gateway('gateway, everything on', fileURLToPath(new URL('../../', import.meta.url))),
@@ -69,12 +83,21 @@ const launches: Record<string, Launch> = {
 
 /** Starts the script under callgrind; resolves with its URL (IPC message or a JSON line on stdout). */
 async function underCallgrind(script: string, env: Record<string, string>, outFile: string) {
-  const args = ['--tool=callgrind', `--callgrind-out-file=${outFile}`, process.execPath, script, ...(env['BENCH_ARG'] ? [env['BENCH_ARG']] : [])];
+  const args = [
+    '--tool=callgrind',
+    `--callgrind-out-file=${outFile}`,
+    process.execPath,
+    script,
+    ...(env['BENCH_ARG'] ? [env['BENCH_ARG']] : []),
+  ];
   const child = spawn('valgrind', args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
   const url = await new Promise<string>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`${script} did not start under valgrind in 180 s: ${stderr}`)), 180_000);
+    const timer = setTimeout(
+      () => rej(new Error(`${script} did not start under valgrind in 180 s: ${stderr}`)),
+      180_000,
+    );
     const done = (u: string) => {
       clearTimeout(timer);
       res(u);
@@ -106,7 +129,9 @@ async function main(): Promise<void> {
   const rows: string[] = [];
   const perRequest = new Map<string, number>();
   try {
-    for (const id of (values.only ?? '').split(',').flatMap((x) => [x.trim(), ...(values.baseline && x.trim() === 'gw-all' ? ['gw-all@base'] : [])])) {
+    for (const id of (values.only ?? '')
+      .split(',')
+      .flatMap((x) => [x.trim(), ...(values.baseline && x.trim() === 'gw-all' ? ['gw-all@base'] : [])])) {
       const t = launches[id];
       if (!t) throw new Error(`unknown target ${id}`);
       const call = v2InferCall(1, t.authenticates ? token : undefined);
@@ -118,7 +143,8 @@ async function main(): Promise<void> {
         for (const count of [WARMUP, n]) {
           if (count === 0) continue;
           const r = await countedLoad(p.url, () => call, count, CONNECTIONS, MAX_SECONDS);
-          if (r.non2xx || r.errors || r.cutShort) throw new Error(`${id}: ${r.non2xx} non-2xx, ${r.errors} errors, cut short ${r.cutShort}`);
+          if (r.non2xx || r.errors || r.cutShort)
+            throw new Error(`${id}: ${r.non2xx} non-2xx, ${r.errors} errors, cut short ${r.cutShort}`);
         }
         await p.stop();
         totals.push(totalInstructions(out));

@@ -25,7 +25,9 @@ import { startChild } from '../child-processes.js';
 import { v2InferCall } from '../load/bench-call.js';
 import { everythingOnConfig } from '../targets/gateway-targets.js';
 
-const { values } = parseArgs({ options: { count: { type: 'string', default: '50000' }, rounds: { type: 'string', default: '5' } } });
+const { values } = parseArgs({
+  options: { count: { type: 'string', default: '50000' }, rounds: { type: 'string', default: '5' } },
+});
 const COUNT = Math.min(1_000_000, Math.max(1000, Number(values.count)));
 const ROUNDS = Math.min(20, Math.max(1, Number(values.rounds)));
 
@@ -35,13 +37,25 @@ const call = v2InferCall(1, token);
 const predictor = await startChild('predictor', undefined, { stdout: 'ignore' });
 
 // One real answer of the demo predictor, replayed: its raw header bytes as undici hands them.
-const upstreamRes = await request(predictor.url + call.path, { method: 'POST', headers: call.headers, body: call.body });
+const upstreamRes = await request(predictor.url + call.path, {
+  method: 'POST',
+  headers: call.headers,
+  body: call.body,
+});
 const answerBody = Buffer.from(await upstreamRes.body.arrayBuffer());
 // As undici hands them to a dispatch handler's onResponseStart: parsed, by lower-case name.
 const answerHeaders = upstreamRes.headers;
 await predictor.stop();
 
-const config = buildConfig({ server: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 }, upstream: { url: 'http://127.0.0.1:9' }, ...everythingOnConfig(identity) }, 'bench');
+const config = buildConfig(
+  {
+    server: { host: '127.0.0.1', port: 0 },
+    admin: { host: '127.0.0.1', port: 0 },
+    upstream: { url: 'http://127.0.0.1:9' },
+    ...everythingOnConfig(identity),
+  },
+  'bench',
+);
 // The access log is written, to /dev/null, as the bench's gateways write theirs.
 const log = createLogger(config.log.level, '/dev/null');
 const gw = await Gateway.create(config, { log, defaultMetrics: false });
@@ -49,10 +63,25 @@ const access = accessRecorder('proxy', config, gw.metrics, log);
 const pipeline = gw.pipeline;
 
 // What node:http hands the door for the bench's request (the parser's work is the floor's too).
-const rawHeaders = ['Host', '127.0.0.1:8080', 'Content-Type', 'application/json', 'Authorization', `Bearer ${token}`, 'Content-Length', String(Buffer.byteLength(call.body))];
+const rawHeaders = [
+  'Host',
+  '127.0.0.1:8080',
+  'Content-Type',
+  'application/json',
+  'Authorization',
+  `Bearer ${token}`,
+  'Content-Length',
+  String(Buffer.byteLength(call.body)),
+];
 const headers: Record<string, string> = {};
 for (let i = 0; i < rawHeaders.length; i += 2) headers[rawHeaders[i]!.toLowerCase()] = rawHeaders[i + 1]!;
-const req = { method: 'POST', url: call.path, headers, rawHeaders, socket: { remoteAddress: '127.0.0.1' } } as unknown as IncomingMessage;
+const req = {
+  method: 'POST',
+  url: call.path,
+  headers,
+  rawHeaders,
+  socket: { remoteAddress: '127.0.0.1' },
+} as unknown as IncomingMessage;
 const body = Buffer.from(call.body);
 
 let n = 0;
@@ -64,7 +93,13 @@ async function one(): Promise<void> {
   const d = await pipeline.decideBody(head.ctx, body);
   if (!d.allowed) throw new Error(`refused in the body phase: ${d.denial.code}`);
   const ctx = d.ctx;
-  upstreamHeaders(req.headers, ctx, '127.0.0.1:9', { requestId, forwardedFor: '127.0.0.1', identityEncoding: true, bodyLength: body.length, traceHeaders: undefined });
+  upstreamHeaders(req.headers, ctx, '127.0.0.1:9', {
+    requestId,
+    forwardedFor: '127.0.0.1',
+    identityEncoding: true,
+    bodyLength: body.length,
+    traceHeaders: undefined,
+  });
   const { answer } = answerForRewriter(200, answerHeaders, answerBody, config.upstream.maxAnswerBytes);
   if (!answer || !ctx.rewrite) throw new Error('no answer to rewrite');
   const out = ctx.rewrite.rewrite(answer, ctx);

@@ -12,7 +12,16 @@ const config = {
   admin: { host: '127.0.0.1', port: 0 },
   log: { level: 'warn' },
   upstream: { url: 'http://127.0.0.1:9' },
-  auth: { issuers: [{ issuer: 'https://issuer.test', hmacSecret: 'a-bench-secret-of-at-least-32-bytes!', audiences: ['inference'], algorithms: ['HS256'] }] },
+  auth: {
+    issuers: [
+      {
+        issuer: 'https://issuer.test',
+        hmacSecret: 'a-bench-secret-of-at-least-32-bytes!',
+        audiences: ['inference'],
+        algorithms: ['HS256'],
+      },
+    ],
+  },
   models: { iris: {} },
 };
 const child = fork(fileURLToPath(new URL('../server-process.js', import.meta.url)), ['gateway'], {
@@ -29,7 +38,9 @@ for (let i = 0; i < 100; i++) {
   const s = connect(Number(port), '127.0.0.1');
   s.on('error', () => undefined);
   await new Promise((r) => s.once('connect', r));
-  s.write(`POST /v1/models/iris:predict HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer x\r\nContent-Type: application/json\r\nContent-Length: ${10 * 1024 * 1024 - 1}\r\n\r\n`);
+  s.write(
+    `POST /v1/models/iris:predict HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer x\r\nContent-Type: application/json\r\nContent-Length: ${10 * 1024 * 1024 - 1}\r\n\r\n`,
+  );
   for (let mb = 0; mb < 9 && !s.destroyed; mb++) s.write(chunk);
   sockets.push(s);
 }
@@ -38,5 +49,7 @@ const during = rssMb(child.pid!);
 for (const s of sockets) s.destroy();
 await new Promise((r) => setTimeout(r, 1000));
 const after = rssMb(child.pid!);
-process.stdout.write(`gateway RSS: ${before.toFixed(0)} MB before, ${during.toFixed(0)} MB with 100 stalled unauthenticated 10 MB uploads, ${after.toFixed(0)} MB after they left\n`);
+process.stdout.write(
+  `gateway RSS: ${before.toFixed(0)} MB before, ${during.toFixed(0)} MB with 100 stalled unauthenticated 10 MB uploads, ${after.toFixed(0)} MB after they left\n`,
+);
 child.kill('SIGTERM');

@@ -8,7 +8,12 @@ interface Node {
   hitCount?: number;
 }
 const [file = '', topArg = '25'] = process.argv.slice(2);
-const prof = JSON.parse(readFileSync(file, 'utf8')) as { nodes: Node[]; samples: number[]; startTime: number; endTime: number };
+const prof = JSON.parse(readFileSync(file, 'utf8')) as {
+  nodes: Node[];
+  samples: number[];
+  startTime: number;
+  endTime: number;
+};
 const total = prof.samples.length;
 const idle = new Set(['(idle)', '(program)', '(garbage collector)']);
 
@@ -43,7 +48,12 @@ for (const n of prof.nodes) {
 }
 const pct = (h: number) => ((100 * h) / total).toFixed(1);
 const top = Number(topArg);
-const out = [`Samples: ${total} over ${((prof.endTime - prof.startTime) / 1e6).toFixed(1)} s`, '', '| package | self % |', '| --- | ---: |'];
+const out = [
+  `Samples: ${total} over ${((prof.endTime - prof.startTime) / 1e6).toFixed(1)} s`,
+  '',
+  '| package | self % |',
+  '| --- | ---: |',
+];
 for (const [k, v] of [...byPkg].sort((a, b) => b[1] - a[1]).slice(0, 20)) out.push(`| ${k} | ${pct(v)} |`);
 out.push('', '| function (self) | self % |', '| --- | ---: |');
 for (const [k, v] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, top)) out.push(`| \`${k}\` | ${pct(v)} |`);

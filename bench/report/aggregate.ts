@@ -66,6 +66,13 @@ export function aggregate(samples: readonly Sample[]): Row[] {
   });
 }
 
-export function findRow(rows: readonly Row[], scenario: ScenarioId, targetId: string, generator?: string): Row | undefined {
-  return rows.find((r) => r.scenario === scenario && r.targetId === targetId && (generator === undefined || r.generator === generator));
+export function findRow(
+  rows: readonly Row[],
+  scenario: ScenarioId,
+  targetId: string,
+  generator?: string,
+): Row | undefined {
+  return rows.find(
+    (r) => r.scenario === scenario && r.targetId === targetId && (generator === undefined || r.generator === generator),
+  );
 }

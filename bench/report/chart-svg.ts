@@ -15,7 +15,12 @@ export interface ChartSpec {
   readonly bars: readonly ChartBar[];
 }
 
-const COLOURS: Record<string, string> = { limit: '#7f7f7f', 'native peer': '#1f77b4', 'node peer': '#2ca02c', gateway: '#d62728' };
+const COLOURS: Record<string, string> = {
+  limit: '#7f7f7f',
+  'native peer': '#1f77b4',
+  'node peer': '#2ca02c',
+  gateway: '#d62728',
+};
 
 export function escapeXml(s: string): string {
   return s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
@@ -53,14 +58,18 @@ export function barChartSvg(spec: ChartSpec): string {
         return;
       }
       const w = Math.max(1, (v / max) * (panelWidth - 60));
-      out.push(`<rect x="${x0}" y="${y}" width="${w.toFixed(1)}" height="${barHeight}" fill="${COLOURS[b.group] ?? '#9467bd'}"/>`);
+      out.push(
+        `<rect x="${x0}" y="${y}" width="${w.toFixed(1)}" height="${barHeight}" fill="${COLOURS[b.group] ?? '#9467bd'}"/>`,
+      );
       out.push(`<text x="${(x0 + w + 4).toFixed(1)}" y="${y + 13}">${v >= 100 ? v.toFixed(0) : v.toFixed(2)}</text>`);
     });
   });
   let lx = 10;
   const ly = height - 18;
   for (const [group, colour] of Object.entries(COLOURS)) {
-    out.push(`<rect x="${lx}" y="${ly - 10}" width="12" height="12" fill="${colour}"/><text x="${lx + 16}" y="${ly}">${escapeXml(group)}</text>`);
+    out.push(
+      `<rect x="${lx}" y="${ly - 10}" width="12" height="12" fill="${colour}"/><text x="${lx + 16}" y="${ly}">${escapeXml(group)}</text>`,
+    );
     lx += 30 + group.length * 7;
   }
   out.push('</svg>');

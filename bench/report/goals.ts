@@ -25,8 +25,18 @@ const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 const signed = (x: number, d: number) => (x >= 0 ? `+${fmt(x, d)}` : `−${fmt(-x, d)}`);
 const mb = (b: number) => `${(b / 1048576).toFixed(0)} MB`;
 
-function compare(name: string, a: Row | undefined, b: Row | undefined, measure: (a: Row, b: Row) => { text: string; ok: boolean }): Goal {
-  if (!a || !b) return { goal: name, measured: `not measured (missing ${!a ? 'the gateway row' : 'the baseline row'})`, status: 'not measured' };
+function compare(
+  name: string,
+  a: Row | undefined,
+  b: Row | undefined,
+  measure: (a: Row, b: Row) => { text: string; ok: boolean },
+): Goal {
+  if (!a || !b)
+    return {
+      goal: name,
+      measured: `not measured (missing ${!a ? 'the gateway row' : 'the baseline row'})`,
+      status: 'not measured',
+    };
   const { text, ok } = measure(a, b);
   return { goal: name, measured: text, status: ok ? 'met' : 'missed' };
 }
@@ -35,22 +45,51 @@ export function evaluateGoals(i: GoalInputs): Goal[] {
   const row = (scenario: Row['scenario'], id: string, gen = i.generator) => findRow(i.rows, scenario, id, gen);
   const all = (scenario: Row['scenario'], gen?: string) => row(scenario, i.everythingOn, gen);
   const goals: Goal[] = [
-    compare('1a. everything on: less CPU per request than fastify + reply-from + jose (cache)', all('c50'), row('c50', 'reply-from-jose'), (a, b) => {
-      const r = a.cpuMicrosPerRequest / b.cpuMicrosPerRequest;
-      return { text: `${fmt(a.cpuMicrosPerRequest, 0)} vs ${fmt(b.cpuMicrosPerRequest, 0)} µs/req = ${fmt(r)}× (goal < 1)`, ok: r < 1 };
-    }),
-    compare("1b. everything on: at most 1.5× the Node floor's CPU per request", all('c50'), row('c50', 'node-floor'), (a, b) => {
-      const r = a.cpuMicrosPerRequest / b.cpuMicrosPerRequest;
-      return { text: `${fmt(a.cpuMicrosPerRequest, 0)} vs ${fmt(b.cpuMicrosPerRequest, 0)} µs/req = ${fmt(r)}× (goal ≤ 1.5)`, ok: r <= 1.5 };
-    }),
-    compare('2. everything on: more req/s than @fastify/http-proxy', all('c50'), row('c50', 'fastify-http-proxy'), (a, b) => {
-      const r = a.rps / b.rps;
-      return { text: `${fmt(a.rps, 0)} vs ${fmt(b.rps, 0)} req/s = ${fmt(r)}× (goal > 1)`, ok: r > 1 };
-    }),
-    compare("3. at half the gateway's saturation rate, p99 at most 2 ms above the predictor's", all('half-rate', 'paced (undici)'), row('half-rate', 'direct', 'paced (undici)'), (a, b) => {
-      const d = a.p99 - b.p99;
-      return { text: `p99 ${fmt(a.p99)} vs ${fmt(b.p99)} ms at ${fmt(a.rps, 0)} req/s: ${signed(d, 2)} ms (goal ≤ +2)`, ok: d <= 2 };
-    }),
+    compare(
+      '1a. everything on: less CPU per request than fastify + reply-from + jose (cache)',
+      all('c50'),
+      row('c50', 'reply-from-jose'),
+      (a, b) => {
+        const r = a.cpuMicrosPerRequest / b.cpuMicrosPerRequest;
+        return {
+          text: `${fmt(a.cpuMicrosPerRequest, 0)} vs ${fmt(b.cpuMicrosPerRequest, 0)} µs/req = ${fmt(r)}× (goal < 1)`,
+          ok: r < 1,
+        };
+      },
+    ),
+    compare(
+      "1b. everything on: at most 1.5× the Node floor's CPU per request",
+      all('c50'),
+      row('c50', 'node-floor'),
+      (a, b) => {
+        const r = a.cpuMicrosPerRequest / b.cpuMicrosPerRequest;
+        return {
+          text: `${fmt(a.cpuMicrosPerRequest, 0)} vs ${fmt(b.cpuMicrosPerRequest, 0)} µs/req = ${fmt(r)}× (goal ≤ 1.5)`,
+          ok: r <= 1.5,
+        };
+      },
+    ),
+    compare(
+      '2. everything on: more req/s than @fastify/http-proxy',
+      all('c50'),
+      row('c50', 'fastify-http-proxy'),
+      (a, b) => {
+        const r = a.rps / b.rps;
+        return { text: `${fmt(a.rps, 0)} vs ${fmt(b.rps, 0)} req/s = ${fmt(r)}× (goal > 1)`, ok: r > 1 };
+      },
+    ),
+    compare(
+      "3. at half the gateway's saturation rate, p99 at most 2 ms above the predictor's",
+      all('half-rate', 'paced (undici)'),
+      row('half-rate', 'direct', 'paced (undici)'),
+      (a, b) => {
+        const d = a.p99 - b.p99;
+        return {
+          text: `p99 ${fmt(a.p99)} vs ${fmt(b.p99)} ms at ${fmt(a.rps, 0)} req/s: ${signed(d, 2)} ms (goal ≤ +2)`,
+          ok: d <= 2,
+        };
+      },
+    ),
     compare('4. at -c1, at most 0.15 ms added at p50 over the predictor', all('c1'), row('c1', 'direct'), (a, b) => {
       const d = a.p50 - b.p50;
       return { text: `p50 ${fmt(a.p50, 3)} vs ${fmt(b.p50, 3)} ms: ${signed(d, 3)} ms (goal ≤ +0.15)`, ok: d <= 0.15 };
@@ -64,7 +103,11 @@ export function evaluateGoals(i: GoalInputs): Goal[] {
           measured: `RSS ${mb(m.rssBeforeBytes)} before, ${mb(m.rssAfterBytes)} after (peak ${mb(m.peakRssBytes)}), ${mb(m.rssAfterGcBytes)} after a full GC${m.users.cutShort ? ' (cut short by the time bound)' : ''}`,
           status: m.rssAfterBytes <= i.rssBoundBytes && !m.users.cutShort ? 'met' : 'missed',
         }
-      : { goal: '5. distinct users: RSS under the bound', measured: 'not measured (memory phase skipped)', status: 'not measured' },
+      : {
+          goal: '5. distinct users: RSS under the bound',
+          measured: 'not measured (memory phase skipped)',
+          status: 'not measured',
+        },
   );
   const rows1 = all('c50');
   const rows256 = all('rows256');

@@ -7,7 +7,8 @@ import type { Target } from '../targets/target.js';
 const n0 = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '' : x.toFixed(0));
 const n2 = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '' : x.toFixed(2));
 const n3 = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '' : x.toFixed(3));
-const spread = (r: Row | undefined) => (r && r.rounds > 1 && r.rps > 0 ? `±${(((r.rpsMax - r.rpsMin) / 2 / r.rps) * 100).toFixed(0)}%` : '');
+const spread = (r: Row | undefined) =>
+  r && r.rounds > 1 && r.rps > 0 ? `±${(((r.rpsMax - r.rpsMin) / 2 / r.rps) * 100).toFixed(0)}%` : '';
 const signed = (x: number, f: (x: number) => string) => (x >= 0 ? `+${f(x)}` : `−${f(-x)}`);
 const mb = (b: number | undefined) => (b === undefined ? '' : (b / 1048576).toFixed(0));
 
@@ -57,7 +58,11 @@ export function c1Table(t: TableInputs, generator: string): string {
       const add = r && direct && target.id !== 'direct' ? signed(r.p50 - direct.p50, n3) : '';
       return [target.name, n3(r?.p50), n3(r?.p99), add, n0(r?.rps), n0(r?.cpuMicrosPerRequest)];
     });
-  return table(['target', 'p50 ms', 'p99 ms', 'p50 added over the predictor, ms', 'req/s', 'CPU µs/req'], ['---', '---:', '---:', '---:', '---:', '---:'], body);
+  return table(
+    ['target', 'p50 ms', 'p99 ms', 'p50 added over the predictor, ms', 'req/s', 'CPU µs/req'],
+    ['---', '---:', '---:', '---:', '---:', '---:'],
+    body,
+  );
 }
 
 export function rowsTable(t: TableInputs, generator: string): string {
@@ -67,10 +72,26 @@ export function rowsTable(t: TableInputs, generator: string): string {
       const one = findRow(t.rows, 'c50', target.id, generator);
       const many = findRow(t.rows, 'rows256', target.id, generator);
       const ratio = one && many ? `${(many.cpuMicrosPerRequest / one.cpuMicrosPerRequest).toFixed(2)}×` : '';
-      return [target.name, n0(one?.cpuMicrosPerRequest), n0(many?.cpuMicrosPerRequest), ratio, n0(one?.rps), n0(many?.rps), n2(many?.p99)];
+      return [
+        target.name,
+        n0(one?.cpuMicrosPerRequest),
+        n0(many?.cpuMicrosPerRequest),
+        ratio,
+        n0(one?.rps),
+        n0(many?.rps),
+        n2(many?.p99),
+      ];
     });
   return table(
-    ['target', 'CPU µs/req, 1 row', 'CPU µs/req, 256 rows', '256 / 1', 'req/s, 1 row', 'req/s, 256 rows', 'p99 ms, 256 rows'],
+    [
+      'target',
+      'CPU µs/req, 1 row',
+      'CPU µs/req, 256 rows',
+      '256 / 1',
+      'req/s, 1 row',
+      'req/s, 256 rows',
+      'p99 ms, 256 rows',
+    ],
     ['---', '---:', '---:', '---:', '---:', '---:', '---:'],
     body,
   );
@@ -83,10 +104,26 @@ export function halfRateTable(t: TableInputs): string {
     .map((target) => {
       const r = findRow(t.rows, 'half-rate', target.id)!;
       const add = direct && target.id !== 'direct' ? signed(r.p99 - direct.p99, n2) : '';
-      return [target.name, n0(r.rps), n3(r.p50), n2(r.p99), add, n0(r.cpuMicrosPerRequest), String(r.non2xx + r.errors)];
+      return [
+        target.name,
+        n0(r.rps),
+        n3(r.p50),
+        n2(r.p99),
+        add,
+        n0(r.cpuMicrosPerRequest),
+        String(r.non2xx + r.errors),
+      ];
     });
   return table(
-    ['target', 'req/s (offered = achieved)', 'p50 ms', 'p99 ms', 'p99 added over the predictor, ms', 'CPU µs/req', 'non-2xx / errors'],
+    [
+      'target',
+      'req/s (offered = achieved)',
+      'p50 ms',
+      'p99 ms',
+      'p99 added over the predictor, ms',
+      'CPU µs/req',
+      'non-2xx / errors',
+    ],
     ['---', '---:', '---:', '---:', '---:', '---:', '---:'],
     body,
   );
@@ -99,7 +136,11 @@ export function memoryTable(m: MemoryPhaseResult): string {
       m.users.requests.toLocaleString('en-US'),
       `${m.users.seconds.toFixed(1)} s, ${m.users.non2xx} non-2xx, ${m.users.errors} errors${m.users.cutShort ? ', cut short by the time bound' : ''}`,
     ],
-    ['RSS before / after / peak', `${mb(m.rssBeforeBytes)} / ${mb(m.rssAfterBytes)} / ${mb(m.peakRssBytes)} MB`, m.config],
+    [
+      'RSS before / after / peak',
+      `${mb(m.rssBeforeBytes)} / ${mb(m.rssAfterBytes)} / ${mb(m.peakRssBytes)} MB`,
+      m.config,
+    ],
     [
       'after a full GC: RSS / V8 heap in use',
       `${mb(m.rssAfterGcBytes)} / ${mb(m.heapAfterGcBytes)} MB`,
@@ -123,6 +164,10 @@ export function goalsTable(goals: readonly Goal[]): string {
   return table(
     ['goal', 'measured in this run', 'status'],
     ['---', '---', '---'],
-    goals.map((g) => [g.goal, g.measured, g.status === 'met' ? '**met**' : g.status === 'missed' ? '**missed**' : g.status]),
+    goals.map((g) => [
+      g.goal,
+      g.measured,
+      g.status === 'met' ? '**met**' : g.status === 'missed' ? '**missed**' : g.status,
+    ]),
   );
 }

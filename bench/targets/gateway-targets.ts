@@ -31,13 +31,19 @@ const passModel = { task: 'regression' };
  * per-feature mean and standard deviation (Fisher 1936, as in the UCI Iris data set description).
  */
 export const EXTRACTION_MODEL_FIELDS = {
-  extraction: { mode: 'shadow', features: { centre: [5.843, 3.057, 3.758, 1.199], scale: [0.825, 0.434, 1.759, 0.76] } },
+  extraction: {
+    mode: 'shadow',
+    features: { centre: [5.843, 3.057, 3.758, 1.199], scale: [0.825, 0.434, 1.759, 0.76] },
+  },
 };
 
 /** Why this build cannot run the extraction rows, or undefined when its schema takes the field. */
 export function extractionNotBuilt(): string | undefined {
   try {
-    buildConfig({ auth: { enabled: false }, models: { iris: { ...labelsModel, ...EXTRACTION_MODEL_FIELDS } } }, 'bench');
+    buildConfig(
+      { auth: { enabled: false }, models: { iris: { ...labelsModel, ...EXTRACTION_MODEL_FIELDS } } },
+      'bench',
+    );
     return undefined;
   } catch (e) {
     const first = (e as { problems?: Array<{ path: string; message: string }> }).problems?.[0];
@@ -49,7 +55,13 @@ export const authConfig = (id: BenchIdentity): Config => ({
   auth: { issuers: [{ issuer: id.issuer, jwks: id.jwks, audiences: [id.audience], algorithms: ['RS256'] }] },
 });
 
-function gatewayTarget(id: string, name: string, authenticates: boolean, config: (env: TargetEnv, redis: () => Promise<string>) => Promise<Config> | Config, notBuilt?: string): Target {
+function gatewayTarget(
+  id: string,
+  name: string,
+  authenticates: boolean,
+  config: (env: TargetEnv, redis: () => Promise<string>) => Promise<Config> | Config,
+  notBuilt?: string,
+): Target {
   return {
     id,
     name,
@@ -59,11 +71,18 @@ function gatewayTarget(id: string, name: string, authenticates: boolean, config:
     async start(env: TargetEnv): Promise<RunningTarget> {
       let redis: RedisServer | undefined;
       const cfg = await config(env, async () => (redis ??= await startRedis()).url);
-      const profile = env.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${env.profileDir}`, `--cpu-prof-name=${id}.cpuprofile`] : [];
+      const profile = env.profileDir
+        ? ['--cpu-prof', `--cpu-prof-dir=${env.profileDir}`, `--cpu-prof-name=${id}.cpuprofile`]
+        : [];
       try {
         const child = await startChild(
           'gateway',
-          { server: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 }, upstream: { url: env.predictorUrl }, ...cfg },
+          {
+            server: { host: '127.0.0.1', port: 0 },
+            admin: { host: '127.0.0.1', port: 0 },
+            upstream: { url: env.predictorUrl },
+            ...cfg,
+          },
           { execArgv: profile, stdout: 'ignore' },
         );
         return {
@@ -93,15 +112,28 @@ export const everythingOnConfig = (id: BenchIdentity): Config => ({
 });
 
 export const gatewayTargets: Target[] = [
-  gatewayTarget('gw-pass', 'gateway pass-through', false, () => ({ auth: { enabled: false }, models: { iris: passModel } })),
-  gatewayTarget('gw-auth', 'gateway + auth (warm cache)', true, (env) => ({ ...authConfig(env.identity), models: { iris: passModel } })),
-  gatewayTarget('gw-limits-mem', 'gateway + auth + limits (memory)', true, (env) => ({ ...authConfig(env.identity), models: { iris: passModel }, limits: { default: ROOMY_WINDOWS } })),
+  gatewayTarget('gw-pass', 'gateway pass-through', false, () => ({
+    auth: { enabled: false },
+    models: { iris: passModel },
+  })),
+  gatewayTarget('gw-auth', 'gateway + auth (warm cache)', true, (env) => ({
+    ...authConfig(env.identity),
+    models: { iris: passModel },
+  })),
+  gatewayTarget('gw-limits-mem', 'gateway + auth + limits (memory)', true, (env) => ({
+    ...authConfig(env.identity),
+    models: { iris: passModel },
+    limits: { default: ROOMY_WINDOWS },
+  })),
   gatewayTarget('gw-limits-redis', 'gateway + auth + limits (Redis)', true, async (env, redis) => ({
     ...authConfig(env.identity),
     models: { iris: passModel },
     limits: { default: ROOMY_WINDOWS, store: { kind: 'redis', redisUrl: await redis() } },
   })),
-  gatewayTarget('gw-labels', 'gateway + labels-only', false, () => ({ auth: { enabled: false }, models: { iris: labelsModel } })),
+  gatewayTarget('gw-labels', 'gateway + labels-only', false, () => ({
+    auth: { enabled: false },
+    models: { iris: labelsModel },
+  })),
   gatewayTarget(
     'gw-extraction',
     'gateway + auth + extraction (shadow: scored, not acted on)',
@@ -109,7 +141,12 @@ export const gatewayTargets: Target[] = [
     (env) => ({ ...authConfig(env.identity), models: { iris: { ...labelsModel, ...EXTRACTION_MODEL_FIELDS } } }),
     extraction,
   ),
-  gatewayTarget('gw-all', `gateway, everything on (auth, memory limits, labels-only${extraction ? '' : ', extraction in shadow'})`, true, (env) => everythingOnConfig(env.identity)),
+  gatewayTarget(
+    'gw-all',
+    `gateway, everything on (auth, memory limits, labels-only${extraction ? '' : ', extraction in shadow'})`,
+    true,
+    (env) => everythingOnConfig(env.identity),
+  ),
 ];
 
 export const gatewayEverythingOnId = 'gw-all';

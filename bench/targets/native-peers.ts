@@ -56,7 +56,12 @@ export const nginxTarget: Target = {
     mkdirSync(join(prefix, 'tmp'), { recursive: true });
     const port = await freePort();
     writeFileSync(join(prefix, 'nginx.conf'), nginxConfig(prefix, port, env.predictorUrl));
-    return spawnListening(NGINX_BIN, ['-p', prefix, '-e', join(prefix, 'error.log'), '-c', join(prefix, 'nginx.conf')], port, 'SIGQUIT');
+    return spawnListening(
+      NGINX_BIN,
+      ['-p', prefix, '-e', join(prefix, 'error.log'), '-c', join(prefix, 'nginx.conf')],
+      port,
+      'SIGQUIT',
+    );
   },
 };
 
@@ -125,4 +130,8 @@ function haproxyTarget(id: string, name: string, jwt: boolean): Target {
 }
 
 export const haproxyTargetPlain = haproxyTarget('haproxy', 'HAProxy 2.6', false);
-export const haproxyTargetJwt = haproxyTarget('haproxy-jwt', 'HAProxy 2.6 + jwt_verify RS256 + per-sub stick table', true);
+export const haproxyTargetJwt = haproxyTarget(
+  'haproxy-jwt',
+  'HAProxy 2.6 + jwt_verify RS256 + per-sub stick table',
+  true,
+);

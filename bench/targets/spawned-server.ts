@@ -37,7 +37,12 @@ export function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTE
 }
 
 /** Spawns `command args` (which listens on `port`) and resolves once the port accepts, or rejects with its stderr. */
-export async function spawnListening(command: string, args: string[], port: number, stopSignal: NodeJS.Signals = 'SIGTERM'): Promise<RunningTarget> {
+export async function spawnListening(
+  command: string,
+  args: string[],
+  port: number,
+  stopSignal: NodeJS.Signals = 'SIGTERM',
+): Promise<RunningTarget> {
   const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
@@ -47,7 +52,9 @@ export async function spawnListening(command: string, args: string[], port: numb
   while (!(await accepts(port))) {
     if (spawnError || child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`${command} did not start${child.exitCode !== null ? ` (exit ${child.exitCode})` : ''}: ${spawnError?.message ?? stderr.trim()}`);
+      throw new Error(
+        `${command} did not start${child.exitCode !== null ? ` (exit ${child.exitCode})` : ''}: ${spawnError?.message ?? stderr.trim()}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 25));
   }
@@ -57,7 +64,10 @@ export async function spawnListening(command: string, args: string[], port: numb
 
 /** Runs a Node peer script that prints one JSON line `{"url": ...}` once it listens. */
 export async function spawnNodePeer(script: string, env: Record<string, string>): Promise<RunningTarget> {
-  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [script], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
   const url = await new Promise<string>((resolve, reject) => {

@@ -25,7 +25,11 @@ function unescapeName(name: string, lineNo: number): string {
     const next = name[++i];
     if (next === '\\') out += '\\';
     else if (next === 'n') out += '\n';
-    else throw new ArtifactError('manifest_invalid', `manifest line ${lineNo}: unknown escape \\${next ?? ''} in the file name`);
+    else
+      throw new ArtifactError(
+        'manifest_invalid',
+        `manifest line ${lineNo}: unknown escape \\${next ?? ''} in the file name`,
+      );
   }
   return out;
 }

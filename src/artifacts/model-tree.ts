@@ -70,13 +70,32 @@ export async function listModelTree(dir: string, exclude: ReadonlySet<string> = 
           try {
             target = await realpath(childAbs);
           } catch (err) {
-            problems.push({ kind: 'unreadable', path: childRel, message: `${childRel}: a symbolic link that does not resolve (${errCode(err)})` });
+            problems.push({
+              kind: 'unreadable',
+              path: childRel,
+              message: `${childRel}: a symbolic link that does not resolve (${errCode(err)})`,
+            });
             continue;
           }
-          if (!inside(target)) problems.push({ kind: 'unsafe_path', path: childRel, message: `${childRel}: a symbolic link pointing outside the model directory (to ${target})` });
-          else if (!(await stat(target)).isFile()) problems.push({ kind: 'unsafe_path', path: childRel, message: `${childRel}: a symbolic link to something other than a regular file` });
+          if (!inside(target))
+            problems.push({
+              kind: 'unsafe_path',
+              path: childRel,
+              message: `${childRel}: a symbolic link pointing outside the model directory (to ${target})`,
+            });
+          else if (!(await stat(target)).isFile())
+            problems.push({
+              kind: 'unsafe_path',
+              path: childRel,
+              message: `${childRel}: a symbolic link to something other than a regular file`,
+            });
           else files.set(childRel, target);
-        } else problems.push({ kind: 'unsafe_path', path: childRel, message: `${childRel}: not a regular file (device, FIFO or socket)` });
+        } else
+          problems.push({
+            kind: 'unsafe_path',
+            path: childRel,
+            message: `${childRel}: not a regular file (device, FIFO or socket)`,
+          });
       } catch (err) {
         problems.push({ kind: 'unreadable', path: childRel, message: `${childRel}: cannot read (${errCode(err)})` });
       }

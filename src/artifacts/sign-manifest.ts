@@ -21,11 +21,19 @@ export interface SignManifestOptions {
 
 /** Hashes the directory, writes the manifest and the signature; refuses a directory it could not verify later. */
 export async function signManifest(o: SignManifestOptions): Promise<{ files: number; bytes: number }> {
-  if ((o.privateKey === undefined) !== (o.signature === undefined)) throw new ArtifactError('bad_key', 'a private key and a signature file go together: give both or neither');
+  if ((o.privateKey === undefined) !== (o.signature === undefined))
+    throw new ArtifactError('bad_key', 'a private key and a signature file go together: give both or neither');
   // Load the key before hashing gigabytes, so a bad key fails at once.
-  const key = o.privateKey !== undefined ? loadPrivateKey(await readInput(o.privateKey, 'private key'), `private key ${o.privateKey}`) : undefined;
-  const tree = await listModelTree(o.dir, new Set(await Promise.all([o.manifest, ...(o.signature ? [o.signature] : [])].map(canonicalPath))));
-  if (tree.problems.length > 0) throw new ArtifactError(tree.problems[0]!.kind, tree.problems.map((p) => p.message).join('\n'));
+  const key =
+    o.privateKey !== undefined
+      ? loadPrivateKey(await readInput(o.privateKey, 'private key'), `private key ${o.privateKey}`)
+      : undefined;
+  const tree = await listModelTree(
+    o.dir,
+    new Set(await Promise.all([o.manifest, ...(o.signature ? [o.signature] : [])].map(canonicalPath))),
+  );
+  if (tree.problems.length > 0)
+    throw new ArtifactError(tree.problems[0]!.kind, tree.problems.map((p) => p.message).join('\n'));
   if (tree.files.size === 0) throw new ArtifactError('unreadable', `${o.dir}: no file to list`);
   const entries: ManifestEntry[] = [];
   let bytes = 0;

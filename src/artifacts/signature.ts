@@ -12,7 +12,10 @@ function keyKind(key: KeyObject, label: string): 'ecdsa-p256' | 'ed25519' {
   if (key.asymmetricKeyType === 'ed25519') return 'ed25519';
   if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return 'ecdsa-p256';
   const curve = key.asymmetricKeyDetails?.namedCurve;
-  throw new ArtifactError('bad_key', `${label}: a ${key.asymmetricKeyType}${curve ? ` (${curve})` : ''} key; expected ECDSA P-256 or Ed25519`);
+  throw new ArtifactError(
+    'bad_key',
+    `${label}: a ${key.asymmetricKeyType}${curve ? ` (${curve})` : ''} key; expected ECDSA P-256 or Ed25519`,
+  );
 }
 
 /**
@@ -21,9 +24,13 @@ function keyKind(key: KeyObject, label: string): 'ecdsa-p256' | 'ed25519' {
  */
 function loadKey(pem: Buffer, label: string, half: 'public' | 'private'): KeyObject {
   const text = pem.toString('utf8');
-  if (half === 'public' && /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) throw new ArtifactError('bad_key', `${label}: a private key; give the public key (openssl pkey -pubout)`);
+  if (half === 'public' && /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text))
+    throw new ArtifactError('bad_key', `${label}: a private key; give the public key (openssl pkey -pubout)`);
   if (half === 'private' && text.includes('ENCRYPTED'))
-    throw new ArtifactError('bad_key', `${label}: an encrypted private key; decrypt it to an unencrypted PEM for signing, or sign with the tool that encrypted it (cosign sign-blob)`);
+    throw new ArtifactError(
+      'bad_key',
+      `${label}: an encrypted private key; decrypt it to an unencrypted PEM for signing, or sign with the tool that encrypted it (cosign sign-blob)`,
+    );
   let key: KeyObject;
   try {
     key = (half === 'public' ? createPublicKey : createPrivateKey)({ key: text, format: 'pem' });
@@ -77,16 +84,35 @@ export function verifySignature(data: Buffer, signatureFile: Buffer, key: KeyObj
   const sig = decodeSignature(signatureFile);
   const kind = keyKind(key, 'public key');
   if (kind === 'ecdsa-p256') {
-    if (!isDerEcdsaSignature(sig)) throw new ArtifactError('bad_signature_encoding', `${label}: not a DER ECDSA signature (raw DER or base64 of it, as openssl dgst -sign or cosign sign-blob write)`);
-    if (!verify('sha256', data, { key, dsaEncoding: 'der' }, sig)) throw new ArtifactError('signature_mismatch', `${label}: the signature does not match the manifest and this public key`);
+    if (!isDerEcdsaSignature(sig))
+      throw new ArtifactError(
+        'bad_signature_encoding',
+        `${label}: not a DER ECDSA signature (raw DER or base64 of it, as openssl dgst -sign or cosign sign-blob write)`,
+      );
+    if (!verify('sha256', data, { key, dsaEncoding: 'der' }, sig))
+      throw new ArtifactError(
+        'signature_mismatch',
+        `${label}: the signature does not match the manifest and this public key`,
+      );
     return;
   }
-  if (sig.length !== 64) throw new ArtifactError('bad_signature_encoding', `${label}: an Ed25519 signature is 64 bytes (raw or base64), this one is ${sig.length}`);
-  if (!verify(null, data, key, sig)) throw new ArtifactError('signature_mismatch', `${label}: the signature does not match the manifest and this public key`);
+  if (sig.length !== 64)
+    throw new ArtifactError(
+      'bad_signature_encoding',
+      `${label}: an Ed25519 signature is 64 bytes (raw or base64), this one is ${sig.length}`,
+    );
+  if (!verify(null, data, key, sig))
+    throw new ArtifactError(
+      'signature_mismatch',
+      `${label}: the signature does not match the manifest and this public key`,
+    );
 }
 
 /** Signs `data` with an ECDSA P-256 (SHA-256, DER) or Ed25519 key. */
 export function signData(data: Buffer, key: KeyObject, encoding: SignatureEncoding): Buffer {
-  const sig = keyKind(key, 'private key') === 'ecdsa-p256' ? sign('sha256', data, { key, dsaEncoding: 'der' }) : sign(null, data, key);
+  const sig =
+    keyKind(key, 'private key') === 'ecdsa-p256'
+      ? sign('sha256', data, { key, dsaEncoding: 'der' })
+      : sign(null, data, key);
   return encoding === 'base64' ? Buffer.from(`${sig.toString('base64')}\n`) : sig;
 }

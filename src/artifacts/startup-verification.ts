@@ -36,7 +36,10 @@ export function startModelVerification(settings: Settings, metrics: GatewayMetri
   };
   setState('verifying');
   const abort = new AbortController();
-  let state: { ready: boolean; detail: string } = { ready: false, detail: `verifying ${settings.dir} against ${settings.manifest}` };
+  let state: { ready: boolean; detail: string } = {
+    ready: false,
+    detail: `verifying ${settings.dir} against ${settings.manifest}`,
+  };
   let finished = false;
   const started = Date.now();
   const done = verifyModel({
@@ -48,7 +51,14 @@ export function startModelVerification(settings: Settings, metrics: GatewayMetri
   }).then(
     (r: VerifyModelResult) => {
       metrics.modelVerifications.inc({ outcome: r.ok ? 'verified' : 'failed' });
-      const summary = { dir: settings.dir, manifest: settings.manifest, files: r.files, bytes: r.bytes, signed: r.signed, ms: Date.now() - started };
+      const summary = {
+        dir: settings.dir,
+        manifest: settings.manifest,
+        files: r.files,
+        bytes: r.bytes,
+        signed: r.signed,
+        ms: Date.now() - started,
+      };
       setState(r.ok ? 'verified' : 'failed');
       finished = true;
       if (r.ok) {
@@ -57,9 +67,19 @@ export function startModelVerification(settings: Settings, metrics: GatewayMetri
         return;
       }
       for (const p of r.problems) metrics.modelVerificationProblems.inc({ kind: p.kind });
-      state = { ready: false, detail: `model verification failed: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'} (see the log)` };
+      state = {
+        ready: false,
+        detail: `model verification failed: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'} (see the log)`,
+      };
       log.error(
-        { ...summary, problems: r.problems.map((p) => ({ kind: p.kind, ...(p.path !== undefined ? { path: p.path } : {}), message: p.message })) },
+        {
+          ...summary,
+          problems: r.problems.map((p) => ({
+            kind: p.kind,
+            ...(p.path !== undefined ? { path: p.path } : {}),
+            message: p.message,
+          })),
+        },
         'model verification FAILED: refusing to become ready',
       );
     },
@@ -69,11 +89,21 @@ export function startModelVerification(settings: Settings, metrics: GatewayMetri
       setState('failed');
       finished = true;
       state = { ready: false, detail: 'model verification failed (see the log)' };
-      log.error({ dir: settings.dir, err: (err as Error).message }, 'model verification FAILED: refusing to become ready');
+      log.error(
+        { dir: settings.dir, err: (err as Error).message },
+        'model verification FAILED: refusing to become ready',
+      );
     },
   );
-  const verifying = deny('model_unverified', 'the model files are still being verified against their manifest; retry shortly', { retryAfterSeconds: 5 });
-  const failed = deny('model_unverified', 'the model files failed verification against their manifest: this replica serves no predictions');
+  const verifying = deny(
+    'model_unverified',
+    'the model files are still being verified against their manifest; retry shortly',
+    { retryAfterSeconds: 5 },
+  );
+  const failed = deny(
+    'model_unverified',
+    'the model files failed verification against their manifest: this replica serves no predictions',
+  );
   const stage: Stage = {
     name: 'verification',
     run: () => (state.ready ? undefined : finished ? failed : verifying),

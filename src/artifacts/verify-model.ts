@@ -73,26 +73,45 @@ export async function verifyModel(o: VerifyModelOptions): Promise<VerifyModelRes
     listed.add(e.path);
     // `sha256sum * > MANIFEST` run inside the directory lists the (then empty) manifest itself.
     if (exclude.has(join(tree.root, e.path))) {
-      problems.push({ kind: 'manifest_invalid', path: e.path, message: `${e.path}: the manifest lists itself or its signature; write it outside the directory, then move it in` });
+      problems.push({
+        kind: 'manifest_invalid',
+        path: e.path,
+        message: `${e.path}: the manifest lists itself or its signature; write it outside the directory, then move it in`,
+      });
       continue;
     }
     const abs = tree.files.get(e.path);
     if (abs === undefined) {
-      if (!flagged.has(e.path)) problems.push({ kind: 'missing', path: e.path, message: `${e.path}: listed in the manifest, missing from the directory` });
+      if (!flagged.has(e.path))
+        problems.push({
+          kind: 'missing',
+          path: e.path,
+          message: `${e.path}: listed in the manifest, missing from the directory`,
+        });
       continue;
     }
     try {
       const d = await sha256File(abs, o.signal);
       files++;
       bytes += d.bytes;
-      if (d.sha256 !== e.sha256) problems.push({ kind: 'mismatch', path: e.path, message: `${e.path}: SHA-256 ${d.sha256} differs from the manifest's ${e.sha256}` });
+      if (d.sha256 !== e.sha256)
+        problems.push({
+          kind: 'mismatch',
+          path: e.path,
+          message: `${e.path}: SHA-256 ${d.sha256} differs from the manifest's ${e.sha256}`,
+        });
     } catch (err) {
       if (o.signal?.aborted) throw err;
-      problems.push({ kind: 'unreadable', path: e.path, message: `${e.path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` });
+      problems.push({
+        kind: 'unreadable',
+        path: e.path,
+        message: `${e.path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      });
     }
   }
   for (const path of tree.files.keys()) {
-    if (!listed.has(path)) problems.push({ kind: 'extra', path, message: `${path}: in the directory, not in the manifest` });
+    if (!listed.has(path))
+      problems.push({ kind: 'extra', path, message: `${path}: in the directory, not in the manifest` });
   }
   return { ok: problems.length === 0, problems, files, bytes, signed: o.publicKey !== undefined };
 }

@@ -21,12 +21,19 @@ export const authStages: StageFactory = (deps) => {
     name: 'signing-keys',
     async check() {
       const missing = [...verifier.issuers.values()].filter((i) => !i.keys.usable()).map((i) => i.config.issuer);
-      return missing.length === 0 ? { ready: true } : { ready: false, detail: `no usable keys for ${missing.join(', ')}` };
+      return missing.length === 0
+        ? { ready: true }
+        : { ready: false, detail: `no usable keys for ${missing.join(', ')}` };
     },
   });
 
   // Headers derived from claims, per issuer, computed once.
-  const claimHeaders = new Map([...verifier.issuers].map(([iss, i]) => [iss, Object.entries(i.config.claimHeaders).map(([h, c]) => [h.toLowerCase(), c] as const)]));
+  const claimHeaders = new Map(
+    [...verifier.issuers].map(([iss, i]) => [
+      iss,
+      Object.entries(i.config.claimHeaders).map(([h, c]) => [h.toLowerCase(), c] as const),
+    ]),
+  );
   const everyIssuerStripsToken = [...verifier.issuers.values()].every((i) => !i.config.forwardToken);
   const injected = [...new Set([...claimHeaders.values()].flat().map(([h]) => h))];
   if (everyIssuerStripsToken) injected.push('authorization');

@@ -101,16 +101,23 @@ export class KeySet {
     // No usable keys (issuer down at start-up, or keys past maxStaleSeconds): a request may fetch,
     // but through the same single flight and backoff as the refresh loop, so 249 requests against a
     // dead issuer cost one fetch, and a revived issuer is noticed by the first request after the backoff.
-    if (!this.usable() && this.remote && (this.inflight !== undefined || this.clock.now() >= this.nextAttemptAt)) await this.refresh().catch(() => undefined);
+    if (!this.usable() && this.remote && (this.inflight !== undefined || this.clock.now() >= this.nextAttemptAt))
+      await this.refresh().catch(() => undefined);
     if (!this.usable()) return { ok: false, reason: 'unavailable' };
     let found = await this.find(kid, alg);
-    if (found.length === 0 && this.remote && this.clock.now() - this.lastMissFetch >= this.keys.cooldownSeconds * 1000) {
+    if (
+      found.length === 0 &&
+      this.remote &&
+      this.clock.now() - this.lastMissFetch >= this.keys.cooldownSeconds * 1000
+    ) {
       this.lastMissFetch = this.clock.now();
       await this.refresh().catch(() => undefined);
       found = await this.find(kid, alg);
     }
     if (found.length === 0) return { ok: false, reason: 'unknown_key' };
-    const stale = this.remote && this.clock.now() - (this.fetchedAt ?? 0) > this.keys.refreshSeconds * 1000 + this.keys.fetchTimeoutMs;
+    const stale =
+      this.remote &&
+      this.clock.now() - (this.fetchedAt ?? 0) > this.keys.refreshSeconds * 1000 + this.keys.fetchTimeoutMs;
     if (stale) this.metrics.authStaleKeyUses.inc({ issuer: this.issuer.issuer });
     return { ok: true, stale, candidates: found, generation: this.generation };
   }
@@ -150,10 +157,18 @@ export class KeySet {
   private async jwksUrl(): Promise<string> {
     if (this.issuer.jwksUri !== undefined) return this.issuer.jwksUri;
     const base = this.issuer.issuer.replace(/\/$/, '');
-    const doc = (await fetchJson(`${base}/.well-known/openid-configuration`, this.keys.fetchTimeoutMs, this.keys.maxBytes)) as { jwks_uri?: unknown };
-    if (typeof doc?.jwks_uri !== 'string' || !/^https?:\/\//.test(doc.jwks_uri)) throw new FetchError('the discovery document has no jwks_uri', 'bad_json');
-    const insecure = doc.jwks_uri.startsWith('http:') && !/^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\//.test(doc.jwks_uri);
-    if (insecure && !this.keys.allowInsecureHttp) throw new FetchError('the discovery document names a plain-http jwks_uri', 'bad_json');
+    const doc = (await fetchJson(
+      `${base}/.well-known/openid-configuration`,
+      this.keys.fetchTimeoutMs,
+      this.keys.maxBytes,
+    )) as { jwks_uri?: unknown };
+    if (typeof doc?.jwks_uri !== 'string' || !/^https?:\/\//.test(doc.jwks_uri))
+      throw new FetchError('the discovery document has no jwks_uri', 'bad_json');
+    const insecure =
+      doc.jwks_uri.startsWith('http:') &&
+      !/^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\//.test(doc.jwks_uri);
+    if (insecure && !this.keys.allowInsecureHttp)
+      throw new FetchError('the discovery document names a plain-http jwks_uri', 'bad_json');
     return doc.jwks_uri;
   }
 
@@ -169,7 +184,10 @@ export class KeySet {
       this.failures++;
       const outcome = err instanceof FetchError ? err.outcome : 'unreachable';
       this.metrics.authKeyFetches.inc({ issuer: this.issuer.issuer, outcome });
-      this.log.warn({ issuer: this.issuer.issuer, outcome, reason: (err as Error).message, keptKeys: this.keyCount }, 'signing key fetch failed');
+      this.log.warn(
+        { issuer: this.issuer.issuer, outcome, reason: (err as Error).message, keptKeys: this.keyCount },
+        'signing key fetch failed',
+      );
       // Retry soon (1 s, doubling to 4 s): an issuer that answers again is noticed within seconds,
       // while the old keys, if any, keep serving. Requests obey the same backoff.
       const backoffMs = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(this.failures - 1, 5));

@@ -51,7 +51,8 @@ export class ModelRequirements {
   check(model: string, verb: Verb, identity: Identity, issuer: TrustedIssuer): Denial | undefined {
     const req = this.byModel.get(model)?.get(verb);
     if (!req) return undefined;
-    if (req.issuers && !req.issuers.has(issuer.config.issuer)) return deny('token_invalid', 'tokens of this issuer are not accepted for this model');
+    if (req.issuers && !req.issuers.has(issuer.config.issuer))
+      return deny('token_invalid', 'tokens of this issuer are not accepted for this model');
     const accepted = req.audiences ?? issuer.audiences;
     if (!audiencesOf(identity.claims).some((a) => typeof a === 'string' && accepted.has(a))) {
       return deny('token_invalid', 'the token audience is not accepted for this model');
@@ -59,7 +60,10 @@ export class ModelRequirements {
     if (req.scopes.length > 0) {
       const have = scopesOf(identity.claims);
       const missing = req.scopes.filter((s) => !have.has(s));
-      if (missing.length > 0) return deny('insufficient_scope', `the token lacks the scope ${missing.join(' ')}`, { scope: req.scopes.join(' ') });
+      if (missing.length > 0)
+        return deny('insufficient_scope', `the token lacks the scope ${missing.join(' ')}`, {
+          scope: req.scopes.join(' '),
+        });
     }
     for (const [path, allowed] of req.claims) {
       const value = claimAt(identity.claims, path);

@@ -26,7 +26,8 @@ export interface Verified {
   readonly issuer: TrustedIssuer;
 }
 
-export type Verification = { readonly ok: true; readonly verified: Verified } | { readonly ok: false; readonly denial: Denial };
+export type Verification =
+  { readonly ok: true; readonly verified: Verified } | { readonly ok: false; readonly denial: Denial };
 
 interface CacheEntry {
   /** The whole token: a hit is a hit only when it is exactly this one. */
@@ -50,7 +51,9 @@ const cacheKeyOf = (token: string) => (token.length > KEY_CHARS ? token.slice(-K
 const invalid = (message: string): Verification => ({ ok: false, denial: deny('token_invalid', message) });
 const UNAVAILABLE: Verification = {
   ok: false,
-  denial: deny('keys_unavailable', 'the signing keys of the issuer cannot be loaded; retry later', { retryAfterSeconds: 5 }),
+  denial: deny('keys_unavailable', 'the signing keys of the issuer cannot be loaded; retry later', {
+    retryAfterSeconds: 5,
+  }),
 };
 
 const JOSE_MESSAGES: Record<string, string> = {
@@ -91,7 +94,14 @@ export class TokenVerifier {
     );
     this.hits = metrics.authVerifications.labels({ outcome: 'allowed', cache: 'hit' });
     const { maxEntries, maxBytes } = config.cache;
-    this.cache = maxEntries > 0 && maxBytes > 0 ? new LRUCache<string, CacheEntry>({ max: maxEntries, maxSize: maxBytes, sizeCalculation: (v) => v.token.length * 2 + 512 }) : undefined;
+    this.cache =
+      maxEntries > 0 && maxBytes > 0
+        ? new LRUCache<string, CacheEntry>({
+            max: maxEntries,
+            maxSize: maxBytes,
+            sizeCalculation: (v) => v.token.length * 2 + 512,
+          })
+        : undefined;
   }
 
   start(): void {
@@ -108,7 +118,11 @@ export class TokenVerifier {
     const key = cacheKeyOf(token);
     const hit = this.cache?.get(key);
     if (hit && hit.token === token) {
-      const problem = timeProblem(hit.verified.identity.claims, Math.floor(this.clock.now() / 1000), hit.verified.issuer.config.clockSkewSeconds);
+      const problem = timeProblem(
+        hit.verified.identity.claims,
+        Math.floor(this.clock.now() / 1000),
+        hit.verified.issuer.config.clockSkewSeconds,
+      );
       if (problem === undefined && hit.verified.issuer.keys.generation === hit.generation) {
         this.hits.inc();
         return hit.allowed;
@@ -128,14 +142,18 @@ export class TokenVerifier {
     const iss = jwt.payload['iss'];
     const issuer = typeof iss === 'string' ? this.issuers.get(iss) : undefined;
     if (!issuer) return invalid('the token issuer is not trusted here');
-    if (!issuer.algorithms.has(jwt.alg)) return invalid(`the token algorithm ${JSON.stringify(jwt.alg).slice(0, 24)} is not allowed`);
+    if (!issuer.algorithms.has(jwt.alg))
+      return invalid(`the token algorithm ${JSON.stringify(jwt.alg).slice(0, 24)} is not allowed`);
     const nowMs = this.clock.now();
     const nowS = Math.floor(nowMs / 1000);
     const early = timeProblem(jwt.payload, nowS, issuer.config.clockSkewSeconds);
     if (early) return invalid(early);
 
     const lookup = await issuer.keys.lookup(jwt.kid, jwt.alg);
-    if (!lookup.ok) return lookup.reason === 'unavailable' ? UNAVAILABLE : invalid('no signing key of the issuer matches the token kid and alg');
+    if (!lookup.ok)
+      return lookup.reason === 'unavailable'
+        ? UNAVAILABLE
+        : invalid('no signing key of the issuer matches the token kid and alg');
 
     let payload: JWTPayload | undefined;
 
@@ -153,21 +171,29 @@ export class TokenVerifier {
         break;
       } catch (err) {
         const e = err as { code?: string; claim?: string };
-        failure = JOSE_MESSAGES[e.code ?? ''] ?? (e.claim ? `the token ${e.claim} claim is not valid` : 'the token is not valid');
+        failure =
+          JOSE_MESSAGES[e.code ?? ''] ??
+          (e.claim ? `the token ${e.claim} claim is not valid` : 'the token is not valid');
       }
     }
     if (!payload) return invalid(failure);
     const max = issuer.config.maxLifetimeSeconds;
-    if (max !== undefined && (payload.exp as number) - nowS > max) return invalid('the token lifetime is longer than this gateway accepts');
+    if (max !== undefined && (payload.exp as number) - nowS > max)
+      return invalid('the token lifetime is longer than this gateway accepts');
 
     const verified: Verified = {
       issuer,
-      identity: { issuer: issuer.config.issuer, subject: typeof payload.sub === 'string' ? payload.sub : '', claims: Object.freeze(payload) },
+      identity: {
+        issuer: issuer.config.issuer,
+        subject: typeof payload.sub === 'string' ? payload.sub : '',
+        claims: Object.freeze(payload),
+      },
     };
     const allowed: Verification = { ok: true, verified };
     if (this.cache && token.length <= this.config.cache.maxTokenBytes) {
       const ttl = Math.min(this.config.cache.ttlSeconds * 1000, (payload.exp as number) * 1000 - nowMs);
-      if (ttl > 0) this.cache.set(cacheKeyOf(token), { token, verified, generation: lookup.generation, allowed }, { ttl });
+      if (ttl > 0)
+        this.cache.set(cacheKeyOf(token), { token, verified, generation: lookup.generation, allowed }, { ttl });
     }
     return allowed;
   }

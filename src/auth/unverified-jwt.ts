@@ -37,7 +37,11 @@ export function readUnverified(token: string): UnverifiedJwt | string {
 }
 
 /** Time claims with skew (Envoy semantics): expired when now > exp + skew, early when now + skew < nbf. */
-export function timeProblem(payload: Readonly<Record<string, unknown>>, nowSeconds: number, skew: number): string | undefined {
+export function timeProblem(
+  payload: Readonly<Record<string, unknown>>,
+  nowSeconds: number,
+  skew: number,
+): string | undefined {
   const exp = payload['exp'];
   if (exp === undefined) return 'the token has no exp claim';
   if (typeof exp !== 'number' || !Number.isFinite(exp)) return 'the token exp claim is not a number';
@@ -48,6 +52,7 @@ export function timeProblem(payload: Readonly<Record<string, unknown>>, nowSecon
     if (nowSeconds + skew < nbf) return 'the token is not valid yet';
   }
   const iat = payload['iat'];
-  if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat))) return 'the token iat claim is not a number';
+  if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat)))
+    return 'the token iat claim is not a number';
   return undefined;
 }

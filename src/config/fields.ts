@@ -33,7 +33,9 @@ export function crossField<T>(check: (v: T, ctx: z.RefinementCtx<T>) => void): (
 }
 
 /** Runs a crossField check whenever the value is an object, whatever problems its fields have. */
-export const CROSS_FIELD = { when: (payload: { value: unknown }) => typeof payload.value === 'object' && payload.value !== null };
+export const CROSS_FIELD = {
+  when: (payload: { value: unknown }) => typeof payload.value === 'object' && payload.value !== null,
+};
 
 /** Message of a pattern failure: the hint, then the value unless the field is secret. */
 function patternMessage(hint: string, secret: boolean) {
@@ -69,7 +71,8 @@ export function mapOf<V extends z.ZodType>(keyName: string, values: V, keyPatter
   return z.record(key, values, {
     error: (issue) => {
       if (issue.code === 'invalid_key') return `is not a valid ${keyName} name`;
-      if (issue.code === 'invalid_type' && issue.input !== undefined) return `expected a map of ${keyName} to settings, got ${typeName(issue.input)}`;
+      if (issue.code === 'invalid_type' && issue.input !== undefined)
+        return `expected a map of ${keyName} to settings, got ${typeName(issue.input)}`;
       return undefined;
     },
   });

@@ -52,9 +52,27 @@ const OTHER_INFERENCE_PATHS = [
   '/openai/v1/rerank',
   '/openai/v1/score',
 ];
-const INFERENCE_SHAPES = [/^\/v2\/models\/[^/]+(\/versions\/[^/]+)?\/generate(_stream)?$/, /^\/openai\/(v1\/)?(chat\/completions|completions|embeddings|rerank|score)$/];
+const INFERENCE_SHAPES = [
+  /^\/v2\/models\/[^/]+(\/versions\/[^/]+)?\/generate(_stream)?$/,
+  /^\/openai\/(v1\/)?(chat\/completions|completions|embeddings|rerank|score)$/,
+];
 // What a `*` may stand for when a pattern names a model or a segment of these routes.
-const STAR_VALUES = ['m', '1', 'generate', 'generate_stream', 'versions', 'models', 'v1', 'v2', 'openai', 'chat', 'completions', 'embeddings', 'rerank', 'score'];
+const STAR_VALUES = [
+  'm',
+  '1',
+  'generate',
+  'generate_stream',
+  'versions',
+  'models',
+  'v1',
+  'v2',
+  'openai',
+  'chat',
+  'completions',
+  'embeddings',
+  'rerank',
+  'score',
+];
 const MAX_STARS = 4;
 
 function reachesOtherInference(pattern: string): string | undefined {
@@ -102,7 +120,11 @@ export function configFindings(config: GatewayConfig): ConfigFindings {
       message: `is false while ${auth.issuers.length} issuer${auth.issuers.length === 1 ? ' is' : 's are'} configured: no token would be checked; set auth.enabled: true, or remove the issuers if another layer authenticates`,
     });
   } else if (!auth.enabled) {
-    warnings.push({ path: 'auth.enabled', message: 'is false: every model route is served without a token; only do this when another layer authenticates every request' });
+    warnings.push({
+      path: 'auth.enabled',
+      message:
+        'is false: every model route is served without a token; only do this when another layer authenticates every request',
+    });
   }
 
   for (const [name, model] of Object.entries(config.models)) {
@@ -110,28 +132,40 @@ export function configFindings(config: GatewayConfig): ConfigFindings {
     if (extraction?.mode === 'enforce' && extraction.features === undefined) {
       errors.push({
         path: `models.${name}.extraction.mode`,
-        message: 'is enforce without features: the detectors cannot score rows they know nothing about, so nothing would ever be enforced; describe the features or use shadow',
+        message:
+          'is enforce without features: the detectors cannot score rows they know nothing about, so nothing would ever be enforced; describe the features or use shadow',
       });
     }
   }
 
   config.routes.public.forEach((pattern, i) => {
     const reached = reachesOtherInference(pattern);
-    if (reached) errors.push({ path: `routes.public[${i}]`, message: `can match the inference route ${reached}: prompts would pass with no token, contract or limit` });
+    if (reached)
+      errors.push({
+        path: `routes.public[${i}]`,
+        message: `can match the inference route ${reached}: prompts would pass with no token, contract or limit`,
+      });
     const method = pattern.slice(0, pattern.indexOf(' '));
     if (!reached && method !== 'GET' && method !== 'HEAD') {
-      warnings.push({ path: `routes.public[${i}]`, message: `allows ${method}: public routes take no body (one is refused 400 body_not_allowed), so a ${method} probe must come without one` });
+      warnings.push({
+        path: `routes.public[${i}]`,
+        message: `allows ${method}: public routes take no body (one is refused 400 body_not_allowed), so a ${method} probe must come without one`,
+      });
     }
   });
 
   if (config.extAuthz.allowIncompleteBodies) {
     warnings.push({
       path: 'extAuthz.allowIncompleteBodies',
-      message: 'is true: a check without its whole body is charged one prediction and its inputs are not checked; prefer includeRequestBodyInCheck with allowPartialMessage: false',
+      message:
+        'is true: a check without its whole body is charged one prediction and its inputs are not checked; prefer includeRequestBodyInCheck with allowPartialMessage: false',
     });
   }
   if (config.server.trustForwardedFor) {
-    warnings.push({ path: 'server.trustForwardedFor', message: 'is true: a client-sent X-Forwarded-For is kept; only do this behind a proxy that sets it' });
+    warnings.push({
+      path: 'server.trustForwardedFor',
+      message: 'is true: a client-sent X-Forwarded-For is kept; only do this behind a proxy that sets it',
+    });
   }
   return { errors, warnings };
 }

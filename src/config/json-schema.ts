@@ -28,7 +28,11 @@ let annotated: JsonSchemaNode | undefined;
 
 /** JSON Schema of what a config file may contain (defaults make fields optional), with the gateway's keywords. */
 export function annotatedConfigSchema(): JsonSchemaNode {
-  annotated ??= z.toJSONSchema(gatewaySchema, { target: 'draft-07', io: 'input', unrepresentable: 'throw' }) as JsonSchemaNode;
+  annotated ??= z.toJSONSchema(gatewaySchema, {
+    target: 'draft-07',
+    io: 'input',
+    unrepresentable: 'throw',
+  }) as JsonSchemaNode;
   return annotated;
 }
 

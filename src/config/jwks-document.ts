@@ -11,17 +11,23 @@ const SECRET_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
  * `check-config` refuses exactly what `serve` would.
  */
 export function jwksProblem(doc: unknown): string | undefined {
-  const keys = typeof doc === 'object' && doc !== null && !Array.isArray(doc) ? (doc as { keys?: unknown }).keys : undefined;
+  const keys =
+    typeof doc === 'object' && doc !== null && !Array.isArray(doc) ? (doc as { keys?: unknown }).keys : undefined;
   if (!Array.isArray(keys)) return 'is not a JWKS: expected an object with a "keys" array';
   for (const [i, k] of keys.entries()) {
-    if (typeof k !== 'object' || k === null || Array.isArray(k) || typeof (k as JWK).kty !== 'string') return `keys[${i}] is not a JWK (no "kty")`;
-    for (const m of SECRET_MEMBERS) if ((k as Record<string, unknown>)[m] !== undefined) return `keys[${i}] contains private key material ("${m}"): publish only public keys`;
+    if (typeof k !== 'object' || k === null || Array.isArray(k) || typeof (k as JWK).kty !== 'string')
+      return `keys[${i}] is not a JWK (no "kty")`;
+    for (const m of SECRET_MEMBERS)
+      if ((k as Record<string, unknown>)[m] !== undefined)
+        return `keys[${i}] contains private key material ("${m}"): publish only public keys`;
   }
   return undefined;
 }
 
 /** Reads and checks a JWKS file: the document, or why it cannot be used. */
-export function readJwksFile(file: string): { readonly ok: true; readonly keys: JWK[] } | { readonly ok: false; readonly reason: string } {
+export function readJwksFile(
+  file: string,
+): { readonly ok: true; readonly keys: JWK[] } | { readonly ok: false; readonly reason: string } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -13,7 +13,9 @@ export class ConfigError extends Error {
     readonly source: string,
     readonly problems: readonly Problem[],
   ) {
-    super(`${source}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n${problems.map((p) => `  ${p.path || '(root)'}: ${p.message}`).join('\n')}`);
+    super(
+      `${source}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n${problems.map((p) => `  ${p.path || '(root)'}: ${p.message}`).join('\n')}`,
+    );
     this.name = 'ConfigError';
   }
 }
@@ -24,13 +26,17 @@ export function parseConfigText(text: string, source: string): unknown {
   if (doc.errors.length > 0) {
     throw new ConfigError(
       source,
-      doc.errors.map((e) => ({ path: `(line ${e.linePos?.[0]?.line ?? '?'})`, message: e.message.split('\n')[0] ?? e.message })),
+      doc.errors.map((e) => ({
+        path: `(line ${e.linePos?.[0]?.line ?? '?'})`,
+        message: e.message.split('\n')[0] ?? e.message,
+      })),
     );
   }
   return doc.toJS() ?? {};
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * A copy of the document where a null value of a key means "not set": YAML writes an empty
@@ -51,7 +57,9 @@ export function parseEnvValue(type: string, raw: string): { value?: unknown; err
     case 'integer':
     case 'number': {
       const n = Number(raw);
-      return raw.trim() === '' || !Number.isFinite(n) ? { error: `expected a number, got ${JSON.stringify(raw)}` } : { value: n };
+      return raw.trim() === '' || !Number.isFinite(n)
+        ? { error: `expected a number, got ${JSON.stringify(raw)}` }
+        : { value: n };
     }
     case 'boolean':
       if (raw === 'true' || raw === '1') return { value: true };
@@ -118,7 +126,9 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(file, [{ path: '(file)', message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }]);
+    throw new ConfigError(file, [
+      { path: '(file)', message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}` },
+    ]);
   }
   return buildConfig(parseConfigText(text, file), file, env);
 }

@@ -12,7 +12,8 @@ export interface Problem {
 type RawIssue = z.core.$ZodRawIssue;
 
 function elementKind(inst: unknown): string {
-  const element = (inst as { _zod?: { def?: { element?: { _zod: { def: { type: string; format?: string } } } } } })._zod?.def?.element?._zod.def;
+  const element = (inst as { _zod?: { def?: { element?: { _zod: { def: { type: string; format?: string } } } } } })._zod
+    ?.def?.element?._zod.def;
   if (!element) return '';
   if (element.type === 'number') return element.format === 'safeint' ? ' of integers' : ' of numbers';
   if (element.type === 'string' || element.type === 'enum') return ' of strings';
@@ -35,8 +36,11 @@ function expectedType(issue: Extract<RawIssue, { code: 'invalid_type' }>): strin
     case 'int':
       return `expected an integer, got ${typeof got === 'number' ? got : typeName(got)}`;
     case 'number':
-      if (isIntegerSchema(issue.inst)) return `expected an integer, got ${typeof got === 'number' ? got : typeName(got)}`;
-      return typeof got === 'number' ? `expected a finite number, got ${got}` : `expected a number, got ${typeName(got)}`;
+      if (isIntegerSchema(issue.inst))
+        return `expected an integer, got ${typeof got === 'number' ? got : typeName(got)}`;
+      return typeof got === 'number'
+        ? `expected a finite number, got ${got}`
+        : `expected a number, got ${typeName(got)}`;
     case 'string':
       return `expected a string, got ${typeName(got)}`;
     case 'boolean':
@@ -72,7 +76,9 @@ export function configMessage(issue: RawIssue): string | undefined {
       return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${typeof issue.input === 'string' ? JSON.stringify(issue.input) : typeName(issue.input)}`;
     case 'invalid_format':
       // Every pattern in the schema has its own hint; this fallback never echoes the value.
-      return issue.format === 'regex' && 'pattern' in issue ? `must match ${String(issue.pattern)}` : `is not a valid ${issue.format}`;
+      return issue.format === 'regex' && 'pattern' in issue
+        ? `must match ${String(issue.pattern)}`
+        : `is not a valid ${issue.format}`;
     case 'unrecognized_keys':
       return `unknown key (known keys: ${knownKeys(issue.inst)})`;
     default:
@@ -94,7 +100,8 @@ export function problemsOf(issues: readonly z.core.$ZodIssue[], prefix: readonly
   const out: Problem[] = [];
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push({ path: joinPath([...prefix, ...issue.path, key]), message: issue.message });
+      for (const key of issue.keys)
+        out.push({ path: joinPath([...prefix, ...issue.path, key]), message: issue.message });
     } else {
       out.push({ path: joinPath([...prefix, ...issue.path]), message: issue.message });
     }

@@ -42,12 +42,25 @@ function defaultOf(node: JsonSchemaNode, required: boolean, inMap: boolean): str
 }
 
 /** Every documented field, depth first; map keys appear as `<keyName>`, array items as `[]`. */
-export function referenceRows(node: JsonSchemaNode = annotatedConfigSchema(), path = '', required = true, inMap = false): ReferenceRow[] {
+export function referenceRows(
+  node: JsonSchemaNode = annotatedConfigSchema(),
+  path = '',
+  required = true,
+  inMap = false,
+): ReferenceRow[] {
   const rows: ReferenceRow[] = [];
-  if (path !== '') rows.push({ path, type: typeOf(node), default: defaultOf(node, required, inMap), env: node.env ?? '', doc: node.description ?? '' });
+  if (path !== '')
+    rows.push({
+      path,
+      type: typeOf(node),
+      default: defaultOf(node, required, inMap),
+      env: node.env ?? '',
+      doc: node.description ?? '',
+    });
   if (node.properties) {
     const needed = new Set(node.required ?? []);
-    for (const [key, child] of Object.entries(node.properties)) rows.push(...referenceRows(child, path === '' ? key : `${path}.${key}`, needed.has(key)));
+    for (const [key, child] of Object.entries(node.properties))
+      rows.push(...referenceRows(child, path === '' ? key : `${path}.${key}`, needed.has(key)));
   } else if (typeof node.additionalProperties === 'object') {
     rows.push(...referenceRows(node.additionalProperties, `${path}.<${node.keyName ?? 'name'}>`, true, true));
   } else if (node.type === 'array' && node.items?.properties) {
@@ -62,7 +75,9 @@ const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 export function configReferenceMarkdown(): string {
   const lines = ['| field | type | default | env | meaning |', '| --- | --- | --- | --- | --- |'];
   for (const r of referenceRows()) {
-    lines.push(`| \`${r.path}\` | ${cell(r.type)} | ${r.default ? `\`${cell(r.default)}\`` : ''} | ${r.env ? `\`${r.env}\`` : ''} | ${cell(r.doc)} |`);
+    lines.push(
+      `| \`${r.path}\` | ${cell(r.type)} | ${r.default ? `\`${cell(r.default)}\`` : ''} | ${r.env ? `\`${r.env}\`` : ''} | ${cell(r.doc)} |`,
+    );
   }
   return lines.join('\n');
 }

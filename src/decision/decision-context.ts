@@ -6,7 +6,8 @@ import type { RequestView } from './request-view.js';
 import type { RouteMatch } from './route-match.js';
 
 /** The body read as a predict/explain request once (src/inference reads it), or why it cannot be. */
-export type InferenceParse = { readonly ok: true; readonly request: InferenceRequest } | { readonly ok: false; readonly denial: Denial };
+export type InferenceParse =
+  { readonly ok: true; readonly request: InferenceRequest } | { readonly ok: false; readonly denial: Denial };
 
 /** The predictor's answer, buffered (and decoded), as a rewriter or an observer sees it. */
 export interface UpstreamAnswer {

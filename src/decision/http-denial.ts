@@ -34,7 +34,8 @@ export function renderHttpDenial(denial: Denial, realm: string): HttpDenial {
   const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
   const challenge = wwwAuthenticate(denial, realm);
   if (challenge) headers['www-authenticate'] = challenge;
-  if (denial.retryAfterSeconds !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(denial.retryAfterSeconds)));
+  if (denial.retryAfterSeconds !== undefined)
+    headers['retry-after'] = String(Math.max(1, Math.ceil(denial.retryAfterSeconds)));
   if (denial.headers) Object.assign(headers, denial.headers);
   const body = JSON.stringify({ error: denial.message, code: denial.code, ...denial.details });
   return { status: info.http, headers, body };

@@ -33,7 +33,10 @@ export function observeAnswer(ctx: DecisionContext, answer: UpstreamAnswer, log:
     for (const o of ctx.observers) {
       try {
         const r = o.observe(answer, ctx);
-        if (r) (pending ??= []).push(r.catch((err: unknown) => log.error({ err, requestId: ctx.view.requestId }, 'answer observer fault')));
+        if (r)
+          (pending ??= []).push(
+            r.catch((err: unknown) => log.error({ err, requestId: ctx.view.requestId }, 'answer observer fault')),
+          );
       } catch (err) {
         log.error({ err, requestId: ctx.view.requestId }, 'answer observer fault');
       }

@@ -26,14 +26,16 @@ const NEEDS_REWRITE = deny(
  * decide(view) → Decision: the same for every front door.
  * route → authenticate → authorize → extraction gate | model contract → rate limit → extraction.
  */
-const decisionOf = (ctx: DecisionContext, denial: Denial | undefined): Decision => (denial ? { allowed: false, denial, ctx } : { allowed: true, ctx });
+const decisionOf = (ctx: DecisionContext, denial: Denial | undefined): Decision =>
+  denial ? { allowed: false, denial, ctx } : { allowed: true, ctx };
 
 /**
  * An allowed decision whose answer must be rewritten, for a request whose answer never passes
  * back through the gateway (an ext-authz check), would let the scores out unrewritten: refused,
  * fail closed, whatever stage set the rewriter. Observers need no answer and are simply not called.
  */
-const concluded = (ctx: DecisionContext, denial: Denial | undefined): Decision => decisionOf(ctx, denial ?? (ctx.rewrite !== undefined && !ctx.view.forwardsAnswer ? NEEDS_REWRITE : undefined));
+const concluded = (ctx: DecisionContext, denial: Denial | undefined): Decision =>
+  decisionOf(ctx, denial ?? (ctx.rewrite !== undefined && !ctx.view.forwardsAnswer ? NEEDS_REWRITE : undefined));
 
 export class DecisionPipeline {
   private readonly publicRoutes: PublicRoutes;
@@ -105,7 +107,9 @@ export class DecisionPipeline {
   /** Decided at once when every stage answered at once (a cached token, the memory limiter): no promise per stage. */
   private runPhase(ctx: DecisionContext, head: boolean): Decision | Promise<Decision> {
     try {
-      const denial = head ? (this.route(ctx) ?? this.runStages(ctx, this.headStages, 0)) : this.runStages(ctx, this.bodyStages, 0);
+      const denial = head
+        ? (this.route(ctx) ?? this.runStages(ctx, this.headStages, 0))
+        : this.runStages(ctx, this.bodyStages, 0);
       return isPromise(denial)
         ? denial.then(
             (d) => concluded(ctx, d),
@@ -144,14 +148,21 @@ export class DecisionPipeline {
     const model = this.models[route.model];
     if (!model) return deny('model_not_found', `model "${route.model}" is not served here`);
     if (model.protocol !== 'any' && model.protocol !== route.protocol) {
-      return deny('protocol_not_allowed', `model "${route.model}" is served over ${model.protocol}, not ${route.protocol}`);
+      return deny(
+        'protocol_not_allowed',
+        `model "${route.model}" is served over ${model.protocol}, not ${route.protocol}`,
+      );
     }
     ctx.model = model;
     return undefined;
   }
 
   /** Stages from `from` on, in order, until one denies; continues after a stage that answers later. */
-  private runStages(ctx: DecisionContext, stages: readonly Stage[], from: number): Denial | undefined | Promise<Denial | undefined> {
+  private runStages(
+    ctx: DecisionContext,
+    stages: readonly Stage[],
+    from: number,
+  ): Denial | undefined | Promise<Denial | undefined> {
     if (ctx.route.kind !== 'model') return undefined;
     for (let i = from; i < stages.length; i++) {
       const r = (stages[i] as Stage).run(ctx);

@@ -53,7 +53,14 @@ export class AccountState implements Evidence {
 
   /** The account object, its timeline, level-change ring (counted as if made) and key string. */
   static fixedBytes(keyLength: number): number {
-    return 3 * OBJECT_OVERHEAD + this.TIMELINE_BYTES + 2 * TYPED_ARRAY_OVERHEAD + 16 * LEVEL_CHANGES_KEPT + 24 + 2 * keyLength;
+    return (
+      3 * OBJECT_OVERHEAD +
+      this.TIMELINE_BYTES +
+      2 * TYPED_ARRAY_OVERHEAD +
+      16 * LEVEL_CHANGES_KEPT +
+      24 +
+      2 * keyLength
+    );
   }
 
   private static readonly TIMELINE_BYTES = 12 * TIMELINE_BUCKETS;
@@ -117,7 +124,13 @@ export class AccountGuard {
   }
 
   /** Scores one row; returns the level change it caused, if any. */
-  observe(acc: AccountState, row: ArrayLike<number>, classId: number, margin: number, now: number): LevelChange | undefined {
+  observe(
+    acc: AccountState,
+    row: ArrayLike<number>,
+    classId: number,
+    margin: number,
+    now: number,
+  ): LevelChange | undefined {
     const scored = acc.stream.distinct;
     this.scorer.observe(acc.stream, row, classId, margin);
     // Exact re-sends are not queries the detectors judged (their scores are the last row's), and
@@ -135,7 +148,8 @@ export class AccountGuard {
     }
     // A provisional calibration flags and keeps the evidence, but escalates no further than flag:
     // the thresholds rest on few accounts, and the gate does not act on them yet.
-    const capped = score >= 1 && cal !== undefined && !cal.inForce && this.ladder.decayed(acc, now) >= this.ladder.o.flagAt;
+    const capped =
+      score >= 1 && cal !== undefined && !cal.inForce && this.ladder.decayed(acc, now) >= this.ladder.o.flagAt;
     return this.settle(acc, score >= 1 && !capped ? 1 : 0, d, now);
   }
 
@@ -159,7 +173,9 @@ export class AccountGuard {
 
   /** The level the gate acts on: an account escalated by a detector whose breaker is open is held at flag. */
   enforcedLevel(acc: AccountState): number {
-    return acc.escalatedBy >= 0 && this.breaker.open[acc.escalatedBy] && acc.level > LEVEL_FLAG ? LEVEL_FLAG : acc.level;
+    return acc.escalatedBy >= 0 && this.breaker.open[acc.escalatedBy] && acc.level > LEVEL_FLAG
+      ? LEVEL_FLAG
+      : acc.level;
   }
 
   /** Keeps the breaker's count of escalated accounts in step with the account's level. */

@@ -84,4 +84,11 @@ export class ActionLadder {
  * benign noise; block at 400, a fraction of the budgets the published attacks need (Papernot
  * et al.: 6,400 queries; Tramèr et al.: 650–4,013); half-life one hour, hysteresis one half.
  */
-export const DEFAULT_LADDER: LadderOptions = { flagAt: 1, degradeAt: 20, throttleAt: 100, blockAt: 400, hysteresis: 0.5, halfLifeMs: 3_600_000 };
+export const DEFAULT_LADDER: LadderOptions = {
+  flagAt: 1,
+  degradeAt: 20,
+  throttleAt: 100,
+  blockAt: 400,
+  hysteresis: 0.5,
+  halfLifeMs: 3_600_000,
+};

@@ -22,16 +22,28 @@ interface RecordedRequest {
  * `{"user": …, "instances": [[…], …], "predictions": [[probabilities…] | label, …]}`), exactly as
  * the gateway would learn it from live traffic, and prints it as the config block that pins it.
  */
-export function calibrateCommand(config: GatewayConfig, model: string | undefined, requests: string | undefined, source: string): CalibrateOutcome {
-  if (!model || !requests) return { code: 2, stdout: '', stderr: 'calibrate needs --config FILE --model NAME --requests FILE\n' };
+export function calibrateCommand(
+  config: GatewayConfig,
+  model: string | undefined,
+  requests: string | undefined,
+  source: string,
+): CalibrateOutcome {
+  if (!model || !requests)
+    return { code: 2, stdout: '', stderr: 'calibrate needs --config FILE --model NAME --requests FILE\n' };
   const m = config.models[model];
   if (!m) return { code: 2, stdout: '', stderr: `model ${JSON.stringify(model)} is not in the config\n` };
-  if (!m.extraction.features) return { code: 2, stdout: '', stderr: `models.${model}.extraction.features is required to calibrate\n` };
+  if (!m.extraction.features)
+    return { code: 2, stdout: '', stderr: `models.${model}.extraction.features is required to calibrate\n` };
   const c = m.extraction.calibration;
   // Learning mode whatever the file pins, with room for every account of the recording.
   const learning = {
     ...m,
-    extraction: { ...m.extraction, maxAccounts: 10_000_000, maxStateBytes: Number.MAX_SAFE_INTEGER, calibration: { ...c, pinned: undefined, minAccounts: Math.max(1, c.minAccounts) } },
+    extraction: {
+      ...m.extraction,
+      maxAccounts: 10_000_000,
+      maxStateBytes: Number.MAX_SAFE_INTEGER,
+      calibration: { ...c, pinned: undefined, minAccounts: Math.max(1, c.minAccounts) },
+    },
   };
   const guard = new ModelGuard(model, 'shadow', learning);
   const lines = readFileSync(requests, 'utf8').split('\n');
@@ -45,7 +57,8 @@ export function calibrateCommand(config: GatewayConfig, model: string | undefine
     } catch {
       return { code: 1, stdout: '', stderr: `${requests}:${i + 1}: not JSON\n` };
     }
-    if (typeof r.user !== 'string' || !Array.isArray(r.instances)) return { code: 1, stdout: '', stderr: `${requests}:${i + 1}: needs "user" and "instances"\n` };
+    if (typeof r.user !== 'string' || !Array.isArray(r.instances))
+      return { code: 1, stdout: '', stderr: `${requests}:${i + 1}: needs "user" and "instances"\n` };
     const acc = guard.account(r.user, n);
     const rows: readonly (readonly number[])[] = r.instances;
     const answers: RecordedRequest['predictions'] = r.predictions;
@@ -68,7 +81,12 @@ export function calibrateCommand(config: GatewayConfig, model: string | undefine
   }
   const cal = guard.calibration;
   cal.refresh(n);
-  if (cal.state !== 'calibrated') return { code: 1, stdout: '', stderr: `${requests}: ${cal.accounts} accounts with at least ${c.minQueries} scored queries; calibration needs ${c.minAccounts}\n` };
+  if (cal.state !== 'calibrated')
+    return {
+      code: 1,
+      stdout: '',
+      stderr: `${requests}: ${cal.accounts} accounts with at least ${c.minQueries} scored queries; calibration needs ${c.minAccounts}\n`,
+    };
   const pinned = cal.snapshot();
   const block = { models: { [model]: { extraction: { calibration: { pinned } } } } };
   const header = `# inference-gateway calibrate: ${pinned.accounts} accounts, ${pinned.queries} scored queries, ${n} requests from ${requests} (config ${source})\n`;

@@ -23,7 +23,9 @@ const notFound = fail(404, 'route_not_allowed', 'not found');
 
 /** An account's view with the operator's override in force, if any. */
 type ListedAccount = Omit<AccountView, 'timeline' | 'levelChanges'> &
-  Partial<Pick<AccountView, 'timeline' | 'levelChanges'>> & { readonly override?: { readonly kind: OverrideKind; readonly until: string; readonly by: string } };
+  Partial<Pick<AccountView, 'timeline' | 'levelChanges'>> & {
+    readonly override?: { readonly kind: OverrideKind; readonly until: string; readonly by: string };
+  };
 
 function withOverride(v: ListedAccount, o: AccountOverride | undefined): ListedAccount {
   return o ? { ...v, override: { kind: o.kind, until: new Date(o.until).toISOString(), by: o.by } } : v;
@@ -51,7 +53,8 @@ function parseLimit(raw: string | null, max: number): number | undefined {
   return n <= max ? n : undefined;
 }
 
-const levelIndex = (raw: string | null): number | undefined | null => (raw === null ? null : (LEVELS as readonly string[]).includes(raw) ? LEVELS.indexOf(raw as Level) : undefined);
+const levelIndex = (raw: string | null): number | undefined | null =>
+  raw === null ? null : (LEVELS as readonly string[]).includes(raw) ? LEVELS.indexOf(raw as Level) : undefined;
 
 /**
  * The extraction endpoints of the operator plane (the admin router has already checked the
@@ -66,7 +69,11 @@ const levelIndex = (raw: string | null): number | undefined | null => (raw === n
  * - `DELETE /extraction/users/{user}/override?model=`: lift either.
  * Every mutation goes to the audit log with the operator who made it.
  */
-export function extractionAdmin(guards: ReadonlyMap<string, ModelGuard>, shared: ReadonlyMap<string, SharedEvidence>, deps: StageDeps): { users: AdminHandler; models: AdminHandler } {
+export function extractionAdmin(
+  guards: ReadonlyMap<string, ModelGuard>,
+  shared: ReadonlyMap<string, SharedEvidence>,
+  deps: StageDeps,
+): { users: AdminHandler; models: AdminHandler } {
   const plane: OperatorPlane | undefined = deps.operator;
   plane?.watch(guards);
   const models = [...guards.keys()].sort();
@@ -79,7 +86,10 @@ export function extractionAdmin(guards: ReadonlyMap<string, ModelGuard>, shared:
     return acc && g.guard.ladder.levelFor(g.guard.ladder.decayed(acc, now), acc.level);
   };
 
-  const counts = new Map<string, { at: number; levels: Record<string, number>; pending?: Promise<Record<string, number>> }>();
+  const counts = new Map<
+    string,
+    { at: number; levels: Record<string, number>; pending?: Promise<Record<string, number>> }
+  >();
   /** Accounts by level, walked in slices and kept for a moment (a console polls it). */
   const countLevels = async (g: ModelGuard): Promise<Record<string, number>> => {
     const cached = counts.get(g.model);
@@ -123,7 +133,10 @@ export function extractionAdmin(guards: ReadonlyMap<string, ModelGuard>, shared:
         capacity: g.capacity,
         tracked: g.accounts.size,
         levels: await countLevels(g),
-        overrides: { allow: overrides.filter((o) => o.kind === 'allow').length, block: overrides.filter((o) => o.kind === 'block').length },
+        overrides: {
+          allow: overrides.filter((o) => o.kind === 'allow').length,
+          block: overrides.filter((o) => o.kind === 'block').length,
+        },
       });
     }
     return { status: 200, body: { models: out } };
@@ -131,10 +144,12 @@ export function extractionAdmin(guards: ReadonlyMap<string, ModelGuard>, shared:
 
   const list = async (query: URLSearchParams): Promise<AdminAnswer> => {
     const model = query.get('model');
-    if (model !== null && !guards.has(model)) return fail(404, 'model_not_found', `extraction is off or unknown for model ${JSON.stringify(model)}`);
+    if (model !== null && !guards.has(model))
+      return fail(404, 'model_not_found', `extraction is off or unknown for model ${JSON.stringify(model)}`);
     const level = levelIndex(query.get('level'));
     const minLevel = levelIndex(query.get('minLevel'));
-    if (level === undefined || minLevel === undefined) return fail(400, 'invalid_input', `level and minLevel must be one of ${LEVELS.join(', ')}`);
+    if (level === undefined || minLevel === undefined)
+      return fail(400, 'invalid_input', `level and minLevel must be one of ${LEVELS.join(', ')}`);
     const limit = parseLimit(query.get('limit'), pageLimit);
     if (limit === undefined) return fail(400, 'invalid_input', `limit must be an integer from 1 to ${pageLimit}`);
     const rawCursor = query.get('cursor');
@@ -151,7 +166,9 @@ export function extractionAdmin(guards: ReadonlyMap<string, ModelGuard>, shared:
     for (const m of model === null ? models : [model]) {
       if (cursor && m < cursor[0]) continue;
       const g = guards.get(m)!;
-      const keys = plane ? plane.index.after(m, cursor && m === cursor[0] ? cursor[1] : undefined) : [...g.accounts.keys()].sort();
+      const keys = plane
+        ? plane.index.after(m, cursor && m === cursor[0] ? cursor[1] : undefined)
+        : [...g.accounts.keys()].sort();
       for (const u of keys) {
         if (users.length === limit || budget === 0) {
           exhausted = false;
@@ -178,21 +195,29 @@ export function extractionAdmin(guards: ReadonlyMap<string, ModelGuard>, shared:
 
   const act = async (req: AdminRequest, user: string, action: 'allow' | 'block' | 'lift'): Promise<AdminAnswer> => {
     if (!plane) return fail(404, 'operator_off', 'operator endpoints are off');
-    const b = (action === 'lift' ? { model: req.query.get('model') } : req.body) as { model?: unknown; seconds?: unknown; reason?: unknown } | null;
+    const b = (action === 'lift' ? { model: req.query.get('model') } : req.body) as {
+      model?: unknown;
+      seconds?: unknown;
+      reason?: unknown;
+    } | null;
     const model = typeof b?.model === 'string' ? b.model : undefined;
     if (!model || !guards.has(model)) return fail(400, 'invalid_input', 'model must name a model with extraction on');
     const reason = b?.reason;
-    if (reason !== undefined && (typeof reason !== 'string' || reason.length > 200)) return fail(400, 'invalid_input', 'reason must be a string of at most 200 characters');
+    if (reason !== undefined && (typeof reason !== 'string' || reason.length > 200))
+      return fail(400, 'invalid_input', 'reason must be a string of at most 200 characters');
     let until: number | undefined;
     if (action !== 'lift') {
       const max = deps.config.operator.maxOverrideSeconds;
-      if (typeof b?.seconds !== 'number' || !Number.isInteger(b.seconds) || b.seconds < 60 || b.seconds > max) return fail(400, 'invalid_input', `seconds must be an integer from 60 to ${max}`);
+      if (typeof b?.seconds !== 'number' || !Number.isInteger(b.seconds) || b.seconds < 60 || b.seconds > max)
+        return fail(400, 'invalid_input', `seconds must be an integer from 60 to ${max}`);
       until = deps.now() + b.seconds * 1000;
     }
     try {
       if (action === 'lift') {
-        if (!(await plane.overrides.lift(model, user))) return fail(404, 'model_not_found', 'no override for this account on this model');
-      } else await plane.overrides.set(model, user, { kind: action, until: until!, by: req.operator.id, at: deps.now() });
+        if (!(await plane.overrides.lift(model, user)))
+          return fail(404, 'model_not_found', 'no override for this account on this model');
+      } else
+        await plane.overrides.set(model, user, { kind: action, until: until!, by: req.operator.id, at: deps.now() });
     } catch {
       return fail(503, 'limits_unavailable', 'the shared store did not take the change; nothing was changed');
     }
@@ -213,7 +238,8 @@ export function extractionAdmin(guards: ReadonlyMap<string, ModelGuard>, shared:
       if (model !== null && g.model !== model) continue;
       if (g.clear(user)) cleared.push(g.model);
       const s = shared.get(g.model);
-      if (s) await s.remove(g.model, user).catch(() => deps.metrics.extractionStoreFallbacks.inc({ operation: 'delete' }));
+      if (s)
+        await s.remove(g.model, user).catch(() => deps.metrics.extractionStoreFallbacks.inc({ operation: 'delete' }));
     }
     const action: AuditAction = 'clear';
     if (plane) plane.audit.record({ operator: req.operator, action, user, models: cleared });
@@ -238,9 +264,12 @@ export function extractionAdmin(guards: ReadonlyMap<string, ModelGuard>, shared:
       return fail(400, 'invalid_path', 'the user id is not valid percent-encoding');
     }
     const model = query.get('model');
-    if (model !== null && !guards.has(model)) return fail(404, 'model_not_found', `extraction is off or unknown for model ${JSON.stringify(model)}`);
-    if (sub === 'allow' || sub === 'block') return method === 'POST' ? act(req, user, sub) : fail(405, 'method_not_allowed', 'POST only');
-    if (sub === 'override') return method === 'DELETE' ? act(req, user, 'lift') : fail(405, 'method_not_allowed', 'DELETE only');
+    if (model !== null && !guards.has(model))
+      return fail(404, 'model_not_found', `extraction is off or unknown for model ${JSON.stringify(model)}`);
+    if (sub === 'allow' || sub === 'block')
+      return method === 'POST' ? act(req, user, sub) : fail(405, 'method_not_allowed', 'POST only');
+    if (sub === 'override')
+      return method === 'DELETE' ? act(req, user, 'lift') : fail(405, 'method_not_allowed', 'DELETE only');
     if (sub !== undefined) return notFound;
     if (method === 'GET' || method === 'HEAD') {
       const now = deps.now();
@@ -251,7 +280,9 @@ export function extractionAdmin(guards: ReadonlyMap<string, ModelGuard>, shared:
         const o = plane?.overrides.of(g.model, user);
         if (acc) views.push(withOverride(viewOf(g, acc, now), o));
       }
-      return views.length ? { status: 200, body: { user, models: views } } : fail(404, 'model_not_found', 'user not tracked');
+      return views.length
+        ? { status: 200, body: { user, models: views } }
+        : fail(404, 'model_not_found', 'user not tracked');
     }
     if (method === 'DELETE') return clear(req, user, model);
     return fail(405, 'method_not_allowed', 'GET, DELETE or POST …/allow|block');

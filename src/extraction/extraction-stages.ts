@@ -49,11 +49,34 @@ export const extractionStages: StageFactory = (deps) => {
     metrics.extractionCalibrated.set({ model: g.model }, c.inForce ? 1 : 0);
     metrics.extractionCalibrationAccounts.set({ model: g.model }, c.accounts);
     if (g.effectiveMode === 'shadow-uncalibrated')
-      log.warn({ model: g.model, mode: g.mode, effectiveMode: g.effectiveMode, accounts: c.accounts, needed: c.o.minAccounts }, 'extraction guard runs in shadow until calibrated');
-    else log.info({ model: g.model, mode: g.mode, effectiveMode: g.effectiveMode, calibration: c.state, accounts: c.accounts, thresholds: c.snapshot().thresholds }, 'extraction calibration in force');
+      log.warn(
+        { model: g.model, mode: g.mode, effectiveMode: g.effectiveMode, accounts: c.accounts, needed: c.o.minAccounts },
+        'extraction guard runs in shadow until calibrated',
+      );
+    else
+      log.info(
+        {
+          model: g.model,
+          mode: g.mode,
+          effectiveMode: g.effectiveMode,
+          calibration: c.state,
+          accounts: c.accounts,
+          thresholds: c.snapshot().thresholds,
+        },
+        'extraction calibration in force',
+      );
   };
   for (const g of guards.values()) {
-    log.info({ model: g.model, mode: g.mode, effectiveMode: g.effectiveMode, accounts: g.capacity, accountBytes: g.accountBytes }, 'extraction guard');
+    log.info(
+      {
+        model: g.model,
+        mode: g.mode,
+        effectiveMode: g.effectiveMode,
+        accounts: g.capacity,
+        accountBytes: g.accountBytes,
+      },
+      'extraction guard',
+    );
     calibrationSaid(g);
     for (const d of DETECTORS) metrics.extractionBreakerOpen.set({ model: g.model, detector: d }, 0);
     g.onEvict = (kind) => metrics.extractionEvictions.inc({ model: g.model, kind });
@@ -66,7 +89,8 @@ export const extractionStages: StageFactory = (deps) => {
           { model: g.model, detector, escalated: c.escalated, active: c.active, reason: g.breaker.reasons[c.detector] },
           'extraction breaker open: detector miscalibrated for this model, escalation stopped',
         );
-      } else log.warn({ model: g.model, detector, escalated: c.escalated, active: c.active }, 'extraction breaker closed');
+      } else
+        log.warn({ model: g.model, detector, escalated: c.escalated, active: c.active }, 'extraction breaker closed');
     };
   }
   const shared = new Map<string, SharedEvidence>();
@@ -75,7 +99,15 @@ export const extractionStages: StageFactory = (deps) => {
   if (redis) {
     for (const [name, g] of guards) {
       const x = deps.config.models[name]!.extraction;
-      shared.set(name, new SharedEvidence(redis, deps.config.limits.store.keyPrefix, x.actions.halfLifeSeconds * 1000, x.idleSeconds * 1000));
+      shared.set(
+        name,
+        new SharedEvidence(
+          redis,
+          deps.config.limits.store.keyPrefix,
+          x.actions.halfLifeSeconds * 1000,
+          x.idleSeconds * 1000,
+        ),
+      );
       if (g.calibration.state !== 'uncalibrated') continue;
       const sc = new SharedCalibration(redis, SharedCalibration.keyFor(deps.config.limits.store.keyPrefix, name));
       calibrations.set(name, sc);
@@ -85,7 +117,8 @@ export const extractionStages: StageFactory = (deps) => {
         running = true;
         const before = g.effectiveMode;
         try {
-          if (!(await sc.sync(g.calibration, now()))) metrics.extractionStoreFallbacks.inc({ operation: 'calibration' });
+          if (!(await sc.sync(g.calibration, now())))
+            metrics.extractionStoreFallbacks.inc({ operation: 'calibration' });
         } finally {
           running = false;
         }
@@ -102,10 +135,17 @@ export const extractionStages: StageFactory = (deps) => {
 
   // Escalations exported at 0 from start-up: a counter series born at 1 shows no increase() in
   // Prometheus, so an alert on the first escalation of a model would never fire.
-  for (const [m, g] of guards) for (const level of LEVELS.slice(1)) metrics.extractionLevelChanges.inc({ model: m, mode: g.mode, level, direction: 'up' }, 0);
+  for (const [m, g] of guards)
+    for (const level of LEVELS.slice(1))
+      metrics.extractionLevelChanges.inc({ model: m, mode: g.mode, level, direction: 'up' }, 0);
 
   // Metric children resolved once per model: no label hashing per request.
-  const scoreHistograms = new Map([...guards.keys()].map((m) => [m, DETECTORS.map((d) => metrics.extractionScores.labels({ model: m, detector: d }))]));
+  const scoreHistograms = new Map(
+    [...guards.keys()].map((m) => [
+      m,
+      DETECTORS.map((d) => metrics.extractionScores.labels({ model: m, detector: d })),
+    ]),
+  );
   const scored = new Map(
     [...guards].map(([m, g]) => [
       m,
@@ -118,8 +158,24 @@ export const extractionStages: StageFactory = (deps) => {
   );
 
   const report = (g: ModelGuard, acc: AccountState, c: LevelChange) => {
-    metrics.extractionLevelChanges.inc({ model: g.model, mode: g.mode, level: LEVELS[c.to]!, direction: c.to > c.from ? 'up' : 'down' });
-    log.warn({ user: acc.user, model: g.model, mode: g.mode, from: LEVELS[c.from], to: LEVELS[c.to], detector: c.detector, score: Math.round(c.score * 1000) / 1000 }, 'extraction level changed');
+    metrics.extractionLevelChanges.inc({
+      model: g.model,
+      mode: g.mode,
+      level: LEVELS[c.to]!,
+      direction: c.to > c.from ? 'up' : 'down',
+    });
+    log.warn(
+      {
+        user: acc.user,
+        model: g.model,
+        mode: g.mode,
+        from: LEVELS[c.from],
+        to: LEVELS[c.to],
+        detector: c.detector,
+        score: Math.round(c.score * 1000) / 1000,
+      },
+      'extraction level changed',
+    );
   };
 
   const syncShared = (g: ModelGuard, acc: AccountState, rows: number, alarmed: number, at: number) => {
@@ -133,13 +189,24 @@ export const extractionStages: StageFactory = (deps) => {
         acc.value = r.evidence;
         acc.at = at;
         const to = g.guard.levelAt(acc, at);
-        if (to !== from) report(g, acc, { from, to, detector: acc.lastDetector ?? acc.stream.strongest().detector, score: acc.stream.strongest().score });
+        if (to !== from)
+          report(g, acc, {
+            from,
+            to,
+            detector: acc.lastDetector ?? acc.stream.strongest().detector,
+            score: acc.stream.strongest().score,
+          });
       },
       () => metrics.extractionStoreFallbacks.inc({ operation: 'update' }),
     );
   };
 
-  const score = (g: ModelGuard, ctx: DecisionContext, request: InferenceRequest, classes: readonly PredictedClass[] | undefined) => {
+  const score = (
+    g: ModelGuard,
+    ctx: DecisionContext,
+    request: InferenceRequest,
+    classes: readonly PredictedClass[] | undefined,
+  ) => {
     const at = now();
     const acc = g.account(accountKey(ctx), at);
     deps.operator?.seen(g.model, acc.user);
@@ -190,7 +257,13 @@ export const extractionStages: StageFactory = (deps) => {
       if (!acc) return undefined;
       const from = acc.level;
       const reached = g.guard.levelAt(acc, at);
-      if (reached !== from) report(g, acc, { from, to: reached, detector: acc.lastDetector ?? acc.stream.strongest().detector, score: acc.lastScore });
+      if (reached !== from)
+        report(g, acc, {
+          from,
+          to: reached,
+          detector: acc.lastDetector ?? acc.stream.strongest().detector,
+          score: acc.lastScore,
+        });
       const level = g.guard.enforcedLevel(acc);
       if (level >= LEVEL_BLOCK) {
         metrics.extractionActions.inc({ model: g.model, action: 'block' });

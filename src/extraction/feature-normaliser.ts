@@ -2,7 +2,8 @@ import { Xoshiro128 } from './prng.js';
 
 /** How raw feature values are brought to a common scale before distances are taken. */
 export type FeatureScaling =
-  { readonly kind: 'standard'; readonly centre: readonly number[]; readonly scale: readonly number[] } | { readonly kind: 'minmax'; readonly min: readonly number[]; readonly max: readonly number[] };
+  | { readonly kind: 'standard'; readonly centre: readonly number[]; readonly scale: readonly number[] }
+  | { readonly kind: 'minmax'; readonly min: readonly number[]; readonly max: readonly number[] };
 
 export interface NormaliserOptions {
   readonly scaling: FeatureScaling;

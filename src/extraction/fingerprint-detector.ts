@@ -101,7 +101,9 @@ export class FingerprintDetector {
  * bands · remembered · (q/√π)^d ≤ benignRate/10. With 16 features the cap is above 0.25 and
  * changes nothing.
  */
-export function effectiveQuantum(o: Pick<FingerprintDetectorOptions, 'dims' | 'bands' | 'tableSize' | 'horizon' | 'benignRate' | 'quantum'>): number {
+export function effectiveQuantum(
+  o: Pick<FingerprintDetectorOptions, 'dims' | 'bands' | 'tableSize' | 'horizon' | 'benignRate' | 'quantum'>,
+): number {
   const remembered = Math.min(o.horizon, o.tableSize / o.bands);
   const cap = Math.sqrt(Math.PI) * Math.pow(o.benignRate / (10 * o.bands * remembered), 1 / o.dims);
   return Math.min(o.quantum, cap);

@@ -66,7 +66,14 @@ export class GeometryState {
   }
 
   get bytes(): number {
-    return this.prevScaled.byteLength + this.prevZ.byteLength * 2 + this.cells.byteLength + 4 * TYPED_ARRAY_OVERHEAD + this.envelope.bytes * 4 + OBJECT_OVERHEAD;
+    return (
+      this.prevScaled.byteLength +
+      this.prevZ.byteLength * 2 +
+      this.cells.byteLength +
+      4 * TYPED_ARRAY_OVERHEAD +
+      this.envelope.bytes * 4 +
+      OBJECT_OVERHEAD
+    );
   }
 }
 
@@ -95,7 +102,14 @@ export class GeometryDetector {
    * distances use, `margin` the answer's top-1 − top-2 probability or NaN when unknown. Writes
    * the four signal scores into `out` at `at`.
    */
-  observe(st: GeometryState, scaled: Float64Array, z: Float64Array, margin: number, out: Float64Array, at: number): void {
+  observe(
+    st: GeometryState,
+    scaled: Float64Array,
+    z: Float64Array,
+    margin: number,
+    out: Float64Array,
+    at: number,
+  ): void {
     const { width, dims, envelope } = this.o;
     let outside = false;
     let changed = 0;

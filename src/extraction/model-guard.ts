@@ -63,7 +63,10 @@ export class ModelGuard {
     const f = x.features;
     const normaliser = f
       ? new FeatureNormaliser({
-          scaling: f.centre && f.scale ? { kind: 'standard', centre: f.centre, scale: f.scale } : { kind: 'minmax', min: f.min!, max: f.max! },
+          scaling:
+            f.centre && f.scale
+              ? { kind: 'standard', centre: f.centre, scale: f.scale }
+              : { kind: 'minmax', min: f.min!, max: f.max! },
           projectAbove: f.projectAbove,
           projectTo: f.projectTo,
           seed: f.seed,
@@ -90,16 +93,29 @@ export class ModelGuard {
     this.breaker = new EscalationBreaker({ share: x.breaker.share, minAccounts: x.breaker.minAccounts });
     this.guard = new AccountGuard(
       scorer,
-      new ActionLadder({ flagAt: a.flagAt, degradeAt: a.degradeAt, throttleAt: a.throttleAt, blockAt: a.blockAt, hysteresis: a.hysteresis, halfLifeMs: a.halfLifeSeconds * 1000 }),
+      new ActionLadder({
+        flagAt: a.flagAt,
+        degradeAt: a.degradeAt,
+        throttleAt: a.throttleAt,
+        blockAt: a.blockAt,
+        hysteresis: a.hysteresis,
+        halfLifeMs: a.halfLifeSeconds * 1000,
+      }),
       this.breaker,
     );
     this.guard.active = () => this.accounts.size;
     this.throttleFactor = a.throttleFactor;
     this.timelineBucketMs = x.timelineBucketSeconds * 1000;
     // Bounded by the worst case, so the budget holds however many classes each account has seen.
-    this.accountBytes = scorer.maxStateBytes(cfg.labels?.length ?? Number.POSITIVE_INFINITY) + AccountState.fixedBytes(ACCOUNT_KEY_BYTES / 2) + LRU_ENTRY_BYTES;
+    this.accountBytes =
+      scorer.maxStateBytes(cfg.labels?.length ?? Number.POSITIVE_INFINITY) +
+      AccountState.fixedBytes(ACCOUNT_KEY_BYTES / 2) +
+      LRU_ENTRY_BYTES;
     // One record slot per eight accounts: a flood evicts ordinary accounts, not the evidence.
-    this.capacity = Math.max(1, Math.min(x.maxAccounts, Math.floor((x.maxStateBytes - this.calibration.bytes) / this.perAccountBytes)));
+    this.capacity = Math.max(
+      1,
+      Math.min(x.maxAccounts, Math.floor((x.maxStateBytes - this.calibration.bytes) / this.perAccountBytes)),
+    );
     this.recordCapacity = Math.max(8, Math.ceil(this.capacity / 8));
     this.accounts = new LRUCache<string, AccountState>({
       max: this.capacity,
@@ -232,11 +248,25 @@ export interface AccountView {
   /** When a detector first alarmed on the account (epoch ms). */
   readonly firstFlaggedAt: number | null;
   /** That first alarm: the detector, its score and the threshold in force (δ for PRADA, a window count otherwise). */
-  readonly firstAlarm: { readonly detector: DetectorName; readonly score: number; readonly threshold: number | null } | null;
+  readonly firstAlarm: {
+    readonly detector: DetectorName;
+    readonly score: number;
+    readonly threshold: number | null;
+  } | null;
   /** The last level changes, oldest first. */
-  readonly levelChanges: readonly { readonly at: number; readonly from: string; readonly to: string; readonly detector: DetectorName | null }[];
+  readonly levelChanges: readonly {
+    readonly at: number;
+    readonly from: string;
+    readonly to: string;
+    readonly detector: DetectorName | null;
+  }[];
   /** Per bucket (`timelineBucketSeconds` wide), oldest first: queries scored, the level after them and the highest score. */
-  readonly timeline: readonly { readonly at: number; readonly queries: number; readonly level: string; readonly maxScore: number }[];
+  readonly timeline: readonly {
+    readonly at: number;
+    readonly queries: number;
+    readonly level: string;
+    readonly maxScore: number;
+  }[];
 }
 
 const round3 = (v: number) => Math.round(v * 1000) / 1000;
@@ -253,7 +283,12 @@ export function viewOf(m: ModelGuard, acc: AccountState, now: number): AccountVi
       const i = 2 * (k % LEVEL_CHANGES_KEPT);
       const packed = c[i + 1]!;
       const d = ((packed >>> 16) & 0xff) - 1;
-      levelChanges.push({ at: c[i]!, from: LEVELS[packed & 0xff]!, to: LEVELS[(packed >>> 8) & 0xff]!, detector: d >= 0 ? DETECTORS[d]! : null });
+      levelChanges.push({
+        at: c[i]!,
+        from: LEVELS[packed & 0xff]!,
+        to: LEVELS[(packed >>> 8) & 0xff]!,
+        detector: d >= 0 ? DETECTORS[d]! : null,
+      });
     }
   }
   const timeline: { at: number; queries: number; level: string; maxScore: number }[] = [];
@@ -264,7 +299,12 @@ export function viewOf(m: ModelGuard, acc: AccountState, now: number): AccountVi
       const packed = t[3 * i + 1]!;
       if (t[3 * i] === 0 && packed === 0) continue;
       f32bits[0] = t[3 * i + 2]!;
-      timeline.push({ at: t[3 * i]! * m.timelineBucketMs, queries: packed & 0x1fffffff, level: LEVELS[packed >>> 29]!, maxScore: round3(f32[0]!) });
+      timeline.push({
+        at: t[3 * i]! * m.timelineBucketMs,
+        queries: packed & 0x1fffffff,
+        level: LEVELS[packed >>> 29]!,
+        maxScore: round3(f32[0]!),
+      });
     }
   }
   const fd = acc.firstAlarmDetector;
@@ -280,7 +320,14 @@ export function viewOf(m: ModelGuard, acc: AccountState, now: number): AccountVi
     since: new Date(acc.since).toISOString(),
     lastDetector: acc.lastDetector ?? null,
     firstFlaggedAt: acc.firstFlaggedAt || null,
-    firstAlarm: fd >= 0 ? { detector: DETECTORS[fd]!, score: round3(acc.firstAlarmScore), threshold: Number.isFinite(acc.firstAlarmThreshold) ? round3(acc.firstAlarmThreshold) : null } : null,
+    firstAlarm:
+      fd >= 0
+        ? {
+            detector: DETECTORS[fd]!,
+            score: round3(acc.firstAlarmScore),
+            threshold: Number.isFinite(acc.firstAlarmThreshold) ? round3(acc.firstAlarmThreshold) : null,
+          }
+        : null,
     levelChanges,
     timeline,
   };

@@ -20,7 +20,12 @@ export interface ModelView {
     readonly pinned: boolean;
   };
   readonly levels: Readonly<Record<(typeof LEVELS)[number], number>>;
-  readonly breaker: { readonly tripped: boolean; readonly detector: DetectorName | null; readonly reason: string | null; readonly since: number | null };
+  readonly breaker: {
+    readonly tripped: boolean;
+    readonly detector: DetectorName | null;
+    readonly reason: string | null;
+    readonly since: number | null;
+  };
 }
 
 export function modelView(guard: ModelGuard): ModelView {
@@ -51,8 +56,20 @@ export function modelView(guard: ModelGuard): ModelView {
     model: guard.model,
     mode: guard.mode,
     effectiveMode: guard.effectiveMode,
-    calibration: { state: cal.state, accounts: n, queries: cal.queries, baseRates, thresholds, pinned: cal.state === 'pinned' },
+    calibration: {
+      state: cal.state,
+      accounts: n,
+      queries: cal.queries,
+      baseRates,
+      thresholds,
+      pinned: cal.state === 'pinned',
+    },
     levels,
-    breaker: { tripped: d >= 0, detector: d >= 0 ? DETECTORS[d]! : null, reason: d >= 0 ? (b.reasons[d] ?? null) : null, since: d >= 0 ? b.since[d]! : null },
+    breaker: {
+      tripped: d >= 0,
+      detector: d >= 0 ? DETECTORS[d]! : null,
+      reason: d >= 0 ? (b.reasons[d] ?? null) : null,
+      since: d >= 0 ? b.since[d]! : null,
+    },
   };
 }

@@ -217,7 +217,8 @@ export class PopulationCalibration {
 
   /** Puts back moves that could not be sent. */
   restore(moves: readonly Float64Array[], queries: number): void {
-    for (let d = 0; d < DETECTORS.length; d++) for (let b = 0; b < moves[d]!.length; b++) this.pending[d]![b]! += moves[d]![b]!;
+    for (let d = 0; d < DETECTORS.length; d++)
+      for (let b = 0; b < moves[d]!.length; b++) this.pending[d]![b]! += moves[d]![b]!;
     this.pendingQueries += queries;
   }
 
@@ -233,7 +234,10 @@ export class PopulationCalibration {
     return {
       accounts: this.accounts,
       queries: this.queries,
-      thresholds: Object.fromEntries(DETECTORS.map((name, d) => [name, this.thresholds[d]!])) as Record<DetectorName, number>,
+      thresholds: Object.fromEntries(DETECTORS.map((name, d) => [name, this.thresholds[d]!])) as Record<
+        DetectorName,
+        number
+      >,
     };
   }
 

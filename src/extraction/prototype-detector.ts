@@ -22,7 +22,10 @@ import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
  * benign users who move between sessions or drift (time-correlated streams) produce exactly
  * such clusters of far distances, which PRADA's rule kept and turned into false alarms.
  */
-export type PrototypeDetectorOptions = Pick<DetectorSettings, 'prototypes' | 'maxClasses' | 'ring' | 'minSamples' | 'testEvery' | 'delta' | 'rejectSigma'> & {
+export type PrototypeDetectorOptions = Pick<
+  DetectorSettings,
+  'prototypes' | 'maxClasses' | 'ring' | 'minSamples' | 'testEvery' | 'delta' | 'rejectSigma'
+> & {
   readonly dims: number;
 };
 
@@ -54,7 +57,15 @@ export class PrototypeState {
   }
 
   get bytes(): number {
-    let b = this.counts.byteLength + this.threshold.byteLength * 3 + this.insertN.byteLength + this.ring.byteLength + 6 * TYPED_ARRAY_OVERHEAD + OBJECT_OVERHEAD + 16 + 8 * this.sets.length;
+    let b =
+      this.counts.byteLength +
+      this.threshold.byteLength * 3 +
+      this.insertN.byteLength +
+      this.ring.byteLength +
+      6 * TYPED_ARRAY_OVERHEAD +
+      OBJECT_OVERHEAD +
+      16 +
+      8 * this.sets.length;
     for (const s of this.sets) if (s) b += s.byteLength + TYPED_ARRAY_OVERHEAD;
     return b;
   }

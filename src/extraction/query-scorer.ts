@@ -121,7 +121,14 @@ export class QueryScorer {
       marginRate: s.marginRate,
     });
     if (normaliser.width <= STEP_MAX_WIDTH)
-      this.steps = new StepDetector({ width: normaliser.width, recent: s.stepRecent, table: s.stepTable, window: s.window, benignRate: s.stepRate, alpha: s.alpha });
+      this.steps = new StepDetector({
+        width: normaliser.width,
+        recent: s.stepRecent,
+        table: s.stepTable,
+        window: s.window,
+        benignRate: s.stepRate,
+        alpha: s.alpha,
+      });
   }
 
   /**
@@ -130,10 +137,18 @@ export class QueryScorer {
    */
   maxStateBytes(classes: number): number {
     const s = this.settings;
-    const prototypeSets = this.prada ? Math.min(classes, s.maxClasses) * s.prototypes * (this.normaliser?.dims ?? 0) * Float32Array.BYTES_PER_ELEMENT : 0;
+    const prototypeSets = this.prada
+      ? Math.min(classes, s.maxClasses) * s.prototypes * (this.normaliser?.dims ?? 0) * Float32Array.BYTES_PER_ELEMENT
+      : 0;
     const sets = this.prada ? Math.min(classes, s.maxClasses) : 0;
     return (
-      new QueryStreamState(this.prada?.createState(1), this.fingerprint?.createState(), this.geometry?.createState(), this.steps?.createState(), s.repeatHorizon).bytes +
+      new QueryStreamState(
+        this.prada?.createState(1),
+        this.fingerprint?.createState(),
+        this.geometry?.createState(),
+        this.steps?.createState(),
+        s.repeatHorizon,
+      ).bytes +
       prototypeSets +
       sets * TYPED_ARRAY_OVERHEAD
     );
@@ -141,7 +156,13 @@ export class QueryScorer {
 
   createState(): QueryStreamState {
     this.seeds = (Math.imul(this.seeds, 1103515245) + 12345) | 0;
-    return new QueryStreamState(this.prada?.createState(this.seeds), this.fingerprint?.createState(), this.geometry?.createState(), this.steps?.createState(), this.settings.repeatHorizon);
+    return new QueryStreamState(
+      this.prada?.createState(this.seeds),
+      this.fingerprint?.createState(),
+      this.geometry?.createState(),
+      this.steps?.createState(),
+      this.settings.repeatHorizon,
+    );
   }
 
   /** Per detector, the floor threshold in its unit: PRADA's δ, the windowed detectors' alarm counts. */

@@ -37,7 +37,8 @@ const cache = new Map<number, Float64Array>();
 export function shapiroWilkCoefficients(n: number): Float64Array {
   let out = cache.get(n);
   if (out) return out;
-  if (n < 3 || n > SHAPIRO_WILK_MAX_N) throw new RangeError(`Shapiro–Wilk needs 3 ≤ n ≤ ${SHAPIRO_WILK_MAX_N}, got ${n}`);
+  if (n < 3 || n > SHAPIRO_WILK_MAX_N)
+    throw new RangeError(`Shapiro–Wilk needs 3 ≤ n ≤ ${SHAPIRO_WILK_MAX_N}, got ${n}`);
   const half = Math.floor(n / 2);
   const a = new Float64Array(half + 1); // 1-based, as in the published algorithm
   if (n === 3) {

@@ -35,7 +35,12 @@ export class SharedEvidence {
    * Adds `queries` and `evidence` for the account and returns the evidence every replica has
    * added, decayed to `now` (undefined when Redis answered nothing: the caller keeps its own view).
    */
-  async add(acc: AccountState, queries: number, evidence: number, now: number): Promise<{ evidence: number } | undefined> {
+  async add(
+    acc: AccountState,
+    queries: number,
+    evidence: number,
+    now: number,
+  ): Promise<{ evidence: number } | undefined> {
     const key = this.key(acc.model, acc.user);
     const p = this.redis.pipeline();
     p.hincrby(key, 'q', queries);

@@ -32,6 +32,11 @@ export function allowedHeaders(answer: UpstreamAnswer, allow: HeaderAllowlist): 
  * behind (the caller logs it at debug).
  */
 export function upstreamErrorAnswer(answer: UpstreamAnswer, allow: HeaderAllowlist): RewrittenAnswer {
-  const body = Buffer.from(JSON.stringify({ error: `the predictor answered ${answer.status}; its answer is withheld under this model's response policy`, code: 'upstream_error' }));
+  const body = Buffer.from(
+    JSON.stringify({
+      error: `the predictor answered ${answer.status}; its answer is withheld under this model's response policy`,
+      code: 'upstream_error',
+    }),
+  );
   return { ok: true, status: answer.status, headers: allowedHeaders(answer, allow), body, contentType: JSON_TYPE };
 }

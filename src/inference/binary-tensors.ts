@@ -70,21 +70,24 @@ export function decodeTensorBytes(datatype: string, bytes: Buffer): unknown[] | 
 
 /** Parses a binary-extension answer into its JSON document with every output's `data` filled in. */
 export function parseBinaryAnswer(body: Buffer, headerLength: number): Record<string, unknown> | string {
-  if (!Number.isInteger(headerLength) || headerLength < 0 || headerLength > body.length) return 'Inference-Header-Content-Length does not fit the answer';
+  if (!Number.isInteger(headerLength) || headerLength < 0 || headerLength > body.length)
+    return 'Inference-Header-Content-Length does not fit the answer';
   let doc: unknown;
   try {
     doc = JSON.parse(body.toString('utf8', 0, headerLength));
   } catch {
     return 'the JSON part of a binary answer is not JSON';
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return 'the JSON part of a binary answer is not an object';
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    return 'the JSON part of a binary answer is not an object';
   const outputs = (doc as Record<string, unknown>)['outputs'];
   let offset = headerLength;
   if (Array.isArray(outputs)) {
     for (const o of outputs as Array<Record<string, unknown>>) {
       const size = (o?.['parameters'] as Record<string, unknown> | undefined)?.['binary_data_size'];
       if (size === undefined) continue;
-      if (!Number.isInteger(size) || (size as number) < 0 || offset + (size as number) > body.length) return 'binary_data_size runs past the answer';
+      if (!Number.isInteger(size) || (size as number) < 0 || offset + (size as number) > body.length)
+        return 'binary_data_size runs past the answer';
       const data = decodeTensorBytes(String(o['datatype']), body.subarray(offset, offset + (size as number)));
       if (typeof data === 'string') return data;
       offset += size as number;

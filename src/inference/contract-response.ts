@@ -1,4 +1,10 @@
-import type { AnswerClassifier, AnswerRewriter, DecisionContext, RewrittenAnswer, UpstreamAnswer } from '../decision/decision-context.js';
+import type {
+  AnswerClassifier,
+  AnswerRewriter,
+  DecisionContext,
+  RewrittenAnswer,
+  UpstreamAnswer,
+} from '../decision/decision-context.js';
 import { deny } from '../decision/denial.js';
 import { parseBinaryAnswer } from './binary-tensors.js';
 import { inferenceRequestOf } from './inference-request.js';
@@ -24,9 +30,14 @@ const headerOf = (answer: UpstreamAnswer, name: string): string | undefined => {
 };
 
 // Fail closed: never the raw answer, and never the reason's data in the message.
-const badAnswer = (reason: string): RewrittenAnswer => ({ ok: false, denial: deny('upstream_bad_response', `the predictor's answer cannot be reduced to the response policy: ${reason}`) });
+const badAnswer = (reason: string): RewrittenAnswer => ({
+  ok: false,
+  denial: deny('upstream_bad_response', `the predictor's answer cannot be reduced to the response policy: ${reason}`),
+});
 
-type Reduction = { readonly ok: true; readonly doc: unknown; readonly classes: readonly PredictedClass[] } | { readonly ok: false; readonly reason: string };
+type Reduction =
+  | { readonly ok: true; readonly doc: unknown; readonly classes: readonly PredictedClass[] }
+  | { readonly ok: false; readonly reason: string };
 
 function reduceAnswer(answer: UpstreamAnswer, ctx: DecisionContext, c: ModelContract): Reduction {
   const route = ctx.route.kind === 'model' ? ctx.route.route : undefined;
@@ -48,13 +59,20 @@ function reduceAnswer(answer: UpstreamAnswer, ctx: DecisionContext, c: ModelCont
       return { ok: false, reason: 'it is not JSON' };
     }
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return { ok: false, reason: 'it is not a JSON object' };
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    return { ok: false, reason: 'it is not a JSON object' };
   const request = inferenceRequestOf(ctx);
   const id = request?.ok ? request.request.doc['id'] : undefined;
   const reduced =
     route.protocol === 'v1'
       ? reduceV1Answer(doc as Record<string, unknown>, c)
-      : reduceV2Answer(doc as Record<string, unknown>, c, route.model, route.version, typeof id === 'string' ? id : undefined);
+      : reduceV2Answer(
+          doc as Record<string, unknown>,
+          c,
+          route.model,
+          route.version,
+          typeof id === 'string' ? id : undefined,
+        );
   return reduced.ok ? { ok: true, doc: reduced.doc, classes: reduced.classes } : { ok: false, reason: reduced.reason };
 }
 
@@ -64,7 +82,12 @@ function reduceAnswer(answer: UpstreamAnswer, ctx: DecisionContext, c: ModelCont
  * way only the model's `response.passHeaders` leave among the predictor's headers. One per model,
  * built at start-up.
  */
-export function contractAnswerRewriter(c: ModelContract, model: string, metrics: GatewayMetrics, log: Logger): AnswerRewriter {
+export function contractAnswerRewriter(
+  c: ModelContract,
+  model: string,
+  metrics: GatewayMetrics,
+  log: Logger,
+): AnswerRewriter {
   const refused = metrics.contractAnswers.labels({ model, outcome: 'refused' });
   const reducedCount = metrics.contractAnswers.labels({ model, outcome: 'reduced' });
   const allow = headerAllowlist(c.passHeaders);
@@ -73,7 +96,14 @@ export function contractAnswerRewriter(c: ModelContract, model: string, metrics:
       const grpc = ctx.route.kind === 'model' && ctx.route.route.transport === 'grpc';
       if (answer.status < 200 || answer.status >= 300) {
         // Kept for the operator only: an error body may echo the scores the policy withholds.
-        log.debug({ requestId: ctx.view.requestId, status: answer.status, upstreamBody: answer.body.toString('utf8', 0, Math.min(answer.body.length, 4096)) }, 'predictor error answer withheld');
+        log.debug(
+          {
+            requestId: ctx.view.requestId,
+            status: answer.status,
+            upstreamBody: answer.body.toString('utf8', 0, Math.min(answer.body.length, 4096)),
+          },
+          'predictor error answer withheld',
+        );
         return grpc ? grpcUpstreamError(answer) : upstreamErrorAnswer(answer, allow);
       }
       const reduced = reduceAnswer(answer, ctx, c);
@@ -88,8 +118,14 @@ export function contractAnswerRewriter(c: ModelContract, model: string, metrics:
       }
       reducedCount.inc();
       ctx.answerClasses = reduced.classes;
-      if (grpcBody) return { ok: true, headers: allowedHeaders(answer, allow), body: grpcBody, contentType: GRPC_CONTENT_TYPE };
-      return { ok: true, headers: allowedHeaders(answer, allow), body: JSON.stringify(reduced.doc), contentType: JSON_TYPE };
+      if (grpcBody)
+        return { ok: true, headers: allowedHeaders(answer, allow), body: grpcBody, contentType: GRPC_CONTENT_TYPE };
+      return {
+        ok: true,
+        headers: allowedHeaders(answer, allow),
+        body: JSON.stringify(reduced.doc),
+        contentType: JSON_TYPE,
+      };
     },
   };
 }

@@ -11,10 +11,19 @@ import { rewrittenForPolicy, scoreRequestReason } from './score-requests.js';
 // Envoy attaches at most max_request_bytes and marks a cut body with x-envoy-auth-partial-body
 // (Envoy ext_authz filter docs, `with_request_body`); without the whole body nothing can be
 // counted or checked, so padding a batch past the limit must not be a way around both.
-const NO_BODY = deny('body_incomplete', 'the check carries no request body: the batch cannot be counted or checked (include the request body in the check)');
-const PARTIAL_BODY = deny('body_incomplete', 'the check carries a truncated request body (x-envoy-auth-partial-body: true): the batch cannot be counted or checked');
+const NO_BODY = deny(
+  'body_incomplete',
+  'the check carries no request body: the batch cannot be counted or checked (include the request body in the check)',
+);
+const PARTIAL_BODY = deny(
+  'body_incomplete',
+  'the check carries a truncated request body (x-envoy-auth-partial-body: true): the batch cannot be counted or checked',
+);
 
-const EXPLAIN_WITHHELD = deny('scores_not_allowed', "explanations carry the model's scores, which this model's response policy withholds");
+const EXPLAIN_WITHHELD = deny(
+  'scores_not_allowed',
+  "explanations carry the model's scores, which this model's response policy withholds",
+);
 
 interface CompiledModel {
   readonly contract: ModelContract;
@@ -23,11 +32,17 @@ interface CompiledModel {
   /** Answers let through unreduced because the identity holds fullAccess: an audit trail of who saw scores. */
   readonly fullAnswers: { inc(): void };
   /** Under `top-k`, the labels-only variant an account degraded by the extraction guard gets. */
-  readonly degraded: { readonly contract: ModelContract; readonly rewriter: ReturnType<typeof contractAnswerRewriter> } | undefined;
+  readonly degraded:
+    { readonly contract: ModelContract; readonly rewriter: ReturnType<typeof contractAnswerRewriter> } | undefined;
 }
 
 /** The request bytes after a policy rewrite: new JSON, followed by the binary tensors when there were any. */
-function upstreamBytes(req: InferenceRequest, body: Buffer, doc: Record<string, unknown>, ctx: DecisionContext): Buffer {
+function upstreamBytes(
+  req: InferenceRequest,
+  body: Buffer,
+  doc: Record<string, unknown>,
+  ctx: DecisionContext,
+): Buffer {
   if (req.grpc) return grpcRequestBytes(req.grpc, doc);
   const json = Buffer.from(JSON.stringify(doc));
   if (req.binaryHeaderLength === undefined) return json;
@@ -45,13 +60,16 @@ export const contractStages: StageFactory = ({ config, metrics, log }) => {
   const models = new Map<string, CompiledModel>();
   for (const [name, m] of Object.entries(config.models)) {
     const contract = compileContract(m);
-    const labelsOnly: ModelContract | undefined = contract.policy === 'top-k' ? { ...contract, policy: 'labels', classesOut: 1 } : undefined;
+    const labelsOnly: ModelContract | undefined =
+      contract.policy === 'top-k' ? { ...contract, policy: 'labels', classesOut: 1 } : undefined;
     models.set(name, {
       contract,
       rewriter: contractAnswerRewriter(contract, name, metrics, log),
       classifier: contractAnswerClassifier(contract),
       fullAnswers: metrics.contractAnswers.labels({ model: name, outcome: 'full' }),
-      degraded: labelsOnly ? { contract: labelsOnly, rewriter: contractAnswerRewriter(labelsOnly, name, metrics, log) } : undefined,
+      degraded: labelsOnly
+        ? { contract: labelsOnly, rewriter: contractAnswerRewriter(labelsOnly, name, metrics, log) }
+        : undefined,
     });
   }
   return [
@@ -70,7 +88,8 @@ export const contractStages: StageFactory = ({ config, metrics, log }) => {
         const full = !ctx.degraded && hasFullAccess(c, ctx.identity);
         const reduces = c.task === 'classification' && !full;
         if (verb === 'explain' && reduces && !c.explainForAll) return EXPLAIN_WITHHELD;
-        if (!acceptIncomplete && (ctx.view.body === undefined || ctx.view.bodyPartial)) return ctx.view.body === undefined ? NO_BODY : PARTIAL_BODY;
+        if (!acceptIncomplete && (ctx.view.body === undefined || ctx.view.bodyPartial))
+          return ctx.view.body === undefined ? NO_BODY : PARTIAL_BODY;
 
         const parsed = inferenceRequestOf(ctx);
         if (parsed && !parsed.ok) return parsed.denial;

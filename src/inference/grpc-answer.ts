@@ -1,7 +1,15 @@
 import type { RewrittenAnswer, UpstreamAnswer } from '../decision/decision-context.js';
 import { deny } from '../decision/denial.js';
 import { decodeTensorBytes } from './binary-tensors.js';
-import { decodeMessage, encodeMessage, grpcFrame, grpcUnframe, type ModelInferResponseMessage, type TensorContentsMessage, type TensorMessage } from './grpc-codec.js';
+import {
+  decodeMessage,
+  encodeMessage,
+  grpcFrame,
+  grpcUnframe,
+  type ModelInferResponseMessage,
+  type TensorContentsMessage,
+  type TensorMessage,
+} from './grpc-codec.js';
 import { CONTENTS_FIELD, CONTENTS_FIELDS, typedValues } from './grpc-infer-request.js';
 import { isObject } from './json-object.js';
 
@@ -18,7 +26,8 @@ export function grpcAnswerDoc(body: Buffer): Record<string, unknown> | string {
   if (typeof msg === 'string') return msg;
   const outputs = msg.outputs ?? [];
   const raw = msg.raw_output_contents ?? [];
-  if (raw.length > 0 && raw.length !== outputs.length) return `raw_output_contents has ${raw.length} entries for ${outputs.length} outputs`;
+  if (raw.length > 0 && raw.length !== outputs.length)
+    return `raw_output_contents has ${raw.length} entries for ${outputs.length} outputs`;
   const out: Array<Record<string, unknown>> = [];
   for (let i = 0; i < outputs.length; i++) {
     const t: TensorMessage = outputs[i]!;
@@ -26,12 +35,14 @@ export function grpcAnswerDoc(body: Buffer): Record<string, unknown> | string {
     const shape = (t.shape ?? []).map(Number);
     let data: unknown[] | string | undefined;
     if (raw.length > 0) {
-      if (CONTENTS_FIELDS.some((f) => (t.contents?.[f]?.length ?? 0) > 0)) return `outputs[${i}] has both contents and raw_output_contents`;
+      if (CONTENTS_FIELDS.some((f) => (t.contents?.[f]?.length ?? 0) > 0))
+        return `outputs[${i}] has both contents and raw_output_contents`;
       data = decodeTensorBytes(datatype, raw[i]!);
       if (typeof data === 'string') return `outputs[${i}]: ${data}`;
     } else {
       const field = CONTENTS_FIELD[datatype];
-      if (field && CONTENTS_FIELDS.some((f) => f !== field && (t.contents?.[f]?.length ?? 0) > 0)) return `outputs[${i}] carries values outside contents.${field}`;
+      if (field && CONTENTS_FIELDS.some((f) => f !== field && (t.contents?.[f]?.length ?? 0) > 0))
+        return `outputs[${i}] carries values outside contents.${field}`;
       data = t.contents ? typedValues(datatype, t.contents) : undefined;
     }
     // tensorOf (v2-answer.ts) checks the element count against the shape.
@@ -53,10 +64,16 @@ export function grpcAnswerBytes(doc: unknown): Buffer | string {
   if (!isObject(doc) || !Array.isArray(doc['outputs'])) return 'the reduced answer has no outputs';
   const outputs: TensorMessage[] = [];
   for (const o of doc['outputs']) {
-    if (!isObject(o) || !Array.isArray(o['data']) || !Array.isArray(o['shape'])) return 'a reduced output is not a tensor';
+    if (!isObject(o) || !Array.isArray(o['data']) || !Array.isArray(o['shape']))
+      return 'a reduced output is not a tensor';
     const contents = contentsOf(String(o['datatype']), o['data']);
     if (typeof contents === 'string') return contents;
-    outputs.push({ name: String(o['name']), datatype: String(o['datatype']), shape: (o['shape'] as number[]).map(String), contents });
+    outputs.push({
+      name: String(o['name']),
+      datatype: String(o['datatype']),
+      shape: (o['shape'] as number[]).map(String),
+      contents,
+    });
   }
   const message: ModelInferResponseMessage = {
     model_name: typeof doc['model_name'] === 'string' ? doc['model_name'] : '',
@@ -74,5 +91,11 @@ export function grpcAnswerBytes(doc: unknown): Buffer | string {
 export function grpcUpstreamError(answer: UpstreamAnswer): RewrittenAnswer {
   const status = answer.headers['grpc-status'];
   const said = typeof status === 'string' ? `grpc-status ${status}` : `HTTP ${answer.status}`;
-  return { ok: false, denial: deny('upstream_error', `the predictor answered ${said}; its answer is withheld under this model's response policy`) };
+  return {
+    ok: false,
+    denial: deny(
+      'upstream_error',
+      `the predictor answered ${said}; its answer is withheld under this model's response policy`,
+    ),
+  };
 }

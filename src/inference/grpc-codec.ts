@@ -22,9 +22,19 @@ import type {
   ModelInferResponseMessage,
   ModelNameMessage,
 } from '../protocol/grpc-messages.js';
-export type { Int64, InferParameterMessage, TensorContentsMessage, TensorMessage, RequestedOutputMessage, ModelInferRequestMessage, ModelInferResponseMessage, ModelNameMessage };
+export type {
+  Int64,
+  InferParameterMessage,
+  TensorContentsMessage,
+  TensorMessage,
+  RequestedOutputMessage,
+  ModelInferRequestMessage,
+  ModelInferResponseMessage,
+  ModelNameMessage,
+};
 
-export type InferenceRpc = 'ServerLive' | 'ServerReady' | 'ModelReady' | 'ServerMetadata' | 'ModelMetadata' | 'ModelInfer';
+export type InferenceRpc =
+  'ServerLive' | 'ServerReady' | 'ModelReady' | 'ServerMetadata' | 'ModelMetadata' | 'ModelInfer';
 // The messages differ per RPC; callers narrow them through the typed helpers below.
 export type InferenceMethods = Readonly<Record<InferenceRpc, MethodDefinition<object, object>>>;
 
@@ -54,7 +64,8 @@ export function inferenceMethods(): InferenceMethods {
     oneofs: false,
   });
   const service = definition[GRPC_INFERENCE_SERVICE] as InferenceMethods | undefined;
-  if (!service?.ModelInfer || service.ModelInfer.path !== `${GRPC_INFERENCE_PREFIX}ModelInfer`) throw new Error('the vendored grpc_predict_v2.proto has no ModelInfer');
+  if (!service?.ModelInfer || service.ModelInfer.path !== `${GRPC_INFERENCE_PREFIX}ModelInfer`)
+    throw new Error('the vendored grpc_predict_v2.proto has no ModelInfer');
   cached = service;
   return service;
 }

@@ -1,5 +1,13 @@
 import { decodeTensorBytes, elementSize } from './binary-tensors.js';
-import { decodeMessage, encodeMessage, grpcFrame, grpcUnframe, type InferParameterMessage, type ModelInferRequestMessage, type TensorContentsMessage } from './grpc-codec.js';
+import {
+  decodeMessage,
+  encodeMessage,
+  grpcFrame,
+  grpcUnframe,
+  type InferParameterMessage,
+  type ModelInferRequestMessage,
+  type TensorContentsMessage,
+} from './grpc-codec.js';
 import { isObject } from './json-object.js';
 
 // A ModelInferRequest read as the Open Inference Protocol's gRPC servers read it (KServe's
@@ -54,7 +62,12 @@ function varint(b: Buffer, at: number): [number, number] | undefined {
  * Walks the fields of a message on the wire, calling `field` with each field number and, for
  * length-delimited ones, the payload's bounds. False when the bytes are not a well-formed message.
  */
-function eachField(b: Buffer, from: number, to: number, field: (n: number, start: number, end: number) => boolean): boolean {
+function eachField(
+  b: Buffer,
+  from: number,
+  to: number,
+  field: (n: number, start: number, end: number) => boolean,
+): boolean {
   let at = from;
   while (at < to) {
     const tag = varint(b, at);
@@ -98,7 +111,8 @@ function repeatedContents(message: Buffer): string | undefined {
       if (m === CONTENTS_FIELD_NUMBER) seen++;
       return true;
     });
-    if (well && seen > 1) found ??= `inputs[${index}]: its contents appear ${seen} times in the message; servers merge them, so the request is ambiguous`;
+    if (well && seen > 1)
+      found ??= `inputs[${index}]: its contents appear ${seen} times in the message; servers merge them, so the request is ambiguous`;
     index++;
     return well;
   });
@@ -110,7 +124,10 @@ export function modelInferMessageOf(body: Buffer): ModelInferRequestMessage | st
   let m = decoded.get(body);
   if (m === undefined) {
     const bytes = grpcUnframe(body);
-    m = typeof bytes === 'string' ? bytes : (repeatedContents(bytes) ?? decodeMessage<ModelInferRequestMessage>('ModelInfer', 'request', bytes));
+    m =
+      typeof bytes === 'string'
+        ? bytes
+        : (repeatedContents(bytes) ?? decodeMessage<ModelInferRequestMessage>('ModelInfer', 'request', bytes));
     decoded.set(body, m);
   }
   return m;
@@ -132,7 +149,10 @@ export function parameterValue(p: InferParameterMessage): boolean | number | str
   return undefined;
 }
 
-function parametersOf(map: Record<string, InferParameterMessage> | undefined, where: string): Record<string, unknown> | string | undefined {
+function parametersOf(
+  map: Record<string, InferParameterMessage> | undefined,
+  where: string,
+): Record<string, unknown> | string | undefined {
   if (!map) return undefined;
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(map)) {
@@ -153,7 +173,8 @@ export function typedValues(datatype: string, contents: TensorContentsMessage): 
   return values;
 }
 
-const hasAnyContents = (c: TensorContentsMessage | undefined): boolean => c !== undefined && CONTENTS_FIELDS.some((f) => (c[f]?.length ?? 0) > 0);
+const hasAnyContents = (c: TensorContentsMessage | undefined): boolean =>
+  c !== undefined && CONTENTS_FIELDS.some((f) => (c[f]?.length ?? 0) > 0);
 
 /**
  * Reads the body of a ModelInfer call (one length-prefixed message). Refused, as the model
@@ -167,7 +188,10 @@ export function readGrpcInferBody(body: Buffer): GrpcInferParse {
   if (typeof msg === 'string') return fail(msg);
   const inputs = msg.inputs ?? [];
   const raw = msg.raw_input_contents ?? [];
-  if (raw.length > 0 && raw.length !== inputs.length) return fail(`raw_input_contents has ${raw.length} entries for ${inputs.length} inputs (one per input, in input order)`);
+  if (raw.length > 0 && raw.length !== inputs.length)
+    return fail(
+      `raw_input_contents has ${raw.length} entries for ${inputs.length} inputs (one per input, in input order)`,
+    );
   const names = new Set<string>();
   const docInputs: Array<Record<string, unknown>> = [];
   const binaryInputs = raw.length > 0 ? new Map<number, Buffer>() : undefined;
@@ -175,7 +199,8 @@ export function readGrpcInferBody(body: Buffer): GrpcInferParse {
     const t = inputs[i]!;
     const name = t.name ?? '';
     const where = `inputs[${i}] (${name})`;
-    if (names.has(name)) return fail(`${where}: two inputs are named "${name}"; the server would read only one of them`);
+    if (names.has(name))
+      return fail(`${where}: two inputs are named "${name}"; the server would read only one of them`);
     names.add(name);
     const datatype = t.datatype ?? '';
     const shape: number[] = [];
@@ -189,26 +214,39 @@ export function readGrpcInferBody(body: Buffer): GrpcInferParse {
     if (typeof parameters === 'string') return fail(parameters);
     const input: Record<string, unknown> = { name, datatype, shape, ...(parameters ? { parameters } : {}) };
     if (binaryInputs) {
-      if (hasAnyContents(t.contents)) return fail(`${where}: has both contents and raw_input_contents; a request uses one or the other`);
+      if (hasAnyContents(t.contents))
+        return fail(`${where}: has both contents and raw_input_contents; a request uses one or the other`);
       const rawBytes = raw[i]!;
       const width = elementSize(datatype);
       if (width !== undefined) {
-        if (rawBytes.length !== size * width) return fail(`${where}: raw_input_contents holds ${rawBytes.length} bytes; shape [${shape.join(', ')}] of ${datatype} needs ${size * width}`);
+        if (rawBytes.length !== size * width)
+          return fail(
+            `${where}: raw_input_contents holds ${rawBytes.length} bytes; shape [${shape.join(', ')}] of ${datatype} needs ${size * width}`,
+          );
       } else if (datatype === 'BYTES') {
         const elements = decodeTensorBytes('BYTES', rawBytes);
         if (typeof elements === 'string') return fail(`${where}: raw_input_contents: ${elements}`);
-        if (elements.length !== size) return fail(`${where}: raw_input_contents holds ${elements.length} BYTES elements; shape [${shape.join(', ')}] needs ${size}`);
+        if (elements.length !== size)
+          return fail(
+            `${where}: raw_input_contents holds ${elements.length} BYTES elements; shape [${shape.join(', ')}] needs ${size}`,
+          );
       } else {
         return fail(`${where}: datatype ${datatype} cannot be read`);
       }
       binaryInputs.set(i, rawBytes);
     } else {
       const field = CONTENTS_FIELD[datatype];
-      if (!field) return fail(`${where}: datatype ${datatype || '(none)'} has no typed contents field${datatype === 'FP16' || datatype === 'BF16' ? '; send it in raw_input_contents' : ''}`);
+      if (!field)
+        return fail(
+          `${where}: datatype ${datatype || '(none)'} has no typed contents field${datatype === 'FP16' || datatype === 'BF16' ? '; send it in raw_input_contents' : ''}`,
+        );
       const stray = CONTENTS_FIELDS.find((f) => f !== field && (t.contents?.[f]?.length ?? 0) > 0);
       if (stray) return fail(`${where}: ${datatype} values belong in contents.${field}, not contents.${stray}`);
       const data = t.contents ? (typedValues(datatype, t.contents) ?? []) : [];
-      if (data.length !== size) return fail(`${where}: contents.${field} holds ${data.length} elements; shape [${shape.join(', ')}] needs ${size}`);
+      if (data.length !== size)
+        return fail(
+          `${where}: contents.${field} holds ${data.length} elements; shape [${shape.join(', ')}] needs ${size}`,
+        );
       input['data'] = data;
     }
     docInputs.push(input);
@@ -258,7 +296,15 @@ function parameterMap(p: unknown): Record<string, InferParameterMessage> | undef
  * the client's, untouched.
  */
 export function grpcRequestBytes(message: ModelInferRequestMessage, doc: Record<string, unknown>): Buffer {
-  const outputs = Array.isArray(doc['outputs']) ? doc['outputs'].filter(isObject).map((o) => ({ name: String(o['name']), parameters: parameterMap(o['parameters']) ?? {} })) : message.outputs;
-  const next: ModelInferRequestMessage = { ...message, parameters: parameterMap(doc['parameters']) ?? {}, ...(outputs ? { outputs } : {}) };
+  const outputs = Array.isArray(doc['outputs'])
+    ? doc['outputs']
+        .filter(isObject)
+        .map((o) => ({ name: String(o['name']), parameters: parameterMap(o['parameters']) ?? {} }))
+    : message.outputs;
+  const next: ModelInferRequestMessage = {
+    ...message,
+    parameters: parameterMap(doc['parameters']) ?? {},
+    ...(outputs ? { outputs } : {}),
+  };
   return grpcFrame(encodeMessage('ModelInfer', 'request', next));
 }

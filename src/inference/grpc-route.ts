@@ -8,16 +8,32 @@ import type { ModelRoute, Verb } from './kserve-route.js';
 // verb, the message names the model (so a model call cannot be routed without its body).
 
 /** Where a gRPC call goes: its REST twin's path (for the public-route rules), its model route, or a refusal. */
-export type GrpcCall = { readonly ok: true; readonly restPath: string | undefined; readonly route: ModelRoute | undefined } | { readonly ok: false; readonly denial: Denial };
+export type GrpcCall =
+  | { readonly ok: true; readonly restPath: string | undefined; readonly route: ModelRoute | undefined }
+  | { readonly ok: false; readonly denial: Denial };
 
 // Same rule as the REST grammar (kserve-route.ts): a name is one path segment, so the REST twin's
 // path cannot be stretched onto another route.
 const NAME = /^[^/:]+$/;
-const SERVER_RPCS: Readonly<Record<string, string>> = { ServerLive: '/v2/health/live', ServerReady: '/v2/health/ready', ServerMetadata: '/v2' };
-const MODEL_RPCS: Readonly<Record<string, Verb>> = { ModelReady: 'ready', ModelMetadata: 'metadata', ModelInfer: 'predict' };
+const SERVER_RPCS: Readonly<Record<string, string>> = {
+  ServerLive: '/v2/health/live',
+  ServerReady: '/v2/health/ready',
+  ServerMetadata: '/v2',
+};
+const MODEL_RPCS: Readonly<Record<string, Verb>> = {
+  ModelReady: 'ready',
+  ModelMetadata: 'metadata',
+  ModelInfer: 'predict',
+};
 
-const NO_BODY = deny('body_incomplete', 'a gRPC model call names its model in the message: the request carries no message (include the request body in the check)');
-const PARTIAL = deny('body_incomplete', 'a gRPC model call names its model in the message: the request carries a truncated message');
+const NO_BODY = deny(
+  'body_incomplete',
+  'a gRPC model call names its model in the message: the request carries no message (include the request body in the check)',
+);
+const PARTIAL = deny(
+  'body_incomplete',
+  'a gRPC model call names its model in the message: the request carries a truncated message',
+);
 
 export const isGrpcInferencePath = (path: string): boolean => path.startsWith(GRPC_INFERENCE_PREFIX);
 
@@ -34,7 +50,14 @@ export function grpcCallOf(view: RequestView): GrpcCall | undefined {
   const server = SERVER_RPCS[rpc];
   if (server !== undefined && Object.hasOwn(SERVER_RPCS, rpc)) return { ok: true, restPath: server, route: undefined };
   const verb = Object.hasOwn(MODEL_RPCS, rpc) ? MODEL_RPCS[rpc] : undefined;
-  if (!verb) return { ok: false, denial: deny('rpc_not_supported', `${GRPC_INFERENCE_PREFIX.slice(1)}${rpc} is not served through the gateway (streaming and repository RPCs are refused)`) };
+  if (!verb)
+    return {
+      ok: false,
+      denial: deny(
+        'rpc_not_supported',
+        `${GRPC_INFERENCE_PREFIX.slice(1)}${rpc} is not served through the gateway (streaming and repository RPCs are refused)`,
+      ),
+    };
   if (view.body === undefined) return { ok: false, denial: NO_BODY };
   if (view.bodyPartial) return { ok: false, denial: PARTIAL };
   let model: string;
@@ -53,9 +76,17 @@ export function grpcCallOf(view: RequestView): GrpcCall | undefined {
     version = m.version ?? '';
   }
   if (model === '') return { ok: false, denial: deny('invalid_body', `the ${rpc} request names no model`) };
-  if (!NAME.test(model) || (version !== '' && !NAME.test(version))) return { ok: false, denial: deny('model_not_found', 'the model name or version is not one this gateway serves') };
+  if (!NAME.test(model) || (version !== '' && !NAME.test(version)))
+    return { ok: false, denial: deny('model_not_found', 'the model name or version is not one this gateway serves') };
   const base = `/v2/models/${model}${version ? `/versions/${version}` : ''}`;
-  const route: ModelRoute = { protocol: 'v2', model, version: version || undefined, verb, method: 'POST', transport: 'grpc' };
+  const route: ModelRoute = {
+    protocol: 'v2',
+    model,
+    version: version || undefined,
+    verb,
+    method: 'POST',
+    transport: 'grpc',
+  };
   // Only the probes' twins can be public: a ModelInfer call is a prediction, whatever a pattern says.
   return { ok: true, restPath: verb === 'predict' ? undefined : verb === 'ready' ? `${base}/ready` : base, route };
 }

@@ -37,7 +37,8 @@ function binaryInputsOf(doc: Record<string, unknown>, tail: Buffer): Map<number,
     const input: unknown = inputs[i];
     const size = isObject(input) && isObject(input['parameters']) ? input['parameters']['binary_data_size'] : undefined;
     if (size === undefined) continue;
-    if (!Number.isInteger(size) || (size as number) < 0 || offset + (size as number) > tail.length) return `inputs[${i}].parameters.binary_data_size runs past the body`;
+    if (!Number.isInteger(size) || (size as number) < 0 || offset + (size as number) > tail.length)
+      return `inputs[${i}].parameters.binary_data_size runs past the body`;
     out.set(i, tail.subarray(offset, offset + (size as number)));
     offset += size as number;
   }
@@ -57,7 +58,15 @@ function parse(ctx: DecisionContext): InferenceParse | undefined {
     if (!g.ok) return { ok: false, denial: deny('invalid_body', g.reason) };
     return {
       ok: true,
-      request: { protocol: 'v2', doc: g.doc, rowsKey: undefined, batchSize: Math.max(1, batchSizeV2(g.doc)), binaryHeaderLength: undefined, binaryInputs: g.binaryInputs, grpc: g.message },
+      request: {
+        protocol: 'v2',
+        doc: g.doc,
+        rowsKey: undefined,
+        batchSize: Math.max(1, batchSizeV2(g.doc)),
+        binaryHeaderLength: undefined,
+        binaryInputs: g.binaryInputs,
+        grpc: g.message,
+      },
     };
   }
   let jsonBytes = body;
@@ -86,13 +95,36 @@ function parse(ctx: DecisionContext): InferenceParse | undefined {
       if (typeof cut === 'string') return { ok: false, denial: deny('invalid_body', cut) };
       binaryInputs = cut;
     }
-    return { ok: true, request: { protocol: 'v2', doc, rowsKey: undefined, batchSize: Math.max(1, batchSizeV2(doc)), binaryHeaderLength, binaryInputs } };
+    return {
+      ok: true,
+      request: {
+        protocol: 'v2',
+        doc,
+        rowsKey: undefined,
+        batchSize: Math.max(1, batchSizeV2(doc)),
+        binaryHeaderLength,
+        binaryInputs,
+      },
+    };
   }
-  const typeProblem = v1ContentTypeProblem(headerValue(ctx.view, 'content-type'), (name) => ctx.view.headers[name] !== undefined);
+  const typeProblem = v1ContentTypeProblem(
+    headerValue(ctx.view, 'content-type'),
+    (name) => ctx.view.headers[name] !== undefined,
+  );
   if (typeProblem) return { ok: false, denial: deny('invalid_body', typeProblem) };
   const v1 = readV1Body(doc);
   if (!v1.ok) return { ok: false, denial: deny('invalid_body', v1.reason) };
-  return { ok: true, request: { protocol: 'v1', doc: v1.doc, rowsKey: v1.rowsKey, batchSize: Math.max(1, v1.batchSize), binaryHeaderLength, binaryInputs: undefined } };
+  return {
+    ok: true,
+    request: {
+      protocol: 'v1',
+      doc: v1.doc,
+      rowsKey: v1.rowsKey,
+      batchSize: Math.max(1, v1.batchSize),
+      binaryHeaderLength,
+      binaryInputs: undefined,
+    },
+  };
 }
 
 /**

@@ -9,14 +9,16 @@ const NON_FINITE_WORDS = new Set(['NaN', 'nan', 'Infinity', '-Infinity', 'inf', 
 // Tensors are at most a few dimensions deep; a deeper body is refused before recursion can exhaust the stack.
 const MAX_DEPTH = 32;
 
-const kindOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'number' ? String(v) : typeof v);
+const kindOf = (v: unknown): string =>
+  v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'number' ? String(v) : typeof v;
 
 /** Does a V2 element fit its declared datatype (OIP: numbers for numeric types, booleans for BOOL, strings for BYTES)? */
 function fitsDatatype(v: unknown, datatype: string): boolean {
   if (datatype === 'BOOL') return typeof v === 'boolean';
   if (datatype === 'BYTES') return typeof v === 'string';
   if (datatype.startsWith('INT') || datatype.startsWith('UINT')) return typeof v === 'number' && Number.isInteger(v);
-  if (datatype.startsWith('FP') || datatype === 'BF16') return typeof v === 'number' || (typeof v === 'string' && NON_FINITE_WORDS.has(v));
+  if (datatype.startsWith('FP') || datatype === 'BF16')
+    return typeof v === 'number' || (typeof v === 'string' && NON_FINITE_WORDS.has(v));
   return true;
 }
 
@@ -57,7 +59,8 @@ function checkValues(v: unknown, where: string, c: InputContract, depth = 0): st
     return undefined;
   }
   // A range is a promise of numbers: a string or boolean would slip past it.
-  if ((c.min !== undefined || c.max !== undefined) && v !== null) return `${where}: expected a number within the allowed range, got ${kindOf(v)}`;
+  if ((c.min !== undefined || c.max !== undefined) && v !== null)
+    return `${where}: expected a number within the allowed range, got ${kindOf(v)}`;
   return undefined;
 }
 
@@ -66,7 +69,8 @@ function checkV1(req: InferenceRequest, c: InputContract): string | undefined {
   const key = req.rowsKey;
   if (!key) return 'the request has neither "instances" nor "inputs"';
   const rows = req.doc[key];
-  if (!Array.isArray(rows) && !isObject(rows)) return `${key}: expected a list of rows (or columns), got ${kindOf(rows)}`;
+  if (!Array.isArray(rows) && !isObject(rows))
+    return `${key}: expected a list of rows (or columns), got ${kindOf(rows)}`;
   if (Array.isArray(rows)) {
     if (rows.length === 0) return `${key}: is empty`;
     for (let i = 0; i < rows.length; i++) {
@@ -92,9 +96,11 @@ function checkV2(req: InferenceRequest, c: InputContract): string | undefined {
     const where = typeof t['name'] === 'string' ? `inputs[${i}] (${t['name']})` : `inputs[${i}]`;
     if (typeof t['name'] !== 'string') return `${where}: has no name`;
     const shape = t['shape'];
-    if (!Array.isArray(shape) || shape.length === 0 || !shape.every((d) => Number.isInteger(d) && d >= 0)) return `${where}.shape: expected a list of non-negative integers`;
+    if (!Array.isArray(shape) || shape.length === 0 || !shape.every((d) => Number.isInteger(d) && d >= 0))
+      return `${where}.shape: expected a list of non-negative integers`;
     if (typeof t['datatype'] !== 'string') return `${where}.datatype: is missing`;
-    if (c.datatype !== undefined && t['datatype'] !== c.datatype) return `${where}.datatype: expected ${c.datatype}, got ${String(t['datatype'])}`;
+    if (c.datatype !== undefined && t['datatype'] !== c.datatype)
+      return `${where}.datatype: expected ${c.datatype}, got ${String(t['datatype'])}`;
     if (c.shape !== undefined) {
       const row = (shape as number[]).slice(1);
       const fits = row.length === c.shape.length && c.shape.every((d, k) => d === -1 || d === row[k]);
@@ -107,7 +113,8 @@ function checkV2(req: InferenceRequest, c: InputContract): string | undefined {
     const flat = flatten(data);
     if (!flat) return `${where}.data: nested deeper than ${MAX_DEPTH} levels`;
     const size = (shape as number[]).reduce((a, b) => a * b, 1);
-    if (flat.length !== size) return `${where}.data: has ${flat.length} elements, shape [${shape.join(', ')}] needs ${size}`;
+    if (flat.length !== size)
+      return `${where}.data: has ${flat.length} elements, shape [${shape.join(', ')}] needs ${size}`;
     const datatype = t['datatype'];
     for (let k = 0; k < flat.length; k++) {
       if (!fitsDatatype(flat[k], datatype)) return `${where}.data[${k}]: expected ${datatype}, got ${kindOf(flat[k])}`;
@@ -120,6 +127,7 @@ function checkV2(req: InferenceRequest, c: InputContract): string | undefined {
 
 /** The first rule the request breaks, named with the input it concerns; undefined when it keeps the contract. */
 export function inputViolation(req: InferenceRequest, c: InputContract): string | undefined {
-  if (req.batchSize > c.maxBatch) return `a batch of ${req.batchSize} rows is over this model's maximum of ${c.maxBatch}`;
+  if (req.batchSize > c.maxBatch)
+    return `a batch of ${req.batchSize} rows is over this model's maximum of ${c.maxBatch}`;
   return req.protocol === 'v1' ? checkV1(req, c) : checkV2(req, c);
 }

@@ -21,10 +21,14 @@ function nameOf(index: number, c: ModelContract): string | number | { error: str
 const DIGIT = /[0-9]/;
 
 function knownLabel(label: string, c: ModelContract): string | { error: string } {
-  if (c.labelSet) return c.labelSet.has(label) ? label : { error: 'a class name in the answer is not one of the configured labels' };
+  if (c.labelSet)
+    return c.labelSet.has(label) ? label : { error: 'a class name in the answer is not one of the configured labels' };
   // Without configured labels the gateway cannot tell a class name from a score written into
   // one, so a name carrying a number fails closed (class indices still leave as numbers).
-  if (DIGIT.test(label)) return { error: 'a class name in the answer carries a number, which may be a score; configure labels to accept it' };
+  if (DIGIT.test(label))
+    return {
+      error: 'a class name in the answer carries a number, which may be a score; configure labels to accept it',
+    };
   return label;
 }
 
@@ -95,7 +99,10 @@ function fromObject(v: Record<string, unknown>, c: ModelContract): RowResult {
     const scores = v[k];
     if (Array.isArray(scores) && scores.every(isFiniteNumber)) {
       const classes = v['classes'];
-      const names = Array.isArray(classes) && classes.length === scores.length && classes.every((x) => typeof x === 'string') ? classes : undefined;
+      const names =
+        Array.isArray(classes) && classes.length === scores.length && classes.every((x) => typeof x === 'string')
+          ? classes
+          : undefined;
       return fromScores(scores, c, names);
     }
   }

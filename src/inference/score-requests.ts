@@ -2,7 +2,8 @@ import type { InferenceRequest } from './inference-request.js';
 import type { ModelContract } from './model-contract.js';
 import { isObject } from './json-object.js';
 
-const requestedOutputs = (doc: Record<string, unknown>): Array<Record<string, unknown>> => (Array.isArray(doc['outputs']) ? doc['outputs'].filter(isObject) : []);
+const requestedOutputs = (doc: Record<string, unknown>): Array<Record<string, unknown>> =>
+  Array.isArray(doc['outputs']) ? doc['outputs'].filter(isObject) : [];
 
 /**
  * Why this V2 request asks for more than the policy lets out (sklearn, xgboost and lightgbm servers, MLServer, and Triton's classification extension, https://github.com/triton-inference-server/server/blob/main/docs/protocol/extension_classification.md): MLServer's
@@ -12,7 +13,8 @@ const requestedOutputs = (doc: Record<string, unknown>): Array<Record<string, un
 export function scoreRequestReason(req: InferenceRequest, c: ModelContract): string | undefined {
   if (req.protocol !== 'v2') return undefined;
   const doc = req.doc;
-  if (isObject(doc['parameters']) && doc['parameters']['binary_data_output'] === true) return 'the request asks for binary outputs (binary_data_output)';
+  if (isObject(doc['parameters']) && doc['parameters']['binary_data_output'] === true)
+    return 'the request asks for binary outputs (binary_data_output)';
   for (const o of requestedOutputs(doc)) {
     if (o['name'] === 'predict_proba') return 'the request asks for the predict_proba output (class probabilities)';
     const p = isObject(o['parameters']) ? o['parameters'] : undefined;
@@ -47,7 +49,8 @@ export function rewrittenForPolicy(req: InferenceRequest, c: ModelContract): Rec
         const { binary_data: _b, ...p } = o['parameters'];
         const k = p['classification'];
         // Any type Triton might read ("5", 5.0, 99): capped to the classes the policy lets out.
-        if (k !== undefined && !(typeof k === 'number' && Number.isInteger(k) && k >= 1 && k <= c.classesOut)) p['classification'] = c.classesOut;
+        if (k !== undefined && !(typeof k === 'number' && Number.isInteger(k) && k >= 1 && k <= c.classesOut))
+          p['classification'] = c.classesOut;
         if ('binary_data' in o['parameters'] || p['classification'] !== k) {
           changed = true;
           return { ...o, parameters: p };

@@ -24,12 +24,32 @@ export type StrictJson =
   | { readonly ok: false; readonly reason: string; readonly nonFinite?: true };
 
 const NOT_JSON = { ok: false, reason: 'request body is not valid JSON' } as const;
-const BOM = { ok: false, reason: 'request body starts with a byte order mark: some model servers skip it, others refuse the body; send JSON without it' } as const;
-const NOT_UTF8 = { ok: false, reason: 'request body is not valid UTF-8: some model servers pass the raw bytes to the model, others replace or refuse them' } as const;
-const NON_FINITE = { ok: false, reason: 'inputs must be finite numbers: NaN and Infinity are refused', nonFinite: true } as const;
+const BOM = {
+  ok: false,
+  reason:
+    'request body starts with a byte order mark: some model servers skip it, others refuse the body; send JSON without it',
+} as const;
+const NOT_UTF8 = {
+  ok: false,
+  reason:
+    'request body is not valid UTF-8: some model servers pass the raw bytes to the model, others replace or refuse them',
+} as const;
+const NON_FINITE = {
+  ok: false,
+  reason: 'inputs must be finite numbers: NaN and Infinity are refused',
+  nonFinite: true,
+} as const;
 const TOO_DEEP = { ok: false, reason: `request body nests deeper than ${MAX_JSON_DEPTH} levels` } as const;
-const OVERFLOW = { ok: false, reason: 'inputs must be finite numbers: a literal beyond the float64 range is read as infinity by some model servers and refused by others', nonFinite: true } as const;
-const LONE_SURROGATE = { ok: false, reason: 'request body has a string with a lone surrogate escape (\\ud800-\\udfff): model servers read it differently' } as const;
+const OVERFLOW = {
+  ok: false,
+  reason:
+    'inputs must be finite numbers: a literal beyond the float64 range is read as infinity by some model servers and refused by others',
+  nonFinite: true,
+} as const;
+const LONE_SURROGATE = {
+  ok: false,
+  reason: 'request body has a string with a lone surrogate escape (\\ud800-\\udfff): model servers read it differently',
+} as const;
 
 const fail = (reason: string): StrictJson => ({ ok: false, reason });
 
@@ -330,7 +350,9 @@ function numberEnd(b: Buffer, start: number): number | StrictJson {
   const literal = () => b.toString('latin1', start, j);
   // Integers of up to 15 digits are always exact; longer ones are checked.
   if (!fraction && !hasExponent && intDigits > 15 && !Number.isSafeInteger(Number(literal()))) {
-    return fail(`request body has the integer ${b.toString('latin1', start, Math.min(j, start + 40))}${j - start > 40 ? '…' : ''}, beyond 2^53: model servers read it exactly, JavaScript rounds it`);
+    return fail(
+      `request body has the integer ${b.toString('latin1', start, Math.min(j, start + 40))}${j - start > 40 ? '…' : ''}, beyond 2^53: model servers read it exactly, JavaScript rounds it`,
+    );
   }
   // Only a long integer part or a large positive exponent can overflow float64 (max about 1.8e308).
   if (intDigits > 300 || (hasExponent && !exponentNegative && exponent + intDigits > 300)) {

@@ -2,7 +2,9 @@ import type { ModelContract } from './model-contract.js';
 import { classifyRow, type PredictedClass } from './predicted-class.js';
 import { labelOut, topKOut } from './reduced-answer.js';
 
-export type Reduction = { readonly ok: true; readonly doc: Record<string, unknown>; readonly classes: readonly PredictedClass[] } | { readonly ok: false; readonly reason: string };
+export type Reduction =
+  | { readonly ok: true; readonly doc: Record<string, unknown>; readonly classes: readonly PredictedClass[] }
+  | { readonly ok: false; readonly reason: string };
 
 /**
  * `{"predictions": [...]}` → `{"predictions": [label, ...]}` (or top-k entries). Only `predictions`

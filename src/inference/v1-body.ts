@@ -16,7 +16,12 @@ import { isObject } from './json-object.js';
 
 // The media types KServe's dataplane parses as JSON (protocol/dataplane.py JSON_HEADERS); with
 // any other Content-Type it hands the raw bytes to the model, which the gateway cannot count or check.
-const JSON_MEDIA_TYPES = new Set(['application/json', 'application/cloudevents+json', 'application/ld+json', 'application/octet-stream']);
+const JSON_MEDIA_TYPES = new Set([
+  'application/json',
+  'application/cloudevents+json',
+  'application/ld+json',
+  'application/octet-stream',
+]);
 const BINARY_CLOUDEVENT = ['ce-specversion', 'ce-source', 'ce-type', 'ce-id'] as const;
 
 /**
@@ -24,7 +29,10 @@ const BINARY_CLOUDEVENT = ['ce-specversion', 'ce-source', 'ce-type', 'ce-id'] as
  * Content-Type outside KServe's JSON list (a binary-mode CloudEvent, all four `ce-` headers
  * present, is parsed whatever its Content-Type). Parameters (`; charset=utf-8`) are ignored.
  */
-export function v1ContentTypeProblem(contentType: string | undefined, hasHeader: (name: string) => boolean): string | undefined {
+export function v1ContentTypeProblem(
+  contentType: string | undefined,
+  hasHeader: (name: string) => boolean,
+): string | undefined {
   if (contentType === undefined || JSON_MEDIA_TYPES.has(contentType)) return undefined;
   const semi = contentType.indexOf(';');
   const media = (semi < 0 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
@@ -36,7 +44,13 @@ import type { V1RowsKey } from '../protocol/inference-data.js';
 export type { V1RowsKey };
 
 export type V1Reading =
-  { readonly ok: true; readonly doc: Record<string, unknown>; readonly rowsKey: V1RowsKey | undefined; readonly batchSize: number } | { readonly ok: false; readonly reason: string };
+  | {
+      readonly ok: true;
+      readonly doc: Record<string, unknown>;
+      readonly rowsKey: V1RowsKey | undefined;
+      readonly batchSize: number;
+    }
+  | { readonly ok: false; readonly reason: string };
 
 // CloudEvents 1.0 attributes KServe requires before it unwraps `data` (utils.is_structured_cloudevent).
 const STRUCTURED = ['specversion', 'type', 'source', 'id', 'time', 'data'] as const;
@@ -80,10 +94,18 @@ export function readV1Body(body: Record<string, unknown>): V1Reading {
   let doc = body;
   if ('specversion' in body && 'data' in body) {
     if (!isStructuredCloudEvent(body)) {
-      return { ok: false, reason: 'the body looks like a CloudEvent envelope but lacks one of specversion, type, source, id, time: model servers differ on whether they read its data' };
+      return {
+        ok: false,
+        reason:
+          'the body looks like a CloudEvent envelope but lacks one of specversion, type, source, id, time: model servers differ on whether they read its data',
+      };
     }
     if ('instances' in body || 'inputs' in body) {
-      return { ok: false, reason: 'a CloudEvent envelope carries instances or inputs beside its data: the model server reads data, a binary-mode reader the outer body' };
+      return {
+        ok: false,
+        reason:
+          'a CloudEvent envelope carries instances or inputs beside its data: the model server reads data, a binary-mode reader the outer body',
+      };
     }
     const data = body['data'];
     if (!isObject(data)) return { ok: false, reason: 'the CloudEvent data is not a JSON object' };
@@ -92,7 +114,11 @@ export function readV1Body(body: Record<string, unknown>): V1Reading {
   const hasInstances = 'instances' in doc;
   const hasInputs = 'inputs' in doc;
   if (hasInstances && hasInputs) {
-    return { ok: false, reason: 'the body has both "instances" and "inputs": KServe predicts on inputs, other V1 servers on instances; send one' };
+    return {
+      ok: false,
+      reason:
+        'the body has both "instances" and "inputs": KServe predicts on inputs, other V1 servers on instances; send one',
+    };
   }
   const rowsKey: V1RowsKey | undefined = hasInputs ? 'inputs' : hasInstances ? 'instances' : undefined;
   const batchSize = rowsKey ? countRows(doc[rowsKey]) : 1;

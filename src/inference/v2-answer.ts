@@ -42,7 +42,8 @@ function rowsOf(t: Tensor): unknown[][] | unknown[] | string {
   }
   if (t.shape.length === 1) {
     // Triton answers one un-batched request's top-k as a 1-D list of "value:index[:label]".
-    if (t.data.length > 1 && t.data.every((x) => typeof x === 'string' && /^[-+.\deE]+:\d+(:|$)/.test(x))) return [t.data];
+    if (t.data.length > 1 && t.data.every((x) => typeof x === 'string' && /^[-+.\deE]+:\d+(:|$)/.test(x)))
+      return [t.data];
     return t.data as unknown[];
   }
   return `output ${t.name} has rank ${t.shape.length}; only [N] and [N, C] can be reduced`;
@@ -89,7 +90,10 @@ function reduceTensor(t: Tensor, c: ModelContract, classes: PredictedClass[]): A
       scores.push(e.length === 1 && j > 0 ? 0 : (x.score ?? 0));
     }
   }
-  return [labelsTensor(name, labels, [n, k]), { name: `${name}_scores`, shape: [n, k], datatype: 'FP64', data: scores }];
+  return [
+    labelsTensor(name, labels, [n, k]),
+    { name: `${name}_scores`, shape: [n, k], datatype: 'FP64', data: scores },
+  ];
 }
 
 /**
@@ -97,7 +101,13 @@ function reduceTensor(t: Tensor, c: ModelContract, classes: PredictedClass[]): A
  * (INT64 indices or BYTES names, shape [N]) or top-k. `model_name`, `model_version` and `id` are
  * the request's (version from the route), so no predictor string other than a label or an output name leaves.
  */
-export function reduceV2Answer(doc: Record<string, unknown>, c: ModelContract, model: string, version: string | undefined, requestId: string | undefined): Reduction {
+export function reduceV2Answer(
+  doc: Record<string, unknown>,
+  c: ModelContract,
+  model: string,
+  version: string | undefined,
+  requestId: string | undefined,
+): Reduction {
   const outputs = doc['outputs'];
   if (!Array.isArray(outputs)) return { ok: false, reason: 'the answer has no "outputs" list' };
   const classes: PredictedClass[] = [];

@@ -38,7 +38,9 @@ export class LimitPolicies {
       const scopeOf = (ownList: unknown) => (ownList !== undefined ? `m:${name}:own` : globalScope);
       const tiers = own?.tiers ?? g.tiers;
       this.byModel.set(name, {
-        byTier: new Map(Object.entries(tiers).map(([tier, w]) => [tier, group(`${scopeOf(own?.tiers)}:tier:${tier}`, w)])),
+        byTier: new Map(
+          Object.entries(tiers).map(([tier, w]) => [tier, group(`${scopeOf(own?.tiers)}:tier:${tier}`, w)]),
+        ),
         fallback: group(`${scopeOf(own?.default)}:default`, own?.default ?? g.default),
         metadata: group(`${scopeOf(own?.metadata)}:metadata`, own?.metadata ?? g.metadata),
       });

@@ -11,7 +11,9 @@ import { rateLimit } from './rate-limit-headers.js';
 import { RedisWindows } from './redis-windows.js';
 import type { Charge, CounterStore, WindowGroup } from './window-group.js';
 
-const UNAVAILABLE = deny('limits_unavailable', 'the shared rate-limit store is unavailable; retry later', { retryAfterSeconds: 1 });
+const UNAVAILABLE = deny('limits_unavailable', 'the shared rate-limit store is unavailable; retry later', {
+  retryAfterSeconds: 1,
+});
 
 /** Per-user rate limits counted in predictions. */
 export const limitStages: StageFactory = (deps) => {
@@ -31,7 +33,10 @@ export const limitStages: StageFactory = (deps) => {
       deadlines: health,
       now: deps.now,
       onFailure: storeConfig.onFailure,
-      insurance: storeConfig.onFailure === 'insurance' ? new LocalWindows({ maxKeys: storeConfig.memoryMaxKeys, now: deps.now, share: storeConfig.replicas }) : undefined,
+      insurance:
+        storeConfig.onFailure === 'insurance'
+          ? new LocalWindows({ maxKeys: storeConfig.memoryMaxKeys, now: deps.now, share: storeConfig.replicas })
+          : undefined,
       ledger: new DebtLedger(storeConfig.memoryMaxKeys),
       metrics,
     });
@@ -74,11 +79,15 @@ export const limitStages: StageFactory = (deps) => {
     const w = group.windows[r.window]!;
     if (r.kind === 'limited') {
       limitedCount.inc();
-      return deny('rate_limited', `over the "${w.name}" budget of ${w.predictions} predictions per ${w.perSeconds} s (this request costs ${cost})`, {
-        retryAfterSeconds: Math.max(1, Math.ceil(r.resetMs / 1000)),
-        headers: { 'ratelimit-policy': group.policyHeader, ratelimit: rateLimit(w.name, 0, r.resetMs) },
-        details: { window: w.name, limit: w.predictions, perSeconds: w.perSeconds, cost },
-      });
+      return deny(
+        'rate_limited',
+        `over the "${w.name}" budget of ${w.predictions} predictions per ${w.perSeconds} s (this request costs ${cost})`,
+        {
+          retryAfterSeconds: Math.max(1, Math.ceil(r.resetMs / 1000)),
+          headers: { 'ratelimit-policy': group.policyHeader, ratelimit: rateLimit(w.name, 0, r.resetMs) },
+          details: { window: w.name, limit: w.predictions, perSeconds: w.perSeconds, cost },
+        },
+      );
     }
     allowedCount.inc();
     metrics.limitsPredictions.inc(cost);

@@ -80,7 +80,13 @@ export class LocalWindows implements CounterStore {
    * Every user the shared store answers for is kept (within `maxKeys`), so that insurance, if
    * needed next, starts from the user's real usage.
    */
-  observe(user: string, group: WindowGroup, used: ArrayLike<number>, resetMs: ArrayLike<number>, outstanding: number): void {
+  observe(
+    user: string,
+    group: WindowGroup,
+    used: ArrayLike<number>,
+    resetMs: ArrayLike<number>,
+    outstanding: number,
+  ): void {
     const key = `${group.id}\u0000${user}`;
     const n = group.limits.length;
     let u = this.usage.get(key);

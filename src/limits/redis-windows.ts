@@ -59,7 +59,9 @@ export class RedisWindows implements CounterStore {
   private flushing = false;
 
   constructor(private readonly o: RedisWindowsOptions) {
-    const client = o.client as unknown as Record<string, unknown> & { defineCommand(name: string, d: { lua: string }): void };
+    const client = o.client as unknown as Record<string, unknown> & {
+      defineCommand(name: string, d: { lua: string }): void;
+    };
     if (typeof client[COMMAND] !== 'function') client.defineCommand(COMMAND, { lua: CHARGE_SCRIPT });
     this.command = (client[COMMAND] as ChargeCommand).bind(client);
     o.deadlines.onAnswer(() => void this.flush());
@@ -104,7 +106,13 @@ export class RedisWindows implements CounterStore {
     return chargeOutcome(group, reply[0] === 1, cost, used, resetMs);
   }
 
-  private send(user: string, group: WindowGroup, cost: number, deadline: number, handover: Handover | undefined): Promise<number[]> {
+  private send(
+    user: string,
+    group: WindowGroup,
+    cost: number,
+    deadline: number,
+    handover: Handover | undefined,
+  ): Promise<number[]> {
     const n = group.windows.length;
     const tag = tagOf(user);
     const keys = handover ? n + 1 : n;
@@ -126,7 +134,13 @@ export class RedisWindows implements CounterStore {
    * The answer of a script that timed out: when it ran in time after all, the debt it carried is
    * counted, and so is its cost, which the failure policy already decided on: refunded.
    */
-  private settleLate(sent: Promise<number[]>, user: string, group: WindowGroup, cost: number, handover: Handover | undefined): void {
+  private settleLate(
+    sent: Promise<number[]>,
+    user: string,
+    group: WindowGroup,
+    cost: number,
+    handover: Handover | undefined,
+  ): void {
     this.unresolved += cost;
     sent.then(
       (reply) => {

@@ -56,7 +56,14 @@ export interface CounterStore {
  * allowed and described by the window with the least left (the `RateLimit` header).
  * `used` is after the charge when allowed, before it when limited; `budgets` default to the limits.
  */
-export function chargeOutcome(group: WindowGroup, allowed: boolean, cost: number, used: ArrayLike<number>, resetMs: ArrayLike<number>, budgets: ArrayLike<number> = group.limits): Charge {
+export function chargeOutcome(
+  group: WindowGroup,
+  allowed: boolean,
+  cost: number,
+  used: ArrayLike<number>,
+  resetMs: ArrayLike<number>,
+  budgets: ArrayLike<number> = group.limits,
+): Charge {
   let pick = 0;
   if (!allowed) {
     let latest = -1;

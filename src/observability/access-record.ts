@@ -39,7 +39,12 @@ const str = (s: string) => JSON.stringify(s);
  * The line is built by hand in pino's format instead of through pino's per-call serialisation and
  * redaction: its fields are fixed and none can hold a credential (a token is never a field).
  */
-export function accessRecorder(door: Door, config: GatewayConfig, metrics: GatewayMetrics, log: Logger): (e: AccessEntry) => void {
+export function accessRecorder(
+  door: Door,
+  config: GatewayConfig,
+  metrics: GatewayMetrics,
+  log: Logger,
+): (e: AccessEntry) => void {
   const write = config.log.accessLog && log.isLevelEnabled('info') ? accessOutputOf(log) : undefined;
   const message = door === 'proxy' ? 'request' : 'check';
   // Children by route class, then outcome: found without building a key per request.

@@ -77,9 +77,17 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 }
 
 /** A small JSON body, or the answer refusing it. */
-function readJsonBody(req: IncomingMessage): Promise<{ ok: true; body: unknown } | { ok: false; status: number; code: string; error: string }> {
+function readJsonBody(
+  req: IncomingMessage,
+): Promise<{ ok: true; body: unknown } | { ok: false; status: number; code: string; error: string }> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/json') return Promise.resolve({ ok: false, status: 415, code: 'invalid_input', error: 'the body must be application/json' });
+  if (type !== 'application/json')
+    return Promise.resolve({
+      ok: false,
+      status: 415,
+      code: 'invalid_input',
+      error: 'the body must be application/json',
+    });
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -90,7 +98,9 @@ function readJsonBody(req: IncomingMessage): Promise<{ ok: true; body: unknown }
         req.destroy();
       } else chunks.push(c);
     });
-    req.on('error', () => resolve({ ok: false, status: 400, code: 'invalid_input', error: 'the body could not be read' }));
+    req.on('error', () =>
+      resolve({ ok: false, status: 400, code: 'invalid_input', error: 'the body could not be read' }),
+    );
     req.on('end', () => {
       try {
         resolve({ ok: true, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown });
@@ -109,7 +119,15 @@ function readJsonBody(req: IncomingMessage): Promise<{ ok: true; body: unknown }
 function operatorRouter(gate: OperatorGate | undefined) {
   let inFlight = 0;
   return (handler: AdminHandler, req: IncomingMessage, path: string, query: string, res: ServerResponse): void => {
-    if (!gate) return sendDenial(res, deny('operator_off', 'operator endpoints are off: no operator identity is configured (operator.jwt or operator.spiffe)'), 'inference-gateway');
+    if (!gate)
+      return sendDenial(
+        res,
+        deny(
+          'operator_off',
+          'operator endpoints are off: no operator identity is configured (operator.jwt or operator.spiffe)',
+        ),
+        'inference-gateway',
+      );
     const realm = gate.auth.realm;
     if (inFlight >= gate.maxConcurrentRequests) return sendDenial(res, BUSY, realm);
     inFlight++;
@@ -122,7 +140,14 @@ function operatorRouter(gate: OperatorGate | undefined) {
     res.on('close', release);
     const peer = req.socket.remoteAddress ?? '';
     const method = req.method ?? 'GET';
-    Promise.resolve(gate.auth.check({ headers: req.headers, authorization: rawHeaderValues(req.rawHeaders, 'authorization'), query, peer }))
+    Promise.resolve(
+      gate.auth.check({
+        headers: req.headers,
+        authorization: rawHeaderValues(req.rawHeaders, 'authorization'),
+        query,
+        peer,
+      }),
+    )
       .then(async (who) => {
         if (!who.ok) return sendDenial(res, who.denial, realm);
         let body: unknown;
@@ -131,11 +156,19 @@ function operatorRouter(gate: OperatorGate | undefined) {
           if (!read.ok) return sendJson(res, read.status, { error: read.error, code: read.code });
           body = read.body;
         }
-        const a = await handler({ method, path, query: new URLSearchParams(query), peer, operator: who.operator, body });
+        const a = await handler({
+          method,
+          path,
+          query: new URLSearchParams(query),
+          peer,
+          operator: who.operator,
+          body,
+        });
         sendJson(res, a.status, a.body);
       })
       .catch(() => {
-        if (!res.headersSent) res.writeHead(500, JSON_HEADERS).end('{"error":"internal error","code":"internal_error"}');
+        if (!res.headersSent)
+          res.writeHead(500, JSON_HEADERS).end('{"error":"internal error","code":"internal_error"}');
       })
       .finally(release);
   };
@@ -146,43 +179,51 @@ function operatorRouter(gate: OperatorGate | undefined) {
  * serving port; they need no credential. The console's static files need none either (they hold
  * no data). Everything else registered on `routes` is an operator endpoint.
  */
-export function createAdminServer(metrics: GatewayMetrics, readiness: Readiness, routes: AdminRoutes = new AdminRoutes(), gate?: OperatorGate): Server {
+export function createAdminServer(
+  metrics: GatewayMetrics,
+  readiness: Readiness,
+  routes: AdminRoutes = new AdminRoutes(),
+  gate?: OperatorGate,
+): Server {
   const serveOperator = operatorRouter(gate);
   // Its own listener with its own short timeouts (and, set by the gateway, its own connection
   // cap): slow or stalled clients of either port cannot starve the other's probes.
-  return createServer({ headersTimeout: 5000, requestTimeout: 10000, connectionsCheckingInterval: 1000 }, (req, res) => {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
-    const route = routes.find(path);
-    if (route) return serveOperator(route, req, path, q < 0 ? '' : url.slice(q + 1), res);
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { ...BASE_HEADERS, allow: 'GET, HEAD' }).end();
-      return;
-    }
-    if (path === '/healthz') {
-      res.writeHead(200, JSON_HEADERS).end('{"status":"ok"}');
-      return;
-    }
-    if (path === '/readyz') {
-      readiness.evaluate().then(
-        (r) => res.writeHead(r.ready ? 200 : 503, JSON_HEADERS).end(JSON.stringify(r)),
-        () => res.writeHead(503).end(),
-      );
-      return;
-    }
-    if (path === '/metrics') {
-      metrics.registry.metrics().then(
-        (text) => res.writeHead(200, { ...BASE_HEADERS, 'content-type': metrics.registry.contentType }).end(text),
-        () => res.writeHead(500).end(),
-      );
-      return;
-    }
-    const asset = gate?.console?.get(path);
-    if (asset) {
-      res.writeHead(200, { ...BASE_HEADERS, ...asset.headers }).end(asset.body);
-      return;
-    }
-    res.writeHead(404, JSON_HEADERS).end(NOT_FOUND);
-  });
+  return createServer(
+    { headersTimeout: 5000, requestTimeout: 10000, connectionsCheckingInterval: 1000 },
+    (req, res) => {
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      const path = q < 0 ? url : url.slice(0, q);
+      const route = routes.find(path);
+      if (route) return serveOperator(route, req, path, q < 0 ? '' : url.slice(q + 1), res);
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405, { ...BASE_HEADERS, allow: 'GET, HEAD' }).end();
+        return;
+      }
+      if (path === '/healthz') {
+        res.writeHead(200, JSON_HEADERS).end('{"status":"ok"}');
+        return;
+      }
+      if (path === '/readyz') {
+        readiness.evaluate().then(
+          (r) => res.writeHead(r.ready ? 200 : 503, JSON_HEADERS).end(JSON.stringify(r)),
+          () => res.writeHead(503).end(),
+        );
+        return;
+      }
+      if (path === '/metrics') {
+        metrics.registry.metrics().then(
+          (text) => res.writeHead(200, { ...BASE_HEADERS, 'content-type': metrics.registry.contentType }).end(text),
+          () => res.writeHead(500).end(),
+        );
+        return;
+      }
+      const asset = gate?.console?.get(path);
+      if (asset) {
+        res.writeHead(200, { ...BASE_HEADERS, ...asset.headers }).end(asset.body);
+        return;
+      }
+      res.writeHead(404, JSON_HEADERS).end(NOT_FOUND);
+    },
+  );
 }

@@ -3,7 +3,9 @@ import { Counter, Gauge, Registry, collectDefaultMetrics, type MetricValueWithNa
 // Every metric of the gateway, in one place. Labels are bounded: door, route class, outcome
 // code, stage — never a user id, model input or token.
 
-const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const LATENCY_BUCKETS = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
 
 interface HistogramChild {
   readonly labels: Record<string, string>;
@@ -62,7 +64,10 @@ export class BucketHistogram<L extends string> extends HotMetric<L, HistogramChi
   readonly type = 'histogram';
   private readonly buckets: readonly number[];
 
-  constructor(registry: Registry, o: { name: string; help: string; labelNames: readonly L[]; buckets?: readonly number[] }) {
+  constructor(
+    registry: Registry,
+    o: { name: string; help: string; labelNames: readonly L[]; buckets?: readonly number[] },
+  ) {
     super(registry, o.name, o.help, o.labelNames);
     this.buckets = o.buckets ?? LATENCY_BUCKETS;
   }
@@ -93,7 +98,11 @@ export class BucketHistogram<L extends string> extends HotMetric<L, HistogramChi
       let cumulative = 0;
       for (let i = 0; i <= buckets.length; i++) {
         cumulative += c.counts[i] as number;
-        values.push({ metricName: `${this.name}_bucket`, labels: { le: i < buckets.length ? buckets[i] : '+Inf', ...c.labels }, value: cumulative });
+        values.push({
+          metricName: `${this.name}_bucket`,
+          labels: { le: i < buckets.length ? buckets[i] : '+Inf', ...c.labels },
+          value: cumulative,
+        });
       }
       values.push({ metricName: `${this.name}_sum`, labels: c.labels, value: c.sum });
       values.push({ metricName: `${this.name}_count`, labels: c.labels, value: c.count });
@@ -140,7 +149,13 @@ export class LabelledCounter<L extends string> extends HotMetric<L, CounterChild
   }
 
   get(): { name: string; help: string; type: string; aggregator: string; values: CounterChild[] } {
-    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: [...this.children.values()] };
+    return {
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      aggregator: this.aggregator,
+      values: [...this.children.values()],
+    };
   }
 }
 

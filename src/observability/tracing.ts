@@ -6,7 +6,17 @@
 // Envoy and Istio send). With tracing off the gateway makes no span and forwards those headers
 // unchanged, so the predictor's spans join the caller's trace; with tracing on it replaces them
 // with its own upstream span's context, in both formats, so the predictor's spans nest under it.
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type TextMapGetter, type TextMapSetter, type Tracer } from '@opentelemetry/api';
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Context,
+  type Span,
+  type TextMapGetter,
+  type TextMapSetter,
+  type Tracer,
+} from '@opentelemetry/api';
 import { CompositePropagator, ExportResultCode, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
@@ -30,7 +40,16 @@ import { parseModelRoute } from '../protocol/kserve-route.js';
 import type { Logger } from './logger.js';
 
 /** Every header that carries trace context to the predictor, in either format. */
-export const TRACE_HEADERS: readonly string[] = ['traceparent', 'tracestate', 'b3', 'x-b3-traceid', 'x-b3-spanid', 'x-b3-parentspanid', 'x-b3-sampled', 'x-b3-flags'];
+export const TRACE_HEADERS: readonly string[] = [
+  'traceparent',
+  'tracestate',
+  'b3',
+  'x-b3-traceid',
+  'x-b3-spanid',
+  'x-b3-parentspanid',
+  'x-b3-sampled',
+  'x-b3-flags',
+];
 
 /** The span of one decision phase; ended with the decision it made. */
 export interface DecisionSpan {
@@ -133,7 +152,8 @@ function loggingExporter(inner: SpanExporter, log: Logger): SpanExporter {
   return {
     export(spans: ReadableSpan[], done) {
       inner.export(spans, (result) => {
-        if (result.code !== ExportResultCode.SUCCESS) log.warn({ spans: spans.length, reason: result.error?.message }, 'trace export failed; spans dropped');
+        if (result.code !== ExportResultCode.SUCCESS)
+          log.warn({ spans: spans.length, reason: result.error?.message }, 'trace export failed; spans dropped');
         done(result);
       });
     },
@@ -155,8 +175,16 @@ class OtelTracing implements Tracing {
     const exporter = new OTLPTraceExporter({ url: config.endpoint, timeoutMillis: config.exportTimeoutMs });
     this.provider = new TracerProvider({
       resource: resourceFromAttributes({ 'service.name': config.serviceName }),
-      sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampleRatio), remoteParentSampled: new KeyedRatioSampler(config.sampleRatio) }),
-      spanProcessors: [new BatchSpanProcessor({ exporter: loggingExporter(exporter, log), exportTimeoutMillis: config.exportTimeoutMs })],
+      sampler: new ParentBasedSampler({
+        root: new TraceIdRatioBasedSampler(config.sampleRatio),
+        remoteParentSampled: new KeyedRatioSampler(config.sampleRatio),
+      }),
+      spanProcessors: [
+        new BatchSpanProcessor({
+          exporter: loggingExporter(exporter, log),
+          exportTimeoutMillis: config.exportTimeoutMs,
+        }),
+      ],
     });
     this.tracer = this.provider.getTracer('inference-gateway');
   }
@@ -166,7 +194,12 @@ class OtelTracing implements Tracing {
   }
 
   decisionSpan(view: RequestView, phase: 'head' | 'body'): DecisionSpan {
-    const attributes: Record<string, string> = { 'gateway.door': view.door, 'gateway.phase': phase, 'http.request.method': view.method, 'url.path': boundedPath(view.path) };
+    const attributes: Record<string, string> = {
+      'gateway.door': view.door,
+      'gateway.phase': phase,
+      'http.request.method': view.method,
+      'url.path': boundedPath(view.path),
+    };
     const route = routeTemplate(view.path);
     if (route !== undefined) attributes['http.route'] = route;
     const span = this.tracer.startSpan(`decide ${phase}`, { kind: SpanKind.INTERNAL, attributes }, this.parent(view));
@@ -174,7 +207,11 @@ class OtelTracing implements Tracing {
   }
 
   upstreamSpan(view: RequestView, url: string): UpstreamSpan {
-    const span = this.tracer.startSpan(`${view.method} upstream`, { kind: SpanKind.CLIENT, attributes: { 'http.request.method': view.method, 'url.full': boundedPath(url) } }, this.parent(view));
+    const span = this.tracer.startSpan(
+      `${view.method} upstream`,
+      { kind: SpanKind.CLIENT, attributes: { 'http.request.method': view.method, 'url.full': boundedPath(url) } },
+      this.parent(view),
+    );
     const headers: Record<string, string> = {};
     this.propagator.inject(trace.setSpan(ROOT_CONTEXT, span), headers, recordSetter);
     return {
@@ -183,7 +220,10 @@ class OtelTracing implements Tracing {
         if (outcome.status !== undefined) span.setAttribute('http.response.status_code', outcome.status);
         // OpenTelemetry HTTP client spans: a 5xx answer or no answer is an error (4xx is the caller's).
         if (outcome.error !== undefined || (outcome.status ?? 0) >= 500) {
-          span.setStatus({ code: SpanStatusCode.ERROR, ...(outcome.error !== undefined ? { message: outcome.error } : {}) });
+          span.setStatus({
+            code: SpanStatusCode.ERROR,
+            ...(outcome.error !== undefined ? { message: outcome.error } : {}),
+          });
         }
         span.end();
       },

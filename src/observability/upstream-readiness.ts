@@ -10,11 +10,21 @@ export function upstreamReadiness(config: GatewayConfig): ReadinessCheck {
     name: 'predictor',
     async check() {
       try {
-        const res = await request(url, { method: 'GET', headersTimeout: timeout, bodyTimeout: timeout, signal: AbortSignal.timeout(timeout) });
+        const res = await request(url, {
+          method: 'GET',
+          headersTimeout: timeout,
+          bodyTimeout: timeout,
+          signal: AbortSignal.timeout(timeout),
+        });
         await res.body.dump();
-        return res.statusCode === 200 ? { ready: true } : { ready: false, detail: `predictor readiness answered ${res.statusCode}` };
+        return res.statusCode === 200
+          ? { ready: true }
+          : { ready: false, detail: `predictor readiness answered ${res.statusCode}` };
       } catch (err) {
-        return { ready: false, detail: `predictor unreachable: ${(err as { code?: string }).code ?? (err as Error).message}` };
+        return {
+          ready: false,
+          detail: `predictor unreachable: ${(err as { code?: string }).code ?? (err as Error).message}`,
+        };
       }
     },
   };

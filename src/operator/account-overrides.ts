@@ -15,7 +15,13 @@ const FIELD_SEP = '\n';
 function parseOverride(raw: string): AccountOverride | undefined {
   try {
     const o = JSON.parse(raw) as Partial<AccountOverride>;
-    if ((o.kind === 'allow' || o.kind === 'block') && typeof o.until === 'number' && typeof o.by === 'string' && typeof o.at === 'number') return { kind: o.kind, until: o.until, by: o.by, at: o.at };
+    if (
+      (o.kind === 'allow' || o.kind === 'block') &&
+      typeof o.until === 'number' &&
+      typeof o.by === 'string' &&
+      typeof o.at === 'number'
+    )
+      return { kind: o.kind, until: o.until, by: o.by, at: o.at };
   } catch {
     // A field this version cannot read is skipped, never applied half-read.
   }

@@ -43,7 +43,12 @@ export function loadConsoleAssets(dir = fileURLToPath(new URL('../../../console/
   const assets = new Map<string, Asset>();
   for (const [path, file, type] of FILES) {
     assets.set(path, {
-      headers: { 'content-type': type, 'content-security-policy': CONSOLE_CSP, 'cross-origin-opener-policy': 'same-origin', 'cross-origin-resource-policy': 'same-origin' },
+      headers: {
+        'content-type': type,
+        'content-security-policy': CONSOLE_CSP,
+        'cross-origin-opener-policy': 'same-origin',
+        'cross-origin-resource-policy': 'same-origin',
+      },
       body: readFileSync(`${dir}${file}`),
     });
   }

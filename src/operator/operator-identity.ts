@@ -17,7 +17,8 @@ export interface OperatorIdentity {
   readonly id: string;
 }
 
-export type OperatorCheck = { readonly ok: true; readonly operator: OperatorIdentity } | { readonly ok: false; readonly denial: Denial };
+export type OperatorCheck =
+  { readonly ok: true; readonly operator: OperatorIdentity } | { readonly ok: false; readonly denial: Denial };
 
 /** What the check reads of a request (the admin server passes Node's request fields). */
 export interface OperatorRequest {
@@ -29,7 +30,10 @@ export interface OperatorRequest {
 }
 
 const NOT_OPERATOR = deny('operator_required', 'an operator identity is required');
-const OFF = deny('operator_off', 'operator endpoints are off: no operator identity is configured (operator.jwt or operator.spiffe)');
+const OFF = deny(
+  'operator_off',
+  'operator endpoints are off: no operator identity is configured (operator.jwt or operator.spiffe)',
+);
 
 /** Address forms Node reports for one peer: IPv4 peers of a dual-stack socket come as `::ffff:a.b.c.d`. */
 const plainAddress = (a: string) => (a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a);
@@ -99,9 +103,11 @@ export class OperatorAuth {
     if (!v.ok) return v;
     const jwt = this.config.operator.jwt!;
     const { identity, issuer } = v.verified;
-    if (jwt.issuers.length > 0 && !jwt.issuers.includes(identity.issuer)) return { ok: false, denial: deny('token_invalid', 'tokens of this issuer carry no operator rights') };
+    if (jwt.issuers.length > 0 && !jwt.issuers.includes(identity.issuer))
+      return { ok: false, denial: deny('token_invalid', 'tokens of this issuer carry no operator rights') };
     const accepted = jwt.audiences.length > 0 ? new Set(jwt.audiences) : issuer.audiences;
-    if (!audiencesOf(identity.claims).some((a) => typeof a === 'string' && accepted.has(a))) return { ok: false, denial: deny('token_invalid', 'the token audience is not accepted for operators') };
+    if (!audiencesOf(identity.claims).some((a) => typeof a === 'string' && accepted.has(a)))
+      return { ok: false, denial: deny('token_invalid', 'the token audience is not accepted for operators') };
     const value = claimAt(identity.claims, jwt.claim);
     const held = typeof value === 'string' ? value.split(' ') : Array.isArray(value) ? value : [];
     if (!held.some((x) => typeof x === 'string' && jwt.values.includes(x))) {

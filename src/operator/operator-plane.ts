@@ -69,8 +69,13 @@ export class OperatorPlane implements OperatorHooks {
 
   start(): void {
     this.auth.start();
-    this.overrides.start(this.config.operator.overrideSyncSeconds * 1000, () => this.deps.metrics.extractionStoreFallbacks.inc({ operation: 'overrides' }));
-    if (!this.auth.enabled) this.deps.log.warn('operator endpoints are off: no operator identity is configured (operator.jwt or operator.spiffe)');
+    this.overrides.start(this.config.operator.overrideSyncSeconds * 1000, () =>
+      this.deps.metrics.extractionStoreFallbacks.inc({ operation: 'overrides' }),
+    );
+    if (!this.auth.enabled)
+      this.deps.log.warn(
+        'operator endpoints are off: no operator identity is configured (operator.jwt or operator.spiffe)',
+      );
   }
 
   close(): void {
@@ -80,19 +85,31 @@ export class OperatorPlane implements OperatorHooks {
 
   /** The admin router's gate, with the console's files. */
   gate(): OperatorGate {
-    return { auth: this.auth, maxConcurrentRequests: this.config.operator.maxConcurrentRequests, console: loadConsoleAssets() };
+    return {
+      auth: this.auth,
+      maxConcurrentRequests: this.config.operator.maxConcurrentRequests,
+      console: loadConsoleAssets(),
+    };
   }
 
   /** The plane's own endpoints: who am I, and the audit log. */
   register(routes: AdminRoutes): void {
     const whoami: AdminHandler = ({ operator }) => ({ status: 200, body: { operator } });
     const audit: AdminHandler = ({ method, query }) => {
-      if (method !== 'GET' && method !== 'HEAD') return { status: 405, body: { error: 'GET only', code: 'method_not_allowed' } };
+      if (method !== 'GET' && method !== 'HEAD')
+        return { status: 405, body: { error: 'GET only', code: 'method_not_allowed' } };
       const limit = Number(query.get('limit') ?? 50);
       const before = query.get('cursor');
       if (!Number.isInteger(limit) || limit < 1 || limit > this.config.operator.pageLimit)
-        return { status: 400, body: { error: `limit must be an integer from 1 to ${this.config.operator.pageLimit}`, code: 'invalid_input' } };
-      if (before !== null && !/^[1-9][0-9]{0,15}$/.test(before)) return { status: 400, body: { error: 'cursor is not one this gateway returned', code: 'invalid_input' } };
+        return {
+          status: 400,
+          body: {
+            error: `limit must be an integer from 1 to ${this.config.operator.pageLimit}`,
+            code: 'invalid_input',
+          },
+        };
+      if (before !== null && !/^[1-9][0-9]{0,15}$/.test(before))
+        return { status: 400, body: { error: 'cursor is not one this gateway returned', code: 'invalid_input' } };
       return { status: 200, body: this.audit.page(limit, before === null ? undefined : Number(before)) };
     };
     routes.add('/operator/whoami', whoami);

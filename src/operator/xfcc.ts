@@ -32,7 +32,9 @@ function splitOutsideQuotes(text: string, sep: string): string[] | undefined {
 }
 
 function unquote(value: string): string {
-  return value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1).replace(/\\(.)/g, '$1') : value;
+  return value.length >= 2 && value.startsWith('"') && value.endsWith('"')
+    ? value.slice(1, -1).replace(/\\(.)/g, '$1')
+    : value;
 }
 
 /** The last element of an XFCC header, or undefined when the header is absent or malformed. */

@@ -1,5 +1,19 @@
-import { Metadata, Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { inferenceMethods, type ModelInferRequestMessage, type ModelInferResponseMessage, type ModelNameMessage, type TensorMessage } from '../inference/grpc-codec.js';
+import {
+  Metadata,
+  Server,
+  ServerCredentials,
+  status,
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import {
+  inferenceMethods,
+  type ModelInferRequestMessage,
+  type ModelInferResponseMessage,
+  type ModelNameMessage,
+  type TensorMessage,
+} from '../inference/grpc-codec.js';
 import { DEMO_FEATURES, DEMO_LABELS, predictProba } from './demo-model.js';
 
 // The demo model behind `inference.GRPCInferenceService`, as a KServe model server serves it on
@@ -47,7 +61,8 @@ function rowsOf(req: ModelInferRequestMessage): number[][] | string {
   } else {
     flat = input.datatype === 'FP64' ? (input.contents?.fp64_contents ?? []) : (input.contents?.fp32_contents ?? []);
   }
-  if (flat.length === 0 || flat.length % DEMO_FEATURES !== 0) return `input-0 must hold rows of ${DEMO_FEATURES} numbers`;
+  if (flat.length === 0 || flat.length % DEMO_FEATURES !== 0)
+    return `input-0 must hold rows of ${DEMO_FEATURES} numbers`;
   const rows: number[][] = [];
   for (let i = 0; i < flat.length; i += DEMO_FEATURES) rows.push(flat.slice(i, i + DEMO_FEATURES));
   return rows;
@@ -60,13 +75,25 @@ function remember<T>(list: T[], item: T): void {
 
 export async function startDemoGrpcPredictor(options: DemoGrpcPredictorOptions = {}): Promise<DemoGrpcPredictor> {
   const name = options.modelName ?? 'iris';
-  const state = { calls: 0, cancelled: 0, delayMs: options.delayMs ?? 0, rawOutputs: false, failWith: undefined as number | undefined };
+  const state = {
+    calls: 0,
+    cancelled: 0,
+    delayMs: options.delayMs ?? 0,
+    rawOutputs: false,
+    failWith: undefined as number | undefined,
+  };
   const metadata: Record<string, unknown>[] = [];
   const requests: ModelInferRequestMessage[] = [];
   const methods = inferenceMethods();
-  const unknownModel = (model: string) => ({ code: status.NOT_FOUND, details: `Model with name ${model} does not exist.` });
+  const unknownModel = (model: string) => ({
+    code: status.NOT_FOUND,
+    details: `Model with name ${model} does not exist.`,
+  });
 
-  const infer = (call: ServerUnaryCall<ModelInferRequestMessage, ModelInferResponseMessage>, callback: sendUnaryData<ModelInferResponseMessage>) => {
+  const infer = (
+    call: ServerUnaryCall<ModelInferRequestMessage, ModelInferResponseMessage>,
+    callback: sendUnaryData<ModelInferResponseMessage>,
+  ) => {
     const req = call.request;
     remember(metadata, call.metadata.getMap());
     remember(requests, req);
@@ -81,7 +108,12 @@ export async function startDemoGrpcPredictor(options: DemoGrpcPredictorOptions =
       if (call.cancelled) return;
       answered = true;
       const probs = rows.map(predictProba).flat();
-      if (state.failWith !== undefined) return callback({ code: state.failWith, details: `model failed after computing ${JSON.stringify(probs)}`, metadata: new Metadata() });
+      if (state.failWith !== undefined)
+        return callback({
+          code: state.failWith,
+          details: `model failed after computing ${JSON.stringify(probs)}`,
+          metadata: new Metadata(),
+        });
       state.calls++;
       const shape = [String(rows.length), String(DEMO_LABELS.length)];
       const raw = Buffer.alloc(probs.length * 8);
@@ -90,7 +122,14 @@ export async function startDemoGrpcPredictor(options: DemoGrpcPredictorOptions =
         model_name: name,
         model_version: '1',
         ...(req.id ? { id: req.id } : {}),
-        outputs: [{ name: 'predict_proba', datatype: 'FP64', shape, ...(state.rawOutputs ? {} : { contents: { fp64_contents: probs } }) }],
+        outputs: [
+          {
+            name: 'predict_proba',
+            datatype: 'FP64',
+            shape,
+            ...(state.rawOutputs ? {} : { contents: { fp64_contents: probs } }),
+          },
+        ],
         ...(state.rawOutputs ? { raw_output_contents: [raw] } : {}),
       });
     };
@@ -109,7 +148,8 @@ export async function startDemoGrpcPredictor(options: DemoGrpcPredictorOptions =
   const implementation: UntypedServiceImplementation = {
     ServerLive: (_c: unknown, cb: sendUnaryData<object>) => cb(null, { live: true }),
     ServerReady: (_c: unknown, cb: sendUnaryData<object>) => cb(null, { ready: true }),
-    ServerMetadata: (_c: unknown, cb: sendUnaryData<object>) => cb(null, { name: 'demo-predictor', version: '1', extensions: [] }),
+    ServerMetadata: (_c: unknown, cb: sendUnaryData<object>) =>
+      cb(null, { name: 'demo-predictor', version: '1', extensions: [] }),
     ModelReady: modelCall(() => ({ ready: true })),
     ModelMetadata: modelCall(() => ({
       name,
@@ -124,7 +164,9 @@ export async function startDemoGrpcPredictor(options: DemoGrpcPredictorOptions =
   server.addService(methods, implementation);
   const host = options.host ?? '127.0.0.1';
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${options.port ?? 0}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+    server.bindAsync(`${host}:${options.port ?? 0}`, ServerCredentials.createInsecure(), (err, bound) =>
+      err ? reject(err) : resolve(bound),
+    ),
   );
   return {
     address: `${host}:${port}`,

@@ -56,7 +56,8 @@ export async function startDemoPredictor(options: DemoPredictorOptions = {}): Pr
       if (path === '/') return json(res, 200, { status: 'alive' });
       if (path === '/v2/health/live') return json(res, 200, { live: true });
       if (path === '/v2/health/ready') return json(res, 200, { ready: true });
-      if (path === `/v1/models/${name}` || path === `/v2/models/${name}/ready`) return json(res, 200, { name, ready: true });
+      if (path === `/v1/models/${name}` || path === `/v2/models/${name}/ready`)
+        return json(res, 200, { name, ready: true });
       if (path === `/v2/models/${name}`) {
         return json(res, 200, {
           name,
@@ -85,7 +86,13 @@ export async function startDemoPredictor(options: DemoPredictorOptions = {}): Pr
       const inputs = doc['inputs'] as Array<{ shape?: number[]; data?: unknown }> | undefined;
       const input = inputs?.[0];
       const flat = Array.isArray(input?.data) ? (input.data as unknown[]).flat(Infinity) : undefined;
-      if (!input || !flat || flat.some((x) => typeof x !== 'number') || flat.length % DEMO_FEATURES !== 0 || flat.length === 0) {
+      if (
+        !input ||
+        !flat ||
+        flat.some((x) => typeof x !== 'number') ||
+        flat.length % DEMO_FEATURES !== 0 ||
+        flat.length === 0
+      ) {
         return json(res, 400, { error: `input-0 must hold rows of ${DEMO_FEATURES} numbers` });
       }
       const rows: number[][] = [];
@@ -96,7 +103,9 @@ export async function startDemoPredictor(options: DemoPredictorOptions = {}): Pr
         model_name: name,
         model_version: '1',
         ...(typeof doc['id'] === 'string' ? { id: doc['id'] } : {}),
-        outputs: [{ name: 'predict_proba', shape: [rows.length, DEMO_LABELS.length], datatype: 'FP64', data: probs.flat() }],
+        outputs: [
+          { name: 'predict_proba', shape: [rows.length, DEMO_LABELS.length], datatype: 'FP64', data: probs.flat() },
+        ],
       });
     }
     return json(res, 404, { error: `Model with name ${path.split('/')[3] ?? ''} does not exist.` });

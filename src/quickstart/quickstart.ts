@@ -51,7 +51,13 @@ function quickstartAuth(issuer: Pick<DevIssuer, 'issuer' | 'jwksUri'>): GatewayC
 // The demo predictor answers probabilities (like sklearnserver with PREDICT_PROBA); the gateway's
 // default response policy turns them into these names.
 function quickstartModels(): GatewayConfigInput['models'] {
-  return { iris: { labels: [...DEMO_LABELS], input: { features: DEMO_FEATURES, shape: [DEMO_FEATURES], maxBatch: 256 }, extraction: DEMO_EXTRACTION } };
+  return {
+    iris: {
+      labels: [...DEMO_LABELS],
+      input: { features: DEMO_FEATURES, shape: [DEMO_FEATURES], maxBatch: 256 },
+      extraction: DEMO_EXTRACTION,
+    },
+  };
 }
 
 /**
@@ -75,10 +81,21 @@ export const DEMO_EXTRACTION: {
 export const QUICKSTART_OPERATOR_ROLE = 'gateway-operator';
 
 /** The quickstart's config document, as a file would say it. */
-export function quickstartDocument(predictorUrl: string, issuer: Pick<DevIssuer, 'issuer' | 'jwksUri'>, o: QuickstartOptions, grpcPredictorUrl?: string): GatewayConfigInput {
+export function quickstartDocument(
+  predictorUrl: string,
+  issuer: Pick<DevIssuer, 'issuer' | 'jwksUri'>,
+  o: QuickstartOptions,
+  grpcPredictorUrl?: string,
+): GatewayConfigInput {
   const grpcPort = o.grpcPort ?? (o.port === 0 ? 0 : 8081);
   return {
-    server: { host: '127.0.0.1', port: o.port ?? 8080, shutdownGraceSeconds: 5, drainDelaySeconds: 0, ...(grpcPredictorUrl ? { grpcPort } : {}) },
+    server: {
+      host: '127.0.0.1',
+      port: o.port ?? 8080,
+      shutdownGraceSeconds: 5,
+      drainDelaySeconds: 0,
+      ...(grpcPredictorUrl ? { grpcPort } : {}),
+    },
     admin: { host: '127.0.0.1', port: o.adminPort ?? 8082 },
     upstream: { url: predictorUrl, ...(grpcPredictorUrl ? { grpcUrl: grpcPredictorUrl } : {}) },
     log: { level: o.logLevel ?? 'info' },
@@ -89,7 +106,12 @@ export function quickstartDocument(predictorUrl: string, issuer: Pick<DevIssuer,
 }
 
 /** The quickstart's config: the same schema and validation as `serve`, with embedded parts. */
-export function quickstartConfig(predictorUrl: string, issuer: DevIssuer, o: QuickstartOptions, grpcPredictorUrl?: string): GatewayConfig {
+export function quickstartConfig(
+  predictorUrl: string,
+  issuer: DevIssuer,
+  o: QuickstartOptions,
+  grpcPredictorUrl?: string,
+): GatewayConfig {
   return buildConfig(quickstartDocument(predictorUrl, issuer, o, grpcPredictorUrl), 'quickstart');
 }
 

@@ -29,8 +29,14 @@ export function createRedisClient(store: StoreConfig): Redis | Cluster {
     retryStrategy: (times) => Math.min(100 * times, 2000),
   };
   if (store.cluster.length > 0) {
-    return new Cluster(store.cluster.map(hostPort), { enableOfflineQueue: false, enableAutoPipelining: true, redisOptions: options, clusterRetryStrategy: (times) => Math.min(100 * times, 2000) });
+    return new Cluster(store.cluster.map(hostPort), {
+      enableOfflineQueue: false,
+      enableAutoPipelining: true,
+      redisOptions: options,
+      clusterRetryStrategy: (times) => Math.min(100 * times, 2000),
+    });
   }
-  if (store.sentinels.length > 0) return new Redis({ ...options, sentinels: store.sentinels.map(hostPort), name: store.sentinelName });
+  if (store.sentinels.length > 0)
+    return new Redis({ ...options, sentinels: store.sentinels.map(hostPort), name: store.sentinelName });
   return new Redis(store.redisUrl as string, options);
 }

@@ -100,7 +100,8 @@ export class RedisHealth implements RedisDeadlines {
       const received = this.wall();
       const redisMs = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
       const sample = { ms: redisMs - (sent + received) / 2, error: (received - sent) / 2 + 1, at: received };
-      if (!this.offset || sample.error <= this.offset.error || received - this.offset.at > OFFSET_MAX_AGE_MS) this.offset = sample;
+      if (!this.offset || sample.error <= this.offset.error || received - this.offset.at > OFFSET_MAX_AGE_MS)
+        this.offset = sample;
       this.mark(true);
       for (const listener of this.answered) listener();
     } catch (err) {

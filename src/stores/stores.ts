@@ -35,7 +35,11 @@ export function createStores(config: GatewayConfig, deps: StoreDeps): Stores {
   client.on('error', () => undefined);
   const up = deps.metrics.dependencyUp.labels({ dependency: 'redis' });
   up.set(0);
-  const health = new RedisHealth(client, { intervalMs: PROBE_INTERVAL_MS, timeoutMs: store.commandTimeoutMs, onChange: (ok) => up.set(ok ? 1 : 0) });
+  const health = new RedisHealth(client, {
+    intervalMs: PROBE_INTERVAL_MS,
+    timeoutMs: store.commandTimeoutMs,
+    onChange: (ok) => up.set(ok ? 1 : 0),
+  });
   health.start();
   deps.onClose({
     close: () => {

@@ -58,20 +58,33 @@ async function startGateway(model: Model): Promise<Running> {
   const logs: string[] = [];
   const sink = new PassThrough();
   sink.on('data', (chunk: Buffer) => logs.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
-  const running = await startVerifyingGateway(predictor.url, { dir: model.dir, manifest: model.manifest, publicKey: model.publicKey, signature: model.signature }, sink);
+  const running = await startVerifyingGateway(
+    predictor.url,
+    { dir: model.dir, manifest: model.manifest, publicKey: model.publicKey, signature: model.signature },
+    sink,
+  );
   closers.unshift(() => running.gateway.close());
   return { ...running, logs };
 }
 
-async function readyz(adminUrl: string): Promise<{ status: number; checks: Record<string, { ready: boolean; detail?: string }> }> {
+async function readyz(
+  adminUrl: string,
+): Promise<{ status: number; checks: Record<string, { ready: boolean; detail?: string }> }> {
   const res = await fetch(`${adminUrl}/readyz`);
-  return { status: res.status, checks: ((await res.json()) as { checks: Record<string, { ready: boolean; detail?: string }> }).checks };
+  return {
+    status: res.status,
+    checks: ((await res.json()) as { checks: Record<string, { ready: boolean; detail?: string }> }).checks,
+  };
 }
 
 /** Waits until the model check has an outcome (hashing 512 MiB on a loaded machine can take a minute). */
 async function settled(adminUrl: string): Promise<Awaited<ReturnType<typeof readyz>>> {
   let r = await readyz(adminUrl);
-  await until('the model check finished', async () => !/^verifying /.test((r = await readyz(adminUrl)).checks['model-artifacts']?.detail ?? ''), 180_000);
+  await until(
+    'the model check finished',
+    async () => !/^verifying /.test((r = await readyz(adminUrl)).checks['model-artifacts']?.detail ?? ''),
+    180_000,
+  );
   return r;
 }
 
@@ -84,7 +97,10 @@ describe('start-up model verification', () => {
     assert.equal(during.status, 503);
     assert.equal(during.checks['model-artifacts']?.ready, false);
     assert.match(during.checks['model-artifacts']?.detail ?? '', /^verifying /);
-    assert.match(await (await fetch(`${gw.adminUrl}/metrics`)).text(), /^inference_gateway_model_verification_state\{state="verifying"\} 1$/m);
+    assert.match(
+      await (await fetch(`${gw.adminUrl}/metrics`)).text(),
+      /^inference_gateway_model_verification_state\{state="verifying"\} 1$/m,
+    );
     const after = await settled(gw.adminUrl);
     assert.deepEqual(after.checks['model-artifacts'], { ready: true, detail: '2 files verified' });
     assert.equal(after.status, 200);
@@ -100,8 +116,13 @@ describe('start-up model verification', () => {
     const gw = await startGateway(model);
     const r = await settled(gw.adminUrl);
     assert.equal(r.status, 503);
-    assert.deepEqual(r.checks['model-artifacts'], { ready: false, detail: 'model verification failed: 2 problems (see the log)' });
-    const failure = gw.logs.map((l) => JSON.parse(l) as { msg: string; problems?: Array<{ kind: string; path: string }> }).find((l) => l.msg.startsWith('model verification FAILED'));
+    assert.deepEqual(r.checks['model-artifacts'], {
+      ready: false,
+      detail: 'model verification failed: 2 problems (see the log)',
+    });
+    const failure = gw.logs
+      .map((l) => JSON.parse(l) as { msg: string; problems?: Array<{ kind: string; path: string }> })
+      .find((l) => l.msg.startsWith('model verification FAILED'));
     assert.deepEqual(
       failure?.problems?.map((p) => [p.kind, p.path]),
       [
@@ -124,7 +145,10 @@ describe('start-up model verification', () => {
     const gw = await startGateway(model);
     const r = await settled(gw.adminUrl);
     assert.equal(r.checks['model-artifacts']?.ready, false);
-    assert.match(await (await fetch(`${gw.adminUrl}/metrics`)).text(), /^inference_gateway_model_verification_problems_total\{kind="signature_mismatch"\} 1$/m);
+    assert.match(
+      await (await fetch(`${gw.adminUrl}/metrics`)).text(),
+      /^inference_gateway_model_verification_problems_total\{kind="signature_mismatch"\} 1$/m,
+    );
   });
 });
 
@@ -134,12 +158,22 @@ async function predictEverywhere(gw: Running): Promise<{ statuses: number[]; cod
   const check = await send(`${gw.extAuthzHttpUrl}/v1/models/iris:predict`, { body: v1Body() });
   const client = new EnvoyCheckClient(gw.extAuthzGrpcAddress);
   try {
-    const grpc = await client.check({ method: 'POST', path: '/v1/models/iris:predict', headers: { 'content-type': 'application/json' }, body: JSON.stringify(v1Body()) });
+    const grpc = await client.check({
+      method: 'POST',
+      path: '/v1/models/iris:predict',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(v1Body()),
+    });
     const grpcStatus = grpc.denied_response?.status?.code ?? 200;
-    const codeOf = (status: number, text: string) => (status === 200 ? 'allowed' : (JSON.parse(text) as { code: string }).code);
+    const codeOf = (status: number, text: string) =>
+      status === 200 ? 'allowed' : (JSON.parse(text) as { code: string }).code;
     return {
       statuses: [proxy.status, check.status, grpcStatus],
-      codes: [codeOf(proxy.status, proxy.text), codeOf(check.status, check.text), codeOf(grpcStatus, grpc.denied_response?.body ?? '')],
+      codes: [
+        codeOf(proxy.status, proxy.text),
+        codeOf(check.status, check.text),
+        codeOf(grpcStatus, grpc.denied_response?.body ?? ''),
+      ],
     };
   } finally {
     client.close();
@@ -153,7 +187,10 @@ describe('start-up model verification fails closed on every door', () => {
     const gw = await startGateway(model);
     await settled(gw.adminUrl);
     const calls = predictor!.calls;
-    assert.deepEqual(await predictEverywhere(gw), { statuses: [503, 503, 503], codes: ['model_unverified', 'model_unverified', 'model_unverified'] });
+    assert.deepEqual(await predictEverywhere(gw), {
+      statuses: [503, 503, 503],
+      codes: ['model_unverified', 'model_unverified', 'model_unverified'],
+    });
     assert.equal(predictor!.calls, calls, 'the unverified model answered nothing');
   });
 
@@ -162,7 +199,8 @@ describe('start-up model verification fails closed on every door', () => {
     const gw = await startGateway(model);
     const during = await predictEverywhere(gw);
     // Verification may finish between two doors on a fast machine; whatever was answered before it did is a refusal.
-    if ((await readyz(gw.adminUrl)).checks['model-artifacts']?.ready !== true) assert.equal(during.codes[0], 'model_unverified');
+    if ((await readyz(gw.adminUrl)).checks['model-artifacts']?.ready !== true)
+      assert.equal(during.codes[0], 'model_unverified');
     assert.equal((await settled(gw.adminUrl)).status, 200);
     assert.deepEqual((await predictEverywhere(gw)).statuses, [200, 200, 200]);
   });
@@ -187,7 +225,10 @@ describe('modelVerification config', () => {
   });
 
   it('refuses an unsigned manifest stored inside the model directory', () => {
-    assert.match(problems({ enabled: true, manifest: '/mnt/models/MANIFEST.sha256' })[0] ?? '', /^modelVerification\.manifest: lies inside the model directory/);
+    assert.match(
+      problems({ enabled: true, manifest: '/mnt/models/MANIFEST.sha256' })[0] ?? '',
+      /^modelVerification\.manifest: lies inside the model directory/,
+    );
   });
 
   it('accepts an unsigned manifest mounted from elsewhere', () => {
@@ -195,19 +236,28 @@ describe('modelVerification config', () => {
   });
 
   it('refuses a public key without a signature', () => {
-    assert.deepEqual(problems({ enabled: true, manifest: '/etc/m/MANIFEST.sha256', publicKey: '/etc/keys/model.pub' }), [
-      'modelVerification.signature: publicKey and signature go together: set both or neither',
-    ]);
+    assert.deepEqual(
+      problems({ enabled: true, manifest: '/etc/m/MANIFEST.sha256', publicKey: '/etc/keys/model.pub' }),
+      ['modelVerification.signature: publicKey and signature go together: set both or neither'],
+    );
   });
 
   it('refuses a public key read from the model directory', () => {
     assert.match(
-      problems({ enabled: true, manifest: '/mnt/models/M', signature: '/mnt/models/M.sig', publicKey: '/mnt/models/k.pub' }).join('\n'),
+      problems({
+        enabled: true,
+        manifest: '/mnt/models/M',
+        signature: '/mnt/models/M.sig',
+        publicKey: '/mnt/models/k.pub',
+      }).join('\n'),
       /modelVerification\.publicKey: must not come from the model directory/,
     );
   });
 
   it('refuses relative paths', () => {
-    assert.deepEqual(problems({ enabled: true, dir: 'models', manifest: 'MANIFEST' }), ['modelVerification.dir: must be an absolute path', 'modelVerification.manifest: must be an absolute path']);
+    assert.deepEqual(problems({ enabled: true, dir: 'models', manifest: 'MANIFEST' }), [
+      'modelVerification.dir: must be an absolute path',
+      'modelVerification.manifest: must be an absolute path',
+    ]);
   });
 });

@@ -3,7 +3,16 @@
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, execFileSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, truncateSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  truncateSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +25,10 @@ function tool(cmd: string, args: string[], cwd?: string): string {
     return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...(cwd ? { cwd } : {}) });
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === 'ENOENT') throw new Error(`${cmd} is not installed: these tests check interoperability with the real ${cmd}`, { cause: err });
+    if (e.code === 'ENOENT')
+      throw new Error(`${cmd} is not installed: these tests check interoperability with the real ${cmd}`, {
+        cause: err,
+      });
     throw new Error(`${cmd} ${args.join(' ')} failed: ${e.stderr ?? e.message}`, { cause: err });
   }
 }
@@ -46,7 +58,15 @@ function fixture(): Fixture {
   writeFileSync(join(model, 'back\\slash.txt'), 'escaped by sha256sum\n');
   const manifest = join(root, 'MANIFEST.sha256');
   writeFileSync(manifest, tool('sha256sum', ['model.joblib', 'tokenizer/vocab.json', 'back\\slash.txt'], model));
-  const f = { root, model, manifest, ecKey: join(root, 'ec.pem'), ecPub: join(root, 'ec.pub'), edKey: join(root, 'ed.pem'), edPub: join(root, 'ed.pub') };
+  const f = {
+    root,
+    model,
+    manifest,
+    ecKey: join(root, 'ec.pem'),
+    ecPub: join(root, 'ec.pub'),
+    edKey: join(root, 'ed.pem'),
+    edPub: join(root, 'ed.pub'),
+  };
   tool('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', f.ecKey]);
   tool('openssl', ['pkey', '-in', f.ecKey, '-pubout', '-out', f.ecPub]);
   tool('openssl', ['genpkey', '-algorithm', 'ed25519', '-out', f.edKey]);
@@ -110,7 +130,19 @@ describe('sign-manifest writes what sha256sum and openssl accept', () => {
   it('signs with ECDSA P-256 so that openssl dgst -sha256 -verify says Verified OK (raw DER)', () => {
     const out = join(f.root, 'ec-ours.sha256');
     const sig = join(f.root, 'ec-ours.sig');
-    const r = gateway('sign-manifest', '--dir', f.model, '--manifest', out, '--key', f.ecKey, '--signature', sig, '--encoding', 'raw');
+    const r = gateway(
+      'sign-manifest',
+      '--dir',
+      f.model,
+      '--manifest',
+      out,
+      '--key',
+      f.ecKey,
+      '--signature',
+      sig,
+      '--encoding',
+      'raw',
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.match(tool('openssl', ['dgst', '-sha256', '-verify', f.ecPub, '-signature', sig, out]), /Verified OK/);
   });
@@ -118,7 +150,10 @@ describe('sign-manifest writes what sha256sum and openssl accept', () => {
   it('writes base64 by default, which openssl verifies once decoded', () => {
     const out = join(f.root, 'b64-ours.sha256');
     const sig = join(f.root, 'b64-ours.sig');
-    assert.equal(gateway('sign-manifest', '--dir', f.model, '--manifest', out, '--key', f.ecKey, '--signature', sig).code, 0);
+    assert.equal(
+      gateway('sign-manifest', '--dir', f.model, '--manifest', out, '--key', f.ecKey, '--signature', sig).code,
+      0,
+    );
     const der = join(f.root, 'b64-ours.der');
     tool('openssl', ['base64', '-d', '-A', '-in', sig, '-out', der]);
     assert.match(tool('openssl', ['dgst', '-sha256', '-verify', f.ecPub, '-signature', der, out]), /Verified OK/);
@@ -127,8 +162,26 @@ describe('sign-manifest writes what sha256sum and openssl accept', () => {
   it('signs with Ed25519 so that openssl pkeyutl -verify says Signature Verified Successfully', () => {
     const out = join(f.root, 'ed-ours.sha256');
     const sig = join(f.root, 'ed-ours.sig');
-    assert.equal(gateway('sign-manifest', '--dir', f.model, '--manifest', out, '--key', f.edKey, '--signature', sig, '--encoding', 'raw').code, 0);
-    assert.match(tool('openssl', ['pkeyutl', '-verify', '-rawin', '-pubin', '-inkey', f.edPub, '-in', out, '-sigfile', sig]), /Signature Verified Successfully/);
+    assert.equal(
+      gateway(
+        'sign-manifest',
+        '--dir',
+        f.model,
+        '--manifest',
+        out,
+        '--key',
+        f.edKey,
+        '--signature',
+        sig,
+        '--encoding',
+        'raw',
+      ).code,
+      0,
+    );
+    assert.match(
+      tool('openssl', ['pkeyutl', '-verify', '-rawin', '-pubin', '-inkey', f.edPub, '-in', out, '-sigfile', sig]),
+      /Signature Verified Successfully/,
+    );
   });
 
   it('leaves its own manifest out of the listing when the directory is reached through a symbolic link', async () => {
@@ -145,7 +198,10 @@ describe('sign-manifest writes what sha256sum and openssl accept', () => {
   it('leaves its own manifest and signature out of the listing when they are written inside the directory', async () => {
     const out = join(f.model, 'MANIFEST.sha256');
     const sig = join(f.model, 'MANIFEST.sha256.sig');
-    assert.equal(gateway('sign-manifest', '--dir', f.model, '--manifest', out, '--key', f.ecKey, '--signature', sig).code, 0);
+    assert.equal(
+      gateway('sign-manifest', '--dir', f.model, '--manifest', out, '--key', f.ecKey, '--signature', sig).code,
+      0,
+    );
     const r = await verifyModel({ dir: f.model, manifest: out, publicKey: f.ecPub, signature: sig });
     assert.deepEqual(r.problems, []);
     rmSync(out);
@@ -195,7 +251,8 @@ describe('verify-model fails naming the cause', () => {
     writeFileSync(join(f.model, 'extra.bin'), 'x');
     rmSync(join(f.model, 'tokenizer', 'vocab.json'));
     const out = failing(f);
-    for (const kind of ['mismatch: model.joblib', 'extra: extra.bin', 'missing: tokenizer/vocab.json']) assert.ok(out.includes(kind), kind);
+    for (const kind of ['mismatch: model.joblib', 'extra: extra.bin', 'missing: tokenizer/vocab.json'])
+      assert.ok(out.includes(kind), kind);
     assert.match(out, /3 problems/);
   });
 
@@ -275,7 +332,10 @@ describe('verify-model fails naming the cause', () => {
     appendFileSync(f.manifest, `${'a'.repeat(64)}  ../etc/passwd\n`);
     const r = gateway('verify-model', '--dir', f.model, '--manifest', f.manifest);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /^unsafe_path: manifest line 4: \.\.\/etc\/passwd: a \.\.\/ segment escapes the model directory/m);
+    assert.match(
+      r.stderr,
+      /^unsafe_path: manifest line 4: \.\.\/etc\/passwd: a \.\.\/ segment escapes the model directory/m,
+    );
   });
 
   it('an absolute path in the manifest: an unsafe path', () => {

@@ -11,7 +11,12 @@ import { startDemoPredictor, type DemoPredictor } from '../../src/quickstart/dem
 import { createBenchIdentity, type BenchIdentity } from '../../bench/bench-identity.js';
 import { v2InferCall } from '../../bench/load/bench-call.js';
 import { haproxyTargetJwt, haproxyTargetPlain, nginxTarget } from '../../bench/targets/native-peers.js';
-import { fastifyHttpProxyTarget, fastifyReplyFromJoseTarget, fastifyReplyFromTarget, nodeFloorTarget } from '../../bench/targets/node-peers.js';
+import {
+  fastifyHttpProxyTarget,
+  fastifyReplyFromJoseTarget,
+  fastifyReplyFromTarget,
+  nodeFloorTarget,
+} from '../../bench/targets/node-peers.js';
 import type { RunningTarget, Target, TargetEnv } from '../../bench/targets/target.js';
 
 let predictor: DemoPredictor;
@@ -50,7 +55,13 @@ function withTarget(target: Target, fn: (t: RunningTarget) => Promise<void>) {
 }
 
 describe('bench peers forward the predictor answer unchanged', () => {
-  for (const target of [nginxTarget, haproxyTargetPlain, nodeFloorTarget, fastifyHttpProxyTarget, fastifyReplyFromTarget]) {
+  for (const target of [
+    nginxTarget,
+    haproxyTargetPlain,
+    nodeFloorTarget,
+    fastifyHttpProxyTarget,
+    fastifyReplyFromTarget,
+  ]) {
     it(
       `${target.name} answers a V2 infer call with the predictor's own bytes`,
       withTarget(target, async (t) => {
@@ -81,7 +92,10 @@ describe('bench peers that verify tokens refuse what a JWT verifier refuses', ()
     it(
       `${target.name} refuses an expired token`,
       withTarget(target, async (t) => {
-        assert.equal((await post(t.url, await identity.token('alice', { exp: Math.floor(Date.now() / 1000) - 60 }))).status, 401);
+        assert.equal(
+          (await post(t.url, await identity.token('alice', { exp: Math.floor(Date.now() / 1000) - 60 }))).status,
+          401,
+        );
       }),
     );
     it(

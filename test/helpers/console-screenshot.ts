@@ -5,7 +5,12 @@ import { irisSweep, IRIS_FEATURES, settle, startExtractionGateway } from './extr
 
 const out = process.argv[2] ?? 'docs/console.png';
 const LADDER = { degradeAt: 3, throttleAt: 6, blockAt: 9, throttleFactor: 50, halfLifeSeconds: 3600, hysteresis: 0.5 };
-const g = await startExtractionGateway({ mode: 'enforce', features: IRIS_FEATURES, actions: LADDER, timelineBucketSeconds: 10 });
+const g = await startExtractionGateway({
+  mode: 'enforce',
+  features: IRIS_FEATURES,
+  actions: LADDER,
+  timelineBucketSeconds: 10,
+});
 const browser = await launchChromium();
 try {
   const rng = (() => {
@@ -13,7 +18,10 @@ try {
     return () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
   })();
   for (let u = 0; u < 12; u++) {
-    for (let i = 0; i < 3; i++) await g.predictAs(`analyst-${u}`, [IRIS_FEATURES.centre.map((c, j) => Math.round((c + IRIS_FEATURES.scale[j]! * rng()) * 100) / 100)]);
+    for (let i = 0; i < 3; i++)
+      await g.predictAs(`analyst-${u}`, [
+        IRIS_FEATURES.centre.map((c, j) => Math.round((c + IRIS_FEATURES.scale[j]! * rng()) * 100) / 100),
+      ]);
   }
   // Attackers of different persistence: a sweep spread over minutes, so the timeline has several intervals.
   for (const [sub, queries] of [
@@ -29,7 +37,9 @@ try {
       g.advance(4_000);
     }
   }
-  await g.admin(`/extraction/users/${encodeURIComponent(`${g.issuer.issuer}|eve`)}/allow`, { body: { model: 'iris', seconds: 86400, reason: 'pen test' } });
+  await g.admin(`/extraction/users/${encodeURIComponent(`${g.issuer.issuer}|eve`)}/allow`, {
+    body: { model: 'iris', seconds: 86400, reason: 'pen test' },
+  });
   const context = await browser.newContext({ viewport: { width: 1240, height: 1500 }, deviceScaleFactor: 1 });
   const page = await context.newPage();
   await page.goto(`${g.adminUrl}/console`);

@@ -11,7 +11,11 @@ export interface CpuBurner {
 export function burnCpu(children: number, maxMs: number): CpuBurner {
   const procs: ChildProcess[] = [];
   for (let i = 0; i < children; i++) {
-    procs.push(spawn(process.execPath, ['-e', `const end = Date.now() + ${maxMs}; while (Date.now() < end) {}`], { stdio: 'ignore' }));
+    procs.push(
+      spawn(process.execPath, ['-e', `const end = Date.now() + ${maxMs}; while (Date.now() < end) {}`], {
+        stdio: 'ignore',
+      }),
+    );
   }
   return {
     stop: async () => {

@@ -9,7 +9,12 @@ export const DEPLOY_DIR = fileURLToPath(new URL('../../../deploy/', import.meta.
 export interface K8sObject {
   readonly apiVersion: string;
   readonly kind: string;
-  readonly metadata: { readonly name: string; readonly namespace?: string; readonly labels?: Record<string, string>; readonly annotations?: Record<string, string> };
+  readonly metadata: {
+    readonly name: string;
+    readonly namespace?: string;
+    readonly labels?: Record<string, string>;
+    readonly annotations?: Record<string, string>;
+  };
   readonly spec?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
   readonly data?: Record<string, string>;
   readonly [k: string]: unknown;
@@ -24,7 +29,8 @@ export function manifestFiles(): Array<{ path: string; docs: unknown[] }> {
       if (statSync(p).isDirectory()) walk(p);
       else if (/\.ya?ml$/.test(name)) {
         const docs = parseAllDocuments(readFileSync(p, 'utf8'));
-        for (const d of docs) if (d.errors.length > 0) throw new Error(`${relative(DEPLOY_DIR, p)}: ${d.errors[0]!.message}`);
+        for (const d of docs)
+          if (d.errors.length > 0) throw new Error(`${relative(DEPLOY_DIR, p)}: ${d.errors[0]!.message}`);
         out.push({ path: relative(DEPLOY_DIR, p), docs: docs.map((d) => d.toJS()).filter((d) => d !== null) });
       }
     }
@@ -51,9 +57,15 @@ const KUBECTL = process.env['KUBECTL'] ?? 'kubectl';
  * warning: a deprecated field renders today and breaks in the next kustomize a platform team runs.
  */
 export function render(dir: string): K8sObject[] {
-  const run = spawnSync(KUBECTL, ['kustomize', resolve(DEPLOY_DIR, dir)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const run = spawnSync(KUBECTL, ['kustomize', resolve(DEPLOY_DIR, dir)], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const failure: NodeJS.ErrnoException | undefined = run.error;
-  if (failure?.code === 'ENOENT') throw new Error(`${KUBECTL} is not installed: the deploy tests render overlays with \`kubectl kustomize\` (kubectl 1.27+, kustomize v5; .ci/run installs one)`);
+  if (failure?.code === 'ENOENT')
+    throw new Error(
+      `${KUBECTL} is not installed: the deploy tests render overlays with \`kubectl kustomize\` (kubectl 1.27+, kustomize v5; .ci/run installs one)`,
+    );
   if (failure) throw new Error(`kubectl kustomize ${dir} failed: ${failure.message}`);
   if (run.status !== 0) throw new Error(`kubectl kustomize ${dir} failed: ${run.stderr}`);
   if (run.stderr.trim() !== '') throw new Error(`kubectl kustomize ${dir} warned: ${run.stderr.trim()}`);
@@ -63,7 +75,8 @@ export function render(dir: string): K8sObject[] {
     .filter((o) => o !== null);
 }
 
-export const byKind = (objects: readonly K8sObject[], kind: string): K8sObject[] => objects.filter((o) => o.kind === kind);
+export const byKind = (objects: readonly K8sObject[], kind: string): K8sObject[] =>
+  objects.filter((o) => o.kind === kind);
 
 export function one(objects: readonly K8sObject[], kind: string, name?: string): K8sObject {
   const found = objects.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));

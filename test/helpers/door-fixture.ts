@@ -26,13 +26,19 @@ export interface DoorFixture {
  * door plumbing (headers to set / remove / return, denials) is exercised without waiting for
  * the capabilities that produce them.
  */
-export async function startDoors(stage: (seen: RequestView[]) => Stage, raw: Record<string, unknown> = {}): Promise<DoorFixture> {
+export async function startDoors(
+  stage: (seen: RequestView[]) => Stage,
+  raw: Record<string, unknown> = {},
+): Promise<DoorFixture> {
   const config = buildConfig(
     {
       log: { level: 'silent' },
       models: { iris: {} },
       auth: { enabled: false },
-      extAuthz: { http: { enabled: true, host: '127.0.0.1', port: 0, pathPrefix: '/authz' }, grpc: { enabled: true, host: '127.0.0.1', port: 0 } },
+      extAuthz: {
+        http: { enabled: true, host: '127.0.0.1', port: 0, pathPrefix: '/authz' },
+        grpc: { enabled: true, host: '127.0.0.1', port: 0 },
+      },
       ...raw,
     },
     'test',
@@ -45,7 +51,9 @@ export async function startDoors(stage: (seen: RequestView[]) => Stage, raw: Rec
   const http: Server = createExtAuthzHttpServer(deps);
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
   const grpc: GrpcServer = createExtAuthzGrpcServer(deps);
-  const port = await new Promise<number>((resolve, reject) => grpc.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  const port = await new Promise<number>((resolve, reject) =>
+    grpc.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
   return {
     httpUrl: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
     grpcAddress: `127.0.0.1:${port}`,
@@ -61,7 +69,11 @@ export async function startDoors(stage: (seen: RequestView[]) => Stage, raw: Rec
 }
 
 /** Current value of a counter with exactly these labels (0 when never incremented). */
-export async function counterValue(metrics: GatewayMetrics, name: string, labels: Record<string, string>): Promise<number> {
+export async function counterValue(
+  metrics: GatewayMetrics,
+  name: string,
+  labels: Record<string, string>,
+): Promise<number> {
   const metric = metrics.registry.getSingleMetric(name);
   if (!metric) throw new Error(`no metric ${name}`);
   const data = await metric.get();

@@ -90,7 +90,13 @@ export interface CheckAnswer {
 
 /** What Envoy builds for one client request (https://www.envoyproxy.io/docs/envoy/latest/api-v3/service/auth/v3/attribute_context.proto): pseudo-headers in `headers`, query inside `path`. */
 export function envoyCheckRequest(r: EnvoyHttpRequest, streamId = '13869142855783664817'): Record<string, unknown> {
-  const headers: Record<string, string> = { ':authority': 'iris.models.example', ':method': r.method, ':path': r.path, ':scheme': 'http', ...r.headers };
+  const headers: Record<string, string> = {
+    ':authority': 'iris.models.example',
+    ':method': r.method,
+    ':path': r.path,
+    ':scheme': 'http',
+    ...r.headers,
+  };
   const http: Record<string, unknown> = {
     id: streamId,
     method: r.method,
@@ -108,13 +114,17 @@ export function envoyCheckRequest(r: EnvoyHttpRequest, streamId = '1386914285578
   }
   if (r.encodeRawHeaders) {
     const lines: Array<{ key: string; raw_value: Buffer }> = [];
-    for (const [key, value] of [...Object.entries(headers), ...(r.rawLines ?? [])]) lines.push({ key, raw_value: Buffer.from(value, 'latin1') });
+    for (const [key, value] of [...Object.entries(headers), ...(r.rawLines ?? [])])
+      lines.push({ key, raw_value: Buffer.from(value, 'latin1') });
     delete http['headers'];
     http['header_map'] = { headers: lines };
   }
   return {
     attributes: {
-      source: { address: { socket_address: { address: '10.1.2.3', port_value: 43210 } }, principal: 'spiffe://cluster.local/ns/istio-system/sa/ingress' },
+      source: {
+        address: { socket_address: { address: '10.1.2.3', port_value: 43210 } },
+        principal: 'spiffe://cluster.local/ns/istio-system/sa/ingress',
+      },
       destination: { address: { socket_address: { address: '10.1.2.4', port_value: 8080 } } },
       request: { time: { seconds: 1700000000, nanos: 0 }, http },
     },
@@ -136,7 +146,12 @@ export class EnvoyCheckClient {
       this.client.makeUnaryRequest(
         '/envoy.service.auth.v3.Authorization/Check',
         (m: Record<string, unknown>) => Buffer.from(CheckRequest.encode(CheckRequest.fromObject(m)).finish()),
-        (b: Buffer) => CheckResponse.toObject(CheckResponse.decode(b), { enums: Number, defaults: false, arrays: true }) as CheckAnswer,
+        (b: Buffer) =>
+          CheckResponse.toObject(CheckResponse.decode(b), {
+            enums: Number,
+            defaults: false,
+            arrays: true,
+          }) as CheckAnswer,
         message,
         new Metadata(),
         { deadline: Date.now() + 5000 },

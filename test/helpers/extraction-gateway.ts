@@ -59,7 +59,11 @@ export interface SharedParts {
   readonly with?: ExtractionGateway;
 }
 
-export async function startExtractionGateway(extraction: Record<string, unknown>, extra: Record<string, unknown> = {}, parts: SharedParts = {}): Promise<ExtractionGateway> {
+export async function startExtractionGateway(
+  extraction: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+  parts: SharedParts = {},
+): Promise<ExtractionGateway> {
   const { redisUrl } = parts;
   const issuer = parts.with?.issuer ?? (await startJwksIssuer('inference'));
   const predictor = parts.with?.predictor ?? (await startDemoPredictor({ modelName: 'iris' }));
@@ -86,12 +90,17 @@ export async function startExtractionGateway(extraction: Record<string, unknown>
     },
     'test',
   );
-  const gateway = await Gateway.create(cfg, { log: parts.logTo ? createLogger('info', parts.logTo) : createLogger('silent'), defaultMetrics: false, now: () => clock });
+  const gateway = await Gateway.create(cfg, {
+    log: parts.logTo ? createLogger('info', parts.logTo) : createLogger('silent'),
+    defaultMetrics: false,
+    now: () => clock,
+  });
   const at = await gateway.listen();
   const tokens = new Map<string, string>();
   const tokenFor = async (sub: string) => {
     let token = tokens.get(sub);
-    if (!token) tokens.set(sub, (token = await issuer.token({ sub, claims: { realm_access: { roles: ['model-owner'] } } })));
+    if (!token)
+      tokens.set(sub, (token = await issuer.token({ sub, claims: { realm_access: { roles: ['model-owner'] } } })));
     return token;
   };
   return {
@@ -103,10 +112,16 @@ export async function startExtractionGateway(extraction: Record<string, unknown>
     predictor,
     advance: (ms) => void (clock += ms),
     async predictAs(sub, rows) {
-      return send(`${at.url}/v1/models/iris:predict`, { body: { instances: rows }, headers: { authorization: `Bearer ${await tokenFor(sub)}` } });
+      return send(`${at.url}/v1/models/iris:predict`, {
+        body: { instances: rows },
+        headers: { authorization: `Bearer ${await tokenFor(sub)}` },
+      });
     },
     async checkAs(sub, rows) {
-      return send(`${at.extAuthzHttpUrl}/authz/v1/models/iris:predict`, { body: { instances: rows }, headers: { authorization: `Bearer ${await tokenFor(sub)}` } });
+      return send(`${at.extAuthzHttpUrl}/authz/v1/models/iris:predict`, {
+        body: { instances: rows },
+        headers: { authorization: `Bearer ${await tokenFor(sub)}` },
+      });
     },
     operatorToken: (sub = 'oscar') => issuer.token({ sub, claims: { roles: [OPERATOR_ROLE] } }),
     async admin(path, o = {}) {

@@ -11,7 +11,18 @@ const detectors = JSON.parse(process.argv[3] ?? '{}') as Record<string, unknown>
 const configWith = (maxStateBytes: number) =>
   buildConfig({
     auth: { enabled: false },
-    models: { m: { labels: ['a', 'b'], extraction: { mode: 'shadow', features: { centre: [0, 0, 0, 0], scale: [1, 1, 1, 1] }, detectors, maxAccounts: accounts, maxStateBytes } } },
+    models: {
+      m: {
+        labels: ['a', 'b'],
+        extraction: {
+          mode: 'shadow',
+          features: { centre: [0, 0, 0, 0], scale: [1, 1, 1, 1] },
+          detectors,
+          maxAccounts: accounts,
+          maxStateBytes,
+        },
+      },
+    },
   });
 // The budget that holds exactly `accounts` accounts at their largest, by the guard's own accounting.
 const config = configWith(new ModelGuard('m', 'shadow', configWith(2 ** 40).models['m']!).budgetFor(accounts));
@@ -39,5 +50,11 @@ for (let u = 0; u < accounts; u++) {
 }
 const after = measure();
 process.stdout.write(
-  JSON.stringify({ accounts: g.accounts.size, capacity: g.capacity, accountBytes: g.accountBytes, maxStateBytes: config.models['m']!.extraction.maxStateBytes, measured: after - before }),
+  JSON.stringify({
+    accounts: g.accounts.size,
+    capacity: g.capacity,
+    accountBytes: g.accountBytes,
+    maxStateBytes: config.models['m']!.extraction.maxStateBytes,
+    measured: after - before,
+  }),
 );

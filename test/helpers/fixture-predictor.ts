@@ -34,7 +34,9 @@ export async function startFixturePredictor(first: FixtureAnswer = { body: '{}' 
       if (received.length > 20) received.shift();
       const a = state.answer;
       const body = typeof a.body === 'string' ? Buffer.from(a.body) : a.body;
-      res.writeHead(a.status ?? 200, { 'content-type': 'application/json', ...a.headers, 'content-length': body.length }).end(body);
+      res
+        .writeHead(a.status ?? 200, { 'content-type': 'application/json', ...a.headers, 'content-length': body.length })
+        .end(body);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));

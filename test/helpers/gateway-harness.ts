@@ -2,7 +2,11 @@ import { buildConfig } from '../../src/config/load-config.js';
 import type { GatewayConfig } from '../../src/config/schema.js';
 import { Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { startDemoPredictor, type DemoPredictor, type DemoPredictorOptions } from '../../src/quickstart/demo-predictor.js';
+import {
+  startDemoPredictor,
+  type DemoPredictor,
+  type DemoPredictorOptions,
+} from '../../src/quickstart/demo-predictor.js';
 
 export interface Harness {
   readonly gateway: Gateway;
@@ -25,7 +29,10 @@ function merge(base: Raw, over: Raw): Raw {
   const out: Raw = { ...base };
   for (const [k, v] of Object.entries(over)) {
     const b = out[k];
-    out[k] = v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b) ? merge(b as Raw, v as Raw) : v;
+    out[k] =
+      v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b)
+        ? merge(b as Raw, v as Raw)
+        : v;
   }
   return out;
 }
@@ -36,7 +43,11 @@ export interface HarnessOptions {
 }
 
 /** A real predictor and a real gateway on port 0; `config` is merged over loopback defaults. */
-export async function startHarness(config: (predictorUrl: string) => Raw = () => ({}), predictorOptions: DemoPredictorOptions = {}, options: HarnessOptions = {}): Promise<Harness> {
+export async function startHarness(
+  config: (predictorUrl: string) => Raw = () => ({}),
+  predictorOptions: DemoPredictorOptions = {},
+  options: HarnessOptions = {},
+): Promise<Harness> {
   const predictor = await startDemoPredictor({ remember: 50, ...predictorOptions });
   const raw = merge(
     {
@@ -50,7 +61,11 @@ export async function startHarness(config: (predictorUrl: string) => Raw = () =>
     config(predictor.url),
   );
   const cfg = buildConfig(raw, 'test');
-  const gateway = await Gateway.create(cfg, { log: createLogger('silent'), defaultMetrics: false, ...(options.now ? { now: options.now } : {}) });
+  const gateway = await Gateway.create(cfg, {
+    log: createLogger('silent'),
+    defaultMetrics: false,
+    ...(options.now ? { now: options.now } : {}),
+  });
   const at = await gateway.listen();
   return {
     gateway,

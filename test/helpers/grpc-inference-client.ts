@@ -46,7 +46,10 @@ export interface InferRequest {
   id?: string;
   parameters?: Record<string, { bool_param?: boolean; int64_param?: number; string_param?: string }>;
   inputs: InferTensor[];
-  outputs?: Array<{ name: string; parameters?: Record<string, { bool_param?: boolean; int64_param?: number; string_param?: string }> }>;
+  outputs?: Array<{
+    name: string;
+    parameters?: Record<string, { bool_param?: boolean; int64_param?: number; string_param?: string }>;
+  }>;
   raw_input_contents?: Buffer[];
 }
 
@@ -93,16 +96,35 @@ export class InferenceClient {
     const res = codec(response);
     return new Promise((resolve) => {
       let headers: Metadata | undefined;
-      const call = this.client.makeUnaryRequest(`/inference.GRPCInferenceService/${method}`, req.serialize, res.deserialize, value, md, options, (error, v) =>
-        resolve({ error: error ?? undefined, value: v as T | undefined, headers }),
+      const call = this.client.makeUnaryRequest(
+        `/inference.GRPCInferenceService/${method}`,
+        req.serialize,
+        res.deserialize,
+        value,
+        md,
+        options,
+        (error, v) => resolve({ error: error ?? undefined, value: v as T | undefined, headers }),
       );
       call.on('metadata', (m: Metadata) => (headers = m));
       onCall?.(call);
     });
   }
 
-  infer(request: InferRequest, metadata: Record<string, string> = {}, options: CallOptions = {}, onCall?: (call: { cancel(): void }) => void): Promise<CallResult<InferResponse>> {
-    return this.call<InferResponse>('ModelInfer', 'ModelInferRequest', 'ModelInferResponse', request, metadata, options, onCall);
+  infer(
+    request: InferRequest,
+    metadata: Record<string, string> = {},
+    options: CallOptions = {},
+    onCall?: (call: { cancel(): void }) => void,
+  ): Promise<CallResult<InferResponse>> {
+    return this.call<InferResponse>(
+      'ModelInfer',
+      'ModelInferRequest',
+      'ModelInferResponse',
+      request,
+      metadata,
+      options,
+      onCall,
+    );
   }
 
   modelReady(name: string, metadata: Record<string, string> = {}): Promise<CallResult<{ ready?: boolean }>> {
@@ -141,6 +163,13 @@ export function fp32Raw(rows: readonly (readonly number[])[]): Buffer {
 }
 
 /** An iris request of `rows` rows in typed FP32 contents. */
-export function irisInfer(rows: readonly (readonly number[])[] = [[6.8, 2.8, 4.8, 1.4]], extra: Partial<InferRequest> = {}): InferRequest {
-  return { model_name: 'iris', inputs: [{ name: 'input-0', datatype: 'FP32', shape: [rows.length, 4], contents: { fp32_contents: rows.flat() } }], ...extra };
+export function irisInfer(
+  rows: readonly (readonly number[])[] = [[6.8, 2.8, 4.8, 1.4]],
+  extra: Partial<InferRequest> = {},
+): InferRequest {
+  return {
+    model_name: 'iris',
+    inputs: [{ name: 'input-0', datatype: 'FP32', shape: [rows.length, 4], contents: { fp32_contents: rows.flat() } }],
+    ...extra,
+  };
 }

@@ -27,7 +27,12 @@ export async function startJwksIssuer(defaultAudience = 'inference'): Promise<Jw
     jwksUri: server.jwksUri,
     async token(o: TokenOptions = {}) {
       const now = Math.floor(Date.now() / 1000);
-      const claims: JWTPayload = { aud: o.aud ?? defaultAudience, sub: o.sub ?? 'alice', exp: now + (o.expiresInSeconds ?? 600), ...o.claims };
+      const claims: JWTPayload = {
+        aud: o.aud ?? defaultAudience,
+        sub: o.sub ?? 'alice',
+        exp: now + (o.expiresInSeconds ?? 600),
+        ...o.claims,
+      };
       if (o.scope !== undefined) claims['scope'] = o.scope;
       if (!o.forged) return server.sign(claims, { key: server.ec });
       impostor ??= await server.newKey(server.ec.kid, 'ES256');

@@ -40,7 +40,10 @@ export interface JwksServer {
 export const AUDIENCE = 'inference-api';
 
 async function makeKey(kid: string, alg: 'RS256' | 'ES256'): Promise<SigningKey> {
-  const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: 2048 } : {}) });
+  const { publicKey, privateKey } = await generateKeyPair(alg, {
+    extractable: true,
+    ...(alg === 'RS256' ? { modulusLength: 2048 } : {}),
+  });
   return { kid, alg, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
 }
 
@@ -57,11 +60,16 @@ export async function startJwksServer(): Promise<JwksServer> {
     requests.set(path, (requests.get(path) ?? 0) + 1);
     if (state.mode === 'hang') return; // never answers: the fetch must time out
     if (state.mode === 'status500') return void res.writeHead(500).end('oops');
-    if (state.mode === 'badJson') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys": [');
+    if (state.mode === 'badJson')
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys": [');
     if (path === '/.well-known/jwks.json') {
-      res.writeHead(200, { 'content-type': 'application/jwk-set+json' }).end(JSON.stringify({ keys: published.map((k) => k.publicJwk) }));
+      res
+        .writeHead(200, { 'content-type': 'application/jwk-set+json' })
+        .end(JSON.stringify({ keys: published.map((k) => k.publicJwk) }));
     } else if (path === '/.well-known/openid-configuration') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ issuer, jwks_uri: `${issuer}/.well-known/jwks.json` }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ issuer, jwks_uri: `${issuer}/.well-known/jwks.json` }));
     } else {
       res.writeHead(404).end();
     }
@@ -91,7 +99,9 @@ export async function startJwksServer(): Promise<JwksServer> {
       const now = Math.floor(Date.now() / 1000);
       const payload: JWTPayload = { iss: issuer, aud: AUDIENCE, sub: 'alice', iat: now, exp: now + 600, ...claims };
       for (const k of o.omit ?? []) delete payload[k];
-      return new SignJWT(payload).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT', ...o.header }).sign(key.privateKey);
+      return new SignJWT(payload)
+        .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT', ...o.header })
+        .sign(key.privateKey);
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -80,7 +80,11 @@ export class NetworkPolicies {
   private selecting(pod: Pod, type: 'Ingress' | 'Egress'): NetworkPolicy[] {
     return this.policies.filter((p) => {
       const types = p.spec.policyTypes ?? (p.spec.egress ? ['Ingress', 'Egress'] : ['Ingress']);
-      return (p.metadata.namespace ?? 'default') === pod.namespace && types.includes(type) && matches(p.spec.podSelector, pod.labels);
+      return (
+        (p.metadata.namespace ?? 'default') === pod.namespace &&
+        types.includes(type) &&
+        matches(p.spec.podSelector, pod.labels)
+      );
     });
   }
 
@@ -93,7 +97,9 @@ export class NetworkPolicies {
     }
     if (!('pod' in other)) return false;
     const pod = other.pod;
-    const nsOk = peer.namespaceSelector ? matches(peer.namespaceSelector, this.nsLabels(pod.namespace)) : pod.namespace === policyNs;
+    const nsOk = peer.namespaceSelector
+      ? matches(peer.namespaceSelector, this.nsLabels(pod.namespace))
+      : pod.namespace === policyNs;
     return nsOk && matches(peer.podSelector, pod.labels);
   }
 
@@ -107,12 +113,21 @@ export class NetworkPolicies {
     });
   }
 
-  private allowedBy(policies: NetworkPolicy[], dir: 'ingress' | 'egress', other: Endpoint, port: number, protocol: string): boolean {
+  private allowedBy(
+    policies: NetworkPolicy[],
+    dir: 'ingress' | 'egress',
+    other: Endpoint,
+    port: number,
+    protocol: string,
+  ): boolean {
     if (policies.length === 0) return true;
     return policies.some((p) =>
       (p.spec[dir] ?? []).some((rule) => {
         const peers = dir === 'ingress' ? rule.from : rule.to;
-        const peerOk = !peers || peers.length === 0 || peers.some((peer) => this.peerMatches(peer, p.metadata.namespace ?? 'default', other));
+        const peerOk =
+          !peers ||
+          peers.length === 0 ||
+          peers.some((peer) => this.peerMatches(peer, p.metadata.namespace ?? 'default', other));
         return peerOk && this.portMatches(rule.ports, port, protocol);
       }),
     );
@@ -134,7 +149,11 @@ export class NetworkPolicies {
 type MtlsMode = 'UNSET' | 'DISABLE' | 'PERMISSIVE' | 'STRICT';
 export interface PeerAuthentication {
   metadata: { name: string; namespace?: string };
-  spec: { selector?: { matchLabels?: Labels }; mtls?: { mode?: MtlsMode }; portLevelMtls?: Record<string, { mode?: MtlsMode }> };
+  spec: {
+    selector?: { matchLabels?: Labels };
+    mtls?: { mode?: MtlsMode };
+    portLevelMtls?: Record<string, { mode?: MtlsMode }>;
+  };
 }
 /** A pod with `mesh: true` has an Istio sidecar: it presents a workload certificate, and enforces PeerAuthentication. */
 export interface MeshPod extends Pod {
@@ -153,7 +172,12 @@ export class MeshMtls {
     const workload = inNs.find((p) => p.spec.selector && matches(p.spec.selector, pod.labels));
     const namespaceWide = inNs.find((p) => !p.spec.selector);
     const meshWide = this.policies.find((p) => p.metadata.namespace === this.rootNamespace && !p.spec.selector);
-    const chain: Array<MtlsMode | undefined> = [workload?.spec.portLevelMtls?.[String(port)]?.mode, workload?.spec.mtls?.mode, namespaceWide?.spec.mtls?.mode, meshWide?.spec.mtls?.mode];
+    const chain: Array<MtlsMode | undefined> = [
+      workload?.spec.portLevelMtls?.[String(port)]?.mode,
+      workload?.spec.mtls?.mode,
+      namespaceWide?.spec.mtls?.mode,
+      meshWide?.spec.mtls?.mode,
+    ];
     return chain.find((m) => m !== undefined && m !== 'UNSET') ?? 'PERMISSIVE';
   }
 

@@ -19,7 +19,9 @@ export interface Nginx {
  */
 export async function startNginx(server: (port: number) => string): Promise<Nginx> {
   if (!existsSync(NGINX_BIN)) {
-    throw new Error(`nginx is required for this test and was not found at ${NGINX_BIN}: install Debian's nginx (apt-get install nginx), as .ci/run does`);
+    throw new Error(
+      `nginx is required for this test and was not found at ${NGINX_BIN}: install Debian's nginx (apt-get install nginx), as .ci/run does`,
+    );
   }
   const prefix = mkdtempSync(join(tmpdir(), 'gw-nginx-'));
   for (const d of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(prefix, d));
@@ -44,7 +46,11 @@ ${server(port)}
 }
 `;
   writeFileSync(join(prefix, 'nginx.conf'), conf);
-  const child: ChildProcess = spawn(NGINX_BIN, ['-p', prefix, '-e', join(prefix, 'error.log'), '-c', join(prefix, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(
+    NGINX_BIN,
+    ['-p', prefix, '-e', join(prefix, 'error.log'), '-c', join(prefix, 'nginx.conf')],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
   let exited: number | null | undefined;

@@ -4,7 +4,11 @@ import { connect, type Socket } from 'node:net';
  * Sends bytes exactly as written (HTTP clients normalise paths and manage Connection headers,
  * which would hide what the gateway does with them). Returns status, headers and body text.
  */
-export async function rawRequest(url: string, head: string, body: string | Buffer = ''): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+export async function rawRequest(
+  url: string,
+  head: string,
+  body: string | Buffer = '',
+): Promise<{ status: number; headers: Record<string, string>; body: string }> {
   const { hostname, port } = new URL(url);
   const socket = connect(Number(port), hostname);
   const data: Buffer[] = [];
@@ -15,7 +19,14 @@ export async function rawRequest(url: string, head: string, body: string | Buffe
     socket.on('error', (err) => (data.length > 0 ? resolve() : reject(err)));
     socket.on('data', (c: Buffer) => data.push(c));
     socket.on('end', () => resolve());
-    socket.on('connect', () => socket.write(Buffer.concat([Buffer.from(head.replace(/\n/g, '\r\n') + '\r\n', 'latin1'), Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8')])));
+    socket.on('connect', () =>
+      socket.write(
+        Buffer.concat([
+          Buffer.from(head.replace(/\n/g, '\r\n') + '\r\n', 'latin1'),
+          Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'),
+        ]),
+      ),
+    );
     socket.setTimeout(5000, () => socket.destroy(new Error('raw request timed out')));
   });
   const text = Buffer.concat(data).toString('utf8');

@@ -19,7 +19,11 @@ export async function startRecordingServer(expected: BenchCall): Promise<Recordi
     req.on('end', () => {
       seen.requests++;
       seen.authorizations.add(String(req.headers.authorization));
-      const exact = req.method === expected.method && req.url === expected.path && Buffer.concat(chunks).toString() === expected.body && req.headers['content-type'] === 'application/json';
+      const exact =
+        req.method === expected.method &&
+        req.url === expected.path &&
+        Buffer.concat(chunks).toString() === expected.body &&
+        req.headers['content-type'] === 'application/json';
       if (!exact) seen.mismatched++;
       res.writeHead(exact ? 200 : 400, { 'content-length': '2' }).end('{}');
     });

@@ -18,7 +18,9 @@ function findBinary(): string {
   for (const candidate of ['redis-server', '/usr/bin/redis-server', '/usr/local/bin/redis-server']) {
     if (spawnSync(candidate, ['--version']).status === 0) return candidate;
   }
-  throw new Error('redis-server is not installed: these tests need a real Redis (apt-get install redis-server; .ci/run does it)');
+  throw new Error(
+    'redis-server is not installed: these tests need a real Redis (apt-get install redis-server; .ci/run does it)',
+  );
 }
 
 async function freePort(): Promise<number> {
@@ -53,7 +55,24 @@ export async function startRedis(): Promise<RedisServer> {
   const start = async () => {
     // Starting twice would spawn a second server that dies on the busy port while `child` forgets the live one.
     if (child && child.exitCode === null && child.signalCode === null) return;
-    child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--enable-debug-command', 'local'], { stdio: 'ignore' });
+    child = spawn(
+      bin,
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--protected-mode',
+        'no',
+        '--enable-debug-command',
+        'local',
+      ],
+      { stdio: 'ignore' },
+    );
     for (let i = 0; i < 200; i++) {
       if (await answersPing(port)) return;
       await new Promise((r) => setTimeout(r, 25));

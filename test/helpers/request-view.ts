@@ -20,7 +20,12 @@ export function postView(body: unknown, o: ViewOptions = {}): RequestView {
     headers: o.headers ?? {},
     authorization: [],
     hosts: ['iris.models.example'],
-    body: body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
+    body:
+      body === undefined
+        ? undefined
+        : Buffer.isBuffer(body)
+          ? body
+          : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
     bodyPartial: o.bodyPartial ?? false,
     peer: '127.0.0.1',
     requestId: 't',

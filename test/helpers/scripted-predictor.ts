@@ -22,7 +22,9 @@ export interface ScriptedPredictor {
  * trickle, hang, are not HTTP, or connections closed at chosen moments. `onRequest` gets the
  * socket after each complete request (Content-Length bodies only, which is what the gateway sends).
  */
-export async function startScriptedPredictor(onRequest: (socket: Socket, req: WireRequest) => void): Promise<ScriptedPredictor> {
+export async function startScriptedPredictor(
+  onRequest: (socket: Socket, req: WireRequest) => void,
+): Promise<ScriptedPredictor> {
   const requests: WireRequest[] = [];
   const sockets = new Set<Socket>();
   let accepted = 0;

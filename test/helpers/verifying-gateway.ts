@@ -13,17 +13,33 @@ export interface VerifyingGateway {
 }
 
 /** A real gateway on loopback in front of `predictorUrl` (both check doors on too), with the start-up model check configured as given. */
-export async function startVerifyingGateway(predictorUrl: string, modelVerification: Partial<GatewayConfig['modelVerification']>, logTo?: Writable): Promise<VerifyingGateway> {
+export async function startVerifyingGateway(
+  predictorUrl: string,
+  modelVerification: Partial<GatewayConfig['modelVerification']>,
+  logTo?: Writable,
+): Promise<VerifyingGateway> {
   const config = buildConfig({
     server: { host: '127.0.0.1', port: 0 },
     admin: { host: '127.0.0.1', port: 0 },
     upstream: { url: predictorUrl },
     models: { iris: {} },
     auth: { enabled: false },
-    extAuthz: { http: { enabled: true, host: '127.0.0.1', port: 0 }, grpc: { enabled: true, host: '127.0.0.1', port: 0 } },
+    extAuthz: {
+      http: { enabled: true, host: '127.0.0.1', port: 0 },
+      grpc: { enabled: true, host: '127.0.0.1', port: 0 },
+    },
     modelVerification: { enabled: true, ...modelVerification },
   });
-  const gateway = await Gateway.create(config, { log: logTo ? createLogger('info', logTo) : createLogger('silent'), defaultMetrics: false });
+  const gateway = await Gateway.create(config, {
+    log: logTo ? createLogger('info', logTo) : createLogger('silent'),
+    defaultMetrics: false,
+  });
   const at = await gateway.listen();
-  return { gateway, adminUrl: at.adminUrl, url: at.url, extAuthzHttpUrl: at.extAuthzHttpUrl!, extAuthzGrpcAddress: at.extAuthzGrpcAddress! };
+  return {
+    gateway,
+    adminUrl: at.adminUrl,
+    url: at.url,
+    extAuthzHttpUrl: at.extAuthzHttpUrl!,
+    extAuthzGrpcAddress: at.extAuthzGrpcAddress!,
+  };
 }

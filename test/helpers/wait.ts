@@ -9,7 +9,11 @@ export const sleep = (ms: number): Promise<void> => delay(ms);
  * The bound is generous on purpose: it only decides how long a broken test hangs, and a loaded
  * machine must not turn a slow pass into a failure.
  */
-export async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+export async function until(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     if (await condition()) return;

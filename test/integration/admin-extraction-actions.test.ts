@@ -1,6 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { hasScores, irisSweep, IRIS_FEATURES, settle, startExtractionGateway, type ExtractionGateway } from '../helpers/extraction-gateway.js';
+import {
+  hasScores,
+  irisSweep,
+  IRIS_FEATURES,
+  settle,
+  startExtractionGateway,
+  type ExtractionGateway,
+} from '../helpers/extraction-gateway.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 
 const LADDER = { degradeAt: 3, throttleAt: 6, blockAt: 9, throttleFactor: 50, halfLifeSeconds: 60, hysteresis: 0.5 };
@@ -26,7 +33,10 @@ describe('paginated account listings', () => {
   let g: ExtractionGateway;
   const subs = Array.from({ length: 23 }, (_, i) => `user-${String((i * 7) % 23).padStart(2, '0')}`);
   before(async () => {
-    g = await startExtractionGateway({ mode: 'enforce', features: IRIS_FEATURES, actions: LADDER }, { operator: { jwt: { claim: 'roles', values: ['gateway-operator'] }, pageLimit: 10 } });
+    g = await startExtractionGateway(
+      { mode: 'enforce', features: IRIS_FEATURES, actions: LADDER },
+      { operator: { jwt: { claim: 'roles', values: ['gateway-operator'] }, pageLimit: 10 } },
+    );
     for (const s of subs) await g.predictAs(s, [NATURAL]);
     await escalate(g, 'mallory');
   });
@@ -66,7 +76,9 @@ describe('paginated account listings', () => {
   });
 
   it('counts accounts by level per model', async () => {
-    const m = (await g.admin('/extraction/models')).json<{ models: Array<{ model: string; mode: string; tracked: number; levels: Record<string, number> }> }>().models;
+    const m = (await g.admin('/extraction/models')).json<{
+      models: Array<{ model: string; mode: string; tracked: number; levels: Record<string, number> }>;
+    }>().models;
     assert.equal(m.length, 1);
     assert.equal(m[0]!.model, 'iris');
     assert.equal(m[0]!.tracked, subs.length + 1);
@@ -78,10 +90,15 @@ describe('operator overrides', () => {
   let g: ExtractionGateway;
   before(async () => {
     // A long half-life: the evidence outlasts the allow-list entry.
-    g = await startExtractionGateway({ mode: 'enforce', features: IRIS_FEATURES, actions: { ...LADDER, halfLifeSeconds: 3600 } });
+    g = await startExtractionGateway({
+      mode: 'enforce',
+      features: IRIS_FEATURES,
+      actions: { ...LADDER, halfLifeSeconds: 3600 },
+    });
   });
   after(() => g.close());
-  const path = (sub: string, tail = '') => `/extraction/users/${encodeURIComponent(`${g.issuer.issuer}|${sub}`)}${tail}`;
+  const path = (sub: string, tail = '') =>
+    `/extraction/users/${encodeURIComponent(`${g.issuer.issuer}|${sub}`)}${tail}`;
 
   it('allow-lists a blocked account for a time: served in full, still scored', async () => {
     await escalate(g, 'eve');
@@ -94,7 +111,9 @@ describe('operator overrides', () => {
       assert.ok(hasScores(r), 'no degrade while allow-listed');
     }
     await settle();
-    const view = (await g.admin(path('eve'))).json<{ models: Array<{ level: string; queries: number; override: { kind: string } }> }>().models[0]!;
+    const view = (await g.admin(path('eve'))).json<{
+      models: Array<{ level: string; queries: number; override: { kind: string } }>;
+    }>().models[0]!;
     assert.equal(view.override.kind, 'allow');
     assert.equal(view.level, 'block', 'the evidence still says what the account does');
     assert.ok(view.queries >= 10, `still scored: ${view.queries}`);
@@ -120,7 +139,10 @@ describe('operator overrides', () => {
     assert.equal((await g.admin(path('bob', '/block'), { body: { model: 'nope', seconds: 3600 } })).status, 400);
     assert.equal((await g.admin(path('bob', '/block'), { body: { model: 'iris', seconds: 5 } })).status, 400);
     assert.equal((await g.admin(path('bob', '/block'), { body: { model: 'iris', seconds: 31 * 86400 } })).status, 400);
-    assert.equal((await g.admin(path('bob', '/block'), { body: 'iris', headers: { 'content-type': 'text/plain' } })).status, 415);
+    assert.equal(
+      (await g.admin(path('bob', '/block'), { body: 'iris', headers: { 'content-type': 'text/plain' } })).status,
+      415,
+    );
   });
 });
 
@@ -131,8 +153,13 @@ describe('operator overrides shared through Redis', () => {
   before(async () => {
     redis = await startRedis();
     const extra = { operator: { jwt: { claim: 'roles', values: ['gateway-operator'] }, overrideSyncSeconds: 0.1 } };
-    a = await startExtractionGateway({ mode: 'enforce', features: IRIS_FEATURES, actions: LADDER }, extra, { redisUrl: redis.url });
-    b = await startExtractionGateway({ mode: 'enforce', features: IRIS_FEATURES, actions: LADDER }, extra, { redisUrl: redis.url, with: a });
+    a = await startExtractionGateway({ mode: 'enforce', features: IRIS_FEATURES, actions: LADDER }, extra, {
+      redisUrl: redis.url,
+    });
+    b = await startExtractionGateway({ mode: 'enforce', features: IRIS_FEATURES, actions: LADDER }, extra, {
+      redisUrl: redis.url,
+      with: a,
+    });
   });
   after(async () => {
     await b.close();
@@ -143,7 +170,10 @@ describe('operator overrides shared through Redis', () => {
   it('a manual block set on one replica applies on the other, and so does its lifting', async () => {
     const user = encodeURIComponent(`${a.issuer.issuer}|carol`);
     assert.equal((await b.predictAs('carol', [NATURAL])).status, 200);
-    assert.equal((await a.admin(`/extraction/users/${user}/block`, { body: { model: 'iris', seconds: 3600 } })).status, 200);
+    assert.equal(
+      (await a.admin(`/extraction/users/${user}/block`, { body: { model: 'iris', seconds: 3600 } })).status,
+      200,
+    );
     await new Promise((r) => setTimeout(r, 400));
     assert.equal((await b.predictAs('carol', [NATURAL])).status, 403);
     assert.equal((await a.admin(`/extraction/users/${user}/override?model=iris`, { method: 'DELETE' })).status, 200);
@@ -162,7 +192,12 @@ describe('operator overrides shared through Redis', () => {
 
 describe('listings under churn', () => {
   it('lists an escalated account again once it returns after its eviction, even if a listing ran while it was evicted', async () => {
-    const g = await startExtractionGateway({ mode: 'enforce', features: IRIS_FEATURES, actions: { ...LADDER, halfLifeSeconds: 3600 }, maxAccounts: 20 });
+    const g = await startExtractionGateway({
+      mode: 'enforce',
+      features: IRIS_FEATURES,
+      actions: { ...LADDER, halfLifeSeconds: 3600 },
+      maxAccounts: 20,
+    });
     try {
       await escalate(g, 'mallory');
       for (let u = 0; u < 60; u++) await g.predictAs(`fresh-${u}`, [[5.1, 3.5, 1.4, 0.2 + u / 1000]]);

@@ -2,18 +2,29 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { Writable } from 'node:stream';
-import { startExtractionGateway, IRIS_FEATURES, OPERATOR_ROLE, type ExtractionGateway } from '../helpers/extraction-gateway.js';
+import {
+  startExtractionGateway,
+  IRIS_FEATURES,
+  OPERATOR_ROLE,
+  type ExtractionGateway,
+} from '../helpers/extraction-gateway.js';
 import { send } from '../helpers/http.js';
 import { startHarness } from '../helpers/gateway-harness.js';
 import { startJwksIssuer } from '../helpers/jwks-issuer.js';
 
 const SPIFFE_OPERATOR = 'spiffe://cluster.local/ns/ml-ops/sa/operator-console';
-const xfcc = (uri: string) => `By=spiffe://cluster.local/ns/ml-serving/sa/inference-gateway;Hash=4f1e;Subject="CN=a,O=b";URI=${uri}`;
+const xfcc = (uri: string) =>
+  `By=spiffe://cluster.local/ns/ml-serving/sa/inference-gateway;Hash=4f1e;Subject="CN=a,O=b";URI=${uri}`;
 
 /** Every operator endpoint, with every method it answers, under each registered prefix. */
-function operatorRequests(prefixes: readonly string[], user: string): Array<{ method: string; path: string; body?: object }> {
+function operatorRequests(
+  prefixes: readonly string[],
+  user: string,
+): Array<{ method: string; path: string; body?: object }> {
   const out: Array<{ method: string; path: string; body?: object }> = [];
-  for (const p of prefixes) for (const method of ['GET', 'HEAD', 'DELETE', 'POST', 'PUT']) out.push({ method, path: p, ...(method === 'POST' ? { body: {} } : {}) });
+  for (const p of prefixes)
+    for (const method of ['GET', 'HEAD', 'DELETE', 'POST', 'PUT'])
+      out.push({ method, path: p, ...(method === 'POST' ? { body: {} } : {}) });
   const u = `/extraction/users/${encodeURIComponent(user)}`;
   out.push(
     { method: 'GET', path: `${u}?model=iris` },
@@ -39,7 +50,12 @@ describe('operator endpoints: a separate audience on the admin listener', () => 
 
   it('refuses an anonymous request on every operator endpoint with an RFC 6750 challenge, and changes nothing', async () => {
     const prefixes = g.gateway.adminRoutes.prefixes();
-    assert.deepEqual([...prefixes].sort(), ['/extraction/models', '/extraction/users', '/operator/audit', '/operator/whoami']);
+    assert.deepEqual([...prefixes].sort(), [
+      '/extraction/models',
+      '/extraction/users',
+      '/operator/audit',
+      '/operator/whoami',
+    ]);
     for (const r of operatorRequests(prefixes, user)) {
       const a = await send(`${g.adminUrl}${r.path}`, { method: r.method, ...(r.body ? { body: r.body } : {}) });
       assert.equal(a.status, 401, `${r.method} ${r.path}`);
@@ -54,7 +70,8 @@ describe('operator endpoints: a separate audience on the admin listener', () => 
   });
 
   it('keeps /healthz, /readyz, /metrics and the console page credential-free', async () => {
-    for (const p of ['/healthz', '/readyz', '/metrics', '/console']) assert.equal((await send(`${g.adminUrl}${p}`)).status, 200, p);
+    for (const p of ['/healthz', '/readyz', '/metrics', '/console'])
+      assert.equal((await send(`${g.adminUrl}${p}`)).status, 200, p);
   });
 
   it('serves the operator endpoints to a token of a configured issuer carrying the operator role', async () => {
@@ -67,7 +84,10 @@ describe('operator endpoints: a separate audience on the admin listener', () => 
     const token = await g.issuer.token({ sub: 'alice', claims: { roles: ['model-owner'] } });
     const a = await send(`${g.adminUrl}/extraction/users`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(a.status, 403);
-    assert.match(String(a.headers['www-authenticate']), /^Bearer realm="inference-gateway", error="insufficient_scope"/);
+    assert.match(
+      String(a.headers['www-authenticate']),
+      /^Bearer realm="inference-gateway", error="insufficient_scope"/,
+    );
   });
 
   it('answers a forged operator token with 401 invalid_token', async () => {
@@ -79,24 +99,40 @@ describe('operator endpoints: a separate audience on the admin listener', () => 
 
   it('refuses two credentials with 400 invalid_request (RFC 6750 §2)', async () => {
     const token = await g.operatorToken();
-    const a = await send(`${g.adminUrl}/extraction/users`, { headers: { authorization: [`Bearer ${token}`, `Bearer ${token}`] } });
+    const a = await send(`${g.adminUrl}/extraction/users`, {
+      headers: { authorization: [`Bearer ${token}`, `Bearer ${token}`] },
+    });
     assert.equal(a.status, 400);
     assert.match(String(a.headers['www-authenticate']), /error="invalid_request"/);
   });
 
   it('ignores a client-sent x-forwarded-client-cert when no peer identity is configured', async () => {
-    const a = await send(`${g.adminUrl}/operator/whoami`, { headers: { 'x-forwarded-client-cert': xfcc(SPIFFE_OPERATOR) } });
+    const a = await send(`${g.adminUrl}/operator/whoami`, {
+      headers: { 'x-forwarded-client-cert': xfcc(SPIFFE_OPERATOR) },
+    });
     assert.equal(a.status, 401);
   });
 
   it('logs every mutation with the operator who made it, and lists it in the audit log', async () => {
-    const allow = await g.admin(`/extraction/users/${encodeURIComponent(user)}/allow`, { body: { model: 'iris', seconds: 600, reason: 'load test' } });
+    const allow = await g.admin(`/extraction/users/${encodeURIComponent(user)}/allow`, {
+      body: { model: 'iris', seconds: 600, reason: 'load test' },
+    });
     assert.equal(allow.status, 200);
-    const audit = (await g.admin('/operator/audit?limit=1')).json<{ entries: Array<Record<string, unknown>> }>().entries;
+    const audit = (await g.admin('/operator/audit?limit=1')).json<{ entries: Array<Record<string, unknown>> }>()
+      .entries;
     assert.equal(audit.length, 1);
     assert.deepEqual(
       { ...audit[0], seq: 0, at: '', until: '' },
-      { seq: 0, at: '', until: '', operator: { kind: 'jwt', id: `${g.issuer.issuer}|oscar` }, action: 'allow', user, models: ['iris'], reason: 'load test' },
+      {
+        seq: 0,
+        at: '',
+        until: '',
+        operator: { kind: 'jwt', id: `${g.issuer.issuer}|oscar` },
+        action: 'allow',
+        user,
+        models: ['iris'],
+        reason: 'load test',
+      },
     );
     await g.admin(`/extraction/users/${encodeURIComponent(user)}/override?model=iris`, { method: 'DELETE' });
   });
@@ -104,12 +140,17 @@ describe('operator endpoints: a separate audience on the admin listener', () => 
 
 describe('the Istio peer identity', () => {
   const start = (trustedProxies: string[]) =>
-    startHarness(() => ({ operator: { spiffe: { allow: [SPIFFE_OPERATOR], trustedProxies } }, models: { iris: { extraction: { mode: 'shadow', features: IRIS_FEATURES } } } }));
+    startHarness(() => ({
+      operator: { spiffe: { allow: [SPIFFE_OPERATOR], trustedProxies } },
+      models: { iris: { extraction: { mode: 'shadow', features: IRIS_FEATURES } } },
+    }));
 
   it('accepts an allowed SPIFFE id in the last XFCC element from the trusted sidecar', async () => {
     const h = await start(['127.0.0.1']);
     try {
-      const a = await send(`${h.adminUrl}/operator/whoami`, { headers: { 'x-forwarded-client-cert': xfcc(SPIFFE_OPERATOR) } });
+      const a = await send(`${h.adminUrl}/operator/whoami`, {
+        headers: { 'x-forwarded-client-cert': xfcc(SPIFFE_OPERATOR) },
+      });
       assert.equal(a.status, 200);
       assert.deepEqual(a.json()['operator'], { kind: 'spiffe', id: SPIFFE_OPERATOR });
     } finally {
@@ -121,11 +162,19 @@ describe('the Istio peer identity', () => {
     const h = await start(['127.0.0.1']);
     try {
       const other = 'spiffe://cluster.local/ns/monitoring/sa/prometheus';
-      for (const header of [xfcc(other), `${xfcc(SPIFFE_OPERATOR)},${xfcc(other)}`, `By=x;URI=${SPIFFE_OPERATOR};URI=${other}`]) {
+      for (const header of [
+        xfcc(other),
+        `${xfcc(SPIFFE_OPERATOR)},${xfcc(other)}`,
+        `By=x;URI=${SPIFFE_OPERATOR};URI=${other}`,
+      ]) {
         const a = await send(`${h.adminUrl}/operator/whoami`, { headers: { 'x-forwarded-client-cert': header } });
         assert.equal(a.status, 403, header);
         assert.equal(a.json()['code'], 'operator_required');
-        assert.equal(a.headers['www-authenticate'], undefined, 'no bearer challenge where tokens are not an operator identity');
+        assert.equal(
+          a.headers['www-authenticate'],
+          undefined,
+          'no bearer challenge where tokens are not an operator identity',
+        );
       }
     } finally {
       await h.close();
@@ -135,7 +184,9 @@ describe('the Istio peer identity', () => {
   it('ignores the header from a peer that is not the trusted sidecar', async () => {
     const h = await start(['127.0.0.6']);
     try {
-      const a = await send(`${h.adminUrl}/operator/whoami`, { headers: { 'x-forwarded-client-cert': xfcc(SPIFFE_OPERATOR) } });
+      const a = await send(`${h.adminUrl}/operator/whoami`, {
+        headers: { 'x-forwarded-client-cert': xfcc(SPIFFE_OPERATOR) },
+      });
       assert.equal(a.status, 403);
     } finally {
       await h.close();
@@ -145,7 +196,9 @@ describe('the Istio peer identity', () => {
 
 describe('without an operator identity configured', () => {
   it('turns the operator endpoints off and keeps the probes', async () => {
-    const h = await startHarness(() => ({ models: { iris: { extraction: { mode: 'shadow', features: IRIS_FEATURES } } } }));
+    const h = await startHarness(() => ({
+      models: { iris: { extraction: { mode: 'shadow', features: IRIS_FEATURES } } },
+    }));
     try {
       const a = await send(`${h.adminUrl}/extraction/users`);
       assert.equal(a.status, 404);
@@ -185,7 +238,10 @@ describe('the operator request cap', () => {
       assert.equal((await send(`${h.adminUrl}/healthz`)).status, 200);
       held.destroy();
       await new Promise((r) => setTimeout(r, 100));
-      assert.equal((await send(`${h.adminUrl}/operator/whoami`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
+      assert.equal(
+        (await send(`${h.adminUrl}/operator/whoami`, { headers: { authorization: `Bearer ${token}` } })).status,
+        200,
+      );
     } finally {
       await h.close();
       await issuer.close();
@@ -198,7 +254,8 @@ describe('the audit trail in the log', () => {
     const lines: Array<Record<string, unknown>> = [];
     const sink = new Writable({
       write(chunk: Buffer, _enc, done) {
-        for (const l of chunk.toString().split('\n')) if (l.trim()) lines.push(JSON.parse(l) as Record<string, unknown>);
+        for (const l of chunk.toString().split('\n'))
+          if (l.trim()) lines.push(JSON.parse(l) as Record<string, unknown>);
         done();
       },
     });
@@ -212,7 +269,12 @@ describe('the audit trail in the log', () => {
       assert.equal((await g.admin(path, { method: 'DELETE' })).status, 200);
       const audit = lines.filter((l) => l['audit'] !== undefined);
       assert.deepEqual(
-        audit.map((l) => [l['msg'], (l['audit'] as { action: string }).action, (l['audit'] as { operator: { id: string } }).operator.id, (l['audit'] as { user: string }).user]),
+        audit.map((l) => [
+          l['msg'],
+          (l['audit'] as { action: string }).action,
+          (l['audit'] as { operator: { id: string } }).operator.id,
+          (l['audit'] as { user: string }).user,
+        ]),
         [
           ['account blocked by an operator', 'block', `${g.issuer.issuer}|oscar`, user],
           ['account override lifted by an operator', 'lift', `${g.issuer.issuer}|oscar`, user],

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
-const ISSUER = 'auth:\n  issuers:\n    - issuer: https://id.example\n      jwksUri: https://id.example/jwks.json\n      audiences: [inference-api]\n';
+const ISSUER =
+  'auth:\n  issuers:\n    - issuer: https://id.example\n      jwksUri: https://id.example/jwks.json\n      audiences: [inference-api]\n';
 
 function checkConfig(text: string): { status: number | null; out: string } {
   const file = join(mkdtempSync(join(tmpdir(), 'igw-operator-')), 'gateway.yaml');
@@ -24,9 +25,14 @@ describe('check-config and the operator plane', () => {
   });
 
   it('names the ways operators are recognised when they are', () => {
-    const r = checkConfig(`${ISSUER}operator:\n  jwt: { claim: realm_access.roles, values: [ops] }\n  spiffe: { allow: ['spiffe://cluster.local/ns/ml-ops/sa/op'] }\n`);
+    const r = checkConfig(
+      `${ISSUER}operator:\n  jwt: { claim: realm_access.roles, values: [ops] }\n  spiffe: { allow: ['spiffe://cluster.local/ns/ml-ops/sa/op'] }\n`,
+    );
     assert.equal(r.status, 0, r.out);
-    assert.match(r.out, /operator endpoints: on \(bearer JWT with realm_access\.roles in \[ops\]; peer identity \(1 allowed SPIFFE IDs\)\)/);
+    assert.match(
+      r.out,
+      /operator endpoints: on \(bearer JWT with realm_access\.roles in \[ops\]; peer identity \(1 allowed SPIFFE IDs\)\)/,
+    );
   });
 
   it('refuses operator tokens without an issuer to verify them, naming the field', () => {

@@ -26,7 +26,10 @@ describe('admin listener', () => {
     await send(`${h.url}/nowhere`);
     const text = (await send(`${h.adminUrl}/metrics`)).text;
     assert.match(text, /inference_gateway_requests_total\{door="proxy",route_class="predict",outcome="allowed"\} 1/);
-    assert.match(text, /inference_gateway_requests_total\{door="proxy",route_class="unknown",outcome="route_not_allowed"\} 1/);
+    assert.match(
+      text,
+      /inference_gateway_requests_total\{door="proxy",route_class="unknown",outcome="route_not_allowed"\} 1/,
+    );
     assert.match(text, /inference_gateway_decision_duration_seconds_bucket/);
     assert.match(text, /inference_gateway_upstream_duration_seconds_bucket/);
   });

@@ -48,7 +48,16 @@ describe('answer and account seams through the proxy', () => {
     );
     const log = createLogger('silent');
     const metrics = new GatewayMetrics({ defaultMetrics: false });
-    const deps: StageDeps = { config, metrics, readiness: new Readiness(), log, onClose: () => undefined, now: Date.now, clock: systemClock, stores: { redis: undefined } };
+    const deps: StageDeps = {
+      config,
+      metrics,
+      readiness: new Readiness(),
+      log,
+      onClose: () => undefined,
+      now: Date.now,
+      clock: systemClock,
+      stores: { redis: undefined },
+    };
     // Stands in for authentication: the test names the caller and its role in headers.
     const who: Stage = {
       name: 'authenticate',
@@ -73,13 +82,21 @@ describe('answer and account seams through the proxy', () => {
         const answeredBefore = answered;
         ctx.observers.push({
           observe(answer, c) {
-            seen.push({ answer, classes: classesOfAnswer(answer, c)?.map((p) => p.label), sentBeforeObserved: answered > answeredBefore });
+            seen.push({
+              answer,
+              classes: classesOfAnswer(answer, c)?.map((p) => p.label),
+              sentBeforeObserved: answered > answeredBefore,
+            });
           },
         });
         return undefined;
       },
     };
-    const pipeline = new DecisionPipeline(config, [who, gate, ...contractStages(deps), ...limitStages(deps), watcher], log);
+    const pipeline = new DecisionPipeline(
+      config,
+      [who, gate, ...contractStages(deps), ...limitStages(deps), watcher],
+      log,
+    );
     proxy = await listenProxyDoor({ config, pipeline, metrics, log });
     proxy.door.server.on('request', (_req, res) => res.once('finish', () => answered++));
     url = proxy.url;
@@ -89,7 +106,8 @@ describe('answer and account seams through the proxy', () => {
     await predictor.close();
   });
 
-  const predict = (headers: Record<string, string>, rows = 1) => send(`${url}/v1/models/iris:predict`, { body: v1Batch(rows), headers });
+  const predict = (headers: Record<string, string>, rows = 1) =>
+    send(`${url}/v1/models/iris:predict`, { body: v1Batch(rows), headers });
   const lastSeen = async () => {
     for (let i = 0; i < 50 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     return seen.pop();
@@ -130,7 +148,11 @@ describe('answer and account seams through the proxy', () => {
     for (let i = 0; i < 4; i++) assert.equal((await predict({ 'x-test-sub': 'd', 'x-test-factor': '5' })).status, 200);
     const r = await predict({ 'x-test-sub': 'd', 'x-test-factor': '5' });
     assert.equal(r.status, 429);
-    assert.equal((await predict({ 'x-test-sub': 'e' }, 20)).status, 200, 'an unthrottled account keeps its whole budget');
+    assert.equal(
+      (await predict({ 'x-test-sub': 'e' }, 20)).status,
+      200,
+      'an unthrottled account keeps its whole budget',
+    );
   });
 });
 
@@ -160,7 +182,11 @@ describe('the two-phase pipeline', () => {
 
   it('the head phase runs only the stages that need no body', async () => {
     ran.length = 0;
-    const p = new DecisionPipeline(config, [stage('contract'), stage('authenticate'), stage('extraction-gate'), stage('rate-limit')], createLogger('silent'));
+    const p = new DecisionPipeline(
+      config,
+      [stage('contract'), stage('authenticate'), stage('extraction-gate'), stage('rate-limit')],
+      createLogger('silent'),
+    );
     const d = await p.decideHead(view);
     assert.equal(d.allowed, true);
     assert.deepEqual(ran, ['authenticate', 'extraction-gate']);
@@ -179,7 +205,11 @@ describe('the two-phase pipeline', () => {
 
   it('decide runs both phases in order for doors that have the whole request', async () => {
     ran.length = 0;
-    const p = new DecisionPipeline(config, [stage('extraction'), stage('rate-limit'), stage('authorize'), stage('contract')], createLogger('silent'));
+    const p = new DecisionPipeline(
+      config,
+      [stage('extraction'), stage('rate-limit'), stage('authorize'), stage('contract')],
+      createLogger('silent'),
+    );
     assert.equal((await p.decide(view)).allowed, true);
     assert.deepEqual(ran, ['authorize', 'contract', 'rate-limit', 'extraction']);
   });

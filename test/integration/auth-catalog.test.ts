@@ -41,7 +41,13 @@ describe('authentication refuses every bad token in the catalog', () => {
       auth: {
         enabled: true,
         issuers: [
-          { issuer: jwks.issuer, jwksUri: jwks.jwksUri, audiences: [AUDIENCE], algorithms: ['RS256', 'ES256'], maxLifetimeSeconds: 86400 },
+          {
+            issuer: jwks.issuer,
+            jwksUri: jwks.jwksUri,
+            audiences: [AUDIENCE],
+            algorithms: ['RS256', 'ES256'],
+            maxLifetimeSeconds: 86400,
+          },
           { issuer: other.issuer, jwksUri: other.jwksUri, audiences: [AUDIENCE] },
         ],
       },
@@ -49,7 +55,8 @@ describe('authentication refuses every bad token in the catalog', () => {
     }));
     predict = `${h.url}/v1/models/iris:predict`;
     // Wait until both key sets are loaded (readiness), so fetch counts below are only what tokens cause.
-    for (let i = 0; i < 100 && (await send(`${h.adminUrl}/readyz`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && (await send(`${h.adminUrl}/readyz`)).status !== 200; i++)
+      await new Promise((r) => setTimeout(r, 20));
   });
   after(async () => {
     await h.close();
@@ -61,7 +68,13 @@ describe('authentication refuses every bad token in the catalog', () => {
     fetchesBefore = jwks.total();
     return send(url, { body: v1Body(), headers: authorization === undefined ? {} : { authorization } });
   };
-  function refused(r: { status: number; headers: Record<string, unknown> }, status: number, challenge: RegExp, code: string, body?: string): void {
+  function refused(
+    r: { status: number; headers: Record<string, unknown> },
+    status: number,
+    challenge: RegExp,
+    code: string,
+    body?: string,
+  ): void {
     assert.equal(r.status, status);
     assert.match(String(r.headers['www-authenticate']), challenge);
     if (body !== undefined) assert.equal(JSON.parse(body).code, code);
@@ -99,13 +112,27 @@ describe('authentication refuses every bad token in the catalog', () => {
   }
 
   it('A1: refuses alg none with a junk signature', async () => {
-    await expectInvalid(`${b64({ alg: 'none' })}.${b64({ iss: jwks.issuer, aud: AUDIENCE, exp: now() + 600 })}.${b64('junk')}`);
+    await expectInvalid(
+      `${b64({ alg: 'none' })}.${b64({ iss: jwks.issuer, aud: AUDIENCE, exp: now() + 600 })}.${b64('junk')}`,
+    );
   });
 
   for (const [name, secret] of [
-    ['the SPKI PEM text', () => createPublicKey({ key: jwks.rsa.publicJwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' })],
-    ['the SPKI PEM without its trailing newline', () => String(createPublicKey({ key: jwks.rsa.publicJwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' })).trimEnd()],
-    ['the DER bytes', () => createPublicKey({ key: jwks.rsa.publicJwk, format: 'jwk' }).export({ type: 'spki', format: 'der' })],
+    [
+      'the SPKI PEM text',
+      () => createPublicKey({ key: jwks.rsa.publicJwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }),
+    ],
+    [
+      'the SPKI PEM without its trailing newline',
+      () =>
+        String(
+          createPublicKey({ key: jwks.rsa.publicJwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }),
+        ).trimEnd(),
+    ],
+    [
+      'the DER bytes',
+      () => createPublicKey({ key: jwks.rsa.publicJwk, format: 'jwk' }).export({ type: 'spki', format: 'der' }),
+    ],
     ['the JWK JSON', () => JSON.stringify(jwks.rsa.publicJwk)],
   ] as const) {
     it(`A2: refuses an HS256 token keyed with ${name} of the RSA key`, async () => {
@@ -119,7 +146,9 @@ describe('authentication refuses every bad token in the catalog', () => {
     it(`A4: refuses a token carrying its own jwk header (kid ${kid})`, async () => {
       const { publicKey, privateKey } = await generateKeyPair('RS256');
       const jwk = await exportJWK(publicKey);
-      const t = await new SignJWT({ iss: jwks.issuer, aud: AUDIENCE, sub: 'x', exp: now() + 600 }).setProtectedHeader({ alg: 'RS256', kid, jwk }).sign(privateKey);
+      const t = await new SignJWT({ iss: jwks.issuer, aud: AUDIENCE, sub: 'x', exp: now() + 600 })
+        .setProtectedHeader({ alg: 'RS256', kid, jwk })
+        .sign(privateKey);
       await expectInvalid(t);
     });
   }
@@ -134,10 +163,19 @@ describe('authentication refuses every bad token in the catalog', () => {
     });
   }
 
-  for (const kid of ['../../../../dev/null', "' OR '1'='1", "x' UNION SELECT 'k'--", 'k'.repeat(10000), 'k1\r\nx: y', 'k1\u0000']) {
+  for (const kid of [
+    '../../../../dev/null',
+    "' OR '1'='1",
+    "x' UNION SELECT 'k'--",
+    'k'.repeat(10000),
+    'k1\r\nx: y',
+    'k1\u0000',
+  ]) {
     it(`A6: refuses kid injection ${JSON.stringify(kid.slice(0, 24))}`, async () => {
       const { privateKey } = await generateKeyPair('RS256');
-      const t = await new SignJWT({ iss: jwks.issuer, aud: AUDIENCE, sub: 'x', exp: now() + 600 }).setProtectedHeader({ alg: 'RS256', kid }).sign(privateKey);
+      const t = await new SignJWT({ iss: jwks.issuer, aud: AUDIENCE, sub: 'x', exp: now() + 600 })
+        .setProtectedHeader({ alg: 'RS256', kid })
+        .sign(privateKey);
       if (t.length > 8192) {
         const r = await call(`Bearer ${t}`);
         assert.ok(r.status === 401 || r.status === 431, `got ${r.status}`);
@@ -160,7 +198,9 @@ describe('authentication refuses every bad token in the catalog', () => {
     const { privateKey } = await generateKeyPair('RS256');
     const before = jwks.requests.get('/.well-known/jwks.json') ?? 0;
     for (let i = 0; i < 20; i++) {
-      const t = await new SignJWT({ iss: jwks.issuer, aud: AUDIENCE, sub: 'x', exp: now() + 600 }).setProtectedHeader({ alg: 'RS256', kid: `rand-${i}` }).sign(privateKey);
+      const t = await new SignJWT({ iss: jwks.issuer, aud: AUDIENCE, sub: 'x', exp: now() + 600 })
+        .setProtectedHeader({ alg: 'RS256', kid: `rand-${i}` })
+        .sign(privateKey);
       const r = await call(`Bearer ${t}`);
       assert.equal(r.status, 401);
     }
@@ -243,7 +283,10 @@ describe('authentication refuses every bad token in the catalog', () => {
 
   it('A18: refuses a header token plus a query token with 400 invalid_request', async () => {
     callsBefore = h.predictor.calls;
-    const r = await send(`${predict}?access_token=${await valid()}`, { body: v1Body(), headers: { authorization: `Bearer ${await valid()}` } });
+    const r = await send(`${predict}?access_token=${await valid()}`, {
+      body: v1Body(),
+      headers: { authorization: `Bearer ${await valid()}` },
+    });
     refused(r, 400, IR, 'token_ambiguous', r.text);
   });
 
@@ -277,7 +320,11 @@ describe('authentication refuses every bad token in the catalog', () => {
   it('A21: refuses a tab after Bearer with 400 invalid_request', async () => {
     callsBefore = h.predictor.calls;
     const body = JSON.stringify(v1Body());
-    const r = await rawRequest(h.url, `POST /v1/models/iris:predict HTTP/1.1\nHost: x\nConnection: close\nContent-Length: ${body.length}\nAuthorization: Bearer\t${await valid()}\n`, body);
+    const r = await rawRequest(
+      h.url,
+      `POST /v1/models/iris:predict HTTP/1.1\nHost: x\nConnection: close\nContent-Length: ${body.length}\nAuthorization: Bearer\t${await valid()}\n`,
+      body,
+    );
     refused(r, 400, IR, 'token_ambiguous', r.body);
   });
 
@@ -290,7 +337,10 @@ describe('authentication refuses every bad token in the catalog', () => {
 
   it('A22: lets Node refuse a 1 MB Authorization header with 431', async () => {
     callsBefore = h.predictor.calls;
-    const r = await rawRequest(h.url, `GET /v2/models/iris HTTP/1.1\nHost: x\nConnection: close\nAuthorization: Bearer ${'a'.repeat(1024 * 1024)}\n`);
+    const r = await rawRequest(
+      h.url,
+      `GET /v2/models/iris HTTP/1.1\nHost: x\nConnection: close\nAuthorization: Bearer ${'a'.repeat(1024 * 1024)}\n`,
+    );
     assert.equal(r.status, 431);
     assert.equal(h.predictor.calls, callsBefore);
   });

@@ -24,7 +24,10 @@ describe('claim values that are not valid header values, through the three doors
   for (const c of cases) {
     it(`proxy: forwards ${JSON.stringify(c.name)} to the predictor encoded`, async () => {
       const token = await d.issuer.token({ claims: { name: c.name } });
-      const r = await send(`${d.h.url}/v1/models/iris:predict`, { body: v1Body(), headers: { authorization: `Bearer ${token}` } });
+      const r = await send(`${d.h.url}/v1/models/iris:predict`, {
+        body: v1Body(),
+        headers: { authorization: `Bearer ${token}` },
+      });
       assert.equal(r.status, 200, r.text);
       const seen = d.h.predictor.received.at(-1)!.headers;
       assert.equal(seen['x-user-name'], c.sent);
@@ -33,14 +36,23 @@ describe('claim values that are not valid header values, through the three doors
 
     it(`HTTP check: allows ${JSON.stringify(c.name)} with the encoded header`, async () => {
       const token = await d.issuer.token({ claims: { name: c.name } });
-      const r = await send(`${d.h.extAuthzHttpUrl}/v1/models/iris:predict`, { method: 'POST', body, headers: { authorization: `Bearer ${token}`, 'x-envoy-auth-partial-body': 'false' } });
+      const r = await send(`${d.h.extAuthzHttpUrl}/v1/models/iris:predict`, {
+        method: 'POST',
+        body,
+        headers: { authorization: `Bearer ${token}`, 'x-envoy-auth-partial-body': 'false' },
+      });
       assert.equal(r.status, 200, r.text);
       assert.equal(r.headers['x-user-name'], c.sent);
     });
 
     it(`gRPC check: ok_response carries ${JSON.stringify(c.name)} encoded, with no raw CR or LF`, async () => {
       const token = await d.issuer.token({ claims: { name: c.name } });
-      const a = await d.grpc.check({ method: 'POST', path: '/v1/models/iris:predict', body, headers: { authorization: `Bearer ${token}` } });
+      const a = await d.grpc.check({
+        method: 'POST',
+        path: '/v1/models/iris:predict',
+        body,
+        headers: { authorization: `Bearer ${token}` },
+      });
       assert.equal(a.status?.code ?? 0, 0);
       assert.equal(headerMap(a.ok_response?.headers)['x-user-name'], c.sent);
       for (const o of a.ok_response?.headers ?? []) assert.doesNotMatch(o.header.value, /[\r\n]/);

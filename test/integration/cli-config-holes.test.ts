@@ -64,28 +64,38 @@ const CASES: ReadonlyArray<{ name: string; config: () => string; field: RegExp }
   },
   {
     name: 'a jwksFile holding a private key',
-    config: () => issuer(`      jwksFile: ${file('private.json', JSON.stringify({ keys: [privateJwk] }))}\n      algorithms: [ES256]\n`),
+    config: () =>
+      issuer(
+        `      jwksFile: ${file('private.json', JSON.stringify({ keys: [privateJwk] }))}\n      algorithms: [ES256]\n`,
+      ),
     field: /auth\.issuers\[0\]\.jwksFile: .* contains private key material/,
   },
   {
     name: 'a discovery issuer on plain http written HTTP://',
-    config: () => `upstream:\n  url: http://127.0.0.1:9\nmodels:\n  iris: {}\nauth:\n  issuers:\n    - issuer: HTTP://id.example\n      discovery: true\n      audiences: [inference]\n`,
+    config: () =>
+      `upstream:\n  url: http://127.0.0.1:9\nmodels:\n  iris: {}\nauth:\n  issuers:\n    - issuer: HTTP://id.example\n      discovery: true\n      audiences: [inference]\n`,
     field: /auth\.issuers\[0\]\.issuer: must be https/,
   },
   {
     name: 'an issuer with both an hmacSecret and a jwksUri',
-    config: () => issuer(`      jwksUri: https://id.example/jwks.json\n      hmacSecret: ${'s'.repeat(40)}\n      algorithms: [ES256, HS256]\n`),
+    config: () =>
+      issuer(
+        `      jwksUri: https://id.example/jwks.json\n      hmacSecret: ${'s'.repeat(40)}\n      algorithms: [ES256, HS256]\n`,
+      ),
     field: /auth\.issuers\[0\]\.hmacSecret: cannot be combined with jwksUri/,
   },
   // Footguns: fields valid one by one that weaken the gateway together (src/config/footguns.ts).
   ...['content-length', 'transfer-encoding', 'host', 'connection', 'content-type'].map((header) => ({
     name: `a claim header written into ${header}`,
     config: () => issuer(`      jwksUri: https://id.example/jwks.json\n      claimHeaders:\n        ${header}: sub\n`),
-    field: new RegExp(`auth\\.issuers\\[0\\]\\.claimHeaders\\.${header}: names a header that frames the request or that the gateway or Envoy sets`),
+    field: new RegExp(
+      `auth\\.issuers\\[0\\]\\.claimHeaders\\.${header}: names a header that frames the request or that the gateway or Envoy sets`,
+    ),
   })),
   {
     name: 'auth disabled beside a configured issuer',
-    config: () => issuer('      jwksUri: https://id.example/jwks.json\n').replace('auth:\n', 'auth:\n  enabled: false\n'),
+    config: () =>
+      issuer('      jwksUri: https://id.example/jwks.json\n').replace('auth:\n', 'auth:\n  enabled: false\n'),
     field: /auth\.enabled: is false while 1 issuer is configured: no token would be checked/,
   },
   {
@@ -113,13 +123,19 @@ const CASES: ReadonlyArray<{ name: string; config: () => string; field: RegExp }
 describe('configs that would open a hole are refused by check-config and by serve alike', () => {
   for (const c of CASES) {
     it(`${c.name}: check-config exits 1 naming the field`, () => {
-      const r = spawnSync(process.execPath, [MAIN, 'check-config', '--config', file('gateway.yaml', c.config())], { encoding: 'utf8', timeout: 10000 });
+      const r = spawnSync(process.execPath, [MAIN, 'check-config', '--config', file('gateway.yaml', c.config())], {
+        encoding: 'utf8',
+        timeout: 10000,
+      });
       assert.equal(r.status, 1, r.stdout + r.stderr);
       assert.match(r.stderr, c.field);
     });
 
     it(`${c.name}: serve refuses to start naming the field`, () => {
-      const r = spawnSync(process.execPath, [MAIN, 'serve', '--config', file('gateway.yaml', c.config())], { encoding: 'utf8', timeout: 10000 });
+      const r = spawnSync(process.execPath, [MAIN, 'serve', '--config', file('gateway.yaml', c.config())], {
+        encoding: 'utf8',
+        timeout: 10000,
+      });
       assert.equal(r.status, 1, r.stdout + r.stderr);
       assert.match(r.stderr, /refusing to start/);
       assert.match(r.stderr, c.field);
@@ -127,13 +143,21 @@ describe('configs that would open a hole are refused by check-config and by serv
   }
 
   it('accepts a jwksFile of public keys', () => {
-    const f = file('gateway.yaml', issuer(`      jwksFile: ${file('public.json', JSON.stringify({ keys: [publicJwk] }))}\n      algorithms: [ES256]\n`));
+    const f = file(
+      'gateway.yaml',
+      issuer(
+        `      jwksFile: ${file('public.json', JSON.stringify({ keys: [publicJwk] }))}\n      algorithms: [ES256]\n`,
+      ),
+    );
     const r = spawnSync(process.execPath, [MAIN, 'check-config', '--config', f], { encoding: 'utf8', timeout: 10000 });
     assert.equal(r.status, 0, r.stderr);
   });
 
   it('prints a warning, and exits 0, for a legal but unusual combination', () => {
-    const f = file('gateway.yaml', `auth:\n  enabled: false\nroutes:\n  public: ['GET /v2/health/ready', 'POST /v2/health/live']\nserver:\n  trustForwardedFor: true\n`);
+    const f = file(
+      'gateway.yaml',
+      `auth:\n  enabled: false\nroutes:\n  public: ['GET /v2/health/ready', 'POST /v2/health/live']\nserver:\n  trustForwardedFor: true\n`,
+    );
     const r = spawnSync(process.execPath, [MAIN, 'check-config', '--config', f], { encoding: 'utf8', timeout: 10000 });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /warning: auth\.enabled: is false: every model route is served without a token/);
@@ -143,7 +167,11 @@ describe('configs that would open a hole are refused by check-config and by serv
   });
 
   it('accepts the default public probe routes', () => {
-    const r = spawnSync(process.execPath, [MAIN, 'check-config', '--config', file('gateway.yaml', 'auth:\n  enabled: false\n')], { encoding: 'utf8', timeout: 10000 });
+    const r = spawnSync(
+      process.execPath,
+      [MAIN, 'check-config', '--config', file('gateway.yaml', 'auth:\n  enabled: false\n')],
+      { encoding: 'utf8', timeout: 10000 },
+    );
     assert.equal(r.status, 0, r.stderr);
   });
 });

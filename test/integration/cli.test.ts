@@ -30,7 +30,9 @@ describe('inference-gateway command line', () => {
   });
 
   it('check-config names every bad field and exits 1', () => {
-    const file = writeConfig('server:\n  port: -1\nupstream:\n  url: ftp://x\nmodels:\n  iris:\n    protocol: v3\nextra: true\n');
+    const file = writeConfig(
+      'server:\n  port: -1\nupstream:\n  url: ftp://x\nmodels:\n  iris:\n    protocol: v3\nextra: true\n',
+    );
     const r = spawnSync(process.execPath, [MAIN, 'check-config', '--config', file], { encoding: 'utf8' });
     assert.equal(r.status, 1);
     assert.match(r.stderr, /5 problems/);
@@ -44,7 +46,11 @@ describe('inference-gateway command line', () => {
   it('config-schema prints the JSON Schema of the config file', () => {
     const r = spawnSync(process.execPath, [MAIN, 'config-schema'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
-    const schema = JSON.parse(r.stdout) as { $schema: string; additionalProperties: boolean; properties: Record<string, unknown> };
+    const schema = JSON.parse(r.stdout) as {
+      $schema: string;
+      additionalProperties: boolean;
+      properties: Record<string, unknown>;
+    };
     assert.equal(schema.$schema, 'http://json-schema.org/draft-07/schema#');
     assert.equal(schema.additionalProperties, false);
     assert.deepEqual(Object.keys(schema.properties), Object.keys(gatewaySchema.shape));

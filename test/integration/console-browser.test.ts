@@ -2,14 +2,23 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/browser.js';
-import { irisSweep, IRIS_FEATURES, settle, startExtractionGateway, type ExtractionGateway } from '../helpers/extraction-gateway.js';
+import {
+  irisSweep,
+  IRIS_FEATURES,
+  settle,
+  startExtractionGateway,
+  type ExtractionGateway,
+} from '../helpers/extraction-gateway.js';
 
 // The page's globals, for the functions this file hands to the browser (the project compiles without the DOM library).
 declare const window: Record<string, unknown>;
 declare const sessionStorage: { readonly length: number };
 declare const document: {
   readonly body: { insertAdjacentHTML(where: string, markup: string): void };
-  addEventListener(type: 'securitypolicyviolation', listener: (e: { readonly effectiveDirective: string }) => void): void;
+  addEventListener(
+    type: 'securitypolicyviolation',
+    listener: (e: { readonly effectiveDirective: string }) => void,
+  ): void;
 };
 
 const LADDER = { degradeAt: 3, throttleAt: 6, blockAt: 9, throttleFactor: 50, halfLifeSeconds: 3600, hysteresis: 0.5 };
@@ -25,7 +34,10 @@ async function escalate(g: ExtractionGateway, sub: string, queries: number): Pro
 }
 
 /** A fresh browser context that records the page's CSP violations and every request it makes. */
-async function openConsole(browser: Browser, g: ExtractionGateway): Promise<{ context: BrowserContext; page: Page; requests: string[] }> {
+async function openConsole(
+  browser: Browser,
+  g: ExtractionGateway,
+): Promise<{ context: BrowserContext; page: Page; requests: string[] }> {
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.addInitScript(() => {
@@ -50,7 +62,10 @@ describe('the security console in a real browser', () => {
   let mallory: string;
   let crafted: string;
   before(async () => {
-    [g, browser] = await Promise.all([startExtractionGateway({ mode: 'enforce', features: IRIS_FEATURES, actions: LADDER }), launchChromium()]);
+    [g, browser] = await Promise.all([
+      startExtractionGateway({ mode: 'enforce', features: IRIS_FEATURES, actions: LADDER }),
+      launchChromium(),
+    ]);
     mallory = `${g.issuer.issuer}|mallory`;
     crafted = `${g.issuer.issuer}|${CRAFTED_SUB}`;
     await escalate(g, 'mallory', 30);
@@ -133,7 +148,9 @@ describe('the security console in a real browser', () => {
       assert.equal(cells[0], mallory);
       assert.equal(cells[1], 'iris');
       assert.equal(cells[2], 'block');
-      const view = (await g.admin(`/extraction/users/${encodeURIComponent(mallory)}`)).json<{ models: Array<{ lastDetector: string | null; firstAlarm?: { detector: string } | null }> }>().models[0]!;
+      const view = (await g.admin(`/extraction/users/${encodeURIComponent(mallory)}`)).json<{
+        models: Array<{ lastDetector: string | null; firstAlarm?: { detector: string } | null }>;
+      }>().models[0]!;
       const detector = view.firstAlarm?.detector ?? view.lastDetector;
       assert.ok(detector, 'the gateway names the detector that fired');
       assert.equal(cells[4], detector);
@@ -162,7 +179,9 @@ describe('the security console in a real browser', () => {
       assert.ok(bars >= 1, `bars: ${bars}`);
       const line = await page.getAttribute('#timeline svg path.level-line', 'd');
       assert.match(line ?? '', /^M[\d.]+,[\d.]+(H[\d.]+V[\d.]+)+H[\d.]+$/);
-      const view = (await g.admin(`/extraction/users/${encodeURIComponent(mallory)}`)).json<{ models: Array<{ timeline: unknown[]; levelChanges: unknown[] }> }>().models[0]!;
+      const view = (await g.admin(`/extraction/users/${encodeURIComponent(mallory)}`)).json<{
+        models: Array<{ timeline: unknown[]; levelChanges: unknown[] }>;
+      }>().models[0]!;
       assert.ok(view.timeline.length >= 1, 'the gateway reports a timeline');
       assert.equal(await page.locator('#timeline svg .change').count(), view.levelChanges.length);
       assert.match((await page.textContent('#timeline-caption'))!, /per interval/);
@@ -185,7 +204,9 @@ describe('the security console in a real browser', () => {
         }
       }, CRAFTED_SUB);
       assert.equal(sink, 'TypeError');
-      assert.ok(((await page.evaluate(() => window['__violations'])) as string[]).includes('require-trusted-types-for'));
+      assert.ok(
+        ((await page.evaluate(() => window['__violations'])) as string[]).includes('require-trusted-types-for'),
+      );
     });
 
     it('clears the account from the console, and the gateway forgets it', async () => {
@@ -210,7 +231,9 @@ describe('the security console in a real browser', () => {
       await page.waitForSelector('#confirm[open]');
       await page.click('#confirm button[value="cancel"]');
       await page.waitForSelector('#confirm:not([open])', { state: 'attached' });
-      const view = (await g.admin(`/extraction/users/${encodeURIComponent(user!)}`)).json<{ models: Array<{ override?: unknown }> }>();
+      const view = (await g.admin(`/extraction/users/${encodeURIComponent(user!)}`)).json<{
+        models: Array<{ override?: unknown }>;
+      }>();
       assert.equal(view.models[0]!.override, undefined);
     });
 

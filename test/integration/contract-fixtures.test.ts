@@ -40,11 +40,21 @@ describe('model contracts: golden runtime answers through the gateway', () => {
     p.answer = { body: '{}' };
   });
 
-  const predict = async (model: string, answer: string | Buffer, headers: Record<string, string> = {}, body: object = v1()) => {
+  const predict = async (
+    model: string,
+    answer: string | Buffer,
+    headers: Record<string, string> = {},
+    body: object = v1(),
+  ) => {
     p.answer = { body: answer, headers };
     return send(`${h.url}/v1/models/${model}:predict`, { body });
   };
-  const infer = async (model: string, answer: object | Buffer, body: object = v2(), headers: Record<string, string> = {}) => {
+  const infer = async (
+    model: string,
+    answer: object | Buffer,
+    body: object = v2(),
+    headers: Record<string, string> = {},
+  ) => {
     p.answer = { body: Buffer.isBuffer(answer) ? answer : JSON.stringify(answer), headers };
     return send(`${h.url}/v2/models/${model}/infer`, { body });
   };
@@ -61,16 +71,22 @@ describe('model contracts: golden runtime answers through the gateway', () => {
   });
 
   it('applies the binary threshold to xgboost binary:logistic probabilities', async () => {
-    assert.deepEqual((await predict('fraud', '{"predictions": [0.82, 0.13]}')).json(), { predictions: ['fraud', 'legit'] });
+    assert.deepEqual((await predict('fraud', '{"predictions": [0.82, 0.13]}')).json(), {
+      predictions: ['fraud', 'legit'],
+    });
     assert.deepEqual((await predict('strict', '{"predictions": [0.82, 0.95]}')).json(), { predictions: [0, 1] });
   });
 
   it('keeps xgboost multi:softmax class ids as classes', async () => {
-    assert.deepEqual((await predict('sklearn', '{"predictions": [2.0, 0.0]}')).json(), { predictions: ['virginica', 'setosa'] });
+    assert.deepEqual((await predict('sklearn', '{"predictions": [2.0, 0.0]}')).json(), {
+      predictions: ['virginica', 'setosa'],
+    });
   });
 
   it('reduces xgboost multi:softprob rows by their highest probability', async () => {
-    assert.deepEqual((await predict('indices', '{"predictions": [[0.2, 0.3, 0.5], [0.6, 0.3, 0.1]]}')).json(), { predictions: [2, 0] });
+    assert.deepEqual((await predict('indices', '{"predictions": [[0.2, 0.3, 0.5], [0.6, 0.3, 0.1]]}')).json(), {
+      predictions: [2, 0],
+    });
   });
 
   it('reduces dict-shaped predictions to the best class name', async () => {
@@ -106,10 +122,19 @@ describe('model contracts: golden runtime answers through the gateway', () => {
   });
 
   it('reduces an MLServer predict_proba tensor to its INT64 predict tensor, with the request id and model name', async () => {
-    const answer = { model_name: 'sklearn-iris', model_version: 'v1', id: 'ignored', outputs: [{ name: 'predict_proba', shape: [2, 3], datatype: 'FP64', data: [0.0, 0.97, 0.03, 0.0, 0.91, 0.09] }] };
+    const answer = {
+      model_name: 'sklearn-iris',
+      model_version: 'v1',
+      id: 'ignored',
+      outputs: [{ name: 'predict_proba', shape: [2, 3], datatype: 'FP64', data: [0.0, 0.97, 0.03, 0.0, 0.91, 0.09] }],
+    };
     const r = await infer('indices', answer, v2(2, { id: 'req-9', outputs: [{ name: 'predict_proba' }] }));
     assert.equal(r.status, 200);
-    assert.deepEqual(r.json(), { model_name: 'indices', id: 'req-9', outputs: [{ name: 'predict', shape: [2], datatype: 'INT64', data: [1, 1] }] });
+    assert.deepEqual(r.json(), {
+      model_name: 'indices',
+      id: 'req-9',
+      outputs: [{ name: 'predict', shape: [2], datatype: 'INT64', data: [1, 1] }],
+    });
   });
 
   it('reduces a kserve sklearnserver V2 output-0 tensor to BYTES class names', async () => {
@@ -128,22 +153,40 @@ describe('model contracts: golden runtime answers through the gateway', () => {
       ],
     };
     const r = await infer('sklearn', answer, v2(2));
-    assert.deepEqual(r.json()['outputs'], [{ name: 'output-0', shape: [2], datatype: 'BYTES', data: ['virginica', 'setosa'] }]);
+    assert.deepEqual(r.json()['outputs'], [
+      { name: 'output-0', shape: [2], datatype: 'BYTES', data: ['virginica', 'setosa'] },
+    ]);
   });
 
   it('reduces Triton classification strings to the top label and asks the predictor for one class only', async () => {
-    const answer = { id: '42', outputs: [{ name: 'output0', shape: [2], datatype: 'STRING', data: ['3.3:1:cat', '2.4:3:dog'] }] };
-    const r = await infer('indices', answer, v2(1, { id: '42', outputs: [{ name: 'output0', parameters: { classification: 2 } }] }));
+    const answer = {
+      id: '42',
+      outputs: [{ name: 'output0', shape: [2], datatype: 'STRING', data: ['3.3:1:cat', '2.4:3:dog'] }],
+    };
+    const r = await infer(
+      'indices',
+      answer,
+      v2(1, { id: '42', outputs: [{ name: 'output0', parameters: { classification: 2 } }] }),
+    );
     assert.deepEqual(r.json()['outputs'], [{ name: 'output0', shape: [1], datatype: 'BYTES', data: ['cat'] }]);
-    const sent = JSON.parse(p.received.at(-1)!.body.toString()) as { outputs: Array<{ parameters: { classification: number } }> };
+    const sent = JSON.parse(p.received.at(-1)!.body.toString()) as {
+      outputs: Array<{ parameters: { classification: number } }>;
+    };
     assert.equal(sent.outputs[0]!.parameters.classification, 1);
   });
 
   it('answers V2 top-k as a labels tensor and a rounded scores tensor of shape [N, k]', async () => {
-    const answer = { outputs: [{ name: 'predict_proba', shape: [2, 3], datatype: 'FP64', data: [0.13, 0.66, 0.21, 0.05, 0.15, 0.8] }] };
+    const answer = {
+      outputs: [{ name: 'predict_proba', shape: [2, 3], datatype: 'FP64', data: [0.13, 0.66, 0.21, 0.05, 0.15, 0.8] }],
+    };
     const r = await infer('ranked', answer, v2(2));
     assert.deepEqual(r.json()['outputs'], [
-      { name: 'predict', shape: [2, 2], datatype: 'BYTES', data: ['versicolor', 'virginica', 'virginica', 'versicolor'] },
+      {
+        name: 'predict',
+        shape: [2, 2],
+        datatype: 'BYTES',
+        data: ['versicolor', 'virginica', 'virginica', 'versicolor'],
+      },
       { name: 'predict_scores', shape: [2, 2], datatype: 'FP64', data: [0.7, 0.2, 0.8, 0.2] },
     ]);
   });
@@ -151,7 +194,9 @@ describe('model contracts: golden runtime answers through the gateway', () => {
   it('caps a Triton classification count sent as a string to the classes the policy lets out', async () => {
     const answer = { outputs: [{ name: 'output0', shape: [1], datatype: 'STRING', data: ['3.3:1:cat'] }] };
     await infer('indices', answer, v2(1, { outputs: [{ name: 'output0', parameters: { classification: '5' } }] }));
-    const sent = JSON.parse(p.received.at(-1)!.body.toString()) as { outputs: Array<{ parameters: { classification: unknown } }> };
+    const sent = JSON.parse(p.received.at(-1)!.body.toString()) as {
+      outputs: Array<{ parameters: { classification: unknown } }>;
+    };
     assert.equal(sent.outputs[0]!.parameters.classification, 1);
   });
 
@@ -185,7 +230,10 @@ describe('model contracts: golden runtime answers through the gateway', () => {
     await infer(
       'indices',
       { outputs: [{ name: 'p', shape: [1, 2], datatype: 'FP32', data: [0.1, 0.9] }] },
-      v2(1, { parameters: { binary_data_output: true, keep: 1 }, outputs: [{ name: 'p', parameters: { binary_data: true } }] }),
+      v2(1, {
+        parameters: { binary_data_output: true, keep: 1 },
+        outputs: [{ name: 'p', parameters: { binary_data: true } }],
+      }),
     );
     const sent = JSON.parse(p.received.at(-1)!.body.toString()) as Record<string, unknown>;
     assert.deepEqual(sent['parameters'], { keep: 1 });
@@ -193,8 +241,15 @@ describe('model contracts: golden runtime answers through the gateway', () => {
   });
 
   it('keeps binary input tensors intact when it rewrites the JSON part of a binary request', async () => {
-    p.answer = { body: JSON.stringify({ outputs: [{ name: 'p', shape: [1, 2], datatype: 'FP32', data: [0.1, 0.9] }] }) };
-    const json = Buffer.from(JSON.stringify({ inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', parameters: { binary_data_size: 16 } }], parameters: { binary_data_output: true } }));
+    p.answer = {
+      body: JSON.stringify({ outputs: [{ name: 'p', shape: [1, 2], datatype: 'FP32', data: [0.1, 0.9] }] }),
+    };
+    const json = Buffer.from(
+      JSON.stringify({
+        inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', parameters: { binary_data_size: 16 } }],
+        parameters: { binary_data_output: true },
+      }),
+    );
     const tensor = Buffer.alloc(16);
     (v1Batch().instances[0] as number[]).forEach((v, i) => tensor.writeFloatLE(v, i * 4));
     const r = await send(`${h.url}/v2/models/indices/infer`, {
@@ -204,16 +259,27 @@ describe('model contracts: golden runtime answers through the gateway', () => {
     assert.equal(r.status, 200);
     const sent = p.received.at(-1)!;
     const n = Number(sent.headers['inference-header-content-length']);
-    assert.deepEqual(JSON.parse(sent.body.subarray(0, n).toString()), { inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', parameters: { binary_data_size: 16 } }], parameters: {} });
+    assert.deepEqual(JSON.parse(sent.body.subarray(0, n).toString()), {
+      inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', parameters: { binary_data_size: 16 } }],
+      parameters: {},
+    });
     assert.deepEqual(sent.body.subarray(n), tensor);
     assert.equal(sent.headers['content-type'], 'application/octet-stream');
   });
 
   it('parses a binary-extension answer and answers labels as JSON', async () => {
-    const json = Buffer.from(JSON.stringify({ model_name: 'x', outputs: [{ name: 'probs', shape: [2, 2], datatype: 'FP32', parameters: { binary_data_size: 16 } }] }));
+    const json = Buffer.from(
+      JSON.stringify({
+        model_name: 'x',
+        outputs: [{ name: 'probs', shape: [2, 2], datatype: 'FP32', parameters: { binary_data_size: 16 } }],
+      }),
+    );
     const tensor = Buffer.alloc(16);
     [0.2, 0.8, 0.9, 0.1].forEach((v, i) => tensor.writeFloatLE(v, i * 4));
-    const r = await infer('fraud', Buffer.concat([json, tensor]), v2(2), { 'inference-header-content-length': String(json.length), 'content-type': 'application/octet-stream' });
+    const r = await infer('fraud', Buffer.concat([json, tensor]), v2(2), {
+      'inference-header-content-length': String(json.length),
+      'content-type': 'application/octet-stream',
+    });
     assert.equal(r.status, 200);
     assert.equal(r.headers['inference-header-content-length'], undefined);
     assert.match(String(r.headers['content-type']), /^application\/json/);
@@ -221,8 +287,14 @@ describe('model contracts: golden runtime answers through the gateway', () => {
   });
 
   it('refuses a binary-extension answer it cannot read with 502, never passing it through', async () => {
-    const json = Buffer.from(JSON.stringify({ outputs: [{ name: 'probs', shape: [1, 2], datatype: 'FP8', parameters: { binary_data_size: 4 } }] }));
-    const r = await infer('indices', Buffer.concat([json, Buffer.alloc(4)]), v2(1), { 'inference-header-content-length': String(json.length) });
+    const json = Buffer.from(
+      JSON.stringify({
+        outputs: [{ name: 'probs', shape: [1, 2], datatype: 'FP8', parameters: { binary_data_size: 4 } }],
+      }),
+    );
+    const r = await infer('indices', Buffer.concat([json, Buffer.alloc(4)]), v2(1), {
+      'inference-header-content-length': String(json.length),
+    });
     assert.equal(r.status, 502);
     assert.equal(r.json()['code'], 'upstream_bad_response');
   });
@@ -249,7 +321,11 @@ describe('model contracts: golden runtime answers through the gateway', () => {
 
   it('withholds the body of a 3xx and a 5xx predictor answer the same way', async () => {
     for (const status of [302, 503]) {
-      p.answer = { status, headers: { location: 'http://scores.example/?p=0.93' }, body: '{"predictions": [[0.07, 0.93]]}' };
+      p.answer = {
+        status,
+        headers: { location: 'http://scores.example/?p=0.93' },
+        body: '{"predictions": [[0.07, 0.93]]}',
+      };
       const r = await send(`${h.url}/v1/models/sklearn:predict`, { body: v1() });
       assert.equal(r.status, status);
       assert.equal(r.json()['code'], 'upstream_error');
@@ -266,7 +342,10 @@ describe('model contracts: golden runtime answers through the gateway', () => {
   });
 
   it('sends only allowlisted predictor headers with a reduced answer', async () => {
-    p.answer = { headers: { 'x-model-scores': '0.07,0.93', 'x-confidence': '0.93', 'x-model-version': '7' }, body: '{"predictions": [[0.05, 0.02, 0.93]]}' };
+    p.answer = {
+      headers: { 'x-model-scores': '0.07,0.93', 'x-confidence': '0.93', 'x-model-version': '7' },
+      body: '{"predictions": [[0.05, 0.02, 0.93]]}',
+    };
     const r = await send(`${h.url}/v1/models/sklearn:predict`, { body: v1() });
     assert.equal(r.status, 200, r.text);
     assert.equal(r.headers['x-model-scores'], undefined);
@@ -302,15 +381,22 @@ describe('model contracts: golden runtime answers through the gateway', () => {
 
 describe('model contracts: answers too large to buffer', () => {
   it('refuses an answer over upstream.maxAnswerBytes with 502 instead of buffering or passing it', async () => {
-    const p = await startFixturePredictor({ body: JSON.stringify({ predictions: Array.from({ length: 2000 }, () => [0.1, 0.2, 0.7]) }) });
-    const h = await startHarness(() => ({ upstream: { url: p.url, maxAnswerBytes: 4096 }, models: { iris: { labels: IRIS } } }));
+    const p = await startFixturePredictor({
+      body: JSON.stringify({ predictions: Array.from({ length: 2000 }, () => [0.1, 0.2, 0.7]) }),
+    });
+    const h = await startHarness(() => ({
+      upstream: { url: p.url, maxAnswerBytes: 4096 },
+      models: { iris: { labels: IRIS } },
+    }));
     try {
       const r = await send(`${h.url}/v1/models/iris:predict`, { body: v1() });
       assert.equal(r.status, 502);
       assert.equal(r.json()['code'], 'upstream_bad_response');
       // The next request on the same gateway still works.
       p.answer = { body: '{"predictions": [[0.1, 0.2, 0.7]]}' };
-      assert.deepEqual((await send(`${h.url}/v1/models/iris:predict`, { body: v1() })).json(), { predictions: ['virginica'] });
+      assert.deepEqual((await send(`${h.url}/v1/models/iris:predict`, { body: v1() })).json(), {
+        predictions: ['virginica'],
+      });
     } finally {
       await h.close();
       await p.close();

@@ -13,7 +13,12 @@ describe('model contracts: full answers for model owners', () => {
     issuer = await startJwksIssuer('inference');
     h = await startHarness(() => ({
       auth: { enabled: true, issuers: [{ issuer: issuer.issuer, jwksUri: issuer.jwksUri, audiences: ['inference'] }] },
-      models: { iris: { labels: [...DEMO_LABELS], response: { fullAccess: { claim: 'realm_access.roles', values: ['model-owner'] } } } },
+      models: {
+        iris: {
+          labels: [...DEMO_LABELS],
+          response: { fullAccess: { claim: 'realm_access.roles', values: ['model-owner'] } },
+        },
+      },
     }));
   });
   after(async () => {
@@ -21,7 +26,11 @@ describe('model contracts: full answers for model owners', () => {
     await issuer.close();
   });
 
-  const predictAs = async (claims: Record<string, unknown>) => send(`${h.url}/v1/models/iris:predict`, { body: v1Body(), headers: { authorization: `Bearer ${await issuer.token({ claims })}` } });
+  const predictAs = async (claims: Record<string, unknown>) =>
+    send(`${h.url}/v1/models/iris:predict`, {
+      body: v1Body(),
+      headers: { authorization: `Bearer ${await issuer.token({ claims })}` },
+    });
 
   it('answers the raw probabilities to an identity holding the model-owner role', async () => {
     const r = await predictAs({ realm_access: { roles: ['viewer', 'model-owner'] } });
@@ -44,17 +53,25 @@ describe('model contracts: full answers for model owners', () => {
   it('lets a model owner explain, and refuses explain to others', async () => {
     const owner = await send(`${h.url}/v1/models/iris:explain`, {
       body: v1Body(),
-      headers: { authorization: `Bearer ${await issuer.token({ claims: { realm_access: { roles: ['model-owner'] } } })}` },
+      headers: {
+        authorization: `Bearer ${await issuer.token({ claims: { realm_access: { roles: ['model-owner'] } } })}`,
+      },
     });
     assert.equal(owner.status, 200);
-    const other = await send(`${h.url}/v1/models/iris:explain`, { body: v1Body(), headers: { authorization: `Bearer ${await issuer.token({})}` } });
+    const other = await send(`${h.url}/v1/models/iris:explain`, {
+      body: v1Body(),
+      headers: { authorization: `Bearer ${await issuer.token({})}` },
+    });
     assert.equal(other.status, 403);
     assert.equal(other.json()['code'], 'scores_not_allowed');
   });
   it('counts reduced and full answers per model in /metrics', async () => {
     const count = async (outcome: string) => {
       const text = (await send(`${h.adminUrl}/metrics`)).text;
-      const m = new RegExp(`^inference_gateway_contract_answers_total\\{model="iris",outcome="${outcome}"\\} (\\d+)$`, 'm').exec(text);
+      const m = new RegExp(
+        `^inference_gateway_contract_answers_total\\{model="iris",outcome="${outcome}"\\} (\\d+)$`,
+        'm',
+      ).exec(text);
       return Number(m?.[1] ?? 0);
     };
     const [full, reduced] = [await count('full'), await count('reduced')];

@@ -34,30 +34,94 @@ const CASES: readonly Case[] = [
     code: 'invalid_body',
     names: /"instances"/,
   },
-  { name: 'V2 inputs given twice', path: V2, body: text(`{"inputs":[${tensor('[99,99,99,99]')}],"inputs":[${tensor('[1,1,1,1]')}]}`), code: 'invalid_body', names: /"inputs"/ },
+  {
+    name: 'V2 inputs given twice',
+    path: V2,
+    body: text(`{"inputs":[${tensor('[99,99,99,99]')}],"inputs":[${tensor('[1,1,1,1]')}]}`),
+    code: 'invalid_body',
+    names: /"inputs"/,
+  },
   {
     name: 'parameters.binary_data_output given twice',
     path: V2,
-    body: text(`{"inputs":[${tensor('[1,1,1,1]')}],"parameters":{"binary_data_output":true,"binary_data_output":false}}`),
+    body: text(
+      `{"inputs":[${tensor('[1,1,1,1]')}],"parameters":{"binary_data_output":true,"binary_data_output":false}}`,
+    ),
     code: 'invalid_body',
     names: /"binary_data_output"/,
   },
   {
     name: 'outputs asking for classification behind a plain outputs',
     path: V2,
-    body: text(`{"inputs":[${tensor('[1,1,1,1]')}],"outputs":[{"name":"output-0","parameters":{"classification":3}}],"outputs":[{"name":"output-0"}]}`),
+    body: text(
+      `{"inputs":[${tensor('[1,1,1,1]')}],"outputs":[{"name":"output-0","parameters":{"classification":3}}],"outputs":[{"name":"output-0"}]}`,
+    ),
     code: 'invalid_body',
     names: /"outputs"/,
   },
-  { name: 'a duplicate spelled with an escape', path: V1, body: text('{"instances":[[9,9,9,9]],"\\u0069nstances":[[1,1,1,1]]}'), code: 'invalid_body', names: /"instances"/ },
-  { name: 'a leading byte order mark', path: V1, body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), text('{"instances":[[1,1,1,1]]}')]), code: 'invalid_body', names: /byte order mark/ },
-  { name: 'invalid UTF-8 in a string', path: V1, body: Buffer.concat([text('{"instances":[[1,1,1,1]],"id":"'), Buffer.from([0xc3, 0x28]), text('"}')]), code: 'invalid_body', names: /UTF-8/ },
-  { name: 'a lone surrogate escape', path: V1, body: text('{"instances":[[1,1,1,1]],"id":"\\udc00"}'), code: 'invalid_body', names: /surrogate/ },
-  { name: 'an integer past 2^53', path: V2, body: text(`{"id":"a","inputs":[${tensor('[1,1,1,9007199254740993]')}]}`), code: 'invalid_body', names: /2\^53/ },
-  { name: 'a literal past float64', path: V1, body: text('{"instances":[[1,1,1,1e400]]}'), code: 'invalid_input', names: /float64/ },
-  { name: 'NaN written by Python', path: V1, body: text('{"instances":[[1,1,1,NaN]]}'), code: 'invalid_input', names: /NaN/ },
-  { name: 'nesting 65 deep', path: V1, body: text(`{"instances":[[1,1,1,1]],"x":${'['.repeat(64)}${']'.repeat(64)}}`), code: 'invalid_body', names: /deeper than 64/ },
-  { name: 'a second document after the first (TF Serving ignores it)', path: V1, body: text('{"instances":[[1,1,1,1]]}{"instances":[[9,9,9,9]]}'), code: 'invalid_body', names: /not valid JSON/ },
+  {
+    name: 'a duplicate spelled with an escape',
+    path: V1,
+    body: text('{"instances":[[9,9,9,9]],"\\u0069nstances":[[1,1,1,1]]}'),
+    code: 'invalid_body',
+    names: /"instances"/,
+  },
+  {
+    name: 'a leading byte order mark',
+    path: V1,
+    body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), text('{"instances":[[1,1,1,1]]}')]),
+    code: 'invalid_body',
+    names: /byte order mark/,
+  },
+  {
+    name: 'invalid UTF-8 in a string',
+    path: V1,
+    body: Buffer.concat([text('{"instances":[[1,1,1,1]],"id":"'), Buffer.from([0xc3, 0x28]), text('"}')]),
+    code: 'invalid_body',
+    names: /UTF-8/,
+  },
+  {
+    name: 'a lone surrogate escape',
+    path: V1,
+    body: text('{"instances":[[1,1,1,1]],"id":"\\udc00"}'),
+    code: 'invalid_body',
+    names: /surrogate/,
+  },
+  {
+    name: 'an integer past 2^53',
+    path: V2,
+    body: text(`{"id":"a","inputs":[${tensor('[1,1,1,9007199254740993]')}]}`),
+    code: 'invalid_body',
+    names: /2\^53/,
+  },
+  {
+    name: 'a literal past float64',
+    path: V1,
+    body: text('{"instances":[[1,1,1,1e400]]}'),
+    code: 'invalid_input',
+    names: /float64/,
+  },
+  {
+    name: 'NaN written by Python',
+    path: V1,
+    body: text('{"instances":[[1,1,1,NaN]]}'),
+    code: 'invalid_input',
+    names: /NaN/,
+  },
+  {
+    name: 'nesting 65 deep',
+    path: V1,
+    body: text(`{"instances":[[1,1,1,1]],"x":${'['.repeat(64)}${']'.repeat(64)}}`),
+    code: 'invalid_body',
+    names: /deeper than 64/,
+  },
+  {
+    name: 'a second document after the first (TF Serving ignores it)',
+    path: V1,
+    body: text('{"instances":[[1,1,1,1]]}{"instances":[[9,9,9,9]]}'),
+    code: 'invalid_body',
+    names: /not valid JSON/,
+  },
 ];
 
 describe('every door reads request JSON strictly, before counting or validation', () => {
@@ -67,7 +131,10 @@ describe('every door reads request JSON strictly, before counting or validation'
     h = await startHarness(() => ({
       models: { iris: { input: { features: 4, min: 0, max: 10, maxBatch: 10 } } },
       limits: { default: [{ name: 'minute', predictions: 100000, perSeconds: 60 }] },
-      extAuthz: { http: { enabled: true, host: '127.0.0.1', port: 0 }, grpc: { enabled: true, host: '127.0.0.1', port: 0 } },
+      extAuthz: {
+        http: { enabled: true, host: '127.0.0.1', port: 0 },
+        grpc: { enabled: true, host: '127.0.0.1', port: 0 },
+      },
     }));
     grpc = new EnvoyCheckClient(h.extAuthzGrpcAddress!);
   });
@@ -79,10 +146,17 @@ describe('every door reads request JSON strictly, before counting or validation'
   for (const c of CASES) {
     it(`refuses ${c.name} with 400 ${c.code} in the proxy, the HTTP check and the gRPC check`, async () => {
       const calls = h.predictor.calls;
-      const head = (path: string) => `POST ${path} HTTP/1.1\nHost: x\nContent-Type: application/json\nContent-Length: ${c.body.length}\nConnection: close\n`;
+      const head = (path: string) =>
+        `POST ${path} HTTP/1.1\nHost: x\nContent-Type: application/json\nContent-Length: ${c.body.length}\nConnection: close\n`;
       const proxy = await rawRequest(h.url, head(c.path), c.body);
       const check = await rawRequest(h.extAuthzHttpUrl!, head(c.path), c.body);
-      const viaGrpc = await grpc.check({ method: 'POST', path: c.path, headers: { 'content-type': 'application/json' }, body: c.body, packAsBytes: true });
+      const viaGrpc = await grpc.check({
+        method: 'POST',
+        path: c.path,
+        headers: { 'content-type': 'application/json' },
+        body: c.body,
+        packAsBytes: true,
+      });
       for (const [door, status, body] of [
         ['proxy', proxy.status, proxy.body],
         ['ext-authz-http', check.status, check.body],
@@ -99,7 +173,11 @@ describe('every door reads request JSON strictly, before counting or validation'
 
   it('still forwards the same request once its key is given once', async () => {
     const body = '{"instances":[[1,1,1,1]]}';
-    const r = await rawRequest(h.url, `POST ${V1} HTTP/1.1\nHost: x\nContent-Type: application/json\nContent-Length: ${body.length}\nConnection: close\n`, body);
+    const r = await rawRequest(
+      h.url,
+      `POST ${V1} HTTP/1.1\nHost: x\nContent-Type: application/json\nContent-Length: ${body.length}\nConnection: close\n`,
+      body,
+    );
     assert.equal(r.status, 200, r.body);
   });
 });

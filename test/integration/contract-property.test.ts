@@ -16,7 +16,19 @@ const probRow = fc.array(prob, { minLength: 1, maxLength: 5 });
 const anyJson = fc.jsonValue({ maxDepth: 4 });
 // Answers shaped like the runtimes', and answers that are anything at all.
 const v1Answer = fc.oneof(
-  fc.record({ predictions: fc.array(fc.oneof(probRow, prob, fc.nat(4), fc.constantFrom(...LABELS), fc.dictionary(fc.constantFrom(...LABELS), prob), anyJson), { maxLength: 6 }) }),
+  fc.record({
+    predictions: fc.array(
+      fc.oneof(
+        probRow,
+        prob,
+        fc.nat(4),
+        fc.constantFrom(...LABELS),
+        fc.dictionary(fc.constantFrom(...LABELS), prob),
+        anyJson,
+      ),
+      { maxLength: 6 },
+    ),
+  }),
   fc.record({ predictions: fc.array(probRow, { maxLength: 4 }), extra: anyJson }),
   anyJson,
 );
@@ -24,16 +36,28 @@ const tensor = fc.record({
   name: fc.oneof(fc.constantFrom('predict_proba', 'output-0', 'output0'), fc.string()),
   datatype: fc.constantFrom('FP32', 'FP64', 'INT64', 'BYTES', 'STRING'),
   shape: fc.array(fc.nat(4), { minLength: 1, maxLength: 3 }),
-  data: fc.array(fc.oneof(prob, fc.nat(3), fc.string(), fc.constantFrom('0.93:1', '0.5:2:dog', '3.3:0:cat')), { maxLength: 12 }),
+  data: fc.array(fc.oneof(prob, fc.nat(3), fc.string(), fc.constantFrom('0.93:1', '0.5:2:dog', '3.3:0:cat')), {
+    maxLength: 12,
+  }),
   parameters: fc.option(anyJson, { nil: undefined }),
 });
 // Consistent probability tensors, [N, C] or [N], as sklearn / MLServer / xgboost answer them.
 const probTensor = fc
   .tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.constantFrom('predict_proba', 'output-0'))
-  .chain(([n, k, name]) => fc.array(prob, { minLength: n * k, maxLength: n * k }).map((data) => ({ name, datatype: 'FP64', shape: k === 1 ? [n] : [n, k], data })));
+  .chain(([n, k, name]) =>
+    fc
+      .array(prob, { minLength: n * k, maxLength: n * k })
+      .map((data) => ({ name, datatype: 'FP64', shape: k === 1 ? [n] : [n, k], data })),
+  );
 const v2Answer = fc.oneof(
   fc.record({ model_name: fc.string(), outputs: fc.array(probTensor, { minLength: 1, maxLength: 2 }) }),
-  fc.record({ model_name: fc.string(), model_version: fc.string(), id: fc.string(), parameters: anyJson, outputs: fc.array(tensor, { maxLength: 3 }) }),
+  fc.record({
+    model_name: fc.string(),
+    model_version: fc.string(),
+    id: fc.string(),
+    parameters: anyJson,
+    outputs: fc.array(tensor, { maxLength: 3 }),
+  }),
   anyJson,
 );
 
@@ -97,7 +121,9 @@ describe('model contracts: no score leaves under a labels policy (property)', ()
     await fc.assert(
       fc.asyncProperty(v2Answer, async (answer) => {
         p.answer = { body: JSON.stringify(answer) };
-        const r = await send(`${h.url}/v2/models/pets/infer`, { body: { id: 'req-1', inputs: [{ name: 'x', shape: [1, 2], datatype: 'FP32', data: [1, 2] }] } });
+        const r = await send(`${h.url}/v2/models/pets/infer`, {
+          body: { id: 'req-1', inputs: [{ name: 'x', shape: [1, 2], datatype: 'FP32', data: [1, 2] }] },
+        });
         check(r.status, r.text, new Set([...LABELS, 'pets', 'req-1', 'INT64', 'BYTES']), 'v2');
       }),
       { numRuns: RUNS },
@@ -116,7 +142,12 @@ describe('model contracts: no score leaves under a labels policy (property)', ()
             : doc !== null && typeof doc === 'object'
               ? Object.values(doc).some(scoreLike)
               : false;
-    const answer = fc.record({ predictions: fc.array(fc.oneof(prob, fc.nat(4), fc.string(), prob.map(String), probRow, fc.dictionary(fc.string(), prob)), { maxLength: 5 }) });
+    const answer = fc.record({
+      predictions: fc.array(
+        fc.oneof(prob, fc.nat(4), fc.string(), prob.map(String), probRow, fc.dictionary(fc.string(), prob)),
+        { maxLength: 5 },
+      ),
+    });
     let passed = 0;
     await fc.assert(
       fc.asyncProperty(answer, async (a) => {

@@ -20,7 +20,13 @@ describe("gRPC check door on Envoy's protos", () => {
 
   it('reads the headers from header_map (encode_raw_headers, raw_value bytes) when the headers map is empty', async () => {
     const token = await d.issuer.token({ sub: 'alice' });
-    const a = await d.grpc.check({ method: 'POST', path: '/v1/models/iris:predict', body, headers: { authorization: `Bearer ${token}` }, encodeRawHeaders: true });
+    const a = await d.grpc.check({
+      method: 'POST',
+      path: '/v1/models/iris:predict',
+      body,
+      headers: { authorization: `Bearer ${token}` },
+      encodeRawHeaders: true,
+    });
     assert.equal(a.status?.code ?? 0, 0, JSON.stringify(a));
     assert.equal(headerMap(a.ok_response?.headers)['x-gateway-subject'], 'alice');
   });
@@ -54,14 +60,24 @@ describe("gRPC check door on Envoy's protos", () => {
 
   it('reads the same request the same way from the headers map', async () => {
     const token = await d.issuer.token({ sub: 'alice' });
-    const a = await d.grpc.check({ method: 'POST', path: '/v1/models/iris:predict', body, headers: { authorization: `Bearer ${token}` } });
+    const a = await d.grpc.check({
+      method: 'POST',
+      path: '/v1/models/iris:predict',
+      body,
+      headers: { authorization: `Bearer ${token}` },
+    });
     assert.equal(a.status?.code ?? 0, 0);
     assert.equal(headerMap(a.ok_response?.headers)['x-gateway-subject'], 'alice');
   });
 
   it('puts the decision, model, verb, cost and subject in dynamic_metadata on allow', async () => {
     const token = await d.issuer.token({ sub: 'alice' });
-    const a = await d.grpc.check({ method: 'POST', path: '/v1/models/iris:predict', body, headers: { authorization: `Bearer ${token}` } });
+    const a = await d.grpc.check({
+      method: 'POST',
+      path: '/v1/models/iris:predict',
+      body,
+      headers: { authorization: `Bearer ${token}` },
+    });
     assert.deepEqual(a.dynamic_metadata?.fields, {
       decision: { string_value: 'allowed' },
       model: { string_value: 'iris' },
@@ -72,7 +88,12 @@ describe("gRPC check door on Envoy's protos", () => {
   });
 
   it('puts the denial code in dynamic_metadata on deny, and never the token', async () => {
-    const a = await d.grpc.check({ method: 'POST', path: '/v1/models/iris:predict', body, headers: { authorization: 'Bearer not.a.token' } });
+    const a = await d.grpc.check({
+      method: 'POST',
+      path: '/v1/models/iris:predict',
+      body,
+      headers: { authorization: 'Bearer not.a.token' },
+    });
     assert.equal(a.dynamic_metadata?.fields['decision']?.string_value, 'token_invalid');
     assert.doesNotMatch(JSON.stringify(a.dynamic_metadata), /not\.a\.token/);
   });
@@ -80,7 +101,13 @@ describe("gRPC check door on Envoy's protos", () => {
   it('answers a body well over the limit with a denied_response 413, not a transport error', async () => {
     const token = await d.issuer.token({ sub: 'alice' });
     const big = Buffer.alloc(LIMIT + 512 * 1024, 0x20);
-    const a = await d.grpc.check({ method: 'POST', path: '/v1/models/iris:predict', body: big, packAsBytes: true, headers: { authorization: `Bearer ${token}` } });
+    const a = await d.grpc.check({
+      method: 'POST',
+      path: '/v1/models/iris:predict',
+      body: big,
+      packAsBytes: true,
+      headers: { authorization: `Bearer ${token}` },
+    });
     assert.equal(a.denied_response?.status?.code, 413);
     assert.equal(JSON.parse(a.denied_response.body)['code'], 'body_too_large');
   });

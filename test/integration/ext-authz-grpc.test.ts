@@ -18,7 +18,11 @@ const stage = (seen: RequestView[]) => ({
   run(ctx: DecisionContext) {
     seen.push(ctx.view);
     const mode = headerValue(ctx.view, 'x-test');
-    if (mode === 'limit') return deny('rate_limited', 'over 10 predictions per minute', { retryAfterSeconds: 7, headers: { ratelimit: '"m";r=0;t=7' } });
+    if (mode === 'limit')
+      return deny('rate_limited', 'over 10 predictions per minute', {
+        retryAfterSeconds: 7,
+        headers: { ratelimit: '"m";r=0;t=7' },
+      });
     if (mode === 'no-token') return deny('token_missing', 'a bearer token is required');
     if (mode === 'crash') throw new Error('boom');
     if (mode === 'rewrite') ctx.rewrite = { rewrite: (answer) => ({ ok: true, body: answer.body }) };
@@ -42,13 +46,19 @@ describe('gRPC ext-authz door (envoy.service.auth.v3.Authorization/Check)', () =
   });
 
   it('allows with status OK and ok_response headers, headers_to_remove and response_headers_to_add', async () => {
-    const a = await client.check({ method: 'POST', path: '/v1/models/iris:predict', headers: { authorization: 'Bearer abc' } });
+    const a = await client.check({
+      method: 'POST',
+      path: '/v1/models/iris:predict',
+      headers: { authorization: 'Bearer abc' },
+    });
     assert.deepEqual(a.status, { code: GRPC_OK });
     assert.equal(a.denied_response, undefined);
     const ok = a.ok_response!;
     assert.deepEqual(ok.headers, [{ header: { key: 'x-gateway-subject', value: 'alice' }, append: { value: false } }]);
     assert.deepEqual([...ok.headers_to_remove].sort(), ['authorization', 'x-gateway-tier']);
-    assert.deepEqual(ok.response_headers_to_add, [{ header: { key: 'ratelimit', value: '"m";r=9;t=60' }, append_action: OVERWRITE_IF_EXISTS_OR_ADD }]);
+    assert.deepEqual(ok.response_headers_to_add, [
+      { header: { key: 'ratelimit', value: '"m";r=9;t=60' }, append_action: OVERWRITE_IF_EXISTS_OR_ADD },
+    ]);
   });
 
   it('denies with RESOURCE_EXHAUSTED and a denied_response carrying 429, Retry-After, RateLimit and the JSON body', async () => {
@@ -66,14 +76,22 @@ describe('gRPC ext-authz door (envoy.service.auth.v3.Authorization/Check)', () =
   });
 
   it('denies a missing token with UNAUTHENTICATED, 401 and a WWW-Authenticate challenge', async () => {
-    const a = await client.check({ method: 'POST', path: '/v1/models/iris:predict', headers: { 'x-test': 'no-token' } });
+    const a = await client.check({
+      method: 'POST',
+      path: '/v1/models/iris:predict',
+      headers: { 'x-test': 'no-token' },
+    });
     assert.equal(a.status?.code, GRPC_UNAUTHENTICATED);
     assert.equal(a.denied_response?.status?.code, 401);
     assert.equal(headerMap(a.denied_response?.headers)['www-authenticate'], 'Bearer realm="inference-gateway"');
   });
 
   it('takes method and path from the request, the query from inside path, and drops pseudo-headers', async () => {
-    await client.check({ method: 'POST', path: '/v2/models/iris/infer?trace=1', headers: { 'x-request-id': 'req-42' } });
+    await client.check({
+      method: 'POST',
+      path: '/v2/models/iris/infer?trace=1',
+      headers: { 'x-request-id': 'req-42' },
+    });
     const v = d.seen.at(-1)!;
     assert.equal(v.door, 'ext-authz-grpc');
     assert.equal(v.method, 'POST');
@@ -119,15 +137,25 @@ describe('gRPC ext-authz door (envoy.service.auth.v3.Authorization/Check)', () =
   });
 
   it('marks a truncated body as partial and counts it', async () => {
-    const before = await counterValue(d.metrics, 'inference_gateway_ext_authz_partial_bodies_total', { door: 'ext-authz-grpc' });
+    const before = await counterValue(d.metrics, 'inference_gateway_ext_authz_partial_bodies_total', {
+      door: 'ext-authz-grpc',
+    });
     await client.check({ method: 'POST', path: '/v1/models/iris:predict', body: '{"instances": [[1', partial: true });
     assert.equal(d.seen.at(-1)!.bodyPartial, true);
-    assert.equal(await counterValue(d.metrics, 'inference_gateway_ext_authz_partial_bodies_total', { door: 'ext-authz-grpc' }), before + 1);
+    assert.equal(
+      await counterValue(d.metrics, 'inference_gateway_ext_authz_partial_bodies_total', { door: 'ext-authz-grpc' }),
+      before + 1,
+    );
   });
 
   it('denies a body over the limit with body_too_large and 413', async () => {
     const limit = d.config.server.bodyLimitBytes;
-    const a = await client.check({ method: 'POST', path: '/v1/models/iris:predict', body: Buffer.alloc(limit + 1, 0x20), packAsBytes: true });
+    const a = await client.check({
+      method: 'POST',
+      path: '/v1/models/iris:predict',
+      body: Buffer.alloc(limit + 1, 0x20),
+      packAsBytes: true,
+    });
     assert.equal(a.denied_response?.status?.code, 413);
     assert.equal(JSON.parse(a.denied_response.body).code, 'body_too_large');
   });
@@ -140,7 +168,10 @@ describe('gRPC ext-authz door (envoy.service.auth.v3.Authorization/Check)', () =
   });
 
   it('answers a gRPC INTERNAL error, not a denial, when deciding fails', async () => {
-    await assert.rejects(client.check({ method: 'POST', path: '/v1/models/iris:predict', headers: { 'x-test': 'crash' } }), (e: { code?: number }) => e.code === GRPC_INTERNAL);
+    await assert.rejects(
+      client.check({ method: 'POST', path: '/v1/models/iris:predict', headers: { 'x-test': 'crash' } }),
+      (e: { code?: number }) => e.code === GRPC_INTERNAL,
+    );
   });
 
   it('counts checks under the requests metric with the ext-authz-grpc door', async () => {

@@ -14,9 +14,13 @@ const identityStage = () => (seen: import('../../src/decision/request-view.js').
   run(ctx: import('../../src/decision/decision-context.js').DecisionContext) {
     seen.push(ctx.view);
     if (headerValue(ctx.view, 'x-test-deny') === 'limit') {
-      return deny('rate_limited', 'over 10 predictions per minute', { retryAfterSeconds: 7, headers: { ratelimit: '"m";r=0;t=7' } });
+      return deny('rate_limited', 'over 10 predictions per minute', {
+        retryAfterSeconds: 7,
+        headers: { ratelimit: '"m";r=0;t=7' },
+      });
     }
-    if (headerValue(ctx.view, 'x-test-deny') === 'rewrite') ctx.rewrite = { rewrite: (answer) => ({ ok: true, body: answer.body }) };
+    if (headerValue(ctx.view, 'x-test-deny') === 'rewrite')
+      ctx.rewrite = { rewrite: (answer) => ({ ok: true, body: answer.body }) };
     ctx.upstreamHeaders['x-gateway-subject'] = 'alice';
     ctx.removeUpstreamHeaders.push('authorization');
     ctx.responseHeaders['ratelimit'] = '"m";r=9;t=60';
@@ -32,7 +36,10 @@ describe('HTTP ext-authz door', () => {
   after(() => d.close());
 
   it('allows with exactly 200, an empty body, the identity and RateLimit headers', async () => {
-    const r = await send(`${d.httpUrl}/authz/v1/models/iris:predict`, { method: 'POST', headers: { 'content-length': '0' } });
+    const r = await send(`${d.httpUrl}/authz/v1/models/iris:predict`, {
+      method: 'POST',
+      headers: { 'content-length': '0' },
+    });
     assert.equal(r.status, 200);
     assert.equal(r.text, '');
     assert.equal(r.headers['x-gateway-subject'], 'alice');
@@ -40,13 +47,22 @@ describe('HTTP ext-authz door', () => {
   });
 
   it('lists injected names it did not set, and the token, in x-envoy-auth-headers-to-remove', async () => {
-    const r = await send(`${d.httpUrl}/authz/v1/models/iris:predict`, { method: 'POST', headers: { authorization: 'Bearer abc', 'content-length': '0' } });
+    const r = await send(`${d.httpUrl}/authz/v1/models/iris:predict`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer abc', 'content-length': '0' },
+    });
     assert.equal(r.status, 200);
-    assert.deepEqual(String(r.headers['x-envoy-auth-headers-to-remove']).split(', ').sort(), ['authorization', 'x-gateway-tier']);
+    assert.deepEqual(String(r.headers['x-envoy-auth-headers-to-remove']).split(', ').sort(), [
+      'authorization',
+      'x-gateway-tier',
+    ]);
   });
 
   it('removes the pathPrefix and keeps the query string', async () => {
-    await send(`${d.httpUrl}/authz/v2/models/iris/infer?trace=1&x=%2F`, { method: 'POST', headers: { 'content-length': '0' } });
+    await send(`${d.httpUrl}/authz/v2/models/iris/infer?trace=1&x=%2F`, {
+      method: 'POST',
+      headers: { 'content-length': '0' },
+    });
     const v = d.seen.at(-1)!;
     assert.equal(v.door, 'ext-authz-http');
     assert.equal(v.method, 'POST');
@@ -55,13 +71,19 @@ describe('HTTP ext-authz door', () => {
   });
 
   it('denies 403 route_not_allowed a check whose path lacks the pathPrefix', async () => {
-    const r = await send(`${d.httpUrl}/authzed/v1/models/iris:predict`, { method: 'POST', headers: { 'content-length': '0' } });
+    const r = await send(`${d.httpUrl}/authzed/v1/models/iris:predict`, {
+      method: 'POST',
+      headers: { 'content-length': '0' },
+    });
     assert.equal(r.status, 403);
     assert.equal(r.json()['code'], 'route_not_allowed');
   });
 
   it('answers a denial with its status, Retry-After, RateLimit and the JSON body', async () => {
-    const r = await send(`${d.httpUrl}/authz/v1/models/iris:predict`, { method: 'POST', headers: { 'x-test-deny': 'limit', 'content-length': '0' } });
+    const r = await send(`${d.httpUrl}/authz/v1/models/iris:predict`, {
+      method: 'POST',
+      headers: { 'x-test-deny': 'limit', 'content-length': '0' },
+    });
     assert.equal(r.status, 429);
     assert.equal(r.headers['retry-after'], '7');
     assert.equal(r.headers['ratelimit'], '"m";r=0;t=7');
@@ -70,7 +92,10 @@ describe('HTTP ext-authz door', () => {
   });
 
   it('refuses with 403 scores_not_allowed an allowed request whose answer would need rewriting', async () => {
-    const r = await send(`${d.httpUrl}/authz/v1/models/iris:predict`, { method: 'POST', headers: { 'x-test-deny': 'rewrite', 'content-length': '0' } });
+    const r = await send(`${d.httpUrl}/authz/v1/models/iris:predict`, {
+      method: 'POST',
+      headers: { 'x-test-deny': 'rewrite', 'content-length': '0' },
+    });
     assert.equal(r.status, 403);
     assert.equal(r.json()['code'], 'scores_not_allowed');
   });
@@ -85,7 +110,11 @@ describe('HTTP ext-authz door', () => {
     const bodies = await startDoors((seen) => ({ name: 'contract', run: (ctx) => void seen.push(ctx.view) }));
     try {
       const body = JSON.stringify({ instances: [[1, 2, 3, 4]] });
-      await send(`${bodies.httpUrl}/authz/v1/models/iris:predict`, { method: 'POST', body, headers: { 'x-envoy-auth-partial-body': 'false' } });
+      await send(`${bodies.httpUrl}/authz/v1/models/iris:predict`, {
+        method: 'POST',
+        body,
+        headers: { 'x-envoy-auth-partial-body': 'false' },
+      });
       const v = bodies.seen.at(-1)!;
       assert.equal(v.headers['content-type'], undefined);
       assert.equal(v.body?.toString('utf8'), body);
@@ -96,14 +125,26 @@ describe('HTTP ext-authz door', () => {
   });
 
   it('marks a truncated body as partial and counts it', async () => {
-    const before = await counterValue(d.metrics, 'inference_gateway_ext_authz_partial_bodies_total', { door: 'ext-authz-http' });
-    await send(`${d.httpUrl}/authz/v1/models/iris:predict`, { method: 'POST', body: '{"instances": [[1, 2', headers: { 'x-envoy-auth-partial-body': 'true' } });
+    const before = await counterValue(d.metrics, 'inference_gateway_ext_authz_partial_bodies_total', {
+      door: 'ext-authz-http',
+    });
+    await send(`${d.httpUrl}/authz/v1/models/iris:predict`, {
+      method: 'POST',
+      body: '{"instances": [[1, 2',
+      headers: { 'x-envoy-auth-partial-body': 'true' },
+    });
     assert.equal(d.seen.at(-1)!.bodyPartial, true);
-    assert.equal(await counterValue(d.metrics, 'inference_gateway_ext_authz_partial_bodies_total', { door: 'ext-authz-http' }), before + 1);
+    assert.equal(
+      await counterValue(d.metrics, 'inference_gateway_ext_authz_partial_bodies_total', { door: 'ext-authz-http' }),
+      before + 1,
+    );
   });
 
   it('keeps every raw Authorization value so two credentials can be refused', async () => {
-    await rawRequest(d.httpUrl, 'POST /authz/v1/models/iris:predict HTTP/1.1\nHost: x\nAuthorization: Bearer a\nAuthorization: Bearer b\nContent-Length: 0\nConnection: close\n');
+    await rawRequest(
+      d.httpUrl,
+      'POST /authz/v1/models/iris:predict HTTP/1.1\nHost: x\nAuthorization: Bearer a\nAuthorization: Bearer b\nContent-Length: 0\nConnection: close\n',
+    );
     assert.deepEqual(d.seen.at(-1)!.authorization, ['Bearer a', 'Bearer b']);
   });
 
@@ -117,7 +158,10 @@ describe('HTTP ext-authz door', () => {
   it('answers Content-Length with Transfer-Encoding with 400 bad_request, as the proxy does, and counts it', async () => {
     const labels = { door: 'ext-authz-http', outcome: 'bad_request' };
     const before = await counterValue(d.metrics, 'inference_gateway_requests_total', labels);
-    const r = await rawRequest(d.httpUrl, 'POST /authz/v1/models/iris:predict HTTP/1.1\nHost: x\nContent-Length: 5\nTransfer-Encoding: chunked\n');
+    const r = await rawRequest(
+      d.httpUrl,
+      'POST /authz/v1/models/iris:predict HTTP/1.1\nHost: x\nContent-Length: 5\nTransfer-Encoding: chunked\n',
+    );
     assert.equal(r.status, 400);
     assert.equal(JSON.parse(r.body).code, 'bad_request');
     assert.equal(await counterValue(d.metrics, 'inference_gateway_requests_total', labels), before + 1);
@@ -125,7 +169,11 @@ describe('HTTP ext-authz door', () => {
 
   it('answers 413 body_too_large for a body over the limit', async () => {
     const limit = d.config.server.bodyLimitBytes;
-    const r = await send(`${d.httpUrl}/authz/v1/models/iris:predict`, { method: 'POST', body: Buffer.alloc(limit + 1, 0x20), headers: { 'x-envoy-auth-partial-body': 'false' } });
+    const r = await send(`${d.httpUrl}/authz/v1/models/iris:predict`, {
+      method: 'POST',
+      body: Buffer.alloc(limit + 1, 0x20),
+      headers: { 'x-envoy-auth-partial-body': 'false' },
+    });
     assert.equal(r.status, 413);
     assert.equal(r.json()['code'], 'body_too_large');
   });

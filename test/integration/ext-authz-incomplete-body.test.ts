@@ -16,7 +16,11 @@ function doors(allowIncompleteBodies: boolean) {
     before: async () => {
       h = await startHarness(() => ({
         models: { iris: { input: { features: 4 } } },
-        extAuthz: { allowIncompleteBodies, http: { enabled: true, host: '127.0.0.1', port: 0 }, grpc: { enabled: true, host: '127.0.0.1', port: 0 } },
+        extAuthz: {
+          allowIncompleteBodies,
+          http: { enabled: true, host: '127.0.0.1', port: 0 },
+          grpc: { enabled: true, host: '127.0.0.1', port: 0 },
+        },
       }));
       grpc = new EnvoyCheckClient(h.extAuthzGrpcAddress!);
     },
@@ -25,8 +29,13 @@ function doors(allowIncompleteBodies: boolean) {
       await h.close();
     },
     http: (path: string, body: string | undefined, headers: Record<string, string> = {}) =>
-      send(`${h.extAuthzHttpUrl}${path}`, { method: 'POST', headers: body === undefined ? { 'content-length': '0', ...headers } : headers, ...(body === undefined ? {} : { body }) }),
-    grpc: (path: string, body: string | undefined, partial = false, method = 'POST') => grpc.check({ method, path, ...(body === undefined ? {} : { body, partial }) }),
+      send(`${h.extAuthzHttpUrl}${path}`, {
+        method: 'POST',
+        headers: body === undefined ? { 'content-length': '0', ...headers } : headers,
+        ...(body === undefined ? {} : { body }),
+      }),
+    grpc: (path: string, body: string | undefined, partial = false, method = 'POST') =>
+      grpc.check({ method, path, ...(body === undefined ? {} : { body, partial }) }),
   };
   return ctl;
 }
@@ -62,7 +71,10 @@ describe('ext-authz checks of predict and explain without the whole body (defaul
   });
 
   it('still allows a whole body through both checks', async () => {
-    assert.equal((await d.http('/v1/models/iris:predict', batch, { 'x-envoy-auth-partial-body': 'false' })).status, 200);
+    assert.equal(
+      (await d.http('/v1/models/iris:predict', batch, { 'x-envoy-auth-partial-body': 'false' })).status,
+      200,
+    );
     assert.equal((await d.grpc('/v1/models/iris:predict', batch)).status?.code ?? 0, 0);
   });
 
@@ -78,7 +90,10 @@ describe('ext-authz checks without the whole body when the operator opts in (ext
   after(d.after);
 
   it('lets a truncated body through both checks, unchecked', async () => {
-    assert.equal((await d.http('/v1/models/iris:predict', batch.slice(0, 20), { 'x-envoy-auth-partial-body': 'true' })).status, 200);
+    assert.equal(
+      (await d.http('/v1/models/iris:predict', batch.slice(0, 20), { 'x-envoy-auth-partial-body': 'true' })).status,
+      200,
+    );
     assert.equal((await d.grpc('/v1/models/iris:predict', batch.slice(0, 20), true)).status?.code ?? 0, 0);
   });
 

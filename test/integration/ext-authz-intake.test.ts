@@ -10,8 +10,16 @@ import { jsonOf, rawClient, rawRequest, statusOf, within, type Raw } from '../he
 // bodies read only after the head phase allowed the check, the same malformed-HTTP answer, and the
 // same refusal of bodies on routes that take none (the gRPC check refuses those too).
 
-const HMAC = { issuer: 'https://issuer.test', hmacSecret: 'a-test-secret-of-at-least-32-bytes!!', audiences: ['inference'], algorithms: ['HS256'] };
-const CHECK_DOORS = { http: { enabled: true, host: '127.0.0.1', port: 0 }, grpc: { enabled: true, host: '127.0.0.1', port: 0 } };
+const HMAC = {
+  issuer: 'https://issuer.test',
+  hmacSecret: 'a-test-secret-of-at-least-32-bytes!!',
+  audiences: ['inference'],
+  algorithms: ['HS256'],
+};
+const CHECK_DOORS = {
+  http: { enabled: true, host: '127.0.0.1', port: 0 },
+  grpc: { enabled: true, host: '127.0.0.1', port: 0 },
+};
 
 describe('HTTP check door: intake shared with the proxy', () => {
   it('answers 60 stalled unauthenticated 10 MB uploads from their headers and holds no memory for them', async () => {
@@ -21,7 +29,10 @@ describe('HTTP check door: intake shared with the proxy', () => {
       const before = process.memoryUsage().rss;
       const chunk = Buffer.alloc(1024 * 1024, 0x20);
       for (let i = 0; i < 60; i++) {
-        const c = await rawClient(h.extAuthzHttpUrl!, `POST /v1/models/iris:predict HTTP/1.1\nHost: x\nAuthorization: Bearer x\nContent-Length: ${10 * 1024 * 1024}\n`);
+        const c = await rawClient(
+          h.extAuthzHttpUrl!,
+          `POST /v1/models/iris:predict HTTP/1.1\nHost: x\nAuthorization: Bearer x\nContent-Length: ${10 * 1024 * 1024}\n`,
+        );
         // Up to 10 MiB - 1 of the declared 10 MiB, written while the door lets us: then the upload stalls.
         for (let mb = 0; mb < 9 && !c.socket.destroyed; mb++) c.socket.write(chunk);
         if (!c.socket.destroyed) c.socket.write(chunk.subarray(1));
@@ -29,11 +40,15 @@ describe('HTTP check door: intake shared with the proxy', () => {
       }
       await within(5000, 'every check answered', () => clients.every((c) => c.received().includes('\r\n\r\n')));
       for (const c of clients) assert.equal(jsonOf(c.received())['code'], 'token_invalid');
-      await within(5000, 'every connection closed by the door', () => clients.every((c) => c.socket.destroyed || c.socket.readableEnded));
+      await within(5000, 'every connection closed by the door', () =>
+        clients.every((c) => c.socket.destroyed || c.socket.readableEnded),
+      );
       const grown = (process.memoryUsage().rss - before) / 1024 / 1024;
       // The test process holds the clients' write buffers too; the door alone used to grow by ~600 MB here.
       assert.ok(grown < 200, `resident memory grew ${grown.toFixed(0)} MB`);
-      process.stderr.write(`# 60 stalled unauthenticated 10 MiB check uploads: RSS of the test process (gateway and clients) grew ${grown.toFixed(1)} MB\n`);
+      process.stderr.write(
+        `# 60 stalled unauthenticated 10 MiB check uploads: RSS of the test process (gateway and clients) grew ${grown.toFixed(1)} MB\n`,
+      );
     } finally {
       for (const c of clients) c.socket.destroy();
       await h.close();
@@ -44,7 +59,11 @@ describe('HTTP check door: intake shared with the proxy', () => {
     const h = await startHarness(() => ({ server: { requestTimeoutMs: 600 }, extAuthz: CHECK_DOORS }));
     try {
       const started = performance.now();
-      const c = await rawClient(h.extAuthzHttpUrl!, 'POST /v1/models/iris:predict HTTP/1.1\nHost: x\nContent-Length: 1000\n', Buffer.from('{"instances": '));
+      const c = await rawClient(
+        h.extAuthzHttpUrl!,
+        'POST /v1/models/iris:predict HTTP/1.1\nHost: x\nContent-Length: 1000\n',
+        Buffer.from('{"instances": '),
+      );
       await c.closed;
       assert.equal(statusOf(c.received()), 408);
       assert.equal(jsonOf(c.received())['code'], 'request_timeout');
@@ -59,7 +78,11 @@ describe('HTTP check door: intake shared with the proxy', () => {
     const { port } = new URL(h.extAuthzHttpUrl!);
     const sockets = [0, 1, 2].map(() => connect(Number(port), '127.0.0.1').on('error', () => undefined));
     try {
-      await within(2000, 'the third connection closed by the door', () => sockets[2]!.destroyed || sockets[2]!.readableEnded);
+      await within(
+        2000,
+        'the third connection closed by the door',
+        () => sockets[2]!.destroyed || sockets[2]!.readableEnded,
+      );
       assert.equal(sockets[0]!.destroyed, false);
     } finally {
       for (const s of sockets) s.destroy();
@@ -71,7 +94,10 @@ describe('HTTP check door: intake shared with the proxy', () => {
     const h = await startHarness(() => ({ extAuthz: CHECK_DOORS }));
     try {
       const body = JSON.stringify(v1Body());
-      const c = await rawClient(h.extAuthzHttpUrl!, `POST /v1/models/iris:predict HTTP/1.1\nHost: x\nContent-Length: ${body.length}\nExpect: 100-continue\nConnection: close\n`);
+      const c = await rawClient(
+        h.extAuthzHttpUrl!,
+        `POST /v1/models/iris:predict HTTP/1.1\nHost: x\nContent-Length: ${body.length}\nExpect: 100-continue\nConnection: close\n`,
+      );
       await within(2000, '100 Continue', () => c.received().startsWith('HTTP/1.1 100 Continue'));
       c.socket.write(body);
       await c.closed;
@@ -82,12 +108,22 @@ describe('HTTP check door: intake shared with the proxy', () => {
   });
 
   it('holds check bodies in the budget it shares with the proxy', async () => {
-    const h = await startHarness(() => ({ server: { bodyLimitBytes: 512 * 1024, maxBodyBytesInFlight: 600 * 1024 }, extAuthz: CHECK_DOORS }));
-    const stalled = await rawClient(h.extAuthzHttpUrl!, `POST /v1/models/iris:predict HTTP/1.1\nHost: x\nContent-Length: ${512 * 1024}\n`, Buffer.alloc(500 * 1024, 0x20));
+    const h = await startHarness(() => ({
+      server: { bodyLimitBytes: 512 * 1024, maxBodyBytesInFlight: 600 * 1024 },
+      extAuthz: CHECK_DOORS,
+    }));
+    const stalled = await rawClient(
+      h.extAuthzHttpUrl!,
+      `POST /v1/models/iris:predict HTTP/1.1\nHost: x\nContent-Length: ${512 * 1024}\n`,
+      Buffer.alloc(500 * 1024, 0x20),
+    );
     try {
       await new Promise((r) => setTimeout(r, 100));
       const body = JSON.stringify({ instances: [[6.8, 2.8, 4.8, 1.4]], pad: 'x'.repeat(200 * 1024) });
-      const r = await send(`${h.url}/v1/models/iris:predict`, { body, headers: { 'content-type': 'application/json' } });
+      const r = await send(`${h.url}/v1/models/iris:predict`, {
+        body,
+        headers: { 'content-type': 'application/json' },
+      });
       assert.equal(r.status, 503);
       assert.equal(r.json()['code'], 'server_overloaded');
     } finally {
@@ -110,30 +146,52 @@ describe('check doors: bodies only where a route reads them, underscored headers
   });
 
   it('refuses a GET check that carries a body with 400 body_not_allowed', async () => {
-    const r = await rawRequest(h.extAuthzHttpUrl!, 'GET /v2/health/ready HTTP/1.1\nHost: x\nContent-Length: 4\nConnection: close\n', 'abcd');
+    const r = await rawRequest(
+      h.extAuthzHttpUrl!,
+      'GET /v2/health/ready HTTP/1.1\nHost: x\nContent-Length: 4\nConnection: close\n',
+      'abcd',
+    );
     assert.equal(r.status, 400);
     assert.equal(JSON.parse(r.body).code, 'body_not_allowed');
   });
 
   it('refuses a gRPC check of a GET that carries a body with 400 body_not_allowed', async () => {
-    const a = await grpc.check({ method: 'GET', path: '/v2/health/ready', headers: { 'content-length': '4' }, body: 'abcd' });
+    const a = await grpc.check({
+      method: 'GET',
+      path: '/v2/health/ready',
+      headers: { 'content-length': '4' },
+      body: 'abcd',
+    });
     assert.equal(a.denied_response?.status?.code, 400);
     assert.equal(JSON.parse(a.denied_response?.body ?? '').code, 'body_not_allowed');
   });
 
   it('refuses a gRPC check of a public probe sent with a body as POST', async () => {
-    const a = await grpc.check({ method: 'POST', path: '/v2/health/ready', headers: { 'content-length': '4' }, body: 'abcd' });
+    const a = await grpc.check({
+      method: 'POST',
+      path: '/v2/health/ready',
+      headers: { 'content-length': '4' },
+      body: 'abcd',
+    });
     assert.notEqual(a.status?.code ?? 0, 0, 'not allowed');
   });
 
   it('asks Envoy to remove underscored headers from the allowed request (HTTP check)', async () => {
-    const r = await send(`${h.extAuthzHttpUrl}/v1/models/iris:predict`, { body: v1Body(), headers: { x_user: 'mallory' } });
+    const r = await send(`${h.extAuthzHttpUrl}/v1/models/iris:predict`, {
+      body: v1Body(),
+      headers: { x_user: 'mallory' },
+    });
     assert.equal(r.status, 200, r.text);
     assert.match(String(r.headers['x-envoy-auth-headers-to-remove']), /(^|, )x_user(,|$)/);
   });
 
   it('asks Envoy to remove underscored headers from the allowed request (gRPC check)', async () => {
-    const a = await grpc.check({ method: 'POST', path: '/v1/models/iris:predict', headers: { 'content-type': 'application/json', x_user: 'mallory' }, body: JSON.stringify(v1Body()) });
+    const a = await grpc.check({
+      method: 'POST',
+      path: '/v1/models/iris:predict',
+      headers: { 'content-type': 'application/json', x_user: 'mallory' },
+      body: JSON.stringify(v1Body()),
+    });
     assert.equal(a.status?.code ?? 0, 0, JSON.stringify(a.denied_response));
     assert.ok(a.ok_response?.headers_to_remove.includes('x_user'), JSON.stringify(a.ok_response));
     assert.equal(headerMap(a.ok_response?.headers)['x_user'], undefined);

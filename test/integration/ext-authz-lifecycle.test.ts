@@ -29,7 +29,12 @@ describe('ext-authz doors in the gateway lifecycle', () => {
   });
 
   it('serves both doors once listening and closes them on shutdown', async () => {
-    const h = await startHarness(() => ({ extAuthz: { http: { enabled: true, host: '127.0.0.1', port: 0 }, grpc: { enabled: true, host: '127.0.0.1', port: 0 } } }));
+    const h = await startHarness(() => ({
+      extAuthz: {
+        http: { enabled: true, host: '127.0.0.1', port: 0 },
+        grpc: { enabled: true, host: '127.0.0.1', port: 0 },
+      },
+    }));
     const client = new EnvoyCheckClient(h.extAuthzGrpcAddress!);
     try {
       assert.equal((await send(`${h.extAuthzHttpUrl}/v2/health/ready`)).status, 200);

@@ -32,7 +32,12 @@ describe('nginx auth_request in front of a predictor, pointed at the HTTP ext-au
   let h: Harness;
   let nginx: Nginx;
   before(async () => {
-    h = await startHarness(() => ({ extAuthz: { allowIncompleteBodies: true, http: { enabled: true, host: '127.0.0.1', port: 0, pathPrefix: '/authz' } } }));
+    h = await startHarness(() => ({
+      extAuthz: {
+        allowIncompleteBodies: true,
+        http: { enabled: true, host: '127.0.0.1', port: 0, pathPrefix: '/authz' },
+      },
+    }));
     nginx = await startNginx(() => authRequest(h.extAuthzHttpUrl!, h.predictor.url, '/authz'));
   });
   after(async () => {
@@ -77,9 +82,22 @@ describe('nginx auth_request with bearer tokens checked by the HTTP door', () =>
   before(async () => {
     issuer = await startJwksIssuer('inference');
     h = await startHarness(() => ({
-      auth: { enabled: true, issuers: [{ issuer: issuer.issuer, jwksUri: issuer.jwksUri, audiences: ['inference'], claimHeaders: { 'x-gateway-subject': 'sub' } }] },
+      auth: {
+        enabled: true,
+        issuers: [
+          {
+            issuer: issuer.issuer,
+            jwksUri: issuer.jwksUri,
+            audiences: ['inference'],
+            claimHeaders: { 'x-gateway-subject': 'sub' },
+          },
+        ],
+      },
       models: { iris: { auth: { predict: { scopes: ['predict'] } } } },
-      extAuthz: { allowIncompleteBodies: true, http: { enabled: true, host: '127.0.0.1', port: 0, pathPrefix: '/authz' } },
+      extAuthz: {
+        allowIncompleteBodies: true,
+        http: { enabled: true, host: '127.0.0.1', port: 0, pathPrefix: '/authz' },
+      },
     }));
     nginx = await startNginx(() => authRequest(h.extAuthzHttpUrl!, h.predictor.url, '/authz'));
   });
@@ -91,7 +109,10 @@ describe('nginx auth_request with bearer tokens checked by the HTTP door', () =>
 
   it('passes the identity header from the 200 check answer to the predictor', async () => {
     const token = await issuer.token({ sub: 'alice', scope: 'predict' });
-    const r = await send(`${nginx.url}/v1/models/iris:predict`, { body: v1Body(), headers: { authorization: `Bearer ${token}` } });
+    const r = await send(`${nginx.url}/v1/models/iris:predict`, {
+      body: v1Body(),
+      headers: { authorization: `Bearer ${token}` },
+    });
     assert.equal(r.status, 200, nginx.errorLog());
     assert.equal(h.predictor.received.at(-1)?.headers['x-gateway-subject'], 'alice');
   });
@@ -104,7 +125,10 @@ describe('nginx auth_request with bearer tokens checked by the HTTP door', () =>
 
   it('answers 401 invalid_token for a forged token, the challenge saying why', async () => {
     const token = await issuer.token({ scope: 'predict', forged: true });
-    const r = await send(`${nginx.url}/v1/models/iris:predict`, { body: v1Body(), headers: { authorization: `Bearer ${token}` } });
+    const r = await send(`${nginx.url}/v1/models/iris:predict`, {
+      body: v1Body(),
+      headers: { authorization: `Bearer ${token}` },
+    });
     assert.equal(r.status, 401);
     assert.match(String(r.headers['www-authenticate']), /error="invalid_token"/);
   });
@@ -112,7 +136,10 @@ describe('nginx auth_request with bearer tokens checked by the HTTP door', () =>
   it('answers 403 for a token without the model scope, never calling the predictor', async () => {
     const before = h.predictor.received.length;
     const token = await issuer.token({ scope: 'metadata' });
-    const r = await send(`${nginx.url}/v1/models/iris:predict`, { body: v1Body(), headers: { authorization: `Bearer ${token}` } });
+    const r = await send(`${nginx.url}/v1/models/iris:predict`, {
+      body: v1Body(),
+      headers: { authorization: `Bearer ${token}` },
+    });
     assert.equal(r.status, 403);
     assert.equal(h.predictor.received.length, before);
   });

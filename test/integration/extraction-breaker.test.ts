@@ -4,11 +4,19 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { send } from '../helpers/http.js';
-import { IRIS_FEATURES, hasScores, irisSweep, settle, startExtractionGateway, type ExtractionGateway } from '../helpers/extraction-gateway.js';
+import {
+  IRIS_FEATURES,
+  hasScores,
+  irisSweep,
+  settle,
+  startExtractionGateway,
+  type ExtractionGateway,
+} from '../helpers/extraction-gateway.js';
 
 const LADDER = { degradeAt: 3, throttleAt: 0, blockAt: 0, halfLifeSeconds: 600, hysteresis: 0.5 };
 
-const metricLines = async (g: ExtractionGateway, name: string) => (await send(`${g.adminUrl}/metrics`)).text.split('\n').filter((l) => l.startsWith(name));
+const metricLines = async (g: ExtractionGateway, name: string) =>
+  (await send(`${g.adminUrl}/metrics`)).text.split('\n').filter((l) => l.startsWith(name));
 
 describe('extraction circuit breaker', () => {
   let g: ExtractionGateway;
@@ -16,11 +24,16 @@ describe('extraction circuit breaker', () => {
   before(async () => {
     const sink = new Writable({
       write(chunk: Buffer, _enc, done) {
-        for (const l of chunk.toString().split('\n')) if (l.trim()) lines.push(JSON.parse(l) as Record<string, unknown>);
+        for (const l of chunk.toString().split('\n'))
+          if (l.trim()) lines.push(JSON.parse(l) as Record<string, unknown>);
         done();
       },
     });
-    g = await startExtractionGateway({ mode: 'enforce', features: IRIS_FEATURES, actions: LADDER, breaker: { share: 0.01, minAccounts: 2 } }, {}, { logTo: sink });
+    g = await startExtractionGateway(
+      { mode: 'enforce', features: IRIS_FEATURES, actions: LADDER, breaker: { share: 0.01, minAccounts: 2 } },
+      {},
+      { logTo: sink },
+    );
   });
   after(() => g.close());
 
@@ -51,8 +64,14 @@ describe('extraction circuit breaker', () => {
     }
     assert.equal(open.length, 1, open.join('\n'));
     const detector = /detector="([a-z]+)"/.exec(open[0]!)![1]!;
-    assert.ok((await metricLines(g, 'inference_gateway_extraction_breaker_trips_total')).some((l) => l.includes(`detector="${detector}"`) && l.endsWith(' 1')));
-    const logged = lines.find((l) => l['msg'] === 'extraction breaker open: detector miscalibrated for this model, escalation stopped');
+    assert.ok(
+      (await metricLines(g, 'inference_gateway_extraction_breaker_trips_total')).some(
+        (l) => l.includes(`detector="${detector}"`) && l.endsWith(' 1'),
+      ),
+    );
+    const logged = lines.find(
+      (l) => l['msg'] === 'extraction breaker open: detector miscalibrated for this model, escalation stopped',
+    );
     assert.equal(logged?.['detector'], detector);
     assert.match(String(logged?.['reason']), /2 of 2 active accounts/);
 
@@ -60,7 +79,9 @@ describe('extraction circuit breaker', () => {
     const back = await g.predictAs('sweeper-1', [[5.1, 3.5, 1.4, 0.2]]);
     assert.ok(hasScores(back), 'held at flag while the breaker is open');
     await sweepUntilDegraded('sweeper-3', 300);
-    const view = (await g.admin(`/extraction/users/${encodeURIComponent(`${g.issuer.issuer}|sweeper-3`)}`)).json<{ models: Array<Record<string, unknown>> }>().models[0]!;
+    const view = (await g.admin(`/extraction/users/${encodeURIComponent(`${g.issuer.issuer}|sweeper-3`)}`)).json<{
+      models: Array<Record<string, unknown>>;
+    }>().models[0]!;
     assert.ok((view['scores'] as Record<string, number>)[detector]! >= 1, 'the tripped detector still scores it');
     const drivers = (view['levelChanges'] as Array<{ detector: string }>).map((c) => c.detector);
     assert.ok(!drivers.includes(detector), `escalated by ${drivers.join(', ')}, never by ${detector}`);

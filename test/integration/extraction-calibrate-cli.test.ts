@@ -20,14 +20,27 @@ const EXTRACTION = { mode: 'enforce', features: FEATURES, calibration: { minAcco
 function setUp(users: number): { config: string; requests: string } {
   const dir = mkdtempSync(join(tmpdir(), 'igw-calibrate-'));
   const config = join(dir, 'gateway.yaml');
-  writeFileSync(config, JSON.stringify({ upstream: { url: 'http://127.0.0.1:8085' }, auth: { enabled: false }, models: { iris: { extraction: EXTRACTION } } }));
+  writeFileSync(
+    config,
+    JSON.stringify({
+      upstream: { url: 'http://127.0.0.1:8085' },
+      auth: { enabled: false },
+      models: { iris: { extraction: EXTRACTION } },
+    }),
+  );
   const rng = new Xoshiro128(3);
   const lines: string[] = [];
   for (let i = 0; i < 40; i++)
     for (let u = 0; u < users; u++) {
       const row = FEATURES.centre.map((c, j) => Math.round((c + FEATURES.scale[j]! * rng.normal()) * 100) / 100);
       const p = rng.next();
-      lines.push(JSON.stringify({ user: `https://id.example|user-${u}`, instances: [row], predictions: [[p, (1 - p) / 2, (1 - p) / 2]] }));
+      lines.push(
+        JSON.stringify({
+          user: `https://id.example|user-${u}`,
+          instances: [row],
+          predictions: [[p, (1 - p) / 2, (1 - p) / 2]],
+        }),
+      );
     }
   const requests = join(dir, 'requests.jsonl');
   writeFileSync(requests, `${lines.join('\n')}\n`);
@@ -37,13 +50,25 @@ function setUp(users: number): { config: string; requests: string } {
 describe('inference-gateway calibrate', () => {
   it('prints a pinned calibration that loads as config and is in force from start-up', () => {
     const { config, requests } = setUp(25);
-    const r = spawnSync(process.execPath, [MAIN, 'calibrate', '--config', config, '--model', 'iris', '--requests', requests], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [MAIN, 'calibrate', '--config', config, '--model', 'iris', '--requests', requests],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^# inference-gateway calibrate: 25 accounts, \d+ scored queries, 1000 requests/);
-    const pinned = (parse(r.stdout) as { models: { iris: { extraction: { calibration: { pinned: { accounts: number; thresholds: Record<string, number> } } } } } }).models.iris.extraction.calibration
-      .pinned;
+    const pinned = (
+      parse(r.stdout) as {
+        models: {
+          iris: { extraction: { calibration: { pinned: { accounts: number; thresholds: Record<string, number> } } } };
+        };
+      }
+    ).models.iris.extraction.calibration.pinned;
     assert.equal(pinned.accounts, 25);
-    const loaded = buildConfig({ auth: { enabled: false }, models: { iris: { extraction: { ...EXTRACTION, calibration: { pinned } } } } });
+    const loaded = buildConfig({
+      auth: { enabled: false },
+      models: { iris: { extraction: { ...EXTRACTION, calibration: { pinned } } } },
+    });
     const view = modelView(new ModelGuard('iris', 'enforce', loaded.models['iris']!));
     assert.equal(view.effectiveMode, 'enforce');
     assert.equal(view.calibration.state, 'pinned');
@@ -52,7 +77,11 @@ describe('inference-gateway calibrate', () => {
 
   it('refuses, naming what is missing, when the recording has too few accounts', () => {
     const { config, requests } = setUp(5);
-    const r = spawnSync(process.execPath, [MAIN, 'calibrate', '--config', config, '--model', 'iris', '--requests', requests], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [MAIN, 'calibrate', '--config', config, '--model', 'iris', '--requests', requests],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.status, 1);
     assert.match(r.stderr, /5 accounts with at least 30 scored queries; calibration needs 20/);
     assert.equal(r.stdout, '');

@@ -5,12 +5,23 @@ import assert from 'node:assert/strict';
 import { send } from '../helpers/http.js';
 import { Xoshiro128 } from '../../src/extraction/prng.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
-import { IRIS_FEATURES, settle, startExtractionGateway, type ExtractionGateway } from '../helpers/extraction-gateway.js';
+import {
+  IRIS_FEATURES,
+  settle,
+  startExtractionGateway,
+  type ExtractionGateway,
+} from '../helpers/extraction-gateway.js';
 
-const EXTRACTION = { mode: 'enforce', features: IRIS_FEATURES, calibration: { minAccounts: 6, minQueries: 20, syncSeconds: 0.1 } };
+const EXTRACTION = {
+  mode: 'enforce',
+  features: IRIS_FEATURES,
+  calibration: { minAccounts: 6, minQueries: 20, syncSeconds: 0.1 },
+};
 
 const calibrated = async (g: ExtractionGateway) => {
-  const line = (await send(`${g.adminUrl}/metrics`)).text.split('\n').find((l) => l.startsWith('inference_gateway_extraction_calibrated{model="iris"}'));
+  const line = (await send(`${g.adminUrl}/metrics`)).text
+    .split('\n')
+    .find((l) => l.startsWith('inference_gateway_extraction_calibrated{model="iris"}'));
   return line?.endsWith(' 1') ?? false;
 };
 
@@ -27,7 +38,9 @@ async function until(what: () => Promise<boolean>, ms: number): Promise<boolean>
 async function natural(g: ExtractionGateway, sub: string, seed: number, n: number): Promise<void> {
   const rng = new Xoshiro128(seed);
   for (let i = 0; i < n; i++) {
-    const row = IRIS_FEATURES.centre.map((c, j) => Math.round((c + IRIS_FEATURES.scale[j]! * rng.normal()) * 100) / 100);
+    const row = IRIS_FEATURES.centre.map(
+      (c, j) => Math.round((c + IRIS_FEATURES.scale[j]! * rng.normal()) * 100) / 100,
+    );
     assert.equal((await g.predictAs(sub, [row])).status, 200);
   }
   await settle();

@@ -4,12 +4,20 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { send } from '../helpers/http.js';
-import { IRIS_FEATURES, irisSweep, settle, startExtractionGateway, type ExtractionGateway } from '../helpers/extraction-gateway.js';
+import {
+  IRIS_FEATURES,
+  irisSweep,
+  settle,
+  startExtractionGateway,
+  type ExtractionGateway,
+} from '../helpers/extraction-gateway.js';
 
 const LADDER = { degradeAt: 3, throttleAt: 0, blockAt: 9, halfLifeSeconds: 60, hysteresis: 0.5 };
 
 const metricValue = async (g: ExtractionGateway, name: string, labels: string) => {
-  const line = (await send(`${g.adminUrl}/metrics`)).text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
+  const line = (await send(`${g.adminUrl}/metrics`)).text
+    .split('\n')
+    .find((l) => l.startsWith(`${name}{`) && l.includes(labels));
   return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
 };
 

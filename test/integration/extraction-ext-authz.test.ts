@@ -3,7 +3,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { send } from '../helpers/http.js';
-import { IRIS_FEATURES, irisSweep, startExtractionGateway, type ExtractionGateway } from '../helpers/extraction-gateway.js';
+import {
+  IRIS_FEATURES,
+  irisSweep,
+  startExtractionGateway,
+  type ExtractionGateway,
+} from '../helpers/extraction-gateway.js';
 
 describe('extraction through the HTTP ext-authz door', () => {
   let g: ExtractionGateway;
@@ -28,7 +33,10 @@ describe('extraction through the HTTP ext-authz door', () => {
 
   it('scores the checks from their inputs, without classes', async () => {
     const text = (await send(`${g.adminUrl}/metrics`)).text;
-    assert.match(text, /^inference_gateway_extraction_queries_scored_total\{model="iris",mode="enforce",seen="inputs"\} [1-9]\d*$/m);
+    assert.match(
+      text,
+      /^inference_gateway_extraction_queries_scored_total\{model="iris",mode="enforce",seen="inputs"\} [1-9]\d*$/m,
+    );
     assert.doesNotMatch(text, /seen="answer"\} [1-9]/);
   });
 });
@@ -39,7 +47,13 @@ describe('extraction escalation metrics', () => {
     try {
       const text = (await send(`${g.adminUrl}/metrics`)).text;
       for (const level of ['flag', 'degrade', 'throttle', 'block']) {
-        assert.match(text, new RegExp(`^inference_gateway_extraction_level_changes_total\\{model="iris",mode="shadow",level="${level}",direction="up"\\} 0$`, 'm'));
+        assert.match(
+          text,
+          new RegExp(
+            `^inference_gateway_extraction_level_changes_total\\{model="iris",mode="shadow",level="${level}",direction="up"\\} 0$`,
+            'm',
+          ),
+        );
       }
     } finally {
       await g.close();

@@ -4,14 +4,24 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { Xoshiro128 } from '../../src/extraction/prng.js';
-import { IRIS_FEATURES, hasScores, irisSweep, settle, startExtractionGateway, type ExtractionGateway } from '../helpers/extraction-gateway.js';
+import {
+  IRIS_FEATURES,
+  hasScores,
+  irisSweep,
+  settle,
+  startExtractionGateway,
+  type ExtractionGateway,
+} from '../helpers/extraction-gateway.js';
 
 const LADDER = { degradeAt: 3, throttleAt: 6, blockAt: 9, throttleFactor: 50, halfLifeSeconds: 60, hysteresis: 0.5 };
 
 describe('extraction ladder (enforce mode)', () => {
   let g: ExtractionGateway;
   before(async () => {
-    g = await startExtractionGateway({ mode: 'enforce', features: IRIS_FEATURES, actions: LADDER }, { limits: { default: [{ name: 'second', predictions: 60, perSeconds: 1 }] } });
+    g = await startExtractionGateway(
+      { mode: 'enforce', features: IRIS_FEATURES, actions: LADDER },
+      { limits: { default: [{ name: 'second', predictions: 60, perSeconds: 1 }] } },
+    );
   });
   after(() => g.close());
 
@@ -22,7 +32,15 @@ describe('extraction ladder (enforce mode)', () => {
       const r = await g.predictAs('mallory', [sweep.next().value!]);
       await settle();
       const what =
-        r.status === 200 ? (hasScores(r) ? 'scores' : 'labels') : r.status === 429 ? 'throttled' : r.status === 403 && r.json()['code'] === 'access_denied' ? 'blocked' : `other ${r.status} ${r.text}`;
+        r.status === 200
+          ? hasScores(r)
+            ? 'scores'
+            : 'labels'
+          : r.status === 429
+            ? 'throttled'
+            : r.status === 403 && r.json()['code'] === 'access_denied'
+              ? 'blocked'
+              : `other ${r.status} ${r.text}`;
       if (what === 'blocked') assert.doesNotMatch(r.text, /extract|suspic|detect|sweep/i);
       seen.push(what);
       // The limits read the test's clock too: let the one-second window pass, or a throttled
@@ -53,7 +71,9 @@ describe('extraction on natural queries (enforce mode)', () => {
   it('leaves an account sending natural queries alone', async () => {
     const rng = new Xoshiro128(42);
     for (let i = 0; i < 150; i++) {
-      const row = IRIS_FEATURES.centre.map((c, j) => Math.round((c + IRIS_FEATURES.scale[j]! * rng.normal()) * 100) / 100);
+      const row = IRIS_FEATURES.centre.map(
+        (c, j) => Math.round((c + IRIS_FEATURES.scale[j]! * rng.normal()) * 100) / 100,
+      );
       const r = await g.predictAs('alice', [row]);
       assert.equal(r.status, 200);
       assert.ok(hasScores(r), `answer ${i}: ${r.text} ${(await g.admin(`/extraction/users`)).text}`);
@@ -67,7 +87,11 @@ describe('extraction on natural queries (enforce mode)', () => {
 
 describe('extraction degrade under the top-k policy', () => {
   it('turns the top-k scores an account was allowed into labels once it is degraded', async () => {
-    const g = await startExtractionGateway({ mode: 'enforce', features: IRIS_FEATURES, actions: { ...LADDER, throttleAt: 0, blockAt: 0 } }, {}, { response: { policy: 'top-k', topK: 2 } });
+    const g = await startExtractionGateway(
+      { mode: 'enforce', features: IRIS_FEATURES, actions: { ...LADDER, throttleAt: 0, blockAt: 0 } },
+      {},
+      { response: { policy: 'top-k', topK: 2 } },
+    );
     try {
       const sweep = irisSweep();
       const seen: string[] = [];
@@ -90,11 +114,16 @@ describe('extraction log lines', () => {
     const lines: Array<Record<string, unknown>> = [];
     const sink = new Writable({
       write(chunk: Buffer, _enc, done) {
-        for (const l of chunk.toString().split('\n')) if (l.trim()) lines.push(JSON.parse(l) as Record<string, unknown>);
+        for (const l of chunk.toString().split('\n'))
+          if (l.trim()) lines.push(JSON.parse(l) as Record<string, unknown>);
         done();
       },
     });
-    const g = await startExtractionGateway({ mode: 'enforce', features: IRIS_FEATURES, actions: LADDER }, {}, { logTo: sink });
+    const g = await startExtractionGateway(
+      { mode: 'enforce', features: IRIS_FEATURES, actions: LADDER },
+      {},
+      { logTo: sink },
+    );
     try {
       const sweep = irisSweep();
       for (let i = 0; i < 60; i++) {

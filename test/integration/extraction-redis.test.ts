@@ -9,9 +9,19 @@ import { QueryScorer } from '../../src/extraction/query-scorer.js';
 import { SharedEvidence } from '../../src/extraction/shared-evidence.js';
 import { send } from '../helpers/http.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
-import { IRIS_FEATURES, irisSweep, settle, startExtractionGateway, type ExtractionGateway } from '../helpers/extraction-gateway.js';
+import {
+  IRIS_FEATURES,
+  irisSweep,
+  settle,
+  startExtractionGateway,
+  type ExtractionGateway,
+} from '../helpers/extraction-gateway.js';
 
-const EXTRACTION = { mode: 'enforce', features: IRIS_FEATURES, actions: { degradeAt: 3, throttleAt: 0, blockAt: 12, halfLifeSeconds: 600 } };
+const EXTRACTION = {
+  mode: 'enforce',
+  features: IRIS_FEATURES,
+  actions: { degradeAt: 3, throttleAt: 0, blockAt: 12, halfLifeSeconds: 600 },
+};
 
 const metric = async (g: ExtractionGateway, name: string) => {
   const text = (await send(`${g.adminUrl}/metrics`)).text;
@@ -39,7 +49,12 @@ describe('extraction state in Redis', () => {
       assert.deepEqual(status, { a: 403, b: 403 });
       // Neither replica scored enough alarmed queries alone to block: the shared sum did it.
       const views = await Promise.all(
-        [a, b].map(async (g) => (await g.admin(`/extraction/users?level=block`)).json<{ users: Array<{ evidence: number; queries: number; alarmedQueries: number }> }>().users[0]!),
+        [a, b].map(
+          async (g) =>
+            (await g.admin(`/extraction/users?level=block`)).json<{
+              users: Array<{ evidence: number; queries: number; alarmedQueries: number }>;
+            }>().users[0]!,
+        ),
       );
       for (const v of views) {
         assert.ok(v.evidence >= 12, `evidence ${v.evidence}`);

@@ -5,7 +5,13 @@ import { ERROR_CODES } from '../../src/decision/error-codes.js';
 import { DEMO_LABELS, predictProba } from '../../src/quickstart/demo-model.js';
 import { startDemoGrpcPredictor, type DemoGrpcPredictor } from '../../src/quickstart/demo-grpc-predictor.js';
 import { startHarness, type Harness } from '../helpers/gateway-harness.js';
-import { fp32Raw, InferenceClient, irisInfer, type CallResult, type InferResponse } from '../helpers/grpc-inference-client.js';
+import {
+  fp32Raw,
+  InferenceClient,
+  irisInfer,
+  type CallResult,
+  type InferResponse,
+} from '../helpers/grpc-inference-client.js';
 import { startJwksIssuer, type JwksIssuer } from '../helpers/jwks-issuer.js';
 
 const ROW = [6.8, 2.8, 4.8, 1.4];
@@ -19,10 +25,18 @@ const classOf = (row: readonly number[]) => {
 const labelOf = (row: readonly number[]) => Buffer.from(LABELS[classOf(row)]!);
 
 /** The stable code and REST JSON body the gateway puts beside a refusal's status. */
-function refusal(r: CallResult<unknown>): { grpc: number | undefined; code: unknown; body: Record<string, unknown> | undefined } {
+function refusal(r: CallResult<unknown>): {
+  grpc: number | undefined;
+  code: unknown;
+  body: Record<string, unknown> | undefined;
+} {
   const md = r.error?.metadata;
   const bin = md?.get('gateway-error-bin')[0];
-  return { grpc: r.error?.code, code: md?.get('gateway-error-code')[0], body: Buffer.isBuffer(bin) ? (JSON.parse(bin.toString('utf8')) as Record<string, unknown>) : undefined };
+  return {
+    grpc: r.error?.code,
+    code: md?.get('gateway-error-code')[0],
+    body: Buffer.isBuffer(bin) ? (JSON.parse(bin.toString('utf8')) as Record<string, unknown>) : undefined,
+  };
 }
 
 function assertRefused(r: CallResult<unknown>, code: keyof typeof ERROR_CODES): void {
@@ -33,10 +47,15 @@ function assertRefused(r: CallResult<unknown>, code: keyof typeof ERROR_CODES): 
   assert.equal(seen.body?.['error'], r.error?.details, 'grpc-message is the REST error message');
 }
 
-const labelsOf = (r: CallResult<InferResponse>) => r.value?.outputs?.map((o) => ({ name: o.name, datatype: o.datatype, shape: o.shape, contents: o.contents }));
+const labelsOf = (r: CallResult<InferResponse>) =>
+  r.value?.outputs?.map((o) => ({ name: o.name, datatype: o.datatype, shape: o.shape, contents: o.contents }));
 
 async function gateway(config: Record<string, unknown>, predictor: DemoGrpcPredictor): Promise<Harness> {
-  return startHarness(() => ({ server: { grpcPort: 0, bodyLimitBytes: 4096 }, upstream: { grpcUrl: predictor.url, timeoutMs: 2000 }, ...config }));
+  return startHarness(() => ({
+    server: { grpcPort: 0, bodyLimitBytes: 4096 },
+    upstream: { grpcUrl: predictor.url, timeoutMs: 2000 },
+    ...config,
+  }));
 }
 
 describe('the gRPC door: labels-only answers', () => {
@@ -59,7 +78,14 @@ describe('the gRPC door: labels-only answers', () => {
     const r = await client.infer(irisInfer([ROW, SETOSA_ROW]));
     assert.equal(r.error, undefined, r.error?.details);
     assert.notEqual(classOf(ROW), classOf(SETOSA_ROW), 'two rows of different classes');
-    assert.deepEqual(labelsOf(r), [{ name: 'predict', datatype: 'BYTES', shape: [2], contents: { bytes_contents: [labelOf(ROW), labelOf(SETOSA_ROW)] } }]);
+    assert.deepEqual(labelsOf(r), [
+      {
+        name: 'predict',
+        datatype: 'BYTES',
+        shape: [2],
+        contents: { bytes_contents: [labelOf(ROW), labelOf(SETOSA_ROW)] },
+      },
+    ]);
     assert.equal(r.value?.raw_output_contents, undefined, 'no raw bytes leave');
   });
 
@@ -68,7 +94,9 @@ describe('the gRPC door: labels-only answers', () => {
     try {
       const r = await client.infer(irisInfer([ROW]));
       assert.equal(r.error, undefined, r.error?.details);
-      assert.deepEqual(labelsOf(r), [{ name: 'predict', datatype: 'BYTES', shape: [1], contents: { bytes_contents: [labelOf(ROW)] } }]);
+      assert.deepEqual(labelsOf(r), [
+        { name: 'predict', datatype: 'BYTES', shape: [1], contents: { bytes_contents: [labelOf(ROW)] } },
+      ]);
       assert.equal(r.value?.raw_output_contents, undefined);
     } finally {
       predictor.rawOutputs = false;
@@ -76,7 +104,11 @@ describe('the gRPC door: labels-only answers', () => {
   });
 
   it('reads raw_input_contents as the predictor does and forwards them unchanged', async () => {
-    const r = await client.infer({ model_name: 'iris', inputs: [{ name: 'input-0', datatype: 'FP32', shape: [1, 4] }], raw_input_contents: [fp32Raw([ROW])] });
+    const r = await client.infer({
+      model_name: 'iris',
+      inputs: [{ name: 'input-0', datatype: 'FP32', shape: [1, 4] }],
+      raw_input_contents: [fp32Raw([ROW])],
+    });
     assert.equal(r.error, undefined, r.error?.details);
     assert.deepEqual(r.value?.outputs?.[0]?.contents, { bytes_contents: [labelOf(ROW)] });
     assert.deepEqual(predictor.requests.at(-1)?.raw_input_contents?.[0], fp32Raw([ROW]));
@@ -116,7 +148,11 @@ describe('the gRPC door: reading a ModelInferRequest as the server does', () => 
     await predictor?.close();
   });
 
-  const refusedBeforeThePredictor = async (request: Parameters<InferenceClient['infer']>[0], code: keyof typeof ERROR_CODES, message: RegExp) => {
+  const refusedBeforeThePredictor = async (
+    request: Parameters<InferenceClient['infer']>[0],
+    code: keyof typeof ERROR_CODES,
+    message: RegExp,
+  ) => {
     const calls = predictor.requests.length;
     const r = await client.infer(request);
     assertRefused(r, code);
@@ -125,35 +161,67 @@ describe('the gRPC door: reading a ModelInferRequest as the server does', () => 
   };
 
   it('refuses two inputs of one name', () =>
-    refusedBeforeThePredictor({ model_name: 'iris', inputs: [irisInfer().inputs[0]!, irisInfer().inputs[0]!] }, 'invalid_body', /two inputs are named "input-0"/));
+    refusedBeforeThePredictor(
+      { model_name: 'iris', inputs: [irisInfer().inputs[0]!, irisInfer().inputs[0]!] },
+      'invalid_body',
+      /two inputs are named "input-0"/,
+    ));
 
   it('refuses an input with both typed contents and raw_input_contents', () =>
-    refusedBeforeThePredictor({ ...irisInfer([ROW]), raw_input_contents: [fp32Raw([ROW])] }, 'invalid_body', /both contents and raw_input_contents/));
+    refusedBeforeThePredictor(
+      { ...irisInfer([ROW]), raw_input_contents: [fp32Raw([ROW])] },
+      'invalid_body',
+      /both contents and raw_input_contents/,
+    ));
 
   it('refuses raw bytes that disagree with the declared shape', () =>
     refusedBeforeThePredictor(
-      { model_name: 'iris', inputs: [{ name: 'input-0', datatype: 'FP32', shape: [1, 4] }], raw_input_contents: [fp32Raw([ROW, ROW])] },
+      {
+        model_name: 'iris',
+        inputs: [{ name: 'input-0', datatype: 'FP32', shape: [1, 4] }],
+        raw_input_contents: [fp32Raw([ROW, ROW])],
+      },
       'invalid_body',
       /holds 32 bytes; shape \[1, 4\] of FP32 needs 16/,
     ));
 
   it('refuses values in a contents field other than the datatype’s', () =>
     refusedBeforeThePredictor(
-      { model_name: 'iris', inputs: [{ name: 'input-0', datatype: 'FP32', shape: [1, 4], contents: { fp32_contents: ROW, fp64_contents: [1, 2, 3, 4] } }] },
+      {
+        model_name: 'iris',
+        inputs: [
+          {
+            name: 'input-0',
+            datatype: 'FP32',
+            shape: [1, 4],
+            contents: { fp32_contents: ROW, fp64_contents: [1, 2, 3, 4] },
+          },
+        ],
+      },
       'invalid_body',
       /belong in contents.fp32_contents, not contents.fp64_contents/,
     ));
 
   it('applies the input contract to raw values (a batch over maxBatch)', () =>
     refusedBeforeThePredictor(
-      { model_name: 'iris', inputs: [{ name: 'input-0', datatype: 'FP32', shape: [9, 4] }], raw_input_contents: [fp32Raw(new Array(9).fill(ROW))] },
+      {
+        model_name: 'iris',
+        inputs: [{ name: 'input-0', datatype: 'FP32', shape: [9, 4] }],
+        raw_input_contents: [fp32Raw(new Array(9).fill(ROW))],
+      },
       'invalid_input',
       /batch of 9 rows is over this model's maximum of 8/,
     ));
 
-  it('refuses a model the gateway does not serve', () => refusedBeforeThePredictor({ ...irisInfer(), model_name: 'secret' }, 'model_not_found', /"secret" is not served here/));
+  it('refuses a model the gateway does not serve', () =>
+    refusedBeforeThePredictor(
+      { ...irisInfer(), model_name: 'secret' },
+      'model_not_found',
+      /"secret" is not served here/,
+    ));
 
-  it('refuses a message over server.bodyLimitBytes', () => refusedBeforeThePredictor(irisInfer(new Array(400).fill(ROW)), 'body_too_large', /over the 4096-byte limit/));
+  it('refuses a message over server.bodyLimitBytes', () =>
+    refusedBeforeThePredictor(irisInfer(new Array(400).fill(ROW)), 'body_too_large', /over the 4096-byte limit/));
 
   it('refuses a streaming RPC as UNIMPLEMENTED', async () => {
     const r = await client.call('ModelStreamInfer', 'ModelInferRequest', 'ModelInferResponse', irisInfer());
@@ -175,13 +243,18 @@ describe('the gRPC door: authentication, budgets, deadlines and cancellation', (
   let issuer: JwksIssuer;
   let h: Harness;
   let client: InferenceClient;
-  const token = async (o: Parameters<JwksIssuer['token']>[0] = { scope: 'predict' }) => ({ authorization: `Bearer ${await issuer.token(o)}` });
+  const token = async (o: Parameters<JwksIssuer['token']>[0] = { scope: 'predict' }) => ({
+    authorization: `Bearer ${await issuer.token(o)}`,
+  });
   before(async () => {
     predictor = await startDemoGrpcPredictor();
     issuer = await startJwksIssuer('inference');
     h = await gateway(
       {
-        auth: { enabled: true, issuers: [{ issuer: issuer.issuer, jwksUri: issuer.jwksUri, audiences: ['inference'] }] },
+        auth: {
+          enabled: true,
+          issuers: [{ issuer: issuer.issuer, jwksUri: issuer.jwksUri, audiences: ['inference'] }],
+        },
         models: { iris: { auth: { predict: { scopes: ['predict'] } } } },
         limits: { default: [{ name: 'hourly', predictions: 10, perSeconds: 3600 }] },
       },
@@ -196,11 +269,14 @@ describe('the gRPC door: authentication, budgets, deadlines and cancellation', (
     await issuer?.close();
   });
 
-  it('refuses a call without a token as UNAUTHENTICATED', async () => assertRefused(await client.infer(irisInfer()), 'token_missing'));
+  it('refuses a call without a token as UNAUTHENTICATED', async () =>
+    assertRefused(await client.infer(irisInfer()), 'token_missing'));
 
-  it('refuses a forged token as UNAUTHENTICATED', async () => assertRefused(await client.infer(irisInfer(), await token({ scope: 'predict', forged: true })), 'token_invalid'));
+  it('refuses a forged token as UNAUTHENTICATED', async () =>
+    assertRefused(await client.infer(irisInfer(), await token({ scope: 'predict', forged: true })), 'token_invalid'));
 
-  it('refuses a token without the scope as PERMISSION_DENIED', async () => assertRefused(await client.infer(irisInfer(), await token({ scope: 'metadata' })), 'insufficient_scope'));
+  it('refuses a token without the scope as PERMISSION_DENIED', async () =>
+    assertRefused(await client.infer(irisInfer(), await token({ scope: 'metadata' })), 'insufficient_scope'));
 
   it('answers an allowed call, with the token kept from the predictor', async () => {
     const r = await client.infer(irisInfer([ROW, ROW]), await token());
@@ -279,7 +355,10 @@ describe('the gRPC door: the top-k policy', () => {
   let client: InferenceClient;
   before(async () => {
     predictor = await startDemoGrpcPredictor();
-    h = await gateway({ models: { iris: { labels: LABELS, response: { policy: 'top-k', topK: 2, decimals: 2 } } } }, predictor);
+    h = await gateway(
+      { models: { iris: { labels: LABELS, response: { policy: 'top-k', topK: 2, decimals: 2 } } } },
+      predictor,
+    );
     client = new InferenceClient(h.grpcAddress!);
   });
   after(async () => {
@@ -299,8 +378,18 @@ describe('the gRPC door: the top-k policy', () => {
         .sort((a, b) => b.score - a.score)
         .slice(0, 2);
       assert.deepEqual(labelsOf(r), [
-        { name: 'predict', datatype: 'BYTES', shape: [1, 2], contents: { bytes_contents: ranked.map((x) => Buffer.from(LABELS[x.i]!)) } },
-        { name: 'predict_scores', datatype: 'FP64', shape: [1, 2], contents: { fp64_contents: ranked.map((x) => Math.round(x.score * 100) / 100) } },
+        {
+          name: 'predict',
+          datatype: 'BYTES',
+          shape: [1, 2],
+          contents: { bytes_contents: ranked.map((x) => Buffer.from(LABELS[x.i]!)) },
+        },
+        {
+          name: 'predict_scores',
+          datatype: 'FP64',
+          shape: [1, 2],
+          contents: { fp64_contents: ranked.map((x) => Math.round(x.score * 100) / 100) },
+        },
       ]);
     } finally {
       predictor.rawOutputs = false;

@@ -52,9 +52,11 @@ async function rig(jwks: JwksServer, issuer: Record<string, unknown> = {}, fetch
   };
 }
 
-const predict = (r: Rig, token: string) => send(`${r.url}/v1/models/iris:predict`, { body: v1Body(), headers: { authorization: `Bearer ${token}` } });
+const predict = (r: Rig, token: string) =>
+  send(`${r.url}/v1/models/iris:predict`, { body: v1Body(), headers: { authorization: `Bearer ${token}` } });
 const jwksFetches = (j: JwksServer) => j.requests.get('/.well-known/jwks.json') ?? 0;
-const ready = (r: Rig) => until('the gateway is ready', async () => (await send(`${r.adminUrl}/readyz`)).status === 200);
+const ready = (r: Rig) =>
+  until('the gateway is ready', async () => (await send(`${r.adminUrl}/readyz`)).status === 200);
 
 describe('signing keys', () => {
   it('are fetched at start-up, and readiness waits for them', async () => {
@@ -144,7 +146,12 @@ describe('signing keys', () => {
     try {
       // A P-384 key published without an alg member: only its curve says it cannot verify ES256.
       const { publicKey } = await generateKeyPair('ES384', { extractable: true });
-      const p384 = { kid: 'p384', alg: 'ES384', privateKey: publicKey, publicJwk: { ...(await exportJWK(publicKey)), kid: 'p384', use: 'sig' } };
+      const p384 = {
+        kid: 'p384',
+        alg: 'ES384',
+        privateKey: publicKey,
+        publicJwk: { ...(await exportJWK(publicKey)), kid: 'p384', use: 'sig' },
+      };
       jwks.publish([jwks.rsa, jwks.ec, p384]);
       await ready(r);
       const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -204,7 +211,9 @@ describe('signing keys', () => {
       try {
         const res = await predict(r, await jwks.sign({}));
         assert.equal(res.status, 503);
-        const metrics = await r.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_auth_key_fetches_total');
+        const metrics = await r.gateway.metrics.registry.getSingleMetricAsString(
+          'inference_gateway_auth_key_fetches_total',
+        );
         assert.match(metrics, new RegExp(`outcome="${mode === 'status500' ? 'http_status' : 'bad_json'}"`));
       } finally {
         await r.close();
@@ -234,7 +243,11 @@ describe('signing keys', () => {
     const r = await rig(jwks);
     try {
       const token = await jwks.sign({});
-      await until('the start-up fetch failed', async () => /outcome="http_status"/.test(await r.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_auth_key_fetches_total')));
+      await until('the start-up fetch failed', async () =>
+        /outcome="http_status"/.test(
+          await r.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_auth_key_fetches_total'),
+        ),
+      );
       for (let i = 0; i < 249; i++) assert.equal((await predict(r, token)).status, 503);
       // The clock did not move: the backoff has not passed, however long the 249 requests took.
       assert.equal(jwksFetches(jwks), 1, `${jwksFetches(jwks)} fetches for 249 requests`);
@@ -268,7 +281,11 @@ describe('signing keys', () => {
     jwks.mode = 'hang';
     const r = await rig(jwks, {}, 300);
     try {
-      await until('a timed-out fetch is counted', async () => /outcome="timeout"/.test(await r.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_auth_key_fetches_total')));
+      await until('a timed-out fetch is counted', async () =>
+        /outcome="timeout"/.test(
+          await r.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_auth_key_fetches_total'),
+        ),
+      );
     } finally {
       await r.close();
       await jwks.close();

@@ -18,7 +18,10 @@ describe('rate limits in the HTTP ext-authz door', () => {
   afterEach(() => h.close());
 
   const check = (body?: string, headers: Record<string, string> = {}) =>
-    send(`${h.extAuthzHttpUrl}/v1/models/iris:predict`, { method: 'POST', ...(body === undefined ? { headers: { 'content-length': '0', ...headers } } : { body, headers }) });
+    send(`${h.extAuthzHttpUrl}/v1/models/iris:predict`, {
+      method: 'POST',
+      ...(body === undefined ? { headers: { 'content-length': '0', ...headers } } : { body, headers }),
+    });
 
   it('counts a check without a body as one prediction and says so in a metric', async () => {
     const statuses: number[] = [];

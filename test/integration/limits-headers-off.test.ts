@@ -6,7 +6,9 @@ import { send, v1Body } from '../helpers/http.js';
 describe('rate limits with headers: false', () => {
   let h: Harness;
   before(async () => {
-    h = await startHarness(() => ({ limits: { headers: false, default: [{ name: 'hourly', predictions: 1, perSeconds: 3600 }] } }));
+    h = await startHarness(() => ({
+      limits: { headers: false, default: [{ name: 'hourly', predictions: 1, perSeconds: 3600 }] },
+    }));
   });
   after(() => h.close());
 

@@ -28,9 +28,15 @@ async function until(what: string, f: () => Promise<boolean> | boolean, ms = 10_
 }
 
 const predict = (h: Harness) => send(`${h.url}/v1/models/iris:predict`, { body: v1Batch(1) });
-const redisAnswers = async (h: Harness) => (await send(`${h.adminUrl}/readyz`)).json<{ checks: Record<string, { degraded?: boolean }> }>().checks['redis']?.degraded !== true;
+const redisAnswers = async (h: Harness) =>
+  (await send(`${h.adminUrl}/readyz`)).json<{ checks: Record<string, { degraded?: boolean }> }>().checks['redis']
+    ?.degraded !== true;
 const unsettled = async (h: Harness) =>
-  Number(/^inference_gateway_limits_unsettled_predictions (\S+)$/m.exec(await h.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_limits_unsettled_predictions'))?.[1]);
+  Number(
+    /^inference_gateway_limits_unsettled_predictions (\S+)$/m.exec(
+      await h.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_limits_unsettled_predictions'),
+    )?.[1],
+  );
 
 /** What Redis counts for every identity under `prefix`: the sum of the windows' usage (handover tokens are not windows). */
 async function countedIn(reader: Redis, prefix: string): Promise<number> {
@@ -65,7 +71,10 @@ describe('what Redis counts after a freeze that began before the first clock pro
         redis.freeze();
         let frozen = true;
         const h = await startHarness(() => ({
-          limits: { default: [{ name: 'daily', predictions: 1000, perSeconds: 86400 }], store: { kind: 'redis', redisUrl: redis.url, keyPrefix: prefix, onFailure, commandTimeoutMs: 50 } },
+          limits: {
+            default: [{ name: 'daily', predictions: 1000, perSeconds: 86400 }],
+            store: { kind: 'redis', redisUrl: redis.url, keyPrefix: prefix, onFailure, commandTimeoutMs: 50 },
+          },
         }));
         try {
           if (load === 'loaded') burner = burnCpu(2, 60_000);
@@ -79,7 +88,11 @@ describe('what Redis counts after a freeze that began before the first clock pro
           (await Promise.all(Array.from({ length: BURST }, () => predict(h)))).forEach((r) => tally(r.status));
           await until('nothing left to settle with Redis', async () => (await unsettled(h)) === 0);
           const served = status.get(200) ?? 0;
-          assert.equal(served + (status.get(503) ?? 0), SERVED_DURING_FREEZE + BURST, `statuses ${JSON.stringify([...status])}`);
+          assert.equal(
+            served + (status.get(503) ?? 0),
+            SERVED_DURING_FREEZE + BURST,
+            `statuses ${JSON.stringify([...status])}`,
+          );
           const counted = await countedIn(reader, prefix);
           t.diagnostic(`served ${served}, counted ${counted}, statuses ${JSON.stringify([...status])}`);
           assert.equal(counted, served, `served ${served}; statuses ${JSON.stringify([...status])}`);
@@ -114,7 +127,11 @@ describe('the Redis window store around an outage', () => {
     reader.disconnect();
     await redis.stop();
   });
-  const rig = (o: { health: RedisHealth; timeoutMs?: number; deadlines?: RedisHealth | { deadline(b: number): number | undefined; onAnswer(l: () => void): void } }) => {
+  const rig = (o: {
+    health: RedisHealth;
+    timeoutMs?: number;
+    deadlines?: RedisHealth | { deadline(b: number): number | undefined; onAnswer(l: () => void): void };
+  }) => {
     const prefix = `store${n++}-${Date.now()}:`;
     const ledger = new DebtLedger(100);
     const store = new RedisWindows({
@@ -142,7 +159,12 @@ describe('the Redis window store around an outage', () => {
       redis.thaw();
     }
     await health.probe();
-    assert.deepEqual(await store.charge('alice', group, 1), { kind: 'allowed', window: 0, remaining: 99, resetMs: 86_400_000 });
+    assert.deepEqual(await store.charge('alice', group, 1), {
+      kind: 'allowed',
+      window: 0,
+      remaining: 99,
+      resetMs: 86_400_000,
+    });
     assert.equal(await counted(prefix), 1);
   });
 
@@ -164,19 +186,30 @@ describe('the Redis window store around an outage', () => {
     const health = new RedisHealth(client, { intervalMs: 60_000, timeoutMs: 1000 });
     await health.probe();
     // A deadline far beyond the timeout: the script runs after the freeze although the gateway gave up on it, as when its answer is lost on the way back.
-    const lenient = { deadline: (b: number) => health.deadline(b + 60_000), onAnswer: (l: () => void) => health.onAnswer(l) };
+    const lenient = {
+      deadline: (b: number) => health.deadline(b + 60_000),
+      onAnswer: (l: () => void) => health.onAnswer(l),
+    };
     const { prefix, ledger, store } = rig({ health, timeoutMs: 50, deadlines: lenient });
     ledger.owe('carol', group, 5);
     const handover = ledger.handoverFor('carol', group);
     redis.freeze();
     try {
       assert.deepEqual(await store.charge('carol', group, 1), { kind: 'unavailable', reason: 'timeout' });
-      assert.equal(ledger.handoverFor('carol', group), handover, 'unconfirmed: the same handover goes with the next script');
+      assert.equal(
+        ledger.handoverFor('carol', group),
+        handover,
+        'unconfirmed: the same handover goes with the next script',
+      );
     } finally {
       redis.thaw();
     }
     await until('the late answer arrived', () => store.unsettled === 1);
-    assert.equal(ledger.outstanding('carol', group), -1, 'the 503 is refunded; the debt of 5 was confirmed by the late answer');
+    assert.equal(
+      ledger.outstanding('carol', group),
+      -1,
+      'the 503 is refunded; the debt of 5 was confirmed by the late answer',
+    );
     assert.equal(await counted(prefix), 6);
     assert.equal((await store.charge('carol', group, 1)).kind, 'allowed');
     assert.equal(await counted(prefix), 6, '5 owed + this request; the refused one refunded');

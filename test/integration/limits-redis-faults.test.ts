@@ -20,10 +20,20 @@ interface ReadyBody {
 const readyz = (h: Harness) => send(`${h.adminUrl}/readyz`);
 const predict = (h: Harness, rows = 1) => send(`${h.url}/v1/models/iris:predict`, { body: v1Batch(rows) });
 const unsettled = async (h: Harness) =>
-  Number(/^inference_gateway_limits_unsettled_predictions (\S+)$/m.exec(await h.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_limits_unsettled_predictions'))?.[1]);
-const settled = (h: Harness) => until('Redis has counted what the gateway decided', async () => (await unsettled(h)) === 0);
-const redisUp = (h: Harness) => until('redis answers the health probe', async () => (await readyz(h)).json<ReadyBody>().checks['redis']?.degraded !== true);
-const redisDown = (h: Harness) => until('redis reported down', async () => (await readyz(h)).json<ReadyBody>().checks['redis']?.degraded === true);
+  Number(
+    /^inference_gateway_limits_unsettled_predictions (\S+)$/m.exec(
+      await h.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_limits_unsettled_predictions'),
+    )?.[1],
+  );
+const settled = (h: Harness) =>
+  until('Redis has counted what the gateway decided', async () => (await unsettled(h)) === 0);
+const redisUp = (h: Harness) =>
+  until(
+    'redis answers the health probe',
+    async () => (await readyz(h)).json<ReadyBody>().checks['redis']?.degraded !== true,
+  );
+const redisDown = (h: Harness) =>
+  until('redis reported down', async () => (await readyz(h)).json<ReadyBody>().checks['redis']?.degraded === true);
 
 describe('rate limits with a frozen or slowed Redis', () => {
   let redis: RedisServer;
@@ -37,7 +47,10 @@ describe('rate limits with a frozen or slowed Redis', () => {
   });
   const harness = (store: Record<string, unknown>, predictions = 10) =>
     startHarness(() => ({
-      limits: { default: [{ name: 'daily', predictions, perSeconds: 86400 }], store: { kind: 'redis', redisUrl: redis.url, keyPrefix: `faults${n++}-${Date.now()}:`, ...store } },
+      limits: {
+        default: [{ name: 'daily', predictions, perSeconds: 86400 }],
+        store: { kind: 'redis', redisUrl: redis.url, keyPrefix: `faults${n++}-${Date.now()}:`, ...store },
+      },
     }));
 
   it('does not charge requests that were refused with 503 while Redis was frozen, once Redis runs their commands', async () => {
@@ -63,7 +76,10 @@ describe('rate limits with a frozen or slowed Redis', () => {
         [200, 200, 200, 429],
         `the whole budget of 3 is left: the two stale commands charged nothing (${statuses.join(' ')}; ${await h.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_limits_store_failures_total')})`,
       );
-      assert.match(await h.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_limits_store_failures_total'), /reason="timeout"\} 2/);
+      assert.match(
+        await h.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_limits_store_failures_total'),
+        /reason="timeout"\} 2/,
+      );
     } finally {
       await h.close();
     }
@@ -117,13 +133,22 @@ describe('rate limits with a frozen or slowed Redis', () => {
         await redisDown(h);
         const r = await readyz(h);
         assert.equal(r.status, 200);
-        assert.deepEqual({ ready: r.json<ReadyBody>().ready, redis: r.json<ReadyBody>().checks['redis']?.ready }, { ready: true, redis: true });
-        assert.match(await h.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_dependency_up'), /dependency="redis"\} 0/);
+        assert.deepEqual(
+          { ready: r.json<ReadyBody>().ready, redis: r.json<ReadyBody>().checks['redis']?.ready },
+          { ready: true, redis: true },
+        );
+        assert.match(
+          await h.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_dependency_up'),
+          /dependency="redis"\} 0/,
+        );
       } finally {
         redis.thaw();
       }
       await redisUp(h);
-      assert.match(await h.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_dependency_up'), /dependency="redis"\} 1/);
+      assert.match(
+        await h.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_dependency_up'),
+        /dependency="redis"\} 1/,
+      );
     } finally {
       await h.close();
     }
@@ -164,7 +189,10 @@ describe('rate limits with a frozen or slowed Redis', () => {
   });
 
   it('does not flap under a Redis slowed by intermittent stalls, whatever the policy', async () => {
-    const gateways = await Promise.all([harness({ onFailure: 'insurance', commandTimeoutMs: 100 }), harness({ onFailure: 'fail-closed', commandTimeoutMs: 100, notReadyAfterSeconds: 10 })]);
+    const gateways = await Promise.all([
+      harness({ onFailure: 'insurance', commandTimeoutMs: 100 }),
+      harness({ onFailure: 'fail-closed', commandTimeoutMs: 100, notReadyAfterSeconds: 10 }),
+    ]);
     const staller = new Redis(redis.url);
     try {
       await Promise.all(gateways.map(redisUp));

@@ -6,7 +6,8 @@ import { send, v1Body } from '../helpers/http.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { until } from '../helpers/wait.js';
 
-const predict = (h: Harness, headers: Record<string, string> = {}) => send(`${h.url}/v1/models/iris:predict`, { body: v1Body(), headers });
+const predict = (h: Harness, headers: Record<string, string> = {}) =>
+  send(`${h.url}/v1/models/iris:predict`, { body: v1Body(), headers });
 
 interface ReadyBody {
   ready: boolean;
@@ -16,7 +17,10 @@ const readyz = (h: Harness) => send(`${h.adminUrl}/readyz`);
 
 /** Until the gateway's Redis health probe succeeds (charges before that go to the failure policy). */
 async function redisAnswers(h: Harness): Promise<void> {
-  await until('redis answers the health probe', async () => (await readyz(h)).json<ReadyBody>().checks['redis']?.degraded !== true);
+  await until(
+    'redis answers the health probe',
+    async () => (await readyz(h)).json<ReadyBody>().checks['redis']?.degraded !== true,
+  );
 }
 
 function limitsVia(redis: RedisServer, extra: Record<string, unknown> = {}) {
@@ -37,7 +41,12 @@ describe('rate limits shared through Redis', () => {
 
   it('is enforced by two gateways together as one limit', async () => {
     const prefix = `shared${Date.now()}:`;
-    const cfg = () => ({ limits: { default: [{ name: 'hourly', predictions: 5, perSeconds: 3600 }], store: { kind: 'redis', redisUrl: redis.url, keyPrefix: prefix } } });
+    const cfg = () => ({
+      limits: {
+        default: [{ name: 'hourly', predictions: 5, perSeconds: 3600 }],
+        store: { kind: 'redis', redisUrl: redis.url, keyPrefix: prefix },
+      },
+    });
     const a = await startHarness(cfg);
     const b = await startHarness(cfg);
     try {
@@ -65,13 +74,21 @@ describe('rate limits shared through Redis', () => {
       for (let i = 0; i < 4; i++) statuses.push((await predict(h)).status);
       assert.ok(Date.now() - started < 2000, `4 requests took ${Date.now() - started} ms with Redis down`);
       assert.deepEqual(statuses, [200, 200, 429, 429], 'the insurance limiter allows (6 - 2 used) / 2 replicas = 2');
-      const metrics = await h.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_limits_store_fallbacks_total');
+      const metrics = await h.gateway.metrics.registry.getSingleMetricAsString(
+        'inference_gateway_limits_store_fallbacks_total',
+      );
       assert.match(metrics, /policy="insurance"\} [1-9]/);
-      await until('redis reported down', async () => (await readyz(h)).json<ReadyBody>().checks['redis']?.degraded === true);
+      await until(
+        'redis reported down',
+        async () => (await readyz(h)).json<ReadyBody>().checks['redis']?.degraded === true,
+      );
       const rz = await readyz(h);
       assert.equal(rz.status, 200, 'under insurance a down Redis is reported, not a reason to leave the Service');
       assert.match(String(rz.json<ReadyBody>().checks['redis']?.detail), /onFailure: insurance/);
-      assert.match(await h.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_dependency_up'), /dependency="redis"\} 0/);
+      assert.match(
+        await h.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_dependency_up'),
+        /dependency="redis"\} 0/,
+      );
 
       await redis.start();
       await redisAnswers(h);
@@ -107,7 +124,9 @@ describe('rate limits shared through Redis', () => {
       await redisAnswers(h);
       await redis.stop();
       for (let i = 0; i < 8; i++) assert.equal((await predict(h)).status, 200);
-      const metrics = await h.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_limits_store_fallbacks_total');
+      const metrics = await h.gateway.metrics.registry.getSingleMetricAsString(
+        'inference_gateway_limits_store_fallbacks_total',
+      );
       assert.match(metrics, /policy="fail-open"\} 8/);
     } finally {
       await h.close();

@@ -33,9 +33,12 @@ for (const [scope, expected] of [
     });
     after(() => h.close());
 
-    it(scope === 'model' ? 'gives one daily budget per model' : 'gives one daily budget across every model', async () => {
-      assert.deepEqual(await spend(h, 12), expected);
-    });
+    it(
+      scope === 'model' ? 'gives one daily budget per model' : 'gives one daily budget across every model',
+      async () => {
+        assert.deepEqual(await spend(h, 12), expected);
+      },
+    );
   });
 }
 
@@ -43,7 +46,11 @@ describe('limits.scope user with a model that sets its own windows', () => {
   let h: Harness;
   before(async () => {
     h = await startHarness(() => ({
-      models: { iris: {}, wine: {}, digits: { limits: { default: [{ name: 'daily', predictions: 10, perSeconds: 86400 }] } } },
+      models: {
+        iris: {},
+        wine: {},
+        digits: { limits: { default: [{ name: 'daily', predictions: 10, perSeconds: 86400 }] } },
+      },
       limits: { default: [{ name: 'daily', predictions: 50, perSeconds: 86400 }] },
     }));
   });

@@ -62,7 +62,11 @@ function contract(name: string, setup: () => Promise<Rig>): void {
       assert.equal(r.kind, 'allowed');
       assert.equal(r.kind === 'allowed' && r.window, 0, 'the burst window has the least left');
       rig.clock.ms += 1000;
-      assert.equal((await charge('alice', g, 5)).kind, 'allowed', 'the hourly window of 11 holds 5 + 1 + 5: the refused request was not charged');
+      assert.equal(
+        (await charge('alice', g, 5)).kind,
+        'allowed',
+        'the hourly window of 11 holds 5 + 1 + 5: the refused request was not charged',
+      );
       assert.deepEqual(await charge('alice', g, 1), { kind: 'limited', window: 1, resetMs: 3_598_000 });
     });
 
@@ -87,7 +91,8 @@ function contract(name: string, setup: () => Promise<Rig>): void {
     it('never lets two users share counters, whatever characters their names hold', async () => {
       const g = group([3, 60]);
       await charge('id:x|a{b}', g, 3);
-      for (const other of ['id:x|a%7Bb%7D', 'id:x|a', 'id:x|a{b', 'id:x|{b}']) assert.equal((await charge(other, g, 3)).kind, 'allowed', other);
+      for (const other of ['id:x|a%7Bb%7D', 'id:x|a', 'id:x|a{b', 'id:x|{b}'])
+        assert.equal((await charge(other, g, 3)).kind, 'allowed', other);
     });
 
     it('keeps the counters of different window groups apart', async () => {
@@ -114,7 +119,11 @@ function contract(name: string, setup: () => Promise<Rig>): void {
 
 contract('memory', async () => {
   const clock = { ms: Date.now() };
-  return { store: new LocalWindows({ maxKeys: 1000, now: () => clock.ms, share: 1 }), clock, close: async () => undefined };
+  return {
+    store: new LocalWindows({ maxKeys: 1000, now: () => clock.ms, share: 1 }),
+    clock,
+    close: async () => undefined,
+  };
 });
 
 contract('redis', async () => {

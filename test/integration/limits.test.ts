@@ -53,13 +53,20 @@ describe('rate limits counted in predictions (memory store)', () => {
     assert.ok(Number(r.headers['retry-after']) > 1000, 'the hourly window resets in about an hour');
     assert.equal(r.headers['ratelimit-policy'], '"burst";q=3;w=1, "hourly";q=5;w=3600');
     assert.match(String(r.headers['ratelimit']), /^"hourly";r=0;t=\d+$/);
-    assert.deepEqual({ window: r.json()['window'], limit: r.json()['limit'], cost: r.json()['cost'] }, { window: 'hourly', limit: 5, cost: 1 });
+    assert.deepEqual(
+      { window: r.json()['window'], limit: r.json()['limit'], cost: r.json()['cost'] },
+      { window: 'hourly', limit: 5, cost: 1 },
+    );
   });
 
   it('counts a batch of 50 as 50 predictions and refuses a batch over the budget whole', async () => {
     const url = `${h.url}/v2/models/batchy/infer`;
     const calls = () => h.predictor.received.filter((r) => r.url.includes('batchy')).length;
-    assert.equal((await send(url, { body: v2Body(rows(50)) })).status, 404, 'allowed through (the demo predictor does not serve batchy)');
+    assert.equal(
+      (await send(url, { body: v2Body(rows(50)) })).status,
+      404,
+      'allowed through (the demo predictor does not serve batchy)',
+    );
     const before = calls();
     const over = await send(url, { body: v2Body(rows(20)) });
     assert.equal(over.status, 429);
@@ -111,7 +118,10 @@ describe('rate limits by verified identity and tier', () => {
   });
 
   const predictAs = async (claims: Record<string, unknown>, n = 1) =>
-    send(`${h.url}/v1/models/iris:predict`, { body: v1Body(rows(n)), headers: { authorization: `Bearer ${await jwks.sign(claims)}` } });
+    send(`${h.url}/v1/models/iris:predict`, {
+      body: v1Body(rows(n)),
+      headers: { authorization: `Bearer ${await jwks.sign(claims)}` },
+    });
 
   it('gives each subject its own budget', async () => {
     assert.equal((await predictAs({ sub: 'ann' }, 2)).status, 200);

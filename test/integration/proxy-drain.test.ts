@@ -13,7 +13,11 @@ import { sleep, until } from '../helpers/wait.js';
 const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 
 /** One request on a fresh connection (as a client routed by a Service just after SIGTERM would make). */
-async function fresh(url: string, path: string, body?: string): Promise<{ status: number; headers: Record<string, unknown>; text: string } | { error: string }> {
+async function fresh(
+  url: string,
+  path: string,
+  body?: string,
+): Promise<{ status: number; headers: Record<string, unknown>; text: string } | { error: string }> {
   try {
     const r = await request(`${url}${path}`, {
       method: body ? 'POST' : 'GET',
@@ -62,7 +66,9 @@ describe('proxy: rolling restart (the real CLI process, SIGTERM)', () => {
       });
       predictor.delayMs = 4000; // one request still running when the listener closes
       const inFlight = fresh(url, '/v1/models/iris:predict', body);
-      await until('the in-flight request reached the predictor', () => predictor.received.some((r) => r.method === 'POST'));
+      await until('the in-flight request reached the predictor', () =>
+        predictor.received.some((r) => r.method === 'POST'),
+      );
       predictor.delayMs = 0;
       const during: Array<Awaited<ReturnType<typeof fresh>>> = [];
       while (performance.now() - signalled < 1500) {

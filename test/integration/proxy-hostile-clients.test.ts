@@ -6,7 +6,12 @@ import { send, v1Body } from '../helpers/http.js';
 import { jsonOf, rawClient, rawRequest, statusOf, within, type Raw } from '../helpers/raw-http.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const HMAC = { issuer: 'https://issuer.test', hmacSecret: 'a-test-secret-of-at-least-32-bytes!!', audiences: ['inference'], algorithms: ['HS256'] };
+const HMAC = {
+  issuer: 'https://issuer.test',
+  hmacSecret: 'a-test-secret-of-at-least-32-bytes!!',
+  audiences: ['inference'],
+  algorithms: ['HS256'],
+};
 
 /** Waits for the gateway to close the connection; asserts it did so with a JSON 408 in time. */
 async function expectCutWith408(c: Raw, started: number): Promise<void> {
@@ -25,7 +30,10 @@ describe('proxy: hostile clients', () => {
       const before = process.memoryUsage().rss;
       const chunk = Buffer.alloc(1024 * 1024, 0x20);
       for (let i = 0; i < 100; i++) {
-        const c = await rawClient(h.url, `POST /v1/models/iris:predict HTTP/1.1\nHost: x\nAuthorization: Bearer x\nContent-Type: application/json\nContent-Length: ${10 * 1024 * 1024 - 1}\n`);
+        const c = await rawClient(
+          h.url,
+          `POST /v1/models/iris:predict HTTP/1.1\nHost: x\nAuthorization: Bearer x\nContent-Type: application/json\nContent-Length: ${10 * 1024 * 1024 - 1}\n`,
+        );
         // Up to 9 of the 10 MB, written while the gateway lets us: then the upload stalls.
         for (let mb = 0; mb < 9 && !c.socket.destroyed; mb++) c.socket.write(chunk);
         clients.push(c);
@@ -36,11 +44,15 @@ describe('proxy: hostile clients', () => {
         assert.equal(statusOf(text), 401, text.slice(0, 200));
         assert.equal(jsonOf(text)['code'], 'token_invalid');
       }
-      await within(5000, 'every connection closed by the gateway', () => clients.every((c) => c.socket.destroyed || c.socket.readableEnded));
+      await within(5000, 'every connection closed by the gateway', () =>
+        clients.every((c) => c.socket.destroyed || c.socket.readableEnded),
+      );
       const grown = (process.memoryUsage().rss - before) / 1024 / 1024;
       // The test process holds the clients' write buffers too; the gateway alone used to hold ~1 GB here.
       assert.ok(grown < 300, `resident memory grew ${grown.toFixed(0)} MB`);
-      process.stderr.write(`# 100 stalled unauthenticated 10 MB uploads: RSS of the test process (gateway and clients) grew ${grown.toFixed(1)} MB\n`);
+      process.stderr.write(
+        `# 100 stalled unauthenticated 10 MB uploads: RSS of the test process (gateway and clients) grew ${grown.toFixed(1)} MB\n`,
+      );
     } finally {
       for (const c of clients) c.socket.destroy();
       await h.close();
@@ -50,7 +62,10 @@ describe('proxy: hostile clients', () => {
   it('answers Expect: 100-continue with the refusal, not 100 Continue, when the token is bad', async () => {
     const h = await startHarness(() => ({ auth: { enabled: true, issuers: [HMAC] } }));
     try {
-      const c = await rawClient(h.url, 'POST /v1/models/iris:predict HTTP/1.1\nHost: x\nAuthorization: Bearer x\nContent-Type: application/json\nContent-Length: 1000000\nExpect: 100-continue\n');
+      const c = await rawClient(
+        h.url,
+        'POST /v1/models/iris:predict HTTP/1.1\nHost: x\nAuthorization: Bearer x\nContent-Type: application/json\nContent-Length: 1000000\nExpect: 100-continue\n',
+      );
       await within(2000, 'an answer', () => c.received().includes('\r\n\r\n'));
       assert.equal(statusOf(c.received()), 401, c.received().slice(0, 100));
       assert.ok(!c.received().includes('100 Continue'));
@@ -64,7 +79,10 @@ describe('proxy: hostile clients', () => {
     const h = await startHarness();
     try {
       const body = JSON.stringify(v1Body());
-      const c = await rawClient(h.url, `POST /v1/models/iris:predict HTTP/1.1\nHost: x\nContent-Type: application/json\nContent-Length: ${body.length}\nExpect: 100-continue\nConnection: close\n`);
+      const c = await rawClient(
+        h.url,
+        `POST /v1/models/iris:predict HTTP/1.1\nHost: x\nContent-Type: application/json\nContent-Length: ${body.length}\nExpect: 100-continue\nConnection: close\n`,
+      );
       await within(2000, '100 Continue', () => c.received().startsWith('HTTP/1.1 100 Continue'));
       c.socket.write(body);
       await c.closed;
@@ -78,7 +96,11 @@ describe('proxy: hostile clients', () => {
     const h = await startHarness(() => ({ server: { requestTimeoutMs: 600 } }));
     try {
       const started = performance.now();
-      const c = await rawClient(h.url, 'POST /v1/models/iris:predict HTTP/1.1\nHost: x\nContent-Type: application/json\nContent-Length: 1000\n', Buffer.from('{"instances": '));
+      const c = await rawClient(
+        h.url,
+        'POST /v1/models/iris:predict HTTP/1.1\nHost: x\nContent-Type: application/json\nContent-Length: 1000\n',
+        Buffer.from('{"instances": '),
+      );
       await expectCutWith408(c, started);
     } finally {
       await h.close();
@@ -132,10 +154,16 @@ describe('proxy: hostile clients', () => {
     try {
       const r = await rawRequest(h.url, `GET /v2/health/live HTTP/1.1\nHost: x\nX-Big: ${'a'.repeat(20000)}\n`);
       assert.equal(r.status, 431);
-      assert.deepEqual(JSON.parse(r.body), { error: 'the request line or headers are too large', code: 'headers_too_large' });
+      assert.deepEqual(JSON.parse(r.body), {
+        error: 'the request line or headers are too large',
+        code: 'headers_too_large',
+      });
       assert.match(r.headers['content-type'] ?? '', /^application\/json/);
       const counted = await h.gateway.metrics.registry.getSingleMetricAsString('inference_gateway_requests_total');
-      assert.match(counted, /inference_gateway_requests_total\{door="proxy",route_class="unknown",outcome="headers_too_large"\} 1/);
+      assert.match(
+        counted,
+        /inference_gateway_requests_total\{door="proxy",route_class="unknown",outcome="headers_too_large"\} 1/,
+      );
     } finally {
       await h.close();
     }
@@ -170,12 +198,18 @@ describe('proxy: hostile clients', () => {
       );
       await sleep(100);
       const body = JSON.stringify({ instances: [[6.8, 2.8, 4.8, 1.4]], pad: 'x'.repeat(1450) });
-      const r = await send(`${h.url}/v1/models/iris:predict`, { body, headers: { 'content-type': 'application/json' } });
+      const r = await send(`${h.url}/v1/models/iris:predict`, {
+        body,
+        headers: { 'content-type': 'application/json' },
+      });
       assert.equal(r.status, 503);
       assert.equal(r.json()['code'], 'server_overloaded');
       stalled.socket.destroy();
       await sleep(100);
-      const again = await send(`${h.url}/v1/models/iris:predict`, { body, headers: { 'content-type': 'application/json' } });
+      const again = await send(`${h.url}/v1/models/iris:predict`, {
+        body,
+        headers: { 'content-type': 'application/json' },
+      });
       assert.notEqual(again.json()['code'], 'server_overloaded', 'the bytes are released with the stalled upload');
     } finally {
       await h.close();

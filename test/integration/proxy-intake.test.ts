@@ -10,7 +10,8 @@ import { jsonOf, rawClient, rawRequest, statusOf, statusesOf, within, type Raw }
 
 const PREDICT = '/v1/models/iris:predict';
 const BODY = JSON.stringify(v1Body());
-const predictRequest = (extra = '') => `POST ${PREDICT} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${BODY.length}\r\n${extra}\r\n${BODY}`;
+const predictRequest = (extra = '') =>
+  `POST ${PREDICT} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${BODY.length}\r\n${extra}\r\n${BODY}`;
 
 describe('proxy intake: bodies only where a route reads them', () => {
   let h: Harness;
@@ -29,12 +30,20 @@ describe('proxy intake: bodies only where a route reads them', () => {
 
   it('refuses a body on the public probe GET /v2/health/ready with 400 body_not_allowed, at once and never forwarded', async () => {
     const received = h.predictor.received.length;
-    const c = await rawClient(h.url, `GET /v2/health/ready HTTP/1.1\nHost: x\nContent-Length: ${512 * 1024}\n`, Buffer.from('x'));
+    const c = await rawClient(
+      h.url,
+      `GET /v2/health/ready HTTP/1.1\nHost: x\nContent-Length: ${512 * 1024}\n`,
+      Buffer.from('x'),
+    );
     open.push(c);
     await within(2000, 'an answer before the declared body arrived', () => c.received().includes('\r\n\r\n'));
     assert.equal(statusOf(c.received()), 400);
     assert.equal(jsonOf(c.received())['code'], 'body_not_allowed');
-    await within(2000, 'the connection closed (the upload is never read)', () => c.socket.readableEnded || c.socket.destroyed);
+    await within(
+      2000,
+      'the connection closed (the upload is never read)',
+      () => c.socket.readableEnded || c.socket.destroyed,
+    );
     assert.equal(h.predictor.received.length, received);
   });
 
@@ -42,7 +51,11 @@ describe('proxy intake: bodies only where a route reads them', () => {
     const received = h.predictor.received.length;
     const calls = h.predictor.calls;
     const smuggled = predictRequest();
-    const r = await rawRequest(h.url, `GET /v2/health/ready HTTP/1.1\nHost: x\nContent-Length: ${smuggled.length}\nConnection: close\n`, smuggled);
+    const r = await rawRequest(
+      h.url,
+      `GET /v2/health/ready HTTP/1.1\nHost: x\nContent-Length: ${smuggled.length}\nConnection: close\n`,
+      smuggled,
+    );
     assert.equal(r.status, 400);
     assert.equal(JSON.parse(r.body).code, 'body_not_allowed');
     assert.equal(h.predictor.received.length, received, 'the predictor saw nothing');
@@ -50,19 +63,31 @@ describe('proxy intake: bodies only where a route reads them', () => {
   });
 
   it('refuses a HEAD with a body', async () => {
-    const r = await rawRequest(h.url, 'HEAD /v2/health/live HTTP/1.1\nHost: x\nContent-Length: 5\nConnection: close\n', 'hello');
+    const r = await rawRequest(
+      h.url,
+      'HEAD /v2/health/live HTTP/1.1\nHost: x\nContent-Length: 5\nConnection: close\n',
+      'hello',
+    );
     assert.equal(r.status, 400);
   });
 
   it('refuses a body on a public route whatever its method', async () => {
-    const r = await rawRequest(h.url, 'POST /v2/health/live HTTP/1.1\nHost: x\nContent-Length: 2\nConnection: close\n', '{}');
+    const r = await rawRequest(
+      h.url,
+      'POST /v2/health/live HTTP/1.1\nHost: x\nContent-Length: 2\nConnection: close\n',
+      '{}',
+    );
     assert.equal(r.status, 400);
     assert.equal(JSON.parse(r.body).code, 'body_not_allowed');
   });
 
   it('reserves body bytes as they arrive: stalled uploads that declared the budget hold only what they sent', async () => {
     for (let i = 0; i < 3; i++) {
-      const c = await rawClient(h.url, `POST ${PREDICT} HTTP/1.1\nHost: x\nContent-Type: application/json\nContent-Length: ${512 * 1024}\n`, Buffer.from('{'));
+      const c = await rawClient(
+        h.url,
+        `POST ${PREDICT} HTTP/1.1\nHost: x\nContent-Type: application/json\nContent-Length: ${512 * 1024}\n`,
+        Buffer.from('{'),
+      );
       open.push(c);
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -87,7 +112,9 @@ describe('proxy intake: pipelining', () => {
 
   it('answers a valid request before the 400 of a malformed one pipelined behind it', async () => {
     const calls = h.predictor.calls;
-    const text = await conversation(`${predictRequest()}GARBAGE / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n`);
+    const text = await conversation(
+      `${predictRequest()}GARBAGE / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n`,
+    );
     assert.deepEqual(statusesOf(text), [200, 400]);
     assert.match(text, /"predictions"/);
     assert.equal(h.predictor.calls, calls + 1);
@@ -95,7 +122,9 @@ describe('proxy intake: pipelining', () => {
 
   it('answers an HTTP/1.0 request and ignores the bytes after it', async () => {
     const body = BODY;
-    const text = await conversation(`POST ${PREDICT} HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}\u0001\u0002 not http\r\n\r\n`);
+    const text = await conversation(
+      `POST ${PREDICT} HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}\u0001\u0002 not http\r\n\r\n`,
+    );
     assert.deepEqual(statusesOf(text), [200]);
   });
 
@@ -114,7 +143,9 @@ describe('proxy intake: headers', () => {
 
   it('refuses a header block over 16 KiB once its framing is counted, though its names and values alone are under', async () => {
     // 120 lines of 134 name and value bytes: 16,080 bytes as Node's parser counts them, 16,560 with ": " and CRLF.
-    const lines = Array.from({ length: 120 }, (_, i) => `h${String(i).padStart(3, '0')}: ${'v'.repeat(130)}`).join('\n');
+    const lines = Array.from({ length: 120 }, (_, i) => `h${String(i).padStart(3, '0')}: ${'v'.repeat(130)}`).join(
+      '\n',
+    );
     const r = await rawRequest(h.url, `GET /v2/health/live HTTP/1.1\nHost: x\n${lines}\nConnection: close\n`);
     assert.equal(r.status, 431);
     assert.equal(JSON.parse(r.body).code, 'headers_too_large');
@@ -127,7 +158,10 @@ describe('proxy intake: headers', () => {
   });
 
   it('does not forward headers with an underscore (a CGI-style predictor reads x_user as x-user)', async () => {
-    const r = await send(`${h.url}${PREDICT}`, { body: v1Body(), headers: { x_user: 'mallory', transfer_encoding: 'chunked', 'x-kept': 'yes' } });
+    const r = await send(`${h.url}${PREDICT}`, {
+      body: v1Body(),
+      headers: { x_user: 'mallory', transfer_encoding: 'chunked', 'x-kept': 'yes' },
+    });
     assert.equal(r.status, 200, r.text);
     const seen = h.predictor.received.at(-1)!.headers;
     assert.equal(seen['x_user'], undefined);
@@ -146,7 +180,9 @@ describe('proxy intake: refused requests keep their connection when their small 
   it('drains a small refused body and answers the next request on the same connection', async () => {
     const small = JSON.stringify(v1Body());
     const c = await rawClient(h.url, '');
-    c.socket.write(`POST /v1/models/unknown:predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${small.length}\r\n\r\n${small}`);
+    c.socket.write(
+      `POST /v1/models/unknown:predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${small.length}\r\n\r\n${small}`,
+    );
     await within(2000, 'the refusal', () => statusesOf(c.received()).length === 1);
     assert.equal(statusesOf(c.received())[0], 404);
     assert.doesNotMatch(c.received(), /connection: close/i);
@@ -159,7 +195,9 @@ describe('proxy intake: refused requests keep their connection when their small 
   it('closes the connection of a refused request whose body is large', async () => {
     const large = JSON.stringify({ instances: [[1, 2, 3, 4]], pad: 'x'.repeat(100 * 1024) });
     const c = await rawClient(h.url, '');
-    c.socket.write(`POST /v1/models/unknown:predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${large.length}\r\n\r\n${large}`);
+    c.socket.write(
+      `POST /v1/models/unknown:predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${large.length}\r\n\r\n${large}`,
+    );
     await within(2000, 'the gateway closed the connection', () => c.socket.readableEnded || c.socket.destroyed);
     assert.equal(statusOf(c.received()), 404);
     assert.match(c.received(), /connection: close/i);

@@ -16,7 +16,15 @@ describe('proxy with a faulty answer rewriter', () => {
   let url: string;
   before(async () => {
     predictor = await startDemoPredictor();
-    const config = buildConfig({ upstream: { url: predictor.url }, auth: { enabled: false }, log: { level: 'silent' }, models: { iris: { task: 'regression' } } }, 'test');
+    const config = buildConfig(
+      {
+        upstream: { url: predictor.url },
+        auth: { enabled: false },
+        log: { level: 'silent' },
+        models: { iris: { task: 'regression' } },
+      },
+      'test',
+    );
     const faulty: Stage = {
       name: 'extraction',
       run(ctx) {
@@ -29,7 +37,12 @@ describe('proxy with a faulty answer rewriter', () => {
       },
     };
     const log = createLogger('silent');
-    proxy = await listenProxyDoor({ config, pipeline: new DecisionPipeline(config, [faulty], log), metrics: new GatewayMetrics({ defaultMetrics: false }), log });
+    proxy = await listenProxyDoor({
+      config,
+      pipeline: new DecisionPipeline(config, [faulty], log),
+      metrics: new GatewayMetrics({ defaultMetrics: false }),
+      log,
+    });
     url = proxy.url;
   });
   after(async () => {

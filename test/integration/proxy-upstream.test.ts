@@ -54,7 +54,12 @@ describe('proxy: the predictor call', () => {
         await Promise.all(
           Array.from({ length: 50 }, async () => {
             const ac = new AbortController();
-            const pending = request(`${h.url}${PREDICT}`, { method: 'POST', body: JSON.stringify(v1Body()), headers: { 'content-type': 'application/json', 'x-hang': '1' }, signal: ac.signal });
+            const pending = request(`${h.url}${PREDICT}`, {
+              method: 'POST',
+              body: JSON.stringify(v1Body()),
+              headers: { 'content-type': 'application/json', 'x-hang': '1' },
+              signal: ac.signal,
+            });
             await sleep(30);
             ac.abort();
             await pending.then(
@@ -85,7 +90,11 @@ describe('proxy: the predictor call', () => {
     const h = await gatewayFor(p, { connections: 1, maxQueue: 2, timeoutMs: 30_000 });
     const acs = Array.from({ length: 3 }, () => new AbortController());
     try {
-      const waiting = acs.map((ac) => request(`${h.url}${PREDICT}`, { method: 'POST', body: JSON.stringify(v1Body()), signal: ac.signal }).catch(() => undefined));
+      const waiting = acs.map((ac) =>
+        request(`${h.url}${PREDICT}`, { method: 'POST', body: JSON.stringify(v1Body()), signal: ac.signal }).catch(
+          () => undefined,
+        ),
+      );
       await until('the first call holds the only connection', () => hung.length === 1);
       const started = performance.now();
       const r = await send(`${h.url}${PREDICT}`, { body: v1Body() });
@@ -135,7 +144,10 @@ describe('proxy: the predictor call', () => {
     try {
       const r = await send(`${h.url}${PREDICT}`, { body: v1Body() });
       assert.equal(r.status, 502);
-      assert.deepEqual(r.json(), { error: 'the predictor closed the connection before answering', code: 'upstream_unreachable' });
+      assert.deepEqual(r.json(), {
+        error: 'the predictor closed the connection before answering',
+        code: 'upstream_unreachable',
+      });
       await sleep(50);
       assert.equal(p.requests.length, 1, 'the predictor saw the request once');
       assert.equal(await metricValue(h, 'inference_gateway_upstream_retries_total'), 0);
@@ -174,7 +186,8 @@ describe('proxy: the predictor call', () => {
       const r = await send(`${h.url}${PREDICT}`, { body: v1Body(), headers: trace });
       assert.equal(r.status, 200);
       const head = p.requests.at(-1)!.head.toLowerCase();
-      for (const [k, v] of Object.entries(trace)) assert.ok(head.includes(`\r\n${k}: ${v.toLowerCase()}\r\n`), `${k} forwarded unchanged`);
+      for (const [k, v] of Object.entries(trace))
+        assert.ok(head.includes(`\r\n${k}: ${v.toLowerCase()}\r\n`), `${k} forwarded unchanged`);
     } finally {
       await h.close();
       await p.close();

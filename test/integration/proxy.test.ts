@@ -40,7 +40,9 @@ describe('reverse proxy in front of a KServe predictor', () => {
     const answer: Buffer[] = [];
     socket.on('data', (c: Buffer) => answer.push(c));
     await new Promise<void>((r) => socket.once('connect', () => r()));
-    socket.write(`POST /v2/models/iris/infer HTTP/1.1\r\nHost: ${h.url.slice(7)}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`);
+    socket.write(
+      `POST /v2/models/iris/infer HTTP/1.1\r\nHost: ${h.url.slice(7)}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`,
+    );
     const half = Math.floor(body.length / 2);
     for (const piece of [body.slice(0, half), body.slice(half)]) {
       await new Promise((r) => setTimeout(r, 30));
@@ -75,7 +77,10 @@ describe('reverse proxy in front of a KServe predictor', () => {
     const before = h.predictor.received.length;
     const r = await send(`${h.url}/admin/secrets`);
     assert.equal(r.status, 403);
-    assert.deepEqual(r.json(), { error: 'this path is neither a public route nor a KServe model route', code: 'route_not_allowed' });
+    assert.deepEqual(r.json(), {
+      error: 'this path is neither a public route nor a KServe model route',
+      code: 'route_not_allowed',
+    });
     assert.equal(h.predictor.received.length, before);
   });
 
@@ -97,7 +102,12 @@ describe('reverse proxy in front of a KServe predictor', () => {
     assert.equal(r.json()['code'], 'method_not_allowed');
   });
 
-  for (const path of ['/v2/health/live/../../models/iris/infer', '/v2/models/iris%2finfer', '/v2//models/iris/infer', '/v2/models/./iris/infer']) {
+  for (const path of [
+    '/v2/health/live/../../models/iris/infer',
+    '/v2/models/iris%2finfer',
+    '/v2//models/iris/infer',
+    '/v2/models/./iris/infer',
+  ]) {
     it(`refuses the ambiguous path ${path} with 400 invalid_path`, async () => {
       const r = await rawRequest(h.url, `GET ${path} HTTP/1.1\nHost: x\nConnection: close\n`);
       assert.equal(r.status, 400);
@@ -143,7 +153,10 @@ describe('reverse proxy in front of a KServe predictor', () => {
 
   it('answers 413 body_too_large in KServe error shape for a body over the limit', async () => {
     const limit = h.config.server.bodyLimitBytes;
-    const r = await send(`${h.url}/v1/models/iris:predict`, { body: Buffer.alloc(limit + 1, 0x20), headers: { 'content-type': 'application/json' } });
+    const r = await send(`${h.url}/v1/models/iris:predict`, {
+      body: Buffer.alloc(limit + 1, 0x20),
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(r.status, 413);
     assert.equal(r.json()['code'], 'body_too_large');
     assert.equal(typeof r.json()['error'], 'string');

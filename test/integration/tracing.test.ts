@@ -11,10 +11,17 @@ const INFER = '/v2/models/iris/infer';
 const IRIS_ROW = { inputs: [{ name: 'input-0', shape: [1, 4], datatype: 'FP32', data: [[6.8, 2.8, 4.8, 1.4]] }] };
 
 /** A gateway exporting to a local OTLP receiver; `run` sends requests, then the gateway closes (flushing its spans). */
-async function traced(run: (h: Harness) => Promise<void>, tracing: Record<string, unknown> = {}, config: Record<string, unknown> = {}): Promise<OtlpReceiver['spans']> {
+async function traced(
+  run: (h: Harness) => Promise<void>,
+  tracing: Record<string, unknown> = {},
+  config: Record<string, unknown> = {},
+): Promise<OtlpReceiver['spans']> {
   const receiver = await startOtlpReceiver();
   try {
-    const h = await startHarness(() => ({ ...config, tracing: { enabled: true, endpoint: receiver.url, serviceName: 'gw-under-test', ...tracing } }));
+    const h = await startHarness(() => ({
+      ...config,
+      tracing: { enabled: true, endpoint: receiver.url, serviceName: 'gw-under-test', ...tracing },
+    }));
     try {
       await run(h);
     } finally {
@@ -69,7 +76,14 @@ describe('trace context', () => {
     const spans = await traced(async (h) => {
       const r = await send(`${h.url}${INFER}`, {
         body: IRIS_ROW,
-        headers: { traceparent: TRACEPARENT, tracestate: 'vendor=opaque', 'x-b3-traceid': TRACE_ID, 'x-b3-spanid': CLIENT_SPAN, 'x-b3-parentspanid': '05e3ac9a4f6e3b90', 'x-b3-sampled': '1' },
+        headers: {
+          traceparent: TRACEPARENT,
+          tracestate: 'vendor=opaque',
+          'x-b3-traceid': TRACE_ID,
+          'x-b3-spanid': CLIENT_SPAN,
+          'x-b3-parentspanid': '05e3ac9a4f6e3b90',
+          'x-b3-sampled': '1',
+        },
       });
       assert.equal(r.status, 200, r.text);
       received = h.predictor.received.at(-1)!.headers;
@@ -103,7 +117,10 @@ describe('trace context', () => {
   it('makes the same decision spans for an ext-authz check, under the proxy span Envoy sends', async () => {
     const spans = await traced(
       async (h) => {
-        const r = await send(`${h.extAuthzHttpUrl!}${INFER}`, { body: IRIS_ROW, headers: { traceparent: TRACEPARENT } });
+        const r = await send(`${h.extAuthzHttpUrl!}${INFER}`, {
+          body: IRIS_ROW,
+          headers: { traceparent: TRACEPARENT },
+        });
         assert.equal(r.status, 200, r.text);
       },
       {},
@@ -116,7 +133,10 @@ describe('trace context', () => {
 
   it('records a refusal on the decision span with its code, not as an error', async () => {
     const spans = await traced(async (h) => {
-      const r = await send(`${h.url}/v2/models/unknown/infer`, { body: IRIS_ROW, headers: { traceparent: TRACEPARENT } });
+      const r = await send(`${h.url}/v2/models/unknown/infer`, {
+        body: IRIS_ROW,
+        headers: { traceparent: TRACEPARENT },
+      });
       assert.equal(r.status, 404);
     });
     const head = spans.find((s) => s.name === 'decide head');
@@ -128,7 +148,10 @@ describe('trace context', () => {
 
   it('continues a trace that arrives in B3 headers only (Envoy, Istio)', async () => {
     const spans = await traced(async (h) => {
-      await send(`${h.url}${INFER}`, { body: IRIS_ROW, headers: { 'x-b3-traceid': TRACE_ID, 'x-b3-spanid': CLIENT_SPAN, 'x-b3-sampled': '1' } });
+      await send(`${h.url}${INFER}`, {
+        body: IRIS_ROW,
+        headers: { 'x-b3-traceid': TRACE_ID, 'x-b3-spanid': CLIENT_SPAN, 'x-b3-sampled': '1' },
+      });
     });
     const head = spans.find((s) => s.name === 'decide head');
     assert.equal(head?.traceId, TRACE_ID);
@@ -166,10 +189,26 @@ describe('trace context', () => {
   it('records a trace the caller marks sampled only at sampleRatio: an unauthenticated client cannot force sampling', async () => {
     const spans = await traced(
       async (h) => {
-        for (let i = 0; i < 5; i++) await send(`${h.url}${INFER}`, { body: IRIS_ROW, headers: { traceparent: `00-${TRACE_ID.slice(0, -1)}${i}-${CLIENT_SPAN}-01` } });
+        for (let i = 0; i < 5; i++)
+          await send(`${h.url}${INFER}`, {
+            body: IRIS_ROW,
+            headers: { traceparent: `00-${TRACE_ID.slice(0, -1)}${i}-${CLIENT_SPAN}-01` },
+          });
       },
       { sampleRatio: 0 },
-      { auth: { enabled: true, issuers: [{ issuer: 'https://issuer.test', hmacSecret: 'a-test-secret-of-at-least-32-bytes!!', audiences: ['inference'], algorithms: ['HS256'] }] } },
+      {
+        auth: {
+          enabled: true,
+          issuers: [
+            {
+              issuer: 'https://issuer.test',
+              hmacSecret: 'a-test-secret-of-at-least-32-bytes!!',
+              audiences: ['inference'],
+              algorithms: ['HS256'],
+            },
+          ],
+        },
+      },
     );
     assert.deepEqual(spans, []);
   });
@@ -193,7 +232,10 @@ describe('trace context', () => {
   it('never puts the bearer token in a span', async () => {
     const token = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2VjcmV0LXNpZ25hdHVyZQ';
     const spans = await traced(async (h) => {
-      await send(`${h.url}${INFER}?x=${token}`, { body: IRIS_ROW, headers: { traceparent: TRACEPARENT, authorization: `Bearer ${token}` } });
+      await send(`${h.url}${INFER}?x=${token}`, {
+        body: IRIS_ROW,
+        headers: { traceparent: TRACEPARENT, authorization: `Bearer ${token}` },
+      });
     });
     assert.ok(spans.length > 0);
     assert.ok(!JSON.stringify(spans).includes(token));

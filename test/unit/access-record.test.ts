@@ -31,13 +31,37 @@ describe('the access line', () => {
     assert.equal(line.split('\n').length, 2, 'one line, ended by a newline');
     const rec = JSON.parse(line) as Record<string, unknown>;
     assert.deepEqual(
-      { requestId: rec['requestId'], method: rec['method'], model: rec['model'], subject: rec['subject'], status: rec['status'], outcome: rec['outcome'], ms: rec['ms'] },
-      { requestId: 'req-1', method: 'POST', model: 'iris', subject: 'alice', status: 200, outcome: 'allowed', ms: 1.23 },
+      {
+        requestId: rec['requestId'],
+        method: rec['method'],
+        model: rec['model'],
+        subject: rec['subject'],
+        status: rec['status'],
+        outcome: rec['outcome'],
+        ms: rec['ms'],
+      },
+      {
+        requestId: 'req-1',
+        method: 'POST',
+        model: 'iris',
+        subject: 'alice',
+        status: 200,
+        outcome: 'allowed',
+        ms: 1.23,
+      },
     );
   });
 
   it('carries a subject with quotes, backslashes, newlines and lone surrogates intact, and cannot be split or extended by it', () => {
-    for (const subject of ['a"b', 'a\\b', 'a\nb","outcome":"forged', 'x\u0000y', 'lone \ud800 surrogate', 'pair 🌸 ok', 'é']) {
+    for (const subject of [
+      'a"b',
+      'a\\b',
+      'a\nb","outcome":"forged',
+      'x\u0000y',
+      'lone \ud800 surrogate',
+      'pair 🌸 ok',
+      'é',
+    ]) {
       const line = lineFor(subject);
       assert.equal(line.indexOf('\n'), line.length - 1, `one line for ${JSON.stringify(subject)}`);
       const rec = JSON.parse(line) as Record<string, unknown>;
@@ -51,8 +75,14 @@ describe('the access line', () => {
     try {
       const file = join(dir, 'access.log');
       const log = createLogger('info', file);
-      const record = accessRecorder('proxy', buildConfig({ auth: { enabled: false } }, 'test'), new GatewayMetrics({ defaultMetrics: false }), log);
-      for (let i = 0; i < 3; i++) record({ requestId: `req-${i}`, method: 'GET', ctx: undefined, outcome: 'allowed', status: 200, ms: 1 });
+      const record = accessRecorder(
+        'proxy',
+        buildConfig({ auth: { enabled: false } }, 'test'),
+        new GatewayMetrics({ defaultMetrics: false }),
+        log,
+      );
+      for (let i = 0; i < 3; i++)
+        record({ requestId: `req-${i}`, method: 'GET', ctx: undefined, outcome: 'allowed', status: 200, ms: 1 });
       assert.equal(readFileSync(file, 'utf8'), '', 'three short lines stay gathered');
       flushAccessLog(log);
       assert.deepEqual(

@@ -15,7 +15,9 @@ const srcFolders = readdirSync(join(ROOT, 'src'), { withFileTypes: true })
 
 describe('ARCHITECTURE.md', () => {
   it('names every folder of src and the composition root', () => {
-    const missing = [...srcFolders.map((f) => `src/${f}`), 'src/gateway.ts', 'src/main.ts'].filter((p) => !doc.includes(`\`${p}\``));
+    const missing = [...srcFolders.map((f) => `src/${f}`), 'src/gateway.ts', 'src/main.ts'].filter(
+      (p) => !doc.includes(`\`${p}\``),
+    );
     assert.deepEqual(missing, []);
   });
 

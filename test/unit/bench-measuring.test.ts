@@ -7,7 +7,8 @@ import { packageOf, summariseProfile, type CpuProfile } from '../../bench/profil
 
 describe('bench CPU and memory from /proc', () => {
   it('adds utime, stime, cutime and cstime, even when the command name holds spaces and parentheses', () => {
-    const stat = '4242 (node (worker) x) S 1 4242 4242 0 -1 4194560 100 0 0 0 700 300 20 10 20 0 11 0 12345 1000000 2000 0';
+    const stat =
+      '4242 (node (worker) x) S 1 4242 4242 0 -1 4194560 100 0 0 0 700 300 20 10 20 0 11 0 12345 1000000 2000 0';
     assert.equal(parseStatTicks(stat), 700 + 300 + 20 + 10);
   });
 
@@ -47,7 +48,10 @@ describe('bench wrk results', () => {
 });
 
 describe('bench profile summary', () => {
-  const frame = (id: number, functionName: string, url: string) => ({ id, callFrame: { functionName, url, lineNumber: 9 } });
+  const frame = (id: number, functionName: string, url: string) => ({
+    id,
+    callFrame: { functionName, url, lineNumber: 9 },
+  });
   const profile: CpuProfile = {
     nodes: [
       frame(1, '(idle)', ''),

@@ -8,8 +8,24 @@ import { barChartSvg } from '../../bench/report/chart-svg.js';
 import { LatencyRecorder, percentile } from '../../bench/load/latency-stats.js';
 import type { LoadResult } from '../../bench/load/bench-call.js';
 
-const load = (over: Partial<LoadResult>): LoadResult => ({ generator: 'wrk', requests: 1000, seconds: 1, rps: 1000, p50: 1, p99: 2, non2xx: 0, errors: 0, ...over });
-const sample = (targetId: string, round: number, over: Partial<LoadResult>, cpuMicros: number, scenario: Sample['scenario'] = 'c50'): Sample => ({
+const load = (over: Partial<LoadResult>): LoadResult => ({
+  generator: 'wrk',
+  requests: 1000,
+  seconds: 1,
+  rps: 1000,
+  p50: 1,
+  p99: 2,
+  non2xx: 0,
+  errors: 0,
+  ...over,
+});
+const sample = (
+  targetId: string,
+  round: number,
+  over: Partial<LoadResult>,
+  cpuMicros: number,
+  scenario: Sample['scenario'] = 'c50',
+): Sample => ({
   scenario,
   targetId,
   round,
@@ -23,12 +39,19 @@ describe('bench aggregation', () => {
   });
 
   it('pools CPU over rounds as total CPU over total requests, not a mean of per-round ratios', () => {
-    const [row] = aggregate([sample('gw', 0, { requests: 1000 }, 100_000), sample('gw', 1, { requests: 3000 }, 100_000)]);
+    const [row] = aggregate([
+      sample('gw', 0, { requests: 1000 }, 100_000),
+      sample('gw', 1, { requests: 3000 }, 100_000),
+    ]);
     assert.equal(row!.cpuMicrosPerRequest, 50);
   });
 
   it('keeps the rounds of each generator apart and reports the spread of req/s', () => {
-    const rows = aggregate([sample('gw', 0, { rps: 900 }, 1), sample('gw', 1, { rps: 1100 }, 1), sample('gw', 0, { generator: 'autocannon', rps: 500 }, 1)]);
+    const rows = aggregate([
+      sample('gw', 0, { rps: 900 }, 1),
+      sample('gw', 1, { rps: 1100 }, 1),
+      sample('gw', 0, { generator: 'autocannon', rps: 500 }, 1),
+    ]);
     const wrk = rows.find((r) => r.generator === 'wrk')!;
     assert.equal(rows.length, 2);
     assert.deepEqual([wrk.rps, wrk.rpsMin, wrk.rpsMax, wrk.rounds], [1000, 900, 1100, 2]);
@@ -49,7 +72,14 @@ describe('bench goals', () => {
     sample('node-floor', 0, { rps: 9000 }, 150 * 1000),
     sample('fastify-http-proxy', 0, { rps: 2000 }, 300 * 1000),
   ]);
-  const goals = evaluateGoals({ rows, generator: 'wrk', everythingOn: 'gw-all', memory: undefined, rssBoundBytes: 256 * 1048576, historyTolerance: 1.25 });
+  const goals = evaluateGoals({
+    rows,
+    generator: 'wrk',
+    everythingOn: 'gw-all',
+    memory: undefined,
+    rssBoundBytes: 256 * 1048576,
+    historyTolerance: 1.25,
+  });
   const status = (prefix: string) => goals.find((g) => g.goal.startsWith(prefix))!;
 
   it('marks a CPU goal missed with the ratio it measured', () => {

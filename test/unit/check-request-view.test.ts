@@ -2,7 +2,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { requestViewFromCheckRequest } from '../../src/adapters/ext-authz-grpc/request-view-from-check-request.js';
 
-const viewWith = (authorization: string) => requestViewFromCheckRequest({ attributes: { request: { http: { method: 'POST', path: '/v1/models/m:predict', headers: { authorization } } } } });
+const viewWith = (authorization: string) =>
+  requestViewFromCheckRequest({
+    attributes: { request: { http: { method: 'POST', path: '/v1/models/m:predict', headers: { authorization } } } },
+  });
 
 describe('gRPC CheckRequest Authorization values', () => {
   it('splits repeated Authorization headers that Envoy joined with a comma back into credentials', () => {

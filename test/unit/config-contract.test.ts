@@ -14,7 +14,9 @@ describe('model contract configuration', () => {
   });
 
   it('names labels that are not a list of strings', () => {
-    assert.deepEqual(problemsOf({ models: { fraud: { labels: 'legit,fraud' } } }), ['models.fraud.labels: expected an array of strings, got a string']);
+    assert.deepEqual(problemsOf({ models: { fraud: { labels: 'legit,fraud' } } }), [
+      'models.fraud.labels: expected an array of strings, got a string',
+    ]);
   });
 
   it('refuses a response policy other than labels or top-k', () => {
@@ -23,7 +25,9 @@ describe('model contract configuration', () => {
   });
 
   it('refuses an input minimum above its maximum', () => {
-    assert.deepEqual(problemsOf({ models: { iris: { input: { min: 5, max: 1 } } } }), ['models.iris.input.min: is above max (5 > 1)']);
+    assert.deepEqual(problemsOf({ models: { iris: { input: { min: 5, max: 1 } } } }), [
+      'models.iris.input.min: is above max (5 > 1)',
+    ]);
   });
 
   it('refuses a confidence floor outside [0, 1]', () => {
@@ -31,12 +35,19 @@ describe('model contract configuration', () => {
     assert.match(p ?? '', /^models\.iris\.response\.confidenceFloor: /);
   });
   it('refuses a repeated class label, naming its position', () => {
-    assert.deepEqual(problemsOf({ models: { iris: { labels: ['setosa', 'versicolor', 'setosa'] } } }), ['models.iris.labels[2]: repeats the label "setosa"']);
+    assert.deepEqual(problemsOf({ models: { iris: { labels: ['setosa', 'versicolor', 'setosa'] } } }), [
+      'models.iris.labels[2]: repeats the label "setosa"',
+    ]);
   });
 
   it('refuses an abstain label that is also a class label when a confidence floor is set', () => {
-    assert.deepEqual(problemsOf({ models: { iris: { labels: ['setosa', 'unsure'], response: { confidenceFloor: 0.5, abstainLabel: 'unsure' } } } }), [
-      'models.iris.response.abstainLabel: is also a class label ("unsure"); an abstention must not read as a prediction',
-    ]);
+    assert.deepEqual(
+      problemsOf({
+        models: { iris: { labels: ['setosa', 'unsure'], response: { confidenceFloor: 0.5, abstainLabel: 'unsure' } } },
+      }),
+      [
+        'models.iris.response.abstainLabel: is also a class label ("unsure"); an abstention must not read as a prediction',
+      ],
+    );
   });
 });

@@ -13,15 +13,23 @@ const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 const SCHEMA_LINE = '# yaml-language-server: $schema=';
 
 // The published schema, as an editor or another tool reads it: strict mode refuses unknown keywords.
-const validateSchema = new Ajv({ strict: true, allErrors: true }).compile(JSON.parse(read('gateway.schema.json')) as object);
+const validateSchema = new Ajv({ strict: true, allErrors: true }).compile(
+  JSON.parse(read('gateway.schema.json')) as object,
+);
 
 function schemaErrors(doc: unknown): string[] {
-  return validateSchema(doc) ? [] : (validateSchema.errors ?? []).map((e: ErrorObject) => `${e.instancePath || '/'} ${e.message ?? ''}`);
+  return validateSchema(doc)
+    ? []
+    : (validateSchema.errors ?? []).map((e: ErrorObject) => `${e.instancePath || '/'} ${e.message ?? ''}`);
 }
 
 function gatewayYamlFiles(dir: string): string[] {
   return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? gatewayYamlFiles(join(dir, e.name)) : e.name === 'gateway.yaml' ? [relative(ROOT, join(ROOT, dir, e.name))] : [],
+    e.isDirectory()
+      ? gatewayYamlFiles(join(dir, e.name))
+      : e.name === 'gateway.yaml'
+        ? [relative(ROOT, join(ROOT, dir, e.name))]
+        : [],
   );
 }
 
@@ -51,7 +59,11 @@ describe('every gateway config in the repository', () => {
     for (const file of deployConfigs) {
       const first = read(file).split('\n')[0] ?? '';
       assert.ok(first.startsWith(SCHEMA_LINE), `${file}: ${first}`);
-      assert.equal(resolve(ROOT, dirname(file), first.slice(SCHEMA_LINE.length)), join(ROOT, 'gateway.schema.json'), file);
+      assert.equal(
+        resolve(ROOT, dirname(file), first.slice(SCHEMA_LINE.length)),
+        join(ROOT, 'gateway.schema.json'),
+        file,
+      );
     }
   });
 
@@ -72,7 +84,11 @@ describe('every gateway config in the repository', () => {
   });
 
   it('the quickstart config is valid against gateway.schema.json', () => {
-    const doc = quickstartDocument('http://127.0.0.1:8085', { issuer: 'http://127.0.0.1:9', jwksUri: 'http://127.0.0.1:9/jwks.json' }, {});
+    const doc = quickstartDocument(
+      'http://127.0.0.1:8085',
+      { issuer: 'http://127.0.0.1:9', jwksUri: 'http://127.0.0.1:9/jwks.json' },
+      {},
+    );
     assert.deepEqual(schemaErrors(doc), []);
   });
 });
@@ -88,7 +104,10 @@ describe('gateway.schema.json and the loader', () => {
     ['a model name KServe cannot serve', { models: { 'bad/name': {} } }],
     ['an unknown key inside a model', { models: { iris: { lables: ['a'] } } }],
     ['a window without its budget', { limits: { default: [{ name: 'burst', perSeconds: 1 }] } }],
-    ['an issuer without audiences', { auth: { issuers: [{ issuer: 'https://id.example', jwksUri: 'https://id.example/jwks' }] } }],
+    [
+      'an issuer without audiences',
+      { auth: { issuers: [{ issuer: 'https://id.example', jwksUri: 'https://id.example/jwks' }] } },
+    ],
   ];
   for (const [what, doc] of refusedByBoth) {
     it(`both refuse ${what}`, () => {

@@ -16,28 +16,38 @@ describe('limits configuration', () => {
   });
 
   it('refuses a Redis key prefix with braces, which would break the per-identity hash tag', () => {
-    assert.deepEqual(problemsOf({ limits: { store: { kind: 'redis', redisUrl: 'redis://127.0.0.1:6379', keyPrefix: 'a{b}:' } } }), [
-      'limits.store.keyPrefix: expected no braces or spaces, got "a{b}:"',
-    ]);
+    assert.deepEqual(
+      problemsOf({ limits: { store: { kind: 'redis', redisUrl: 'redis://127.0.0.1:6379', keyPrefix: 'a{b}:' } } }),
+      ['limits.store.keyPrefix: expected no braces or spaces, got "a{b}:"'],
+    );
   });
 
   it('requires a Redis address when the store is redis', () => {
-    assert.deepEqual(problemsOf({ limits: { store: { kind: 'redis' } } }), ['limits.store.redisUrl: is required when kind is redis (or set sentinels or cluster)']);
-  });
-
-  it('refuses two Redis addressing modes at once', () => {
-    assert.deepEqual(problemsOf({ limits: { store: { kind: 'redis', redisUrl: 'redis://127.0.0.1:6379', sentinels: ['127.0.0.1:26379'] } } }), [
-      'limits.store: choose one of redisUrl, sentinels, cluster',
+    assert.deepEqual(problemsOf({ limits: { store: { kind: 'redis' } } }), [
+      'limits.store.redisUrl: is required when kind is redis (or set sentinels or cluster)',
     ]);
   });
 
+  it('refuses two Redis addressing modes at once', () => {
+    assert.deepEqual(
+      problemsOf({
+        limits: { store: { kind: 'redis', redisUrl: 'redis://127.0.0.1:6379', sentinels: ['127.0.0.1:26379'] } },
+      }),
+      ['limits.store: choose one of redisUrl, sentinels, cluster'],
+    );
+  });
+
   it('takes the Redis URL from GATEWAY_REDIS_URL', () => {
-    const c = buildConfig({ ...NO_AUTH, limits: { store: { kind: 'redis' } } }, 'test', { GATEWAY_REDIS_URL: 'redis://10.0.0.7:6379/0' });
+    const c = buildConfig({ ...NO_AUTH, limits: { store: { kind: 'redis' } } }, 'test', {
+      GATEWAY_REDIS_URL: 'redis://10.0.0.7:6379/0',
+    });
     assert.equal(c.limits.store.redisUrl, 'redis://10.0.0.7:6379/0');
   });
 
   it('refuses a window that allows no prediction, naming it', () => {
-    assert.deepEqual(problemsOf({ limits: { default: [{ name: 'burst', predictions: 0, perSeconds: 1 }] } }), ['limits.default[0].predictions: must be at least 1, got 0']);
+    assert.deepEqual(problemsOf({ limits: { default: [{ name: 'burst', predictions: 0, perSeconds: 1 }] } }), [
+      'limits.default[0].predictions: must be at least 1, got 0',
+    ]);
   });
 
   it('refuses two windows with the same name in one policy', () => {
@@ -45,7 +55,9 @@ describe('limits configuration', () => {
       { name: 'burst', predictions: 5, perSeconds: 1 },
       { name: 'burst', predictions: 50, perSeconds: 60 },
     ];
-    assert.deepEqual(problemsOf({ limits: { default: windows } }), ['limits.default[1].name: duplicates window "burst"']);
+    assert.deepEqual(problemsOf({ limits: { default: windows } }), [
+      'limits.default[1].name: duplicates window "burst"',
+    ]);
   });
 
   it('refuses an unknown failure policy, listing the allowed ones', () => {

@@ -12,7 +12,10 @@ describe('configuration', () => {
   });
 
   it('fills safe defaults around the one required setting', () => {
-    const c = buildConfig({ auth: { issuers: [{ issuer: 'https://id.example', jwksUri: 'https://id.example/jwks', audiences: ['api'] }] } }, 'test');
+    const c = buildConfig(
+      { auth: { issuers: [{ issuer: 'https://id.example', jwksUri: 'https://id.example/jwks', audiences: ['api'] }] } },
+      'test',
+    );
     assert.equal(c.server.port, 8080);
     assert.equal(c.admin.port, 8082);
     assert.equal(c.auth.enabled, true);
@@ -37,16 +40,26 @@ describe('configuration', () => {
   });
 
   it('reports a cross-field problem of an issuer together with a missing field of the same issuer', () => {
-    assert.deepEqual(problemsOf({ auth: { issuers: [{ issuer: 'https://id.example', jwksUri: 'http://id.example/jwks' }] } }), [
-      'auth.issuers[0].audiences: is required',
-      'auth.issuers[0].jwksUri: must be https (plain http only on loopback, or with auth.keys.allowInsecureHttp)',
-    ]);
+    assert.deepEqual(
+      problemsOf({ auth: { issuers: [{ issuer: 'https://id.example', jwksUri: 'http://id.example/jwks' }] } }),
+      [
+        'auth.issuers[0].audiences: is required',
+        'auth.issuers[0].jwksUri: must be https (plain http only on loopback, or with auth.keys.allowInsecureHttp)',
+      ],
+    );
   });
 
   it('reports a type problem, not a crash, when a cross-field check meets the malformed field', () => {
-    assert.deepEqual(problemsOf({ auth: { issuers: [{ issuer: 'https://id.example', jwksUri: 'https://id.example/jwks', audiences: ['a'], algorithms: 'RS256' }] } }), [
-      'auth.issuers[0].algorithms: expected an array of strings, got a string',
-    ]);
+    assert.deepEqual(
+      problemsOf({
+        auth: {
+          issuers: [
+            { issuer: 'https://id.example', jwksUri: 'https://id.example/jwks', audiences: ['a'], algorithms: 'RS256' },
+          ],
+        },
+      }),
+      ['auth.issuers[0].algorithms: expected an array of strings, got a string'],
+    );
   });
 
   it('reports every bad field at once, each with its path and reason', () => {
@@ -71,11 +84,16 @@ describe('configuration', () => {
   });
 
   it('names the array item type when an array is expected', () => {
-    assert.deepEqual(problemsOf({ routes: { public: 'GET /' } }), ['routes.public: expected an array of strings, got a string']);
+    assert.deepEqual(problemsOf({ routes: { public: 'GET /' } }), [
+      'routes.public: expected an array of strings, got a string',
+    ]);
   });
 
   it('rejects a malformed public route pattern', () => {
-    assert.match(problemsOf({ routes: { public: ['/healthz'] } })[0]!, /^routes\.public\[0\]: expected "METHOD \/path"/);
+    assert.match(
+      problemsOf({ routes: { public: ['/healthz'] } })[0]!,
+      /^routes\.public\[0\]: expected "METHOD \/path"/,
+    );
   });
 
   it('rejects a model name that cannot be a KServe model', () => {
@@ -94,7 +112,9 @@ describe('configuration', () => {
   });
 
   it('names the environment variable when its value is bad', () => {
-    assert.deepEqual(problemsOf({}, { GATEWAY_PORT: 'eighty' }), ['server.port (from GATEWAY_PORT): expected a number, got "eighty"']);
+    assert.deepEqual(problemsOf({}, { GATEWAY_PORT: 'eighty' }), [
+      'server.port (from GATEWAY_PORT): expected a number, got "eighty"',
+    ]);
   });
 
   it('reports YAML syntax errors with their line', () => {
@@ -109,13 +129,18 @@ describe('authentication configuration', () => {
   const issuer = { issuer: 'https://id.example', jwksUri: 'https://id.example/jwks', audiences: ['api'] };
 
   it('requires an issuer while auth is enabled', () => {
-    assert.deepEqual(problemsOf({ auth: {} }), ['auth.issuers: at least one issuer is required while auth.enabled is true']);
+    assert.deepEqual(problemsOf({ auth: {} }), [
+      'auth.issuers: at least one issuer is required while auth.enabled is true',
+    ]);
   });
 
   it('refuses an HMAC secret shorter than 32 bytes', () => {
-    assert.deepEqual(problemsOf({ auth: { issuers: [{ issuer: 'i', audiences: ['a'], algorithms: ['HS256'], hmacSecret: 'short' }] } }), [
-      'auth.issuers[0].hmacSecret: must be at least 32 bytes (RFC 7518 §3.2)',
-    ]);
+    assert.deepEqual(
+      problemsOf({
+        auth: { issuers: [{ issuer: 'i', audiences: ['a'], algorithms: ['HS256'], hmacSecret: 'short' }] },
+      }),
+      ['auth.issuers[0].hmacSecret: must be at least 32 bytes (RFC 7518 §3.2)'],
+    );
   });
 
   it('never echoes the HMAC secret in a message', () => {
@@ -132,17 +157,25 @@ describe('authentication configuration', () => {
   });
 
   it('never echoes a malformed Redis URL given in GATEWAY_REDIS_URL', () => {
-    const problems = problemsOf({ limits: { store: { kind: 'redis' } } }, { GATEWAY_REDIS_URL: 'user:hunter2-password@redis' });
+    const problems = problemsOf(
+      { limits: { store: { kind: 'redis' } } },
+      { GATEWAY_REDIS_URL: 'user:hunter2-password@redis' },
+    );
     assert.ok(problems.length > 0);
     assert.ok(problems.every((p) => !p.includes('hunter2')));
   });
 
   it('refuses HS algorithms without a secret', () => {
-    assert.deepEqual(problemsOf({ auth: { issuers: [{ ...issuer, algorithms: ['RS256', 'HS256'] }] } }), ['auth.issuers[0].algorithms: HS256 need hmacSecret']);
+    assert.deepEqual(problemsOf({ auth: { issuers: [{ ...issuer, algorithms: ['RS256', 'HS256'] }] } }), [
+      'auth.issuers[0].algorithms: HS256 need hmacSecret',
+    ]);
   });
 
   it('refuses alg none', () => {
-    assert.match(problemsOf({ auth: { issuers: [{ ...issuer, algorithms: ['none'] }] } })[0]!, /^auth\.issuers\[0\]\.algorithms\[0\]: expected one of/);
+    assert.match(
+      problemsOf({ auth: { issuers: [{ ...issuer, algorithms: ['none'] }] } })[0]!,
+      /^auth\.issuers\[0\]\.algorithms\[0\]: expected one of/,
+    );
   });
 
   it('refuses a plain-http JWKS URL that is not loopback', () => {
@@ -152,10 +185,15 @@ describe('authentication configuration', () => {
   });
 
   it('refuses an issuer with two key sources', () => {
-    assert.deepEqual(problemsOf({ auth: { issuers: [{ ...issuer, discovery: true }] } }), ['auth.issuers[0]: has more than one key source: choose one of jwksUri, discovery, jwks, jwksFile']);
+    assert.deepEqual(problemsOf({ auth: { issuers: [{ ...issuer, discovery: true }] } }), [
+      'auth.issuers[0]: has more than one key source: choose one of jwksUri, discovery, jwks, jwksFile',
+    ]);
   });
 
   it('refuses an issuer without audiences', () => {
-    assert.deepEqual(problemsOf({ auth: { issuers: [{ issuer: 'https://id.example', jwksUri: 'https://id.example/jwks' }] } }), ['auth.issuers[0].audiences: is required']);
+    assert.deepEqual(
+      problemsOf({ auth: { issuers: [{ issuer: 'https://id.example', jwksUri: 'https://id.example/jwks' }] } }),
+      ['auth.issuers[0].audiences: is required'],
+    );
   });
 });

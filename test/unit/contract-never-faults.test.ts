@@ -17,17 +17,36 @@ const config = buildConfig(
     auth: { enabled: false },
     models: {
       loose: {},
-      strict: { labels: ['a', 'b'], input: { features: 2, shape: [2], datatype: 'FP32', min: -1, max: 1, maxBatch: 4 } },
+      strict: {
+        labels: ['a', 'b'],
+        input: { features: 2, shape: [2], datatype: 'FP32', min: -1, max: 1, maxBatch: 4 },
+      },
       ranked: { labels: ['a', 'b', 'c'], response: { policy: 'top-k', topK: 2 } },
     },
   },
   'test',
 );
-const pipeline = new DecisionPipeline(config, contractStages({ config, metrics: new GatewayMetrics({ defaultMetrics: false }) } as StageDeps), createLogger('silent'));
+const pipeline = new DecisionPipeline(
+  config,
+  contractStages({ config, metrics: new GatewayMetrics({ defaultMetrics: false }) } as StageDeps),
+  createLogger('silent'),
+);
 
-const scalar = fc.oneof(fc.double(), fc.integer(), fc.string({ maxLength: 6 }), fc.boolean(), fc.constant(null), fc.constantFrom('NaN', 'inf', '-Infinity'));
+const scalar = fc.oneof(
+  fc.double(),
+  fc.integer(),
+  fc.string({ maxLength: 6 }),
+  fc.boolean(),
+  fc.constant(null),
+  fc.constantFrom('NaN', 'inf', '-Infinity'),
+);
 const nested = fc.letrec((tie) => ({
-  value: fc.oneof({ depthSize: 'small' }, scalar, fc.array(tie('value'), { maxLength: 4 }), fc.dictionary(fc.string({ maxLength: 3 }), tie('value'), { maxKeys: 3 })),
+  value: fc.oneof(
+    { depthSize: 'small' },
+    scalar,
+    fc.array(tie('value'), { maxLength: 4 }),
+    fc.dictionary(fc.string({ maxLength: 3 }), tie('value'), { maxKeys: 3 }),
+  ),
 })).value;
 const tensor = fc.record({
   name: fc.oneof(fc.string({ maxLength: 4 }), nested),
@@ -37,13 +56,18 @@ const tensor = fc.record({
   parameters: fc.oneof(fc.constant(undefined), fc.record({ binary_data_size: fc.oneof(fc.nat(), nested) })),
 });
 const v2 = fc.record(
-  { inputs: fc.oneof(fc.array(tensor, { maxLength: 3 }), nested), outputs: fc.oneof(fc.array(fc.record({ name: fc.string(), parameters: nested })), nested), parameters: nested },
+  {
+    inputs: fc.oneof(fc.array(tensor, { maxLength: 3 }), nested),
+    outputs: fc.oneof(fc.array(fc.record({ name: fc.string(), parameters: nested })), nested),
+    parameters: nested,
+  },
   { requiredKeys: [] },
 );
 const v1 = fc.oneof(fc.record({ instances: nested }), fc.record({ inputs: nested }), nested);
 
 // JSON.stringify(undefined) is undefined: send the literal null then.
-const view = (path: string, doc: unknown, door: RequestView['door']): RequestView => postView(JSON.stringify(doc) ?? 'null', { path, door });
+const view = (path: string, doc: unknown, door: RequestView['door']): RequestView =>
+  postView(JSON.stringify(doc) ?? 'null', { path, door });
 
 describe('contract stage against any request body (property)', () => {
   for (const model of ['loose', 'strict', 'ranked']) {

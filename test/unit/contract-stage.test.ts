@@ -10,8 +10,15 @@ import { predictedClassesOf } from '../../src/inference/contract-response.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { GatewayMetrics } from '../../src/observability/metrics.js';
 
-const config = buildConfig({ auth: { enabled: false }, models: { iris: { labels: ['setosa', 'versicolor', 'virginica'] } } }, 'test');
-const pipeline = new DecisionPipeline(config, contractStages({ config, metrics: new GatewayMetrics({ defaultMetrics: false }) } as StageDeps), createLogger('silent'));
+const config = buildConfig(
+  { auth: { enabled: false }, models: { iris: { labels: ['setosa', 'versicolor', 'virginica'] } } },
+  'test',
+);
+const pipeline = new DecisionPipeline(
+  config,
+  contractStages({ config, metrics: new GatewayMetrics({ defaultMetrics: false }) } as StageDeps),
+  createLogger('silent'),
+);
 
 const view = (door: Door, body: unknown): RequestView => postView(body, { door, path: '/v1/models/iris:predict' });
 
@@ -26,7 +33,10 @@ describe('contract stage', () => {
       }),
     );
     assert.ok(d.allowed && d.ctx.rewrite);
-    const answer = d.ctx.rewrite.rewrite({ status: 200, headers: {}, body: Buffer.from('{"predictions": [[0.1, 0.8, 0.1], [0.7, 0.2, 0.1]]}') }, d.ctx);
+    const answer = d.ctx.rewrite.rewrite(
+      { status: 200, headers: {}, body: Buffer.from('{"predictions": [[0.1, 0.8, 0.1], [0.7, 0.2, 0.1]]}') },
+      d.ctx,
+    );
     assert.ok(answer.ok);
     assert.deepEqual(
       predictedClassesOf(d.ctx)?.map((p) => [p.label, p.confidence]),

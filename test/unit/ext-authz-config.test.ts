@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { ConfigError, buildConfig } from '../../src/config/load-config.js';
 
 // Authentication is on by default and needs an issuer; these tests are about extAuthz only.
-const base = (extAuthz: unknown = undefined) => ({ auth: { enabled: false }, ...(extAuthz === undefined ? {} : { extAuthz }) });
+const base = (extAuthz: unknown = undefined) => ({
+  auth: { enabled: false },
+  ...(extAuthz === undefined ? {} : { extAuthz }),
+});
 
 function problemsOf(raw: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): string[] {
   try {

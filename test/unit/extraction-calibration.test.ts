@@ -15,7 +15,17 @@ const FEATURES = { centre: new Array(D).fill(0), scale: new Array(D).fill(1) };
 function guard(calibration: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): ModelGuard {
   const config = buildConfig({
     auth: { enabled: false },
-    models: { m: { labels: ['a', 'b', 'c'], extraction: { mode: 'enforce', features: FEATURES, calibration: { minAccounts: 50, minQueries: 100, ...calibration }, ...extra } } },
+    models: {
+      m: {
+        labels: ['a', 'b', 'c'],
+        extraction: {
+          mode: 'enforce',
+          features: FEATURES,
+          calibration: { minAccounts: 50, minQueries: 100, ...calibration },
+          ...extra,
+        },
+      },
+    },
   });
   return new ModelGuard('m', 'enforce', config.models['m']!);
 }
@@ -63,7 +73,12 @@ describe('population calibration', () => {
     for (let u = 300; u < 450; u++) feed(g, `u${u}`, benign(u + 1, 300));
     g.calibration.refresh(2);
     const converged = DETECTORS.map((_, d) => g.calibration.effective(d));
-    DETECTORS.forEach((name, d) => assert.ok(Math.abs(converged[d]! - before[d]!) <= 0.05 * Math.abs(before[d]!) + 1, `${name}: ${before[d]} → ${converged[d]}`));
+    DETECTORS.forEach((name, d) =>
+      assert.ok(
+        Math.abs(converged[d]! - before[d]!) <= 0.05 * Math.abs(before[d]!) + 1,
+        `${name}: ${before[d]} → ${converged[d]}`,
+      ),
+    );
     // One account that probes with thousands of synthetic queries moves no threshold.
     feed(g, 'mallory', synthetic(7, 5000));
     g.calibration.refresh(3);
@@ -78,7 +93,10 @@ describe('population calibration', () => {
     let flagged = 0;
     for (let u = 200; u < 1200; u++) if (feed(g, `u${u}`, benign(u + 1, 300, lowMargin)).level >= LEVEL_FLAG) flagged++;
     assert.ok(flagged <= 1, `${flagged} of 1,000 ordinary users flagged`);
-    assert.ok(modelView(g).calibration.thresholds.margin > 64, 'the margin threshold sits above the model’s own base rate');
+    assert.ok(
+      modelView(g).calibration.thresholds.margin > 64,
+      'the margin threshold sits above the model’s own base rate',
+    );
   });
 
   it('runs an enforce-mode model in shadow until enough accounts have enough queries, and says so', () => {

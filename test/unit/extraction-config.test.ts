@@ -63,7 +63,10 @@ describe('models.<model>.extraction config', () => {
   });
 
   it('leaves mode unset, so extraction is off without features and shadow with them', () => {
-    const cfg = buildConfig({ ...NO_AUTH, models: { a: {}, b: { extraction: { features: { centre: [0], scale: [1] } } } } }, 'test');
+    const cfg = buildConfig(
+      { ...NO_AUTH, models: { a: {}, b: { extraction: { features: { centre: [0], scale: [1] } } } } },
+      'test',
+    );
     assert.equal(cfg.models['a']!.extraction.mode, undefined);
     assert.equal(cfg.models['a']!.extraction.features, undefined);
     assert.equal(cfg.models['b']!.extraction.actions.blockAt, 400);

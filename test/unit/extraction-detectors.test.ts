@@ -8,10 +8,19 @@ import { binomialAlarmCount } from '../../src/extraction/binomial-threshold.js';
 import { medianAbsoluteDeviation } from '../../src/extraction/prototype-detector.js';
 
 const D = 16;
-const normaliser = new FeatureNormaliser({ scaling: { kind: 'standard', centre: new Array(D).fill(0), scale: new Array(D).fill(1) }, projectAbove: 64, projectTo: 64, seed: 7 });
+const normaliser = new FeatureNormaliser({
+  scaling: { kind: 'standard', centre: new Array(D).fill(0), scale: new Array(D).fill(1) },
+  projectAbove: 64,
+  projectTo: 64,
+  seed: 7,
+});
 
 /** Feeds a stream; returns the first query index (1-based) at which `detector` alarmed, or 0. */
-function firstAlarm(rows: Iterable<readonly number[]>, detector: DetectorName, classOf: (r: readonly number[]) => number = () => 0): number {
+function firstAlarm(
+  rows: Iterable<readonly number[]>,
+  detector: DetectorName,
+  classOf: (r: readonly number[]) => number = () => 0,
+): number {
   const scorer = new QueryScorer(normaliser, DEFAULT_DETECTOR_SETTINGS, 1);
   const st = scorer.createState();
   const at = DETECTORS.indexOf(detector);

@@ -1,9 +1,24 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ActionLadder, LEVEL_BLOCK, LEVEL_DEGRADE, LEVEL_FLAG, LEVEL_NONE, LEVEL_THROTTLE, type Evidence } from '../../src/extraction/action-ladder.js';
+import {
+  ActionLadder,
+  LEVEL_BLOCK,
+  LEVEL_DEGRADE,
+  LEVEL_FLAG,
+  LEVEL_NONE,
+  LEVEL_THROTTLE,
+  type Evidence,
+} from '../../src/extraction/action-ladder.js';
 
 const HOUR = 3_600_000;
-const ladder = new ActionLadder({ flagAt: 1, degradeAt: 20, throttleAt: 100, blockAt: 400, hysteresis: 0.5, halfLifeMs: HOUR });
+const ladder = new ActionLadder({
+  flagAt: 1,
+  degradeAt: 20,
+  throttleAt: 100,
+  blockAt: 400,
+  hysteresis: 0.5,
+  halfLifeMs: HOUR,
+});
 const fresh = (): Evidence => ({ value: 0, at: 0, level: LEVEL_NONE });
 
 describe('action ladder', () => {
@@ -35,7 +50,14 @@ describe('action ladder', () => {
   });
 
   it('skips a disabled rung on the way up and on the way down', () => {
-    const noDegrade = new ActionLadder({ flagAt: 1, degradeAt: 0, throttleAt: 100, blockAt: 0, hysteresis: 0.5, halfLifeMs: HOUR });
+    const noDegrade = new ActionLadder({
+      flagAt: 1,
+      degradeAt: 0,
+      throttleAt: 100,
+      blockAt: 0,
+      hysteresis: 0.5,
+      halfLifeMs: HOUR,
+    });
     const e = fresh();
     assert.equal(noDegrade.add(e, 50, 0), LEVEL_FLAG);
     assert.equal(noDegrade.add(e, 60, 0), LEVEL_THROTTLE);

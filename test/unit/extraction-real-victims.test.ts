@@ -15,7 +15,8 @@ describe('real data sets of the extraction bench', () => {
       const d = loadDataset(name);
       assert.ok(d.rows.length >= 300, `${name}: ${d.rows.length} rows`);
       assert.equal(d.target.length, d.rows.length);
-      for (const r of d.rows) assert.ok(r.length === d.features.length && r.every(Number.isFinite), `${name}: a row of ${r.length} values`);
+      for (const r of d.rows)
+        assert.ok(r.length === d.features.length && r.every(Number.isFinite), `${name}: a row of ${r.length} values`);
       if (d.classes)
         assert.ok(
           d.target.every((y) => Number.isInteger(y) && y >= 0 && y < d.classes!.length),
@@ -36,7 +37,13 @@ describe('real data sets of the extraction bench', () => {
   });
 
   it('refuses to read the files reserved for judging the detector', () => {
-    for (const file of ['data/seattle-weather.csv', 'data/seattle-weather-hourly-normals.csv', 'data/weather.csv', 'data/flights-2k.json', 'data/flights-200k.arrow']) {
+    for (const file of [
+      'data/seattle-weather.csv',
+      'data/seattle-weather-hourly-normals.csv',
+      'data/weather.csv',
+      'data/flights-2k.json',
+      'data/flights-200k.arrow',
+    ]) {
       assert.throws(() => packageFile('vega-datasets', file), /reserved/, file);
     }
   });

@@ -11,7 +11,12 @@ import { RepeatSet } from '../../src/extraction/repeat-set.js';
 const FEATURES = { centre: [0, 0, 0, 0], scale: [1, 1, 1, 1] };
 
 function guard(extraction: Record<string, unknown> = {}): ModelGuard {
-  const config = buildConfig({ auth: { enabled: false }, models: { m: { extraction: { mode: 'enforce', features: FEATURES, calibration: { minAccounts: 0 }, ...extraction } } } });
+  const config = buildConfig({
+    auth: { enabled: false },
+    models: {
+      m: { extraction: { mode: 'enforce', features: FEATURES, calibration: { minAccounts: 0 }, ...extraction } },
+    },
+  });
   return new ModelGuard('m', 'enforce', config.models['m']!);
 }
 
@@ -25,7 +30,8 @@ describe('exact repeats', () => {
     const g = guard();
     const acc = g.account('dashboard', 0);
     const panel = rows(30, 1);
-    for (let minute = 0; minute < 8 * 60; minute++) for (const r of panel) g.guard.observe(acc, r, 0, Number.NaN, minute * 60_000);
+    for (let minute = 0; minute < 8 * 60; minute++)
+      for (const r of panel) g.guard.observe(acc, r, 0, Number.NaN, minute * 60_000);
     assert.equal(acc.stream.exactDuplicates, 8 * 60 * 30 - 30);
     assert.equal(acc.firstFlaggedAt, 0);
     assert.ok(acc.level < LEVEL_FLAG);

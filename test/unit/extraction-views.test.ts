@@ -12,7 +12,16 @@ function guard(extraction: Record<string, unknown> = {}): ModelGuard {
   const config = buildConfig({
     auth: { enabled: false },
     models: {
-      m: { extraction: { mode: 'enforce', features: FEATURES, calibration: { minAccounts: 0 }, actions: { degradeAt: 5, throttleAt: 0, blockAt: 10 }, timelineBucketSeconds: 60, ...extraction } },
+      m: {
+        extraction: {
+          mode: 'enforce',
+          features: FEATURES,
+          calibration: { minAccounts: 0 },
+          actions: { degradeAt: 5, throttleAt: 0, blockAt: 10 },
+          timelineBucketSeconds: 60,
+          ...extraction,
+        },
+      },
     },
   });
   return new ModelGuard('m', 'enforce', config.models['m']!);
@@ -60,7 +69,9 @@ describe('extraction views', () => {
   });
 
   it('keeps only the last 20 level changes and the last 60 timeline buckets', () => {
-    const g = guard({ actions: { flagAt: 1, degradeAt: 0, throttleAt: 0, blockAt: 0, halfLifeSeconds: 1, hysteresis: 0.5 } });
+    const g = guard({
+      actions: { flagAt: 1, degradeAt: 0, throttleAt: 0, blockAt: 0, halfLifeSeconds: 1, hysteresis: 0.5 },
+    });
     let t = 1_800_000_000_000;
     for (let round = 0; round < 40; round++) {
       t = sweep(g, 'flapper', 60, t, round / 10) + 120_000; // flagged, then two idle minutes decay it away
@@ -78,10 +89,25 @@ describe('extraction views', () => {
     assert.equal(before.effectiveMode, 'shadow-uncalibrated');
     assert.deepEqual(before.breaker, { tripped: false, detector: null, reason: null, since: null });
     assert.equal(before.calibration.state, 'uncalibrated');
-    assert.deepEqual(Object.keys(before.calibration.thresholds), ['prada', 'fingerprint', 'envelope', 'sweep', 'collinear', 'margin', 'steps']);
+    assert.deepEqual(Object.keys(before.calibration.thresholds), [
+      'prada',
+      'fingerprint',
+      'envelope',
+      'sweep',
+      'collinear',
+      'margin',
+      'steps',
+    ]);
     for (let u = 0; u < 5; u++) {
       const acc = g.account(`u${u}`, 0);
-      for (let i = 0; i < 20; i++) g.guard.observe(acc, [((i * 7 + u) % 13) / 5 - 1, ((i * 3 + u) % 11) / 5 - 1, (i % 5) / 3, u / 7], 0, Number.NaN, i);
+      for (let i = 0; i < 20; i++)
+        g.guard.observe(
+          acc,
+          [((i * 7 + u) % 13) / 5 - 1, ((i * 3 + u) % 11) / 5 - 1, (i % 5) / 3, u / 7],
+          0,
+          Number.NaN,
+          i,
+        );
     }
     g.calibration.refresh(1);
     const v = modelView(g);
@@ -93,6 +119,9 @@ describe('extraction views', () => {
     const after = modelView(g);
     assert.equal(after.breaker.tripped, true, 'one account of six escalated by one detector trips a 1% breaker');
     assert.match(after.breaker.reason ?? '', /1 of 6 active accounts/);
-    assert.equal(after.levels.none + after.levels.flag + after.levels.degrade + after.levels.throttle + after.levels.block, 6);
+    assert.equal(
+      after.levels.none + after.levels.flag + after.levels.degrade + after.levels.throttle + after.levels.block,
+      6,
+    );
   });
 });

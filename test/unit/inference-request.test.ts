@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { inferenceRequestOf, inferenceRowsOf } from '../../src/inference/inference-request.js';
 import { routedContext } from '../helpers/request-view.js';
 
-const ctxFor = (path: string, body: unknown, headers: Record<string, string> = {}) => routedContext(body, { path, headers });
+const ctxFor = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  routedContext(body, { path, headers });
 
 describe('inference request parsing', () => {
   it('counts V1 instances as predictions', () => {
@@ -30,9 +31,13 @@ describe('inference request parsing', () => {
   });
 
   it('reads only the JSON part of a binary-extension body', () => {
-    const json = JSON.stringify({ inputs: [{ name: 'x', shape: [3, 2], datatype: 'FP32', parameters: { binary_data_size: 24 } }] });
+    const json = JSON.stringify({
+      inputs: [{ name: 'x', shape: [3, 2], datatype: 'FP32', parameters: { binary_data_size: 24 } }],
+    });
     const body = Buffer.concat([Buffer.from(json), Buffer.alloc(24)]);
-    const ctx = ctxFor('/v2/models/m/infer', body, { 'inference-header-content-length': String(Buffer.byteLength(json)) });
+    const ctx = ctxFor('/v2/models/m/infer', body, {
+      'inference-header-content-length': String(Buffer.byteLength(json)),
+    });
     assert.equal(inferenceRequestOf(ctx)?.ok && ctx.cost, 3);
   });
 
@@ -67,7 +72,11 @@ describe('inference request parsing', () => {
   });
 
   it('splits a flat V2 input on its batch dimension into rows', () => {
-    const r = inferenceRequestOf(ctxFor('/v2/models/m/infer', { inputs: [{ name: 'x', shape: [2, 3], datatype: 'FP32', data: [1, 2, 3, 4, 5, 6] }] }));
+    const r = inferenceRequestOf(
+      ctxFor('/v2/models/m/infer', {
+        inputs: [{ name: 'x', shape: [2, 3], datatype: 'FP32', data: [1, 2, 3, 4, 5, 6] }],
+      }),
+    );
     assert.ok(r?.ok);
     assert.deepEqual(inferenceRowsOf(r.request), [
       [1, 2, 3],

@@ -6,14 +6,21 @@ import { GatewayMetrics } from '../../src/observability/metrics.js';
 
 // The per-request metrics are the gateway's own light implementations; what a scraper reads must
 // be exactly what prom-client would have written for the same updates.
-const helpOf = async (m: GatewayMetrics, name: string) => ((await m.registry.getSingleMetric(name)?.get()) as { help: string }).help;
+const helpOf = async (m: GatewayMetrics, name: string) =>
+  ((await m.registry.getSingleMetric(name)?.get()) as { help: string }).help;
 
 describe('metrics updated on every request', () => {
   it('the extraction score histogram exposes what a prom-client histogram with the same buckets exposes, edges and +Inf included', async () => {
     const ours = new GatewayMetrics({ defaultMetrics: false });
     const name = 'inference_gateway_extraction_score';
     const reference = new Registry();
-    const theirs = new Histogram({ name, help: await helpOf(ours, name), labelNames: ['model', 'detector'], buckets: [0.1, 0.25, 0.5, 0.75, 0.9, 1, 1.5, 2, 4], registers: [reference] });
+    const theirs = new Histogram({
+      name,
+      help: await helpOf(ours, name),
+      labelNames: ['model', 'detector'],
+      buckets: [0.1, 0.25, 0.5, 0.75, 0.9, 1, 1.5, 2, 4],
+      registers: [reference],
+    });
     const bound = ours.extractionScores.labels({ model: 'iris', detector: 'prada' });
     for (const v of [0, 0.1, 0.1000001, 1, 1.2, 4, 4.5, 1e9]) {
       bound.observe(v);
@@ -39,7 +46,12 @@ describe('metrics updated on every request', () => {
     const ours = new GatewayMetrics({ defaultMetrics: false });
     const name = 'inference_gateway_auth_verifications_total';
     const reference = new Registry();
-    const theirs = new Counter({ name, help: await helpOf(ours, name), labelNames: ['outcome', 'cache'], registers: [reference] });
+    const theirs = new Counter({
+      name,
+      help: await helpOf(ours, name),
+      labelNames: ['outcome', 'cache'],
+      registers: [reference],
+    });
     const hit = ours.authVerifications.labels({ outcome: 'allowed', cache: 'hit' });
     hit.inc();
     hit.inc(2);
@@ -75,8 +87,12 @@ describe('metrics updated on every request', () => {
   // version, checked by the tests above and by the whole scrape below.
   it('pins prom-client to one exact version, the one installed', () => {
     const root = new URL('../../../', import.meta.url);
-    const wanted = (JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { dependencies: Record<string, string> }).dependencies['prom-client'];
-    const installed = (JSON.parse(readFileSync(new URL('node_modules/prom-client/package.json', root), 'utf8')) as { version: string }).version;
+    const wanted = (
+      JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { dependencies: Record<string, string> }
+    ).dependencies['prom-client'];
+    const installed = (
+      JSON.parse(readFileSync(new URL('node_modules/prom-client/package.json', root), 'utf8')) as { version: string }
+    ).version;
     assert.match(wanted ?? '', /^\d+\.\d+\.\d+$/);
     assert.equal(installed, wanted);
   });
@@ -85,7 +101,12 @@ describe('metrics updated on every request', () => {
     const ours = new GatewayMetrics({ defaultMetrics: false });
     const name = 'inference_gateway_auth_verifications_total';
     const reference = new Registry();
-    const theirs = new Counter({ name, help: await helpOf(ours, name), labelNames: ['outcome', 'cache'], registers: [reference] });
+    const theirs = new Counter({
+      name,
+      help: await helpOf(ours, name),
+      labelNames: ['outcome', 'cache'],
+      registers: [reference],
+    });
     ours.authVerifications.inc({ outcome: 'allowed', cache: 'hit' }, 2);
     theirs.inc({ outcome: 'allowed', cache: 'hit' }, 2);
     const scrape = await ours.registry.metrics();

@@ -9,7 +9,12 @@ const read = (path: string) => readFileSync(fileURLToPath(new URL(`../../../${pa
 describe('the console ships with the gateway', () => {
   it('serves its page, script and style sheet from the package, each under the strict policy', () => {
     const assets = loadConsoleAssets();
-    assert.deepEqual([...assets.keys()].sort(), ['/console', '/console/', '/console/console.css', '/console/console.js']);
+    assert.deepEqual([...assets.keys()].sort(), [
+      '/console',
+      '/console/',
+      '/console/console.css',
+      '/console/console.js',
+    ]);
     for (const [path, a] of assets) {
       assert.equal(a.headers['content-security-policy'], CONSOLE_CSP, path);
       assert.ok(a.body.length > 100, path);
@@ -32,6 +37,9 @@ describe('the console ships with the gateway', () => {
       [...html.matchAll(/<script\b[^>]*>/g)].map((m) => m[0]),
       ['<script type="module" src="/console/console.js">'],
     );
-    assert.doesNotMatch(read('console/console.js'), /innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+    assert.doesNotMatch(
+      read('console/console.js'),
+      /innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function|https?:\/\/(?!www\.w3\.org\/2000\/svg)/,
+    );
   });
 });

@@ -25,14 +25,18 @@ describe('SortedKeys', () => {
 
   it('resumes after any key, present or not, with exactly the keys above it', () => {
     fc.assert(
-      fc.property(fc.uniqueArray(fc.string({ maxLength: 5 }), { maxLength: 2500 }), fc.string({ maxLength: 5 }), (keys, cursor) => {
-        const k = new SortedKeys();
-        for (const key of keys) k.add(key);
-        assert.deepEqual(
-          [...k.after(cursor)],
-          sorted(keys).filter((x) => x > cursor),
-        );
-      }),
+      fc.property(
+        fc.uniqueArray(fc.string({ maxLength: 5 }), { maxLength: 2500 }),
+        fc.string({ maxLength: 5 }),
+        (keys, cursor) => {
+          const k = new SortedKeys();
+          for (const key of keys) k.add(key);
+          assert.deepEqual(
+            [...k.after(cursor)],
+            sorted(keys).filter((x) => x > cursor),
+          );
+        },
+      ),
       { numRuns: 60 },
     );
   });

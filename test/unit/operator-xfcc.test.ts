@@ -17,18 +17,27 @@ describe('x-forwarded-client-cert', () => {
   });
 
   it('takes the last element: the one the nearest proxy appended', () => {
-    assert.deepEqual(lastXfccElement('By=spiffe://a/one;URI=spiffe://a/first,By=spiffe://a/two;URI=spiffe://a/second')?.uri, ['spiffe://a/second']);
+    assert.deepEqual(
+      lastXfccElement('By=spiffe://a/one;URI=spiffe://a/first,By=spiffe://a/two;URI=spiffe://a/second')?.uri,
+      ['spiffe://a/second'],
+    );
   });
 
   it('keeps commas and semicolons inside quoted values from splitting elements or pairs', () => {
-    assert.deepEqual(lastXfccElement('By=spiffe://a/gw;Subject="CN=a,O=b;c=\\"d\\"";URI=spiffe://a/op')?.uri, ['spiffe://a/op']);
+    assert.deepEqual(lastXfccElement('By=spiffe://a/gw;Subject="CN=a,O=b;c=\\"d\\"";URI=spiffe://a/op')?.uri, [
+      'spiffe://a/op',
+    ]);
   });
 
   it('lists every URI of an element, so a caller can refuse two identities', () => {
-    assert.deepEqual(lastXfccElement('URI=spiffe://a/one;URI=spiffe://a/two')?.uri, ['spiffe://a/one', 'spiffe://a/two']);
+    assert.deepEqual(lastXfccElement('URI=spiffe://a/one;URI=spiffe://a/two')?.uri, [
+      'spiffe://a/one',
+      'spiffe://a/two',
+    ]);
   });
 
   it('reads nothing from an absent, empty, unterminated or keyless header', () => {
-    for (const h of [undefined, '', 'By=x;Subject="open', 'justtext', 'URI=spiffe://a/ok,']) assert.equal(lastXfccElement(h), undefined, String(h));
+    for (const h of [undefined, '', 'By=x;Subject="open', 'justtext', 'URI=spiffe://a/ok,'])
+      assert.equal(lastXfccElement(h), undefined, String(h));
   });
 });

@@ -28,7 +28,11 @@ const pipelineOf = (stages: Stage[]) => new DecisionPipeline(config, stages, cre
 describe('the pipeline running a phase of stages that answer at once or later', () => {
   it('runs every stage in order, whether each answers at once or later, and allows', async () => {
     const ran: string[] = [];
-    const p = pipelineOf([stage('extraction-gate', ran, () => undefined), stage('authorize', ran, () => undefined, true), stage('authenticate', ran, () => undefined)]);
+    const p = pipelineOf([
+      stage('extraction-gate', ran, () => undefined),
+      stage('authorize', ran, () => undefined, true),
+      stage('authenticate', ran, () => undefined),
+    ]);
     const d = await p.decideHead(view());
     assert.equal(d.allowed, true);
     assert.deepEqual(ran, ['authenticate', 'authorize', 'extraction-gate']);
@@ -36,7 +40,11 @@ describe('the pipeline running a phase of stages that answer at once or later', 
 
   it('stops at a denial given later by a stage, and runs none after it', async () => {
     const ran: string[] = [];
-    const p = pipelineOf([stage('authenticate', ran, () => undefined), stage('authorize', ran, () => deny('insufficient_scope', 'no'), true), stage('extraction-gate', ran, () => undefined)]);
+    const p = pipelineOf([
+      stage('authenticate', ran, () => undefined),
+      stage('authorize', ran, () => deny('insufficient_scope', 'no'), true),
+      stage('extraction-gate', ran, () => undefined),
+    ]);
     const d = await p.decideHead(view());
     assert.equal(!d.allowed && d.denial.code, 'insufficient_scope');
     assert.deepEqual(ran, ['authenticate', 'authorize']);
@@ -47,7 +55,11 @@ describe('the pipeline running a phase of stages that answer at once or later', 
     const boom = () => {
       throw new Error('bug');
     };
-    const p = pipelineOf([stage('authenticate', ran, () => undefined, true), stage('authorize', ran, boom), stage('extraction-gate', ran, () => undefined)]);
+    const p = pipelineOf([
+      stage('authenticate', ran, () => undefined, true),
+      stage('authorize', ran, boom),
+      stage('extraction-gate', ran, () => undefined),
+    ]);
     const d = await p.decideHead(view());
     assert.equal(!d.allowed && d.denial.code, 'internal_error');
     assert.deepEqual(ran, ['authenticate', 'authorize']);
@@ -90,7 +102,9 @@ describe('the pipeline and answers that must be rewritten', () => {
   };
 
   it('refuses with scores_not_allowed when the answer does not pass back through the gateway', async () => {
-    const d = await pipelineOf([rewriting]).decide(postView({ instances: [[1, 2, 3, 4]] }, { path: '/v1/models/iris:predict', door: 'ext-authz-http' }));
+    const d = await pipelineOf([rewriting]).decide(
+      postView({ instances: [[1, 2, 3, 4]] }, { path: '/v1/models/iris:predict', door: 'ext-authz-http' }),
+    );
     assert.equal(d.allowed, false);
     assert.equal(!d.allowed && d.denial.code, 'scores_not_allowed');
   });

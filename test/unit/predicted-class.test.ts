@@ -70,7 +70,10 @@ describe('prediction row classification', () => {
     });
 
     it('refuses a single value that is neither a class id nor a probability', () => {
-      assert.equal(labelOf(classifyRow(1.5, IRIS)), 'error: a single prediction is neither a class id nor a probability');
+      assert.equal(
+        labelOf(classifyRow(1.5, IRIS)),
+        'error: a single prediction is neither a class id nor a probability',
+      );
     });
 
     it('reads a boolean as class 1 or class 0', () => {
@@ -90,7 +93,10 @@ describe('prediction row classification', () => {
     });
 
     it('refuses a class name outside the configured labels (fails closed)', () => {
-      assert.equal(labelOf(classifyRow('rose', IRIS)), 'error: a class name in the answer is not one of the configured labels');
+      assert.equal(
+        labelOf(classifyRow('rose', IRIS)),
+        'error: a class name in the answer is not one of the configured labels',
+      );
     });
 
     it('refuses an unlabelled class name that looks like a score', () => {
@@ -113,11 +119,17 @@ describe('prediction row classification', () => {
     });
 
     it('reads classes with their scores', () => {
-      assert.equal(labelOf(classifyRow({ classes: ['setosa', 'versicolor', 'virginica'], scores: [0.5, 0.3, 0.2] }, IRIS)), 'setosa');
+      assert.equal(
+        labelOf(classifyRow({ classes: ['setosa', 'versicolor', 'virginica'], scores: [0.5, 0.3, 0.2] }, IRIS)),
+        'setosa',
+      );
     });
 
     it('refuses a dict with neither scores nor a label', () => {
-      assert.equal(labelOf(classifyRow({ foo: 'bar' }, IRIS)), 'error: a dict-shaped prediction has neither scores nor a label');
+      assert.equal(
+        labelOf(classifyRow({ foo: 'bar' }, IRIS)),
+        'error: a dict-shaped prediction has neither scores nor a label',
+      );
     });
   });
 
@@ -126,7 +138,10 @@ describe('prediction row classification', () => {
   });
 
   it('refuses a score row holding a non-finite number', () => {
-    assert.equal(labelOf(classifyRow([0.1, Number.NaN, 0.2], IRIS)), 'error: a prediction row is neither scores nor a class');
+    assert.equal(
+      labelOf(classifyRow([0.1, Number.NaN, 0.2], IRIS)),
+      'error: a prediction row is neither scores nor a class',
+    );
   });
 
   it('refuses a row mixing numbers and names', () => {

@@ -123,20 +123,32 @@ describe('reading a V1 body as the model server does', () => {
   });
 
   it('refuses a Content-Type KServe would not parse as JSON, since the model would get raw bytes', () => {
-    const ctx = routedContext({ instances: [[1, 2]] }, { path: '/v1/models/m:predict', headers: { 'content-type': 'text/plain' } });
+    const ctx = routedContext(
+      { instances: [[1, 2]] },
+      { path: '/v1/models/m:predict', headers: { 'content-type': 'text/plain' } },
+    );
     const r = inferenceRequestOf(ctx);
     assert.ok(r && !r.ok);
     assert.match(r.denial.message, /Content-Type "text\/plain" is not JSON/);
   });
 
   it('reads a JSON Content-Type with parameters, and a binary-mode CloudEvent whatever its Content-Type', () => {
-    const withCharset = routedContext({ instances: [[1, 2]] }, { path: '/v1/models/m:predict', headers: { 'content-type': 'application/json; charset=utf-8' } });
+    const withCharset = routedContext(
+      { instances: [[1, 2]] },
+      { path: '/v1/models/m:predict', headers: { 'content-type': 'application/json; charset=utf-8' } },
+    );
     assert.ok(inferenceRequestOf(withCharset)?.ok);
     const binaryEvent = routedContext(
       { instances: [[1, 2]] },
       {
         path: '/v1/models/m:predict',
-        headers: { 'content-type': 'text/plain', 'ce-specversion': '1.0', 'ce-source': 's', 'ce-type': 't', 'ce-id': '1' },
+        headers: {
+          'content-type': 'text/plain',
+          'ce-specversion': '1.0',
+          'ce-source': 's',
+          'ce-type': 't',
+          'ce-id': '1',
+        },
       },
     );
     assert.ok(inferenceRequestOf(binaryEvent)?.ok);
@@ -150,7 +162,12 @@ describe('reading a V1 body as the model server does', () => {
 });
 
 describe('reading every input of a V2 body', () => {
-  const input = (name: string, rows: number[][]) => ({ name, shape: [rows.length, rows[0]!.length], datatype: 'FP32', data: rows.flat() });
+  const input = (name: string, rows: number[][]) => ({
+    name,
+    shape: [rows.length, rows[0]!.length],
+    datatype: 'FP32',
+    data: rows.flat(),
+  });
 
   it('gives each row as the concatenation of every input row at that index', () => {
     const r = inferenceRequestOf(
@@ -205,10 +222,17 @@ describe('reading every input of a V2 body', () => {
 
 describe('reading binary-extension V2 inputs as the runtime does', () => {
   const binaryCtx = (values: number[], extraBytes = 0, shape = [values.length / 2, 2]) => {
-    const json = Buffer.from(JSON.stringify({ inputs: [{ name: 'x', shape, datatype: 'FP32', parameters: { binary_data_size: values.length * 4 } }] }));
+    const json = Buffer.from(
+      JSON.stringify({
+        inputs: [{ name: 'x', shape, datatype: 'FP32', parameters: { binary_data_size: values.length * 4 } }],
+      }),
+    );
     const tensor = Buffer.alloc(values.length * 4 + extraBytes);
     values.forEach((v, i) => tensor.writeFloatLE(v, i * 4));
-    return routedContext(Buffer.concat([json, tensor]), { path: '/v2/models/m/infer', headers: { 'inference-header-content-length': String(json.length) } });
+    return routedContext(Buffer.concat([json, tensor]), {
+      path: '/v2/models/m/infer',
+      headers: { 'inference-header-content-length': String(json.length) },
+    });
   };
   const contract = { min: 0, max: 10, maxBatch: 1024 } as Parameters<typeof inputViolation>[1];
 

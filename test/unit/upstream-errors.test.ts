@@ -28,9 +28,12 @@ describe('the proxy exchange', () => {
   // mixes both is taken for a legacy one (UnwrapHandler checks onRequestStart only).
   it("implements undici's current dispatch handler API and none of the deprecated callbacks", () => {
     const own = Object.getOwnPropertyNames(Exchange.prototype);
-    for (const m of ['onRequestStart', 'onResponseStart', 'onResponseData', 'onResponseEnd', 'onResponseError']) assert.ok(own.includes(m), m);
+    for (const m of ['onRequestStart', 'onResponseStart', 'onResponseData', 'onResponseEnd', 'onResponseError'])
+      assert.ok(own.includes(m), m);
     assert.deepEqual(
-      own.filter((m) => ['onConnect', 'onHeaders', 'onData', 'onComplete', 'onError', 'onUpgrade', 'onResponseStarted'].includes(m)),
+      own.filter((m) =>
+        ['onConnect', 'onHeaders', 'onData', 'onComplete', 'onError', 'onUpgrade', 'onResponseStarted'].includes(m),
+      ),
       [],
     );
   });

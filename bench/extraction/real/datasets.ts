@@ -37,9 +37,11 @@ const RESERVED = [/(^|\/)seattle-weather/, /(^|\/)weather\.csv$/, /(^|\/)flights
 const require = createRequire(import.meta.url);
 
 export function packageFile(pkg: string, file: string): string {
-  if (RESERVED.some((r) => r.test(file))) throw new Error(`${file} is reserved for judging the detector and must not be read by the bench`);
+  if (RESERVED.some((r) => r.test(file)))
+    throw new Error(`${file} is reserved for judging the detector and must not be read by the bench`);
   // The package folder on Node's lookup path (vega-datasets' `exports` hides its data files from require).
-  for (const dir of require.resolve.paths(pkg) ?? []) if (existsSync(join(dir, pkg, 'package.json'))) return join(dir, pkg, file);
+  for (const dir of require.resolve.paths(pkg) ?? [])
+    if (existsSync(join(dir, pkg, 'package.json'))) return join(dir, pkg, file);
   throw new Error(`package ${pkg} is not installed: npm install (it is a devDependency)`);
 }
 
@@ -57,7 +59,8 @@ function readCsv(pkg: string, file: string): Array<Record<string, string>> {
   });
 }
 
-const num = (v: unknown): number => (typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN);
+const num = (v: unknown): number =>
+  typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;
 const complete = (xs: readonly number[]) => xs.every((x) => Number.isFinite(x));
 
 interface Builder {
@@ -80,7 +83,12 @@ function penguins(): Dataset {
   const b = builder();
   const names = ['Adelie', 'Chinstrap', 'Gentoo'];
   readJson('vega-datasets', 'data/penguins.json').forEach((r, i) => {
-    const x = [num(r['Beak Length (mm)']), num(r['Beak Depth (mm)']), num(r['Flipper Length (mm)']), num(r['Body Mass (g)'])];
+    const x = [
+      num(r['Beak Length (mm)']),
+      num(r['Beak Depth (mm)']),
+      num(r['Flipper Length (mm)']),
+      num(r['Body Mass (g)']),
+    ];
     const y = names.indexOf(String(r['Species']));
     if (!complete(x) || y < 0) return;
     b.rows.push(Float64Array.from(x));
@@ -145,7 +153,16 @@ function movies(): Dataset {
     split: 'develop',
     victim: 'mlp',
     source: 'vega-datasets data/movies.json',
-    features: ['log US gross', 'log worldwide gross', 'log budget', 'running time', 'RT rating', 'IMDB rating', 'log IMDB votes', 'release year'],
+    features: [
+      'log US gross',
+      'log worldwide gross',
+      'log budget',
+      'running time',
+      'RT rating',
+      'IMDB rating',
+      'log IMDB votes',
+      'release year',
+    ],
     ...b,
     series: undefined,
     classes: top,
@@ -210,7 +227,16 @@ function cpsWages(): Dataset {
   const names = [...new Set(raw.map((r) => String(r['occupation'])))].sort();
   const b = builder();
   raw.forEach((r, i) => {
-    const x = [num(r['education']), num(r['south']), r['gender'] === 'male' ? 1 : 0, num(r['experience']), num(r['union']), num(r['wage']), num(r['age']), num(r['married'])];
+    const x = [
+      num(r['education']),
+      num(r['south']),
+      r['gender'] === 'male' ? 1 : 0,
+      num(r['experience']),
+      num(r['union']),
+      num(r['wage']),
+      num(r['age']),
+      num(r['married']),
+    ];
     if (!complete(x)) return;
     b.rows.push(Float64Array.from(x));
     b.target.push(classIndex([String(r['occupation'])], names)[0]!);

@@ -39,14 +39,23 @@ function populationOf(w: RealWorld, users: number, seed: number): AnsweredPopula
 }
 
 function newGuard(w: RealWorld): GuardUnderTest {
-  return guardUnderTest(w.data.name, w.features, w.victim.kind === 'regression' ? undefined : w.victim.labels, { now: 0 });
+  return guardUnderTest(w.data.name, w.features, w.victim.kind === 'regression' ? undefined : w.victim.labels, {
+    now: 0,
+  });
 }
 
 const classes: number[] = [];
 const margins: number[] = [];
 
 /** Sends one request through the victim (the answers the gateway sees) and the guard. */
-function send(g: GuardUnderTest, w: RealWorld, user: string, rows: readonly Float64Array[], now: number, timings?: number[]): void {
+function send(
+  g: GuardUnderTest,
+  w: RealWorld,
+  user: string,
+  rows: readonly Float64Array[],
+  now: number,
+  timings?: number[],
+): void {
   classes.length = rows.length;
   margins.length = rows.length;
   for (let i = 0; i < rows.length; i++) {
@@ -219,5 +228,13 @@ export function runRealAttack(v: RealAttackVariant, seed: number, worldSeed: num
     }
   }
   if (flaggedAt === 0) agreement = surrogateAgreement(w, sent);
-  return { flaggedAt, degradedAt, firstAlarm: g.firstAlarm('attacker', last) ?? '', enforcingAtJoin, agreement, agreementDegraded, benignFlagged: flaggedUsers.size };
+  return {
+    flaggedAt,
+    degradedAt,
+    firstAlarm: g.firstAlarm('attacker', last) ?? '',
+    enforcingAtJoin,
+    agreement,
+    agreementDegraded,
+    benignFlagged: flaggedUsers.size,
+  };
 }

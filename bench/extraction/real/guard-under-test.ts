@@ -15,7 +15,14 @@ export interface GuardUnderTest {
    * Scores one request of `user` (its rows, and per row the answer's class and margin); with
    * `timings`, pushes each row's scoring time in µs.
    */
-  request(user: string, rows: readonly Float64Array[], classes: readonly number[], margins: readonly number[], now: number, timings?: number[]): void;
+  request(
+    user: string,
+    rows: readonly Float64Array[],
+    classes: readonly number[],
+    margins: readonly number[],
+    now: number,
+    timings?: number[],
+  ): void;
   /** The level the detector has reached for the user (0 none, 1 flag, … 4 block), acted on or not. */
   level(user: string, now: number): number;
   /** The level enforce mode applies now: 0 while the model runs in shadow (uncalibrated), breaker caps applied. */
@@ -28,11 +35,21 @@ export interface GuardUnderTest {
   breakerTrips(): { readonly trips: number; readonly detectors: readonly string[] } | undefined;
 }
 
-export function guardUnderTest(model: string, features: FeatureDescription, classes: number | undefined, clock: { now: number }): GuardUnderTest {
+export function guardUnderTest(
+  model: string,
+  features: FeatureDescription,
+  classes: number | undefined,
+  clock: { now: number },
+): GuardUnderTest {
   const labels = classes === undefined ? undefined : Array.from({ length: classes }, (_, i) => `class-${i}`);
   const config = buildConfig({
     auth: { enabled: false },
-    models: { [model]: { ...(labels ? { labels } : {}), extraction: { mode: 'enforce', features: { centre: features.centre, scale: features.scale } } } },
+    models: {
+      [model]: {
+        ...(labels ? { labels } : {}),
+        extraction: { mode: 'enforce', features: { centre: features.centre, scale: features.scale } },
+      },
+    },
   });
   const g = new ModelGuard(model, 'enforce', config.models[model]!, () => clock.now);
   let trips = 0;

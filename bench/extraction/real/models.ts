@@ -107,7 +107,8 @@ export class SoftmaxRegression implements Classifier {
           grad[c * (d + 1) + d]! += g;
         }
       }
-      for (let k = 0; k < this.w.length; k++) this.w[k]! -= rate * (grad[k]! + ((k + 1) % (d + 1) === 0 ? 0 : l2 * this.w[k]!));
+      for (let k = 0; k < this.w.length; k++)
+        this.w[k]! -= rate * (grad[k]! + ((k + 1) % (d + 1) === 0 ? 0 : l2 * this.w[k]!));
     }
     return this;
   }

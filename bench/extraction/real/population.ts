@@ -16,7 +16,15 @@ import type { RealWorld } from './victims.js';
  */
 export const PATTERNS = ['browse', 'noisy', 'one-class', 'replay', 'retry', 'dashboard', 'burst'] as const;
 export type Pattern = (typeof PATTERNS)[number];
-const SHARES: Readonly<Record<Pattern, number>> = { browse: 0.2, noisy: 0.2, 'one-class': 0.15, replay: 0.15, retry: 0.1, dashboard: 0.05, burst: 0.15 };
+const SHARES: Readonly<Record<Pattern, number>> = {
+  browse: 0.2,
+  noisy: 0.2,
+  'one-class': 0.15,
+  replay: 0.15,
+  retry: 0.1,
+  dashboard: 0.05,
+  burst: 0.15,
+};
 
 /** One request: its time (ms since the population went live), its user and its rows. */
 export interface Request {
@@ -142,7 +150,9 @@ function generate(g: UserGen, pattern: Pattern): void {
         for (let sent = 0; sent < n; sent += batch) {
           g.push(
             (bt += 1000 + g.exp(3000)),
-            Array.from({ length: Math.min(batch, n - sent) }, () => (sigma > 0 ? g.noisy(g.realRow(), sigma) : g.realRow())),
+            Array.from({ length: Math.min(batch, n - sent) }, () =>
+              sigma > 0 ? g.noisy(g.realRow(), sigma) : g.realRow(),
+            ),
           );
         }
       }

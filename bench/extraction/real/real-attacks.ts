@@ -12,7 +12,14 @@ export const REAL_ATTACKS = ['uniform', 't-rnd', 'jbda', 'boundary-walk', 'line-
 export type RealAttack = (typeof REAL_ATTACKS)[number];
 
 /** Attacks expected to be caught; `natural` (in-distribution queries) is only reported. */
-export const SYNTHETIC_ATTACKS: readonly RealAttack[] = ['uniform', 't-rnd', 'jbda', 'boundary-walk', 'line-search', 'sweep'];
+export const SYNTHETIC_ATTACKS: readonly RealAttack[] = [
+  'uniform',
+  't-rnd',
+  'jbda',
+  'boundary-walk',
+  'line-search',
+  'sweep',
+];
 
 type Row = Float64Array;
 

@@ -28,7 +28,17 @@ export function realPlan(opts: { quick: boolean; worldSeed: number; datasets?: r
   // attacker's account would stay in the calibration of the next): the population must be large
   // enough for the default calibration (200 accounts with 128 queries) to be in force by then.
   return opts.quick
-    ? { quick: true, worldSeed: opts.worldSeed, datasets, benignUsers: 300, attackUsers: 300, runs: () => 2, budget: 2000, attacks: REAL_ATTACKS, mixes: [0, 0.5] }
+    ? {
+        quick: true,
+        worldSeed: opts.worldSeed,
+        datasets,
+        benignUsers: 300,
+        attackUsers: 300,
+        runs: () => 2,
+        budget: 2000,
+        attacks: REAL_ATTACKS,
+        mixes: [0, 0.5],
+      }
     : {
         quick: false,
         worldSeed: opts.worldSeed,
@@ -44,11 +54,22 @@ export function realPlan(opts: { quick: boolean; worldSeed: number; datasets?: r
 
 export type RealTask =
   | { readonly kind: 'real-benign'; readonly dataset: string; readonly worldSeed: number; readonly users: number }
-  | { readonly kind: 'real-attack'; readonly variant: RealAttackVariant; readonly worldSeed: number; readonly seeds: number[]; readonly key: string };
+  | {
+      readonly kind: 'real-attack';
+      readonly variant: RealAttackVariant;
+      readonly worldSeed: number;
+      readonly seeds: number[];
+      readonly key: string;
+    };
 
 export type RealTaskResult =
   | { readonly kind: 'real-benign'; readonly outcome: RealBenignOutcome }
-  | { readonly kind: 'real-attack'; readonly key: string; readonly variant: RealAttackVariant; readonly outcomes: RealAttackOutcome[] };
+  | {
+      readonly kind: 'real-attack';
+      readonly key: string;
+      readonly variant: RealAttackVariant;
+      readonly outcomes: RealAttackOutcome[];
+    };
 
 export const attackKey = (v: RealAttackVariant) => `${v.dataset}|${v.attack}|${v.mix}`;
 
@@ -62,14 +83,21 @@ export function realTasks(p: RealPlan): RealTask[] {
       for (const mix of attack === 'natural' ? [0] : p.mixes) {
         const variant: RealAttackVariant = { dataset, attack, mix, budget: p.budget, users: p.attackUsers };
         base += 1000;
-        out.push({ kind: 'real-attack', variant, worldSeed: p.worldSeed, seeds: Array.from({ length: p.runs(dataset) }, (_, i) => base + i), key: attackKey(variant) });
+        out.push({
+          kind: 'real-attack',
+          variant,
+          worldSeed: p.worldSeed,
+          seeds: Array.from({ length: p.runs(dataset) }, (_, i) => base + i),
+          key: attackKey(variant),
+        });
       }
     }
   }
   return out;
 }
 
-const pct = (x: number, digits = 1) => (Number.isFinite(x) ? `${(100 * x).toFixed(x > 0 && x < 0.001 ? 3 : digits)}%` : '—');
+const pct = (x: number, digits = 1) =>
+  Number.isFinite(x) ? `${(100 * x).toFixed(x > 0 && x < 0.001 ? 3 : digits)}%` : '—';
 const median = (xs: readonly number[]) => {
   if (xs.length === 0) return Number.NaN;
   const s = [...xs].sort((a, b) => a - b);
@@ -82,7 +110,10 @@ export function victimsTable(worlds: readonly RealWorld[]): string {
     '| --- | --- | --- | ---: | ---: | --- | ---: | ---: | ---: | --- |',
   ];
   for (const w of worlds) {
-    const lm = w.data.victim === 'mlp' ? `${pct(w.lowMarginShare)} (needs ≥ ${pct(LOW_MARGIN_SHARE, 0)}: ${w.lowMarginShare >= LOW_MARGIN_SHARE ? 'yes' : 'NO'})` : pct(w.lowMarginShare);
+    const lm =
+      w.data.victim === 'mlp'
+        ? `${pct(w.lowMarginShare)} (needs ≥ ${pct(LOW_MARGIN_SHARE, 0)}: ${w.lowMarginShare >= LOW_MARGIN_SHARE ? 'yes' : 'NO'})`
+        : pct(w.lowMarginShare);
     lines.push(
       `| ${w.data.name} | ${w.data.split.toUpperCase()} | ${w.data.victim} | ${w.data.features.length} | ${w.data.classes?.length ?? '— (value)'} | ${w.train.length} / ${w.test.length} | ${w.quality.toFixed(3)} | ${lm} | ${w.temperature} | ${w.data.source} |`,
     );
@@ -140,14 +171,23 @@ export function attackRow(v: RealAttackVariant, outcomes: readonly RealAttackOut
     v,
     caught: hits.length,
     runs: outcomes.length,
-    median: hits.length * 2 > outcomes.length ? median(outcomes.map((o) => (o.flaggedAt > 0 ? o.flaggedAt : Infinity))) : Infinity,
+    median:
+      hits.length * 2 > outcomes.length
+        ? median(outcomes.map((o) => (o.flaggedAt > 0 ? o.flaggedAt : Infinity)))
+        : Infinity,
     max: hits.length === outcomes.length ? Math.max(...hits.map((o) => o.flaggedAt)) : Infinity,
-    degradedMedian: degraded.length * 2 > outcomes.length ? median(outcomes.map((o) => (o.degradedAt > 0 ? o.degradedAt : Infinity))) : Infinity,
+    degradedMedian:
+      degraded.length * 2 > outcomes.length
+        ? median(outcomes.map((o) => (o.degradedAt > 0 ? o.degradedAt : Infinity)))
+        : Infinity,
     agreement: median(hits.map((o) => o.agreement)),
     agreementDegraded: median(outcomes.filter((o) => o.degradedAt > 0).map((o) => o.agreementDegraded)),
     agreementMissed: median(outcomes.filter((o) => o.flaggedAt === 0).map((o) => o.agreement)),
     enforcingAtJoin: outcomes.filter((o) => o.enforcingAtJoin).length,
-    by: hits.reduce<Record<string, number>>((c, o) => ((c[o.firstAlarm || 'unknown'] = (c[o.firstAlarm || 'unknown'] ?? 0) + 1), c), {}),
+    by: hits.reduce<Record<string, number>>(
+      (c, o) => ((c[o.firstAlarm || 'unknown'] = (c[o.firstAlarm || 'unknown'] ?? 0) + 1), c),
+      {},
+    ),
   };
 }
 
@@ -197,7 +237,9 @@ export function goalsTable(benign: readonly RealBenignOutcome[], rows: readonly 
       degraded: `${degraded}/${users} = ${pct(degraded / users, 2)}: ${goal(degraded / users, 0.0001, (x) => pct(x, 2))}`,
       every: `${caught}/${runs} runs flagged: ${caught === runs ? 'met' : `MISSED (${runs - caught} runs not flagged)`}`,
       median: `${a.length - badMedian.length}/${a.length} attack × mix rows with median ≤ 300: ${
-        badMedian.length === 0 ? 'met' : `MISSED (${badMedian.map((r) => `${r.v.dataset} ${r.v.attack} ${pct(r.v.mix, 0)}: ${q(r.median)}`).join('; ')})`
+        badMedian.length === 0
+          ? 'met'
+          : `MISSED (${badMedian.map((r) => `${r.v.dataset} ${r.v.attack} ${pct(r.v.mix, 0)}: ${q(r.median)}`).join('; ')})`
       }`,
       max: `worst max ${allHits.length ? Math.max(...allHits) : '—'}: ${allHits.every((m) => m <= 2000) ? 'met among flagged rows' : 'MISSED'}`,
       breaker: tripSum === undefined ? 'n/a (no breaker)' : `${tripSum} trips: ${tripSum === 0 ? 'met' : 'MISSED'}`,

@@ -130,7 +130,10 @@ export function buildRealWorld(name: string, seed: number): RealWorld {
   if (data.victim === 'regression') {
     const model = new RidgeRegression(std).train(xs, ys);
     const preds = xs.map((x) => model.predict(x)).sort((a, b) => a - b);
-    const cuts = Array.from({ length: VALUE_BUCKETS - 1 }, (_, b) => preds[Math.floor(((b + 1) * preds.length) / VALUE_BUCKETS)]!);
+    const cuts = Array.from(
+      { length: VALUE_BUCKETS - 1 },
+      (_, b) => preds[Math.floor(((b + 1) * preds.length) / VALUE_BUCKETS)]!,
+    );
     victim = new RegressionVictim(model, cuts);
     const yt = test.map((i) => data.target[i]!);
     const mean = yt.reduce((a, b) => a + b, 0) / yt.length;
@@ -159,5 +162,15 @@ export function buildRealWorld(name: string, seed: number): RealWorld {
     victim = new ClassifierVictim(data.victim, model);
     quality = test.filter((i) => victim.answer(data.rows[i]!) === data.target[i]).length / test.length;
   }
-  return { data, seed, train, test, victim, features, quality, lowMarginShare: data.victim === 'regression' ? Number.NaN : lowMarginShare(victim, data.rows), temperature };
+  return {
+    data,
+    seed,
+    train,
+    test,
+    victim,
+    features,
+    quality,
+    lowMarginShare: data.victim === 'regression' ? Number.NaN : lowMarginShare(victim, data.rows),
+    temperature,
+  };
 }

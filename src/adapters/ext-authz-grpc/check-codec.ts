@@ -12,7 +12,10 @@ export interface RawHeader {
 /** The decoded request fields the door reads (proto3 defaults omitted: absent means default). */
 export interface CheckRequestMessage {
   readonly attributes?: {
-    readonly source?: { readonly address?: { readonly socket_address?: { readonly address?: string } }; readonly principal?: string };
+    readonly source?: {
+      readonly address?: { readonly socket_address?: { readonly address?: string } };
+      readonly principal?: string;
+    };
     readonly request?: {
       readonly http?: {
         readonly id?: string;
@@ -51,8 +54,16 @@ export interface ProtoStruct {
 
 export interface CheckResponseMessage {
   readonly status: { readonly code: number; readonly message?: string };
-  readonly denied_response?: { readonly status: { readonly code: number }; readonly headers: HeaderOption[]; readonly body: string };
-  readonly ok_response?: { readonly headers: HeaderOption[]; readonly headers_to_remove: string[]; readonly response_headers_to_add: HeaderOption[] };
+  readonly denied_response?: {
+    readonly status: { readonly code: number };
+    readonly headers: HeaderOption[];
+    readonly body: string;
+  };
+  readonly ok_response?: {
+    readonly headers: HeaderOption[];
+    readonly headers_to_remove: string[];
+    readonly response_headers_to_add: HeaderOption[];
+  };
   readonly dynamic_metadata?: ProtoStruct;
 }
 
@@ -90,7 +101,8 @@ export function checkMethod(): CheckMethod {
   });
   const service = definition['envoy.service.auth.v3.Authorization'] as Record<string, CheckMethod> | undefined;
   const check = service?.['Check'];
-  if (!check || check.path !== CHECK_METHOD_PATH) throw new Error(`the vendored external_auth.proto has no ${CHECK_METHOD_PATH}`);
+  if (!check || check.path !== CHECK_METHOD_PATH)
+    throw new Error(`the vendored external_auth.proto has no ${CHECK_METHOD_PATH}`);
   cached = check;
   return check;
 }

@@ -36,11 +36,17 @@ export function decisionMetadata(ctx: DecisionContext | undefined, decision: str
  * status only when there is none (Envoy source/common/http/utility.cc, `encodeLocalReply`): so
  * the table's gRPC code is set, and the client sees what the gateway's gRPC door would answer.
  */
-export function deniedCheckResponse(denial: Denial, realm: string, ctx?: DecisionContext, view: RequestView | undefined = ctx?.view): CheckResponseMessage {
+export function deniedCheckResponse(
+  denial: Denial,
+  realm: string,
+  ctx?: DecisionContext,
+  view: RequestView | undefined = ctx?.view,
+): CheckResponseMessage {
   const r = renderHttpDenial(denial, realm);
   const headers: HeaderOption[] = [];
   for (const key in r.headers) headers.push({ header: { key, value: r.headers[key] as string } });
-  if (view && isGrpcCall(view)) headers.push({ header: { key: 'grpc-status', value: String(codeInfo(denial.code).grpc) } });
+  if (view && isGrpcCall(view))
+    headers.push({ header: { key: 'grpc-status', value: String(codeInfo(denial.code).grpc) } });
   return {
     status: { code: codeInfo(denial.code).grpc, message: denial.message },
     denied_response: { status: { code: r.status }, headers, body: r.body },
@@ -59,9 +65,18 @@ export function okCheckResponse(ctx: DecisionContext): CheckResponseMessage {
   for (const key in up) headers.push({ header: { key, value: up[key] as string }, append: OVERWRITE });
   const down = ctx.responseHeaders;
   const response_headers_to_add: HeaderOption[] = [];
-  for (const key in down) response_headers_to_add.push({ header: { key, value: down[key] as string }, append_action: OVERWRITE_IF_EXISTS_OR_ADD });
+  for (const key in down)
+    response_headers_to_add.push({
+      header: { key, value: down[key] as string },
+      append_action: OVERWRITE_IF_EXISTS_OR_ADD,
+    });
   const headers_to_remove: string[] = [];
   // Underscored names are removed too (see hasUnderscore): a CGI-style predictor would read them as their hyphenated twins.
-  for (const h of [...ctx.removeUpstreamHeaders, ...underscoredNames(ctx.view.headers)]) if (!(h in up)) headers_to_remove.push(h);
-  return { status: { code: GrpcCode.OK }, ok_response: { headers, headers_to_remove, response_headers_to_add }, dynamic_metadata: decisionMetadata(ctx, 'allowed') };
+  for (const h of [...ctx.removeUpstreamHeaders, ...underscoredNames(ctx.view.headers)])
+    if (!(h in up)) headers_to_remove.push(h);
+  return {
+    status: { code: GrpcCode.OK },
+    ok_response: { headers, headers_to_remove, response_headers_to_add },
+    dynamic_metadata: decisionMetadata(ctx, 'allowed'),
+  };
 }

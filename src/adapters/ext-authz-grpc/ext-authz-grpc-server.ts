@@ -1,4 +1,10 @@
-import { Server, status as GrpcStatus, type ServerUnaryCall, type sendUnaryData, type ServiceDefinition } from '@grpc/grpc-js';
+import {
+  Server,
+  status as GrpcStatus,
+  type ServerUnaryCall,
+  type sendUnaryData,
+  type ServiceDefinition,
+} from '@grpc/grpc-js';
 import type { GatewayConfig } from '../../config/schema.js';
 import type { DecisionContext } from '../../decision/decision-context.js';
 import { deny } from '../../decision/denial.js';
@@ -45,14 +51,23 @@ export function createExtAuthzGrpcServer(deps: ExtAuthzGrpcDeps): Server {
   const record = (view: RequestView | undefined, ctx: DecisionContext | undefined, outcome: string, started: number) =>
     access({ requestId: view?.requestId, method: view?.method, ctx, outcome, ms: performance.now() - started });
 
-  const fail = (callback: sendUnaryData<CheckResponseMessage>, err: unknown, view: RequestView | undefined, ctx: DecisionContext | undefined, started: number) => {
+  const fail = (
+    callback: sendUnaryData<CheckResponseMessage>,
+    err: unknown,
+    view: RequestView | undefined,
+    ctx: DecisionContext | undefined,
+    started: number,
+  ) => {
     metrics.extAuthzFaults.inc({ door: DOOR });
     record(view, ctx, 'internal_error', started);
     log.error({ err, requestId: view?.requestId }, 'ext-authz grpc check fault');
     callback({ code: GrpcStatus.INTERNAL, details: 'internal error while checking' });
   };
 
-  const check = async (call: ServerUnaryCall<CheckRequestMessage, CheckResponseMessage>, callback: sendUnaryData<CheckResponseMessage>) => {
+  const check = async (
+    call: ServerUnaryCall<CheckRequestMessage, CheckResponseMessage>,
+    callback: sendUnaryData<CheckResponseMessage>,
+  ) => {
     const started = performance.now();
     let view: RequestView | undefined;
     try {
@@ -72,7 +87,11 @@ export function createExtAuthzGrpcServer(deps: ExtAuthzGrpcDeps): Server {
       }
       const head = await pipeline.decideHead(view);
       const decision =
-        head.allowed && carriesBody && !routeTakesBody(head.ctx) ? { allowed: false as const, denial: BODY_NOT_ALLOWED, ctx: head.ctx } : head.allowed ? await pipeline.decideBody(head.ctx) : head;
+        head.allowed && carriesBody && !routeTakesBody(head.ctx)
+          ? { allowed: false as const, denial: BODY_NOT_ALLOWED, ctx: head.ctx }
+          : head.allowed
+            ? await pipeline.decideBody(head.ctx)
+            : head;
       metrics.decisionSeconds.observe({ door: DOOR }, (performance.now() - started) / 1000);
       const denial = decision.allowed ? undefined : decision.denial;
       if (!denial) {
@@ -90,9 +109,14 @@ export function createExtAuthzGrpcServer(deps: ExtAuthzGrpcDeps): Server {
   };
 
   const definition: ServiceDefinition = { Check: method };
-  const server = new Server({ 'grpc.max_receive_message_length': Math.max(limit * OVERSIZE_FACTOR, MIN_MESSAGE_CAP) + ENVELOPE_BYTES });
+  const server = new Server({
+    'grpc.max_receive_message_length': Math.max(limit * OVERSIZE_FACTOR, MIN_MESSAGE_CAP) + ENVELOPE_BYTES,
+  });
   server.addService(definition, {
-    Check: (call: ServerUnaryCall<CheckRequestMessage, CheckResponseMessage>, callback: sendUnaryData<CheckResponseMessage>) => void check(call, callback),
+    Check: (
+      call: ServerUnaryCall<CheckRequestMessage, CheckResponseMessage>,
+      callback: sendUnaryData<CheckResponseMessage>,
+    ) => void check(call, callback),
   });
   return server;
 }

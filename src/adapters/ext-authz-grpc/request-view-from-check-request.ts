@@ -25,7 +25,11 @@ interface CheckHeaders {
 function fromMap(map: Readonly<Record<string, string>>): CheckHeaders {
   const auth = map['authorization'];
   const host = map['host'];
-  return { all: map, authorization: auth === undefined ? NONE : credentials(auth), hosts: host === undefined ? NONE : host.split(',') };
+  return {
+    all: map,
+    authorization: auth === undefined ? NONE : credentials(auth),
+    hosts: host === undefined ? NONE : host.split(','),
+  };
 }
 
 /**
@@ -40,7 +44,10 @@ function fromRaw(list: readonly RawHeader[]): CheckHeaders {
   for (const h of list) {
     if (!h.key) continue;
     const key = h.key.toLowerCase();
-    const value = h.raw_value && h.raw_value.length > 0 ? Buffer.from(h.raw_value.buffer, h.raw_value.byteOffset, h.raw_value.length).toString('latin1') : (h.value ?? '');
+    const value =
+      h.raw_value && h.raw_value.length > 0
+        ? Buffer.from(h.raw_value.buffer, h.raw_value.byteOffset, h.raw_value.length).toString('latin1')
+        : (h.value ?? '');
     if (key === 'authorization') authorization.push(value);
     else if (key === 'host') hosts.push(value);
     all[key] = all[key] === undefined ? value : `${all[key]},${value}`;
@@ -60,7 +67,12 @@ function fromRaw(list: readonly RawHeader[]): CheckHeaders {
 export function requestViewFromCheckRequest(msg: CheckRequestMessage): RequestView {
   const http = msg.attributes?.request?.http;
   const raw = http?.header_map?.headers;
-  const seen = http?.headers && Object.keys(http.headers).length > 0 ? fromMap(http.headers) : raw && raw.length > 0 ? fromRaw(raw) : fromMap(EMPTY);
+  const seen =
+    http?.headers && Object.keys(http.headers).length > 0
+      ? fromMap(http.headers)
+      : raw && raw.length > 0
+        ? fromRaw(raw)
+        : fromMap(EMPTY);
   const all = seen.all;
   const headers: Record<string, string> = {};
   for (const k in all) {

@@ -9,7 +9,14 @@ import { isPromise } from '../../decision/stage.js';
 import { isGrpcCall } from '../../inference/grpc-route.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatewayMetrics } from '../../observability/metrics.js';
-import { BODY_NOT_ALLOWED, hasBody, Intake, mustCloseAfterRefusal, routeTakesBody, type BodyBudget } from '../intake/intake.js';
+import {
+  BODY_NOT_ALLOWED,
+  hasBody,
+  Intake,
+  mustCloseAfterRefusal,
+  routeTakesBody,
+  type BodyBudget,
+} from '../intake/intake.js';
 import { allowHeaders } from './allow-headers.js';
 import { checkBody, requestViewFromCheck, stripPrefix } from './request-view-from-check.js';
 
@@ -38,7 +45,9 @@ export function createExtAuthzHttpServer(deps: ExtAuthzHttpDeps): Server {
   const limit = config.server.bodyLimitBytes;
   const noPrefix = deny('route_not_allowed', `check path does not start with the configured pathPrefix "${prefix}"`);
   const tooLarge = deny('body_too_large', `request body is over the ${limit}-byte limit`);
-  const overBudget = deny('server_overloaded', 'too many request bytes are in flight; retry later', { retryAfterSeconds: 1 });
+  const overBudget = deny('server_overloaded', 'too many request bytes are in flight; retry later', {
+    retryAfterSeconds: 1,
+  });
   const decisionSeconds = metrics.decisionSeconds.labels({ door: DOOR });
 
   const sendDenial = (res: ServerResponse, denial: Denial, close = false) => {
@@ -50,16 +59,38 @@ export function createExtAuthzHttpServer(deps: ExtAuthzHttpDeps): Server {
     return r.status;
   };
 
-  const intake = new Intake({ door: DOOR, config, metrics, log, ...(deps.budget ? { budget: deps.budget } : {}) }, (req, res, expectsContinue) => {
-    const started = performance.now();
-    check(req, res, started, expectsContinue).catch((err: unknown) => fault(res, err, started));
-  });
+  const intake = new Intake(
+    { door: DOOR, config, metrics, log, ...(deps.budget ? { budget: deps.budget } : {}) },
+    (req, res, expectsContinue) => {
+      const started = performance.now();
+      check(req, res, started, expectsContinue).catch((err: unknown) => fault(res, err, started));
+    },
+  );
 
-  const record = (view: RequestView | undefined, ctx: DecisionContext | undefined, outcome: string, status: number | undefined, started: number) =>
-    intake.access({ requestId: view?.requestId, method: view?.method, ctx, outcome, status, ms: performance.now() - started });
+  const record = (
+    view: RequestView | undefined,
+    ctx: DecisionContext | undefined,
+    outcome: string,
+    status: number | undefined,
+    started: number,
+  ) =>
+    intake.access({
+      requestId: view?.requestId,
+      method: view?.method,
+      ctx,
+      outcome,
+      status,
+      ms: performance.now() - started,
+    });
 
-  const refuse = (res: ServerResponse, denial: Denial, view: RequestView | undefined, ctx: DecisionContext | undefined, started: number, close = false) =>
-    record(view, ctx, denial.code, sendDenial(res, denial, close), started);
+  const refuse = (
+    res: ServerResponse,
+    denial: Denial,
+    view: RequestView | undefined,
+    ctx: DecisionContext | undefined,
+    started: number,
+    close = false,
+  ) => record(view, ctx, denial.code, sendDenial(res, denial, close), started);
 
   const check = async (req: IncomingMessage, res: ServerResponse, started: number, expectsContinue: boolean) => {
     const original = stripPrefix(req.url ?? '/', prefix);
@@ -76,7 +107,8 @@ export function createExtAuthzHttpServer(deps: ExtAuthzHttpDeps): Server {
       return refuse(res, head.denial, view, head.ctx, started, mustCloseAfterRefusal(req));
     }
     const takesBody = grpcCall || (head !== undefined && routeTakesBody(head.ctx));
-    if (!takesBody && hasBody(req)) return refuse(res, BODY_NOT_ALLOWED, view, head?.ctx, started, mustCloseAfterRefusal(req));
+    if (!takesBody && hasBody(req))
+      return refuse(res, BODY_NOT_ALLOWED, view, head?.ctx, started, mustCloseAfterRefusal(req));
     // As in the proxy: `Expect: 100-continue` is answered only once the body is wanted.
     if (expectsContinue && takesBody) res.writeContinue();
     const reading = takesBody && hasBody(req) ? intake.readBody(req) : undefined;
@@ -89,7 +121,9 @@ export function createExtAuthzHttpServer(deps: ExtAuthzHttpDeps): Server {
       const body = read?.ok ? read.body : undefined;
       const attached = checkBody(req, body);
       if (attached.partial) metrics.extAuthzPartialBodies.inc({ door: DOOR });
-      const decision = head ? await pipeline.decideBody(head.ctx, attached.body, attached.partial) : await pipeline.decide(requestViewFromCheck(req, original, body));
+      const decision = head
+        ? await pipeline.decideBody(head.ctx, attached.body, attached.partial)
+        : await pipeline.decide(requestViewFromCheck(req, original, body));
       decisionSeconds.observe((performance.now() - started) / 1000);
       const denial = decision.allowed ? undefined : decision.denial;
       if (denial) return refuse(res, denial, decision.ctx.view, decision.ctx, started);

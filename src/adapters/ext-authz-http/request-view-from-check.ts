@@ -24,9 +24,15 @@ export function stripPrefix(url: string, prefix: string): string | undefined {
  * with `x-envoy-auth-partial-body` (Envoy ext_authz filter, https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/ext_authz_filter);
  * without the header only a non-empty body counts. `partial`: Envoy cut it at max_request_bytes.
  */
-export function checkBody(req: IncomingMessage, body: Buffer | undefined): { body: Buffer | undefined; partial: boolean } {
+export function checkBody(
+  req: IncomingMessage,
+  body: Buffer | undefined,
+): { body: Buffer | undefined; partial: boolean } {
   const partial = req.headers['x-envoy-auth-partial-body'];
-  return { body: partial !== undefined || (body !== undefined && body.length > 0) ? (body ?? EMPTY) : undefined, partial: partial === 'true' };
+  return {
+    body: partial !== undefined || (body !== undefined && body.length > 0) ? (body ?? EMPTY) : undefined,
+    partial: partial === 'true',
+  };
 }
 
 /**

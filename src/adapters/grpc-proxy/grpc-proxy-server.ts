@@ -1,4 +1,13 @@
-import { constants, createServer, type ClientHttp2Stream, type Http2Server, type Http2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import {
+  constants,
+  createServer,
+  type ClientHttp2Stream,
+  type Http2Server,
+  type Http2Session,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+  type ServerHttp2Stream,
+} from 'node:http2';
 import type { GatewayConfig } from '../../config/schema.js';
 import type { DecisionContext, UpstreamAnswer } from '../../decision/decision-context.js';
 import { deny, type Denial } from '../../decision/denial.js';
@@ -44,7 +53,14 @@ const NOT_FORWARDED = new Set([
   'grpc-accept-encoding',
   'grpc-encoding',
 ]);
-const NOT_RETURNED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'x-request-id', 'date']);
+const NOT_RETURNED = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'content-length',
+  'x-request-id',
+  'date',
+]);
 
 // Compressed messages cannot be read as the server reads them (grpc-infer-request.ts refuses
 // them): every answer tells the client to send identity (gRPC compression, grpc-accept-encoding).
@@ -52,7 +68,10 @@ const IDENTITY_ONLY = { 'grpc-accept-encoding': 'identity' } as const;
 const NOT_GRPC = deny('bad_request', 'the gRPC door takes POST calls with content-type application/grpc (protobuf)');
 const SHUTTING_DOWN = deny('shutting_down', 'the gateway is shutting down; retry on another replica');
 const OVERLOADED = deny('upstream_overloaded', 'every predictor connection is busy and the wait queue is full');
-const DEADLINE = deny('upstream_timeout', 'the predictor did not answer within the deadline (grpc-timeout, bounded by upstream.timeoutMs)');
+const DEADLINE = deny(
+  'upstream_timeout',
+  'the predictor did not answer within the deadline (grpc-timeout, bounded by upstream.timeoutMs)',
+);
 const DROPPED = deny('upstream_unreachable', 'the predictor refused or dropped the call');
 const READ_TIMEOUT = deny('request_timeout', 'the client did not send its message in time');
 const REWRITER_FAULT = deny('internal_error', 'internal error while reading the predictor answer');
@@ -102,11 +121,19 @@ export class GrpcProxyDoor {
     this.decisionSeconds = metrics.decisionSeconds.labels({ door: 'proxy' });
     // The same bound and words as the ext-authz doors, which see the same HTTP/2 body (prefix included).
     this.tooLarge = deny('body_too_large', `request body is over the ${server.bodyLimitBytes}-byte limit`);
-    this.tooLargeAnswer = deny('upstream_bad_response', `the predictor's answer is over upstream.maxAnswerBytes (${upstream.maxAnswerBytes})`);
-    this.overBudget = deny('server_overloaded', 'too many request bytes are in flight; retry later', { retryAfterSeconds: 1 });
+    this.tooLargeAnswer = deny(
+      'upstream_bad_response',
+      `the predictor's answer is over upstream.maxAnswerBytes (${upstream.maxAnswerBytes})`,
+    );
+    this.overBudget = deny('server_overloaded', 'too many request bytes are in flight; retry later', {
+      retryAfterSeconds: 1,
+    });
     // Per client connection: streams in flight bounded (each may hold a message until the bytes
     // in flight are spent), header lists no larger than the HTTP/1.1 door's parser accepts.
-    this.server = createServer({ maxSessionMemory: 64, settings: { maxConcurrentStreams: MAX_STREAMS_PER_CONNECTION, maxHeaderListSize: MAX_HEADER_LIST_BYTES } });
+    this.server = createServer({
+      maxSessionMemory: 64,
+      settings: { maxConcurrentStreams: MAX_STREAMS_PER_CONNECTION, maxHeaderListSize: MAX_HEADER_LIST_BYTES },
+    });
     this.server.maxConnections = server.maxConnections;
     this.server.on('session', (s: Http2Session) => {
       this.sessions.add(s);
@@ -114,17 +141,38 @@ export class GrpcProxyDoor {
       s.on('error', () => undefined);
       s.setTimeout(server.keepAliveTimeoutMs, () => s.close());
     });
-    this.server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => this.handle(stream, headers, rawHeaders));
+    this.server.on(
+      'stream',
+      (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) =>
+        this.handle(stream, headers, rawHeaders),
+    );
   }
 
-  private record(view: RequestView | undefined, ctx: DecisionContext | undefined, outcome: string, status: number | undefined, started: number): void {
+  private record(
+    view: RequestView | undefined,
+    ctx: DecisionContext | undefined,
+    outcome: string,
+    status: number | undefined,
+    started: number,
+  ): void {
     this.access({ requestId: view?.requestId, method: 'POST', ctx, outcome, status, ms: performance.now() - started });
   }
 
   /** A refusal as a trailers-only gRPC answer; the rest of an upload still arriving is cut (RST_STREAM NO_ERROR, RFC 9113 §8.1). */
-  private writeDenial(stream: ServerHttp2Stream, denial: Denial, view: RequestView | undefined, ctx: DecisionContext | undefined, started: number): void {
+  private writeDenial(
+    stream: ServerHttp2Stream,
+    denial: Denial,
+    view: RequestView | undefined,
+    ctx: DecisionContext | undefined,
+    started: number,
+  ): void {
     if (!stream.headersSent && !stream.destroyed && !stream.closed) {
-      const headers: OutgoingHttpHeaders = { ':status': 200, 'content-type': 'application/grpc', ...IDENTITY_ONLY, ...grpcDenialHeaders(denial, this.config.auth.realm) };
+      const headers: OutgoingHttpHeaders = {
+        ':status': 200,
+        'content-type': 'application/grpc',
+        ...IDENTITY_ONLY,
+        ...grpcDenialHeaders(denial, this.config.auth.realm),
+      };
       if (view) headers['x-request-id'] = view.requestId;
       stream.respond(headers, { endStream: true });
       if (!stream.readableEnded) stream.close(constants.NGHTTP2_NO_ERROR);
@@ -137,7 +185,8 @@ export class GrpcProxyDoor {
     stream.on('error', () => undefined);
     if (this.stopped) return this.writeDenial(stream, SHUTTING_DOWN, undefined, undefined, started);
     const type = headers['content-type'];
-    if (headers[':method'] !== 'POST' || typeof type !== 'string' || !GRPC_TYPE.test(type)) return this.writeDenial(stream, NOT_GRPC, undefined, undefined, started);
+    if (headers[':method'] !== 'POST' || typeof type !== 'string' || !GRPC_TYPE.test(type))
+      return this.writeDenial(stream, NOT_GRPC, undefined, undefined, started);
     const clientMs = grpcTimeoutMs(headers['grpc-timeout'] as string | undefined);
     const deadlineAt = started + Math.min(clientMs ?? Infinity, this.config.upstream.timeoutMs);
     this.readMessage(stream, (outcome, body, reserved) => {
@@ -157,7 +206,10 @@ export class GrpcProxyDoor {
   }
 
   /** The whole request body, bounded by the message limit, the bytes in flight and server.requestTimeoutMs. */
-  private readMessage(stream: ServerHttp2Stream, done: (outcome: 'ok' | 'too_large' | 'budget' | 'timeout' | 'aborted', body: Buffer, reserved: number) => void): void {
+  private readMessage(
+    stream: ServerHttp2Stream,
+    done: (outcome: 'ok' | 'too_large' | 'budget' | 'timeout' | 'aborted', body: Buffer, reserved: number) => void,
+  ): void {
     const limit = this.config.server.bodyLimitBytes;
     const chunks: Buffer[] = [];
     let size = 0;
@@ -186,7 +238,12 @@ export class GrpcProxyDoor {
     stream.on('close', () => finish('aborted'));
   }
 
-  private async decide(stream: ServerHttp2Stream, view: RequestView, deadlineAt: number, started: number): Promise<void> {
+  private async decide(
+    stream: ServerHttp2Stream,
+    view: RequestView,
+    deadlineAt: number,
+    started: number,
+  ): Promise<void> {
     const decision = await this.pipeline.decide(view);
     this.decisionSeconds.observe((performance.now() - started) / 1000);
     if (!decision.allowed) return this.writeDenial(stream, decision.denial, view, decision.ctx, started);
@@ -216,7 +273,13 @@ export class GrpcProxyDoor {
   }
 
   /** One predictor call: deadline, cancellation when the client goes, the answer held whole, then reduced or passed. */
-  private forward(stream: ServerHttp2Stream, view: RequestView, ctx: DecisionContext, deadlineAt: number, started: number): Promise<void> {
+  private forward(
+    stream: ServerHttp2Stream,
+    view: RequestView,
+    ctx: DecisionContext,
+    deadlineAt: number,
+    started: number,
+  ): Promise<void> {
     const { upstream } = this.config;
     if (this.upstreamActive >= upstream.connections + upstream.maxQueue) {
       this.writeDenial(stream, OVERLOADED, view, ctx, started);
@@ -282,7 +345,8 @@ export class GrpcProxyDoor {
       up.on('error', () => failWith(DROPPED));
       up.on('close', () => {
         if (settled) return;
-        if (!responded || (up.rstCode !== undefined && up.rstCode !== constants.NGHTTP2_NO_ERROR)) return failWith(DROPPED);
+        if (!responded || (up.rstCode !== undefined && up.rstCode !== constants.NGHTTP2_NO_ERROR))
+          return failWith(DROPPED);
         answer.body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
         if (!settle()) return;
         this.answer(stream, view, ctx, answer, started);
@@ -301,7 +365,11 @@ export class GrpcProxyDoor {
     }
     const httpStatus = Number(a.headers[':status'] ?? 0);
     const grpcStatus = byName['grpc-status'];
-    const upstreamAnswer: UpstreamAnswer = { status: httpStatus === 200 && grpcStatus === '0' ? 200 : httpStatus !== 200 ? httpStatus : 500, headers: byName, body: a.body };
+    const upstreamAnswer: UpstreamAnswer = {
+      status: httpStatus === 200 && grpcStatus === '0' ? 200 : httpStatus !== 200 ? httpStatus : 500,
+      headers: byName,
+      body: a.body,
+    };
     if (ctx.rewrite) {
       let out;
       try {
@@ -312,7 +380,14 @@ export class GrpcProxyDoor {
       }
       if (!out.ok) this.writeDenial(stream, out.denial, view, ctx, started);
       else {
-        const headers: OutgoingHttpHeaders = { ...out.headers, ...ctx.responseHeaders, ':status': 200, 'content-type': 'application/grpc', ...IDENTITY_ONLY, 'x-request-id': view.requestId };
+        const headers: OutgoingHttpHeaders = {
+          ...out.headers,
+          ...ctx.responseHeaders,
+          ':status': 200,
+          'content-type': 'application/grpc',
+          ...IDENTITY_ONLY,
+          'x-request-id': view.requestId,
+        };
         stream.respond(headers, { waitForTrailers: true });
         stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
         stream.end(out.body);

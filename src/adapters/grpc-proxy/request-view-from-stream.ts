@@ -18,7 +18,12 @@ function allValues(raw: readonly string[], name: string): string[] {
  * on the HTTP/1.1 door. `:authority` (and any Host field) are the hosts. The body is the whole
  * HTTP/2 body: the length-prefixed message.
  */
-export function requestViewFromStream(headers: IncomingHttpHeaders, rawHeaders: readonly string[], body: Buffer, peer: string): RequestView {
+export function requestViewFromStream(
+  headers: IncomingHttpHeaders,
+  rawHeaders: readonly string[],
+  body: Buffer,
+  peer: string,
+): RequestView {
   const plain: Record<string, string | string[] | undefined> = {};
   for (const k in headers) if (k.charCodeAt(0) !== 0x3a /* : */) plain[k] = headers[k];
   const authority = headers[':authority'];

@@ -1,7 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { BodyBudget } from './body-budget.js';
 
-export type BodyResult = { readonly ok: true; readonly body: Buffer | undefined; readonly reserved: number } | { readonly ok: false; readonly reason: 'too_large' | 'over_budget' | 'aborted' };
+export type BodyResult =
+  | { readonly ok: true; readonly body: Buffer | undefined; readonly reserved: number }
+  | { readonly ok: false; readonly reason: 'too_large' | 'over_budget' | 'aborted' };
 
 const EMPTY = { ok: true, body: undefined, reserved: 0 } as const;
 const TOO_LARGE = { ok: false, reason: 'too_large' } as const;
@@ -79,7 +81,11 @@ export function readBody(req: IncomingMessage, maxBytes: number, budget: BodyBud
     };
     const onEnd = () => {
       if (length >= 0 && size !== length) return done(ABORTED);
-      done({ ok: true, body: size === 0 ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size), reserved: size });
+      done({
+        ok: true,
+        body: size === 0 ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size),
+        reserved: size,
+      });
     };
     const onClose = () => done(ABORTED);
     req.on('data', onData).on('end', onEnd).on('close', onClose);

@@ -8,7 +8,12 @@ const MALFORMED = deny('bad_request', 'the request is not valid HTTP/1.1');
 
 function denialFor(err: NodeJS.ErrnoException): Denial {
   if (err.code === 'HPE_HEADER_OVERFLOW') return TOO_LARGE;
-  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code === 'HPE_HEADERS_TIMEOUT' || err.code === 'ERR_HTTP_HEADERS_TIMEOUT') return TIMED_OUT;
+  if (
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ||
+    err.code === 'HPE_HEADERS_TIMEOUT' ||
+    err.code === 'ERR_HTTP_HEADERS_TIMEOUT'
+  )
+    return TIMED_OUT;
   return MALFORMED;
 }
 
@@ -17,7 +22,11 @@ function denialFor(err: NodeJS.ErrnoException): Denial {
  * Node would answer a bare status line; this answers the JSON error shape with its stable code
  * (RFC 9110 §15.5.9 408, RFC 6585 §5 431) and closes the connection, since its framing is lost.
  */
-export function clientErrorAnswer(err: NodeJS.ErrnoException, socket: Socket, realm: string): { code: string; status: number } | undefined {
+export function clientErrorAnswer(
+  err: NodeJS.ErrnoException,
+  socket: Socket,
+  realm: string,
+): { code: string; status: number } | undefined {
   const busy = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   // A response already began on this connection (or the peer is gone): nothing sane to add.
   if (err.code === 'ECONNRESET' || !socket.writable || busy?.headersSent) {
@@ -33,4 +42,8 @@ export function clientErrorAnswer(err: NodeJS.ErrnoException, socket: Socket, re
   return { code: denial.code, status: r.status };
 }
 
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  431: 'Request Header Fields Too Large',
+};

@@ -35,10 +35,19 @@ export const MAX_HEADER_COUNT = 128;
 export const MAX_HEADER_BLOCK_BYTES = 16 * 1024;
 
 const TOO_MANY_HEADERS = deny('headers_too_large', `the request has more than ${MAX_HEADER_COUNT} header lines`);
-const HEADER_BLOCK_TOO_LARGE = deny('headers_too_large', `the request line and headers are over ${MAX_HEADER_BLOCK_BYTES} bytes`);
-export const BODY_ON_GET = deny('body_not_allowed', 'a GET or HEAD request must not carry a body here (RFC 9110 §9.3.1, §9.3.2): it is refused, never forwarded');
+const HEADER_BLOCK_TOO_LARGE = deny(
+  'headers_too_large',
+  `the request line and headers are over ${MAX_HEADER_BLOCK_BYTES} bytes`,
+);
+export const BODY_ON_GET = deny(
+  'body_not_allowed',
+  'a GET or HEAD request must not carry a body here (RFC 9110 §9.3.1, §9.3.2): it is refused, never forwarded',
+);
 /** A route that reads no body (probes, metadata, readiness) was sent one. */
-export const BODY_NOT_ALLOWED = deny('body_not_allowed', 'this route takes no request body: it is refused, never forwarded');
+export const BODY_NOT_ALLOWED = deny(
+  'body_not_allowed',
+  'this route takes no request body: it is refused, never forwarded',
+);
 
 export type HttpDoor = Extract<Door, 'proxy' | 'ext-authz-http'>;
 
@@ -157,7 +166,15 @@ export class Intake {
   private answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
     const answered = clientErrorAnswer(err, socket, this.realm);
     // Counted and logged like any refusal (no request id: the request was never parsed).
-    if (answered) this.recordAccess({ requestId: undefined, method: undefined, ctx: undefined, outcome: answered.code, status: answered.status, ms: 0 });
+    if (answered)
+      this.recordAccess({
+        requestId: undefined,
+        method: undefined,
+        ctx: undefined,
+        outcome: answered.code,
+        status: answered.status,
+        ms: 0,
+      });
   }
 }
 

@@ -5,7 +5,11 @@ import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
  * bytes are corrupt, or they inflate past `maxBytes` (a small compressed answer can expand a
  * thousandfold, so the cap on buffered bytes must hold after decoding too).
  */
-export function decodedBody(body: Buffer, encoding: string | string[] | undefined, maxBytes: number): Buffer | undefined {
+export function decodedBody(
+  body: Buffer,
+  encoding: string | string[] | undefined,
+  maxBytes: number,
+): Buffer | undefined {
   const e = (Array.isArray(encoding) ? encoding.join(',') : (encoding ?? '')).trim().toLowerCase();
   if (e === '' || e === 'identity') return body;
   const opts = { maxOutputLength: maxBytes };

@@ -1,7 +1,12 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
-import type { AnswerRewriter, DecisionContext, RewrittenAnswer, UpstreamAnswer } from '../../decision/decision-context.js';
+import type {
+  AnswerRewriter,
+  DecisionContext,
+  RewrittenAnswer,
+  UpstreamAnswer,
+} from '../../decision/decision-context.js';
 import { observeAnswer } from '../../decision/observe-answer.js';
 import { deny, type Denial } from '../../decision/denial.js';
 import type { Logger } from '../../observability/logger.js';
@@ -17,10 +22,16 @@ const NO_BODY_STATUS = (s: number) => s === 204 || s === 304 || (s >= 100 && s <
 // A reduced answer is plain JSON whatever the predictor's encoding or binary framing was.
 const REWRITTEN_DROPS = new Set(['content-encoding', 'content-type', 'inference-header-content-length']);
 
-const REWRITER_FAULT: RewrittenAnswer = { ok: false, denial: deny('internal_error', 'internal error while reading the predictor answer') };
+const REWRITER_FAULT: RewrittenAnswer = {
+  ok: false,
+  denial: deny('internal_error', 'internal error while reading the predictor answer'),
+};
 const UNDECODABLE: RewrittenAnswer = {
   ok: false,
-  denial: deny('upstream_bad_response', "the predictor's answer has a content-encoding that cannot be decoded, or inflates past upstream.maxAnswerBytes"),
+  denial: deny(
+    'upstream_bad_response',
+    "the predictor's answer has a content-encoding that cannot be decoded, or inflates past upstream.maxAnswerBytes",
+  ),
 };
 // One instance each: no stack captured per request, and compared by identity below.
 const DEADLINE = new UpstreamDeadlineError();
@@ -46,8 +57,21 @@ export interface ExchangeRuntime {
   forwardedFor(req: IncomingMessage): string;
   observeUpstream(ctx: DecisionContext, seconds: number): void;
   releaseBody(bytes: number): void;
-  writeDenial(res: ServerResponse, denial: Denial, requestId: string, ctx: DecisionContext | undefined, started: number): void;
-  record(req: IncomingMessage, ctx: DecisionContext | undefined, requestId: string, outcome: string, status: number | undefined, started: number): void;
+  writeDenial(
+    res: ServerResponse,
+    denial: Denial,
+    requestId: string,
+    ctx: DecisionContext | undefined,
+    started: number,
+  ): void;
+  record(
+    req: IncomingMessage,
+    ctx: DecisionContext | undefined,
+    requestId: string,
+    outcome: string,
+    status: number | undefined,
+    started: number,
+  ): void;
 }
 
 /**
@@ -92,7 +116,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.observed = ctx.observers.length > 0;
     const sent = ctx.upstreamBody ?? body;
     // Tracing off: no span and no URL string built.
-    this.span = rt.tracing.enabled ? rt.tracing.upstreamSpan(ctx.view, rt.upstreamOrigin + ctx.view.path) : NO_UPSTREAM_SPAN;
+    this.span = rt.tracing.enabled
+      ? rt.tracing.upstreamSpan(ctx.view, rt.upstreamOrigin + ctx.view.path)
+      : NO_UPSTREAM_SPAN;
     this.opts = {
       origin: rt.upstreamOrigin,
       method: req.method as Dispatcher.HttpMethod,
@@ -203,7 +229,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.res.destroy();
       return;
     }
-    this.rt.log.warn({ requestId: this.requestId, err: { code: (err as { code?: string }).code, message: err.message } }, 'upstream call failed');
+    this.rt.log.warn(
+      { requestId: this.requestId, err: { code: (err as { code?: string }).code, message: err.message } },
+      'upstream call failed',
+    );
     this.fail(denial);
   }
 
@@ -316,7 +345,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
       const list = out.headers ? allowedHeaders(out.headers) : h.list;
       this.finishHeaders(list);
       const length = typeof out.body === 'string' ? Buffer.byteLength(out.body) : out.body.length;
-      list.push('content-type', out.contentType ?? h.contentType ?? 'application/json', 'content-length', String(length));
+      list.push(
+        'content-type',
+        out.contentType ?? h.contentType ?? 'application/json',
+        'content-length',
+        String(length),
+      );
       const status = out.status ?? this.status;
       this.res.writeHead(status, list).end(out.body);
       this.settle('allowed', status);
@@ -368,7 +402,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
  * its content-encoding (undefined when it cannot be decoded within `maxBytes`); `h.list` is what
  * may be returned to the client when the rewriter gives no allowlist (encoding and framing dropped).
  */
-export function answerForRewriter(status: number, headers: IncomingHttpHeaders, raw: Buffer, maxBytes: number): { h: ReturnType<typeof answerHeaders>; answer: UpstreamAnswer | undefined } {
+export function answerForRewriter(
+  status: number,
+  headers: IncomingHttpHeaders,
+  raw: Buffer,
+  maxBytes: number,
+): { h: ReturnType<typeof answerHeaders>; answer: UpstreamAnswer | undefined } {
   const h = answerHeaders(headers, REWRITTEN_DROPS);
   const body = decodedBody(raw, h.contentEncoding, maxBytes);
   return { h, answer: body ? { status, headers: h.byName, body } : undefined };

@@ -5,9 +5,26 @@ import { hasUnderscore } from '../intake/intake.js';
 
 // RFC 9110 §7.6.1: hop-by-hop fields never cross a proxy, nor do the fields named in Connection.
 // `expect` is answered here (undici refuses to send it); `host` becomes the predictor's.
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect'];
+const HOP_BY_HOP = [
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+];
 // Set by the gateway itself on every forwarded request, so the client's copies are dropped.
-const RECOMPUTED = ['host', 'content-length', 'x-request-id', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host'];
+const RECOMPUTED = [
+  'host',
+  'content-length',
+  'x-request-id',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+];
 const NOT_FORWARDED = new Set([...HOP_BY_HOP, ...RECOMPUTED]);
 const TRACE_HEADER_NAMES = new Set(TRACE_HEADERS);
 const NOT_RETURNED = new Set([...HOP_BY_HOP, 'content-length', 'x-request-id', 'date']);
@@ -37,14 +54,20 @@ export interface ForwardedFacts {
  * copying), built in one pass over the client's headers: hop-by-hop and gateway-set fields
  * dropped, the stages' removals and injections applied, then the gateway's own fields.
  */
-export function upstreamHeaders(headers: IncomingHttpHeaders, ctx: DecisionContext, upstreamHost: string, f: ForwardedFacts): string[] {
+export function upstreamHeaders(
+  headers: IncomingHttpHeaders,
+  ctx: DecisionContext,
+  upstreamHost: string,
+  f: ForwardedFacts,
+): string[] {
   const out: string[] = [];
   const remove = ctx.removeUpstreamHeaders;
   const inject = ctx.upstreamHeaders;
   const named = connectionTokens(headers.connection);
   for (const name in headers) {
     // A stage's injected value replaces the client's (the stripping of spoofed copies relies on it).
-    if (NOT_FORWARDED.has(name) || remove.includes(name) || named?.has(name) || name in inject || hasUnderscore(name)) continue;
+    if (NOT_FORWARDED.has(name) || remove.includes(name) || named?.has(name) || name in inject || hasUnderscore(name))
+      continue;
     if (f.identityEncoding && name === 'accept-encoding') continue;
     if (f.traceHeaders !== undefined && TRACE_HEADER_NAMES.has(name)) continue;
     const v = headers[name];
@@ -55,7 +78,16 @@ export function upstreamHeaders(headers: IncomingHttpHeaders, ctx: DecisionConte
   for (const name in inject) out.push(name, inject[name] as string);
   const trace = f.traceHeaders;
   if (trace !== undefined) for (const name in trace) out.push(name, trace[name] as string);
-  out.push('host', upstreamHost, 'x-request-id', f.requestId, 'x-forwarded-for', f.forwardedFor, 'x-forwarded-proto', 'http');
+  out.push(
+    'host',
+    upstreamHost,
+    'x-request-id',
+    f.requestId,
+    'x-forwarded-for',
+    f.forwardedFor,
+    'x-forwarded-proto',
+    'http',
+  );
   if (headers.host !== undefined) out.push('x-forwarded-host', headers.host);
   if (f.identityEncoding) out.push('accept-encoding', 'identity');
   if (f.bodyLength > 0 || headers['content-length'] !== undefined) out.push('content-length', String(f.bodyLength));
@@ -71,7 +103,13 @@ export function upstreamHeaders(headers: IncomingHttpHeaders, ctx: DecisionConte
 export function answerHeaders(
   headers: IncomingHttpHeaders,
   skip: ReadonlySet<string> | undefined,
-): { list: string[]; contentLength: number | undefined; contentEncoding: string | undefined; contentType: string | undefined; byName: Record<string, string | string[]> } {
+): {
+  list: string[];
+  contentLength: number | undefined;
+  contentEncoding: string | undefined;
+  contentType: string | undefined;
+  byName: Record<string, string | string[]>;
+} {
   const list: string[] = [];
   const cl = headers['content-length'];
   const ce = headers['content-encoding'];

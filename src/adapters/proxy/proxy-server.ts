@@ -12,7 +12,14 @@ import { flushAccessLog } from '../../observability/access-record.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatewayMetrics } from '../../observability/metrics.js';
 import { TRACING_OFF, type Tracing } from '../../observability/tracing.js';
-import { BODY_NOT_ALLOWED, hasBody, Intake, mustCloseAfterRefusal, routeTakesBody, type BodyBudget } from '../intake/intake.js';
+import {
+  BODY_NOT_ALLOWED,
+  hasBody,
+  Intake,
+  mustCloseAfterRefusal,
+  routeTakesBody,
+  type BodyBudget,
+} from '../intake/intake.js';
 import { Exchange } from './exchange.js';
 import { requestViewOf } from './request-view-from-incoming.js';
 
@@ -78,9 +85,14 @@ export class ProxyDoor {
     this.upstreamTimeoutMs = upstream.timeoutMs;
     this.upstreamCapacity = upstream.connections + upstream.maxQueue;
     this.maxAnswerBytes = upstream.maxAnswerBytes;
-    this.tooLargeAnswer = deny('upstream_bad_response', `the predictor's answer is over upstream.maxAnswerBytes (${upstream.maxAnswerBytes}) and cannot be reduced to the response policy`);
+    this.tooLargeAnswer = deny(
+      'upstream_bad_response',
+      `the predictor's answer is over upstream.maxAnswerBytes (${upstream.maxAnswerBytes}) and cannot be reduced to the response policy`,
+    );
     this.tooLargeBody = deny('body_too_large', `request body is over the ${server.bodyLimitBytes}-byte limit`);
-    this.overBudget = deny('server_overloaded', 'too many request bytes are in flight; retry later', { retryAfterSeconds: 1 });
+    this.overBudget = deny('server_overloaded', 'too many request bytes are in flight; retry later', {
+      retryAfterSeconds: 1,
+    });
     this.trustForwardedFor = server.trustForwardedFor;
     this.decisionSeconds = metrics.decisionSeconds.labels({ door: 'proxy' });
     this.retries = metrics.upstreamRetries;
@@ -94,7 +106,10 @@ export class ProxyDoor {
       bodyTimeout: 0,
       connectTimeout: Math.min(upstream.timeoutMs, 10000),
     });
-    this.intake = new Intake({ door: 'proxy', config, metrics, log, ...(budget ? { budget } : {}) }, (req, res, expectsContinue) => this.handle(req, res, expectsContinue));
+    this.intake = new Intake(
+      { door: 'proxy', config, metrics, log, ...(budget ? { budget } : {}) },
+      (req, res, expectsContinue) => this.handle(req, res, expectsContinue),
+    );
     this.server = this.intake.server;
   }
 
@@ -120,18 +135,39 @@ export class ProxyDoor {
     return c;
   }
 
-  record(req: IncomingMessage, ctx: DecisionContext | undefined, requestId: string, outcome: string, status: number | undefined, started: number): void {
+  record(
+    req: IncomingMessage,
+    ctx: DecisionContext | undefined,
+    requestId: string,
+    outcome: string,
+    status: number | undefined,
+    started: number,
+  ): void {
     this.intake.access({ requestId, method: req.method, ctx, outcome, status, ms: performance.now() - started });
   }
 
-  writeDenial(res: ServerResponse, denial: Denial, requestId: string, ctx: DecisionContext | undefined, started: number, close = false): void {
+  writeDenial(
+    res: ServerResponse,
+    denial: Denial,
+    requestId: string,
+    ctx: DecisionContext | undefined,
+    started: number,
+    close = false,
+  ): void {
     const r = renderHttpDenial(denial, realmOf(this.config));
     const list: string[] = [];
     for (const k in r.headers) list.push(k, r.headers[k] as string);
     list.push('x-request-id', requestId, 'content-length', String(Buffer.byteLength(r.body)));
     if (close || this.draining) list.push('connection', 'close');
     if (!res.headersSent && !res.destroyed) res.writeHead(r.status, list).end(r.body);
-    this.intake.access({ requestId, method: res.req.method, ctx, outcome: denial.code, status: r.status, ms: performance.now() - started });
+    this.intake.access({
+      requestId,
+      method: res.req.method,
+      ctx,
+      outcome: denial.code,
+      status: r.status,
+      ms: performance.now() - started,
+    });
   }
 
   // --- the request path ---
@@ -148,7 +184,13 @@ export class ProxyDoor {
     });
   }
 
-  private async decide(req: IncomingMessage, res: ServerResponse, requestId: string, started: number, expectsContinue: boolean): Promise<void> {
+  private async decide(
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+    started: number,
+    expectsContinue: boolean,
+  ): Promise<void> {
     const malformed = this.intake.headProblem(req);
     if (malformed) return this.writeDenial(res, malformed, requestId, undefined, started, hasBody(req));
     // Head phase first: an unauthenticated or refused request never has its body read.
@@ -162,20 +204,30 @@ export class ProxyDoor {
     // Only predict and explain read a body; on any other route one is refused, never forwarded
     // (a predictor that ignores it would read it as a second, unchecked request).
     const takesBody = routeTakesBody(head.ctx);
-    if (!takesBody && hasBody(req)) return this.writeDenial(res, BODY_NOT_ALLOWED, requestId, head.ctx, started, mustCloseAfterRefusal(req));
+    if (!takesBody && hasBody(req))
+      return this.writeDenial(res, BODY_NOT_ALLOWED, requestId, head.ctx, started, mustCloseAfterRefusal(req));
     if (expectsContinue) res.writeContinue();
     const reading = takesBody && hasBody(req) ? this.intake.readBody(req) : undefined;
     const read = isPromise(reading) ? await reading : reading;
     if (read && !read.ok) {
       if (read.reason === 'aborted') return this.record(req, head.ctx, requestId, 'client_closed', undefined, started);
-      return this.writeDenial(res, read.reason === 'too_large' ? this.tooLargeBody : this.overBudget, requestId, head.ctx, started, true);
+      return this.writeDenial(
+        res,
+        read.reason === 'too_large' ? this.tooLargeBody : this.overBudget,
+        requestId,
+        head.ctx,
+        started,
+        true,
+      );
     }
     const body = read?.ok ? read.body : undefined;
     const reserved = read?.ok ? read.reserved : 0;
     let handedOver = false;
     try {
       // Routes whose stages read no body (probes, metadata) forward theirs untouched.
-      const decision = this.pipeline.needsBody(head.ctx) ? await this.pipeline.decideBody(head.ctx, body) : await this.pipeline.decideBody(head.ctx);
+      const decision = this.pipeline.needsBody(head.ctx)
+        ? await this.pipeline.decideBody(head.ctx, body)
+        : await this.pipeline.decideBody(head.ctx);
       this.decisionSeconds.observe((performance.now() - started) / 1000);
       if (!decision.allowed) return this.writeDenial(res, decision.denial, requestId, decision.ctx, started);
       if (res.destroyed) return this.record(req, decision.ctx, requestId, 'client_closed', undefined, started);

@@ -5,7 +5,12 @@ const TIMEOUT = deny('upstream_timeout', 'the predictor did not answer in time')
 const UNREACHABLE = deny('upstream_unreachable', 'the predictor could not be reached');
 const DROPPED = deny('upstream_unreachable', 'the predictor closed the connection before answering');
 const GARBAGE = deny('upstream_bad_response', 'the predictor answered something that is not valid HTTP');
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ETIMEDOUT',
+]);
 
 /**
  * The gateway's own deadline for a whole predictor answer (upstream.timeoutMs) passed: the call is
@@ -49,7 +54,12 @@ export function upstreamFailure(error: unknown): Denial {
   const codes = codesOf(error);
   if (codes.some((c) => TIMEOUT_CODES.has(c))) return TIMEOUT;
   // llhttp's parse errors (HPE_*): the predictor spoke, but not HTTP.
-  if (codes.some((c) => c.startsWith('HPE_') || c === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || c === 'UND_ERR_INVALID_ARG')) return GARBAGE;
+  if (
+    codes.some(
+      (c) => c.startsWith('HPE_') || c === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || c === 'UND_ERR_INVALID_ARG',
+    )
+  )
+    return GARBAGE;
   if (codes.includes('UND_ERR_SOCKET')) return DROPPED;
   return UNREACHABLE;
 }

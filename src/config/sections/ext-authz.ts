@@ -5,12 +5,23 @@ export const extAuthzSection = settings(
     http: settings(
       {
         enabled: z.boolean().default(false).meta({
-          description: "Serve Envoy's HTTP ext_authz check (Istio `envoyExtAuthzHttp` provider). Allow is exactly 200; a denial answers its status, headers and JSON body.",
+          description:
+            "Serve Envoy's HTTP ext_authz check (Istio `envoyExtAuthzHttp` provider). Allow is exactly 200; a denial answers its status, headers and JSON body.",
           env: 'GATEWAY_EXTAUTHZ_HTTP_ENABLED',
         }),
-        host: z.string().default('0.0.0.0').meta({ description: 'Address the HTTP check listener binds.', env: 'GATEWAY_EXTAUTHZ_HTTP_HOST' }),
-        port: port('HTTP check port (the Istio provider `port`). 0 picks a free port.', 8000, 'GATEWAY_EXTAUTHZ_HTTP_PORT'),
-        pathPrefix: matching(/^(\/[^\s?#]*[^\s?#/])?$/, 'expected empty or a path like /authz (starts with /, no trailing /, no query)')
+        host: z
+          .string()
+          .default('0.0.0.0')
+          .meta({ description: 'Address the HTTP check listener binds.', env: 'GATEWAY_EXTAUTHZ_HTTP_HOST' }),
+        port: port(
+          'HTTP check port (the Istio provider `port`). 0 picks a free port.',
+          8000,
+          'GATEWAY_EXTAUTHZ_HTTP_PORT',
+        ),
+        pathPrefix: matching(
+          /^(\/[^\s?#]*[^\s?#/])?$/,
+          'expected empty or a path like /authz (starts with /, no trailing /, no query)',
+        )
           .default('')
           .meta({
             description:
@@ -23,11 +34,19 @@ export const extAuthzSection = settings(
     grpc: settings(
       {
         enabled: z.boolean().default(false).meta({
-          description: 'Serve `envoy.service.auth.v3.Authorization/Check` (Istio `envoyExtAuthzGrpc` provider) over plaintext HTTP/2.',
+          description:
+            'Serve `envoy.service.auth.v3.Authorization/Check` (Istio `envoyExtAuthzGrpc` provider) over plaintext HTTP/2.',
           env: 'GATEWAY_EXTAUTHZ_GRPC_ENABLED',
         }),
-        host: z.string().default('0.0.0.0').meta({ description: 'Address the gRPC check listener binds.', env: 'GATEWAY_EXTAUTHZ_GRPC_HOST' }),
-        port: port('gRPC check port (the Istio provider `port`; name the Service port `grpc` so Envoy speaks HTTP/2). 0 picks a free port.', 9000, 'GATEWAY_EXTAUTHZ_GRPC_PORT'),
+        host: z
+          .string()
+          .default('0.0.0.0')
+          .meta({ description: 'Address the gRPC check listener binds.', env: 'GATEWAY_EXTAUTHZ_GRPC_HOST' }),
+        port: port(
+          'gRPC check port (the Istio provider `port`; name the Service port `grpc` so Envoy speaks HTTP/2). 0 picks a free port.',
+          9000,
+          'GATEWAY_EXTAUTHZ_GRPC_PORT',
+        ),
       },
       'The gRPC ext_authz door.',
     ),

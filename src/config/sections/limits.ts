@@ -2,7 +2,9 @@ import { mapOf, matching, z, crossField, CROSS_FIELD } from '../fields.js';
 
 export const windowSpec = z
   .strictObject({
-    name: matching(/^[a-z0-9_-]{1,32}$/, 'expected a short lower-case name like "burst"').meta({ description: 'Window name, shown in RateLimit headers and 429 bodies.' }),
+    name: matching(/^[a-z0-9_-]{1,32}$/, 'expected a short lower-case name like "burst"').meta({
+      description: 'Window name, shown in RateLimit headers and 429 bodies.',
+    }),
     predictions: z.int().min(1).meta({ description: 'Predictions allowed per window (a batch of N costs N).' }),
     perSeconds: z
       .int()
@@ -21,14 +23,28 @@ export const windowsSpec = (description: string) => windowList().default([]).met
 /** A policy: the windows that apply by default, per tier, and to non-prediction routes. */
 export const policyFields = {
   default: windowsSpec('Windows for identities whose tier claim matches no tier. Empty: predictions are not limited.'),
-  tiers: mapOf('tier', windowsSpec('Windows of this tier.')).default({}).meta({ description: 'Windows by tier name, chosen by the `limits.tierClaim` claim (e.g. `plan: gold`).', keyName: 'tier' }),
+  tiers: mapOf('tier', windowsSpec('Windows of this tier.'))
+    .default({})
+    .meta({
+      description: 'Windows by tier name, chosen by the `limits.tierClaim` claim (e.g. `plan: gold`).',
+      keyName: 'tier',
+    }),
   metadata: windowsSpec('Windows for model metadata requests (not predictions; cost 1 each).'),
 };
 
-function uniqueWindowNames(windows: readonly WindowConfig[] | undefined, path: PropertyKey[], ctx: z.RefinementCtx): void {
+function uniqueWindowNames(
+  windows: readonly WindowConfig[] | undefined,
+  path: PropertyKey[],
+  ctx: z.RefinementCtx,
+): void {
   const seen = new Set<string>();
   windows?.forEach((w, i) => {
-    if (seen.has(w.name)) ctx.addIssue({ code: 'custom', path: [...path, i, 'name'], message: `duplicates window ${JSON.stringify(w.name)}` });
+    if (seen.has(w.name))
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, i, 'name'],
+        message: `duplicates window ${JSON.stringify(w.name)}`,
+      });
     seen.add(w.name);
   });
 }
@@ -51,22 +67,35 @@ const hostPort = () => matching(/^\S+:\d+$/, 'expected host:port').meta({ descri
 
 const storeSection = z
   .strictObject({
-    kind: z.enum(['memory', 'redis']).default('memory').meta({ description: 'Where counters live: `memory` (one replica) or `redis` (shared by all replicas).', env: 'GATEWAY_LIMITS_STORE_KIND' }),
+    kind: z
+      .enum(['memory', 'redis'])
+      .default('memory')
+      .meta({
+        description: 'Where counters live: `memory` (one replica) or `redis` (shared by all replicas).',
+        env: 'GATEWAY_LIMITS_STORE_KIND',
+      }),
     redisUrl: matching(/^rediss?:\/\/\S+$/, 'expected redis://host:port', { secret: true })
       .optional()
-      .meta({ description: 'Redis URL (`redis://host:6379/0`, `rediss://` for TLS).', env: 'GATEWAY_REDIS_URL', secret: true }),
+      .meta({
+        description: 'Redis URL (`redis://host:6379/0`, `rediss://` for TLS).',
+        env: 'GATEWAY_REDIS_URL',
+        secret: true,
+      }),
     sentinels: z.array(hostPort()).default([]).meta({ description: 'Redis Sentinel addresses (instead of redisUrl).' }),
     sentinelName: z.string().default('mymaster').meta({ description: 'Sentinel master name.' }),
     cluster: z.array(hostPort()).default([]).meta({ description: 'Redis Cluster seed nodes (instead of redisUrl).' }),
     keyPrefix: matching(/^[^{}\s]*$/, 'expected no braces or spaces')
       .default('igw:rl:')
-      .meta({ description: 'Prefix of every Redis key (no braces: the keys carry a Redis Cluster hash tag per identity).' }),
+      .meta({
+        description: 'Prefix of every Redis key (no braces: the keys carry a Redis Cluster hash tag per identity).',
+      }),
     commandTimeoutMs: z.int().min(10).max(10000).default(1000).meta({
       description:
         'Longest wait for the rate-limit answer from Redis; a dead or frozen Redis adds at most this per request. A script Redis starts later charges nothing, and one whose answer comes later is refunded. 250 ms outlasts a CPU-throttled pod (the CFS quota period is 100 ms) while bounding the added latency.',
     }),
     maxInFlight: z.int().min(1).default(1000).meta({
-      description: 'Rate-limit commands waiting for Redis at once; beyond this the failure policy answers without sending, so a frozen Redis cannot pile up memory.',
+      description:
+        'Rate-limit commands waiting for Redis at once; beyond this the failure policy answers without sending, so a frozen Redis cannot pile up memory.',
     }),
     notReadyAfterSeconds: z.int().min(1).default(10).meta({
       description:
@@ -77,16 +106,29 @@ const storeSection = z
         'Most (identity, window group) counters kept in memory by the `memory` store and by the insurance limiter (LRU). A forgotten identity starts its windows from zero: keep it above the identities active within the longest window. About 300 bytes each.',
     }),
     onFailure: z.enum(['insurance', 'fail-closed', 'fail-open']).default('insurance').meta({
-      description: 'When Redis fails: `insurance` (each replica limits to its share in memory), `fail-closed` (503), or `fail-open` (allow). Every fallback is counted.',
+      description:
+        'When Redis fails: `insurance` (each replica limits to its share in memory), `fail-closed` (503), or `fail-open` (allow). Every fallback is counted.',
     }),
-    replicas: z.int().min(1).default(1).meta({ description: 'Replicas sharing the limit: the insurance limiter allows each 1/replicas of every budget.' }),
+    replicas: z
+      .int()
+      .min(1)
+      .default(1)
+      .meta({
+        description: 'Replicas sharing the limit: the insurance limiter allows each 1/replicas of every budget.',
+      }),
   })
   .superRefine(
     crossField((v, ctx) => {
       if (v.kind !== 'redis') return;
       const sources = [v.redisUrl !== undefined, v.sentinels.length > 0, v.cluster.length > 0].filter(Boolean).length;
-      if (sources === 0) ctx.addIssue({ code: 'custom', path: ['redisUrl'], message: 'is required when kind is redis (or set sentinels or cluster)' });
-      if (sources > 1) ctx.addIssue({ code: 'custom', path: [], message: 'choose one of redisUrl, sentinels, cluster' });
+      if (sources === 0)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['redisUrl'],
+          message: 'is required when kind is redis (or set sentinels or cluster)',
+        });
+      if (sources > 1)
+        ctx.addIssue({ code: 'custom', path: [], message: 'choose one of redisUrl, sentinels, cluster' });
     }),
     CROSS_FIELD,
   )
@@ -95,14 +137,24 @@ const storeSection = z
 
 export const limitsSection = z
   .strictObject({
-    key: z.string().min(1).default('sub').meta({ description: 'Claim path that identifies who is limited (e.g. `sub`, `tenant`). Without a verified identity the peer address is used.' }),
+    key: z
+      .string()
+      .min(1)
+      .default('sub')
+      .meta({
+        description:
+          'Claim path that identifies who is limited (e.g. `sub`, `tenant`). Without a verified identity the peer address is used.',
+      }),
     tierClaim: z.string().optional().meta({ description: 'Claim path whose value picks a tier (e.g. `plan`).' }),
     scope: z.enum(['user', 'model']).default('user').meta({
       description:
         'What the windows of this section (`default`, `tiers`, `metadata`) count: `user` (one budget per identity across every model, so a daily budget is a daily budget) or `model` (a separate budget per identity and model). Windows a model sets in `models.<model>.limits` always count that model alone.',
     }),
     ...policyFields,
-    headers: z.boolean().default(true).meta({ description: 'Send `RateLimit-Policy` and `RateLimit` headers on allowed answers too (always on 429).' }),
+    headers: z
+      .boolean()
+      .default(true)
+      .meta({ description: 'Send `RateLimit-Policy` and `RateLimit` headers on allowed answers too (always on 429).' }),
     store: storeSection,
   })
   .superRefine(crossField(checkPolicy), CROSS_FIELD)

@@ -16,7 +16,8 @@ const requirement = (description: string) =>
       )
         .default({})
         .meta({
-          description: 'Claims (by dotted path, e.g. `realm_access.roles`) that must hold one of the listed values; an array claim matches when any element does.',
+          description:
+            'Claims (by dotted path, e.g. `realm_access.roles`) that must hold one of the listed values; an array claim matches when any element does.',
           keyName: 'claim',
         }),
       issuers: z

@@ -27,7 +27,8 @@ function checkFeatures(v: FeatureArrays, ctx: z.RefinementCtx): void {
     const x = v[a];
     const y = v[b];
     if (x === undefined && y === undefined) return;
-    if (x === undefined || y === undefined) return problem([x === undefined ? a : b], `is required with ${x === undefined ? b : a}`);
+    if (x === undefined || y === undefined)
+      return problem([x === undefined ? a : b], `is required with ${x === undefined ? b : a}`);
     if (x.length !== y.length) return problem([b], `has ${y.length} values for ${x.length} in ${a}`);
     const bad = y.findIndex((yy, i) => !ok(x[i]!, yy));
     if (bad >= 0) problem([b, bad], why);
@@ -39,10 +40,19 @@ function checkFeatures(v: FeatureArrays, ctx: z.RefinementCtx): void {
 const features = z
   .strictObject({
     centre: numbers('Per-feature centre of benign inputs (e.g. the training mean); with `scale`.'),
-    scale: numbers('Per-feature spread of benign inputs (e.g. the training standard deviation), all > 0; with `centre`.'),
+    scale: numbers(
+      'Per-feature spread of benign inputs (e.g. the training standard deviation), all > 0; with `centre`.',
+    ),
     min: numbers('Per-feature smallest benign value; with `max` (instead of `centre`/`scale`).'),
     max: numbers('Per-feature largest benign value, each above its `min`.'),
-    projectAbove: z.int().min(1).default(256).meta({ description: 'Rows wider than this are projected (fixed seeded Gaussian random projection) before distances are taken.' }),
+    projectAbove: z
+      .int()
+      .min(1)
+      .default(256)
+      .meta({
+        description:
+          'Rows wider than this are projected (fixed seeded Gaussian random projection) before distances are taken.',
+      }),
     projectTo: z.int().min(2).max(1024).default(64).meta({ description: 'Dimensions of the projection.' }),
     seed: z
       .int()
@@ -53,22 +63,50 @@ const features = z
   })
   .superRefine(crossField(checkFeatures), CROSS_FIELD)
   .optional()
-  .meta({ description: 'The feature description: how one row of numbers is scaled. Without it only exact repeats and volume are counted.' });
+  .meta({
+    description:
+      'The feature description: how one row of numbers is scaled. Without it only exact repeats and volume are counted.',
+  });
 
 const detectors = z
   .strictObject({
-    delta: z.number().min(0.5).max(0.999).default(D.delta).meta({ description: 'PRADA: alarm when the Shapiro–Wilk W of the nearest-prototype distances falls below this.' }),
-    prototypes: z.int().min(2).max(1024).default(D.prototypes).meta({ description: 'PRADA: prototypes kept per predicted class.' }),
-    maxClasses: z.int().min(1).max(1024).default(D.maxClasses).meta({ description: 'PRADA: classes tracked apart (higher class ids share slots modulo this).' }),
+    delta: z
+      .number()
+      .min(0.5)
+      .max(0.999)
+      .default(D.delta)
+      .meta({
+        description: 'PRADA: alarm when the Shapiro–Wilk W of the nearest-prototype distances falls below this.',
+      }),
+    prototypes: z
+      .int()
+      .min(2)
+      .max(1024)
+      .default(D.prototypes)
+      .meta({ description: 'PRADA: prototypes kept per predicted class.' }),
+    maxClasses: z
+      .int()
+      .min(1)
+      .max(1024)
+      .default(D.maxClasses)
+      .meta({ description: 'PRADA: classes tracked apart (higher class ids share slots modulo this).' }),
     ring: z.int().min(20).max(5000).default(D.ring).meta({ description: 'PRADA: distances kept for the test.' }),
-    minSamples: z.int().min(20).max(5000).default(D.minSamples).meta({ description: 'PRADA: distances needed before the first test (warm-up).' }),
+    minSamples: z
+      .int()
+      .min(20)
+      .max(5000)
+      .default(D.minSamples)
+      .meta({ description: 'PRADA: distances needed before the first test (warm-up).' }),
     testEvery: z.int().min(1).max(1000).default(D.testEvery).meta({ description: 'PRADA: queries between two tests.' }),
     quantum: z
       .number()
       .min(0.001)
       .max(10)
       .default(D.quantum)
-      .meta({ description: 'Fingerprints: grid step in benign standard deviations (two queries closer than this in every feature are near-duplicates).' }),
+      .meta({
+        description:
+          'Fingerprints: grid step in benign standard deviations (two queries closer than this in every feature are near-duplicates).',
+      }),
     tableSize: z
       .int()
       .min(16)
@@ -76,18 +114,87 @@ const detectors = z
       .refine((v) => (v & (v - 1)) === 0, 'must be a power of two')
       .default(D.tableSize)
       .meta({ description: 'Fingerprints: signature slots per account (8 bytes each; a power of two).' }),
-    bands: z.int().min(1).max(64).default(D.bands).meta({ description: 'Fingerprints: independently shifted grids per query.' }),
-    window: z.int().min(16).max(4096).default(D.window).meta({ description: 'Queries over which each windowed signal (near-duplicates, envelope, sweeps, collinear steps, low margins) is counted.' }),
-    alpha: z.number().min(1e-15).max(0.1).default(D.alpha).meta({ description: 'Chance per window that a benign stream at the assumed rates raises a windowed alarm.' }),
-    envelope: z.number().min(1).max(100).default(D.envelope).meta({ description: 'Envelope: a feature beyond this many benign standard deviations is outside.' }),
-    envelopeRate: z.number().min(1e-6).max(0.5).optional().meta({ description: 'Envelope: assumed benign share of rows outside. Default: twice the Gaussian share for the row width.' }),
-    nearDuplicateRate: z.number().min(1e-6).max(0.5).default(D.nearDuplicateRate).meta({ description: 'Assumed benign share of near-duplicate queries.' }),
-    sweepRate: z.number().min(1e-6).max(0.5).default(D.sweepRate).meta({ description: 'Assumed benign share of queries changing exactly one feature.' }),
-    collinearRate: z.number().min(1e-6).max(0.5).default(D.collinearRate).meta({ description: 'Assumed benign share of steps parallel to the previous step.' }),
-    lowMargin: z.number().min(0).max(1).default(D.lowMargin).meta({ description: 'An answer whose top-1 minus top-2 probability is below this is a low-margin answer.' }),
-    marginRate: z.number().min(1e-6).max(0.5).default(D.marginRate).meta({ description: 'Assumed benign share of low-margin answers.' }),
-    stepRate: z.number().min(1e-6).max(0.5).default(D.stepRate).meta({ description: 'Assumed benign share of rows repeating the shape of an earlier step (the floor of the `steps` detector).' }),
-    stepRecent: z.int().min(1).max(256).default(D.stepRecent).meta({ description: 'Repeated step shapes: earlier rows each new row is compared with.' }),
+    bands: z
+      .int()
+      .min(1)
+      .max(64)
+      .default(D.bands)
+      .meta({ description: 'Fingerprints: independently shifted grids per query.' }),
+    window: z
+      .int()
+      .min(16)
+      .max(4096)
+      .default(D.window)
+      .meta({
+        description:
+          'Queries over which each windowed signal (near-duplicates, envelope, sweeps, collinear steps, low margins) is counted.',
+      }),
+    alpha: z
+      .number()
+      .min(1e-15)
+      .max(0.1)
+      .default(D.alpha)
+      .meta({ description: 'Chance per window that a benign stream at the assumed rates raises a windowed alarm.' }),
+    envelope: z
+      .number()
+      .min(1)
+      .max(100)
+      .default(D.envelope)
+      .meta({ description: 'Envelope: a feature beyond this many benign standard deviations is outside.' }),
+    envelopeRate: z
+      .number()
+      .min(1e-6)
+      .max(0.5)
+      .optional()
+      .meta({
+        description:
+          'Envelope: assumed benign share of rows outside. Default: twice the Gaussian share for the row width.',
+      }),
+    nearDuplicateRate: z
+      .number()
+      .min(1e-6)
+      .max(0.5)
+      .default(D.nearDuplicateRate)
+      .meta({ description: 'Assumed benign share of near-duplicate queries.' }),
+    sweepRate: z
+      .number()
+      .min(1e-6)
+      .max(0.5)
+      .default(D.sweepRate)
+      .meta({ description: 'Assumed benign share of queries changing exactly one feature.' }),
+    collinearRate: z
+      .number()
+      .min(1e-6)
+      .max(0.5)
+      .default(D.collinearRate)
+      .meta({ description: 'Assumed benign share of steps parallel to the previous step.' }),
+    lowMargin: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(D.lowMargin)
+      .meta({ description: 'An answer whose top-1 minus top-2 probability is below this is a low-margin answer.' }),
+    marginRate: z
+      .number()
+      .min(1e-6)
+      .max(0.5)
+      .default(D.marginRate)
+      .meta({ description: 'Assumed benign share of low-margin answers.' }),
+    stepRate: z
+      .number()
+      .min(1e-6)
+      .max(0.5)
+      .default(D.stepRate)
+      .meta({
+        description:
+          'Assumed benign share of rows repeating the shape of an earlier step (the floor of the `steps` detector).',
+      }),
+    stepRecent: z
+      .int()
+      .min(1)
+      .max(256)
+      .default(D.stepRecent)
+      .meta({ description: 'Repeated step shapes: earlier rows each new row is compared with.' }),
     stepTable: z
       .int()
       .min(16)
@@ -100,16 +207,26 @@ const detectors = z
       .min(1)
       .max(65_536)
       .default(D.repeatHorizon)
-      .meta({ description: 'Exact repeats: a row equal to one of the last this-many distinct rows of the account is a re-send, counted apart and never scored.' }),
+      .meta({
+        description:
+          'Exact repeats: a row equal to one of the last this-many distinct rows of the account is a re-send, counted apart and never scored.',
+      }),
   })
   .superRefine(
     crossField((v, ctx) => {
-      if (v.minSamples > v.ring) ctx.addIssue({ code: 'custom', path: ['minSamples'], message: `is above ring (${v.minSamples} > ${v.ring}): the test would never run` });
+      if (v.minSamples > v.ring)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['minSamples'],
+          message: `is above ring (${v.minSamples} > ${v.ring}): the test would never run`,
+        });
     }),
     CROSS_FIELD,
   )
   .prefault({})
-  .meta({ description: 'Detector thresholds (defaults from PRADA, Blacklight and stated benign rates; see the README).' });
+  .meta({
+    description: 'Detector thresholds (defaults from PRADA, Blacklight and stated benign rates; see the README).',
+  });
 
 const RUNGS = ['flagAt', 'degradeAt', 'throttleAt', 'blockAt'] as const;
 
@@ -119,21 +236,52 @@ const actions = z
       .number()
       .min(0)
       .default(DEFAULT_LADDER.flagAt)
-      .meta({ description: 'Evidence (alarmed queries, decayed) at which the account is flagged: metric and log line, nothing changes for the user. 0 disables.' }),
-    degradeAt: z.number().min(0).default(DEFAULT_LADDER.degradeAt).meta({ description: 'Evidence at which answers become labels only, even for full-access identities. 0 disables.' }),
-    throttleAt: z.number().min(0).default(DEFAULT_LADDER.throttleAt).meta({ description: 'Evidence at which the account pays `throttleFactor` × each request against its rate limits. 0 disables.' }),
+      .meta({
+        description:
+          'Evidence (alarmed queries, decayed) at which the account is flagged: metric and log line, nothing changes for the user. 0 disables.',
+      }),
+    degradeAt: z
+      .number()
+      .min(0)
+      .default(DEFAULT_LADDER.degradeAt)
+      .meta({
+        description: 'Evidence at which answers become labels only, even for full-access identities. 0 disables.',
+      }),
+    throttleAt: z
+      .number()
+      .min(0)
+      .default(DEFAULT_LADDER.throttleAt)
+      .meta({
+        description:
+          'Evidence at which the account pays `throttleFactor` × each request against its rate limits. 0 disables.',
+      }),
     blockAt: z
       .number()
       .min(0)
       .default(DEFAULT_LADDER.blockAt)
-      .meta({ description: 'Evidence at which every request of the account is refused (403 `access_denied`, which does not say why). 0 disables.' }),
-    throttleFactor: z.number().min(1).max(1_000_000).default(10).meta({ description: 'How many times each request counts against the limits while throttled.' }),
-    hysteresis: z.number().min(0).max(1).default(DEFAULT_LADDER.hysteresis).meta({ description: 'A rung is left only when evidence falls below this share of its threshold.' }),
+      .meta({
+        description:
+          'Evidence at which every request of the account is refused (403 `access_denied`, which does not say why). 0 disables.',
+      }),
+    throttleFactor: z
+      .number()
+      .min(1)
+      .max(1_000_000)
+      .default(10)
+      .meta({ description: 'How many times each request counts against the limits while throttled.' }),
+    hysteresis: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(DEFAULT_LADDER.hysteresis)
+      .meta({ description: 'A rung is left only when evidence falls below this share of its threshold.' }),
     halfLifeSeconds: z
       .number()
       .min(1)
       .default(DEFAULT_LADDER.halfLifeMs / 1000)
-      .meta({ description: 'Half-life of the evidence: an account that stops looking suspicious walks back down the ladder.' }),
+      .meta({
+        description: 'Half-life of the evidence: an account that stops looking suspicious walks back down the ladder.',
+      }),
   })
   .superRefine(
     crossField((v, ctx) => {
@@ -142,7 +290,12 @@ const actions = z
       for (const r of RUNGS) {
         const at = v[r];
         if (at === 0) continue;
-        if (at < last) ctx.addIssue({ code: 'custom', path: [r], message: `is below ${lastName} (${at} < ${last}): rungs must not decrease` });
+        if (at < last)
+          ctx.addIssue({
+            code: 'custom',
+            path: [r],
+            message: `is below ${lastName} (${at} < ${last}): rungs must not decrease`,
+          });
         last = at;
         lastName = r;
       }
@@ -156,19 +309,31 @@ const DETECTOR_NAMES = ['prada', 'fingerprint', 'envelope', 'sweep', 'collinear'
 
 const pinned = z
   .strictObject({
-    accounts: z.int().min(0).meta({ description: 'Accounts the pinned calibration was computed from (reported in the model view).' }),
+    accounts: z
+      .int()
+      .min(0)
+      .meta({ description: 'Accounts the pinned calibration was computed from (reported in the model view).' }),
     queries: z.int().min(0).default(0).meta({ description: 'Their scored queries.' }),
     thresholds: z
       .strictObject(
-        Object.fromEntries(DETECTOR_NAMES.map((d) => [d, z.number().meta({ description: d === 'prada' ? 'PRADA δ (alarm when W is below).' : `${d}: alarm count in the window.` })])) as Record<
-          (typeof DETECTOR_NAMES)[number],
-          z.ZodNumber
-        >,
+        Object.fromEntries(
+          DETECTOR_NAMES.map((d) => [
+            d,
+            z
+              .number()
+              .meta({
+                description: d === 'prada' ? 'PRADA δ (alarm when W is below).' : `${d}: alarm count in the window.`,
+              }),
+          ]),
+        ) as Record<(typeof DETECTOR_NAMES)[number], z.ZodNumber>,
       )
       .meta({ description: 'Per detector, as printed by `inference-gateway calibrate`.' }),
   })
   .optional()
-  .meta({ description: 'A calibration fixed by the operator (print one with `inference-gateway calibrate`); replaces learning from live traffic.' });
+  .meta({
+    description:
+      'A calibration fixed by the operator (print one with `inference-gateway calibrate`); replaces learning from live traffic.',
+  });
 
 const calibration = z
   .strictObject({
@@ -176,11 +341,37 @@ const calibration = z
       description:
         'Accounts (each with `minQueries` scored queries) needed before the calibration is in force; until then `enforce` runs as shadow. 0: enforce the published thresholds without calibration.',
     }),
-    minQueries: z.int().min(1).default(128).meta({ description: 'Scored (non-repeat) queries an account needs before it contributes to the calibration.' }),
-    falseAlarmRate: z.number().min(1e-9).max(0.1).default(0.001).meta({ description: 'Share of benign accounts allowed to cross a calibrated threshold.' }),
-    tailAllowance: z.number().min(1).max(10).default(1.5).meta({ description: 'Widening of the extrapolated benign tail beyond what a normal tail needs.' }),
-    deltaCeiling: z.number().min(0.5).max(0.999).default(0.96).meta({ description: 'The highest (most sensitive) PRADA δ the calibration may set (PRADA used 0.9–0.96).' }),
-    syncSeconds: z.number().min(0.05).max(3600).default(10).meta({ description: 'With Redis limits: how often the calibration is merged with the other replicas and saved.' }),
+    minQueries: z
+      .int()
+      .min(1)
+      .default(128)
+      .meta({ description: 'Scored (non-repeat) queries an account needs before it contributes to the calibration.' }),
+    falseAlarmRate: z
+      .number()
+      .min(1e-9)
+      .max(0.1)
+      .default(0.001)
+      .meta({ description: 'Share of benign accounts allowed to cross a calibrated threshold.' }),
+    tailAllowance: z
+      .number()
+      .min(1)
+      .max(10)
+      .default(1.5)
+      .meta({ description: 'Widening of the extrapolated benign tail beyond what a normal tail needs.' }),
+    deltaCeiling: z
+      .number()
+      .min(0.5)
+      .max(0.999)
+      .default(0.96)
+      .meta({ description: 'The highest (most sensitive) PRADA δ the calibration may set (PRADA used 0.9–0.96).' }),
+    syncSeconds: z
+      .number()
+      .min(0.05)
+      .max(3600)
+      .default(10)
+      .meta({
+        description: 'With Redis limits: how often the calibration is merged with the other replicas and saved.',
+      }),
     pinned,
   })
   .prefault({})
@@ -193,8 +384,15 @@ const breaker = z
       .min(0.0001)
       .max(0.5)
       .default(0.005)
-      .meta({ description: 'Share of active accounts one detector may take to degrade or above before it stops escalating (miscalibrated for this model).' }),
-    minAccounts: z.int().min(1).default(10).meta({ description: 'Escalated accounts needed before the share is considered.' }),
+      .meta({
+        description:
+          'Share of active accounts one detector may take to degrade or above before it stops escalating (miscalibrated for this model).',
+      }),
+    minAccounts: z
+      .int()
+      .min(1)
+      .default(10)
+      .meta({ description: 'Escalated accounts needed before the share is considered.' }),
   })
   .prefault({})
   .meta({ description: 'The circuit breaker that keeps a detector from mass-blocking a model.' });
@@ -212,8 +410,18 @@ export const modelExtractionFields = {
       actions,
       calibration,
       breaker,
-      timelineBucketSeconds: z.int().min(1).max(86_400).default(60).meta({ description: "Width of one bucket of an account's timeline in the admin view (60 buckets are kept)." }),
-      maxAccounts: z.int().min(1).max(10_000_000).default(10_000).meta({ description: 'Accounts tracked per model in memory (least recently seen forgotten first).' }),
+      timelineBucketSeconds: z
+        .int()
+        .min(1)
+        .max(86_400)
+        .default(60)
+        .meta({ description: "Width of one bucket of an account's timeline in the admin view (60 buckets are kept)." }),
+      maxAccounts: z
+        .int()
+        .min(1)
+        .max(10_000_000)
+        .default(10_000)
+        .meta({ description: 'Accounts tracked per model in memory (least recently seen forgotten first).' }),
       maxStateBytes: z
         .int()
         .min(1024 * 1024)

@@ -6,7 +6,10 @@ import { modelLimitFields } from './model-limits.js';
 
 export const modelSection = z
   .strictObject({
-    protocol: z.enum(['v1', 'v2', 'any']).default('any').meta({ description: 'Inference protocol the model speaks; requests in the other protocol are refused.' }),
+    protocol: z
+      .enum(['v1', 'v2', 'any'])
+      .default('any')
+      .meta({ description: 'Inference protocol the model speaks; requests in the other protocol are refused.' }),
 
     // Per-model claim requirements (authentication).
     ...modelAuthFields,
@@ -27,6 +30,7 @@ export const modelSection = z
 export const modelsSection = mapOf('model', modelSection, /^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$/)
   .default({})
   .meta({
-    description: 'The models behind this gateway, by KServe model name. Requests for a model not listed here are refused (404 `model_not_found`).',
+    description:
+      'The models behind this gateway, by KServe model name. Requests for a model not listed here are refused (404 `model_not_found`).',
     keyName: 'model',
   });

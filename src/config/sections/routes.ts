@@ -1,13 +1,23 @@
 import { inferenceRouteReach } from '../public-route-reach.js';
 import { matching, z, crossField, CROSS_FIELD } from '../fields.js';
 
-export const DEFAULT_PUBLIC_ROUTES = ['GET /', 'GET /v1/models/*', 'GET /v2/health/live', 'GET /v2/health/ready', 'GET /v2/models/*/ready', 'GET /v2/models/*/versions/*/ready'] as const;
+export const DEFAULT_PUBLIC_ROUTES = [
+  'GET /',
+  'GET /v1/models/*',
+  'GET /v2/health/live',
+  'GET /v2/health/ready',
+  'GET /v2/models/*/ready',
+  'GET /v2/models/*/versions/*/ready',
+] as const;
 
 export const routesSection = z
   .strictObject({
     public: z
       .array(
-        matching(/^(GET|HEAD|POST|PUT|DELETE|PATCH|OPTIONS|\*) \/\S*$/, 'expected "METHOD /path" where * stands for one path segment, like "GET /v2/models/*/ready"').meta({
+        matching(
+          /^(GET|HEAD|POST|PUT|DELETE|PATCH|OPTIONS|\*) \/\S*$/,
+          'expected "METHOD /path" where * stands for one path segment, like "GET /v2/models/*/ready"',
+        ).meta({
           description: 'A public route.',
         }),
       )
