@@ -62,15 +62,13 @@ export async function startDevIssuer(options: { stateDir?: string; port?: number
     if (req.url === '/.well-known/jwks.json') {
       res.writeHead(200, { 'content-type': 'application/jwk-set+json' }).end(jwksBody);
     } else if (req.url === '/.well-known/openid-configuration') {
-      res
-        .writeHead(200, { 'content-type': 'application/json' })
-        .end(
-          JSON.stringify({
-            issuer,
-            jwks_uri: `${issuer}/.well-known/jwks.json`,
-            id_token_signing_alg_values_supported: [ALG],
-          }),
-        );
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          issuer,
+          jwks_uri: `${issuer}/.well-known/jwks.json`,
+          id_token_signing_alg_values_supported: [ALG],
+        }),
+      );
     } else {
       res.writeHead(404).end();
     }

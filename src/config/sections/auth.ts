@@ -25,28 +25,20 @@ const keysSection = settings(
       .min(5)
       .default(300)
       .meta({ description: 'Keys are refetched in the background this often (before they age out).' }),
-    maxStaleSeconds: z
-      .int()
-      .min(0)
-      .default(86400)
-      .meta({
-        description:
-          'When the issuer is down, keep verifying with the last keys for at most this long (counted in a metric); then answer 503.',
-      }),
+    maxStaleSeconds: z.int().min(0).default(86400).meta({
+      description:
+        'When the issuer is down, keep verifying with the last keys for at most this long (counted in a metric); then answer 503.',
+    }),
     fetchTimeoutMs: z.int().min(100).default(5000).meta({ description: 'Timeout of one JWKS or discovery fetch.' }),
     maxBytes: z
       .int()
       .min(1024)
       .default(1024 * 1024)
       .meta({ description: 'Largest JWKS or discovery document accepted.' }),
-    cooldownSeconds: z
-      .int()
-      .min(1)
-      .default(30)
-      .meta({
-        description:
-          'An unknown `kid` triggers at most one refetch per this window (single-flight), so random kids cannot hammer the issuer.',
-      }),
+    cooldownSeconds: z.int().min(1).default(30).meta({
+      description:
+        'An unknown `kid` triggers at most one refetch per this window (single-flight), so random kids cannot hammer the issuer.',
+    }),
     allowInsecureHttp: z
       .boolean()
       .default(false)
@@ -153,13 +145,10 @@ const issuerSpec = z
 
 export const authSection = z
   .strictObject({
-    enabled: z
-      .boolean()
-      .default(true)
-      .meta({
-        description:
-          'Require a valid bearer token on every non-public route. Disable only for benchmarks or when another layer authenticates.',
-      }),
+    enabled: z.boolean().default(true).meta({
+      description:
+        'Require a valid bearer token on every non-public route. Disable only for benchmarks or when another layer authenticates.',
+    }),
     realm: z.string().default('inference-gateway').meta({ description: 'realm of the WWW-Authenticate challenge.' }),
     maxTokenBytes: z
       .int()

@@ -23,12 +23,10 @@ export const windowsSpec = (description: string) => windowList().default([]).met
 /** A policy: the windows that apply by default, per tier, and to non-prediction routes. */
 export const policyFields = {
   default: windowsSpec('Windows for identities whose tier claim matches no tier. Empty: predictions are not limited.'),
-  tiers: mapOf('tier', windowsSpec('Windows of this tier.'))
-    .default({})
-    .meta({
-      description: 'Windows by tier name, chosen by the `limits.tierClaim` claim (e.g. `plan: gold`).',
-      keyName: 'tier',
-    }),
+  tiers: mapOf('tier', windowsSpec('Windows of this tier.')).default({}).meta({
+    description: 'Windows by tier name, chosen by the `limits.tierClaim` claim (e.g. `plan: gold`).',
+    keyName: 'tier',
+  }),
   metadata: windowsSpec('Windows for model metadata requests (not predictions; cost 1 each).'),
 };
 
@@ -67,13 +65,10 @@ const hostPort = () => matching(/^\S+:\d+$/, 'expected host:port').meta({ descri
 
 const storeSection = z
   .strictObject({
-    kind: z
-      .enum(['memory', 'redis'])
-      .default('memory')
-      .meta({
-        description: 'Where counters live: `memory` (one replica) or `redis` (shared by all replicas).',
-        env: 'GATEWAY_LIMITS_STORE_KIND',
-      }),
+    kind: z.enum(['memory', 'redis']).default('memory').meta({
+      description: 'Where counters live: `memory` (one replica) or `redis` (shared by all replicas).',
+      env: 'GATEWAY_LIMITS_STORE_KIND',
+    }),
     redisUrl: matching(/^rediss?:\/\/\S+$/, 'expected redis://host:port', { secret: true })
       .optional()
       .meta({
@@ -109,13 +104,9 @@ const storeSection = z
       description:
         'When Redis fails: `insurance` (each replica limits to its share in memory), `fail-closed` (503), or `fail-open` (allow). Every fallback is counted.',
     }),
-    replicas: z
-      .int()
-      .min(1)
-      .default(1)
-      .meta({
-        description: 'Replicas sharing the limit: the insurance limiter allows each 1/replicas of every budget.',
-      }),
+    replicas: z.int().min(1).default(1).meta({
+      description: 'Replicas sharing the limit: the insurance limiter allows each 1/replicas of every budget.',
+    }),
   })
   .superRefine(
     crossField((v, ctx) => {
@@ -137,14 +128,10 @@ const storeSection = z
 
 export const limitsSection = z
   .strictObject({
-    key: z
-      .string()
-      .min(1)
-      .default('sub')
-      .meta({
-        description:
-          'Claim path that identifies who is limited (e.g. `sub`, `tenant`). Without a verified identity the peer address is used.',
-      }),
+    key: z.string().min(1).default('sub').meta({
+      description:
+        'Claim path that identifies who is limited (e.g. `sub`, `tenant`). Without a verified identity the peer address is used.',
+    }),
     tierClaim: z.string().optional().meta({ description: 'Claim path whose value picks a tier (e.g. `plan`).' }),
     scope: z.enum(['user', 'model']).default('user').meta({
       description:

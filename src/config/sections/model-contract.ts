@@ -55,24 +55,14 @@ const responsePolicy = settings(
       description:
         'What a classifier answer is reduced to: `labels` (the class, the default) or `top-k` (the `topK` best classes with scores rounded to `decimals`). Full answers only for `fullAccess`.',
     }),
-    topK: z
-      .int()
-      .min(1)
-      .max(100)
-      .default(3)
-      .meta({
-        description: 'Classes per row under `top-k` (also the largest Triton `classification` a request may ask).',
-      }),
+    topK: z.int().min(1).max(100).default(3).meta({
+      description: 'Classes per row under `top-k` (also the largest Triton `classification` a request may ask).',
+    }),
     decimals: z.int().min(0).max(6).default(2).meta({ description: 'Decimals kept in `top-k` scores.' }),
-    confidenceFloor: z
-      .number()
-      .min(0)
-      .max(1)
-      .optional()
-      .meta({
-        description:
-          'A row whose best score is below this becomes `abstainLabel` (rows without scores are not affected).',
-      }),
+    confidenceFloor: z.number().min(0).max(1).optional().meta({
+      description:
+        'A row whose best score is below this becomes `abstainLabel` (rows without scores are not affected).',
+    }),
     abstainLabel: z
       .string()
       .min(1)
@@ -89,13 +79,10 @@ const responsePolicy = settings(
         description:
           "Predictor response headers that leave a reduced route. Every other predictor header stays behind (a runtime's `x-model-scores` would carry scores); the gateway's own (`x-request-id`, `RateLimit`, framing) are always sent.",
       }),
-    explain: z
-      .boolean()
-      .default(false)
-      .meta({
-        description:
-          'Allow V1 `:explain` for everyone (explanations carry scores). Otherwise only `fullAccess` identities may explain.',
-      }),
+    explain: z.boolean().default(false).meta({
+      description:
+        'Allow V1 `:explain` for everyone (explanations carry scores). Otherwise only `fullAccess` identities may explain.',
+    }),
     fullAccess: z
       .strictObject({
         claim: z.string().min(1).meta({ description: 'Claim path (e.g. `realm_access.roles`).' }),

@@ -45,14 +45,10 @@ const features = z
     ),
     min: numbers('Per-feature smallest benign value; with `max` (instead of `centre`/`scale`).'),
     max: numbers('Per-feature largest benign value, each above its `min`.'),
-    projectAbove: z
-      .int()
-      .min(1)
-      .default(256)
-      .meta({
-        description:
-          'Rows wider than this are projected (fixed seeded Gaussian random projection) before distances are taken.',
-      }),
+    projectAbove: z.int().min(1).default(256).meta({
+      description:
+        'Rows wider than this are projected (fixed seeded Gaussian random projection) before distances are taken.',
+    }),
     projectTo: z.int().min(2).max(1024).default(64).meta({ description: 'Dimensions of the projection.' }),
     seed: z
       .int()
@@ -70,14 +66,9 @@ const features = z
 
 const detectors = z
   .strictObject({
-    delta: z
-      .number()
-      .min(0.5)
-      .max(0.999)
-      .default(D.delta)
-      .meta({
-        description: 'PRADA: alarm when the Shapiro–Wilk W of the nearest-prototype distances falls below this.',
-      }),
+    delta: z.number().min(0.5).max(0.999).default(D.delta).meta({
+      description: 'PRADA: alarm when the Shapiro–Wilk W of the nearest-prototype distances falls below this.',
+    }),
     prototypes: z
       .int()
       .min(2)
@@ -98,15 +89,10 @@ const detectors = z
       .default(D.minSamples)
       .meta({ description: 'PRADA: distances needed before the first test (warm-up).' }),
     testEvery: z.int().min(1).max(1000).default(D.testEvery).meta({ description: 'PRADA: queries between two tests.' }),
-    quantum: z
-      .number()
-      .min(0.001)
-      .max(10)
-      .default(D.quantum)
-      .meta({
-        description:
-          'Fingerprints: grid step in benign standard deviations (two queries closer than this in every feature are near-duplicates).',
-      }),
+    quantum: z.number().min(0.001).max(10).default(D.quantum).meta({
+      description:
+        'Fingerprints: grid step in benign standard deviations (two queries closer than this in every feature are near-duplicates).',
+    }),
     tableSize: z
       .int()
       .min(16)
@@ -120,15 +106,10 @@ const detectors = z
       .max(64)
       .default(D.bands)
       .meta({ description: 'Fingerprints: independently shifted grids per query.' }),
-    window: z
-      .int()
-      .min(16)
-      .max(4096)
-      .default(D.window)
-      .meta({
-        description:
-          'Queries over which each windowed signal (near-duplicates, envelope, sweeps, collinear steps, low margins) is counted.',
-      }),
+    window: z.int().min(16).max(4096).default(D.window).meta({
+      description:
+        'Queries over which each windowed signal (near-duplicates, envelope, sweeps, collinear steps, low margins) is counted.',
+    }),
     alpha: z
       .number()
       .min(1e-15)
@@ -141,15 +122,10 @@ const detectors = z
       .max(100)
       .default(D.envelope)
       .meta({ description: 'Envelope: a feature beyond this many benign standard deviations is outside.' }),
-    envelopeRate: z
-      .number()
-      .min(1e-6)
-      .max(0.5)
-      .optional()
-      .meta({
-        description:
-          'Envelope: assumed benign share of rows outside. Default: twice the Gaussian share for the row width.',
-      }),
+    envelopeRate: z.number().min(1e-6).max(0.5).optional().meta({
+      description:
+        'Envelope: assumed benign share of rows outside. Default: twice the Gaussian share for the row width.',
+    }),
     nearDuplicateRate: z
       .number()
       .min(1e-6)
@@ -180,15 +156,10 @@ const detectors = z
       .max(0.5)
       .default(D.marginRate)
       .meta({ description: 'Assumed benign share of low-margin answers.' }),
-    stepRate: z
-      .number()
-      .min(1e-6)
-      .max(0.5)
-      .default(D.stepRate)
-      .meta({
-        description:
-          'Assumed benign share of rows repeating the shape of an earlier step (the floor of the `steps` detector).',
-      }),
+    stepRate: z.number().min(1e-6).max(0.5).default(D.stepRate).meta({
+      description:
+        'Assumed benign share of rows repeating the shape of an earlier step (the floor of the `steps` detector).',
+    }),
     stepRecent: z
       .int()
       .min(1)
@@ -202,15 +173,10 @@ const detectors = z
       .refine((v) => (v & (v - 1)) === 0, 'must be a power of two')
       .default(D.stepTable)
       .meta({ description: 'Repeated step shapes: shape tags remembered per account (2 bytes each; a power of two).' }),
-    repeatHorizon: z
-      .int()
-      .min(1)
-      .max(65_536)
-      .default(D.repeatHorizon)
-      .meta({
-        description:
-          'Exact repeats: a row equal to one of the last this-many distinct rows of the account is a re-send, counted apart and never scored.',
-      }),
+    repeatHorizon: z.int().min(1).max(65_536).default(D.repeatHorizon).meta({
+      description:
+        'Exact repeats: a row equal to one of the last this-many distinct rows of the account is a re-send, counted apart and never scored.',
+    }),
   })
   .superRefine(
     crossField((v, ctx) => {
@@ -232,37 +198,21 @@ const RUNGS = ['flagAt', 'degradeAt', 'throttleAt', 'blockAt'] as const;
 
 const actions = z
   .strictObject({
-    flagAt: z
-      .number()
-      .min(0)
-      .default(DEFAULT_LADDER.flagAt)
-      .meta({
-        description:
-          'Evidence (alarmed queries, decayed) at which the account is flagged: metric and log line, nothing changes for the user. 0 disables.',
-      }),
-    degradeAt: z
-      .number()
-      .min(0)
-      .default(DEFAULT_LADDER.degradeAt)
-      .meta({
-        description: 'Evidence at which answers become labels only, even for full-access identities. 0 disables.',
-      }),
-    throttleAt: z
-      .number()
-      .min(0)
-      .default(DEFAULT_LADDER.throttleAt)
-      .meta({
-        description:
-          'Evidence at which the account pays `throttleFactor` × each request against its rate limits. 0 disables.',
-      }),
-    blockAt: z
-      .number()
-      .min(0)
-      .default(DEFAULT_LADDER.blockAt)
-      .meta({
-        description:
-          'Evidence at which every request of the account is refused (403 `access_denied`, which does not say why). 0 disables.',
-      }),
+    flagAt: z.number().min(0).default(DEFAULT_LADDER.flagAt).meta({
+      description:
+        'Evidence (alarmed queries, decayed) at which the account is flagged: metric and log line, nothing changes for the user. 0 disables.',
+    }),
+    degradeAt: z.number().min(0).default(DEFAULT_LADDER.degradeAt).meta({
+      description: 'Evidence at which answers become labels only, even for full-access identities. 0 disables.',
+    }),
+    throttleAt: z.number().min(0).default(DEFAULT_LADDER.throttleAt).meta({
+      description:
+        'Evidence at which the account pays `throttleFactor` × each request against its rate limits. 0 disables.',
+    }),
+    blockAt: z.number().min(0).default(DEFAULT_LADDER.blockAt).meta({
+      description:
+        'Evidence at which every request of the account is refused (403 `access_denied`, which does not say why). 0 disables.',
+    }),
     throttleFactor: z
       .number()
       .min(1)
@@ -319,11 +269,9 @@ const pinned = z
         Object.fromEntries(
           DETECTOR_NAMES.map((d) => [
             d,
-            z
-              .number()
-              .meta({
-                description: d === 'prada' ? 'PRADA δ (alarm when W is below).' : `${d}: alarm count in the window.`,
-              }),
+            z.number().meta({
+              description: d === 'prada' ? 'PRADA δ (alarm when W is below).' : `${d}: alarm count in the window.`,
+            }),
           ]),
         ) as Record<(typeof DETECTOR_NAMES)[number], z.ZodNumber>,
       )
@@ -364,14 +312,9 @@ const calibration = z
       .max(0.999)
       .default(0.96)
       .meta({ description: 'The highest (most sensitive) PRADA δ the calibration may set (PRADA used 0.9–0.96).' }),
-    syncSeconds: z
-      .number()
-      .min(0.05)
-      .max(3600)
-      .default(10)
-      .meta({
-        description: 'With Redis limits: how often the calibration is merged with the other replicas and saved.',
-      }),
+    syncSeconds: z.number().min(0.05).max(3600).default(10).meta({
+      description: 'With Redis limits: how often the calibration is merged with the other replicas and saved.',
+    }),
     pinned,
   })
   .prefault({})
@@ -379,15 +322,10 @@ const calibration = z
 
 const breaker = z
   .strictObject({
-    share: z
-      .number()
-      .min(0.0001)
-      .max(0.5)
-      .default(0.005)
-      .meta({
-        description:
-          'Share of active accounts one detector may take to degrade or above before it stops escalating (miscalibrated for this model).',
-      }),
+    share: z.number().min(0.0001).max(0.5).default(0.005).meta({
+      description:
+        'Share of active accounts one detector may take to degrade or above before it stops escalating (miscalibrated for this model).',
+    }),
     minAccounts: z
       .int()
       .min(1)

@@ -16,24 +16,18 @@ export const modelVerificationSection = z
         'Verify the model directory against its SHA-256 manifest at start-up; `/readyz` stays false until it verifies, and for good if it does not (same check as `inference-gateway verify-model`).',
       env: 'GATEWAY_MODEL_VERIFICATION_ENABLED',
     }),
-    dir: absolutePath()
-      .default('/mnt/models')
-      .meta({
-        description:
-          "The model directory as mounted in the gateway's container (KServe's storage initializer fills `/mnt/models`).",
-      }),
-    manifest: absolutePath()
-      .optional()
-      .meta({
-        description:
-          'The manifest (`sha256sum` format, paths relative to `dir`), e.g. written by `inference-gateway sign-manifest` after training. Required when enabled.',
-      }),
-    publicKey: absolutePath()
-      .optional()
-      .meta({
-        description:
-          "PEM public key (ECDSA P-256 or Ed25519) the manifest's signature must verify with. Mount it from a ConfigMap, never from the model bucket.",
-      }),
+    dir: absolutePath().default('/mnt/models').meta({
+      description:
+        "The model directory as mounted in the gateway's container (KServe's storage initializer fills `/mnt/models`).",
+    }),
+    manifest: absolutePath().optional().meta({
+      description:
+        'The manifest (`sha256sum` format, paths relative to `dir`), e.g. written by `inference-gateway sign-manifest` after training. Required when enabled.',
+    }),
+    publicKey: absolutePath().optional().meta({
+      description:
+        "PEM public key (ECDSA P-256 or Ed25519) the manifest's signature must verify with. Mount it from a ConfigMap, never from the model bucket.",
+    }),
     signature: absolutePath().optional().meta({
       description:
         "The manifest's signature (raw DER or base64, as `openssl dgst -sha256 -sign` or `cosign sign-blob --key` write; Ed25519: 64 bytes). Required with `publicKey`.",

@@ -13,14 +13,10 @@ export const operatorSection = settings(
   {
     jwt: z
       .strictObject({
-        claim: z
-          .string()
-          .min(1)
-          .default('roles')
-          .meta({
-            description:
-              'Claim path (dots for nesting, e.g. `realm_access.roles`) that must hold one of `values` (a string, an array, or a space-separated list).',
-          }),
+        claim: z.string().min(1).default('roles').meta({
+          description:
+            'Claim path (dots for nesting, e.g. `realm_access.roles`) that must hold one of `values` (a string, an array, or a space-separated list).',
+        }),
         values: z
           .array(z.string().min(1).meta({ description: 'An accepted value.' }))
           .min(1)
@@ -84,15 +80,10 @@ export const operatorSection = settings(
       .min(60)
       .default(30 * 86400)
       .meta({ description: 'Longest allow-list or manual block an operator may set.' }),
-    overrideSyncSeconds: z
-      .number()
-      .min(0.1)
-      .max(60)
-      .default(2)
-      .meta({
-        description:
-          'With a Redis store: how often each replica reloads the shared overrides (a replica applies its own at once).',
-      }),
+    overrideSyncSeconds: z.number().min(0.1).max(60).default(2).meta({
+      description:
+        'With a Redis store: how often each replica reloads the shared overrides (a replica applies its own at once).',
+    }),
     auditEntries: z
       .int()
       .min(10)

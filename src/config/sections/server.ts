@@ -55,13 +55,10 @@ export const serverSection = settings(
       .min(1000)
       .default(65000)
       .meta({ description: 'Idle keep-alive timeout for client connections.' }),
-    trustForwardedFor: z
-      .boolean()
-      .default(false)
-      .meta({
-        description:
-          'Append to a client-sent X-Forwarded-For instead of replacing it. Enable only behind a trusted proxy (ingress gateway).',
-      }),
+    trustForwardedFor: z.boolean().default(false).meta({
+      description:
+        'Append to a client-sent X-Forwarded-For instead of replacing it. Enable only behind a trusted proxy (ingress gateway).',
+    }),
   },
   'The serving listener (reverse proxy).',
 );

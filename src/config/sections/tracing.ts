@@ -22,15 +22,10 @@ export const tracingSection = settings(
       description:
         'Share of traces recorded. A request whose trace context says not sampled is not recorded; one that says sampled is recorded at this ratio too (any client can set that flag), decided once per trace id.',
     }),
-    exportTimeoutMs: z
-      .int()
-      .min(100)
-      .max(60000)
-      .default(10000)
-      .meta({
-        description:
-          'Timeout of one export to the collector; spans that cannot be exported are dropped, never block requests.',
-      }),
+    exportTimeoutMs: z.int().min(100).max(60000).default(10000).meta({
+      description:
+        'Timeout of one export to the collector; spans that cannot be exported are dropped, never block requests.',
+    }),
   },
   'Distributed tracing (OpenTelemetry).',
 );
