@@ -168,42 +168,13 @@ export async function startDemoGrpcPredictor(options: DemoGrpcPredictorOptions =
       err ? reject(err) : resolve(bound),
     ),
   );
-  return {
+  // The handle is the state the handlers read, so a test's `predictor.delayMs = 50` takes effect.
+  return Object.assign(state, {
     address: `${host}:${port}`,
     url: `http://${host}:${port}`,
     modelName: name,
     metadata,
     requests,
-    get calls() {
-      return state.calls;
-    },
-    set calls(v: number) {
-      state.calls = v;
-    },
-    get cancelled() {
-      return state.cancelled;
-    },
-    set cancelled(v: number) {
-      state.cancelled = v;
-    },
-    get delayMs() {
-      return state.delayMs;
-    },
-    set delayMs(v: number) {
-      state.delayMs = v;
-    },
-    get rawOutputs() {
-      return state.rawOutputs;
-    },
-    set rawOutputs(v: boolean) {
-      state.rawOutputs = v;
-    },
-    get failWith() {
-      return state.failWith;
-    },
-    set failWith(v: number | undefined) {
-      state.failWith = v;
-    },
     close: async () => server.forceShutdown(),
-  };
+  });
 }

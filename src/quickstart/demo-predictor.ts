@@ -133,26 +133,15 @@ export async function startDemoPredictor(options: DemoPredictorOptions = {}): Pr
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  return {
+  // The handle is the state the handler reads, so a test's `predictor.delayMs = 50` takes effect.
+  return Object.assign(state, {
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     modelName: name,
     received,
-    get calls() {
-      return state.calls;
-    },
-    set calls(v: number) {
-      state.calls = v;
-    },
-    get delayMs() {
-      return state.delayMs;
-    },
-    set delayMs(v: number) {
-      state.delayMs = v;
-    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       }),
-  };
+  });
 }
