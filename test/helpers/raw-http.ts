@@ -70,14 +70,3 @@ export const jsonOf = (text: string) => JSON.parse(text.slice(text.indexOf('\r\n
 
 /** The status lines of every answer in a raw transcript, in order. */
 export const statusesOf = (text: string) => [...text.matchAll(/HTTP\/1\.[01] (\d{3}) /g)].map((m) => Number(m[1]));
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `done` until it holds, failing after `ms`. */
-export async function within(ms: number, what: string, done: () => boolean): Promise<void> {
-  const until = performance.now() + ms;
-  while (!done()) {
-    if (performance.now() > until) throw new Error(`not within ${ms} ms: ${what}`);
-    await sleep(20);
-  }
-}

@@ -4,7 +4,8 @@ import { connect } from 'node:net';
 import { startHarness, type Harness } from '../helpers/gateway-harness.js';
 import { EnvoyCheckClient, headerMap } from '../helpers/envoy-check-client.js';
 import { send, v1Body } from '../helpers/http.js';
-import { jsonOf, rawClient, rawRequest, statusOf, within, type Raw } from '../helpers/raw-http.js';
+import { jsonOf, rawClient, rawRequest, statusOf, type Raw } from '../helpers/raw-http.js';
+import { until } from '../helpers/wait.js';
 
 // The HTTP check door has the proxy's intake: timeouts, a connection cap, the shared body budget,
 // bodies read only after the head phase allowed the check, the same malformed-HTTP answer, and the
@@ -38,10 +39,12 @@ describe('HTTP check door: intake shared with the proxy', () => {
         if (!c.socket.destroyed) c.socket.write(chunk.subarray(1));
         clients.push(c);
       }
-      await within(5000, 'every check answered', () => clients.every((c) => c.received().includes('\r\n\r\n')));
+      await until('every check answered', () => clients.every((c) => c.received().includes('\r\n\r\n')), 5000);
       for (const c of clients) assert.equal(jsonOf(c.received())['code'], 'token_invalid');
-      await within(5000, 'every connection closed by the door', () =>
-        clients.every((c) => c.socket.destroyed || c.socket.readableEnded),
+      await until(
+        'every connection closed by the door',
+        () => clients.every((c) => c.socket.destroyed || c.socket.readableEnded),
+        5000,
       );
       const grown = (process.memoryUsage().rss - before) / 1024 / 1024;
       // The test process holds the clients' write buffers too; the door alone used to grow by ~600 MB here.
@@ -78,10 +81,10 @@ describe('HTTP check door: intake shared with the proxy', () => {
     const { port } = new URL(h.extAuthzHttpUrl!);
     const sockets = [0, 1, 2].map(() => connect(Number(port), '127.0.0.1').on('error', () => undefined));
     try {
-      await within(
-        2000,
+      await until(
         'the third connection closed by the door',
         () => sockets[2]!.destroyed || sockets[2]!.readableEnded,
+        2000,
       );
       assert.equal(sockets[0]!.destroyed, false);
     } finally {
@@ -98,7 +101,7 @@ describe('HTTP check door: intake shared with the proxy', () => {
         h.extAuthzHttpUrl!,
         `POST /v1/models/iris:predict HTTP/1.1\nHost: x\nContent-Length: ${body.length}\nExpect: 100-continue\nConnection: close\n`,
       );
-      await within(2000, '100 Continue', () => c.received().startsWith('HTTP/1.1 100 Continue'));
+      await until('100 Continue', () => c.received().startsWith('HTTP/1.1 100 Continue'), 2000);
       c.socket.write(body);
       await c.closed;
       assert.match(c.received(), /\r\n\r\nHTTP\/1\.1 200 OK/);

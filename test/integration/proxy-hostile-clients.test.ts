@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { startHarness } from '../helpers/gateway-harness.js';
 import { send, v1Body } from '../helpers/http.js';
-import { jsonOf, rawClient, rawRequest, statusOf, within, type Raw } from '../helpers/raw-http.js';
+import { jsonOf, rawClient, rawRequest, statusOf, type Raw } from '../helpers/raw-http.js';
+import { sleep, until } from '../helpers/wait.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const HMAC = {
   issuer: 'https://issuer.test',
   hmacSecret: 'a-test-secret-of-at-least-32-bytes!!',
@@ -38,14 +38,16 @@ describe('proxy: hostile clients', () => {
         for (let mb = 0; mb < 9 && !c.socket.destroyed; mb++) c.socket.write(chunk);
         clients.push(c);
       }
-      await within(5000, 'every upload answered', () => clients.every((c) => c.received().includes('\r\n\r\n')));
+      await until('every upload answered', () => clients.every((c) => c.received().includes('\r\n\r\n')), 5000);
       for (const c of clients) {
         const text = c.received();
         assert.equal(statusOf(text), 401, text.slice(0, 200));
         assert.equal(jsonOf(text)['code'], 'token_invalid');
       }
-      await within(5000, 'every connection closed by the gateway', () =>
-        clients.every((c) => c.socket.destroyed || c.socket.readableEnded),
+      await until(
+        'every connection closed by the gateway',
+        () => clients.every((c) => c.socket.destroyed || c.socket.readableEnded),
+        5000,
       );
       const grown = (process.memoryUsage().rss - before) / 1024 / 1024;
       // The test process holds the clients' write buffers too; the gateway alone used to hold ~1 GB here.
@@ -66,7 +68,7 @@ describe('proxy: hostile clients', () => {
         h.url,
         'POST /v1/models/iris:predict HTTP/1.1\nHost: x\nAuthorization: Bearer x\nContent-Type: application/json\nContent-Length: 1000000\nExpect: 100-continue\n',
       );
-      await within(2000, 'an answer', () => c.received().includes('\r\n\r\n'));
+      await until('an answer', () => c.received().includes('\r\n\r\n'), 2000);
       assert.equal(statusOf(c.received()), 401, c.received().slice(0, 100));
       assert.ok(!c.received().includes('100 Continue'));
       c.socket.destroy();
@@ -83,7 +85,7 @@ describe('proxy: hostile clients', () => {
         h.url,
         `POST /v1/models/iris:predict HTTP/1.1\nHost: x\nContent-Type: application/json\nContent-Length: ${body.length}\nExpect: 100-continue\nConnection: close\n`,
       );
-      await within(2000, '100 Continue', () => c.received().startsWith('HTTP/1.1 100 Continue'));
+      await until('100 Continue', () => c.received().startsWith('HTTP/1.1 100 Continue'), 2000);
       c.socket.write(body);
       await c.closed;
       assert.match(c.received(), /\r\n\r\nHTTP\/1\.1 200 OK/);

@@ -2,7 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHarness, type Harness } from '../helpers/gateway-harness.js';
 import { send, v1Body } from '../helpers/http.js';
-import { jsonOf, rawClient, rawRequest, statusOf, statusesOf, within, type Raw } from '../helpers/raw-http.js';
+import { jsonOf, rawClient, rawRequest, statusOf, statusesOf, type Raw } from '../helpers/raw-http.js';
+import { until } from '../helpers/wait.js';
 
 // The intake of the serving port, attacked as a client would: bodies on routes that take none,
 // declared lengths that never arrive, pipelined garbage, oversized header blocks, underscored
@@ -36,13 +37,13 @@ describe('proxy intake: bodies only where a route reads them', () => {
       Buffer.from('x'),
     );
     open.push(c);
-    await within(2000, 'an answer before the declared body arrived', () => c.received().includes('\r\n\r\n'));
+    await until('an answer before the declared body arrived', () => c.received().includes('\r\n\r\n'), 2000);
     assert.equal(statusOf(c.received()), 400);
     assert.equal(jsonOf(c.received())['code'], 'body_not_allowed');
-    await within(
-      2000,
+    await until(
       'the connection closed (the upload is never read)',
       () => c.socket.readableEnded || c.socket.destroyed,
+      2000,
     );
     assert.equal(h.predictor.received.length, received);
   });
@@ -106,7 +107,7 @@ describe('proxy intake: pipelining', () => {
   const conversation = async (bytes: string) => {
     const c = await rawClient(h.url, '');
     c.socket.write(bytes);
-    await within(5000, 'the gateway closed the connection', () => c.socket.readableEnded || c.socket.destroyed);
+    await until('the gateway closed the connection', () => c.socket.readableEnded || c.socket.destroyed, 5000);
     return c.received();
   };
 
@@ -183,11 +184,11 @@ describe('proxy intake: refused requests keep their connection when their small 
     c.socket.write(
       `POST /v1/models/unknown:predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${small.length}\r\n\r\n${small}`,
     );
-    await within(2000, 'the refusal', () => statusesOf(c.received()).length === 1);
+    await until('the refusal', () => statusesOf(c.received()).length === 1, 2000);
     assert.equal(statusesOf(c.received())[0], 404);
     assert.doesNotMatch(c.received(), /connection: close/i);
     c.socket.write(predictRequest());
-    await within(2000, 'the second answer on the same connection', () => statusesOf(c.received()).length === 2);
+    await until('the second answer on the same connection', () => statusesOf(c.received()).length === 2, 2000);
     assert.deepEqual(statusesOf(c.received()), [404, 200]);
     c.socket.destroy();
   });
@@ -198,7 +199,7 @@ describe('proxy intake: refused requests keep their connection when their small 
     c.socket.write(
       `POST /v1/models/unknown:predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${large.length}\r\n\r\n${large}`,
     );
-    await within(2000, 'the gateway closed the connection', () => c.socket.readableEnded || c.socket.destroyed);
+    await until('the gateway closed the connection', () => c.socket.readableEnded || c.socket.destroyed, 2000);
     assert.equal(statusOf(c.received()), 404);
     assert.match(c.received(), /connection: close/i);
   });
