@@ -16,6 +16,7 @@ import { autocannonLoad } from './load/autocannon-load.js';
 import { pacedLoad } from './load/paced-load.js';
 import { wrkInstalled, wrkLoad } from './load/wrk-load.js';
 import { memoryPhase, type MemoryPhaseResult } from './memory-phase.js';
+import { limitedMemoryPhase } from './memory-limited-phase.js';
 import { cpuMicros, memoryOf } from './proc-stats.js';
 import { summariseProfiles } from './profile-summary.js';
 import { aggregate, findRow, type Sample, type ScenarioId } from './report/aggregate.js';
@@ -55,7 +56,8 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     users: { type: 'string', default: '100000' },
     history: { type: 'string', default: '100000' },
-    'rss-bound-mb': { type: 'string', default: '256' },
+    // The memory limit of the cgroup the second memory run puts the gateway in (a pod's limit).
+    'pod-memory-mib': { type: 'string', default: '512' },
     'skip-memory': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     write: { type: 'boolean', default: false },
@@ -70,7 +72,7 @@ const HALF_SECONDS = bounded('half-rate-seconds', args['half-rate-seconds'], 1, 
 const CONNECTIONS = bounded('connections', args.connections, 1, 512);
 const USERS = bounded('users', args.users, 1000, 1_000_000);
 const HISTORY = bounded('history', args.history, 1000, 1_000_000);
-const RSS_BOUND = bounded('rss-bound-mb', args['rss-bound-mb'], 16, 65536) * 1048576;
+const POD_MEMORY = bounded('pod-memory-mib', args['pod-memory-mib'], 128, 65536) * 1048576;
 const MAX_SECONDS_PER_MEMORY_STEP = 240;
 const WARM_UP_SECONDS = 3;
 const ROWS_TARGETS = ['direct', 'node-floor', 'reply-from-jose', 'gw-pass', 'gw-labels', gatewayEverythingOnId];
@@ -246,6 +248,22 @@ async function main(): Promise<void> {
       failures.push(`memory phase: ${(e as Error).message}`);
     }
   }
+  const limited = args['skip-memory']
+    ? undefined
+    : await limitedMemoryPhase(POD_MEMORY, (cgroup) =>
+        memoryPhase({
+          predictorUrl: predictor.url,
+          users: USERS,
+          history: HISTORY,
+          connections: CONNECTIONS,
+          extractionBuilt: !extractionNotBuilt(),
+          window: 2500,
+          maxSecondsPerStep: MAX_SECONDS_PER_MEMORY_STEP,
+          log,
+          cgroup,
+        }),
+      );
+  if (limited?.failed) failures.push(`memory phase inside a cgroup: ${limited.failed}`);
   await predictor.stop();
   rmSync(workDir, { recursive: true, force: true });
 
@@ -256,7 +274,8 @@ async function main(): Promise<void> {
     generator: primary,
     everythingOn: gatewayEverythingOnId,
     memory,
-    rssBoundBytes: RSS_BOUND,
+    memoryLimited: limited?.result,
+    memoryLimitedMissing: limited?.missing,
     historyTolerance: 1.25,
   });
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -300,7 +319,9 @@ async function main(): Promise<void> {
     '',
     rowsTable(inputs, primary),
     '',
-    ...(memory ? ['### Many users, long histories', '', memoryTable(memory), ''] : []),
+    ...(memory
+      ? ['### Many users, long histories', '', memoryTable(memory, limited?.result, limited?.missing), '']
+      : []),
     '### Goals',
     '',
     goalsTable(goals),
@@ -313,7 +334,11 @@ async function main(): Promise<void> {
   writeFileSync(join(BENCH_DIR, '.tmp', 'peers-last.md'), section);
   writeFileSync(
     join(BENCH_DIR, '.tmp', 'peers-last.json'),
-    JSON.stringify({ date, machine, rows, skipped: Object.fromEntries(skipped), memory, goals, failures }, null, 2),
+    JSON.stringify(
+      { date, machine, rows, skipped: Object.fromEntries(skipped), memory, limited, goals, failures },
+      null,
+      2,
+    ),
   );
   const chart = barChartSvg({
     title: 'inference-gateway beside its peers',

@@ -77,7 +77,6 @@ describe('bench goals', () => {
     generator: 'wrk',
     everythingOn: 'gw-all',
     memory: undefined,
-    rssBoundBytes: 256 * 1048576,
     historyTolerance: 1.25,
   });
   const status = (prefix: string) => goals.find((g) => g.goal.startsWith(prefix))!;
