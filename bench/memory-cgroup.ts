@@ -65,7 +65,8 @@ export function createMemoryCgroup(name: string, limitBytes: number): CgroupAtte
   }
   const root2 = v2Root(mounts);
   const root1 = root2 ? undefined : v1Root(mounts);
-  if (!root2 && !root1) return { unavailable: 'no cgroup memory controller is mounted (neither cgroup2 nor v1 memory)' };
+  if (!root2 && !root1)
+    return { unavailable: 'no cgroup memory controller is mounted (neither cgroup2 nor v1 memory)' };
   const path = join((root2 ?? root1)!, name);
   try {
     if (existsSync(path)) rmdirSync(path); // left by an interrupted run; fails if processes are still in it
@@ -94,7 +95,12 @@ export function createMemoryCgroup(name: string, limitBytes: number): CgroupAtte
       const current = readNumber(join(path, 'memory.current'));
       // memory.peak exists from Linux 5.19; before it the highest reading is what the bench saw.
       const peak = existsSync(join(path, 'memory.peak')) ? readNumber(join(path, 'memory.peak')) : current;
-      return { currentBytes: current, peakBytes: peak, limitHits: field(events, 'max'), oomKills: field(events, 'oom_kill') };
+      return {
+        currentBytes: current,
+        peakBytes: peak,
+        limitHits: field(events, 'max'),
+        oomKills: field(events, 'oom_kill'),
+      };
     }
     return {
       currentBytes: readNumber(join(path, 'memory.usage_in_bytes')),

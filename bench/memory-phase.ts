@@ -25,6 +25,8 @@ export interface MemoryPhaseOptions {
   readonly log: (line: string) => void;
   /** Start the gateway inside this group (its limit is the pod's) and skip the history windows. */
   readonly cgroup?: MemoryCgroup;
+  /** Node flags of the gateway beyond --expose-gc (the deployment's NODE_OPTIONS for the pod run). */
+  readonly nodeFlags?: readonly string[];
 }
 
 export interface MemoryPhaseResult {
@@ -37,6 +39,10 @@ export interface MemoryPhaseResult {
   /** V8 heap in use after that collection: the live objects, per-user state included. */
   readonly heapAfterGcBytes: number;
   readonly users: CountedResult;
+  /** CPU of the gateway process per request of the users step. */
+  readonly usersCpuMicrosPerRequest: number;
+  /** The Node flags the gateway ran with (beyond --expose-gc). */
+  readonly nodeFlags: readonly string[];
   /** V8's heap limit as the gateway sized it at start-up, and its young generation after the users. */
   readonly heapLimitBytes: number;
   readonly youngBytes: number;
@@ -68,7 +74,11 @@ export async function memoryPhase(o: MemoryPhaseOptions): Promise<MemoryPhaseRes
       models: { iris: model },
       limits: { default: ROOMY_WINDOWS },
     },
-    { stdout: 'ignore', execArgv: ['--expose-gc'], ...(o.cgroup ? { cgroupProcs: o.cgroup.procsFile } : {}) },
+    {
+      stdout: 'ignore',
+      execArgv: ['--expose-gc', ...(o.nodeFlags ?? [])],
+      ...(o.cgroup ? { cgroupProcs: o.cgroup.procsFile } : {}),
+    },
   );
   const config = `auth (HS256), memory limits (2 windows per user), labels-only${o.extractionBuilt ? ', extraction (shadow)' : ''}`;
   try {
@@ -92,7 +102,10 @@ export async function memoryPhase(o: MemoryPhaseOptions): Promise<MemoryPhaseRes
     );
 
     const rssBeforeBytes = memoryOf(gateway.pid).rss;
-    o.log(`memory: ${o.users} distinct users${o.cgroup ? `, inside a ${o.cgroup.limitBytes / 1048576} MiB cgroup (v${o.cgroup.version})` : ''}`);
+    const cpuBefore = cpuMicros(gateway.pid);
+    o.log(
+      `memory: ${o.users} distinct users${o.cgroup ? `, inside a ${o.cgroup.limitBytes / 1048576} MiB cgroup (v${o.cgroup.version})` : ''}`,
+    );
     const users = await countedLoad(
       gateway.url,
       (i) => v2InferCall(1, token(`user-${i}`)),
@@ -100,6 +113,7 @@ export async function memoryPhase(o: MemoryPhaseOptions): Promise<MemoryPhaseRes
       o.connections,
       o.maxSecondsPerStep,
     );
+    const usersCpuMicrosPerRequest = (cpuMicros(gateway.pid) - cpuBefore) / Math.max(1, users.requests);
     const after = memoryOf(gateway.pid);
     const { heapLimit, youngBytes } = await gateway.heap();
     const heapAfterGcBytes = await gateway.collectGarbage();
@@ -113,11 +127,16 @@ export async function memoryPhase(o: MemoryPhaseOptions): Promise<MemoryPhaseRes
       heapAfterGcBytes,
       peakRssBytes: Math.max(after.peakRss, memoryOf(gateway.pid).peakRss),
       users,
+      usersCpuMicrosPerRequest,
+      nodeFlags: o.nodeFlags ?? [],
       heapLimitBytes: heapLimit,
       youngBytes,
     };
     if (o.cgroup)
-      return { ...measured, cgroup: { version: o.cgroup.version, limitBytes: o.cgroup.limitBytes, ...o.cgroup.read() } };
+      return {
+        ...measured,
+        cgroup: { version: o.cgroup.version, limitBytes: o.cgroup.limitBytes, ...o.cgroup.read() },
+      };
 
     // History, measured after the users so both windows see the same heap and caches: 20 users
     // with 10² prior requests each (a window spread over them keeps every measured request at

@@ -17,6 +17,7 @@ import { pacedLoad } from './load/paced-load.js';
 import { wrkInstalled, wrkLoad } from './load/wrk-load.js';
 import { memoryPhase, type MemoryPhaseResult } from './memory-phase.js';
 import { limitedMemoryPhase } from './memory-limited-phase.js';
+import { syscallsPhase, syscallsTable, type SyscallsRun } from './syscalls-phase.js';
 import { cpuMicros, memoryOf } from './proc-stats.js';
 import { summariseProfiles } from './profile-summary.js';
 import { aggregate, findRow, type Sample, type ScenarioId } from './report/aggregate.js';
@@ -59,6 +60,8 @@ const { values: args } = parseArgs({
     // The memory limit of the cgroup the second memory run puts the gateway in (a pod's limit).
     'pod-memory-mib': { type: 'string', default: '512' },
     'skip-memory': { type: 'boolean', default: false },
+    // Requests traced per target by the syscalls phase (strace -c -f); 0 skips it.
+    'syscalls-count': { type: 'string', default: '5000' },
     profile: { type: 'boolean', default: false },
     write: { type: 'boolean', default: false },
   },
@@ -72,6 +75,8 @@ const HALF_SECONDS = bounded('half-rate-seconds', args['half-rate-seconds'], 1, 
 const CONNECTIONS = bounded('connections', args.connections, 1, 512);
 const USERS = bounded('users', args.users, 1000, 1_000_000);
 const HISTORY = bounded('history', args.history, 1000, 1_000_000);
+const SYSCALLS_COUNT = bounded('syscalls-count', args['syscalls-count'], 0, 100_000);
+const SYSCALLS_TARGETS = ['node-floor', 'haproxy-jwt', gatewayEverythingOnId];
 const POD_MEMORY = bounded('pod-memory-mib', args['pod-memory-mib'], 128, 65536) * 1048576;
 const MAX_SECONDS_PER_MEMORY_STEP = 240;
 const WARM_UP_SECONDS = 3;
@@ -158,6 +163,7 @@ async function main(): Promise<void> {
   const primary = generators[0]!;
   const samples: Sample[] = [];
   const failures: string[] = [];
+  let syscalls: SyscallsRun | undefined;
 
   const measure = async (
     scenario: ScenarioId,
@@ -220,6 +226,17 @@ async function main(): Promise<void> {
           await measure('half-rate', t, round, (url) => pacedLoad(url, callFor(t), rate, HALF_SECONDS, CONNECTIONS));
       }
     } else failures.push('half-rate: no saturation figure for the everything-on gateway');
+    if (SYSCALLS_COUNT > 0) {
+      const traced = live.filter((t) => SYSCALLS_TARGETS.includes(t.id));
+      syscalls = await syscallsPhase(
+        traced.map((t) => ({ id: t.id, ...running.get(t.id)!, call: callFor(t) })),
+        SYSCALLS_COUNT,
+        [1, CONNECTIONS],
+        workDir,
+        log,
+      );
+      if ('failures' in syscalls) failures.push(...syscalls.failures.map((f) => `syscalls ${f}`));
+    }
   } finally {
     for (const [id, r] of running) {
       try {
@@ -276,6 +293,7 @@ async function main(): Promise<void> {
     memory,
     memoryLimited: limited?.result,
     memoryLimitedMissing: limited?.missing,
+    syscalls,
     historyTolerance: 1.25,
   });
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -319,6 +337,14 @@ async function main(): Promise<void> {
     '',
     rowsTable(inputs, primary),
     '',
+    ...(syscalls
+      ? [
+          `### System calls per request (strace -c -f on the proxy process, ${SYSCALLS_COUNT} requests per target and concurrency)`,
+          '',
+          syscallsTable(syscalls, (id) => targets.find((t) => t.id === id)?.name ?? id),
+          '',
+        ]
+      : []),
     ...(memory
       ? ['### Many users, long histories', '', memoryTable(memory, limited?.result, limited?.missing), '']
       : []),
@@ -335,7 +361,7 @@ async function main(): Promise<void> {
   writeFileSync(
     join(BENCH_DIR, '.tmp', 'peers-last.json'),
     JSON.stringify(
-      { date, machine, rows, skipped: Object.fromEntries(skipped), memory, limited, goals, failures },
+      { date, machine, rows, skipped: Object.fromEntries(skipped), memory, limited, syscalls, goals, failures },
       null,
       2,
     ),

@@ -1,6 +1,7 @@
 // The goals of the performance issue, each computed from figures of the same run.
 import { findRow, type Row } from './aggregate.js';
 import type { MemoryPhaseResult } from '../memory-phase.js';
+import type { SyscallsRun } from '../syscalls-phase.js';
 
 export type GoalStatus = 'met' | 'missed' | 'not measured';
 
@@ -21,6 +22,8 @@ export interface GoalInputs {
   readonly memoryLimitedMissing?: string;
   /** Largest ratio of the limited run's p99 over the unlimited one still counted as "no worse" (run-to-run noise). */
   readonly p99Tolerance?: number;
+  /** System calls per request of the floor, the gateway and HAProxy (strace -c -f). */
+  readonly syscalls?: SyscallsRun;
   /** Largest ratio of CPU per request with 10⁵ prior requests over 10² still counted as "not growing with history". */
   readonly historyTolerance: number;
 }
@@ -121,7 +124,9 @@ export function evaluateGoals(i: GoalInputs): Goal[] {
       measured:
         `${cg.oomKills} OOM kill(s), cgroup peak ${mb(cg.peakBytes)} of ${mb(cg.limitBytes)} (RSS ${mb(l.rssAfterBytes)} after, heap limit ${mb(l.heapLimitBytes)}); ` +
         `p99 ${fmt(l.users.p99)} vs ${fmt(m.users.p99)} ms without the limit (${fmt(ratio)}×; RSS there ${mb(m.rssAfterBytes)})` +
-        (complete ? '' : `; ${l.users.errors} errors, ${l.users.non2xx} non-2xx${l.users.cutShort ? ', cut short' : ''}`),
+        (complete
+          ? ''
+          : `; ${l.users.errors} errors, ${l.users.non2xx} non-2xx${l.users.cutShort ? ', cut short' : ''}`),
       status: cg.oomKills === 0 && complete && ratio <= tolerance ? 'met' : 'missed',
     });
   }
@@ -138,11 +143,39 @@ export function evaluateGoals(i: GoalInputs): Goal[] {
   const historyText =
     m?.manyPrior && m.fewPrior
       ? `${m.fewPrior.prior.toLocaleString('en-US')} vs ${m.manyPrior.prior.toLocaleString('en-US')} prior requests: ${fmt(m.fewPrior.cpuMicrosPerRequest, 0)} vs ${fmt(m.manyPrior.cpuMicrosPerRequest, 0)} µs/req (${fmt(historyRatio)}×, counted as flat within ${fmt(i.historyTolerance)}×)`
-    : 'history: not measured';
+      : 'history: not measured';
   goals.push({
     goal: '6. cost grows with work, not with history (1 vs 256 rows; 10² vs 10⁵ prior requests per user)',
     measured: `${rowsText}; ${historyText}`,
     status: !m?.manyPrior || !rows256 ? 'not measured' : historyRatio <= i.historyTolerance ? 'met' : 'missed',
   });
+  goals.push(syscallsGoal(i.syscalls, i.everythingOn));
   return goals;
+}
+
+/** The gateway makes no more system calls per request than the Node floor, at every traced concurrency (1 % slack for amortised per-connection calls). */
+function syscallsGoal(run: SyscallsRun | undefined, gateway: string): Goal {
+  const goal = '7. system calls per request: the gateway adds none beyond the Node floor (HAProxy shown beside)';
+  if (!run || 'unavailable' in run)
+    return { goal, measured: `not measured${run ? `: ${run.unavailable}` : ''}`, status: 'not measured' };
+  const per = (id: string, c: number) => {
+    const p = run.profiles.find((x) => x.targetId === id && x.connections === c);
+    return p ? p.totalCalls / Math.max(1, p.requests) : undefined;
+  };
+  const levels = [...new Set(run.profiles.map((p) => p.connections))];
+  const parts: string[] = [];
+  let ok = levels.length > 0;
+  for (const c of levels) {
+    const g = per(gateway, c);
+    const f = per('node-floor', c);
+    const h = per('haproxy-jwt', c);
+    if (g === undefined || f === undefined) {
+      ok = false;
+      parts.push(`-c${c}: not measured`);
+      continue;
+    }
+    ok &&= g <= f * 1.01;
+    parts.push(`-c${c}: ${fmt(g)} vs ${fmt(f)} (floor)${h === undefined ? '' : `, HAProxy ${fmt(h)}`}`);
+  }
+  return { goal, measured: parts.join('; '), status: ok ? 'met' : 'missed' };
 }

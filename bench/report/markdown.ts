@@ -130,11 +130,7 @@ export function halfRateTable(t: TableInputs): string {
 }
 
 /** The users step without a limit beside the same step inside a memory cgroup (the pod's limit), then the history rows. */
-export function memoryTable(
-  m: MemoryPhaseResult,
-  limited?: MemoryPhaseResult,
-  limitedMissing?: string,
-): string {
+export function memoryTable(m: MemoryPhaseResult, limited?: MemoryPhaseResult, limitedMissing?: string): string {
   const cg = limited?.cgroup;
   const pair = (f: (r: MemoryPhaseResult) => string, missing = limitedMissing ?? '') => [
     f(m),
@@ -157,9 +153,7 @@ export function memoryTable(
     [
       'cgroup peak charge / limit hits / OOM kills',
       '',
-      cg
-        ? `${mb(cg.peakBytes)} MB / ${cg.limitHits} / ${cg.oomKills}`
-        : (limitedMissing ?? ''),
+      cg ? `${mb(cg.peakBytes)} MB / ${cg.limitHits} / ${cg.oomKills}` : (limitedMissing ?? ''),
       cg
         ? `cgroup v${cg.version}, limit ${mb(cg.limitBytes)} MiB; the charge counts page cache too; a limit hit is reclaim, not a kill`
         : '',

@@ -94,6 +94,26 @@ describe('bench goals', () => {
     assert.equal(status('2.').status, 'met');
   });
 
+  it('marks the syscalls goal missed when the gateway makes more calls per request than the floor', () => {
+    const profile = (targetId: string, totalCalls: number) => ({
+      targetId,
+      connections: 1,
+      requests: 1000,
+      counts: [{ syscall: 'read', calls: totalCalls, errors: 0 }],
+      totalCalls,
+    });
+    const withSyscalls = evaluateGoals({
+      rows,
+      generator: 'wrk',
+      everythingOn: 'gw-all',
+      memory: undefined,
+      historyTolerance: 1.25,
+      syscalls: { profiles: [profile('node-floor', 6800), profile('gw-all', 7800)], failures: [] },
+    }).find((g) => g.goal.startsWith('7.'))!;
+    assert.equal(withSyscalls.status, 'missed');
+    assert.match(withSyscalls.measured, /-c1: 7\.80 vs 6\.80 \(floor\)/);
+  });
+
   it('says "not measured" instead of met or missed when a row is missing', () => {
     assert.equal(status('3.').status, 'not measured');
     assert.equal(status('5.').status, 'not measured');
