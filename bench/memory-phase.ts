@@ -174,6 +174,7 @@ export async function memoryPhase(o: MemoryPhaseOptions): Promise<MemoryPhaseRes
     const r = o.cgroup.read();
     throw new Error(
       `${(e as Error).message} (cgroup: ${r.oomKills} OOM kill(s), peak ${(r.peakBytes / 1048576).toFixed(0)} MiB of ${o.cgroup.limitBytes / 1048576})`,
+      { cause: e },
     );
   } finally {
     await gateway.stop();
