@@ -16,7 +16,7 @@ import { autocannonLoad } from './load/autocannon-load.js';
 import { pacedLoad } from './load/paced-load.js';
 import { wrkInstalled, wrkLoad } from './load/wrk-load.js';
 import { memoryPhase, type MemoryPhaseResult } from './memory-phase.js';
-import { limitedMemoryPhase } from './memory-limited-phase.js';
+import { imageNodeFlags, limitedMemoryPhase } from './memory-limited-phase.js';
 import { syscallsPhase, syscallsTable, type SyscallsRun } from './syscalls-phase.js';
 import { cpuMicros, memoryOf } from './proc-stats.js';
 import { summariseProfiles } from './profile-summary.js';
@@ -278,6 +278,7 @@ async function main(): Promise<void> {
           maxSecondsPerStep: MAX_SECONDS_PER_MEMORY_STEP,
           log,
           cgroup,
+          nodeFlags: imageNodeFlags(),
         }),
       );
   if (limited?.failed) failures.push(`memory phase inside a cgroup: ${limited.failed}`);

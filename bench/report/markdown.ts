@@ -141,6 +141,16 @@ export function memoryTable(m: MemoryPhaseResult, limited?: MemoryPhaseResult, l
   const body = [
     ['distinct users sent', ...pair(sent), m.config],
     [
+      'gateway Node flags',
+      ...pair((r) => (r.nodeFlags.length ? r.nodeFlags.map((f) => `\`${f}\``).join(' ') : 'none')),
+      "the limited run uses the container image's NODE_OPTIONS (Dockerfile)",
+    ],
+    [
+      'CPU µs/req of those requests',
+      ...pair((r) => n0(r.usersCpuMicrosPerRequest)),
+      'every request a new user: token verified, limit counters, extraction account created',
+    ],
+    [
       'p50 / p99 of those requests, ms',
       ...pair((r) => `${n2(r.users.p50)} / ${n2(r.users.p99)}`),
       'closed loop at the bench connections: queueing included',
@@ -161,7 +171,7 @@ export function memoryTable(m: MemoryPhaseResult, limited?: MemoryPhaseResult, l
     [
       'V8 heap limit / young generation, MB',
       ...pair((r) => `${mb(r.heapLimitBytes)} / ${mb(r.youngBytes)}`),
-      'Node sizes the heap from the cgroup limit at start-up (no flag set)',
+      'Node sizes the old generation from the cgroup limit at start-up; the young generation follows --max-semi-space-size',
     ],
     [
       'after a full GC: RSS / V8 heap in use, MB',

@@ -5,10 +5,16 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startDemoPredictor } from '../../src/quickstart/demo-predictor.js';
 import { startChild } from '../../bench/child-processes.js';
 import { createMemoryCgroup, type MemoryCgroup } from '../../bench/memory-cgroup.js';
 
 const MiB = 1048576;
+const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 const groups: MemoryCgroup[] = [];
 function group(name: string, limitBytes: number): MemoryCgroup {
   const attempt = createMemoryCgroup(`igw-test-${name}-${process.pid}`, limitBytes);
@@ -45,5 +51,44 @@ describe('bench memory cgroup', () => {
     const r = g.read();
     assert.ok(r.oomKills >= 1, `oom kills ${r.oomKills}`);
     assert.ok(r.peakBytes <= 128 * MiB && r.peakBytes > 64 * MiB, `peak ${r.peakBytes / MiB} MiB`);
+  });
+
+  it("logs at start-up the pod's memory limit and the heap limit Node derived from it (serve, inside the group)", async () => {
+    const g = group('serve', 384 * MiB);
+    const predictor = await startDemoPredictor();
+    const dir = mkdtempSync(join(tmpdir(), 'igw-memory-plan-'));
+    const file = join(dir, 'gateway.yaml');
+    writeFileSync(
+      file,
+      `server: { host: 127.0.0.1, port: 0 }\nadmin: { host: 127.0.0.1, port: 0 }\nupstream: { url: ${predictor.url} }\nauth: { enabled: false }\nmodels:\n  iris: { task: regression }\n`,
+    );
+    const child = spawn(
+      '/bin/sh',
+      ['-c', 'echo $$ > "$0" && exec "$@"', g.procsFile, process.execPath, MAIN, 'serve', '--config', file],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, NODE_OPTIONS: '' },
+      },
+    );
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout!.on('data', (c: Buffer) => {
+          out += c.toString();
+          const found = out.split('\n').find((l) => l.includes('"memory plan"'));
+          if (found) resolve(found);
+        });
+        child.once('exit', (code) => reject(new Error(`serve exited early (${code}): ${out}`)));
+      });
+      const memory = (JSON.parse(line) as { memory: { containerLimitBytes: number; heapLimitBytes: number } }).memory;
+      assert.equal(memory.containerLimitBytes, 384 * MiB);
+      assert.ok(memory.heapLimitBytes < 384 * MiB, `heap limit ${memory.heapLimitBytes / MiB} MiB`);
+    } finally {
+      const exited = new Promise((done) => child.once('exit', done));
+      child.kill('SIGTERM');
+      await exited;
+      await predictor.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
