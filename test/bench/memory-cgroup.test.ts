@@ -73,7 +73,7 @@ describe('bench memory cgroup', () => {
     try {
       const line = await new Promise<string>((resolve, reject) => {
         let out = '';
-        child.stdout!.on('data', (c: Buffer) => {
+        child.stdout.on('data', (c: Buffer) => {
           out += c.toString();
           const found = out.split('\n').find((l) => l.includes('"memory plan"'));
           if (found) resolve(found);
