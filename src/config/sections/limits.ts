@@ -79,6 +79,18 @@ const leaseSection = z
         'Longest time a lease is spent; then (or when its first window ends, or at shutdown) what is left goes back to Redis.',
     }),
   })
+  .superRefine(
+    crossField((v, ctx) => {
+      if (v.maxPredictions > 0 && v.minPredictions > v.maxPredictions)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['minPredictions'],
+          message:
+            'must not exceed maxPredictions (no lease could ever be granted); set maxPredictions: 0 to turn leasing off',
+        });
+    }),
+    CROSS_FIELD,
+  )
   .prefault({})
   .meta({ description: 'Quota leasing for the Redis store.' });
 
