@@ -74,7 +74,7 @@ const RSS_BOUND = bounded('rss-bound-mb', args['rss-bound-mb'], 16, 65536) * 104
 const MAX_SECONDS_PER_MEMORY_STEP = 240;
 const WARM_UP_SECONDS = 3;
 const ROWS_TARGETS = ['direct', 'node-floor', 'reply-from-jose', 'gw-pass', 'gw-labels', gatewayEverythingOnId];
-const HALF_RATE_TARGETS = ['direct', 'gw-pass', gatewayEverythingOnId];
+const HALF_RATE_TARGETS = ['direct', 'gw-pass', gatewayEverythingOnId, 'gw-all-redis'];
 
 const BENCH_DIR = fileURLToPath(new URL('../../bench/', import.meta.url));
 const startedAt = Date.now();

@@ -94,6 +94,7 @@ export function evaluateGoals(i: GoalInputs): Goal[] {
       const d = a.p50 - b.p50;
       return { text: `p50 ${fmt(a.p50, 3)} vs ${fmt(b.p50, 3)} ms: ${signed(d, 3)} ms (goal ≤ +0.15)`, ok: d <= 0.15 };
     }),
+    ...sharedLimitsGoals(row, i.everythingOn),
   ];
   const m = i.memory;
   goals.push(
@@ -127,4 +128,47 @@ export function evaluateGoals(i: GoalInputs): Goal[] {
     status: !m || !rows256 ? 'not measured' : historyRatio <= i.historyTolerance ? 'met' : 'missed',
   });
   return goals;
+}
+
+/** Issue 25, goal 1: limits on Redis cost what limits in memory cost (same run, everything on either way). */
+function sharedLimitsGoals(
+  row: (scenario: Row['scenario'], id: string, gen?: string) => Row | undefined,
+  everythingOn: string,
+): Goal[] {
+  const redisId = 'gw-all-redis';
+  return [
+    compare(
+      '1c. everything on, limits on Redis: at most 1.2× the CPU per request of limits in memory',
+      row('c50', redisId),
+      row('c50', everythingOn),
+      (a, b) => {
+        const r = a.cpuMicrosPerRequest / b.cpuMicrosPerRequest;
+        return {
+          text: `${fmt(a.cpuMicrosPerRequest, 0)} vs ${fmt(b.cpuMicrosPerRequest, 0)} µs/req = ${fmt(r)}× (goal ≤ 1.2)`,
+          ok: r <= 1.2,
+        };
+      },
+    ),
+    compare(
+      '1d. at -c1, limits on Redis add at most 0.05 ms at p50 over limits in memory',
+      row('c1', redisId),
+      row('c1', everythingOn),
+      (a, b) => {
+        const d = a.p50 - b.p50;
+        return {
+          text: `p50 ${fmt(a.p50, 3)} vs ${fmt(b.p50, 3)} ms: ${signed(d, 3)} ms (goal ≤ +0.05)`,
+          ok: d <= 0.05,
+        };
+      },
+    ),
+    compare(
+      "1e. limits on Redis, at half the gateway's saturation rate: p99 at most 2 ms above the predictor's",
+      row('half-rate', redisId, 'paced (undici)'),
+      row('half-rate', 'direct', 'paced (undici)'),
+      (a, b) => {
+        const d = a.p99 - b.p99;
+        return { text: `p99 ${fmt(a.p99)} vs ${fmt(b.p99)} ms: ${signed(d, 2)} ms (goal ≤ +2)`, ok: d <= 2 };
+      },
+    ),
+  ];
 }

@@ -151,6 +151,10 @@ export const gatewayTargets: Target[] = [
     true,
     (env) => everythingOnConfig(env.identity),
   ),
+  gatewayTarget('gw-all-redis', 'gateway, everything on, limits on Redis', true, async (env, redis) => {
+    const cfg = everythingOnConfig(env.identity);
+    return { ...cfg, limits: { ...(cfg['limits'] as Config), store: { kind: 'redis', redisUrl: await redis() } } };
+  }),
 ];
 
 export const gatewayEverythingOnId = 'gw-all';
