@@ -6,6 +6,11 @@ import { WindowCount } from './window-count.js';
 /** The novelty detector's index in DETECTORS. */
 export const NOVELTY = 7;
 
+/** Reference rows a far row is compared with at most (nearest along the projection first): bounds a far row's cost. */
+export const NOVELTY_SCAN = 96;
+/** Slots of the near-certificate grid's count table (a power of two). */
+const CERT_TABLE = 1 << 13;
+
 /** Models wider than this (after projection) get no novelty detector: its cost grows with the width. */
 export const NOVELTY_MAX_DIMS = 32;
 
@@ -61,14 +66,18 @@ export class NoveltyState {
  * last-month value that does not follow the year); distances to real rows can, curves included,
  * where a Mahalanobis distance on the population covariance is blind to curvature.
  *
- * The reference is a reservoir sample (Vitter's algorithm R) of one row per account, offered
- * at a scored-row number drawn per account and only while the account has never been flagged,
- * so one account (or a few Sybils) holds at most one row each: with `neighbours` ≥ 2 a lone
- * poisoned row cannot make its region "near". Rows are judged by counting reference rows within
- * the radius, scanning the reference sorted along its first principal direction only over the
- * slab of width 2·radius around the row's projection, with partial distances abandoned once past
- * the radius and the scan stopped at the `neighbours`-th hit: a row on the manifold costs a few
- * dozen multiply-adds.
+ * The reference is a reservoir sample (Vitter's algorithm R) of at most `offerCap` rows per
+ * account, offered at scored-row numbers drawn per account and only while the account is in no
+ * alarm and has never been flagged. With `neighbours` ≥ 2 a lone poisoned row cannot make its
+ * spot near; one account can make at most `offerCap` / `neighbours` balls of the radius near,
+ * against the volume a uniform or synthetic attack spreads over (a Sybil group, proportionally more).
+ *
+ * A row costs, first, one hashed lookup in a grid whose cells have the radius as diagonal (two
+ * reference rows in the row's cell certify "near" without a distance), then a scan of the
+ * reference sorted along its first principal direction, only over the slab of width 2·radius
+ * around the row's projection, nearest first, with partial distances abandoned once past the
+ * radius, stopped at the `neighbours`-th hit or after NOVELTY_SCAN rows (then the row is far: a
+ * far row's cost is bounded, and a benign row whose neighbours hide that deep is rare).
  */
 export class NoveltyDetector {
   readonly alarmCount: number;
@@ -89,6 +98,12 @@ export class NoveltyDetector {
   private sortedSize = 0;
   private changes = 0;
   private seeds: number;
+  /**
+   * Reference rows per hashed cell of a grid whose cells have diagonal = the radius: two rows in
+   * a row's cell are within the radius of it, a certificate of "near" without any distance.
+   */
+  private readonly cert = new Uint16Array(CERT_TABLE);
+  private certInverse = 0;
 
   constructor(readonly o: NoveltyOptions) {
     this.alarmCount = binomialAlarmCount(o.window, o.benignRate, o.alpha);
@@ -112,7 +127,13 @@ export class NoveltyDetector {
 
   /** The model's bytes: the reference twice (arrival order and sorted), its keys and scratch. */
   get bytes(): number {
-    return 2 * this.pool.byteLength + 2 * this.keys.byteLength + 4 * TYPED_ARRAY_OVERHEAD + OBJECT_OVERHEAD;
+    return (
+      2 * this.pool.byteLength +
+      2 * this.keys.byteLength +
+      this.cert.byteLength +
+      5 * TYPED_ARRAY_OVERHEAD +
+      OBJECT_OVERHEAD
+    );
   }
 
   createState(): NoveltyState {
@@ -226,11 +247,34 @@ export class NoveltyDetector {
     }
     const sorted = kth.slice(0, n).sort();
     this.radius2 = sorted[Math.min(n - 1, Math.ceil(quantile * n) - 1)]!;
+    this.certInverse = Math.sqrt(dims / this.radius2);
+    this.cert.fill(0);
+    for (let i = 0; i < n; i++) {
+      const c = this.certSlot(rows, i * dims);
+      if (this.cert[c]! < 0xffff) this.cert[c]!++;
+    }
   }
 
-  /** Fewer than `neighbours` reference rows within the radius of `z`. */
+  /** The hashed cell of the row at `z[at…]` on the certificate grid. */
+  private certSlot(z: ArrayLike<number>, at: number): number {
+    const inv = this.certInverse;
+    let h = 0x811c9dc5;
+    for (let j = 0; j < this.o.dims; j++) {
+      h = Math.imul(h ^ (Math.floor(z[at + j]! * inv) | 0), 16777619);
+      h ^= h >>> 13;
+    }
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    return (h ^ (h >>> 13)) & (CERT_TABLE - 1);
+  }
+
+  /**
+   * Fewer than `neighbours` reference rows within the radius of `z` (among the NOVELTY_SCAN
+   * nearest along the projection). A hashed cell may collide with another's count, so the
+   * certificate can call a far row near, never a near row far.
+   */
   isFar(z: Float64Array): boolean {
     const { dims, neighbours } = this.o;
+    if (this.cert[this.certSlot(z, 0)]! >= neighbours) return false;
     const rows = this.rows;
     const keys = this.keys;
     const n = this.sortedSize;
@@ -249,11 +293,17 @@ export class NoveltyDetector {
     }
     // Scan outwards from the row's own projection: its nearest rows are found first.
     let up = lo;
-    while (up < n && keys[up]! < p) up++;
+    hi = n;
+    while (up < hi) {
+      const mid = (up + hi) >>> 1;
+      if (keys[mid]! < p) up = mid + 1;
+      else hi = mid;
+    }
     let down = up - 1;
     const to = p + r;
     let hits = 0;
-    while (down >= lo || (up < n && keys[up]! <= to)) {
+    let budget = NOVELTY_SCAN;
+    while ((down >= lo || (up < n && keys[up]! <= to)) && budget-- > 0) {
       let i: number;
       if (down < lo) i = up++;
       else if (up >= n || keys[up]! > to) i = down--;

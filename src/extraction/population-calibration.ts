@@ -1,5 +1,14 @@
 /** The detectors' names, in the order of every per-detector array. */
-export const DETECTORS = ['prada', 'fingerprint', 'envelope', 'sweep', 'collinear', 'margin', 'steps', 'novelty'] as const;
+export const DETECTORS = [
+  'prada',
+  'fingerprint',
+  'envelope',
+  'sweep',
+  'collinear',
+  'margin',
+  'steps',
+  'novelty',
+] as const;
 export type DetectorName = (typeof DETECTORS)[number];
 export const PRADA = 0;
 

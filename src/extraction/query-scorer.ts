@@ -172,11 +172,7 @@ export class QueryScorer {
       s.repeatHorizon,
     );
     probe.novelty = this.novelty?.createState();
-    return (
-      probe.bytes +
-      prototypeSets +
-      sets * TYPED_ARRAY_OVERHEAD
-    );
+    return probe.bytes + prototypeSets + sets * TYPED_ARRAY_OVERHEAD;
   }
 
   createState(): QueryStreamState {

@@ -277,7 +277,16 @@ const actions = z
   .prefault({})
   .meta({ description: 'The action ladder, applied to the account (never per query).' });
 
-const DETECTOR_NAMES = ['prada', 'fingerprint', 'envelope', 'sweep', 'collinear', 'margin', 'steps', 'novelty'] as const;
+const DETECTOR_NAMES = [
+  'prada',
+  'fingerprint',
+  'envelope',
+  'sweep',
+  'collinear',
+  'margin',
+  'steps',
+  'novelty',
+] as const;
 
 const pinned = z
   .strictObject({
