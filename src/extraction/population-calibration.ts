@@ -244,10 +244,7 @@ export class PopulationCalibration {
     return {
       accounts: this.accounts,
       queries: this.queries,
-      thresholds: Object.fromEntries(DETECTORS.map((name, d) => [name, this.thresholds[d]!])) as Record<
-        DetectorName,
-        number
-      >,
+      thresholds: Object.fromEntries(DETECTORS.map((name, d) => [name, this.thresholds[d]!])),
     };
   }
 

@@ -245,7 +245,7 @@ describe('model guard on a low-dimensional model', () => {
     const synthetic = attack();
     let sent = 0;
     while (sent < 1000 && mallory.firstFlaggedAt === 0) {
-      const row = rng.next() < 0.5 ? real() : synthetic.next().value!;
+      const row = rng.next() < 0.5 ? real() : synthetic.next().value;
       g.guard.observe(mallory, row, 0, Number.NaN, (t += 100));
       g.calibration.maybeRefresh(t);
       sent++;
