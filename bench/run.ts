@@ -23,6 +23,7 @@ import { summariseProfiles } from './profile-summary.js';
 import { aggregate, findRow, type Sample, type ScenarioId } from './report/aggregate.js';
 import { barChartSvg } from './report/chart-svg.js';
 import { evaluateGoals } from './report/goals.js';
+import { scoredRowCosts, scoredRowCostTable } from './extraction/cost.js';
 import {
   c1Table,
   goalsTable,
@@ -62,6 +63,7 @@ const { values: args } = parseArgs({
     'skip-memory': { type: 'boolean', default: false },
     // Requests traced per target by the syscalls phase (strace -c -f); 0 skips it.
     'syscalls-count': { type: 'string', default: '5000' },
+    'skip-extraction-cost': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     write: { type: 'boolean', default: false },
   },
@@ -81,7 +83,7 @@ const POD_MEMORY = bounded('pod-memory-mib', args['pod-memory-mib'], 128, 65536)
 const MAX_SECONDS_PER_MEMORY_STEP = 240;
 const WARM_UP_SECONDS = 3;
 const ROWS_TARGETS = ['direct', 'node-floor', 'reply-from-jose', 'gw-pass', 'gw-labels', gatewayEverythingOnId];
-const HALF_RATE_TARGETS = ['direct', 'gw-pass', gatewayEverythingOnId];
+const HALF_RATE_TARGETS = ['direct', 'gw-pass', gatewayEverythingOnId, 'gw-all-redis'];
 
 const BENCH_DIR = fileURLToPath(new URL('../../bench/', import.meta.url));
 const startedAt = Date.now();
@@ -285,6 +287,10 @@ async function main(): Promise<void> {
   await predictor.stop();
   rmSync(workDir, { recursive: true, force: true });
 
+  // In this process, after every target has stopped: the guard's own CPU per scored row (goal 7),
+  // in a full run or one that names extraction.
+  const costWanted = !args['skip-extraction-cost'] && (!wanted || wanted.some((w) => w.includes('extraction')));
+  const extractionCost = costWanted ? (log('extraction: CPU per scored row'), scoredRowCosts()) : undefined;
   const rows = aggregate(samples);
   const inputs: TableInputs = { rows, targets, generators, rssBytes, skipped };
   const goals = evaluateGoals({
@@ -296,6 +302,7 @@ async function main(): Promise<void> {
     memoryLimitedMissing: limited?.missing,
     syscalls,
     historyTolerance: 1.25,
+    extractionCost,
   });
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const machine = `${availableParallelism()} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Linux ${release()}, node ${process.version}`;
@@ -348,6 +355,14 @@ async function main(): Promise<void> {
       : []),
     ...(memory
       ? ['### Many users, long histories', '', memoryTable(memory, limited?.result, limited?.missing), '']
+      : []),
+    ...(extractionCost
+      ? [
+          '### Extraction, CPU per scored row (in-process, bench/extraction/cost.ts)',
+          '',
+          scoredRowCostTable(extractionCost),
+          '',
+        ]
       : []),
     '### Goals',
     '',

@@ -2,6 +2,7 @@
 import { findRow, type Row } from './aggregate.js';
 import type { MemoryPhaseResult } from '../memory-phase.js';
 import type { SyscallsRun } from '../syscalls-phase.js';
+import type { ScoredRowCost } from '../extraction/cost.js';
 
 export type GoalStatus = 'met' | 'missed' | 'not measured';
 
@@ -26,6 +27,8 @@ export interface GoalInputs {
   readonly syscalls?: SyscallsRun;
   /** Largest ratio of CPU per request with 10⁵ prior requests over 10² still counted as "not growing with history". */
   readonly historyTolerance: number;
+  /** The extraction guard's CPU per scored row at 4–16 features (bench/extraction/cost.ts), when measured. */
+  readonly extractionCost?: readonly ScoredRowCost[] | undefined;
 }
 
 const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
@@ -101,6 +104,7 @@ export function evaluateGoals(i: GoalInputs): Goal[] {
       const d = a.p50 - b.p50;
       return { text: `p50 ${fmt(a.p50, 3)} vs ${fmt(b.p50, 3)} ms: ${signed(d, 3)} ms (goal ≤ +0.15)`, ok: d <= 0.15 };
     }),
+    ...sharedLimitsGoals(row, i.everythingOn),
   ];
   const m = i.memory;
   const l = i.memoryLimited;
@@ -149,8 +153,66 @@ export function evaluateGoals(i: GoalInputs): Goal[] {
     measured: `${rowsText}; ${historyText}`,
     status: !m?.manyPrior || !rows256 ? 'not measured' : historyRatio <= i.historyTolerance ? 'met' : 'missed',
   });
+  goals.push(extractionCostGoal(i.extractionCost));
   goals.push(syscallsGoal(i.syscalls, i.everythingOn));
   return goals;
+}
+
+/** Issue 25, goal 3: extraction enforced costs at most 3 µs of CPU per scored row (each of 4, 8, 13, 16 features), p99 ≤ 50 µs. */
+function extractionCostGoal(costs: readonly ScoredRowCost[] | undefined): Goal {
+  const goal = '7. extraction enforced: at most 3 µs of CPU per scored row at 4–16 features, p99 per query ≤ 50 µs';
+  if (!costs?.length)
+    return { goal, measured: 'not measured (partial run or --skip-extraction-cost)', status: 'not measured' };
+  const perRow = costs.map((c) => `${c.features}: ${fmt(c.cpuUsPerRow)}`).join(', ');
+  const p99 = Math.max(...costs.map((c) => c.p99us));
+  return {
+    goal,
+    measured: `CPU µs per scored row by features ${perRow}; p99 per query at most ${fmt(p99, 1)} µs`,
+    status: costs.every((c) => c.cpuUsPerRow <= 3) && p99 <= 50 ? 'met' : 'missed',
+  };
+}
+
+/** Issue 25, goal 1: limits on Redis cost what limits in memory cost (same run, everything on either way). */
+function sharedLimitsGoals(
+  row: (scenario: Row['scenario'], id: string, gen?: string) => Row | undefined,
+  everythingOn: string,
+): Goal[] {
+  const redisId = 'gw-all-redis';
+  return [
+    compare(
+      '1c. everything on, limits on Redis: at most 1.2× the CPU per request of limits in memory',
+      row('c50', redisId),
+      row('c50', everythingOn),
+      (a, b) => {
+        const r = a.cpuMicrosPerRequest / b.cpuMicrosPerRequest;
+        return {
+          text: `${fmt(a.cpuMicrosPerRequest, 0)} vs ${fmt(b.cpuMicrosPerRequest, 0)} µs/req = ${fmt(r)}× (goal ≤ 1.2)`,
+          ok: r <= 1.2,
+        };
+      },
+    ),
+    compare(
+      '1d. at -c1, limits on Redis add at most 0.05 ms at p50 over limits in memory',
+      row('c1', redisId),
+      row('c1', everythingOn),
+      (a, b) => {
+        const d = a.p50 - b.p50;
+        return {
+          text: `p50 ${fmt(a.p50, 3)} vs ${fmt(b.p50, 3)} ms: ${signed(d, 3)} ms (goal ≤ +0.05)`,
+          ok: d <= 0.05,
+        };
+      },
+    ),
+    compare(
+      "1e. limits on Redis, at half the gateway's saturation rate: p99 at most 2 ms above the predictor's",
+      row('half-rate', redisId, 'paced (undici)'),
+      row('half-rate', 'direct', 'paced (undici)'),
+      (a, b) => {
+        const d = a.p99 - b.p99;
+        return { text: `p99 ${fmt(a.p99)} vs ${fmt(b.p99)} ms: ${signed(d, 2)} ms (goal ≤ +2)`, ok: d <= 2 };
+      },
+    ),
+  ];
 }
 
 /**
@@ -161,7 +223,7 @@ export function evaluateGoals(i: GoalInputs): Goal[] {
  */
 function syscallsGoal(run: SyscallsRun | undefined, gateway: string): Goal {
   const goal =
-    '7. system calls per request: the gateway adds none beyond the Node floor (futex, GC and compiler threads, compared apart; HAProxy shown beside)';
+    '8. system calls per request: the gateway adds none beyond the Node floor (futex, GC and compiler threads, compared apart; HAProxy shown beside)';
   if (!run || 'unavailable' in run)
     return { goal, measured: `not measured${run ? `: ${run.unavailable}` : ''}`, status: 'not measured' };
   const per = (id: string, c: number) => {
