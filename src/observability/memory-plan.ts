@@ -44,9 +44,6 @@ export function currentMemoryRuntime(): MemoryRuntime {
 
 const mib = (b: number) => `${Math.round(b / 1048576)} MiB`;
 
-/** Share of the container limit the heap limit plus the extraction states may reach before a warning: the rest is Node's own code, sockets' buffers and allocator slack. */
-export const PLANNED_SHARE = 0.85;
-
 export function memoryPlan(config: GatewayConfig, runtime: MemoryRuntime = currentMemoryRuntime()): MemoryPlan {
   // libuv reports "no limit" as 0 or as the cgroup's maximum (a value near 2^63 or 2^64).
   const limited = runtime.constrainedBytes > 0 && runtime.constrainedBytes < runtime.totalBytes;
@@ -64,10 +61,11 @@ export function memoryPlan(config: GatewayConfig, runtime: MemoryRuntime = curre
       warnings.push(
         `V8's heap limit (${mib(runtime.heapLimitBytes)}) is not below the container limit (${mib(containerLimitBytes)}): the kernel would kill the process before V8 collects harder; lower --max-old-space-size or leave it unset (Node then sizes the heap from the limit)`,
       );
+    // Both can be full at once only if the per-user bounds are: then V8 must be the one to say so.
     const planned = runtime.heapLimitBytes + extraction;
-    if (planned > containerLimitBytes * PLANNED_SHARE)
+    if (planned > containerLimitBytes)
       warnings.push(
-        `the heap limit (${mib(runtime.heapLimitBytes)}) plus the extraction states outside it (${mib(extraction)}) reach ${mib(planned)}, more than ${Math.round(PLANNED_SHARE * 100)}% of the container limit (${mib(containerLimitBytes)}): raise the limit, or lower models.*.extraction.maxStateBytes or --max-semi-space-size`,
+        `the heap limit (${mib(runtime.heapLimitBytes)}) plus the extraction states outside it (${mib(extraction)}) reach ${mib(planned)}, more than the container limit (${mib(containerLimitBytes)}): raise the limit, or lower models.*.extraction.maxStateBytes or the heap flags (--max-old-space-size-percentage, --max-semi-space-size)`,
       );
   }
   return {
