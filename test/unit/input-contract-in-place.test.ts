@@ -33,7 +33,7 @@ const contract: fc.Arbitrary<Contract> = fc.record({
   min: fc.option(fc.constantFrom(0, 1, -5), { nil: undefined }),
   max: fc.option(fc.constantFrom(10, 5), { nil: undefined }),
   maxBatch: fc.constant(1024),
-}) as fc.Arbitrary<Contract>;
+});
 
 // [n, w] tensors, with rows as nested lists or flat, sometimes ragged or miscounted.
 const tensor = fc
@@ -131,7 +131,7 @@ describe('the input contract checks numeric tensors in place', () => {
     );
     assert.ok(parsed?.ok);
     assert.equal(
-      inputViolation(parsed.request, { maxBatch: 8 } as Contract),
+      inputViolation(parsed.request, { maxBatch: 8 }),
       'inputs[0] (x).data[3]: expected INT64, got 4.5',
     );
   });
