@@ -126,5 +126,19 @@ export function evaluateGoals(i: GoalInputs): Goal[] {
     measured: `${rowsText}; ${historyText}`,
     status: !m || !rows256 ? 'not measured' : historyRatio <= i.historyTolerance ? 'met' : 'missed',
   });
+  goals.push(
+    compare(
+      "7. 256 rows per request: everything on at most 2× the Node floor's CPU per request",
+      rows256,
+      row('rows256', 'node-floor'),
+      (a, b) => {
+        const r = a.cpuMicrosPerRequest / b.cpuMicrosPerRequest;
+        return {
+          text: `${fmt(a.cpuMicrosPerRequest, 0)} vs ${fmt(b.cpuMicrosPerRequest, 0)} µs/req = ${fmt(r)}× (goal ≤ 2)`,
+          ok: r <= 2,
+        };
+      },
+    ),
+  );
   return goals;
 }
