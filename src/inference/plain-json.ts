@@ -36,9 +36,8 @@ export const NOT_PLAIN: unique symbol = Symbol('not plain JSON');
 
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
-/** Thrown inside the reader only, caught at its entry: the body is outside the subset. */
-class OutsideSubset {}
-const OUTSIDE = new OutsideSubset();
+/** Thrown inside the reader only, caught at its entry: the body is outside the subset. One instance, made once. */
+const OUTSIDE = new Error('outside the plain JSON subset');
 
 class Reader {
   i = 0;
