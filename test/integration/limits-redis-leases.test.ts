@@ -99,7 +99,7 @@ describe('quota leasing through a shared Redis', () => {
       assert.equal(
         counted,
         admitted + held[0]! + held[1]!,
-        `Redis counts ${counted}: admitted ${admitted}, held ${held}`,
+        `Redis counts ${counted}: admitted ${admitted}, held ${held.join(' + ')}`,
       );
       assert.equal(counted, 500, 'the whole budget was handed out: every refusal had at most the leases left');
     } finally {
