@@ -141,7 +141,7 @@ export class RedisWindows implements CounterStore {
         }
         this.inFlight--;
         if (reply[0] === -1) return leases.abandon(key);
-        this.endLease(reply, user, group, now, lease);
+        this.endLease(reply, user, group, now, lease, true);
       },
       () => {
         this.inFlight--;
@@ -151,7 +151,14 @@ export class RedisWindows implements CounterStore {
   }
 
   /** Installs what an acquiring script granted. */
-  private endLease(reply: number[], user: string, group: WindowGroup, now: number, lease: LeaseAsk): number {
+  private endLease(
+    reply: number[],
+    user: string,
+    group: WindowGroup,
+    now: number,
+    lease: LeaseAsk,
+    observe = false,
+  ): number {
     const n = group.windows.length;
     const used = new Float64Array(n);
     const resetMs = new Float64Array(n);
@@ -159,6 +166,8 @@ export class RedisWindows implements CounterStore {
       used[i] = Number(reply[1 + 2 * i]);
       resetMs[i] = Number(reply[2 + 2 * i]);
     }
+    // Insurance starts from a count with the new slice in it (the slice is spent first if Redis fails).
+    if (observe) this.o.insurance?.observe(user, group, used, resetMs, this.o.ledger.outstanding(user, group));
     const granted = Number(reply[1 + 2 * n] ?? 0);
     this.o.leases!.end(lease.key, user, group, granted, now, used, resetMs);
     return granted;
