@@ -60,7 +60,7 @@ export async function memoryPhase(o: MemoryPhaseOptions): Promise<MemoryPhaseRes
     },
     { stdout: 'ignore', execArgv: ['--expose-gc'] },
   );
-  const config = `auth (HS256), memory limits (2 windows per user), labels-only${o.extractionBuilt ? ', extraction (shadow)' : ''}`;
+  const config = `auth (HS256), memory limits (2 windows per user), labels-only${o.extractionBuilt ? ', extraction (enforce)' : ''}`;
   try {
     const oneUser = (sub: string): ((i: number) => BenchCall) => {
       const call = v2InferCall(1, token(sub));

@@ -21,6 +21,7 @@ import { summariseProfiles } from './profile-summary.js';
 import { aggregate, findRow, type Sample, type ScenarioId } from './report/aggregate.js';
 import { barChartSvg } from './report/chart-svg.js';
 import { evaluateGoals } from './report/goals.js';
+import { scoredRowCosts, scoredRowCostTable } from './extraction/cost.js';
 import {
   c1Table,
   goalsTable,
@@ -57,6 +58,7 @@ const { values: args } = parseArgs({
     history: { type: 'string', default: '100000' },
     'rss-bound-mb': { type: 'string', default: '256' },
     'skip-memory': { type: 'boolean', default: false },
+    'skip-extraction-cost': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     write: { type: 'boolean', default: false },
   },
@@ -249,6 +251,10 @@ async function main(): Promise<void> {
   await predictor.stop();
   rmSync(workDir, { recursive: true, force: true });
 
+  // In this process, after every target has stopped: the guard's own CPU per scored row (goal 7),
+  // in a full run or one that names extraction.
+  const costWanted = !args['skip-extraction-cost'] && (!wanted || wanted.some((w) => w.includes('extraction')));
+  const extractionCost = costWanted ? (log('extraction: CPU per scored row'), scoredRowCosts()) : undefined;
   const rows = aggregate(samples);
   const inputs: TableInputs = { rows, targets, generators, rssBytes, skipped };
   const goals = evaluateGoals({
@@ -258,6 +264,7 @@ async function main(): Promise<void> {
     memory,
     rssBoundBytes: RSS_BOUND,
     historyTolerance: 1.25,
+    extractionCost,
   });
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const machine = `${availableParallelism()} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Linux ${release()}, node ${process.version}`;
@@ -301,6 +308,14 @@ async function main(): Promise<void> {
     rowsTable(inputs, primary),
     '',
     ...(memory ? ['### Many users, long histories', '', memoryTable(memory), ''] : []),
+    ...(extractionCost
+      ? [
+          '### Extraction, CPU per scored row (in-process, bench/extraction/cost.ts)',
+          '',
+          scoredRowCostTable(extractionCost),
+          '',
+        ]
+      : []),
     '### Goals',
     '',
     goalsTable(goals),

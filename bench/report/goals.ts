@@ -1,6 +1,7 @@
 // The goals of the performance issue, each computed from figures of the same run.
 import { findRow, type Row } from './aggregate.js';
 import type { MemoryPhaseResult } from '../memory-phase.js';
+import type { ScoredRowCost } from '../extraction/cost.js';
 
 export type GoalStatus = 'met' | 'missed' | 'not measured';
 
@@ -19,6 +20,8 @@ export interface GoalInputs {
   readonly rssBoundBytes: number;
   /** Largest ratio of CPU per request with 10⁵ prior requests over 10² still counted as "not growing with history". */
   readonly historyTolerance: number;
+  /** The extraction guard's CPU per scored row at 4–16 features (bench/extraction/cost.ts), when measured. */
+  readonly extractionCost?: readonly ScoredRowCost[] | undefined;
 }
 
 const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
@@ -127,7 +130,22 @@ export function evaluateGoals(i: GoalInputs): Goal[] {
     measured: `${rowsText}; ${historyText}`,
     status: !m || !rows256 ? 'not measured' : historyRatio <= i.historyTolerance ? 'met' : 'missed',
   });
+  goals.push(extractionCostGoal(i.extractionCost));
   return goals;
+}
+
+/** Issue 25, goal 3: extraction enforced costs at most 3 µs of CPU per scored row (each of 4, 8, 13, 16 features), p99 ≤ 50 µs. */
+function extractionCostGoal(costs: readonly ScoredRowCost[] | undefined): Goal {
+  const goal = '7. extraction enforced: at most 3 µs of CPU per scored row at 4–16 features, p99 per query ≤ 50 µs';
+  if (!costs?.length)
+    return { goal, measured: 'not measured (partial run or --skip-extraction-cost)', status: 'not measured' };
+  const perRow = costs.map((c) => `${c.features}: ${fmt(c.cpuUsPerRow)}`).join(', ');
+  const p99 = Math.max(...costs.map((c) => c.p99us));
+  return {
+    goal,
+    measured: `CPU µs per scored row by features ${perRow}; p99 per query at most ${fmt(p99, 1)} µs`,
+    status: costs.every((c) => c.cpuUsPerRow <= 3) && p99 <= 50 ? 'met' : 'missed',
+  };
 }
 
 /** Issue 25, goal 1: limits on Redis cost what limits in memory cost (same run, everything on either way). */
