@@ -46,6 +46,7 @@ import {
 } from './targets/node-peers.js';
 import type { RunningTarget, Target } from './targets/target.js';
 import { boundedArg } from './cli-bounds.js';
+import { batchCostTable, measureBatchCost } from './profiles/batch-cost.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -250,6 +251,12 @@ async function main(): Promise<void> {
     }
   }
 
+  // Where a batch's CPU goes, per part and per row (bench/profiles/batch-cost.ts), in this process.
+  const batchCost = targets.some((t) => t.id === gatewayEverythingOnId)
+    ? await measureBatchCost({ identity, batch: 256, count: 200, rounds: 3 }).catch(
+        (e: Error) => void failures.push(`batch cost: ${e.message}`),
+      )
+    : undefined;
   let memory: MemoryPhaseResult | undefined;
   if (!args['skip-memory']) {
     try {
@@ -345,6 +352,14 @@ async function main(): Promise<void> {
     '',
     rowsTable(inputs, primary),
     '',
+    ...(batchCost
+      ? [
+          'Per row at 256 rows, everything on, in-process (bench/profiles/batch-cost.ts; identical rows are what the load above sends: the extraction guard does not score exact repeats):',
+          '',
+          batchCostTable(batchCost),
+          '',
+        ]
+      : []),
     ...(syscalls
       ? [
           `### System calls per request (strace -c -f on the proxy process, ${SYSCALLS_COUNT} requests per target and concurrency)`,

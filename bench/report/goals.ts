@@ -153,6 +153,20 @@ export function evaluateGoals(i: GoalInputs): Goal[] {
     measured: `${rowsText}; ${historyText}`,
     status: !m?.manyPrior || !rows256 ? 'not measured' : historyRatio <= i.historyTolerance ? 'met' : 'missed',
   });
+  goals.push(
+    compare(
+      "9. 256 rows per request: everything on at most 2× the Node floor's CPU per request",
+      rows256,
+      row('rows256', 'node-floor'),
+      (a, b) => {
+        const r = a.cpuMicrosPerRequest / b.cpuMicrosPerRequest;
+        return {
+          text: `${fmt(a.cpuMicrosPerRequest, 0)} vs ${fmt(b.cpuMicrosPerRequest, 0)} µs/req = ${fmt(r)}× (goal ≤ 2)`,
+          ok: r <= 2,
+        };
+      },
+    ),
+  );
   goals.push(extractionCostGoal(i.extractionCost));
   goals.push(syscallsGoal(i.syscalls, i.everythingOn));
   return goals;

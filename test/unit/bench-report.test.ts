@@ -120,6 +120,37 @@ describe('bench goals', () => {
   });
 });
 
+describe('bench goals for limits on Redis', () => {
+  const goalsFor = (redisCpu: number, redisP50: number) => {
+    const rows = aggregate([
+      sample('gw-all', 0, {}, 200 * 1000),
+      sample('gw-all-redis', 0, {}, redisCpu * 1000),
+      sample('gw-all', 0, { p50: 0.5 }, 200 * 1000, 'c1'),
+      sample('gw-all-redis', 0, { p50: redisP50 }, 200 * 1000, 'c1'),
+    ]);
+    const goals = evaluateGoals({
+      rows,
+      generator: 'wrk',
+      everythingOn: 'gw-all',
+      memory: undefined,
+      historyTolerance: 1.25,
+    });
+    return (prefix: string) => goals.find((g) => g.goal.startsWith(prefix))!;
+  };
+
+  it('compares the Redis row with the memory row of the same run: met at 1.2×, missed above', () => {
+    assert.equal(goalsFor(240, 0.5)('1c.').status, 'met');
+    const over = goalsFor(250, 0.5)('1c.');
+    assert.equal(over.status, 'missed');
+    assert.match(over.measured, /250 vs 200 µs\/req = 1\.25×/);
+  });
+
+  it('allows the Redis row at most 0.05 ms more at -c1 p50 than the memory row', () => {
+    assert.equal(goalsFor(200, 0.54)('1d.').status, 'met');
+    assert.equal(goalsFor(200, 0.56)('1d.').status, 'missed');
+  });
+});
+
 describe('bench results file', () => {
   const doc = '# Benchmark results\n\nIntro.\n\n## Model contracts\n\nTheirs.\n';
 
