@@ -76,19 +76,40 @@ class Reader {
   array(depth: number): unknown[] {
     if (depth > MAX_DEPTH) throw OUTSIDE;
     this.i++;
+    const first = this.skipSpace();
+    if (first === MINUS || (first >= ZERO && first <= NINE)) return this.numbers(depth);
     const out: unknown[] = [];
-    if (this.skipSpace() === CLOSE_ARRAY) {
+    if (first === CLOSE_ARRAY) {
       this.i++;
       return out;
     }
-    const b = this.b;
     for (;;) {
-      // Numbers, the bulk of a tensor, are read without the general dispatch.
-      const c = b[this.i];
-      out.push(c !== undefined && c >= ZERO && c <= NINE ? this.number() : this.value(depth));
+      out.push(this.value(depth));
       const next = this.skipSpace();
       this.i++;
       if (next === COMMA) continue;
+      if (next === CLOSE_ARRAY) return out;
+      throw OUTSIDE;
+    }
+  }
+
+  /**
+   * A list that starts with a number, the bulk of a tensor. Its own allocation site, so V8 keeps
+   * these lists as unboxed doubles (lists of objects, made in `array`, would teach a shared site
+   * to box every number); an element that is not a number is read as in any list.
+   */
+  numbers(depth: number): unknown[] {
+    const out: unknown[] = [];
+    const b = this.b;
+    for (;;) {
+      const c = b[this.i];
+      out.push(c === MINUS || (c !== undefined && c >= ZERO && c <= NINE) ? this.number() : this.value(depth));
+      const next = this.skipSpace();
+      this.i++;
+      if (next === COMMA) {
+        this.skipSpace();
+        continue;
+      }
       if (next === CLOSE_ARRAY) return out;
       throw OUTSIDE;
     }
