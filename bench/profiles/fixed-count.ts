@@ -121,7 +121,7 @@ async function main(): Promise<void> {
   const floor = cpu.get('node-floor');
   const peer = cpu.get('reply-from-jose');
   const lines = [
-    `${new Date().toISOString()} · node ${process.version} · ${COUNT} requests × ${ROUNDS} rounds per target, ${CONNECTIONS} connections, V2 infer (${ROWS} row${ROWS === 1 ? "" : "s"}), RS256 token where the target verifies one`,
+    `${new Date().toISOString()} · node ${process.version} · ${COUNT} requests × ${ROUNDS} rounds per target, ${CONNECTIONS} connections, V2 infer (${ROWS} row${ROWS === 1 ? '' : 's'}), RS256 token where the target verifies one`,
     '',
     '| target | CPU µs/req (median) | min–max | × Node floor | × fastify + reply-from + jose |',
     '| --- | ---: | ---: | ---: | ---: |',
