@@ -133,7 +133,6 @@ describe('bench goals for limits on Redis', () => {
       generator: 'wrk',
       everythingOn: 'gw-all',
       memory: undefined,
-      rssBoundBytes: 256 * 1048576,
       historyTolerance: 1.25,
     });
     return (prefix: string) => goals.find((g) => g.goal.startsWith(prefix))!;
