@@ -14,6 +14,8 @@ export interface CostAt {
   readonly p50us: number;
   readonly p99us: number;
   readonly stateBytes: number;
+  /** Mean µs per row of the novelty test alone (reference filled by other accounts first). */
+  readonly noveltyUs: number;
 }
 
 /**
@@ -22,6 +24,12 @@ export interface CostAt {
  */
 export function costAfter(world: World, prior: number, samples: number): CostAt {
   const guard = guardFor(world, 7);
+  // Other accounts fill the model's novelty reference first, so its test is part of the cost.
+  for (let u = 0; u < 300; u++) {
+    const other = guard.open(`lender-${u}`, 'm', 0);
+    for (const { row } of benignUser(world, 1000 + u, 96))
+      guard.observe(other, row, world.victim.answer(row), Number.NaN, 0);
+  }
   const acc = guard.open('cost', 'm', 0);
   const rows: Float64Array[] = [];
   const classes: number[] = [];
@@ -42,11 +50,25 @@ export function costAfter(world: World, prior: number, samples: number): CostAt 
     took[i] = Number(process.hrtime.bigint() - t0) / 1000;
   }
   took.sort();
+  const novelty = guard.scorer.novelty;
+  const n = guard.scorer.normaliser!;
+  const zs = rows.slice(prior).map((r) => {
+    const z = new Float64Array(n.dims);
+    n.normalise(r, new Float64Array(n.width), z);
+    return z;
+  });
+  let noveltyUs = Number.NaN;
+  if (novelty?.ready) {
+    const t0 = process.hrtime.bigint();
+    for (const z of zs) novelty.isFar(z);
+    noveltyUs = Number(process.hrtime.bigint() - t0) / 1000 / zs.length;
+  }
   return {
     prior,
     p50us: took[Math.floor(samples * 0.5)]!,
     p99us: took[Math.floor(samples * 0.99)]!,
     stateBytes: acc.bytes,
+    noveltyUs,
   };
 }
 

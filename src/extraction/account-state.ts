@@ -141,6 +141,7 @@ export class AccountGuard {
     const d = this.strongestLive(acc.stream);
     const score = d < 0 ? 0 : acc.stream.scores[d]!;
     if (score >= 1 && acc.firstFlaggedAt === 0) {
+      acc.stream.clean = false;
       acc.firstFlaggedAt = now;
       acc.firstAlarmDetector = d;
       acc.firstAlarmScore = score;

@@ -15,7 +15,11 @@
  * - the envelope is the three-sigma rule on each feature; its assumed benign rate is twice
  *   what independent Gaussian features would give (1 − (1 − 2·Q(3))^width, 4.2% for 16
  *   features), leaving room for heavier tails. Features with heavy tails should be described
- *   by min/max instead (then the envelope is about 1.7 ranges out).
+ *   by min/max instead (then the envelope is about 1.7 ranges out);
+ * - novelty: a row is far from the population when fewer than 2 rows of a 1,024-row reference
+ *   sample of it (at most 4 rows per account) lie within the 99th percentile of the sample's own
+ *   2nd-nearest-neighbour distance, so about 1% of benign rows are far by construction; the floor
+ *   assumes five times that (5%).
  */
 export interface DetectorSettings {
   readonly prototypes: number;
@@ -51,6 +55,16 @@ export interface DetectorSettings {
   readonly stepTable: number;
   /** Distinct rows per account remembered for telling exact re-sends apart (the exact horizon). */
   readonly repeatHorizon: number;
+  /** Novelty: rows of the model's benign population kept as its reference (one per account at most). */
+  readonly noveltyReference: number;
+  /** Novelty: reference rows that must lie within the radius for a row to be near the population. */
+  readonly noveltyNeighbours: number;
+  /** Novelty: the radius is this quantile of the reference rows' own distance to their nearest others. */
+  readonly noveltyQuantile: number;
+  /** Novelty: assumed benign share of rows beyond the radius (the floor's rate). */
+  readonly noveltyRate: number;
+  /** Novelty: rows one account may lend to the reference. */
+  readonly noveltyRowsPerAccount: number;
 }
 
 export const DEFAULT_DETECTOR_SETTINGS: DetectorSettings = {
@@ -79,4 +93,9 @@ export const DEFAULT_DETECTOR_SETTINGS: DetectorSettings = {
   stepRecent: 16,
   stepTable: 4096,
   repeatHorizon: 512,
+  noveltyReference: 1024,
+  noveltyNeighbours: 2,
+  noveltyQuantile: 0.99,
+  noveltyRate: 0.05,
+  noveltyRowsPerAccount: 4,
 };

@@ -114,7 +114,7 @@ export class ModelGuard {
     // One record slot per eight accounts: a flood evicts ordinary accounts, not the evidence.
     this.capacity = Math.max(
       1,
-      Math.min(x.maxAccounts, Math.floor((x.maxStateBytes - this.calibration.bytes) / this.perAccountBytes)),
+      Math.min(x.maxAccounts, Math.floor((x.maxStateBytes - this.modelBytes) / this.perAccountBytes)),
     );
     this.recordCapacity = Math.max(8, Math.ceil(this.capacity / 8));
     this.accounts = new LRUCache<string, AccountState>({
@@ -126,6 +126,11 @@ export class ModelGuard {
     this.labelIndex = new Map((cfg.labels ?? []).map((l, i) => [l, i]));
   }
 
+  /** Bytes the model holds whatever its accounts: the calibration histograms and the novelty reference. */
+  get modelBytes(): number {
+    return this.calibration.bytes + (this.guard.scorer.novelty?.bytes ?? 0);
+  }
+
   /** Bytes one more account costs: its state at its largest, its table entry, its share of the escalation records. */
   get perAccountBytes(): number {
     return this.accountBytes + RECORD_BYTES / 8;
@@ -133,7 +138,7 @@ export class ModelGuard {
 
   /** The `maxStateBytes` that holds `accounts` accounts of this model at their largest. */
   budgetFor(accounts: number): number {
-    return this.calibration.bytes + Math.ceil(accounts * this.perAccountBytes);
+    return this.modelBytes + Math.ceil(accounts * this.perAccountBytes);
   }
 
   /** What the guard really does now. */
@@ -160,6 +165,7 @@ export class ModelGuard {
     back.level = rec.level;
     back.lastDetector = rec.lastDetector;
     back.firstFlaggedAt = rec.firstFlaggedAt;
+    back.stream.clean = false;
     [back.firstAlarmDetector, back.firstAlarmScore, back.firstAlarmThreshold] = rec.firstAlarm;
     this.guard.track(back, now);
     return back;

@@ -1,5 +1,14 @@
 /** The detectors' names, in the order of every per-detector array. */
-export const DETECTORS = ['prada', 'fingerprint', 'envelope', 'sweep', 'collinear', 'margin', 'steps'] as const;
+export const DETECTORS = [
+  'prada',
+  'fingerprint',
+  'envelope',
+  'sweep',
+  'collinear',
+  'margin',
+  'steps',
+  'novelty',
+] as const;
 export type DetectorName = (typeof DETECTORS)[number];
 export const PRADA = 0;
 
@@ -34,7 +43,8 @@ export interface PinnedCalibration {
   readonly accounts: number;
   readonly queries: number;
   /** PRADA: δ (alarm when W is below); windowed detectors: the alarm count in the window. */
-  readonly thresholds: Readonly<Record<DetectorName, number>>;
+  /** A detector missing from an older pinned block keeps its floor. */
+  readonly thresholds: Readonly<Partial<Record<DetectorName, number>>>;
 }
 
 /**
@@ -65,7 +75,7 @@ export const PROVISIONAL_SHARE = 0.25;
  * of probability adds about the same amount. From the 90th and 99th percentiles q₉₀ and q₉₉ (each
  * moved by at most one rank when one account changes its value), the alarm point is
  * q₉₉ + k·(q₉₉ − q₉₀) with k = log₁₀(0.01 / (falseAlarmRate / detectors)) × tailAllowance (the
- * account's false-alarm budget split over the six detectors), and never below q₉₉
+ * account's false-alarm budget split over the detectors), and never below q₉₉
  * plus one bin. A population where 5% of users are dashboards or time-series replays has those
  * users at or below q₉₉, so they stay below the alarm point; one attacker among hundreds moves the
  * percentiles by one rank at most. An account alarms only when it is beyond both this
@@ -223,7 +233,7 @@ export class PopulationCalibration {
   }
 
   pin(p: PinnedCalibration, now: number): void {
-    DETECTORS.forEach((name, d) => (this.thresholds[d] = p.thresholds[name]));
+    DETECTORS.forEach((name, d) => (this.thresholds[d] = p.thresholds[name] ?? Number.NaN));
     this.applyThresholds();
     this.state = 'pinned';
     this.since = now;
@@ -234,10 +244,7 @@ export class PopulationCalibration {
     return {
       accounts: this.accounts,
       queries: this.queries,
-      thresholds: Object.fromEntries(DETECTORS.map((name, d) => [name, this.thresholds[d]!])) as Record<
-        DetectorName,
-        number
-      >,
+      thresholds: Object.fromEntries(DETECTORS.map((name, d) => [name, this.thresholds[d]!])),
     };
   }
 

@@ -8,6 +8,7 @@ import { upperTail } from './normal-distribution.js';
 import { DETECTORS, PRADA, wBin, type DetectorName, type PopulationCalibration } from './population-calibration.js';
 import { RepeatSet } from './repeat-set.js';
 import { hashRow } from './row-hash.js';
+import { NOVELTY, NOVELTY_MAX_DIMS, NoveltyDetector, type NoveltyState } from './novelty-detector.js';
 import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
 
 export { DETECTORS, type DetectorName } from './population-calibration.js';
@@ -24,6 +25,10 @@ export class QueryStreamState {
   distinct = 0;
   exactDuplicates = 0;
   contributing = false;
+  /** Off-manifold state (models of at most NOVELTY_MAX_DIMS dimensions); set by the scorer. */
+  novelty: NoveltyState | undefined;
+  /** Cleared by the account guard once the account is flagged: it then offers no reference row. */
+  clean = true;
 
   constructor(
     readonly prada: PrototypeState | undefined,
@@ -45,7 +50,8 @@ export class QueryStreamState {
       (this.prada?.bytes ?? 0) +
       (this.fingerprint?.bytes ?? 0) +
       (this.geometry?.bytes ?? 0) +
-      (this.steps?.bytes ?? 0)
+      (this.steps?.bytes ?? 0) +
+      (this.novelty?.bytes ?? 0)
     );
   }
 
@@ -68,6 +74,8 @@ export class QueryScorer {
   private readonly fingerprint: FingerprintDetector | undefined;
   private readonly geometry: GeometryDetector | undefined;
   private readonly steps: StepDetector | undefined;
+  /** The model's off-manifold detector and its reference sample (one per model, shared by its accounts). */
+  readonly novelty: NoveltyDetector | undefined;
   private readonly scaled: Float64Array;
   private readonly z: Float64Array;
   private seeds = 0x2545f491;
@@ -120,6 +128,21 @@ export class QueryScorer {
       lowMargin: s.lowMargin,
       marginRate: s.marginRate,
     });
+    if (dims <= NOVELTY_MAX_DIMS)
+      this.novelty = new NoveltyDetector({
+        dims,
+        reference: s.noveltyReference,
+        minReference: Math.max(16, s.noveltyReference >> 2),
+        neighbours: s.noveltyNeighbours,
+        quantile: s.noveltyQuantile,
+        window: s.window,
+        benignRate: s.noveltyRate,
+        alpha: s.alpha,
+        offerFrom: 16,
+        offerSpread: 64,
+        offerCap: s.noveltyRowsPerAccount,
+        seed,
+      });
     if (normaliser.width <= STEP_MAX_WIDTH)
       this.steps = new StepDetector({
         width: normaliser.width,
@@ -141,28 +164,28 @@ export class QueryScorer {
       ? Math.min(classes, s.maxClasses) * s.prototypes * (this.normaliser?.dims ?? 0) * Float32Array.BYTES_PER_ELEMENT
       : 0;
     const sets = this.prada ? Math.min(classes, s.maxClasses) : 0;
-    return (
-      new QueryStreamState(
-        this.prada?.createState(1),
-        this.fingerprint?.createState(),
-        this.geometry?.createState(),
-        this.steps?.createState(),
-        s.repeatHorizon,
-      ).bytes +
-      prototypeSets +
-      sets * TYPED_ARRAY_OVERHEAD
+    const probe = new QueryStreamState(
+      this.prada?.createState(1),
+      this.fingerprint?.createState(),
+      this.geometry?.createState(),
+      this.steps?.createState(),
+      s.repeatHorizon,
     );
+    probe.novelty = this.novelty?.createState();
+    return probe.bytes + prototypeSets + sets * TYPED_ARRAY_OVERHEAD;
   }
 
   createState(): QueryStreamState {
     this.seeds = (Math.imul(this.seeds, 1103515245) + 12345) | 0;
-    return new QueryStreamState(
+    const st = new QueryStreamState(
       this.prada?.createState(this.seeds),
       this.fingerprint?.createState(),
       this.geometry?.createState(),
       this.steps?.createState(),
       this.settings.repeatHorizon,
     );
+    st.novelty = this.novelty?.createState();
+    return st;
   }
 
   /** Per detector, the floor threshold in its unit: PRADA's δ, the windowed detectors' alarm counts. */
@@ -175,6 +198,7 @@ export class QueryScorer {
     f[4] = this.geometry?.collinearCount ?? 1;
     f[5] = this.geometry?.marginCount ?? 1;
     f[6] = this.steps?.alarmCount ?? 1;
+    f[NOVELTY] = this.novelty?.alarmCount ?? 1;
     return f;
   }
 
@@ -196,13 +220,17 @@ export class QueryScorer {
     sc[1] = this.fingerprint!.observe(st.fingerprint!, this.z);
     this.geometry!.observe(st.geometry!, this.scaled, this.z, margin, sc, 2);
     if (st.steps) sc[6] = this.steps!.observe(st.steps, this.scaled);
+    if (st.novelty) sc[NOVELTY] = this.novelty!.observe(st.novelty, this.z);
     const cal = this.calibration;
     if (cal) {
       this.track(st, cal);
       const f = cal.factors;
       for (let d = 0; d < sc.length; d++) sc[d]! *= f[d]!;
     }
-    return this.max(st);
+    const m = this.max(st);
+    // Only an account in no alarm and never flagged may lend a row to the population's reference.
+    if (st.novelty) this.novelty!.offer(st.novelty, this.z, st.distinct, st.clean && m < 1);
+    return m;
   }
 
   /** Moves the account's peaks and, once it has enough queries, its unit in the population. */
@@ -217,6 +245,7 @@ export class QueryScorer {
     this.peak(st, cal, on, 4, g.collinearHits);
     this.peak(st, cal, on, 5, g.marginHits);
     if (st.steps) this.peak(st, cal, on, 6, st.steps.hits.count);
+    if (st.novelty) this.peak(st, cal, on, NOVELTY, st.novelty.far.count);
     if (!on && st.distinct >= cal.o.minQueries) {
       st.contributing = true;
       cal.add(p, st.distinct);

@@ -11,8 +11,9 @@ import type { AccountState } from './account-state.js';
  * so the factors stay below 2³²); the value at time T is Σ_b S_b·2^((b·B − T)/h). Every key
  * has a TTL (the idle time), refreshed on write.
  *
- * One pipelined round trip, after the answer has left (the observer), that both writes this
- * replica's increments and reads back the sum of every replica's; at most one in flight per
+ * One script, after the answer has left (the observer), that both writes this replica's
+ * increments and reads back the sum of every replica's (one command: no per-command client
+ * work for a pipeline of five, and auto-pipelined with other accounts'); at most one in flight per
  * account: what the account's requests add while it is in flight is summed (the updates commute)
  * and sent in the next one, and each of them reads that one's answer. A busy account then costs
  * one round trip per Redis round-trip time, not one per request.
@@ -22,6 +23,7 @@ export class SharedEvidence {
   private readonly inFlight = new Map<string, Batch>();
   /** The next round trip of an account whose previous one is in flight: increments accumulate here. */
   private readonly next = new Map<string, Batch>();
+  private readonly command: EvidenceCommand;
 
   constructor(
     private readonly redis: RedisConnection,
@@ -30,6 +32,11 @@ export class SharedEvidence {
     private readonly idleMs: number,
   ) {
     this.bucketMs = 32 * halfLifeMs;
+    const client = redis as unknown as Record<string, unknown> & {
+      defineCommand(name: string, d: { numberOfKeys: number; lua: string }): void;
+    };
+    if (typeof client[COMMAND] !== 'function') client.defineCommand(COMMAND, { numberOfKeys: 1, lua: ADD_SCRIPT });
+    this.command = (client[COMMAND] as EvidenceCommand).bind(client);
   }
 
   key(model: string, user: string): string {
@@ -80,16 +87,12 @@ export class SharedEvidence {
       .then(async () => {
         // Closed: adds from now on go to the next batch.
         if (this.next.get(key) === batch) this.next.delete(key);
-        const p = this.redis.pipeline();
-        p.hincrby(key, 'q', batch.queries);
-        for (const [field, inc] of batch.increments) p.hincrbyfloat(key, field, inc);
-        p.hsetnx(key, 'since', String(batch.since));
-        p.pexpire(key, this.idleMs);
-        p.hgetall(key);
-        const results = await p.exec();
-        if (!results) return undefined;
-        for (const [err] of results) if (err) throw err;
-        return results[results.length - 1]![1] as Record<string, string>;
+        const args: Array<string | number> = [batch.queries, batch.since, this.idleMs];
+        for (const [field, inc] of batch.increments) args.push(field, inc);
+        const flat = await this.command(key, ...args);
+        const fields: Record<string, string> = {};
+        for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
+        return fields;
       })
       .finally(() => {
         if (this.inFlight.get(key) === batch) this.inFlight.delete(key);
@@ -118,3 +121,15 @@ interface Batch {
   readonly since: number;
   fields: Promise<Record<string, string> | undefined>;
 }
+
+type EvidenceCommand = (key: string, ...args: Array<string | number>) => Promise<string[]>;
+const COMMAND = 'igwAddEvidence';
+
+/** ARGV: queries, first-seen time, idle TTL (ms), then field and increment pairs; answers the hash. */
+const ADD_SCRIPT = `
+redis.call('HINCRBY', KEYS[1], 'q', ARGV[1])
+for i = 4, #ARGV, 2 do redis.call('HINCRBYFLOAT', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('HSETNX', KEYS[1], 'since', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return redis.call('HGETALL', KEYS[1])
+`;

@@ -25,9 +25,9 @@ export interface Lease {
   /** Each window's end (gateway clock, ms), as Redis named it: a return applies only to the same windows. */
   readonly resetAt: readonly number[];
   readonly expiresAt: number;
-  /** For the RateLimit header: the window with the least left when granted, and what the others had left of it then. */
-  readonly window: number;
-  readonly othersLeft: number;
+  /** For the RateLimit header: the window with the least left at the last grant, and what the others had left of it then. */
+  window: number;
+  othersLeft: number;
 }
 
 /**
@@ -38,17 +38,23 @@ export interface Lease {
  * refusal side: a replica may refuse while others still hold unspent slices, at most
  * `maxPredictions` each, and at most half of their share of what was left when granted.
  *
- * One acquisition at a time per (identity, window group): requests that arrive while one is in
- * flight are charged per request, exactly, so one replica never holds more than one slice.
+ * One acquisition at a time per (identity, window group), asking at most `maxPredictions` minus
+ * what is held, so one replica never holds more than `maxPredictions`. A slice below half is
+ * topped up in the background, so a busy identity rarely finds it empty; requests that find it
+ * empty while an acquisition is in flight wait for its answer (they would wait as long for their
+ * own) and are charged per request, exactly, only when it brings nothing for them.
  */
 export class Leases {
   private readonly table: LRUCache<string, Lease>;
-  private readonly acquiring = new Set<string>();
+  private readonly acquiring = new Map<string, Acquisition>();
+  /** Until when an identity's budget had too little left to lease (ms): its requests do not wait for acquisitions. */
+  private readonly barren: LRUCache<string, number>;
   /** Evicted or expired with something left, waiting to be returned. */
   private readonly toReturn: Lease[] = [];
   private heldTotal = 0;
 
   constructor(readonly o: LeaseOptions) {
+    this.barren = new LRUCache<string, number>({ max: o.maxKeys });
     this.table = new LRUCache<string, Lease>({
       max: o.maxKeys,
       dispose: (lease, _key, reason) => {
@@ -74,6 +80,7 @@ export class Leases {
     if (!lease || lease.left < cost || now >= lease.expiresAt) return undefined;
     lease.left -= cost;
     this.heldTotal -= cost;
+    if (lease.left * 2 < this.o.maxPredictions && !this.acquiring.has(key)) this.lowWater?.(lease, key);
     return {
       kind: 'allowed',
       window: lease.window,
@@ -82,16 +89,47 @@ export class Leases {
     };
   }
 
+  /** Called when a slice falls below half and nothing is being acquired for it: the store tops it up. */
+  lowWater: ((lease: Lease, key: string) => void) | undefined;
+
+  /** The answer of the identity's acquisition in flight, for a request its slice does not cover; undefined when none. */
+  inFlight(key: string, now: number): Promise<boolean> | undefined {
+    const a = this.acquiring.get(key);
+    if (!a || a.released) return undefined;
+    const barren = this.barren.get(key);
+    if (barren !== undefined && now < barren) return undefined;
+    return a.answered;
+  }
+
   /**
    * Starts the identity's acquisition: false when one is already in flight (charge this request
    * alone), otherwise the current slice, taken out to be returned by the acquiring script.
    */
   begin(key: string): { returned: Lease | undefined } | false {
     if (this.acquiring.has(key)) return false;
-    this.acquiring.add(key);
+    this.acquiring.set(key, acquisition());
     const returned = this.table.get(key, { updateAgeOnGet: false });
     if (returned) this.table.delete(key);
     return { returned: returned && returned.left > 0 ? returned : undefined };
+  }
+
+  /** Starts a top-up of the identity's slice: what to ask for (maxPredictions minus what it holds), or 0 when busy or full. */
+  beginTopUp(key: string): number {
+    if (this.acquiring.has(key)) return 0;
+    const lease = this.table.get(key, { updateAgeOnGet: false });
+    const ask = this.o.maxPredictions - (lease?.left ?? 0);
+    if (ask < this.o.minPredictions) return 0;
+    this.acquiring.set(key, acquisition());
+    return ask;
+  }
+
+  /**
+   * Requests waiting for the acquisition go on: its answer came, or (`timedOut`) the wait for it
+   * did, and then they answer from the failure policy at once instead of waiting again. The
+   * acquisition itself may still end later.
+   */
+  release(key: string, timedOut = false): void {
+    this.acquiring.get(key)?.release(timedOut);
   }
 
   /** The acquisition's answer: `granted` predictions (0: none) within the windows the reply names. */
@@ -104,11 +142,18 @@ export class Leases {
     used: ArrayLike<number>,
     resetMs: ArrayLike<number>,
   ): void {
-    this.acquiring.delete(key);
-    if (granted <= 0) return;
+    this.abandon(key);
     const n = group.limits.length;
-    const resetAt = new Array<number>(n);
     let expiresAt = sentNow + this.o.seconds * 1000;
+    if (granted <= 0) {
+      // Too little left to lease (or refused): requests of this identity go on in parallel, each
+      // charged in Redis, until its first window ends or a lease period passes.
+      for (let i = 0; i < n; i++) expiresAt = Math.min(expiresAt, sentNow + resetMs[i]!);
+      this.barren.set(key, expiresAt);
+      return;
+    }
+    this.barren.delete(key);
+    const resetAt = new Array<number>(n);
     let window = 0;
     let least = Infinity;
     for (let i = 0; i < n; i++) {
@@ -120,12 +165,22 @@ export class Leases {
         window = i;
       }
     }
+    const current = this.table.get(key, { updateAgeOnGet: false });
+    if (current && current.resetAt.every((r, i) => r === resetAt[i])) {
+      // A top-up of the same windows: one slice (what the header reports is Redis' newer answer).
+      current.left += granted;
+      current.window = window;
+      current.othersLeft = least;
+      this.heldTotal += granted;
+      return;
+    }
     this.table.set(key, { user, group, left: granted, resetAt, expiresAt, window, othersLeft: least });
     this.heldTotal += granted;
   }
 
   /** The acquisition failed or its answer was lost: nothing was granted that this replica knows of. */
   abandon(key: string): void {
+    this.acquiring.get(key)?.release();
     this.acquiring.delete(key);
   }
 
@@ -159,3 +214,24 @@ export class Leases {
 }
 
 export const leaseKey = (user: string, group: WindowGroup): string => `${group.id}\u0000${user}`;
+
+interface Acquisition {
+  released: boolean;
+  /** True when the wait for Redis' answer timed out. */
+  readonly answered: Promise<boolean>;
+  release(timedOut?: boolean): void;
+}
+
+function acquisition(): Acquisition {
+  let resolve!: (timedOut: boolean) => void;
+  const a: Acquisition = {
+    released: false,
+    answered: new Promise<boolean>((r) => (resolve = r)),
+    release(timedOut = false) {
+      if (a.released) return;
+      a.released = true;
+      resolve(timedOut);
+    },
+  };
+  return a;
+}

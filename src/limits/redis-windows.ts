@@ -32,6 +32,8 @@ export interface RedisWindowsOptions {
 interface LeaseAsk {
   readonly key: string;
   readonly returned: Lease | undefined;
+  /** Most predictions to ask for (maxPredictions when none is held). */
+  readonly ask?: number;
 }
 
 type ChargeCommand = (numKeys: number, ...args: Array<string | number>) => Promise<number[]>;
@@ -76,6 +78,7 @@ export class RedisWindows implements CounterStore {
     this.command = (client[COMMAND] as ChargeCommand).bind(client);
     o.deadlines.onAnswer(() => void this.flush());
     if (o.leases) {
+      o.leases.lowWater = (lease, key) => this.topUp(lease.user, lease.group, key);
       // Slices left unspent by identities that went quiet go back at most one lease period after they expire.
       this.sweeper = setInterval(() => this.returnLeases(o.leases!.takeExpired(o.now())), o.leases.o.seconds * 1000);
       this.sweeper.unref();
@@ -108,7 +111,66 @@ export class RedisWindows implements CounterStore {
     const leases = this.o.leases;
     if (!leases) return this.ask(user, group, cost, undefined);
     const key = leaseKey(user, group);
-    return leases.spend(key, cost, this.o.now()) ?? this.ask(user, group, cost, key);
+    const local = leases.spend(key, cost, this.o.now());
+    if (local) return local;
+    const answer = leases.inFlight(key, this.o.now());
+    if (!answer) return this.ask(user, group, cost, key);
+    return answer.then(
+      (timedOut) =>
+        leases.spend(key, cost, this.o.now()) ??
+        (timedOut ? this.fallback(user, group, cost, 'timeout') : this.ask(user, group, cost, key)),
+    );
+  }
+
+  /** Asks Redis for more of a slice that fell below half, in the background (no request waits on it unless the slice runs dry). */
+  private topUp(user: string, group: WindowGroup, key: string): void {
+    const leases = this.o.leases!;
+    if (this.inFlight >= this.o.maxInFlight) return;
+    const deadline = this.o.deadlines.deadline(this.o.timeoutMs);
+    if (deadline === undefined) return;
+    const ask = leases.beginTopUp(key);
+    if (ask === 0) return;
+    const now = Math.floor(this.o.now());
+    const lease: LeaseAsk = { key, returned: undefined, ask };
+    const sent = this.send(user, group, 0, deadline, undefined, now, lease);
+    settleWithin(sent, this.o.timeoutMs).then(
+      (reply) => {
+        if (reply === TIMED_OUT) {
+          leases.release(key, true);
+          return this.settleLate(sent, user, group, 0, undefined, now, lease);
+        }
+        this.inFlight--;
+        if (reply[0] === -1) return leases.abandon(key);
+        this.endLease(reply, user, group, now, lease, true);
+      },
+      () => {
+        this.inFlight--;
+        leases.abandon(key);
+      },
+    );
+  }
+
+  /** Installs what an acquiring script granted. */
+  private endLease(
+    reply: number[],
+    user: string,
+    group: WindowGroup,
+    now: number,
+    lease: LeaseAsk,
+    observe = false,
+  ): number {
+    const n = group.windows.length;
+    const used = new Float64Array(n);
+    const resetMs = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      used[i] = Number(reply[1 + 2 * i]);
+      resetMs[i] = Number(reply[2 + 2 * i]);
+    }
+    // Insurance starts from a count with the new slice in it (the slice is spent first if Redis fails).
+    if (observe) this.o.insurance?.observe(user, group, used, resetMs, this.o.ledger.outstanding(user, group));
+    const granted = Number(reply[1 + 2 * n] ?? 0);
+    this.o.leases!.end(lease.key, user, group, granted, now, used, resetMs);
+    return granted;
   }
 
   private async ask(user: string, group: WindowGroup, cost: number, key: string | undefined): Promise<Charge> {
@@ -132,6 +194,8 @@ export class RedisWindows implements CounterStore {
       return this.fallback(user, group, cost, 'error');
     }
     if (reply === TIMED_OUT) {
+      // Requests waiting for this acquisition go on; a late answer may still grant.
+      if (lease) this.o.leases!.release(lease.key, true);
       this.settleLate(sent, user, group, cost, handover, now, lease);
       return this.fallback(user, group, cost, 'timeout');
     }
@@ -181,7 +245,7 @@ export class RedisWindows implements CounterStore {
     args[keys + 2] = cost;
     args[keys + 3] = handover?.amount ?? 0;
     args[keys + 4] = this.tokenLifetimeMs(group);
-    args[keys + 5] = lease && leases ? leases.o.maxPredictions : 0;
+    args[keys + 5] = lease && leases ? (lease.ask ?? leases.o.maxPredictions) : 0;
     args[keys + 6] = leases?.divisor ?? 2;
     args[keys + 7] = leases?.o.minPredictions ?? 1;
     args[keys + 8] = returned?.left ?? 0;
@@ -217,16 +281,7 @@ export class RedisWindows implements CounterStore {
         if (handover) this.o.ledger.confirm(user, group, handover);
         if (reply[0] === 1) this.o.ledger.owe(user, group, -cost);
         // A lease granted late is still reserved in Redis: this replica spends it (or returns it).
-        if (lease) {
-          const n = group.windows.length;
-          const used = new Float64Array(n);
-          const resetMs = new Float64Array(n);
-          for (let i = 0; i < n; i++) {
-            used[i] = Number(reply[1 + 2 * i]);
-            resetMs[i] = Number(reply[2 + 2 * i]);
-          }
-          this.o.leases!.end(lease.key, user, group, Number(reply[1 + 2 * n] ?? 0), now, used, resetMs);
-        }
+        if (lease) this.endLease(reply, user, group, now, lease);
       },
       // No answer: the connection closed, or the client's backstop timeout (redis-client.ts) fired
       // long after the deadline. Taken as not charged, which is wrong only for a script that ran

@@ -184,7 +184,7 @@ describe('the Redis window store around an outage', () => {
     await health.probe();
     const { prefix, ledger, store } = rig({ health });
     ledger.owe('bob', group, 20);
-    const answers = await Promise.all(Array.from({ length: 8 }, () => store.charge('bob', group, 1)));
+    const answers = await Promise.all(Array.from({ length: 8 }, () => Promise.resolve(store.charge('bob', group, 1))));
     assert.deepEqual(
       answers.map((a) => a.kind),
       Array<string>(8).fill('allowed'),

@@ -263,7 +263,7 @@ describe('the Redis window store', () => {
     const s = store(500, 2);
     redis.freeze();
     try {
-      const waiting = [s.charge('bob', group, 1), s.charge('bob', group, 1)];
+      const waiting = [Promise.resolve(s.charge('bob', group, 1)), Promise.resolve(s.charge('bob', group, 1))];
       const started = Date.now();
       assert.deepEqual(await s.charge('bob', group, 1), { kind: 'unavailable', reason: 'overloaded' });
       assert.ok(Date.now() - started < 100);

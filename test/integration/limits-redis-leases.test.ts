@@ -99,7 +99,7 @@ describe('quota leasing through a shared Redis', () => {
       assert.equal(
         counted,
         admitted + held[0]! + held[1]!,
-        `Redis counts ${counted}: admitted ${admitted}, held ${held}`,
+        `Redis counts ${counted}: admitted ${admitted}, held ${held.join(' + ')}`,
       );
       assert.equal(counted, 500, 'the whole budget was handed out: every refusal had at most the leases left');
     } finally {
@@ -194,6 +194,31 @@ describe('quota leasing through a shared Redis', () => {
       }
     });
   }
+
+  it("tops a busy identity's lease up before it runs dry: about one script per half lease, never more than lease.maxPredictions held", async () => {
+    const prefix = prefixOf();
+    const h = await startHarness(
+      config(prefix, 100_000, { lease: { maxPredictions: 40, minPredictions: 4, seconds: 60 } }),
+    );
+    try {
+      await redisAnswers(h);
+      const scripts = async () =>
+        Number(/cmdstat_evalsha:calls=(\d+)/.exec(await reader.info('commandstats'))?.[1] ?? 0);
+      const before = await scripts();
+      let most = 0;
+      for (let i = 0; i < 200; i++) {
+        assert.equal((await predict(h)).status, 200);
+        most = Math.max(most, await leased(h));
+      }
+      await until('Redis answered everything', async () => (await unsettled(h)) === 0);
+      const sent = (await scripts()) - before;
+      assert.ok(sent <= 200 / 20 + 2, `${sent} scripts for 200 requests with leases of 40 topped up at 20`);
+      assert.ok(most <= 40, `held ${most}`);
+      assert.equal(await countedIn(reader, prefix), 200 + (await leased(h)));
+    } finally {
+      await h.close();
+    }
+  });
 
   it('charges a budget too small to spare a lease per request, exactly', async () => {
     const prefix = prefixOf();

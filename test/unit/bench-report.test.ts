@@ -77,7 +77,6 @@ describe('bench goals', () => {
     generator: 'wrk',
     everythingOn: 'gw-all',
     memory: undefined,
-    rssBoundBytes: 256 * 1048576,
     historyTolerance: 1.25,
   });
   const status = (prefix: string) => goals.find((g) => g.goal.startsWith(prefix))!;
@@ -95,9 +94,61 @@ describe('bench goals', () => {
     assert.equal(status('2.').status, 'met');
   });
 
+  it('marks the syscalls goal missed when the gateway makes more calls per request than the floor', () => {
+    const profile = (targetId: string, totalCalls: number) => ({
+      targetId,
+      connections: 1,
+      requests: 1000,
+      counts: [{ syscall: 'read', calls: totalCalls, errors: 0 }],
+      totalCalls,
+    });
+    const withSyscalls = evaluateGoals({
+      rows,
+      generator: 'wrk',
+      everythingOn: 'gw-all',
+      memory: undefined,
+      historyTolerance: 1.25,
+      syscalls: { profiles: [profile('node-floor', 6800), profile('gw-all', 7800)], failures: [] },
+    }).find((g) => g.goal.startsWith('8.'))!;
+    assert.equal(withSyscalls.status, 'missed');
+    assert.match(withSyscalls.measured, /-c1: 7\.80 vs 6\.80 \(floor\); futex 0\.00 vs 0\.00/);
+  });
+
   it('says "not measured" instead of met or missed when a row is missing', () => {
     assert.equal(status('3.').status, 'not measured');
     assert.equal(status('5.').status, 'not measured');
+  });
+});
+
+describe('bench goals for limits on Redis', () => {
+  const goalsFor = (redisCpu: number, redisP50: number) => {
+    const rows = aggregate([
+      sample('gw-all', 0, {}, 200 * 1000),
+      sample('gw-all-redis', 0, {}, redisCpu * 1000),
+      sample('gw-all', 0, { p50: 0.5 }, 200 * 1000, 'c1'),
+      sample('gw-all-redis', 0, { p50: redisP50 }, 200 * 1000, 'c1'),
+    ]);
+    const goals = evaluateGoals({
+      rows,
+      generator: 'wrk',
+      everythingOn: 'gw-all',
+      memory: undefined,
+      rssBoundBytes: 256 * 1048576,
+      historyTolerance: 1.25,
+    });
+    return (prefix: string) => goals.find((g) => g.goal.startsWith(prefix))!;
+  };
+
+  it('compares the Redis row with the memory row of the same run: met at 1.2×, missed above', () => {
+    assert.equal(goalsFor(240, 0.5)('1c.').status, 'met');
+    const over = goalsFor(250, 0.5)('1c.');
+    assert.equal(over.status, 'missed');
+    assert.match(over.measured, /250 vs 200 µs\/req = 1\.25×/);
+  });
+
+  it('allows the Redis row at most 0.05 ms more at -c1 p50 than the memory row', () => {
+    assert.equal(goalsFor(200, 0.54)('1d.').status, 'met');
+    assert.equal(goalsFor(200, 0.56)('1d.').status, 'missed');
   });
 });
 

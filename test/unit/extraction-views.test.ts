@@ -97,6 +97,7 @@ describe('extraction views', () => {
       'collinear',
       'margin',
       'steps',
+      'novelty',
     ]);
     for (let u = 0; u < 5; u++) {
       const acc = g.account(`u${u}`, 0);

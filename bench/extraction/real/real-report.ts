@@ -7,7 +7,8 @@ import { LOW_MARGIN, LOW_MARGIN_SHARE, type RealWorld } from './victims.js';
 /**
  * The real-data evaluation's plan and tables. DEVELOP data sets (penguins, movies,
  * co2-concentration) may be used to tune the detector's thresholds; REPORT data sets (cars,
- * cps-wages, gapminder, boston-housing) are only reported on, and the goals are judged on them.
+ * cps-wages, gapminder, boston-housing) are only reported on, and the goals are judged on them;
+ * HELDOUT data sets (windvectors, earthquakes) were added late and run once, as the unseen check.
  */
 export interface RealPlan {
   readonly quick: boolean;
@@ -45,7 +46,7 @@ export function realPlan(opts: { quick: boolean; worldSeed: number; datasets?: r
         datasets,
         benignUsers: 1000,
         attackUsers: 500,
-        runs: (d) => (loadDataset(d).split === 'report' ? 5 : 3),
+        runs: (d) => (loadDataset(d).split === 'develop' ? 3 : 5),
         budget: 3000,
         attacks: REAL_ATTACKS,
         mixes: [0, 0.2, 0.5],
@@ -217,8 +218,11 @@ export function attackTable(rows: readonly AttackRow[]): string {
 
 /** The goals, judged on the REPORT data sets (and, for reference, on the DEVELOP ones). */
 export function goalsTable(benign: readonly RealBenignOutcome[], rows: readonly AttackRow[]): string {
-  const lines = ['| goal | REPORT data sets | DEVELOP data sets (reference) |', '| --- | --- | --- |'];
-  const judge = (split: 'develop' | 'report') => {
+  const lines = [
+    '| goal | REPORT data sets | HELDOUT data sets (run once) | DEVELOP data sets (reference) |',
+    '| --- | --- | --- | --- |',
+  ];
+  const judge = (split: 'develop' | 'report' | 'heldout') => {
     const b = benign.filter((o) => loadDataset(o.dataset).split === split);
     const a = rows.filter((r) => loadDataset(r.v.dataset).split === split && SYNTHETIC_ATTACKS.includes(r.v.attack));
     if (b.length === 0) return undefined;
@@ -248,6 +252,7 @@ export function goalsTable(benign: readonly RealBenignOutcome[], rows: readonly 
   };
   const rep = judge('report');
   const dev = judge('develop');
+  const held = judge('heldout');
   const cell = (j: ReturnType<typeof judge>, k: keyof NonNullable<ReturnType<typeof judge>>) => (j ? j[k] : 'not run');
   const rowsOut: Array<[string, keyof NonNullable<ReturnType<typeof judge>>]> = [
     ['benign users ever flagged ≤ 0.1%', 'flagged'],
@@ -258,13 +263,13 @@ export function goalsTable(benign: readonly RealBenignOutcome[], rows: readonly 
     ['breaker never trips on benign traffic', 'breaker'],
     ['p99 ≤ 50 µs per query in-process', 'p99'],
   ];
-  for (const [label, k] of rowsOut) lines.push(`| ${label} | ${cell(rep, k)} | ${cell(dev, k)} |`);
+  for (const [label, k] of rowsOut) lines.push(`| ${label} | ${cell(rep, k)} | ${cell(held, k)} | ${cell(dev, k)} |`);
   return lines.join('\n');
 }
 
 export function realHeader(p: RealPlan, seconds: number, workers: number): string {
   return [
     `Real tabular data (${p.quick ? 'QUICK mode: DEVELOP data sets only, smaller populations' : 'full run'}), world seed ${p.worldSeed}: victims trained on a seeded 70% split, the detector configured as an operator would (enforce mode, \`features.centre\`/\`scale\` from the training split, every other setting at its default).`,
-    `Per data set ${p.benignUsers} benign users in one interleaved population (patterns: ${PATTERNS.join(', ')}; users start over six hours, sessions of one to eight hours); each attack run is one account joining a population of ${p.attackUsers} benign users six hours after it went live, sending 10 rows every 2 s, ${p.runs('cars')} runs per row on REPORT data sets and ${p.runs('penguins')} on DEVELOP ones, budget ${p.budget} queries. DEVELOP data sets may be tuned on; REPORT data sets are only reported, and the goals are judged on them. ${seconds} s on ${workers} worker thread(s), node ${process.version}.`,
+    `Per data set ${p.benignUsers} benign users in one interleaved population (patterns: ${PATTERNS.join(', ')}; users start over six hours, sessions of one to eight hours); each attack run is one account joining a population of ${p.attackUsers} benign users six hours after it went live, sending 10 rows every 2 s, ${p.runs('cars')} runs per row on REPORT and HELDOUT data sets and ${p.runs('penguins')} on DEVELOP ones, budget ${p.budget} queries. DEVELOP data sets may be tuned on; REPORT data sets are only reported, and the goals are judged on them. ${seconds} s on ${workers} worker thread(s), node ${process.version}.`,
   ].join('\n');
 }

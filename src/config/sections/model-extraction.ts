@@ -177,6 +177,28 @@ const detectors = z
       description:
         'Exact repeats: a row equal to one of the last this-many distinct rows of the account is a re-send, counted apart and never scored.',
     }),
+    noveltyReference: z.int().min(16).max(4096).default(D.noveltyReference).meta({
+      description:
+        "Novelty: rows of the model's benign population kept as its reference (at most `noveltyRowsPerAccount` per never-flagged account, reservoir-sampled); rows are judged once a quarter of it is filled.",
+    }),
+    noveltyNeighbours: z.int().min(1).max(16).default(D.noveltyNeighbours).meta({
+      description:
+        'Novelty: reference rows that must lie within the radius for a row to count as near the population (≥ 2: one poisoned row is not enough).',
+    }),
+    noveltyQuantile: z.number().min(0.5).max(0.9999).default(D.noveltyQuantile).meta({
+      description:
+        "Novelty: the radius is this quantile of the reference rows' own distance to their `noveltyNeighbours`-th nearest other row.",
+    }),
+    noveltyRowsPerAccount: z.int().min(1).max(64).default(D.noveltyRowsPerAccount).meta({
+      description:
+        'Novelty: rows one never-flagged account may lend to the reference (one per 64 scored rows, from its 16th to 80th).',
+    }),
+    noveltyRate: z
+      .number()
+      .gt(0)
+      .lt(1)
+      .default(D.noveltyRate)
+      .meta({ description: 'Novelty: assumed benign share of rows beyond the radius (the floor of the detector).' }),
   })
   .superRefine(
     crossField((v, ctx) => {
@@ -255,7 +277,16 @@ const actions = z
   .prefault({})
   .meta({ description: 'The action ladder, applied to the account (never per query).' });
 
-const DETECTOR_NAMES = ['prada', 'fingerprint', 'envelope', 'sweep', 'collinear', 'margin', 'steps'] as const;
+const DETECTOR_NAMES = [
+  'prada',
+  'fingerprint',
+  'envelope',
+  'sweep',
+  'collinear',
+  'margin',
+  'steps',
+  'novelty',
+] as const;
 
 const pinned = z
   .strictObject({
@@ -267,13 +298,16 @@ const pinned = z
     thresholds: z
       .strictObject(
         Object.fromEntries(
-          DETECTOR_NAMES.map((d) => [
-            d,
-            z.number().meta({
+          DETECTOR_NAMES.map((d) => {
+            const field = z.number().meta({
               description: d === 'prada' ? 'PRADA δ (alarm when W is below).' : `${d}: alarm count in the window.`,
-            }),
-          ]),
-        ) as Record<(typeof DETECTOR_NAMES)[number], z.ZodNumber>,
+            });
+            // Blocks printed before the novelty detector existed stay valid (it keeps its floor).
+            return [d, d === 'novelty' ? field.optional() : field];
+          }),
+        ) as Record<Exclude<(typeof DETECTOR_NAMES)[number], 'novelty'>, z.ZodNumber> & {
+          novelty: z.ZodOptional<z.ZodNumber>;
+        },
       )
       .meta({ description: 'Per detector, as printed by `inference-gateway calibrate`.' }),
   })

@@ -1,0 +1,324 @@
+import { binomialAlarmCount } from './binomial-threshold.js';
+import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
+import { Xoshiro128 } from './prng.js';
+import { WindowCount } from './window-count.js';
+
+/** The novelty detector's index in DETECTORS. */
+export const NOVELTY = 7;
+
+/** Reference rows a far row is compared with at most (nearest along the projection first): bounds a far row's cost. */
+export const NOVELTY_SCAN = 96;
+/** Slots of the near-certificate grid's count table (a power of two). */
+const CERT_TABLE = 1 << 13;
+
+/** Models wider than this (after projection) get no novelty detector: its cost grows with the width. */
+export const NOVELTY_MAX_DIMS = 32;
+
+export interface NoveltyOptions {
+  readonly dims: number;
+  /** Rows kept in the model's reference sample of its benign population. */
+  readonly reference: number;
+  /** Rows the reference needs before rows are judged. */
+  readonly minReference: number;
+  /** A row is near the population when at least this many reference rows are within the radius. */
+  readonly neighbours: number;
+  /** The radius: this quantile of the reference rows' own distance to their `neighbours`-th nearest other row. */
+  readonly quantile: number;
+  readonly window: number;
+  /** Assumed benign share of rows beyond the radius (the floor's rate). */
+  readonly benignRate: number;
+  readonly alpha: number;
+  /** An account offers one of its scored rows number `from` … `from + spread − 1` (picked per account), then one per further `spread` rows. */
+  readonly offerFrom: number;
+  readonly offerSpread: number;
+  /** Rows one account may lend to the reference over its life. */
+  readonly offerCap: number;
+  readonly seed: number;
+}
+
+/** One account's novelty state: its window of far rows and the row it will offer to the reference. */
+export class NoveltyState {
+  readonly far: WindowCount;
+  /** Rows this account has offered (or skipped while flagged). */
+  offers = 0;
+
+  constructor(
+    window: number,
+    /** The scored-row number whose row this account offers next. */
+    public offerAt: number,
+  ) {
+    this.far = new WindowCount(window);
+  }
+
+  get bytes(): number {
+    return this.far.bytes + OBJECT_OVERHEAD;
+  }
+}
+
+/**
+ * Off-manifold (novelty) detection from the model's own traffic: the share of an account's rows
+ * that lie far from every row of the model's benign population, where "far" means fewer than
+ * `neighbours` rows of a bounded reference sample within a radius the sample sets itself (the
+ * `quantile` of its own rows' leave-one-out distance to their `neighbours`-th nearest, a k-NN
+ * novelty score as in Ramaswamy, Rastogi and Shim, SIGMOD 2000, thresholded at the population's
+ * own quantile). A per-feature signal (the envelope) cannot see a row whose every feature is in
+ * range but whose combination is not (a season's sine and cosine off the unit circle, a
+ * last-month value that does not follow the year); distances to real rows can, curves included,
+ * where a Mahalanobis distance on the population covariance is blind to curvature.
+ *
+ * The reference is a reservoir sample (Vitter's algorithm R) of at most `offerCap` rows per
+ * account, offered at scored-row numbers drawn per account and only while the account is in no
+ * alarm and has never been flagged. With `neighbours` ≥ 2 a lone poisoned row cannot make its
+ * spot near; one account can make at most `offerCap` / `neighbours` balls of the radius near,
+ * against the volume a uniform or synthetic attack spreads over (a Sybil group, proportionally more).
+ *
+ * A row costs, first, one hashed lookup in a grid whose cells have the radius as diagonal (two
+ * reference rows in the row's cell certify "near" without a distance), then a scan of the
+ * reference sorted along its first principal direction, only over the slab of width 2·radius
+ * around the row's projection, nearest first, with partial distances abandoned once past the
+ * radius, stopped at the `neighbours`-th hit or after NOVELTY_SCAN rows (then the row is far: a
+ * far row's cost is bounded, and a benign row whose neighbours hide that deep is rare).
+ */
+export class NoveltyDetector {
+  readonly alarmCount: number;
+  /** Reference rows, sorted by projection once `rebuild` has run (row-major, `dims` wide). */
+  private rows: Float64Array;
+  /** Rows in arrival order, where reservoir replacement writes. */
+  private readonly pool: Float64Array;
+  private readonly keys: Float64Array;
+  private readonly axis: Float64Array;
+  private readonly scratch: Float64Array;
+  private readonly rng: Xoshiro128;
+  /** Rows in the reference. */
+  size = 0;
+  /** Rows ever offered (the reservoir's n). */
+  offered = 0;
+  /** The radius in force (squared), or Infinity until the reference is ready. */
+  private radius2 = Number.POSITIVE_INFINITY;
+  private sortedSize = 0;
+  private changes = 0;
+  private seeds: number;
+  /**
+   * Reference rows per hashed cell of a grid whose cells have diagonal = the radius: two rows in
+   * a row's cell are within the radius of it, a certificate of "near" without any distance.
+   */
+  private readonly cert = new Uint16Array(CERT_TABLE);
+  private certInverse = 0;
+
+  constructor(readonly o: NoveltyOptions) {
+    this.alarmCount = binomialAlarmCount(o.window, o.benignRate, o.alpha);
+    this.pool = new Float64Array(o.reference * o.dims);
+    this.rows = new Float64Array(o.reference * o.dims);
+    this.keys = new Float64Array(o.reference);
+    this.axis = new Float64Array(o.dims);
+    this.scratch = new Float64Array(o.reference);
+    this.rng = new Xoshiro128(o.seed ^ 0x5bd1e995);
+    this.seeds = o.seed;
+  }
+
+  /** The radius in force (a distance in the normalised unit), NaN until the reference is ready. */
+  get radius(): number {
+    return this.ready ? Math.sqrt(this.radius2) : Number.NaN;
+  }
+
+  get ready(): boolean {
+    return this.sortedSize >= this.o.minReference;
+  }
+
+  /** The model's bytes: the reference twice (arrival order and sorted), its keys and scratch. */
+  get bytes(): number {
+    return (
+      2 * this.pool.byteLength +
+      2 * this.keys.byteLength +
+      this.cert.byteLength +
+      5 * TYPED_ARRAY_OVERHEAD +
+      OBJECT_OVERHEAD
+    );
+  }
+
+  createState(): NoveltyState {
+    this.seeds = (Math.imul(this.seeds, 1103515245) + 12345) | 0;
+    return new NoveltyState(this.o.window, this.o.offerFrom + ((this.seeds >>> 8) % this.o.offerSpread));
+  }
+
+  /** Feeds one scored row `z` (the `scored`-th of the account); returns the floor-relative score. */
+  observe(st: NoveltyState, z: Float64Array): number {
+    if (!this.ready) return st.far.push(false) / this.alarmCount;
+    return st.far.push(this.isFar(z)) / this.alarmCount;
+  }
+
+  /**
+   * Offers the account's current row to the reference when it is the account's pick and the
+   * account has never been flagged (`clean`). Call after `observe`, with the same row.
+   */
+  offer(st: NoveltyState, z: Float64Array, scored: number, clean: boolean): void {
+    if (scored < st.offerAt || st.offers >= this.o.offerCap) return;
+    st.offers++;
+    st.offerAt += this.o.offerSpread;
+    if (!clean) return;
+    const { reference, dims } = this.o;
+    this.offered++;
+    let slot: number;
+    if (this.size < reference) slot = this.size++;
+    else {
+      slot = Math.floor(this.rng.next() * this.offered);
+      if (slot >= reference) return;
+    }
+    this.pool.set(z.subarray(0, dims), slot * dims);
+    this.changes++;
+    // Rebuilt while growing at every eighth of the reference, then after an eighth is replaced.
+    if (this.changes >= Math.max(8, reference >> 3) || (this.size >= this.o.minReference && !this.ready))
+      this.rebuild();
+  }
+
+  /** Sorts the reference along its first principal direction and sets the radius from its own rows. */
+  rebuild(): void {
+    const { dims, neighbours, quantile } = this.o;
+    const n = this.size;
+    this.changes = 0;
+    if (n <= neighbours) return;
+    const pool = this.pool;
+    const mean = new Float64Array(dims);
+    for (let i = 0; i < n; i++) for (let j = 0; j < dims; j++) mean[j]! += pool[i * dims + j]! / n;
+    // First principal direction by power iteration on the covariance (never formed: X'(Xv)).
+    const v = this.axis;
+    for (let j = 0; j < dims; j++) v[j] = 1 / Math.sqrt(dims) + 1e-3 * j;
+    const w = new Float64Array(dims);
+    for (let it = 0; it < 30; it++) {
+      w.fill(0);
+      for (let i = 0; i < n; i++) {
+        let p = 0;
+        for (let j = 0; j < dims; j++) p += (pool[i * dims + j]! - mean[j]!) * v[j]!;
+        for (let j = 0; j < dims; j++) w[j]! += p * (pool[i * dims + j]! - mean[j]!);
+      }
+      let norm = 0;
+      for (let j = 0; j < dims; j++) norm += w[j]! * w[j]!;
+      if (norm === 0) break;
+      norm = Math.sqrt(norm);
+      for (let j = 0; j < dims; j++) v[j] = w[j]! / norm;
+    }
+    const order = Array.from({ length: n }, (_, i) => i);
+    const proj = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      let p = 0;
+      for (let j = 0; j < dims; j++) p += pool[i * dims + j]! * v[j]!;
+      proj[i] = p;
+    }
+    order.sort((a, b) => proj[a]! - proj[b]!);
+    const rows = new Float64Array(this.pool.length);
+    order.forEach((src, dst) => {
+      rows.set(pool.subarray(src * dims, src * dims + dims), dst * dims);
+      this.keys[dst] = proj[src]!;
+    });
+    this.rows = rows;
+    this.sortedSize = n;
+    // Leave-one-out: each reference row's distance to its `neighbours`-th nearest other row,
+    // searched outwards along the sorted projection until the projection gap alone exceeds it.
+    const kth = this.scratch;
+    const keys = this.keys;
+    const best = new Float64Array(neighbours);
+    for (let i = 0; i < n; i++) {
+      best.fill(Number.POSITIVE_INFINITY);
+      let down = i - 1;
+      let up = i + 1;
+      for (;;) {
+        const gd = down >= 0 ? keys[i]! - keys[down]! : Number.POSITIVE_INFINITY;
+        const gu = up < n ? keys[up]! - keys[i]! : Number.POSITIVE_INFINITY;
+        const m = gd <= gu ? down : up;
+        const gap = gd <= gu ? gd : gu;
+        if (gap * gap > best[neighbours - 1]!) break;
+        if (gd <= gu) down--;
+        else up++;
+        let d = 0;
+        for (let j = 0; j < dims; j++) {
+          const e = rows[i * dims + j]! - rows[m * dims + j]!;
+          d += e * e;
+        }
+        if (d < best[neighbours - 1]!) {
+          let k = neighbours - 1;
+          while (k > 0 && best[k - 1]! > d) {
+            best[k] = best[k - 1]!;
+            k--;
+          }
+          best[k] = d;
+        }
+      }
+      kth[i] = best[neighbours - 1]!;
+    }
+    const sorted = kth.slice(0, n).sort();
+    this.radius2 = sorted[Math.min(n - 1, Math.ceil(quantile * n) - 1)]!;
+    this.certInverse = Math.sqrt(dims / this.radius2);
+    this.cert.fill(0);
+    for (let i = 0; i < n; i++) {
+      const c = this.certSlot(rows, i * dims);
+      if (this.cert[c]! < 0xffff) this.cert[c]!++;
+    }
+  }
+
+  /** The hashed cell of the row at `z[at…]` on the certificate grid. */
+  private certSlot(z: ArrayLike<number>, at: number): number {
+    const inv = this.certInverse;
+    let h = 0x811c9dc5;
+    for (let j = 0; j < this.o.dims; j++) {
+      h = Math.imul(h ^ (Math.floor(z[at + j]! * inv) | 0), 16777619);
+      h ^= h >>> 13;
+    }
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    return (h ^ (h >>> 13)) & (CERT_TABLE - 1);
+  }
+
+  /**
+   * Fewer than `neighbours` reference rows within the radius of `z` (among the NOVELTY_SCAN
+   * nearest along the projection). A hashed cell may collide with another's count, so the
+   * certificate can call a far row near, never a near row far.
+   */
+  isFar(z: Float64Array): boolean {
+    const { dims, neighbours } = this.o;
+    if (this.cert[this.certSlot(z, 0)]! >= neighbours) return false;
+    const rows = this.rows;
+    const keys = this.keys;
+    const n = this.sortedSize;
+    const r2 = this.radius2;
+    const r = Math.sqrt(r2);
+    let p = 0;
+    for (let j = 0; j < dims; j++) p += z[j]! * this.axis[j]!;
+    // First reference row whose projection is at least p − r.
+    let lo = 0;
+    let hi = n;
+    const from = p - r;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (keys[mid]! < from) lo = mid + 1;
+      else hi = mid;
+    }
+    // Scan outwards from the row's own projection: its nearest rows are found first.
+    let up = lo;
+    hi = n;
+    while (up < hi) {
+      const mid = (up + hi) >>> 1;
+      if (keys[mid]! < p) up = mid + 1;
+      else hi = mid;
+    }
+    let down = up - 1;
+    const to = p + r;
+    let hits = 0;
+    let budget = NOVELTY_SCAN;
+    while ((down >= lo || (up < n && keys[up]! <= to)) && budget-- > 0) {
+      let i: number;
+      if (down < lo) i = up++;
+      else if (up >= n || keys[up]! > to) i = down--;
+      else if (p - keys[down]! <= keys[up]! - p) i = down--;
+      else i = up++;
+      const base = i * dims;
+      let d = 0;
+      let j = 0;
+      for (; j < dims; j++) {
+        const e = z[j]! - rows[base + j]!;
+        d += e * e;
+        if (d > r2) break;
+      }
+      if (j === dims && ++hits >= neighbours) return false;
+    }
+    return true;
+  }
+}

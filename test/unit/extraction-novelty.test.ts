@@ -1,0 +1,260 @@
+// The novelty detector judges a row by its distance to a reference sample of the model's own
+// benign rows: rows off the population's manifold (a curve here) are far, rows on it are near.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildConfig } from '../../src/config/load-config.js';
+import { ModelGuard } from '../../src/extraction/model-guard.js';
+import { NOVELTY, NoveltyDetector, type NoveltyOptions } from '../../src/extraction/novelty-detector.js';
+import { Xoshiro128 } from '../../src/extraction/prng.js';
+
+const OPTIONS: NoveltyOptions = {
+  dims: 3,
+  reference: 512,
+  minReference: 128,
+  neighbours: 2,
+  quantile: 0.99,
+  window: 128,
+  benignRate: 0.05,
+  alpha: 1e-8,
+  offerFrom: 1,
+  offerSpread: 1,
+  offerCap: 1,
+  seed: 1,
+};
+
+/** A point of a helix: the season on the unit circle, the year along the axis (a monthly series' shape). */
+function onCurve(rng: Xoshiro128): Float64Array {
+  const year = rng.next() * 4 - 2;
+  const month = Math.floor(rng.next() * 12);
+  const a = (2 * Math.PI * month) / 12 + 0.02 * rng.normal();
+  return Float64Array.of(Math.cos(a), Math.sin(a), year);
+}
+
+/** Fills the reference with one row from each of `accounts` accounts of a curve-shaped population. */
+function populated(accounts: number): NoveltyDetector {
+  const det = new NoveltyDetector(OPTIONS);
+  const rng = new Xoshiro128(7);
+  for (let a = 0; a < accounts; a++) det.offer(det.createState(), onCurve(rng), 1, true);
+  return det;
+}
+
+function farShare(det: NoveltyDetector, rows: Iterable<Float64Array>): number {
+  let far = 0;
+  let n = 0;
+  for (const r of rows) {
+    n++;
+    if (det.isFar(r)) far++;
+  }
+  return far / n;
+}
+
+function* take(n: number, make: () => Float64Array) {
+  for (let i = 0; i < n; i++) yield make();
+}
+
+describe('novelty detector', () => {
+  it('finds rows on the population’s curve near and rows off it far, though every feature stays in range', () => {
+    const det = populated(512);
+    assert.ok(det.ready);
+    const rng = new Xoshiro128(99);
+    const on = farShare(
+      det,
+      take(2000, () => onCurve(rng)),
+    );
+    // Same year and feature ranges, but the season's (cos, sin) pushed off the unit circle.
+    const off = farShare(
+      det,
+      take(2000, () => {
+        const r = onCurve(rng);
+        const s = rng.next() < 0.5 ? 0.6 : 1.4;
+        return Float64Array.of(r[0]! * s, r[1]! * s, r[2]!);
+      }),
+    );
+    assert.ok(on <= 0.03, `${(100 * on).toFixed(1)}% of on-curve rows far`);
+    assert.ok(off >= 0.9, `${(100 * off).toFixed(1)}% of off-curve rows far`);
+  });
+
+  it('judges no row before a quarter of the reference is filled', () => {
+    const det = populated(OPTIONS.minReference - 1);
+    assert.equal(det.ready, false);
+    assert.equal(det.observe(det.createState(), Float64Array.of(9, 9, 9)), 0);
+  });
+
+  it('takes at most its cap of rows from one account, and none from a flagged one', () => {
+    const det = new NoveltyDetector({ ...OPTIONS, offerCap: 3 });
+    const st = det.createState();
+    const rng = new Xoshiro128(3);
+    for (let n = 1; n <= 1000; n++) det.offer(st, onCurve(rng), n, true);
+    assert.equal(det.size, 3);
+    const flagged = det.createState();
+    for (let n = 1; n <= 1000; n++) det.offer(flagged, onCurve(rng), n, false);
+    assert.equal(det.size, 3);
+  });
+
+  it('is not made near at a spot by one account lending one row there', () => {
+    const det = populated(400);
+    const probe = Float64Array.of(0, 0, 0);
+    det.offer(det.createState(), probe, 1, true);
+    det.rebuild();
+    assert.equal(det.isFar(probe), true);
+  });
+
+  it('loses at most a few points of a uniform probe’s far share when one account lent its whole cap inside it', () => {
+    const build = (poison: boolean) => {
+      const det = new NoveltyDetector({ ...OPTIONS, offerCap: 4 });
+      const rng = new Xoshiro128(5);
+      for (let a = 0; a < 400; a++) det.offer(det.createState(), onCurve(rng), 1, true);
+      const box = new Xoshiro128(11);
+      const inBox = () => Float64Array.of(3 * box.next() - 1.5, 3 * box.next() - 1.5, 4 * box.next() - 2);
+      if (poison) {
+        const mallory = det.createState();
+        for (let n = 1; n <= 4; n++) det.offer(mallory, inBox(), n, true);
+        det.rebuild();
+      }
+      return farShare(det, take(4000, inBox));
+    };
+    const clean = build(false);
+    const poisoned = build(true);
+    assert.ok(clean >= 0.3, `${(100 * clean).toFixed(1)}% of the box far`);
+    assert.ok(clean - poisoned <= 0.02, `${(100 * clean).toFixed(1)}% → ${(100 * poisoned).toFixed(1)}%`);
+  });
+});
+
+/** A guard on a 3-feature model whose benign population lies on the helix. */
+function curveGuard(): ModelGuard {
+  const config = buildConfig({
+    auth: { enabled: false },
+    models: {
+      m: {
+        extraction: {
+          mode: 'enforce',
+          features: { centre: [0, 0, 0], scale: [1, 1, 1] },
+          calibration: { minAccounts: 50, minQueries: 100 },
+        },
+      },
+    },
+  });
+  return new ModelGuard('m', 'enforce', config.models['m']!);
+}
+
+function feedRows(g: ModelGuard, user: string, rows: Iterable<Float64Array>, t0: number): void {
+  const acc = g.account(user, t0);
+  let t = t0;
+  for (const r of rows) {
+    g.guard.observe(acc, r, 0, Number.NaN, (t += 1000));
+    g.calibration.maybeRefresh(t);
+  }
+}
+
+describe('novelty calibration', () => {
+  it('learns its alarm count from the population and is not moved by one account sending off-curve rows', () => {
+    const g = curveGuard();
+    for (let u = 0; u < 300; u++) {
+      const rng = new Xoshiro128(u + 1);
+      feedRows(
+        g,
+        `u${u}`,
+        take(200, () => onCurve(rng)),
+        u,
+      );
+    }
+    g.calibration.refresh(1);
+    assert.equal(g.calibration.state, 'calibrated');
+    const before = g.calibration.effective(NOVELTY);
+    assert.ok(Number.isFinite(g.calibration.thresholds[NOVELTY]!), 'a calibrated novelty threshold');
+    const rng = new Xoshiro128(77);
+    feedRows(
+      g,
+      'mallory',
+      take(3000, () => Float64Array.of(rng.next() * 4 - 2, rng.next() * 4 - 2, rng.next() * 4 - 2)),
+      400,
+    );
+    g.calibration.refresh(2);
+    assert.equal(g.calibration.effective(NOVELTY), before);
+    assert.ok(g.accounts.get('mallory')!.stream.scores[NOVELTY]! >= 1, 'mallory’s own rows alarm');
+  });
+});
+
+/** A monthly series' rows: decimal year, the month's sine and cosine, and a value that follows the year and season. */
+function monthlySeries(): Float64Array[] {
+  const rng = new Xoshiro128(2026);
+  const rows: Float64Array[] = [];
+  for (let m = 0; m < 720; m++) {
+    const year = m / 12;
+    const a = (2 * Math.PI * (m % 12)) / 12;
+    rows.push(Float64Array.of(year, Math.sin(a), Math.cos(a), 1.5 * year + 3 * Math.sin(a) + 0.3 * rng.normal()));
+  }
+  return rows;
+}
+
+function describeFeatures(rows: readonly Float64Array[]): { centre: number[]; scale: number[] } {
+  const d = rows[0]!.length;
+  const centre = Array.from({ length: d }, (_, j) => rows.reduce((s, r) => s + r[j]!, 0) / rows.length);
+  const scale = centre.map((c, j) => Math.sqrt(rows.reduce((s, r) => s + (r[j]! - c) ** 2, 0) / rows.length));
+  return { centre, scale };
+}
+
+describe('model guard on a low-dimensional model', () => {
+  it('flags, by novelty, a T-RND attacker with random step sizes that sends 50% real rows, within 1,000 queries, and none of 250 benign users', () => {
+    const data = monthlySeries();
+    const features = describeFeatures(data);
+    const config = buildConfig({
+      auth: { enabled: false },
+      models: { co2: { extraction: { mode: 'enforce', features } } },
+    });
+    const g = new ModelGuard('co2', 'enforce', config.models['co2']!);
+    const rng = new Xoshiro128(31);
+    const real = () => data[Math.floor(rng.next() * data.length)]!;
+    const noisy = (x: Float64Array, s: number) =>
+      Float64Array.from(x, (v, j) => v + s * features.scale[j]! * rng.normal());
+    let t = 0;
+    const users = 250;
+    for (let u = 0; u < users; u++) {
+      const acc = g.account(`u${u}`, t);
+      // Browsing exact rows, noisy measurements, or a replay of the series in time order.
+      const kind = u % 3;
+      const from = Math.floor(rng.next() * (data.length - 200));
+      for (let i = 0; i < 200; i++) {
+        const row = kind === 0 ? real() : kind === 1 ? noisy(real(), 0.05) : data[from + i]!;
+        g.guard.observe(acc, row, 0, Number.NaN, (t += 100));
+        g.calibration.maybeRefresh(t);
+      }
+    }
+    g.calibration.refresh(t);
+    assert.equal(g.effectiveMode, 'enforce');
+    const flaggedBenign = [...g.accounts.values()].filter((a) => a.firstFlaggedAt > 0).length;
+    assert.equal(flaggedBenign, 0);
+    // PRADA's T-RND: ten real seeds, then rounds in which every row so far gets a copy moved by
+    // 0.05–0.15 σ per feature in random directions (random sizes: no repeated step shape for the
+    // `steps` detector); every other query is an exact real row.
+    const mallory = g.account('mallory', t);
+    const set: Float64Array[] = [];
+    const attack = function* () {
+      for (let i = 0; i < 10; i++) yield set[set.push(real()) - 1]!;
+      for (;;)
+        for (let i = 0, n = set.length; i < n; i++)
+          yield set[
+            set.push(
+              Float64Array.from(
+                set[i]!,
+                (v, j) => v + (0.05 + 0.1 * rng.next()) * features.scale[j]! * (rng.next() < 0.5 ? -1 : 1),
+              ),
+            ) - 1
+          ]!;
+    };
+    const synthetic = attack();
+    let sent = 0;
+    while (sent < 1000 && mallory.firstFlaggedAt === 0) {
+      const row = rng.next() < 0.5 ? real() : synthetic.next().value;
+      g.guard.observe(mallory, row, 0, Number.NaN, (t += 100));
+      g.calibration.maybeRefresh(t);
+      sent++;
+    }
+    assert.ok(mallory.firstFlaggedAt > 0, `not flagged after ${sent} queries`);
+    assert.equal(
+      mallory.firstAlarmDetector,
+      NOVELTY,
+      `first alarm by detector ${mallory.firstAlarmDetector} after ${sent} queries`,
+    );
+  });
+});
