@@ -19,7 +19,8 @@ ENV NODE_ENV=production
 # Heap sizing from the container's memory limit (Node reads the cgroup limit at start-up). Left
 # alone, V8 takes half the limit for the old generation (256 MiB in a 512Mi pod), grows it by
 # small steps at that size (more full collections), and keeps the young generation at 3 MiB: on a
-# many-user load that cost 1.2-1.4x the CPU per request of the same process without a limit.
+# many-user load that cost 1.3-1.6x the CPU per request of the same process without a limit
+# (1.15-1.35x with the flags below).
 # 65% of the limit for the old generation and 32 MiB semi-spaces (a 96 MiB young generation) make
 # a heap limit of 428 MiB in a 512Mi pod: with one model's 64 MiB of extraction states outside
 # the heap, 492 MiB, so V8 reaches its limit (and collects) before the kernel's OOM killer does.

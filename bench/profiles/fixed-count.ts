@@ -1,7 +1,7 @@
 // CPU per request of the bench's own targets under a fixed number of requests, interleaved, so a
 // before/after is a ratio measured in one run on a shared machine:
 //   node dist/bench/profiles/fixed-count.js [--count 20000] [--rounds 5] [--connections 32] [--only node-floor,gw-all] [--prof dir]
-//     [--baseline /path/to/other/dist] [--strace dir]
+//     [--baseline /path/to/other/dist] [--strace dir] [--rows 256]
 // --baseline adds the gateway rows of another build (its dist/ directory, e.g. the main branch
 // built elsewhere) as `<id>@base`, so a change is measured against what it replaces in one run.
 // Targets are exactly the ones `npm run bench` measures (bench/targets/*: the Node floor, fastify +
@@ -35,6 +35,8 @@ const { values } = parseArgs({
     only: { type: 'string', default: 'node-floor,reply-from-jose,gw-pass,gw-auth,gw-all' },
     prof: { type: 'string' },
     baseline: { type: 'string' },
+    // Rows per request (the bench's 1-vs-256-rows table sends 256).
+    rows: { type: 'string', default: '1' },
     // Count each target's system calls during one extra round (strace -c -f), into this directory.
     strace: { type: 'string' },
   },
@@ -43,6 +45,7 @@ const bounded = (name: string, v: string | undefined, min: number, max: number) 
 const COUNT = bounded('count', values.count, 100, 1_000_000);
 const WARMUP = bounded('warmup', values.warmup, 0, 1_000_000);
 const ROUNDS = bounded('rounds', values.rounds, 1, 20);
+const ROWS = bounded('rows', values.rows, 1, 256);
 const CONNECTIONS = bounded('connections', values.connections, 1, 256);
 const MAX_SECONDS = 120;
 
@@ -74,7 +77,7 @@ async function main(): Promise<void> {
     for (const t of chosen) {
       const r = await t.start(env);
       running.set(t.id, r);
-      const call = v2InferCall(1, t.authenticates ? token : undefined);
+      const call = v2InferCall(ROWS, t.authenticates ? token : undefined);
       const warm = await countedLoad(r.url, () => call, WARMUP, CONNECTIONS, MAX_SECONDS);
       if (warm.non2xx || warm.errors)
         throw new Error(`${t.id}: ${warm.non2xx} non-2xx and ${warm.errors} errors during warm-up`);
@@ -83,7 +86,7 @@ async function main(): Promise<void> {
       for (let k = 0; k < chosen.length; k++) {
         const t = chosen[(k + round) % chosen.length] as Target;
         const r = running.get(t.id) as RunningTarget;
-        const call = v2InferCall(1, t.authenticates ? token : undefined);
+        const call = v2InferCall(ROWS, t.authenticates ? token : undefined);
         const before = cpuMicros(r.pid);
         const res = await countedLoad(r.url, () => call, COUNT, CONNECTIONS, MAX_SECONDS);
         const after = cpuMicros(r.pid);
@@ -99,7 +102,7 @@ async function main(): Promise<void> {
     if (values.strace) {
       for (const t of chosen) {
         const r = running.get(t.id) as RunningTarget;
-        const call = v2InferCall(1, t.authenticates ? token : undefined);
+        const call = v2InferCall(ROWS, t.authenticates ? token : undefined);
         const file = join(values.strace, `${t.id}.strace.txt`);
         const tracer = spawn('strace', ['-c', '-f', '-p', String(r.pid), '-o', file], { stdio: 'ignore' });
         await new Promise((res) => setTimeout(res, 500));
@@ -118,7 +121,7 @@ async function main(): Promise<void> {
   const floor = cpu.get('node-floor');
   const peer = cpu.get('reply-from-jose');
   const lines = [
-    `${new Date().toISOString()} · node ${process.version} · ${COUNT} requests × ${ROUNDS} rounds per target, ${CONNECTIONS} connections, V2 infer (1 row), RS256 token where the target verifies one`,
+    `${new Date().toISOString()} · node ${process.version} · ${COUNT} requests × ${ROUNDS} rounds per target, ${CONNECTIONS} connections, V2 infer (${ROWS} row${ROWS === 1 ? '' : 's'}), RS256 token where the target verifies one`,
     '',
     '| target | CPU µs/req (median) | min–max | × Node floor | × fastify + reply-from + jose |',
     '| --- | ---: | ---: | ---: | ---: |',

@@ -34,6 +34,9 @@ const CLOSE_ARRAY = 0x5d;
 /** What `readPlainJson` answers when the body is outside the subset (a JSON value is never this). */
 export const NOT_PLAIN: unique symbol = Symbol('not plain JSON');
 
+// The numbers of the list being read (lists of numbers hold no lists, so one is enough).
+const SCRATCH: number[] = [0.5];
+
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
 /** Thrown inside the reader only, caught at its entry: the body is outside the subset. One instance, made once. */
@@ -76,16 +79,52 @@ class Reader {
   array(depth: number): unknown[] {
     if (depth > MAX_DEPTH) throw OUTSIDE;
     this.i++;
+    const first = this.skipSpace();
+    if (first === MINUS || (first >= ZERO && first <= NINE)) return this.numbers(depth);
     const out: unknown[] = [];
-    if (this.skipSpace() === CLOSE_ARRAY) {
+    if (first === CLOSE_ARRAY) {
       this.i++;
       return out;
     }
-    const b = this.b;
     for (;;) {
-      // Numbers, the bulk of a tensor, are read without the general dispatch.
+      out.push(this.value(depth));
+      const next = this.skipSpace();
+      this.i++;
+      if (next === COMMA) continue;
+      if (next === CLOSE_ARRAY) return out;
+      throw OUTSIDE;
+    }
+  }
+
+  /**
+   * A list that starts with a number, the bulk of a tensor. Its numbers are gathered in one
+   * reused list of doubles and copied out at their exact length, so each list is one unboxed
+   * allocation of its own size (lists grown by push reserve room for 16 and more). An element
+   * that is not a number ends the fast gathering: the rest is read as in any list.
+   */
+  numbers(depth: number): unknown[] {
+    const b = this.b;
+    const s = SCRATCH;
+    let k = 0;
+    for (;;) {
       const c = b[this.i];
-      out.push(c !== undefined && c >= ZERO && c <= NINE ? this.number() : this.value(depth));
+      if (c !== MINUS && (c === undefined || c < ZERO || c > NINE)) return this.rest(s.slice(0, k), depth);
+      s[k++] = this.number();
+      const next = this.skipSpace();
+      this.i++;
+      if (next === COMMA) {
+        this.skipSpace();
+        continue;
+      }
+      if (next === CLOSE_ARRAY) return s.slice(0, k);
+      throw OUTSIDE;
+    }
+  }
+
+  /** The elements of a list from the current one on, after `out`. */
+  rest(out: unknown[], depth: number): unknown[] {
+    for (;;) {
+      out.push(this.value(depth));
       const next = this.skipSpace();
       this.i++;
       if (next === COMMA) continue;
