@@ -10,6 +10,8 @@ export interface Child {
   cpuMicros(): Promise<number>;
   /** A full garbage collection in the child (started with --expose-gc): the V8 heap still used after it, or undefined when it cannot. */
   collectGarbage(): Promise<number | undefined>;
+  /** V8's heap limit and the young generation's current size in the child. */
+  heap(): Promise<{ heapLimit: number; youngBytes: number }>;
   stop(): Promise<void>;
 }
 
@@ -20,6 +22,8 @@ export interface ChildOptions {
   readonly execArgv?: string[];
   /** Where the child's stdout goes: the access log is written (and paid for) either way. */
   readonly stdout?: 'inherit' | 'ignore';
+  /** A cgroup's `cgroup.procs`: the child joins the group before Node starts, so V8 sizes its heap from the group's limit. */
+  readonly cgroupProcs?: string;
 }
 
 /** Starts a predictor or a gateway in its own process, so its CPU time is its own. */
@@ -31,7 +35,11 @@ export async function startChild(
   const child: ChildProcess = fork(SERVER, [kind], {
     env: { ...process.env, BENCH_CONFIG: config ? JSON.stringify(config) : '' },
     stdio: ['ignore', options.stdout ?? 'inherit', 'inherit', 'ipc'],
-    execArgv: options.execArgv ?? [],
+    execArgv: options.cgroupProcs
+      ? // fork() runs execPath with execArgv before the script: a shell that joins the group, then execs Node in place (same pid, same IPC fd).
+        ['-c', 'echo $$ > "$0" && exec "$@"', options.cgroupProcs, process.execPath, ...(options.execArgv ?? [])]
+      : (options.execArgv ?? []),
+    ...(options.cgroupProcs ? { execPath: '/bin/sh' } : {}),
   });
   type Started = { url: string; extAuthzHttpUrl?: string; extAuthzGrpcAddress?: string };
   const started = await new Promise<Started>((resolve, reject) => {
@@ -60,8 +68,15 @@ export async function startChild(
         child.once('message', (m: { gc: boolean; heapUsed: number }) => resolve(m.gc ? m.heapUsed : undefined));
         child.send('gc');
       }),
+    heap: () =>
+      new Promise<{ heapLimit: number; youngBytes: number }>((resolve) => {
+        child.once('message', (m: { heapLimit: number; youngBytes: number }) => resolve(m));
+        child.send('heap');
+      }),
     stop: () =>
       new Promise<void>((resolve) => {
+        // Already gone (e.g. killed by the OOM killer of its cgroup): nothing to wait for.
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),

@@ -16,11 +16,14 @@ import { autocannonLoad } from './load/autocannon-load.js';
 import { pacedLoad } from './load/paced-load.js';
 import { wrkInstalled, wrkLoad } from './load/wrk-load.js';
 import { memoryPhase, type MemoryPhaseResult } from './memory-phase.js';
+import { imageNodeFlags, limitedMemoryPhase } from './memory-limited-phase.js';
+import { syscallsPhase, syscallsTable, type SyscallsRun } from './syscalls-phase.js';
 import { cpuMicros, memoryOf } from './proc-stats.js';
 import { summariseProfiles } from './profile-summary.js';
 import { aggregate, findRow, type Sample, type ScenarioId } from './report/aggregate.js';
 import { barChartSvg } from './report/chart-svg.js';
 import { evaluateGoals } from './report/goals.js';
+import { scoredRowCosts, scoredRowCostTable } from './extraction/cost.js';
 import {
   c1Table,
   goalsTable,
@@ -43,6 +46,7 @@ import {
 } from './targets/node-peers.js';
 import type { RunningTarget, Target } from './targets/target.js';
 import { boundedArg } from './cli-bounds.js';
+import { batchCostTable, measureBatchCost } from './profiles/batch-cost.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -55,8 +59,12 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     users: { type: 'string', default: '100000' },
     history: { type: 'string', default: '100000' },
-    'rss-bound-mb': { type: 'string', default: '256' },
+    // The memory limit of the cgroup the second memory run puts the gateway in (a pod's limit).
+    'pod-memory-mib': { type: 'string', default: '512' },
     'skip-memory': { type: 'boolean', default: false },
+    // Requests traced per target by the syscalls phase (strace -c -f); 0 skips it.
+    'syscalls-count': { type: 'string', default: '5000' },
+    'skip-extraction-cost': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     write: { type: 'boolean', default: false },
   },
@@ -70,11 +78,13 @@ const HALF_SECONDS = bounded('half-rate-seconds', args['half-rate-seconds'], 1, 
 const CONNECTIONS = bounded('connections', args.connections, 1, 512);
 const USERS = bounded('users', args.users, 1000, 1_000_000);
 const HISTORY = bounded('history', args.history, 1000, 1_000_000);
-const RSS_BOUND = bounded('rss-bound-mb', args['rss-bound-mb'], 16, 65536) * 1048576;
+const SYSCALLS_COUNT = bounded('syscalls-count', args['syscalls-count'], 0, 100_000);
+const SYSCALLS_TARGETS = ['node-floor', 'haproxy-jwt', gatewayEverythingOnId];
+const POD_MEMORY = bounded('pod-memory-mib', args['pod-memory-mib'], 128, 65536) * 1048576;
 const MAX_SECONDS_PER_MEMORY_STEP = 240;
 const WARM_UP_SECONDS = 3;
 const ROWS_TARGETS = ['direct', 'node-floor', 'reply-from-jose', 'gw-pass', 'gw-labels', gatewayEverythingOnId];
-const HALF_RATE_TARGETS = ['direct', 'gw-pass', gatewayEverythingOnId];
+const HALF_RATE_TARGETS = ['direct', 'gw-pass', gatewayEverythingOnId, 'gw-all-redis'];
 
 const BENCH_DIR = fileURLToPath(new URL('../../bench/', import.meta.url));
 const startedAt = Date.now();
@@ -156,6 +166,7 @@ async function main(): Promise<void> {
   const primary = generators[0]!;
   const samples: Sample[] = [];
   const failures: string[] = [];
+  let syscalls: SyscallsRun | undefined;
 
   const measure = async (
     scenario: ScenarioId,
@@ -218,6 +229,17 @@ async function main(): Promise<void> {
           await measure('half-rate', t, round, (url) => pacedLoad(url, callFor(t), rate, HALF_SECONDS, CONNECTIONS));
       }
     } else failures.push('half-rate: no saturation figure for the everything-on gateway');
+    if (SYSCALLS_COUNT > 0) {
+      const traced = live.filter((t) => SYSCALLS_TARGETS.includes(t.id));
+      syscalls = await syscallsPhase(
+        traced.map((t) => ({ id: t.id, ...running.get(t.id)!, call: callFor(t) })),
+        SYSCALLS_COUNT,
+        [1, CONNECTIONS],
+        workDir,
+        log,
+      );
+      if ('failures' in syscalls) failures.push(...syscalls.failures.map((f) => `syscalls ${f}`));
+    }
   } finally {
     for (const [id, r] of running) {
       try {
@@ -229,6 +251,12 @@ async function main(): Promise<void> {
     }
   }
 
+  // Where a batch's CPU goes, per part and per row (bench/profiles/batch-cost.ts), in this process.
+  const batchCost = targets.some((t) => t.id === gatewayEverythingOnId)
+    ? await measureBatchCost({ identity, batch: 256, count: 200, rounds: 3 }).catch(
+        (e: Error) => void failures.push(`batch cost: ${e.message}`),
+      )
+    : undefined;
   let memory: MemoryPhaseResult | undefined;
   if (!args['skip-memory']) {
     try {
@@ -246,9 +274,30 @@ async function main(): Promise<void> {
       failures.push(`memory phase: ${(e as Error).message}`);
     }
   }
+  const limited = args['skip-memory']
+    ? undefined
+    : await limitedMemoryPhase(POD_MEMORY, (cgroup) =>
+        memoryPhase({
+          predictorUrl: predictor.url,
+          users: USERS,
+          history: HISTORY,
+          connections: CONNECTIONS,
+          extractionBuilt: !extractionNotBuilt(),
+          window: 2500,
+          maxSecondsPerStep: MAX_SECONDS_PER_MEMORY_STEP,
+          log,
+          cgroup,
+          nodeFlags: imageNodeFlags(),
+        }),
+      );
+  if (limited?.failed) failures.push(`memory phase inside a cgroup: ${limited.failed}`);
   await predictor.stop();
   rmSync(workDir, { recursive: true, force: true });
 
+  // In this process, after every target has stopped: the guard's own CPU per scored row (goal 7),
+  // in a full run or one that names extraction.
+  const costWanted = !args['skip-extraction-cost'] && (!wanted || wanted.some((w) => w.includes('extraction')));
+  const extractionCost = costWanted ? (log('extraction: CPU per scored row'), scoredRowCosts()) : undefined;
   const rows = aggregate(samples);
   const inputs: TableInputs = { rows, targets, generators, rssBytes, skipped };
   const goals = evaluateGoals({
@@ -256,8 +305,11 @@ async function main(): Promise<void> {
     generator: primary,
     everythingOn: gatewayEverythingOnId,
     memory,
-    rssBoundBytes: RSS_BOUND,
+    memoryLimited: limited?.result,
+    memoryLimitedMissing: limited?.missing,
+    syscalls,
     historyTolerance: 1.25,
+    extractionCost,
   });
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const machine = `${availableParallelism()} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Linux ${release()}, node ${process.version}`;
@@ -300,7 +352,33 @@ async function main(): Promise<void> {
     '',
     rowsTable(inputs, primary),
     '',
-    ...(memory ? ['### Many users, long histories', '', memoryTable(memory), ''] : []),
+    ...(batchCost
+      ? [
+          'Per row at 256 rows, everything on, in-process (bench/profiles/batch-cost.ts; identical rows are what the load above sends: the extraction guard does not score exact repeats):',
+          '',
+          batchCostTable(batchCost),
+          '',
+        ]
+      : []),
+    ...(syscalls
+      ? [
+          `### System calls per request (strace -c -f on the proxy process, ${SYSCALLS_COUNT} requests per target and concurrency)`,
+          '',
+          syscallsTable(syscalls, (id) => targets.find((t) => t.id === id)?.name ?? id),
+          '',
+        ]
+      : []),
+    ...(memory
+      ? ['### Many users, long histories', '', memoryTable(memory, limited?.result, limited?.missing), '']
+      : []),
+    ...(extractionCost
+      ? [
+          '### Extraction, CPU per scored row (in-process, bench/extraction/cost.ts)',
+          '',
+          scoredRowCostTable(extractionCost),
+          '',
+        ]
+      : []),
     '### Goals',
     '',
     goalsTable(goals),
@@ -313,7 +391,11 @@ async function main(): Promise<void> {
   writeFileSync(join(BENCH_DIR, '.tmp', 'peers-last.md'), section);
   writeFileSync(
     join(BENCH_DIR, '.tmp', 'peers-last.json'),
-    JSON.stringify({ date, machine, rows, skipped: Object.fromEntries(skipped), memory, goals, failures }, null, 2),
+    JSON.stringify(
+      { date, machine, rows, skipped: Object.fromEntries(skipped), memory, limited, syscalls, goals, failures },
+      null,
+      2,
+    ),
   );
   const chart = barChartSvg({
     title: 'inference-gateway beside its peers',

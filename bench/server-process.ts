@@ -1,4 +1,5 @@
 // Runs one server for the bench in its own process and reports its CPU time over IPC.
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { buildConfig } from '../src/config/load-config.js';
 import { Gateway } from '../src/gateway.js';
 import { startDemoPredictor } from '../src/quickstart/demo-predictor.js';
@@ -16,6 +17,11 @@ process.on('message', (m) => {
     const gc = (globalThis as { gc?: () => void }).gc;
     gc?.();
     send({ gc: gc !== undefined, heapUsed: process.memoryUsage().heapUsed });
+  }
+  // How V8 sized this heap (from the cgroup limit when the process started inside one).
+  if (m === 'heap') {
+    const young = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+    send({ heapLimit: getHeapStatistics().heap_size_limit, youngBytes: young?.space_size ?? 0 });
   }
 });
 

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Installs the native peers and wrk from Debian's packages when they are missing (npm run bench:setup).
+# Installs the native peers, wrk and strace (the syscalls-per-request phase) from Debian's packages
+# when they are missing (npm run bench:setup).
 # As root; services are never started by the packages (policy-rc.d answers 101, "action forbidden",
 # see /usr/share/doc/init-system-helpers/README.policy-rc.d), because the bench runs its own
 # foreground instances on loopback ports.
@@ -10,9 +11,10 @@ missing=""
 [ -x /usr/sbin/haproxy ] || missing="$missing haproxy"
 [ -x /usr/bin/wrk ] || missing="$missing wrk"
 [ -x /usr/bin/redis-server ] || missing="$missing redis-server"
+[ -x /usr/bin/strace ] || missing="$missing strace"
 
 if [ -z "$missing" ]; then
-  echo "bench setup: nginx, haproxy, wrk and redis-server are installed"
+  echo "bench setup: nginx, haproxy, wrk, redis-server and strace are installed"
   exit 0
 fi
 if [ "$(id -u)" != 0 ]; then

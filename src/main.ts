@@ -111,6 +111,10 @@ async function main(argv: string[]): Promise<void> {
       const { Gateway } = await import('./gateway.js');
       const gateway = await Gateway.create(config);
       for (const w of configWarnings(config)) gateway.log.warn({ field: w.path }, `config: ${w.path} ${w.message}`);
+      const { memoryPlan } = await import('./observability/memory-plan.js');
+      const { warnings: memoryWarnings, ...memory } = memoryPlan(config);
+      gateway.log.info({ memory }, 'memory plan');
+      for (const w of memoryWarnings) gateway.log.warn({ memory: true }, `memory: ${w}`);
       const at = await gateway.listen();
       gateway.log.info(
         {

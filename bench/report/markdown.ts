@@ -129,35 +129,73 @@ export function halfRateTable(t: TableInputs): string {
   );
 }
 
-export function memoryTable(m: MemoryPhaseResult): string {
+/** The users step without a limit beside the same step inside a memory cgroup (the pod's limit), then the history rows. */
+export function memoryTable(m: MemoryPhaseResult, limited?: MemoryPhaseResult, limitedMissing?: string): string {
+  const cg = limited?.cgroup;
+  const pair = (f: (r: MemoryPhaseResult) => string, missing = limitedMissing ?? '') => [
+    f(m),
+    limited ? f(limited) : missing,
+  ];
+  const sent = (r: MemoryPhaseResult) =>
+    `${r.users.requests.toLocaleString('en-US')} in ${r.users.seconds.toFixed(1)} s (${r.users.non2xx} non-2xx, ${r.users.errors} errors${r.users.cutShort ? ', cut short' : ''})`;
   const body = [
+    ['distinct users sent', ...pair(sent), m.config],
     [
-      'distinct users sent',
-      m.users.requests.toLocaleString('en-US'),
-      `${m.users.seconds.toFixed(1)} s, ${m.users.non2xx} non-2xx, ${m.users.errors} errors${m.users.cutShort ? ', cut short by the time bound' : ''}`,
+      'gateway Node flags',
+      ...pair((r) => (r.nodeFlags.length ? r.nodeFlags.map((f) => `\`${f}\``).join(' ') : 'none')),
+      "the limited run uses the container image's NODE_OPTIONS (Dockerfile)",
     ],
     [
-      'RSS before / after / peak',
-      `${mb(m.rssBeforeBytes)} / ${mb(m.rssAfterBytes)} / ${mb(m.peakRssBytes)} MB`,
-      m.config,
+      'CPU µs/req of those requests',
+      ...pair((r) => n0(r.usersCpuMicrosPerRequest)),
+      'every request a new user: token verified, limit counters, extraction account created',
     ],
     [
-      'after a full GC: RSS / V8 heap in use',
-      `${mb(m.rssAfterGcBytes)} / ${mb(m.heapAfterGcBytes)} MB`,
-      'the heap in use is what stays live (per-user state included); V8 keeps the pages it grew into while memory was plentiful',
+      'p50 / p99 of those requests, ms',
+      ...pair((r) => `${n2(r.users.p50)} / ${n2(r.users.p99)}`),
+      'closed loop at the bench connections: queueing included',
     ],
     [
-      `CPU µs/req, 20 users with ≈${m.fewPrior.prior} prior requests each`,
-      n0(m.fewPrior.cpuMicrosPerRequest),
-      `${m.fewPrior.window.requests} requests measured, after the users (same heap), alternating with the next row`,
+      'RSS before / after / peak, MB',
+      ...pair((r) => `${mb(r.rssBeforeBytes)} / ${mb(r.rssAfterBytes)} / ${mb(r.peakRssBytes)}`),
+      'before = after a 10,000-request warm-up of 100 users',
     ],
     [
-      `CPU µs/req, one user with ${m.manyPrior.prior.toLocaleString('en-US')} prior requests`,
-      n0(m.manyPrior.cpuMicrosPerRequest),
-      `${m.manyPrior.window.requests} requests measured; history ${m.manyPrior.history.seconds.toFixed(1)} s, ${m.manyPrior.history.non2xx} non-2xx`,
+      'cgroup peak charge / limit hits / OOM kills',
+      '',
+      cg ? `${mb(cg.peakBytes)} MB / ${cg.limitHits} / ${cg.oomKills}` : (limitedMissing ?? ''),
+      cg
+        ? `cgroup v${cg.version}, limit ${mb(cg.limitBytes)} MiB; the charge counts page cache too; a limit hit is reclaim, not a kill`
+        : '',
+    ],
+    [
+      'V8 heap limit / young generation, MB',
+      ...pair((r) => `${mb(r.heapLimitBytes)} / ${mb(r.youngBytes)}`),
+      'Node sizes the old generation from the cgroup limit at start-up; the young generation follows --max-semi-space-size',
+    ],
+    [
+      'after a full GC: RSS / V8 heap in use, MB',
+      ...pair((r) => `${mb(r.rssAfterGcBytes)} / ${mb(r.heapAfterGcBytes)}`),
+      'the heap in use is what stays live (per-user state included)',
     ],
   ];
-  return table(['memory and history', 'value', 'notes'], ['---', '---:', '---'], body);
+  if (m.fewPrior && m.manyPrior)
+    body.push(
+      [
+        `CPU µs/req, 20 users with ≈${m.fewPrior.prior} prior requests each`,
+        n0(m.fewPrior.cpuMicrosPerRequest),
+        '',
+        `${m.fewPrior.window.requests} requests measured, after the users (same heap), alternating with the next row`,
+      ],
+      [
+        `CPU µs/req, one user with ${m.manyPrior.prior.toLocaleString('en-US')} prior requests`,
+        n0(m.manyPrior.cpuMicrosPerRequest),
+        '',
+        `${m.manyPrior.window.requests} requests measured; history ${m.manyPrior.history.seconds.toFixed(1)} s, ${m.manyPrior.history.non2xx} non-2xx`,
+      ],
+    );
+  const limitHead = cg ? `inside ${mb(cg.limitBytes)} MiB` : 'inside a memory limit';
+  return table(['memory and history', 'no limit', limitHead, 'notes'], ['---', '---:', '---:', '---'], body);
 }
 
 export function goalsTable(goals: readonly Goal[]): string {

@@ -33,19 +33,18 @@ export interface FingerprintDetectorOptions {
 }
 
 export class FingerprintState {
-  readonly sigs: Uint32Array;
-  readonly seqs: Uint32Array;
+  /** Per slot, its signature and the query number that wrote it, side by side: one cache line per probe. */
+  readonly slots: Uint32Array;
   readonly hits: WindowCount;
   seq = 0;
 
   constructor(o: FingerprintDetectorOptions) {
-    this.sigs = new Uint32Array(o.tableSize);
-    this.seqs = new Uint32Array(o.tableSize);
+    this.slots = new Uint32Array(2 * o.tableSize);
     this.hits = new WindowCount(o.window);
   }
 
   get bytes(): number {
-    return this.sigs.byteLength + this.seqs.byteLength + 2 * TYPED_ARRAY_OVERHEAD + this.hits.bytes + OBJECT_OVERHEAD;
+    return this.slots.byteLength + TYPED_ARRAY_OVERHEAD + this.hits.bytes + OBJECT_OVERHEAD;
   }
 }
 
@@ -78,15 +77,18 @@ export class FingerprintDetector {
   observe(st: FingerprintState, z: Float64Array): number {
     const { dims, bands, horizon } = this.o;
     const seq = ++st.seq;
+    const slots = st.slots;
+    const offsets = this.offsets;
+    const inv = this.inv;
     let hit = false;
     for (let b = 0, ob = 0; b < bands; b++, ob += dims) {
       let h = 0x9747b28c ^ b;
-      for (let j = 0; j < dims; j++) h = mix(h, Math.floor((z[j]! + this.offsets[ob + j]!) * this.inv));
+      for (let j = 0; j < dims; j++) h = mix(h, Math.floor((z[j]! + offsets[ob + j]!) * inv));
       const sig = (fmix(h) | 1) >>> 0; // never 0, the empty slot
-      const slot = (sig ^ Math.imul(b, 0x9e3779b1)) & this.mask;
-      if (st.sigs[slot] === sig && seq - st.seqs[slot]! <= horizon) hit = true;
-      st.sigs[slot] = sig;
-      st.seqs[slot] = seq;
+      const at = 2 * ((sig ^ Math.imul(b, 0x9e3779b1)) & this.mask);
+      if (slots[at] === sig && seq - slots[at + 1]! <= horizon) hit = true;
+      slots[at] = sig;
+      slots[at + 1] = seq;
     }
     return st.hits.push(hit) / this.alarmCount;
   }

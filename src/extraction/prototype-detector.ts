@@ -1,5 +1,5 @@
 import type { DetectorSettings } from './detector-settings.js';
-import { shapiroWilkSorted } from './shapiro-wilk.js';
+import { shapiroWilkW } from './shapiro-wilk.js';
 import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
 
 /**
@@ -12,8 +12,8 @@ import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
  *
  * Bounded where PRADA is not: at most `prototypes` per class (a full set replaces a random slot),
  * at most `maxClasses` classes (class ids are folded modulo), the last `ring` distances only,
- * and the insertion distances kept as running sums. Cost per query: O(prototypes · dims) plus
- * one sort of `ring` values every `testEvery` queries.
+ * and the insertion distances kept as running sums. Cost per query: O(prototypes · dims), one
+ * insertion into the sorted ring, and O(ring) every `testEvery` queries for the test.
  *
  * Outliers are rejected around the median by 3 scaled median absolute deviations (Hampel's
  * identifier; Leys et al., "Detecting outliers: Do not use standard deviation around the mean,
@@ -37,7 +37,12 @@ export class PrototypeState {
   readonly insertSum: Float64Array;
   readonly insertSumSq: Float64Array;
   readonly insertN: Uint32Array;
-  readonly ring: Float64Array;
+  /**
+   * The last `ring` distances in arrival order in [0, ring), and the same values sorted ascending
+   * in [ring, 2·ring): kept sorted as they arrive (one shift per query), so a test never sorts.
+   */
+  readonly distances: Float64Array;
+  readonly ring: number;
   ringPos = 0;
   ringFilled = 0;
   sinceTest = 0;
@@ -52,7 +57,8 @@ export class PrototypeState {
     this.insertSum = new Float64Array(o.maxClasses);
     this.insertSumSq = new Float64Array(o.maxClasses);
     this.insertN = new Uint32Array(o.maxClasses);
-    this.ring = new Float64Array(o.ring);
+    this.distances = new Float64Array(2 * o.ring);
+    this.ring = o.ring;
     this.rng = seed | 1;
   }
 
@@ -61,10 +67,10 @@ export class PrototypeState {
       this.counts.byteLength +
       this.threshold.byteLength * 3 +
       this.insertN.byteLength +
-      this.ring.byteLength +
+      this.distances.byteLength +
       6 * TYPED_ARRAY_OVERHEAD +
       OBJECT_OVERHEAD +
-      16 +
+      24 +
       8 * this.sets.length;
     for (const s of this.sets) if (s) b += s.byteLength + TYPED_ARRAY_OVERHEAD;
     return b;
@@ -72,11 +78,7 @@ export class PrototypeState {
 }
 
 export class PrototypeDetector {
-  private readonly sorted: Float64Array;
-
-  constructor(readonly o: PrototypeDetectorOptions) {
-    this.sorted = new Float64Array(o.ring);
-  }
+  constructor(readonly o: PrototypeDetectorOptions) {}
 
   createState(seed: number): PrototypeState {
     return new PrototypeState(this.o, seed);
@@ -102,16 +104,15 @@ export class PrototypeDetector {
     let best = Infinity;
     for (let p = 0, base = 0; p < n; p++, base += dims) {
       let d = 0;
-      for (let j = 0; j < dims; j++) {
+      // A partial sum already at the best cannot win (the terms are non-negative): stop early.
+      for (let j = 0; j < dims && d < best; j++) {
         const t = z[j]! - set[base + j]!;
         d += t * t;
       }
       if (d < best) best = d;
     }
     const dmin = Math.sqrt(best);
-    st.ring[st.ringPos] = dmin;
-    st.ringPos = st.ringPos + 1 === st.ring.length ? 0 : st.ringPos + 1;
-    if (st.ringFilled < st.ring.length) st.ringFilled++;
+    remember(st, dmin);
     if (dmin > st.threshold[c]!) {
       let slot: number;
       if (n < o.prototypes) {
@@ -148,41 +149,101 @@ export class PrototypeDetector {
 
   /** W of the ring's distances once outliers are rejected around the median. */
   private test(st: PrototypeState): number {
+    const all = st.distances;
+    // The sorted distances are all[s, e).
+    const s = st.ring;
     const m = st.ringFilled;
-    const all = this.sorted.subarray(0, m);
-    all.set(st.ring.subarray(0, m));
-    all.sort();
-    const median = m % 2 ? all[(m - 1) >> 1]! : (all[m / 2 - 1]! + all[m / 2]!) / 2;
-    const mad = medianAbsoluteDeviation(all, median);
+    const e = s + m;
+    const median = m % 2 ? all[s + ((m - 1) >> 1)]! : (all[s + m / 2 - 1]! + all[s + m / 2]!) / 2;
+    const mad = medianAbsoluteDeviation(all, median, s, e);
     // More than half the distances identical (a fixed-step probe): no benign spread at all.
     if (mad <= 1e-12 * Math.max(1, median)) return 0;
     // 1.4826 · MAD estimates σ for normal data.
     const limit = this.o.rejectSigma * 1.4826 * mad;
-    let lo = 0;
-    while (lo < m && median - all[lo]! > limit) lo++;
-    let hi = m;
+    let lo = s;
+    while (lo < e && median - all[lo]! > limit) lo++;
+    let hi = e;
     while (hi > lo && all[hi - 1]! - median > limit) hi--;
     if (hi - lo < this.o.minSamples) return st.w;
-    return shapiroWilkSorted(all.subarray(lo, hi), hi - lo)?.w ?? 0;
+    const w = shapiroWilkW(all, lo, hi);
+    // No spread left (or infinite distances, from rows far outside any float32 prototype): not
+    // normal at all. A NaN here would have silenced the account's score.
+    return w === w ? w : 0;
   }
 }
 
-/** The median of |x − median| of a sorted sample, merging outwards from the median (no second sort). */
-export function medianAbsoluteDeviation(sorted: ArrayLike<number>, median: number): number {
-  const m = sorted.length;
-  let j = 0;
-  while (j < m && sorted[j]! <= median) j++;
+/**
+ * Adds a distance to the ring (evicting the oldest once full) and to the sorted copy: the evicted
+ * value's place is found by binary search, then the values between it and the new value's place
+ * shift by one. O(log ring + shift) per query, against a sort of the ring at every test.
+ */
+export function remember(st: PrototypeState, v: number): void {
+  const a = st.distances;
+  const s = st.ring;
+  const pos = st.ringPos;
+  if (st.ringFilled < s) {
+    // Not full yet: insert into the sorted [s, s + filled).
+    let k = s + st.ringFilled;
+    while (k > s && a[k - 1]! > v) {
+      a[k] = a[k - 1]!;
+      k--;
+    }
+    a[k] = v;
+    st.ringFilled++;
+  } else {
+    const old = a[pos]!;
+    // The first sorted slot holding `old` (it is there: every ring value is).
+    let lo = s;
+    let hi = s + s;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (a[mid]! < old) lo = mid + 1;
+      else hi = mid;
+    }
+    let k = lo;
+    if (v > old) {
+      while (k + 1 < s + s && a[k + 1]! < v) {
+        a[k] = a[k + 1]!;
+        k++;
+      }
+    } else {
+      while (k > s && a[k - 1]! > v) {
+        a[k] = a[k - 1]!;
+        k--;
+      }
+    }
+    a[k] = v;
+  }
+  a[pos] = v;
+  st.ringPos = pos + 1 === s ? 0 : pos + 1;
+}
+
+/**
+ * The median of |x − median| of a sorted sample, merging outwards from the median (no second
+ * sort). The walk carries indices only and the deviations are taken once at the end: a double
+ * carried around the loop was boxed on every step by V8 (4 kB of garbage per test).
+ */
+export function medianAbsoluteDeviation(
+  sorted: ArrayLike<number>,
+  median: number,
+  from = 0,
+  to = sorted.length,
+): number {
+  const m = to - from;
+  if (m <= 0) return 0;
+  let j = from;
+  while (j < to && sorted[j]! <= median) j++;
   let i = j - 1;
   const upper = m >> 1; // 0-based rank of the upper median of the deviations
-  let previous = 0;
+  // Index of the deviation taken at rank r (last) and r − 1 (previous).
+  let last = -1;
+  let previous = -1;
   for (let r = 0; r <= upper; r++) {
-    const di = i >= 0 ? median - sorted[i]! : Infinity;
-    const dj = j < m ? sorted[j]! - median : Infinity;
-    const d = di <= dj ? di : dj;
-    if (di <= dj) i--;
-    else j++;
-    if (r === upper) return m % 2 ? d : (previous + d) / 2;
-    previous = d;
+    previous = last;
+    // Past either end the deviation is infinite: the other side is taken.
+    if (j >= to || (i >= from && median - sorted[i]! <= sorted[j]! - median)) last = i--;
+    else last = j++;
   }
-  return 0;
+  const d = Math.abs(sorted[last]! - median);
+  return m % 2 ? d : (Math.abs(sorted[previous]! - median) + d) / 2;
 }

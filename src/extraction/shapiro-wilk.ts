@@ -89,23 +89,33 @@ export interface ShapiroWilkResult {
  * when the sample has (numerically) zero range: W is undefined there.
  */
 export function shapiroWilkSorted(sorted: ArrayLike<number>, n: number = sorted.length): ShapiroWilkResult | undefined {
+  const w = shapiroWilkW(sorted, 0, n);
+  return w === w ? { w, pValue: pValueOf(w, n) } : undefined;
+}
+
+/**
+ * W alone for the sorted range `sorted[from..to)`, NaN when the range of values is (numerically)
+ * zero: what a detector that only compares W with a threshold needs, without the p-value's
+ * logarithms and without a view or result object per test.
+ */
+export function shapiroWilkW(sorted: ArrayLike<number>, from: number, to: number): number {
+  const n = to - from;
   const coef = shapiroWilkCoefficients(n);
-  const range = sorted[n - 1]! - sorted[0]!;
-  if (!(range > 1e-19)) return undefined;
+  const range = sorted[to - 1]! - sorted[from]!;
+  if (!(range > 1e-19)) return Number.NaN;
   // Scaling by the range keeps the sums of squares well conditioned (as AS R94 does).
   let mean = 0;
-  for (let i = 0; i < n; i++) mean += sorted[i]! / range;
+  for (let i = from; i < to; i++) mean += sorted[i]! / range;
   mean /= n;
   let sax = 0;
   let ssx = 0;
   for (let i = 0; i < n; i++) {
-    const x = sorted[i]! / range - mean;
+    const x = sorted[from + i]! / range - mean;
     sax += coef[i]! * x;
     ssx += x * x;
   }
   // The coefficients have zero mean and unit sum of squares: W is their squared correlation.
-  const w = Math.min(1, (sax * sax) / ssx);
-  return { w, pValue: pValueOf(w, n) };
+  return Math.min(1, (sax * sax) / ssx);
 }
 
 /** Sorts a copy and runs the test (convenience for tests and tools; detectors sort in place). */

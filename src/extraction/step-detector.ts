@@ -74,10 +74,11 @@ export class StepDetector {
       let h = 0x2f1b3c4d;
       let changed = 0;
       for (let j = 0; j < width; j++) {
-        const d = Math.abs(scaled[j]! - rows[base + j]!);
-        const q = Math.round(d * 1048576);
-        if (q !== 0) changed++;
-        h = mix(h, q | 0);
+        // round(|d|·2²⁰) as trunc(x + ½): the same integer for every difference below 2³² scales
+        // (x ≥ 0), and Math.round cost three quarters of this loop on Node 24. NaN counts as changed.
+        const t = Math.abs(scaled[j]! - rows[base + j]!) * 1048576 + 0.5;
+        if (!(t < 1)) changed++;
+        h = mix(h, t | 0);
       }
       if (changed < 2) continue;
       const f = fmix(h);

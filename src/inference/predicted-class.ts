@@ -39,28 +39,49 @@ function knownLabel(label: string, c: ModelContract): string | { error: string }
  * answer a confident wrong label.
  */
 function fromScores(scores: readonly number[], c: ModelContract, names?: readonly string[], binary = false): RowResult {
-  if (scores.length === 0) return { error: 'an empty score row' };
-  if (!names && c.labels && (binary ? scores.length > c.labels.length : scores.length !== c.labels.length)) {
-    return { error: `a row of ${scores.length} scores for ${c.labels.length} configured labels` };
+  return scoresAt(scores, 0, scores.length, c, names, binary);
+}
+
+/** The scores `data[start]` to `data[start + width - 1]` read as one score row (a row of a flat [N, C] tensor needs no copy). */
+function scoresAt(
+  data: readonly number[],
+  start: number,
+  width: number,
+  c: ModelContract,
+  names?: readonly string[],
+  binary = false,
+): RowResult {
+  if (width === 0) return { error: 'an empty score row' };
+  if (!names && c.labels && (binary ? width > c.labels.length : width !== c.labels.length)) {
+    return { error: `a row of ${width} scores for ${c.labels.length} configured labels` };
   }
   // Labels need only the best class: no per-row allocation beyond the result on the hot path.
   let best = 0;
-  for (let i = 0; i < scores.length; i++) {
-    const score = scores[i]!;
+  for (let i = 0; i < width; i++) {
+    const score = data[start + i]!;
     if (!isFiniteNumber(score)) return { error: 'a score is not a finite number' };
-    if (score > scores[best]!) best = i;
+    if (score > data[start + best]!) best = i;
   }
   const label = names ? knownLabel(names[best]!, c) : nameOf(best, c);
   if (typeof label === 'object') return label;
-  if (c.policy !== 'top-k') return { label, confidence: scores[best]!, ranked: undefined };
+  const confidence = data[start + best]!;
+  if (c.policy !== 'top-k') return { label, confidence, ranked: undefined };
   const ranked: Array<{ label: string | number; score: number }> = [];
-  for (let i = 0; i < scores.length; i++) {
+  for (let i = 0; i < width; i++) {
     const l = names ? knownLabel(names[i]!, c) : nameOf(i, c);
     if (typeof l === 'object') return l;
-    ranked.push({ label: l, score: scores[i]! });
+    ranked.push({ label: l, score: data[start + i]! });
   }
   ranked.sort((x, y) => y.score - x.score);
-  return { label, confidence: scores[best]!, ranked };
+  return { label, confidence, ranked };
+}
+
+/**
+ * Row `row` of a flat [N, width] tensor whose every element is a finite number, width at least 2:
+ * the class classifyRow gives for that row as a list of scores, read in place.
+ */
+export function classifyScoreRowAt(data: readonly number[], row: number, width: number, c: ModelContract): RowResult {
+  return scoresAt(data, row * width, width, c);
 }
 
 /** A single number per row: a class id when integral, else the probability of class 1. */

@@ -1,5 +1,5 @@
 import type { ModelContract } from './model-contract.js';
-import { classifyRow, type PredictedClass } from './predicted-class.js';
+import { classifyRow, classifyScoreRowAt, type PredictedClass } from './predicted-class.js';
 import { labelOut, topKOut } from './reduced-answer.js';
 import type { Reduction } from './v1-answer.js';
 import { isObject } from './json-object.js';
@@ -50,19 +50,48 @@ function rowsOf(t: Tensor): unknown[][] | unknown[] | string {
 }
 
 function labelsTensor(name: string, values: ReadonlyArray<string | number>, shape: number[]): Record<string, unknown> {
-  const allInts = values.every((v) => typeof v === 'number');
-  return { name, shape, datatype: allInts ? 'INT64' : 'BYTES', data: allInts ? values : values.map(String) };
+  let ints = 0;
+  for (let i = 0; i < values.length; i++) if (typeof values[i] === 'number') ints++;
+  const allInts = ints === values.length;
+  // Names are strings already: only a mix of indices and names needs converting.
+  const data = allInts || ints === 0 ? values : values.map(String);
+  return { name, shape, datatype: allInts ? 'INT64' : 'BYTES', data };
 }
 
-function reduceTensor(t: Tensor, c: ModelContract, classes: PredictedClass[]): Array<Record<string, unknown>> | string {
+const allFiniteNumbers = (data: readonly unknown[]): data is readonly number[] => {
+  for (let i = 0; i < data.length; i++) {
+    const x = data[i];
+    if (typeof x !== 'number' || !Number.isFinite(x)) return false;
+  }
+  return true;
+};
+
+/** The class of every row, or why a row has none. */
+function classesOfTensor(t: Tensor, c: ModelContract): PredictedClass[] | string {
+  const predicted: PredictedClass[] = [];
+  // The common answer, an [N, C] tensor of probabilities, is read in place: no row copied out.
+  if (t.shape.length === 2 && (t.shape[1] as number) >= 2 && allFiniteNumbers(t.data)) {
+    const [n, k] = t.shape as [number, number];
+    for (let i = 0; i < n; i++) {
+      const r = classifyScoreRowAt(t.data, i, k, c);
+      if ('error' in r) return `output ${t.name} row ${i}: ${r.error}`;
+      predicted.push(r);
+    }
+    return predicted;
+  }
   const rows = rowsOf(t);
   if (typeof rows === 'string') return rows;
-  const predicted: PredictedClass[] = [];
   for (let i = 0; i < rows.length; i++) {
     const r = classifyRow(rows[i], c);
     if ('error' in r) return `output ${t.name} row ${i}: ${r.error}`;
     predicted.push(r);
   }
+  return predicted;
+}
+
+function reduceTensor(t: Tensor, c: ModelContract, classes: PredictedClass[]): Array<Record<string, unknown>> | string {
+  const predicted = classesOfTensor(t, c);
+  if (typeof predicted === 'string') return predicted;
   classes.push(...predicted);
   // MLServer's probability output becomes its label output, named as MLServer names it.
   const name = t.name === 'predict_proba' ? 'predict' : t.name;

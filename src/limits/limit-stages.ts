@@ -5,6 +5,7 @@ import type { StageFactory } from '../decision/stage-deps.js';
 import { isPromise } from '../decision/stage.js';
 import { inferenceRequestOf } from '../inference/inference-request.js';
 import { DebtLedger } from './debt-ledger.js';
+import { Leases } from './leases.js';
 import { LimitPolicies } from './limit-policies.js';
 import { LocalWindows } from './local-windows.js';
 import { rateLimit } from './rate-limit-headers.js';
@@ -38,9 +39,19 @@ export const limitStages: StageFactory = (deps) => {
           ? new LocalWindows({ maxKeys: storeConfig.memoryMaxKeys, now: deps.now, share: storeConfig.replicas })
           : undefined,
       ledger: new DebtLedger(storeConfig.memoryMaxKeys),
+      leases:
+        storeConfig.lease.maxPredictions > 0
+          ? new Leases({
+              ...storeConfig.lease,
+              replicas: storeConfig.replicas,
+              maxKeys: storeConfig.memoryMaxKeys,
+            })
+          : undefined,
       metrics,
     });
     metrics.reportLimitsUnsettled(() => redisWindows.unsettled);
+    metrics.reportLimitsLeased(() => redisWindows.leased);
+    deps.onClose(redisWindows);
     store = redisWindows;
   } else {
     store = new LocalWindows({ maxKeys: storeConfig.memoryMaxKeys, now: deps.now, share: 1 });

@@ -3,6 +3,7 @@ import type { GatewayMetrics } from '../observability/metrics.js';
 import type { RedisDeadlines } from '../stores/redis-health.js';
 import { CHARGE_SCRIPT } from './charge-script.js';
 import type { DebtLedger, Handover } from './debt-ledger.js';
+import { leaseKey, type Lease, type Leases } from './leases.js';
 import type { LocalWindows } from './local-windows.js';
 import { chargeOutcome, type Charge, type CounterStore, type StoreFailure, type WindowGroup } from './window-group.js';
 
@@ -22,7 +23,15 @@ export interface RedisWindowsOptions {
   readonly insurance: LocalWindows | undefined;
   /** What was decided while Redis did not answer, to hand over once it does (bounded like the insurance limiter). */
   readonly ledger: DebtLedger;
+  /** Quota leasing (leases.ts): undefined charges every request in Redis. */
+  readonly leases?: Leases | undefined;
   readonly metrics: GatewayMetrics;
+}
+
+/** What an acquiring script asks for and gives back. */
+interface LeaseAsk {
+  readonly key: string;
+  readonly returned: Lease | undefined;
 }
 
 type ChargeCommand = (numKeys: number, ...args: Array<string | number>) => Promise<number[]>;
@@ -57,6 +66,7 @@ export class RedisWindows implements CounterStore {
   /** Costs of timed-out scripts whose answer has not arrived: Redis may still report them charged. */
   private unresolved = 0;
   private flushing = false;
+  private readonly sweeper: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: RedisWindowsOptions) {
     const client = o.client as unknown as Record<string, unknown> & {
@@ -65,6 +75,11 @@ export class RedisWindows implements CounterStore {
     if (typeof client[COMMAND] !== 'function') client.defineCommand(COMMAND, { lua: CHARGE_SCRIPT });
     this.command = (client[COMMAND] as ChargeCommand).bind(client);
     o.deadlines.onAnswer(() => void this.flush());
+    if (o.leases) {
+      // Slices left unspent by identities that went quiet go back at most one lease period after they expire.
+      this.sweeper = setInterval(() => this.returnLeases(o.leases!.takeExpired(o.now())), o.leases.o.seconds * 1000);
+      this.sweeper.unref();
+    }
   }
 
   /** Predictions whose count in Redis is not settled yet: owed, being handed over, or awaiting a late answer. */
@@ -72,27 +87,59 @@ export class RedisWindows implements CounterStore {
     return this.o.ledger.uncounted + this.unresolved;
   }
 
-  async charge(user: string, group: WindowGroup, cost: number): Promise<Charge> {
+  /** Predictions Redis counts as used that this replica holds in leases and has not spent. */
+  get leased(): number {
+    return this.o.leases?.held ?? 0;
+  }
+
+  /** Stops the sweep and returns every unspent lease (shutdown): waits for Redis at most the command timeout. */
+  async close(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    if (!this.o.leases) return;
+    await Promise.all(this.returnLeases(this.o.leases.takeAll(this.o.now())));
+  }
+
+  /**
+   * Spends the identity's lease when it covers the cost (no round trip, synchronous like the
+   * memory store); otherwise asks Redis, for this request and, when no other request of the
+   * identity is asking already, for a new lease.
+   */
+  charge(user: string, group: WindowGroup, cost: number): Charge | Promise<Charge> {
+    const leases = this.o.leases;
+    if (!leases) return this.ask(user, group, cost, undefined);
+    const key = leaseKey(user, group);
+    return leases.spend(key, cost, this.o.now()) ?? this.ask(user, group, cost, key);
+  }
+
+  private async ask(user: string, group: WindowGroup, cost: number, key: string | undefined): Promise<Charge> {
     if (this.inFlight >= this.o.maxInFlight) return this.fallback(user, group, cost, 'overloaded');
     const deadline = this.o.deadlines.deadline(this.o.timeoutMs);
     if (deadline === undefined) return this.fallback(user, group, cost, 'unprobed');
     const handover = this.o.ledger.handoverFor(user, group);
-    const sent = this.send(user, group, cost, deadline, handover);
+    const begun = key !== undefined ? this.o.leases!.begin(key) : false;
+    const lease: LeaseAsk | undefined = begun ? { key: key!, returned: begun.returned } : undefined;
+    const now = Math.floor(this.o.now());
+    const sent = this.send(user, group, cost, deadline, handover, now, lease);
 
     let reply: number[] | typeof TIMED_OUT;
     try {
       reply = await settleWithin(sent, this.o.timeoutMs);
     } catch {
-      // Refused by the client (not connected) or by Redis before the script ran: nothing charged.
+      // Refused by the client (not connected) or by Redis before the script ran: nothing charged
+      // (and a returned lease not returned: Redis keeps counting it, the safe side, until its windows end).
       this.inFlight--;
+      if (lease) this.o.leases!.abandon(lease.key);
       return this.fallback(user, group, cost, 'error');
     }
     if (reply === TIMED_OUT) {
-      this.settleLate(sent, user, group, cost, handover);
+      this.settleLate(sent, user, group, cost, handover, now, lease);
       return this.fallback(user, group, cost, 'timeout');
     }
     this.inFlight--;
-    if (reply[0] === -1) return this.fallback(user, group, cost, 'stale');
+    if (reply[0] === -1) {
+      if (lease) this.o.leases!.abandon(lease.key);
+      return this.fallback(user, group, cost, 'stale');
+    }
     if (handover) this.o.ledger.confirm(user, group, handover);
 
     const n = group.windows.length;
@@ -102,7 +149,13 @@ export class RedisWindows implements CounterStore {
       used[i] = Number(reply[1 + 2 * i]);
       resetMs[i] = Number(reply[2 + 2 * i]);
     }
+    // Insurance starts from Redis' count with this replica's new lease in it: were Redis to fail
+    // now, the lease is spent first and the insurance share must not hand it out again.
     this.o.insurance?.observe(user, group, used, resetMs, this.o.ledger.outstanding(user, group));
+    const granted = Number(reply[1 + 2 * n] ?? 0);
+    if (lease) this.o.leases!.end(lease.key, user, group, granted, now, used, resetMs);
+    // The answer describes what this replica can still admit: its own fresh lease counts as left.
+    if (granted > 0) for (let i = 0; i < n; i++) used[i] = used[i]! - granted;
     return chargeOutcome(group, reply[0] === 1, cost, used, resetMs);
   }
 
@@ -112,19 +165,28 @@ export class RedisWindows implements CounterStore {
     cost: number,
     deadline: number,
     handover: Handover | undefined,
+    now: number,
+    lease?: LeaseAsk,
+    returned: Lease | undefined = lease?.returned,
   ): Promise<number[]> {
     const n = group.windows.length;
     const tag = tagOf(user);
     const keys = handover ? n + 1 : n;
-    const args = new Array<string | number>(keys + 5);
+    const leases = this.o.leases;
+    const args = new Array<string | number>(keys + 9);
     for (let i = 0; i < n; i++) args[i] = `${this.o.keyPrefix}{${tag}}:${group.id}:${group.windows[i]!.name}`;
     if (handover) args[n] = `${this.o.keyPrefix}{${tag}}:handover:${handover.token}`;
-    args[keys] = Math.floor(this.o.now());
+    args[keys] = now;
     args[keys + 1] = deadline;
     args[keys + 2] = cost;
     args[keys + 3] = handover?.amount ?? 0;
     args[keys + 4] = this.tokenLifetimeMs(group);
-    args.push(...this.tail(group));
+    args[keys + 5] = lease && leases ? leases.o.maxPredictions : 0;
+    args[keys + 6] = leases?.divisor ?? 2;
+    args[keys + 7] = leases?.o.minPredictions ?? 1;
+    args[keys + 8] = returned?.left ?? 0;
+    if (returned) for (let i = 0; i < n; i++) args.push(group.limits[i]!, group.durationsMs[i]!, returned.resetAt[i]!);
+    else args.push(...this.tail(group));
     // Counted until Redis answers, not until the gateway stops waiting: what waits on a frozen Redis is bounded.
     this.inFlight++;
     return this.command(keys, ...args);
@@ -140,24 +202,78 @@ export class RedisWindows implements CounterStore {
     group: WindowGroup,
     cost: number,
     handover: Handover | undefined,
+    now = 0,
+    lease?: LeaseAsk,
   ): void {
     this.unresolved += cost;
     sent.then(
       (reply) => {
         this.inFlight--;
         this.unresolved -= cost;
-        if (reply[0] === -1) return;
+        if (reply[0] === -1) {
+          if (lease) this.o.leases!.abandon(lease.key);
+          return;
+        }
         if (handover) this.o.ledger.confirm(user, group, handover);
         if (reply[0] === 1) this.o.ledger.owe(user, group, -cost);
+        // A lease granted late is still reserved in Redis: this replica spends it (or returns it).
+        if (lease) {
+          const n = group.windows.length;
+          const used = new Float64Array(n);
+          const resetMs = new Float64Array(n);
+          for (let i = 0; i < n; i++) {
+            used[i] = Number(reply[1 + 2 * i]);
+            resetMs[i] = Number(reply[2 + 2 * i]);
+          }
+          this.o.leases!.end(lease.key, user, group, Number(reply[1 + 2 * n] ?? 0), now, used, resetMs);
+        }
       },
       // No answer: the connection closed, or the client's backstop timeout (redis-client.ts) fired
       // long after the deadline. Taken as not charged, which is wrong only for a script that ran
-      // and whose answer was lost with its connection.
+      // and whose answer was lost with its connection (a lease it granted stays counted, unspent).
       () => {
         this.inFlight--;
         this.unresolved -= cost;
+        if (lease) this.o.leases!.abandon(lease.key);
       },
     );
+  }
+
+  /**
+   * Gives unspent leases back, each once: a return whose answer is lost or late is not resent (it
+   * may have been applied), so at worst Redis keeps counting a slice nobody spends until its
+   * windows end: fewer admitted, never more. Without a probed Redis they wait for the next sweep.
+   */
+  private returnLeases(leases: readonly Lease[]): Array<Promise<void>> {
+    const out: Array<Promise<void>> = [];
+    for (const lease of leases) {
+      const deadline = this.inFlight < this.o.maxInFlight ? this.o.deadlines.deadline(this.o.timeoutMs) : undefined;
+      if (deadline === undefined) {
+        this.o.leases!.keep(lease);
+        continue;
+      }
+      const sent = this.send(
+        lease.user,
+        lease.group,
+        0,
+        deadline,
+        undefined,
+        Math.floor(this.o.now()),
+        undefined,
+        lease,
+      );
+      out.push(
+        settleWithin(sent, this.o.timeoutMs).then(
+          () => undefined,
+          () => undefined,
+        ),
+      );
+      sent.then(
+        () => this.inFlight--,
+        () => this.inFlight--,
+      );
+    }
+    return out;
   }
 
   private fallback(user: string, group: WindowGroup, cost: number, reason: StoreFailure): Charge {
@@ -194,7 +310,7 @@ export class RedisWindows implements CounterStore {
     const deadline = this.o.deadlines.deadline(this.o.timeoutMs);
     const handover = this.o.ledger.handoverFor(user, group);
     if (deadline === undefined || !handover) return;
-    const sent = this.send(user, group, 0, deadline, handover);
+    const sent = this.send(user, group, 0, deadline, handover, Math.floor(this.o.now()));
     try {
       const reply = await settleWithin(sent, this.o.timeoutMs);
       if (reply === TIMED_OUT) return this.settleLate(sent, user, group, 0, handover);
@@ -214,7 +330,7 @@ export class RedisWindows implements CounterStore {
   private tail(group: WindowGroup): ReadonlyArray<number> {
     let t = this.argTails.get(group);
     if (!t) {
-      t = group.limits.flatMap((limit, i) => [limit, group.durationsMs[i]!]);
+      t = group.limits.flatMap((limit, i) => [limit, group.durationsMs[i]!, 0]);
       this.argTails.set(group, t);
     }
     return t;

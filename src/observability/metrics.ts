@@ -296,6 +296,19 @@ export class GatewayMetrics {
     this.limitsUnsettledSource = source;
   }
 
+  private limitsLeasedSource: () => number = () => 0;
+  readonly limitsLeased: Gauge = new Gauge({
+    name: 'inference_gateway_limits_leased_predictions',
+    help: 'Predictions Redis counts as used that this replica holds in quota leases and has not admitted yet (returned when a lease expires and at shutdown).',
+    registers: [this.registry],
+    collect: (): void => this.limitsLeased.set(this.limitsLeasedSource()),
+  });
+
+  /** Where `inference_gateway_limits_leased_predictions` is read at each scrape (the Redis limits store). */
+  reportLimitsLeased(source: () => number): void {
+    this.limitsLeasedSource = source;
+  }
+
   readonly dependencyUp = new Gauge({
     name: 'inference_gateway_dependency_up',
     help: 'Whether a dependency answered its last health probe (1) or not (0), e.g. dependency="redis". Under a degrading failure policy this is reported here and in /readyz, without failing readiness.',

@@ -85,6 +85,25 @@ describe('extraction state in Redis', () => {
     }
   });
 
+  it("sums an account's concurrent updates into one round trip at a time, each reading the shared sum with all of them in it", async () => {
+    const client = new Redis(redis.url);
+    const reader = new Redis(redis.url);
+    try {
+      const shared = new SharedEvidence(client, `batch${Date.now()}:`, 60_000, 60_000);
+      const acc = new AccountState('u', 'm', new QueryScorer(undefined, DEFAULT_DETECTOR_SETTINGS, 1).createState(), 0);
+      const calls = async () => Number(/cmdstat_hgetall:calls=(\d+)/.exec(await reader.info('commandstats'))?.[1] ?? 0);
+      const before = await calls();
+      const answers = await Promise.all(Array.from({ length: 20 }, () => shared.add(acc, 1, 0.5, 1000)));
+      assert.ok((await calls()) - before <= 2, `${(await calls()) - before} round trips for 20 concurrent updates`);
+      assert.equal(Number(await reader.hget(shared.key('m', 'u'), 'q')), 20, 'every query counted');
+      const last = answers.at(-1)!.evidence;
+      assert.ok(Math.abs(last - 10) < 1e-9, `the last update reads all twenty: evidence ${last}`);
+    } finally {
+      client.disconnect();
+      reader.disconnect();
+    }
+  });
+
   it('goes on detecting in memory when Redis dies mid-stream, and counts the fallbacks', async () => {
     const g = await startExtractionGateway(EXTRACTION, {}, { redisUrl: redis.url });
     try {

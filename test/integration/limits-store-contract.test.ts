@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { DebtLedger } from '../../src/limits/debt-ledger.js';
+import { Leases, type LeaseOptions } from '../../src/limits/leases.js';
 import { LocalWindows } from '../../src/limits/local-windows.js';
 import { RedisWindows } from '../../src/limits/redis-windows.js';
 import { windowGroup, type CounterStore, type WindowGroup } from '../../src/limits/window-group.js';
@@ -126,7 +127,7 @@ contract('memory', async () => {
   };
 });
 
-contract('redis', async () => {
+const redisRig = (leases?: Omit<LeaseOptions, 'maxKeys'>) => async (): Promise<Rig> => {
   const redis: RedisServer = await startRedis();
   const client = new Redis(redis.url, { enableOfflineQueue: true, maxRetriesPerRequest: 1 });
   await client.ping();
@@ -144,15 +145,21 @@ contract('redis', async () => {
     onFailure: 'fail-closed',
     insurance: undefined,
     ledger: new DebtLedger(1000),
+    leases: leases ? new Leases({ ...leases, maxKeys: 1000 }) : undefined,
     metrics: new GatewayMetrics({ defaultMetrics: false }),
   });
   return {
     store,
     clock,
     close: async () => {
+      await store.close();
       health.close();
       client.disconnect();
       await redis.stop();
     },
   };
-});
+};
+
+contract('redis', redisRig());
+// One replica leasing every slice it can (the smallest lease 1): admitted from its lease or from Redis, it counts the same.
+contract('redis, leasing,', redisRig({ maxPredictions: 100, minPredictions: 1, seconds: 60, replicas: 1 }));

@@ -77,7 +77,6 @@ describe('bench goals', () => {
     generator: 'wrk',
     everythingOn: 'gw-all',
     memory: undefined,
-    rssBoundBytes: 256 * 1048576,
     historyTolerance: 1.25,
   });
   const status = (prefix: string) => goals.find((g) => g.goal.startsWith(prefix))!;
@@ -93,6 +92,26 @@ describe('bench goals', () => {
 
   it('marks the throughput goal met when the gateway serves more req/s than @fastify/http-proxy', () => {
     assert.equal(status('2.').status, 'met');
+  });
+
+  it('marks the syscalls goal missed when the gateway makes more calls per request than the floor', () => {
+    const profile = (targetId: string, totalCalls: number) => ({
+      targetId,
+      connections: 1,
+      requests: 1000,
+      counts: [{ syscall: 'read', calls: totalCalls, errors: 0 }],
+      totalCalls,
+    });
+    const withSyscalls = evaluateGoals({
+      rows,
+      generator: 'wrk',
+      everythingOn: 'gw-all',
+      memory: undefined,
+      historyTolerance: 1.25,
+      syscalls: { profiles: [profile('node-floor', 6800), profile('gw-all', 7800)], failures: [] },
+    }).find((g) => g.goal.startsWith('8.'))!;
+    assert.equal(withSyscalls.status, 'missed');
+    assert.match(withSyscalls.measured, /-c1: 7\.80 vs 6\.80 \(floor\); futex 0\.00 vs 0\.00/);
   });
 
   it('says "not measured" instead of met or missed when a row is missing', () => {

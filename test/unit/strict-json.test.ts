@@ -1,5 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
 import { MAX_JSON_DEPTH, readStrictJson } from '../../src/inference/strict-json.js';
 
 // Each case is a place where the JSON readers of the KServe runtimes disagree (Python's json,
@@ -130,4 +133,32 @@ describe('strict JSON reader: structure', () => {
     refusedFor('{"instances":[[1]]}\u0000{"x":1}', /not valid JSON/));
 
   it('accepts trailing whitespace', () => assert.equal(read('{"a":1} \r\n\t').ok, true));
+});
+
+describe('strict JSON reader: bodies that are not JSON', () => {
+  // Regression: the scan went back to the start of "1.5-1" on reaching an exponent of three
+  // digits, found the same exponent again, and never ended: one request held the event loop.
+  // The read runs in a worker so that a regression fails this test instead of hanging it.
+  it('refuses a number with a minus inside it before a three-digit exponent, and returns', async () => {
+    const module = new URL('../../src/inference/strict-json.js', import.meta.url).href;
+    const worker = new Worker(
+      `import(${JSON.stringify(module)}).then((m) => {
+         const { parentPort } = require('node:worker_threads');
+         parentPort.postMessage([m.readStrictJson(Buffer.from('{"inputs":[1.5-1e100]}')), m.readStrictJson(Buffer.from('[-3.15-06758632e+277]'))]);
+       });`,
+      { eval: true },
+    );
+    try {
+      const answer = await Promise.race([
+        once(worker, 'message').then(([m]) => m as unknown),
+        sleep(10_000).then(() => 'no answer within 10 s'),
+      ]);
+      assert.deepEqual(answer, [
+        { ok: false, reason: 'request body is not valid JSON' },
+        { ok: false, reason: 'request body is not valid JSON' },
+      ]);
+    } finally {
+      await worker.terminate();
+    }
+  });
 });

@@ -63,6 +63,37 @@ export function checkPolicy(
 
 const hostPort = () => matching(/^\S+:\d+$/, 'expected host:port').meta({ description: 'host:port' });
 
+const leaseSection = z
+  .strictObject({
+    maxPredictions: z.int().min(0).max(1_000_000).default(100).meta({
+      description:
+        "Quota leasing: most predictions of an identity's budget one replica reserves in Redis at once and admits without a round trip. Redis counts a lease as used when granted, so replicas together never admit more than a limit; a replica may refuse while others still hold unspent leases (at most this many each, returned within `seconds`). 0: every request is charged in Redis, exact on both sides.",
+      env: 'GATEWAY_LIMITS_LEASE_MAX_PREDICTIONS',
+    }),
+    minPredictions: z.int().min(1).default(16).meta({
+      description:
+        'Smallest lease granted: a budget with less than 2 × replicas × this left is charged per request, exactly (small budgets stay exact; only large ones carry traffic worth leasing).',
+    }),
+    seconds: z.int().min(1).max(60).default(2).meta({
+      description:
+        'Longest time a lease is spent; then (or when its first window ends, or at shutdown) what is left goes back to Redis.',
+    }),
+  })
+  .superRefine(
+    crossField((v, ctx) => {
+      if (v.maxPredictions > 0 && v.minPredictions > v.maxPredictions)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['minPredictions'],
+          message:
+            'must not exceed maxPredictions (no lease could ever be granted); set maxPredictions: 0 to turn leasing off',
+        });
+    }),
+    CROSS_FIELD,
+  )
+  .prefault({})
+  .meta({ description: 'Quota leasing for the Redis store.' });
+
 const storeSection = z
   .strictObject({
     kind: z.enum(['memory', 'redis']).default('memory').meta({
@@ -105,8 +136,10 @@ const storeSection = z
         'When Redis fails: `insurance` (each replica limits to its share in memory), `fail-closed` (503), or `fail-open` (allow). Every fallback is counted.',
     }),
     replicas: z.int().min(1).default(1).meta({
-      description: 'Replicas sharing the limit: the insurance limiter allows each 1/replicas of every budget.',
+      description:
+        'Replicas sharing the limit: the insurance limiter allows each 1/replicas of every budget, and a lease is at most 1/(2 × replicas) of what is left.',
     }),
+    lease: leaseSection,
   })
   .superRefine(
     crossField((v, ctx) => {

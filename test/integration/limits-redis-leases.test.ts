@@ -1,0 +1,210 @@
+// Quota leasing: gateways reserve slices of a shared budget in one real redis-server and admit from
+// them without a round trip. What must hold: together they never admit more than the limit, every
+// prediction Redis counts is either admitted or held unspent in a lease (at most
+// lease.maxPredictions per gateway), unspent slices go back, and an outage mid-lease spends the
+// lease, then follows the failure policy.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { Agent, request } from 'undici';
+import { startHarness, type Harness } from '../helpers/gateway-harness.js';
+import { send, v1Batch } from '../helpers/http.js';
+import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { sleep, until } from '../helpers/wait.js';
+
+const predict = (h: Harness) => send(`${h.url}/v1/models/iris:predict`, { body: v1Batch(1) });
+
+const gauge = async (h: Harness, name: string) =>
+  Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await h.gateway.metrics.registry.getSingleMetricAsString(name))?.[1]);
+const leased = (h: Harness) => gauge(h, 'inference_gateway_limits_leased_predictions');
+const unsettled = (h: Harness) => gauge(h, 'inference_gateway_limits_unsettled_predictions');
+
+const redisAnswers = (h: Harness) =>
+  until(
+    'the gateway sees Redis answer',
+    async () =>
+      (await send(`${h.adminUrl}/readyz`)).json<{ checks: Record<string, { degraded?: boolean }> }>().checks['redis']
+        ?.degraded !== true,
+  );
+
+/** What Redis counts under `prefix`: the sum of every window's usage (one window per test here). */
+async function countedIn(reader: Redis, prefix: string): Promise<number> {
+  let total = 0;
+  for (const k of (await reader.keys(`${prefix}*`)).filter((key) => !key.includes(':handover:')))
+    total += Number((await reader.hget(k, 'u')) ?? 0);
+  return total;
+}
+
+async function fire(urls: readonly string[], n: number): Promise<number> {
+  const agent = new Agent({ connections: 64, pipelining: 1 });
+  const body = JSON.stringify(v1Batch(1));
+  let admitted = 0;
+  try {
+    await Promise.all(
+      Array.from({ length: n }, async (_, i) => {
+        const res = await request(`${urls[i % urls.length]}/v1/models/iris:predict`, {
+          method: 'POST',
+          dispatcher: agent,
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
+        await res.body.dump();
+        if (res.statusCode === 200) admitted++;
+        else assert.equal(res.statusCode, 429);
+      }),
+    );
+  } finally {
+    await agent.close();
+  }
+  return admitted;
+}
+
+describe('quota leasing through a shared Redis', () => {
+  let redis: RedisServer;
+  let reader: Redis;
+  let n = 0;
+  before(async () => {
+    redis = await startRedis();
+    reader = new Redis(redis.url);
+  });
+  after(async () => {
+    redis.thaw();
+    reader.disconnect();
+    await redis.stop();
+  });
+  const config =
+    (prefix: string, predictions: number, store: Record<string, unknown> = {}, perSeconds = 86400) =>
+    () => ({
+      limits: {
+        default: [{ name: 'daily', predictions, perSeconds }],
+        store: { kind: 'redis', redisUrl: redis.url, keyPrefix: prefix, ...store },
+      },
+    });
+  const prefixOf = () => `lease${n++}-${Date.now()}:`;
+
+  it('never admits more than the limit through two leasing gateways, and whatever it refused early is held in their leases, at most lease.maxPredictions each', async () => {
+    const prefix = prefixOf();
+    const cfg = config(prefix, 500, { replicas: 2, lease: { maxPredictions: 40, minPredictions: 2, seconds: 60 } });
+    const a = await startHarness(cfg);
+    const b = await startHarness(cfg);
+    try {
+      await Promise.all([a, b].map(redisAnswers));
+      const admitted = await fire([a.url, b.url], 1200);
+      await until('Redis answered everything', async () => (await unsettled(a)) + (await unsettled(b)) === 0);
+      const held = [await leased(a), await leased(b)];
+      const counted = await countedIn(reader, prefix);
+      assert.ok(admitted <= 500, `admitted ${admitted} of a budget of 500`);
+      assert.equal(a.predictor.calls + b.predictor.calls, admitted);
+      for (const x of held) assert.ok(x >= 0 && x <= 40, `a gateway holds ${x}, more than lease.maxPredictions`);
+      assert.equal(
+        counted,
+        admitted + held[0]! + held[1]!,
+        `Redis counts ${counted}: admitted ${admitted}, held ${held}`,
+      );
+      assert.equal(counted, 500, 'the whole budget was handed out: every refusal had at most the leases left');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('gives a lease nobody spends back to Redis once it expires', async () => {
+    const prefix = prefixOf();
+    const h = await startHarness(config(prefix, 1000, { lease: { maxPredictions: 50, seconds: 1 } }));
+    try {
+      await redisAnswers(h);
+      assert.equal((await predict(h)).status, 200);
+      assert.equal(await leased(h), 50, 'the first request reserved a lease of 50');
+      assert.equal(await countedIn(reader, prefix), 51);
+      await until('the lease is returned', async () => (await countedIn(reader, prefix)) === 1, 5000);
+      assert.equal(await leased(h), 0);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('gives unspent leases back at shutdown', async () => {
+    const prefix = prefixOf();
+    const h = await startHarness(config(prefix, 1000, { lease: { maxPredictions: 50, seconds: 60 } }));
+    let closed = false;
+    try {
+      await redisAnswers(h);
+      for (let i = 0; i < 3; i++) assert.equal((await predict(h)).status, 200);
+      assert.equal(await countedIn(reader, prefix), 51, 'one cost of 1 and a lease of 50, two of it spent since');
+      await h.close();
+      closed = true;
+      assert.equal(await countedIn(reader, prefix), 3, 'Redis counts what was served, nothing more');
+    } finally {
+      if (!closed) await h.close();
+    }
+  });
+
+  it('does not return a lease into a window that has restarted since it was granted', async () => {
+    const prefix = prefixOf();
+    const h = await startHarness(config(prefix, 1000, { lease: { maxPredictions: 50, seconds: 60 } }, 1));
+    try {
+      await redisAnswers(h);
+      assert.equal((await predict(h)).status, 200);
+      assert.equal((await predict(h)).status, 200, 'spent from the lease: 49 of it left');
+      // The subject is time: the one-second window ends with the lease in it.
+      await sleep(1100);
+      assert.equal((await predict(h)).status, 200);
+      const [key] = await reader.keys(`${prefix}*`);
+      assert.equal(
+        Number(await reader.hget(key!, 'u')),
+        51,
+        'the new window counts its cost and its own lease, and nothing of the old lease (49) is taken from it',
+      );
+    } finally {
+      await h.close();
+    }
+  });
+
+  for (const policy of ['fail-closed', 'fail-open'] as const) {
+    it(`spends what its lease holds while Redis is frozen, then answers as ${policy} says`, async () => {
+      const prefix = prefixOf();
+      const h = await startHarness(
+        config(prefix, 1000, {
+          onFailure: policy,
+          commandTimeoutMs: 100,
+          lease: { maxPredictions: 5, minPredictions: 1, seconds: 60 },
+        }),
+      );
+      let frozen = false;
+      try {
+        await redisAnswers(h);
+        assert.equal((await predict(h)).status, 200);
+        assert.equal(await leased(h), 5);
+        redis.freeze();
+        frozen = true;
+        const during: number[] = [];
+        for (let i = 0; i < 7; i++) during.push((await predict(h)).status);
+        const after = policy === 'fail-closed' ? 503 : 200;
+        assert.deepEqual(during, [200, 200, 200, 200, 200, after, after], 'five from the lease, then the policy');
+        assert.equal(h.predictor.calls, policy === 'fail-closed' ? 6 : 8);
+        redis.thaw();
+        frozen = false;
+        await redisAnswers(h);
+        await until('what fail-open served is handed over', async () => (await unsettled(h)) === 0);
+        const counted = await countedIn(reader, prefix);
+        assert.equal(counted, h.predictor.calls + (await leased(h)), 'Redis counts what was served and what is held');
+      } finally {
+        if (frozen) redis.thaw();
+        await h.close();
+      }
+    });
+  }
+
+  it('charges a budget too small to spare a lease per request, exactly', async () => {
+    const prefix = prefixOf();
+    const h = await startHarness(config(prefix, 20, { lease: { maxPredictions: 50, minPredictions: 16 } }));
+    try {
+      await redisAnswers(h);
+      assert.equal((await predict(h)).status, 200);
+      assert.equal(await leased(h), 0, '(20 - 1) / 2 is below the smallest lease of 16');
+      assert.equal(await countedIn(reader, prefix), 1);
+    } finally {
+      await h.close();
+    }
+  });
+});

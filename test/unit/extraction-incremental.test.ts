@@ -1,0 +1,169 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { DEFAULT_DETECTOR_SETTINGS } from '../../src/extraction/detector-settings.js';
+import { Xoshiro128 } from '../../src/extraction/prng.js';
+import {
+  medianAbsoluteDeviation,
+  PrototypeDetector,
+  type PrototypeState,
+} from '../../src/extraction/prototype-detector.js';
+import { fmix, mix } from '../../src/extraction/row-hash.js';
+import { shapiroWilk } from '../../src/extraction/shapiro-wilk.js';
+import { StepDetector } from '../../src/extraction/step-detector.js';
+
+// The hot path keeps some statistics incrementally or computes them in a cheaper form; each is
+// checked here against the direct computation on seeded random streams, ties and evictions
+// included (values on a coarse grid repeat often).
+
+type Kind = 'normal' | 'grid';
+const draw = (rng: Xoshiro128, kind: Kind) => (kind === 'normal' ? rng.normal() : Math.round(rng.normal() * 4) / 4);
+
+const prada = (dims: number, ring: number) =>
+  new PrototypeDetector({
+    dims,
+    prototypes: DEFAULT_DETECTOR_SETTINGS.prototypes,
+    maxClasses: 4,
+    ring,
+    minSamples: Math.min(100, ring),
+    testEvery: 10,
+    delta: 0.9,
+    rejectSigma: 3,
+  });
+
+/** The ring's distances in arrival order (oldest first) and PRADA's W computed from scratch. */
+function direct(st: PrototypeState, rejectSigma: number, minSamples: number, previous: number) {
+  const ring = st.distances.subarray(0, st.ringFilled);
+  const sorted = Float64Array.from(ring).sort();
+  const m = sorted.length;
+  const median = m % 2 ? sorted[(m - 1) >> 1]! : (sorted[m / 2 - 1]! + sorted[m / 2]!) / 2;
+  const deviations = Float64Array.from(sorted, (x) => Math.abs(x - median)).sort();
+  const mad = m % 2 ? deviations[(m - 1) >> 1]! : (deviations[m / 2 - 1]! + deviations[m / 2]!) / 2;
+  if (mad <= 1e-12 * Math.max(1, median)) return { sorted, mad, w: 0 };
+  const limit = rejectSigma * 1.4826 * mad;
+  const kept = sorted.filter((x) => Math.abs(x - median) <= limit);
+  if (kept.length < minSamples) return { sorted, mad, w: previous };
+  return { sorted, mad, w: shapiroWilk(kept)?.w ?? 0 };
+}
+
+describe('PRADA kept incrementally', () => {
+  for (const kind of ['normal', 'grid'] as const)
+    it(`keeps the ring's sorted copy equal to the ring sorted, after every query (${kind} values)`, () => {
+      const d = prada(4, 120);
+      const st = d.createState(3);
+      const rng = new Xoshiro128(11);
+      const z = new Float64Array(4);
+      for (let i = 0; i < 2000; i++) {
+        for (let j = 0; j < 4; j++) z[j] = draw(rng, kind);
+        d.observe(st, z, i % 3);
+        const ring = st.distances.subarray(0, st.ringFilled);
+        const kept = st.distances.subarray(st.ring, st.ring + st.ringFilled);
+        assert.deepEqual(kept, Float64Array.from(ring).sort(), `after query ${i + 1}`);
+      }
+    });
+
+  for (const kind of ['normal', 'grid'] as const)
+    it(`gives the W of the distances sorted, outliers rejected around the median, tested from scratch (${kind} values)`, () => {
+      const d = prada(8, 256);
+      const st = d.createState(5);
+      const rng = new Xoshiro128(12);
+      const z = new Float64Array(8);
+      let tests = 0;
+      let expected = 1;
+      for (let i = 0; i < 3000; i++) {
+        for (let j = 0; j < 8; j++) z[j] = draw(rng, kind);
+        const due = st.sinceTest + 1 >= 10 && st.ringFilled >= 100;
+        d.observe(st, z, i % 4);
+        if (!due) continue;
+        tests++;
+        expected = direct(st, 3, 100, expected).w;
+        assert.equal(st.w, expected, `test ${tests}`);
+        expected = st.w;
+      }
+      assert.ok(tests > 250);
+    });
+
+  it('finds the median absolute deviation of a sorted range as the median of the sorted deviations', () => {
+    const rng = new Xoshiro128(13);
+    for (let trial = 0; trial < 500; trial++) {
+      const n = 1 + Math.floor(rng.next() * 60);
+      const pad = Math.floor(rng.next() * 5);
+      const values = Array.from({ length: n }, () => draw(rng, trial % 2 ? 'grid' : 'normal')).sort((a, b) => a - b);
+      const padded = [...new Array<number>(pad).fill(-99), ...values, 99];
+      const median = n % 2 ? values[(n - 1) >> 1]! : (values[n / 2 - 1]! + values[n / 2]!) / 2;
+      const dev = values.map((x) => Math.abs(x - median)).sort((a, b) => a - b);
+      const want = n % 2 ? dev[(n - 1) >> 1]! : (dev[n / 2 - 1]! + dev[n / 2]!) / 2;
+      assert.equal(medianAbsoluteDeviation(padded, median, pad, pad + n), want);
+    }
+  });
+});
+
+/** The step detector as first written: Math.round of each scaled difference, hashed. */
+function referenceStepHits(rows: readonly Float64Array[], width: number): boolean[] {
+  const s = DEFAULT_DETECTOR_SETTINGS;
+  // The detector's ring of recent rows, compared in slot order.
+  const recent: Float64Array[] = [];
+  let head = 0;
+  const shapes = new Uint16Array(s.stepTable);
+  const hits: boolean[] = [];
+  for (const x of rows) {
+    let hit = false;
+    for (const y of recent) {
+      let h = 0x2f1b3c4d;
+      let changed = 0;
+      for (let j = 0; j < width; j++) {
+        const q = Math.round(Math.abs(x[j]! - y[j]!) * 1048576);
+        if (q !== 0) changed++;
+        h = mix(h, q | 0);
+      }
+      if (changed < 2) continue;
+      const f = fmix(h);
+      const slot = f & (s.stepTable - 1);
+      const tag = (f >>> 16) | 1;
+      if (shapes[slot] === tag) hit = true;
+      shapes[slot] = tag;
+    }
+    hits.push(hit);
+    recent[head] = x;
+    head = (head + 1) % s.stepRecent;
+  }
+  return hits;
+}
+
+describe('step shapes without Math.round', () => {
+  it('finds the same repeated shapes as rounding each difference, on steps, grids and noise', () => {
+    const s = DEFAULT_DETECTOR_SETTINGS;
+    const width = 6;
+    const d = new StepDetector({
+      width,
+      recent: s.stepRecent,
+      table: s.stepTable,
+      window: 100_000,
+      benignRate: s.stepRate,
+      alpha: s.alpha,
+    });
+    const st = d.createState();
+    const rng = new Xoshiro128(14);
+    const rows: Float64Array[] = [];
+    const seed = Float64Array.from({ length: width }, () => rng.normal());
+    for (let i = 0; i < 3000; i++) {
+      const kind = i % 3;
+      // Signed steps of a fixed size around a seed (T-RND), a half-step grid (differences land
+      // on x.5 · 2⁻²⁰ exactly, where rounding ties), and plain noise.
+      const row =
+        kind === 0
+          ? Float64Array.from(seed, (v) => v + 0.05 * (rng.next() < 0.5 ? -1 : 1))
+          : kind === 1
+            ? Float64Array.from({ length: width }, () => Math.floor(rng.next() * 8) * 2 ** -21)
+            : Float64Array.from({ length: width }, () => rng.normal());
+      rows.push(row);
+    }
+    const want = referenceStepHits(rows, width);
+    const got = rows.map((r) => {
+      const before = st.hits.count;
+      d.observe(st, r);
+      return st.hits.count > before;
+    });
+    assert.deepEqual(got, want);
+    assert.ok(want.filter(Boolean).length > 100, 'the stream has repeated shapes to find');
+  });
+});
