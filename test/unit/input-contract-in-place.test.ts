@@ -130,9 +130,6 @@ describe('the input contract checks numeric tensors in place', () => {
       ),
     );
     assert.ok(parsed?.ok);
-    assert.equal(
-      inputViolation(parsed.request, { maxBatch: 8 }),
-      'inputs[0] (x).data[3]: expected INT64, got 4.5',
-    );
+    assert.equal(inputViolation(parsed.request, { maxBatch: 8 }), 'inputs[0] (x).data[3]: expected INT64, got 4.5');
   });
 });
