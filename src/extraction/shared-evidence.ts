@@ -112,8 +112,13 @@ export class SharedEvidence implements Closeable {
 
   /** Sends what is pending now (after the flush in flight) and resolves once Redis has answered it. */
   async flush(): Promise<void> {
-    while (this.inFlight) await this.inFlight;
-    if (this.pending.size > 0) this.send();
+    if (this.inFlight) await this.inFlight;
+    // Settling may have sent it already (a window that ended meanwhile).
+    if (!this.inFlight && this.pending.size > 0) this.send();
+    await this.settled();
+  }
+
+  private async settled(): Promise<void> {
     while (this.inFlight) await this.inFlight;
   }
 
