@@ -4,13 +4,14 @@ import { DEFAULT_COST_OPTIONS, scoredRowCosts, scoredRowCostTable } from './cost
 /**
  * `node dist/bench/extraction/cost-run.js`: CPU per scored row of the extraction guard at 4, 8, 13
  * and 16 features (bench/extraction/cost.ts), one thread, in-process. `--rows`, `--accounts`,
- * `--warm-rows` size the run; `--json` prints the figures instead of the table.
+ * `--warm-rows`, `--population-users` size the run; `--json` prints the figures instead of the table.
  */
 const { values } = parseArgs({
   options: {
     rows: { type: 'string' },
     accounts: { type: 'string' },
     'warm-rows': { type: 'string' },
+    'population-users': { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -20,5 +21,6 @@ const costs = scoredRowCosts({
   rows: num(values.rows, DEFAULT_COST_OPTIONS.rows),
   accounts: num(values.accounts, DEFAULT_COST_OPTIONS.accounts),
   warmRows: num(values['warm-rows'], DEFAULT_COST_OPTIONS.warmRows),
+  populationUsers: num(values['population-users'], DEFAULT_COST_OPTIONS.populationUsers),
 });
 process.stdout.write(values.json ? `${JSON.stringify(costs, null, 2)}\n` : `${scoredRowCostTable(costs)}\n`);

@@ -1,9 +1,11 @@
 import { buildConfig } from '../../src/config/load-config.js';
 import type { AccountState } from '../../src/extraction/account-state.js';
+import type { ModelConfig } from '../../src/config/schema.js';
 import { ModelGuard } from '../../src/extraction/model-guard.js';
 import { Xoshiro128 } from '../../src/extraction/prng.js';
 import { benignUser } from './benign-users.js';
 import { guardFor } from './evaluate.js';
+import { buildPopulation } from './real/population.js';
 import { buildRealWorld } from './real/victims.js';
 import { buildWorld, type World } from './world.js';
 
@@ -80,6 +82,17 @@ interface CostSource {
   readonly labels: number | undefined;
   /** A fresh natural row (never an exact repeat of an earlier one), with the victim's class and margin. */
   next(rng: Xoshiro128): { row: Float64Array; classId: number; margin: number };
+  /** The model's benign population (`users` users, their requests in time order), answered by the victim. */
+  population(users: number, seed: number): AnsweredRequest[];
+}
+
+/** One request of a benign population: when (ms), whose, its rows and the victim's answers. */
+export interface AnsweredRequest {
+  readonly t: number;
+  readonly user: number;
+  readonly rows: readonly Float64Array[];
+  readonly classes: readonly number[];
+  readonly margins: readonly number[];
 }
 
 /** A real data set's rows with measurement noise (0.05 σ per feature): distinct, as the population's noisy users send them. */
@@ -100,6 +113,13 @@ function realSource(dataset: string, seed: number): CostSource {
       const classId = w.victim.answer(row);
       return { row, classId, margin: w.victim.margin };
     },
+    population(users, seed) {
+      return buildPopulation(w, users, seed).requests.map((r) => {
+        const classes = r.rows.map((x) => w.victim.answer(x));
+        const margins = r.rows.map((x) => (w.victim.answer(x), w.victim.margin));
+        return { ...r, classes, margins };
+      });
+    },
   };
 }
 
@@ -116,6 +136,27 @@ function mixtureSource(seed: number): CostSource {
       const row = w.p.sample(rng);
       const classId = w.victim.answer(row);
       return { row, classId, margin: w.victim.margin() };
+    },
+    population(users, seed) {
+      // The protocol's benign users (batches of 1–32 rows, sessions, retries), started over the
+      // first hour and merged in time; rows sent together share their time.
+      const out: AnsweredRequest[] = [];
+      const rng = new Xoshiro128(seed);
+      for (let u = 0; u < users; u++) {
+        const start = rng.next() * 3_600_000;
+        let open: { t: number; user: number; rows: Float64Array[]; classes: number[]; margins: number[] } | undefined;
+        for (const { row, t } of benignUser(w, seed * 7919 + u, 700)) {
+          const at = Math.round(start + t * 1000);
+          if (!open || open.t !== at) {
+            open = { t: at, user: u, rows: [], classes: [], margins: [] };
+            out.push(open);
+          }
+          open.rows.push(row);
+          open.classes.push(w.victim.answer(row));
+          open.margins.push(w.victim.margin());
+        }
+      }
+      return out.sort((a, b) => a.t - b.t || a.user - b.user);
     },
   };
 }
@@ -135,6 +176,13 @@ export interface ScoredRowCost {
   readonly p99us: number;
   /** Whether the calibration was in force when timing started (the production state). */
   readonly calibrated: boolean;
+  /**
+   * The model's benign population instead (browsing, replays, retries, dashboards, batch jobs,
+   * users interleaved in time): process CPU per scored row over its second half (the first warms
+   * the guard and its calibration), the median of its chunks; exact re-sends cost CPU but are
+   * not scored rows.
+   */
+  readonly population: { readonly users: number; readonly rows: number; readonly cpuUsPerRow: number };
 }
 
 export interface ScoredRowCostOptions {
@@ -145,12 +193,20 @@ export interface ScoredRowCostOptions {
   /** Rows in the CPU pass, and again in the timed pass. */
   readonly rows: number;
   readonly seed: number;
+  /** Users of the benign-population measurement. */
+  readonly populationUsers: number;
 }
 
 /** Chunks of the CPU pass (the median chunk is the figure). */
 const CHUNKS = 7;
 
-export const DEFAULT_COST_OPTIONS: ScoredRowCostOptions = { accounts: 400, warmRows: 160, rows: 60_000, seed: 11 };
+export const DEFAULT_COST_OPTIONS: ScoredRowCostOptions = {
+  accounts: 400,
+  warmRows: 160,
+  rows: 60_000,
+  seed: 11,
+  populationUsers: 300,
+};
 
 /**
  * CPU per scored row of one model's guard, driven the way the extraction stage drives it: per
@@ -245,6 +301,7 @@ export function scoredRowCost(src: CostSource, o: ScoredRowCostOptions = DEFAULT
   for (const r of timedPass) k += send(r, took, k);
   took.sort();
   return {
+    population: populationCost(src, config.models['m']!, o),
     source: src.name,
     features: src.features,
     rows: scored,
@@ -253,6 +310,38 @@ export function scoredRowCost(src: CostSource, o: ScoredRowCostOptions = DEFAULT
     p99us: took[Math.floor(o.rows * 0.99)]!,
     calibrated,
   };
+}
+
+/** CPU per scored row over the model's benign population, driven as the extraction stage drives the guard. */
+function populationCost(src: CostSource, model: ModelConfig, o: ScoredRowCostOptions): ScoredRowCost['population'] {
+  let now = 0;
+  const g = new ModelGuard('m', 'enforce', model, () => now);
+  const requests = src.population(o.populationUsers, o.seed);
+  const scoredNow = () => [...g.accounts.values()].reduce((s, a) => s + a.stream.distinct, 0);
+  const send = (r: AnsweredRequest) => {
+    now = r.t;
+    const acc = g.account(`issuer|user-${r.user}`, now);
+    for (let i = 0; i < r.rows.length; i++) g.guard.observe(acc, r.rows[i]!, r.classes[i]!, r.margins[i]!, now);
+    g.recordTimeline(acc, now, r.rows.length);
+    g.calibration.maybeRefresh(now);
+  };
+  const half = requests.length >> 1;
+  for (let i = 0; i < half; i++) send(requests[i]!);
+  const perChunk: number[] = [];
+  let rows = 0;
+  const size = Math.ceil((requests.length - half) / CHUNKS);
+  for (let from = half; from < requests.length; from += size) {
+    const to = Math.min(requests.length, from + size);
+    const before = scoredNow();
+    const c0 = process.cpuUsage();
+    for (let i = from; i < to; i++) send(requests[i]!);
+    const c = process.cpuUsage(c0);
+    const n = scoredNow() - before;
+    rows += n;
+    if (n > 0) perChunk.push((c.user + c.system) / n);
+  }
+  perChunk.sort((a, b) => a - b);
+  return { users: o.populationUsers, rows, cpuUsPerRow: perChunk[perChunk.length >> 1] ?? Number.NaN };
 }
 
 /** The models the goal "extraction ≤ 3 µs per scored row at 4–16 features" is measured on. */
@@ -272,12 +361,12 @@ export function scoredRowCosts(o: ScoredRowCostOptions = DEFAULT_COST_OPTIONS): 
 
 export function scoredRowCostTable(costs: readonly ScoredRowCost[]): string {
   const lines = [
-    '| features | model | rows scored | CPU µs per scored row | µs/row p50 | µs/row p99 | calibrated | goal (≤ 3 µs, p99 ≤ 50 µs) |',
-    '| ---: | --- | ---: | ---: | ---: | ---: | --- | --- |',
+    '| features | model | CPU µs per scored row: 1–4 distinct rows per request, 400 accounts | µs/row p50 | µs/row p99 | calibrated | CPU µs per scored row: benign population | goal (≤ 3 µs, p99 ≤ 50 µs) |',
+    '| ---: | --- | ---: | ---: | ---: | --- | ---: | --- |',
   ];
   for (const c of costs)
     lines.push(
-      `| ${c.features} | ${c.source} | ${c.rows} | ${c.cpuUsPerRow.toFixed(2)} | ${c.p50us.toFixed(2)} | ${c.p99us.toFixed(2)} | ${c.calibrated ? 'yes' : 'no'} | ${c.cpuUsPerRow <= 3 && c.p99us <= 50 ? 'met' : 'MISSED'} |`,
+      `| ${c.features} | ${c.source} | ${c.cpuUsPerRow.toFixed(2)} (${c.rows} rows) | ${c.p50us.toFixed(2)} | ${c.p99us.toFixed(2)} | ${c.calibrated ? 'yes' : 'no'} | ${c.population.cpuUsPerRow.toFixed(2)} (${c.population.users} users, ${c.population.rows} rows) | ${c.cpuUsPerRow <= 3 && c.p99us <= 50 ? 'met' : 'MISSED'} |`,
     );
   return lines.join('\n');
 }

@@ -1,5 +1,4 @@
 import { binomialAlarmCount } from './binomial-threshold.js';
-import { WindowCount } from './window-count.js';
 import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
 
 /**
@@ -38,25 +37,55 @@ const COVERAGE_BITS = 1024;
 const COVERAGE_DIMS = 8;
 
 export class GeometryState {
-  readonly prevScaled: Float32Array;
-  readonly prevZ: Float64Array;
-  readonly prevStep: Float64Array;
+  /**
+   * The previous query: its scaled row (float32-rounded, as the sweep compares it) in [0, width),
+   * its vector z in [width, width + dims), and the step that led to it after that. One array, so
+   * a cold account costs one fetch of its header rather than three.
+   */
+  readonly prev: Float64Array;
   steps = 0;
-  readonly envelope: WindowCount;
-  readonly sweep: WindowCount;
-  readonly collinear: WindowCount;
-  readonly margin: WindowCount;
+  /**
+   * The windows of the four signals: [0, window) holds, per query, envelope | sweep << 1 |
+   * collinear << 2 (they advance together), [window, 2·window) the margin signal, which advances
+   * only on queries whose answer was seen.
+   */
+  readonly windows: Uint8Array;
+  private readonly window: number;
+  private pos = 0;
+  private marginPos = 0;
+  /** Queries carrying each signal in its window. */
+  envelopeHits = 0;
+  sweepHits = 0;
+  collinearHits = 0;
+  marginHits = 0;
   readonly cells = new Uint32Array(COVERAGE_BITS / 32);
   zeroBits = COVERAGE_BITS;
 
   constructor(o: GeometryDetectorOptions) {
-    this.prevScaled = new Float32Array(o.width);
-    this.prevZ = new Float64Array(o.dims);
-    this.prevStep = new Float64Array(o.dims);
-    this.envelope = new WindowCount(o.window);
-    this.sweep = new WindowCount(o.window);
-    this.collinear = new WindowCount(o.window);
-    this.margin = new WindowCount(o.window);
+    this.prev = new Float64Array(o.width + 2 * o.dims);
+    this.window = o.window;
+    this.windows = new Uint8Array(2 * o.window);
+  }
+
+  /** Records one query's envelope, sweep and collinear signals (each window drops its oldest). */
+  push(envelope: boolean, sweep: boolean, collinear: boolean): void {
+    const w = this.windows;
+    const old = w[this.pos]!;
+    const v = (envelope ? 1 : 0) | (sweep ? 2 : 0) | (collinear ? 4 : 0);
+    this.envelopeHits += (v & 1) - (old & 1);
+    this.sweepHits += ((v >> 1) & 1) - ((old >> 1) & 1);
+    this.collinearHits += (v >> 2) - (old >> 2);
+    w[this.pos] = v;
+    this.pos = this.pos + 1 === this.window ? 0 : this.pos + 1;
+  }
+
+  /** Records whether an answer seen had a low margin. */
+  pushMargin(low: boolean): void {
+    const at = this.window + this.marginPos;
+    const v = low ? 1 : 0;
+    this.marginHits += v - this.windows[at]!;
+    this.windows[at] = v;
+    this.marginPos = this.marginPos + 1 === this.window ? 0 : this.marginPos + 1;
   }
 
   /** Estimated distinct coarse cells visited. */
@@ -67,12 +96,12 @@ export class GeometryState {
 
   get bytes(): number {
     return (
-      this.prevScaled.byteLength +
-      this.prevZ.byteLength * 2 +
+      this.prev.byteLength +
+      this.windows.byteLength +
       this.cells.byteLength +
-      4 * TYPED_ARRAY_OVERHEAD +
-      this.envelope.bytes * 4 +
-      OBJECT_OVERHEAD
+      3 * TYPED_ARRAY_OVERHEAD +
+      OBJECT_OVERHEAD +
+      64
     );
   }
 }
@@ -111,6 +140,7 @@ export class GeometryDetector {
     at: number,
   ): void {
     const { width, dims, envelope } = this.o;
+    const prev = st.prev;
     let outside = false;
     let changed = 0;
     const first = st.steps === 0;
@@ -118,22 +148,22 @@ export class GeometryDetector {
       const v = scaled[j]!;
       if (v > envelope || v < -envelope) outside = true;
       const f = Math.fround(v);
-      if (f !== st.prevScaled[j]) changed++;
-      st.prevScaled[j] = f;
+      if (f !== prev[j]) changed++;
+      prev[j] = f;
     }
     let dot = 0;
     let n1 = 0;
     let n2 = 0;
     let cell = 0x811c9dc5;
     const cellDims = dims < COVERAGE_DIMS ? dims : COVERAGE_DIMS;
-    for (let j = 0; j < dims; j++) {
-      const step = z[j]! - st.prevZ[j]!;
-      const prev = st.prevStep[j]!;
-      dot += step * prev;
+    for (let j = 0, zAt = width, stepAt = width + dims; j < dims; j++, zAt++, stepAt++) {
+      const step = z[j]! - prev[zAt]!;
+      const before = prev[stepAt]!;
+      dot += step * before;
       n1 += step * step;
-      n2 += prev * prev;
-      st.prevStep[j] = step;
-      st.prevZ[j] = z[j]!;
+      n2 += before * before;
+      prev[stepAt] = step;
+      prev[zAt] = z[j]!;
       if (j < cellDims) {
         const bin = z[j]! < -1 ? 0 : z[j]! < 0 ? 1 : z[j]! < 1 ? 2 : 3;
         cell = Math.imul(cell ^ bin, 16777619);
@@ -150,9 +180,13 @@ export class GeometryDetector {
     const sweep = !first && changed === 1;
     // Needs two real steps: the first step after the first query has no predecessor.
     const collinear = st.steps > 2 && n1 > 0 && n2 > 0 && Math.abs(dot) >= this.o.collinearCosine * Math.sqrt(n1 * n2);
-    out[at] = st.envelope.push(outside) / this.envelopeCount;
-    out[at + 1] = st.sweep.push(sweep) / this.sweepCount;
-    out[at + 2] = st.collinear.push(collinear) / this.collinearCount;
-    if (margin === margin) out[at + 3] = st.margin.push(margin < this.o.lowMargin) / this.marginCount;
+    st.push(outside, sweep, collinear);
+    out[at] = st.envelopeHits / this.envelopeCount;
+    out[at + 1] = st.sweepHits / this.sweepCount;
+    out[at + 2] = st.collinearHits / this.collinearCount;
+    if (margin === margin) {
+      st.pushMargin(margin < this.o.lowMargin);
+      out[at + 3] = st.marginHits / this.marginCount;
+    }
   }
 }

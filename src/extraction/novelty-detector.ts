@@ -73,7 +73,7 @@ export class NoveltyState {
  * against the volume a uniform or synthetic attack spreads over (a Sybil group, proportionally more).
  *
  * A row costs, first, one hashed lookup in a grid whose cells have the radius as diagonal (two
- * reference rows in the row's cell certify "near" without a distance), then a scan of the
+ * reference rows in the row's cell, on one of two grids shifted by half a cell, certify "near" without a distance), then a scan of the
  * reference sorted along its first principal direction, only over the slab of width 2·radius
  * around the row's projection, nearest first, with partial distances abandoned once past the
  * radius, stopped at the `neighbours`-th hit or after NOVELTY_SCAN rows (then the row is far: a
@@ -102,7 +102,7 @@ export class NoveltyDetector {
    * Reference rows per hashed cell of a grid whose cells have diagonal = the radius: two rows in
    * a row's cell are within the radius of it, a certificate of "near" without any distance.
    */
-  private readonly cert = new Uint16Array(CERT_TABLE);
+  private readonly cert = new Uint16Array(2 * CERT_TABLE);
   private certInverse = 0;
 
   constructor(readonly o: NoveltyOptions) {
@@ -249,22 +249,24 @@ export class NoveltyDetector {
     this.radius2 = sorted[Math.min(n - 1, Math.ceil(quantile * n) - 1)]!;
     this.certInverse = Math.sqrt(dims / this.radius2);
     this.cert.fill(0);
-    for (let i = 0; i < n; i++) {
-      const c = this.certSlot(rows, i * dims);
-      if (this.cert[c]! < 0xffff) this.cert[c]!++;
-    }
+    for (let i = 0; i < n; i++)
+      for (let grid = 0; grid < 2; grid++) {
+        const c = this.certSlot(rows, i * dims, grid);
+        if (this.cert[c]! < 0xffff) this.cert[c]!++;
+      }
   }
 
-  /** The hashed cell of the row at `z[at…]` on the certificate grid. */
-  private certSlot(z: ArrayLike<number>, at: number): number {
+  /** The slot of the row at `z[at…]` on certificate grid `grid` (the second is shifted by half a cell). */
+  private certSlot(z: ArrayLike<number>, at: number, grid: number): number {
     const inv = this.certInverse;
+    const shift = grid * 0.5;
     let h = 0x811c9dc5;
     for (let j = 0; j < this.o.dims; j++) {
-      h = Math.imul(h ^ (Math.floor(z[at + j]! * inv) | 0), 16777619);
+      h = Math.imul(h ^ (Math.floor(z[at + j]! * inv + shift) | 0), 16777619);
       h ^= h >>> 13;
     }
     h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-    return (h ^ (h >>> 13)) & (CERT_TABLE - 1);
+    return grid * CERT_TABLE + ((h ^ (h >>> 13)) & (CERT_TABLE - 1));
   }
 
   /**
@@ -274,7 +276,8 @@ export class NoveltyDetector {
    */
   isFar(z: Float64Array): boolean {
     const { dims, neighbours } = this.o;
-    if (this.cert[this.certSlot(z, 0)]! >= neighbours) return false;
+    if (this.cert[this.certSlot(z, 0, 0)]! >= neighbours || this.cert[this.certSlot(z, 0, 1)]! >= neighbours)
+      return false;
     const rows = this.rows;
     const keys = this.keys;
     const n = this.sortedSize;

@@ -29,14 +29,19 @@ export type PrototypeDetectorOptions = Pick<
   readonly dims: number;
 };
 
+/** Per class, in `PrototypeState.classes`: prototypes held, T_c, and the insertion distances' count, sum and sum of squares. */
+const COUNT = 0;
+const THRESHOLD = 1;
+const INSERT_N = 2;
+const INSERT_SUM = 3;
+const INSERT_SUM_SQ = 4;
+const CLASS_FIELDS = 5;
+
 export class PrototypeState {
   /** Per class, lazily: prototypes × dims values. */
   readonly sets: (Float32Array | undefined)[];
-  readonly counts: Uint16Array;
-  readonly threshold: Float64Array;
-  readonly insertSum: Float64Array;
-  readonly insertSumSq: Float64Array;
-  readonly insertN: Uint32Array;
+  /** Per class, CLASS_FIELDS values side by side (one array: one fetch when the account is cold). */
+  readonly classes: Float64Array;
   /**
    * The last `ring` distances in arrival order in [0, ring), and the same values sorted ascending
    * in [ring, 2·ring): kept sorted as they arrive (one shift per query), so a test never sorts.
@@ -52,11 +57,7 @@ export class PrototypeState {
 
   constructor(o: PrototypeDetectorOptions, seed: number) {
     this.sets = new Array<Float32Array | undefined>(o.maxClasses).fill(undefined);
-    this.counts = new Uint16Array(o.maxClasses);
-    this.threshold = new Float64Array(o.maxClasses);
-    this.insertSum = new Float64Array(o.maxClasses);
-    this.insertSumSq = new Float64Array(o.maxClasses);
-    this.insertN = new Uint32Array(o.maxClasses);
+    this.classes = new Float64Array(CLASS_FIELDS * o.maxClasses);
     this.distances = new Float64Array(2 * o.ring);
     this.ring = o.ring;
     this.rng = seed | 1;
@@ -64,11 +65,9 @@ export class PrototypeState {
 
   get bytes(): number {
     let b =
-      this.counts.byteLength +
-      this.threshold.byteLength * 3 +
-      this.insertN.byteLength +
+      this.classes.byteLength +
       this.distances.byteLength +
-      6 * TYPED_ARRAY_OVERHEAD +
+      2 * TYPED_ARRAY_OVERHEAD +
       OBJECT_OVERHEAD +
       24 +
       8 * this.sets.length;
@@ -94,11 +93,13 @@ export class PrototypeDetector {
       set = new Float32Array(o.prototypes * dims);
       st.sets[c] = set;
     }
-    const n = st.counts[c]!;
+    const stats = st.classes;
+    const at = c * CLASS_FIELDS;
+    const n = stats[at + COUNT]!;
     if (n === 0) {
       for (let j = 0; j < dims; j++) set[j] = z[j]!;
-      st.counts[c] = 1;
-      st.insertN[c] = 1;
+      stats[at + COUNT] = 1;
+      stats[at + INSERT_N] = 1;
       return this.score(st);
     }
     let best = Infinity;
@@ -113,11 +114,11 @@ export class PrototypeDetector {
     }
     const dmin = Math.sqrt(best);
     remember(st, dmin);
-    if (dmin > st.threshold[c]!) {
+    if (dmin > stats[at + THRESHOLD]!) {
       let slot: number;
       if (n < o.prototypes) {
         slot = n;
-        st.counts[c] = n + 1;
+        stats[at + COUNT] = n + 1;
       } else {
         // xorshift32: a per-account choice of the slot to replace, no shared state.
         st.rng ^= st.rng << 13;
@@ -128,13 +129,15 @@ export class PrototypeDetector {
       const base = slot * dims;
       for (let j = 0; j < dims; j++) set[base + j] = z[j]!;
       // PRADA counts the first prototype's distance as 0 in D_Gc.
-      const k = ++st.insertN[c]!;
-      st.insertSum[c]! += dmin;
-      st.insertSumSq[c]! += dmin * dmin;
-      const mean = st.insertSum[c]! / k;
-      const variance = Math.max(0, st.insertSumSq[c]! / k - mean * mean);
+      // Stored modulo 2³², as the Uint32 counter it replaces kept it.
+      const k = stats[at + INSERT_N]! + 1;
+      stats[at + INSERT_N] = k >>> 0;
+      stats[at + INSERT_SUM]! += dmin;
+      stats[at + INSERT_SUM_SQ]! += dmin * dmin;
+      const mean = stats[at + INSERT_SUM]! / k;
+      const variance = Math.max(0, stats[at + INSERT_SUM_SQ]! / k - mean * mean);
       const t = mean - Math.sqrt(variance);
-      if (t > st.threshold[c]!) st.threshold[c] = t;
+      if (t > stats[at + THRESHOLD]!) stats[at + THRESHOLD] = t;
     }
     if (++st.sinceTest >= o.testEvery && st.ringFilled >= o.minSamples) {
       st.sinceTest = 0;

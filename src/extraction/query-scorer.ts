@@ -240,10 +240,10 @@ export class QueryScorer {
     const on = st.contributing;
     this.peak(st, cal, on, PRADA, wBin(st.prada!.w));
     this.peak(st, cal, on, 1, st.fingerprint!.hits.count);
-    this.peak(st, cal, on, 2, g.envelope.count);
-    this.peak(st, cal, on, 3, g.sweep.count);
-    this.peak(st, cal, on, 4, g.collinear.count);
-    this.peak(st, cal, on, 5, g.margin.count);
+    this.peak(st, cal, on, 2, g.envelopeHits);
+    this.peak(st, cal, on, 3, g.sweepHits);
+    this.peak(st, cal, on, 4, g.collinearHits);
+    this.peak(st, cal, on, 5, g.marginHits);
     if (st.steps) this.peak(st, cal, on, 6, st.steps.hits.count);
     if (st.novelty) this.peak(st, cal, on, NOVELTY, st.novelty.far.count);
     if (!on && st.distinct >= cal.o.minQueries) {

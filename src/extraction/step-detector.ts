@@ -53,9 +53,12 @@ export class StepState {
 export class StepDetector {
   readonly alarmCount: number;
   private readonly mask: number;
+  /** Scratch: the shape hashes of one row's pairs (the detector serves one thread). */
+  private readonly found: Uint32Array;
 
   constructor(readonly o: StepDetectorOptions) {
     if ((o.table & (o.table - 1)) !== 0) throw new RangeError('table must be a power of two');
+    this.found = new Uint32Array(o.recent);
     this.alarmCount = binomialAlarmCount(o.window, o.benignRate, o.alpha);
     this.mask = o.table - 1;
   }
@@ -68,7 +71,11 @@ export class StepDetector {
   observe(st: StepState, scaled: Float64Array): number {
     const { width, recent } = this.o;
     const rows = st.rows;
-    let hit = false;
+    // Every pair's shape hash first, then the table in the same order: the table's lines are
+    // fetched side by side instead of one miss after another (an account's table is cold in a
+    // gateway serving many users), and the outcome is the same.
+    const found = this.found;
+    let n = 0;
     for (let k = 0; k < st.filled; k++) {
       const base = k * width;
       let h = 0x2f1b3c4d;
@@ -80,13 +87,17 @@ export class StepDetector {
         if (!(t < 1)) changed++;
         h = mix(h, t | 0);
       }
-      if (changed < 2) continue;
-      const f = fmix(h);
+      if (changed >= 2) found[n++] = fmix(h);
+    }
+    const shapes = st.shapes;
+    let hit = false;
+    for (let i = 0; i < n; i++) {
+      const f = found[i]!;
       const slot = f & this.mask;
       const tag = (f >>> 16) | 1;
       // The pair's own earlier sighting cannot exist (rows are distinct), so a match is another pair.
-      if (st.shapes[slot] === tag) hit = true;
-      st.shapes[slot] = tag;
+      if (shapes[slot] === tag) hit = true;
+      shapes[slot] = tag;
     }
     const at = st.head * width;
     for (let j = 0; j < width; j++) rows[at + j] = scaled[j]!;
