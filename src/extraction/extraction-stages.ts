@@ -99,15 +99,32 @@ export const extractionStages: StageFactory = (deps) => {
   if (redis) {
     for (const [name, g] of guards) {
       const x = deps.config.models[name]!.extraction;
-      shared.set(
-        name,
-        new SharedEvidence(
-          redis,
-          deps.config.limits.store.keyPrefix,
-          x.actions.halfLifeSeconds * 1000,
-          x.idleSeconds * 1000,
-        ),
+      const evidence = new SharedEvidence(
+        redis,
+        deps.config.limits.store.keyPrefix,
+        x.actions.halfLifeSeconds * 1000,
+        x.idleSeconds * 1000,
+        {
+          // Every replica's increments, this one's included: the account's evidence is the shared sum.
+          shared: (acc, value, at) => {
+            const from = acc.level;
+            acc.value = value;
+            acc.at = at;
+            const to = g.guard.levelAt(acc, at);
+            if (to !== from)
+              report(g, acc, {
+                from,
+                to,
+                detector: acc.lastDetector ?? acc.stream.strongest().detector,
+                score: acc.stream.strongest().score,
+              });
+          },
+          failed: (updates) => metrics.extractionStoreFallbacks.inc({ operation: 'update' }, updates),
+        },
+        { flushMs: x.sharedFlushMs, clock: deps.clock },
       );
+      shared.set(name, evidence);
+      deps.onClose(evidence);
       if (g.calibration.state !== 'uncalibrated') continue;
       const sc = new SharedCalibration(redis, SharedCalibration.keyFor(deps.config.limits.store.keyPrefix, name));
       calibrations.set(name, sc);
@@ -178,28 +195,8 @@ export const extractionStages: StageFactory = (deps) => {
     );
   };
 
-  const syncShared = (g: ModelGuard, acc: AccountState, rows: number, alarmed: number, at: number) => {
-    const s = shared.get(g.model);
-    if (!s) return;
-    s.add(acc, rows, alarmed, at).then(
-      (r) => {
-        if (!r) return;
-        // Every replica's increments, this one's included: the account's evidence is the shared sum.
-        const from = acc.level;
-        acc.value = r.evidence;
-        acc.at = at;
-        const to = g.guard.levelAt(acc, at);
-        if (to !== from)
-          report(g, acc, {
-            from,
-            to,
-            detector: acc.lastDetector ?? acc.stream.strongest().detector,
-            score: acc.stream.strongest().score,
-          });
-      },
-      () => metrics.extractionStoreFallbacks.inc({ operation: 'update' }),
-    );
-  };
+  const syncShared = (g: ModelGuard, acc: AccountState, rows: number, alarmed: number, at: number) =>
+    shared.get(g.model)?.add(acc, rows, alarmed, at);
 
   const score = (
     g: ModelGuard,

@@ -6,8 +6,9 @@ import { Redis } from 'ioredis';
 import { AccountState } from '../../src/extraction/account-state.js';
 import { DEFAULT_DETECTOR_SETTINGS } from '../../src/extraction/detector-settings.js';
 import { QueryScorer } from '../../src/extraction/query-scorer.js';
-import { SharedEvidence } from '../../src/extraction/shared-evidence.js';
+import { SharedEvidence, type SharedEvidenceSink } from '../../src/extraction/shared-evidence.js';
 import { send } from '../helpers/http.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import {
   IRIS_FEATURES,
@@ -21,11 +22,46 @@ const EXTRACTION = {
   mode: 'enforce',
   features: IRIS_FEATURES,
   actions: { degradeAt: 3, throttleAt: 0, blockAt: 12, halfLifeSeconds: 600 },
+  sharedFlushMs: 2,
 };
+
+/** Long enough for the evidence window (`sharedFlushMs`) to end and its round trip to come back. */
+const flushed = () => new Promise((resolve) => setTimeout(resolve, 15));
 
 const metric = async (g: ExtractionGateway, name: string) => {
   const text = (await send(`${g.adminUrl}/metrics`)).text;
   return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)$`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
+};
+
+const account = (user: string) =>
+  new AccountState(user, 'm', new QueryScorer(undefined, DEFAULT_DETECTOR_SETTINGS, 1).createState(), 0);
+
+/** A sink that keeps what the flushes answered. */
+const recorder = () => {
+  const seen: Array<{ acc: AccountState; evidence: number; at: number }> = [];
+  const failed: number[] = [];
+  const sink: SharedEvidenceSink = {
+    shared: (acc, evidence, at) => void seen.push({ acc, evidence, at }),
+    failed: (n) => void failed.push(n),
+  };
+  return { sink, seen, failed };
+};
+
+/** Scripts Redis ran since the last CONFIG RESETSTAT (EVALSHA, or EVAL when the script was not loaded). */
+const scriptCalls = async (reader: Redis) => {
+  const stats = await reader.info('commandstats');
+  return ['evalsha', 'eval'].reduce(
+    (n, c) => n + Number(new RegExp(`cmdstat_${c}:calls=(\\d+)`).exec(stats)?.[1] ?? 0),
+    0,
+  );
+};
+
+const nextTurns = () => new Promise((resolve) => setTimeout(resolve, 10));
+
+/** Waits (bounded) for a condition that a Redis answer makes true. */
+const until = async (ok: () => boolean) => {
+  for (let i = 0; i < 200 && !ok(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.ok(ok(), 'condition not reached within a second');
 };
 
 describe('extraction state in Redis', () => {
@@ -45,6 +81,7 @@ describe('extraction state in Redis', () => {
         const [name, g] = i % 2 === 0 ? (['a', a] as const) : (['b', b] as const);
         status[name] = (await g.predictAs('mallory', [sweep.next().value!])).status;
         await settle();
+        await flushed();
       }
       assert.deepEqual(status, { a: 403, b: 403 });
       // Neither replica scored enough alarmed queries alone to block: the shared sum did it.
@@ -72,34 +109,115 @@ describe('extraction state in Redis', () => {
     const client = new Redis(redis.url);
     try {
       const h = 1000;
-      const shared = new SharedEvidence(client, 'test:', h, 60_000);
-      const acc = new AccountState('u', 'm', new QueryScorer(undefined, DEFAULT_DETECTOR_SETTINGS, 1).createState(), 0);
+      const clock = new ManualClock(0);
+      const { sink, seen } = recorder();
+      const shared = new SharedEvidence(client, `decay${Date.now()}:`, h, 60_000, sink, { flushMs: 20, clock });
+      const acc = account('u');
       // Bucket boundaries fall every 32 half-lives: write just before one, read well after it.
       const t0 = 32 * h - 10;
-      const first = await shared.add(acc, 1, 8, t0);
-      assert.ok(Math.abs(first!.evidence - 8) < 1e-9);
-      const later = await shared.add(acc, 1, 1, t0 + 3 * h);
-      assert.ok(Math.abs(later!.evidence - (8 / 8 + 1)) < 1e-9, `evidence ${later!.evidence}`);
+      clock.advance(t0);
+      shared.add(acc, 1, 8, t0);
+      await shared.flush();
+      assert.ok(Math.abs(seen.at(-1)!.evidence - 8) < 1e-9, `evidence ${seen.at(-1)!.evidence}`);
+      clock.advance(3 * h);
+      shared.add(acc, 1, 1, t0 + 3 * h);
+      await shared.flush();
+      const later = seen.at(-1)!;
+      assert.equal(later.at, t0 + 3 * h);
+      assert.ok(Math.abs(later.evidence - (8 / 8 + 1)) < 1e-9, `evidence ${later.evidence}`);
     } finally {
       client.disconnect();
     }
   });
 
-  it("sums an account's concurrent updates into one round trip at a time, each reading the shared sum with all of them in it", async () => {
+  it('sends every update of every account within one flush window as one script, when the window ends', async () => {
     const client = new Redis(redis.url);
     const reader = new Redis(redis.url);
     try {
-      const shared = new SharedEvidence(client, `batch${Date.now()}:`, 60_000, 60_000);
-      const acc = new AccountState('u', 'm', new QueryScorer(undefined, DEFAULT_DETECTOR_SETTINGS, 1).createState(), 0);
-      const calls = async () => Number(/cmdstat_hgetall:calls=(\d+)/.exec(await reader.info('commandstats'))?.[1] ?? 0);
-      const before = await calls();
-      const answers = await Promise.all(Array.from({ length: 20 }, () => shared.add(acc, 1, 0.5, 1000)));
-      assert.ok((await calls()) - before <= 2, `${(await calls()) - before} round trips for 20 concurrent updates`);
-      assert.equal(Number(await reader.hget(shared.key('m', 'u'), 'q')), 20, 'every query counted');
-      const last = answers.at(-1)!.evidence;
-      assert.ok(Math.abs(last - 10) < 1e-9, `the last update reads all twenty: evidence ${last}`);
+      const clock = new ManualClock(1000);
+      const { sink, seen } = recorder();
+      const prefix = `batch${Date.now()}:`;
+      const shared = new SharedEvidence(client, prefix, 60_000, 60_000, sink, { flushMs: 20, clock });
+      const users = ['u1', 'u2', 'u3'].map(account);
+      // The script is loaded by a first flush, so the count below is of calls alone.
+      shared.add(users[0]!, 0, 0, 1000);
+      await shared.flush();
+      seen.length = 0;
+      await reader.config('RESETSTAT');
+      for (let i = 0; i < 20; i++) for (const acc of users) shared.add(acc, 1, 0.5, 1000);
+      await nextTurns();
+      assert.equal(await scriptCalls(reader), 0, 'nothing is sent before the window ends');
+      clock.advance(20);
+      await until(() => seen.length === users.length);
+      assert.equal(await scriptCalls(reader), 1, 'sixty updates of three accounts, one script');
+      for (const acc of users) {
+        assert.equal(Number(await reader.hget(shared.key('m', acc.user), 'q')), 20, 'every query counted');
+        const s = seen.find((x) => x.acc === acc)!;
+        // Twenty halves added at 1000, decayed to the time the answer came.
+        const expected = 10 * 2 ** ((1000 - s.at) / 60_000);
+        assert.ok(Math.abs(s.evidence - expected) < 1e-9, `the answer reads all twenty: evidence ${s.evidence}`);
+      }
     } finally {
       client.disconnect();
+      reader.disconnect();
+    }
+  });
+
+  it('sends a batch at once when it reaches the cap on pending accounts', async () => {
+    const client = new Redis(redis.url);
+    try {
+      const clock = new ManualClock(1000);
+      const { sink, seen } = recorder();
+      const shared = new SharedEvidence(client, `cap${Date.now()}:`, 60_000, 60_000, sink, {
+        flushMs: 20,
+        maxPending: 2,
+        clock,
+      });
+      shared.add(account('u1'), 1, 1, 1000);
+      shared.add(account('u2'), 1, 1, 1000);
+      // The clock does not move: only the cap can have sent them.
+      await until(() => seen.length === 2);
+      assert.deepEqual(seen.map((s) => s.acc.user).sort(), ['u1', 'u2']);
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it("lets two replicas read each other's evidence after a flush", async () => {
+    const [ca, cb] = [new Redis(redis.url), new Redis(redis.url)];
+    try {
+      const clock = new ManualClock(1000);
+      const prefix = `two${Date.now()}:`;
+      const a = recorder();
+      const b = recorder();
+      const sa = new SharedEvidence(ca, prefix, 60_000, 60_000, a.sink, { flushMs: 20, clock });
+      const sb = new SharedEvidence(cb, prefix, 60_000, 60_000, b.sink, { flushMs: 20, clock });
+      sa.add(account('u'), 1, 5, 1000);
+      await sa.flush();
+      sb.add(account('u'), 1, 2, 1000);
+      await sb.flush();
+      assert.ok(Math.abs(b.seen.at(-1)!.evidence - 7) < 1e-9, `b reads ${b.seen.at(-1)!.evidence}`);
+    } finally {
+      ca.disconnect();
+      cb.disconnect();
+    }
+  });
+
+  it('flushes the pending evidence when the gateway shuts down', async () => {
+    const g = await startExtractionGateway(EXTRACTION, {}, { redisUrl: redis.url });
+    const reader = new Redis(redis.url);
+    let closed = false;
+    try {
+      await reader.flushall();
+      assert.equal((await g.predictAs('trudy', [irisSweep().next().value!])).status, 200);
+      await settle();
+      await g.close();
+      closed = true;
+      const keys = await reader.keys('*extraction:*trudy*');
+      assert.equal(keys.length, 1, `keys ${keys.join(', ')}`);
+      assert.equal(Number(await reader.hget(keys[0]!, 'q')), 1);
+    } finally {
+      if (!closed) await g.close();
       reader.disconnect();
     }
   });

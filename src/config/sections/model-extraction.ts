@@ -407,6 +407,10 @@ export const modelExtractionFields = {
         .min(60)
         .default(7 * 86_400)
         .meta({ description: 'An account unseen this long is forgotten (memory and Redis TTL).' }),
+      sharedFlushMs: z.int().min(1).max(1000).default(20).meta({
+        description:
+          "With Redis limits: how long a replica gathers its accounts' evidence updates in memory before it sends them to Redis in one round trip (and reads the other replicas' back). Longer costs less Redis work; another replica learns a block up to this much later.",
+      }),
     },
     'Model-extraction detection for this model (see the README section on extraction).',
   ),
