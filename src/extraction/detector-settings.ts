@@ -99,3 +99,16 @@ export const DEFAULT_DETECTOR_SETTINGS: DetectorSettings = {
   noveltyRate: 0.05,
   noveltyRowsPerAccount: 4,
 };
+
+/** The detectors' names, in the order of every per-detector array. */
+export const DETECTORS = [
+  'prada',
+  'fingerprint',
+  'envelope',
+  'sweep',
+  'collinear',
+  'margin',
+  'steps',
+  'novelty',
+] as const;
+export type DetectorName = (typeof DETECTORS)[number];

@@ -1,15 +1,6 @@
-/** The detectors' names, in the order of every per-detector array. */
-export const DETECTORS = [
-  'prada',
-  'fingerprint',
-  'envelope',
-  'sweep',
-  'collinear',
-  'margin',
-  'steps',
-  'novelty',
-] as const;
-export type DetectorName = (typeof DETECTORS)[number];
+import { DETECTORS, type DetectorName } from './detector-settings.js';
+
+export { DETECTORS, type DetectorName };
 export const PRADA = 0;
 
 /** PRADA's W is binned on 1 − W in steps of this (the last bin holds everything beyond). */

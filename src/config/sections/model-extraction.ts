@@ -1,5 +1,5 @@
 import { DEFAULT_LADDER } from '../../extraction/action-ladder.js';
-import { DEFAULT_DETECTOR_SETTINGS as D } from '../../extraction/detector-settings.js';
+import { DEFAULT_DETECTOR_SETTINGS as D, DETECTORS as DETECTOR_NAMES } from '../../extraction/detector-settings.js';
 import { settings, z, crossField, CROSS_FIELD } from '../fields.js';
 
 const numbers = (description: string) =>
@@ -276,17 +276,6 @@ const actions = z
   )
   .prefault({})
   .meta({ description: 'The action ladder, applied to the account (never per query).' });
-
-const DETECTOR_NAMES = [
-  'prada',
-  'fingerprint',
-  'envelope',
-  'sweep',
-  'collinear',
-  'margin',
-  'steps',
-  'novelty',
-] as const;
 
 const pinned = z
   .strictObject({
