@@ -257,19 +257,21 @@ async function main(): Promise<void> {
         (e: Error) => void failures.push(`batch cost: ${e.message}`),
       )
     : undefined;
+  // The same users twice: without a limit, then inside a pod-sized memory cgroup.
+  const memoryOptions = {
+    predictorUrl: predictor.url,
+    users: USERS,
+    history: HISTORY,
+    connections: CONNECTIONS,
+    extractionBuilt: !extractionNotBuilt(),
+    window: 2500,
+    maxSecondsPerStep: MAX_SECONDS_PER_MEMORY_STEP,
+    log,
+  };
   let memory: MemoryPhaseResult | undefined;
   if (!args['skip-memory']) {
     try {
-      memory = await memoryPhase({
-        predictorUrl: predictor.url,
-        users: USERS,
-        history: HISTORY,
-        connections: CONNECTIONS,
-        extractionBuilt: !extractionNotBuilt(),
-        window: 2500,
-        maxSecondsPerStep: MAX_SECONDS_PER_MEMORY_STEP,
-        log,
-      });
+      memory = await memoryPhase(memoryOptions);
     } catch (e) {
       failures.push(`memory phase: ${(e as Error).message}`);
     }
@@ -277,18 +279,7 @@ async function main(): Promise<void> {
   const limited = args['skip-memory']
     ? undefined
     : await limitedMemoryPhase(POD_MEMORY, (cgroup) =>
-        memoryPhase({
-          predictorUrl: predictor.url,
-          users: USERS,
-          history: HISTORY,
-          connections: CONNECTIONS,
-          extractionBuilt: !extractionNotBuilt(),
-          window: 2500,
-          maxSecondsPerStep: MAX_SECONDS_PER_MEMORY_STEP,
-          log,
-          cgroup,
-          nodeFlags: imageNodeFlags(),
-        }),
+        memoryPhase({ ...memoryOptions, cgroup, nodeFlags: imageNodeFlags() }),
       );
   if (limited?.failed) failures.push(`memory phase inside a cgroup: ${limited.failed}`);
   await predictor.stop();

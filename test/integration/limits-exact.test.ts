@@ -2,46 +2,12 @@
 // cores busy (the delays that make client-side command timeouts fire although Redis executed the command).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Agent, request } from 'undici';
 import { startHarness, type Harness } from '../helpers/gateway-harness.js';
 import { burnCpu } from '../helpers/cpu-burner.js';
-import { send, v1Batch } from '../helpers/http.js';
+import { fireConcurrently, redisAnswers } from '../helpers/limits-redis.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 
 const REQUESTS = 3000;
-
-async function fire(urls: readonly string[], n: number, rows: number): Promise<Map<number, number>> {
-  const agent = new Agent({ connections: 128, pipelining: 1, headersTimeout: 60_000, bodyTimeout: 60_000 });
-  const body = JSON.stringify(v1Batch(rows));
-  const statuses = new Map<number, number>();
-  try {
-    await Promise.all(
-      Array.from({ length: n }, async (_, i) => {
-        const res = await request(`${urls[i % urls.length]}/v1/models/iris:predict`, {
-          method: 'POST',
-          dispatcher: agent,
-          headers: { 'content-type': 'application/json' },
-          body,
-        });
-        await res.body.dump();
-        statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
-      }),
-    );
-  } finally {
-    await agent.close();
-  }
-  return statuses;
-}
-
-/** Until the gateway's Redis health probe has succeeded: before that, charges fall back to the insurance limiter. */
-async function redisAnswers(h: Harness): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const r = await send(`${h.adminUrl}/readyz`);
-    if (r.json<{ checks: Record<string, { degraded?: boolean }> }>().checks['redis']?.degraded !== true) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('the gateway never saw Redis answer');
-}
 
 describe('shared limits are exact', () => {
   let redis: RedisServer;
@@ -64,7 +30,7 @@ describe('shared limits are exact', () => {
       await Promise.all([a, b].map((h) => redisAnswers(h)));
       const burner = burnCpu(2, 60_000);
       try {
-        const statuses = await fire([a.url, b.url], REQUESTS, cost);
+        const statuses = await fireConcurrently([a.url, b.url], REQUESTS, cost, 128);
         const admitted = statuses.get(200) ?? 0;
         const failures = await Promise.all(
           [a, b].map((h) =>

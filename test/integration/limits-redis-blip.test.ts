@@ -13,24 +13,14 @@ import { RedisHealth } from '../../src/stores/redis-health.js';
 import { burnCpu, type CpuBurner } from '../helpers/cpu-burner.js';
 import { startHarness, type Harness } from '../helpers/gateway-harness.js';
 import { send, v1Batch } from '../helpers/http.js';
+import { countedIn, redisAnswering } from '../helpers/limits-redis.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { until } from '../helpers/wait.js';
 
 const SERVED_DURING_FREEZE = 20;
 const BURST = 8;
 
-async function until(what: string, f: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await f()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`${what}: not reached within ${ms} ms`);
-}
-
 const predict = (h: Harness) => send(`${h.url}/v1/models/iris:predict`, { body: v1Batch(1) });
-const redisAnswers = async (h: Harness) =>
-  (await send(`${h.adminUrl}/readyz`)).json<{ checks: Record<string, { degraded?: boolean }> }>().checks['redis']
-    ?.degraded !== true;
 const unsettled = async (h: Harness) =>
   Number(
     /^inference_gateway_limits_unsettled_predictions (\S+)$/m.exec(
@@ -47,13 +37,6 @@ const leased = async (h: Harness) =>
   );
 
 /** What Redis counts for every identity under `prefix`: the sum of the windows' usage (handover tokens are not windows). */
-async function countedIn(reader: Redis, prefix: string): Promise<number> {
-  const keys = (await reader.keys(`${prefix}*`)).filter((k) => !k.includes(':handover:'));
-  let total = 0;
-  for (const k of keys) total += Number((await reader.hget(k, 'u')) ?? 0);
-  return total;
-}
-
 describe('what Redis counts after a freeze that began before the first clock probe', () => {
   let redis: RedisServer;
   let reader: Redis;
@@ -92,7 +75,7 @@ describe('what Redis counts after a freeze that began before the first clock pro
           during.forEach(tally);
           redis.thaw();
           frozen = false;
-          await until('the gateway sees Redis answer', () => redisAnswers(h));
+          await until('the gateway sees Redis answer', () => redisAnswering(h));
           (await Promise.all(Array.from({ length: BURST }, () => predict(h)))).forEach((r) => tally(r.status));
           await until('nothing left to settle with Redis', async () => (await unsettled(h)) === 0);
           const served = status.get(200) ?? 0;

@@ -6,9 +6,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { Agent, request } from 'undici';
 import { startHarness, type Harness } from '../helpers/gateway-harness.js';
 import { send, v1Batch } from '../helpers/http.js';
+import { countedIn, fireConcurrently, redisAnswers } from '../helpers/limits-redis.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { sleep, until } from '../helpers/wait.js';
 
@@ -18,46 +18,6 @@ const gauge = async (h: Harness, name: string) =>
   Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await h.gateway.metrics.registry.getSingleMetricAsString(name))?.[1]);
 const leased = (h: Harness) => gauge(h, 'inference_gateway_limits_leased_predictions');
 const unsettled = (h: Harness) => gauge(h, 'inference_gateway_limits_unsettled_predictions');
-
-const redisAnswers = (h: Harness) =>
-  until(
-    'the gateway sees Redis answer',
-    async () =>
-      (await send(`${h.adminUrl}/readyz`)).json<{ checks: Record<string, { degraded?: boolean }> }>().checks['redis']
-        ?.degraded !== true,
-  );
-
-/** What Redis counts under `prefix`: the sum of every window's usage (one window per test here). */
-async function countedIn(reader: Redis, prefix: string): Promise<number> {
-  let total = 0;
-  for (const k of (await reader.keys(`${prefix}*`)).filter((key) => !key.includes(':handover:')))
-    total += Number((await reader.hget(k, 'u')) ?? 0);
-  return total;
-}
-
-async function fire(urls: readonly string[], n: number): Promise<number> {
-  const agent = new Agent({ connections: 64, pipelining: 1 });
-  const body = JSON.stringify(v1Batch(1));
-  let admitted = 0;
-  try {
-    await Promise.all(
-      Array.from({ length: n }, async (_, i) => {
-        const res = await request(`${urls[i % urls.length]}/v1/models/iris:predict`, {
-          method: 'POST',
-          dispatcher: agent,
-          headers: { 'content-type': 'application/json' },
-          body,
-        });
-        await res.body.dump();
-        if (res.statusCode === 200) admitted++;
-        else assert.equal(res.statusCode, 429);
-      }),
-    );
-  } finally {
-    await agent.close();
-  }
-  return admitted;
-}
 
 describe('quota leasing through a shared Redis', () => {
   let redis: RedisServer;
@@ -89,7 +49,12 @@ describe('quota leasing through a shared Redis', () => {
     const b = await startHarness(cfg);
     try {
       await Promise.all([a, b].map(redisAnswers));
-      const admitted = await fire([a.url, b.url], 1200);
+      const statuses = await fireConcurrently([a.url, b.url], 1200, 1, 64);
+      assert.deepEqual(
+        [...statuses.keys()].filter((code) => code !== 200 && code !== 429),
+        [],
+      );
+      const admitted = statuses.get(200) ?? 0;
       await until('Redis answered everything', async () => (await unsettled(a)) + (await unsettled(b)) === 0);
       const held = [await leased(a), await leased(b)];
       const counted = await countedIn(reader, prefix);
