@@ -10,6 +10,7 @@ import { RepeatSet } from './repeat-set.js';
 import { hashRow } from './row-hash.js';
 import { NOVELTY, NOVELTY_MAX_DIMS, NoveltyDetector, type NoveltyState } from './novelty-detector.js';
 import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
+import { LINEAGE, LINEAGE_MAX_WIDTH, LineageDetector, type LineageState } from './lineage-detector.js';
 
 export { DETECTORS, type DetectorName } from './population-calibration.js';
 
@@ -27,6 +28,8 @@ export class QueryStreamState {
   contributing = false;
   /** Off-manifold state (models of at most NOVELTY_MAX_DIMS dimensions); set by the scorer. */
   novelty: NoveltyState | undefined;
+  /** Sign-step lineage state (rows of at most LINEAGE_MAX_WIDTH features); set by the scorer. */
+  lineage: LineageState | undefined;
   /** Cleared by the account guard once the account is flagged: it then offers no reference row. */
   clean = true;
 
@@ -51,7 +54,8 @@ export class QueryStreamState {
       (this.fingerprint?.bytes ?? 0) +
       (this.geometry?.bytes ?? 0) +
       (this.steps?.bytes ?? 0) +
-      (this.novelty?.bytes ?? 0)
+      (this.novelty?.bytes ?? 0) +
+      (this.lineage?.bytes ?? 0)
     );
   }
 
@@ -74,6 +78,7 @@ export class QueryScorer {
   private readonly fingerprint: FingerprintDetector | undefined;
   private readonly geometry: GeometryDetector | undefined;
   private readonly steps: StepDetector | undefined;
+  private readonly lineage: LineageDetector | undefined;
   /** The model's off-manifold detector and its reference sample (one per model, shared by its accounts). */
   readonly novelty: NoveltyDetector | undefined;
   private readonly scaled: Float64Array;
@@ -143,6 +148,15 @@ export class QueryScorer {
         offerCap: s.noveltyRowsPerAccount,
         seed,
       });
+    if (normaliser.width <= LINEAGE_MAX_WIDTH)
+      this.lineage = new LineageDetector({
+        width: normaliser.width,
+        history: s.lineageHistory,
+        window: s.window,
+        benignRate: s.lineageRate,
+        alpha: s.alpha,
+        seed,
+      });
     if (normaliser.width <= STEP_MAX_WIDTH)
       this.steps = new StepDetector({
         width: normaliser.width,
@@ -172,6 +186,7 @@ export class QueryScorer {
       s.repeatHorizon,
     );
     probe.novelty = this.novelty?.createState();
+    probe.lineage = this.lineage?.createState();
     return probe.bytes + prototypeSets + sets * TYPED_ARRAY_OVERHEAD;
   }
 
@@ -185,6 +200,7 @@ export class QueryScorer {
       this.settings.repeatHorizon,
     );
     st.novelty = this.novelty?.createState();
+    st.lineage = this.lineage?.createState();
     return st;
   }
 
@@ -199,6 +215,7 @@ export class QueryScorer {
     f[5] = this.geometry?.marginCount ?? 1;
     f[6] = this.steps?.alarmCount ?? 1;
     f[NOVELTY] = this.novelty?.alarmCount ?? 1;
+    f[LINEAGE] = this.lineage?.alarmCount ?? 1;
     return f;
   }
 
@@ -221,6 +238,7 @@ export class QueryScorer {
     this.geometry!.observe(st.geometry!, this.scaled, this.z, margin, sc, 2);
     if (st.steps) sc[6] = this.steps!.observe(st.steps, this.scaled);
     if (st.novelty) sc[NOVELTY] = this.novelty!.observe(st.novelty, this.z);
+    if (st.lineage) sc[LINEAGE] = this.lineage!.observe(st.lineage, this.scaled);
     const cal = this.calibration;
     if (cal) {
       this.track(st, cal);
@@ -246,6 +264,7 @@ export class QueryScorer {
     this.peak(st, cal, on, 5, g.marginHits);
     if (st.steps) this.peak(st, cal, on, 6, st.steps.hits.count);
     if (st.novelty) this.peak(st, cal, on, NOVELTY, st.novelty.far.count);
+    if (st.lineage) this.peak(st, cal, on, LINEAGE, st.lineage.hits.count);
     if (!on && st.distinct >= cal.o.minQueries) {
       st.contributing = true;
       cal.add(p, st.distinct);
