@@ -202,9 +202,16 @@ export class LineageDetector {
       if (back < 1 || back > history || back > n) continue;
       // Both tables may name the same row: it is judged once.
       if (t > 0 && st.cells[this.slots[0]!] === mark) continue;
+      // Only a pair in which every feature moved by a step's size can show a step: most pairs
+      // are rejected at their first feature.
       const at = ((n - back) % history) * width;
-      for (let j = 0; j < width; j++) this.diff[j] = Math.abs(scaled[j]! - rows[at + j]!);
-      hit = this.repeatsShape(st, scaled);
+      let j = 0;
+      for (; j < width; j++) {
+        const d = Math.abs(scaled[j]! - rows[at + j]!);
+        if (!(d >= MIN_STEP && d <= MAX_STEP)) break;
+        this.diff[j] = d;
+      }
+      if (j === width) hit = this.repeatsShape(st, scaled);
     }
     for (let t = 0; t < TABLES; t++) st.cells[this.slots[t]!] = ((n & 0xffff) + 1) & 0xffff || 1;
     const at = (n % history) * width;
@@ -213,15 +220,12 @@ export class LineageDetector {
     return hit;
   }
 
-  /** Hashes the pair's shape when every feature moved by a step's size; a shape met before is learned. */
+  /** Hashes the pair's shape (every feature moved by a step's size); a shape met before from another pair is learned. */
   private repeatsShape(st: LineageState, scaled: Float64Array): boolean {
     const width = this.o.width;
     const d = this.diff;
     let h = 0x2f1b3c4d;
-    for (let j = 0; j < width; j++) {
-      if (!(d[j]! >= MIN_STEP && d[j]! <= MAX_STEP)) return false;
-      h = mix(h, (d[j]! * QUANTUM + 0.5) | 0);
-    }
+    for (let j = 0; j < width; j++) h = mix(h, (d[j]! * QUANTUM + 0.5) | 0);
     h = fmix(h) | 1;
     const slot = h & (SHAPES - 1);
     if (st.shapes[slot] !== h) {
