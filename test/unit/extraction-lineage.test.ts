@@ -152,9 +152,9 @@ describe('lineage detector', () => {
       0.5,
     );
     const before = st.bytes;
-    for (let i = 0; i < 100; i++) det.observe(st, attack.next().value!);
+    for (let i = 0; i < 100; i++) det.observe(st, attack.next().value);
     assert.equal(st.bytes, before);
-    for (let i = 0; i < 100_000; i++) det.observe(st, attack.next().value!);
+    for (let i = 0; i < 100_000; i++) det.observe(st, attack.next().value);
     assert.equal(st.bytes, before);
     assert.ok(before < 16_384, `state of ${before} bytes at ${WIDTH} features`);
   });
