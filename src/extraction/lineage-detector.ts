@@ -14,16 +14,10 @@ export const LINEAGE_MAX_WIDTH = 16;
 const TABLES = 2;
 /** Random projections whose quantised values make one table's cell. */
 const PROJECTIONS = 2;
-/** Cells per table (direct-mapped; a power of two). */
-const CELLS = 128;
 /** Cell width along each projection, in the features' benign standard deviations. */
 const CELL_WIDTH = 0.5;
-/** Pair shapes remembered per account to find a step taken twice (a power of two). */
-const SHAPES = 256;
 /** Steps remembered per account; a new one replaces the one that has explained the fewest rows. */
 const STEPS = 4;
-/** Coset entries per account (direct-mapped; a power of two): enough for the history under every step. */
-const COSETS = 512;
 /** A relative differs from the row by at most this many steps in every feature (a cloud grown by a few rounds). */
 const MAX_MULTIPLE = 8;
 /** Pair shapes are compared in units of 2⁻¹⁰ σ: far above float32 storage error (~10⁻⁶ σ), far below any step. */
@@ -38,6 +32,16 @@ const MIN_STEP = 1 / 128;
 const MAX_STEP = 0.5;
 /** A coset coordinate is kept to 1/COSET_BINS of twice the step. */
 const COSET_BINS = 64;
+
+/**
+ * Table sizes per account, all from the history's length (powers of two, direct-mapped): a cell
+ * per history row in each hash table, two pair shapes per row (a row is paired with at most one
+ * candidate per table), and a coset entry per row under each of the STEPS steps.
+ */
+function tableSizes(history: number): { readonly cells: number; readonly shapes: number; readonly cosets: number } {
+  const rows = 1 << Math.ceil(Math.log2(history));
+  return { cells: rows, shapes: 2 * rows, cosets: 4 * rows };
+}
 
 export interface LineageOptions {
   /** Features per row (at most LINEAGE_MAX_WIDTH). */
@@ -56,23 +60,27 @@ export class LineageState {
   /** The last `history` distinct rows (float32, in benign σ units), a ring. */
   readonly rows: Float32Array;
   /** Per table and cell, the number (+1, mod 2¹⁶) of the latest row that fell there; 0: empty. */
-  readonly cells = new Uint16Array(TABLES * CELLS);
+  readonly cells: Uint16Array;
   /** Hashes of pair shapes seen (direct-mapped; 0: empty). */
-  readonly shapes = new Int32Array(SHAPES);
+  readonly shapes: Int32Array;
   /** Learned steps (per-feature magnitudes, σ), STEPS of them. */
   readonly steps: Float32Array;
   /** Per step slot: rows it has explained (saturating), and its generation (keys of a replaced step never match). */
   readonly uses = new Uint16Array(STEPS);
   readonly generations = new Uint16Array(STEPS);
   /** Per coset slot: a 16-bit tag of the coset and the number (mod 2¹⁶) of the latest row in it; 0: empty. */
-  readonly cosets = new Uint32Array(COSETS);
+  readonly cosets: Uint32Array;
   learned = 0;
   readonly hits: WindowCount;
   /** Distinct rows seen. */
   n = 0;
 
   constructor(o: LineageOptions) {
+    const size = tableSizes(o.history);
     this.rows = new Float32Array(o.history * o.width);
+    this.cells = new Uint16Array(TABLES * size.cells);
+    this.shapes = new Int32Array(size.shapes);
+    this.cosets = new Uint32Array(size.cosets);
     this.steps = new Float32Array(STEPS * o.width);
     this.hits = new WindowCount(o.window);
   }
@@ -128,11 +136,14 @@ export class LineageDetector {
   private readonly diff: Float64Array;
   private readonly back: Float64Array;
   private readonly slots = new Int32Array(TABLES);
+  /** Cells per hash table. */
+  private readonly cells: number;
 
   constructor(readonly o: LineageOptions) {
     if (o.width > LINEAGE_MAX_WIDTH) throw new RangeError(`lineage: at most ${LINEAGE_MAX_WIDTH} features`);
     if (o.history < 2 || o.history > 0x8000) throw new RangeError('lineage: history must be 2..32768');
     this.alarmCount = binomialAlarmCount(o.window, o.benignRate, o.alpha);
+    this.cells = tableSizes(o.history).cells;
     const rng = new Xoshiro128(o.seed ^ 0x3c6ef372);
     const w = o.width;
     this.directions = new Float64Array(TABLES * PROJECTIONS * w);
@@ -194,7 +205,7 @@ export class LineageDetector {
         for (let j = 0; j < width; j++) v += scaled[j]! * this.directions[base + j]!;
         h = mix(h, Math.floor(v / CELL_WIDTH + this.offsets[p]!) | 0);
       }
-      const slot = t * CELLS + (fmix(h) & (CELLS - 1));
+      const slot = t * this.cells + (fmix(h) & (this.cells - 1));
       this.slots[t] = slot;
       const mark = st.cells[slot]!;
       if (mark === 0 || hit) continue;
@@ -227,7 +238,7 @@ export class LineageDetector {
     let h = 0x2f1b3c4d;
     for (let j = 0; j < width; j++) h = mix(h, (d[j]! * QUANTUM + 0.5) | 0);
     h = fmix(h) | 1;
-    const slot = h & (SHAPES - 1);
+    const slot = h & (st.shapes.length - 1);
     if (st.shapes[slot] !== h) {
       st.shapes[slot] = h;
       return false;
@@ -285,11 +296,11 @@ export class LineageDetector {
       if (!fileOnly) odd = mix(odd, coset(v + c, c));
     }
     even = fmix(even);
-    const e = even & (COSETS - 1);
+    const mask = st.cosets.length - 1;
+    const e = even & mask;
     const hit =
       !fileOnly &&
-      (this.relative(st, s, row, e, even, number) ||
-        this.relative(st, s, row, fmix(odd) & (COSETS - 1), fmix(odd), number));
+      (this.relative(st, s, row, e, even, number) || this.relative(st, s, row, fmix(odd) & mask, fmix(odd), number));
     st.cosets[e] = ((((even >>> 16) | 1) << 16) | (number & 0xffff)) >>> 0;
     return hit;
   }
