@@ -26,8 +26,8 @@ const QUANTUM = 1024;
 const MIN_STEP = 1 / 128;
 /**
  * A step moves every feature by at most this (σ): steps of sign-gradient attacks are small by
- * design (the seed's neighbourhood), while pairs of rows that differ by a binary feature or by a
- * grid's spacing in every feature are not steps.
+ * design (the seed's neighbourhood), while a pair of natural rows that differs in a binary or
+ * categorical feature moves it by about 2 σ, so such pairs never teach a step.
  */
 const MAX_STEP = 0.5;
 /** A coset coordinate is kept to 1/COSET_BINS of twice the step. */
