@@ -1,10 +1,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
 import { status } from '@grpc/grpc-js';
 import { ERROR_CODES } from '../../src/decision/error-codes.js';
 import { DEMO_LABELS, predictProba } from '../../src/quickstart/demo-model.js';
 import { startDemoGrpcPredictor, type DemoGrpcPredictor } from '../../src/quickstart/demo-grpc-predictor.js';
-import { startHarness, type Harness } from '../helpers/gateway-harness.js';
+import { flushAccessLog } from '../../src/observability/access-record.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { counterValue } from '../helpers/door-fixture.js';
+import { startHarness, type Harness, type HarnessOptions } from '../helpers/gateway-harness.js';
 import {
   fp32Raw,
   InferenceClient,
@@ -50,12 +54,20 @@ function assertRefused(r: CallResult<unknown>, code: keyof typeof ERROR_CODES): 
 const labelsOf = (r: CallResult<InferResponse>) =>
   r.value?.outputs?.map((o) => ({ name: o.name, datatype: o.datatype, shape: o.shape, contents: o.contents }));
 
-async function gateway(config: Record<string, unknown>, predictor: DemoGrpcPredictor): Promise<Harness> {
-  return startHarness(() => ({
-    server: { grpcPort: 0, bodyLimitBytes: 4096 },
-    upstream: { grpcUrl: predictor.url, timeoutMs: 2000 },
-    ...config,
-  }));
+async function gateway(
+  config: Record<string, unknown>,
+  predictor: DemoGrpcPredictor,
+  options: HarnessOptions = {},
+): Promise<Harness> {
+  return startHarness(
+    () => ({
+      server: { grpcPort: 0, bodyLimitBytes: 4096 },
+      upstream: { grpcUrl: predictor.url, timeoutMs: 2000 },
+      ...config,
+    }),
+    {},
+    options,
+  );
 }
 
 describe('the gRPC door: labels-only answers', () => {
@@ -130,6 +142,63 @@ describe('the gRPC door: labels-only answers', () => {
     const r = await client.infer(irisInfer([ROW], { id: 'req-7' }));
     assert.equal(r.value?.id, 'req-7');
     assert.equal(r.value?.model_name, 'iris');
+  });
+});
+
+describe('the gRPC door: counted and logged as its own door', () => {
+  let predictor: DemoGrpcPredictor;
+  let h: Harness;
+  let client: InferenceClient;
+  const out = new PassThrough();
+  let logged = '';
+  out.on('data', (c: Buffer) => (logged += c.toString('utf8')));
+  const log = createLogger('info', out);
+  before(async () => {
+    predictor = await startDemoGrpcPredictor();
+    h = await gateway({ log: { level: 'info' }, models: { iris: { labels: LABELS } } }, predictor, { log });
+    client = new InferenceClient(h.grpcAddress!);
+  });
+  after(async () => {
+    client?.close();
+    await h?.close();
+    await predictor?.close();
+  });
+
+  it('writes the access line of a gRPC call with the door grpc', async () => {
+    const r = await client.infer(irisInfer([ROW]), { 'x-request-id': 'grpc-door-1' });
+    assert.equal(r.error, undefined, r.error?.details);
+    flushAccessLog(log);
+    const line = logged
+      .split('\n')
+      .filter((l) => l.includes('"grpc-door-1"'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(line.length, 1, `one access line for the call in:\n${logged}`);
+    assert.deepEqual(
+      { door: line[0]!['door'], msg: line[0]!['msg'], outcome: line[0]!['outcome'] },
+      { door: 'grpc', msg: 'request', outcome: 'allowed' },
+    );
+  });
+
+  it('counts a gRPC call under door="grpc", never under the HTTP proxy’s door', async () => {
+    const m = h.gateway.metrics;
+    const labels = (door: string) => ({ door, route_class: 'predict', outcome: 'allowed' });
+    const before = {
+      grpc: await counterValue(m, 'inference_gateway_requests_total', labels('grpc')),
+      proxy: await counterValue(m, 'inference_gateway_requests_total', labels('proxy')),
+    };
+    const r = await client.infer(irisInfer([ROW]));
+    assert.equal(r.error, undefined, r.error?.details);
+    assert.equal(await counterValue(m, 'inference_gateway_requests_total', labels('grpc')), before.grpc + 1);
+    assert.equal(await counterValue(m, 'inference_gateway_requests_total', labels('proxy')), before.proxy);
+    const text = await m.registry.metrics();
+    const count = (door: string) =>
+      Number(
+        new RegExp(`^inference_gateway_decision_duration_seconds_count\\{door="${door}"\\} (\\d+)$`, 'm').exec(
+          text,
+        )?.[1] ?? 0,
+      );
+    assert.ok(count('grpc') >= 2, 'the decision time of both calls is under door="grpc"');
+    assert.equal(count('proxy'), 0);
   });
 });
 
