@@ -1,3 +1,4 @@
+import { after, before } from 'node:test';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { connect } from 'node:net';
@@ -92,5 +93,30 @@ export async function startRedis(): Promise<RedisServer> {
         child.once('exit', () => resolve());
         child.kill('SIGKILL');
       }),
+  };
+}
+
+/** A redis-server started before the tests of the suite it is called in, and stopped after them. */
+export function suiteRedis(): RedisServer {
+  let server: RedisServer | undefined;
+  before(async () => {
+    server = await startRedis();
+  });
+  after(() => server?.stop());
+  const started = (): RedisServer => {
+    if (!server) throw new Error('the suite’s redis-server is used before its before() hook ran');
+    return server;
+  };
+  return {
+    get url() {
+      return started().url;
+    },
+    get port() {
+      return started().port;
+    },
+    start: () => started().start(),
+    stop: () => started().stop(),
+    freeze: () => started().freeze(),
+    thaw: () => started().thaw(),
   };
 }

@@ -1,21 +1,22 @@
 // Extraction state shared through a real redis-server: two gateways see one account, and a Redis
 // that dies mid-stream leaves each replica detecting on its own memory.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { AccountState } from '../../src/extraction/account-state.js';
 import { DEFAULT_DETECTOR_SETTINGS } from '../../src/extraction/detector-settings.js';
 import { QueryScorer } from '../../src/extraction/query-scorer.js';
 import { SharedEvidence, type SharedEvidenceSink } from '../../src/extraction/shared-evidence.js';
-import { send } from '../helpers/http.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { suiteRedis } from '../helpers/redis-server.js';
+import { until } from '../helpers/wait.js';
 import {
   IRIS_FEATURES,
   irisSweep,
+  metricTotal,
   settle,
   startExtractionGateway,
-  type ExtractionGateway,
+  withReplicas,
 } from '../helpers/extraction-gateway.js';
 
 const EXTRACTION = {
@@ -27,11 +28,6 @@ const EXTRACTION = {
 
 /** Long enough for the evidence window (`sharedFlushMs`) to end and its round trip to come back. */
 const flushed = () => new Promise((resolve) => setTimeout(resolve, 15));
-
-const metric = async (g: ExtractionGateway, name: string) => {
-  const text = (await send(`${g.adminUrl}/metrics`)).text;
-  return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)$`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
-};
 
 const account = (user: string) =>
   new AccountState(user, 'm', new QueryScorer(undefined, DEFAULT_DETECTOR_SETTINGS, 1).createState(), 0);
@@ -58,23 +54,11 @@ const scriptCalls = async (reader: Redis) => {
 
 const nextTurns = () => new Promise((resolve) => setTimeout(resolve, 10));
 
-/** Waits (bounded) for a condition that a Redis answer makes true. */
-const until = async (ok: () => boolean) => {
-  for (let i = 0; i < 200 && !ok(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
-  assert.ok(ok(), 'condition not reached within a second');
-};
-
 describe('extraction state in Redis', () => {
-  let redis: RedisServer;
-  before(async () => {
-    redis = await startRedis();
-  });
-  after(() => redis.stop());
+  const redis = suiteRedis();
 
   it('lets two gateways see one account: each blocks it on the evidence both gathered', async () => {
-    const a = await startExtractionGateway(EXTRACTION, {}, { redisUrl: redis.url });
-    const b = await startExtractionGateway(EXTRACTION, {}, { redisUrl: redis.url, with: a });
-    try {
+    await withReplicas(EXTRACTION, redis.url, async (a, b) => {
       const sweep = irisSweep();
       const status = { a: 0, b: 0 };
       for (let i = 0; i < 200 && (status.a !== 403 || status.b !== 403); i++) {
@@ -99,10 +83,7 @@ describe('extraction state in Redis', () => {
       }
       const local = views.map((v) => v.queries);
       assert.ok(Math.abs(local[0]! - local[1]!) <= 2, `each replica scored about half: ${local.join(', ')}`);
-    } finally {
-      await b.close();
-      await a.close();
-    }
+    });
   });
 
   it('decays the shared evidence with the half-life, across the buckets of the forward-decay sums', async () => {
@@ -148,7 +129,7 @@ describe('extraction state in Redis', () => {
       await nextTurns();
       assert.equal(await scriptCalls(reader), 0, 'nothing is sent before the window ends');
       clock.advance(20);
-      await until(() => seen.length === users.length);
+      await until('every account’s update answered', () => seen.length === users.length);
       assert.equal(await scriptCalls(reader), 1, 'sixty updates of three accounts, one script');
       for (const acc of users) {
         assert.equal(Number(await reader.hget(shared.key('m', acc.user), 'q')), 20, 'every query counted');
@@ -176,7 +157,7 @@ describe('extraction state in Redis', () => {
       shared.add(account('u1'), 1, 1, 1000);
       shared.add(account('u2'), 1, 1, 1000);
       // The clock does not move: only the cap can have sent them.
-      await until(() => seen.length === 2);
+      await until('both updates answered', () => seen.length === 2);
       assert.deepEqual(seen.map((s) => s.acc.user).sort(), ['u1', 'u2']);
     } finally {
       client.disconnect();
@@ -237,7 +218,7 @@ describe('extraction state in Redis', () => {
         await settle();
       }
       assert.equal(last, 403);
-      assert.ok((await metric(g, 'inference_gateway_extraction_store_fallbacks_total')) > 0);
+      assert.ok((await metricTotal(g, 'inference_gateway_extraction_store_fallbacks_total')) > 0);
     } finally {
       await g.close();
       await redis.start();

@@ -2,28 +2,18 @@
 // not a pass over the accounts: after any churn they must equal a recount of the account table.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildConfig } from '../../src/config/load-config.js';
 import { LEVELS } from '../../src/extraction/action-ladder.js';
-import { ModelGuard } from '../../src/extraction/model-guard.js';
+import type { ModelGuard } from '../../src/extraction/model-guard.js';
 import { modelView } from '../../src/extraction/model-view.js';
 import { Xoshiro128 } from '../../src/extraction/prng.js';
+import { enforcingGuard } from '../helpers/model-guard.js';
 
-function guard(maxAccounts: number): ModelGuard {
-  const config = buildConfig({
-    auth: { enabled: false },
-    models: {
-      m: {
-        extraction: {
-          mode: 'enforce',
-          features: { centre: [0, 0, 0, 0], scale: [1, 1, 1, 1] },
-          maxAccounts,
-          actions: { flagAt: 2, degradeAt: 4, throttleAt: 8, blockAt: 16, hysteresis: 0.5, halfLifeSeconds: 60 },
-        },
-      },
-    },
+const guard = (maxAccounts: number): ModelGuard =>
+  enforcingGuard({
+    features: { centre: [0, 0, 0, 0], scale: [1, 1, 1, 1] },
+    maxAccounts,
+    actions: { flagAt: 2, degradeAt: 4, throttleAt: 8, blockAt: 16, hysteresis: 0.5, halfLifeSeconds: 60 },
   });
-  return new ModelGuard('m', 'enforce', config.models['m']!);
-}
 
 /** Accounts by level, counted by walking the account table. */
 function recount(g: ModelGuard): Record<string, number> {
