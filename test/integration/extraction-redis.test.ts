@@ -9,7 +9,7 @@ import { QueryScorer } from '../../src/extraction/query-scorer.js';
 import { SharedEvidence, type SharedEvidenceSink } from '../../src/extraction/shared-evidence.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { suiteRedis } from '../helpers/redis-server.js';
-import { until } from '../helpers/wait.js';
+import { sleep, until } from '../helpers/wait.js';
 import {
   IRIS_FEATURES,
   irisSweep,
@@ -28,6 +28,9 @@ const EXTRACTION = {
 
 /** Long enough for the evidence window (`sharedFlushMs`) to end and its round trip to come back. */
 const flushed = () => new Promise((resolve) => setTimeout(resolve, 15));
+
+/** The name the shared-evidence store defines its script under on the ioredis client. */
+const EVIDENCE_COMMAND = 'igwAddEvidenceBatch';
 
 const account = (user: string) =>
   new AccountState(user, 'm', new QueryScorer(undefined, DEFAULT_DETECTOR_SETTINGS, 1).createState(), 0);
@@ -160,6 +163,54 @@ describe('extraction state in Redis', () => {
       await until('both updates answered', () => seen.length === 2);
       assert.deepEqual(seen.map((s) => s.acc.user).sort(), ['u1', 'u2']);
     } finally {
+      client.disconnect();
+    }
+  });
+
+  it('keeps one flush in flight: windows that end while it waits on Redis go together once it settles', async () => {
+    const client = new Redis(redis.url);
+    let frozen = false;
+    try {
+      const clock = new ManualClock(1000);
+      const { sink, seen, failed } = recorder();
+      const prefix = `inflight${Date.now()}:`;
+      // The first store defines the script command on the client; the store under test binds the
+      // counting wrapper put in its place, which passes every call on to the real command.
+      new SharedEvidence(client, prefix, 60_000, 60_000, sink, { flushMs: 20, clock });
+      const commands = client as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+      const script = commands[EVIDENCE_COMMAND]!;
+      let calls = 0;
+      let inFlight = 0;
+      let most = 0;
+      commands[EVIDENCE_COMMAND] = function (this: unknown, ...args: unknown[]) {
+        calls++;
+        most = Math.max(most, ++inFlight);
+        return script.apply(this, args).finally(() => inFlight--);
+      };
+      const shared = new SharedEvidence(client, prefix, 60_000, 60_000, sink, { flushMs: 20, clock });
+      redis.freeze();
+      frozen = true;
+      shared.add(account('u1'), 1, 1, clock.now());
+      clock.advance(20);
+      assert.equal(calls, 1, 'the first window is sent when it ends');
+      for (const user of ['u2', 'u3', 'u4']) {
+        shared.add(account(user), 1, 1, clock.now());
+        clock.advance(20);
+      }
+      await sleep(100);
+      assert.equal(calls, 1, 'three more windows ended while the first flush waited: nothing more is sent');
+      redis.thaw();
+      frozen = false;
+      await until('every account answered', () => seen.length === 4);
+      assert.equal(most, 1, 'never two flushes in flight');
+      assert.equal(calls, 2, 'the windows that ended meanwhile went as one script');
+      assert.deepEqual(failed, []);
+      assert.deepEqual(
+        seen.map((x) => x.acc.user),
+        ['u1', 'u2', 'u3', 'u4'],
+      );
+    } finally {
+      if (frozen) redis.thaw();
       client.disconnect();
     }
   });
