@@ -1,9 +1,9 @@
 // The calibration lives in Redis with the limits: two gateways learn it together from the
 // accounts each sees, and a gateway started later (a restart) finds it in force.
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Xoshiro128 } from '../../src/extraction/prng.js';
-import { suiteRedis } from '../helpers/redis-server.js';
+import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { sleep, until } from '../helpers/wait.js';
 import {
   IRIS_FEATURES,
@@ -36,7 +36,11 @@ async function natural(g: ExtractionGateway, sub: string, seed: number, n: numbe
 }
 
 describe('extraction calibration in Redis', () => {
-  const redis = suiteRedis();
+  let redis: RedisServer;
+  before(async () => {
+    redis = await startRedis();
+  });
+  after(() => redis.stop());
 
   it('is shared by two gateways: neither has enough accounts alone, together they calibrate', async () => {
     await withReplicas(EXTRACTION, redis.url, async (a, b) => {

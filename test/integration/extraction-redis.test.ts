@@ -1,14 +1,12 @@
 // Extraction state shared through a real redis-server: two gateways see one account, and a Redis
 // that dies mid-stream leaves each replica detecting on its own memory.
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { AccountState } from '../../src/extraction/account-state.js';
-import { DEFAULT_DETECTOR_SETTINGS } from '../../src/extraction/detector-settings.js';
-import { QueryScorer } from '../../src/extraction/query-scorer.js';
-import { SharedEvidence, type SharedEvidenceSink } from '../../src/extraction/shared-evidence.js';
+import { SharedEvidence } from '../../src/extraction/shared-evidence.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { suiteRedis } from '../helpers/redis-server.js';
+import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { account, recorder, scriptCalls } from '../helpers/shared-evidence.js';
 import { sleep, until } from '../helpers/wait.js';
 import {
   IRIS_FEATURES,
@@ -32,33 +30,14 @@ const flushed = () => new Promise((resolve) => setTimeout(resolve, 15));
 /** The name the shared-evidence store defines its script under on the ioredis client. */
 const EVIDENCE_COMMAND = 'igwAddEvidenceBatch';
 
-const account = (user: string) =>
-  new AccountState(user, 'm', new QueryScorer(undefined, DEFAULT_DETECTOR_SETTINGS, 1).createState(), 0);
-
-/** A sink that keeps what the flushes answered. */
-const recorder = () => {
-  const seen: Array<{ acc: AccountState; evidence: number; at: number }> = [];
-  const failed: number[] = [];
-  const sink: SharedEvidenceSink = {
-    shared: (acc, evidence, at) => void seen.push({ acc, evidence, at }),
-    failed: (n) => void failed.push(n),
-  };
-  return { sink, seen, failed };
-};
-
-/** Scripts Redis ran since the last CONFIG RESETSTAT (EVALSHA, or EVAL when the script was not loaded). */
-const scriptCalls = async (reader: Redis) => {
-  const stats = await reader.info('commandstats');
-  return ['evalsha', 'eval'].reduce(
-    (n, c) => n + Number(new RegExp(`cmdstat_${c}:calls=(\\d+)`).exec(stats)?.[1] ?? 0),
-    0,
-  );
-};
-
 const nextTurns = () => new Promise((resolve) => setTimeout(resolve, 10));
 
 describe('extraction state in Redis', () => {
-  const redis = suiteRedis();
+  let redis: RedisServer;
+  before(async () => {
+    redis = await startRedis();
+  });
+  after(() => redis.stop());
 
   it('lets two gateways see one account: each blocks it on the evidence both gathered', async () => {
     await withReplicas(EXTRACTION, redis.url, async (a, b) => {
