@@ -46,10 +46,7 @@ export const DEFAULT_MAX_PENDING = 2048;
  *
  * Redis Cluster refuses a script whose keys lie in several slots, and the keys are hash-tagged
  * per account: on a cluster each account goes as its own script, all issued in one turn of the
- * event loop, which ioredis' auto-pipelining groups into one pipeline per node. It picks a
- * command's node from its first argument: the per-account script is defined with one key, so
- * that argument is the key (defined without a key count, it is the count, and scripts of
- * accounts on several nodes went into one pipeline, which ioredis refuses).
+ * event loop, each routed to the node of its slot (redis-client.ts).
  */
 export class SharedEvidence implements Closeable {
   private readonly bucketMs: number;
@@ -61,8 +58,6 @@ export class SharedEvidence implements Closeable {
   private due = false;
   private closed = false;
   private readonly command: EvidenceCommand;
-  /** The same script for one account, its key first (the cluster path). */
-  private readonly commandForOne: EvidenceCommand;
   private readonly cluster: boolean;
 
   constructor(
@@ -77,13 +72,10 @@ export class SharedEvidence implements Closeable {
     this.maxPending = options.maxPending ?? DEFAULT_MAX_PENDING;
     this.cluster = redis.isCluster;
     const client = redis as unknown as Record<string, unknown> & {
-      defineCommand(name: string, d: { lua: string; numberOfKeys?: number }): void;
+      defineCommand(name: string, d: { lua: string }): void;
     };
     if (typeof client[COMMAND] !== 'function') client.defineCommand(COMMAND, { lua: ADD_SCRIPT });
-    if (typeof client[COMMAND_FOR_ONE] !== 'function')
-      client.defineCommand(COMMAND_FOR_ONE, { lua: ADD_SCRIPT, numberOfKeys: 1 });
     this.command = (client[COMMAND] as EvidenceCommand).bind(client);
-    this.commandForOne = (client[COMMAND_FOR_ONE] as EvidenceCommand).bind(client);
   }
 
   key(model: string, user: string): string {
@@ -163,9 +155,9 @@ export class SharedEvidence implements Closeable {
     if (this.cluster)
       answer = Promise.all(
         accounts.map((a, i) => {
-          const args: Array<string | number> = [keys[i]!, this.idleMs];
+          const args: Array<string | number> = [1, keys[i]!, this.idleMs];
           argsOf(batch.get(a)!, args);
-          return this.commandForOne(...args).then((r) => r[0]!);
+          return this.command(...args).then((r) => r[0]!);
         }),
       );
     else {
@@ -223,7 +215,6 @@ interface Pending {
 
 type EvidenceCommand = (...args: Array<string | number>) => Promise<string[][]>;
 const COMMAND = 'igwAddEvidenceBatch';
-const COMMAND_FOR_ONE = 'igwAddEvidence';
 
 /**
  * KEYS: one hash per account. ARGV: idle TTL (ms), then per key: queries, first-seen time, the
