@@ -2,7 +2,7 @@
 // them without a round trip. What must hold: together they never admit more than the limit, every
 // prediction Redis counts is either admitted or held unspent in a lease (at most
 // lease.maxPredictions per gateway), unspent slices go back, and an outage mid-lease spends the
-// lease, then follows the failure policy.
+// lease, then follows the failure policy (insurance: a share that does not count the lease twice).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
@@ -159,6 +159,43 @@ describe('quota leasing through a shared Redis', () => {
       }
     });
   }
+
+  it('spends what its lease holds while Redis is frozen, then admits from the insurance share only what Redis had not counted, lease included', async () => {
+    const prefix = prefixOf();
+    const h = await startHarness(
+      config(prefix, 20, {
+        onFailure: 'insurance',
+        commandTimeoutMs: 100,
+        lease: { maxPredictions: 5, minPredictions: 1, seconds: 60 },
+      }),
+    );
+    let frozen = false;
+    try {
+      await redisAnswers(h);
+      assert.equal((await predict(h)).status, 200);
+      assert.equal(await leased(h), 5, 'Redis counts 1 admitted + a lease of 5');
+      redis.freeze();
+      frozen = true;
+      const during: number[] = [];
+      for (let i = 0; i < 22; i++) during.push((await predict(h)).status);
+      // 5 from the lease, then the insurance share: the budget of 20 less the 6 Redis counted.
+      assert.deepEqual(during, [...new Array<number>(19).fill(200), 429, 429, 429]);
+      assert.equal(h.predictor.calls, 20, 'never more than the budget, the lease counted once');
+      redis.thaw();
+      frozen = false;
+      await redisAnswers(h);
+      await until('what insurance admitted is handed over', async () => (await unsettled(h)) === 0);
+      assert.equal(
+        await countedIn(reader, prefix),
+        h.predictor.calls + (await leased(h)),
+        'Redis counts what was served and what is held',
+      );
+      assert.equal((await predict(h)).status, 429, 'Redis counts the budget spent');
+    } finally {
+      if (frozen) redis.thaw();
+      await h.close();
+    }
+  });
 
   it("tops a busy identity's lease up before it runs dry: about one script per half lease, never more than lease.maxPredictions held", async () => {
     const prefix = prefixOf();
