@@ -1,0 +1,353 @@
+import {
+  WIRE_FIXED32,
+  WIRE_FIXED64,
+  WIRE_LEN,
+  WIRE_VARINT,
+  WireError,
+  WireReader,
+  expectWire,
+  int64Of,
+  int64Text,
+  isSafeNonNegative,
+  uint64Of,
+} from './protobuf-wire.js';
+
+// The Open Inference Protocol's ModelInfer messages (KServe grpc_predict_v2.proto) read from the
+// wire in one pass (protobuf-wire.ts says how the wire is read): field numbers below are the
+// .proto's. Typed contents are decoded straight into the value lists the contract and the answer
+// reduction read; raw contents stay views into the message.
+
+/** An InferParameter's value as the REST body would carry it; undefined when no member is set. */
+export type ParameterValue = boolean | number | string | undefined;
+export type Parameters = Record<string, ParameterValue>;
+
+/** `InferTensorContents` fields by name; each holds the values of that field, in wire order. */
+export interface WireContents {
+  bool_contents?: boolean[];
+  int_contents?: number[];
+  int64_contents?: number[];
+  uint_contents?: number[];
+  uint64_contents?: number[];
+  fp32_contents?: number[];
+  fp64_contents?: number[];
+  bytes_contents?: Buffer[];
+}
+export type ContentsField = keyof WireContents;
+
+/** InferInputTensor and InferOutputTensor (same fields, same numbers). */
+export interface WireTensor {
+  name: string;
+  datatype: string;
+  /** The dimensions, every one a non-negative integer below 2^53 (see badDim). */
+  shape: number[];
+  /** The first dimension that is not a non-negative integer below 2^53, as its decimal text. */
+  badDim: string | undefined;
+  parameters: Parameters | undefined;
+  contents: WireContents | undefined;
+  /** How many times `contents` appears on the wire (runtimes merge repeats). */
+  contentsSeen: number;
+}
+
+export interface WireRequestedOutput {
+  name: string;
+  parameters: Parameters | undefined;
+}
+
+export interface ModelInferRequestWire {
+  model_name: string;
+  model_version: string;
+  id: string;
+  parameters: Parameters | undefined;
+  inputs: WireTensor[];
+  /** undefined when the field never appears (then the server answers every output). */
+  outputs: WireRequestedOutput[] | undefined;
+  raw_input_contents: Buffer[];
+}
+
+export interface ModelInferResponseWire {
+  outputs: WireTensor[];
+  raw_output_contents: Buffer[];
+}
+
+const CONTENTS_BY_NUMBER: readonly (ContentsField | undefined)[] = [
+  undefined,
+  'bool_contents',
+  'int_contents',
+  'int64_contents',
+  'uint_contents',
+  'uint64_contents',
+  'fp32_contents',
+  'fp64_contents',
+  'bytes_contents',
+];
+
+// A map's key `__proto__` must be an own property like any other key, not the object's prototype.
+function setKey(into: Parameters, key: string, value: ParameterValue): void {
+  if (key === '__proto__') Object.defineProperty(into, key, { value, enumerable: true, writable: true, configurable: true });
+  else into[key] = value;
+}
+
+/** One InferParameter: its oneof member, the last one on the wire winning (a later member clears an earlier one). */
+function readParameter(r: WireReader, end: number, value: ParameterValue): ParameterValue {
+  while (r.pos < end) {
+    const key = r.tag();
+    const n = key >>> 3;
+    const wt = key & 7;
+    if (n === 1) {
+      expectWire(wt, WIRE_VARINT, 'bool_param');
+      const lo = r.varint();
+      value = lo !== 0 || r.hi !== 0;
+    } else if (n === 2) {
+      expectWire(wt, WIRE_VARINT, 'int64_param');
+      const lo = r.varint();
+      const hi = r.hi;
+      const v = int64Of(lo, hi);
+      value = Number.isSafeInteger(v) ? v : int64Text(lo, hi);
+    } else if (n === 3) {
+      expectWire(wt, WIRE_LEN, 'string_param');
+      value = r.string();
+    } else r.skip(wt);
+  }
+  if (r.pos !== end) throw new WireError('a parameter runs past its field');
+  return value;
+}
+
+/** One `map<string, InferParameter>` entry into `into` (a later entry of one key replaces the earlier). */
+function readParameterEntry(r: WireReader, into: Parameters): void {
+  const end = r.lengthEnd();
+  let key = '';
+  let value: ParameterValue = undefined;
+  while (r.pos < end) {
+    const tag = r.tag();
+    const n = tag >>> 3;
+    const wt = tag & 7;
+    if (n === 1) {
+      expectWire(wt, WIRE_LEN, 'a parameter key');
+      key = r.string();
+    } else if (n === 2) {
+      expectWire(wt, WIRE_LEN, 'a parameter value');
+      // A value message seen twice is merged into one: the member read last wins.
+      value = readParameter(r, r.lengthEnd(), value);
+    } else r.skip(wt);
+  }
+  if (r.pos !== end) throw new WireError('a parameter entry runs past its field');
+  setKey(into, key, value);
+}
+
+/** The values of one repeated scalar field occurrence, packed (one length-delimited run) or one unpacked value. */
+function readScalars(r: WireReader, field: ContentsField, wt: number, into: unknown[]): void {
+  const b = r.buf;
+  if (field === 'fp32_contents' || field === 'fp64_contents') {
+    const width = field === 'fp32_contents' ? 4 : 8;
+    let from = r.pos;
+    let to: number;
+    if (wt === WIRE_LEN) {
+      to = r.lengthEnd();
+      from = r.pos;
+      if ((to - from) % width !== 0) throw new WireError(`packed ${field} is not a whole number of values`);
+    } else {
+      expectWire(wt, width === 4 ? WIRE_FIXED32 : WIRE_FIXED64, field);
+      to = from + width;
+      r.advance(width);
+    }
+    const out = into as number[];
+    if (width === 4) for (let o = from; o < to; o += 4) out.push(b.readFloatLE(o));
+    else for (let o = from; o < to; o += 8) out.push(b.readDoubleLE(o));
+    r.pos = to;
+    return;
+  }
+  // Varint fields: one value unpacked, or a packed run of them.
+  const end = wt === WIRE_LEN ? r.lengthEnd() : -1;
+  if (end < 0) expectWire(wt, WIRE_VARINT, field);
+  do {
+    if (end >= 0 && r.pos >= end) break;
+    const lo = r.varint();
+    if (field === 'bool_contents') into.push(lo !== 0 || r.hi !== 0);
+    else if (field === 'int_contents') into.push(lo | 0);
+    else if (field === 'uint_contents') into.push(lo);
+    else if (field === 'int64_contents') into.push(int64Of(lo, r.hi));
+    else into.push(uint64Of(lo, r.hi));
+  } while (end >= 0);
+  if (end >= 0 && r.pos !== end) throw new WireError(`packed ${field} runs past its field`);
+}
+
+/** InferTensorContents: every field's values, repeats concatenated as the runtimes concatenate them. */
+function readContents(r: WireReader, end: number, into: WireContents): void {
+  while (r.pos < end) {
+    const key = r.tag();
+    const wt = key & 7;
+    const field = CONTENTS_BY_NUMBER[key >>> 3];
+    if (field === undefined) {
+      r.skip(wt);
+      continue;
+    }
+    const values = (into[field] ??= []) as unknown[];
+    if (field === 'bytes_contents') {
+      expectWire(wt, WIRE_LEN, field);
+      values.push(r.bytes());
+    } else readScalars(r, field, wt, values);
+  }
+  if (r.pos !== end) throw new WireError('contents run past their field');
+}
+
+function readTensor(r: WireReader): WireTensor {
+  const end = r.lengthEnd();
+  const t: WireTensor = {
+    name: '',
+    datatype: '',
+    shape: [],
+    badDim: undefined,
+    parameters: undefined,
+    contents: undefined,
+    contentsSeen: 0,
+  };
+  while (r.pos < end) {
+    const key = r.tag();
+    const n = key >>> 3;
+    const wt = key & 7;
+    if (n === 1) {
+      expectWire(wt, WIRE_LEN, 'a tensor name');
+      t.name = r.string();
+    } else if (n === 2) {
+      expectWire(wt, WIRE_LEN, 'a tensor datatype');
+      t.datatype = r.string();
+    } else if (n === 3) {
+      const dimsEnd = wt === WIRE_LEN ? r.lengthEnd() : -1;
+      if (dimsEnd < 0) expectWire(wt, WIRE_VARINT, 'a tensor shape');
+      do {
+        if (dimsEnd >= 0 && r.pos >= dimsEnd) break;
+        const lo = r.varint();
+        if (isSafeNonNegative(r.hi)) t.shape.push(r.hi * 4294967296 + lo);
+        else t.badDim ??= int64Text(lo, r.hi);
+      } while (dimsEnd >= 0);
+      if (dimsEnd >= 0 && r.pos !== dimsEnd) throw new WireError('packed shape runs past its field');
+    } else if (n === 4) {
+      expectWire(wt, WIRE_LEN, 'tensor parameters');
+      readParameterEntry(r, (t.parameters ??= {}));
+    } else if (n === 5) {
+      expectWire(wt, WIRE_LEN, 'tensor contents');
+      t.contentsSeen++;
+      const contentsEnd = r.lengthEnd();
+      readContents(r, contentsEnd, (t.contents ??= {}));
+    } else r.skip(wt);
+  }
+  if (r.pos !== end) throw new WireError('a tensor runs past its field');
+  return t;
+}
+
+function readRequestedOutput(r: WireReader): WireRequestedOutput {
+  const end = r.lengthEnd();
+  const o: WireRequestedOutput = { name: '', parameters: undefined };
+  while (r.pos < end) {
+    const key = r.tag();
+    const n = key >>> 3;
+    const wt = key & 7;
+    if (n === 1) {
+      expectWire(wt, WIRE_LEN, 'an output name');
+      o.name = r.string();
+    } else if (n === 2) {
+      expectWire(wt, WIRE_LEN, 'output parameters');
+      readParameterEntry(r, (o.parameters ??= {}));
+    } else r.skip(wt);
+  }
+  if (r.pos !== end) throw new WireError('a requested output runs past its field');
+  return o;
+}
+
+/** A ModelInferRequest, or why its bytes are not one. */
+export function readModelInferRequest(bytes: Buffer): ModelInferRequestWire | string {
+  const m: ModelInferRequestWire = {
+    model_name: '',
+    model_version: '',
+    id: '',
+    parameters: undefined,
+    inputs: [],
+    outputs: undefined,
+    raw_input_contents: [],
+  };
+  const r = new WireReader(bytes, 0, bytes.length);
+  try {
+    while (r.pos < r.end) {
+      const key = r.tag();
+      const n = key >>> 3;
+      const wt = key & 7;
+      if (n <= 3 && n >= 1) {
+        expectWire(wt, WIRE_LEN, 'a ModelInferRequest string');
+        const s = r.string();
+        if (n === 1) m.model_name = s;
+        else if (n === 2) m.model_version = s;
+        else m.id = s;
+      } else if (n === 4) {
+        expectWire(wt, WIRE_LEN, 'request parameters');
+        readParameterEntry(r, (m.parameters ??= {}));
+      } else if (n === 5) {
+        expectWire(wt, WIRE_LEN, 'an input');
+        m.inputs.push(readTensor(r));
+      } else if (n === 6) {
+        expectWire(wt, WIRE_LEN, 'a requested output');
+        (m.outputs ??= []).push(readRequestedOutput(r));
+      } else if (n === 7) {
+        expectWire(wt, WIRE_LEN, 'raw_input_contents');
+        m.raw_input_contents.push(r.bytes());
+      } else r.skip(wt);
+    }
+  } catch (err) {
+    if (err instanceof WireError) return `the ModelInfer request is not a valid protobuf message (${err.message})`;
+    throw err;
+  }
+  return m;
+}
+
+/** A ModelInferResponse's outputs and raw contents (names and ids the gateway writes itself), or why its bytes are not one. */
+export function readModelInferResponse(bytes: Buffer): ModelInferResponseWire | string {
+  const m: ModelInferResponseWire = { outputs: [], raw_output_contents: [] };
+  const r = new WireReader(bytes, 0, bytes.length);
+  try {
+    while (r.pos < r.end) {
+      const key = r.tag();
+      const n = key >>> 3;
+      const wt = key & 7;
+      if (n === 5) {
+        expectWire(wt, WIRE_LEN, 'an output');
+        m.outputs.push(readTensor(r));
+      } else if (n === 6) {
+        expectWire(wt, WIRE_LEN, 'raw_output_contents');
+        m.raw_output_contents.push(r.bytes());
+      } else if (n >= 1 && n <= 3) {
+        // model_name, model_version, id: not passed on, but a string that is not UTF-8 fails the parse.
+        expectWire(wt, WIRE_LEN, 'a ModelInferResponse string');
+        r.string();
+      } else if (n === 4) {
+        expectWire(wt, WIRE_LEN, 'answer parameters');
+        readParameterEntry(r, {});
+      } else r.skip(wt);
+    }
+  } catch (err) {
+    if (err instanceof WireError) return `the ModelInfer response is not a valid protobuf message (${err.message})`;
+    throw err;
+  }
+  return m;
+}
+
+/** ModelReadyRequest and ModelMetadataRequest: the model (field 1) and version (field 2) they ask about. */
+export function readModelName(bytes: Buffer, rpc: string): { name: string; version: string } | string {
+  const r = new WireReader(bytes, 0, bytes.length);
+  let name = '';
+  let version = '';
+  try {
+    while (r.pos < r.end) {
+      const key = r.tag();
+      const n = key >>> 3;
+      const wt = key & 7;
+      if (n === 1 || n === 2) {
+        expectWire(wt, WIRE_LEN, 'a model name or version');
+        if (n === 1) name = r.string();
+        else version = r.string();
+      } else r.skip(wt);
+    }
+  } catch (err) {
+    if (err instanceof WireError) return `the ${rpc} request is not a valid protobuf message (${err.message})`;
+    throw err;
+  }
+  return { name, version };
+}
