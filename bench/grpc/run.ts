@@ -29,8 +29,9 @@ async function startServer(
   kind: 'predictor' | 'floor' | 'gateway',
   env: Record<string, string> = {},
   execArgv: string[] = [],
+  script = SERVER,
 ): Promise<Server> {
-  const child: ChildProcess = fork(SERVER, [kind], {
+  const child: ChildProcess = fork(script, [kind], {
     env: { ...process.env, ...env },
     execArgv: [...process.execArgv, ...execArgv],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
@@ -67,6 +68,7 @@ const { values } = parseArgs({
     write: { type: 'boolean', default: false },
     profile: { type: 'string' },
     rows: { type: 'string', default: '1,256' },
+    compare: { type: 'string' },
   },
 });
 const seconds = Math.min(20, Math.max(1, Number(values.seconds)));
@@ -83,27 +85,35 @@ const upstream = `http://${predictor.address}`;
 const floor = await startServer('floor', { BENCH_UPSTREAM: upstream });
 // The gateway as the labels-only rows of the REST bench run it: no auth, the model's input
 // contract checked, probabilities reduced to class names; access log on (to /dev/null here).
+const gatewayEnv = {
+  BENCH_CONFIG: JSON.stringify({
+    server: { host: '127.0.0.1', port: 0, grpcPort: 0, drainDelaySeconds: 0, shutdownGraceSeconds: 1 },
+    admin: { host: '127.0.0.1', port: 0 },
+    upstream: { url: 'http://127.0.0.1:1', grpcUrl: upstream },
+    auth: { enabled: false },
+    log: { level: 'info' },
+    models: {
+      iris: { labels: ['setosa', 'versicolor', 'virginica'], input: { features: 4, shape: [4], maxBatch: 256 } },
+    },
+  }),
+};
 const gateway = await startServer(
   'gateway',
-  {
-    BENCH_CONFIG: JSON.stringify({
-      server: { host: '127.0.0.1', port: 0, grpcPort: 0, drainDelaySeconds: 0, shutdownGraceSeconds: 1 },
-      admin: { host: '127.0.0.1', port: 0 },
-      upstream: { url: 'http://127.0.0.1:1', grpcUrl: upstream },
-      auth: { enabled: false },
-      log: { level: 'info' },
-      models: {
-        iris: { labels: ['setosa', 'versicolor', 'virginica'], input: { features: 4, shape: [4], maxBatch: 256 } },
-      },
-    }),
-  },
+  gatewayEnv,
   values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [],
 );
+// `--compare DIR`: the same gateway from another build (DIR holds its dist/, e.g. an earlier
+// commit), measured in the same run, so a change is compared under the same load and noise.
+const compareScript = values.compare
+  ? fileURLToPath(new URL('bench/grpc/grpc-server-process.js', `file://${values.compare.replace(/\/?$/, '/')}dist/`))
+  : undefined;
+const compared = compareScript ? await startServer('gateway', gatewayEnv, [], compareScript) : undefined;
 
 const targets = [
   { name: 'predictor directly (gRPC, the limit)', server: predictor },
   { name: 'plain HTTP/2 forwarder (node:http2, the floor)', server: floor },
   { name: 'gateway gRPC door, labels-only (contract checked, probabilities reduced)', server: gateway },
+  ...(compared ? [{ name: `the same, built from ${values.compare}`, server: compared }] : []),
 ];
 
 interface Row {
@@ -138,7 +148,7 @@ for (const size of sizes) {
     }
   }
 }
-await Promise.all([gateway.stop(), floor.stop(), predictor.stop()]);
+await Promise.all([gateway.stop(), floor.stop(), predictor.stop(), compared?.stop()]);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const lines: string[] = [];
@@ -174,7 +184,7 @@ lines.push('', END);
 const table = lines.join('\n');
 process.stdout.write(`${table}\n`);
 // Only a plain run of both sizes replaces the table.
-if (values.write && !values.profile && values.rows === '1,256') {
+if (values.write && !values.profile && !values.compare && values.rows === '1,256') {
   const text = readFileSync(RESULTS, 'utf8');
   const start = text.indexOf(BEGIN);
   const end = text.indexOf(END);

@@ -97,7 +97,10 @@ export function typedValues(datatype: string, contents: WireContents): unknown[]
 }
 
 /** The first contents field other than `except` that holds values. */
-export function strayContents(contents: WireContents | undefined, except: ContentsField | undefined): string | undefined {
+export function strayContents(
+  contents: WireContents | undefined,
+  except: ContentsField | undefined,
+): string | undefined {
   if (!contents) return undefined;
   for (const f of CONTENTS_FIELDS) if (f !== except && (contents[f]?.length ?? 0) > 0) return f;
   return undefined;

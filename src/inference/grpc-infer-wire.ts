@@ -83,7 +83,8 @@ const CONTENTS_BY_NUMBER: readonly (ContentsField | undefined)[] = [
 
 // A map's key `__proto__` must be an own property like any other key, not the object's prototype.
 function setKey(into: Parameters, key: string, value: ParameterValue): void {
-  if (key === '__proto__') Object.defineProperty(into, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__')
+    Object.defineProperty(into, key, { value, enumerable: true, writable: true, configurable: true });
   else into[key] = value;
 }
 
@@ -134,6 +135,35 @@ function readParameterEntry(r: WireReader, into: Parameters): void {
   setKey(into, key, value);
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+// Below this many values a typed-array view costs more than reading each value from the buffer.
+const VIEW_FROM = 16;
+let scratch = new ArrayBuffer(4096);
+
+/**
+ * Packed little-endian floats (fixed32 or fixed64) [from, to) appended to `out`: a long run is
+ * read through a Float32Array/Float64Array over the bytes (copied first when they are not
+ * aligned for one) instead of one buffer read per value.
+ */
+function pushFloats(b: Buffer, from: number, to: number, width: 4 | 8, out: number[]): void {
+  const n = (to - from) / width;
+  if (n < VIEW_FROM || !LITTLE_ENDIAN) {
+    if (width === 4) for (let o = from; o < to; o += 4) out.push(b.readFloatLE(o));
+    else for (let o = from; o < to; o += 8) out.push(b.readDoubleLE(o));
+    return;
+  }
+  let buffer: ArrayBufferLike = b.buffer;
+  let at = b.byteOffset + from;
+  if (at % width !== 0) {
+    if (scratch.byteLength < to - from) scratch = new ArrayBuffer(to - from);
+    new Uint8Array(scratch).set(b.subarray(from, to));
+    buffer = scratch;
+    at = 0;
+  }
+  const view = width === 4 ? new Float32Array(buffer, at, n) : new Float64Array(buffer, at, n);
+  for (let i = 0; i < n; i++) out.push(view[i]!);
+}
+
 /** The values of one repeated scalar field occurrence, packed (one length-delimited run) or one unpacked value. */
 function readScalars(r: WireReader, field: ContentsField, wt: number, into: unknown[]): void {
   const b = r.buf;
@@ -150,9 +180,7 @@ function readScalars(r: WireReader, field: ContentsField, wt: number, into: unkn
       to = from + width;
       r.advance(width);
     }
-    const out = into as number[];
-    if (width === 4) for (let o = from; o < to; o += 4) out.push(b.readFloatLE(o));
-    else for (let o = from; o < to; o += 8) out.push(b.readDoubleLE(o));
+    pushFloats(b, from, to, width, into as number[]);
     r.pos = to;
     return;
   }

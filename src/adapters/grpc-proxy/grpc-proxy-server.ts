@@ -318,9 +318,11 @@ export class GrpcProxyDoor {
       };
       const timer = setTimeout(() => failWith(DEADLINE), remaining);
       stream.on('close', onClientClose);
+      const slot = this.upstream.acquire();
       try {
-        up = this.upstream.get().request(this.upstreamHeaders(view, ctx, remaining), { endStream: false });
+        up = slot.session.request(this.upstreamHeaders(view, ctx, remaining), { endStream: false });
       } catch {
+        this.upstream.release(slot);
         up = undefined as unknown as ClientHttp2Stream;
         settle();
         this.writeDenial(stream, DROPPED, view, ctx, started);
@@ -344,6 +346,7 @@ export class GrpcProxyDoor {
       });
       up.on('error', () => failWith(DROPPED));
       up.on('close', () => {
+        this.upstream.release(slot);
         if (settled) return;
         if (!responded || (up.rstCode !== undefined && up.rstCode !== constants.NGHTTP2_NO_ERROR))
           return failWith(DROPPED);
