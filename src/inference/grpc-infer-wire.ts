@@ -1,4 +1,6 @@
 import {
+  eachField,
+  readWhole,
   WIRE_FIXED32,
   WIRE_FIXED64,
   WIRE_LEN,
@@ -90,10 +92,7 @@ function setKey(into: Parameters, key: string, value: ParameterValue): void {
 
 /** One InferParameter: its oneof member, the last one on the wire winning (a later member clears an earlier one). */
 function readParameter(r: WireReader, end: number, value: ParameterValue): ParameterValue {
-  while (r.pos < end) {
-    const key = r.tag();
-    const n = key >>> 3;
-    const wt = key & 7;
+  eachField(r, end, 'a parameter', (n, wt) => {
     if (n === 1) {
       expectWire(wt, WIRE_VARINT, 'bool_param');
       const lo = r.varint();
@@ -108,20 +107,15 @@ function readParameter(r: WireReader, end: number, value: ParameterValue): Param
       expectWire(wt, WIRE_LEN, 'string_param');
       value = r.string();
     } else r.skip(wt);
-  }
-  if (r.pos !== end) throw new WireError('a parameter runs past its field');
+  });
   return value;
 }
 
 /** One `map<string, InferParameter>` entry into `into` (a later entry of one key replaces the earlier). */
 function readParameterEntry(r: WireReader, into: Parameters): void {
-  const end = r.lengthEnd();
   let key = '';
   let value: ParameterValue = undefined;
-  while (r.pos < end) {
-    const tag = r.tag();
-    const n = tag >>> 3;
-    const wt = tag & 7;
+  eachField(r, r.lengthEnd(), 'a parameter entry', (n, wt) => {
     if (n === 1) {
       expectWire(wt, WIRE_LEN, 'a parameter key');
       key = r.string();
@@ -130,8 +124,7 @@ function readParameterEntry(r: WireReader, into: Parameters): void {
       // A value message seen twice is merged into one: the member read last wins.
       value = readParameter(r, r.lengthEnd(), value);
     } else r.skip(wt);
-  }
-  if (r.pos !== end) throw new WireError('a parameter entry runs past its field');
+  });
   setKey(into, key, value);
 }
 
@@ -201,25 +194,31 @@ function readScalars(r: WireReader, field: ContentsField, wt: number, into: unkn
 
 /** InferTensorContents: every field's values, repeats concatenated as the runtimes concatenate them. */
 function readContents(r: WireReader, end: number, into: WireContents): void {
-  while (r.pos < end) {
-    const key = r.tag();
-    const wt = key & 7;
-    const field = CONTENTS_BY_NUMBER[key >>> 3];
-    if (field === undefined) {
-      r.skip(wt);
-      continue;
-    }
+  eachField(r, end, 'contents', (n, wt) => {
+    const field = CONTENTS_BY_NUMBER[n];
+    if (field === undefined) return r.skip(wt);
     const values = (into[field] ??= []) as unknown[];
     if (field === 'bytes_contents') {
       expectWire(wt, WIRE_LEN, field);
       values.push(r.bytes());
     } else readScalars(r, field, wt, values);
-  }
-  if (r.pos !== end) throw new WireError('contents run past their field');
+  });
+}
+
+/** Dimensions of one shape field occurrence (packed, or one unpacked varint) appended to the tensor's. */
+function readShape(r: WireReader, wt: number, t: WireTensor): void {
+  const end = wt === WIRE_LEN ? r.lengthEnd() : -1;
+  if (end < 0) expectWire(wt, WIRE_VARINT, 'a tensor shape');
+  do {
+    if (end >= 0 && r.pos >= end) break;
+    const lo = r.varint();
+    if (isSafeNonNegative(r.hi)) t.shape.push(r.hi * 4294967296 + lo);
+    else t.badDim ??= int64Text(lo, r.hi);
+  } while (end >= 0);
+  if (end >= 0 && r.pos !== end) throw new WireError('packed shape runs past its field');
 }
 
 function readTensor(r: WireReader): WireTensor {
-  const end = r.lengthEnd();
   const t: WireTensor = {
     name: '',
     datatype: '',
@@ -229,47 +228,29 @@ function readTensor(r: WireReader): WireTensor {
     contents: undefined,
     contentsSeen: 0,
   };
-  while (r.pos < end) {
-    const key = r.tag();
-    const n = key >>> 3;
-    const wt = key & 7;
+  eachField(r, r.lengthEnd(), 'a tensor', (n, wt) => {
     if (n === 1) {
       expectWire(wt, WIRE_LEN, 'a tensor name');
       t.name = r.string();
     } else if (n === 2) {
       expectWire(wt, WIRE_LEN, 'a tensor datatype');
       t.datatype = r.string();
-    } else if (n === 3) {
-      const dimsEnd = wt === WIRE_LEN ? r.lengthEnd() : -1;
-      if (dimsEnd < 0) expectWire(wt, WIRE_VARINT, 'a tensor shape');
-      do {
-        if (dimsEnd >= 0 && r.pos >= dimsEnd) break;
-        const lo = r.varint();
-        if (isSafeNonNegative(r.hi)) t.shape.push(r.hi * 4294967296 + lo);
-        else t.badDim ??= int64Text(lo, r.hi);
-      } while (dimsEnd >= 0);
-      if (dimsEnd >= 0 && r.pos !== dimsEnd) throw new WireError('packed shape runs past its field');
-    } else if (n === 4) {
+    } else if (n === 3) readShape(r, wt, t);
+    else if (n === 4) {
       expectWire(wt, WIRE_LEN, 'tensor parameters');
       readParameterEntry(r, (t.parameters ??= {}));
     } else if (n === 5) {
       expectWire(wt, WIRE_LEN, 'tensor contents');
       t.contentsSeen++;
-      const contentsEnd = r.lengthEnd();
-      readContents(r, contentsEnd, (t.contents ??= {}));
+      readContents(r, r.lengthEnd(), (t.contents ??= {}));
     } else r.skip(wt);
-  }
-  if (r.pos !== end) throw new WireError('a tensor runs past its field');
+  });
   return t;
 }
 
 function readRequestedOutput(r: WireReader): WireRequestedOutput {
-  const end = r.lengthEnd();
   const o: WireRequestedOutput = { name: '', parameters: undefined };
-  while (r.pos < end) {
-    const key = r.tag();
-    const n = key >>> 3;
-    const wt = key & 7;
+  eachField(r, r.lengthEnd(), 'a requested output', (n, wt) => {
     if (n === 1) {
       expectWire(wt, WIRE_LEN, 'an output name');
       o.name = r.string();
@@ -277,29 +258,24 @@ function readRequestedOutput(r: WireReader): WireRequestedOutput {
       expectWire(wt, WIRE_LEN, 'output parameters');
       readParameterEntry(r, (o.parameters ??= {}));
     } else r.skip(wt);
-  }
-  if (r.pos !== end) throw new WireError('a requested output runs past its field');
+  });
   return o;
 }
 
 /** A ModelInferRequest, or why its bytes are not one. */
 export function readModelInferRequest(bytes: Buffer): ModelInferRequestWire | string {
-  const m: ModelInferRequestWire = {
-    model_name: '',
-    model_version: '',
-    id: '',
-    parameters: undefined,
-    inputs: [],
-    outputs: undefined,
-    raw_input_contents: [],
-  };
-  const r = new WireReader(bytes, 0, bytes.length);
-  try {
-    while (r.pos < r.end) {
-      const key = r.tag();
-      const n = key >>> 3;
-      const wt = key & 7;
-      if (n <= 3 && n >= 1) {
+  return readWhole(bytes, 'ModelInfer request', (r) => {
+    const m: ModelInferRequestWire = {
+      model_name: '',
+      model_version: '',
+      id: '',
+      parameters: undefined,
+      inputs: [],
+      outputs: undefined,
+      raw_input_contents: [],
+    };
+    eachField(r, r.end, 'the request', (n, wt) => {
+      if (n >= 1 && n <= 3) {
         expectWire(wt, WIRE_LEN, 'a ModelInferRequest string');
         const s = r.string();
         if (n === 1) m.model_name = s;
@@ -318,23 +294,16 @@ export function readModelInferRequest(bytes: Buffer): ModelInferRequestWire | st
         expectWire(wt, WIRE_LEN, 'raw_input_contents');
         m.raw_input_contents.push(r.bytes());
       } else r.skip(wt);
-    }
-  } catch (err) {
-    if (err instanceof WireError) return `the ModelInfer request is not a valid protobuf message (${err.message})`;
-    throw err;
-  }
-  return m;
+    });
+    return m;
+  });
 }
 
 /** A ModelInferResponse's outputs and raw contents (names and ids the gateway writes itself), or why its bytes are not one. */
 export function readModelInferResponse(bytes: Buffer): ModelInferResponseWire | string {
-  const m: ModelInferResponseWire = { outputs: [], raw_output_contents: [] };
-  const r = new WireReader(bytes, 0, bytes.length);
-  try {
-    while (r.pos < r.end) {
-      const key = r.tag();
-      const n = key >>> 3;
-      const wt = key & 7;
+  return readWhole(bytes, 'ModelInfer response', (r) => {
+    const m: ModelInferResponseWire = { outputs: [], raw_output_contents: [] };
+    eachField(r, r.end, 'the answer', (n, wt) => {
       if (n === 5) {
         expectWire(wt, WIRE_LEN, 'an output');
         m.outputs.push(readTensor(r));
@@ -349,33 +318,22 @@ export function readModelInferResponse(bytes: Buffer): ModelInferResponseWire | 
         expectWire(wt, WIRE_LEN, 'answer parameters');
         readParameterEntry(r, {});
       } else r.skip(wt);
-    }
-  } catch (err) {
-    if (err instanceof WireError) return `the ModelInfer response is not a valid protobuf message (${err.message})`;
-    throw err;
-  }
-  return m;
+    });
+    return m;
+  });
 }
 
 /** ModelReadyRequest and ModelMetadataRequest: the model (field 1) and version (field 2) they ask about. */
 export function readModelName(bytes: Buffer, rpc: string): { name: string; version: string } | string {
-  const r = new WireReader(bytes, 0, bytes.length);
-  let name = '';
-  let version = '';
-  try {
-    while (r.pos < r.end) {
-      const key = r.tag();
-      const n = key >>> 3;
-      const wt = key & 7;
+  return readWhole(bytes, `${rpc} request`, (r) => {
+    const m = { name: '', version: '' };
+    eachField(r, r.end, 'the request', (n, wt) => {
       if (n === 1 || n === 2) {
         expectWire(wt, WIRE_LEN, 'a model name or version');
-        if (n === 1) name = r.string();
-        else version = r.string();
+        if (n === 1) m.name = r.string();
+        else m.version = r.string();
       } else r.skip(wt);
-    }
-  } catch (err) {
-    if (err instanceof WireError) return `the ${rpc} request is not a valid protobuf message (${err.message})`;
-    throw err;
-  }
-  return { name, version };
+    });
+    return m;
+  });
 }

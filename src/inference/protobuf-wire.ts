@@ -250,3 +250,30 @@ export class WireWriter {
     return this.buf.subarray(0, this.pos);
   }
 }
+
+/**
+ * Walks the fields of [pos, end): `field` gets each field's number and wire type and must read
+ * or skip its value. Throws WireError when the last field does not end exactly at `end`.
+ */
+export function eachField(
+  r: WireReader,
+  end: number,
+  what: string,
+  field: (n: number, wireType: number) => void,
+): void {
+  while (r.pos < end) {
+    const key = r.tag();
+    field(key >>> 3, key & 7);
+  }
+  if (r.pos !== end) throw new WireError(`${what} runs past its field`);
+}
+
+/** A whole message read by `read`, or why its bytes are not that message. */
+export function readWhole<T>(bytes: Buffer, what: string, read: (r: WireReader) => T): T | string {
+  try {
+    return read(new WireReader(bytes, 0, bytes.length));
+  } catch (err) {
+    if (err instanceof WireError) return `the ${what} is not a valid protobuf message (${err.message})`;
+    throw err;
+  }
+}

@@ -25,12 +25,21 @@ describe("the gRPC door's predictor sessions", () => {
 
   const call = (slot: UpstreamSlot) => slot.session.request({ ':method': 'POST', ':path': '/x' }, { endStream: true });
 
-  it("fills one session up to the predictor's max concurrent streams before opening the next", async () => {
-    const pool = new UpstreamSessions(origin, 4, 30_000);
+  /** A pool of `size` sessions whose first call is in flight and whose predictor settings have arrived. */
+  async function withPool(size: number, test: (pool: UpstreamSessions, first: UpstreamSlot) => void | Promise<void>) {
+    const pool = new UpstreamSessions(origin, size, 30_000);
     try {
-      const a = pool.acquire();
-      call(a);
-      await once(a.session, 'remoteSettings');
+      const first = pool.acquire();
+      call(first);
+      await once(first.session, 'remoteSettings');
+      await test(pool, first);
+    } finally {
+      pool.destroy();
+    }
+  }
+
+  it("fills one session up to the predictor's max concurrent streams before opening the next", () =>
+    withPool(4, (pool, a) => {
       assert.equal(a.session.remoteSettings.maxConcurrentStreams, 2);
       const second = pool.acquire();
       assert.equal(second, a, 'the second call shares the first session');
@@ -39,38 +48,19 @@ describe("the gRPC door's predictor sessions", () => {
       assert.notEqual(third.session, a.session, 'the third call opens another session');
       pool.release(second);
       assert.equal(pool.acquire(), a, 'a released place is taken again first');
-    } finally {
-      pool.destroy();
-    }
-  });
+    }));
 
-  it('puts a call on the least busy session when every session is full', async () => {
-    const pool = new UpstreamSessions(origin, 1, 30_000);
-    try {
-      const a = pool.acquire();
-      call(a);
-      await once(a.session, 'remoteSettings');
+  it('puts a call on the least busy session when every session is full', () =>
+    withPool(1, (pool, a) => {
       pool.acquire();
-      const over = pool.acquire();
-      assert.equal(over, a);
+      assert.equal(pool.acquire(), a);
       assert.equal(a.active, 3);
-    } finally {
-      pool.destroy();
-    }
-  });
+    }));
 
-  it('opens a new session once the pooled one has closed', async () => {
-    const pool = new UpstreamSessions(origin, 4, 30_000);
-    try {
-      const a = pool.acquire();
-      call(a);
-      await once(a.session, 'remoteSettings');
+  it('opens a new session once the pooled one has closed', () =>
+    withPool(4, async (pool, a) => {
       a.session.destroy();
       await once(a.session, 'close');
-      const next = pool.acquire();
-      assert.notEqual(next.session, a.session);
-    } finally {
-      pool.destroy();
-    }
-  });
+      assert.notEqual(pool.acquire().session, a.session);
+    }));
 });
