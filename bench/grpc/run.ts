@@ -11,6 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { labelsOnlyGatewayConfig } from './gateway-config.js';
 import { grpcLoad, inferRequestBytes, type GrpcLoadResult } from './grpc-load.js';
 
 const SERVER = fileURLToPath(new URL('./grpc-server-process.js', import.meta.url));
@@ -83,20 +84,7 @@ const sizes = values.rows
 const predictor = await startServer('predictor');
 const upstream = `http://${predictor.address}`;
 const floor = await startServer('floor', { BENCH_UPSTREAM: upstream });
-// The gateway as the labels-only rows of the REST bench run it: no auth, the model's input
-// contract checked, probabilities reduced to class names; access log on (to /dev/null here).
-const gatewayEnv = {
-  BENCH_CONFIG: JSON.stringify({
-    server: { host: '127.0.0.1', port: 0, grpcPort: 0, drainDelaySeconds: 0, shutdownGraceSeconds: 1 },
-    admin: { host: '127.0.0.1', port: 0 },
-    upstream: { url: 'http://127.0.0.1:1', grpcUrl: upstream },
-    auth: { enabled: false },
-    log: { level: 'info' },
-    models: {
-      iris: { labels: ['setosa', 'versicolor', 'virginica'], input: { features: 4, shape: [4], maxBatch: 256 } },
-    },
-  }),
-};
+const gatewayEnv = { BENCH_CONFIG: JSON.stringify(labelsOnlyGatewayConfig(upstream)) };
 const gateway = await startServer(
   'gateway',
   gatewayEnv,
