@@ -39,7 +39,6 @@ export async function grpcLoad(
   concurrency: number,
   seconds: number,
   maxCalls = MAX_CALLS,
-  deadlineMs = 10_000,
 ): Promise<GrpcLoadResult> {
   const client = new Client(address, credentials.createInsecure());
   const latencies = new LatencyRecorder(maxCalls);
@@ -57,7 +56,7 @@ export async function grpcLoad(
         (b: Buffer) => b,
         request,
         new Metadata(),
-        { deadline: Date.now() + deadlineMs },
+        { deadline: Date.now() + 10_000 },
         (err: ServiceError | null) => {
           latencies.record(performance.now() - t0);
           if (err) {

@@ -106,7 +106,10 @@ function writeContents(w: WireWriter, datatype: string, data: readonly unknown[]
 /** The reduced V2 answer (v2-answer.ts: labels, top-k, passed outputs) as a framed ModelInferResponse with typed contents. */
 export function grpcAnswerBytes(doc: unknown): Buffer | string {
   if (!isObject(doc) || !Array.isArray(doc['outputs'])) return 'the reduced answer has no outputs';
-  const w = new WireWriter(256);
+  // Room for the usual answer at once (a label is a few bytes; a score eight), so it is not regrown.
+  let hint = 64;
+  for (const o of doc['outputs']) if (isObject(o) && Array.isArray(o['data'])) hint += 64 + 12 * o['data'].length;
+  const w = new WireWriter(hint);
   w.pos = 5; // the gRPC length prefix, written last
   w.string(1, typeof doc['model_name'] === 'string' ? doc['model_name'] : '');
   if (typeof doc['model_version'] === 'string') w.string(2, doc['model_version']);

@@ -153,11 +153,6 @@ export const int64Text = (lo: number, hi: number): string =>
 /** Whether an int64 is a non-negative integer below 2^53 (a number that can be used as it is). */
 export const isSafeNonNegative = (hi: number): boolean => hi < 0x200000;
 
-function isAscii(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
-  return true;
-}
-
 /**
  * A message written field by field into one growing buffer. A length-delimited field reserves
  * five bytes for its length (enough below 2^35 bytes), and its payload is moved back over the
@@ -206,17 +201,30 @@ export class WireWriter {
   }
 
   string(field: number, s: string): void {
-    this.tag(field, WIRE_LEN);
-    // Short ASCII (labels, names, datatypes) is copied in place: a native write per string cost
-    // more than the string itself for an answer of hundreds of labels.
-    if (s.length < 128 && isAscii(s)) {
-      this.varint(s.length);
-      this.room(s.length);
+    const len = s.length;
+    // Short ASCII (labels, names, datatypes) is copied in place in one pass, its one-byte length
+    // written before it: a native write per string cost more than the string itself for an
+    // answer of hundreds of labels.
+    if (len < 0x80 && field < 16) {
+      this.room(2 + len);
       const b = this.buf;
-      for (let i = 0; i < s.length; i++) b[this.pos++] = s.charCodeAt(i);
-      return;
+      const start = this.pos;
+      let p = start + 2;
+      let i = 0;
+      for (; i < len; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        b[p++] = c;
+      }
+      if (i === len) {
+        b[start] = field * 8 + WIRE_LEN;
+        b[start + 1] = len;
+        this.pos = p;
+        return;
+      }
     }
     const n = Buffer.byteLength(s, 'utf8');
+    this.tag(field, WIRE_LEN);
     this.varint(n);
     this.room(n);
     this.pos += this.buf.write(s, this.pos, n, 'utf8');
