@@ -104,8 +104,7 @@ function readParameter(r: WireReader, end: number, value: ParameterValue): Param
       const v = int64Of(lo, hi);
       value = Number.isSafeInteger(v) ? v : int64Text(lo, hi);
     } else if (n === 3) {
-      expectWire(wt, WIRE_LEN, 'string_param');
-      value = r.string();
+      value = r.stringField(wt, 'string_param');
     } else r.skip(wt);
   });
   return value;
@@ -117,8 +116,7 @@ function readParameterEntry(r: WireReader, into: Parameters): void {
   let value: ParameterValue = undefined;
   eachField(r, r.lengthEnd(), 'a parameter entry', (n, wt) => {
     if (n === 1) {
-      expectWire(wt, WIRE_LEN, 'a parameter key');
-      key = r.string();
+      key = r.stringField(wt, 'a parameter key');
     } else if (n === 2) {
       expectWire(wt, WIRE_LEN, 'a parameter value');
       // A value message seen twice is merged into one: the member read last wins.
@@ -245,11 +243,9 @@ function readTensor(r: WireReader): WireTensor {
   };
   eachField(r, r.lengthEnd(), 'a tensor', (n, wt) => {
     if (n === 1) {
-      expectWire(wt, WIRE_LEN, 'a tensor name');
-      t.name = r.string();
+      t.name = r.stringField(wt, 'a tensor name');
     } else if (n === 2) {
-      expectWire(wt, WIRE_LEN, 'a tensor datatype');
-      t.datatype = r.string();
+      t.datatype = r.stringField(wt, 'a tensor datatype');
     } else if (n === 3) readShape(r, wt, t);
     else if (n === 4) {
       expectWire(wt, WIRE_LEN, 'tensor parameters');
@@ -267,8 +263,7 @@ function readRequestedOutput(r: WireReader): WireRequestedOutput {
   const o: WireRequestedOutput = { name: '', parameters: undefined };
   eachField(r, r.lengthEnd(), 'a requested output', (n, wt) => {
     if (n === 1) {
-      expectWire(wt, WIRE_LEN, 'an output name');
-      o.name = r.string();
+      o.name = r.stringField(wt, 'an output name');
     } else if (n === 2) {
       expectWire(wt, WIRE_LEN, 'output parameters');
       readParameterEntry(r, (o.parameters ??= {}));

@@ -110,6 +110,12 @@ export class WireReader {
     return s;
   }
 
+  /** A `string` field whose key said wire type `wireType`: refused unless length-delimited. */
+  stringField(wireType: number, what: string): string {
+    expectWire(wireType, WIRE_LEN, what);
+    return this.string();
+  }
+
   /** A `bytes` field: a view into the message, not a copy. */
   bytes(): Buffer {
     const end = this.lengthEnd();
