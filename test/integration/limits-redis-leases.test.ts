@@ -18,6 +18,10 @@ const gauge = async (h: Harness, name: string) =>
   Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await h.gateway.metrics.registry.getSingleMetricAsString(name))?.[1]);
 const leased = (h: Harness) => gauge(h, 'inference_gateway_limits_leased_predictions');
 const unsettled = (h: Harness) => gauge(h, 'inference_gateway_limits_unsettled_predictions');
+const fallbacksOf = async (h: Harness) =>
+  (
+    await h.gateway.metrics.registry.getSingleMetric('inference_gateway_limits_store_fallbacks_total')!.get()
+  ).values.reduce((sum, v) => sum + v.value, 0);
 
 describe('quota leasing through a shared Redis', () => {
   let redis: RedisServer;
@@ -44,7 +48,14 @@ describe('quota leasing through a shared Redis', () => {
 
   it('never admits more than the limit through two leasing gateways, and whatever it refused early is held in their leases, at most lease.maxPredictions each', async () => {
     const prefix = prefixOf();
-    const cfg = config(prefix, 500, { replicas: 2, lease: { maxPredictions: 40, minPredictions: 2, seconds: 60 } });
+    // A loaded test machine can keep Redis past the default 1 s deadline; the failure policy would
+    // then admit from its in-memory share, which is the insurance margin, not leasing. The longest
+    // deadline keeps this test about leasing, and the fallback count below says if it did not.
+    const cfg = config(prefix, 500, {
+      replicas: 2,
+      commandTimeoutMs: 10000,
+      lease: { maxPredictions: 40, minPredictions: 2, seconds: 60 },
+    });
     const a = await startHarness(cfg);
     const b = await startHarness(cfg);
     try {
@@ -58,6 +69,8 @@ describe('quota leasing through a shared Redis', () => {
       await until('Redis answered everything', async () => (await unsettled(a)) + (await unsettled(b)) === 0);
       const held = [await leased(a), await leased(b)];
       const counted = await countedIn(reader, prefix);
+      const fallbacks = [await fallbacksOf(a), await fallbacksOf(b)];
+      assert.deepEqual(fallbacks, [0, 0], 'every charge was decided by Redis, none by the failure policy');
       assert.ok(admitted <= 500, `admitted ${admitted} of a budget of 500`);
       assert.equal(a.predictor.calls + b.predictor.calls, admitted);
       for (const x of held) assert.ok(x >= 0 && x <= 40, `a gateway holds ${x}, more than lease.maxPredictions`);
