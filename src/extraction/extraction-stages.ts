@@ -7,6 +7,7 @@ import { inferenceRequestOf, inferenceRowsOf, type InferenceRequest } from '../i
 import type { PredictedClass } from '../inference/predicted-class.js';
 import { LEVEL_BLOCK, LEVEL_DEGRADE, LEVEL_THROTTLE, LEVELS } from './action-ladder.js';
 import type { AccountState, LevelChange } from './account-state.js';
+import { UNKNOWN_CLASS } from './class-base-rates.js';
 import { extractionAdmin } from './extraction-admin.js';
 import { ModelGuard, type ExtractionMode } from './model-guard.js';
 import { DETECTORS } from './query-scorer.js';
@@ -218,7 +219,7 @@ export const extractionStages: StageFactory = (deps) => {
       n = rows.length;
       for (let i = 0; i < n; i++) {
         const p = withClasses ? classes[i] : undefined;
-        const c = g.guard.observe(acc, rows[i]!, p ? g.classIdOf(p.label) : 0, marginOf(p), at);
+        const c = g.guard.observe(acc, rows[i]!, p ? g.classIdOf(p.label) : UNKNOWN_CLASS, marginOf(p), at);
         if (c) change = change ? { ...c, from: change.from } : c;
       }
     } else {

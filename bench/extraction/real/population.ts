@@ -8,18 +8,31 @@ import type { RealWorld } from './victims.js';
  * - browse: a few exact rows of the data set per request, Poisson think times;
  * - noisy: real rows with measurement noise (0.02–0.1 σ per feature);
  * - one-class: interest in one class only (a regression: one quartile of the answers), noisy rows;
+ * - edge-class: the same, for the class whose rows lie furthest out (largest mean of their largest
+ *   |z|): an analyst of the strongest earthquakes or the most expensive houses, whose ordinary rows
+ *   leave the population's envelope and get low-margin answers far more often than other users';
  * - replay: a time-ordered window of a series (one country, the monthly record, a file in its
  *   order) sent row by row, the job re-run a few times;
  * - retry: browsing with re-sends of the same request (timeouts, double clicks);
  * - dashboard: the same 30 rows polled every two minutes for hours;
  * - burst: batch jobs of hundreds of rows within a minute, a few times a session.
  */
-export const PATTERNS = ['browse', 'noisy', 'one-class', 'replay', 'retry', 'dashboard', 'burst'] as const;
+export const PATTERNS = [
+  'browse',
+  'noisy',
+  'one-class',
+  'edge-class',
+  'replay',
+  'retry',
+  'dashboard',
+  'burst',
+] as const;
 export type Pattern = (typeof PATTERNS)[number];
 const SHARES: Readonly<Record<Pattern, number>> = {
-  browse: 0.2,
+  browse: 0.18,
   noisy: 0.2,
   'one-class': 0.15,
+  'edge-class': 0.02,
   replay: 0.15,
   retry: 0.1,
   dashboard: 0.05,
@@ -103,8 +116,9 @@ function generate(g: UserGen, pattern: Pattern): void {
       }
       return;
     }
-    case 'one-class': {
-      const want = w.victim.label(g.realRow());
+    case 'one-class':
+    case 'edge-class': {
+      const want = pattern === 'edge-class' ? edgeClass(w) : w.victim.label(g.realRow());
       const pool = w.data.rows.filter((x) => w.victim.label(x) === want);
       const sigma = 0.02 + 0.05 * rng.next();
       const gap = 30_000 + rng.next() * 90_000;
@@ -159,6 +173,34 @@ function generate(g: UserGen, pattern: Pattern): void {
       return;
     }
   }
+}
+
+const edges = new WeakMap<RealWorld, number>();
+
+/** The class whose rows lie furthest from the centre: the largest mean, over its rows, of the row's largest |z|. */
+function edgeClass(w: RealWorld): number {
+  let e = edges.get(w);
+  if (e !== undefined) return e;
+  const { centre, scale } = w.features;
+  const sum = new Map<number, [number, number]>();
+  for (const x of w.data.rows) {
+    let far = 0;
+    for (let j = 0; j < x.length; j++) far = Math.max(far, Math.abs((x[j]! - centre[j]!) / scale[j]!));
+    const c = w.victim.label(x);
+    const s = sum.get(c) ?? [0, 0];
+    s[0] += far;
+    s[1]++;
+    sum.set(c, s);
+  }
+  let best = -Infinity;
+  e = 0;
+  for (const [c, [far, n]] of sum)
+    if (far / n > best) {
+      best = far / n;
+      e = c;
+    }
+  edges.set(w, e);
+  return e;
 }
 
 /** `users` benign users of the world's model, deterministic by `seed`. */

@@ -1,5 +1,9 @@
 import { DEFAULT_LADDER } from '../../extraction/action-ladder.js';
-import { DEFAULT_DETECTOR_SETTINGS as D, DETECTORS as DETECTOR_NAMES } from '../../extraction/detector-settings.js';
+import {
+  DEFAULT_DETECTOR_SETTINGS as D,
+  DETECTORS as DETECTOR_NAMES,
+  RATE_CLASSES,
+} from '../../extraction/detector-settings.js';
 import { settings, z, crossField, CROSS_FIELD } from '../fields.js';
 
 const numbers = (description: string) =>
@@ -277,6 +281,8 @@ const actions = z
   .prefault({})
   .meta({ description: 'The action ladder, applied to the account (never per query).' });
 
+const classRateList = z.array(z.number().min(0).max(1)).max(RATE_CLASSES + 1);
+
 const pinned = z
   .strictObject({
     accounts: z
@@ -299,6 +305,21 @@ const pinned = z
         },
       )
       .meta({ description: 'Per detector, as printed by `inference-gateway calibrate`.' }),
+    classRates: z
+      .strictObject({
+        envelope: classRateList.meta({
+          description:
+            'Per predicted class (index modulo 16), the share of rows beyond the envelope; the pooled rate last.',
+        }),
+        margin: classRateList.meta({
+          description: 'Per predicted class, the share of answers with a low margin; the pooled rate last.',
+        }),
+      })
+      .optional()
+      .meta({
+        description:
+          'Per predicted class, the base rates envelope and margin are judged against (their thresholds are then counts adjusted for the classes an account queried). Without them both are judged on raw counts.',
+      }),
   })
   .optional()
   .meta({
