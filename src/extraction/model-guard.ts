@@ -90,7 +90,7 @@ export class ModelGuard {
       scorer.floors(),
     );
     scorer.calibration = this.calibration;
-    this.breaker = new EscalationBreaker({ share: x.breaker.share, minAccounts: x.breaker.minAccounts });
+    this.breaker = new EscalationBreaker(x.breaker);
     this.guard = new AccountGuard(
       scorer,
       new ActionLadder({

@@ -1,4 +1,5 @@
 import { LEVELS } from './action-ladder.js';
+import { BREAKER_ALL } from './escalation-breaker.js';
 import type { EffectiveMode, ExtractionMode, ModelGuard } from './model-guard.js';
 import { DETECTORS, PRADA, W_STEP, type CalibrationState, type DetectorName } from './population-calibration.js';
 
@@ -23,6 +24,8 @@ export interface ModelView {
   readonly breaker: {
     readonly tripped: boolean;
     readonly detector: DetectorName | null;
+    /** What the open breaker holds at flag: the accounts escalated just beyond the threshold, or all of them. */
+    readonly holds: 'marginal' | 'all' | null;
     readonly reason: string | null;
     readonly since: number | null;
   };
@@ -68,6 +71,7 @@ export function modelView(guard: ModelGuard): ModelView {
     breaker: {
       tripped: d >= 0,
       detector: d >= 0 ? DETECTORS[d]! : null,
+      holds: d < 0 ? null : b.open[d] === BREAKER_ALL ? 'all' : 'marginal',
       reason: d >= 0 ? (b.reasons[d] ?? null) : null,
       since: d >= 0 ? b.since[d]! : null,
     },

@@ -391,7 +391,7 @@ export class GatewayMetrics {
 
   readonly extractionBreakerOpen = new Gauge({
     name: 'inference_gateway_extraction_breaker_open',
-    help: "1 while a detector's circuit breaker is open on a model: it escalated more than the configured share of the active accounts and no longer escalates anyone.",
+    help: "Non-zero while a detector's circuit breaker is open on a model: 1 when it escalated more than the configured share of the active accounts just beyond its threshold (those are held at flag; accounts far beyond still escalate), 2 when its escalations reached breaker.farMultiple times that (no one is escalated by it).",
     labelNames: ['model', 'detector'] as const,
     registers: [this.registry],
   });

@@ -375,6 +375,14 @@ const breaker = z
       .min(1)
       .default(10)
       .meta({ description: 'Escalated accounts needed before the share is considered.' }),
+    farBeyond: z.number().min(1).max(100).default(2).meta({
+      description:
+        'Score (a multiple of the threshold in force) from which an escalation is far beyond it: such accounts do not count towards `share` and keep escalating while only marginal escalations are held.',
+    }),
+    farMultiple: z.number().min(1).max(100).default(5).meta({
+      description:
+        'All escalations of one detector (far beyond or not) reaching this multiple of the trip point hold every account it escalated.',
+    }),
   })
   .prefault({})
   .meta({ description: 'The circuit breaker that keeps a detector from mass-blocking a model.' });
