@@ -283,6 +283,12 @@ export class PopulationCalibration {
     return d === PRADA ? Math.min(t, this.o.deltaCeiling) : Math.max(t, f);
   }
 
+  /** The histogram bin of the threshold in force for detector `d` (what a flagged account may contribute at most). */
+  thresholdBin(d: number): number {
+    const e = this.effective(d);
+    return d === PRADA ? wBin(e) : Math.min(this.o.window, Math.ceil(e));
+  }
+
   /** Whether detector `d` is judged on its class-adjusted count (envelope and margin, with class rates in use). */
   adjusted(d: number): boolean {
     return (d === ENVELOPE || d === MARGIN) && this.rates !== undefined;

@@ -279,8 +279,12 @@ export class QueryScorer {
     }
   }
 
-  private peak(st: QueryStreamState, cal: PopulationCalibration, on: boolean, d: number, bin: number): void {
+  private peak(st: QueryStreamState, cal: PopulationCalibration, on: boolean, d: number, raw: number): void {
     const was = st.peaks[d]!;
+    // A flagged account lends the calibration no more than the threshold it crossed, so a group of
+    // attackers beyond it cannot drag the model's thresholds up to their own level; a
+    // miscalibrated detector still heals, as the accounts piling up at its threshold raise it.
+    const bin = st.clean ? raw : Math.min(raw, cal.thresholdBin(d));
     if (bin <= was) return;
     st.peaks[d] = bin;
     if (on) cal.move(d, was, bin);

@@ -2,39 +2,14 @@
 // account queries, learned per class from the model's own population.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildConfig } from '../../src/config/load-config.js';
 import { LEVEL_FLAG } from '../../src/extraction/action-ladder.js';
 import { ENVELOPE_SIGNAL, MARGIN_SIGNAL, UNKNOWN_CLASS } from '../../src/extraction/class-base-rates.js';
-import { ModelGuard } from '../../src/extraction/model-guard.js';
+import type { ModelGuard } from '../../src/extraction/model-guard.js';
 import { Xoshiro128 } from '../../src/extraction/prng.js';
+import { D, feed, modelGuard as guard, type Query } from '../helpers/extraction-population.js';
 
-const D = 4;
-const FEATURES = { centre: new Array(D).fill(0), scale: new Array(D).fill(1) };
 /** Class 2 lies at the edge of the data: its rows sit 2.8 σ out on the first feature. */
 const EDGE = 2;
-
-function guard(calibration: Record<string, unknown> = {}): ModelGuard {
-  const config = buildConfig({
-    auth: { enabled: false },
-    models: {
-      m: {
-        labels: ['a', 'b', 'c'],
-        extraction: {
-          mode: 'enforce',
-          features: FEATURES,
-          calibration: { minAccounts: 50, minQueries: 100, ...calibration },
-        },
-      },
-    },
-  });
-  return new ModelGuard('m', 'enforce', config.models['m']!);
-}
-
-interface Query {
-  readonly row: number[];
-  readonly cls: number;
-  readonly margin: number;
-}
 
 /** One row of class `cls`: the edge class has about 40% of its rows beyond 3 σ and half its answers with a low margin. */
 function rowOf(rng: Xoshiro128, cls: number): Query {
@@ -58,16 +33,6 @@ function* edgeUser(seed: number, n: number, known = true): Generator<Query> {
     const q = rowOf(rng, EDGE);
     yield known ? q : { ...q, cls: UNKNOWN_CLASS, margin: Number.NaN };
   }
-}
-
-function feed(g: ModelGuard, user: string, stream: Iterable<Query>, t0 = 0) {
-  const acc = g.account(user, t0);
-  let t = t0;
-  for (const q of stream) {
-    g.guard.observe(acc, q.row, q.cls, q.margin, (t += 1000));
-    g.calibration.maybeRefresh(t);
-  }
-  return acc;
 }
 
 const population = (g: ModelGuard, users: number, known = true) => {
@@ -147,7 +112,7 @@ describe('class base rates', () => {
     const g = guard();
     population(g, 300);
     const pinned = g.calibration.snapshot();
-    const h = guard({ pinned });
+    const h = guard({ calibration: { pinned } });
     assert.equal(h.calibration.state, 'pinned');
     assert.equal(h.calibration.rates, h.calibration.classRates);
     assert.deepEqual(h.calibration.classRates.snapshot(), pinned.classRates);
