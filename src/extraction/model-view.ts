@@ -1,4 +1,5 @@
 import { LEVELS } from './action-ladder.js';
+import type { PinnedClassRates } from './class-base-rates.js';
 import { BREAKER_ALL } from './escalation-breaker.js';
 import type { EffectiveMode, ExtractionMode, ModelGuard } from './model-guard.js';
 import { DETECTORS, PRADA, W_STEP, type CalibrationState, type DetectorName } from './population-calibration.js';
@@ -19,6 +20,8 @@ export interface ModelView {
     /** Per detector, the threshold an account must pass (calibrated and published floor together): δ for PRADA, a window count otherwise. */
     readonly thresholds: Readonly<Record<DetectorName, number>>;
     readonly pinned: boolean;
+    /** Per predicted class (index modulo 16, the unknown-class slot last), the rates envelope and margin are judged against; null where raw counts are judged. */
+    readonly classRates: PinnedClassRates | null;
   };
   readonly levels: Readonly<Record<(typeof LEVELS)[number], number>>;
   readonly breaker: {
@@ -66,6 +69,7 @@ export function modelView(guard: ModelGuard): ModelView {
       baseRates,
       thresholds,
       pinned: cal.state === 'pinned',
+      classRates: cal.rates?.snapshot() ?? null,
     },
     levels,
     breaker: {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { LEVEL_FLAG } from '../../src/extraction/action-ladder.js';
 import { ENVELOPE_SIGNAL, MARGIN_SIGNAL, UNKNOWN_CLASS } from '../../src/extraction/class-base-rates.js';
 import type { ModelGuard } from '../../src/extraction/model-guard.js';
+import { modelView } from '../../src/extraction/model-view.js';
 import { Xoshiro128 } from '../../src/extraction/prng.js';
 import { D, feed, modelGuard as guard, type Query } from '../helpers/extraction-population.js';
 
@@ -106,6 +107,14 @@ describe('class base rates', () => {
     });
     const acc = feed(g, 'mallory', uniform);
     assert.ok(acc.firstFlaggedAt > 0, 'flagged');
+  });
+
+  it('are shown in the model view, with the edge class apart', () => {
+    const g = guard();
+    population(g, 300);
+    const rates = modelView(g).calibration.classRates;
+    assert.ok(rates !== null);
+    assert.ok(rates.envelope[EDGE]! > 5 * rates.envelope[0]!, `envelope rates ${rates.envelope.join(', ')}`);
   });
 
   it('are pinned with the calibration the operator prints', () => {
