@@ -30,14 +30,11 @@ export class AccountState implements Evidence {
   firstAlarmThreshold = 0;
   /** The detector whose alarms took the account to degrade or above (counted by the breaker), or −1. */
   escalatedBy = -1;
-<<<<<<< HEAD
   /** The highest score of an alarm that added evidence; whether the escalation counts as far beyond the threshold. */
   peakScore = 0;
   escalatedFar = false;
-=======
   /** The level this account is counted at in its guard's `levelCounts`, or −1 while it is not in the account table. */
   countedLevel = -1;
->>>>>>> main
   /** Ring of the last level changes: [at, from | to << 8 | detector << 16] pairs, made on the first change. */
   changes: Float64Array | undefined;
   changeCount = 0;
@@ -224,19 +221,20 @@ export class AccountGuard {
       acc.escalatedBy = Math.max(0, DETECTORS.indexOf(acc.lastDetector ?? 'prada'));
       acc.escalatedFar = acc.peakScore >= this.breaker.o.farBeyond;
       this.report(this.breaker.count(acc.escalatedBy, 1, acc.escalatedFar, this.active(), now), now);
-    } else if (!up && acc.escalatedBy >= 0) this.forget(acc, now);
+    } else if (!up) this.release(acc, now);
   }
 
-<<<<<<< HEAD
-  /** An account leaves degrade-or-above, or memory: its escalation no longer counts. */
-=======
   /** An account leaves memory: neither its level nor its escalation counts any more. */
->>>>>>> main
   forget(acc: AccountState, now: number): void {
     if (acc.countedLevel >= 0) {
       this.levelCounts[acc.countedLevel]!--;
       acc.countedLevel = -1;
     }
+    this.release(acc, now);
+  }
+
+  /** The account no longer counts towards the breaker of the detector that escalated it. */
+  private release(acc: AccountState, now: number): void {
     if (acc.escalatedBy < 0) return;
     const d = acc.escalatedBy;
     acc.escalatedBy = -1;
