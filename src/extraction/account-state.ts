@@ -30,6 +30,9 @@ export class AccountState implements Evidence {
   firstAlarmThreshold = 0;
   /** The detector whose alarms took the account to degrade or above (counted by the breaker), or −1. */
   escalatedBy = -1;
+  /** The highest score of an alarm that added evidence; whether the escalation counts as far beyond the threshold. */
+  peakScore = 0;
+  escalatedFar = false;
   /** The level this account is counted at in its guard's `levelCounts`, or −1 while it is not in the account table. */
   countedLevel = -1;
   /** Ring of the last level changes: [at, from | to << 8 | detector << 16] pairs, made on the first change. */
@@ -123,7 +126,12 @@ export class AccountGuard {
   constructor(
     readonly scorer: QueryScorer,
     readonly ladder: ActionLadder,
-    readonly breaker: EscalationBreaker = new EscalationBreaker({ share: 1, minAccounts: Number.MAX_SAFE_INTEGER }),
+    readonly breaker: EscalationBreaker = new EscalationBreaker({
+      share: 1,
+      minAccounts: Number.MAX_SAFE_INTEGER,
+      farBeyond: Number.POSITIVE_INFINITY,
+      farMultiple: 1,
+    }),
   ) {}
 
   open(user: string, model: string, now: number): AccountState {
@@ -158,7 +166,15 @@ export class AccountGuard {
     // the thresholds rest on few accounts, and the gate does not act on them yet.
     const capped =
       score >= 1 && cal !== undefined && !cal.inForce && this.ladder.decayed(acc, now) >= this.ladder.o.flagAt;
-    return this.settle(acc, score >= 1 && !capped ? 1 : 0, d, now);
+    const adds = score >= 1 && !capped;
+    if (adds && score > acc.peakScore) {
+      acc.peakScore = score;
+      if (acc.escalatedBy >= 0 && !acc.escalatedFar && score >= this.breaker.o.farBeyond) {
+        acc.escalatedFar = true;
+        this.report(this.breaker.promote(acc.escalatedBy, this.active(), now), now);
+      }
+    }
+    return this.settle(acc, adds ? 1 : 0, d, now);
   }
 
   /** Counts rows the detectors cannot read (non-numeric inputs). */
@@ -179,9 +195,9 @@ export class AccountGuard {
     return after;
   }
 
-  /** The level the gate acts on: an account escalated by a detector whose breaker is open is held at flag. */
+  /** The level the gate acts on: an account the open breaker of its escalating detector holds stays at flag. */
   enforcedLevel(acc: AccountState): number {
-    return acc.escalatedBy >= 0 && this.breaker.open[acc.escalatedBy] && acc.level > LEVEL_FLAG
+    return acc.escalatedBy >= 0 && acc.level > LEVEL_FLAG && this.breaker.holds(acc.escalatedBy, acc.escalatedFar)
       ? LEVEL_FLAG
       : acc.level;
   }
@@ -203,12 +219,9 @@ export class AccountGuard {
     const up = acc.level >= LEVEL_DEGRADE;
     if (up && acc.escalatedBy < 0) {
       acc.escalatedBy = Math.max(0, DETECTORS.indexOf(acc.lastDetector ?? 'prada'));
-      this.report(this.breaker.count(acc.escalatedBy, 1, this.active(), now), now);
-    } else if (!up && acc.escalatedBy >= 0) {
-      const d = acc.escalatedBy;
-      acc.escalatedBy = -1;
-      this.report(this.breaker.count(d, -1, this.active(), now), now);
-    }
+      acc.escalatedFar = acc.peakScore >= this.breaker.o.farBeyond;
+      this.report(this.breaker.count(acc.escalatedBy, 1, acc.escalatedFar, this.active(), now), now);
+    } else if (!up) this.release(acc, now);
   }
 
   /** An account leaves memory: neither its level nor its escalation counts any more. */
@@ -217,21 +230,27 @@ export class AccountGuard {
       this.levelCounts[acc.countedLevel]!--;
       acc.countedLevel = -1;
     }
+    this.release(acc, now);
+  }
+
+  /** The account no longer counts towards the breaker of the detector that escalated it. */
+  private release(acc: AccountState, now: number): void {
     if (acc.escalatedBy < 0) return;
     const d = acc.escalatedBy;
     acc.escalatedBy = -1;
-    this.report(this.breaker.count(d, -1, this.active(), now), now);
+    this.report(this.breaker.count(d, -1, acc.escalatedFar, this.active(), now), now);
   }
 
   private report(c: BreakerChange | undefined, now: number): void {
     if (c) this.onBreaker?.(c, now);
   }
 
-  /** The strongest detector whose breaker is closed, or −1 when none scored. */
+  /** The strongest detector whose alarm at its score the breaker lets add evidence, or −1 when none scored. */
   private strongestLive(st: QueryStreamState): number {
-    const open = this.breaker.open;
+    const b = this.breaker;
     let best = -1;
-    for (let i = 0; i < st.scores.length; i++) if (!open[i] && (best < 0 || st.scores[i]! > st.scores[best]!)) best = i;
+    for (let i = 0; i < st.scores.length; i++)
+      if (b.live(i, st.scores[i]!) && (best < 0 || st.scores[i]! > st.scores[best]!)) best = i;
     return best;
   }
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import type { GatewayConfig } from '../config/schema.js';
+import { UNKNOWN_CLASS } from './class-base-rates.js';
 import { ModelGuard } from './model-guard.js';
 
 export interface CalibrateOutcome {
@@ -65,7 +66,7 @@ export function calibrateCommand(
     rows.forEach((row, k) => {
       const answer = answers?.[k];
       const p: readonly number[] | undefined = typeof answer === 'object' ? answer : undefined;
-      let cls = 0;
+      let cls = UNKNOWN_CLASS;
       let margin = Number.NaN;
       if (p && p.length > 0) {
         let best = 0;

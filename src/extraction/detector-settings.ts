@@ -121,3 +121,6 @@ export const DETECTORS = [
   'lineage',
 ] as const;
 export type DetectorName = (typeof DETECTORS)[number];
+
+/** Classes whose envelope and margin base rates are kept apart (class ids folded modulo); one more slot holds unknown classes. */
+export const RATE_CLASSES = 16;

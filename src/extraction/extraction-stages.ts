@@ -7,6 +7,8 @@ import { inferenceRequestOf, inferenceRowsOf, type InferenceRequest } from '../i
 import type { PredictedClass } from '../inference/predicted-class.js';
 import { LEVEL_BLOCK, LEVEL_DEGRADE, LEVEL_THROTTLE, LEVELS } from './action-ladder.js';
 import type { AccountState, LevelChange } from './account-state.js';
+import { UNKNOWN_CLASS } from './class-base-rates.js';
+import { BREAKER_ALL, BREAKER_CLOSED } from './escalation-breaker.js';
 import { extractionAdmin } from './extraction-admin.js';
 import { ModelGuard, type ExtractionMode } from './model-guard.js';
 import { DETECTORS } from './query-scorer.js';
@@ -82,14 +84,27 @@ export const extractionStages: StageFactory = (deps) => {
     g.onEvict = (kind) => metrics.extractionEvictions.inc({ model: g.model, kind });
     g.guard.onBreaker = (c) => {
       const detector = DETECTORS[c.detector]!;
-      metrics.extractionBreakerOpen.set({ model: g.model, detector }, c.tripped ? 1 : 0);
+      metrics.extractionBreakerOpen.set({ model: g.model, detector }, c.tier);
+      const tier = c.tier === BREAKER_ALL ? 'all' : 'marginal';
       if (c.tripped) {
         metrics.extractionBreakerTrips.inc({ model: g.model, detector });
         log.error(
-          { model: g.model, detector, escalated: c.escalated, active: c.active, reason: g.breaker.reasons[c.detector] },
+          {
+            model: g.model,
+            detector,
+            holds: tier,
+            escalated: c.escalated,
+            active: c.active,
+            reason: g.breaker.reasons[c.detector],
+          },
           'extraction breaker open: detector miscalibrated for this model, escalation stopped',
         );
-      } else
+      } else if (c.tier !== BREAKER_CLOSED)
+        log.warn(
+          { model: g.model, detector, holds: tier, escalated: c.escalated, active: c.active },
+          'extraction breaker narrowed',
+        );
+      else
         log.warn({ model: g.model, detector, escalated: c.escalated, active: c.active }, 'extraction breaker closed');
     };
   }
@@ -218,7 +233,7 @@ export const extractionStages: StageFactory = (deps) => {
       n = rows.length;
       for (let i = 0; i < n; i++) {
         const p = withClasses ? classes[i] : undefined;
-        const c = g.guard.observe(acc, rows[i]!, p ? g.classIdOf(p.label) : 0, marginOf(p), at);
+        const c = g.guard.observe(acc, rows[i]!, p ? g.classIdOf(p.label) : UNKNOWN_CLASS, marginOf(p), at);
         if (c) change = change ? { ...c, from: change.from } : c;
       }
     } else {

@@ -1,4 +1,5 @@
 import { binomialAlarmCount } from './binomial-threshold.js';
+import { adjustedCount, ENVELOPE_SIGNAL, MARGIN_SIGNAL, RATE_SLOTS, type ClassBaseRates } from './class-base-rates.js';
 import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
 
 /**
@@ -15,6 +16,9 @@ import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
  *   arXiv 2503.02986);
  * - margin: the answer's top-1 minus top-2 probability below `lowMargin` (boundary probing;
  *   only where the answer is seen, i.e. behind the proxy);
+ * - envelope and margin are also counted against the rates expected for the classes of the
+ *   window's rows (`ClassBaseRates`): the adjusted counts are what the calibration learns and
+ *   judges, so a user of one class at the edge of the data is held to that class's rates;
  * - coverage (reported, not alarming): distinct coarse cells visited, by linear counting
  *   (Whang, Vander-Zanden, Taylor, ACM TODS 1990), after Kesarwani et al.'s query-coverage
  *   monitor (arXiv 1711.07221).
@@ -46,10 +50,20 @@ export class GeometryState {
   steps = 0;
   /**
    * The windows of the four signals: [0, window) holds, per query, envelope | sweep << 1 |
-   * collinear << 2 (they advance together), [window, 2·window) the margin signal, which advances
-   * only on queries whose answer was seen.
+   * collinear << 2 | class slot << 3 (they advance together), [window, 2·window) the margin
+   * signal | class slot << 1, which advances only on queries whose answer was seen.
    */
   readonly windows: Uint8Array;
+  /** Rows per class slot in each window: the envelope window's at [0, RATE_SLOTS), the margin window's after. */
+  readonly classes = new Uint16Array(2 * RATE_SLOTS);
+  /** The envelope and margin counts adjusted for the window's classes (the raw counts without class rates). */
+  envelopeAdjusted = 0;
+  marginAdjusted = 0;
+  /** Whether the latest row left the envelope, and whether its answer (if seen) had a low margin. */
+  lastOutside = false;
+  lastLowMargin = false;
+  /** Answers seen (the margin window's rows so far). */
+  marginSeen = 0;
   private readonly window: number;
   private pos = 0;
   private marginPos = 0;
@@ -67,23 +81,30 @@ export class GeometryState {
     this.windows = new Uint8Array(2 * o.window);
   }
 
-  /** Records one query's envelope, sweep and collinear signals (each window drops its oldest). */
-  push(envelope: boolean, sweep: boolean, collinear: boolean): void {
+  /** Records one query's envelope, sweep and collinear signals and class slot (each window drops its oldest). */
+  push(envelope: boolean, sweep: boolean, collinear: boolean, slot: number): void {
     const w = this.windows;
     const old = w[this.pos]!;
-    const v = (envelope ? 1 : 0) | (sweep ? 2 : 0) | (collinear ? 4 : 0);
+    const v = (envelope ? 1 : 0) | (sweep ? 2 : 0) | (collinear ? 4 : 0) | (slot << 3);
     this.envelopeHits += (v & 1) - (old & 1);
     this.sweepHits += ((v >> 1) & 1) - ((old >> 1) & 1);
-    this.collinearHits += (v >> 2) - (old >> 2);
+    this.collinearHits += ((v >> 2) & 1) - ((old >> 2) & 1);
+    // A slot of a position never written is counted out before the window is full: skip it.
+    if (this.steps > this.window) this.classes[old >> 3]!--;
+    this.classes[slot]!++;
     w[this.pos] = v;
     this.pos = this.pos + 1 === this.window ? 0 : this.pos + 1;
   }
 
-  /** Records whether an answer seen had a low margin. */
-  pushMargin(low: boolean): void {
+  /** Records whether an answer seen had a low margin, and its class slot. */
+  pushMargin(low: boolean, slot: number): void {
     const at = this.window + this.marginPos;
-    const v = low ? 1 : 0;
-    this.marginHits += v - this.windows[at]!;
+    const old = this.windows[at]!;
+    const v = (low ? 1 : 0) | (slot << 1);
+    this.marginHits += (v & 1) - (old & 1);
+    if (this.marginSeen >= this.window) this.classes[RATE_SLOTS + (old >> 1)]!--;
+    this.classes[RATE_SLOTS + slot]!++;
+    this.marginSeen++;
     this.windows[at] = v;
     this.marginPos = this.marginPos + 1 === this.window ? 0 : this.marginPos + 1;
   }
@@ -99,9 +120,10 @@ export class GeometryState {
       this.prev.byteLength +
       this.windows.byteLength +
       this.cells.byteLength +
-      3 * TYPED_ARRAY_OVERHEAD +
+      this.classes.byteLength +
+      4 * TYPED_ARRAY_OVERHEAD +
       OBJECT_OVERHEAD +
-      64
+      96
     );
   }
 }
@@ -128,8 +150,9 @@ export class GeometryDetector {
 
   /**
    * Feeds one (non-duplicate) query: `scaled` is the row on the benign scale, `z` the vector the
-   * distances use, `margin` the answer's top-1 − top-2 probability or NaN when unknown. Writes
-   * the four signal scores into `out` at `at`.
+   * distances use, `margin` the answer's top-1 − top-2 probability or NaN when unknown, `slot`
+   * the rate slot of its predicted class, `rates` the model's class base rates when it has them.
+   * Writes the four signal scores (raw counts against the floors) into `out` at `at`.
    */
   observe(
     st: GeometryState,
@@ -138,6 +161,8 @@ export class GeometryDetector {
     margin: number,
     out: Float64Array,
     at: number,
+    slot: number,
+    rates: ClassBaseRates | undefined,
   ): void {
     const { width, dims, envelope } = this.o;
     const prev = st.prev;
@@ -170,6 +195,7 @@ export class GeometryDetector {
       }
     }
     st.steps++;
+    st.lastOutside = outside;
     const bit = (cell >>> 0) % COVERAGE_BITS;
     const word = bit >>> 5;
     const mask = 1 << (bit & 31);
@@ -180,13 +206,27 @@ export class GeometryDetector {
     const sweep = !first && changed === 1;
     // Needs two real steps: the first step after the first query has no predecessor.
     const collinear = st.steps > 2 && n1 > 0 && n2 > 0 && Math.abs(dot) >= this.o.collinearCosine * Math.sqrt(n1 * n2);
-    st.push(outside, sweep, collinear);
+    st.push(outside, sweep, collinear, slot);
     out[at] = st.envelopeHits / this.envelopeCount;
     out[at + 1] = st.sweepHits / this.sweepCount;
     out[at + 2] = st.collinearHits / this.collinearCount;
+    st.envelopeAdjusted = rates
+      ? adjustedCount(st.classes, 0, st.envelopeHits, rates.rates[ENVELOPE_SIGNAL]!, rates.pooled[ENVELOPE_SIGNAL]!)
+      : st.envelopeHits;
+    st.lastLowMargin = false;
     if (margin === margin) {
-      st.pushMargin(margin < this.o.lowMargin);
+      st.lastLowMargin = margin < this.o.lowMargin;
+      st.pushMargin(st.lastLowMargin, slot);
       out[at + 3] = st.marginHits / this.marginCount;
+      st.marginAdjusted = rates
+        ? adjustedCount(
+            st.classes,
+            RATE_SLOTS,
+            st.marginHits,
+            rates.rates[MARGIN_SIGNAL]!,
+            rates.pooled[MARGIN_SIGNAL]!,
+          )
+        : st.marginHits;
     }
   }
 }

@@ -27,6 +27,8 @@ interface EscalatedRecord {
   readonly level: number;
   readonly lastDetector: DetectorName | undefined;
   readonly firstFlaggedAt: number;
+  /** The highest alarm score: whether the breaker counts the account as far beyond the threshold when it comes back. */
+  readonly peakScore: number;
   readonly firstAlarm: readonly [number, number, number];
 }
 
@@ -90,7 +92,7 @@ export class ModelGuard {
       scorer.floors(),
     );
     scorer.calibration = this.calibration;
-    this.breaker = new EscalationBreaker({ share: x.breaker.share, minAccounts: x.breaker.minAccounts });
+    this.breaker = new EscalationBreaker(x.breaker);
     this.guard = new AccountGuard(
       scorer,
       new ActionLadder({
@@ -165,6 +167,7 @@ export class ModelGuard {
     back.level = rec.level;
     back.lastDetector = rec.lastDetector;
     back.firstFlaggedAt = rec.firstFlaggedAt;
+    back.peakScore = rec.peakScore;
     back.stream.clean = false;
     [back.firstAlarmDetector, back.firstAlarmScore, back.firstAlarmThreshold] = rec.firstAlarm;
     this.guard.track(back, now);
@@ -212,6 +215,7 @@ export class ModelGuard {
       level: acc.level,
       lastDetector: acc.lastDetector,
       firstFlaggedAt: acc.firstFlaggedAt,
+      peakScore: acc.peakScore,
       firstAlarm: [acc.firstAlarmDetector, acc.firstAlarmScore, acc.firstAlarmThreshold],
     });
   }

@@ -1,4 +1,6 @@
 import { LEVELS } from './action-ladder.js';
+import type { PinnedClassRates } from './class-base-rates.js';
+import { BREAKER_ALL } from './escalation-breaker.js';
 import type { EffectiveMode, ExtractionMode, ModelGuard } from './model-guard.js';
 import { DETECTORS, PRADA, W_STEP, type CalibrationState, type DetectorName } from './population-calibration.js';
 
@@ -23,11 +25,15 @@ export interface ModelView {
     /** Per detector, the threshold an account must pass (calibrated and published floor together): δ for PRADA, a window count otherwise. */
     readonly thresholds: Readonly<Record<DetectorName, number>>;
     readonly pinned: boolean;
+    /** Per predicted class (index modulo 16, the unknown-class slot last), the rates envelope and margin are judged against; null where raw counts are judged. */
+    readonly classRates: PinnedClassRates | null;
   };
   readonly levels: Readonly<Record<(typeof LEVELS)[number], number>>;
   readonly breaker: {
     readonly tripped: boolean;
     readonly detector: DetectorName | null;
+    /** What the open breaker holds at flag: the accounts escalated just beyond the threshold, or all of them. */
+    readonly holds: 'marginal' | 'all' | null;
     readonly reason: string | null;
     readonly since: number | null;
   };
@@ -68,11 +74,13 @@ export function modelView(guard: ModelGuard): ModelView {
       baseRates,
       thresholds,
       pinned: cal.state === 'pinned',
+      classRates: cal.rates?.snapshot() ?? null,
     },
     levels,
     breaker: {
       tripped: d >= 0,
       detector: d >= 0 ? DETECTORS[d]! : null,
+      holds: d < 0 ? null : b.open[d] === BREAKER_ALL ? 'all' : 'marginal',
       reason: d >= 0 ? (b.reasons[d] ?? null) : null,
       since: d >= 0 ? b.since[d]! : null,
     },

@@ -1,7 +1,12 @@
+import { ClassBaseRates, type PinnedClassRates } from './class-base-rates.js';
 import { DETECTORS, type DetectorName } from './detector-settings.js';
 
 export { DETECTORS, type DetectorName };
 export const PRADA = 0;
+export const ENVELOPE = DETECTORS.indexOf('envelope');
+export const MARGIN = DETECTORS.indexOf('margin');
+/** Lent rows between two refreshes of the class base rates. */
+const RATE_REFRESH_ROWS = 256;
 
 /** PRADA's W is binned on 1 − W in steps of this (the last bin holds everything beyond). */
 export const W_STEP = 0.002;
@@ -36,6 +41,12 @@ export interface PinnedCalibration {
   /** PRADA: δ (alarm when W is below); windowed detectors: the alarm count in the window. */
   /** A detector missing from an older pinned block keeps its floor. */
   readonly thresholds: Readonly<Partial<Record<DetectorName, number>>>;
+  /**
+   * Per predicted class, the base rates envelope and margin are judged against (their thresholds
+   * are then counts adjusted for the account's classes). A block without them judges both on raw
+   * counts, as it was printed.
+   */
+  readonly classRates?: PinnedClassRates | undefined;
 }
 
 /**
@@ -88,7 +99,10 @@ export class PopulationCalibration {
   state: CalibrationState = 'uncalibrated';
   /** When the calibration came into force (epoch ms), or 0. */
   since = 0;
+  /** Per class, the rates envelope exits and low margins are expected at (learned beside the histograms). */
+  readonly classRates = new ClassBaseRates();
   private moves = 0;
+  private lent = 0;
   private readonly k: number;
 
   constructor(
@@ -106,7 +120,7 @@ export class PopulationCalibration {
   }
 
   get bytes(): number {
-    let b = 256;
+    let b = 256 + this.classRates.bytes;
     for (const h of this.hist) b += 2 * h.byteLength;
     return b;
   }
@@ -155,8 +169,27 @@ export class PopulationCalibration {
     this.moves++;
   }
 
+  /**
+   * The class base rates the windowed signals are judged against, or undefined where raw counts
+   * are judged: with the published floors alone, and under a pinned block printed without them.
+   */
+  get rates(): ClassBaseRates | undefined {
+    if (this.state === 'floors' || (this.state === 'pinned' && !this.classRates.pinned)) return undefined;
+    return this.classRates;
+  }
+
+  /** One row lent to the class base rates by an account in good standing. */
+  lend(signal: number, slot: number, shown: boolean): void {
+    this.classRates.add(signal, slot, shown);
+    this.lent++;
+  }
+
   /** Recomputes the thresholds when enough has changed; cheap to call per request. */
   maybeRefresh(now: number): boolean {
+    if (this.lent >= RATE_REFRESH_ROWS) {
+      this.lent = 0;
+      this.classRates.refresh();
+    }
     if (this.state === 'pinned' || this.state === 'floors' || this.moves < 32) return false;
     this.moves = 0;
     return this.refresh(now);
@@ -165,6 +198,7 @@ export class PopulationCalibration {
   /** Recomputes the thresholds from the histograms; true when the state changed. */
   refresh(now: number): boolean {
     if (this.state === 'pinned' || this.state === 'floors') return false;
+    this.classRates.refresh();
     const n = this.accounts;
     if (n < this.provisionalAccounts) {
       const was = this.state;
@@ -225,8 +259,9 @@ export class PopulationCalibration {
 
   pin(p: PinnedCalibration, now: number): void {
     DETECTORS.forEach((name, d) => (this.thresholds[d] = p.thresholds[name] ?? Number.NaN));
-    this.applyThresholds();
+    if (p.classRates) this.classRates.pin(p.classRates);
     this.state = 'pinned';
+    this.applyThresholds();
     this.since = now;
   }
 
@@ -236,6 +271,7 @@ export class PopulationCalibration {
       accounts: this.accounts,
       queries: this.queries,
       thresholds: Object.fromEntries(DETECTORS.map((name, d) => [name, this.thresholds[d]!])),
+      classRates: this.classRates.snapshot(),
     };
   }
 
@@ -247,12 +283,25 @@ export class PopulationCalibration {
     return d === PRADA ? Math.min(t, this.o.deltaCeiling) : Math.max(t, f);
   }
 
+  /** The histogram bin of the threshold in force for detector `d` (what a flagged account may contribute at most). */
+  thresholdBin(d: number): number {
+    const e = this.effective(d);
+    return d === PRADA ? wBin(e) : Math.min(this.o.window, Math.ceil(e));
+  }
+
+  /** Whether detector `d` is judged on its class-adjusted count (envelope and margin, with class rates in use). */
+  adjusted(d: number): boolean {
+    return (d === ENVELOPE || d === MARGIN) && this.rates !== undefined;
+  }
+
   private applyThresholds(): void {
     for (let d = 0; d < DETECTORS.length; d++) {
       const f = this.floors[d]!;
       const e = this.effective(d);
-      // Scores are relative to the floor: count / floorCount, or (1 − W) / (1 − δ_floor).
-      this.factors[d] = d === PRADA ? (e >= 1 ? 0 : (1 - f) / (1 - e)) : f / e;
+      // Scores are relative to the floor: count / floorCount, or (1 − W) / (1 − δ_floor). Envelope
+      // and margin keep their raw count against the floor; the scorer judges their class-adjusted
+      // count against the calibrated threshold beside it.
+      this.factors[d] = d === PRADA ? (e >= 1 ? 0 : (1 - f) / (1 - e)) : this.adjusted(d) ? 1 : f / e;
     }
   }
 }

@@ -5,7 +5,16 @@ import { FingerprintDetector, type FingerprintState } from './fingerprint-detect
 import { GeometryDetector, type GeometryState } from './geometry-detector.js';
 import { PrototypeDetector, type PrototypeState } from './prototype-detector.js';
 import { upperTail } from './normal-distribution.js';
-import { DETECTORS, PRADA, wBin, type DetectorName, type PopulationCalibration } from './population-calibration.js';
+import {
+  DETECTORS,
+  ENVELOPE,
+  MARGIN,
+  PRADA,
+  wBin,
+  type DetectorName,
+  type PopulationCalibration,
+} from './population-calibration.js';
+import { ENVELOPE_SIGNAL, MARGIN_SIGNAL, RATE_ROWS_PER_ACCOUNT, rateSlot, UNKNOWN_SLOT } from './class-base-rates.js';
 import { RepeatSet } from './repeat-set.js';
 import { hashRow } from './row-hash.js';
 import { NOVELTY, NOVELTY_MAX_DIMS, NoveltyDetector, type NoveltyState } from './novelty-detector.js';
@@ -26,6 +35,8 @@ export class QueryStreamState {
   distinct = 0;
   exactDuplicates = 0;
   contributing = false;
+  /** Rows lent to the model's class base rates (at most RATE_ROWS_PER_ACCOUNT). */
+  lent = 0;
   /** Off-manifold state (models of at most NOVELTY_MAX_DIMS dimensions); set by the scorer. */
   novelty: NoveltyState | undefined;
   /** Sign-step lineage state (rows of at most LINEAGE_MAX_WIDTH features); set by the scorer. */
@@ -220,8 +231,9 @@ export class QueryScorer {
   }
 
   /**
-   * Scores one row. `classId` is the predicted class (0 when unknown: one group, as in the
-   * ext-authz doors), `margin` the top-1 − top-2 probability or NaN. Returns the highest score.
+   * Scores one row. `classId` is the predicted class (UNKNOWN_CLASS when the answer was not seen,
+   * as in the ext-authz doors: PRADA keeps such rows in one group, envelope and margin judge them on
+   * raw counts), `margin` the top-1 − top-2 probability or NaN. Returns the highest score.
    */
   observe(st: QueryStreamState, row: ArrayLike<number>, classId: number, margin: number): number {
     st.queries++;
@@ -233,19 +245,34 @@ export class QueryScorer {
     if (!n || !n.normalise(row, this.scaled, this.z)) return this.max(st);
     st.distinct++;
     const sc = st.scores;
-    sc[0] = this.prada!.observe(st.prada!, this.z, classId);
+    const cal = this.calibration;
+    const slot = rateSlot(classId);
+    sc[0] = this.prada!.observe(st.prada!, this.z, classId < 0 ? 0 : classId);
     sc[1] = this.fingerprint!.observe(st.fingerprint!, this.z);
-    this.geometry!.observe(st.geometry!, this.scaled, this.z, margin, sc, 2);
+    this.geometry!.observe(st.geometry!, this.scaled, this.z, margin, sc, 2, slot, cal?.rates);
     if (st.steps) sc[6] = this.steps!.observe(st.steps, this.scaled);
     if (st.novelty) sc[NOVELTY] = this.novelty!.observe(st.novelty, this.z);
     if (st.lineage) sc[LINEAGE] = this.lineage!.observe(st.lineage, this.scaled);
-    const cal = this.calibration;
     if (cal) {
       this.track(st, cal);
       const f = cal.factors;
       for (let d = 0; d < sc.length; d++) sc[d]! *= f[d]!;
+      // Beyond the floor on the raw count (above) and beyond the calibrated threshold on the count
+      // adjusted for the classes queried.
+      const t = cal.thresholds;
+      const g = st.geometry!;
+      if (cal.adjusted(ENVELOPE) && t[ENVELOPE] === t[ENVELOPE])
+        sc[ENVELOPE] = Math.min(sc[ENVELOPE]!, g.envelopeAdjusted / t[ENVELOPE]!);
+      if (cal.adjusted(MARGIN) && t[MARGIN] === t[MARGIN])
+        sc[MARGIN] = Math.min(sc[MARGIN]!, g.marginAdjusted / t[MARGIN]!);
     }
     const m = this.max(st);
+    if (cal && st.clean && m < 1 && slot !== UNKNOWN_SLOT && st.lent < RATE_ROWS_PER_ACCOUNT) {
+      st.lent++;
+      const g = st.geometry!;
+      cal.lend(ENVELOPE_SIGNAL, slot, g.lastOutside);
+      if (margin === margin) cal.lend(MARGIN_SIGNAL, slot, g.lastLowMargin);
+    }
     // Only an account in no alarm and never flagged may lend a row to the population's reference.
     if (st.novelty) this.novelty!.offer(st.novelty, this.z, st.distinct, st.clean && m < 1);
     return m;
@@ -258,10 +285,10 @@ export class QueryScorer {
     const on = st.contributing;
     this.peak(st, cal, on, PRADA, wBin(st.prada!.w));
     this.peak(st, cal, on, 1, st.fingerprint!.hits.count);
-    this.peak(st, cal, on, 2, g.envelopeHits);
+    this.peak(st, cal, on, ENVELOPE, Math.round(g.envelopeAdjusted));
     this.peak(st, cal, on, 3, g.sweepHits);
     this.peak(st, cal, on, 4, g.collinearHits);
-    this.peak(st, cal, on, 5, g.marginHits);
+    this.peak(st, cal, on, MARGIN, Math.round(g.marginAdjusted));
     if (st.steps) this.peak(st, cal, on, 6, st.steps.hits.count);
     if (st.novelty) this.peak(st, cal, on, NOVELTY, st.novelty.far.count);
     if (st.lineage) this.peak(st, cal, on, LINEAGE, st.lineage.hits.count);
@@ -271,8 +298,12 @@ export class QueryScorer {
     }
   }
 
-  private peak(st: QueryStreamState, cal: PopulationCalibration, on: boolean, d: number, bin: number): void {
+  private peak(st: QueryStreamState, cal: PopulationCalibration, on: boolean, d: number, raw: number): void {
     const was = st.peaks[d]!;
+    // A flagged account lends the calibration no more than the threshold it crossed, so a group of
+    // attackers beyond it cannot drag the model's thresholds up to their own level; a
+    // miscalibrated detector still heals, as the accounts piling up at its threshold raise it.
+    const bin = st.clean ? raw : Math.min(raw, cal.thresholdBin(d));
     if (bin <= was) return;
     st.peaks[d] = bin;
     if (on) cal.move(d, was, bin);

@@ -3,8 +3,8 @@ import { DETECTORS, type PopulationCalibration } from './population-calibration.
 
 /**
  * A model's calibration shared by the replicas and kept across restarts through Redis: one hash
- * per model (hash-tagged on the model) whose fields are the histogram bins (`<detector>:<bin>`)
- * and the query count. Replicas send their moves with HINCRBY (commutative, so no coordination)
+ * per model (hash-tagged on the model) whose fields are the histogram bins (`<detector>:<bin>`),
+ * the class base rates' counts (`r<signal>:<index>`) and the query count. Replicas send their moves with HINCRBY (commutative, so no coordination)
  * and read back the merged histogram in the same round trip. No TTL: the calibration is the
  * model's, not an account's; its size is fixed by the bins.
  */
@@ -21,10 +21,15 @@ export class SharedCalibration {
   /** Sends the pending moves and merges what every replica has sent; false when Redis failed (the moves are kept). */
   async sync(cal: PopulationCalibration, now: number): Promise<boolean> {
     const { moves, queries } = cal.drain();
+    const lent = cal.classRates.drain();
     const p = this.redis.pipeline();
     for (let d = 0; d < DETECTORS.length; d++) {
       const m = moves[d]!;
       for (let b = 0; b < m.length; b++) if (m[b] !== 0) p.hincrby(this.key, `${d}:${b}`, m[b]!);
+    }
+    for (let sig = 0; sig < lent.length; sig++) {
+      const c = lent[sig]!;
+      for (let i = 0; i < c.length; i++) if (c[i] !== 0) p.hincrby(this.key, `r${sig}:${i}`, c[i]!);
     }
     if (queries) p.hincrby(this.key, 'q', queries);
     p.hgetall(this.key);
@@ -36,10 +41,12 @@ export class SharedCalibration {
     }
     if (!results || results.some(([err]) => err)) {
       cal.restore(moves, queries);
+      cal.classRates.restore(lent);
       return false;
     }
     const fields = results[results.length - 1]![1] as Record<string, string>;
     const shared = cal.hist.map((h) => new Float64Array(h.length));
+    const rates = cal.classRates.counts.map((c) => new Float64Array(c.length));
     let q = 0;
     for (const [name, raw] of Object.entries(fields)) {
       if (name === 'q') {
@@ -47,12 +54,19 @@ export class SharedCalibration {
         continue;
       }
       const sep = name.indexOf(':');
+      if (name.startsWith('r')) {
+        const c = rates[Number(name.slice(1, sep))];
+        const i = Number(name.slice(sep + 1));
+        if (c && i >= 0 && i < c.length) c[i] = Number(raw);
+        continue;
+      }
       const d = Number(name.slice(0, sep));
       const b = Number(name.slice(sep + 1));
       const h = shared[d];
       if (h && b >= 0 && b < h.length) h[b] = Number(raw);
     }
     cal.merge(shared, q);
+    cal.classRates.merge(rates);
     cal.refresh(now);
     return true;
   }

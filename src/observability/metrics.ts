@@ -361,7 +361,7 @@ export class GatewayMetrics {
 
   readonly extractionBreakerOpen = this.gauge(
     'inference_gateway_extraction_breaker_open',
-    "1 while a detector's circuit breaker is open on a model: it escalated more than the configured share of the active accounts and no longer escalates anyone.",
+    "Non-zero while a detector's circuit breaker is open on a model: 1 when it escalated more than the configured share of the active accounts just beyond its threshold (those are held at flag; accounts far beyond still escalate), 2 when its escalations reached breaker.farMultiple times that (no one is escalated by it).",
     ['model', 'detector'],
   );
 

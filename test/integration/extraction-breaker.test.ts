@@ -30,7 +30,13 @@ describe('extraction circuit breaker', () => {
       },
     });
     g = await startExtractionGateway(
-      { mode: 'enforce', features: IRIS_FEATURES, actions: LADDER, breaker: { share: 0.01, minAccounts: 2 } },
+      // Every escalation counts as marginal (farBeyond 100): two sweepers stand for a miscalibrated detector.
+      {
+        mode: 'enforce',
+        features: IRIS_FEATURES,
+        actions: LADDER,
+        breaker: { share: 0.01, minAccounts: 2, farBeyond: 100 },
+      },
       {},
       { logTo: sink },
     );

@@ -74,10 +74,14 @@ describe('extraction views', () => {
   });
 
   it('gives a model its mode, the calibration in force, the accounts at each level and the breaker', () => {
-    const g = guard({ calibration: { minAccounts: 5, minQueries: 10 }, breaker: { share: 0.01, minAccounts: 1 } });
+    // Every escalation counts as marginal here (farBeyond 100): one sweeper is enough to trip it.
+    const g = guard({
+      calibration: { minAccounts: 5, minQueries: 10 },
+      breaker: { share: 0.01, minAccounts: 1, farBeyond: 100 },
+    });
     const before = modelView(g);
     assert.equal(before.effectiveMode, 'shadow-uncalibrated');
-    assert.deepEqual(before.breaker, { tripped: false, detector: null, reason: null, since: null });
+    assert.deepEqual(before.breaker, { tripped: false, detector: null, holds: null, reason: null, since: null });
     assert.equal(before.calibration.state, 'uncalibrated');
     assert.deepEqual(Object.keys(before.calibration.thresholds), [
       'prada',
@@ -111,6 +115,7 @@ describe('extraction views', () => {
     const after = modelView(g);
     assert.equal(after.breaker.tripped, true, 'one account of six escalated by one detector trips a 1% breaker');
     assert.match(after.breaker.reason ?? '', /1 of 6 active accounts/);
+    assert.equal(after.breaker.holds, 'marginal');
     assert.equal(
       after.levels.none + after.levels.flag + after.levels.degrade + after.levels.throttle + after.levels.block,
       6,

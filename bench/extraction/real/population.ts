@@ -8,18 +8,32 @@ import type { RealWorld } from './victims.js';
  * - browse: a few exact rows of the data set per request, Poisson think times;
  * - noisy: real rows with measurement noise (0.02–0.1 σ per feature);
  * - one-class: interest in one class only (a regression: one quartile of the answers), noisy rows;
+ * - edge-class: the same, for the outer third of the class whose rows lie furthest out (largest
+ *   mean of their largest |z|): a rare analyst of the strongest earthquakes or the most expensive
+ *   houses (1% of users, fewer than the calibration's 99th percentile rests on), whose ordinary
+ *   rows leave the population's envelope and get low-margin answers far more often than others';
  * - replay: a time-ordered window of a series (one country, the monthly record, a file in its
  *   order) sent row by row, the job re-run a few times;
  * - retry: browsing with re-sends of the same request (timeouts, double clicks);
  * - dashboard: the same 30 rows polled every two minutes for hours;
  * - burst: batch jobs of hundreds of rows within a minute, a few times a session.
  */
-export const PATTERNS = ['browse', 'noisy', 'one-class', 'replay', 'retry', 'dashboard', 'burst'] as const;
+export const PATTERNS = [
+  'browse',
+  'noisy',
+  'one-class',
+  'edge-class',
+  'replay',
+  'retry',
+  'dashboard',
+  'burst',
+] as const;
 export type Pattern = (typeof PATTERNS)[number];
 const SHARES: Readonly<Record<Pattern, number>> = {
-  browse: 0.2,
+  browse: 0.19,
   noisy: 0.2,
   'one-class': 0.15,
+  'edge-class': 0.01,
   replay: 0.15,
   retry: 0.1,
   dashboard: 0.05,
@@ -103,9 +117,9 @@ function generate(g: UserGen, pattern: Pattern): void {
       }
       return;
     }
-    case 'one-class': {
-      const want = w.victim.label(g.realRow());
-      const pool = w.data.rows.filter((x) => w.victim.label(x) === want);
+    case 'one-class':
+    case 'edge-class': {
+      const pool = pattern === 'edge-class' ? edgeRows(w) : classRows(w, w.victim.label(g.realRow()));
       const sigma = 0.02 + 0.05 * rng.next();
       const gap = 30_000 + rng.next() * 90_000;
       for (let t = start + g.exp(gap); t < end; t += g.exp(gap)) {
@@ -159,6 +173,46 @@ function generate(g: UserGen, pattern: Pattern): void {
       return;
     }
   }
+}
+
+function classRows(w: RealWorld, want: number): Float64Array[] {
+  return w.data.rows.filter((x) => w.victim.label(x) === want);
+}
+
+/** How far out a row lies: its largest |z|. */
+function farness(w: RealWorld, x: Float64Array): number {
+  const { centre, scale } = w.features;
+  let far = 0;
+  for (let j = 0; j < x.length; j++) far = Math.max(far, Math.abs((x[j]! - centre[j]!) / scale[j]!));
+  return far;
+}
+
+const edges = new WeakMap<RealWorld, Float64Array[]>();
+
+/** The outer third (by farness) of the class whose rows lie furthest out on average. */
+function edgeRows(w: RealWorld): Float64Array[] {
+  let e = edges.get(w);
+  if (e) return e;
+  const sum = new Map<number, [number, number]>();
+  for (const x of w.data.rows) {
+    const far = farness(w, x);
+    const c = w.victim.label(x);
+    const s = sum.get(c) ?? [0, 0];
+    s[0] += far;
+    s[1]++;
+    sum.set(c, s);
+  }
+  let best = -Infinity;
+  let edge = 0;
+  for (const [c, [far, n]] of sum)
+    if (far / n > best) {
+      best = far / n;
+      edge = c;
+    }
+  const rows = classRows(w, edge).sort((a, b) => farness(w, b) - farness(w, a));
+  e = rows.slice(0, Math.max(10, Math.ceil(rows.length / 3)));
+  edges.set(w, e);
+  return e;
 }
 
 /** `users` benign users of the world's model, deterministic by `seed`. */

@@ -1,5 +1,9 @@
 import { DEFAULT_LADDER } from '../../extraction/action-ladder.js';
-import { DEFAULT_DETECTOR_SETTINGS as D, DETECTORS as DETECTOR_NAMES } from '../../extraction/detector-settings.js';
+import {
+  DEFAULT_DETECTOR_SETTINGS as D,
+  DETECTORS as DETECTOR_NAMES,
+  RATE_CLASSES,
+} from '../../extraction/detector-settings.js';
 import { settings, z, crossField, CROSS_FIELD } from '../fields.js';
 
 const numbers = (description: string) =>
@@ -285,6 +289,8 @@ const actions = z
   .prefault({})
   .meta({ description: 'The action ladder, applied to the account (never per query).' });
 
+const classRateList = z.array(z.number().min(0).max(1)).max(RATE_CLASSES + 1);
+
 const pinned = z
   .strictObject({
     accounts: z
@@ -308,6 +314,21 @@ const pinned = z
         },
       )
       .meta({ description: 'Per detector, as printed by `inference-gateway calibrate`.' }),
+    classRates: z
+      .strictObject({
+        envelope: classRateList.meta({
+          description:
+            'Per predicted class (index modulo 16), the share of rows beyond the envelope; the pooled rate last.',
+        }),
+        margin: classRateList.meta({
+          description: 'Per predicted class, the share of answers with a low margin; the pooled rate last.',
+        }),
+      })
+      .optional()
+      .meta({
+        description:
+          'Per predicted class, the base rates envelope and margin are judged against (their thresholds are then counts adjusted for the classes an account queried). Without them both are judged on raw counts.',
+      }),
   })
   .optional()
   .meta({
@@ -363,6 +384,14 @@ const breaker = z
       .min(1)
       .default(10)
       .meta({ description: 'Escalated accounts needed before the share is considered.' }),
+    farBeyond: z.number().min(1).max(100).default(2).meta({
+      description:
+        'Score (a multiple of the threshold in force) from which an escalation is far beyond it: such accounts do not count towards `share` and keep escalating while only marginal escalations are held.',
+    }),
+    farMultiple: z.number().min(1).max(100).default(5).meta({
+      description:
+        'All escalations of one detector (far beyond or not) reaching this multiple of the trip point hold every account it escalated.',
+    }),
   })
   .prefault({})
   .meta({ description: 'The circuit breaker that keeps a detector from mass-blocking a model.' });

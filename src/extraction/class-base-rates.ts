@@ -1,0 +1,163 @@
+import { RATE_CLASSES } from './detector-settings.js';
+
+export { RATE_CLASSES };
+
+/**
+ * Per predicted class, how often a model's ordinary rows leave the envelope and how often their
+ * answers have a low margin, learned from the model's own population. A user interested in one
+ * class only inherits that class's rates: the strongest earthquakes lie at the edge of the data
+ * and sit near a decision boundary far more often than the average row, so counting such a user's
+ * envelope exits or low margins against the whole population's rate mistakes a narrow interest
+ * for probing. The windowed signals are therefore judged against the rate expected for the
+ * classes the account actually queried (as class-conditional thresholds in PRADA, Juuti et al.,
+ * EuroS&P 2019, keep one growing set per predicted class).
+ *
+ * Estimation: pooled counts of rows and of rows showing the signal per class, each account lending
+ * at most `RATE_ROWS_PER_ACCOUNT` rows over its life and only while it is in no alarm and was never
+ * flagged; one account can therefore shift a class's rate by at most its capped share of that
+ * class's rows. Each class's rate is shrunk towards the model's pooled rate by `PRIOR_ROWS`
+ * pseudo-rows (a Beta prior centred on the pooled rate), so a class with few rows stays near the
+ * pooled rate instead of jumping with the first account that queries it. State: fixed arrays, a
+ * few hundred bytes per model; shared and persisted like the population calibration.
+ */
+
+/** The slot of rows whose class is unknown (the ext-authz doors): always the pooled rate, and never lent. */
+export const UNKNOWN_SLOT = RATE_CLASSES;
+/** Slots in a window's class composition: the classes and the unknown slot. */
+export const RATE_SLOTS = RATE_CLASSES + 1;
+/** The class id a caller passes when the answer was not seen. */
+export const UNKNOWN_CLASS = -1;
+/** The class-conditioned signals, in the order of every per-signal array here. */
+export const CLASS_SIGNALS = ['envelope', 'margin'] as const;
+export const ENVELOPE_SIGNAL = 0;
+export const MARGIN_SIGNAL = 1;
+/** Rows one account may lend to the rates over its life. */
+export const RATE_ROWS_PER_ACCOUNT = 256;
+/** Pseudo-rows at the pooled rate added to every class. */
+export const PRIOR_ROWS = 64;
+
+/** The slot of a class id (`UNKNOWN_CLASS` or any negative id: the unknown slot). */
+export function rateSlot(classId: number): number {
+  return classId < 0 ? UNKNOWN_SLOT : classId % RATE_CLASSES;
+}
+
+/** Rates fixed by the operator: per signal, the rate per class slot (the `calibrate` command prints them). */
+export interface PinnedClassRates {
+  readonly envelope: readonly number[];
+  readonly margin: readonly number[];
+}
+
+export class ClassBaseRates {
+  /** Per signal: rows lent per class slot at [2c], rows showing the signal at [2c + 1] (merged view). */
+  readonly counts = CLASS_SIGNALS.map(() => new Float64Array(2 * RATE_CLASSES));
+  /** Per signal: counts not yet sent to the shared store. */
+  readonly pending = CLASS_SIGNALS.map(() => new Float64Array(2 * RATE_CLASSES));
+  /** Per signal: the rate in force per slot (the unknown slot holds the pooled rate). */
+  readonly rates = CLASS_SIGNALS.map(() => new Float64Array(RATE_SLOTS));
+  /** Per signal: the pooled rate over every class. */
+  readonly pooled = new Float64Array(CLASS_SIGNALS.length);
+  pinned = false;
+
+  get bytes(): number {
+    return 3 * CLASS_SIGNALS.length * 8 * 2 * RATE_SLOTS + 64;
+  }
+
+  /** One lent row of class slot `slot` (never the unknown slot), showing the signal or not. */
+  add(signal: number, slot: number, shown: boolean): void {
+    const i = 2 * slot;
+    const c = this.counts[signal]!;
+    const p = this.pending[signal]!;
+    c[i]! += 1;
+    p[i]! += 1;
+    if (shown) {
+      c[i + 1]! += 1;
+      p[i + 1]! += 1;
+    }
+  }
+
+  /** Recomputes the rates in force from the counts (a pinned set is kept). */
+  refresh(): void {
+    if (this.pinned) return;
+    for (let s = 0; s < CLASS_SIGNALS.length; s++) {
+      const c = this.counts[s]!;
+      let rows = 0;
+      let shown = 0;
+      for (let k = 0; k < RATE_CLASSES; k++) {
+        rows += c[2 * k]!;
+        shown += c[2 * k + 1]!;
+      }
+      const pooled = rows > 0 ? shown / rows : 0;
+      this.pooled[s] = pooled;
+      const r = this.rates[s]!;
+      for (let k = 0; k < RATE_CLASSES; k++) r[k] = (c[2 * k + 1]! + PRIOR_ROWS * pooled) / (c[2 * k]! + PRIOR_ROWS);
+      r[UNKNOWN_SLOT] = pooled;
+    }
+  }
+
+  /** Replaces the counts by the shared ones plus what this replica has not sent yet. */
+  merge(shared: readonly Float64Array[]): void {
+    for (let s = 0; s < CLASS_SIGNALS.length; s++) {
+      const c = this.counts[s]!;
+      const p = this.pending[s]!;
+      const from = shared[s]!;
+      for (let i = 0; i < c.length; i++) c[i] = from[i]! + p[i]!;
+    }
+  }
+
+  /** Takes the pending counts for sending. */
+  drain(): Float64Array[] {
+    const out = this.pending.map((p) => p.slice());
+    for (const p of this.pending) p.fill(0);
+    return out;
+  }
+
+  /** Puts back counts that could not be sent. */
+  restore(counts: readonly Float64Array[]): void {
+    for (let s = 0; s < CLASS_SIGNALS.length; s++)
+      for (let i = 0; i < counts[s]!.length; i++) this.pending[s]![i]! += counts[s]![i]!;
+  }
+
+  /** What an operator pins to keep these rates: per signal, the rate per class slot, the pooled rate last. */
+  snapshot(): PinnedClassRates {
+    const round = (v: number) => Math.round(v * 1e6) / 1e6;
+    return {
+      envelope: Array.from(this.rates[ENVELOPE_SIGNAL]!, round),
+      margin: Array.from(this.rates[MARGIN_SIGNAL]!, round),
+    };
+  }
+
+  pin(p: PinnedClassRates): void {
+    [p.envelope, p.margin].forEach((given, s) => {
+      const r = this.rates[s]!;
+      const pooled = given[UNKNOWN_SLOT] ?? 0;
+      for (let k = 0; k < RATE_SLOTS; k++) r[k] = given[k] ?? pooled;
+      this.pooled[s] = pooled;
+    });
+    this.pinned = true;
+  }
+}
+
+/**
+ * The count a window would show at the model's pooled rate for the same evidence: the account's
+ * excess over the rate expected for its window's classes, in standard deviations of that
+ * expectation, put back on the pooled rate's scale. `n` holds the window's rows per slot, `hits`
+ * the rows showing the signal. With every row in one class at the pooled rate (or of unknown
+ * class) it is `hits` itself, so calibration, floors and pinned thresholds keep their unit (a
+ * count in the window). The +1 in each variance keeps a window of a class that almost never shows
+ * the signal from turning one row into many deviations.
+ */
+export function adjustedCount(n: Uint16Array, from: number, hits: number, rates: Float64Array, pooled: number): number {
+  let rows = 0;
+  let expected = 0;
+  let variance = 1;
+  for (let k = 0; k < RATE_SLOTS; k++) {
+    const m = n[from + k]!;
+    if (m === 0) continue;
+    const p = rates[k]!;
+    rows += m;
+    expected += m * p;
+    variance += m * p * (1 - p);
+  }
+  const at = rows * pooled + (hits - expected) * Math.sqrt((rows * pooled * (1 - pooled) + 1) / variance);
+  return at < 0 ? 0 : at > rows ? rows : at;
+}
