@@ -9,6 +9,7 @@ import { LEVEL_BLOCK, LEVEL_DEGRADE, LEVEL_THROTTLE, LEVELS } from './action-lad
 import type { AccountState, LevelChange } from './account-state.js';
 import { extractionAdmin } from './extraction-admin.js';
 import { ModelGuard, type ExtractionMode } from './model-guard.js';
+import { deferredSlices } from './novelty-detector.js';
 import { DETECTORS } from './query-scorer.js';
 import { hashRow } from './row-hash.js';
 import { SharedCalibration } from './shared-calibration.js';
@@ -40,7 +41,7 @@ export const extractionStages: StageFactory = (deps) => {
   const guards = new Map<string, ModelGuard>();
   for (const [name, m] of Object.entries(deps.config.models)) {
     const mode: ExtractionMode = m.extraction.mode ?? (m.extraction.features ? 'shadow' : 'off');
-    if (mode !== 'off') guards.set(name, new ModelGuard(name, mode, m, deps.now));
+    if (mode !== 'off') guards.set(name, new ModelGuard(name, mode, m, deps.now, deferredSlices));
   }
   if (guards.size === 0) return [];
   const { metrics, log, now } = deps;

@@ -8,7 +8,14 @@ import { upperTail } from './normal-distribution.js';
 import { DETECTORS, PRADA, wBin, type DetectorName, type PopulationCalibration } from './population-calibration.js';
 import { RepeatSet } from './repeat-set.js';
 import { hashRow } from './row-hash.js';
-import { NOVELTY, NOVELTY_MAX_DIMS, NoveltyDetector, type NoveltyState } from './novelty-detector.js';
+import {
+  inlineSlices,
+  NOVELTY,
+  NOVELTY_MAX_DIMS,
+  NoveltyDetector,
+  type NoveltyState,
+  type SliceScheduler,
+} from './novelty-detector.js';
 import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
 
 export { DETECTORS, type DetectorName } from './population-calibration.js';
@@ -84,10 +91,12 @@ export class QueryScorer {
   /** The model's population calibration, once the model guard attaches it. */
   calibration: PopulationCalibration | undefined;
 
+  /** `slices` runs the novelty reference's rebuilds: at once by default, between requests in the gateway. */
   constructor(
     readonly normaliser: FeatureNormaliser | undefined,
     readonly settings: DetectorSettings,
     seed: number,
+    slices: SliceScheduler = inlineSlices,
   ) {
     const s = settings;
     this.scaled = new Float64Array(normaliser?.width ?? 0);
@@ -142,6 +151,7 @@ export class QueryScorer {
         offerSpread: 64,
         offerCap: s.noveltyRowsPerAccount,
         seed,
+        slices,
       });
     if (normaliser.width <= STEP_MAX_WIDTH)
       this.steps = new StepDetector({
