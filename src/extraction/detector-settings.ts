@@ -51,10 +51,7 @@ export interface DetectorSettings {
   readonly stepRate: number;
   /** Repeated step shapes: earlier rows each new one is compared with. */
   readonly stepRecent: number;
-  /**
-   * Repeated step shapes: 16-bit shape tags remembered (a power of two). 2,048 holds about the
-   * window's worth (128 rows at 16 comparisons each); older shapes are overwritten.
-   */
+  /** Repeated step shapes: 16-bit shape tags remembered (a power of two; about 256 rows' worth at 16 comparisons). */
   readonly stepTable: number;
   /** Distinct rows per account remembered for telling exact re-sends apart (the exact horizon). */
   readonly repeatHorizon: number;
@@ -94,7 +91,7 @@ export const DEFAULT_DETECTOR_SETTINGS: DetectorSettings = {
   marginRate: 0.1,
   stepRate: 0.02,
   stepRecent: 16,
-  stepTable: 2048,
+  stepTable: 4096,
   repeatHorizon: 512,
   noveltyReference: 1024,
   noveltyNeighbours: 2,
