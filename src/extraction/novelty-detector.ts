@@ -363,28 +363,28 @@ export class NoveltyDetector {
     const r = Math.sqrt(r2);
     let p = 0;
     for (let j = 0; j < dims; j++) p += z[j]! * this.axis[j]!;
-    // First reference row whose projection is at least p − r.
-    let lo = 0;
+    // Scan outwards from the row's own projection (the first reference row at or past it), over
+    // the slab [p − r, p + r] of the sorted keys: its nearest rows are found first.
+    let up = 0;
     let hi = n;
-    const from = p - r;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (keys[mid]! < from) lo = mid + 1;
-      else hi = mid;
-    }
-    // Scan outwards from the row's own projection: its nearest rows are found first.
-    let up = lo;
-    hi = n;
     while (up < hi) {
       const mid = (up + hi) >>> 1;
       if (keys[mid]! < p) up = mid + 1;
       else hi = mid;
     }
     let down = up - 1;
+    const from = p - r;
     const to = p + r;
     let hits = 0;
     let budget = NOVELTY_SCAN;
+    // Below the slab once keys[down] < p − r (the keys ascend): no second binary search for its edge.
+    let lo = 0;
     while ((down >= lo || (up < n && keys[up]! <= to)) && budget-- > 0) {
+      if (down >= lo && keys[down]! < from) {
+        lo = down + 1;
+        budget++;
+        continue;
+      }
       let i: number;
       if (down < lo) i = up++;
       else if (up >= n || keys[up]! > to) i = down--;
