@@ -84,7 +84,7 @@ const POD_MEMORY = bounded('pod-memory-mib', args['pod-memory-mib'], 128, 65536)
 const MAX_SECONDS_PER_MEMORY_STEP = 240;
 const WARM_UP_SECONDS = 3;
 const ROWS_TARGETS = ['direct', 'node-floor', 'reply-from-jose', 'gw-pass', 'gw-labels', gatewayEverythingOnId];
-const HALF_RATE_TARGETS = ['direct', 'gw-pass', gatewayEverythingOnId, 'gw-all-redis'];
+const HALF_RATE_TARGETS = ['direct', 'node-floor', 'gw-pass', gatewayEverythingOnId, 'gw-all-redis'];
 
 const BENCH_DIR = fileURLToPath(new URL('../../bench/', import.meta.url));
 const startedAt = Date.now();

@@ -99,17 +99,23 @@ export function rowsTable(t: TableInputs, generator: string): string {
 
 export function halfRateTable(t: TableInputs): string {
   const direct = findRow(t.rows, 'half-rate', 'direct');
+  // The Node floor at the same offered rate tells what a bare Node proxy costs in tail latency on
+  // this host (the load generator, predictor and proxy share its cores), apart from the gateway.
+  const floor = findRow(t.rows, 'half-rate', 'node-floor');
   const body = t.targets
     .filter((x) => findRow(t.rows, 'half-rate', x.id))
     .map((target) => {
       const r = findRow(t.rows, 'half-rate', target.id)!;
       const add = direct && target.id !== 'direct' ? signed(r.p99 - direct.p99, n2) : '';
+      const overFloor =
+        floor && target.id !== 'direct' && target.id !== 'node-floor' ? signed(r.p99 - floor.p99, n2) : '';
       return [
         target.name,
         n0(r.rps),
         n3(r.p50),
         n2(r.p99),
         add,
+        overFloor,
         n0(r.cpuMicrosPerRequest),
         String(r.non2xx + r.errors),
       ];
@@ -121,10 +127,11 @@ export function halfRateTable(t: TableInputs): string {
       'p50 ms',
       'p99 ms',
       'p99 added over the predictor, ms',
+      'p99 added over the Node floor, ms',
       'CPU µs/req',
       'non-2xx / errors',
     ],
-    ['---', '---:', '---:', '---:', '---:', '---:', '---:'],
+    ['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:'],
     body,
   );
 }

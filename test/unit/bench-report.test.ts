@@ -114,6 +114,20 @@ describe('bench goals', () => {
     assert.match(withSyscalls.measured, /-c1: 7\.80 vs 6\.80 \(floor\); wake-ups and futex 0\.00 vs 0\.00/);
   });
 
+  it('states what the bare Node floor adds to the tail at the same half rate beside the tail goal', () => {
+    const paced = (targetId: string, p99: number) =>
+      sample(targetId, 0, { generator: 'paced (undici)', p99 }, 1000, 'half-rate');
+    const tail = evaluateGoals({
+      rows: aggregate([paced('direct', 2), paced('node-floor', 7.5), paced('gw-all', 9)]),
+      generator: 'wrk',
+      everythingOn: 'gw-all',
+      memory: undefined,
+      historyTolerance: 1.25,
+    }).find((g) => g.goal.startsWith('3.'))!;
+    assert.equal(tail.status, 'missed');
+    assert.match(tail.measured, /\+7\.00 ms \(goal ≤ \+2\); the Node floor at the same rate: \+5\.50 ms/);
+  });
+
   it('says "not measured" instead of met or missed when a row is missing', () => {
     assert.equal(status('3.').status, 'not measured');
     assert.equal(status('5.').status, 'not measured');

@@ -1,4 +1,4 @@
-import { DATASET_NAMES, loadDataset } from './datasets.js';
+import { DATASET_NAMES, loadDataset, type Split } from './datasets.js';
 import type { RealAttackOutcome, RealAttackVariant, RealBenignOutcome } from './evaluate-real.js';
 import { PATTERNS } from './population.js';
 import { REAL_ATTACKS, SYNTHETIC_ATTACKS, type RealAttack } from './real-attacks.js';
@@ -8,7 +8,8 @@ import { LOW_MARGIN, LOW_MARGIN_SHARE, type RealWorld } from './victims.js';
  * The real-data evaluation's plan and tables. DEVELOP data sets (penguins, movies,
  * co2-concentration) may be used to tune the detector's thresholds; REPORT data sets (cars,
  * cps-wages, gapminder, boston-housing) are only reported on, and the goals are judged on them;
- * HELDOUT data sets (windvectors, earthquakes) were added late and run once, as the unseen check.
+ * HELDOUT data sets (windvectors, earthquakes) were added late and their misses then studied; UNSEEN
+ * data sets (birdstrikes, sensor-motes) are run only in the final evaluation, never tuned on.
  */
 export interface RealPlan {
   readonly quick: boolean;
@@ -219,10 +220,10 @@ export function attackTable(rows: readonly AttackRow[]): string {
 /** The goals, judged on the REPORT data sets (and, for reference, on the DEVELOP ones). */
 export function goalsTable(benign: readonly RealBenignOutcome[], rows: readonly AttackRow[]): string {
   const lines = [
-    '| goal | REPORT data sets | HELDOUT data sets (run once) | DEVELOP data sets (reference) |',
-    '| --- | --- | --- | --- |',
+    '| goal | REPORT data sets | HELDOUT data sets | UNSEEN data sets (final run only) | DEVELOP data sets (reference) |',
+    '| --- | --- | --- | --- | --- |',
   ];
-  const judge = (split: 'develop' | 'report' | 'heldout') => {
+  const judge = (split: Split) => {
     const b = benign.filter((o) => loadDataset(o.dataset).split === split);
     const a = rows.filter((r) => loadDataset(r.v.dataset).split === split && SYNTHETIC_ATTACKS.includes(r.v.attack));
     if (b.length === 0) return undefined;
@@ -253,6 +254,7 @@ export function goalsTable(benign: readonly RealBenignOutcome[], rows: readonly 
   const rep = judge('report');
   const dev = judge('develop');
   const held = judge('heldout');
+  const unseen = judge('unseen');
   const cell = (j: ReturnType<typeof judge>, k: keyof NonNullable<ReturnType<typeof judge>>) => (j ? j[k] : 'not run');
   const rowsOut: Array<[string, keyof NonNullable<ReturnType<typeof judge>>]> = [
     ['benign users ever flagged ≤ 0.1%', 'flagged'],
@@ -263,13 +265,14 @@ export function goalsTable(benign: readonly RealBenignOutcome[], rows: readonly 
     ['breaker never trips on benign traffic', 'breaker'],
     ['p99 ≤ 50 µs per query in-process', 'p99'],
   ];
-  for (const [label, k] of rowsOut) lines.push(`| ${label} | ${cell(rep, k)} | ${cell(held, k)} | ${cell(dev, k)} |`);
+  for (const [label, k] of rowsOut)
+    lines.push(`| ${label} | ${cell(rep, k)} | ${cell(held, k)} | ${cell(unseen, k)} | ${cell(dev, k)} |`);
   return lines.join('\n');
 }
 
 export function realHeader(p: RealPlan, seconds: number, workers: number): string {
   return [
     `Real tabular data (${p.quick ? 'QUICK mode: DEVELOP data sets only, smaller populations' : 'full run'}), world seed ${p.worldSeed}: victims trained on a seeded 70% split, the detector configured as an operator would (enforce mode, \`features.centre\`/\`scale\` from the training split, every other setting at its default).`,
-    `Per data set ${p.benignUsers} benign users in one interleaved population (patterns: ${PATTERNS.join(', ')}; users start over six hours, sessions of one to eight hours); each attack run is one account joining a population of ${p.attackUsers} benign users six hours after it went live, sending 10 rows every 2 s, ${p.runs('cars')} runs per row on REPORT and HELDOUT data sets and ${p.runs('penguins')} on DEVELOP ones, budget ${p.budget} queries. DEVELOP data sets may be tuned on; REPORT data sets are only reported, and the goals are judged on them. ${seconds} s on ${workers} worker thread(s), node ${process.version}.`,
+    `Per data set ${p.benignUsers} benign users in one interleaved population (patterns: ${PATTERNS.join(', ')}; users start over six hours, sessions of one to eight hours); each attack run is one account joining a population of ${p.attackUsers} benign users six hours after it went live, sending 10 rows every 2 s, ${p.runs('cars')} runs per row on REPORT, HELDOUT and UNSEEN data sets and ${p.runs('penguins')} on DEVELOP ones, budget ${p.budget} queries. DEVELOP data sets may be tuned on; REPORT data sets are only reported, and the goals are judged on them. ${seconds} s on ${workers} worker thread(s), node ${process.version}.`,
   ].join('\n');
 }
