@@ -40,3 +40,18 @@ export function renderHttpDenial(denial: Denial, realm: string): HttpDenial {
   const body = JSON.stringify({ error: denial.message, code: denial.code, ...denial.details });
   return { status: info.http, headers, body };
 }
+
+/**
+ * A denial as both Envoy ext_authz check doors answer it: the HTTP form, plus, when the client
+ * made a gRPC call, the table's gRPC code as `grpc-status`. Envoy answers a gRPC client itself, a
+ * trailers-only local reply; it keeps a `grpc-status` the authorization service set and maps the
+ * HTTP status only when there is none (Envoy source/common/http/utility.cc, `encodeLocalReply`).
+ * That map (gRPC doc/http-grpc-status-mapping.md) is coarse: 400 becomes INTERNAL, 413 UNKNOWN,
+ * 429 UNAVAILABLE, a status clients retry at once. `grpc-message` is not set: Envoy writes the
+ * body there in every case.
+ */
+export function renderCheckDenial(denial: Denial, realm: string, grpcCall: boolean): HttpDenial {
+  const r = renderHttpDenial(denial, realm);
+  if (grpcCall) r.headers['grpc-status'] = String(codeInfo(denial.code).grpc);
+  return r;
+}

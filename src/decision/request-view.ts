@@ -1,5 +1,5 @@
 /** Which front door a request came through: for metrics and logs; the decision does not depend on it. */
-export type Door = 'proxy' | 'ext-authz-http' | 'ext-authz-grpc';
+export type Door = 'proxy' | 'grpc' | 'ext-authz-http' | 'ext-authz-grpc';
 
 /**
  * One request, described once, whatever door it came through. Header names are lower-case.

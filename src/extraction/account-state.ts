@@ -1,4 +1,4 @@
-import { ActionLadder, LEVEL_DEGRADE, LEVEL_FLAG, type Evidence } from './action-ladder.js';
+import { ActionLadder, LEVEL_DEGRADE, LEVEL_FLAG, LEVELS, type Evidence } from './action-ladder.js';
 import { EscalationBreaker, type BreakerChange } from './escalation-breaker.js';
 import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
 import { DETECTORS, type DetectorName } from './population-calibration.js';
@@ -30,6 +30,8 @@ export class AccountState implements Evidence {
   firstAlarmThreshold = 0;
   /** The detector whose alarms took the account to degrade or above (counted by the breaker), or −1. */
   escalatedBy = -1;
+  /** The level this account is counted at in its guard's `levelCounts`, or −1 while it is not in the account table. */
+  countedLevel = -1;
   /** Ring of the last level changes: [at, from | to << 8 | detector << 16] pairs, made on the first change. */
   changes: Float64Array | undefined;
   changeCount = 0;
@@ -112,6 +114,11 @@ export class AccountGuard {
   onBreaker: ((c: BreakerChange, now: number) => void) | undefined;
   /** The model's active accounts, for the breaker's share. */
   active: () => number = () => 1;
+  /**
+   * Accounts in the model's table by level, kept as levels change and accounts come and go, so a
+   * view of the model reads them without a pass over its accounts.
+   */
+  readonly levelCounts: number[] = LEVELS.map(() => 0);
 
   constructor(
     readonly scorer: QueryScorer,
@@ -179,8 +186,20 @@ export class AccountGuard {
       : acc.level;
   }
 
-  /** Keeps the breaker's count of escalated accounts in step with the account's level. */
+  /** Counts an account that entered the model's account table, at its level. */
+  count(acc: AccountState): void {
+    if (acc.countedLevel >= 0) return;
+    acc.countedLevel = acc.level;
+    this.levelCounts[acc.level]!++;
+  }
+
+  /** Keeps the level counts and the breaker's count of escalated accounts in step with the account's level. */
   track(acc: AccountState, now: number): void {
+    if (acc.countedLevel >= 0 && acc.countedLevel !== acc.level) {
+      this.levelCounts[acc.countedLevel]!--;
+      this.levelCounts[acc.level]!++;
+      acc.countedLevel = acc.level;
+    }
     const up = acc.level >= LEVEL_DEGRADE;
     if (up && acc.escalatedBy < 0) {
       acc.escalatedBy = Math.max(0, DETECTORS.indexOf(acc.lastDetector ?? 'prada'));
@@ -192,8 +211,12 @@ export class AccountGuard {
     }
   }
 
-  /** An account leaves memory: its escalation no longer counts. */
+  /** An account leaves memory: neither its level nor its escalation counts any more. */
   forget(acc: AccountState, now: number): void {
+    if (acc.countedLevel >= 0) {
+      this.levelCounts[acc.countedLevel]!--;
+      acc.countedLevel = -1;
+    }
     if (acc.escalatedBy < 0) return;
     const d = acc.escalatedBy;
     acc.escalatedBy = -1;

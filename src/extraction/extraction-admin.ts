@@ -1,4 +1,3 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { StageDeps } from '../decision/stage-deps.js';
 import type { AdminAnswer, AdminHandler, AdminRequest } from '../observability/admin-server.js';
 import type { AccountOverride, OverrideKind } from '../operator/account-overrides.js';
@@ -15,8 +14,6 @@ const DEFAULT_PAGE = 50;
 // MAX_SCAN): a rare level costs more pages, never a long turn of the event loop.
 const SCAN_PER_ROW = 20;
 const MAX_SCAN = 2000;
-const COUNT_SLICE = 2000;
-const COUNT_TTL_MS = 2000;
 
 const fail = (status: number, code: string, error: string): AdminAnswer => ({ status, body: { error, code } });
 const notFound = fail(404, 'route_not_allowed', 'not found');
@@ -86,42 +83,6 @@ export function extractionAdmin(
     return acc && g.guard.ladder.levelFor(g.guard.ladder.decayed(acc, now), acc.level);
   };
 
-  const counts = new Map<
-    string,
-    { at: number; levels: Record<string, number>; pending?: Promise<Record<string, number>> }
-  >();
-  /** Accounts by level, walked in slices and kept for a moment (a console polls it). */
-  const countLevels = async (g: ModelGuard): Promise<Record<string, number>> => {
-    const cached = counts.get(g.model);
-    const t = deps.now();
-    if (cached && t - cached.at < COUNT_TTL_MS) return cached.levels;
-    if (cached?.pending) return cached.pending;
-    const work = (async () => {
-      await plane?.index.catchUp();
-      const levels: Record<string, number> = Object.fromEntries(LEVELS.map((l) => [l, 0]));
-      let cursor: string | undefined;
-      for (;;) {
-        const slice: string[] = [];
-        for (const u of plane?.index.after(g.model, cursor) ?? g.accounts.keys()) {
-          slice.push(u);
-          if (slice.length === COUNT_SLICE) break;
-        }
-        const now = deps.now();
-        for (const u of slice) {
-          const l = levelNow(g, u, now);
-          if (l !== undefined) levels[LEVELS[l]!]!++;
-        }
-        if (slice.length < COUNT_SLICE || !plane) break;
-        cursor = slice[slice.length - 1];
-        await nextTurn();
-      }
-      counts.set(g.model, { at: deps.now(), levels });
-      return levels;
-    })();
-    counts.set(g.model, { at: cached?.at ?? 0, levels: cached?.levels ?? {}, pending: work });
-    return work;
-  };
-
   const modelsHandler: AdminHandler = async ({ method }) => {
     if (method !== 'GET' && method !== 'HEAD') return fail(405, 'method_not_allowed', 'GET only');
     const out = [];
@@ -132,7 +93,6 @@ export function extractionAdmin(
         ...modelView(g),
         capacity: g.capacity,
         tracked: g.accounts.size,
-        levels: await countLevels(g),
         overrides: {
           allow: overrides.filter((o) => o.kind === 'allow').length,
           block: overrides.filter((o) => o.kind === 'block').length,

@@ -193,6 +193,7 @@ export class ModelGuard {
   private create(user: string, now: number): AccountState {
     const acc = this.guard.open(user, this.model, now);
     this.accounts.set(user, acc);
+    this.guard.count(acc);
     return acc;
   }
 

@@ -2,7 +2,12 @@ import { LEVELS } from './action-ladder.js';
 import type { EffectiveMode, ExtractionMode, ModelGuard } from './model-guard.js';
 import { DETECTORS, PRADA, W_STEP, type CalibrationState, type DetectorName } from './population-calibration.js';
 
-/** The per-model view for operators: the calibration in force, the share of accounts at each level, the breaker. */
+/**
+ * The per-model view for operators: the calibration in force, the accounts at each level, the
+ * breaker. O(1) in the accounts: the levels are counts the guard keeps as levels change. A level
+ * is the one the account was last settled at: evidence decays while an account is idle, and the
+ * gate reads its level again, decay included, at its next request.
+ */
 export interface ModelView {
   readonly model: string;
   readonly mode: ExtractionMode;
@@ -48,8 +53,8 @@ export function modelView(guard: ModelGuard): ModelView {
     baseRates[name] = Math.round((d === PRADA ? 1 - median * W_STEP : median / window) * 10000) / 10000;
     thresholds[name] = Math.round(cal.effective(d) * 10000) / 10000;
   });
-  const levels = Object.fromEntries(LEVELS.map((l) => [l, 0])) as Record<(typeof LEVELS)[number], number>;
-  for (const acc of guard.accounts.values()) levels[LEVELS[acc.level]!]++;
+  const counts = guard.guard.levelCounts;
+  const levels = Object.fromEntries(LEVELS.map((l, i) => [l, counts[i]!])) as Record<(typeof LEVELS)[number], number>;
   const b = guard.breaker;
   const d = b.tripped;
   return {

@@ -46,7 +46,7 @@ export const DEFAULT_MAX_PENDING = 2048;
  *
  * Redis Cluster refuses a script whose keys lie in several slots, and the keys are hash-tagged
  * per account: on a cluster each account goes as its own script, all issued in one turn of the
- * event loop, which ioredis' auto-pipelining groups into one pipeline per node.
+ * event loop, each routed to the node of its slot (redis-client.ts).
  */
 export class SharedEvidence implements Closeable {
   private readonly bucketMs: number;

@@ -39,9 +39,12 @@ export const isGrpcInferencePath = (path: string): boolean => path.startsWith(GR
 
 /** Whether the client made a gRPC call (its answer is a gRPC status, not an HTTP body): `application/grpc…`, or a path of the inference service. */
 export function isGrpcCall(view: RequestView): boolean {
-  const type = view.headers['content-type'];
-  return (typeof type === 'string' && type.startsWith('application/grpc')) || isGrpcInferencePath(view.path);
+  return isGrpcContentType(view.headers['content-type']) || isGrpcInferencePath(view.path);
 }
+
+/** `application/grpc`, with or without a `+proto`-style suffix (gRPC over HTTP/2, Content-Type). */
+export const isGrpcContentType = (type: unknown): boolean =>
+  typeof type === 'string' && type.startsWith('application/grpc');
 
 /** The gRPC call this view makes, or undefined when its path is not one of the service's. */
 export function grpcCallOf(view: RequestView): GrpcCall | undefined {

@@ -9,13 +9,14 @@
 // is refused here, so every body the gateway lets through reads the same in all of them. The table
 // with sources is in the README ("How request JSON is read").
 //
-// Cost: the plain body most clients send (plain-json.ts) is read in one pass over its bytes.
-// Any other costs one native UTF-8 check (simdutf), one scan over the text for what JSON.parse cannot
-// report (a key seen twice, an unsafe number, a lone surrogate escape, depth), then JSON.parse.
-// The scan touches each character once and allocates only for object keys.
+// Cost: one native UTF-8 check (simdutf), JSON.parse, and one walk over the parsed value; only a
+// body the walk cannot vouch for pays a scan over its bytes for what JSON.parse cannot report (a
+// key seen twice, an unsafe number, a lone surrogate escape, depth). The scan touches each byte
+// once and allocates only for object keys. There is one reader on purpose: a second, faster one
+// for common bodies would be a second place where a body could read differently, on the path that
+// decides what the model server is allowed to read.
 
 import { isUtf8 } from 'node:buffer';
-import { NOT_PLAIN, readPlainJson } from './plain-json.js';
 
 /** Nesting deeper than this is refused: orjson stops at 1024, CPython's json near 1000, RapidJSON never. 64 is far above any KServe body. */
 export const MAX_JSON_DEPTH = 64;
@@ -56,18 +57,7 @@ const LONE_SURROGATE = {
 const fail = (reason: string): StrictJson => ({ ok: false, reason });
 
 /**
- * Reads a request body as JSON, or says why it is refused. Never throws. A plain body
- * (plain-json.ts: ASCII, no escapes, shallow, numbers exact as written, no key twice) is read in
- * one pass; any other is read by `readAnyStrictJson`.
- */
-export function readStrictJson(bytes: Buffer): StrictJson {
-  const plain = readPlainJson(bytes);
-  return plain !== NOT_PLAIN ? { ok: true, value: plain } : readAnyStrictJson(bytes);
-}
-
-/**
- * The strict reader for every body, plain or not: whatever `readStrictJson` answers is what this
- * answers (a differential test holds them equal).
+ * Reads a request body as JSON, or says why it is refused. Never throws.
  *
  * A body without surprises takes a fast path: JSON.parse, then one walk over the parsed value that counts
  * its keys, the colons inside its strings, its depth and any number that could be an unsafe
@@ -77,7 +67,7 @@ export function readStrictJson(bytes: Buffer): StrictJson {
  * tree). Anything else (a backslash, a suspicious number, too deep, a count that differs) is read
  * again by the byte scan, which names what it finds.
  */
-export function readAnyStrictJson(bytes: Buffer): StrictJson {
+export function readStrictJson(bytes: Buffer): StrictJson {
   if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return BOM;
   if (!isUtf8(bytes)) return NOT_UTF8;
   const text = bytes.toString('utf8');

@@ -46,7 +46,8 @@ export function accessRecorder(
   log: Logger,
 ): (e: AccessEntry) => void {
   const write = config.log.accessLog && log.isLevelEnabled('info') ? accessOutputOf(log) : undefined;
-  const message = door === 'proxy' ? 'request' : 'check';
+  // The two forwarding doors serve requests; the ext-authz doors answer checks.
+  const message = door === 'proxy' || door === 'grpc' ? 'request' : 'check';
   // Children by route class, then outcome: found without building a key per request.
   const counters = new Map<string, Map<string, { inc(): void }>>();
   const counter = (rc: string, outcome: string) => {

@@ -207,24 +207,21 @@ export class GatewayMetrics {
     labelNames: ['route_class'] as const,
   });
 
-  readonly upstreamErrors = new Counter({
-    name: 'inference_gateway_upstream_errors_total',
-    help: 'Predictor calls that failed, by stable error code.',
-    labelNames: ['code'] as const,
-    registers: [this.registry],
-  });
+  readonly upstreamErrors = this.counter(
+    'inference_gateway_upstream_errors_total',
+    'Predictor calls that failed, by stable error code.',
+    ['code'],
+  );
 
-  readonly upstreamRetries = new Counter({
-    name: 'inference_gateway_upstream_retries_total',
-    help: 'Predictor calls retried once because the predictor provably never read them (not yet written, or the connection was reset before any answer byte).',
-    registers: [this.registry],
-  });
+  readonly upstreamRetries = this.counter(
+    'inference_gateway_upstream_retries_total',
+    'Predictor calls retried once because the predictor provably never read them (not yet written, or the connection was reset before any answer byte).',
+  );
 
-  readonly clientAborts = new Counter({
-    name: 'inference_gateway_client_aborts_total',
-    help: 'Requests whose client went away before the answer was complete; their predictor call was cancelled.',
-    registers: [this.registry],
-  });
+  readonly clientAborts = this.counter(
+    'inference_gateway_client_aborts_total',
+    'Requests whose client went away before the answer was complete; their predictor call was cancelled.',
+  );
 
   // --- authentication ---
 
@@ -234,19 +231,17 @@ export class GatewayMetrics {
     labelNames: ['outcome', 'cache'] as const,
   });
 
-  readonly authKeyFetches = new Counter({
-    name: 'inference_gateway_auth_key_fetches_total',
-    help: 'JWKS (and discovery) fetches by configured issuer and outcome (ok, timeout, unreachable, http_status, too_large, bad_json).',
-    labelNames: ['issuer', 'outcome'] as const,
-    registers: [this.registry],
-  });
+  readonly authKeyFetches = this.counter(
+    'inference_gateway_auth_key_fetches_total',
+    'JWKS (and discovery) fetches by configured issuer and outcome (ok, timeout, unreachable, http_status, too_large, bad_json).',
+    ['issuer', 'outcome'],
+  );
 
-  readonly authStaleKeyUses = new Counter({
-    name: 'inference_gateway_auth_stale_key_uses_total',
-    help: 'Verifications done with keys older than the refresh interval because the issuer could not be reached.',
-    labelNames: ['issuer'] as const,
-    registers: [this.registry],
-  });
+  readonly authStaleKeyUses = this.counter(
+    'inference_gateway_auth_stale_key_uses_total',
+    'Verifications done with keys older than the refresh interval because the issuer could not be reached.',
+    ['issuer'],
+  );
 
   // --- model contracts ---
 
@@ -269,75 +264,55 @@ export class GatewayMetrics {
     help: 'Predictions counted against limits (the cost of allowed requests).',
   });
 
-  readonly limitsStoreFallbacks = new Counter({
-    name: 'inference_gateway_limits_store_fallbacks_total',
-    help: 'Window checks answered by a fallback because Redis failed: insurance (in-memory share), fail-open, fail-closed.',
-    labelNames: ['policy'] as const,
-    registers: [this.registry],
-  });
+  readonly limitsStoreFallbacks = this.counter(
+    'inference_gateway_limits_store_fallbacks_total',
+    'Window checks answered by a fallback because Redis failed: insurance (in-memory share), fail-open, fail-closed.',
+    ['policy'],
+  );
 
-  readonly limitsStoreFailures = new Counter({
-    name: 'inference_gateway_limits_store_failures_total',
-    help: 'Rate-limit charges the shared store did not decide, by reason: timeout, stale (Redis ran the script after its deadline and charged nothing), overloaded (too many commands waiting), unprobed (clocks not compared yet: nothing sent), error.',
-    labelNames: ['reason'] as const,
-    registers: [this.registry],
-  });
+  readonly limitsStoreFailures = this.counter(
+    'inference_gateway_limits_store_failures_total',
+    'Rate-limit charges the shared store did not decide, by reason: timeout, stale (Redis ran the script after its deadline and charged nothing), overloaded (too many commands waiting), unprobed (clocks not compared yet: nothing sent), error.',
+    ['reason'],
+  );
 
-  private limitsUnsettledSource: () => number = () => 0;
-  readonly limitsUnsettled: Gauge = new Gauge({
-    name: 'inference_gateway_limits_unsettled_predictions',
-    help: 'Predictions decided while Redis did not answer (served by a failure policy, or charged by a late script for a refused request) that Redis has not counted or uncounted yet; handed over exactly once when it answers.',
-    registers: [this.registry],
-    collect: (): void => this.limitsUnsettled.set(this.limitsUnsettledSource()),
-  });
+  /** Names where `inference_gateway_limits_unsettled_predictions` is read at each scrape (the Redis limits store). */
+  readonly reportLimitsUnsettled = this.polledGauge(
+    'inference_gateway_limits_unsettled_predictions',
+    'Predictions decided while Redis did not answer (served by a failure policy, or charged by a late script for a refused request) that Redis has not counted or uncounted yet; handed over exactly once when it answers.',
+  );
 
-  /** Where `inference_gateway_limits_unsettled_predictions` is read at each scrape (the Redis limits store). */
-  reportLimitsUnsettled(source: () => number): void {
-    this.limitsUnsettledSource = source;
-  }
+  /** Names where `inference_gateway_limits_leased_predictions` is read at each scrape (the Redis limits store). */
+  readonly reportLimitsLeased = this.polledGauge(
+    'inference_gateway_limits_leased_predictions',
+    'Predictions Redis counts as used that this replica holds in quota leases and has not admitted yet (returned when a lease expires and at shutdown).',
+  );
 
-  private limitsLeasedSource: () => number = () => 0;
-  readonly limitsLeased: Gauge = new Gauge({
-    name: 'inference_gateway_limits_leased_predictions',
-    help: 'Predictions Redis counts as used that this replica holds in quota leases and has not admitted yet (returned when a lease expires and at shutdown).',
-    registers: [this.registry],
-    collect: (): void => this.limitsLeased.set(this.limitsLeasedSource()),
-  });
+  readonly dependencyUp = this.gauge(
+    'inference_gateway_dependency_up',
+    'Whether a dependency answered its last health probe (1) or not (0), e.g. dependency="redis". Under a degrading failure policy this is reported here and in /readyz, without failing readiness.',
+    ['dependency'],
+  );
 
-  /** Where `inference_gateway_limits_leased_predictions` is read at each scrape (the Redis limits store). */
-  reportLimitsLeased(source: () => number): void {
-    this.limitsLeasedSource = source;
-  }
-
-  readonly dependencyUp = new Gauge({
-    name: 'inference_gateway_dependency_up',
-    help: 'Whether a dependency answered its last health probe (1) or not (0), e.g. dependency="redis". Under a degrading failure policy this is reported here and in /readyz, without failing readiness.',
-    labelNames: ['dependency'] as const,
-    registers: [this.registry],
-  });
-
-  readonly limitsCostUnknown = new Counter({
-    name: 'inference_gateway_limits_cost_unknown_total',
-    help: 'Prediction requests counted as cost 1 because the door had no (complete) body to count.',
-    labelNames: ['door'] as const,
-    registers: [this.registry],
-  });
+  readonly limitsCostUnknown = this.counter(
+    'inference_gateway_limits_cost_unknown_total',
+    'Prediction requests counted as cost 1 because the door had no (complete) body to count.',
+    ['door'],
+  );
 
   // --- ext-authz doors ---
 
-  readonly extAuthzPartialBodies = new Counter({
-    name: 'inference_gateway_ext_authz_partial_bodies_total',
-    help: 'Checks whose body Envoy truncated (x-envoy-auth-partial-body: true): it cannot be parsed, counted or scored, so stages fall back to their no-body policy.',
-    labelNames: ['door'] as const,
-    registers: [this.registry],
-  });
+  readonly extAuthzPartialBodies = this.counter(
+    'inference_gateway_ext_authz_partial_bodies_total',
+    'Checks whose body Envoy truncated (x-envoy-auth-partial-body: true): it cannot be parsed, counted or scored, so stages fall back to their no-body policy.',
+    ['door'],
+  );
 
-  readonly extAuthzFaults = new Counter({
-    name: 'inference_gateway_ext_authz_faults_total',
-    help: 'Checks answered with an error (HTTP 5xx / gRPC status) instead of a decision; Envoy then applies failOpen / statusOnError.',
-    labelNames: ['door'] as const,
-    registers: [this.registry],
-  });
+  readonly extAuthzFaults = this.counter(
+    'inference_gateway_ext_authz_faults_total',
+    'Checks answered with an error (HTTP 5xx / gRPC status) instead of a decision; Envoy then applies failOpen / statusOnError.',
+    ['door'],
+  );
 
   // --- model-extraction detection; never a user id as a label ---
 
@@ -354,86 +329,97 @@ export class GatewayMetrics {
     buckets: [0.1, 0.25, 0.5, 0.75, 0.9, 1, 1.5, 2, 4],
   });
 
-  readonly extractionLevelChanges = new Counter({
-    name: 'inference_gateway_extraction_level_changes_total',
-    help: 'Accounts moved on the action ladder, by model, mode, the level reached (none, flag, degrade, throttle, block) and direction (up, down).',
-    labelNames: ['model', 'mode', 'level', 'direction'] as const,
-    registers: [this.registry],
-  });
+  readonly extractionLevelChanges = this.counter(
+    'inference_gateway_extraction_level_changes_total',
+    'Accounts moved on the action ladder, by model, mode, the level reached (none, flag, degrade, throttle, block) and direction (up, down).',
+    ['model', 'mode', 'level', 'direction'],
+  );
 
-  readonly extractionActions = new Counter({
-    name: 'inference_gateway_extraction_actions_total',
-    help: 'Requests acted on by the extraction gate (enforce mode), by model and action (degrade, throttle, block).',
-    labelNames: ['model', 'action'] as const,
-    registers: [this.registry],
-  });
+  readonly extractionActions = this.counter(
+    'inference_gateway_extraction_actions_total',
+    'Requests acted on by the extraction gate (enforce mode), by model and action (degrade, throttle, block).',
+    ['model', 'action'],
+  );
 
-  readonly extractionStoreFallbacks = new Counter({
-    name: 'inference_gateway_extraction_store_fallbacks_total',
-    help: "Extraction state updates that Redis could not take: detection went on with this replica's own memory.",
-    labelNames: ['operation'] as const,
-    registers: [this.registry],
-  });
+  readonly extractionStoreFallbacks = this.counter(
+    'inference_gateway_extraction_store_fallbacks_total',
+    "Extraction state updates that Redis could not take: detection went on with this replica's own memory.",
+    ['operation'],
+  );
 
-  readonly extractionCalibrated = new Gauge({
-    name: 'inference_gateway_extraction_calibrated',
-    help: "1 when the model's extraction calibration is in force (learned, pinned, or floors only); 0 while it runs in shadow until calibrated.",
-    labelNames: ['model'] as const,
-    registers: [this.registry],
-  });
+  readonly extractionCalibrated = this.gauge(
+    'inference_gateway_extraction_calibrated',
+    "1 when the model's extraction calibration is in force (learned, pinned, or floors only); 0 while it runs in shadow until calibrated.",
+    ['model'],
+  );
 
-  readonly extractionCalibrationAccounts = new Gauge({
-    name: 'inference_gateway_extraction_calibration_accounts',
-    help: "Accounts the model's extraction calibration rests on (each counted once).",
-    labelNames: ['model'] as const,
-    registers: [this.registry],
-  });
+  readonly extractionCalibrationAccounts = this.gauge(
+    'inference_gateway_extraction_calibration_accounts',
+    "Accounts the model's extraction calibration rests on (each counted once).",
+    ['model'],
+  );
 
-  readonly extractionBreakerOpen = new Gauge({
-    name: 'inference_gateway_extraction_breaker_open',
-    help: "1 while a detector's circuit breaker is open on a model: it escalated more than the configured share of the active accounts and no longer escalates anyone.",
-    labelNames: ['model', 'detector'] as const,
-    registers: [this.registry],
-  });
+  readonly extractionBreakerOpen = this.gauge(
+    'inference_gateway_extraction_breaker_open',
+    "1 while a detector's circuit breaker is open on a model: it escalated more than the configured share of the active accounts and no longer escalates anyone.",
+    ['model', 'detector'],
+  );
 
-  readonly extractionBreakerTrips = new Counter({
-    name: 'inference_gateway_extraction_breaker_trips_total',
-    help: "Times a detector's circuit breaker opened on a model.",
-    labelNames: ['model', 'detector'] as const,
-    registers: [this.registry],
-  });
+  readonly extractionBreakerTrips = this.counter(
+    'inference_gateway_extraction_breaker_trips_total',
+    "Times a detector's circuit breaker opened on a model.",
+    ['model', 'detector'],
+  );
 
-  readonly extractionEvictions = new Counter({
-    name: 'inference_gateway_extraction_evictions_total',
-    help: 'Accounts pushed out of the extraction table for room, by model and kind (account: any; escalated: flagged or above, kept as a compact record; escalated-record: a record dropped because the record table was full).',
-    labelNames: ['model', 'kind'] as const,
-    registers: [this.registry],
-  });
+  readonly extractionEvictions = this.counter(
+    'inference_gateway_extraction_evictions_total',
+    'Accounts pushed out of the extraction table for room, by model and kind (account: any; escalated: flagged or above, kept as a compact record; escalated-record: a record dropped because the record table was full).',
+    ['model', 'kind'],
+  );
 
   // --- model artifacts (layer 4) ---
 
-  readonly modelVerifications = new Counter({
-    name: 'inference_gateway_model_verifications_total',
-    help: 'Start-up checks of the model directory against its manifest, by outcome (verified, failed).',
-    labelNames: ['outcome'] as const,
-    registers: [this.registry],
-  });
+  readonly modelVerifications = this.counter(
+    'inference_gateway_model_verifications_total',
+    'Start-up checks of the model directory against its manifest, by outcome (verified, failed).',
+    ['outcome'],
+  );
 
-  readonly modelVerificationState = new Gauge({
-    name: 'inference_gateway_model_verification_state',
-    help: 'Where the start-up model check stands: 1 for the current state (verifying, verified, failed), 0 for the others. Absent when the check is off.',
-    labelNames: ['state'] as const,
-    registers: [this.registry],
-  });
+  readonly modelVerificationState = this.gauge(
+    'inference_gateway_model_verification_state',
+    'Where the start-up model check stands: 1 for the current state (verifying, verified, failed), 0 for the others. Absent when the check is off.',
+    ['state'],
+  );
 
-  readonly modelVerificationProblems = new Counter({
-    name: 'inference_gateway_model_verification_problems_total',
-    help: 'Problems found by the start-up model check, by kind (mismatch, missing, extra, unsafe_path, unreadable, signature_mismatch, bad_signature_encoding, bad_key, manifest_invalid).',
-    labelNames: ['kind'] as const,
-    registers: [this.registry],
-  });
+  readonly modelVerificationProblems = this.counter(
+    'inference_gateway_model_verification_problems_total',
+    'Problems found by the start-up model check, by kind (mismatch, missing, extra, unsafe_path, unreadable, signature_mismatch, bad_signature_encoding, bad_key, manifest_invalid).',
+    ['kind'],
+  );
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
+
+  // prom-client's own metrics, for those updated a few times per request at most (the hot ones
+  // are the classes above); registered with this gateway's registry, never the global one.
+  private counter<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  private gauge<L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L> {
+    return new Gauge({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  /**
+   * A gauge read at each scrape from a source named later (the part that knows the value is made
+   * after the metrics); 0 until then. Returns the function that names the source.
+   */
+  private polledGauge(name: string, help: string): (source: () => number) => void {
+    let source = (): number => 0;
+    const gauge: Gauge = new Gauge({ name, help, registers: [this.registry], collect: () => gauge.set(source()) });
+    return (s) => {
+      source = s;
+    };
   }
 }

@@ -31,7 +31,13 @@ export function createRedisClient(store: StoreConfig): Redis | Cluster {
   if (store.cluster.length > 0) {
     return new Cluster(store.cluster.map(hostPort), {
       enableOfflineQueue: false,
-      enableAutoPipelining: true,
+      // Not on a cluster: ioredis' auto-pipelining picks a command's node from its first argument,
+      // which for the gateway's scripts (defined without a fixed key count) is the key count, so
+      // concurrent scripts of keys on several nodes went into one pipeline that ioredis refuses
+      // ("All keys in the pipeline should belong to the same slots allocation group") and every
+      // such charge or evidence update fell to the failure policy. Sent one by one, each command
+      // is routed by its keys.
+      enableAutoPipelining: false,
       redisOptions: options,
       clusterRetryStrategy: (times) => Math.min(100 * times, 2000),
     });

@@ -145,3 +145,31 @@ export function hasScores(a: Answer): boolean {
 
 /** Waits until the answer observers (run after the answer left) have finished, Redis round trips included. */
 export const settle = (): Promise<void> => observationsSettled();
+
+/** Two replicas of one deployment on the Redis at `redisUrl` (the second shares the first's issuer and predictor), closed after `run`. */
+export async function withReplicas(
+  extraction: Record<string, unknown>,
+  redisUrl: string,
+  run: (a: ExtractionGateway, b: ExtractionGateway) => Promise<void>,
+): Promise<void> {
+  const a = await startExtractionGateway(extraction, {}, { redisUrl });
+  try {
+    const b = await startExtractionGateway(extraction, {}, { redisUrl, with: a });
+    try {
+      await run(a, b);
+    } finally {
+      await b.close();
+    }
+  } finally {
+    await a.close();
+  }
+}
+
+/** The sum of the samples of metric `name` on the gateway's /metrics whose labels include `labels` (e.g. `kind="account"`). */
+export async function metricTotal(g: ExtractionGateway, name: string, labels = ''): Promise<number> {
+  const text = (await send(`${g.adminUrl}/metrics`)).text;
+  let total = 0;
+  for (const m of text.matchAll(new RegExp(`^${name}(\\{[^}]*\\})? (\\S+)$`, 'gm')))
+    if ((m[1] ?? '').includes(labels)) total += Number(m[2]);
+  return total;
+}

@@ -1,7 +1,7 @@
 import { buildConfig } from '../../src/config/load-config.js';
 import type { GatewayConfig } from '../../src/config/schema.js';
 import { Gateway } from '../../src/gateway.js';
-import { createLogger } from '../../src/observability/logger.js';
+import { createLogger, type Logger } from '../../src/observability/logger.js';
 import {
   startDemoPredictor,
   type DemoPredictor,
@@ -40,6 +40,8 @@ function merge(base: Raw, over: Raw): Raw {
 export interface HarnessOptions {
   /** The gateway's clock (tests move it instead of sleeping). */
   readonly now?: () => number;
+  /** The gateway's logger (tests that read access lines pass one writing to a stream); silent by default. */
+  readonly log?: Logger;
 }
 
 /** A real predictor and a real gateway on port 0; `config` is merged over loopback defaults. */
@@ -62,7 +64,7 @@ export async function startHarness(
   );
   const cfg = buildConfig(raw, 'test');
   const gateway = await Gateway.create(cfg, {
-    log: createLogger('silent'),
+    log: options.log ?? createLogger('silent'),
     defaultMetrics: false,
     ...(options.now ? { now: options.now } : {}),
   });

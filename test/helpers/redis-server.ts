@@ -14,12 +14,13 @@ export interface RedisServer {
   thaw(): void;
 }
 
-function findBinary(): string {
-  for (const candidate of ['redis-server', '/usr/bin/redis-server', '/usr/local/bin/redis-server']) {
+/** The path of a Redis program (`redis-server`, `redis-cli`); throws, failing the test, when it is not installed. */
+export function redisBinary(name = 'redis-server'): string {
+  for (const candidate of [name, `/usr/bin/${name}`, `/usr/local/bin/${name}`]) {
     if (spawnSync(candidate, ['--version']).status === 0) return candidate;
   }
   throw new Error(
-    'redis-server is not installed: these tests need a real Redis (apt-get install redis-server; .ci/run does it)',
+    `${name} is not installed: these tests need a real Redis (apt-get install redis-server; .ci/run does it)`,
   );
 }
 
@@ -47,9 +48,9 @@ async function answersPing(port: number): Promise<boolean> {
   });
 }
 
-/** A real redis-server on a free loopback port, without persistence; the test fails when the binary is missing. */
-export async function startRedis(): Promise<RedisServer> {
-  const bin = findBinary();
+/** A real redis-server on a free loopback port, without persistence; the test fails when the binary is missing. `args` are added to its command line. */
+export async function startRedis(args: readonly string[] = []): Promise<RedisServer> {
+  const bin = redisBinary();
   const port = await freePort();
   let child: ChildProcess | undefined;
   const start = async () => {
@@ -70,6 +71,7 @@ export async function startRedis(): Promise<RedisServer> {
         'no',
         '--enable-debug-command',
         'local',
+        ...args,
       ],
       { stdio: 'ignore' },
     );

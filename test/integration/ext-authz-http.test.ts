@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { deny } from '../../src/decision/denial.js';
 import { headerValue } from '../../src/decision/request-view.js';
 import { counterValue, startDoors, type DoorFixture } from '../helpers/door-fixture.js';
+import { framedMessage, irisInfer } from '../helpers/grpc-inference-client.js';
 import { send } from '../helpers/http.js';
 import { rawRequest } from '../helpers/raw-http.js';
 
@@ -89,6 +90,37 @@ describe('HTTP ext-authz door', () => {
     assert.equal(r.headers['ratelimit'], '"m";r=0;t=7');
     assert.match(String(r.headers['content-type']), /^application\/json/);
     assert.deepEqual(r.json(), { error: 'over 10 predictions per minute', code: 'rate_limited' });
+  });
+
+  // Envoy answers a gRPC client's denial itself and keeps the check's grpc-status; without one it
+  // maps 429 to UNAVAILABLE (gRPC's HTTP-to-gRPC table), which clients treat as retryable.
+  it('sets grpc-status from the code table when it denies a gRPC call (rate_limited: RESOURCE_EXHAUSTED, 8)', async () => {
+    const r = await send(`${d.httpUrl}/authz/inference.GRPCInferenceService/ModelInfer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/grpc', 'x-test-deny': 'limit' },
+      body: framedMessage('ModelInferRequest', irisInfer([[6.8, 2.8, 4.8, 1.4]])),
+    });
+    assert.equal(r.status, 429);
+    assert.equal(r.json()['code'], 'rate_limited');
+    assert.equal(r.headers['grpc-status'], '8');
+  });
+
+  it('sets grpc-status on a gRPC call refused before it is read (no pathPrefix: PERMISSION_DENIED, 7)', async () => {
+    const r = await send(`${d.httpUrl}/authzed/inference.GRPCInferenceService/ModelInfer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/grpc', 'content-length': '0' },
+    });
+    assert.equal(r.status, 403);
+    assert.equal(r.headers['grpc-status'], '7');
+  });
+
+  it('sets no grpc-status when it denies a REST request', async () => {
+    const r = await send(`${d.httpUrl}/authz/v1/models/iris:predict`, {
+      method: 'POST',
+      headers: { 'x-test-deny': 'limit', 'content-length': '0' },
+    });
+    assert.equal(r.status, 429);
+    assert.equal(r.headers['grpc-status'], undefined);
   });
 
   it('refuses with 403 scores_not_allowed an allowed request whose answer would need rewriting', async () => {

@@ -571,6 +571,8 @@ function runGrpcTable(
         const head = `POST /check${path} HTTP/1.1\nHost: iris.models.example\nContent-Length: ${sent.length}\nConnection: close\n${headLines(checkHeaders)}`;
         const viaHttp = await rawRequest(h.extAuthzHttpUrl!, head, sent);
         const http = seen(viaHttp.status, viaHttp.body, viaHttp.headers['www-authenticate']);
+        // What Envoy's local reply then gives the gRPC client (it keeps a grpc-status the check sets).
+        const httpGrpcStatus = viaHttp.headers['grpc-status'];
         const g = await check.check({
           method: 'POST',
           path,
@@ -597,6 +599,7 @@ function runGrpcTable(
           assert.equal(door.error, undefined, `gRPC door answered: ${door.error?.details ?? ''}`);
           assert.equal(forwarded, true, 'gRPC door forwarded to the predictor');
           assert.equal(http.code, row.expect, 'HTTP check decision');
+          assert.equal(httpGrpcStatus, String(ERROR_CODES[row.expect].grpc), 'HTTP check grpc-status');
           assert.deepEqual(
             grpcCheck,
             { code: row.expect, body: http.body, grpc: ERROR_CODES[row.expect].grpc },
@@ -608,6 +611,7 @@ function runGrpcTable(
           assert.equal(door.error, undefined, `gRPC door answered: ${door.error?.details ?? ''}`);
           if (row.rpc === 'ModelInfer') assert.equal(forwarded, true, 'gRPC door forwarded to the predictor');
           assert.deepEqual(http, { status: 200, code: 'allowed' }, 'HTTP check');
+          assert.equal(httpGrpcStatus, undefined, 'an allowed check sets no grpc-status');
           assert.deepEqual(grpcCheck, { code: 'allowed', grpc: 0 }, 'gRPC check');
           return;
         }
@@ -622,6 +626,11 @@ function runGrpcTable(
         // The checks refuse exactly as the gRPC door did: code and body.
         assert.deepEqual({ code: http.code, body: http.body }, doorSeen, 'HTTP check');
         assert.equal(http.status, ERROR_CODES[row.expect].http, 'HTTP check status');
+        assert.equal(
+          httpGrpcStatus,
+          String(door.error?.code),
+          'HTTP check grpc-status: the status the gRPC door’s client got',
+        );
         assert.deepEqual(grpcCheck, { ...doorSeen, grpc: ERROR_CODES[row.expect].grpc }, 'gRPC check');
       });
     }

@@ -2,13 +2,15 @@
 // accounts each sees, and a gateway started later (a restart) finds it in force.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { send } from '../helpers/http.js';
 import { Xoshiro128 } from '../../src/extraction/prng.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { sleep, until } from '../helpers/wait.js';
 import {
   IRIS_FEATURES,
+  metricTotal,
   settle,
   startExtractionGateway,
+  withReplicas,
   type ExtractionGateway,
 } from '../helpers/extraction-gateway.js';
 
@@ -18,21 +20,8 @@ const EXTRACTION = {
   calibration: { minAccounts: 6, minQueries: 20, syncSeconds: 0.1 },
 };
 
-const calibrated = async (g: ExtractionGateway) => {
-  const line = (await send(`${g.adminUrl}/metrics`)).text
-    .split('\n')
-    .find((l) => l.startsWith('inference_gateway_extraction_calibrated{model="iris"}'));
-  return line?.endsWith(' 1') ?? false;
-};
-
-async function until(what: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await what()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return what();
-}
+const calibrated = async (g: ExtractionGateway) =>
+  (await metricTotal(g, 'inference_gateway_extraction_calibrated', 'model="iris"')) === 1;
 
 /** An account sending `n` natural iris rows. */
 async function natural(g: ExtractionGateway, sub: string, seed: number, n: number): Promise<void> {
@@ -54,24 +43,21 @@ describe('extraction calibration in Redis', () => {
   after(() => redis.stop());
 
   it('is shared by two gateways: neither has enough accounts alone, together they calibrate', async () => {
-    const a = await startExtractionGateway(EXTRACTION, {}, { redisUrl: redis.url });
-    const b = await startExtractionGateway(EXTRACTION, {}, { redisUrl: redis.url, with: a });
-    try {
+    await withReplicas(EXTRACTION, redis.url, async (a, b) => {
       for (let u = 0; u < 3; u++) await natural(a, `a${u}`, 10 + u, 25);
-      assert.equal(await until(() => calibrated(a), 400), false, 'three accounts are not enough');
+      // Four sync periods (syncSeconds 0.1): time enough to calibrate, were three accounts enough.
+      await sleep(400);
+      assert.equal(await calibrated(a), false, 'three accounts are not enough');
       for (let u = 0; u < 3; u++) await natural(b, `b${u}`, 20 + u, 25);
-      assert.equal(await until(() => calibrated(b), 3000), true, 'the second gateway calibrates on six accounts');
-      assert.equal(await until(() => calibrated(a), 3000), true, 'and so does the first');
-    } finally {
-      await b.close();
-      await a.close();
-    }
+      await until('the second gateway calibrates on six accounts', () => calibrated(b), 3000);
+      await until('and so does the first', () => calibrated(a), 3000);
+    });
   });
 
   it('survives a restart: a gateway started on the same Redis is calibrated before its first request', async () => {
     const c = await startExtractionGateway(EXTRACTION, {}, { redisUrl: redis.url });
     try {
-      assert.equal(await until(() => calibrated(c), 3000), true);
+      await until('calibrated from Redis', () => calibrated(c), 3000);
     } finally {
       await c.close();
     }

@@ -3,23 +3,16 @@
 // operator clears it; every eviction is counted.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { send } from '../helpers/http.js';
 import {
   IRIS_FEATURES,
   irisSweep,
+  metricTotal,
   settle,
   startExtractionGateway,
   type ExtractionGateway,
 } from '../helpers/extraction-gateway.js';
 
 const LADDER = { degradeAt: 3, throttleAt: 0, blockAt: 9, halfLifeSeconds: 60, hysteresis: 0.5 };
-
-const metricValue = async (g: ExtractionGateway, name: string, labels: string) => {
-  const line = (await send(`${g.adminUrl}/metrics`)).text
-    .split('\n')
-    .find((l) => l.startsWith(`${name}{`) && l.includes(labels));
-  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
-};
 
 describe('extraction account table under churn', () => {
   let g: ExtractionGateway;
@@ -42,8 +35,8 @@ describe('extraction account table under churn', () => {
       await settle();
     }
     assert.equal((await g.predictAs('mallory', [[5.1, 3.5, 1.4, 0.2]])).status, 403, 'still blocked after the flood');
-    assert.ok((await metricValue(g, 'inference_gateway_extraction_evictions_total', 'kind="account"')) >= 80);
-    assert.equal(await metricValue(g, 'inference_gateway_extraction_evictions_total', 'kind="escalated"'), 1);
+    assert.ok((await metricTotal(g, 'inference_gateway_extraction_evictions_total', 'kind="account"')) >= 80);
+    assert.equal(await metricTotal(g, 'inference_gateway_extraction_evictions_total', 'kind="escalated"'), 1);
     // An operator's clear still lets it back.
     await g.admin(`/extraction/users/${encodeURIComponent(`${g.issuer.issuer}|mallory`)}`, { method: 'DELETE' });
     assert.equal((await g.predictAs('mallory', [[5.1, 3.5, 1.4, 0.2]])).status, 200);

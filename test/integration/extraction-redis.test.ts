@@ -3,19 +3,18 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { AccountState } from '../../src/extraction/account-state.js';
-import { DEFAULT_DETECTOR_SETTINGS } from '../../src/extraction/detector-settings.js';
-import { QueryScorer } from '../../src/extraction/query-scorer.js';
-import { SharedEvidence, type SharedEvidenceSink } from '../../src/extraction/shared-evidence.js';
-import { send } from '../helpers/http.js';
+import { SharedEvidence } from '../../src/extraction/shared-evidence.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { account, recorder, scriptCalls } from '../helpers/shared-evidence.js';
+import { sleep, until } from '../helpers/wait.js';
 import {
   IRIS_FEATURES,
   irisSweep,
+  metricTotal,
   settle,
   startExtractionGateway,
-  type ExtractionGateway,
+  withReplicas,
 } from '../helpers/extraction-gateway.js';
 
 const EXTRACTION = {
@@ -28,41 +27,10 @@ const EXTRACTION = {
 /** Long enough for the evidence window (`sharedFlushMs`) to end and its round trip to come back. */
 const flushed = () => new Promise((resolve) => setTimeout(resolve, 15));
 
-const metric = async (g: ExtractionGateway, name: string) => {
-  const text = (await send(`${g.adminUrl}/metrics`)).text;
-  return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)$`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
-};
-
-const account = (user: string) =>
-  new AccountState(user, 'm', new QueryScorer(undefined, DEFAULT_DETECTOR_SETTINGS, 1).createState(), 0);
-
-/** A sink that keeps what the flushes answered. */
-const recorder = () => {
-  const seen: Array<{ acc: AccountState; evidence: number; at: number }> = [];
-  const failed: number[] = [];
-  const sink: SharedEvidenceSink = {
-    shared: (acc, evidence, at) => void seen.push({ acc, evidence, at }),
-    failed: (n) => void failed.push(n),
-  };
-  return { sink, seen, failed };
-};
-
-/** Scripts Redis ran since the last CONFIG RESETSTAT (EVALSHA, or EVAL when the script was not loaded). */
-const scriptCalls = async (reader: Redis) => {
-  const stats = await reader.info('commandstats');
-  return ['evalsha', 'eval'].reduce(
-    (n, c) => n + Number(new RegExp(`cmdstat_${c}:calls=(\\d+)`).exec(stats)?.[1] ?? 0),
-    0,
-  );
-};
+/** The name the shared-evidence store defines its script under on the ioredis client. */
+const EVIDENCE_COMMAND = 'igwAddEvidenceBatch';
 
 const nextTurns = () => new Promise((resolve) => setTimeout(resolve, 10));
-
-/** Waits (bounded) for a condition that a Redis answer makes true. */
-const until = async (ok: () => boolean) => {
-  for (let i = 0; i < 200 && !ok(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
-  assert.ok(ok(), 'condition not reached within a second');
-};
 
 describe('extraction state in Redis', () => {
   let redis: RedisServer;
@@ -72,9 +40,7 @@ describe('extraction state in Redis', () => {
   after(() => redis.stop());
 
   it('lets two gateways see one account: each blocks it on the evidence both gathered', async () => {
-    const a = await startExtractionGateway(EXTRACTION, {}, { redisUrl: redis.url });
-    const b = await startExtractionGateway(EXTRACTION, {}, { redisUrl: redis.url, with: a });
-    try {
+    await withReplicas(EXTRACTION, redis.url, async (a, b) => {
       const sweep = irisSweep();
       const status = { a: 0, b: 0 };
       for (let i = 0; i < 200 && (status.a !== 403 || status.b !== 403); i++) {
@@ -99,10 +65,7 @@ describe('extraction state in Redis', () => {
       }
       const local = views.map((v) => v.queries);
       assert.ok(Math.abs(local[0]! - local[1]!) <= 2, `each replica scored about half: ${local.join(', ')}`);
-    } finally {
-      await b.close();
-      await a.close();
-    }
+    });
   });
 
   it('decays the shared evidence with the half-life, across the buckets of the forward-decay sums', async () => {
@@ -148,7 +111,7 @@ describe('extraction state in Redis', () => {
       await nextTurns();
       assert.equal(await scriptCalls(reader), 0, 'nothing is sent before the window ends');
       clock.advance(20);
-      await until(() => seen.length === users.length);
+      await until('every account’s update answered', () => seen.length === users.length);
       assert.equal(await scriptCalls(reader), 1, 'sixty updates of three accounts, one script');
       for (const acc of users) {
         assert.equal(Number(await reader.hget(shared.key('m', acc.user), 'q')), 20, 'every query counted');
@@ -176,9 +139,57 @@ describe('extraction state in Redis', () => {
       shared.add(account('u1'), 1, 1, 1000);
       shared.add(account('u2'), 1, 1, 1000);
       // The clock does not move: only the cap can have sent them.
-      await until(() => seen.length === 2);
+      await until('both updates answered', () => seen.length === 2);
       assert.deepEqual(seen.map((s) => s.acc.user).sort(), ['u1', 'u2']);
     } finally {
+      client.disconnect();
+    }
+  });
+
+  it('keeps one flush in flight: windows that end while it waits on Redis go together once it settles', async () => {
+    const client = new Redis(redis.url);
+    let frozen = false;
+    try {
+      const clock = new ManualClock(1000);
+      const { sink, seen, failed } = recorder();
+      const prefix = `inflight${Date.now()}:`;
+      // The first store defines the script command on the client; the store under test binds the
+      // counting wrapper put in its place, which passes every call on to the real command.
+      new SharedEvidence(client, prefix, 60_000, 60_000, sink, { flushMs: 20, clock });
+      const commands = client as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+      const script = commands[EVIDENCE_COMMAND]!;
+      let calls = 0;
+      let inFlight = 0;
+      let most = 0;
+      commands[EVIDENCE_COMMAND] = function (this: unknown, ...args: unknown[]) {
+        calls++;
+        most = Math.max(most, ++inFlight);
+        return script.apply(this, args).finally(() => inFlight--);
+      };
+      const shared = new SharedEvidence(client, prefix, 60_000, 60_000, sink, { flushMs: 20, clock });
+      redis.freeze();
+      frozen = true;
+      shared.add(account('u1'), 1, 1, clock.now());
+      clock.advance(20);
+      assert.equal(calls, 1, 'the first window is sent when it ends');
+      for (const user of ['u2', 'u3', 'u4']) {
+        shared.add(account(user), 1, 1, clock.now());
+        clock.advance(20);
+      }
+      await sleep(100);
+      assert.equal(calls, 1, 'three more windows ended while the first flush waited: nothing more is sent');
+      redis.thaw();
+      frozen = false;
+      await until('every account answered', () => seen.length === 4);
+      assert.equal(most, 1, 'never two flushes in flight');
+      assert.equal(calls, 2, 'the windows that ended meanwhile went as one script');
+      assert.deepEqual(failed, []);
+      assert.deepEqual(
+        seen.map((x) => x.acc.user),
+        ['u1', 'u2', 'u3', 'u4'],
+      );
+    } finally {
+      if (frozen) redis.thaw();
       client.disconnect();
     }
   });
@@ -237,7 +248,7 @@ describe('extraction state in Redis', () => {
         await settle();
       }
       assert.equal(last, 403);
-      assert.ok((await metric(g, 'inference_gateway_extraction_store_fallbacks_total')) > 0);
+      assert.ok((await metricTotal(g, 'inference_gateway_extraction_store_fallbacks_total')) > 0);
     } finally {
       await g.close();
       await redis.start();

@@ -1,10 +1,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
 import { status } from '@grpc/grpc-js';
 import { ERROR_CODES } from '../../src/decision/error-codes.js';
 import { DEMO_LABELS, predictProba } from '../../src/quickstart/demo-model.js';
 import { startDemoGrpcPredictor, type DemoGrpcPredictor } from '../../src/quickstart/demo-grpc-predictor.js';
-import { startHarness, type Harness } from '../helpers/gateway-harness.js';
+import { flushAccessLog } from '../../src/observability/access-record.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { counterValue } from '../helpers/door-fixture.js';
+import { startHarness, type Harness, type HarnessOptions } from '../helpers/gateway-harness.js';
 import {
   fp32Raw,
   InferenceClient,
@@ -50,32 +54,58 @@ function assertRefused(r: CallResult<unknown>, code: keyof typeof ERROR_CODES): 
 const labelsOf = (r: CallResult<InferResponse>) =>
   r.value?.outputs?.map((o) => ({ name: o.name, datatype: o.datatype, shape: o.shape, contents: o.contents }));
 
-async function gateway(config: Record<string, unknown>, predictor: DemoGrpcPredictor): Promise<Harness> {
-  return startHarness(() => ({
-    server: { grpcPort: 0, bodyLimitBytes: 4096 },
-    upstream: { grpcUrl: predictor.url, timeoutMs: 2000 },
-    ...config,
-  }));
+async function gateway(
+  config: Record<string, unknown>,
+  predictor: DemoGrpcPredictor,
+  options: HarnessOptions = {},
+): Promise<Harness> {
+  return startHarness(
+    () => ({
+      server: { grpcPort: 0, bodyLimitBytes: 4096 },
+      upstream: { grpcUrl: predictor.url, timeoutMs: 2000 },
+      ...config,
+    }),
+    {},
+    options,
+  );
+}
+
+/** For the tests of one suite: a demo gRPC predictor, a gateway with `config` in front of it, and a client of its gRPC door. */
+function grpcDoorSuite(
+  config: Record<string, unknown>,
+  options: HarnessOptions = {},
+): { readonly predictor: DemoGrpcPredictor; readonly h: Harness; readonly client: InferenceClient } {
+  let parts: { predictor: DemoGrpcPredictor; h: Harness; client: InferenceClient } | undefined;
+  before(async () => {
+    const predictor = await startDemoGrpcPredictor();
+    const h = await gateway(config, predictor, options);
+    parts = { predictor, h, client: new InferenceClient(h.grpcAddress!) };
+  });
+  after(async () => {
+    parts?.client.close();
+    await parts?.h.close();
+    await parts?.predictor.close();
+  });
+  const started = () => parts ?? assert.fail('the suite’s gateway is used before its before() hook ran');
+  return {
+    get predictor() {
+      return started().predictor;
+    },
+    get h() {
+      return started().h;
+    },
+    get client() {
+      return started().client;
+    },
+  };
 }
 
 describe('the gRPC door: labels-only answers', () => {
-  let predictor: DemoGrpcPredictor;
-  let h: Harness;
-  let client: InferenceClient;
-  before(async () => {
-    predictor = await startDemoGrpcPredictor();
-    h = await gateway({ models: { iris: { labels: LABELS, input: { features: 4 } } } }, predictor);
-    client = new InferenceClient(h.grpcAddress!);
-  });
-  after(async () => {
-    client?.close();
-    await h?.close();
-    await predictor?.close();
-  });
+  const suite = grpcDoorSuite({ models: { iris: { labels: LABELS, input: { features: 4 } } } });
 
   it('reduces typed FP64 probabilities to one BYTES label per row', async () => {
-    predictor.rawOutputs = false;
-    const r = await client.infer(irisInfer([ROW, SETOSA_ROW]));
+    suite.predictor.rawOutputs = false;
+    const r = await suite.client.infer(irisInfer([ROW, SETOSA_ROW]));
     assert.equal(r.error, undefined, r.error?.details);
     assert.notEqual(classOf(ROW), classOf(SETOSA_ROW), 'two rows of different classes');
     assert.deepEqual(labelsOf(r), [
@@ -90,74 +120,107 @@ describe('the gRPC door: labels-only answers', () => {
   });
 
   it('reduces raw_output_contents probabilities to labels too', async () => {
-    predictor.rawOutputs = true;
+    suite.predictor.rawOutputs = true;
     try {
-      const r = await client.infer(irisInfer([ROW]));
+      const r = await suite.client.infer(irisInfer([ROW]));
       assert.equal(r.error, undefined, r.error?.details);
       assert.deepEqual(labelsOf(r), [
         { name: 'predict', datatype: 'BYTES', shape: [1], contents: { bytes_contents: [labelOf(ROW)] } },
       ]);
       assert.equal(r.value?.raw_output_contents, undefined);
     } finally {
-      predictor.rawOutputs = false;
+      suite.predictor.rawOutputs = false;
     }
   });
 
   it('reads raw_input_contents as the predictor does and forwards them unchanged', async () => {
-    const r = await client.infer({
+    const r = await suite.client.infer({
       model_name: 'iris',
       inputs: [{ name: 'input-0', datatype: 'FP32', shape: [1, 4] }],
       raw_input_contents: [fp32Raw([ROW])],
     });
     assert.equal(r.error, undefined, r.error?.details);
     assert.deepEqual(r.value?.outputs?.[0]?.contents, { bytes_contents: [labelOf(ROW)] });
-    assert.deepEqual(predictor.requests.at(-1)?.raw_input_contents?.[0], fp32Raw([ROW]));
+    assert.deepEqual(suite.predictor.requests.at(-1)?.raw_input_contents?.[0], fp32Raw([ROW]));
   });
 
   it('never lets a predictor error carry its scores out', async () => {
-    predictor.failWith = status.INVALID_ARGUMENT;
+    suite.predictor.failWith = status.INVALID_ARGUMENT;
     try {
-      const r = await client.infer(irisInfer([ROW]));
+      const r = await suite.client.infer(irisInfer([ROW]));
       assertRefused(r, 'upstream_error');
       assert.doesNotMatch(r.error?.details ?? '', /0\.\d{3}/, 'no probability in the message');
       assert.match(r.error?.details ?? '', /grpc-status 3/);
     } finally {
-      predictor.failWith = undefined;
+      suite.predictor.failWith = undefined;
     }
   });
 
   it('keeps the request id and names the model as the request did', async () => {
-    const r = await client.infer(irisInfer([ROW], { id: 'req-7' }));
+    const r = await suite.client.infer(irisInfer([ROW], { id: 'req-7' }));
     assert.equal(r.value?.id, 'req-7');
     assert.equal(r.value?.model_name, 'iris');
   });
 });
 
+describe('the gRPC door: counted and logged as its own door', () => {
+  const out = new PassThrough();
+  let logged = '';
+  out.on('data', (c: Buffer) => (logged += c.toString('utf8')));
+  const log = createLogger('info', out);
+  const suite = grpcDoorSuite({ log: { level: 'info' }, models: { iris: { labels: LABELS } } }, { log });
+
+  it('writes the access line of a gRPC call with the door grpc', async () => {
+    const r = await suite.client.infer(irisInfer([ROW]), { 'x-request-id': 'grpc-door-1' });
+    assert.equal(r.error, undefined, r.error?.details);
+    flushAccessLog(log);
+    const line = logged
+      .split('\n')
+      .filter((l) => l.includes('"grpc-door-1"'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(line.length, 1, `one access line for the call in:\n${logged}`);
+    assert.deepEqual(
+      { door: line[0]!['door'], msg: line[0]!['msg'], outcome: line[0]!['outcome'] },
+      { door: 'grpc', msg: 'request', outcome: 'allowed' },
+    );
+  });
+
+  it('counts a gRPC call under door="grpc", never under the HTTP proxy’s door', async () => {
+    const m = suite.h.gateway.metrics;
+    const labels = (door: string) => ({ door, route_class: 'predict', outcome: 'allowed' });
+    const before = {
+      grpc: await counterValue(m, 'inference_gateway_requests_total', labels('grpc')),
+      proxy: await counterValue(m, 'inference_gateway_requests_total', labels('proxy')),
+    };
+    const r = await suite.client.infer(irisInfer([ROW]));
+    assert.equal(r.error, undefined, r.error?.details);
+    assert.equal(await counterValue(m, 'inference_gateway_requests_total', labels('grpc')), before.grpc + 1);
+    assert.equal(await counterValue(m, 'inference_gateway_requests_total', labels('proxy')), before.proxy);
+    const text = await m.registry.metrics();
+    const count = (door: string) =>
+      Number(
+        new RegExp(`^inference_gateway_decision_duration_seconds_count\\{door="${door}"\\} (\\d+)$`, 'm').exec(
+          text,
+        )?.[1] ?? 0,
+      );
+    assert.ok(count('grpc') >= 2, 'the decision time of both calls is under door="grpc"');
+    assert.equal(count('proxy'), 0);
+  });
+});
+
 describe('the gRPC door: reading a ModelInferRequest as the server does', () => {
-  let predictor: DemoGrpcPredictor;
-  let h: Harness;
-  let client: InferenceClient;
-  before(async () => {
-    predictor = await startDemoGrpcPredictor();
-    h = await gateway({ models: { iris: { input: { features: 4, maxBatch: 8 } } } }, predictor);
-    client = new InferenceClient(h.grpcAddress!);
-  });
-  after(async () => {
-    client?.close();
-    await h?.close();
-    await predictor?.close();
-  });
+  const suite = grpcDoorSuite({ models: { iris: { input: { features: 4, maxBatch: 8 } } } });
 
   const refusedBeforeThePredictor = async (
     request: Parameters<InferenceClient['infer']>[0],
     code: keyof typeof ERROR_CODES,
     message: RegExp,
   ) => {
-    const calls = predictor.requests.length;
-    const r = await client.infer(request);
+    const calls = suite.predictor.requests.length;
+    const r = await suite.client.infer(request);
     assertRefused(r, code);
     assert.match(r.error?.details ?? '', message);
-    assert.equal(predictor.requests.length, calls, 'the predictor never saw it');
+    assert.equal(suite.predictor.requests.length, calls, 'the predictor never saw it');
   };
 
   it('refuses two inputs of one name', () =>
@@ -224,16 +287,16 @@ describe('the gRPC door: reading a ModelInferRequest as the server does', () => 
     refusedBeforeThePredictor(irisInfer(new Array(400).fill(ROW)), 'body_too_large', /over the 4096-byte limit/));
 
   it('refuses a streaming RPC as UNIMPLEMENTED', async () => {
-    const r = await client.call('ModelStreamInfer', 'ModelInferRequest', 'ModelInferResponse', irisInfer());
+    const r = await suite.client.call('ModelStreamInfer', 'ModelInferRequest', 'ModelInferResponse', irisInfer());
     assertRefused(r, 'rpc_not_supported');
     assert.equal(r.error?.code, status.UNIMPLEMENTED);
   });
 
   it('passes health and model readiness calls by the public-route rules', async () => {
-    const live = await client.serverLive();
+    const live = await suite.client.serverLive();
     assert.equal(live.error, undefined);
     assert.equal(live.value?.live, true);
-    const ready = await client.modelReady('iris');
+    const ready = await suite.client.modelReady('iris');
     assert.equal(ready.value?.ready, true);
   });
 });
@@ -350,27 +413,14 @@ describe('the gRPC door: a predictor that is not there', () => {
 });
 
 describe('the gRPC door: the top-k policy', () => {
-  let predictor: DemoGrpcPredictor;
-  let h: Harness;
-  let client: InferenceClient;
-  before(async () => {
-    predictor = await startDemoGrpcPredictor();
-    h = await gateway(
-      { models: { iris: { labels: LABELS, response: { policy: 'top-k', topK: 2, decimals: 2 } } } },
-      predictor,
-    );
-    client = new InferenceClient(h.grpcAddress!);
-  });
-  after(async () => {
-    client?.close();
-    await h?.close();
-    await predictor?.close();
+  const suite = grpcDoorSuite({
+    models: { iris: { labels: LABELS, response: { policy: 'top-k', topK: 2, decimals: 2 } } },
   });
 
   it('answers the best two classes per row with scores rounded to the policy’s decimals', async () => {
-    predictor.rawOutputs = true;
+    suite.predictor.rawOutputs = true;
     try {
-      const r = await client.infer(irisInfer([ROW]));
+      const r = await suite.client.infer(irisInfer([ROW]));
       assert.equal(r.error, undefined, r.error?.details);
       const p = predictProba(ROW);
       const ranked = p
@@ -392,7 +442,7 @@ describe('the gRPC door: the top-k policy', () => {
         },
       ]);
     } finally {
-      predictor.rawOutputs = false;
+      suite.predictor.rawOutputs = false;
     }
   });
 });

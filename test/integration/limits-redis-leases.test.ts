@@ -2,7 +2,7 @@
 // them without a round trip. What must hold: together they never admit more than the limit, every
 // prediction Redis counts is either admitted or held unspent in a lease (at most
 // lease.maxPredictions per gateway), unspent slices go back, and an outage mid-lease spends the
-// lease, then follows the failure policy.
+// lease, then follows the failure policy (insurance: a share that does not count the lease twice).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
@@ -125,11 +125,25 @@ describe('quota leasing through a shared Redis', () => {
     }
   });
 
-  for (const policy of ['fail-closed', 'fail-open'] as const) {
+  // Each policy after a lease of 5 is spent under a frozen Redis. Insurance admits from its share
+  // only what Redis had not counted, the lease included: of a budget of 20, 1 admitted and 5
+  // leased before the freeze leave 14.
+  const midLease = [
+    { policy: 'fail-closed', budget: 1000, during: [200, 200, 200, 200, 200, 503, 503], served: 6, next: 200 },
+    { policy: 'fail-open', budget: 1000, during: [200, 200, 200, 200, 200, 200, 200], served: 8, next: 200 },
+    {
+      policy: 'insurance',
+      budget: 20,
+      during: [...new Array<number>(19).fill(200), 429, 429],
+      served: 20,
+      next: 429,
+    },
+  ] as const;
+  for (const { policy, budget, during, served, next } of midLease) {
     it(`spends what its lease holds while Redis is frozen, then answers as ${policy} says`, async () => {
       const prefix = prefixOf();
       const h = await startHarness(
-        config(prefix, 1000, {
+        config(prefix, budget, {
           onFailure: policy,
           commandTimeoutMs: 100,
           lease: { maxPredictions: 5, minPredictions: 1, seconds: 60 },
@@ -142,17 +156,17 @@ describe('quota leasing through a shared Redis', () => {
         assert.equal(await leased(h), 5);
         redis.freeze();
         frozen = true;
-        const during: number[] = [];
-        for (let i = 0; i < 7; i++) during.push((await predict(h)).status);
-        const after = policy === 'fail-closed' ? 503 : 200;
-        assert.deepEqual(during, [200, 200, 200, 200, 200, after, after], 'five from the lease, then the policy');
-        assert.equal(h.predictor.calls, policy === 'fail-closed' ? 6 : 8);
+        const seen: number[] = [];
+        for (let i = 0; i < during.length; i++) seen.push((await predict(h)).status);
+        assert.deepEqual(seen, during, 'five from the lease, then the policy');
+        assert.equal(h.predictor.calls, served);
         redis.thaw();
         frozen = false;
         await redisAnswers(h);
-        await until('what fail-open served is handed over', async () => (await unsettled(h)) === 0);
+        await until('what was served without Redis is handed over', async () => (await unsettled(h)) === 0);
         const counted = await countedIn(reader, prefix);
         assert.equal(counted, h.predictor.calls + (await leased(h)), 'Redis counts what was served and what is held');
+        assert.equal((await predict(h)).status, next, 'the next request, as Redis counts');
       } finally {
         if (frozen) redis.thaw();
         await h.close();

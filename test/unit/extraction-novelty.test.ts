@@ -12,6 +12,7 @@ import {
   type NoveltyOptions,
 } from '../../src/extraction/novelty-detector.js';
 import { Xoshiro128 } from '../../src/extraction/prng.js';
+import { enforcingGuard } from '../helpers/model-guard.js';
 
 const OPTIONS: NoveltyOptions = {
   dims: 3,
@@ -205,19 +206,10 @@ describe('novelty reference rebuilt between requests', () => {
 
 /** A guard on a 3-feature model whose benign population lies on the helix. */
 function curveGuard(): ModelGuard {
-  const config = buildConfig({
-    auth: { enabled: false },
-    models: {
-      m: {
-        extraction: {
-          mode: 'enforce',
-          features: { centre: [0, 0, 0], scale: [1, 1, 1] },
-          calibration: { minAccounts: 50, minQueries: 100 },
-        },
-      },
-    },
+  return enforcingGuard({
+    features: { centre: [0, 0, 0], scale: [1, 1, 1] },
+    calibration: { minAccounts: 50, minQueries: 100 },
   });
-  return new ModelGuard('m', 'enforce', config.models['m']!);
 }
 
 function feedRows(g: ModelGuard, user: string, rows: Iterable<Float64Array>, t0: number): void {

@@ -2,23 +2,16 @@
 // the repeat set remembers an account's last `repeatHorizon` distinct rows exactly.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildConfig } from '../../src/config/load-config.js';
 import { LEVEL_FLAG } from '../../src/extraction/action-ladder.js';
-import { ModelGuard } from '../../src/extraction/model-guard.js';
+import type { ModelGuard } from '../../src/extraction/model-guard.js';
 import { Xoshiro128 } from '../../src/extraction/prng.js';
 import { RepeatSet } from '../../src/extraction/repeat-set.js';
+import { enforcingGuard } from '../helpers/model-guard.js';
 
 const FEATURES = { centre: [0, 0, 0, 0], scale: [1, 1, 1, 1] };
 
-function guard(extraction: Record<string, unknown> = {}): ModelGuard {
-  const config = buildConfig({
-    auth: { enabled: false },
-    models: {
-      m: { extraction: { mode: 'enforce', features: FEATURES, calibration: { minAccounts: 0 }, ...extraction } },
-    },
-  });
-  return new ModelGuard('m', 'enforce', config.models['m']!);
-}
+const guard = (extraction: Record<string, unknown> = {}): ModelGuard =>
+  enforcingGuard({ features: FEATURES, calibration: { minAccounts: 0 }, ...extraction });
 
 function rows(n: number, seed: number): number[][] {
   const rng = new Xoshiro128(seed);

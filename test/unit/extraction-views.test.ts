@@ -2,30 +2,20 @@
 // the level changes, a timeline), and per model the calibration, the levels and the breaker.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildConfig } from '../../src/config/load-config.js';
-import { ModelGuard, viewOf } from '../../src/extraction/model-guard.js';
+import { viewOf, type ModelGuard } from '../../src/extraction/model-guard.js';
 import { modelView } from '../../src/extraction/model-view.js';
+import { enforcingGuard } from '../helpers/model-guard.js';
 
 const FEATURES = { centre: [0, 0, 0, 0], scale: [1, 1, 1, 1] };
 
-function guard(extraction: Record<string, unknown> = {}): ModelGuard {
-  const config = buildConfig({
-    auth: { enabled: false },
-    models: {
-      m: {
-        extraction: {
-          mode: 'enforce',
-          features: FEATURES,
-          calibration: { minAccounts: 0 },
-          actions: { degradeAt: 5, throttleAt: 0, blockAt: 10 },
-          timelineBucketSeconds: 60,
-          ...extraction,
-        },
-      },
-    },
+const guard = (extraction: Record<string, unknown> = {}): ModelGuard =>
+  enforcingGuard({
+    features: FEATURES,
+    calibration: { minAccounts: 0 },
+    actions: { degradeAt: 5, throttleAt: 0, blockAt: 10 },
+    timelineBucketSeconds: 60,
+    ...extraction,
   });
-  return new ModelGuard('m', 'enforce', config.models['m']!);
-}
 
 /** One feature swept at a time, one query a second, scored as the extraction stage scores it. */
 function sweep(g: ModelGuard, user: string, n: number, t0: number, base = 0.3): number {

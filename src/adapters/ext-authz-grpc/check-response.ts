@@ -2,7 +2,7 @@ import type { DecisionContext } from '../../decision/decision-context.js';
 import { underscoredNames } from '../intake/intake.js';
 import type { Denial } from '../../decision/denial.js';
 import { codeInfo, GrpcCode } from '../../decision/error-codes.js';
-import { renderHttpDenial } from '../../decision/http-denial.js';
+import { renderCheckDenial } from '../../decision/http-denial.js';
 import type { RequestView } from '../../decision/request-view.js';
 import { isGrpcCall } from '../../inference/grpc-route.js';
 import type { CheckResponseMessage, HeaderOption, ProtoStruct, StructValue } from './check-codec.js';
@@ -31,10 +31,8 @@ export function decisionMetadata(ctx: DecisionContext | undefined, decision: str
 
 /**
  * Deny: a non-OK status from the code table's gRPC column (an unset status would mean allow)
- * and the same HTTP status, headers and JSON body the proxy would answer. For a gRPC call Envoy
- * answers the client trailers-only, keeping a `grpc-status` the denial sets and mapping the HTTP
- * status only when there is none (Envoy source/common/http/utility.cc, `encodeLocalReply`): so
- * the table's gRPC code is set, and the client sees what the gateway's gRPC door would answer.
+ * and the same HTTP status, headers and JSON body the proxy would answer, with `grpc-status` for a
+ * gRPC call (renderCheckDenial), so its client sees what the gateway's gRPC door would answer.
  */
 export function deniedCheckResponse(
   denial: Denial,
@@ -42,11 +40,9 @@ export function deniedCheckResponse(
   ctx?: DecisionContext,
   view: RequestView | undefined = ctx?.view,
 ): CheckResponseMessage {
-  const r = renderHttpDenial(denial, realm);
+  const r = renderCheckDenial(denial, realm, view !== undefined && isGrpcCall(view));
   const headers: HeaderOption[] = [];
   for (const key in r.headers) headers.push({ header: { key, value: r.headers[key] as string } });
-  if (view && isGrpcCall(view))
-    headers.push({ header: { key: 'grpc-status', value: String(codeInfo(denial.code).grpc) } });
   return {
     status: { code: codeInfo(denial.code).grpc, message: denial.message },
     denied_response: { status: { code: r.status }, headers, body: r.body },

@@ -2,11 +2,11 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { GatewayConfig } from '../../config/schema.js';
 import type { DecisionContext } from '../../decision/decision-context.js';
 import { deny, type Denial } from '../../decision/denial.js';
-import { renderHttpDenial } from '../../decision/http-denial.js';
+import { renderCheckDenial } from '../../decision/http-denial.js';
 import type { DecisionPipeline } from '../../decision/pipeline.js';
 import type { RequestView } from '../../decision/request-view.js';
 import { isPromise } from '../../decision/stage.js';
-import { isGrpcCall } from '../../inference/grpc-route.js';
+import { isGrpcCall, isGrpcContentType } from '../../inference/grpc-route.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GatewayMetrics } from '../../observability/metrics.js';
 import {
@@ -50,8 +50,8 @@ export function createExtAuthzHttpServer(deps: ExtAuthzHttpDeps): Server {
   });
   const decisionSeconds = metrics.decisionSeconds.labels({ door: DOOR });
 
-  const sendDenial = (res: ServerResponse, denial: Denial, close = false) => {
-    const r = renderHttpDenial(denial, realm);
+  const sendDenial = (res: ServerResponse, denial: Denial, close: boolean, grpcCall: boolean) => {
+    const r = renderCheckDenial(denial, realm, grpcCall);
     const headers: Record<string, string | number> = { ...r.headers, 'content-length': Buffer.byteLength(r.body) };
     if (close) headers['connection'] = 'close';
     if (!res.headersSent && !res.destroyed) res.writeHead(r.status, headers).end(r.body);
@@ -90,13 +90,16 @@ export function createExtAuthzHttpServer(deps: ExtAuthzHttpDeps): Server {
     ctx: DecisionContext | undefined,
     started: number,
     close = false,
-  ) => record(view, ctx, denial.code, sendDenial(res, denial, close), started);
+    grpcCall = view !== undefined && isGrpcCall(view),
+  ) => record(view, ctx, denial.code, sendDenial(res, denial, close, grpcCall), started);
 
   const check = async (req: IncomingMessage, res: ServerResponse, started: number, expectsContinue: boolean) => {
     const original = stripPrefix(req.url ?? '/', prefix);
-    if (original === undefined) return refuse(res, noPrefix, undefined, undefined, started, hasBody(req));
+    // Refused before there is a view: whether the client made a gRPC call is read from the head.
+    const grpcHead = isGrpcContentType(req.headers['content-type']);
+    if (original === undefined) return refuse(res, noPrefix, undefined, undefined, started, hasBody(req), grpcHead);
     const malformed = intake.headProblem(req);
-    if (malformed) return refuse(res, malformed, undefined, undefined, started, hasBody(req));
+    if (malformed) return refuse(res, malformed, undefined, undefined, started, hasBody(req), grpcHead);
     // Decided from the head first, as the proxy does: an unauthenticated check never has its body
     // held. A gRPC call is the exception: its message names the model, so it is routed from its body.
     const view = requestViewFromCheck(req, original, undefined);

@@ -117,8 +117,8 @@ export class GrpcProxyDoor {
     this.upstreamAuthority = url.host;
     this.upstream = new UpstreamSessions(url.origin, Math.min(4, upstream.connections), upstream.keepAliveTimeoutMs);
     this.budget = budget ?? new BodyBudget(server.maxBodyBytesInFlight);
-    this.access = accessRecorder('proxy', config, metrics, log);
-    this.decisionSeconds = metrics.decisionSeconds.labels({ door: 'proxy' });
+    this.access = accessRecorder('grpc', config, metrics, log);
+    this.decisionSeconds = metrics.decisionSeconds.labels({ door: 'grpc' });
     // The same bound and words as the ext-authz doors, which see the same HTTP/2 body (prefix included).
     this.tooLarge = deny('body_too_large', `request body is over the ${server.bodyLimitBytes}-byte limit`);
     this.tooLargeAnswer = deny(

@@ -33,7 +33,7 @@ export function requestViewFromStream(
   const q = path.indexOf('?');
   const given = headers['x-request-id'];
   return {
-    door: 'proxy',
+    door: 'grpc',
     forwardsAnswer: true,
     method: headers[':method'] ?? 'POST',
     path: q < 0 ? path : path.slice(0, q),
