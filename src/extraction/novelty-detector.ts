@@ -127,7 +127,14 @@ export class NoveltyDetector {
    * Reference rows per hashed cell of a grid whose cells have diagonal = the radius: two rows in
    * a row's cell are within the radius of it, a certificate of "near" without any distance.
    */
-  private cert = new Uint16Array(2 * CERT_TABLE);
+  private cert: Uint16Array = new Uint16Array(2 * CERT_TABLE);
+  /**
+   * What a rebuild writes (the next reference, swapped with the one in force at its end) and
+   * reads (its copy of the pool, the projections): allocated once, so a rebuild leaves no garbage.
+   */
+  private spare: { rows: Float64Array; keys: Float64Array; axis: Float64Array; cert: Uint16Array };
+  private readonly snapshot: Float64Array;
+  private readonly proj: Float64Array;
   private certInverse = 0;
   /** The rebuild under way (its remaining slices), if any. */
   private build: Generator<void, void, void> | undefined;
@@ -139,6 +146,14 @@ export class NoveltyDetector {
     this.keys = new Float64Array(o.reference);
     this.axis = new Float64Array(o.dims);
     this.scratch = new Float64Array(o.reference);
+    this.spare = {
+      rows: new Float64Array(o.reference * o.dims),
+      keys: new Float64Array(o.reference),
+      axis: new Float64Array(o.dims),
+      cert: new Uint16Array(2 * CERT_TABLE),
+    };
+    this.snapshot = new Float64Array(o.reference * o.dims);
+    this.proj = new Float64Array(o.reference);
     this.rng = new Xoshiro128(o.seed ^ 0x5bd1e995);
     this.seeds = o.seed;
   }
@@ -153,9 +168,9 @@ export class NoveltyDetector {
   }
 
   /**
-   * The model's bytes at their peak, while a rebuild is under way: the pool, the reference in force
-   * (rows, keys, certificate counts) and the one being built with its snapshot of the pool, the
-   * leave-one-out scratch, the projections and their order.
+   * The model's bytes: the pool, the reference in force and the spare one a rebuild writes (rows,
+   * keys, certificate counts), the rebuild's copy of the pool, its projections, their order and
+   * the leave-one-out scratch.
    */
   get bytes(): number {
     return (
@@ -245,11 +260,12 @@ export class NoveltyDetector {
     const n = this.size;
     if (n <= neighbours) return;
     // Offers go on writing the pool while the slices run: the build reads its own copy.
-    const pool = this.pool.slice(0, n * dims);
+    const pool = this.snapshot;
+    pool.set(this.pool.subarray(0, n * dims));
+    const { rows, keys, axis: v, cert } = this.spare;
     const mean = new Float64Array(dims);
     for (let i = 0; i < n; i++) for (let j = 0; j < dims; j++) mean[j]! += pool[i * dims + j]! / n;
     // First principal direction by power iteration on the covariance (never formed: X'(Xv)).
-    const v = new Float64Array(dims);
     for (let j = 0; j < dims; j++) v[j] = 1 / Math.sqrt(dims) + 1e-3 * j;
     const w = new Float64Array(dims);
     const perIteration = 2 * n * dims;
@@ -272,19 +288,18 @@ export class NoveltyDetector {
       }
     }
     const order = Array.from({ length: n }, (_, i) => i);
-    const proj = new Float64Array(n);
+    const proj = this.proj;
     for (let i = 0; i < n; i++) {
       let p = 0;
       for (let j = 0; j < dims; j++) p += pool[i * dims + j]! * v[j]!;
       proj[i] = p;
     }
     order.sort((a, b) => proj[a]! - proj[b]!);
-    const rows = new Float64Array(this.pool.length);
-    const keys = new Float64Array(this.o.reference);
-    order.forEach((src, dst) => {
-      rows.set(pool.subarray(src * dims, src * dims + dims), dst * dims);
+    for (let dst = 0; dst < n; dst++) {
+      const src = order[dst]!;
+      for (let j = 0; j < dims; j++) rows[dst * dims + j] = pool[src * dims + j]!;
       keys[dst] = proj[src]!;
-    });
+    }
     yield;
     // Leave-one-out: each reference row's distance to its `neighbours`-th nearest other row,
     // searched outwards along the sorted projection until the projection gap alone exceeds it.
@@ -327,13 +342,14 @@ export class NoveltyDetector {
     const sorted = kth.slice(0, n).sort();
     const radius2 = sorted[Math.min(n - 1, Math.ceil(quantile * n) - 1)]!;
     const certInverse = Math.sqrt(dims / radius2);
-    const cert = new Uint16Array(2 * CERT_TABLE);
+    cert.fill(0);
     for (let i = 0; i < n; i++)
       for (let grid = 0; grid < 2; grid++) {
         const c = certSlot(rows, i * dims, grid, dims, certInverse);
         if (cert[c]! < 0xffff) cert[c]!++;
       }
     // The new reference takes over in one step.
+    this.spare = { rows: this.rows, keys: this.keys, axis: this.axis, cert: this.cert };
     this.rows = rows;
     this.keys = keys;
     this.axis = v;
