@@ -271,7 +271,8 @@ export function mergeSorted(st: PrototypeState, scratch: Float32Array): void {
     scratch[out++] = v;
   }
   while (n < nEnd) scratch[out++] = scratch[n++]!;
-  a.set(scratch.subarray(0, out), s);
+  // Copied by hand: a subarray view per merge would be garbage every few queries.
+  for (let i = 0; i < out; i++) a[s + i] = scratch[i]!;
   st.sorted = out;
   st.pending = 0;
   st.evicted = 0;
