@@ -1,6 +1,6 @@
 import { binomialAlarmCount } from './binomial-threshold.js';
 import { Xoshiro128 } from './prng.js';
-import { fmix, step } from './row-hash.js';
+import { fmix, mix } from './row-hash.js';
 import { WindowCount } from './window-count.js';
 import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
 
@@ -104,7 +104,7 @@ export class FingerprintDetector {
     // side by side rather than one miss after another, with the same outcome.
     for (let b = 0, ob = 0; b < bands; b++, ob += dims) {
       let h = 0x9747b28c ^ b;
-      for (let j = 0; j < dims; j++) h = step(h, Math.floor(q[j]! + offsets[ob + j]!));
+      for (let j = 0; j < dims; j++) h = mix(h, Math.floor(q[j]! + offsets[ob + j]!));
       sigs[b] = fmix(h);
     }
     let hit = false;

@@ -25,18 +25,6 @@ export function mix(h: number, k: number): number {
   return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
 
-/**
- * A lighter step for hashing many small integers whose hash is then finished by `fmix` (grid
- * cells, quantised differences): one multiply by the golden-ratio constant and one xor-shift,
- * after the multiply-xorshift mixers of Stafford's "Better bit mixing" (2011) and SplitMix. Not
- * for keyed hashes a client could attack (those use `mix`); four operations where `mix` takes
- * eleven, on the detectors' inner loops.
- */
-export function step(h: number, k: number): number {
-  h = Math.imul(h ^ k, 0x9e3779b1);
-  return h ^ (h >>> 15);
-}
-
 export function fmix(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);

@@ -1,6 +1,6 @@
 import { binomialAlarmCount } from './binomial-threshold.js';
 import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
-import { fmix, step } from './row-hash.js';
+import { fmix, mix } from './row-hash.js';
 import { WindowCount } from './window-count.js';
 
 /**
@@ -85,7 +85,7 @@ export class StepDetector {
         // (x ≥ 0), and Math.round cost three quarters of this loop on Node 24. NaN counts as changed.
         const t = Math.abs(scaled[j]! - rows[base + j]!) * 1048576 + 0.5;
         if (!(t < 1)) changed++;
-        h = step(h, t | 0);
+        h = mix(h, t | 0);
       }
       if (changed >= 2) found[n++] = fmix(h);
     }

@@ -7,7 +7,7 @@ import {
   PrototypeDetector,
   type PrototypeState,
 } from '../../src/extraction/prototype-detector.js';
-import { fmix, step } from '../../src/extraction/row-hash.js';
+import { fmix, mix } from '../../src/extraction/row-hash.js';
 import { shapiroWilk } from '../../src/extraction/shapiro-wilk.js';
 import { StepDetector } from '../../src/extraction/step-detector.js';
 
@@ -122,7 +122,7 @@ function referenceStepHits(rows: readonly Float64Array[], width: number): boolea
       for (let j = 0; j < width; j++) {
         const q = Math.round(Math.abs(x[j]! - y[j]!) * 1048576);
         if (q !== 0) changed++;
-        h = step(h, q | 0);
+        h = mix(h, q | 0);
       }
       if (changed < 2) continue;
       const f = fmix(h);
