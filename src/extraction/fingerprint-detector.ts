@@ -105,7 +105,7 @@ export class FingerprintDetector {
     for (let b = 0, ob = 0; b < bands; b++, ob += dims) {
       let h = 0x9747b28c ^ b;
       for (let j = 0; j < dims; j++) h = mix(h, Math.floor(q[j]! + offsets[ob + j]!));
-      sigs[b] = fmix(h);
+      sigs[b] = fmix(h) | 1; // the slot index as before the slots were packed: the same cells collide
     }
     let hit = false;
     const now = seq & SEQ_MASK;
