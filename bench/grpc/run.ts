@@ -2,12 +2,16 @@
 // (the floor) and the predictor itself, 1 and 256 rows per ModelInfer call. Each server runs in
 // its own process; CPU µs/call is that process's CPU time over the calls it served. Bounded:
 // `--seconds` per measurement (at most 20), `--rounds` (at most 5), at most MAX_CALLS calls each.
-//   node dist/bench/grpc/run.js [--seconds 4] [--rounds 2] [--concurrency 16] [--write]
+//   node dist/bench/grpc/run.js [--seconds 4] [--rounds 2] [--concurrency 16] [--write] [--profile DIR] [--rows 1,256]
+// `--profile DIR` runs the gateway under `node --cpu-prof` (its profile lands in DIR when it stops;
+// summarise with `node dist/bench/profile-summary.js DIR OUT`): the profiler slows it, so the
+// table of such a run is for shares, not for the record.
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { labelsOnlyGatewayConfig } from './gateway-config.js';
 import { grpcLoad, inferRequestBytes, type GrpcLoadResult } from './grpc-load.js';
 
 const SERVER = fileURLToPath(new URL('./grpc-server-process.js', import.meta.url));
@@ -22,9 +26,15 @@ interface Server {
   stop(): Promise<void>;
 }
 
-async function startServer(kind: 'predictor' | 'floor' | 'gateway', env: Record<string, string> = {}): Promise<Server> {
-  const child: ChildProcess = fork(SERVER, [kind], {
+async function startServer(
+  kind: 'predictor' | 'floor' | 'gateway',
+  env: Record<string, string> = {},
+  execArgv: string[] = [],
+  script = SERVER,
+): Promise<Server> {
+  const child: ChildProcess = fork(script, [kind], {
     env: { ...process.env, ...env },
+    execArgv: [...process.execArgv, ...execArgv],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   const address = await new Promise<string>((resolve, reject) => {
@@ -57,34 +67,41 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '2' },
     concurrency: { type: 'string', default: '16' },
     write: { type: 'boolean', default: false },
+    profile: { type: 'string' },
+    rows: { type: 'string', default: '1,256' },
+    compare: { type: 'string' },
   },
 });
 const seconds = Math.min(20, Math.max(1, Number(values.seconds)));
 const rounds = Math.min(5, Math.max(1, Number(values.rounds)));
 const concurrency = Math.min(64, Math.max(1, Number(values.concurrency)));
+// Rows per call, each measured separately: 1 (per-call cost) and 256 (per-row cost) by default.
+const sizes = values.rows
+  .split(',')
+  .map(Number)
+  .filter((n) => Number.isInteger(n) && n >= 1 && n <= 256);
 
 const predictor = await startServer('predictor');
 const upstream = `http://${predictor.address}`;
 const floor = await startServer('floor', { BENCH_UPSTREAM: upstream });
-// The gateway as the labels-only rows of the REST bench run it: no auth, the model's input
-// contract checked, probabilities reduced to class names; access log on (to /dev/null here).
-const gateway = await startServer('gateway', {
-  BENCH_CONFIG: JSON.stringify({
-    server: { host: '127.0.0.1', port: 0, grpcPort: 0, drainDelaySeconds: 0, shutdownGraceSeconds: 1 },
-    admin: { host: '127.0.0.1', port: 0 },
-    upstream: { url: 'http://127.0.0.1:1', grpcUrl: upstream },
-    auth: { enabled: false },
-    log: { level: 'info' },
-    models: {
-      iris: { labels: ['setosa', 'versicolor', 'virginica'], input: { features: 4, shape: [4], maxBatch: 256 } },
-    },
-  }),
-});
+const gatewayEnv = { BENCH_CONFIG: JSON.stringify(labelsOnlyGatewayConfig(upstream)) };
+const gateway = await startServer(
+  'gateway',
+  gatewayEnv,
+  values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [],
+);
+// `--compare DIR`: the same gateway from another build (DIR holds its dist/, e.g. an earlier
+// commit), measured in the same run, so a change is compared under the same load and noise.
+const compareScript = values.compare
+  ? fileURLToPath(new URL('bench/grpc/grpc-server-process.js', `file://${values.compare.replace(/\/?$/, '/')}dist/`))
+  : undefined;
+const compared = compareScript ? await startServer('gateway', gatewayEnv, [], compareScript) : undefined;
 
 const targets = [
   { name: 'predictor directly (gRPC, the limit)', server: predictor },
   { name: 'plain HTTP/2 forwarder (node:http2, the floor)', server: floor },
   { name: 'gateway gRPC door, labels-only (contract checked, probabilities reduced)', server: gateway },
+  ...(compared ? [{ name: `the same, built from ${values.compare}`, server: compared }] : []),
 ];
 
 interface Row {
@@ -97,7 +114,7 @@ interface Row {
   firstError: string | undefined;
 }
 const rows = new Map<string, Row>();
-for (const size of [1, 256]) {
+for (const size of sizes) {
   const request = inferRequestBytes(size);
   for (const t of targets) await grpcLoad(t.server.address, request, concurrency, 1); // warm-up
   for (let r = 0; r < rounds; r++) {
@@ -119,7 +136,7 @@ for (const size of [1, 256]) {
     }
   }
 }
-await Promise.all([gateway.stop(), floor.stop(), predictor.stop()]);
+await Promise.all([gateway.stop(), floor.stop(), predictor.stop(), compared?.stop()]);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const lines: string[] = [];
@@ -136,7 +153,7 @@ lines.push(
   '| rows per call | target | calls/s | p50 ms | p99 ms | CPU µs/call | CPU vs floor | p99 vs floor | non-OK |',
   '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
 );
-for (const size of [1, 256]) {
+for (const size of sizes) {
   const f = rows.get(`${size}|${targets[1]!.name}`)!;
   const fCpu = f.cpu / f.calls;
   const fP99 = median(f.p99);
@@ -154,7 +171,8 @@ for (const size of [1, 256]) {
 lines.push('', END);
 const table = lines.join('\n');
 process.stdout.write(`${table}\n`);
-if (values.write) {
+// Only a plain run of both sizes replaces the table.
+if (values.write && !values.profile && !values.compare && values.rows === '1,256') {
   const text = readFileSync(RESULTS, 'utf8');
   const start = text.indexOf(BEGIN);
   const end = text.indexOf(END);

@@ -19,7 +19,9 @@
  * - novelty: a row is far from the population when fewer than 2 rows of a 1,024-row reference
  *   sample of it (at most 4 rows per account) lie within the 99th percentile of the sample's own
  *   2nd-nearest-neighbour distance, so about 1% of benign rows are far by construction; the floor
- *   assumes five times that (5%).
+ *   assumes five times that (5%);
+ * - lineage: rows on the lattice of a sign step the account has taken twice; natural rows almost
+ *   never are, and the floor assumes the same 2% as the other pair signals.
  */
 export interface DetectorSettings {
   readonly prototypes: number;
@@ -65,6 +67,10 @@ export interface DetectorSettings {
   readonly noveltyRate: number;
   /** Novelty: rows one account may lend to the reference. */
   readonly noveltyRowsPerAccount: number;
+  /** Lineage: assumed benign share of rows descended from an earlier row of the account by a learned step. */
+  readonly lineageRate: number;
+  /** Lineage: distinct rows per account kept to find a step taken twice and a row's relatives. */
+  readonly lineageHistory: number;
 }
 
 export const DEFAULT_DETECTOR_SETTINGS: DetectorSettings = {
@@ -98,6 +104,8 @@ export const DEFAULT_DETECTOR_SETTINGS: DetectorSettings = {
   noveltyQuantile: 0.99,
   noveltyRate: 0.05,
   noveltyRowsPerAccount: 4,
+  lineageRate: 0.02,
+  lineageHistory: 128,
 };
 
 /** The detectors' names, in the order of every per-detector array. */
@@ -110,5 +118,6 @@ export const DETECTORS = [
   'margin',
   'steps',
   'novelty',
+  'lineage',
 ] as const;
 export type DetectorName = (typeof DETECTORS)[number];

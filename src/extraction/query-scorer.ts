@@ -17,6 +17,7 @@ import {
   type SliceScheduler,
 } from './novelty-detector.js';
 import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
+import { LINEAGE, LINEAGE_MAX_WIDTH, LineageDetector, type LineageState } from './lineage-detector.js';
 
 export { DETECTORS, type DetectorName } from './population-calibration.js';
 
@@ -34,6 +35,8 @@ export class QueryStreamState {
   contributing = false;
   /** Off-manifold state (models of at most NOVELTY_MAX_DIMS dimensions); set by the scorer. */
   novelty: NoveltyState | undefined;
+  /** Sign-step lineage state (rows of at most LINEAGE_MAX_WIDTH features); set by the scorer. */
+  lineage: LineageState | undefined;
   /** Cleared by the account guard once the account is flagged: it then offers no reference row. */
   clean = true;
 
@@ -58,7 +61,8 @@ export class QueryStreamState {
       (this.fingerprint?.bytes ?? 0) +
       (this.geometry?.bytes ?? 0) +
       (this.steps?.bytes ?? 0) +
-      (this.novelty?.bytes ?? 0)
+      (this.novelty?.bytes ?? 0) +
+      (this.lineage?.bytes ?? 0)
     );
   }
 
@@ -81,6 +85,7 @@ export class QueryScorer {
   private readonly fingerprint: FingerprintDetector | undefined;
   private readonly geometry: GeometryDetector | undefined;
   private readonly steps: StepDetector | undefined;
+  private readonly lineage: LineageDetector | undefined;
   /** The model's off-manifold detector and its reference sample (one per model, shared by its accounts). */
   readonly novelty: NoveltyDetector | undefined;
   private readonly scaled: Float64Array;
@@ -153,6 +158,15 @@ export class QueryScorer {
         seed,
         slices,
       });
+    if (normaliser.width <= LINEAGE_MAX_WIDTH)
+      this.lineage = new LineageDetector({
+        width: normaliser.width,
+        history: s.lineageHistory,
+        window: s.window,
+        benignRate: s.lineageRate,
+        alpha: s.alpha,
+        seed,
+      });
     if (normaliser.width <= STEP_MAX_WIDTH)
       this.steps = new StepDetector({
         width: normaliser.width,
@@ -182,6 +196,7 @@ export class QueryScorer {
       s.repeatHorizon,
     );
     probe.novelty = this.novelty?.createState();
+    probe.lineage = this.lineage?.createState();
     return probe.bytes + prototypeSets + sets * TYPED_ARRAY_OVERHEAD;
   }
 
@@ -195,6 +210,7 @@ export class QueryScorer {
       this.settings.repeatHorizon,
     );
     st.novelty = this.novelty?.createState();
+    st.lineage = this.lineage?.createState();
     return st;
   }
 
@@ -209,6 +225,7 @@ export class QueryScorer {
     f[5] = this.geometry?.marginCount ?? 1;
     f[6] = this.steps?.alarmCount ?? 1;
     f[NOVELTY] = this.novelty?.alarmCount ?? 1;
+    f[LINEAGE] = this.lineage?.alarmCount ?? 1;
     return f;
   }
 
@@ -231,6 +248,7 @@ export class QueryScorer {
     this.geometry!.observe(st.geometry!, this.scaled, this.z, margin, sc, 2);
     if (st.steps) sc[6] = this.steps!.observe(st.steps, this.scaled);
     if (st.novelty) sc[NOVELTY] = this.novelty!.observe(st.novelty, this.z);
+    if (st.lineage) sc[LINEAGE] = this.lineage!.observe(st.lineage, this.scaled);
     const cal = this.calibration;
     if (cal) {
       this.track(st, cal);
@@ -256,6 +274,7 @@ export class QueryScorer {
     this.peak(st, cal, on, 5, g.marginHits);
     if (st.steps) this.peak(st, cal, on, 6, st.steps.hits.count);
     if (st.novelty) this.peak(st, cal, on, NOVELTY, st.novelty.far.count);
+    if (st.lineage) this.peak(st, cal, on, LINEAGE, st.lineage.hits.count);
     if (!on && st.distinct >= cal.o.minQueries) {
       st.contributing = true;
       cal.add(p, st.distinct);

@@ -1,7 +1,8 @@
 import { deny, type Denial } from '../decision/denial.js';
 import type { RequestView } from '../decision/request-view.js';
-import { decodeMessage, grpcUnframe, GRPC_INFERENCE_PREFIX, type ModelNameMessage } from './grpc-codec.js';
+import { grpcUnframe, GRPC_INFERENCE_PREFIX } from './grpc-codec.js';
 import { modelInferMessageOf } from './grpc-infer-request.js';
+import { readModelName } from './grpc-infer-wire.js';
 import type { ModelRoute, Verb } from './kserve-route.js';
 
 // gRPC calls of `inference.GRPCInferenceService` routed as their REST twins: the method names the
@@ -68,15 +69,15 @@ export function grpcCallOf(view: RequestView): GrpcCall | undefined {
   if (verb === 'predict') {
     const m = modelInferMessageOf(view.body);
     if (typeof m === 'string') return { ok: false, denial: deny('invalid_body', m) };
-    model = m.model_name ?? '';
-    version = m.model_version ?? '';
+    model = m.model_name;
+    version = m.model_version;
   } else {
     const bytes = grpcUnframe(view.body);
     if (typeof bytes === 'string') return { ok: false, denial: deny('invalid_body', bytes) };
-    const m = decodeMessage<ModelNameMessage>(rpc as 'ModelReady', 'request', bytes);
+    const m = readModelName(bytes, rpc);
     if (typeof m === 'string') return { ok: false, denial: deny('invalid_body', m) };
-    model = m.name ?? '';
-    version = m.version ?? '';
+    model = m.name;
+    version = m.version;
   }
   if (model === '') return { ok: false, denial: deny('invalid_body', `the ${rpc} request names no model`) };
   if (!NAME.test(model) || (version !== '' && !NAME.test(version)))

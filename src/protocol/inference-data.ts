@@ -1,7 +1,6 @@
 // The shapes the KServe V1 and Open Inference Protocol (V2) requests and answers are read into:
 // described here, below every layer, so the decision core can carry them without importing the
 // capability that reads them (src/inference).
-import type { ModelInferRequestMessage } from './grpc-messages.js';
 import type { Protocol } from './kserve-route.js';
 
 /** V1: the member of the body holding the rows. */
@@ -23,8 +22,8 @@ export interface InferenceRequest {
   readonly binaryHeaderLength: number | undefined;
   /** With the binary extension: each binary input's bytes by input index (views into the body, not copies). */
   readonly binaryInputs: ReadonlyMap<number, Buffer> | undefined;
-  /** A gRPC ModelInfer call: the decoded message `doc` was read from (grpc-infer-request.ts). */
-  readonly grpc?: ModelInferRequestMessage;
+  /** A gRPC ModelInfer call: the ModelInferRequest's bytes `doc` was read from (grpc-infer-request.ts). */
+  readonly grpc?: Buffer;
 }
 
 /** One row's answer, understood: the class, and the ranked scores when the predictor gave them. */

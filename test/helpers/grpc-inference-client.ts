@@ -173,3 +173,14 @@ export function irisInfer(
     ...extra,
   };
 }
+
+/** A framed message of the service decoded by this client (int64 as numbers, bytes as Buffers, absent fields absent). */
+export function unframedMessage(type: string, framed: Buffer): Record<string, unknown> {
+  assertFramed(framed);
+  return codec(type).deserialize(framed.subarray(5));
+}
+
+function assertFramed(framed: Buffer): void {
+  if (framed.length < 5 || framed[0] !== 0 || framed.readUInt32BE(1) !== framed.length - 5)
+    throw new Error('not one uncompressed length-prefixed gRPC message');
+}

@@ -18,6 +18,7 @@ const DETECTORS = {
   repeatHorizon: 16,
   stepRecent: 2,
   stepTable: 64,
+  lineageHistory: 4,
 };
 
 describe('extraction memory', () => {

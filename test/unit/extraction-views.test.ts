@@ -88,6 +88,7 @@ describe('extraction views', () => {
       'margin',
       'steps',
       'novelty',
+      'lineage',
     ]);
     for (let u = 0; u < 5; u++) {
       const acc = g.account(`u${u}`, 0);

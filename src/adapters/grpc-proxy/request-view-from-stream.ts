@@ -4,13 +4,6 @@ import type { RequestView } from '../../decision/request-view.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Every value of one header in Node's http2 raw header list (flat [name, value, ...], names lower-case). */
-function allValues(raw: readonly string[], name: string): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) if (raw[i] === name) out.push(raw[i + 1]!);
-  return out;
-}
-
 /**
  * An HTTP/2 gRPC call → RequestView. gRPC metadata are HTTP/2 header fields, so the token is the
  * `authorization` metadata. Node keeps one value of a single-value field in `headers`; every
@@ -27,7 +20,15 @@ export function requestViewFromStream(
   const plain: Record<string, string | string[] | undefined> = {};
   for (const k in headers) if (k.charCodeAt(0) !== 0x3a /* : */) plain[k] = headers[k];
   const authority = headers[':authority'];
-  const hosts = [...(authority !== undefined ? [authority] : []), ...allValues(rawHeaders, 'host')];
+  const hosts: string[] = authority !== undefined ? [authority] : [];
+  // Node's http2 raw header list is flat [name, value, ...] with lower-case names: every Host and
+  // Authorization line, read in one pass.
+  const authorization: string[] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i];
+    if (name === 'host') hosts.push(rawHeaders[i + 1]!);
+    else if (name === 'authorization') authorization.push(rawHeaders[i + 1]!);
+  }
   if (plain['host'] === undefined && authority !== undefined) plain['host'] = authority;
   const path = headers[':path'] ?? '/';
   const q = path.indexOf('?');
@@ -39,7 +40,7 @@ export function requestViewFromStream(
     path: q < 0 ? path : path.slice(0, q),
     query: q < 0 ? '' : path.slice(q + 1),
     headers: plain,
-    authorization: allValues(rawHeaders, 'authorization'),
+    authorization,
     hosts,
     body,
     bodyPartial: false,

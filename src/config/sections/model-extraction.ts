@@ -199,6 +199,14 @@ const detectors = z
       .lt(1)
       .default(D.noveltyRate)
       .meta({ description: 'Novelty: assumed benign share of rows beyond the radius (the floor of the detector).' }),
+    lineageRate: z.number().min(1e-6).max(0.5).default(D.lineageRate).meta({
+      description:
+        "Lineage: assumed benign share of rows descended from one of the account's earlier rows by a sign step it has taken twice (the floor of the `lineage` detector).",
+    }),
+    lineageHistory: z.int().min(2).max(4096).default(D.lineageHistory).meta({
+      description:
+        "Lineage: distinct rows per account kept (float32, one per feature) to find a step taken twice and a row's relatives; rows of at most 16 features.",
+    }),
   })
   .superRefine(
     crossField((v, ctx) => {
@@ -291,11 +299,12 @@ const pinned = z
             const field = z.number().meta({
               description: d === 'prada' ? 'PRADA δ (alarm when W is below).' : `${d}: alarm count in the window.`,
             });
-            // Blocks printed before the novelty detector existed stay valid (it keeps its floor).
-            return [d, d === 'novelty' ? field.optional() : field];
+            // Blocks printed before the novelty and lineage detectors existed stay valid (they keep their floors).
+            return [d, d === 'novelty' || d === 'lineage' ? field.optional() : field];
           }),
-        ) as Record<Exclude<(typeof DETECTOR_NAMES)[number], 'novelty'>, z.ZodNumber> & {
+        ) as Record<Exclude<(typeof DETECTOR_NAMES)[number], 'novelty' | 'lineage'>, z.ZodNumber> & {
           novelty: z.ZodOptional<z.ZodNumber>;
+          lineage: z.ZodOptional<z.ZodNumber>;
         },
       )
       .meta({ description: 'Per detector, as printed by `inference-gateway calibrate`.' }),
