@@ -11,6 +11,7 @@ import { UNKNOWN_CLASS } from './class-base-rates.js';
 import { BREAKER_ALL, BREAKER_CLOSED } from './escalation-breaker.js';
 import { extractionAdmin } from './extraction-admin.js';
 import { ModelGuard, type ExtractionMode } from './model-guard.js';
+import { deferredSlices } from './novelty-detector.js';
 import { DETECTORS } from './query-scorer.js';
 import { hashRow } from './row-hash.js';
 import { SharedCalibration } from './shared-calibration.js';
@@ -42,7 +43,7 @@ export const extractionStages: StageFactory = (deps) => {
   const guards = new Map<string, ModelGuard>();
   for (const [name, m] of Object.entries(deps.config.models)) {
     const mode: ExtractionMode = m.extraction.mode ?? (m.extraction.features ? 'shadow' : 'off');
-    if (mode !== 'off') guards.set(name, new ModelGuard(name, mode, m, deps.now));
+    if (mode !== 'off') guards.set(name, new ModelGuard(name, mode, m, deps.now, deferredSlices));
   }
   if (guards.size === 0) return [];
   const { metrics, log, now } = deps;

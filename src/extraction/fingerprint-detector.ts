@@ -13,8 +13,14 @@ import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
  * Datar, Immorlica, Indyk, Mirrokni, SoCG 2004). Two queries closer than about a quantum in
  * every dimension share a band with high probability; distant ones almost never.
  *
- * Signatures live in a direct-mapped table of `tableSize` slots (signature + query number), so
- * lookups are O(bands) whatever the history; old entries are overwritten, which only forgets.
+ * Signatures live in a direct-mapped table of `tableSize` 32-bit slots (a 20-bit tag of the
+ * signature beside the low 12 bits of the query number that wrote it), so lookups are O(bands)
+ * whatever the history; old entries are overwritten, which only forgets. The slot's index takes
+ * other bits of the signature than the tag, so a row matches a different one's slot with
+ * probability 2⁻²⁰ per band (8 bands: under 10⁻⁵ per row, a few percent of the near-duplicate
+ * rate of the most regular benign users seen). A query number is read modulo 2¹², which cannot
+ * mistake an expired slot for a recent one unless it survived 4,096 queries of 8 writes each
+ * into 1,024 slots (probability e⁻³²).
  * A match within the last `horizon` queries is a near-duplicate hit; exact duplicates are
  * counted apart by the caller and never reach this detector. The alarm is on the *rate* of hits
  * in the last `window` queries (a single hit proves nothing), at the count a benign stream with
@@ -32,14 +38,18 @@ export interface FingerprintDetectorOptions {
   readonly seed: number;
 }
 
+/** The query number kept per slot: 12 bits, read modulo 2¹² (so the horizon must stay below 2¹¹). */
+const SEQ_BITS = 12;
+const SEQ_MASK = (1 << SEQ_BITS) - 1;
+
 export class FingerprintState {
-  /** Per slot, its signature and the query number that wrote it, side by side: one cache line per probe. */
+  /** Per slot, tag << 12 | query number mod 2¹² (0: empty): one cache line per probe, 4 bytes per slot. */
   readonly slots: Uint32Array;
   readonly hits: WindowCount;
   seq = 0;
 
   constructor(o: FingerprintDetectorOptions) {
-    this.slots = new Uint32Array(2 * o.tableSize);
+    this.slots = new Uint32Array(o.tableSize);
     this.hits = new WindowCount(o.window);
   }
 
@@ -51,8 +61,11 @@ export class FingerprintState {
 export class FingerprintDetector {
   /** Hits in the window that raise the alarm. */
   readonly alarmCount: number;
+  /** Per band and dimension, the grid's shift in grid steps (the shift over the step, computed once). */
   private readonly offsets: Float64Array;
   private readonly inv: number;
+  /** Scratch: one query's vector in grid steps. */
+  private readonly scaled: Float64Array;
   private readonly mask: number;
   /** Scratch: one query's band signatures (the detector serves one thread). */
   private readonly sigs: Uint32Array;
@@ -62,12 +75,14 @@ export class FingerprintDetector {
 
   constructor(readonly o: FingerprintDetectorOptions) {
     if ((o.tableSize & (o.tableSize - 1)) !== 0) throw new RangeError('tableSize must be a power of two');
+    if (o.horizon >= (SEQ_MASK + 1) / 2) throw new RangeError('horizon must be below 2048');
     this.alarmCount = binomialAlarmCount(o.window, o.benignRate, o.alpha);
     this.quantum = effectiveQuantum(o);
     const rng = new Xoshiro128(o.seed ^ 0x5bd1e995);
     this.offsets = new Float64Array(o.bands * o.dims);
-    for (let i = 0; i < this.offsets.length; i++) this.offsets[i] = rng.next() * this.quantum;
+    for (let i = 0; i < this.offsets.length; i++) this.offsets[i] = rng.next();
     this.inv = 1 / this.quantum;
+    this.scaled = new Float64Array(o.dims);
     this.mask = o.tableSize - 1;
     this.sigs = new Uint32Array(o.bands);
   }
@@ -82,22 +97,25 @@ export class FingerprintDetector {
     const seq = ++st.seq;
     const slots = st.slots;
     const offsets = this.offsets;
-    const inv = this.inv;
+    const q = this.scaled;
+    for (let j = 0; j < dims; j++) q[j] = z[j]! * this.inv;
     const sigs = this.sigs;
     // Every band's signature first, then the table in band order: the slots' lines are fetched
     // side by side rather than one miss after another, with the same outcome.
     for (let b = 0, ob = 0; b < bands; b++, ob += dims) {
       let h = 0x9747b28c ^ b;
-      for (let j = 0; j < dims; j++) h = mix(h, Math.floor((z[j]! + offsets[ob + j]!) * inv));
-      sigs[b] = fmix(h) | 1; // never 0, the empty slot
+      for (let j = 0; j < dims; j++) h = mix(h, Math.floor(q[j]! + offsets[ob + j]!));
+      sigs[b] = fmix(h) | 1; // the slot index as before the slots were packed: the same cells collide
     }
     let hit = false;
+    const now = seq & SEQ_MASK;
     for (let b = 0; b < bands; b++) {
       const sig = sigs[b]!;
-      const at = 2 * ((sig ^ Math.imul(b, 0x9e3779b1)) & this.mask);
-      if (slots[at] === sig && seq - slots[at + 1]! <= horizon) hit = true;
-      slots[at] = sig;
-      slots[at + 1] = seq;
+      const at = (sig ^ Math.imul(b, 0x9e3779b1)) & this.mask;
+      const tag = sig >>> SEQ_BITS;
+      const v = slots[at]!;
+      if (v !== 0 && v >>> SEQ_BITS === tag && ((now - v) & SEQ_MASK) <= horizon) hit = true;
+      slots[at] = ((tag << SEQ_BITS) | now) >>> 0;
     }
     return st.hits.push(hit) / this.alarmCount;
   }

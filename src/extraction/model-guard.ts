@@ -8,6 +8,7 @@ import { FeatureNormaliser } from './feature-normaliser.js';
 import { OBJECT_OVERHEAD } from './heap-cost.js';
 import { DETECTORS, PopulationCalibration, type DetectorName } from './population-calibration.js';
 import { QueryScorer } from './query-scorer.js';
+import { inlineSlices, type SliceScheduler } from './novelty-detector.js';
 
 export type ExtractionMode = 'off' | 'shadow' | 'enforce';
 /** What the guard really does: `enforce` only once the model is calibrated. */
@@ -60,6 +61,8 @@ export class ModelGuard {
     readonly mode: ExtractionMode,
     cfg: ModelConfig,
     private readonly clock: () => number = Date.now,
+    /** Runs the novelty reference's rebuilds (the gateway: between requests; offline tools and benches: at once). */
+    slices: SliceScheduler = inlineSlices,
   ) {
     const x = cfg.extraction;
     const f = x.features;
@@ -77,7 +80,7 @@ export class ModelGuard {
     const d = x.detectors;
     const settings: DetectorSettings = { ...DEFAULT_DETECTOR_SETTINGS, ...d, envelopeRate: d.envelopeRate };
     const a = x.actions;
-    const scorer = new QueryScorer(normaliser, settings, f?.seed ?? 1);
+    const scorer = new QueryScorer(normaliser, settings, f?.seed ?? 1, slices);
     const c = x.calibration;
     this.calibration = new PopulationCalibration(
       {

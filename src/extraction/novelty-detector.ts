@@ -34,7 +34,32 @@ export interface NoveltyOptions {
   /** Rows one account may lend to the reference over its life. */
   readonly offerCap: number;
   readonly seed: number;
+  /** Runs a rebuild's slices: `inlineSlices` (at once, in the offering call) or `deferredSlices` (between requests). */
+  readonly slices: SliceScheduler;
 }
+
+/** Runs `slice` until it returns false (no slice left). */
+export type SliceScheduler = (slice: () => boolean) => void;
+
+/** Every slice at once, inside the call that started the work. */
+export const inlineSlices: SliceScheduler = (slice) => {
+  while (slice());
+};
+
+/**
+ * One slice per turn of the event loop (`setImmediate` runs after the I/O callbacks of a turn:
+ * https://nodejs.org/en/learn/asynchronous-work/event-loop-timers-and-nexttick), so requests
+ * arriving meanwhile are served between slices instead of waiting for the whole rebuild.
+ */
+export const deferredSlices: SliceScheduler = (slice) => {
+  const next = (): void => {
+    if (slice()) setImmediate(next);
+  };
+  setImmediate(next);
+};
+
+/** Multiply-adds of a rebuild between two yields: well under a millisecond of one core. */
+const SLICE_WORK = 1 << 16;
 
 /** One account's novelty state: its window of far rows and the row it will offer to the reference. */
 export class NoveltyState {
@@ -85,8 +110,8 @@ export class NoveltyDetector {
   private rows: Float64Array;
   /** Rows in arrival order, where reservoir replacement writes. */
   private readonly pool: Float64Array;
-  private readonly keys: Float64Array;
-  private readonly axis: Float64Array;
+  private keys: Float64Array;
+  private axis: Float64Array;
   private readonly scratch: Float64Array;
   private readonly rng: Xoshiro128;
   /** Rows in the reference. */
@@ -102,8 +127,17 @@ export class NoveltyDetector {
    * Reference rows per hashed cell of a grid whose cells have diagonal = the radius: two rows in
    * a row's cell are within the radius of it, a certificate of "near" without any distance.
    */
-  private readonly cert = new Uint16Array(2 * CERT_TABLE);
+  private cert: Uint16Array = new Uint16Array(2 * CERT_TABLE);
+  /**
+   * What a rebuild writes (the next reference, swapped with the one in force at its end) and
+   * reads (its copy of the pool, the projections): allocated once, so a rebuild leaves no garbage.
+   */
+  private spare: { rows: Float64Array; keys: Float64Array; axis: Float64Array; cert: Uint16Array };
+  private readonly snapshot: Float64Array;
+  private readonly proj: Float64Array;
   private certInverse = 0;
+  /** The rebuild under way (its remaining slices), if any. */
+  private build: Generator<void, void, void> | undefined;
 
   constructor(readonly o: NoveltyOptions) {
     this.alarmCount = binomialAlarmCount(o.window, o.benignRate, o.alpha);
@@ -112,6 +146,14 @@ export class NoveltyDetector {
     this.keys = new Float64Array(o.reference);
     this.axis = new Float64Array(o.dims);
     this.scratch = new Float64Array(o.reference);
+    this.spare = {
+      rows: new Float64Array(o.reference * o.dims),
+      keys: new Float64Array(o.reference),
+      axis: new Float64Array(o.dims),
+      cert: new Uint16Array(2 * CERT_TABLE),
+    };
+    this.snapshot = new Float64Array(o.reference * o.dims);
+    this.proj = new Float64Array(o.reference);
     this.rng = new Xoshiro128(o.seed ^ 0x5bd1e995);
     this.seeds = o.seed;
   }
@@ -125,13 +167,17 @@ export class NoveltyDetector {
     return this.sortedSize >= this.o.minReference;
   }
 
-  /** The model's bytes: the reference twice (arrival order and sorted), its keys and scratch. */
+  /**
+   * The model's bytes: the pool, the reference in force and the spare one a rebuild writes (rows,
+   * keys, certificate counts), the rebuild's copy of the pool, its projections, their order and
+   * the leave-one-out scratch.
+   */
   get bytes(): number {
     return (
-      2 * this.pool.byteLength +
-      2 * this.keys.byteLength +
-      this.cert.byteLength +
-      5 * TYPED_ARRAY_OVERHEAD +
+      4 * this.pool.byteLength +
+      5 * this.scratch.byteLength +
+      2 * this.cert.byteLength +
+      12 * TYPED_ARRAY_OVERHEAD +
       OBJECT_OVERHEAD
     );
   }
@@ -167,23 +213,63 @@ export class NoveltyDetector {
     this.pool.set(z.subarray(0, dims), slot * dims);
     this.changes++;
     // Rebuilt while growing at every eighth of the reference, then after an eighth is replaced.
-    if (this.changes >= Math.max(8, reference >> 3) || (this.size >= this.o.minReference && !this.ready))
-      this.rebuild();
+    if (
+      !this.build &&
+      (this.changes >= Math.max(8, reference >> 3) || (this.size >= this.o.minReference && !this.ready))
+    )
+      this.startRebuild();
   }
 
-  /** Sorts the reference along its first principal direction and sets the radius from its own rows. */
+  /**
+   * Rebuilds the reference now, to the end (a build already under way is dropped: this one reads
+   * the pool as it is).
+   */
   rebuild(): void {
+    this.build = undefined;
+    this.changes = 0;
+    const steps = this.rebuildSteps();
+    while (!steps.next().done);
+  }
+
+  /** True while a rebuild started by `offer` has slices left to run (the previous reference serves meanwhile). */
+  get rebuilding(): boolean {
+    return this.build !== undefined;
+  }
+
+  /** Starts a rebuild whose slices the scheduler runs; the reference in force keeps serving until it ends. */
+  private startRebuild(): void {
+    this.changes = 0;
+    const steps = this.rebuildSteps();
+    this.build = steps;
+    this.o.slices((): boolean => {
+      // A synchronous `rebuild()` since then has replaced this build: nothing left to do.
+      if (this.build !== steps) return false;
+      if (!steps.next().done) return true;
+      this.build = undefined;
+      return false;
+    });
+  }
+
+  /**
+   * Sorts a snapshot of the pool along its first principal direction and sets the radius from its
+   * own rows, yielding after about SLICE_WORK multiply-adds; the new reference replaces the one in
+   * force only at the end, so rows judged meanwhile see one whole reference, never half of each.
+   */
+  private *rebuildSteps(): Generator<void, void, void> {
     const { dims, neighbours, quantile } = this.o;
     const n = this.size;
-    this.changes = 0;
     if (n <= neighbours) return;
-    const pool = this.pool;
+    // Offers go on writing the pool while the slices run: the build reads its own copy.
+    const pool = this.snapshot;
+    pool.set(this.pool.subarray(0, n * dims));
+    const { rows, keys, axis: v, cert } = this.spare;
     const mean = new Float64Array(dims);
     for (let i = 0; i < n; i++) for (let j = 0; j < dims; j++) mean[j]! += pool[i * dims + j]! / n;
     // First principal direction by power iteration on the covariance (never formed: X'(Xv)).
-    const v = this.axis;
     for (let j = 0; j < dims; j++) v[j] = 1 / Math.sqrt(dims) + 1e-3 * j;
     const w = new Float64Array(dims);
+    const perIteration = 2 * n * dims;
+    let work = 0;
     for (let it = 0; it < 30; it++) {
       w.fill(0);
       for (let i = 0; i < n; i++) {
@@ -196,27 +282,30 @@ export class NoveltyDetector {
       if (norm === 0) break;
       norm = Math.sqrt(norm);
       for (let j = 0; j < dims; j++) v[j] = w[j]! / norm;
+      if ((work += perIteration) >= SLICE_WORK) {
+        work = 0;
+        yield;
+      }
     }
     const order = Array.from({ length: n }, (_, i) => i);
-    const proj = new Float64Array(n);
+    const proj = this.proj;
     for (let i = 0; i < n; i++) {
       let p = 0;
       for (let j = 0; j < dims; j++) p += pool[i * dims + j]! * v[j]!;
       proj[i] = p;
     }
     order.sort((a, b) => proj[a]! - proj[b]!);
-    const rows = new Float64Array(this.pool.length);
-    order.forEach((src, dst) => {
-      rows.set(pool.subarray(src * dims, src * dims + dims), dst * dims);
-      this.keys[dst] = proj[src]!;
-    });
-    this.rows = rows;
-    this.sortedSize = n;
+    for (let dst = 0; dst < n; dst++) {
+      const src = order[dst]!;
+      for (let j = 0; j < dims; j++) rows[dst * dims + j] = pool[src * dims + j]!;
+      keys[dst] = proj[src]!;
+    }
+    yield;
     // Leave-one-out: each reference row's distance to its `neighbours`-th nearest other row,
     // searched outwards along the sorted projection until the projection gap alone exceeds it.
     const kth = this.scratch;
-    const keys = this.keys;
     const best = new Float64Array(neighbours);
+    work = 0;
     for (let i = 0; i < n; i++) {
       best.fill(Number.POSITIVE_INFINITY);
       let down = i - 1;
@@ -234,6 +323,7 @@ export class NoveltyDetector {
           const e = rows[i * dims + j]! - rows[m * dims + j]!;
           d += e * e;
         }
+        work += dims;
         if (d < best[neighbours - 1]!) {
           let k = neighbours - 1;
           while (k > 0 && best[k - 1]! > d) {
@@ -244,29 +334,29 @@ export class NoveltyDetector {
         }
       }
       kth[i] = best[neighbours - 1]!;
+      if (work >= SLICE_WORK) {
+        work = 0;
+        yield;
+      }
     }
     const sorted = kth.slice(0, n).sort();
-    this.radius2 = sorted[Math.min(n - 1, Math.ceil(quantile * n) - 1)]!;
-    this.certInverse = Math.sqrt(dims / this.radius2);
-    this.cert.fill(0);
+    const radius2 = sorted[Math.min(n - 1, Math.ceil(quantile * n) - 1)]!;
+    const certInverse = Math.sqrt(dims / radius2);
+    cert.fill(0);
     for (let i = 0; i < n; i++)
       for (let grid = 0; grid < 2; grid++) {
-        const c = this.certSlot(rows, i * dims, grid);
-        if (this.cert[c]! < 0xffff) this.cert[c]!++;
+        const c = certSlot(rows, i * dims, grid, dims, certInverse);
+        if (cert[c]! < 0xffff) cert[c]!++;
       }
-  }
-
-  /** The slot of the row at `z[at…]` on certificate grid `grid` (the second is shifted by half a cell). */
-  private certSlot(z: ArrayLike<number>, at: number, grid: number): number {
-    const inv = this.certInverse;
-    const shift = grid * 0.5;
-    let h = 0x811c9dc5;
-    for (let j = 0; j < this.o.dims; j++) {
-      h = Math.imul(h ^ (Math.floor(z[at + j]! * inv + shift) | 0), 16777619);
-      h ^= h >>> 13;
-    }
-    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-    return grid * CERT_TABLE + ((h ^ (h >>> 13)) & (CERT_TABLE - 1));
+    // The new reference takes over in one step.
+    this.spare = { rows: this.rows, keys: this.keys, axis: this.axis, cert: this.cert };
+    this.rows = rows;
+    this.keys = keys;
+    this.axis = v;
+    this.cert = cert;
+    this.radius2 = radius2;
+    this.certInverse = certInverse;
+    this.sortedSize = n;
   }
 
   /**
@@ -276,7 +366,11 @@ export class NoveltyDetector {
    */
   isFar(z: Float64Array): boolean {
     const { dims, neighbours } = this.o;
-    if (this.cert[this.certSlot(z, 0, 0)]! >= neighbours || this.cert[this.certSlot(z, 0, 1)]! >= neighbours)
+    const inv = this.certInverse;
+    if (
+      this.cert[certSlot(z, 0, 0, dims, inv)]! >= neighbours ||
+      this.cert[certSlot(z, 0, 1, dims, inv)]! >= neighbours
+    )
       return false;
     const rows = this.rows;
     const keys = this.keys;
@@ -285,28 +379,28 @@ export class NoveltyDetector {
     const r = Math.sqrt(r2);
     let p = 0;
     for (let j = 0; j < dims; j++) p += z[j]! * this.axis[j]!;
-    // First reference row whose projection is at least p − r.
-    let lo = 0;
+    // Scan outwards from the row's own projection (the first reference row at or past it), over
+    // the slab [p − r, p + r] of the sorted keys: its nearest rows are found first.
+    let up = 0;
     let hi = n;
-    const from = p - r;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (keys[mid]! < from) lo = mid + 1;
-      else hi = mid;
-    }
-    // Scan outwards from the row's own projection: its nearest rows are found first.
-    let up = lo;
-    hi = n;
     while (up < hi) {
       const mid = (up + hi) >>> 1;
       if (keys[mid]! < p) up = mid + 1;
       else hi = mid;
     }
     let down = up - 1;
+    const from = p - r;
     const to = p + r;
     let hits = 0;
     let budget = NOVELTY_SCAN;
+    // Below the slab once keys[down] < p − r (the keys ascend): no second binary search for its edge.
+    let lo = 0;
     while ((down >= lo || (up < n && keys[up]! <= to)) && budget-- > 0) {
+      if (down >= lo && keys[down]! < from) {
+        lo = down + 1;
+        budget++;
+        continue;
+      }
       let i: number;
       if (down < lo) i = up++;
       else if (up >= n || keys[up]! > to) i = down--;
@@ -324,4 +418,16 @@ export class NoveltyDetector {
     }
     return true;
   }
+}
+
+/** The slot of the row at `z[at…]` on certificate grid `grid` (the second is shifted by half a cell). */
+function certSlot(z: ArrayLike<number>, at: number, grid: number, dims: number, inv: number): number {
+  const shift = grid * 0.5;
+  let h = 0x811c9dc5;
+  for (let j = 0; j < dims; j++) {
+    h = Math.imul(h ^ (Math.floor(z[at + j]! * inv + shift) | 0), 16777619);
+    h ^= h >>> 13;
+  }
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  return grid * CERT_TABLE + ((h ^ (h >>> 13)) & (CERT_TABLE - 1));
 }

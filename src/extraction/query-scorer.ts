@@ -17,7 +17,14 @@ import {
 import { ENVELOPE_SIGNAL, MARGIN_SIGNAL, RATE_ROWS_PER_ACCOUNT, rateSlot, UNKNOWN_SLOT } from './class-base-rates.js';
 import { RepeatSet } from './repeat-set.js';
 import { hashRow } from './row-hash.js';
-import { NOVELTY, NOVELTY_MAX_DIMS, NoveltyDetector, type NoveltyState } from './novelty-detector.js';
+import {
+  inlineSlices,
+  NOVELTY,
+  NOVELTY_MAX_DIMS,
+  NoveltyDetector,
+  type NoveltyState,
+  type SliceScheduler,
+} from './novelty-detector.js';
 import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
 import { LINEAGE, LINEAGE_MAX_WIDTH, LineageDetector, type LineageState } from './lineage-detector.js';
 
@@ -100,10 +107,12 @@ export class QueryScorer {
   /** The model's population calibration, once the model guard attaches it. */
   calibration: PopulationCalibration | undefined;
 
+  /** `slices` runs the novelty reference's rebuilds: at once by default, between requests in the gateway. */
   constructor(
     readonly normaliser: FeatureNormaliser | undefined,
     readonly settings: DetectorSettings,
     seed: number,
+    slices: SliceScheduler = inlineSlices,
   ) {
     const s = settings;
     this.scaled = new Float64Array(normaliser?.width ?? 0);
@@ -158,6 +167,7 @@ export class QueryScorer {
         offerSpread: 64,
         offerCap: s.noveltyRowsPerAccount,
         seed,
+        slices,
       });
     if (normaliser.width <= LINEAGE_MAX_WIDTH)
       this.lineage = new LineageDetector({

@@ -4,7 +4,13 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildConfig } from '../../src/config/load-config.js';
 import { ModelGuard } from '../../src/extraction/model-guard.js';
-import { NOVELTY, NoveltyDetector, type NoveltyOptions } from '../../src/extraction/novelty-detector.js';
+import {
+  deferredSlices,
+  inlineSlices,
+  NOVELTY,
+  NoveltyDetector,
+  type NoveltyOptions,
+} from '../../src/extraction/novelty-detector.js';
 import { Xoshiro128 } from '../../src/extraction/prng.js';
 import { enforcingGuard } from '../helpers/model-guard.js';
 
@@ -21,6 +27,7 @@ const OPTIONS: NoveltyOptions = {
   offerSpread: 1,
   offerCap: 1,
   seed: 1,
+  slices: inlineSlices,
 };
 
 /** A point of a helix: the season on the unit circle, the year along the axis (a monthly series' shape). */
@@ -118,6 +125,82 @@ describe('novelty detector', () => {
     const poisoned = build(true);
     assert.ok(clean >= 0.3, `${(100 * clean).toFixed(1)}% of the box far`);
     assert.ok(clean - poisoned <= 0.02, `${(100 * clean).toFixed(1)}% → ${(100 * poisoned).toFixed(1)}%`);
+  });
+});
+
+describe('novelty reference rebuilt between requests', () => {
+  const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+  /** Event-loop turns until the rebuild under way has run its last slice. */
+  async function settle(det: NoveltyDetector): Promise<number> {
+    let turns = 0;
+    while (det.rebuilding) {
+      await turn();
+      turns++;
+    }
+    return turns;
+  }
+  /** Offers rows from new accounts (rebuilds settled between offers) until the reference is in force. */
+  async function readyDetector(o: NoveltyOptions, row: () => Float64Array) {
+    const det = new NoveltyDetector({ ...o, slices: deferredSlices });
+    const offer = () => det.offer(det.createState(), row(), 1, true);
+    while (!det.ready) {
+      offer();
+      await settle(det);
+    }
+    /** Offers until an offer starts a rebuild (within an eighth of the reference and some). */
+    const untilRebuilding = () => {
+      for (let i = 0; i < o.reference && !det.rebuilding; i++) offer();
+      assert.ok(det.rebuilding, 'an offer started a rebuild that is still to run');
+    };
+    return { det, untilRebuilding };
+  }
+
+  it('keeps judging with the reference in force when an offer starts a rebuild, and switches once it ends', async () => {
+    const rng = new Xoshiro128(7);
+    const { det, untilRebuilding } = await readyDetector(OPTIONS, () => onCurve(rng));
+    const before = det.radius;
+    const probes = Array.from({ length: 200 }, () => Float64Array.of(rng.normal(), rng.normal(), rng.normal()));
+    const verdicts = probes.map((p) => det.isFar(p));
+    untilRebuilding();
+    // The offering call returned with the rebuild still to run: same radius, same verdicts.
+    assert.equal(det.radius, before);
+    assert.deepEqual(
+      probes.map((p) => det.isFar(p)),
+      verdicts,
+    );
+    assert.ok((await settle(det)) >= 1);
+    assert.notEqual(det.radius, before);
+  });
+
+  it('ends with the reference an inline rebuild of the same rows gives', async () => {
+    const rng = new Xoshiro128(7);
+    const offered: Float64Array[] = [];
+    const { det, untilRebuilding } = await readyDetector(OPTIONS, () => {
+      const r = onCurve(rng);
+      offered.push(r);
+      return r;
+    });
+    untilRebuilding();
+    await settle(det);
+    const inline = new NoveltyDetector(OPTIONS);
+    for (const r of offered) inline.offer(inline.createState(), r, 1, true);
+    assert.equal(det.radius, inline.radius);
+    const probes = new Xoshiro128(21);
+    for (let i = 0; i < 500; i++) {
+      const p = Float64Array.of(3 * probes.next() - 1.5, 3 * probes.next() - 1.5, 4 * probes.next() - 2);
+      assert.equal(det.isFar(p), inline.isFar(p));
+    }
+  });
+
+  it('splits a rebuild of 1,024 rows of 16 features into several slices', async () => {
+    const rng = new Xoshiro128(9);
+    const o = { ...OPTIONS, dims: 16, reference: 1024, minReference: 1024 };
+    const { det, untilRebuilding } = await readyDetector(o, () =>
+      Float64Array.from({ length: 16 }, () => rng.normal()),
+    );
+    untilRebuilding();
+    const turns = await settle(det);
+    assert.ok(turns >= 8, `${turns} slices`);
   });
 });
 

@@ -103,7 +103,7 @@ const detectors = z
       .max(1 << 20)
       .refine((v) => (v & (v - 1)) === 0, 'must be a power of two')
       .default(D.tableSize)
-      .meta({ description: 'Fingerprints: signature slots per account (8 bytes each; a power of two).' }),
+      .meta({ description: 'Fingerprints: signature slots per account (4 bytes each; a power of two).' }),
     bands: z
       .int()
       .min(1)
