@@ -8,9 +8,7 @@ import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
  * stream with the assumed per-query rate exceeds with probability `alpha`:
  *
  * - envelope: a feature beyond `envelope` standard deviations of the benign data (uniform
- *   random queries over a box, Tramèr et al.'s retraining attack, land there all the time),
- *   unless the model's own traffic surrounds the row (`nearPopulation`, from the novelty
- *   reference where the model has one): a real tail row is no probe off the data;
+ *   random queries over a box, Tramèr et al.'s retraining attack, land there all the time);
  * - sweep: exactly one raw feature changed since the previous query (partial-dependence
  *   probing and Tramèr's path-finding change one feature at a time);
  * - collinear: the step x_t − x_{t−1} parallel to the previous step (a line search or a binary
@@ -153,8 +151,8 @@ export class GeometryDetector {
   /**
    * Feeds one (non-duplicate) query: `scaled` is the row on the benign scale, `z` the vector the
    * distances use, `margin` the answer's top-1 − top-2 probability or NaN when unknown, `slot`
-   * the rate slot of its predicted class, `rates` the model's class base rates when it has them,
-   * `nearPopulation` whether the row lies among the model's own traffic. Writes the four signal scores (raw counts against the floors) into `out` at `at`.
+   * the rate slot of its predicted class, `rates` the model's class base rates when it has them.
+   * Writes the four signal scores (raw counts against the floors) into `out` at `at`.
    */
   observe(
     st: GeometryState,
@@ -165,7 +163,6 @@ export class GeometryDetector {
     at: number,
     slot: number,
     rates: ClassBaseRates | undefined,
-    nearPopulation = false,
   ): void {
     const { width, dims, envelope } = this.o;
     const prev = st.prev;
@@ -197,7 +194,6 @@ export class GeometryDetector {
         cell = Math.imul(cell ^ bin, 16777619);
       }
     }
-    if (nearPopulation) outside = false;
     st.steps++;
     st.lastOutside = outside;
     const bit = (cell >>> 0) % COVERAGE_BITS;

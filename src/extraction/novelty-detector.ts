@@ -66,8 +66,6 @@ export class NoveltyState {
   readonly far: WindowCount;
   /** Rows this account has offered (or skipped while flagged). */
   offers = 0;
-  /** The last row observed lay near the model's population (false until the reference is ready). */
-  lastNear = false;
 
   constructor(
     window: number,
@@ -191,13 +189,8 @@ export class NoveltyDetector {
 
   /** Feeds one scored row `z` (the `scored`-th of the account); returns the floor-relative score. */
   observe(st: NoveltyState, z: Float64Array): number {
-    if (!this.ready) {
-      st.lastNear = false;
-      return st.far.push(false) / this.alarmCount;
-    }
-    const far = this.isFar(z);
-    st.lastNear = !far;
-    return st.far.push(far) / this.alarmCount;
+    if (!this.ready) return st.far.push(false) / this.alarmCount;
+    return st.far.push(this.isFar(z)) / this.alarmCount;
   }
 
   /**

@@ -259,12 +259,9 @@ export class QueryScorer {
     const slot = rateSlot(classId);
     sc[0] = this.prada!.observe(st.prada!, this.z, classId < 0 ? 0 : classId);
     sc[1] = this.fingerprint!.observe(st.fingerprint!, this.z);
-    // Novelty first: a row beyond the envelope that the model's own traffic surrounds is an
-    // observed tail (a rare class, an extreme day of a series), not a probe off the data.
-    if (st.novelty) sc[NOVELTY] = this.novelty!.observe(st.novelty, this.z);
-    const near = st.novelty ? st.novelty.lastNear : false;
-    this.geometry!.observe(st.geometry!, this.scaled, this.z, margin, sc, 2, slot, cal?.rates, near);
+    this.geometry!.observe(st.geometry!, this.scaled, this.z, margin, sc, 2, slot, cal?.rates);
     if (st.steps) sc[6] = this.steps!.observe(st.steps, this.scaled);
+    if (st.novelty) sc[NOVELTY] = this.novelty!.observe(st.novelty, this.z);
     if (st.lineage) sc[LINEAGE] = this.lineage!.observe(st.lineage, this.scaled);
     if (cal) {
       this.track(st, cal);

@@ -3,7 +3,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildConfig } from '../../src/config/load-config.js';
-import { GeometryDetector } from '../../src/extraction/geometry-detector.js';
 import { ModelGuard } from '../../src/extraction/model-guard.js';
 import {
   deferredSlices,
@@ -332,56 +331,5 @@ describe('model guard on a low-dimensional model', () => {
       NOVELTY,
       `first alarm by detector ${mallory.firstAlarmDetector} after ${sent} queries`,
     );
-  });
-});
-
-describe('envelope exits among the population', () => {
-  const geometry = new GeometryDetector({
-    width: 3,
-    dims: 3,
-    window: 128,
-    alpha: 1e-8,
-    envelope: 3,
-    envelopeRate: 0.04,
-    sweepRate: 0.02,
-    collinearCosine: 0.999,
-    collinearRate: 0.02,
-    lowMargin: 0.1,
-    marginRate: 0.1,
-  });
-  const exits = (rows: readonly Float64Array[], near: (row: Float64Array) => boolean) => {
-    const st = geometry.createState();
-    const out = new Float64Array(4);
-    for (const r of rows) geometry.observe(st, r, r, Number.NaN, out, 0, 0, undefined, near(r));
-    return st.envelopeHits;
-  };
-  // Rows of the curve's far end, scaled so the axis lies beyond three standard deviations.
-  const tail = Array.from({ length: 40 }, (_, i) => Float64Array.of(0.5, 0.5, 3.5 + 0.01 * i));
-
-  it('counts a row beyond the envelope as an exit when nothing says it lies among the population', () => {
-    assert.equal(
-      exits(tail, () => false),
-      40,
-    );
-  });
-
-  it('does not count a row beyond the envelope that the model’s own traffic surrounds', () => {
-    assert.equal(
-      exits(tail, () => true),
-      0,
-    );
-  });
-
-  it('tells the scorer a row near the population once the reference is ready, and never before', () => {
-    const det = populated(400);
-    const st = det.createState();
-    det.observe(st, onCurve(new Xoshiro128(99)));
-    assert.equal(st.lastNear, true);
-    det.observe(st, Float64Array.of(3, 3, 9));
-    assert.equal(st.lastNear, false);
-    const young = new NoveltyDetector(OPTIONS);
-    const fresh = young.createState();
-    young.observe(fresh, onCurve(new Xoshiro128(99)));
-    assert.equal(fresh.lastNear, false);
   });
 });
