@@ -34,7 +34,7 @@ export const MARGIN_SIGNAL = 1;
 /** Rows one account may lend to the rates over its life. */
 export const RATE_ROWS_PER_ACCOUNT = 256;
 /** Pseudo-rows at the pooled rate added to every class. */
-export const PRIOR_ROWS = 64;
+const PRIOR_ROWS = 64;
 
 /** The slot of a class id (`UNKNOWN_CLASS` or any negative id: the unknown slot). */
 export function rateSlot(classId: number): number {

@@ -70,16 +70,6 @@ export function inferenceMethods(): InferenceMethods {
   return service;
 }
 
-/** Decodes one message, or says why it is not one (protobufjs throws on malformed wire data). */
-export function decodeMessage<T>(rpc: InferenceRpc, side: 'request' | 'response', bytes: Buffer): T | string {
-  const m = inferenceMethods()[rpc];
-  try {
-    return (side === 'request' ? m.requestDeserialize(bytes) : m.responseDeserialize(bytes)) as T;
-  } catch {
-    return `the ${rpc} ${side} is not a valid protobuf message`;
-  }
-}
-
 export function encodeMessage(rpc: InferenceRpc, side: 'request' | 'response', message: object): Buffer {
   const m = inferenceMethods()[rpc];
   return side === 'request' ? m.requestSerialize(message) : m.responseSerialize(message);

@@ -32,7 +32,7 @@ export const CONTENTS_FIELD: Readonly<Record<string, ContentsField>> = {
   FP64: 'fp64_contents',
   BYTES: 'bytes_contents',
 };
-export const CONTENTS_FIELDS = [...new Set(Object.values(CONTENTS_FIELD))];
+const CONTENTS_FIELDS = [...new Set(Object.values(CONTENTS_FIELD))];
 
 export interface GrpcInferRead {
   readonly ok: true;

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DecisionContext } from '../../src/decision/decision-context.js';
 import { compileContract } from '../../src/inference/model-contract.js';
-import { decodeMessage, grpcUnframe, type ModelInferRequestMessage } from '../../src/inference/grpc-codec.js';
+import { grpcUnframe, inferenceMethods, type ModelInferRequestMessage } from '../../src/inference/grpc-codec.js';
 import { grpcRequestBytes, readGrpcInferBody } from '../../src/inference/grpc-infer-request.js';
 import { grpcCallOf } from '../../src/inference/grpc-route.js';
 import { inferenceRequestOf, inferenceRowsOf, inputValuesOf } from '../../src/inference/inference-request.js';
@@ -248,12 +248,10 @@ describe('reading a ModelInferRequest as the model server reads it', () => {
     assert.ok(r?.ok && r.request.grpc);
     const doc = rewrittenForPolicy(r.request, contract());
     assert.ok(doc);
-    const sent = decodeMessage<ModelInferRequestMessage>(
-      'ModelInfer',
-      'request',
+    // Read back by protobufjs (the loader's own decoder), independently of the gateway's wire reader.
+    const sent = inferenceMethods().ModelInfer.requestDeserialize(
       grpcUnframe(grpcRequestBytes(r.request.grpc, doc)) as Buffer,
-    );
-    assert.ok(typeof sent !== 'string');
+    ) as ModelInferRequestMessage;
     assert.deepEqual(sent.outputs, [{ name: 'out', parameters: { classification: { int64_param: '1' } } }]);
     assert.deepEqual(sent.raw_input_contents, [raw]);
     assert.equal(sent.inputs?.[0]?.name, 'a');
