@@ -408,6 +408,56 @@ function sensorMotes(): Dataset {
   );
 }
 
+/**
+ * US employment by industry, monthly 2006–2015 (thousands of jobs): this month's level, the change
+ * since last month, last month's change and the change over three months → which of the fifteen
+ * industries (one slow series each, reported to the thousand). DEVELOP.
+ */
+function usEmployment(): Dataset {
+  const industries = [
+    'mining_and_logging',
+    'construction',
+    'durable_goods',
+    'nondurable_goods',
+    'wholesale_trade',
+    'retail_trade',
+    'transportation_and_warehousing',
+    'utilities',
+    'information',
+    'financial_activities',
+    'professional_and_business_services',
+    'education_and_health_services',
+    'leisure_and_hospitality',
+    'other_services',
+    'government',
+  ];
+  const months = readCsv('vega-datasets', 'data/us-employment.csv');
+  const samples: Sample[] = [];
+  industries.forEach((name, k) => {
+    const v = months.map((r) => num(r[name]));
+    months.forEach((r, t) => {
+      const at = (back: number) => (t - back >= 0 ? v[t - back]! : Number.NaN);
+      samples.push({
+        x: [v[t]!, v[t]! - at(1), at(1) - at(2), v[t]! - at(3)],
+        y: k,
+        time: Date.parse(r['month'] ?? ''),
+        series: k,
+      });
+    });
+  });
+  return collect(
+    {
+      name: 'us-employment',
+      split: 'develop',
+      victim: 'mlp',
+      source: 'vega-datasets data/us-employment.csv',
+      features: ['jobs', 'one-month change', 'previous month change', 'three-month change'],
+      classes: industries,
+    },
+    samples,
+  );
+}
+
 export const DATASETS: Readonly<Record<string, () => Dataset>> = {
   penguins,
   movies,
@@ -420,6 +470,7 @@ export const DATASETS: Readonly<Record<string, () => Dataset>> = {
   earthquakes,
   birdstrikes,
   'sensor-motes': sensorMotes,
+  'us-employment': usEmployment,
 };
 
 export const DATASET_NAMES = Object.keys(DATASETS);
