@@ -59,6 +59,8 @@ export interface LineageOptions {
 export class LineageState {
   /** The last `history` distinct rows (float32, in benign σ units), a ring. */
   readonly rows: Float32Array;
+  /** Per history row: 1 when it lay on the data's grain (a possible real row, see FeatureGrain). */
+  readonly grained: Uint8Array;
   /** Per table and cell, the number (+1, mod 2¹⁶) of the latest row that fell there; 0: empty. */
   readonly cells: Uint16Array;
   /** Hashes of pair shapes seen (direct-mapped; 0: empty). */
@@ -78,6 +80,7 @@ export class LineageState {
   constructor(o: LineageOptions) {
     const size = tableSizes(o.history);
     this.rows = new Float32Array(o.history * o.width);
+    this.grained = new Uint8Array(o.history);
     this.cells = new Uint16Array(TABLES * size.cells);
     this.shapes = new Int32Array(size.shapes);
     this.cosets = new Uint32Array(size.cosets);
@@ -88,13 +91,14 @@ export class LineageState {
   get bytes(): number {
     return (
       this.rows.byteLength +
+      this.grained.byteLength +
       this.cells.byteLength +
       this.shapes.byteLength +
       this.steps.byteLength +
       this.uses.byteLength +
       this.generations.byteLength +
       this.cosets.byteLength +
-      7 * TYPED_ARRAY_OVERHEAD +
+      8 * TYPED_ARRAY_OVERHEAD +
       this.hits.bytes +
       OBJECT_OVERHEAD
     );
@@ -136,6 +140,8 @@ export class LineageDetector {
   private readonly diff: Float64Array;
   private readonly back: Float64Array;
   private readonly slots = new Int32Array(TABLES);
+  /** Whether the row being observed lies on the data's grain. */
+  private onGrain = false;
   /** Cells per hash table. */
   private readonly cells: number;
 
@@ -167,8 +173,13 @@ export class LineageDetector {
     return new LineageState(this.o);
   }
 
-  /** Feeds one distinct row on the benign scale (z-scores); returns the score (≥ 1 is an alarm). */
-  observe(st: LineageState, scaled: Float64Array): number {
+  /**
+   * Feeds one distinct row on the benign scale (z-scores); `onGrain`: the row lies on the data's
+   * recorded resolution (FeatureGrain). Two such rows are no parent and child: on data recorded
+   * in whole units their differences repeat by the data's nature. Returns the score (≥ 1 is an alarm).
+   */
+  observe(st: LineageState, scaled: Float64Array, onGrain = false): number {
+    this.onGrain = onGrain;
     let hit = this.descends(st, scaled);
     if (this.learn(st, scaled)) hit = true;
     return st.hits.push(hit) / this.alarmCount;
@@ -215,7 +226,9 @@ export class LineageDetector {
       if (t > 0 && st.cells[this.slots[0]!] === mark) continue;
       // Only a pair in which every feature moved by a step's size can show a step: most pairs
       // are rejected at their first feature.
-      const at = ((n - back) % history) * width;
+      const earlier = (n - back) % history;
+      if (this.onGrain && st.grained[earlier] === 1) continue;
+      const at = earlier * width;
       let j = 0;
       for (; j < width; j++) {
         const d = Math.abs(scaled[j]! - rows[at + j]!);
@@ -227,6 +240,7 @@ export class LineageDetector {
     for (let t = 0; t < TABLES; t++) st.cells[this.slots[t]!] = ((n & 0xffff) + 1) & 0xffff || 1;
     const at = (n % history) * width;
     for (let j = 0; j < width; j++) rows[at + j] = scaled[j]!;
+    st.grained[n % history] = this.onGrain ? 1 : 0;
     st.n = n + 1;
     return hit;
   }
@@ -319,7 +333,9 @@ export class LineageDetector {
     const back = (number - entry) & 0xffff;
     const { width, history } = this.o;
     if (back < 1 || back > history || back > number) return false;
-    const at = ((number - back) % history) * width;
+    const earlier = (number - back) % history;
+    if (this.onGrain && st.grained[earlier] === 1) return false;
+    const at = earlier * width;
     for (let j = 0; j < width; j++)
       if (Math.abs(row[j]! - st.rows[at + j]!) > MAX_MULTIPLE * st.steps[s * width + j]!) return false;
     return true;

@@ -27,6 +27,7 @@ import {
 } from './novelty-detector.js';
 import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
 import { LINEAGE, LINEAGE_MAX_WIDTH, LineageDetector, type LineageState } from './lineage-detector.js';
+import { FeatureGrain, GRAIN_ROWS_PER_ACCOUNT } from './feature-grain.js';
 
 export { DETECTORS, type DetectorName } from './population-calibration.js';
 
@@ -99,6 +100,8 @@ export class QueryScorer {
   private readonly lineage: LineageDetector | undefined;
   /** The model's off-manifold detector and its reference sample (one per model, shared by its accounts). */
   readonly novelty: NoveltyDetector | undefined;
+  /** The resolution the model's data is recorded at, for the pair detectors (one per model). */
+  readonly grain: FeatureGrain | undefined;
   private readonly scaled: Float64Array;
   private readonly z: Float64Array;
   private seeds = 0x2545f491;
@@ -178,6 +181,7 @@ export class QueryScorer {
         alpha: s.alpha,
         seed,
       });
+    if (this.lineage || normaliser.width <= STEP_MAX_WIDTH) this.grain = new FeatureGrain(normaliser.width);
     if (normaliser.width <= STEP_MAX_WIDTH)
       this.steps = new StepDetector({
         width: normaliser.width,
@@ -260,9 +264,10 @@ export class QueryScorer {
     sc[0] = this.prada!.observe(st.prada!, this.z, classId < 0 ? 0 : classId);
     sc[1] = this.fingerprint!.observe(st.fingerprint!, this.z);
     this.geometry!.observe(st.geometry!, this.scaled, this.z, margin, sc, 2, slot, cal?.rates);
-    if (st.steps) sc[6] = this.steps!.observe(st.steps, this.scaled);
+    const onGrain = this.grain?.onGrain(this.scaled) ?? false;
+    if (st.steps) sc[6] = this.steps!.observe(st.steps, this.scaled, onGrain);
     if (st.novelty) sc[NOVELTY] = this.novelty!.observe(st.novelty, this.z);
-    if (st.lineage) sc[LINEAGE] = this.lineage!.observe(st.lineage, this.scaled);
+    if (st.lineage) sc[LINEAGE] = this.lineage!.observe(st.lineage, this.scaled, onGrain);
     if (cal) {
       this.track(st, cal);
       const f = cal.factors;
@@ -284,6 +289,7 @@ export class QueryScorer {
       if (margin === margin) cal.lend(MARGIN_SIGNAL, slot, g.lastLowMargin);
     }
     // Only an account in no alarm and never flagged may lend a row to the population's reference.
+    if (this.grain && st.clean && m < 1 && st.distinct <= GRAIN_ROWS_PER_ACCOUNT) this.grain.lend(this.scaled);
     if (st.novelty) this.novelty!.offer(st.novelty, this.z, st.distinct, st.clean && m < 1);
     return m;
   }

@@ -409,50 +409,35 @@ function sensorMotes(): Dataset {
 }
 
 /**
- * US employment by industry, monthly 2006–2015 (thousands of jobs): this month's level, the change
- * since last month, last month's change and the change over three months → which of the fifteen
- * industries (one slow series each, reported to the thousand). DEVELOP.
+ * Maunga Whau's heights on a 10 m grid (whole metres), each grid row read west to east as a slow
+ * series: the height here and one row north, and the change of each since the previous cell →
+ * which quarter of the map (four classes). DEVELOP.
  */
-function usEmployment(): Dataset {
-  const industries = [
-    'mining_and_logging',
-    'construction',
-    'durable_goods',
-    'nondurable_goods',
-    'wholesale_trade',
-    'retail_trade',
-    'transportation_and_warehousing',
-    'utilities',
-    'information',
-    'financial_activities',
-    'professional_and_business_services',
-    'education_and_health_services',
-    'leisure_and_hospitality',
-    'other_services',
-    'government',
-  ];
-  const months = readCsv('vega-datasets', 'data/us-employment.csv');
+function volcano(): Dataset {
+  const grid = JSON.parse(readFileSync(packageFile('vega-datasets', 'data/volcano.json'), 'utf8')) as {
+    width: number;
+    height: number;
+    values: number[];
+  };
+  const { width, height, values } = grid;
+  const h = (r: number, c: number) => (r >= 0 && c >= 0 ? values[r * width + c]! : Number.NaN);
   const samples: Sample[] = [];
-  industries.forEach((name, k) => {
-    const v = months.map((r) => num(r[name]));
-    months.forEach((r, t) => {
-      const at = (back: number) => (t - back >= 0 ? v[t - back]! : Number.NaN);
+  for (let r = 0; r < height; r++)
+    for (let c = 0; c < width; c++)
       samples.push({
-        x: [v[t]!, v[t]! - at(1), at(1) - at(2), v[t]! - at(3)],
-        y: k,
-        time: Date.parse(r['month'] ?? ''),
-        series: k,
+        x: [h(r, c), h(r - 1, c), h(r, c) - h(r, c - 1), h(r - 1, c) - h(r - 1, c - 1)],
+        y: (r < height / 2 ? 0 : 2) + (c < width / 2 ? 0 : 1),
+        time: c,
+        series: r,
       });
-    });
-  });
   return collect(
     {
-      name: 'us-employment',
+      name: 'volcano',
       split: 'develop',
       victim: 'mlp',
-      source: 'vega-datasets data/us-employment.csv',
-      features: ['jobs', 'one-month change', 'previous month change', 'three-month change'],
-      classes: industries,
+      source: 'vega-datasets data/volcano.json',
+      features: ['height', 'height one row north', 'change', 'change one row north'],
+      classes: ['north-west', 'north-east', 'south-west', 'south-east'],
     },
     samples,
   );
@@ -470,7 +455,7 @@ export const DATASETS: Readonly<Record<string, () => Dataset>> = {
   earthquakes,
   birdstrikes,
   'sensor-motes': sensorMotes,
-  'us-employment': usEmployment,
+  volcano,
 };
 
 export const DATASET_NAMES = Object.keys(DATASETS);
