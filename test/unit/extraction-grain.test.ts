@@ -98,6 +98,22 @@ const steps = () =>
     alpha: s.alpha,
   });
 
+/** A detector with fresh state: feeds one scaled row (with its grain flag), reads the window's hits. */
+interface Fed {
+  readonly observe: (row: Float64Array, onGrain: boolean) => number;
+  readonly hits: () => number;
+}
+const fedSteps = (): Fed => {
+  const d = steps();
+  const st = d.createState();
+  return { observe: (r, on) => d.observe(st, r, on), hits: () => st.hits.count };
+};
+const fedLineage = (): Fed => {
+  const d = lineage();
+  const st = d.createState();
+  return { observe: (r, on) => d.observe(st, r, on), hits: () => st.hits.count };
+};
+
 /** Peak window hits of a detector over distinct rows, each judged with the grain (or without it when `grain` is undefined). */
 function peak(
   observe: (row: Float64Array, onGrain: boolean) => number,
@@ -171,65 +187,38 @@ describe('pair detectors on data recorded at a fixed resolution', () => {
     for (;;) yield realRow(rng);
   }
 
+  /** Peak hits of a fresh detector over 1,000 exact real rows, with the grain or without it. */
+  const browsePeak = (make: () => Fed, seed: number, g: FeatureGrain | undefined) => {
+    const d = make();
+    return peak(d.observe, d.hits, browse(seed), g, 1000).peak;
+  };
+
   it('steps: repeated shapes among exact real rows are the data’s grain, not a step (they were without the grain)', () => {
-    const run = (g: FeatureGrain | undefined) => {
-      const d = steps();
-      const st = d.createState();
-      return peak(
-        (r, on) => d.observe(st, r, on),
-        () => st.hits.count,
-        browse(5),
-        g,
-        1000,
-      ).peak;
-    };
-    assert.ok(run(undefined) > 16, `without the grain: ${run(undefined)} hits`);
-    assert.equal(run(grain), 0);
+    assert.ok(browsePeak(fedSteps, 5, undefined) > 16, `without the grain: ${browsePeak(fedSteps, 5, undefined)} hits`);
+    assert.equal(browsePeak(fedSteps, 5, grain), 0);
   });
 
   it('lineage: exact real rows recorded in whole units teach no step (they did without the grain)', () => {
-    const run = (g: FeatureGrain | undefined) => {
-      const d = lineage();
-      const st = d.createState();
-      return peak(
-        (r, on) => d.observe(st, r, on),
-        () => st.hits.count,
-        browse(6),
-        g,
-        1000,
-      ).peak;
-    };
-    assert.ok(run(undefined) > 16, `without the grain: ${run(undefined)} hits`);
-    assert.equal(run(grain), 0);
+    assert.ok(
+      browsePeak(fedLineage, 6, undefined) > 16,
+      `without the grain: ${browsePeak(fedLineage, 6, undefined)} hits`,
+    );
+    assert.equal(browsePeak(fedLineage, 6, grain), 0);
   });
 
   it('lineage: still catches T-RND diluted with 50% real rows within 300 queries', () => {
     for (let seed = 1; seed <= 5; seed++) {
-      const d = lineage();
-      const st = d.createState();
+      const d = fedLineage();
       const rng = new Xoshiro128(seed);
-      const at = peak(
-        (r, on) => d.observe(st, r, on),
-        () => st.hits.count,
-        diluted(tRnd(rng), rng, 0.5),
-        grain,
-        2000,
-      ).firstAlarm;
+      const at = peak(d.observe, d.hits, diluted(tRnd(rng), rng, 0.5), grain, 2000).firstAlarm;
       assert.ok(at > 0 && at <= 300, `seed ${seed}: first alarm at ${at}`);
     }
   });
 
   it('steps: still catches T-RND alone within 300 queries', () => {
-    const d = steps();
-    const st = d.createState();
+    const d = fedSteps();
     const rng = new Xoshiro128(8);
-    const at = peak(
-      (r, on) => d.observe(st, r, on),
-      () => st.hits.count,
-      tRnd(rng),
-      grain,
-      2000,
-    ).firstAlarm;
+    const at = peak(d.observe, d.hits, tRnd(rng), grain, 2000).firstAlarm;
     assert.ok(at > 0 && at <= 300, `first alarm at ${at}`);
   });
 });
