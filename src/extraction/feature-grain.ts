@@ -8,6 +8,13 @@ export const GRAIN_ROWS_PER_ACCOUNT = 16;
 const MIN_ON = 64;
 /** The grain is used while at least this share of lent values lie on it (benign noisy rows lie off it). */
 const MIN_SHARE = 0.25;
+/**
+ * A finer grain (a divisor of the one held) is taken once this many lent values needed it, and
+ * at least REFINE_SHARE of those on the grain: more than one account's rows, so no account can
+ * refine the grain to one its own synthetic rows would then lie on.
+ */
+const REFINE_MIN = 2 * GRAIN_ROWS_PER_ACCOUNT;
+const REFINE_SHARE = 0.05;
 /** How close to a multiple of the grain a difference must be, in grains (float64 rounding is ~10⁻¹² of a grain here). */
 const TOLERANCE = 1e-6;
 
@@ -25,9 +32,10 @@ const TOLERANCE = 1e-6;
  * Per feature: a reference value, the grain so far (the approximate greatest common divisor of
  * the lent values' differences from it, by Euclid's algorithm with a tolerance), and counts of
  * lent values on and off it. A value whose difference would take the grain below MIN_GRAIN is off
- * the grain (noisy rows, attack rows) and changes nothing but the count. A grain with too few
- * values on it, or a reference that most values disagree with, is dropped and learned again.
- * One account lends at most GRAIN_ROWS_PER_ACCOUNT rows, so moving the grain takes many accounts.
+ * the grain (noisy rows, attack rows) and changes nothing but the count; a finer grain that
+ * values need is taken only once many of them did (REFINE_MIN). A grain with too few values on
+ * it, or a reference that most values disagree with, is dropped and learned again. One account
+ * lends at most GRAIN_ROWS_PER_ACCOUNT rows, so moving the grain takes many accounts.
  * An attacker who steps exactly on the data's grain is not seen by the pair detectors this way
  * (its steps look like the data's resolution); the geometry and PRADA signals remain.
  */
@@ -37,6 +45,9 @@ export class FeatureGrain {
   private readonly grain: Float64Array;
   private readonly on: Float64Array;
   private readonly off: Float64Array;
+  /** Per feature, a finer grain some lent values need (0: none) and how many did. */
+  private readonly finer: Float64Array;
+  private readonly support: Float64Array;
   /** Per feature, the grain in use (0 with `active`: the feature has held one value so far). */
   readonly inUse: Float64Array;
   /** Whether every feature has a grain in use (otherwise no row is on the grain). */
@@ -47,11 +58,13 @@ export class FeatureGrain {
     this.grain = new Float64Array(width);
     this.on = new Float64Array(width);
     this.off = new Float64Array(width);
+    this.finer = new Float64Array(width);
+    this.support = new Float64Array(width);
     this.inUse = new Float64Array(width);
   }
 
   get bytes(): number {
-    return 5 * (this.width * 8 + TYPED_ARRAY_OVERHEAD) + OBJECT_OVERHEAD;
+    return 7 * (this.width * 8 + TYPED_ARRAY_OVERHEAD) + OBJECT_OVERHEAD;
   }
 
   /** One row (benign σ units) of an account in good standing. */
@@ -77,11 +90,26 @@ export class FeatureGrain {
     const g = this.grain[j]!;
     // A repeat of the reference lies on every grain.
     if (d === 0 || (g > 0 && onMultiple(d, g))) this.on[j]!++;
-    else {
-      const next = g === 0 ? (d >= MIN_GRAIN ? d : 0) : gcd(g, d);
-      if (next >= MIN_GRAIN) {
-        this.grain[j] = next;
+    else if (g === 0) {
+      // The first difference is the grain until values need a finer one.
+      if (d >= MIN_GRAIN) {
+        this.grain[j] = d;
         this.on[j]!++;
+      } else this.off[j]!++;
+    } else {
+      // Off the grain: on a finer one (counted apart until enough values need it) or on none.
+      const c = gcd(g, d);
+      const f = this.finer[j]!;
+      const next = c === 0 ? 0 : f === 0 ? c : gcd(f, c);
+      if (next >= MIN_GRAIN) {
+        this.finer[j] = next;
+        const k = ++this.support[j]!;
+        if (k >= REFINE_MIN && k >= REFINE_SHARE * this.on[j]!) {
+          this.grain[j] = next;
+          this.on[j]! += k;
+          this.finer[j] = 0;
+          this.support[j] = 0;
+        }
       } else this.off[j]!++;
     }
     // A reference off the grain (a noisy row lent first) agrees with almost nothing: start again from this value.
@@ -90,6 +118,8 @@ export class FeatureGrain {
       this.grain[j] = 0;
       this.on[j] = 1;
       this.off[j] = 0;
+      this.finer[j] = 0;
+      this.support[j] = 0;
     }
   }
 

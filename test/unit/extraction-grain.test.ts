@@ -175,6 +175,55 @@ describe('feature grain', () => {
     assert.equal(g.onGrain(z(realRow(rng))), false);
   });
 
+  it('does not take a finer grain from one account’s rows (its own synthetic rows would then lie on it)', () => {
+    const g = learnedGrain(40, 0);
+    const rng = new Xoshiro128(10);
+    // One account lends rows on a grid 64 times finer than the data's.
+    for (let i = 0; i < GRAIN_ROWS_PER_ACCOUNT; i++)
+      g.lend(
+        z(Float64Array.from(realRow(rng), (v, j) => v + (RESOLUTION[j]! / 64) * (1 + Math.floor(rng.next() * 63)))),
+      );
+    for (let j = 0; j < WIDTH; j++)
+      assert.ok(Math.abs(g.inUse[j]! * SCALE[j]! - RESOLUTION[j]!) < 1e-9, `feature ${j}`);
+    const synthetic = Float64Array.from(realRow(rng), (v, j) => v + (5 * RESOLUTION[j]!) / 64);
+    assert.equal(g.onGrain(z(synthetic)), false);
+  });
+
+  it('takes a finer grain once many accounts’ rows need it (the first differences were coarser)', () => {
+    const g = new FeatureGrain(WIDTH);
+    const rng = new Xoshiro128(11);
+    // The first accounts send rows on a grid ten times coarser (whole degrees, 250 g), then the data's own.
+    const coarse = (x: Float64Array) =>
+      Float64Array.from(x, (v, j) => Math.round(v / (10 * RESOLUTION[j]!)) * 10 * RESOLUTION[j]!);
+    for (let i = 0; i < 3 * GRAIN_ROWS_PER_ACCOUNT; i++) g.lend(z(coarse(realRow(rng))));
+    for (let i = 0; i < 20 * GRAIN_ROWS_PER_ACCOUNT; i++) g.lend(z(realRow(rng)));
+    for (let j = 0; j < WIDTH; j++)
+      assert.ok(Math.abs(g.inUse[j]! * SCALE[j]! - RESOLUTION[j]!) < 1e-9, `feature ${j}: ${g.inUse[j]! * SCALE[j]!}`);
+  });
+
+  it('settles on the grain within eight accounts, however many grains the first rows lent differ by', () => {
+    for (let seed = 1; seed <= 10; seed++) {
+      const g = learnedGrain(8, 0, seed);
+      assert.ok(g.active, `seed ${seed}`);
+      for (let j = 0; j < WIDTH; j++)
+        assert.ok(
+          Math.abs(g.inUse[j]! * SCALE[j]! - RESOLUTION[j]!) < 1e-9,
+          `seed ${seed}, feature ${j}: ${g.inUse[j]! * SCALE[j]!}`,
+        );
+    }
+  });
+
+  it('settles on whole units within eight accounts when values spread over hundreds of them (a first difference of many grains)', () => {
+    for (let seed = 1; seed <= 10; seed++) {
+      const g = new FeatureGrain(1);
+      const rng = new Xoshiro128(seed);
+      // Heights of a hill in whole metres, 100–200 m, on a benign σ of 29 m.
+      for (let i = 0; i < 8 * GRAIN_ROWS_PER_ACCOUNT; i++) g.lend([(100 + Math.floor(rng.next() * 101)) / 29]);
+      assert.ok(g.active, `seed ${seed}`);
+      assert.ok(Math.abs(g.inUse[0]! * 29 - 1) < 1e-9, `seed ${seed}: ${g.inUse[0]! * 29}`);
+    }
+  });
+
   it('is not set up before enough rows on it were lent', () => {
     assert.equal(learnedGrain(2, 0).active, false);
   });
