@@ -5,7 +5,13 @@ export const MIN_GRAIN = 1 / 1024;
 /** Values one account may lend to the model's grain (its first distinct rows). */
 export const GRAIN_ROWS_PER_ACCOUNT = 16;
 /** Lent values on the grain needed before it is used. */
-const MIN_ON = 64;
+const MIN_ON = 32;
+/**
+ * Rows lent before the question is settled without a grain (continuous data): until then, or until
+ * the grain is in use, pairs of rows cannot be told from the data's resolution and the pair
+ * detectors count no hits (four accounts' first rows: the model's first minutes of traffic).
+ */
+const DECIDE_ROWS = 4 * GRAIN_ROWS_PER_ACCOUNT;
 /** The grain is used while at least this share of lent values lie on it (benign noisy rows lie off it). */
 const MIN_SHARE = 0.25;
 /**
@@ -52,6 +58,10 @@ export class FeatureGrain {
   readonly inUse: Float64Array;
   /** Whether every feature has a grain in use (otherwise no row is on the grain). */
   active = false;
+  /** Changes whenever the grain in use does: rows judged under an older one are judged again. */
+  generation = 0;
+  /** Rows lent so far. */
+  lent = 0;
 
   constructor(readonly width: number) {
     this.ref = new Float64Array(width).fill(Number.NaN);
@@ -69,14 +79,20 @@ export class FeatureGrain {
 
   /** One row (benign σ units) of an account in good standing. */
   lend(scaled: ArrayLike<number>): void {
+    this.lent++;
     let all = true;
+    let changed = false;
     for (let j = 0; j < this.width; j++) {
       this.learn(j, scaled[j]!);
       const ok = this.on[j]! >= MIN_ON && this.on[j]! >= MIN_SHARE * (this.on[j]! + this.off[j]!);
-      this.inUse[j] = ok ? this.grain[j]! : 0;
+      const use = ok ? this.grain[j]! : 0;
+      if (use !== this.inUse[j]) changed = true;
+      this.inUse[j] = use;
       if (!ok) all = false;
     }
+    if (all !== this.active) changed = true;
     this.active = all;
+    if (changed) this.generation = (this.generation + 1) | 0;
   }
 
   private learn(j: number, v: number): void {
@@ -123,22 +139,36 @@ export class FeatureGrain {
     }
   }
 
+  /** Whether the pair detectors may judge: the grain is in use, or enough rows were lent to know there is none. */
+  get decided(): boolean {
+    return this.active || this.lent >= DECIDE_ROWS;
+  }
+
   /** Whether every feature of the row (benign σ units) lies on its grain: a row the data's resolution allows. */
   onGrain(scaled: ArrayLike<number>): boolean {
+    return this.onGrainAt(scaled, 0, 0);
+  }
+
+  /**
+   * The same for the row stored at `values[at, at + width)`; `slack` (in grains) allows for a row
+   * kept in single precision (rounding of ~10⁻⁷ σ: at most 10⁻³ of a grain of MIN_GRAIN or more
+   * for rows within 16 σ).
+   */
+  onGrainAt(values: ArrayLike<number>, at: number, slack: number): boolean {
     if (!this.active) return false;
     for (let j = 0; j < this.width; j++) {
-      const d = Math.abs(scaled[j]! - this.ref[j]!);
+      const d = Math.abs(values[at + j]! - this.ref[j]!);
       const g = this.inUse[j]!;
-      if (d !== 0 && !(g > 0 && onMultiple(d, g))) return false;
+      if (d !== 0 && !(g > 0 && onMultiple(d, g, slack))) return false;
     }
     return true;
   }
 }
 
-/** `d` is within TOLERANCE grains of a multiple of `g`. */
-function onMultiple(d: number, g: number): boolean {
+/** `d` is within TOLERANCE grains (relative to the multiple) plus `slack` grains of a multiple of `g`. */
+function onMultiple(d: number, g: number, slack = 0): boolean {
   const u = d / g;
-  return Math.abs(u - Math.round(u)) <= TOLERANCE * Math.max(1, u);
+  return Math.abs(u - Math.round(u)) <= TOLERANCE * Math.max(1, u) + slack;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { binomialAlarmCount } from './binomial-threshold.js';
+import type { FeatureGrain } from './feature-grain.js';
 import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
 import { Xoshiro128 } from './prng.js';
 import { fmix, mix } from './row-hash.js';
@@ -73,6 +74,8 @@ export class LineageState {
   /** Per coset slot: a 16-bit tag of the coset and the number (mod 2¹⁶) of the latest row in it; 0: empty. */
   readonly cosets: Uint32Array;
   learned = 0;
+  /** The FeatureGrain generation the `grained` flags were set under. */
+  grainGeneration = 0;
   readonly hits: WindowCount;
   /** Distinct rows seen. */
   n = 0;
@@ -174,15 +177,29 @@ export class LineageDetector {
   }
 
   /**
+   * Judges the history's rows again under the model's grain when it has changed since they were
+   * judged (single-precision rows: a slack of 10⁻³ grain). Steps learned from pairs of real rows
+   * before then stay, but such pairs no longer count as relatives.
+   */
+  regrain(st: LineageState, grain: FeatureGrain): void {
+    if (st.grainGeneration === grain.generation) return;
+    st.grainGeneration = grain.generation;
+    const { width, history } = this.o;
+    for (let r = 0; r < Math.min(st.n, history); r++) st.grained[r] = grain.onGrainAt(st.rows, r * width, 1e-3) ? 1 : 0;
+  }
+
+  /**
    * Feeds one distinct row on the benign scale (z-scores); `onGrain`: the row lies on the data's
    * recorded resolution (FeatureGrain). Two such rows are no parent and child: on data recorded
-   * in whole units their differences repeat by the data's nature. Returns the score (≥ 1 is an alarm).
+   * in whole units their differences repeat by the data's nature. `judged` false (the grain not
+   * yet known): the row is filed and may teach a step, but counts no hit. Returns the score (≥ 1 is
+   * an alarm).
    */
-  observe(st: LineageState, scaled: Float64Array, onGrain = false): number {
+  observe(st: LineageState, scaled: Float64Array, onGrain = false, judged = true): number {
     this.onGrain = onGrain;
     let hit = this.descends(st, scaled);
     if (this.learn(st, scaled)) hit = true;
-    return st.hits.push(hit) / this.alarmCount;
+    return st.hits.push(hit && judged) / this.alarmCount;
   }
 
   /** Whether the row shares a coset with an earlier row under a learned step; files its own cosets. */

@@ -264,10 +264,16 @@ export class QueryScorer {
     sc[0] = this.prada!.observe(st.prada!, this.z, classId < 0 ? 0 : classId);
     sc[1] = this.fingerprint!.observe(st.fingerprint!, this.z);
     this.geometry!.observe(st.geometry!, this.scaled, this.z, margin, sc, 2, slot, cal?.rates);
-    const onGrain = this.grain?.onGrain(this.scaled) ?? false;
-    if (st.steps) sc[6] = this.steps!.observe(st.steps, this.scaled, onGrain);
+    const grain = this.grain;
+    const onGrain = grain?.onGrain(this.scaled) ?? false;
+    const judged = grain?.decided ?? true;
+    if (grain) {
+      if (st.steps) this.steps!.regrain(st.steps, grain);
+      if (st.lineage) this.lineage!.regrain(st.lineage, grain);
+    }
+    if (st.steps) sc[6] = this.steps!.observe(st.steps, this.scaled, onGrain, judged);
     if (st.novelty) sc[NOVELTY] = this.novelty!.observe(st.novelty, this.z);
-    if (st.lineage) sc[LINEAGE] = this.lineage!.observe(st.lineage, this.scaled, onGrain);
+    if (st.lineage) sc[LINEAGE] = this.lineage!.observe(st.lineage, this.scaled, onGrain, judged);
     if (cal) {
       this.track(st, cal);
       const f = cal.factors;

@@ -1,4 +1,5 @@
 import { binomialAlarmCount } from './binomial-threshold.js';
+import type { FeatureGrain } from './feature-grain.js';
 import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
 import { fmix, mix } from './row-hash.js';
 import { WindowCount } from './window-count.js';
@@ -40,6 +41,8 @@ export class StepState {
   readonly hits: WindowCount;
   filled = 0;
   head = 0;
+  /** The FeatureGrain generation the `grained` flags were set under. */
+  grainGeneration = 0;
 
   constructor(o: StepDetectorOptions) {
     this.rows = new Float64Array(o.recent * o.width);
@@ -78,11 +81,23 @@ export class StepDetector {
   }
 
   /**
+   * Judges the remembered rows again under the model's grain when it has changed since they were
+   * judged (an account that started before the grain was known would otherwise keep pairing its
+   * earliest real rows as if they were steps).
+   */
+  regrain(st: StepState, grain: FeatureGrain): void {
+    if (st.grainGeneration === grain.generation) return;
+    st.grainGeneration = grain.generation;
+    for (let k = 0; k < st.filled; k++) st.grained[k] = grain.onGrainAt(st.rows, k * this.o.width, 0) ? 1 : 0;
+  }
+
+  /**
    * Feeds one (non-duplicate) row on the benign scale (`scaled`: z-scores); `onGrain`: the row lies
    * on the data's recorded resolution (FeatureGrain), and its pairs with earlier such rows show the
-   * data's grain, not a step. Returns the score (≥ 1 is an alarm).
+   * data's grain, not a step; `judged` false (the grain not yet known): the row is remembered but
+   * counts no hit. Returns the score (≥ 1 is an alarm).
    */
-  observe(st: StepState, scaled: Float64Array, onGrain = false): number {
+  observe(st: StepState, scaled: Float64Array, onGrain = false, judged = true): number {
     const { width, recent } = this.o;
     const rows = st.rows;
     const grained = st.grained;
@@ -120,6 +135,6 @@ export class StepDetector {
     grained[st.head] = onGrain ? 1 : 0;
     st.head = st.head + 1 === recent ? 0 : st.head + 1;
     if (st.filled < recent) st.filled++;
-    return st.hits.push(hit) / this.alarmCount;
+    return st.hits.push(hit && judged) / this.alarmCount;
   }
 }

@@ -224,6 +224,16 @@ describe('feature grain', () => {
     }
   });
 
+  it('is decided without a grain after four accounts’ rows of continuous data', () => {
+    const g = new FeatureGrain(WIDTH);
+    const rng = new Xoshiro128(12);
+    for (let i = 0; i < 4 * GRAIN_ROWS_PER_ACCOUNT - 1; i++) g.lend(z(noisy(rng)));
+    assert.equal(g.decided, false);
+    g.lend(z(noisy(rng)));
+    assert.ok(g.decided);
+    assert.equal(g.active, false);
+  });
+
   it('is not set up before enough rows on it were lent', () => {
     assert.equal(learnedGrain(2, 0).active, false);
   });
@@ -273,8 +283,8 @@ describe('pair detectors on data recorded at a fixed resolution', () => {
 });
 
 describe('query scorer and the grain', () => {
-  it('learns the grain from accounts in good standing and scores their exact rows without step or lineage hits', () => {
-    const scorer = new QueryScorer(
+  const newScorer = () =>
+    new QueryScorer(
       new FeatureNormaliser({
         scaling: { kind: 'standard', centre: [0, 0, 0, 0], scale: SCALE },
         projectAbove: 64,
@@ -284,6 +294,38 @@ describe('query scorer and the grain', () => {
       DEFAULT_DETECTOR_SETTINGS,
       1,
     );
+  const steps = DETECTORS.indexOf('steps');
+  const lineageAt = DETECTORS.indexOf('lineage');
+
+  it('counts no step or lineage hit for the model’s first account, whose 300 exact rows come before the grain is known', () => {
+    const scorer = newScorer();
+    const rng = new Xoshiro128(13);
+    const first = scorer.createState();
+    let peakSteps = 0;
+    let peakLineage = 0;
+    for (let i = 0; i < 300; i++) {
+      scorer.observe(first, realRow(rng), 0, Number.NaN);
+      peakSteps = Math.max(peakSteps, first.steps!.hits.count);
+      peakLineage = Math.max(peakLineage, first.lineage!.hits.count);
+    }
+    assert.equal(scorer.grain?.decided, false);
+    // Then others arrive; the grain is learned, and the first account's earlier rows are judged under it.
+    for (let a = 0; a < 20; a++) {
+      const st = scorer.createState();
+      for (let i = 0; i < GRAIN_ROWS_PER_ACCOUNT; i++) scorer.observe(st, realRow(rng), 0, Number.NaN);
+    }
+    assert.ok(scorer.grain?.active);
+    for (let i = 0; i < 300; i++) {
+      scorer.observe(first, realRow(rng), 0, Number.NaN);
+      peakSteps = Math.max(peakSteps, first.steps!.hits.count);
+      peakLineage = Math.max(peakLineage, first.lineage!.hits.count);
+    }
+    assert.equal(peakSteps, 0);
+    assert.equal(peakLineage, 0);
+  });
+
+  it('learns the grain from accounts in good standing and scores their exact rows without step or lineage hits', () => {
+    const scorer = newScorer();
     const rng = new Xoshiro128(9);
     for (let a = 0; a < 20; a++) {
       const st = scorer.createState();
@@ -292,7 +334,7 @@ describe('query scorer and the grain', () => {
     assert.ok(scorer.grain?.active);
     const st = scorer.createState();
     for (let i = 0; i < 1000; i++) scorer.observe(st, realRow(rng), 0, Number.NaN);
-    assert.equal(st.scores[DETECTORS.indexOf('steps')], 0);
-    assert.equal(st.scores[DETECTORS.indexOf('lineage')], 0);
+    assert.equal(st.scores[steps], 0);
+    assert.equal(st.scores[lineageAt], 0);
   });
 });
