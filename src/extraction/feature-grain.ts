@@ -9,7 +9,8 @@ const MIN_ON = 32;
 /**
  * Rows lent before the question is settled without a grain (continuous data): until then, or until
  * the grain is in use, pairs of rows cannot be told from the data's resolution and the pair
- * detectors count no hits (four accounts' first rows: the model's first minutes of traffic).
+ * detectors count no hits. While it is open, one account may lend this many (the model's first
+ * account decides it alone: its first 64 distinct rows).
  */
 const DECIDE_ROWS = 4 * GRAIN_ROWS_PER_ACCOUNT;
 /** The grain is used while at least this share of lent values lie on it (benign noisy rows lie off it). */
@@ -41,7 +42,8 @@ const TOLERANCE = 1e-6;
  * the grain (noisy rows, attack rows) and changes nothing but the count; a finer grain that
  * values need is taken only once many of them did (REFINE_MIN). A grain with too few values on
  * it, or a reference that most values disagree with, is dropped and learned again. One account
- * lends at most GRAIN_ROWS_PER_ACCOUNT rows, so moving the grain takes many accounts.
+ * lends at most GRAIN_ROWS_PER_ACCOUNT rows once the grain is decided, so moving it takes many
+ * accounts; the model's first accounts decide it (a fresh model's grain is only as good as they are).
  * An attacker who steps exactly on the data's grain is not seen by the pair detectors this way
  * (its steps look like the data's resolution); the geometry and PRADA signals remain.
  */
@@ -142,6 +144,11 @@ export class FeatureGrain {
   /** Whether the pair detectors may judge: the grain is in use, or enough rows were lent to know there is none. */
   get decided(): boolean {
     return this.active || this.lent >= DECIDE_ROWS;
+  }
+
+  /** Whether an account in good standing lends its row numbered `distinct` (from 1). */
+  takes(distinct: number): boolean {
+    return distinct <= (this.decided ? GRAIN_ROWS_PER_ACCOUNT : DECIDE_ROWS);
   }
 
   /** Whether every feature of the row (benign σ units) lies on its grain: a row the data's resolution allows. */

@@ -27,7 +27,7 @@ import {
 } from './novelty-detector.js';
 import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
 import { LINEAGE, LINEAGE_MAX_WIDTH, LineageDetector, type LineageState } from './lineage-detector.js';
-import { FeatureGrain, GRAIN_ROWS_PER_ACCOUNT } from './feature-grain.js';
+import { FeatureGrain } from './feature-grain.js';
 
 export { DETECTORS, type DetectorName } from './population-calibration.js';
 
@@ -295,7 +295,7 @@ export class QueryScorer {
       if (margin === margin) cal.lend(MARGIN_SIGNAL, slot, g.lastLowMargin);
     }
     // Only an account in no alarm and never flagged may lend a row to the population's reference.
-    if (this.grain && st.clean && m < 1 && st.distinct <= GRAIN_ROWS_PER_ACCOUNT) this.grain.lend(this.scaled);
+    if (this.grain && st.clean && m < 1 && this.grain.takes(st.distinct)) this.grain.lend(this.scaled);
     if (st.novelty) this.novelty!.offer(st.novelty, this.z, st.distinct, st.clean && m < 1);
     return m;
   }
