@@ -285,6 +285,10 @@ export class QueryScorer {
         sc[ENVELOPE] = Math.min(sc[ENVELOPE]!, g.envelopeAdjusted / t[ENVELOPE]!);
       if (cal.adjusted(MARGIN) && t[MARGIN] === t[MARGIN])
         sc[MARGIN] = Math.min(sc[MARGIN]!, g.marginAdjusted / t[MARGIN]!);
+      // A calibrated δ was learned from accounts of at least `minQueries` scored rows, so an account
+      // is judged by it from then on: a shorter one (a replay of one 120-row series, tested by
+      // PRADA from its 101st row) would be held to a population it is never part of.
+      if (cal.state !== 'floors' && st.distinct < cal.o.minQueries) sc[PRADA] = 0;
     }
     const m = this.max(st);
     if (cal && st.clean && m < 1 && slot !== UNKNOWN_SLOT && st.lent < RATE_ROWS_PER_ACCOUNT) {

@@ -111,6 +111,30 @@ describe('population calibration', () => {
     assert.ok(acc.firstFlaggedAt > 0, 'flagged');
   });
 
+  it('does not judge an account by PRADA before it has the scored rows an account needs to contribute', () => {
+    // The regression: replays of one 121-row series were tested by PRADA from their 101st row
+    // against a δ learned only from accounts of 128 rows or more, which they never joined.
+    const g = guard({ minQueries: 150 });
+    for (let u = 0; u < 200; u++) feed(g, `u${u}`, benign(u + 1, 300));
+    g.calibration.refresh(1);
+    const PRADA = DETECTORS.indexOf('prada');
+    const rows = [...synthetic(11, 400)];
+    const acc = g.account('mallory', 0);
+    rows.slice(0, 149).forEach((q, i) => {
+      g.guard.observe(acc, q.row, q.cls, q.margin, 1000 * (i + 1));
+      assert.equal(acc.stream.scores[PRADA], 0, `row ${i + 1}`);
+    });
+    assert.ok(acc.stream.prada!.w < 1, 'PRADA has tested the account');
+  });
+
+  it('judges an account by PRADA once it has the scored rows an account needs to contribute', () => {
+    const g = guard({ minQueries: 150 });
+    for (let u = 0; u < 200; u++) feed(g, `u${u}`, benign(u + 1, 300));
+    g.calibration.refresh(1);
+    const acc = feed(g, 'mallory', synthetic(11, 400));
+    assert.ok(acc.stream.scores[DETECTORS.indexOf('prada')]! > 0);
+  });
+
   it('flags, without escalating or enforcing, an account that probes while the calibration is provisional', () => {
     const g = guard({ minAccounts: 200 });
     for (let u = 0; u < 60; u++) feed(g, `u${u}`, benign(u + 1, 300));
