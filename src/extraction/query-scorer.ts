@@ -288,7 +288,8 @@ export class QueryScorer {
       // A calibrated δ was learned from accounts of at least `minQueries` scored rows, so an account
       // is judged by it from then on: a shorter one (a replay of one 120-row series, tested by
       // PRADA from its 101st row) would be held to a population it is never part of.
-      if (cal.state !== 'floors' && st.distinct < cal.o.minQueries) sc[PRADA] = 0;
+      // (Published floors, or no calibration yet: PRADA's own warm-up.)
+      if (cal.judging && cal.state !== 'floors' && st.distinct < cal.o.minQueries) sc[PRADA] = 0;
     }
     const m = this.max(st);
     if (cal && st.clean && m < 1 && slot !== UNKNOWN_SLOT && st.lent < RATE_ROWS_PER_ACCOUNT) {
