@@ -7,27 +7,17 @@ import { LEVEL_FLAG } from '../../src/extraction/action-ladder.js';
 import { ENVELOPE_FAR_SIGNAL, FAR_RATE_MIN_ROWS } from '../../src/extraction/class-base-rates.js';
 import type { ModelGuard } from '../../src/extraction/model-guard.js';
 import { Xoshiro128 } from '../../src/extraction/prng.js';
-import { D, feed, modelGuard as guard, type Query } from '../helpers/extraction-population.js';
-
-/** Class 2 lies at the edge of the data: about 40% of its rows sit beyond 3 σ on the first feature. */
-const EDGE = 2;
-
-function rowOf(rng: Xoshiro128, cls: number): Query {
-  const row = Array.from({ length: D }, () => Math.round(rng.normal() * 0.6 * 100) / 100);
-  if (cls === EDGE) row[0] = Math.round((2.8 + 0.6 * rng.normal()) * 100) / 100;
-  else row[1] = Math.round((row[1]! + (cls === 0 ? -0.8 : 0.8)) * 100) / 100;
-  return { row, cls, margin: cls === EDGE ? rng.next() * 0.2 : 0.1 + rng.next() * 0.9 };
-}
-
-function* browser(seed: number, n: number): Generator<Query> {
-  const rng = new Xoshiro128(seed);
-  for (let i = 0; i < n; i++) yield rowOf(rng, rng.next() < 0.15 ? EDGE : rng.next() < 0.5 ? 0 : 1);
-}
-
-function* edgeUser(seed: number, n: number): Generator<Query> {
-  const rng = new Xoshiro128(seed);
-  for (let i = 0; i < n; i++) yield rowOf(rng, EDGE);
-}
+import {
+  browser,
+  EDGE,
+  edgePopulationClass,
+  edgePopulationRow as rowOf,
+  edgeUser,
+  feed,
+  modelGuard as guard,
+  type Query,
+  uniformBox,
+} from '../helpers/extraction-population.js';
 
 const population = (g: ModelGuard, users: number) => {
   for (let u = 0; u < users; u++) feed(g, `u${u}`, browser(u + 1, 300));
@@ -44,23 +34,26 @@ const farRowsLent = (g: ModelGuard) => {
 
 const scorer = (g: ModelGuard) => g.guard.scorer;
 
-/** Uniform rows over a box five standard deviations wide each way, answered by the model's rule. */
-function uniform(seed: number, n: number): Query[] {
-  const rng = new Xoshiro128(seed);
-  return Array.from({ length: n }, () => {
-    const row = Array.from({ length: D }, () => -5 + 10 * rng.next());
-    return { row, cls: row[0]! > 1.8 ? EDGE : row[1]! < 0 ? 0 : 1, margin: rng.next() };
-  });
-}
-
 /** T-RND: real rows of the edge class, each feature pushed by up to ±3 σ at random. */
 function tRnd(seed: number, n: number): Query[] {
   const rng = new Xoshiro128(seed);
   return Array.from({ length: n }, () => {
     const q = rowOf(rng, EDGE);
     const row = q.row.map((v) => v + (rng.next() < 0.5 ? -3 : 3) * rng.next());
-    return { row, cls: row[0]! > 1.8 ? EDGE : row[1]! < 0 ? 0 : 1, margin: rng.next() };
+    return { row, cls: edgePopulationClass(row), margin: rng.next() };
   });
+}
+
+/** Feeds `probe` to an account of a populated model: it is judged by far exits, most of its exits are far, and the envelope alarms. */
+function assertFarExitsAlarm(probe: Query[]): void {
+  const g = guard();
+  population(g, 300);
+  const acc = feed(g, 'mallory', probe);
+  const geo = acc.stream.geometry!;
+  assert.equal(geo.countedFar, true);
+  assert.ok(geo.envelopeHits > 40, `${geo.envelopeHits} exits`);
+  assert.ok(geo.farHits >= 0.8 * geo.envelopeHits, `${geo.farHits} far of ${geo.envelopeHits} exits`);
+  assert.ok(acc.stream.scores[2]! >= 1, `envelope score ${acc.stream.scores[2]}`);
 }
 
 describe('envelope exits told apart by the novelty reference', () => {
@@ -114,7 +107,7 @@ describe('envelope exits told apart by the novelty reference', () => {
     const g = guard();
     population(g, 300);
     const h = guard({ calibration: { pinned: g.calibration.snapshot() } });
-    const acc = feed(h, 'mallory', uniform(5, 128));
+    const acc = feed(h, 'mallory', uniformBox(5, 128));
     assert.equal(scorer(h).novelty!.ready, false);
     assert.equal(acc.stream.geometry!.countedFar, false);
     assert.ok(acc.stream.scores[2]! >= 1, `envelope score ${acc.stream.scores[2]}`);
@@ -133,24 +126,11 @@ describe('envelope exits told apart by the novelty reference', () => {
   });
 
   it('still counts uniform rows beyond the envelope as far exits and flags them by the envelope', () => {
-    const g = guard();
-    population(g, 300);
-    const acc = feed(g, 'mallory', uniform(5, 128));
-    const geo = acc.stream.geometry!;
-    assert.equal(geo.countedFar, true);
-    assert.ok(geo.farHits >= 0.8 * geo.envelopeHits, `${geo.farHits} far of ${geo.envelopeHits} exits`);
-    assert.ok(acc.stream.scores[2]! >= 1, `envelope score ${acc.stream.scores[2]}`);
+    assertFarExitsAlarm(uniformBox(5, 128));
   });
 
   it('still counts T-RND rows pushed off the data beyond the envelope as far exits', () => {
-    const g = guard();
-    population(g, 300);
-    const acc = feed(g, 'mallory', tRnd(6, 128));
-    const geo = acc.stream.geometry!;
-    assert.equal(geo.countedFar, true);
-    assert.ok(geo.envelopeHits > 40, `${geo.envelopeHits} exits`);
-    assert.ok(geo.farHits >= 0.8 * geo.envelopeHits, `${geo.farHits} far of ${geo.envelopeHits} exits`);
-    assert.ok(acc.stream.scores[2]! >= 1, `envelope score ${acc.stream.scores[2]}`);
+    assertFarExitsAlarm(tRnd(6, 128));
   });
 
   it('judges by the three-sigma count under a pinned block printed before far rates existed', () => {
