@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { Stalls } from './stall-monitor.js';
 
 export interface Child {
   readonly url: string;
@@ -10,6 +11,8 @@ export interface Child {
   cpuMicros(): Promise<number>;
   /** A full garbage collection in the child (started with --expose-gc): the V8 heap still used after it, or undefined when it cannot. */
   collectGarbage(): Promise<number | undefined>;
+  /** Event-loop delay and GC pauses since the previous call (the first call starts the monitors). */
+  stalls(): Promise<Stalls>;
   /** V8's heap limit and the young generation's current size in the child. */
   heap(): Promise<{ heapLimit: number; youngBytes: number }>;
   stop(): Promise<void>;
@@ -67,6 +70,11 @@ export async function startChild(
       new Promise<number | undefined>((resolve) => {
         child.once('message', (m: { gc: boolean; heapUsed: number }) => resolve(m.gc ? m.heapUsed : undefined));
         child.send('gc');
+      }),
+    stalls: () =>
+      new Promise<Stalls>((resolve) => {
+        child.once('message', (m: { stalls: Stalls }) => resolve(m.stalls));
+        child.send('stalls');
       }),
     heap: () =>
       new Promise<{ heapLimit: number; youngBytes: number }>((resolve) => {
