@@ -62,10 +62,10 @@ export const SLICE_SECONDS = 1;
  * A first slice, and that of an identity spending fewer than `FIRST_SLICE` per second, holds
  * `FIRST_SLICE` (never more than `maxPredictions`); a busier identity's slice holds about
  * `SLICE_SECONDS` of its own traffic at the rate it spent the last one, up to `maxPredictions`.
- * Topped up at half, it rides out a Redis that answers late by up to half a second of that
- * traffic (a CFS-throttled or descheduled Redis stalls for tens of ms:
- * https://docs.kernel.org/scheduler/sched-bwc.html); a fixed slice of 100 covered 12 ms of a
- * 4,000 req/s identity, so every such stall made its requests wait for Redis. Quiet identities
+ * Topped up at half, it rides out a Redis that answers late by up to half of what it holds (125
+ * ms at 4,000 req/s under a maximum of 1000; a CFS-throttled or descheduled Redis stalls for tens
+ * of ms: https://docs.kernel.org/scheduler/sched-bwc.html); a fixed slice of 100 covered 12 ms of
+ * a 4,000 req/s identity, so every such stall made its requests wait for Redis. Quiet identities
  * hold no more than before, so other replicas refuse early by no more on their account.
  */
 export class Leases {
