@@ -27,6 +27,8 @@ export interface ChildOptions {
   readonly stdout?: 'inherit' | 'ignore';
   /** A cgroup's `cgroup.procs`: the child joins the group before Node starts, so V8 sizes its heap from the group's limit. */
   readonly cgroupProcs?: string;
+  /** Another build's bench/server-process.js (a before/after comparison in one run); this build's by default. */
+  readonly script?: string;
 }
 
 /** Starts a predictor or a gateway in its own process, so its CPU time is its own. */
@@ -35,7 +37,7 @@ export async function startChild(
   config?: unknown,
   options: ChildOptions = {},
 ): Promise<Child> {
-  const child: ChildProcess = fork(SERVER, [kind], {
+  const child: ChildProcess = fork(options.script ?? SERVER, [kind], {
     env: { ...process.env, BENCH_CONFIG: config ? JSON.stringify(config) : '' },
     stdio: ['ignore', options.stdout ?? 'inherit', 'inherit', 'ipc'],
     execArgv: options.cgroupProcs

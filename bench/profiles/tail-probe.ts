@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
 import { startRedis, type RedisServer } from '../../test/helpers/redis-server.js';
 import { createBenchIdentity, type BenchIdentity } from '../bench-identity.js';
 import { startChild, type Child } from '../child-processes.js';
@@ -33,6 +34,8 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '50' },
     // Node flags for the gateways (e.g. --cpu-prof --cpu-prof-dir=/tmp/p).
     'gateway-flags': { type: 'string', default: '' },
+    // Another build's dist/ (e.g. main's): targets named base:<variant> run that build's gateway.
+    'base-dist': { type: 'string' },
   },
 });
 const RATE = boundedArg('rate', args.rate, 100, 50_000);
@@ -65,7 +68,17 @@ interface Running {
   readonly url: string;
   readonly pid: number;
   readonly child?: Child;
+  /** A client of the target's own Redis, for its command counts. */
+  readonly redis?: Redis;
   stop(): Promise<void>;
+}
+
+/** Commands Redis has run (INFO commandstats, INFO itself left out). */
+async function commandsRun(redis: Redis): Promise<number> {
+  let n = 0;
+  for (const m of (await redis.info('commandstats')).matchAll(/^cmdstat_(\w+):calls=(\d+)/gm))
+    if (m[1] !== 'info') n += Number(m[2]);
+  return n;
 }
 
 const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '–');
@@ -94,7 +107,9 @@ async function main(): Promise<void> {
         running.set(id, r);
         continue;
       }
-      const variant = VARIANTS[id];
+      const base = id.startsWith('base:');
+      if (base && !args['base-dist']) throw new Error(`${id} needs --base-dist`);
+      const variant = VARIANTS[base ? id.slice('base:'.length) : id];
       if (!variant) throw new Error(`unknown target ${id} (known: node-floor, ${Object.keys(VARIANTS).join(', ')})`);
       let redis: RedisServer | undefined;
       const cfg = await variant(identity, async () => (redis ??= await startRedis()).url);
@@ -107,31 +122,64 @@ async function main(): Promise<void> {
           upstream: { url: predictor.url },
           ...cfg,
         },
-        { execArgv: flags, stdout: 'ignore' },
+        {
+          execArgv: flags,
+          stdout: 'ignore',
+          ...(base ? { script: join(args['base-dist']!, 'bench', 'server-process.js') } : {}),
+        },
       );
-      running.set(id, { url: child.url, pid: child.pid, child, stop: () => child.stop() });
+      const reader = redis ? new Redis(redis.url) : undefined;
+      running.set(id, {
+        url: child.url,
+        pid: child.pid,
+        // The other build's server process may not answer the stall monitor's message.
+        ...(base ? {} : { child }),
+        ...(reader ? { redis: reader } : {}),
+        stop: async () => {
+          reader?.disconnect();
+          await child.stop();
+        },
+      });
     }
     const ids = [...running.keys()];
     const call = (id: string) => v2InferCall(1, id === 'node-floor' ? undefined : token);
     process.stderr.write(`warm-up, then ${ROUNDS} rounds at ${RATE} req/s for ${SECONDS} s\n`);
     for (const id of ids) await pacedLoad(running.get(id)!.url, call(id), RATE, 2, CONNECTIONS, 1);
     console.log(
-      '| round | target | p50 ms | p99 ms | p99.9 ms | max ms | CPU µs/req | loop p99 ms | loop max ms | GC | errors |',
+      '| round | target | p50 ms | p99 ms | p99.9 ms | max ms | CPU µs/req | Redis commands/req | loop p99 ms | loop max ms | GC | errors |',
     );
-    console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |');
+    console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |');
+    const rows = new Map<string, Array<{ p50: number; p99: number; cpu: number; commands: number | undefined }>>();
     for (let round = 0; round < ROUNDS; round++) {
       for (let i = 0; i < ids.length; i++) {
         const id = ids[(i + round) % ids.length]!;
         const r = running.get(id)!;
         await r.child?.stalls();
         const before = cpuMicros(r.pid);
-        const res = await pacedLoad(r.url, call(id), RATE, SECONDS, CONNECTIONS, 1);
+        const commandsBefore = r.redis ? await commandsRun(r.redis) : 0;
+        // No unrecorded warm-up here: every request counted is one whose CPU and Redis commands are counted.
+        const res = await pacedLoad(r.url, call(id), RATE, SECONDS, CONNECTIONS, 0);
         const cpu = (cpuMicros(r.pid) - before) / res.requests;
+        const commands = r.redis ? ((await commandsRun(r.redis)) - commandsBefore) / res.requests : undefined;
         const s = await r.child?.stalls();
+        rows.set(id, [...(rows.get(id) ?? []), { p50: res.p50, p99: res.p99, cpu, commands }]);
         console.log(
-          `| ${round + 1} | ${id} | ${fmt(res.p50)} | ${fmt(res.p99)} | ${fmt(res.p999 ?? NaN)} | ${fmt(res.max ?? NaN)} | ${cpu.toFixed(0)} | ${s ? fmt(s.loopP99) : ''} | ${s ? fmt(s.loopMax) : ''} | ${s ? gcLine(s) : ''} | ${res.non2xx + res.errors} |`,
+          `| ${round + 1} | ${id} | ${fmt(res.p50)} | ${fmt(res.p99)} | ${fmt(res.p999 ?? NaN)} | ${fmt(res.max ?? NaN)} | ${cpu.toFixed(0)} | ${commands === undefined ? '' : commands.toFixed(3)} | ${s ? fmt(s.loopP99) : ''} | ${s ? fmt(s.loopMax) : ''} | ${s ? gcLine(s) : ''} | ${res.non2xx + res.errors} |`,
         );
       }
+    }
+    // Medians over rounds, and the p99 added over the floor's median.
+    const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+    const floorP99 = rows.has('node-floor') ? median(rows.get('node-floor')!.map((r) => r.p99)) : NaN;
+    console.log(`\nMedians over ${ROUNDS} rounds at ${RATE} req/s:\n`);
+    console.log('| target | p50 ms | p99 ms | p99 over the floor, ms | CPU µs/req | Redis commands/req |');
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+    for (const [id, rs] of rows) {
+      const p99 = median(rs.map((r) => r.p99));
+      const commands = rs[0]!.commands === undefined ? '' : median(rs.map((r) => r.commands!)).toFixed(3);
+      console.log(
+        `| ${id} | ${fmt(median(rs.map((r) => r.p50)))} | ${fmt(p99)} | ${id === 'node-floor' ? '' : fmt(p99 - floorP99)} | ${median(rs.map((r) => r.cpu)).toFixed(0)} | ${commands} |`,
+      );
     }
   } finally {
     for (const r of running.values()) await r.stop().catch(() => undefined);
