@@ -275,7 +275,13 @@ function realSection(results: readonly TaskResult[], seconds: number): string {
     '',
     '#### Attacks',
     '',
-    realAttackTable(rows),
+    realAttackTable(rows.filter((r) => r.v.arrival === 'live')),
+    '',
+    '#### Attackers who arrive before the calibration',
+    '',
+    'The same attacks from an account that arrives ten minutes after the population went live: the model has no calibration and runs in shadow, so only the detectors trusted at their published thresholds (`calibration.uncalibratedDetectors`) flag, and nothing is enforced. Its population is the same size; the attack ends within its budget, before any calibration.',
+    '',
+    realAttackTable(rows.filter((r) => r.v.arrival === 'early')),
   ].join('\n');
 }
 

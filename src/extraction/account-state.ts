@@ -123,6 +123,9 @@ export class AccountGuard {
    */
   readonly levelCounts: number[] = LEVELS.map(() => 0);
 
+  /** Per detector, 1 when its published threshold flags while the model has no calibration yet. */
+  private readonly trustedUncalibrated = new Uint8Array(DETECTORS.length);
+
   constructor(
     readonly scorer: QueryScorer,
     readonly ladder: ActionLadder,
@@ -132,7 +135,10 @@ export class AccountGuard {
       farBeyond: Number.POSITIVE_INFINITY,
       farMultiple: 1,
     }),
-  ) {}
+    uncalibratedDetectors: readonly DetectorName[] = [],
+  ) {
+    for (const name of uncalibratedDetectors) this.trustedUncalibrated[DETECTORS.indexOf(name)] = 1;
+  }
 
   open(user: string, model: string, now: number): AccountState {
     return new AccountState(user, model, this.scorer.createState(), now);
@@ -148,12 +154,13 @@ export class AccountGuard {
   ): LevelChange | undefined {
     const scored = acc.stream.distinct;
     this.scorer.observe(acc.stream, row, classId, margin);
-    // Exact re-sends are not queries the detectors judged (their scores are the last row's), and
-    // until the model has a provisional calibration nothing counts as evidence: its thresholds
-    // are not known yet.
+    // Exact re-sends are not queries the detectors judged (their scores are the last row's).
+    if (acc.stream.distinct === scored) return this.settle(acc, 0, -1, now);
+    // Until the model has a provisional calibration its base rates are not known, so only the
+    // detectors whose published thresholds hold on any model count (at their floors, flag only:
+    // the cap below); an attacker who arrives before the population is not unseen.
     const cal = this.scorer.calibration;
-    if (acc.stream.distinct === scored || (cal && !cal.judging)) return this.settle(acc, 0, -1, now);
-    const d = this.strongestLive(acc.stream);
+    const d = cal && !cal.judging ? this.strongestTrusted(acc.stream) : this.strongestLive(acc.stream);
     const score = d < 0 ? 0 : acc.stream.scores[d]!;
     if (score >= 1 && acc.firstFlaggedAt === 0) {
       acc.stream.clean = false;
@@ -243,6 +250,14 @@ export class AccountGuard {
 
   private report(c: BreakerChange | undefined, now: number): void {
     if (c) this.onBreaker?.(c, now);
+  }
+
+  /** The strongest of the detectors trusted without a calibration, or −1 when none scored. */
+  private strongestTrusted(st: QueryStreamState): number {
+    let best = -1;
+    for (let i = 0; i < st.scores.length; i++)
+      if (this.trustedUncalibrated[i] === 1 && (best < 0 || st.scores[i]! > st.scores[best]!)) best = i;
+    return best;
   }
 
   /** The strongest detector whose alarm at its score the breaker lets add evidence, or −1 when none scored. */

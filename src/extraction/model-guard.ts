@@ -107,6 +107,7 @@ export class ModelGuard {
         halfLifeMs: a.halfLifeSeconds * 1000,
       }),
       this.breaker,
+      c.uncalibratedDetectors,
     );
     this.guard.active = () => this.accounts.size;
     this.throttleFactor = a.throttleFactor;

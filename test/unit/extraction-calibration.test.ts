@@ -133,13 +133,64 @@ describe('population calibration', () => {
     assert.ok(g.guard.enforcedLevel(acc) >= LEVEL_DEGRADE, 'its further alarms escalate it');
   });
 
-  it('counts no evidence before a quarter of minAccounts contribute', () => {
+  it('flags, by a detector trusted at its published threshold, a T-RND account that probes before a quarter of minAccounts contribute, and goes no further than flag', () => {
+    const g = guard({ minAccounts: 200 });
+    assert.equal(g.calibration.state, 'uncalibrated');
+    const acc = feed(g, 'mallory', perturbationRounds(11, 600));
+    assert.equal(g.calibration.state, 'uncalibrated');
+    assert.ok(acc.firstFlaggedAt > 0, 'flagged with no population at all');
+    assert.ok(
+      ['lineage', 'sweep', 'collinear'].includes(DETECTORS[acc.firstAlarmDetector]!),
+      DETECTORS[acc.firstAlarmDetector],
+    );
+    assert.equal(acc.level, LEVEL_FLAG);
+    assert.equal(g.guard.enforcedLevel(acc), LEVEL_FLAG);
+  });
+
+  it('counts no evidence from the other detectors before a quarter of minAccounts contribute', () => {
     const g = guard({ minAccounts: 200 });
     for (let u = 0; u < 40; u++) feed(g, `u${u}`, benign(u + 1, 300));
     g.calibration.refresh(1);
     assert.equal(g.calibration.state, 'uncalibrated');
-    const acc = feed(g, 'mallory', synthetic(11, 2000));
+    // Every row far outside the envelope, every answer with a low margin: the envelope and margin
+    // detectors alarm at their floors, but their base rates on this model are not known yet.
+    const rng = new Xoshiro128(5);
+    const far = Array.from({ length: 600 }, () => ({
+      row: Array.from({ length: D }, () => 8 * (rng.next() - 0.5) * 2),
+      cls: 0,
+      margin: 0.01,
+    }));
+    const acc = feed(g, 'outlier', far);
+    assert.ok(acc.stream.scores[DETECTORS.indexOf('envelope')]! >= 1, 'envelope alarms at its floor');
+    assert.equal(acc.firstFlaggedAt, 0);
+    assert.equal(acc.level, 0);
+  });
+
+  it('counts no evidence at all before a quarter of minAccounts contribute when no detector is trusted uncalibrated', () => {
+    const g = guard({ minAccounts: 200, uncalibratedDetectors: [] });
+    const acc = feed(g, 'mallory', perturbationRounds(11, 600));
     assert.equal(acc.firstFlaggedAt, 0);
     assert.equal(acc.level, 0);
   });
 });
+
+/** PRADA's T-RND as random perturbation: 10 seeds, then rounds in which every row so far gets a copy moved by ±0.1 per feature. */
+function* perturbationRounds(seed: number, n: number) {
+  const rng = new Xoshiro128(seed);
+  const set: number[][] = Array.from({ length: 10 }, () => Array.from({ length: D }, () => rng.normal()));
+  const query = (row: number[]) => ({ row, cls: row[0]! < 0 ? 0 : 1, margin: Number.NaN });
+  let sent = 0;
+  for (const row of [...set]) {
+    yield query(row);
+    if (++sent === n) return;
+  }
+  for (;;) {
+    const m = set.length;
+    for (let i = 0; i < m; i++) {
+      const child = set[i]!.map((v) => v + 0.1 * (rng.next() < 0.5 ? -1 : 1));
+      set.push(child);
+      yield query(child);
+      if (++sent === n) return;
+    }
+  }
+}

@@ -155,6 +155,12 @@ export interface RealAttackVariant {
   readonly budget: number;
   /** Benign users live beside the attacker. */
   readonly users: number;
+  /**
+   * When the attacker arrives: `live`, six hours after the population went live (every benign
+   * user has started, the calibration is in force); `early`, ten minutes after (a handful of
+   * accounts, no calibration: the model runs in shadow).
+   */
+  readonly arrival: 'live' | 'early';
 }
 
 export interface RealAttackOutcome {
@@ -174,6 +180,9 @@ export interface RealAttackOutcome {
   readonly benignFlagged: number;
 }
 
+/** An early attacker's arrival after the population went live. */
+const EARLY_JOIN_MS = 10 * 60_000;
+
 /** Attacker requests: ten rows every two seconds. */
 const ATTACK_BATCH = 10;
 const ATTACK_GAP_MS = 2000;
@@ -188,7 +197,7 @@ export function runRealAttack(v: RealAttackVariant, seed: number, worldSeed: num
   const pop = populationOf(w, v.users, worldSeed);
   const g = newGuard(w);
   const requests = pop.requests;
-  const join = pop.horizon;
+  const join = v.arrival === 'early' ? EARLY_JOIN_MS : pop.horizon;
   const flaggedUsers = new Set<number>();
   let next = 0;
   const replayUntil = (t: number) => {

@@ -8,13 +8,23 @@ import type { RealWorld } from './victims.js';
  * feature's range; steps are in units of the training split's per-feature scale σ_j. What the
  * attacker learns from each answer is `victim.label` (a class, or a regression's value bucket).
  */
-export const REAL_ATTACKS = ['uniform', 't-rnd', 'jbda', 'boundary-walk', 'line-search', 'sweep', 'natural'] as const;
+export const REAL_ATTACKS = [
+  'uniform',
+  't-rnd',
+  't-rnd-gauss',
+  'jbda',
+  'boundary-walk',
+  'line-search',
+  'sweep',
+  'natural',
+] as const;
 export type RealAttack = (typeof REAL_ATTACKS)[number];
 
 /** Attacks expected to be caught; `natural` (in-distribution queries) is only reported. */
 export const SYNTHETIC_ATTACKS: readonly RealAttack[] = [
   'uniform',
   't-rnd',
+  't-rnd-gauss',
   'jbda',
   'boundary-walk',
   'line-search',
@@ -40,6 +50,22 @@ function* uniform(w: RealWorld, rng: Xoshiro128): Generator<Row> {
  */
 function* tRnd(w: RealWorld, rng: Xoshiro128): Generator<Row> {
   const s = w.features.scale;
+  yield* perturbationRounds(w, rng, (j) => 0.1 * s[j]! * (rng.next() < 0.5 ? -1 : 1));
+}
+
+/**
+ * The same rounds with Gaussian perturbation: every feature moved by N(0, (0.1 σ)²). An attack
+ * that was not in the detector's development (added after it, as an attacker who reads "perturbed
+ * at random" differently would write it): no two rows share a step shape, so only the rows'
+ * geometry can give it away.
+ */
+function* tRndGauss(w: RealWorld, rng: Xoshiro128): Generator<Row> {
+  const s = w.features.scale;
+  yield* perturbationRounds(w, rng, (j) => 0.1 * s[j]! * rng.normal());
+}
+
+/** Ten real seed rows, then rounds in which every row so far gets a copy moved by `step(j)` per feature. */
+function* perturbationRounds(w: RealWorld, rng: Xoshiro128, step: (j: number) => number): Generator<Row> {
   const set: Row[] = [];
   for (let i = 0; i < 10; i++) {
     const x = realRow(w, rng);
@@ -49,7 +75,7 @@ function* tRnd(w: RealWorld, rng: Xoshiro128): Generator<Row> {
   for (;;) {
     const n = set.length;
     for (let i = 0; i < n; i++) {
-      const x = Float64Array.from(set[i]!, (v, j) => v + 0.1 * s[j]! * (rng.next() < 0.5 ? -1 : 1));
+      const x = Float64Array.from(set[i]!, (v, j) => v + step(j));
       set.push(x);
       yield x;
     }
@@ -194,15 +220,17 @@ export function* realAttackStream(name: RealAttack, w: RealWorld, seed: number, 
       ? uniform(w, rng)
       : name === 't-rnd'
         ? tRnd(w, rng)
-        : name === 'jbda'
-          ? jbda(w, rng)
-          : name === 'boundary-walk'
-            ? boundaryWalk(w, rng)
-            : name === 'line-search'
-              ? lineSearch(w, rng)
-              : name === 'sweep'
-                ? sweep(w, rng)
-                : natural(w, rng);
+        : name === 't-rnd-gauss'
+          ? tRndGauss(w, rng)
+          : name === 'jbda'
+            ? jbda(w, rng)
+            : name === 'boundary-walk'
+              ? boundaryWalk(w, rng)
+              : name === 'line-search'
+                ? lineSearch(w, rng)
+                : name === 'sweep'
+                  ? sweep(w, rng)
+                  : natural(w, rng);
   const mixRng = new Xoshiro128(seed ^ 0x1b873593);
   for (;;) {
     if (mix > 0 && mixRng.next() < mix) yield realRow(w, mixRng);

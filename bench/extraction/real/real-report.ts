@@ -9,7 +9,8 @@ import { LOW_MARGIN, LOW_MARGIN_SHARE, type RealWorld } from './victims.js';
  * co2-concentration) may be used to tune the detector's thresholds; REPORT data sets (cars,
  * cps-wages, gapminder, boston-housing) are only reported on, and the goals are judged on them;
  * HELDOUT data sets (windvectors, earthquakes) were added late and their misses then studied; UNSEEN
- * data sets (birdstrikes, sensor-motes) are run only in the final evaluation, never tuned on.
+ * data sets (birdstrikes, sensor-motes, us-births, sp500-days) are run only in the final
+ * evaluation, never tuned on.
  */
 export interface RealPlan {
   readonly quick: boolean;
@@ -73,7 +74,7 @@ export type RealTaskResult =
       readonly outcomes: RealAttackOutcome[];
     };
 
-export const attackKey = (v: RealAttackVariant) => `${v.dataset}|${v.attack}|${v.mix}`;
+export const attackKey = (v: RealAttackVariant) => `${v.dataset}|${v.attack}|${v.mix}|${v.arrival}`;
 
 export function realTasks(p: RealPlan): RealTask[] {
   const out: RealTask[] = [];
@@ -83,19 +84,46 @@ export function realTasks(p: RealPlan): RealTask[] {
     for (const attack of p.attacks) {
       // In-distribution queries are reported alone: mixing them with real rows changes nothing.
       for (const mix of attack === 'natural' ? [0] : p.mixes) {
-        const variant: RealAttackVariant = { dataset, attack, mix, budget: p.budget, users: p.attackUsers };
+        const variant: RealAttackVariant = {
+          dataset,
+          attack,
+          mix,
+          budget: p.budget,
+          users: p.attackUsers,
+          arrival: 'live',
+        };
         base += 1000;
-        out.push({
-          kind: 'real-attack',
-          variant,
-          worldSeed: p.worldSeed,
-          seeds: Array.from({ length: p.runs(dataset) }, (_, i) => base + i),
-          key: attackKey(variant),
-        });
+        out.push(attackTask(variant, p, base));
       }
     }
   }
+  // Attackers who arrive before the model has a calibration, alone and with half real rows.
+  let early = 9_000_000;
+  for (const dataset of p.datasets)
+    for (const attack of SYNTHETIC_ATTACKS)
+      for (const mix of [0, 0.5]) {
+        early += 1000;
+        const variant: RealAttackVariant = {
+          dataset,
+          attack,
+          mix,
+          budget: p.budget,
+          users: p.attackUsers,
+          arrival: 'early',
+        };
+        out.push(attackTask(variant, p, early));
+      }
   return out;
+}
+
+function attackTask(variant: RealAttackVariant, p: RealPlan, base: number): RealTask {
+  return {
+    kind: 'real-attack',
+    variant,
+    worldSeed: p.worldSeed,
+    seeds: Array.from({ length: p.runs(variant.dataset) }, (_, i) => base + i),
+    key: attackKey(variant),
+  };
 }
 
 const pct = (x: number, digits = 1) =>
@@ -197,6 +225,7 @@ const q = (n: number) => (Number.isFinite(n) ? String(n) : 'miss');
 
 function attackGoal(r: AttackRow): string {
   if (!SYNTHETIC_ATTACKS.includes(r.v.attack)) return 'reported only';
+  if (r.v.arrival === 'early') return 'reported (flagged in shadow, never enforced)';
   const misses: string[] = [];
   if (r.caught < r.runs) misses.push(`${r.runs - r.caught} of ${r.runs} runs not flagged within ${r.v.budget}`);
   if (r.median > 300) misses.push(Number.isFinite(r.median) ? `median ${r.median} > 300` : 'no median');
@@ -225,7 +254,10 @@ export function goalsTable(benign: readonly RealBenignOutcome[], rows: readonly 
   ];
   const judge = (split: Split) => {
     const b = benign.filter((o) => loadDataset(o.dataset).split === split);
-    const a = rows.filter((r) => loadDataset(r.v.dataset).split === split && SYNTHETIC_ATTACKS.includes(r.v.attack));
+    const a = rows.filter(
+      (r) =>
+        loadDataset(r.v.dataset).split === split && SYNTHETIC_ATTACKS.includes(r.v.attack) && r.v.arrival === 'live',
+    );
     if (b.length === 0) return undefined;
     const users = b.reduce((s, o) => s + o.users, 0);
     const flagged = b.reduce((s, o) => s + o.flagged, 0);
