@@ -23,7 +23,7 @@ import { pacedLoad } from '../load/paced-load.js';
 import { cpuMicros } from '../proc-stats.js';
 import type { Stalls } from '../stall-monitor.js';
 import { nodeFloorTarget } from '../targets/node-peers.js';
-import { everythingOnConfig } from '../targets/gateway-targets.js';
+import { everythingOnConfig, gatewayChildConfig } from '../targets/gateway-targets.js';
 
 type Config = Record<string, unknown>;
 
@@ -122,20 +122,11 @@ async function main(): Promise<void> {
       let redis: RedisServer | undefined;
       const cfg = await variant(identity, async () => (redis ??= await startRedis()).url);
       if (redis) redises.push(redis);
-      const child = await startChild(
-        'gateway',
-        {
-          server: { host: '127.0.0.1', port: 0 },
-          admin: { host: '127.0.0.1', port: 0 },
-          upstream: { url: predictor.url },
-          ...cfg,
-        },
-        {
-          execArgv: flags,
-          stdout: 'ignore',
-          ...(base ? { script: join(args['base-dist']!, 'bench', 'server-process.js') } : {}),
-        },
-      );
+      const child = await startChild('gateway', gatewayChildConfig(predictor.url, cfg), {
+        execArgv: flags,
+        stdout: 'ignore',
+        ...(base ? { script: join(args['base-dist']!, 'bench', 'server-process.js') } : {}),
+      });
       const reader = redis ? new Redis(redis.url) : undefined;
       running.set(id, {
         url: child.url,
