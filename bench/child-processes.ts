@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { Stalls } from './stall-monitor.js';
 
 export interface Child {
   readonly url: string;
@@ -10,6 +11,8 @@ export interface Child {
   cpuMicros(): Promise<number>;
   /** A full garbage collection in the child (started with --expose-gc): the V8 heap still used after it, or undefined when it cannot. */
   collectGarbage(): Promise<number | undefined>;
+  /** Event-loop delay and GC pauses since the previous call (the first call starts the monitors). */
+  stalls(): Promise<Stalls>;
   /** V8's heap limit and the young generation's current size in the child. */
   heap(): Promise<{ heapLimit: number; youngBytes: number }>;
   stop(): Promise<void>;
@@ -24,6 +27,8 @@ export interface ChildOptions {
   readonly stdout?: 'inherit' | 'ignore';
   /** A cgroup's `cgroup.procs`: the child joins the group before Node starts, so V8 sizes its heap from the group's limit. */
   readonly cgroupProcs?: string;
+  /** Another build's bench/server-process.js (a before/after comparison in one run); this build's by default. */
+  readonly script?: string;
 }
 
 /** Starts a predictor or a gateway in its own process, so its CPU time is its own. */
@@ -32,7 +37,7 @@ export async function startChild(
   config?: unknown,
   options: ChildOptions = {},
 ): Promise<Child> {
-  const child: ChildProcess = fork(SERVER, [kind], {
+  const child: ChildProcess = fork(options.script ?? SERVER, [kind], {
     env: { ...process.env, BENCH_CONFIG: config ? JSON.stringify(config) : '' },
     stdio: ['ignore', options.stdout ?? 'inherit', 'inherit', 'ipc'],
     execArgv: options.cgroupProcs
@@ -67,6 +72,11 @@ export async function startChild(
       new Promise<number | undefined>((resolve) => {
         child.once('message', (m: { gc: boolean; heapUsed: number }) => resolve(m.gc ? m.heapUsed : undefined));
         child.send('gc');
+      }),
+    stalls: () =>
+      new Promise<Stalls>((resolve) => {
+        child.once('message', (m: { stalls: Stalls }) => resolve(m.stalls));
+        child.send('stalls');
       }),
     heap: () =>
       new Promise<{ heapLimit: number; youngBytes: number }>((resolve) => {

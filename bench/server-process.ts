@@ -1,11 +1,14 @@
 // Runs one server for the bench in its own process and reports its CPU time over IPC.
 import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
+import { stallMonitor } from './stall-monitor.js';
 import { buildConfig } from '../src/config/load-config.js';
 import { Gateway } from '../src/gateway.js';
 import { startDemoPredictor } from '../src/quickstart/demo-predictor.js';
 
 const kind = process.argv[2];
 const send = (m: unknown) => process.send?.(m);
+// Started by the first 'stalls' message only: its 1 ms timer is a cost the other phases must not pay.
+let stalls: ReturnType<typeof stallMonitor> | undefined;
 
 process.on('message', (m) => {
   if (m === 'cpu') {
@@ -18,6 +21,8 @@ process.on('message', (m) => {
     gc?.();
     send({ gc: gc !== undefined, heapUsed: process.memoryUsage().heapUsed });
   }
+  // Event-loop delay and GC pauses since the last 'stalls' message (where a tail comes from).
+  if (m === 'stalls') send({ stalls: (stalls ??= stallMonitor()).take() });
   // How V8 sized this heap (from the cgroup limit when the process started inside one).
   if (m === 'heap') {
     const young = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');

@@ -34,6 +34,9 @@ export interface LoadResult {
   readonly rps: number;
   readonly p50: number;
   readonly p99: number;
+  /** Set by the open-loop generator only: the far tail, where single stalls show. */
+  readonly p999?: number;
+  readonly max?: number;
   /** Answers that were not 2xx. */
   readonly non2xx: number;
   /** Connection errors and timeouts. */

@@ -68,6 +68,8 @@ export async function pacedLoad(
     rps: done / elapsed,
     p50: percentile(sorted, 50),
     p99: percentile(sorted, 99),
+    p999: percentile(sorted, 99.9),
+    max: percentile(sorted, 100),
     non2xx,
     errors: errors + (total - done),
   };

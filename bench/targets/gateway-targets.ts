@@ -59,6 +59,14 @@ export const authConfig = (id: BenchIdentity): Config => ({
   auth: { issuers: [{ issuer: id.issuer, jwks: id.jwks, audiences: [id.audience], algorithms: ['RS256'] }] },
 });
 
+/** A gateway config for a bench child: both ports chosen by the kernel on loopback, forwarding to the predictor. */
+export const gatewayChildConfig = (predictorUrl: string, cfg: Config): Config => ({
+  server: { host: '127.0.0.1', port: 0 },
+  admin: { host: '127.0.0.1', port: 0 },
+  upstream: { url: predictorUrl },
+  ...cfg,
+});
+
 function gatewayTarget(
   id: string,
   name: string,
@@ -79,16 +87,10 @@ function gatewayTarget(
         ? ['--cpu-prof', `--cpu-prof-dir=${env.profileDir}`, `--cpu-prof-name=${id}.cpuprofile`]
         : [];
       try {
-        const child = await startChild(
-          'gateway',
-          {
-            server: { host: '127.0.0.1', port: 0 },
-            admin: { host: '127.0.0.1', port: 0 },
-            upstream: { url: env.predictorUrl },
-            ...cfg,
-          },
-          { execArgv: profile, stdout: 'ignore' },
-        );
+        const child = await startChild('gateway', gatewayChildConfig(env.predictorUrl, cfg), {
+          execArgv: profile,
+          stdout: 'ignore',
+        });
         return {
           url: child.url,
           pid: child.pid,

@@ -27,10 +27,22 @@ export const UNKNOWN_SLOT = RATE_CLASSES;
 export const RATE_SLOTS = RATE_CLASSES + 1;
 /** The class id a caller passes when the answer was not seen. */
 export const UNKNOWN_CLASS = -1;
-/** The class-conditioned signals, in the order of every per-signal array here. */
-export const CLASS_SIGNALS = ['envelope', 'margin'] as const;
+/**
+ * The class-conditioned signals, in the order of every per-signal array here: envelope exits as the
+ * three-sigma rule sees them, low margins, and envelope exits the model's novelty reference finds
+ * far from its own traffic (learned only from rows judged with a reference in force: each rate is
+ * learned under exactly the definition of an exit it is used to judge).
+ */
+export const CLASS_SIGNALS = ['envelope', 'margin', 'envelopeFar'] as const;
 export const ENVELOPE_SIGNAL = 0;
 export const MARGIN_SIGNAL = 1;
+export const ENVELOPE_FAR_SIGNAL = 2;
+/**
+ * Rows lent under the far definition before its rates judge anyone: until then an account's exits
+ * are judged as the three-sigma rule counts them (a Beta prior of PRIOR_ROWS per class needs
+ * several times that over the classes before a class's own rate shows).
+ */
+export const FAR_RATE_MIN_ROWS = 1024;
 /** Rows one account may lend to the rates over its life. */
 export const RATE_ROWS_PER_ACCOUNT = 256;
 /** Pseudo-rows at the pooled rate added to every class. */
@@ -45,6 +57,8 @@ export function rateSlot(classId: number): number {
 export interface PinnedClassRates {
   readonly envelope: readonly number[];
   readonly margin: readonly number[];
+  /** Absent from blocks printed before exits were told apart from tail rows: those judge every exit by the three-sigma rule. */
+  readonly envelopeFar?: readonly number[] | undefined;
 }
 
 export class ClassBaseRates {
@@ -57,6 +71,8 @@ export class ClassBaseRates {
   /** Per signal: the pooled rate over every class. */
   readonly pooled = new Float64Array(CLASS_SIGNALS.length);
   pinned = false;
+  /** Whether the far-exit rates are in force: pinned with them, or learned from FAR_RATE_MIN_ROWS rows. */
+  farReady = false;
 
   get bytes(): number {
     return 3 * CLASS_SIGNALS.length * 8 * 2 * RATE_SLOTS + 64;
@@ -91,6 +107,7 @@ export class ClassBaseRates {
       const r = this.rates[s]!;
       for (let k = 0; k < RATE_CLASSES; k++) r[k] = (c[2 * k + 1]! + PRIOR_ROWS * pooled) / (c[2 * k]! + PRIOR_ROWS);
       r[UNKNOWN_SLOT] = pooled;
+      if (s === ENVELOPE_FAR_SIGNAL) this.farReady = rows >= FAR_RATE_MIN_ROWS;
     }
   }
 
@@ -123,16 +140,19 @@ export class ClassBaseRates {
     return {
       envelope: Array.from(this.rates[ENVELOPE_SIGNAL]!, round),
       margin: Array.from(this.rates[MARGIN_SIGNAL]!, round),
+      ...(this.farReady ? { envelopeFar: Array.from(this.rates[ENVELOPE_FAR_SIGNAL]!, round) } : {}),
     };
   }
 
   pin(p: PinnedClassRates): void {
-    [p.envelope, p.margin].forEach((given, s) => {
+    [p.envelope, p.margin, p.envelopeFar].forEach((given, s) => {
+      if (!given) return;
       const r = this.rates[s]!;
       const pooled = given[UNKNOWN_SLOT] ?? 0;
       for (let k = 0; k < RATE_SLOTS; k++) r[k] = given[k] ?? pooled;
       this.pooled[s] = pooled;
     });
+    this.farReady = p.envelopeFar !== undefined;
     this.pinned = true;
   }
 }
@@ -144,9 +164,18 @@ export class ClassBaseRates {
  * the rows showing the signal. With every row in one class at the pooled rate (or of unknown
  * class) it is `hits` itself, so calibration, floors and pinned thresholds keep their unit (a
  * count in the window). The +1 in each variance keeps a window of a class that almost never shows
- * the signal from turning one row into many deviations.
+ * the signal from turning one row into many deviations. `onto` is the pooled rate whose scale the
+ * count is put on: the far exits' deviations are put on the three-sigma exits' scale, so one
+ * threshold (learned, or pinned) judges an account whichever definition its window is counted by.
  */
-export function adjustedCount(n: Uint16Array, from: number, hits: number, rates: Float64Array, pooled: number): number {
+export function adjustedCount(
+  n: Uint16Array,
+  from: number,
+  hits: number,
+  rates: Float64Array,
+  pooled: number,
+  onto = pooled,
+): number {
   let rows = 0;
   let expected = 0;
   let variance = 1;
@@ -158,6 +187,6 @@ export function adjustedCount(n: Uint16Array, from: number, hits: number, rates:
     expected += m * p;
     variance += m * p * (1 - p);
   }
-  const at = rows * pooled + (hits - expected) * Math.sqrt((rows * pooled * (1 - pooled) + 1) / variance);
+  const at = rows * onto + (hits - expected) * Math.sqrt((rows * onto * (1 - onto) + 1) / variance);
   return at < 0 ? 0 : at > rows ? rows : at;
 }

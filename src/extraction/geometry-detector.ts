@@ -1,5 +1,12 @@
 import { binomialAlarmCount } from './binomial-threshold.js';
-import { adjustedCount, ENVELOPE_SIGNAL, MARGIN_SIGNAL, RATE_SLOTS, type ClassBaseRates } from './class-base-rates.js';
+import {
+  adjustedCount,
+  ENVELOPE_FAR_SIGNAL,
+  ENVELOPE_SIGNAL,
+  MARGIN_SIGNAL,
+  RATE_SLOTS,
+  type ClassBaseRates,
+} from './class-base-rates.js';
 import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
 
 /**
@@ -8,7 +15,15 @@ import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
  * stream with the assumed per-query rate exceeds with probability `alpha`:
  *
  * - envelope: a feature beyond `envelope` standard deviations of the benign data (uniform
- *   random queries over a box, Tramèr et al.'s retraining attack, land there all the time);
+ *   random queries over a box, Tramèr et al.'s retraining attack, land there all the time).
+ *   Where the model has a novelty reference of its own traffic, an exit is also counted apart
+ *   when that reference finds the row far from the population (a probe off the data, not a real
+ *   tail row: the strongest earthquakes, a series' rare hot spell). An account is judged by the far
+ *   count, against far rates, once every row of its window was judged with a reference in force
+ *   and the model's far rates are in force; until then by the three-sigma count against the
+ *   three-sigma rates. Each rate is learned only from rows counted by its own definition, so what
+ *   judges an account and what it was learned from never disagree (reference ready or not, rates
+ *   pinned or learned);
  * - sweep: exactly one raw feature changed since the previous query (partial-dependence
  *   probing and Tramèr's path-finding change one feature at a time);
  * - collinear: the step x_t − x_{t−1} parallel to the previous step (a line search or a binary
@@ -61,6 +76,16 @@ export class GeometryState {
   marginAdjusted = 0;
   /** Whether the latest row left the envelope, and whether its answer (if seen) had a low margin. */
   lastOutside = false;
+  /** Whether the latest row was judged with a novelty reference in force, and if so whether it was a far exit. */
+  lastJudged = false;
+  lastFarOutside = false;
+  /** Whether the envelope score and adjusted count are the far count's (else the three-sigma count's). */
+  countedFar = false;
+  /**
+   * Per row of the envelope window (aligned with `windows`): 1 a far exit, 2 judged without a
+   * novelty reference (neither far nor near is known).
+   */
+  readonly judged: Uint8Array;
   lastLowMargin = false;
   /** Answers seen (the margin window's rows so far). */
   marginSeen = 0;
@@ -69,6 +94,9 @@ export class GeometryState {
   private marginPos = 0;
   /** Queries carrying each signal in its window. */
   envelopeHits = 0;
+  /** Far exits in the window, and rows of the window judged without a reference. */
+  farHits = 0;
+  unjudged = 0;
   sweepHits = 0;
   collinearHits = 0;
   marginHits = 0;
@@ -79,12 +107,20 @@ export class GeometryState {
     this.prev = new Float64Array(o.width + 2 * o.dims);
     this.window = o.window;
     this.windows = new Uint8Array(2 * o.window);
+    this.judged = new Uint8Array(o.window);
   }
 
-  /** Records one query's envelope, sweep and collinear signals and class slot (each window drops its oldest). */
-  push(envelope: boolean, sweep: boolean, collinear: boolean, slot: number): void {
+  /**
+   * Records one query's envelope, sweep and collinear signals, class slot and far judgement (1 a far
+   * exit, 2 no reference; each window drops its oldest).
+   */
+  push(envelope: boolean, sweep: boolean, collinear: boolean, slot: number, far: number): void {
     const w = this.windows;
     const old = w[this.pos]!;
+    const oldFar = this.judged[this.pos]!;
+    this.farHits += (far & 1) - (oldFar & 1);
+    this.unjudged += (far >> 1) - (oldFar >> 1);
+    this.judged[this.pos] = far;
     const v = (envelope ? 1 : 0) | (sweep ? 2 : 0) | (collinear ? 4 : 0) | (slot << 3);
     this.envelopeHits += (v & 1) - (old & 1);
     this.sweepHits += ((v >> 1) & 1) - ((old >> 1) & 1);
@@ -119,9 +155,10 @@ export class GeometryState {
     return (
       this.prev.byteLength +
       this.windows.byteLength +
+      this.judged.byteLength +
       this.cells.byteLength +
       this.classes.byteLength +
-      4 * TYPED_ARRAY_OVERHEAD +
+      5 * TYPED_ARRAY_OVERHEAD +
       OBJECT_OVERHEAD +
       96
     );
@@ -151,8 +188,9 @@ export class GeometryDetector {
   /**
    * Feeds one (non-duplicate) query: `scaled` is the row on the benign scale, `z` the vector the
    * distances use, `margin` the answer's top-1 − top-2 probability or NaN when unknown, `slot`
-   * the rate slot of its predicted class, `rates` the model's class base rates when it has them.
-   * Writes the four signal scores (raw counts against the floors) into `out` at `at`.
+   * the rate slot of its predicted class, `rates` the model's class base rates when it has them,
+   * `far` what the model's novelty reference says of the row (undefined: no reference in force).
+   * Writes the four signal scores (counts against the floors) into `out` at `at`.
    */
   observe(
     st: GeometryState,
@@ -163,6 +201,7 @@ export class GeometryDetector {
     at: number,
     slot: number,
     rates: ClassBaseRates | undefined,
+    far: boolean | undefined,
   ): void {
     const { width, dims, envelope } = this.o;
     const prev = st.prev;
@@ -196,6 +235,8 @@ export class GeometryDetector {
     }
     st.steps++;
     st.lastOutside = outside;
+    st.lastJudged = far !== undefined;
+    st.lastFarOutside = outside && far === true;
     const bit = (cell >>> 0) % COVERAGE_BITS;
     const word = bit >>> 5;
     const mask = 1 << (bit & 31);
@@ -206,13 +247,10 @@ export class GeometryDetector {
     const sweep = !first && changed === 1;
     // Needs two real steps: the first step after the first query has no predecessor.
     const collinear = st.steps > 2 && n1 > 0 && n2 > 0 && Math.abs(dot) >= this.o.collinearCosine * Math.sqrt(n1 * n2);
-    st.push(outside, sweep, collinear, slot);
-    out[at] = st.envelopeHits / this.envelopeCount;
+    st.push(outside, sweep, collinear, slot, st.lastJudged ? (st.lastFarOutside ? 1 : 0) : 2);
     out[at + 1] = st.sweepHits / this.sweepCount;
     out[at + 2] = st.collinearHits / this.collinearCount;
-    st.envelopeAdjusted = rates
-      ? adjustedCount(st.classes, 0, st.envelopeHits, rates.rates[ENVELOPE_SIGNAL]!, rates.pooled[ENVELOPE_SIGNAL]!)
-      : st.envelopeHits;
+    this.envelope(st, out, at, rates);
     st.lastLowMargin = false;
     if (margin === margin) {
       st.lastLowMargin = margin < this.o.lowMargin;
@@ -228,5 +266,33 @@ export class GeometryDetector {
           )
         : st.marginHits;
     }
+  }
+
+  /**
+   * The envelope's score and class-adjusted count, by the far count once the whole window was
+   * judged with a reference and the far rates are in force, else by the three-sigma count. Without
+   * class rates (the published floors, a pinned block printed without them) it is the three-sigma
+   * count, as the published detector counts.
+   */
+  private envelope(st: GeometryState, out: Float64Array, at: number, rates: ClassBaseRates | undefined): void {
+    const far = rates !== undefined && rates.farReady && st.unjudged === 0;
+    st.countedFar = far;
+    const hits = far ? st.farHits : st.envelopeHits;
+    out[at] = hits / this.envelopeCount;
+    if (!rates) {
+      st.envelopeAdjusted = hits;
+      return;
+    }
+    const pooled = rates.pooled[ENVELOPE_SIGNAL]!;
+    st.envelopeAdjusted = far
+      ? adjustedCount(
+          st.classes,
+          0,
+          hits,
+          rates.rates[ENVELOPE_FAR_SIGNAL]!,
+          rates.pooled[ENVELOPE_FAR_SIGNAL]!,
+          pooled,
+        )
+      : adjustedCount(st.classes, 0, hits, rates.rates[ENVELOPE_SIGNAL]!, pooled);
   }
 }

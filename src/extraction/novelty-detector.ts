@@ -66,6 +66,8 @@ export class NoveltyState {
   readonly far: WindowCount;
   /** Rows this account has offered (or skipped while flagged). */
   offers = 0;
+  /** Whether the last row observed was far from the population; undefined while no reference was in force. */
+  lastFar: boolean | undefined = undefined;
 
   constructor(
     window: number,
@@ -189,8 +191,13 @@ export class NoveltyDetector {
 
   /** Feeds one scored row `z` (the `scored`-th of the account); returns the floor-relative score. */
   observe(st: NoveltyState, z: Float64Array): number {
-    if (!this.ready) return st.far.push(false) / this.alarmCount;
-    return st.far.push(this.isFar(z)) / this.alarmCount;
+    if (!this.ready) {
+      st.lastFar = undefined;
+      return st.far.push(false) / this.alarmCount;
+    }
+    const far = this.isFar(z);
+    st.lastFar = far;
+    return st.far.push(far) / this.alarmCount;
   }
 
   /**

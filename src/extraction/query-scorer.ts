@@ -14,7 +14,14 @@ import {
   type DetectorName,
   type PopulationCalibration,
 } from './population-calibration.js';
-import { ENVELOPE_SIGNAL, MARGIN_SIGNAL, RATE_ROWS_PER_ACCOUNT, rateSlot, UNKNOWN_SLOT } from './class-base-rates.js';
+import {
+  ENVELOPE_FAR_SIGNAL,
+  ENVELOPE_SIGNAL,
+  MARGIN_SIGNAL,
+  RATE_ROWS_PER_ACCOUNT,
+  rateSlot,
+  UNKNOWN_SLOT,
+} from './class-base-rates.js';
 import { RepeatSet } from './repeat-set.js';
 import { hashRow } from './row-hash.js';
 import {
@@ -263,7 +270,11 @@ export class QueryScorer {
     const slot = rateSlot(classId);
     sc[0] = this.prada!.observe(st.prada!, this.z, classId < 0 ? 0 : classId);
     sc[1] = this.fingerprint!.observe(st.fingerprint!, this.z);
-    this.geometry!.observe(st.geometry!, this.scaled, this.z, margin, sc, 2, slot, cal?.rates);
+    // Novelty first: the envelope tells an exit among the model's own traffic (a rare class, an
+    // extreme day of a series) from a probe off the data by what the novelty reference says.
+    if (st.novelty) sc[NOVELTY] = this.novelty!.observe(st.novelty, this.z);
+    const far = st.novelty?.lastFar;
+    this.geometry!.observe(st.geometry!, this.scaled, this.z, margin, sc, 2, slot, cal?.rates, far);
     const grain = this.grain;
     const onGrain = grain?.onGrain(this.scaled) ?? false;
     const judged = grain?.decided ?? true;
@@ -272,7 +283,6 @@ export class QueryScorer {
       if (st.lineage) this.lineage!.regrain(st.lineage, grain);
     }
     if (st.steps) sc[6] = this.steps!.observe(st.steps, this.scaled, onGrain, judged);
-    if (st.novelty) sc[NOVELTY] = this.novelty!.observe(st.novelty, this.z);
     if (st.lineage) sc[LINEAGE] = this.lineage!.observe(st.lineage, this.scaled, onGrain, judged);
     if (cal) {
       this.track(st, cal);
@@ -286,12 +296,18 @@ export class QueryScorer {
         sc[ENVELOPE] = Math.min(sc[ENVELOPE]!, g.envelopeAdjusted / t[ENVELOPE]!);
       if (cal.adjusted(MARGIN) && t[MARGIN] === t[MARGIN])
         sc[MARGIN] = Math.min(sc[MARGIN]!, g.marginAdjusted / t[MARGIN]!);
+      // A calibrated δ was learned from accounts of at least `minQueries` scored rows, so an account
+      // is judged by it from then on: a shorter one (a replay of one 120-row series, tested by
+      // PRADA from its 101st row) would be held to a population it is never part of.
+      // (Published floors, or no calibration yet: PRADA's own warm-up.)
+      if (cal.judging && cal.state !== 'floors' && st.distinct < cal.o.minQueries) sc[PRADA] = 0;
     }
     const m = this.max(st);
     if (cal && st.clean && m < 1 && slot !== UNKNOWN_SLOT && st.lent < RATE_ROWS_PER_ACCOUNT) {
       st.lent++;
       const g = st.geometry!;
       cal.lend(ENVELOPE_SIGNAL, slot, g.lastOutside);
+      if (g.lastJudged) cal.lend(ENVELOPE_FAR_SIGNAL, slot, g.lastFarOutside);
       if (margin === margin) cal.lend(MARGIN_SIGNAL, slot, g.lastLowMargin);
     }
     // Only an account in no alarm and never flagged may lend a row to the population's reference.

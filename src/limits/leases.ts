@@ -28,7 +28,17 @@ export interface Lease {
   /** For the RateLimit header: the window with the least left at the last grant, and what the others had left of it then. */
   window: number;
   othersLeft: number;
+  /** The slice size asked for last (what a top-up fills it back to): the low-water mark is half of it. */
+  target: number;
+  /** Since when (ms) `spent` counts: the identity's rate sizes the next slice. */
+  since: number;
+  spent: number;
 }
+
+/** A first slice, before the identity's rate is known, and the least a slice holds (within the bounds). */
+export const FIRST_SLICE = 100;
+/** A slice is sized to hold this much of the identity's own traffic at its recent rate. */
+export const SLICE_SECONDS = 1;
 
 /**
  * Quota leasing, as global rate-limit services do it: a replica reserves a slice of a window's
@@ -42,7 +52,21 @@ export interface Lease {
  * what is held, so one replica never holds more than `maxPredictions`. A slice below half is
  * topped up in the background, so a busy identity rarely finds it empty; requests that find it
  * empty while an acquisition is in flight wait for its answer (they would wait as long for their
- * own) and are charged per request, exactly, only when it brings nothing for them.
+ * own) and are charged per request, exactly, only when it brings nothing for them. When it
+ * granted a slice that the requests waiting for it spent before all were served (Redis answered
+ * late, so more piled up than one slice holds), the rest wait for the next acquisition, which the
+ * first of them starts, instead of each sending a script of its own: one round trip per slice
+ * keeps a slow Redis from receiving a burst of scripts just when it is behind, which made each
+ * later answer slower still. Each request waits for at most `MAX_WAITS` acquisitions.
+ *
+ * A first slice, and that of an identity spending fewer than `FIRST_SLICE` per second, holds
+ * `FIRST_SLICE` (never more than `maxPredictions`); a busier identity's slice holds about
+ * `SLICE_SECONDS` of its own traffic at the rate it spent the last one, up to `maxPredictions`.
+ * Topped up at half, it rides out a Redis that answers late by up to half of what it holds (125
+ * ms at 4,000 req/s under a maximum of 1000; a CFS-throttled or descheduled Redis stalls for tens
+ * of ms: https://docs.kernel.org/scheduler/sched-bwc.html); a fixed slice of 100 covered 12 ms of
+ * a 4,000 req/s identity, so every such stall made its requests wait for Redis. Quiet identities
+ * hold no more than before, so other replicas refuse early by no more on their account.
  */
 export class Leases {
   private readonly table: LRUCache<string, Lease>;
@@ -79,8 +103,9 @@ export class Leases {
     const lease = this.table.get(key);
     if (!lease || lease.left < cost || now >= lease.expiresAt) return undefined;
     lease.left -= cost;
+    lease.spent += cost;
     this.heldTotal -= cost;
-    if (lease.left * 2 < this.o.maxPredictions && !this.acquiring.has(key)) this.lowWater?.(lease, key);
+    if (lease.left * 2 < lease.target && !this.acquiring.has(key)) this.lowWater?.(lease, key);
     return {
       kind: 'allowed',
       window: lease.window,
@@ -92,8 +117,13 @@ export class Leases {
   /** Called when a slice falls below half and nothing is being acquired for it: the store tops it up. */
   lowWater: ((lease: Lease, key: string) => void) | undefined;
 
-  /** The answer of the identity's acquisition in flight, for a request its slice does not cover; undefined when none. */
-  inFlight(key: string, now: number): Promise<boolean> | undefined {
+  /**
+   * The outcome of the identity's acquisition in flight, for a request of `cost` its slice does
+   * not cover; undefined when none, or when no slice could ever cover the cost (it is charged on
+   * its own at once).
+   */
+  inFlight(key: string, now: number, cost = 1): Promise<AcquisitionOutcome> | undefined {
+    if (cost > this.o.maxPredictions) return undefined;
     const a = this.acquiring.get(key);
     if (!a || a.released) return undefined;
     const barren = this.barren.get(key);
@@ -103,24 +133,35 @@ export class Leases {
 
   /**
    * Starts the identity's acquisition: false when one is already in flight (charge this request
-   * alone), otherwise the current slice, taken out to be returned by the acquiring script.
+   * alone), otherwise the current slice, taken out to be returned by the acquiring script, and the
+   * size of the new slice to ask for.
    */
-  begin(key: string): { returned: Lease | undefined } | false {
+  begin(key: string, now: number): { returned: Lease | undefined; ask: number } | false {
     if (this.acquiring.has(key)) return false;
-    this.acquiring.set(key, acquisition());
-    const returned = this.table.get(key, { updateAgeOnGet: false });
-    if (returned) this.table.delete(key);
-    return { returned: returned && returned.left > 0 ? returned : undefined };
+    const current = this.table.get(key, { updateAgeOnGet: false });
+    const ask = this.sliceFor(current, now);
+    this.acquiring.set(key, acquisition(ask));
+    if (current) this.table.delete(key);
+    return { returned: current && current.left > 0 ? current : undefined, ask };
   }
 
-  /** Starts a top-up of the identity's slice: what to ask for (maxPredictions minus what it holds), or 0 when busy or full. */
-  beginTopUp(key: string): number {
+  /** Starts a top-up of the identity's slice: what to ask for (its new size minus what it holds), or 0 when busy or full. */
+  beginTopUp(key: string, now: number): number {
     if (this.acquiring.has(key)) return 0;
     const lease = this.table.get(key, { updateAgeOnGet: false });
-    const ask = this.o.maxPredictions - (lease?.left ?? 0);
+    const size = this.sliceFor(lease, now);
+    const ask = size - (lease?.left ?? 0);
     if (ask < this.o.minPredictions) return 0;
-    this.acquiring.set(key, acquisition());
+    this.acquiring.set(key, acquisition(size));
     return ask;
+  }
+
+  /** The slice an identity needs: `SLICE_SECONDS` of what it spent since its last grant, at least a first slice, at most the bound. */
+  private sliceFor(lease: Lease | undefined, now: number): number {
+    const first = Math.min(this.o.maxPredictions, Math.max(this.o.minPredictions, FIRST_SLICE));
+    if (!lease) return first;
+    const perSecond = (lease.spent * 1000) / Math.max(1, now - lease.since);
+    return Math.min(this.o.maxPredictions, Math.max(first, Math.ceil(perSecond * SLICE_SECONDS)));
   }
 
   /**
@@ -129,7 +170,7 @@ export class Leases {
    * acquisition itself may still end later.
    */
   release(key: string, timedOut = false): void {
-    this.acquiring.get(key)?.release(timedOut);
+    this.acquiring.get(key)?.release(timedOut ? 'timeout' : 'nothing');
   }
 
   /** The acquisition's answer: `granted` predictions (0: none) within the windows the reply names. */
@@ -142,7 +183,8 @@ export class Leases {
     used: ArrayLike<number>,
     resetMs: ArrayLike<number>,
   ): void {
-    this.abandon(key);
+    const target = this.acquiring.get(key)?.size ?? this.o.maxPredictions;
+    this.finish(key, granted > 0 ? 'granted' : 'nothing');
     const n = group.limits.length;
     let expiresAt = sentNow + this.o.seconds * 1000;
     if (granted <= 0) {
@@ -171,16 +213,34 @@ export class Leases {
       current.left += granted;
       current.window = window;
       current.othersLeft = least;
+      current.target = target;
+      current.since = sentNow;
+      current.spent = 0;
       this.heldTotal += granted;
       return;
     }
-    this.table.set(key, { user, group, left: granted, resetAt, expiresAt, window, othersLeft: least });
+    this.table.set(key, {
+      user,
+      group,
+      left: granted,
+      resetAt,
+      expiresAt,
+      window,
+      othersLeft: least,
+      target,
+      since: sentNow,
+      spent: 0,
+    });
     this.heldTotal += granted;
   }
 
   /** The acquisition failed or its answer was lost: nothing was granted that this replica knows of. */
   abandon(key: string): void {
-    this.acquiring.get(key)?.release();
+    this.finish(key, 'nothing');
+  }
+
+  private finish(key: string, outcome: AcquisitionOutcome): void {
+    this.acquiring.get(key)?.release(outcome);
     this.acquiring.delete(key);
   }
 
@@ -215,22 +275,34 @@ export class Leases {
 
 export const leaseKey = (user: string, group: WindowGroup): string => `${group.id}\u0000${user}`;
 
+/** Most acquisitions one request waits for before it is charged on its own (each is a round trip). */
+export const MAX_WAITS = 2;
+
+/**
+ * How an acquisition ended for the requests waiting on it: it granted a slice (they spend from it,
+ * or wait for the next), brought nothing (each is charged on its own), or the wait for Redis timed
+ * out (the failure policy answers).
+ */
+export type AcquisitionOutcome = 'granted' | 'nothing' | 'timeout';
+
 interface Acquisition {
+  /** The slice size asked for. */
+  readonly size: number;
   released: boolean;
-  /** True when the wait for Redis' answer timed out. */
-  readonly answered: Promise<boolean>;
-  release(timedOut?: boolean): void;
+  readonly answered: Promise<AcquisitionOutcome>;
+  release(outcome: AcquisitionOutcome): void;
 }
 
-function acquisition(): Acquisition {
-  let resolve!: (timedOut: boolean) => void;
+function acquisition(size: number): Acquisition {
+  let resolve!: (outcome: AcquisitionOutcome) => void;
   const a: Acquisition = {
+    size,
     released: false,
-    answered: new Promise<boolean>((r) => (resolve = r)),
-    release(timedOut = false) {
+    answered: new Promise<AcquisitionOutcome>((r) => (resolve = r)),
+    release(outcome) {
       if (a.released) return;
       a.released = true;
-      resolve(timedOut);
+      resolve(outcome);
     },
   };
   return a;

@@ -3,7 +3,7 @@ import type { GatewayMetrics } from '../observability/metrics.js';
 import type { RedisDeadlines } from '../stores/redis-health.js';
 import { CHARGE_SCRIPT } from './charge-script.js';
 import type { DebtLedger, Handover } from './debt-ledger.js';
-import { leaseKey, type Lease, type Leases } from './leases.js';
+import { leaseKey, MAX_WAITS, type Lease, type Leases } from './leases.js';
 import type { LocalWindows } from './local-windows.js';
 import { chargeOutcome, type Charge, type CounterStore, type StoreFailure, type WindowGroup } from './window-group.js';
 
@@ -110,16 +110,29 @@ export class RedisWindows implements CounterStore {
   charge(user: string, group: WindowGroup, cost: number): Charge | Promise<Charge> {
     const leases = this.o.leases;
     if (!leases) return this.ask(user, group, cost, undefined);
-    const key = leaseKey(user, group);
+    return this.chargeLeased(user, group, cost, leaseKey(user, group), 0);
+  }
+
+  /** From the identity's slice, or after the acquisition in flight (at most MAX_WAITS of them), or on its own. */
+  private chargeLeased(
+    user: string,
+    group: WindowGroup,
+    cost: number,
+    key: string,
+    waited: number,
+  ): Charge | Promise<Charge> {
+    const leases = this.o.leases!;
     const local = leases.spend(key, cost, this.o.now());
     if (local) return local;
-    const answer = leases.inFlight(key, this.o.now());
+    const answer = waited < MAX_WAITS ? leases.inFlight(key, this.o.now(), cost) : undefined;
     if (!answer) return this.ask(user, group, cost, key);
-    return answer.then(
-      (timedOut) =>
+    return answer.then((outcome) => {
+      if (outcome === 'granted') return this.chargeLeased(user, group, cost, key, waited + 1);
+      return (
         leases.spend(key, cost, this.o.now()) ??
-        (timedOut ? this.fallback(user, group, cost, 'timeout') : this.ask(user, group, cost, key)),
-    );
+        (outcome === 'timeout' ? this.fallback(user, group, cost, 'timeout') : this.ask(user, group, cost, key))
+      );
+    });
   }
 
   /** Asks Redis for more of a slice that fell below half, in the background (no request waits on it unless the slice runs dry). */
@@ -128,7 +141,7 @@ export class RedisWindows implements CounterStore {
     if (this.inFlight >= this.o.maxInFlight) return;
     const deadline = this.o.deadlines.deadline(this.o.timeoutMs);
     if (deadline === undefined) return;
-    const ask = leases.beginTopUp(key);
+    const ask = leases.beginTopUp(key, this.o.now());
     if (ask === 0) return;
     const now = Math.floor(this.o.now());
     const lease: LeaseAsk = { key, returned: undefined, ask };
@@ -178,8 +191,8 @@ export class RedisWindows implements CounterStore {
     const deadline = this.o.deadlines.deadline(this.o.timeoutMs);
     if (deadline === undefined) return this.fallback(user, group, cost, 'unprobed');
     const handover = this.o.ledger.handoverFor(user, group);
-    const begun = key !== undefined ? this.o.leases!.begin(key) : false;
-    const lease: LeaseAsk | undefined = begun ? { key: key!, returned: begun.returned } : undefined;
+    const begun = key !== undefined ? this.o.leases!.begin(key, this.o.now()) : false;
+    const lease: LeaseAsk | undefined = begun ? { key: key!, returned: begun.returned, ask: begun.ask } : undefined;
     const now = Math.floor(this.o.now());
     const sent = this.send(user, group, cost, deadline, handover, now, lease);
 

@@ -1,6 +1,8 @@
 import { buildConfig } from '../../src/config/load-config.js';
 import type { AccountState } from '../../src/extraction/account-state.js';
+import { UNKNOWN_CLASS } from '../../src/extraction/class-base-rates.js';
 import { ModelGuard } from '../../src/extraction/model-guard.js';
+import { Xoshiro128 } from '../../src/extraction/prng.js';
 
 /** Four standardised features, three labelled classes. */
 export const D = 4;
@@ -42,4 +44,45 @@ export function feed(g: ModelGuard, user: string, stream: Iterable<Query>, t0 = 
     g.calibration.maybeRefresh(t);
   }
   return acc;
+}
+
+/** In the edge-class population below, class 2 lies at the edge of the data. */
+export const EDGE = 2;
+
+/** One row of class `cls`: the edge class has about 40% of its rows beyond 3 σ (2.8 σ out on the first feature) and half its answers with a low margin. */
+export function edgePopulationRow(rng: Xoshiro128, cls: number): Query {
+  const row = Array.from({ length: D }, () => Math.round(rng.normal() * 0.6 * 100) / 100);
+  if (cls === EDGE) row[0] = Math.round((2.8 + 0.6 * rng.normal()) * 100) / 100;
+  else row[1] = Math.round((row[1]! + (cls === 0 ? -0.8 : 0.8)) * 100) / 100;
+  const margin = cls === EDGE ? rng.next() * 0.2 : 0.1 + rng.next() * 0.9;
+  return { row, cls, margin };
+}
+
+/** A user browsing every class; the edge class is about one row in seven. */
+export function* browser(seed: number, n: number): Generator<Query> {
+  const rng = new Xoshiro128(seed);
+  for (let i = 0; i < n; i++) yield edgePopulationRow(rng, rng.next() < 0.15 ? EDGE : rng.next() < 0.5 ? 0 : 1);
+}
+
+/** A user interested in the edge class only (`known`: its answers are seen, else of unknown class). */
+export function* edgeUser(seed: number, n: number, known = true): Generator<Query> {
+  const rng = new Xoshiro128(seed);
+  for (let i = 0; i < n; i++) {
+    const q = edgePopulationRow(rng, EDGE);
+    yield known ? q : { ...q, cls: UNKNOWN_CLASS, margin: Number.NaN };
+  }
+}
+
+/** The edge-class population's answer to a row (class 2 beyond 1.8 σ on the first feature). */
+export function edgePopulationClass(row: readonly number[]): number {
+  return row[0]! > 1.8 ? EDGE : row[1]! < 0 ? 0 : 1;
+}
+
+/** Uniform rows over a box five standard deviations wide each way, answered by the edge-class population's rule. */
+export function uniformBox(seed: number, n: number): Query[] {
+  const rng = new Xoshiro128(seed);
+  return Array.from({ length: n }, () => {
+    const row = Array.from({ length: D }, () => -5 + 10 * rng.next());
+    return { row, cls: edgePopulationClass(row), margin: rng.next() };
+  });
 }

@@ -3,7 +3,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { ENVELOPE_SIGNAL, MARGIN_SIGNAL } from '../../src/extraction/class-base-rates.js';
+import {
+  ENVELOPE_FAR_SIGNAL,
+  ENVELOPE_SIGNAL,
+  FAR_RATE_MIN_ROWS,
+  MARGIN_SIGNAL,
+} from '../../src/extraction/class-base-rates.js';
 import { SharedCalibration } from '../../src/extraction/shared-calibration.js';
 import { modelGuard } from '../helpers/extraction-population.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
@@ -50,5 +55,26 @@ describe('class base rates in Redis', () => {
     const restarted = modelGuard().calibration;
     assert.equal(await new SharedCalibration(client, key).sync(restarted, 4), true);
     assert.deepEqual(restarted.classRates.snapshot(), a.classRates.snapshot());
+  });
+
+  it('carry the far-exit rates, in force on every replica once the replicas together lent enough rows', async () => {
+    const key = SharedCalibration.keyFor('far:', 'm');
+    const a = modelGuard().calibration;
+    const b = modelGuard().calibration;
+    const half = FAR_RATE_MIN_ROWS / 2;
+    for (let i = 0; i < half; i++) a.lend(ENVELOPE_FAR_SIGNAL, 2, i < 20);
+    for (let i = 0; i < half; i++) b.lend(ENVELOPE_FAR_SIGNAL, 0, false);
+    a.classRates.refresh();
+    assert.equal(a.classRates.farReady, false, 'one replica alone has not lent enough');
+    const sa = new SharedCalibration(client, key);
+    assert.equal(await sa.sync(a, 1), true);
+    assert.equal(await new SharedCalibration(client, key).sync(b, 2), true);
+    assert.equal(await sa.sync(a, 3), true);
+    assert.equal(a.classRates.farReady, true);
+    assert.equal(b.classRates.farReady, true);
+    const restarted = modelGuard().calibration;
+    assert.equal(await new SharedCalibration(client, key).sync(restarted, 4), true);
+    assert.equal(restarted.classRates.farReady, true);
+    assert.deepEqual(restarted.classRates.snapshot().envelopeFar, a.classRates.snapshot().envelopeFar);
   });
 });

@@ -7,34 +7,7 @@ import { ENVELOPE_SIGNAL, MARGIN_SIGNAL, UNKNOWN_CLASS } from '../../src/extract
 import type { ModelGuard } from '../../src/extraction/model-guard.js';
 import { modelView } from '../../src/extraction/model-view.js';
 import { Xoshiro128 } from '../../src/extraction/prng.js';
-import { D, feed, modelGuard as guard, type Query } from '../helpers/extraction-population.js';
-
-/** Class 2 lies at the edge of the data: its rows sit 2.8 σ out on the first feature. */
-const EDGE = 2;
-
-/** One row of class `cls`: the edge class has about 40% of its rows beyond 3 σ and half its answers with a low margin. */
-function rowOf(rng: Xoshiro128, cls: number): Query {
-  const row = Array.from({ length: D }, () => Math.round(rng.normal() * 0.6 * 100) / 100);
-  if (cls === EDGE) row[0] = Math.round((2.8 + 0.6 * rng.normal()) * 100) / 100;
-  else row[1] = Math.round((row[1]! + (cls === 0 ? -0.8 : 0.8)) * 100) / 100;
-  const margin = cls === EDGE ? rng.next() * 0.2 : 0.1 + rng.next() * 0.9;
-  return { row, cls, margin };
-}
-
-/** A user browsing every class; the edge class is about one row in seven. */
-function* browser(seed: number, n: number): Generator<Query> {
-  const rng = new Xoshiro128(seed);
-  for (let i = 0; i < n; i++) yield rowOf(rng, rng.next() < 0.15 ? EDGE : rng.next() < 0.5 ? 0 : 1);
-}
-
-/** A user interested in the edge class only. */
-function* edgeUser(seed: number, n: number, known = true): Generator<Query> {
-  const rng = new Xoshiro128(seed);
-  for (let i = 0; i < n; i++) {
-    const q = rowOf(rng, EDGE);
-    yield known ? q : { ...q, cls: UNKNOWN_CLASS, margin: Number.NaN };
-  }
-}
+import { browser, EDGE, edgeUser, feed, modelGuard as guard, uniformBox } from '../helpers/extraction-population.js';
 
 const population = (g: ModelGuard, users: number, known = true) => {
   for (let u = 0; u < users; u++)
@@ -100,12 +73,7 @@ describe('class base rates', () => {
   it('still catch uniform queries over a wide box in every class', () => {
     const g = guard();
     population(g, 300);
-    const rng = new Xoshiro128(5);
-    const uniform = Array.from({ length: 600 }, () => {
-      const row = Array.from({ length: D }, () => -5 + 10 * rng.next());
-      return { row, cls: row[0]! > 1.8 ? EDGE : row[1]! < 0 ? 0 : 1, margin: rng.next() };
-    });
-    const acc = feed(g, 'mallory', uniform);
+    const acc = feed(g, 'mallory', uniformBox(5, 600));
     assert.ok(acc.firstFlaggedAt > 0, 'flagged');
   });
 

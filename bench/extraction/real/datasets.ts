@@ -475,6 +475,43 @@ function sp500Days(): Dataset {
 }
 
 /**
+ * US unemployment by industry, monthly 2000–2010 (14 series): decimal year, season (sin, cos) and
+ * the industry's rate last month → its rate this month. Construction's 2009–2010 spell is the one
+ * long run of rows beyond three standard deviations: a rare episode of one series, replayed in time
+ * order by the `episode` users. DEVELOP (added for that pattern).
+ */
+function unemployment(): Dataset {
+  const raw = readJson('vega-datasets', 'data/unemployment-across-industries.json');
+  const names = [...new Set(raw.map((r) => String(r['series'])))];
+  const ordered = raw
+    .map((r) => ({ series: names.indexOf(String(r['series'])), t: num(r['year']) + (num(r['month']) - 1) / 12, r }))
+    .sort((a, b) => a.series - b.series || a.t - b.t);
+  const previous = new Map<number, number>();
+  return collect(
+    {
+      name: 'unemployment',
+      split: 'develop',
+      victim: 'regression',
+      source: 'vega-datasets data/unemployment-across-industries.json',
+      features: ['decimal year', 'season sin', 'season cos', 'last month rate'],
+      classes: undefined,
+    },
+    ordered.map(({ series, t, r }) => {
+      const m = num(r['month']) - 1;
+      const v = num(r['rate']);
+      const prev = previous.get(series) ?? Number.NaN;
+      previous.set(series, v);
+      return {
+        x: [t, Math.sin((2 * Math.PI * m) / 12), Math.cos((2 * Math.PI * m) / 12), prev],
+        y: v,
+        time: t,
+        series,
+      };
+    }),
+  );
+}
+
+/**
  * Maunga Whau's heights on a 10 m grid (whole metres), each grid row read west to east as a slow
  * series: the height here and one row north, and the change of each since the previous cell →
  * which quarter of the map (four classes). DEVELOP.
@@ -523,6 +560,7 @@ export const DATASETS: Readonly<Record<string, () => Dataset>> = {
   'sensor-motes': sensorMotes,
   'us-births': usBirths,
   'sp500-days': sp500Days,
+  unemployment,
   volcano,
 };
 

@@ -14,6 +14,10 @@ import type { RealWorld } from './victims.js';
  *   rows leave the population's envelope and get low-margin answers far more often than others';
  * - replay: a time-ordered window of a series (one country, the monthly record, a file in its
  *   order) sent row by row, the job re-run a few times;
+ * - episode: the same, through the series' rarest stretch (the window with the most rows beyond
+ *   three standard deviations, then the furthest out: a heat wave replayed hour by hour, a
+ *   recession month by month), whose rows leave the envelope one after another where an ordinary
+ *   replay leaves it now and then;
  * - retry: browsing with re-sends of the same request (timeouts, double clicks);
  * - dashboard: the same 30 rows polled every two minutes for hours;
  * - burst: batch jobs of hundreds of rows within a minute, a few times a session.
@@ -24,6 +28,7 @@ export const PATTERNS = [
   'one-class',
   'edge-class',
   'replay',
+  'episode',
   'retry',
   'dashboard',
   'burst',
@@ -34,7 +39,8 @@ const SHARES: Readonly<Record<Pattern, number>> = {
   noisy: 0.2,
   'one-class': 0.15,
   'edge-class': 0.01,
-  replay: 0.15,
+  replay: 0.13,
+  episode: 0.02,
   retry: 0.1,
   dashboard: 0.05,
   burst: 0.15,
@@ -130,17 +136,22 @@ function generate(g: UserGen, pattern: Pattern): void {
       }
       return;
     }
-    case 'replay': {
+    case 'replay':
+    case 'episode': {
       const d = w.data;
-      let idx = d.rows.map((_, i) => i);
-      if (d.series) {
-        const s = d.series[Math.floor(rng.next() * d.rows.length)]!;
-        idx = idx.filter((i) => d.series![i] === s);
+      let window: Float64Array[];
+      if (pattern === 'episode') window = rarestStretch(w, g.int(30, 120));
+      else {
+        let idx = d.rows.map((_, i) => i);
+        if (d.series) {
+          const s = d.series[Math.floor(rng.next() * d.rows.length)]!;
+          idx = idx.filter((i) => d.series![i] === s);
+        }
+        idx = timeOrdered(w, idx);
+        const len = Math.min(idx.length, g.int(50, 300));
+        const from = Math.floor(rng.next() * (idx.length - len + 1));
+        window = idx.slice(from, from + len).map((i) => d.rows[i]!);
       }
-      if (d.time) idx.sort((a, b) => d.time![a]! - d.time![b]! || a - b);
-      const len = Math.min(idx.length, g.int(50, 300));
-      const from = Math.floor(rng.next() * (idx.length - len + 1));
-      const window = idx.slice(from, from + len).map((i) => d.rows[i]!);
       const step = 5_000 + rng.next() * 25_000;
       let t = start;
       for (let run = g.int(1, 3); run > 0 && t < end; run--) {
@@ -185,6 +196,45 @@ function farness(w: RealWorld, x: Float64Array): number {
   let far = 0;
   for (let j = 0; j < x.length; j++) far = Math.max(far, Math.abs((x[j]! - centre[j]!) / scale[j]!));
   return far;
+}
+
+function timeOrdered(w: RealWorld, idx: number[]): number[] {
+  const time = w.data.time;
+  return time ? idx.sort((a, b) => time[a]! - time[b]! || a - b) : idx;
+}
+
+/**
+ * The `len` consecutive rows (in time order, within one series) with the most rows beyond three
+ * standard deviations, ties broken by their summed farness.
+ */
+function rarestStretch(w: RealWorld, len: number): Float64Array[] {
+  const d = w.data;
+  const bySeries = new Map<number, number[]>();
+  d.rows.forEach((_, i) => {
+    const s = d.series?.[i] ?? 0;
+    const list = bySeries.get(s) ?? [];
+    list.push(i);
+    bySeries.set(s, list);
+  });
+  const far = d.rows.map((x) => farness(w, x));
+  let best: number[] = [];
+  let bestScore = -1;
+  for (const list of bySeries.values()) {
+    const idx = timeOrdered(w, list);
+    const n = Math.min(len, idx.length);
+    // Exits weigh more than any sum of farness within the envelope (at most 3 per row).
+    const score = (i: number) => (far[i]! > 3 ? 4 * len : 0) + far[i]!;
+    let sum = 0;
+    for (let k = 0; k < idx.length; k++) {
+      sum += score(idx[k]!);
+      if (k >= n) sum -= score(idx[k - n]!);
+      if (k >= n - 1 && sum > bestScore) {
+        bestScore = sum;
+        best = idx.slice(k - n + 1, k + 1);
+      }
+    }
+  }
+  return best.map((i) => d.rows[i]!);
 }
 
 const edges = new WeakMap<RealWorld, Float64Array[]>();

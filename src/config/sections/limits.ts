@@ -65,9 +65,9 @@ const hostPort = () => matching(/^\S+:\d+$/, 'expected host:port').meta({ descri
 
 const leaseSection = z
   .strictObject({
-    maxPredictions: z.int().min(0).max(1_000_000).default(100).meta({
+    maxPredictions: z.int().min(0).max(1_000_000).default(1000).meta({
       description:
-        "Quota leasing: most predictions of an identity's budget one replica reserves in Redis at once and admits without a round trip. Redis counts a lease as used when granted, so replicas together never admit more than a limit; a replica may refuse while others still hold unspent leases (at most this many each, returned within `seconds`). 0: every request is charged in Redis, exact on both sides.",
+        "Quota leasing: most predictions of an identity's budget one replica reserves in Redis at once and admits without a round trip. A first lease, and that of an identity spending fewer than 100 per second, is 100 (at most this); a busier identity's lease holds about one second of its own traffic, up to this, so a Redis that answers late does not make its requests wait. Redis counts a lease as used when granted, so replicas together never admit more than a limit; a replica may refuse while others still hold unspent leases (at most this many each, returned within `seconds`). 0: every request is charged in Redis, exact on both sides.",
       env: 'GATEWAY_LIMITS_LEASE_MAX_PREDICTIONS',
     }),
     minPredictions: z.int().min(1).default(16).meta({

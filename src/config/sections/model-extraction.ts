@@ -323,6 +323,10 @@ const pinned = z
         margin: classRateList.meta({
           description: 'Per predicted class, the share of answers with a low margin; the pooled rate last.',
         }),
+        envelopeFar: classRateList.optional().meta({
+          description:
+            'Per predicted class, the share of rows beyond the envelope that the novelty reference finds far from the model’s own traffic; the pooled rate last. Without it every exit is judged by the three-sigma rule.',
+        }),
       })
       .optional()
       .meta({
