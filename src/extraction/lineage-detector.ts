@@ -1,4 +1,5 @@
 import { binomialAlarmCount } from './binomial-threshold.js';
+import type { FeatureGrain } from './feature-grain.js';
 import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
 import { Xoshiro128 } from './prng.js';
 import { fmix, mix } from './row-hash.js';
@@ -59,6 +60,8 @@ export interface LineageOptions {
 export class LineageState {
   /** The last `history` distinct rows (float32, in benign σ units), a ring. */
   readonly rows: Float32Array;
+  /** Per history row: 1 when it lay on the data's grain (a possible real row, see FeatureGrain). */
+  readonly grained: Uint8Array;
   /** Per table and cell, the number (+1, mod 2¹⁶) of the latest row that fell there; 0: empty. */
   readonly cells: Uint16Array;
   /** Hashes of pair shapes seen (direct-mapped; 0: empty). */
@@ -71,6 +74,8 @@ export class LineageState {
   /** Per coset slot: a 16-bit tag of the coset and the number (mod 2¹⁶) of the latest row in it; 0: empty. */
   readonly cosets: Uint32Array;
   learned = 0;
+  /** The FeatureGrain generation the `grained` flags were set under. */
+  grainGeneration = 0;
   readonly hits: WindowCount;
   /** Distinct rows seen. */
   n = 0;
@@ -78,6 +83,7 @@ export class LineageState {
   constructor(o: LineageOptions) {
     const size = tableSizes(o.history);
     this.rows = new Float32Array(o.history * o.width);
+    this.grained = new Uint8Array(o.history);
     this.cells = new Uint16Array(TABLES * size.cells);
     this.shapes = new Int32Array(size.shapes);
     this.cosets = new Uint32Array(size.cosets);
@@ -88,13 +94,14 @@ export class LineageState {
   get bytes(): number {
     return (
       this.rows.byteLength +
+      this.grained.byteLength +
       this.cells.byteLength +
       this.shapes.byteLength +
       this.steps.byteLength +
       this.uses.byteLength +
       this.generations.byteLength +
       this.cosets.byteLength +
-      7 * TYPED_ARRAY_OVERHEAD +
+      8 * TYPED_ARRAY_OVERHEAD +
       this.hits.bytes +
       OBJECT_OVERHEAD
     );
@@ -136,6 +143,8 @@ export class LineageDetector {
   private readonly diff: Float64Array;
   private readonly back: Float64Array;
   private readonly slots = new Int32Array(TABLES);
+  /** Whether the row being observed lies on the data's grain. */
+  private onGrain = false;
   /** Cells per hash table. */
   private readonly cells: number;
 
@@ -167,11 +176,30 @@ export class LineageDetector {
     return new LineageState(this.o);
   }
 
-  /** Feeds one distinct row on the benign scale (z-scores); returns the score (≥ 1 is an alarm). */
-  observe(st: LineageState, scaled: Float64Array): number {
+  /**
+   * Judges the history's rows again under the model's grain when it has changed since they were
+   * judged (single-precision rows: a slack of 10⁻³ grain). Steps learned from pairs of real rows
+   * before then stay, but such pairs no longer count as relatives.
+   */
+  regrain(st: LineageState, grain: FeatureGrain): void {
+    if (st.grainGeneration === grain.generation) return;
+    st.grainGeneration = grain.generation;
+    const { width, history } = this.o;
+    for (let r = 0; r < Math.min(st.n, history); r++) st.grained[r] = grain.onGrainAt(st.rows, r * width, 1e-3) ? 1 : 0;
+  }
+
+  /**
+   * Feeds one distinct row on the benign scale (z-scores); `onGrain`: the row lies on the data's
+   * recorded resolution (FeatureGrain). Two such rows are no parent and child: on data recorded
+   * in whole units their differences repeat by the data's nature. `judged` false (the grain not
+   * yet known): the row is filed and may teach a step, but counts no hit. Returns the score (≥ 1 is
+   * an alarm).
+   */
+  observe(st: LineageState, scaled: Float64Array, onGrain = false, judged = true): number {
+    this.onGrain = onGrain;
     let hit = this.descends(st, scaled);
     if (this.learn(st, scaled)) hit = true;
-    return st.hits.push(hit) / this.alarmCount;
+    return st.hits.push(hit && judged) / this.alarmCount;
   }
 
   /** Whether the row shares a coset with an earlier row under a learned step; files its own cosets. */
@@ -215,7 +243,9 @@ export class LineageDetector {
       if (t > 0 && st.cells[this.slots[0]!] === mark) continue;
       // Only a pair in which every feature moved by a step's size can show a step: most pairs
       // are rejected at their first feature.
-      const at = ((n - back) % history) * width;
+      const earlier = (n - back) % history;
+      if (this.onGrain && st.grained[earlier] === 1) continue;
+      const at = earlier * width;
       let j = 0;
       for (; j < width; j++) {
         const d = Math.abs(scaled[j]! - rows[at + j]!);
@@ -227,6 +257,7 @@ export class LineageDetector {
     for (let t = 0; t < TABLES; t++) st.cells[this.slots[t]!] = ((n & 0xffff) + 1) & 0xffff || 1;
     const at = (n % history) * width;
     for (let j = 0; j < width; j++) rows[at + j] = scaled[j]!;
+    st.grained[n % history] = this.onGrain ? 1 : 0;
     st.n = n + 1;
     return hit;
   }
@@ -319,7 +350,9 @@ export class LineageDetector {
     const back = (number - entry) & 0xffff;
     const { width, history } = this.o;
     if (back < 1 || back > history || back > number) return false;
-    const at = ((number - back) % history) * width;
+    const earlier = (number - back) % history;
+    if (this.onGrain && st.grained[earlier] === 1) return false;
+    const at = earlier * width;
     for (let j = 0; j < width; j++)
       if (Math.abs(row[j]! - st.rows[at + j]!) > MAX_MULTIPLE * st.steps[s * width + j]!) return false;
     return true;

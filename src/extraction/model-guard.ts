@@ -132,9 +132,9 @@ export class ModelGuard {
     this.labelIndex = new Map((cfg.labels ?? []).map((l, i) => [l, i]));
   }
 
-  /** Bytes the model holds whatever its accounts: the calibration histograms and the novelty reference. */
+  /** Bytes the model holds whatever its accounts: the calibration histograms, the novelty reference, the feature grain. */
   get modelBytes(): number {
-    return this.calibration.bytes + (this.guard.scorer.novelty?.bytes ?? 0);
+    return this.calibration.bytes + (this.guard.scorer.novelty?.bytes ?? 0) + (this.guard.scorer.grain?.bytes ?? 0);
   }
 
   /** Bytes one more account costs: its state at its largest, its table entry, its share of the escalation records. */

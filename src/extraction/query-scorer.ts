@@ -34,6 +34,7 @@ import {
 } from './novelty-detector.js';
 import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
 import { LINEAGE, LINEAGE_MAX_WIDTH, LineageDetector, type LineageState } from './lineage-detector.js';
+import { FeatureGrain } from './feature-grain.js';
 
 export { DETECTORS, type DetectorName } from './population-calibration.js';
 
@@ -106,6 +107,8 @@ export class QueryScorer {
   private readonly lineage: LineageDetector | undefined;
   /** The model's off-manifold detector and its reference sample (one per model, shared by its accounts). */
   readonly novelty: NoveltyDetector | undefined;
+  /** The resolution the model's data is recorded at, for the pair detectors (one per model). */
+  readonly grain: FeatureGrain | undefined;
   private readonly scaled: Float64Array;
   private readonly z: Float64Array;
   private seeds = 0x2545f491;
@@ -185,6 +188,7 @@ export class QueryScorer {
         alpha: s.alpha,
         seed,
       });
+    if (this.lineage || normaliser.width <= STEP_MAX_WIDTH) this.grain = new FeatureGrain(normaliser.width);
     if (normaliser.width <= STEP_MAX_WIDTH)
       this.steps = new StepDetector({
         width: normaliser.width,
@@ -271,8 +275,15 @@ export class QueryScorer {
     if (st.novelty) sc[NOVELTY] = this.novelty!.observe(st.novelty, this.z);
     const far = st.novelty?.lastFar;
     this.geometry!.observe(st.geometry!, this.scaled, this.z, margin, sc, 2, slot, cal?.rates, far);
-    if (st.steps) sc[6] = this.steps!.observe(st.steps, this.scaled);
-    if (st.lineage) sc[LINEAGE] = this.lineage!.observe(st.lineage, this.scaled);
+    const grain = this.grain;
+    const onGrain = grain?.onGrain(this.scaled) ?? false;
+    const judged = grain?.decided ?? true;
+    if (grain) {
+      if (st.steps) this.steps!.regrain(st.steps, grain);
+      if (st.lineage) this.lineage!.regrain(st.lineage, grain);
+    }
+    if (st.steps) sc[6] = this.steps!.observe(st.steps, this.scaled, onGrain, judged);
+    if (st.lineage) sc[LINEAGE] = this.lineage!.observe(st.lineage, this.scaled, onGrain, judged);
     if (cal) {
       this.track(st, cal);
       const f = cal.factors;
@@ -300,6 +311,7 @@ export class QueryScorer {
       if (margin === margin) cal.lend(MARGIN_SIGNAL, slot, g.lastLowMargin);
     }
     // Only an account in no alarm and never flagged may lend a row to the population's reference.
+    if (this.grain && st.clean && m < 1 && this.grain.takes(st.distinct)) this.grain.lend(this.scaled);
     if (st.novelty) this.novelty!.offer(st.novelty, this.z, st.distinct, st.clean && m < 1);
     return m;
   }

@@ -1,4 +1,5 @@
 import { binomialAlarmCount } from './binomial-threshold.js';
+import type { FeatureGrain } from './feature-grain.js';
 import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
 import { fmix, mix } from './row-hash.js';
 import { WindowCount } from './window-count.js';
@@ -34,19 +35,31 @@ export const STEP_MAX_WIDTH = 16;
 
 export class StepState {
   readonly rows: Float64Array;
+  /** Per remembered row: 1 when it lay on the data's grain (a possible real row). */
+  readonly grained: Uint8Array;
   readonly shapes: Uint16Array;
   readonly hits: WindowCount;
   filled = 0;
   head = 0;
+  /** The FeatureGrain generation the `grained` flags were set under. */
+  grainGeneration = 0;
 
   constructor(o: StepDetectorOptions) {
     this.rows = new Float64Array(o.recent * o.width);
+    this.grained = new Uint8Array(o.recent);
     this.shapes = new Uint16Array(o.table);
     this.hits = new WindowCount(o.window);
   }
 
   get bytes(): number {
-    return this.rows.byteLength + this.shapes.byteLength + 2 * TYPED_ARRAY_OVERHEAD + this.hits.bytes + OBJECT_OVERHEAD;
+    return (
+      this.rows.byteLength +
+      this.grained.byteLength +
+      this.shapes.byteLength +
+      3 * TYPED_ARRAY_OVERHEAD +
+      this.hits.bytes +
+      OBJECT_OVERHEAD
+    );
   }
 }
 
@@ -67,16 +80,34 @@ export class StepDetector {
     return new StepState(this.o);
   }
 
-  /** Feeds one (non-duplicate) row on the benign scale (`scaled`: z-scores); returns the score (≥ 1 is an alarm). */
-  observe(st: StepState, scaled: Float64Array): number {
+  /**
+   * Judges the remembered rows again under the model's grain when it has changed since they were
+   * judged (an account that started before the grain was known would otherwise keep pairing its
+   * earliest real rows as if they were steps).
+   */
+  regrain(st: StepState, grain: FeatureGrain): void {
+    if (st.grainGeneration === grain.generation) return;
+    st.grainGeneration = grain.generation;
+    for (let k = 0; k < st.filled; k++) st.grained[k] = grain.onGrainAt(st.rows, k * this.o.width, 0) ? 1 : 0;
+  }
+
+  /**
+   * Feeds one (non-duplicate) row on the benign scale (`scaled`: z-scores); `onGrain`: the row lies
+   * on the data's recorded resolution (FeatureGrain), and its pairs with earlier such rows show the
+   * data's grain, not a step; `judged` false (the grain not yet known): the row is remembered but
+   * counts no hit. Returns the score (≥ 1 is an alarm).
+   */
+  observe(st: StepState, scaled: Float64Array, onGrain = false, judged = true): number {
     const { width, recent } = this.o;
     const rows = st.rows;
+    const grained = st.grained;
     // Every pair's shape hash first, then the table in the same order: the table's lines are
     // fetched side by side instead of one miss after another (an account's table is cold in a
     // gateway serving many users), and the outcome is the same.
     const found = this.found;
     let n = 0;
     for (let k = 0; k < st.filled; k++) {
+      if (onGrain && grained[k] === 1) continue;
       const base = k * width;
       let h = 0x2f1b3c4d;
       let changed = 0;
@@ -101,8 +132,9 @@ export class StepDetector {
     }
     const at = st.head * width;
     for (let j = 0; j < width; j++) rows[at + j] = scaled[j]!;
+    grained[st.head] = onGrain ? 1 : 0;
     st.head = st.head + 1 === recent ? 0 : st.head + 1;
     if (st.filled < recent) st.filled++;
-    return st.hits.push(hit) / this.alarmCount;
+    return st.hits.push(hit && judged) / this.alarmCount;
   }
 }

@@ -511,6 +511,41 @@ function unemployment(): Dataset {
   );
 }
 
+/**
+ * Maunga Whau's heights on a 10 m grid (whole metres), each grid row read west to east as a slow
+ * series: the height here and one row north, and the change of each since the previous cell →
+ * which quarter of the map (four classes). DEVELOP.
+ */
+function volcano(): Dataset {
+  const grid = JSON.parse(readFileSync(packageFile('vega-datasets', 'data/volcano.json'), 'utf8')) as {
+    width: number;
+    height: number;
+    values: number[];
+  };
+  const { width, height, values } = grid;
+  const h = (r: number, c: number) => (r >= 0 && c >= 0 ? values[r * width + c]! : Number.NaN);
+  const samples: Sample[] = [];
+  for (let r = 0; r < height; r++)
+    for (let c = 0; c < width; c++)
+      samples.push({
+        x: [h(r, c), h(r - 1, c), h(r, c) - h(r, c - 1), h(r - 1, c) - h(r - 1, c - 1)],
+        y: (r < height / 2 ? 0 : 2) + (c < width / 2 ? 0 : 1),
+        time: c,
+        series: r,
+      });
+  return collect(
+    {
+      name: 'volcano',
+      split: 'develop',
+      victim: 'mlp',
+      source: 'vega-datasets data/volcano.json',
+      features: ['height', 'height one row north', 'change', 'change one row north'],
+      classes: ['north-west', 'north-east', 'south-west', 'south-east'],
+    },
+    samples,
+  );
+}
+
 export const DATASETS: Readonly<Record<string, () => Dataset>> = {
   penguins,
   movies,
@@ -526,6 +561,7 @@ export const DATASETS: Readonly<Record<string, () => Dataset>> = {
   'us-births': usBirths,
   'sp500-days': sp500Days,
   unemployment,
+  volcano,
 };
 
 export const DATASET_NAMES = Object.keys(DATASETS);
