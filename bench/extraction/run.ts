@@ -45,7 +45,8 @@ const BUDGET = arg('budget', 5000);
 const WORKERS = Math.max(1, Math.min(arg('workers', 2), availableParallelism()));
 const WRITE = !args.includes('--no-write');
 const END_TO_END = !args.includes('--no-gateway');
-const DEADLINE_MS = arg('deadline-seconds', 600) * 1000;
+// The full run (15 data sets, live and early attackers) takes about a quarter of an hour on two workers.
+const DEADLINE_MS = arg('deadline-seconds', 2400) * 1000;
 const QUICK = args.includes('--quick');
 const SYNTHETIC_ON = !QUICK && !args.includes('--no-synthetic');
 const REAL_ON = !args.includes('--no-real');

@@ -84,16 +84,8 @@ export function realTasks(p: RealPlan): RealTask[] {
     for (const attack of p.attacks) {
       // In-distribution queries are reported alone: mixing them with real rows changes nothing.
       for (const mix of attack === 'natural' ? [0] : p.mixes) {
-        const variant: RealAttackVariant = {
-          dataset,
-          attack,
-          mix,
-          budget: p.budget,
-          users: p.attackUsers,
-          arrival: 'live',
-        };
         base += 1000;
-        out.push(attackTask(variant, p, base));
+        out.push(attackTask({ dataset, attack, mix, arrival: 'live' }, p, base));
       }
     }
   }
@@ -103,20 +95,17 @@ export function realTasks(p: RealPlan): RealTask[] {
     for (const attack of SYNTHETIC_ATTACKS)
       for (const mix of [0, 0.5]) {
         early += 1000;
-        const variant: RealAttackVariant = {
-          dataset,
-          attack,
-          mix,
-          budget: p.budget,
-          users: p.attackUsers,
-          arrival: 'early',
-        };
-        out.push(attackTask(variant, p, early));
+        out.push(attackTask({ dataset, attack, mix, arrival: 'early' }, p, early));
       }
   return out;
 }
 
-function attackTask(variant: RealAttackVariant, p: RealPlan, base: number): RealTask {
+function attackTask(
+  what: Pick<RealAttackVariant, 'dataset' | 'attack' | 'mix' | 'arrival'>,
+  p: RealPlan,
+  base: number,
+): RealTask {
+  const variant: RealAttackVariant = { ...what, budget: p.budget, users: p.attackUsers };
   return {
     kind: 'real-attack',
     variant,
