@@ -369,9 +369,9 @@ const calibration = z
       .max(0.999)
       .default(0.96)
       .meta({ description: 'The highest (most sensitive) PRADA δ the calibration may set (PRADA used 0.9–0.96).' }),
-    uncalibratedDetectors: z.array(z.enum(DETECTOR_NAMES)).default(['lineage', 'sweep', 'collinear']).meta({
+    uncalibratedDetectors: z.array(z.enum(DETECTOR_NAMES)).default(['lineage']).meta({
       description:
-        'Detectors whose published thresholds flag accounts before a quarter of `minAccounts` contribute (flag only, never enforced): signals whose benign base rate is near zero on any model (a learned sign-step lattice, one feature over a grid, points along one line). []: no evidence until then.',
+        'Detectors whose published thresholds flag accounts before a quarter of `minAccounts` contribute (flag only, never enforced). `lineage` (a learned sign-step lattice) has a base rate near zero on every model measured; `sweep` and `collinear` do not on replays of gridded or ordinal series (a series stepping one feature along a grid). []: no evidence until then.',
     }),
     syncSeconds: z.number().min(0.05).max(3600).default(10).meta({
       description: 'With Redis limits: how often the calibration is merged with the other replicas and saved.',
