@@ -47,6 +47,12 @@ const TOLERANCE = 1e-6;
  * An attacker who steps exactly on the data's grain is not seen by the pair detectors this way
  * (its steps look like the data's resolution); the geometry and PRADA signals remain.
  */
+/** A pair detector's per-account memory of which remembered rows lay on the grain, and under which generation of it. */
+export interface GrainFlagged {
+  readonly grained: Uint8Array;
+  grainGeneration: number;
+}
+
 export class FeatureGrain {
   /** Per feature (benign σ units): reference value, grain (0: none yet), values on and off it. */
   private readonly ref: Float64Array;
@@ -149,6 +155,18 @@ export class FeatureGrain {
   /** Whether an account in good standing lends its row numbered `distinct` (from 1). */
   takes(distinct: number): boolean {
     return distinct <= (this.decided ? GRAIN_ROWS_PER_ACCOUNT : DECIDE_ROWS);
+  }
+
+  /**
+   * Flags again, when the grain in use changed since `st` was flagged, each of the `count` rows
+   * stored side by side in `rows` (`width` values each): 1 on the grain. `slack` as in onGrainAt.
+   * The pair detectors' remembered rows: an account that started before the grain was known would
+   * otherwise keep pairing its earliest real rows as if they were steps.
+   */
+  reflag(st: GrainFlagged, rows: ArrayLike<number>, count: number, slack: number): void {
+    if (st.grainGeneration === this.generation) return;
+    st.grainGeneration = this.generation;
+    for (let r = 0; r < count; r++) st.grained[r] = this.onGrainAt(rows, r * this.width, slack) ? 1 : 0;
   }
 
   /** Whether every feature of the row (benign σ units) lies on its grain: a row the data's resolution allows. */

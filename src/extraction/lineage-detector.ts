@@ -1,5 +1,5 @@
 import { binomialAlarmCount } from './binomial-threshold.js';
-import type { FeatureGrain } from './feature-grain.js';
+import type { FeatureGrain, GrainFlagged } from './feature-grain.js';
 import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
 import { Xoshiro128 } from './prng.js';
 import { fmix, mix } from './row-hash.js';
@@ -57,7 +57,7 @@ export interface LineageOptions {
 }
 
 /** One account's lineage state: its recent rows, where they fall, the steps it has shown. */
-export class LineageState {
+export class LineageState implements GrainFlagged {
   /** The last `history` distinct rows (float32, in benign σ units), a ring. */
   readonly rows: Float32Array;
   /** Per history row: 1 when it lay on the data's grain (a possible real row, see FeatureGrain). */
@@ -182,10 +182,7 @@ export class LineageDetector {
    * before then stay, but such pairs no longer count as relatives.
    */
   regrain(st: LineageState, grain: FeatureGrain): void {
-    if (st.grainGeneration === grain.generation) return;
-    st.grainGeneration = grain.generation;
-    const { width, history } = this.o;
-    for (let r = 0; r < Math.min(st.n, history); r++) st.grained[r] = grain.onGrainAt(st.rows, r * width, 1e-3) ? 1 : 0;
+    grain.reflag(st, st.rows, Math.min(st.n, this.o.history), 1e-3);
   }
 
   /**

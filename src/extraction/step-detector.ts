@@ -1,5 +1,5 @@
 import { binomialAlarmCount } from './binomial-threshold.js';
-import type { FeatureGrain } from './feature-grain.js';
+import type { FeatureGrain, GrainFlagged } from './feature-grain.js';
 import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
 import { fmix, mix } from './row-hash.js';
 import { WindowCount } from './window-count.js';
@@ -33,7 +33,7 @@ export interface StepDetectorOptions {
 
 export const STEP_MAX_WIDTH = 16;
 
-export class StepState {
+export class StepState implements GrainFlagged {
   readonly rows: Float64Array;
   /** Per remembered row: 1 when it lay on the data's grain (a possible real row). */
   readonly grained: Uint8Array;
@@ -80,15 +80,9 @@ export class StepDetector {
     return new StepState(this.o);
   }
 
-  /**
-   * Judges the remembered rows again under the model's grain when it has changed since they were
-   * judged (an account that started before the grain was known would otherwise keep pairing its
-   * earliest real rows as if they were steps).
-   */
+  /** Judges the remembered rows again under the model's grain when it has changed since they were judged. */
   regrain(st: StepState, grain: FeatureGrain): void {
-    if (st.grainGeneration === grain.generation) return;
-    st.grainGeneration = grain.generation;
-    for (let k = 0; k < st.filled; k++) st.grained[k] = grain.onGrainAt(st.rows, k * this.o.width, 0) ? 1 : 0;
+    grain.reflag(st, st.rows, st.filled, 0);
   }
 
   /**
