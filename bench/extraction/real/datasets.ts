@@ -548,6 +548,40 @@ function volcano(): Dataset {
   );
 }
 
+/**
+ * US population by census year, age group and sex, 1850–2000 (IPUMS): the year, sex, the group's
+ * people (millions) and the year's whole population (log₁₀) → the age band (six bands of 15
+ * years, the last 75+). Calendar and count features that say little about the class, like a daily
+ * count → day of week: a softmax-regression victim with low accuracy (about 0.5) and low margins
+ * (about half the rows below 0.1). DEVELOP (added for attacks diluted with real rows on such a
+ * model).
+ */
+function population(): Dataset {
+  const raw = readJson('vega-datasets', 'data/population.json');
+  const total = new Map<number, number>();
+  for (const r of raw) total.set(num(r['year']), (total.get(num(r['year'])) ?? 0) + num(r['people']));
+  const bands = ['0–14', '15–29', '30–44', '45–59', '60–74', '75+'];
+  return collect(
+    {
+      name: 'population',
+      split: 'develop',
+      victim: 'softmax',
+      source: 'vega-datasets data/population.json',
+      features: ['year', 'sex', 'log10 people', 'share of the year (%)'],
+      classes: bands,
+    },
+    raw.map((r) => {
+      const year = num(r['year']);
+      const people = num(r['people']);
+      return {
+        x: [year, num(r['sex']), people / 1e6, Math.log10(total.get(year)!)],
+        y: Math.min(5, Math.floor(num(r['age']) / 15)),
+        time: year,
+      };
+    }),
+  );
+}
+
 export const DATASETS: Readonly<Record<string, () => Dataset>> = {
   penguins,
   movies,
@@ -564,6 +598,7 @@ export const DATASETS: Readonly<Record<string, () => Dataset>> = {
   'sp500-days': sp500Days,
   unemployment,
   volcano,
+  population,
 };
 
 export const DATASET_NAMES = Object.keys(DATASETS);
