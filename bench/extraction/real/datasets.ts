@@ -549,34 +549,44 @@ function volcano(): Dataset {
 }
 
 /**
- * US population by census year, age group and sex, 1850–2000 (IPUMS): the year, sex, the group's
- * people (millions) and the year's whole population (log₁₀) → the age band (six bands of 15
- * years, the last 75+). Calendar and count features that say little about the class, like a daily
- * count → day of week: a softmax-regression victim with low accuracy (about 0.5) and low margins
- * (about half the rows below 0.1). DEVELOP (added for attacks diluted with real rows on such a
- * model).
+ * US population by census year, age group and sex, 1850–2000 (IPUMS): the year, the age group,
+ * sex and the group's people (millions) → how fast the group grew since its previous census
+ * (quartiles of the growth per decade: four classes; 1850's rows have no previous census). Like a
+ * daily count → day of week, the features fill a box (every year × age × sex cell is a row) and
+ * say little about the class: a softmax-regression victim with low accuracy (about 0.5) and low
+ * margins (about half the rows below 0.1). DEVELOP (added for attacks diluted with real rows on
+ * such a model).
  */
 function population(): Dataset {
   const raw = readJson('vega-datasets', 'data/population.json');
-  const total = new Map<number, number>();
-  for (const r of raw) total.set(num(r['year']), (total.get(num(r['year'])) ?? 0) + num(r['people']));
-  const bands = ['0–14', '15–29', '30–44', '45–59', '60–74', '75+'];
+  const key = (year: number, age: number, sex: number) => `${year}|${age}|${sex}`;
+  const people = new Map(raw.map((r) => [key(num(r['year']), num(r['age']), num(r['sex'])), num(r['people'])]));
+  const years = [...new Set(raw.map((r) => num(r['year'])))].sort((a, b) => a - b);
+  // Growth per decade since the group's previous census (1890's records were lost: 1880–1900 spans two).
+  const growth = raw.map((r) => {
+    const year = num(r['year']);
+    const before = years[years.indexOf(year) - 1];
+    if (before === undefined) return Number.NaN;
+    const was = people.get(key(before, num(r['age']), num(r['sex'])))!;
+    return Math.pow(num(r['people']) / was, 10 / (year - before));
+  });
+  const sorted = growth.filter((g) => Number.isFinite(g)).sort((a, b) => a - b);
+  const cuts = [1, 2, 3].map((q) => sorted[Math.floor((q * sorted.length) / 4)]!);
   return collect(
     {
       name: 'population',
       split: 'develop',
       victim: 'softmax',
       source: 'vega-datasets data/population.json',
-      features: ['year', 'sex', 'log10 people', 'share of the year (%)'],
-      classes: bands,
+      features: ['year', 'age', 'sex', 'people (millions)'],
+      classes: ['lowest', 'low', 'high', 'highest'],
     },
-    raw.map((r) => {
-      const year = num(r['year']);
-      const people = num(r['people']);
+    raw.map((r, i) => {
+      const g = growth[i]!;
       return {
-        x: [year, num(r['sex']), people / 1e6, Math.log10(total.get(year)!)],
-        y: Math.min(5, Math.floor(num(r['age']) / 15)),
-        time: year,
+        x: [num(r['year']), num(r['age']), num(r['sex']), num(r['people']) / 1e6],
+        y: Number.isFinite(g) ? cuts.filter((c) => g >= c).length : Number.NaN,
+        time: num(r['year']),
       };
     }),
   );
