@@ -23,7 +23,6 @@ import {
   UNKNOWN_SLOT,
 } from './class-base-rates.js';
 import { RepeatSet } from './repeat-set.js';
-import type { WindowCount } from './window-count.js';
 import { hashRow } from './row-hash.js';
 import {
   inlineSlices,
@@ -36,7 +35,6 @@ import {
 import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
 import { LINEAGE, LINEAGE_MAX_WIDTH, LineageDetector, type LineageState } from './lineage-detector.js';
 import { FeatureGrain } from './feature-grain.js';
-import { longWindowScales, windowStatistic } from './long-window.js';
 
 export { DETECTORS, type DetectorName } from './population-calibration.js';
 
@@ -118,9 +116,6 @@ export class QueryScorer {
   private readonly repeatKey = (Math.random() * 0x100000000) >>> 0;
   /** The model's population calibration, once the model guard attaches it. */
   calibration: PopulationCalibration | undefined;
-  /** Per detector, the long window's factor onto the window's scale (0: none), and the window floors. */
-  private readonly longScales: Float64Array;
-  private floorCounts: Float64Array = new Float64Array(DETECTORS.length);
 
   /** `slices` runs the novelty reference's rebuilds: at once by default, between requests in the gateway. */
   constructor(
@@ -130,7 +125,6 @@ export class QueryScorer {
     slices: SliceScheduler = inlineSlices,
   ) {
     const s = settings;
-    this.longScales = longWindowScales(s);
     this.scaled = new Float64Array(normaliser?.width ?? 0);
     this.z = new Float64Array(normaliser?.dims ?? 0);
     if (!normaliser) return;
@@ -204,7 +198,6 @@ export class QueryScorer {
         benignRate: s.stepRate,
         alpha: s.alpha,
       });
-    this.floorCounts = this.floors();
   }
 
   /**
@@ -277,13 +270,9 @@ export class QueryScorer {
     const slot = rateSlot(classId);
     sc[0] = this.prada!.observe(st.prada!, this.z, classId < 0 ? 0 : classId);
     sc[1] = this.fingerprint!.observe(st.fingerprint!, this.z);
-    this.lengthen(sc, 1, st.fingerprint!.hits);
     // Novelty first: the envelope tells an exit among the model's own traffic (a rare class, an
     // extreme day of a series) from a probe off the data by what the novelty reference says.
-    if (st.novelty) {
-      sc[NOVELTY] = this.novelty!.observe(st.novelty, this.z);
-      this.lengthen(sc, NOVELTY, st.novelty.far);
-    }
+    if (st.novelty) sc[NOVELTY] = this.novelty!.observe(st.novelty, this.z);
     const far = st.novelty?.lastFar;
     this.geometry!.observe(st.geometry!, this.scaled, this.z, margin, sc, 2, slot, cal?.rates, far);
     const grain = this.grain;
@@ -293,14 +282,8 @@ export class QueryScorer {
       if (st.steps) this.steps!.regrain(st.steps, grain);
       if (st.lineage) this.lineage!.regrain(st.lineage, grain);
     }
-    if (st.steps) {
-      sc[6] = this.steps!.observe(st.steps, this.scaled, onGrain, judged);
-      this.lengthen(sc, 6, st.steps.hits);
-    }
-    if (st.lineage) {
-      sc[LINEAGE] = this.lineage!.observe(st.lineage, this.scaled, onGrain, judged);
-      this.lengthen(sc, LINEAGE, st.lineage.hits);
-    }
+    if (st.steps) sc[6] = this.steps!.observe(st.steps, this.scaled, onGrain, judged);
+    if (st.lineage) sc[LINEAGE] = this.lineage!.observe(st.lineage, this.scaled, onGrain, judged);
     if (cal) {
       this.track(st, cal);
       const f = cal.factors;
@@ -333,28 +316,20 @@ export class QueryScorer {
     return m;
   }
 
-  /** Raises detector `d`'s floor-relative score to its long window's when that is beyond the window's. */
-  private lengthen(sc: Float64Array, d: number, w: WindowCount): void {
-    const r = (w.long * this.longScales[d]!) / this.floorCounts[d]!;
-    if (r > sc[d]!) sc[d] = r;
-  }
-
   /** Moves the account's peaks and, once it has enough queries, its unit in the population. */
   private track(st: QueryStreamState, cal: PopulationCalibration): void {
     const p = st.peaks;
     const g = st.geometry!;
     const on = st.contributing;
     this.peak(st, cal, on, PRADA, wBin(st.prada!.w));
-    const ls = this.longScales;
-    // The statistic judged is the one calibrated: the larger of the window's and the long window's count.
-    this.peak(st, cal, on, 1, Math.floor(windowStatistic(st.fingerprint!.hits, ls[1]!)));
+    this.peak(st, cal, on, 1, st.fingerprint!.hits.count);
     this.peak(st, cal, on, ENVELOPE, Math.round(g.envelopeAdjusted));
     this.peak(st, cal, on, 3, g.sweepHits);
     this.peak(st, cal, on, 4, g.collinearHits);
     this.peak(st, cal, on, MARGIN, Math.round(g.marginAdjusted));
-    if (st.steps) this.peak(st, cal, on, 6, Math.floor(windowStatistic(st.steps.hits, ls[6]!)));
-    if (st.novelty) this.peak(st, cal, on, NOVELTY, Math.floor(windowStatistic(st.novelty.far, ls[NOVELTY]!)));
-    if (st.lineage) this.peak(st, cal, on, LINEAGE, Math.floor(windowStatistic(st.lineage.hits, ls[LINEAGE]!)));
+    if (st.steps) this.peak(st, cal, on, 6, st.steps.hits.count);
+    if (st.novelty) this.peak(st, cal, on, NOVELTY, st.novelty.far.count);
+    if (st.lineage) this.peak(st, cal, on, LINEAGE, st.lineage.hits.count);
     if (!on && st.distinct >= cal.o.minQueries) {
       st.contributing = true;
       cal.add(p, st.distinct);
