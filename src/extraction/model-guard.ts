@@ -134,7 +134,12 @@ export class ModelGuard {
 
   /** Bytes the model holds whatever its accounts: the calibration histograms, the novelty reference, the feature grain. */
   get modelBytes(): number {
-    return this.calibration.bytes + (this.guard.scorer.novelty?.bytes ?? 0) + (this.guard.scorer.grain?.bytes ?? 0);
+    return (
+      this.calibration.bytes +
+      (this.guard.scorer.novelty?.bytes ?? 0) +
+      (this.guard.scorer.grain?.bytes ?? 0) +
+      (this.guard.scorer.known?.bytes ?? 0)
+    );
   }
 
   /** Bytes one more account costs: its state at its largest, its table entry, its share of the escalation records. */

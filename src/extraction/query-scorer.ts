@@ -35,6 +35,8 @@ import {
 import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
 import { LINEAGE, LINEAGE_MAX_WIDTH, LineageDetector, type LineageState } from './lineage-detector.js';
 import { FeatureGrain } from './feature-grain.js';
+import { APART_DETECTORS, ApartWindows } from './apart-windows.js';
+import { KNOWN_ROWS, KnownRows } from './known-rows.js';
 
 export { DETECTORS, type DetectorName } from './population-calibration.js';
 
@@ -56,6 +58,10 @@ export class QueryStreamState {
   novelty: NoveltyState | undefined;
   /** Sign-step lineage state (rows of at most LINEAGE_MAX_WIDTH features); set by the scorer. */
   lineage: LineageState | undefined;
+  /** The windowed detectors' hits over the rows that are not real-looking; set by the scorer. */
+  apart: ApartWindows | undefined;
+  /** This account's tag as a lender of known rows. */
+  tag = 0;
   /** Cleared by the account guard once the account is flagged: it then offers no reference row. */
   clean = true;
 
@@ -81,7 +87,8 @@ export class QueryStreamState {
       (this.geometry?.bytes ?? 0) +
       (this.steps?.bytes ?? 0) +
       (this.novelty?.bytes ?? 0) +
-      (this.lineage?.bytes ?? 0)
+      (this.lineage?.bytes ?? 0) +
+      (this.apart?.bytes ?? 0)
     );
   }
 
@@ -116,6 +123,11 @@ export class QueryScorer {
   private readonly repeatKey = (Math.random() * 0x100000000) >>> 0;
   /** The model's population calibration, once the model guard attaches it. */
   calibration: PopulationCalibration | undefined;
+  /** Rows the model's accounts in good standing sent (one per model, shared by its accounts). */
+  readonly known: KnownRows | undefined;
+  /** Per detector, the floor in its unit (the windowed detectors' alarm counts). */
+  private floorCounts: Float64Array = new Float64Array(DETECTORS.length);
+  private tags = 0x9e3779b9;
 
   /** `slices` runs the novelty reference's rebuilds: at once by default, between requests in the gateway. */
   constructor(
@@ -129,6 +141,7 @@ export class QueryScorer {
     this.z = new Float64Array(normaliser?.dims ?? 0);
     if (!normaliser) return;
     const dims = normaliser.dims;
+    this.known = new KnownRows(KNOWN_ROWS);
     this.prada = new PrototypeDetector({
       dims,
       prototypes: s.prototypes,
@@ -198,6 +211,7 @@ export class QueryScorer {
         benignRate: s.stepRate,
         alpha: s.alpha,
       });
+    this.floorCounts = this.floors();
   }
 
   /**
@@ -219,6 +233,7 @@ export class QueryScorer {
     );
     probe.novelty = this.novelty?.createState();
     probe.lineage = this.lineage?.createState();
+    this.attachApart(probe);
     return probe.bytes + prototypeSets + sets * TYPED_ARRAY_OVERHEAD;
   }
 
@@ -233,7 +248,21 @@ export class QueryScorer {
     );
     st.novelty = this.novelty?.createState();
     st.lineage = this.lineage?.createState();
+    this.attachApart(st);
+    this.tags = (Math.imul(this.tags, 1664525) + 1013904223) | 0;
+    // SHARED (all ones) is the known rows' mark for a row of several lenders: never an account's tag.
+    st.tag = this.tags === -1 ? 0 : this.tags;
     return st;
+  }
+
+  private attachApart(st: QueryStreamState): void {
+    if (!this.known) return;
+    st.apart = new ApartWindows(this.settings.window, [
+      st.fingerprint?.hits,
+      st.steps?.hits,
+      st.novelty?.far,
+      st.lineage?.hits,
+    ]);
   }
 
   /** Per detector, the floor threshold in its unit: PRADA's δ, the windowed detectors' alarm counts. */
@@ -258,7 +287,8 @@ export class QueryScorer {
    */
   observe(st: QueryStreamState, row: ArrayLike<number>, classId: number, margin: number): number {
     st.queries++;
-    if (st.repeats.seen(hashRow(row, this.repeatKey))) {
+    const hash = hashRow(row, this.repeatKey);
+    if (st.repeats.seen(hash)) {
       st.exactDuplicates++;
       return this.max(st);
     }
@@ -284,6 +314,15 @@ export class QueryScorer {
     }
     if (st.steps) sc[6] = this.steps!.observe(st.steps, this.scaled, onGrain, judged);
     if (st.lineage) sc[LINEAGE] = this.lineage!.observe(st.lineage, this.scaled, onGrain, judged);
+    const apart = st.apart;
+    if (apart) {
+      if (!this.known!.knownTo(hash, st.tag)) apart.push();
+      for (let i = 0; i < APART_DETECTORS.length; i++) {
+        const d = APART_DETECTORS[i]!;
+        const r = apart.count(i) / this.floorCounts[d]!;
+        if (r > sc[d]!) sc[d] = r;
+      }
+    }
     if (cal) {
       this.track(st, cal);
       const f = cal.factors;
@@ -312,6 +351,7 @@ export class QueryScorer {
     }
     // Only an account in no alarm and never flagged may lend a row to the population's reference.
     if (this.grain && st.clean && m < 1 && this.grain.takes(st.distinct)) this.grain.lend(this.scaled);
+    if (st.clean && m < 1) this.known!.lend(hash, st.tag);
     if (st.novelty) this.novelty!.offer(st.novelty, this.z, st.distinct, st.clean && m < 1);
     return m;
   }
@@ -322,14 +362,16 @@ export class QueryScorer {
     const g = st.geometry!;
     const on = st.contributing;
     this.peak(st, cal, on, PRADA, wBin(st.prada!.w));
-    this.peak(st, cal, on, 1, st.fingerprint!.hits.count);
+    // The statistic judged is the one calibrated: the larger of the window's count and the count apart.
+    const a = st.apart;
+    this.peak(st, cal, on, 1, Math.max(st.fingerprint!.hits.count, a?.count(0) ?? 0));
     this.peak(st, cal, on, ENVELOPE, Math.round(g.envelopeAdjusted));
     this.peak(st, cal, on, 3, g.sweepHits);
     this.peak(st, cal, on, 4, g.collinearHits);
     this.peak(st, cal, on, MARGIN, Math.round(g.marginAdjusted));
-    if (st.steps) this.peak(st, cal, on, 6, st.steps.hits.count);
-    if (st.novelty) this.peak(st, cal, on, NOVELTY, st.novelty.far.count);
-    if (st.lineage) this.peak(st, cal, on, LINEAGE, st.lineage.hits.count);
+    if (st.steps) this.peak(st, cal, on, 6, Math.max(st.steps.hits.count, a?.count(1) ?? 0));
+    if (st.novelty) this.peak(st, cal, on, NOVELTY, Math.max(st.novelty.far.count, a?.count(2) ?? 0));
+    if (st.lineage) this.peak(st, cal, on, LINEAGE, Math.max(st.lineage.hits.count, a?.count(3) ?? 0));
     if (!on && st.distinct >= cal.o.minQueries) {
       st.contributing = true;
       cal.add(p, st.distinct);

@@ -8,12 +8,15 @@ export class WindowCount {
   private readonly ring: Uint8Array;
   private pos = 0;
   count = 0;
+  /** The latest event's signal. */
+  last = false;
 
   constructor(readonly size: number) {
     this.ring = new Uint8Array(size);
   }
 
   push(hit: boolean): number {
+    this.last = hit;
     const v = hit ? 1 : 0;
     this.count += v - this.ring[this.pos]!;
     this.ring[this.pos] = v;

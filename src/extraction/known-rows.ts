@@ -1,0 +1,66 @@
+import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
+
+/** Rows kept per model (128 KiB): every row of a data set of ten thousand rows, with room for noisy ones. */
+export const KNOWN_ROWS = 16384;
+/** Slots probed per row (a small bucket: a full table replaces within it). */
+const PROBES = 4;
+/** Lender tag of a row lent by two or more accounts: known to every account. */
+const SHARED = 0xffffffff;
+
+/**
+ * Rows of the model's own traffic, by exact hash, and which account lent each: rows that accounts
+ * in good standing sent (browsing, replays, dashboards) are the data's real rows, and a row another
+ * account sent before is a real-looking row for this one. An account's own rows are never known
+ * to it (its lender tag is kept), so an attacker cannot make its probes real-looking by sending
+ * them; a row lent by two accounts is known to all. Direct-mapped buckets of PROBES slots, a
+ * fixed `capacity` (a power of two): a full bucket replaces one of its rows, so the set holds the
+ * model's frequent rows and a sample of the rest. Keys are the scorer's per-process keyed row
+ * hash, so a client cannot aim at another row's slot.
+ */
+export class KnownRows {
+  private readonly keys: Uint32Array;
+  private readonly lenders: Uint32Array;
+  private readonly mask: number;
+
+  constructor(readonly capacity: number) {
+    if (capacity < PROBES || (capacity & (capacity - 1)) !== 0)
+      throw new RangeError('known rows: capacity must be a power of two ≥ 4');
+    this.keys = new Uint32Array(capacity);
+    this.lenders = new Uint32Array(capacity);
+    this.mask = capacity - 1;
+  }
+
+  get bytes(): number {
+    return this.keys.byteLength + this.lenders.byteLength + 2 * TYPED_ARRAY_OVERHEAD + OBJECT_OVERHEAD;
+  }
+
+  /** Whether another account than `lender` sent the row of hash `hash`. */
+  knownTo(hash: number, lender: number): boolean {
+    const k = (hash | 1) >>> 0;
+    const base = hash & this.mask & ~(PROBES - 1);
+    for (let i = 0; i < PROBES; i++)
+      if (this.keys[base + i] === k) {
+        const l = this.lenders[base + i]!;
+        return l === SHARED || l !== lender >>> 0;
+      }
+    return false;
+  }
+
+  /** Files a row sent by an account in good standing (`lender`: its tag, never SHARED). */
+  lend(hash: number, lender: number): void {
+    const k = (hash | 1) >>> 0;
+    const base = hash & this.mask & ~(PROBES - 1);
+    let empty = -1;
+    for (let i = 0; i < PROBES; i++) {
+      const at = base + i;
+      if (this.keys[at] === k) {
+        if (this.lenders[at] !== lender >>> 0) this.lenders[at] = SHARED;
+        return;
+      }
+      if (empty < 0 && this.keys[at] === 0) empty = at;
+    }
+    const at = empty >= 0 ? empty : base + ((hash >>> 16) & (PROBES - 1));
+    this.keys[at] = k;
+    this.lenders[at] = lender >>> 0;
+  }
+}
