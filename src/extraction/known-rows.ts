@@ -15,7 +15,9 @@ const SHARED = 0xffffffff;
  * them; a row lent by two accounts is known to all. Direct-mapped buckets of PROBES slots, a
  * fixed `capacity` (a power of two): a full bucket replaces one of its rows, so the set holds the
  * model's frequent rows and a sample of the rest. Keys are the scorer's per-process keyed row
- * hash, so a client cannot aim at another row's slot.
+ * hash, so a client cannot aim at another row's slot. Not covered: an attacker with a second
+ * account that sends its probes first (while in good standing) makes them real-looking for the
+ * first; the second account's own windows then carry the evidence undiluted.
  */
 export class KnownRows {
   private readonly keys: Uint32Array;
