@@ -38,8 +38,8 @@ import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
  *   (Whang, Vander-Zanden, Taylor, ACM TODS 1990), after Kesarwani et al.'s query-coverage
  *   monitor (arXiv 1711.07221).
  *
- * An exit that continues the account's own path (`continues`) is not counted by the envelope (nor
- * by the novelty window): a real series replayed in time order through its rarest stretch (a heat
+ * An exit that continues the account's own path (`continues`) is counted by neither the envelope
+ * nor the novelty window: a real series replayed in time order through its rarest stretch (a heat
  * wave hour by hour, a crash day by day) leaves the envelope row after row, but its slow
  * coordinates (a level, a price, a temperature) move little from one reading to the next, as
  * consecutive observations of a physical or economic series do (serial correlation: Box, Jenkins,
@@ -204,24 +204,29 @@ export class GeometryDetector {
   }
 
   /**
-   * Whether the row `scaled` continues the account's path: the account has a previous row, more
-   * than one feature changed since it (one alone is a sweep's step), and at least half of the
-   * features moved by at most CONTINUE_STEP. Reads the previous row only: call before `observe`.
+   * Whether the row `scaled` is an exit that continues the account's path: it leaves the envelope,
+   * the account has a previous row, more than one feature changed since it (one alone is a sweep's
+   * step), and at least half of the features moved by at most CONTINUE_STEP. Only exits are
+   * excused: a row inside the envelope that the novelty reference finds far is an unusual
+   * combination of ordinary values, which a series' rare stretch does not explain. Reads the
+   * previous row only: call before `observe`.
    */
   continues(st: GeometryState, scaled: Float64Array): boolean {
     if (st.steps === 0) return false;
-    const { width } = this.o;
+    const { width, envelope } = this.o;
     const prev = st.prev;
+    let outside = false;
     let changed = 0;
     let still = 0;
     for (let j = 0; j < width; j++) {
       const v = scaled[j]!;
       const p = prev[j]!;
+      if (v > envelope || v < -envelope) outside = true;
       if (Math.fround(v) !== p) changed++;
       const d = v - p;
       if (d <= CONTINUE_STEP && d >= -CONTINUE_STEP) still++;
     }
-    return changed > 1 && 2 * still >= width;
+    return outside && changed > 1 && 2 * still >= width;
   }
 
   /**
@@ -229,8 +234,8 @@ export class GeometryDetector {
    * distances use, `margin` the answer's top-1 − top-2 probability or NaN when unknown, `slot`
    * the rate slot of its predicted class, `rates` the model's class base rates when it has them,
    * `far` what the model's novelty reference says of the row (undefined: no reference in force),
-   * `continued` whether the row continues the account's path (`continues`: its exit is not
-   * counted). Writes the four signal scores (counts against the floors) into `out` at `at`.
+   * `continued` whether the row is an exit that continues the account's path (`continues`: it
+   * is not counted). Writes the four signal scores (counts against the floors) into `out` at `at`.
    */
   observe(
     st: GeometryState,

@@ -191,9 +191,9 @@ export class NoveltyDetector {
 
   /**
    * Feeds one scored row `z` (the `scored`-th of the account); returns the floor-relative score.
-   * A far row that `continued` the account's own path (a series replayed in order through its rare
-   * stretch: the geometry detector's `continues`) is not counted in the window, though `lastFar`
-   * still says it is far (the envelope tells its exits apart by it).
+   * A far row that `continued` the account's own path beyond the envelope (a series replayed in
+   * order through its rare stretch: the geometry detector's `continues`) is not counted in the
+   * window, though `lastFar` still says it is far (the envelope tells its exits apart by it).
    */
   observe(st: NoveltyState, z: Float64Array, continued = false): number {
     if (!this.ready) {

@@ -42,9 +42,13 @@ function continuesAfter(first: number[], next: number[]): boolean {
   return d.continues(st, Float64Array.from(next));
 }
 
-describe('a step that continues the account’s own path', () => {
+describe('an exit that continues the account’s own path', () => {
   it('is one that moves half of the features by at most half a standard deviation, whatever the others do', () => {
     assert.equal(continuesAfter([4, 1, 30, -20], [4.3, 0.8, -12, 41]), true);
+  });
+
+  it('is not a row within the envelope, however small its step', () => {
+    assert.equal(continuesAfter([1, 1, 2, -2], [1.2, 0.9, 2.8, -1.1]), false);
   });
 
   it('is not the account’s first row', () => {
