@@ -106,6 +106,8 @@ function sensorGuard(): ModelGuard {
   return new ModelGuard('motes', 'enforce', config.models['motes']!);
 }
 
+const scoresOf = (acc: AccountState): string => Array.from(acc.stream.scores, (v) => v.toFixed(2)).join(' ');
+
 function feed(g: ModelGuard, user: string, rows: Iterable<Row>): AccountState {
   const acc = g.account(user, 0);
   let t = 0;
@@ -168,20 +170,14 @@ describe('a real series replayed through its rarest stretch (sensor motes, issue
 
   it('does not flag a user replaying a mote’s hottest stretch in time order, twice', () => {
     const acc = feed(g, 'episode', answered([...SENSOR_EPISODE, ...SENSOR_EPISODE], new Xoshiro128(7)));
-    assert.ok(
-      acc.level < LEVEL_FLAG,
-      `level ${acc.level}, scores ${Array.from(acc.stream.scores, (v) => v.toFixed(2))}`,
-    );
+    assert.ok(acc.level < LEVEL_FLAG, `level ${acc.level}, scores ${scoresOf(acc)}`);
   });
 
   it('flags the same readings sent in random order: their exits no longer continue a path', () => {
     const rng = new Xoshiro128(8);
     const shuffled = [...SENSOR_EPISODE].sort(() => rng.next() - 0.5);
     const acc = feed(g, 'shuffled', answered([...shuffled, ...shuffled], rng));
-    assert.ok(
-      acc.level >= LEVEL_FLAG,
-      `level ${acc.level}, scores ${Array.from(acc.stream.scores, (v) => v.toFixed(2))}`,
-    );
+    assert.ok(acc.level >= LEVEL_FLAG, `level ${acc.level}, scores ${scoresOf(acc)}`);
   });
 
   it('still flags uniform rows over the same region of the data', () => {
@@ -191,17 +187,11 @@ describe('a real series replayed through its rarest stretch (sensor motes, issue
       lo.map((l, j) => l + rng.next() * (hi[j]! - l)),
     );
     const acc = feed(g, 'uniform', answered(rows, rng));
-    assert.ok(
-      acc.level >= LEVEL_FLAG,
-      `level ${acc.level}, scores ${Array.from(acc.stream.scores, (v) => v.toFixed(2))}`,
-    );
+    assert.ok(acc.level >= LEVEL_FLAG, `level ${acc.level}, scores ${scoresOf(acc)}`);
   });
 
   it('still flags a boundary walk through the same region, though its steps are small', () => {
     const acc = feed(g, 'walker', answered(boundaryWalk(10, 2 * SENSOR_EPISODE.length), new Xoshiro128(10)));
-    assert.ok(
-      acc.level >= LEVEL_FLAG,
-      `level ${acc.level}, scores ${Array.from(acc.stream.scores, (v) => v.toFixed(2))}`,
-    );
+    assert.ok(acc.level >= LEVEL_FLAG, `level ${acc.level}, scores ${scoresOf(acc)}`);
   });
 });
