@@ -11,6 +11,7 @@ import { DEFAULT_DETECTOR_SETTINGS } from '../../src/extraction/detector-setting
 import { GeometryDetector } from '../../src/extraction/geometry-detector.js';
 import { ModelGuard } from '../../src/extraction/model-guard.js';
 import { Xoshiro128 } from '../../src/extraction/prng.js';
+import { feed, type Query } from '../helpers/extraction-population.js';
 import { SENSOR_EPISODE, SENSOR_FEATURES } from '../helpers/sensor-motes-episode.js';
 
 const WIDTH = 4;
@@ -68,13 +69,7 @@ describe('an exit that continues the account’s own path', () => {
 /** The sensor model's class rule: humid, hot or neither. */
 const classOf = (x: readonly number[]): number => (x[0]! > 60 ? 0 : x[1]! > 35 ? 1 : 2);
 
-interface Row {
-  readonly row: readonly number[];
-  readonly cls: number;
-  readonly margin: number;
-}
-
-const answered = (rows: Iterable<readonly number[]>, rng: Xoshiro128): Row[] =>
+const answered = (rows: Iterable<readonly number[]>, rng: Xoshiro128): Query[] =>
   Array.from(rows, (row) => ({ row, cls: classOf(row), margin: rng.next() }));
 
 /** Ordinary readings of the motes, at the data's 0.01 resolution; changes with a heavy tail. */
@@ -107,16 +102,6 @@ function sensorGuard(): ModelGuard {
 }
 
 const scoresOf = (acc: AccountState): string => Array.from(acc.stream.scores, (v) => v.toFixed(2)).join(' ');
-
-function feed(g: ModelGuard, user: string, rows: Iterable<Row>): AccountState {
-  const acc = g.account(user, 0);
-  let t = 0;
-  for (const q of rows) {
-    g.guard.observe(acc, q.row, q.cls, q.margin, (t += 1000));
-    g.calibration.maybeRefresh(t);
-  }
-  return acc;
-}
 
 /** A model whose 300 accounts read ordinary readings, calibrated. */
 function populated(): ModelGuard {
