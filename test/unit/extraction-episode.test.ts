@@ -1,4 +1,4 @@
-// Issue 20: a benign user replaying a real series in time order through its rarest stretch leaves the
+// A benign user replaying a real series in time order through its rarest stretch leaves the
 // envelope row after row, but each reading continues the previous one in its slow coordinates;
 // exits along the account's own path are not counted, while off-data probes through the same region
 // still are.
@@ -150,7 +150,7 @@ function* boundaryWalk(seed: number, n: number): Generator<readonly number[]> {
   }
 }
 
-describe('a real series replayed through its rarest stretch (sensor motes, issue 20)', () => {
+describe('a real series replayed through its rarest stretch (sensor motes)', () => {
   const g = populated();
 
   it('does not flag a user replaying a mote’s hottest stretch in time order, twice', () => {
