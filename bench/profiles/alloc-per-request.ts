@@ -28,6 +28,8 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '32' },
     only: { type: 'string', default: 'node-floor,gw-all,gw-all-redis' },
     sites: { type: 'string', default: '15' },
+    // Name each allocation site with this many of its callers.
+    callers: { type: 'string', default: '0' },
     baseline: { type: 'string' },
   },
 });
@@ -37,6 +39,7 @@ const CONNECTIONS = boundedArg('connections', values.connections, 1, 256, true);
 const SITES = boundedArg('sites', values.sites, 0, 40, true);
 const MAX_SECONDS = 120;
 
+process.env['ALLOC_PROBE_CALLERS'] = String(boundedArg('callers', values.callers, 0, 8, true));
 const probe = fileURLToPath(new URL('./alloc-probe.js', import.meta.url));
 const wanted = (values.only ?? '').split(',').map((s) => s.trim());
 const baseline: Target[] = values.baseline

@@ -23,6 +23,7 @@ interface SampleNode {
 const dir = process.env['ALLOC_PROBE_DIR'];
 const mode = process.env['ALLOC_PROBE_MODE'] === 'gc' ? 'gc' : 'heap';
 const SAMPLING_INTERVAL = 1024;
+const CALLERS = Math.min(8, Math.max(0, Number(process.env['ALLOC_PROBE_CALLERS'] ?? 0) || 0));
 
 if (dir) {
   let session: Session | undefined;
@@ -66,16 +67,19 @@ if (dir) {
     // Self bytes by function (name and file:line), the whole tree walked once.
     const bySite = new Map<string, number>();
     let total = 0;
-    const walk = (n: SampleNode) => {
+    const frame = (n: SampleNode) =>
+      `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.replace(/^.*\/(dist|node_modules)\//, '$1/')}:${n.callFrame.lineNumber + 1}`;
+    const walk = (n: SampleNode, callers: string[]) => {
+      const here = [frame(n), ...callers];
       if (n.selfSize > 0) {
-        const url = n.callFrame.url.replace(/^.*\/(dist|node_modules)\//, '$1/');
-        const site = `${n.callFrame.functionName || '(anonymous)'} ${url}:${n.callFrame.lineNumber + 1}`;
+        // With ALLOC_PROBE_CALLERS=k a site is named with its k nearest callers (who made the allocator allocate).
+        const site = here.slice(0, 1 + CALLERS).join(' < ');
         bySite.set(site, (bySite.get(site) ?? 0) + n.selfSize);
         total += n.selfSize;
       }
-      for (const c of n.children) walk(c);
+      for (const c of n.children) walk(c, here.slice(0, 1 + CALLERS));
     };
-    walk(profile.head);
+    walk(profile.head, []);
     const sites = [...bySite].sort((a, b) => b[1] - a[1]).slice(0, 40);
     writeFileSync(join(dir, `${process.pid}.json`), JSON.stringify({ total, sites }));
   };
