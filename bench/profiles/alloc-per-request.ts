@@ -123,6 +123,9 @@ async function main(): Promise<void> {
         siteLines.push('', `${t.name}: biggest allocation sites (bytes per request, self)`, '');
         for (const [site, bytes] of heap.sites.slice(0, SITES))
           siteLines.push(`- ${(bytes / COUNT).toFixed(0)} B  ${site}`);
+        siteLines.push('', `${t.name}: bytes per request by the nearest gateway function on the stack (inclusive)`, '');
+        for (const [owner, bytes] of heap.owners.slice(0, SITES))
+          siteLines.push(`- ${(bytes / COUNT).toFixed(0)} B  ${owner}`);
       }
     }
   } finally {
@@ -135,6 +138,7 @@ async function main(): Promise<void> {
 interface HeapResult {
   total: number;
   sites: Array<[string, number]>;
+  owners: Array<[string, number]>;
 }
 
 await main();

@@ -64,24 +64,30 @@ if (dir) {
     }
     const { profile } = (await session!.post('HeapProfiler.stopSampling')) as { profile: { head: SampleNode } };
     session!.disconnect();
-    // Self bytes by function (name and file:line), the whole tree walked once.
+    // Self bytes by function (name and file:line), and by the nearest gateway function on the
+    // stack (`dist/src/...`: what the gateway's own code made Node, undici or V8 allocate), the
+    // whole tree walked once.
     const bySite = new Map<string, number>();
+    const byOwner = new Map<string, number>();
     let total = 0;
     const frame = (n: SampleNode) =>
       `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.replace(/^.*\/(dist|node_modules)\//, '$1/')}:${n.callFrame.lineNumber + 1}`;
-    const walk = (n: SampleNode, callers: string[]) => {
+    const walk = (n: SampleNode, callers: string[], owner: string) => {
       const here = [frame(n), ...callers];
+      const own = n.callFrame.url.includes('/dist/src/') ? here[0]! : owner;
       if (n.selfSize > 0) {
         // With ALLOC_PROBE_CALLERS=k a site is named with its k nearest callers (who made the allocator allocate).
         const site = here.slice(0, 1 + CALLERS).join(' < ');
         bySite.set(site, (bySite.get(site) ?? 0) + n.selfSize);
+        byOwner.set(own, (byOwner.get(own) ?? 0) + n.selfSize);
         total += n.selfSize;
       }
-      for (const c of n.children) walk(c, here.slice(0, 1 + CALLERS));
+      for (const c of n.children) walk(c, here.slice(0, 1 + CALLERS), own);
     };
-    walk(profile.head, []);
+    walk(profile.head, [], '(no gateway function on the stack)');
     const sites = [...bySite].sort((a, b) => b[1] - a[1]).slice(0, 40);
-    writeFileSync(join(dir, `${process.pid}.json`), JSON.stringify({ total, sites }));
+    const owners = [...byOwner].sort((a, b) => b[1] - a[1]).slice(0, 40);
+    writeFileSync(join(dir, `${process.pid}.json`), JSON.stringify({ total, sites, owners }));
   };
 
   process.on('SIGUSR2', () => {
