@@ -9,7 +9,7 @@
 // the predictor are other processes. Loopback only; bounded in count and in time.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createBenchIdentity } from '../bench-identity.js';
@@ -17,9 +17,9 @@ import { startChild } from '../child-processes.js';
 import { boundedArg } from '../cli-bounds.js';
 import { v2InferCall } from '../load/bench-call.js';
 import { countedLoad } from '../load/counted-load.js';
-import { gatewayTargets } from '../targets/gateway-targets.js';
 import { nodeFloorTarget } from '../targets/node-peers.js';
-import type { RunningTarget, Target } from '../targets/target.js';
+import type { RunningTarget } from '../targets/target.js';
+import { chosenTargets } from './chosen-targets.js';
 
 const { values } = parseArgs({
   options: {
@@ -41,19 +41,7 @@ const MAX_SECONDS = 120;
 
 process.env['ALLOC_PROBE_CALLERS'] = String(boundedArg('callers', values.callers, 0, 8, true));
 const probe = fileURLToPath(new URL('./alloc-probe.js', import.meta.url));
-const wanted = (values.only ?? '').split(',').map((s) => s.trim());
-const baseline: Target[] = values.baseline
-  ? (
-      (await import(pathToFileURL(resolve(values.baseline, 'bench/targets/gateway-targets.js')).href)) as {
-        gatewayTargets: Target[];
-      }
-    ).gatewayTargets.map((t) => ({ ...t, id: `${t.id}@base`, name: `${t.name} [baseline]`, start: t.start.bind(t) }))
-  : [];
-const every = [nodeFloorTarget, ...gatewayTargets, ...baseline];
-const chosen = wanted
-  .flatMap((id) => [id, ...(baseline.length && id.startsWith('gw-') ? [`${id}@base`] : [])])
-  .map((id) => every.find((t) => t.id === id))
-  .filter((t): t is Target => t !== undefined && !t.notBuilt);
+const chosen = await chosenTargets(values.only ?? '', [nodeFloorTarget], values.baseline);
 
 /** Sends `count` requests between two SIGUSR2 to the target and reads what its probe wrote. */
 async function window<T>(r: RunningTarget, dir: string, send: () => Promise<void>): Promise<T> {
