@@ -74,6 +74,24 @@ export class PrototypeState {
     this.rng = seed | 1;
   }
 
+  /**
+   * Reads what `observe` will read for a row of `classId`: the class's statistics, the lines of
+   * its prototypes and the ring's slot (see state-warmup.ts).
+   */
+  touch(classId: number, dims: number): number {
+    const k = this.sets.length;
+    let c = classId % k;
+    if (c < 0) c += k;
+    const at = c * CLASS_FIELDS;
+    const stats = this.classes;
+    let x = stats[at + COUNT]! + this.distances[this.ringPos]!;
+    const set = this.sets[c];
+    if (!set) return x;
+    // One read per 64-byte line (16 float32 values).
+    for (let i = 0, end = stats[at + COUNT]! * dims; i < end; i += 16) x += set[i]!;
+    return x;
+  }
+
   get bytes(): number {
     let b =
       this.classes.byteLength +

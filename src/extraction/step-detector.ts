@@ -51,6 +51,14 @@ export class StepState implements GrainFlagged {
     this.hits = new WindowCount(o.window);
   }
 
+  /** Reads what `observe` will read whatever the row: the remembered rows, one read per 64-byte line (see state-warmup.ts). */
+  touch(): number {
+    const rows = this.rows;
+    let x = this.grained[0]! + this.shapes.length + this.hits.count;
+    for (let i = 0, end = this.filled * (rows.length / this.grained.length); i < end; i += 8) x += rows[i]!;
+    return x;
+  }
+
   get bytes(): number {
     return (
       this.rows.byteLength +
