@@ -4,6 +4,7 @@ import { DEFAULT_DETECTOR_SETTINGS } from '../../src/extraction/detector-setting
 import { Xoshiro128 } from '../../src/extraction/prng.js';
 import {
   medianAbsoluteDeviation,
+  nearest,
   PrototypeDetector,
   type PrototypeState,
 } from '../../src/extraction/prototype-detector.js';
@@ -106,17 +107,44 @@ describe('PRADA kept incrementally', () => {
   });
 });
 
+describe('nearest prototype, two at a time', () => {
+  it('finds the same squared distance as a plain loop over every prototype, NaN rows and odd counts included', () => {
+    const rng = new Xoshiro128(15);
+    let trials = 0;
+    for (const dims of [1, 2, 3, 4, 5, 7, 8, 13, 16, 17])
+      for (let trial = 0; trial < 400; trial++) {
+        const n = 1 + (trial % 32);
+        const set = Float32Array.from({ length: 32 * dims }, () => draw(rng, trial % 2 ? 'grid' : 'normal'));
+        const z = Float64Array.from({ length: dims }, () => draw(rng, trial % 2 ? 'grid' : 'normal'));
+        if (trial % 37 === 0) z[dims - 1] = Number.NaN;
+        if (trial % 41 === 0) set[(n - 1) * dims] = Number.NaN;
+        let want = Infinity;
+        for (let p = 0; p < n; p++) {
+          let d = 0;
+          for (let j = 0; j < dims; j++) d += (z[j]! - set[p * dims + j]!) ** 2;
+          if (d < want) want = d;
+        }
+        assert.equal(nearest(z, set, n, dims), want, `dims ${dims}, ${n} prototypes`);
+        trials++;
+      }
+    assert.equal(trials, 4000);
+  });
+});
+
 /** The step detector as first written: Math.round of each scaled difference, hashed. */
-function referenceStepHits(rows: readonly Float64Array[], width: number): boolean[] {
+function referenceStepHits(rows: readonly Float64Array[], width: number, onGrain: readonly boolean[] = []): boolean[] {
   const s = DEFAULT_DETECTOR_SETTINGS;
   // The detector's ring of recent rows, compared in slot order.
   const recent: Float64Array[] = [];
+  const grained: boolean[] = [];
   let head = 0;
   const shapes = new Uint16Array(s.stepTable);
   const hits: boolean[] = [];
-  for (const x of rows) {
+  for (const [i, x] of rows.entries()) {
     let hit = false;
-    for (const y of recent) {
+    for (const [k, y] of recent.entries()) {
+      // Two rows on the data's grain differ by its grain, not by a step.
+      if (onGrain[i] && grained[k]) continue;
       let h = 0x2f1b3c4d;
       let changed = 0;
       for (let j = 0; j < width; j++) {
@@ -133,6 +161,7 @@ function referenceStepHits(rows: readonly Float64Array[], width: number): boolea
     }
     hits.push(hit);
     recent[head] = x;
+    grained[head] = onGrain[i] ?? false;
     head = (head + 1) % s.stepRecent;
   }
   return hits;
@@ -170,6 +199,34 @@ describe('step shapes without Math.round', () => {
     const got = rows.map((r) => {
       const before = st.hits.count;
       d.observe(st, r);
+      return st.hits.count > before;
+    });
+    assert.deepEqual(got, want);
+    assert.ok(want.filter(Boolean).length > 100, 'the stream has repeated shapes to find');
+  });
+
+  it('skips the pairs of two rows on the grain as pairing one row at a time did', () => {
+    const s = DEFAULT_DETECTOR_SETTINGS;
+    const width = 5;
+    const d = new StepDetector({
+      width,
+      recent: s.stepRecent,
+      table: s.stepTable,
+      window: 100_000,
+      benignRate: s.stepRate,
+      alpha: s.alpha,
+    });
+    const st = d.createState();
+    const rng = new Xoshiro128(16);
+    const seed = Float64Array.from({ length: width }, () => rng.normal());
+    const rows = Array.from({ length: 3000 }, () =>
+      Float64Array.from(seed, (v) => v + 0.05 * (rng.next() < 0.5 ? -1 : 1)),
+    );
+    const onGrain = rows.map(() => rng.next() < 0.4);
+    const want = referenceStepHits(rows, width, onGrain);
+    const got = rows.map((r, i) => {
+      const before = st.hits.count;
+      d.observe(st, r, onGrain[i]);
       return st.hits.count > before;
     });
     assert.deepEqual(got, want);
