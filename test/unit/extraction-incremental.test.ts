@@ -167,19 +167,28 @@ function referenceStepHits(rows: readonly Float64Array[], width: number, onGrain
   return hits;
 }
 
+/** Whether each row added a hit, fed to the step detector (with its on-grain flag) one by one. */
+function stepHits(rows: readonly Float64Array[], width: number, onGrain: readonly boolean[] = []): boolean[] {
+  const s = DEFAULT_DETECTOR_SETTINGS;
+  const d = new StepDetector({
+    width,
+    recent: s.stepRecent,
+    table: s.stepTable,
+    window: 100_000,
+    benignRate: s.stepRate,
+    alpha: s.alpha,
+  });
+  const st = d.createState();
+  return rows.map((r, i) => {
+    const before = st.hits.count;
+    d.observe(st, r, onGrain[i] ?? false);
+    return st.hits.count > before;
+  });
+}
+
 describe('step shapes without Math.round', () => {
   it('finds the same repeated shapes as rounding each difference, on steps, grids and noise', () => {
-    const s = DEFAULT_DETECTOR_SETTINGS;
     const width = 6;
-    const d = new StepDetector({
-      width,
-      recent: s.stepRecent,
-      table: s.stepTable,
-      window: 100_000,
-      benignRate: s.stepRate,
-      alpha: s.alpha,
-    });
-    const st = d.createState();
     const rng = new Xoshiro128(14);
     const rows: Float64Array[] = [];
     const seed = Float64Array.from({ length: width }, () => rng.normal());
@@ -196,27 +205,12 @@ describe('step shapes without Math.round', () => {
       rows.push(row);
     }
     const want = referenceStepHits(rows, width);
-    const got = rows.map((r) => {
-      const before = st.hits.count;
-      d.observe(st, r);
-      return st.hits.count > before;
-    });
-    assert.deepEqual(got, want);
+    assert.deepEqual(stepHits(rows, width), want);
     assert.ok(want.filter(Boolean).length > 100, 'the stream has repeated shapes to find');
   });
 
   it('skips the pairs of two rows on the grain as pairing one row at a time did', () => {
-    const s = DEFAULT_DETECTOR_SETTINGS;
     const width = 5;
-    const d = new StepDetector({
-      width,
-      recent: s.stepRecent,
-      table: s.stepTable,
-      window: 100_000,
-      benignRate: s.stepRate,
-      alpha: s.alpha,
-    });
-    const st = d.createState();
     const rng = new Xoshiro128(16);
     const seed = Float64Array.from({ length: width }, () => rng.normal());
     const rows = Array.from({ length: 3000 }, () =>
@@ -224,12 +218,7 @@ describe('step shapes without Math.round', () => {
     );
     const onGrain = rows.map(() => rng.next() < 0.4);
     const want = referenceStepHits(rows, width, onGrain);
-    const got = rows.map((r, i) => {
-      const before = st.hits.count;
-      d.observe(st, r, onGrain[i]);
-      return st.hits.count > before;
-    });
-    assert.deepEqual(got, want);
+    assert.deepEqual(stepHits(rows, width, onGrain), want);
     assert.ok(want.filter(Boolean).length > 100, 'the stream has repeated shapes to find');
   });
 });
