@@ -8,6 +8,11 @@ import {
   PrototypeDetector,
   type PrototypeState,
 } from '../../src/extraction/prototype-detector.js';
+import {
+  effectiveQuantum,
+  FingerprintDetector,
+  type FingerprintDetectorOptions,
+} from '../../src/extraction/fingerprint-detector.js';
 import { fmix, mix } from '../../src/extraction/row-hash.js';
 import { shapiroWilk } from '../../src/extraction/shapiro-wilk.js';
 import { StepDetector } from '../../src/extraction/step-detector.js';
@@ -221,4 +226,69 @@ describe('step shapes without Math.round', () => {
     assert.deepEqual(stepHits(rows, width, onGrain), want);
     assert.ok(want.filter(Boolean).length > 100, 'the stream has repeated shapes to find');
   });
+});
+
+/** The fingerprints as first written: each band's signature computed alone, then the table probed band by band. */
+function referenceFingerprintHits(o: FingerprintDetectorOptions, rows: readonly Float64Array[]): boolean[] {
+  const rng = new Xoshiro128(o.seed ^ 0x5bd1e995);
+  const offsets = Float64Array.from({ length: o.bands * o.dims }, () => rng.next());
+  const inv = 1 / effectiveQuantum(o);
+  const slots = new Uint32Array(o.tableSize);
+  return rows.map((z, i) => {
+    const now = (i + 1) & 0xfff;
+    let hit = false;
+    const sigs = Array.from({ length: o.bands }, (_, b) => {
+      let h = 0x9747b28c ^ b;
+      for (let j = 0; j < o.dims; j++) h = mix(h, Math.floor(z[j]! * inv + offsets[b * o.dims + j]!));
+      return fmix(h) | 1;
+    });
+    for (const [b, sig] of sigs.entries()) {
+      const at = (sig ^ Math.imul(b, 0x9e3779b1)) & (o.tableSize - 1);
+      const tag = sig >>> 12;
+      const v = slots[at]!;
+      if (v !== 0 && v >>> 12 === tag && ((now - v) & 0xfff) <= o.horizon) hit = true;
+      slots[at] = ((tag << 12) | now) >>> 0;
+    }
+    return hit;
+  });
+}
+
+describe('fingerprints, two bands at a time', () => {
+  for (const bands of [8, 5])
+    it(`finds the same near-duplicates as signing one band at a time (${bands} bands)`, () => {
+      const s = DEFAULT_DETECTOR_SETTINGS;
+      const o: FingerprintDetectorOptions = {
+        dims: 6,
+        bands,
+        quantum: s.quantum,
+        tableSize: s.tableSize,
+        horizon: s.horizon,
+        window: 100_000,
+        benignRate: s.nearDuplicateRate,
+        alpha: s.alpha,
+        seed: 17,
+      };
+      const rng = new Xoshiro128(18);
+      const rows: Float64Array[] = [];
+      for (let i = 0; i < 3000; i++) {
+        // Fresh rows, and near-duplicates of a recent one (a binary search closing in).
+        const from =
+          rows.length > 0 && i % 2
+            ? rows[rows.length - 1 - Math.floor(rng.next() * Math.min(rows.length, 50))]!
+            : undefined;
+        rows.push(
+          Float64Array.from({ length: o.dims }, (_, j) => (from ? from[j]! + 0.01 * rng.normal() : rng.normal())),
+        );
+      }
+      const d = new FingerprintDetector(o);
+      const st = d.createState();
+      const got = rows.map((z) => {
+        const before = st.hits.count;
+        d.observe(st, z);
+        return st.hits.count > before;
+      });
+      const want = referenceFingerprintHits(o, rows);
+      assert.deepEqual(got, want);
+      assert.ok(want.filter(Boolean).length > 100, 'the stream has near-duplicates to find');
+    });
 });
