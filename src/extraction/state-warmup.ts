@@ -8,7 +8,8 @@ import type { QueryStreamState } from './query-scorer.js';
  * another; issued together, the misses overlap (memory-level parallelism: Chou, Fahs and
  * Abraham, "Microarchitecture Optimizations for Exploiting Memory-Level Parallelism", ISCA 2004),
  * and the detectors then find their lines cached. Reads only: what is scored does not change.
- * Returns a sum of what was read so the compiler keeps the reads.
+ * Returns a small integer made from what was read, so the compiler keeps the reads (a double
+ * returned from a call is boxed: 16 bytes of garbage per row).
  */
 export function warmStream(st: QueryStreamState, classId: number, dims: number): number {
   let x = st.scores[0]! + st.peaks[0]! + st.repeats.touch();
@@ -24,5 +25,5 @@ export function warmStream(st: QueryStreamState, classId: number, dims: number):
   if (l) x += l.rows.length + l.cells.length + l.shapes.length + l.cosets.length + l.steps[0]! + l.uses[0]!;
   const n = st.novelty;
   if (n) x += n.far.count;
-  return x;
+  return x | 0;
 }
