@@ -124,7 +124,7 @@ export class AccountGuard {
    */
   readonly levelCounts: number[] = LEVELS.map(() => 0);
 
-  /** Sum of the warm-up's reads, kept so the compiler cannot drop them as unused. */
+  /** An integer made from the warm-up's reads, kept so the compiler cannot drop them as unused. */
   warmth = 0;
   private readonly dims: number;
 
