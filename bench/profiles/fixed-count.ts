@@ -13,17 +13,16 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createBenchIdentity } from '../bench-identity.js';
 import { startChild } from '../child-processes.js';
 import { v2InferCall } from '../load/bench-call.js';
 import { countedLoad } from '../load/counted-load.js';
 import { cpuMicros } from '../proc-stats.js';
-import { gatewayTargets } from '../targets/gateway-targets.js';
 import { fastifyReplyFromJoseTarget, nodeFloorTarget } from '../targets/node-peers.js';
 import type { RunningTarget, Target } from '../targets/target.js';
+import { chosenTargets } from './chosen-targets.js';
 import { boundedArg } from '../cli-bounds.js';
 
 const { values } = parseArgs({
@@ -49,21 +48,7 @@ const ROWS = bounded('rows', values.rows, 1, 256);
 const CONNECTIONS = bounded('connections', values.connections, 1, 256);
 const MAX_SECONDS = 120;
 
-const wanted = (values.only ?? '').split(',').map((s) => s.trim());
-const baseline: Target[] = values.baseline
-  ? (
-      (await import(pathToFileURL(resolve(values.baseline, 'bench/targets/gateway-targets.js')).href)) as {
-        gatewayTargets: Target[];
-      }
-    ).gatewayTargets
-      .filter((t) => t.group === 'gateway')
-      .map((t) => ({ ...t, id: `${t.id}@base`, name: `${t.name} [baseline build]`, start: t.start.bind(t) }))
-  : [];
-const every: Target[] = [nodeFloorTarget, fastifyReplyFromJoseTarget, ...gatewayTargets, ...baseline];
-const chosen = wanted
-  .flatMap((id) => [id, ...(baseline.length && id.startsWith('gw-') ? [`${id}@base`] : [])])
-  .map((id) => every.find((t) => t.id === id))
-  .filter((t): t is Target => t !== undefined && !t.notBuilt);
+const chosen = await chosenTargets(values.only ?? '', [nodeFloorTarget, fastifyReplyFromJoseTarget], values.baseline);
 
 async function main(): Promise<void> {
   const workDir = mkdtempSync(join(tmpdir(), 'igw-fixed-'));

@@ -81,12 +81,20 @@ interface Running {
   stop(): Promise<void>;
 }
 
-/** Commands Redis has run (INFO commandstats, INFO itself left out). */
-async function commandsRun(redis: Redis): Promise<number> {
-  let n = 0;
+/** Commands Redis has run, by command (INFO commandstats, INFO itself left out). */
+async function commandsRun(redis: Redis): Promise<Map<string, number>> {
+  const by = new Map<string, number>();
   for (const m of (await redis.info('commandstats')).matchAll(/^cmdstat_(\w+):calls=(\d+)/gm))
-    if (m[1] !== 'info') n += Number(m[2]);
-  return n;
+    if (m[1] !== 'info') by.set(m[1]!, Number(m[2]));
+  return by;
+}
+
+/** What ran between two counts, per request: the total and each command's share (which work sends them). */
+function commandsPerRequest(before: Map<string, number>, after: Map<string, number>, requests: number) {
+  const by = [...after]
+    .map(([name, n]) => [name, (n - (before.get(name) ?? 0)) / requests] as const)
+    .filter(([, x]) => x > 0);
+  return { total: by.reduce((s, [, x]) => s + x, 0), by: by.map(([k, x]) => `${k} ${x.toFixed(3)}`).join(', ') };
 }
 
 const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '–');
@@ -155,15 +163,19 @@ async function main(): Promise<void> {
         const r = running.get(id)!;
         await r.child?.stalls();
         const before = cpuMicros(r.pid);
-        const commandsBefore = r.redis ? await commandsRun(r.redis) : 0;
+        const commandsBefore = r.redis ? await commandsRun(r.redis) : undefined;
         // No unrecorded warm-up here: every request counted is one whose CPU and Redis commands are counted.
         const res = await pacedLoad(r.url, call(id), RATE, SECONDS, CONNECTIONS, 0);
         const cpu = (cpuMicros(r.pid) - before) / res.requests;
-        const commands = r.redis ? ((await commandsRun(r.redis)) - commandsBefore) / res.requests : undefined;
+        const counted =
+          r.redis && commandsBefore
+            ? commandsPerRequest(commandsBefore, await commandsRun(r.redis), res.requests)
+            : undefined;
+        const commands = counted?.total;
         const s = await r.child?.stalls();
         rows.set(id, [...(rows.get(id) ?? []), { p50: res.p50, p99: res.p99, cpu, commands }]);
         console.log(
-          `| ${round + 1} | ${id} | ${fmt(res.p50)} | ${fmt(res.p99)} | ${fmt(res.p999 ?? NaN)} | ${fmt(res.max ?? NaN)} | ${cpu.toFixed(0)} | ${commands === undefined ? '' : commands.toFixed(3)} | ${s ? fmt(s.loopP99) : ''} | ${s ? fmt(s.loopMax) : ''} | ${s ? gcLine(s) : ''} | ${res.non2xx + res.errors} |`,
+          `| ${round + 1} | ${id} | ${fmt(res.p50)} | ${fmt(res.p99)} | ${fmt(res.p999 ?? NaN)} | ${fmt(res.max ?? NaN)} | ${cpu.toFixed(0)} | ${counted ? `${counted.total.toFixed(3)} (${counted.by})` : ''} | ${s ? fmt(s.loopP99) : ''} | ${s ? fmt(s.loopMax) : ''} | ${s ? gcLine(s) : ''} | ${res.non2xx + res.errors} |`,
         );
       }
     }

@@ -37,6 +37,8 @@ const decisionOf = (ctx: DecisionContext, denial: Denial | undefined): Decision 
 const concluded = (ctx: DecisionContext, denial: Denial | undefined): Decision =>
   decisionOf(ctx, denial ?? (ctx.rewrite !== undefined && !ctx.view.forwardsAnswer ? NEEDS_REWRITE : undefined));
 
+const promised = (d: Decision | Promise<Decision>): Promise<Decision> => (isPromise(d) ? d : Promise.resolve(d));
+
 export class DecisionPipeline {
   private readonly publicRoutes: PublicRoutes;
   private readonly headStages: readonly Stage[];
@@ -74,12 +76,20 @@ export class DecisionPipeline {
    * reads the body only after this allows (an unauthenticated upload is never buffered).
    */
   decideHead(view: RequestView): Promise<Decision> {
-    const ctx = new DecisionContext(view, this.sanitize);
-    return this.run(ctx, true);
+    return promised(this.run(new DecisionContext(view, this.sanitize), true));
   }
 
   /** The body phase (contract, rate limit, extraction) on a context the head phase allowed. */
   decideBody(ctx: DecisionContext, body?: Buffer, partial = false): Promise<Decision> {
+    return promised(this.decideBodyAtOnce(ctx, body, partial));
+  }
+
+  /**
+   * The body phase, answered without a promise when every stage answered at once (the memory
+   * limiter, a lease that covers the charge): a door on the hot path saves the promise and the
+   * turn of the microtask queue an `await` of a resolved promise costs.
+   */
+  decideBodyAtOnce(ctx: DecisionContext, body?: Buffer, partial = false): Decision | Promise<Decision> {
     if (body !== undefined || partial) ctx.attachBody(body, partial);
     return this.run(ctx, false);
   }
@@ -91,7 +101,7 @@ export class DecisionPipeline {
     return verb === 'predict' || verb === 'explain';
   }
 
-  private run(ctx: DecisionContext, head: boolean): Promise<Decision> {
+  private run(ctx: DecisionContext, head: boolean): Decision | Promise<Decision> {
     const span = this.tracing.decisionSpan(ctx.view, head ? 'head' : 'body');
     const decision = this.runPhase(ctx, head);
     if (isPromise(decision)) {
@@ -101,7 +111,7 @@ export class DecisionPipeline {
       });
     }
     span.end(decision);
-    return Promise.resolve(decision);
+    return decision;
   }
 
   /** Decided at once when every stage answered at once (a cached token, the memory limiter): no promise per stage. */

@@ -3,6 +3,7 @@ import { EscalationBreaker, type BreakerChange } from './escalation-breaker.js';
 import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
 import { DETECTORS, type DetectorName } from './population-calibration.js';
 import { QueryScorer, type QueryStreamState } from './query-scorer.js';
+import { warmStream } from './state-warmup.js';
 
 /** Level changes kept per account for the admin view. */
 export const LEVEL_CHANGES_KEPT = 20;
@@ -123,6 +124,10 @@ export class AccountGuard {
    */
   readonly levelCounts: number[] = LEVELS.map(() => 0);
 
+  /** An integer made from the warm-up's reads, kept so the compiler cannot drop them as unused. */
+  warmth = 0;
+  private readonly dims: number;
+
   /** Per detector, 1 when its published threshold flags while the model has no calibration yet. */
   private readonly trustedUncalibrated = new Uint8Array(DETECTORS.length);
 
@@ -137,6 +142,7 @@ export class AccountGuard {
     }),
     uncalibratedDetectors: readonly DetectorName[] = [],
   ) {
+    this.dims = scorer.normaliser?.dims ?? 0;
     for (const name of uncalibratedDetectors) this.trustedUncalibrated[DETECTORS.indexOf(name)] = 1;
   }
 
@@ -153,6 +159,7 @@ export class AccountGuard {
     now: number,
   ): LevelChange | undefined {
     const scored = acc.stream.distinct;
+    this.warmth = warmStream(acc.stream, classId, this.dims);
     this.scorer.observe(acc.stream, row, classId, margin);
     // Exact re-sends are not queries the detectors judged (their scores are the last row's).
     if (acc.stream.distinct === scored) return this.settle(acc, 0, -1, now);

@@ -102,10 +102,21 @@ export class FingerprintDetector {
     const sigs = this.sigs;
     // Every band's signature first, then the table in band order: the slots' lines are fetched
     // side by side rather than one miss after another, with the same outcome.
-    for (let b = 0, ob = 0; b < bands; b++, ob += dims) {
-      let h = 0x9747b28c ^ b;
-      for (let j = 0; j < dims; j++) h = mix(h, Math.floor(q[j]! + offsets[ob + j]!));
-      sigs[b] = fmix(h) | 1; // the slot index as before the slots were packed: the same cells collide
+    // Two bands at a time: each signature is one chain of dependent mixes, and two independent
+    // chains interleaved keep the multiplier busy (an odd last band runs beside a copy of itself).
+    for (let b = 0; b < bands; b += 2) {
+      const c = b + 1 < bands ? b + 1 : b;
+      const ob = b * dims;
+      const oc = c * dims;
+      let hb = 0x9747b28c ^ b;
+      let hc = 0x9747b28c ^ c;
+      for (let j = 0; j < dims; j++) {
+        const x = q[j]!;
+        hb = mix(hb, Math.floor(x + offsets[ob + j]!));
+        hc = mix(hc, Math.floor(x + offsets[oc + j]!));
+      }
+      sigs[b] = fmix(hb) | 1; // the slot index as before the slots were packed: the same cells collide
+      sigs[c] = fmix(hc) | 1;
     }
     let hit = false;
     const now = seq & SEQ_MASK;

@@ -37,6 +37,15 @@ import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
  * - coverage (reported, not alarming): distinct coarse cells visited, by linear counting
  *   (Whang, Vander-Zanden, Taylor, ACM TODS 1990), after Kesarwani et al.'s query-coverage
  *   monitor (arXiv 1711.07221).
+ *
+ * An exit that continues the account's own path (`continues`) is counted by neither the envelope
+ * nor the novelty window: a real series replayed in time order through its rarest stretch (a heat
+ * wave hour by hour, a crash day by day) leaves the envelope row after row, but its slow
+ * coordinates (a level, a price, a temperature) move little from one reading to the next, as
+ * consecutive observations of a physical or economic series do (serial correlation: Box, Jenkins,
+ * Reinsel, Time Series Analysis, ch. 2). Off-data probes the envelope is for (uniform boxes, JbDA
+ * and T-RND rows of random seeds) jump in every feature between consecutive rows; a sweep moves one
+ * feature only and is never a continuation; steps, lines and walks are judged by their own signals.
  */
 export interface GeometryDetectorOptions {
   readonly width: number;
@@ -53,6 +62,12 @@ export interface GeometryDetectorOptions {
 }
 
 const COVERAGE_BITS = 1024;
+/**
+ * A step continues the account's path when at least half of the row's features moved by at most
+ * this many benign standard deviations since its previous row (the near-duplicate quantum's
+ * order: a reading's slow coordinates between two consecutive observations).
+ */
+export const CONTINUE_STEP = 0.5;
 const COVERAGE_DIMS = 8;
 
 export class GeometryState {
@@ -74,7 +89,10 @@ export class GeometryState {
   /** The envelope and margin counts adjusted for the window's classes (the raw counts without class rates). */
   envelopeAdjusted = 0;
   marginAdjusted = 0;
-  /** Whether the latest row left the envelope, and whether its answer (if seen) had a low margin. */
+  /**
+   * Whether the latest row left the envelope as counted (an exit that does not continue the
+   * account's path), and whether its answer (if seen) had a low margin.
+   */
   lastOutside = false;
   /** Whether the latest row was judged with a novelty reference in force, and if so whether it was a far exit. */
   lastJudged = false;
@@ -186,11 +204,38 @@ export class GeometryDetector {
   }
 
   /**
+   * Whether the row `scaled` is an exit that continues the account's path: it leaves the envelope,
+   * the account has a previous row, more than one feature changed since it (one alone is a sweep's
+   * step), and at least half of the features moved by at most CONTINUE_STEP. Only exits are
+   * excused: a row inside the envelope that the novelty reference finds far is an unusual
+   * combination of ordinary values, which a series' rare stretch does not explain. Reads the
+   * previous row only: call before `observe`.
+   */
+  continues(st: GeometryState, scaled: Float64Array): boolean {
+    if (st.steps === 0) return false;
+    const { width, envelope } = this.o;
+    const prev = st.prev;
+    let outside = false;
+    let changed = 0;
+    let still = 0;
+    for (let j = 0; j < width; j++) {
+      const v = scaled[j]!;
+      const p = prev[j]!;
+      if (v > envelope || v < -envelope) outside = true;
+      if (Math.fround(v) !== p) changed++;
+      const d = v - p;
+      if (d <= CONTINUE_STEP && d >= -CONTINUE_STEP) still++;
+    }
+    return outside && changed > 1 && 2 * still >= width;
+  }
+
+  /**
    * Feeds one (non-duplicate) query: `scaled` is the row on the benign scale, `z` the vector the
    * distances use, `margin` the answer's top-1 − top-2 probability or NaN when unknown, `slot`
    * the rate slot of its predicted class, `rates` the model's class base rates when it has them,
-   * `far` what the model's novelty reference says of the row (undefined: no reference in force).
-   * Writes the four signal scores (counts against the floors) into `out` at `at`.
+   * `far` what the model's novelty reference says of the row (undefined: no reference in force),
+   * `continued` whether the row is an exit that continues the account's path (`continues`: it
+   * is not counted). Writes the four signal scores (counts against the floors) into `out` at `at`.
    */
   observe(
     st: GeometryState,
@@ -202,6 +247,7 @@ export class GeometryDetector {
     slot: number,
     rates: ClassBaseRates | undefined,
     far: boolean | undefined,
+    continued = false,
   ): void {
     const { width, dims, envelope } = this.o;
     const prev = st.prev;
@@ -234,6 +280,7 @@ export class GeometryDetector {
       }
     }
     st.steps++;
+    if (continued) outside = false;
     st.lastOutside = outside;
     st.lastJudged = far !== undefined;
     st.lastFarOutside = outside && far === true;

@@ -247,7 +247,9 @@ export class ModelGuard {
   /** Adds the scored rows to the account's timeline. */
   recordTimeline(acc: AccountState, now: number, queries: number): void {
     let max = 0;
-    for (const s of acc.stream.scores) if (s > max) max = s;
+    // Indexed: a for-of over the scores allocated an iterator per request (about 40 bytes a row).
+    const scores = acc.stream.scores;
+    for (let i = 0; i < scores.length; i++) if (scores[i]! > max) max = scores[i]!;
     acc.recordTimeline(now, this.timelineBucketMs, queries, max);
   }
 }

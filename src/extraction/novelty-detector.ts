@@ -189,15 +189,20 @@ export class NoveltyDetector {
     return new NoveltyState(this.o.window, this.o.offerFrom + ((this.seeds >>> 8) % this.o.offerSpread));
   }
 
-  /** Feeds one scored row `z` (the `scored`-th of the account); returns the floor-relative score. */
-  observe(st: NoveltyState, z: Float64Array): number {
+  /**
+   * Feeds one scored row `z` (the `scored`-th of the account); returns the floor-relative score.
+   * A far row that `continued` the account's own path beyond the envelope (a series replayed in
+   * order through its rare stretch: the geometry detector's `continues`) is not counted in the
+   * window, though `lastFar` still says it is far (the envelope tells its exits apart by it).
+   */
+  observe(st: NoveltyState, z: Float64Array, continued = false): number {
     if (!this.ready) {
       st.lastFar = undefined;
       return st.far.push(false) / this.alarmCount;
     }
     const far = this.isFar(z);
     st.lastFar = far;
-    return st.far.push(far) / this.alarmCount;
+    return st.far.push(far && !continued) / this.alarmCount;
   }
 
   /**

@@ -74,6 +74,24 @@ export class PrototypeState {
     this.rng = seed | 1;
   }
 
+  /**
+   * Reads what `observe` will read for a row of `classId`: the class's statistics, the lines of
+   * its prototypes and the ring's slot (see state-warmup.ts).
+   */
+  touch(classId: number, dims: number): number {
+    const k = this.sets.length;
+    let c = classId % k;
+    if (c < 0) c += k;
+    const at = c * CLASS_FIELDS;
+    const stats = this.classes;
+    let x = stats[at + COUNT]! + this.distances[this.ringPos]!;
+    const set = this.sets[c];
+    if (!set) return x;
+    // One read per 64-byte line (16 float32 values).
+    for (let i = 0, end = stats[at + COUNT]! * dims; i < end; i += 16) x += set[i]!;
+    return x;
+  }
+
   get bytes(): number {
     let b =
       this.classes.byteLength +
@@ -119,30 +137,7 @@ export class PrototypeDetector {
       stats[at + INSERT_N] = 1;
       return this.score(st);
     }
-    let best = Infinity;
-    const quads = dims & ~3;
-    for (let p = 0, base = 0; p < n; p++, base += dims) {
-      let d = 0;
-      let j = 0;
-      // A partial sum already at the best cannot win (the terms are non-negative): stop early,
-      // looking every four terms (added one by one, in order: the same sum as a plain loop).
-      for (; j < quads && d < best; j += 4) {
-        const t0 = z[j]! - set[base + j]!;
-        const t1 = z[j + 1]! - set[base + j + 1]!;
-        const t2 = z[j + 2]! - set[base + j + 2]!;
-        const t3 = z[j + 3]! - set[base + j + 3]!;
-        d += t0 * t0;
-        d += t1 * t1;
-        d += t2 * t2;
-        d += t3 * t3;
-      }
-      for (; j < dims && d < best; j++) {
-        const t = z[j]! - set[base + j]!;
-        d += t * t;
-      }
-      if (d < best) best = d;
-    }
-    const dmin = Math.sqrt(best);
+    const dmin = Math.sqrt(nearest(z, set, n, dims));
     remember(st, dmin);
     if (dmin > stats[at + THRESHOLD]!) {
       let slot: number;
@@ -306,4 +301,56 @@ export function medianAbsoluteDeviation(
   }
   const d = Math.abs(sorted[last]! - median);
   return m % 2 ? d : (Math.abs(sorted[previous]! - median) + d) / 2;
+}
+
+/**
+ * The squared distance from `z` to the nearest of the first `n` prototypes in `set` (`dims` values
+ * each), each distance summed term by term in feature order (the same sum as a plain loop).
+ *
+ * Two prototypes at a time: each sum is a chain of dependent additions, so one prototype at a time
+ * waits on the adder's latency; two independent chains interleaved keep it busy (instruction-level
+ * parallelism; Hennessy and Patterson, "Computer Architecture: A Quantitative Approach", ch. 3).
+ * A partial sum already at the best cannot win (the terms are non-negative), so a pair stops once
+ * both of its sums have reached the best of the earlier pairs, looking every four terms. A sum
+ * carried on past the best by its partner stays at or above it, and a sum below the best at the
+ * end is complete: the minimum is the one a plain loop finds (NaN sums never win, as before).
+ */
+export function nearest(z: Float64Array, set: Float32Array, n: number, dims: number): number {
+  let best = Infinity;
+  const quads = dims & ~3;
+  for (let p = 0; p < n; p += 2) {
+    const a = p * dims;
+    // An odd last prototype runs beside a copy of itself (the same sum twice).
+    const b = p + 1 < n ? a + dims : a;
+    let da = 0;
+    let db = 0;
+    let j = 0;
+    for (; j < quads && (da < best || db < best); j += 4) {
+      const a0 = z[j]! - set[a + j]!;
+      const b0 = z[j]! - set[b + j]!;
+      const a1 = z[j + 1]! - set[a + j + 1]!;
+      const b1 = z[j + 1]! - set[b + j + 1]!;
+      const a2 = z[j + 2]! - set[a + j + 2]!;
+      const b2 = z[j + 2]! - set[b + j + 2]!;
+      const a3 = z[j + 3]! - set[a + j + 3]!;
+      const b3 = z[j + 3]! - set[b + j + 3]!;
+      da += a0 * a0;
+      db += b0 * b0;
+      da += a1 * a1;
+      db += b1 * b1;
+      da += a2 * a2;
+      db += b2 * b2;
+      da += a3 * a3;
+      db += b3 * b3;
+    }
+    for (; j < dims && (da < best || db < best); j++) {
+      const ta = z[j]! - set[a + j]!;
+      const tb = z[j]! - set[b + j]!;
+      da += ta * ta;
+      db += tb * tb;
+    }
+    if (da < best) best = da;
+    if (db < best) best = db;
+  }
+  return best;
 }

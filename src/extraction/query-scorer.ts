@@ -302,9 +302,11 @@ export class QueryScorer {
     sc[1] = this.fingerprint!.observe(st.fingerprint!, this.z);
     // Novelty first: the envelope tells an exit among the model's own traffic (a rare class, an
     // extreme day of a series) from a probe off the data by what the novelty reference says.
-    if (st.novelty) sc[NOVELTY] = this.novelty!.observe(st.novelty, this.z);
+    // Exits along the account's own path (a rare stretch of a series replayed in order) count for neither.
+    const continued = this.geometry!.continues(st.geometry!, this.scaled);
+    if (st.novelty) sc[NOVELTY] = this.novelty!.observe(st.novelty, this.z, continued);
     const far = st.novelty?.lastFar;
-    this.geometry!.observe(st.geometry!, this.scaled, this.z, margin, sc, 2, slot, cal?.rates, far);
+    this.geometry!.observe(st.geometry!, this.scaled, this.z, margin, sc, 2, slot, cal?.rates, far, continued);
     const grain = this.grain;
     const onGrain = grain?.onGrain(this.scaled) ?? false;
     const judged = grain?.decided ?? true;

@@ -51,6 +51,15 @@ export class RepeatSet {
     return false;
   }
 
+  /**
+   * Reads what `seen` will read whatever the row: the ring's head and, once full, the table line
+   * its eviction probes first (see state-warmup.ts).
+   */
+  touch(): number {
+    const old = this.ring[this.head]!;
+    return old + this.table[spread(old) & this.mask]!;
+  }
+
   private insert(h: number): void {
     const t = this.table;
     let i = spread(h) & this.mask;

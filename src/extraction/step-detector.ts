@@ -33,6 +33,9 @@ export interface StepDetectorOptions {
 
 export const STEP_MAX_WIDTH = 16;
 
+/** The shape hash's starting value. */
+const SHAPE_SEED = 0x2f1b3c4d;
+
 export class StepState implements GrainFlagged {
   readonly rows: Float64Array;
   /** Per remembered row: 1 when it lay on the data's grain (a possible real row). */
@@ -49,6 +52,14 @@ export class StepState implements GrainFlagged {
     this.grained = new Uint8Array(o.recent);
     this.shapes = new Uint16Array(o.table);
     this.hits = new WindowCount(o.window);
+  }
+
+  /** Reads what `observe` will read whatever the row: the remembered rows, one read per 64-byte line (see state-warmup.ts). */
+  touch(): number {
+    const rows = this.rows;
+    let x = this.grained[0]! + this.shapes.length + this.hits.count;
+    for (let i = 0, end = this.filled * (rows.length / this.grained.length); i < end; i += 8) x += rows[i]!;
+    return x;
   }
 
   get bytes(): number {
@@ -68,10 +79,13 @@ export class StepDetector {
   private readonly mask: number;
   /** Scratch: the shape hashes of one row's pairs (the detector serves one thread). */
   private readonly found: Uint32Array;
+  /** Scratch: the offsets of the remembered rows one row is paired with. */
+  private readonly pairs: Int32Array;
 
   constructor(readonly o: StepDetectorOptions) {
     if ((o.table & (o.table - 1)) !== 0) throw new RangeError('table must be a power of two');
     this.found = new Uint32Array(o.recent);
+    this.pairs = new Int32Array(o.recent);
     this.alarmCount = binomialAlarmCount(o.window, o.benignRate, o.alpha);
     this.mask = o.table - 1;
   }
@@ -99,20 +113,36 @@ export class StepDetector {
     // fetched side by side instead of one miss after another (an account's table is cold in a
     // gateway serving many users), and the outcome is the same.
     const found = this.found;
+    // The remembered rows to pair with, in order (rows on the grain pair as the grain, not a step).
+    const pairs = this.pairs;
+    let m = 0;
+    for (let k = 0; k < st.filled; k++) if (!(onGrain && grained[k] === 1)) pairs[m++] = k * width;
+    // Two pairs at a time: each shape hash is one chain of dependent mixes, so one pair at a time
+    // waits on the multiplier's latency; two independent chains interleaved keep it busy. Each
+    // hash is the same as alone, and the hashes stay in pair order.
     let n = 0;
-    for (let k = 0; k < st.filled; k++) {
-      if (onGrain && grained[k] === 1) continue;
-      const base = k * width;
-      let h = 0x2f1b3c4d;
-      let changed = 0;
+    for (let i = 0; i < m; i += 2) {
+      const a = pairs[i]!;
+      // An odd last pair runs beside a copy of itself whose hash is dropped.
+      const two = i + 1 < m;
+      const b = two ? pairs[i + 1]! : a;
+      let ha = SHAPE_SEED;
+      let hb = SHAPE_SEED;
+      let ca = 0;
+      let cb = 0;
       for (let j = 0; j < width; j++) {
+        const x = scaled[j]!;
         // round(|d|·2²⁰) as trunc(x + ½): the same integer for every difference below 2³² scales
         // (x ≥ 0), and Math.round cost three quarters of this loop on Node 24. NaN counts as changed.
-        const t = Math.abs(scaled[j]! - rows[base + j]!) * 1048576 + 0.5;
-        if (!(t < 1)) changed++;
-        h = mix(h, t | 0);
+        const ta = Math.abs(x - rows[a + j]!) * 1048576 + 0.5;
+        const tb = Math.abs(x - rows[b + j]!) * 1048576 + 0.5;
+        if (!(ta < 1)) ca++;
+        if (!(tb < 1)) cb++;
+        ha = mix(ha, ta | 0);
+        hb = mix(hb, tb | 0);
       }
-      if (changed >= 2) found[n++] = fmix(h);
+      if (ca >= 2) found[n++] = fmix(ha);
+      if (two && cb >= 2) found[n++] = fmix(hb);
     }
     const shapes = st.shapes;
     let hit = false;

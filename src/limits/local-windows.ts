@@ -34,6 +34,12 @@ export interface LocalWindowsOptions {
 export class LocalWindows implements CounterStore {
   readonly kind = 'memory' as const;
   private readonly usage: LRUCache<string, Usage>;
+  // Scratch for one charge's budgets, times to reset and usage, by the group's number of windows:
+  // chargeOutcome reads them before charge returns, so one set serves every charge instead of
+  // three typed arrays per request.
+  private readonly budgetsByN: Float64Array[] = [];
+  private readonly resetsByN: Float64Array[] = [];
+  private readonly usedByN: Float64Array[] = [];
 
   constructor(private readonly o: LocalWindowsOptions) {
     this.usage = new LRUCache<string, Usage>({ max: o.maxKeys });
@@ -51,8 +57,8 @@ export class LocalWindows implements CounterStore {
     const RESET = USED + n;
     const found = this.usage.get(key);
     const u = found ?? usage(n);
-    const budgets = new Float64Array(n);
-    const resetMs = new Float64Array(n);
+    const budgets = (this.budgetsByN[n] ??= new Float64Array(n));
+    const resetMs = (this.resetsByN[n] ??= new Float64Array(n));
     let fits = true;
     for (let i = 0; i < n; i++) {
       if (u[RESET + i]! <= now) {
@@ -64,11 +70,14 @@ export class LocalWindows implements CounterStore {
       resetMs[i] = u[RESET + i]! > 0 ? u[RESET + i]! - now : group.durationsMs[i]!;
       if (u[USED + i]! + cost > budgets[i]!) fits = false;
     }
-    const used = u.subarray(USED, USED + n);
-    if (!fits) return chargeOutcome(group, false, cost, used, resetMs, budgets);
+    const used = (this.usedByN[n] ??= new Float64Array(n));
+    if (!fits) {
+      for (let i = 0; i < n; i++) used[i] = u[USED + i]!;
+      return chargeOutcome(group, false, cost, used, resetMs, budgets);
+    }
     for (let i = 0; i < n; i++) {
       if (u[RESET + i] === 0) u[RESET + i] = now + group.durationsMs[i]!;
-      u[USED + i] = u[USED + i]! + cost;
+      used[i] = u[USED + i] = u[USED + i]! + cost;
     }
     if (!found) this.usage.set(key, u);
     return chargeOutcome(group, true, cost, used, resetMs, budgets);

@@ -28,7 +28,10 @@ describe('class base rates', () => {
     const r = g.calibration.classRates;
     const edgeEnvelope = r.rates[ENVELOPE_SIGNAL]![EDGE]!;
     const edgeMargin = r.rates[MARGIN_SIGNAL]![EDGE]!;
-    assert.ok(edgeEnvelope > 0.3 && edgeEnvelope < 0.55, `edge class envelope rate ${edgeEnvelope}`);
+    // About 40% of the edge class's rows leave the envelope; an exit that continues the account's
+    // path is not counted, and a browser's edge row follows a row within half a σ in two other
+    // features (each spread 0.6 σ) about two times in five by chance: about 0.24 is counted.
+    assert.ok(edgeEnvelope > 0.15 && edgeEnvelope < 0.35, `edge class envelope rate ${edgeEnvelope}`);
     assert.ok(edgeMargin > 0.35 && edgeMargin < 0.65, `edge class low-margin rate ${edgeMargin}`);
     assert.ok(r.rates[ENVELOPE_SIGNAL]![0]! < 0.02, `class 0 envelope rate ${r.rates[ENVELOPE_SIGNAL]![0]}`);
     assert.ok(r.pooled[ENVELOPE_SIGNAL]! < 0.08, `pooled envelope rate ${r.pooled[ENVELOPE_SIGNAL]}`);

@@ -4,9 +4,15 @@ import { DEFAULT_DETECTOR_SETTINGS } from '../../src/extraction/detector-setting
 import { Xoshiro128 } from '../../src/extraction/prng.js';
 import {
   medianAbsoluteDeviation,
+  nearest,
   PrototypeDetector,
   type PrototypeState,
 } from '../../src/extraction/prototype-detector.js';
+import {
+  effectiveQuantum,
+  FingerprintDetector,
+  type FingerprintDetectorOptions,
+} from '../../src/extraction/fingerprint-detector.js';
 import { fmix, mix } from '../../src/extraction/row-hash.js';
 import { shapiroWilk } from '../../src/extraction/shapiro-wilk.js';
 import { StepDetector } from '../../src/extraction/step-detector.js';
@@ -106,17 +112,44 @@ describe('PRADA kept incrementally', () => {
   });
 });
 
+describe('nearest prototype, two at a time', () => {
+  it('finds the same squared distance as a plain loop over every prototype, NaN rows and odd counts included', () => {
+    const rng = new Xoshiro128(15);
+    let trials = 0;
+    for (const dims of [1, 2, 3, 4, 5, 7, 8, 13, 16, 17])
+      for (let trial = 0; trial < 400; trial++) {
+        const n = 1 + (trial % 32);
+        const set = Float32Array.from({ length: 32 * dims }, () => draw(rng, trial % 2 ? 'grid' : 'normal'));
+        const z = Float64Array.from({ length: dims }, () => draw(rng, trial % 2 ? 'grid' : 'normal'));
+        if (trial % 37 === 0) z[dims - 1] = Number.NaN;
+        if (trial % 41 === 0) set[(n - 1) * dims] = Number.NaN;
+        let want = Infinity;
+        for (let p = 0; p < n; p++) {
+          let d = 0;
+          for (let j = 0; j < dims; j++) d += (z[j]! - set[p * dims + j]!) ** 2;
+          if (d < want) want = d;
+        }
+        assert.equal(nearest(z, set, n, dims), want, `dims ${dims}, ${n} prototypes`);
+        trials++;
+      }
+    assert.equal(trials, 4000);
+  });
+});
+
 /** The step detector as first written: Math.round of each scaled difference, hashed. */
-function referenceStepHits(rows: readonly Float64Array[], width: number): boolean[] {
+function referenceStepHits(rows: readonly Float64Array[], width: number, onGrain: readonly boolean[] = []): boolean[] {
   const s = DEFAULT_DETECTOR_SETTINGS;
   // The detector's ring of recent rows, compared in slot order.
   const recent: Float64Array[] = [];
+  const grained: boolean[] = [];
   let head = 0;
   const shapes = new Uint16Array(s.stepTable);
   const hits: boolean[] = [];
-  for (const x of rows) {
+  for (const [i, x] of rows.entries()) {
     let hit = false;
-    for (const y of recent) {
+    for (const [k, y] of recent.entries()) {
+      // Two rows on the data's grain differ by its grain, not by a step.
+      if (onGrain[i] && grained[k]) continue;
       let h = 0x2f1b3c4d;
       let changed = 0;
       for (let j = 0; j < width; j++) {
@@ -133,24 +166,34 @@ function referenceStepHits(rows: readonly Float64Array[], width: number): boolea
     }
     hits.push(hit);
     recent[head] = x;
+    grained[head] = onGrain[i] ?? false;
     head = (head + 1) % s.stepRecent;
   }
   return hits;
 }
 
+/** Whether each row added a hit, fed to the step detector (with its on-grain flag) one by one. */
+function stepHits(rows: readonly Float64Array[], width: number, onGrain: readonly boolean[] = []): boolean[] {
+  const s = DEFAULT_DETECTOR_SETTINGS;
+  const d = new StepDetector({
+    width,
+    recent: s.stepRecent,
+    table: s.stepTable,
+    window: 100_000,
+    benignRate: s.stepRate,
+    alpha: s.alpha,
+  });
+  const st = d.createState();
+  return rows.map((r, i) => {
+    const before = st.hits.count;
+    d.observe(st, r, onGrain[i] ?? false);
+    return st.hits.count > before;
+  });
+}
+
 describe('step shapes without Math.round', () => {
   it('finds the same repeated shapes as rounding each difference, on steps, grids and noise', () => {
-    const s = DEFAULT_DETECTOR_SETTINGS;
     const width = 6;
-    const d = new StepDetector({
-      width,
-      recent: s.stepRecent,
-      table: s.stepTable,
-      window: 100_000,
-      benignRate: s.stepRate,
-      alpha: s.alpha,
-    });
-    const st = d.createState();
     const rng = new Xoshiro128(14);
     const rows: Float64Array[] = [];
     const seed = Float64Array.from({ length: width }, () => rng.normal());
@@ -167,12 +210,85 @@ describe('step shapes without Math.round', () => {
       rows.push(row);
     }
     const want = referenceStepHits(rows, width);
-    const got = rows.map((r) => {
-      const before = st.hits.count;
-      d.observe(st, r);
-      return st.hits.count > before;
-    });
-    assert.deepEqual(got, want);
+    assert.deepEqual(stepHits(rows, width), want);
     assert.ok(want.filter(Boolean).length > 100, 'the stream has repeated shapes to find');
   });
+
+  it('skips the pairs of two rows on the grain as pairing one row at a time did', () => {
+    const width = 5;
+    const rng = new Xoshiro128(16);
+    const seed = Float64Array.from({ length: width }, () => rng.normal());
+    const rows = Array.from({ length: 3000 }, () =>
+      Float64Array.from(seed, (v) => v + 0.05 * (rng.next() < 0.5 ? -1 : 1)),
+    );
+    const onGrain = rows.map(() => rng.next() < 0.4);
+    const want = referenceStepHits(rows, width, onGrain);
+    assert.deepEqual(stepHits(rows, width, onGrain), want);
+    assert.ok(want.filter(Boolean).length > 100, 'the stream has repeated shapes to find');
+  });
+});
+
+/** The fingerprints as first written: each band's signature computed alone, then the table probed band by band. */
+function referenceFingerprintHits(o: FingerprintDetectorOptions, rows: readonly Float64Array[]): boolean[] {
+  const rng = new Xoshiro128(o.seed ^ 0x5bd1e995);
+  const offsets = Float64Array.from({ length: o.bands * o.dims }, () => rng.next());
+  const inv = 1 / effectiveQuantum(o);
+  const slots = new Uint32Array(o.tableSize);
+  return rows.map((z, i) => {
+    const now = (i + 1) & 0xfff;
+    let hit = false;
+    const sigs = Array.from({ length: o.bands }, (_, b) => {
+      let h = 0x9747b28c ^ b;
+      for (let j = 0; j < o.dims; j++) h = mix(h, Math.floor(z[j]! * inv + offsets[b * o.dims + j]!));
+      return fmix(h) | 1;
+    });
+    for (const [b, sig] of sigs.entries()) {
+      const at = (sig ^ Math.imul(b, 0x9e3779b1)) & (o.tableSize - 1);
+      const tag = sig >>> 12;
+      const v = slots[at]!;
+      if (v !== 0 && v >>> 12 === tag && ((now - v) & 0xfff) <= o.horizon) hit = true;
+      slots[at] = ((tag << 12) | now) >>> 0;
+    }
+    return hit;
+  });
+}
+
+describe('fingerprints, two bands at a time', () => {
+  for (const bands of [8, 5])
+    it(`finds the same near-duplicates as signing one band at a time (${bands} bands)`, () => {
+      const s = DEFAULT_DETECTOR_SETTINGS;
+      const o: FingerprintDetectorOptions = {
+        dims: 6,
+        bands,
+        quantum: s.quantum,
+        tableSize: s.tableSize,
+        horizon: s.horizon,
+        window: 100_000,
+        benignRate: s.nearDuplicateRate,
+        alpha: s.alpha,
+        seed: 17,
+      };
+      const rng = new Xoshiro128(18);
+      const rows: Float64Array[] = [];
+      for (let i = 0; i < 3000; i++) {
+        // Fresh rows, and near-duplicates of a recent one (a binary search closing in).
+        const from =
+          rows.length > 0 && i % 2
+            ? rows[rows.length - 1 - Math.floor(rng.next() * Math.min(rows.length, 50))]!
+            : undefined;
+        rows.push(
+          Float64Array.from({ length: o.dims }, (_, j) => (from ? from[j]! + 0.01 * rng.normal() : rng.normal())),
+        );
+      }
+      const d = new FingerprintDetector(o);
+      const st = d.createState();
+      const got = rows.map((z) => {
+        const before = st.hits.count;
+        d.observe(st, z);
+        return st.hits.count > before;
+      });
+      const want = referenceFingerprintHits(o, rows);
+      assert.deepEqual(got, want);
+      assert.ok(want.filter(Boolean).length > 100, 'the stream has near-duplicates to find');
+    });
 });

@@ -88,6 +88,17 @@ describe('novelty detector', () => {
     assert.equal(det.observe(det.createState(), Float64Array.of(9, 9, 9)), 0);
   });
 
+  it('does not count a far row that continues the account’s path in its window, yet still says it is far', () => {
+    const det = populated(512);
+    const st = det.createState();
+    const off = Float64Array.of(9, 9, 9);
+    assert.equal(det.observe(st, off, true), 0);
+    assert.equal(st.lastFar, true);
+    assert.equal(st.far.count, 0);
+    det.observe(st, off, false);
+    assert.equal(st.far.count, 1);
+  });
+
   it('takes at most its cap of rows from one account, and none from a flagged one', () => {
     const det = new NoveltyDetector({ ...OPTIONS, offerCap: 3 });
     const st = det.createState();

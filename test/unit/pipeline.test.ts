@@ -90,6 +90,27 @@ describe('the pipeline running a phase of stages that answer at once or later', 
     assert.ok(pending instanceof Promise);
     assert.equal((await pending).allowed, true);
   });
+
+  it('decides a body phase whose stages all answer at once without a promise, for the proxy door', async () => {
+    const ran: string[] = [];
+    const p = pipelineOf([stage('contract', ran, () => undefined), stage('rate-limit', ran, () => undefined)]);
+    const head = await p.decideHead(view());
+    assert.ok(head.allowed);
+    const d = p.decideBodyAtOnce(head.ctx);
+    assert.ok(!(d instanceof Promise));
+    assert.equal(d.allowed, true);
+    assert.deepEqual(ran, ['contract', 'rate-limit']);
+  });
+
+  it('decides a body phase with a stage that answers later as a promise of the same decision', async () => {
+    const p = pipelineOf([stage('rate-limit', [], () => deny('rate_limited', 'over'), true)]);
+    const head = await p.decideHead(view());
+    assert.ok(head.allowed);
+    const d = p.decideBodyAtOnce(head.ctx);
+    assert.ok(d instanceof Promise);
+    const decided = await d;
+    assert.equal(!decided.allowed && decided.denial.code, 'rate_limited');
+  });
 });
 
 describe('the pipeline and answers that must be rewritten', () => {

@@ -549,6 +549,80 @@ function volcano(): Dataset {
 }
 
 /**
+ * Five technology stocks' monthly prices, 2000–2010: the price (log₁₀) and its change over one,
+ * three and twelve months (log ratio) → which stock (five classes). One series per stock with rare,
+ * long episodes (the 2000–2002 crash, 2008). A softmax-regression victim on four features. UNSEEN
+ * (added in the third session, victim fixed before any detector ran on it).
+ */
+function stocks(): Dataset {
+  const names = ['MSFT', 'AMZN', 'IBM', 'GOOG', 'AAPL'];
+  const history = new Map<string, number[]>();
+  return collect(
+    {
+      name: 'stocks',
+      split: 'unseen',
+      victim: 'softmax',
+      source: 'vega-datasets data/stocks.csv',
+      features: ['log10 price', '1-month change', '3-month change', '12-month change'],
+      classes: names,
+    },
+    readCsv('vega-datasets', 'data/stocks.csv').map((r) => {
+      const symbol = r['symbol'] ?? '';
+      const price = num(r['price']);
+      const past = history.get(symbol) ?? [];
+      history.set(symbol, [...past, price]);
+      const change = (months: number) => Math.log10(price / (past[past.length - months] ?? Number.NaN));
+      return {
+        x: [Math.log10(price), change(1), change(3), change(12)],
+        y: names.indexOf(symbol),
+        time: Date.parse(`${r['date'] ?? ''} UTC`),
+        series: names.indexOf(symbol),
+      };
+    }),
+  );
+}
+
+/**
+ * US ZIP codes: latitude, longitude and the code's first three and last two digits → the census
+ * region of its state (four classes; territories and military codes left out), every third code.
+ * No time: a replay walks one state's codes in numeric order, a path across its map. A
+ * softmax-regression victim on four features (an MLP here is so sure of itself that even softened
+ * it answers few rows with low margins). UNSEEN (added in the third session, victim fixed before any detector
+ * ran on it).
+ */
+function zipRegions(): Dataset {
+  const regions = [
+    'CT ME MA NH RI VT NJ NY PA',
+    'IL IN MI OH WI IA KS MN MO NE ND SD',
+    'DE FL GA MD NC SC VA DC WV AL KY MS TN AR LA OK TX',
+    'AZ CO ID MT NV NM UT WY AK CA HI OR WA',
+  ].map((r) => r.split(' '));
+  const states = regions.flat();
+  return collect(
+    {
+      name: 'zip-regions',
+      split: 'unseen',
+      victim: 'softmax',
+      source: 'vega-datasets data/zipcodes.csv',
+      features: ['latitude', 'longitude', 'first three digits', 'last two digits'],
+      classes: ['Northeast', 'Midwest', 'South', 'West'],
+    },
+    readCsv('vega-datasets', 'data/zipcodes.csv')
+      .filter((_, i) => i % 3 === 0)
+      .map((r) => {
+        const state = r['state'] ?? '';
+        const zip = num(r['zip_code']);
+        return {
+          x: [num(r['latitude']), num(r['longitude']), Math.floor(zip / 100), zip % 100],
+          y: regions.findIndex((r) => r.includes(state)),
+          time: zip,
+          series: states.indexOf(state),
+        };
+      }),
+  );
+}
+
+/**
  * US population by census year, age group and sex, 1850–2000 (IPUMS): the year, the age group,
  * sex and the group's people (millions) → how fast the group grew since its previous census
  * (quartiles of the growth per decade: four classes; 1850's rows have no previous census). Like a
@@ -608,6 +682,8 @@ export const DATASETS: Readonly<Record<string, () => Dataset>> = {
   'sp500-days': sp500Days,
   unemployment,
   volcano,
+  stocks,
+  'zip-regions': zipRegions,
   population,
 };
 

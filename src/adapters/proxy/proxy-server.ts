@@ -177,11 +177,14 @@ export class ProxyDoor {
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     if (this.stopped) return this.writeDenial(res, SHUTTING_DOWN, requestId, undefined, started, true);
-    this.decide(req, res, requestId, started, expectsContinue).catch((err: unknown) => {
-      this.log.error({ err, requestId }, 'proxy fault');
-      if (res.headersSent) res.destroy();
-      else this.writeDenial(res, deny('internal_error', 'internal error'), requestId, undefined, started, true);
-    });
+    void this.decide(req, res, requestId, started, expectsContinue);
+  }
+
+  /** Answers a request the door failed on; caught inside `decide`, so no `.catch` promise and closure per request. */
+  private fault(err: unknown, res: ServerResponse, requestId: string, started: number): void {
+    this.log.error({ err, requestId }, 'proxy fault');
+    if (res.headersSent) res.destroy();
+    else this.writeDenial(res, deny('internal_error', 'internal error'), requestId, undefined, started, true);
   }
 
   private async decide(
@@ -191,51 +194,60 @@ export class ProxyDoor {
     started: number,
     expectsContinue: boolean,
   ): Promise<void> {
-    const malformed = this.intake.headProblem(req);
-    if (malformed) return this.writeDenial(res, malformed, requestId, undefined, started, hasBody(req));
-    // Head phase first: an unauthenticated or refused request never has its body read.
-    const head = await this.pipeline.decideHead(requestViewOf(req, requestId));
-    if (!head.allowed) {
-      this.decisionSeconds.observe((performance.now() - started) / 1000);
-      // A small body that already arrived is drained and the connection kept; a larger or
-      // unfinished upload is left unread and the connection closed.
-      return this.writeDenial(res, head.denial, requestId, head.ctx, started, mustCloseAfterRefusal(req));
-    }
-    // Only predict and explain read a body; on any other route one is refused, never forwarded
-    // (a predictor that ignores it would read it as a second, unchecked request).
-    const takesBody = routeTakesBody(head.ctx);
-    if (!takesBody && hasBody(req))
-      return this.writeDenial(res, BODY_NOT_ALLOWED, requestId, head.ctx, started, mustCloseAfterRefusal(req));
-    if (expectsContinue) res.writeContinue();
-    const reading = takesBody && hasBody(req) ? this.intake.readBody(req) : undefined;
-    const read = isPromise(reading) ? await reading : reading;
-    if (read && !read.ok) {
-      if (read.reason === 'aborted') return this.record(req, head.ctx, requestId, 'client_closed', undefined, started);
-      return this.writeDenial(
-        res,
-        read.reason === 'too_large' ? this.tooLargeBody : this.overBudget,
-        requestId,
-        head.ctx,
-        started,
-        true,
-      );
-    }
-    const body = read?.ok ? read.body : undefined;
-    const reserved = read?.ok ? read.reserved : 0;
-    let handedOver = false;
     try {
-      // Routes whose stages read no body (probes, metadata) forward theirs untouched.
-      const decision = this.pipeline.needsBody(head.ctx)
-        ? await this.pipeline.decideBody(head.ctx, body)
-        : await this.pipeline.decideBody(head.ctx);
-      this.decisionSeconds.observe((performance.now() - started) / 1000);
-      if (!decision.allowed) return this.writeDenial(res, decision.denial, requestId, decision.ctx, started);
-      if (res.destroyed) return this.record(req, decision.ctx, requestId, 'client_closed', undefined, started);
-      handedOver = true;
-      new Exchange(this, req, res, decision.ctx, requestId, started, body, reserved, decision.ctx.rewrite).start();
-    } finally {
-      // Once handed over, the exchange releases the body's bytes when its predictor call ends.
-      if (!handedOver) this.intake.releaseBody(reserved);
+      const malformed = this.intake.headProblem(req);
+      if (malformed) return this.writeDenial(res, malformed, requestId, undefined, started, hasBody(req));
+      // Head phase first: an unauthenticated or refused request never has its body read. This
+      // await stays even when the head is decided at once: its turn lets Node's parser take in the
+      // body bytes that came with the head, so readBody finds them buffered and reads them without
+      // a promise or listeners.
+      const head = await this.pipeline.decideHead(requestViewOf(req, requestId));
+      if (!head.allowed) {
+        this.decisionSeconds.observe((performance.now() - started) / 1000);
+        // A small body that already arrived is drained and the connection kept; a larger or
+        // unfinished upload is left unread and the connection closed.
+        return this.writeDenial(res, head.denial, requestId, head.ctx, started, mustCloseAfterRefusal(req));
+      }
+      // Only predict and explain read a body; on any other route one is refused, never forwarded
+      // (a predictor that ignores it would read it as a second, unchecked request).
+      const takesBody = routeTakesBody(head.ctx);
+      if (!takesBody && hasBody(req))
+        return this.writeDenial(res, BODY_NOT_ALLOWED, requestId, head.ctx, started, mustCloseAfterRefusal(req));
+      if (expectsContinue) res.writeContinue();
+      const reading = takesBody && hasBody(req) ? this.intake.readBody(req) : undefined;
+      const read = isPromise(reading) ? await reading : reading;
+      if (read && !read.ok) {
+        if (read.reason === 'aborted')
+          return this.record(req, head.ctx, requestId, 'client_closed', undefined, started);
+        return this.writeDenial(
+          res,
+          read.reason === 'too_large' ? this.tooLargeBody : this.overBudget,
+          requestId,
+          head.ctx,
+          started,
+          true,
+        );
+      }
+      const body = read?.ok ? read.body : undefined;
+      const reserved = read?.ok ? read.reserved : 0;
+      let handedOver = false;
+      try {
+        // Routes whose stages read no body (probes, metadata) forward theirs untouched.
+        const deciding = this.pipeline.needsBody(head.ctx)
+          ? this.pipeline.decideBodyAtOnce(head.ctx, body)
+          : this.pipeline.decideBodyAtOnce(head.ctx);
+        const decision = isPromise(deciding) ? await deciding : deciding;
+        this.decisionSeconds.observe((performance.now() - started) / 1000);
+        if (!decision.allowed) return this.writeDenial(res, decision.denial, requestId, decision.ctx, started);
+        if (res.destroyed) return this.record(req, decision.ctx, requestId, 'client_closed', undefined, started);
+        handedOver = true;
+        new Exchange(this, req, res, decision.ctx, requestId, started, body, reserved, decision.ctx.rewrite).start();
+      } finally {
+        // Once handed over, the exchange releases the body's bytes when its predictor call ends.
+        if (!handedOver) this.intake.releaseBody(reserved);
+      }
+    } catch (err) {
+      this.fault(err, res, requestId, started);
     }
   }
 
