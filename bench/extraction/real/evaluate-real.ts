@@ -190,9 +190,15 @@ const ATTACK_GAP_MS = 2000;
 /**
  * One attacker account joins a model whose benign population has been live for a while
  * (`population.horizon`: every benign user has started), and sends its queries interleaved with
- * the population's, until its account is degraded or its budget is spent.
+ * the population's, until its account is degraded or its budget is spent. `attackStream` replaces
+ * the named attack's rows (probes of attacks outside the bench's table, bench/extraction/adaptive-probe.ts).
  */
-export function runRealAttack(v: RealAttackVariant, seed: number, worldSeed: number): RealAttackOutcome {
+export function runRealAttack(
+  v: RealAttackVariant,
+  seed: number,
+  worldSeed: number,
+  attackStream?: (w: RealWorld) => Iterator<Float64Array>,
+): RealAttackOutcome {
   const w = worldOf(v.dataset, worldSeed);
   const pop = populationOf(w, v.users, worldSeed);
   const g = newGuard(w);
@@ -209,7 +215,7 @@ export function runRealAttack(v: RealAttackVariant, seed: number, worldSeed: num
   };
   replayUntil(join);
   const enforcingAtJoin = g.enforcing();
-  const stream = realAttackStream(v.attack, w, seed, v.mix);
+  const stream = attackStream ? attackStream(w) : realAttackStream(v.attack, w, seed, v.mix);
   const sent: Float64Array[] = [];
   let flaggedAt = 0;
   let degradedAt = 0;
