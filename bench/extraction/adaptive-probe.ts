@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { Xoshiro128 } from '../../src/extraction/prng.js';
 import { loadDataset } from './real/datasets.js';
 import { runRealAttack } from './real/evaluate-real.js';
+import { withRealRows } from './real/real-attacks.js';
 import type { RealWorld } from './real/victims.js';
 
 // Attacks written against the detector's own rules, run outside the bench's table (they are
@@ -43,17 +44,6 @@ function* sliceWalk(w: RealWorld, rng: Xoshiro128): Generator<Float64Array> {
   }
 }
 
-/** The same rows with a share `mix` replaced by exact real rows. */
-function* mixed(w: RealWorld, seed: number, mix: number): Generator<Float64Array> {
-  const rng = new Xoshiro128(seed);
-  const mixRng = new Xoshiro128(seed ^ 0x1b873593);
-  const inner = sliceWalk(w, rng);
-  for (;;)
-    yield mix > 0 && mixRng.next() < mix
-      ? w.data.rows[Math.floor(mixRng.next() * w.data.rows.length)]!
-      : (inner.next().value as Float64Array);
-}
-
 const worldSeed = Number(values.seed);
 const runs = Number(values.runs);
 const budget = Number(values.budget);
@@ -67,7 +57,7 @@ for (const dataset of values.datasets.split(',')) {
         { dataset, attack: 'uniform', mix, budget, users: 300, arrival: 'live' },
         seed,
         worldSeed,
-        (w) => mixed(w, seed, mix),
+        (w) => withRealRows(sliceWalk(w, new Xoshiro128(seed)), w, seed, mix),
       );
       const agreement = `${(100 * o.agreement).toFixed(0)}%`;
       cells.push(

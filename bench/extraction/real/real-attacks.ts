@@ -223,6 +223,11 @@ export function* realAttackStream(name: RealAttack, w: RealWorld, seed: number, 
                 : name === 'sweep'
                   ? sweep(w, rng)
                   : natural(w, rng);
+  yield* withRealRows(inner, w, seed, mix);
+}
+
+/** `inner`'s rows with a share `mix` replaced by exact real rows, drawn from their own seeded stream. */
+export function* withRealRows(inner: Iterator<Row>, w: RealWorld, seed: number, mix: number): Generator<Row> {
   const mixRng = new Xoshiro128(seed ^ 0x1b873593);
   for (;;) {
     if (mix > 0 && mixRng.next() < mix) yield realRow(w, mixRng);
