@@ -1,8 +1,14 @@
+import { DETECTORS } from './detector-settings.js';
 import { OBJECT_OVERHEAD } from './heap-cost.js';
 import { WindowCount } from './window-count.js';
 
-/** Detectors (DETECTORS indices) whose hits are also counted apart: fingerprint, steps, novelty, lineage. */
-export const APART_DETECTORS = [1, 6, 7, 8] as const;
+/** The windowed detectors whose hits are also counted apart, in the order of the apart windows. */
+export const APART_NAMES = ['fingerprint', 'steps', 'novelty', 'lineage'] as const;
+export type ApartName = (typeof APART_NAMES)[number];
+/** Their indices in DETECTORS (the per-detector arrays), in the same order. */
+export const APART_DETECTORS: readonly number[] = APART_NAMES.map((n) => DETECTORS.indexOf(n));
+/** Each one's position among the apart windows. */
+export const APART_AT = Object.fromEntries(APART_NAMES.map((n, i) => [n, i])) as Readonly<Record<ApartName, number>>;
 
 /**
  * The windowed detectors' hits counted a second time over the account's rows that are not
@@ -17,12 +23,12 @@ export const APART_DETECTORS = [1, 6, 7, 8] as const;
 export class ApartWindows {
   private readonly windows: WindowCount[];
 
-  /** `sources`: the account's own windows, in APART_DETECTORS order (undefined: no such detector). */
-  constructor(
-    window: number,
-    private readonly sources: readonly (WindowCount | undefined)[],
-  ) {
-    this.windows = sources.map(() => new WindowCount(window));
+  private readonly sources: readonly (WindowCount | undefined)[];
+
+  /** `sources`: the account's own window of each apart detector (undefined: no such detector). */
+  constructor(window: number, sources: Readonly<Record<ApartName, WindowCount | undefined>>) {
+    this.sources = APART_NAMES.map((n) => sources[n]);
+    this.windows = APART_NAMES.map(() => new WindowCount(window));
   }
 
   /** Files each source window's latest signal: call after the detectors saw a row that is not real-looking. */
@@ -33,9 +39,14 @@ export class ApartWindows {
     }
   }
 
-  /** The count over the rows apart for the i-th of APART_DETECTORS. */
+  /** The count over the rows apart for the i-th of APART_NAMES. */
   count(i: number): number {
     return this.windows[i]!.count;
+  }
+
+  /** The statistic judged and calibrated for detector `name`: the larger of its window's `count` and its count apart. */
+  larger(name: ApartName, count: number): number {
+    return Math.max(count, this.windows[APART_AT[name]]!.count);
   }
 
   get bytes(): number {

@@ -257,12 +257,12 @@ export class QueryScorer {
 
   private attachApart(st: QueryStreamState): void {
     if (!this.known) return;
-    st.apart = new ApartWindows(this.settings.window, [
-      st.fingerprint?.hits,
-      st.steps?.hits,
-      st.novelty?.far,
-      st.lineage?.hits,
-    ]);
+    st.apart = new ApartWindows(this.settings.window, {
+      fingerprint: st.fingerprint?.hits,
+      steps: st.steps?.hits,
+      novelty: st.novelty?.far,
+      lineage: st.lineage?.hits,
+    });
   }
 
   /** Per detector, the floor threshold in its unit: PRADA's δ, the windowed detectors' alarm counts. */
@@ -366,14 +366,16 @@ export class QueryScorer {
     this.peak(st, cal, on, PRADA, wBin(st.prada!.w));
     // The statistic judged is the one calibrated: the larger of the window's count and the count apart.
     const a = st.apart;
-    this.peak(st, cal, on, 1, Math.max(st.fingerprint!.hits.count, a?.count(0) ?? 0));
+    this.peak(st, cal, on, 1, a ? a.larger('fingerprint', st.fingerprint!.hits.count) : st.fingerprint!.hits.count);
     this.peak(st, cal, on, ENVELOPE, Math.round(g.envelopeAdjusted));
     this.peak(st, cal, on, 3, g.sweepHits);
     this.peak(st, cal, on, 4, g.collinearHits);
     this.peak(st, cal, on, MARGIN, Math.round(g.marginAdjusted));
-    if (st.steps) this.peak(st, cal, on, 6, Math.max(st.steps.hits.count, a?.count(1) ?? 0));
-    if (st.novelty) this.peak(st, cal, on, NOVELTY, Math.max(st.novelty.far.count, a?.count(2) ?? 0));
-    if (st.lineage) this.peak(st, cal, on, LINEAGE, Math.max(st.lineage.hits.count, a?.count(3) ?? 0));
+    if (st.steps) this.peak(st, cal, on, 6, a ? a.larger('steps', st.steps.hits.count) : st.steps.hits.count);
+    if (st.novelty)
+      this.peak(st, cal, on, NOVELTY, a ? a.larger('novelty', st.novelty.far.count) : st.novelty.far.count);
+    if (st.lineage)
+      this.peak(st, cal, on, LINEAGE, a ? a.larger('lineage', st.lineage.hits.count) : st.lineage.hits.count);
     if (!on && st.distinct >= cal.o.minQueries) {
       st.contributing = true;
       cal.add(p, st.distinct);

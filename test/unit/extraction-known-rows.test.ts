@@ -52,7 +52,12 @@ describe('known rows', () => {
 describe('windows apart', () => {
   it('count only the signals of the rows filed with them', () => {
     const source = new WindowCount(8);
-    const apart = new ApartWindows(8, [source, undefined, undefined, undefined]);
+    const apart = new ApartWindows(8, {
+      fingerprint: source,
+      steps: undefined,
+      novelty: undefined,
+      lineage: undefined,
+    });
     for (let i = 0; i < 8; i++) {
       source.push(i % 2 === 0);
       // Only the odd rows are filed apart: every signal came from an even row.
