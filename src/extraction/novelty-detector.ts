@@ -224,12 +224,11 @@ export class NoveltyDetector {
     }
     this.pool.set(z.subarray(0, dims), slot * dims);
     this.changes++;
-    // Rebuilt while growing at every eighth of the reference, then after an eighth is replaced.
-    if (
-      !this.build &&
-      (this.changes >= Math.max(8, reference >> 3) || (this.size >= this.o.minReference && !this.ready))
-    )
-      this.startRebuild();
+    // Rebuilt once the reference can judge (`minReference` rows), then while growing at every
+    // eighth of the reference, then after an eighth is replaced. A smaller reference judges no
+    // row, so it is not built.
+    if (this.build || this.size < this.o.minReference) return;
+    if (this.changes >= Math.max(8, reference >> 3) || !this.ready) this.startRebuild();
   }
 
   /**
@@ -313,16 +312,28 @@ export class NoveltyDetector {
       keys[dst] = proj[src]!;
     }
     yield;
-    // Leave-one-out: each reference row's distance to its `neighbours`-th nearest other row,
-    // searched outwards along the sorted projection until the projection gap alone exceeds it.
-    const kth = this.scratch;
+    // The radius is the `quantile` of the rows' leave-one-out distances to their `neighbours`-th
+    // nearest other row, that is the `need`-th largest of them: the score of the `need`-th
+    // strongest outlier. As in Bay and Schwabacher's pruning rule for the top outliers by k-NN
+    // distance (KDD 2003), a row's search stops as soon as `neighbours` rows lie within the
+    // smallest of the `need` largest distances so far (a min-heap): such a row cannot be among
+    // them, and only the few that may be are searched to the end. The result is the exact
+    // quantile. Rows are taken from both ends of the projection inwards, so the outliers, whose
+    // distances are the largest, come first and raise the cutoff early.
+    const need = n - Math.min(n - 1, Math.ceil(quantile * n) - 1);
+    const top = this.scratch;
+    let held = 0;
     const best = new Float64Array(neighbours);
     work = 0;
-    for (let i = 0; i < n; i++) {
+    for (let t = 0; t < n; t++) {
+      const i = (t & 1) === 0 ? t >> 1 : n - 1 - (t >> 1);
+      const floor = held < need ? Number.NEGATIVE_INFINITY : top[0]!;
       best.fill(Number.POSITIVE_INFINITY);
       let down = i - 1;
       let up = i + 1;
-      for (;;) {
+      // Searched outwards along the sorted projection until the projection gap alone exceeds the
+      // `neighbours`-th distance found, or that distance is at most the floor.
+      while (best[neighbours - 1]! > floor) {
         const gd = down >= 0 ? keys[i]! - keys[down]! : Number.POSITIVE_INFINITY;
         const gu = up < n ? keys[up]! - keys[i]! : Number.POSITIVE_INFINITY;
         const m = gd <= gu ? down : up;
@@ -330,13 +341,17 @@ export class NoveltyDetector {
         if (gap * gap > best[neighbours - 1]!) break;
         if (gd <= gu) down--;
         else up++;
+        const bound = best[neighbours - 1]!;
         let d = 0;
-        for (let j = 0; j < dims; j++) {
+        let j = 0;
+        // Abandoned once past the bound: the sum only grows, and a row beyond it changes nothing.
+        for (; j < dims; j++) {
           const e = rows[i * dims + j]! - rows[m * dims + j]!;
           d += e * e;
+          if (d >= bound) break;
         }
-        work += dims;
-        if (d < best[neighbours - 1]!) {
+        work += j + 1;
+        if (d < bound) {
           let k = neighbours - 1;
           while (k > 0 && best[k - 1]! > d) {
             best[k] = best[k - 1]!;
@@ -345,14 +360,17 @@ export class NoveltyDetector {
           best[k] = d;
         }
       }
-      kth[i] = best[neighbours - 1]!;
+      const kth = best[neighbours - 1]!;
+      if (kth > floor) {
+        if (held < need) heapPush(top, held++, kth);
+        else heapReplaceMin(top, need, kth);
+      }
       if (work >= SLICE_WORK) {
         work = 0;
         yield;
       }
     }
-    const sorted = kth.slice(0, n).sort();
-    const radius2 = sorted[Math.min(n - 1, Math.ceil(quantile * n) - 1)]!;
+    const radius2 = top[0]!;
     const certInverse = Math.sqrt(dims / radius2);
     cert.fill(0);
     for (let i = 0; i < n; i++)
@@ -430,6 +448,32 @@ export class NoveltyDetector {
     }
     return true;
   }
+}
+
+/** Adds `x` to the min-heap of `size` values at the front of `heap`. */
+function heapPush(heap: Float64Array, size: number, x: number): void {
+  let i = size;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (heap[parent]! <= x) break;
+    heap[i] = heap[parent]!;
+    i = parent;
+  }
+  heap[i] = x;
+}
+
+/** Replaces the least of the min-heap of `size` values at the front of `heap` with `x`. */
+function heapReplaceMin(heap: Float64Array, size: number, x: number): void {
+  let i = 0;
+  for (;;) {
+    let c = 2 * i + 1;
+    if (c >= size) break;
+    if (c + 1 < size && heap[c + 1]! < heap[c]!) c++;
+    if (heap[c]! >= x) break;
+    heap[i] = heap[c]!;
+    i = c;
+  }
+  heap[i] = x;
 }
 
 /** The slot of the row at `z[at…]` on certificate grid `grid` (the second is shifted by half a cell). */

@@ -139,6 +139,49 @@ describe('novelty detector', () => {
   });
 });
 
+/** The radius by definition: every row's distance to its `neighbours`-th nearest other row, all pairs, then the quantile. */
+function bruteForceRadius(rows: readonly Float64Array[], neighbours: number, quantile: number): number {
+  const kth = rows.map((a, i) => {
+    const d = rows.flatMap((b, m) => (m === i ? [] : [a.reduce((s, v, j) => s + (v - b[j]!) ** 2, 0)]));
+    return d.sort((x, y) => x - y)[neighbours - 1]!;
+  });
+  kth.sort((x, y) => x - y);
+  return Math.sqrt(kth[Math.min(rows.length - 1, Math.ceil(quantile * rows.length) - 1)]!);
+}
+
+describe('novelty reference radius', () => {
+  const cases = [
+    { dims: 3, neighbours: 2, quantile: 0.99, rows: 512, duplicates: false },
+    { dims: 16, neighbours: 2, quantile: 0.99, rows: 1024, duplicates: false },
+    { dims: 4, neighbours: 3, quantile: 0.9, rows: 300, duplicates: false },
+    { dims: 4, neighbours: 2, quantile: 0.99, rows: 400, duplicates: true },
+    { dims: 2, neighbours: 2, quantile: 1, rows: 200, duplicates: false },
+  ];
+  for (const c of cases)
+    it(`is exactly the ${c.quantile} quantile of the rows’ distances to their k-th nearest other row (k = ${c.neighbours}, ${c.dims} features, ${c.rows} rows${c.duplicates ? ', repeated rows' : ''})`, () => {
+      const rng = new Xoshiro128(c.dims * 1000 + c.rows);
+      const det = new NoveltyDetector({
+        ...OPTIONS,
+        dims: c.dims,
+        reference: c.rows,
+        minReference: 16,
+        neighbours: c.neighbours,
+        quantile: c.quantile,
+      });
+      const rows: Float64Array[] = [];
+      for (let i = 0; i < c.rows; i++) {
+        // A heavy-tailed cloud (a normal over a uniform scale), some rows sent twice when asked.
+        const s = 0.2 + 3 * rng.next() ** 4;
+        const row =
+          c.duplicates && i % 5 === 4 ? rows[i - 1]! : Float64Array.from({ length: c.dims }, () => s * rng.normal());
+        rows.push(row);
+        det.offer(det.createState(), row, 1, true);
+      }
+      det.rebuild();
+      assert.equal(det.radius, bruteForceRadius(rows, c.neighbours, c.quantile));
+    });
+});
+
 describe('novelty reference rebuilt between requests', () => {
   const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
   /** Event-loop turns until the rebuild under way has run its last slice. */
@@ -165,6 +208,17 @@ describe('novelty reference rebuilt between requests', () => {
     };
     return { det, untilRebuilding };
   }
+
+  it('starts no rebuild before the reference holds enough rows to judge, and one at the row that makes it enough', () => {
+    const det = new NoveltyDetector({ ...OPTIONS, slices: deferredSlices });
+    const rng = new Xoshiro128(7);
+    for (let a = 1; a < OPTIONS.minReference; a++) {
+      det.offer(det.createState(), onCurve(rng), 1, true);
+      assert.equal(det.rebuilding, false, `a rebuild started at ${a} rows`);
+    }
+    det.offer(det.createState(), onCurve(rng), 1, true);
+    assert.equal(det.rebuilding, true);
+  });
 
   it('keeps judging with the reference in force when an offer starts a rebuild, and switches once it ends', async () => {
     const rng = new Xoshiro128(7);
