@@ -1,7 +1,7 @@
 // Bytes allocated and scavenges per request of the bench's own targets (the Node floor and the
 // gateway rows), under a fixed number of requests, with the biggest allocation sites:
 //   node dist/bench/profiles/alloc-per-request.js [--count 20000] [--only node-floor,gw-all,gw-all-redis] [--sites 15]
-//     [--baseline /path/to/other/dist]
+//     [--baseline /path/to/other/dist] [--rows 256]
 // Every target runs with bench/profiles/alloc-probe.js preloaded (NODE_OPTIONS, so the floor and
 // the gateways carry the same probe); after a warm-up, one window of `count` requests counts
 // scavenges (no profiler attached) and a second window estimates allocated bytes with V8's
@@ -31,12 +31,15 @@ const { values } = parseArgs({
     // Name each allocation site with this many of its callers.
     callers: { type: 'string', default: '0' },
     baseline: { type: 'string' },
+    // Rows per request (the bench's 1-vs-256-rows table sends 256).
+    rows: { type: 'string', default: '1' },
   },
 });
 const COUNT = boundedArg('count', values.count, 1000, 1_000_000, true);
 const WARMUP = boundedArg('warmup', values.warmup, 0, 1_000_000, true);
 const CONNECTIONS = boundedArg('connections', values.connections, 1, 256, true);
 const SITES = boundedArg('sites', values.sites, 0, 40, true);
+const ROWS = boundedArg('rows', values.rows, 1, 256, true);
 const MAX_SECONDS = 120;
 
 process.env['ALLOC_PROBE_CALLERS'] = String(boundedArg('callers', values.callers, 0, 8, true));
@@ -65,7 +68,7 @@ async function main(): Promise<void> {
   const predictor = await startChild('predictor', undefined, { stdout: 'ignore' });
   const env = { predictorUrl: predictor.url, identity, workDir, profileDir: undefined };
   const lines = [
-    `${new Date().toISOString()} · node ${process.version} · ${COUNT} requests per window, ${CONNECTIONS} connections, V2 infer (1 row)`,
+    `${new Date().toISOString()} · node ${process.version} · ${COUNT} requests per window, ${CONNECTIONS} connections, V2 infer (${ROWS} row${ROWS === 1 ? '' : 's'})`,
     '',
     '| target | kB allocated / request | scavenges / 10,000 requests | full GCs | GC pause ms / 10,000 requests |',
     '| --- | ---: | ---: | ---: | ---: |',
@@ -88,7 +91,7 @@ async function main(): Promise<void> {
           else process.env['NODE_OPTIONS'] = saved;
         }
         try {
-          const call = v2InferCall(1, t.authenticates ? token : undefined);
+          const call = v2InferCall(ROWS, t.authenticates ? token : undefined);
           await countedLoad(r.url, () => call, WARMUP, CONNECTIONS, MAX_SECONDS);
           const out = await window<never>(r, dir, async () => {
             const res = await countedLoad(r.url, () => call, COUNT, CONNECTIONS, MAX_SECONDS);

@@ -191,6 +191,18 @@ export class AccountGuard {
     return this.settle(acc, adds ? 1 : 0, d, now);
   }
 
+  /**
+   * Counts a row known to be an exact re-send of the row this account sent just before it (the
+   * same values, bit for bit), as `observe` counts it, without hashing it or warming the state:
+   * that row is in the account's repeat set (it was remembered or found there a moment ago), so
+   * `observe` would find it too and score nothing.
+   */
+  observeRepeat(acc: AccountState, now: number): LevelChange | undefined {
+    acc.stream.queries++;
+    acc.stream.exactDuplicates++;
+    return this.settle(acc, 0, -1, now);
+  }
+
   /** Counts rows the detectors cannot read (non-numeric inputs). */
   observeOpaque(acc: AccountState, hash: number, rows: number, now: number): LevelChange | undefined {
     this.scorer.observeOpaque(acc.stream, hash, rows);

@@ -31,6 +31,17 @@ function marginOf(p: PredictedClass | undefined): number {
   return r && r.length >= 2 ? r[0]!.score - r[1]!.score : Number.NaN;
 }
 
+/** The same numbers, bit for bit (0 and −0 differ, as they do in the row hash; NaN never matches). */
+function sameValues(a: readonly number[], b: readonly number[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let j = 0; j < a.length; j++) {
+    const x = a[j]!;
+    if (x !== b[j]! || (x === 0 && 1 / x !== 1 / b[j]!)) return false;
+  }
+  return true;
+}
+
 const bodyHash = (body: Buffer | undefined): number => (body ? hashRow(body) : 0);
 
 /**
@@ -233,8 +244,14 @@ export const extractionStages: StageFactory = (deps) => {
       seen = withClasses ? 'answer' : 'inputs';
       n = rows.length;
       for (let i = 0; i < n; i++) {
-        const p = withClasses ? classes[i] : undefined;
-        const c = g.guard.observe(acc, rows[i]!, p ? g.classIdOf(p.label) : UNKNOWN_CLASS, marginOf(p), at);
+        const row = rows[i]!;
+        let c: LevelChange | undefined;
+        // A row repeating the one before it (a batch of one row many times) is an exact re-send.
+        if (i > 0 && sameValues(row, rows[i - 1]!)) c = g.guard.observeRepeat(acc, at);
+        else {
+          const p = withClasses ? classes[i] : undefined;
+          c = g.guard.observe(acc, row, p ? g.classIdOf(p.label) : UNKNOWN_CLASS, marginOf(p), at);
+        }
         if (c) change = change ? { ...c, from: change.from } : c;
       }
     } else {

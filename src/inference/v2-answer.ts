@@ -27,9 +27,19 @@ function tensorOf(v: unknown, i: number): Tensor | string {
   if (typeof datatype !== 'string') return `outputs[${i}] (${name}) has no datatype`;
   if (!Array.isArray(data)) return `outputs[${i}] (${name}) has no data`;
   // Row-major nested lists are flattened; a flat list (the common case) is used as it is.
-  const flat = data.some(Array.isArray) ? data.flat(Infinity) : data;
+  const flat = hasNestedList(data) ? data.flat(Infinity) : data;
   if (flat.length !== size) return `outputs[${i}] (${name}) has ${flat.length} elements for shape [${shape.join(',')}]`;
   return { name, shape: shape as number[], datatype, data: flat };
+}
+
+/**
+ * Whether any element is a list. A loop, not `data.some(Array.isArray)`: a list of doubles handed
+ * element by element to a callback V8 does not inline boxes each one (16 bytes per score: 12 kB of
+ * garbage for a 256-row answer of three classes).
+ */
+function hasNestedList(data: readonly unknown[]): boolean {
+  for (let i = 0; i < data.length; i++) if (Array.isArray(data[i])) return true;
+  return false;
 }
 
 /** Rows of a tensor: [N, C] → N rows of C; [N] → N scalars; [k] of Triton strings → one row. */

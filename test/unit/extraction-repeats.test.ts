@@ -51,6 +51,29 @@ describe('exact repeats', () => {
     assert.equal(acc.stream.exactDuplicates, 1);
   });
 
+  it('counts a row known to repeat the row before it (observeRepeat) exactly as observe counts it', () => {
+    const direct = guard();
+    const known = guard();
+    const a = direct.account('u', 0);
+    const b = known.account('u', 0);
+    const data = rows(300, 4);
+    let t = 0;
+    for (const r of data)
+      for (let copy = 0; copy < 3; copy++) {
+        t += 100;
+        direct.guard.observe(a, r, 0, Number.NaN, t);
+        if (copy === 0) known.guard.observe(b, r, 0, Number.NaN, t);
+        else known.guard.observeRepeat(b, t);
+      }
+    assert.equal(b.stream.queries, a.stream.queries);
+    assert.equal(b.stream.distinct, a.stream.distinct);
+    assert.equal(b.stream.exactDuplicates, 600);
+    assert.equal(b.stream.exactDuplicates, a.stream.exactDuplicates);
+    assert.deepEqual(b.stream.scores, a.stream.scores);
+    assert.equal(b.level, a.level);
+    assert.equal(b.value, a.value);
+  });
+
   it('answers like a reference set under random inserts and expiries (deletion keeps every probe run reachable)', () => {
     const horizon = 64;
     const set = new RepeatSet(horizon, new ArrayBuffer(RepeatSet.bytesFor(horizon)), 0);
