@@ -276,17 +276,20 @@ export class NoveltyDetector {
     const { rows, keys, axis: v, cert } = this.spare;
     const mean = new Float64Array(dims);
     for (let i = 0; i < n; i++) for (let j = 0; j < dims; j++) mean[j]! += pool[i * dims + j]! / n;
-    // First principal direction by power iteration on the covariance (never formed: X'(Xv)).
+    // First principal direction by power iteration on the covariance (never formed: X'(Xv)), on
+    // the rows centred once (in the spare reference, free until the sorted rows are written).
+    const centred = rows;
+    for (let i = 0; i < n * dims; i += dims) for (let j = 0; j < dims; j++) centred[i + j] = pool[i + j]! - mean[j]!;
     for (let j = 0; j < dims; j++) v[j] = 1 / Math.sqrt(dims) + 1e-3 * j;
     const w = new Float64Array(dims);
     const perIteration = 2 * n * dims;
     let work = 0;
     for (let it = 0; it < 30; it++) {
       w.fill(0);
-      for (let i = 0; i < n; i++) {
+      for (let i = 0; i < n * dims; i += dims) {
         let p = 0;
-        for (let j = 0; j < dims; j++) p += (pool[i * dims + j]! - mean[j]!) * v[j]!;
-        for (let j = 0; j < dims; j++) w[j]! += p * (pool[i * dims + j]! - mean[j]!);
+        for (let j = 0; j < dims; j++) p += centred[i + j]! * v[j]!;
+        for (let j = 0; j < dims; j++) w[j]! += p * centred[i + j]!;
       }
       let norm = 0;
       for (let j = 0; j < dims; j++) norm += w[j]! * w[j]!;
