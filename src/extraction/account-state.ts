@@ -174,7 +174,7 @@ export class AccountGuard {
       acc.firstFlaggedAt = now;
       acc.firstAlarmDetector = d;
       acc.firstAlarmScore = score;
-      acc.firstAlarmThreshold = cal ? cal.effectiveFor(d, acc.stream) : Number.NaN;
+      acc.firstAlarmThreshold = cal ? cal.effective(d) : Number.NaN;
     }
     // A provisional calibration flags and keeps the evidence, but escalates no further than flag:
     // the thresholds rest on few accounts, and the gate does not act on them yet.

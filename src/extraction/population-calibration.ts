@@ -34,12 +34,6 @@ export interface CalibrationOptions {
   readonly pinned?: PinnedCalibration | undefined;
 }
 
-/** What an account has lent the calibration: whether it contributes, and its bin per detector. */
-export interface Contributor {
-  readonly contributing: boolean;
-  readonly peaks: Int16Array;
-}
-
 /** A calibration fixed by the operator (the `calibrate` command prints one). */
 export interface PinnedCalibration {
   readonly accounts: number;
@@ -102,18 +96,6 @@ export class PopulationCalibration {
   readonly thresholds = new Float64Array(DETECTORS.length).fill(Number.NaN);
   /** Per detector, what multiplies the detector's floor-relative score (1 while uncalibrated). */
   readonly factors = new Float64Array(DETECTORS.length).fill(1);
-  /**
-   * Per detector, the bin of the population's 99th percentile: a contributing account beyond it
-   * is one of the handful the tail's extrapolation rests on, so it is judged by the population
-   * without itself (`aloneThresholds`, `aloneFactors`), never by a threshold its own statistic
-   * raised. With a few hundred accounts one rank of a sparse tail is several counts, amplified by
-   * the extrapolation: on us-births a diluted attacker's own novelty count took the threshold it
-   * was judged by from 60 to 107, above its count.
-   */
-  readonly tailBins = new Int16Array(DETECTORS.length).fill(0x7fff);
-  /** Per detector, the threshold computed without one account beyond the 99th percentile (NaN: the floor). */
-  readonly aloneThresholds = new Float64Array(DETECTORS.length).fill(Number.NaN);
-  readonly aloneFactors = new Float64Array(DETECTORS.length).fill(1);
   state: CalibrationState = 'uncalibrated';
   /** When the calibration came into force (epoch ms), or 0. */
   since = 0;
@@ -224,9 +206,6 @@ export class PopulationCalibration {
       this.since = 0;
       this.thresholds.fill(Number.NaN);
       this.factors.fill(1);
-      this.aloneThresholds.fill(Number.NaN);
-      this.aloneFactors.fill(1);
-      this.tailBins.fill(0x7fff);
       return was !== 'uncalibrated';
     }
     // A young population has not shown its tail yet (peaks grow with stream length): a
@@ -234,11 +213,13 @@ export class PopulationCalibration {
     const k = n >= this.o.minAccounts ? this.k : 2 * this.k;
     for (let d = 0; d < DETECTORS.length; d++) {
       const h = this.hist[d]!;
-      this.thresholds[d] = this.alarmPoint(d, h, n, k);
-      this.tailBins[d] = quantileBin(h, n, 0.99);
-      // Every account beyond the 99th percentile leaves the same population when set aside: the
-      // quantiles of the n − 1 others are those of the histogram read up to rank n − 1.
-      this.aloneThresholds[d] = this.alarmPoint(d, h, n - 1, k);
+      const q90 = quantileBin(h, n, 0.9);
+      const q = quantileBin(h, n, 0.99);
+      // A window count also wanders by its own sampling noise (binomial spread at the q99 rate),
+      // which an account's peak keeps growing into as its stream gets longer.
+      const noise = d === PRADA ? 0 : Math.sqrt(q * Math.max(0, 1 - q / this.o.window));
+      const at = Math.max(q + k * Math.max(q - q90, noise), q + 1);
+      this.thresholds[d] = d === PRADA ? 1 - at * W_STEP : Math.ceil(at);
     }
     this.applyThresholds();
     const was = this.state;
@@ -246,17 +227,6 @@ export class PopulationCalibration {
     if (this.state === 'calibrated' && was !== 'calibrated') this.since = now;
     if (this.state === 'provisional') this.since = 0;
     return was !== this.state;
-  }
-
-  /** The alarm point of detector `d` over the lowest `n` accounts of histogram `h`, in the detector's unit. */
-  private alarmPoint(d: number, h: Float64Array, n: number, k: number): number {
-    const q90 = quantileBin(h, n, 0.9);
-    const q = quantileBin(h, n, 0.99);
-    // A window count also wanders by its own sampling noise (binomial spread at the q99 rate),
-    // which an account's peak keeps growing into as its stream gets longer.
-    const noise = d === PRADA ? 0 : Math.sqrt(q * Math.max(0, 1 - q / this.o.window));
-    const at = Math.max(q + k * Math.max(q - q90, noise), q + 1);
-    return d === PRADA ? 1 - at * W_STEP : Math.ceil(at);
   }
 
   /** Replaces the histograms by the shared ones (plus what this replica has not sent yet). */
@@ -289,8 +259,6 @@ export class PopulationCalibration {
 
   pin(p: PinnedCalibration, now: number): void {
     DETECTORS.forEach((name, d) => (this.thresholds[d] = p.thresholds[name] ?? Number.NaN));
-    // A pinned block is no population: every account is judged by it.
-    this.tailBins.fill(0x7fff);
     if (p.classRates) this.classRates.pin(p.classRates);
     this.state = 'pinned';
     this.applyThresholds();
@@ -309,20 +277,7 @@ export class PopulationCalibration {
 
   /** Per detector, the threshold an account must pass (calibrated and floor together). */
   effective(d: number): number {
-    return this.effectiveOf(d, this.thresholds[d]!);
-  }
-
-  /** The same for one account: beyond the tail, the threshold of the population without it. */
-  effectiveFor(d: number, account: Contributor): number {
-    return this.alone(d, account) ? this.effectiveOf(d, this.aloneThresholds[d]!) : this.effective(d);
-  }
-
-  /** Whether the account is one of those beyond the 99th percentile of detector `d`: judged by the population without itself. */
-  alone(d: number, account: Contributor): boolean {
-    return account.contributing && account.peaks[d]! > this.tailBins[d]!;
-  }
-
-  private effectiveOf(d: number, t: number): number {
+    const t = this.thresholds[d]!;
     const f = this.floors[d]!;
     if (t !== t) return f;
     return d === PRADA ? Math.min(t, this.o.deltaCeiling) : Math.max(t, f);
@@ -341,17 +296,13 @@ export class PopulationCalibration {
 
   private applyThresholds(): void {
     for (let d = 0; d < DETECTORS.length; d++) {
-      this.factors[d] = this.factorOf(d, this.effective(d));
-      this.aloneFactors[d] = this.factorOf(d, this.effectiveOf(d, this.aloneThresholds[d]!));
+      const f = this.floors[d]!;
+      const e = this.effective(d);
+      // Scores are relative to the floor: count / floorCount, or (1 − W) / (1 − δ_floor). Envelope
+      // and margin keep their raw count against the floor; the scorer judges their class-adjusted
+      // count against the calibrated threshold beside it.
+      this.factors[d] = d === PRADA ? (e >= 1 ? 0 : (1 - f) / (1 - e)) : this.adjusted(d) ? 1 : f / e;
     }
-  }
-
-  private factorOf(d: number, e: number): number {
-    const f = this.floors[d]!;
-    // Scores are relative to the floor: count / floorCount, or (1 − W) / (1 − δ_floor). Envelope
-    // and margin keep their raw count against the floor; the scorer judges their class-adjusted
-    // count against the calibrated threshold beside it.
-    return d === PRADA ? (e >= 1 ? 0 : (1 - f) / (1 - e)) : this.adjusted(d) ? 1 : f / e;
   }
 }
 

@@ -327,21 +327,16 @@ export class QueryScorer {
     }
     if (cal) {
       this.track(st, cal);
-      // An account beyond a detector's 99th percentile is judged by the population without itself.
       const f = cal.factors;
-      const alone = cal.aloneFactors;
-      for (let d = 0; d < sc.length; d++) sc[d]! *= cal.alone(d, st) ? alone[d]! : f[d]!;
+      for (let d = 0; d < sc.length; d++) sc[d]! *= f[d]!;
       // Beyond the floor on the raw count (above) and beyond the calibrated threshold on the count
       // adjusted for the classes queried.
+      const t = cal.thresholds;
       const g = st.geometry!;
-      if (cal.adjusted(ENVELOPE)) {
-        const t = cal.alone(ENVELOPE, st) ? cal.aloneThresholds[ENVELOPE]! : cal.thresholds[ENVELOPE]!;
-        if (t === t) sc[ENVELOPE] = Math.min(sc[ENVELOPE]!, g.envelopeAdjusted / t);
-      }
-      if (cal.adjusted(MARGIN)) {
-        const t = cal.alone(MARGIN, st) ? cal.aloneThresholds[MARGIN]! : cal.thresholds[MARGIN]!;
-        if (t === t) sc[MARGIN] = Math.min(sc[MARGIN]!, g.marginAdjusted / t);
-      }
+      if (cal.adjusted(ENVELOPE) && t[ENVELOPE] === t[ENVELOPE])
+        sc[ENVELOPE] = Math.min(sc[ENVELOPE]!, g.envelopeAdjusted / t[ENVELOPE]!);
+      if (cal.adjusted(MARGIN) && t[MARGIN] === t[MARGIN])
+        sc[MARGIN] = Math.min(sc[MARGIN]!, g.marginAdjusted / t[MARGIN]!);
       // A calibrated δ was learned from accounts of at least `minQueries` scored rows, so an account
       // is judged by it from then on: a shorter one (a replay of one 120-row series, tested by
       // PRADA from its 101st row) would be held to a population it is never part of.
