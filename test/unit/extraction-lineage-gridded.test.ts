@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { DEFAULT_DETECTOR_SETTINGS } from '../../src/extraction/detector-settings.js';
 import { FeatureGrain, GRAIN_ROWS_PER_ACCOUNT } from '../../src/extraction/feature-grain.js';
 import { FeatureNormaliser } from '../../src/extraction/feature-normaliser.js';
-import { LineageDetector } from '../../src/extraction/lineage-detector.js';
 import { Xoshiro128 } from '../../src/extraction/prng.js';
 import { DETECTORS, QueryScorer } from '../../src/extraction/query-scorer.js';
+import { grainOf, lineageDetector, peakOver, signStepRounds } from '../helpers/pair-detector-fixtures.js';
 
 const WIDTH = 4;
 
@@ -34,31 +34,12 @@ const noisy = (rng: Xoshiro128) => Float64Array.from(realRow(rng), (v, j) => v +
 
 /** The grain as the scorer learns it: GRAIN_ROWS_PER_ACCOUNT rows from each of 40 accounts, 40% of them noisy. */
 function learnedGrain(): FeatureGrain {
-  const g = new FeatureGrain(WIDTH);
   const rng = new Xoshiro128(1);
-  for (let a = 0; a < 40; a++) {
-    const isNoisy = a % 5 < 2;
-    for (let i = 0; i < GRAIN_ROWS_PER_ACCOUNT; i++) g.lend(z(isNoisy ? noisy(rng) : realRow(rng)));
-  }
-  return g;
+  return grainOf(WIDTH, 40, (a) => () => z(a % 5 < 2 ? noisy(rng) : realRow(rng)));
 }
 
-/** JbDA's shape (Papernot et al., AsiaCCS 2017) without its substitute: every row so far moved by ±0.1 σ per feature, per round. */
-function* signSteps(rng: Xoshiro128): Generator<Float64Array> {
-  const set: Float64Array[] = [];
-  for (let i = 0; i < 20; i++) {
-    set.push(realRow(rng));
-    yield set[i]!;
-  }
-  for (;;) {
-    const n = set.length;
-    for (let i = 0; i < n; i++) {
-      const x = Float64Array.from(set[i]!, (v, j) => v + 0.1 * SCALE[j]! * (rng.next() < 0.5 ? -1 : 1));
-      set.push(x);
-      yield x;
-    }
-  }
-}
+/** Sign steps of ±0.1 σ in every feature from 20 real seeds. */
+const signSteps = (rng: Xoshiro128) => signStepRounds(realRow, 20, (j) => 0.1 * SCALE[j]!, rng);
 
 function* withRealRows(attack: Generator<Float64Array>, rng: Xoshiro128): Generator<Float64Array> {
   for (;;) yield rng.next() < 0.5 ? realRow(rng) : attack.next().value!;
@@ -73,30 +54,16 @@ function lineageOver(
   onGrain: (scaled: Float64Array) => boolean,
   budget: number,
 ): { peak: number; firstAlarm: number } {
-  const s = DEFAULT_DETECTOR_SETTINGS;
-  const d = new LineageDetector({
-    width: WIDTH,
-    history: s.lineageHistory,
-    window: s.window,
-    benignRate: s.lineageRate,
-    alpha: s.alpha,
-    seed: 3,
-  });
+  const d = lineageDetector(WIDTH);
   const st = d.createState();
-  const seen = new Set<string>();
-  let peak = 0;
-  let firstAlarm = 0;
-  let q = 0;
-  for (const r of rows) {
-    if (++q > budget) break;
-    const key = r.join(',');
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const scaled = z(r);
-    if (d.observe(st, scaled, onGrain(scaled)) >= 1 && firstAlarm === 0) firstAlarm = q;
-    peak = Math.max(peak, st.hits.count);
-  }
-  return { peak, firstAlarm };
+  return peakOver(
+    (scaled, on) => d.observe(st, scaled, on),
+    () => st.hits.count,
+    rows,
+    z,
+    onGrain,
+    budget,
+  );
 }
 
 function* browse(seed: number): Generator<Float64Array> {
