@@ -19,8 +19,8 @@ const SHARED = 0xffffffff;
  * kept 64% of them in 16,384 slots); a row two accounts sent is the data's own, and is replaced
  * only when its whole bucket holds such rows (a model whose real rows outgrow the table, or
  * drift, still turns over). The set thus holds the model's repeated rows and a sample of the
- * rest, as a cache that admits by frequency keeps its popular entries (TinyLFU: Einziger,
- * Friedman and Manes, ACM ToS 2017). Keys are the scorer's per-process keyed row
+ * rest, as 2Q keeps the pages referenced twice apart from a probation queue of those referenced
+ * once (Johnson and Shasha, VLDB 1994). Keys are the scorer's per-process keyed row
  * hash, so a client cannot aim at another row's slot. Not covered: an attacker with a second
  * account that sends its probes first (while in good standing) makes them real-looking for the
  * first; the second account's own windows then carry the evidence undiluted.
