@@ -33,9 +33,18 @@ function geometry(): GeometryDetector {
   });
 }
 
-/** Whether `next` continues the path of an account whose only row so far is `first` (rows on the benign scale). */
-function continuesAfter(first: number[], next: number[]): boolean {
+/** A geometry detector whose model's traffic reached ±`reach` σ in every feature (17 rows lent at each edge). */
+function lentTo(reach: number): GeometryDetector {
   const d = geometry();
+  for (let i = 0; i < 17; i++) {
+    d.support.lend(new Array<number>(WIDTH).fill(-reach));
+    d.support.lend(new Array<number>(WIDTH).fill(reach));
+  }
+  return d;
+}
+
+/** Whether `next` continues the path of an account whose only row so far is `first` (rows on the benign scale). */
+function continuesAfter(first: number[], next: number[], d = lentTo(50)): boolean {
   const st = d.createState();
   const out = new Float64Array(4);
   const a = Float64Array.from(first);
@@ -44,7 +53,7 @@ function continuesAfter(first: number[], next: number[]): boolean {
 }
 
 describe('an exit that continues the account’s own path', () => {
-  it('is one that moves half of the features by at most half a standard deviation, whatever the others do', () => {
+  it('is one that moves half of the features by at most half a standard deviation, the others staying within the traffic', () => {
     assert.equal(continuesAfter([4, 1, 30, -20], [4.3, 0.8, -12, 41]), true);
   });
 
@@ -53,7 +62,7 @@ describe('an exit that continues the account’s own path', () => {
   });
 
   it('is not the account’s first row', () => {
-    const d = geometry();
+    const d = lentTo(50);
     assert.equal(d.continues(d.createState(), Float64Array.from([4, 1, 30, -20])), false);
   });
 
@@ -63,6 +72,20 @@ describe('an exit that continues the account’s own path', () => {
 
   it('is not a jump of more than half a standard deviation in most features', () => {
     assert.equal(continuesAfter([4, 1, 30, -20], [4.3, 2, -12, 41]), false);
+  });
+
+  it('is not one whose jumping features land beyond the values the model’s traffic reaches', () => {
+    assert.equal(continuesAfter([4, 1, 30, -20], [4.3, 0.8, -12, 41], lentTo(40)), false);
+  });
+
+  it('is not one whose still features alone lie beyond the traffic: only the jumps must stay within it', () => {
+    assert.equal(continuesAfter([60, 1, 30, -20], [60.3, 0.8, -12, 41], lentTo(45)), true);
+  });
+
+  it('is none while the model’s traffic support is unknown (fewer than 17 rows lent at an edge)', () => {
+    const d = geometry();
+    for (let i = 0; i < 16; i++) d.support.lend([-50, -50, -50, -50].map((v) => v + 6 * i));
+    assert.equal(continuesAfter([4, 1, 30, -20], [4.3, 0.8, -12, 41], d), false);
   });
 });
 
@@ -172,6 +195,24 @@ describe('a real series replayed through its rarest stretch (sensor motes)', () 
       lo.map((l, j) => l + rng.next() * (hi[j]! - l)),
     );
     const acc = feed(g, 'uniform', answered(rows, rng));
+    assert.ok(acc.level >= LEVEL_FLAG, `level ${acc.level}, scores ${scoresOf(acc)}`);
+  });
+
+  it('flags a slice walk: half of the features walk by small steps, the others jump uniformly over the episode’s range ±20%', () => {
+    const rng = new Xoshiro128(11);
+    const [lo, hi] = episodeBox();
+    const { scale } = SENSOR_FEATURES;
+    let current = [...SENSOR_EPISODE[0]!];
+    const rows: number[][] = [];
+    for (let i = 0; i < 2 * SENSOR_EPISODE.length; i++) {
+      const still = Math.floor(i / 50) % 2;
+      current = current.map((v, j) => {
+        const range = hi[j]! - lo[j]!;
+        return j % 2 === still ? v + 0.2 * scale[j]! * rng.normal() : lo[j]! - 0.2 * range + 1.4 * range * rng.next();
+      });
+      rows.push(current);
+    }
+    const acc = feed(g, 'slicer', answered(rows, rng));
     assert.ok(acc.level >= LEVEL_FLAG, `level ${acc.level}, scores ${scoresOf(acc)}`);
   });
 
