@@ -215,7 +215,8 @@ export class GeometryDetector {
    * Whether the row `scaled` is an exit that continues the account's path: it leaves the envelope,
    * the account has a previous row, more than one feature changed since it (one alone is a sweep's
    * step), at least half of the features moved by at most CONTINUE_STEP, and every feature that
-   * moved further lies within the model's traffic support (none while it is unknown). Only exits are
+   * moved further lies within CONTINUE_STEP of the model's traffic support (none while it is
+   * unknown). Only exits are
    * excused: a row inside the envelope that the novelty reference finds far is an unusual
    * combination of ordinary values, which a series' rare stretch does not explain. Reads the
    * previous row only: call before `observe`.
@@ -234,7 +235,8 @@ export class GeometryDetector {
       if (Math.fround(v) !== p) changed++;
       const d = v - p;
       if (d <= CONTINUE_STEP && d >= -CONTINUE_STEP) still++;
-      else if (!this.support.holds(j, v)) return false;
+      // A reading's step beyond the edge is within reach of the traffic (noisy rows at its edge).
+      else if (!this.support.holds(j, v, CONTINUE_STEP)) return false;
     }
     return outside && changed > 1 && 2 * still >= width;
   }

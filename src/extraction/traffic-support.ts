@@ -50,11 +50,11 @@ export class TrafficSupport {
     }
   }
 
-  /** Whether the value `v` of feature `j` lies within the values the model's traffic reaches. */
-  holds(j: number, v: number): boolean {
+  /** Whether the value `v` of feature `j` lies within `slack` of the values the model's traffic reaches. */
+  holds(j: number, v: number, slack = 0): boolean {
     if (this.filled < SUPPORT_TAIL) return false;
     const last = j * SUPPORT_TAIL + SUPPORT_TAIL - 1;
-    return v <= this.high[last]! && v >= this.low[last]!;
+    return v <= this.high[last]! + slack && v >= this.low[last]! - slack;
   }
 }
 

@@ -29,6 +29,14 @@ describe('the traffic support of a feature', () => {
     assert.equal(s.holds(0, vs[100 - SUPPORT_TAIL + 1]!), false);
   });
 
+  it('holds a value within the slack asked for beyond an edge (a noisy row at the edge of the data), not further', () => {
+    const vs = ordinary(100);
+    const s = lent(vs);
+    const edge = vs[100 - SUPPORT_TAIL]!;
+    assert.equal(s.holds(0, edge + 0.4, 0.5), true);
+    assert.equal(s.holds(0, edge + 0.6, 0.5), false);
+  });
+
   it('is not widened by one account lending all its rows far out', () => {
     const s = lent([...ordinary(100), ...new Array<number>(SUPPORT_ROWS_PER_ACCOUNT).fill(1000)]);
     assert.equal(s.holds(0, 500), false);
