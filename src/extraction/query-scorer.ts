@@ -316,7 +316,7 @@ export class QueryScorer {
       if (st.lineage) this.lineage!.regrain(st.lineage, grain);
     }
     if (st.steps) sc[6] = this.steps!.observe(st.steps, this.scaled, onGrain, judged);
-    if (st.lineage) sc[LINEAGE] = this.lineage!.observe(st.lineage, this.scaled, onGrain, judged);
+    if (st.lineage) sc[LINEAGE] = this.lineage!.observe(st.lineage, this.scaled, grain!.onGridded(this.scaled), judged);
     const apart = st.apart;
     if (apart) {
       if (!this.known!.knownTo(hash, st.tag)) apart.push();

@@ -1,4 +1,4 @@
-import { DATASET_NAMES, loadDataset, type Split } from './datasets.js';
+import { DATASET_NAMES, splitOf, type Split } from './datasets.js';
 import type { RealAttackOutcome, RealAttackVariant, RealBenignOutcome } from './evaluate-real.js';
 import { PATTERNS } from './population.js';
 import { REAL_ATTACKS, SYNTHETIC_ATTACKS, type RealAttack } from './real-attacks.js';
@@ -24,7 +24,7 @@ export interface RealPlan {
 }
 
 export function realPlan(opts: { quick: boolean; worldSeed: number; datasets?: readonly string[] }): RealPlan {
-  const datasets = opts.datasets ?? DATASET_NAMES.filter((n) => !opts.quick || loadDataset(n).split === 'develop');
+  const datasets = opts.datasets ?? DATASET_NAMES.filter((n) => !opts.quick || splitOf(n) === 'develop');
   // Attack runs replay a population up to the attacker's arrival, one population per run (an
   // attacker's account would stay in the calibration of the next): the population must be large
   // enough for the default calibration (200 accounts with 128 queries) to be in force by then.
@@ -46,7 +46,7 @@ export function realPlan(opts: { quick: boolean; worldSeed: number; datasets?: r
         datasets,
         benignUsers: 1000,
         attackUsers: 500,
-        runs: (d) => (loadDataset(d).split === 'develop' ? 3 : 5),
+        runs: (d) => (splitOf(d) === 'develop' ? 3 : 5),
         budget: 3000,
         attacks: REAL_ATTACKS,
         mixes: [0, 0.2, 0.5],
@@ -150,7 +150,7 @@ export function benignTable(outcomes: readonly RealBenignOutcome[]): string {
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: |',
   ];
   for (const o of outcomes) {
-    const split = loadDataset(o.dataset).split.toUpperCase();
+    const split = splitOf(o.dataset).toUpperCase();
     const by = PATTERNS.map((p) => `${p} ${o.byPattern[p]![0]}/${o.byPattern[p]![1]}`).join(', ');
     lines.push(
       `| ${o.dataset} | ${split} | ${o.users} | ${o.queries} | ${Number.isFinite(o.enforcingAfterHours) ? `${o.enforcingAfterHours.toFixed(1)} h` : 'never'} | ${o.flagged} (${pct(o.flagged / o.users, 2)}) | ${o.flaggedCalibrated} | ${o.degraded} (${pct(o.degraded / o.users, 2)}) | ${o.degradedReached - o.degraded} | ${o.breakerTrips === undefined ? 'no breaker' : `${o.breakerTrips}${o.breakerDetectors.length ? ` (${o.breakerDetectors.join(', ')})` : ''}`} | ${by} | ${countsText(o.byDetector)} | ${o.p50us.toFixed(1)} / ${o.p99us.toFixed(1)} |`,
@@ -227,7 +227,7 @@ export function attackTable(rows: readonly AttackRow[]): string {
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.v.dataset} | ${loadDataset(r.v.dataset).split.toUpperCase()} | ${r.v.attack} | ${pct(r.v.mix, 0)} | ${r.enforcingAtJoin}/${r.runs} | ${r.caught}/${r.runs} | ${q(r.median)} | ${q(r.max)} | ${q(r.degradedMedian)} | ${pct(r.agreement, 0)} | ${pct(r.agreementDegraded, 0)} | ${pct(r.agreementMissed, 0)} | ${countsText(r.by)} | ${attackGoal(r)} |`,
+      `| ${r.v.dataset} | ${splitOf(r.v.dataset).toUpperCase()} | ${r.v.attack} | ${pct(r.v.mix, 0)} | ${r.enforcingAtJoin}/${r.runs} | ${r.caught}/${r.runs} | ${q(r.median)} | ${q(r.max)} | ${q(r.degradedMedian)} | ${pct(r.agreement, 0)} | ${pct(r.agreementDegraded, 0)} | ${pct(r.agreementMissed, 0)} | ${countsText(r.by)} | ${attackGoal(r)} |`,
     );
   }
   return lines.join('\n');
@@ -240,10 +240,9 @@ export function goalsTable(benign: readonly RealBenignOutcome[], rows: readonly 
     '| --- | --- | --- | --- | --- |',
   ];
   const judge = (split: Split) => {
-    const b = benign.filter((o) => loadDataset(o.dataset).split === split);
+    const b = benign.filter((o) => splitOf(o.dataset) === split);
     const a = rows.filter(
-      (r) =>
-        loadDataset(r.v.dataset).split === split && SYNTHETIC_ATTACKS.includes(r.v.attack) && r.v.arrival === 'live',
+      (r) => splitOf(r.v.dataset) === split && SYNTHETIC_ATTACKS.includes(r.v.attack) && r.v.arrival === 'live',
     );
     if (b.length === 0) return undefined;
     const users = b.reduce((s, o) => s + o.users, 0);
