@@ -8,6 +8,7 @@ import {
   type ClassBaseRates,
 } from './class-base-rates.js';
 import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
+import { TrafficSupport } from './traffic-support.js';
 
 /**
  * Detector C: volume, coverage and geometry signals, each O(dims) per query with a few hundred
@@ -46,6 +47,10 @@ import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
  * Reinsel, Time Series Analysis, ch. 2). Off-data probes the envelope is for (uniform boxes, JbDA
  * and T-RND rows of random seeds) jump in every feature between consecutive rows; a sweep moves one
  * feature only and is never a continuation; steps, lines and walks are judged by their own signals.
+ * The features that do jump between two readings of a real series (a day's range, an hour's
+ * change) jump to values the model's traffic also reaches (`TrafficSupport`), even through the
+ * rare stretch: a path whose other half is drawn uniformly over the data's box (the slice walk of
+ * bench/extraction/adaptive-probe.ts) lands beyond them and does not continue.
  */
 export interface GeometryDetectorOptions {
   readonly width: number;
@@ -187,6 +192,8 @@ export class GeometryState {
 export const GEOMETRY_SIGNALS = ['envelope', 'sweep', 'collinear', 'margin'] as const;
 
 export class GeometryDetector {
+  /** Where the model's traffic lies, per feature: what a continuation's jumping features must stay within. */
+  readonly support: TrafficSupport;
   readonly envelopeCount: number;
   readonly sweepCount: number;
   readonly collinearCount: number;
@@ -197,6 +204,7 @@ export class GeometryDetector {
     this.sweepCount = binomialAlarmCount(o.window, o.sweepRate, o.alpha);
     this.collinearCount = binomialAlarmCount(o.window, o.collinearRate, o.alpha);
     this.marginCount = binomialAlarmCount(o.window, o.marginRate, o.alpha);
+    this.support = new TrafficSupport(o.width);
   }
 
   createState(): GeometryState {
@@ -206,7 +214,9 @@ export class GeometryDetector {
   /**
    * Whether the row `scaled` is an exit that continues the account's path: it leaves the envelope,
    * the account has a previous row, more than one feature changed since it (one alone is a sweep's
-   * step), and at least half of the features moved by at most CONTINUE_STEP. Only exits are
+   * step), at least half of the features moved by at most CONTINUE_STEP, and every feature that
+   * moved further lies within CONTINUE_STEP of the model's traffic support (none while it is
+   * unknown). Only exits are
    * excused: a row inside the envelope that the novelty reference finds far is an unusual
    * combination of ordinary values, which a series' rare stretch does not explain. Reads the
    * previous row only: call before `observe`.
@@ -225,6 +235,8 @@ export class GeometryDetector {
       if (Math.fround(v) !== p) changed++;
       const d = v - p;
       if (d <= CONTINUE_STEP && d >= -CONTINUE_STEP) still++;
+      // A reading's step beyond the edge is within reach of the traffic (noisy rows at its edge).
+      else if (!this.support.holds(j, v, CONTINUE_STEP)) return false;
     }
     return outside && changed > 1 && 2 * still >= width;
   }

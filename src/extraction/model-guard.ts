@@ -132,12 +132,13 @@ export class ModelGuard {
     this.labelIndex = new Map((cfg.labels ?? []).map((l, i) => [l, i]));
   }
 
-  /** Bytes the model holds whatever its accounts: the calibration histograms, the novelty reference, the feature grain. */
+  /** Bytes the model holds whatever its accounts: the calibration histograms, the novelty reference, the feature grain and traffic support. */
   get modelBytes(): number {
     return (
       this.calibration.bytes +
       (this.guard.scorer.novelty?.bytes ?? 0) +
       (this.guard.scorer.grain?.bytes ?? 0) +
+      (this.guard.scorer.geometry?.support.bytes ?? 0) +
       (this.guard.scorer.known?.bytes ?? 0)
     );
   }

@@ -35,6 +35,7 @@ import {
 import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
 import { LINEAGE, LINEAGE_MAX_WIDTH, LineageDetector, type LineageState } from './lineage-detector.js';
 import { FeatureGrain } from './feature-grain.js';
+import { SUPPORT_ROWS_PER_ACCOUNT } from './traffic-support.js';
 import { APART_DETECTORS, ApartWindows } from './apart-windows.js';
 import { KNOWN_ROWS, KnownRows } from './known-rows.js';
 
@@ -109,7 +110,7 @@ export class QueryStreamState {
 export class QueryScorer {
   private readonly prada: PrototypeDetector | undefined;
   private readonly fingerprint: FingerprintDetector | undefined;
-  private readonly geometry: GeometryDetector | undefined;
+  readonly geometry: GeometryDetector | undefined;
   private readonly steps: StepDetector | undefined;
   private readonly lineage: LineageDetector | undefined;
   /** The model's off-manifold detector and its reference sample (one per model, shared by its accounts). */
@@ -353,6 +354,7 @@ export class QueryScorer {
     }
     // Only an account in no alarm and never flagged may lend a row to the population's reference.
     if (this.grain && st.clean && m < 1 && this.grain.takes(st.distinct)) this.grain.lend(this.scaled);
+    if (st.clean && m < 1 && st.distinct <= SUPPORT_ROWS_PER_ACCOUNT) this.geometry!.support.lend(this.scaled);
     if (st.clean && m < 1) this.known!.lend(hash, st.tag);
     if (st.novelty) this.novelty!.offer(st.novelty, this.z, st.distinct, st.clean && m < 1);
     return m;

@@ -36,18 +36,20 @@ function* synthetic(seed: number, n: number) {
 describe('population calibration', () => {
   it('converges from a benign population and does not move when one account misbehaves', () => {
     const g = guard();
-    for (let u = 0; u < 450; u++) feed(g, `u${u}`, benign(u + 1, 300));
+    for (let u = 0; u < 600; u++) feed(g, `u${u}`, benign(u + 1, 300));
     g.calibration.refresh(1);
     assert.equal(g.calibration.state, 'calibrated');
-    assert.equal(g.calibration.accounts, 450);
+    assert.equal(g.calibration.accounts, 600);
     const before = DETECTORS.map((_, d) => g.calibration.effective(d));
     // A third of the population again: the thresholds have converged. Each user's rows sit around
     // a centre of its own, so the per-account envelope and novelty counts are heavy-tailed and
-    // their 99th percentile rests on a handful of accounts: 450 accounts before judging. The
+    // their 99th percentile rests on a handful of accounts: 600 accounts before judging (the
+    // novelty count's top accounts are users centred beyond the population's traffic support, whose
+    // exits the path rule does not excuse; the 556th is one, and moves it from 66 to 103). The
     // novelty count also moves with its reference sample's radius (a tail quantile of 1,024 rows'
     // own distances): it converges within a quarter. So does the envelope, whose exits count once
     // that reference finds them far from the population (which rows it finds far moves with it).
-    for (let u = 450; u < 600; u++) feed(g, `u${u}`, benign(u + 1, 300));
+    for (let u = 600; u < 800; u++) feed(g, `u${u}`, benign(u + 1, 300));
     g.calibration.refresh(2);
     const converged = DETECTORS.map((_, d) => g.calibration.effective(d));
     const tolerance = (name: string) => (name === 'novelty' || name === 'envelope' ? 0.25 : 0.05);

@@ -33,9 +33,18 @@ function geometry(): GeometryDetector {
   });
 }
 
-/** Whether `next` continues the path of an account whose only row so far is `first` (rows on the benign scale). */
-function continuesAfter(first: number[], next: number[]): boolean {
+/** A geometry detector whose model's traffic reached ±`reach` σ in every feature (17 rows lent at each edge). */
+function lentTo(reach: number): GeometryDetector {
   const d = geometry();
+  for (let i = 0; i < 17; i++) {
+    d.support.lend(new Array<number>(WIDTH).fill(-reach));
+    d.support.lend(new Array<number>(WIDTH).fill(reach));
+  }
+  return d;
+}
+
+/** Whether `next` continues the path of an account whose only row so far is `first` (rows on the benign scale). */
+function continuesAfter(first: number[], next: number[], d = lentTo(50)): boolean {
   const st = d.createState();
   const out = new Float64Array(4);
   const a = Float64Array.from(first);
@@ -44,7 +53,7 @@ function continuesAfter(first: number[], next: number[]): boolean {
 }
 
 describe('an exit that continues the account’s own path', () => {
-  it('is one that moves half of the features by at most half a standard deviation, whatever the others do', () => {
+  it('is one that moves half of the features by at most half a standard deviation, the others staying within the traffic', () => {
     assert.equal(continuesAfter([4, 1, 30, -20], [4.3, 0.8, -12, 41]), true);
   });
 
@@ -53,7 +62,7 @@ describe('an exit that continues the account’s own path', () => {
   });
 
   it('is not the account’s first row', () => {
-    const d = geometry();
+    const d = lentTo(50);
     assert.equal(d.continues(d.createState(), Float64Array.from([4, 1, 30, -20])), false);
   });
 
@@ -63,6 +72,20 @@ describe('an exit that continues the account’s own path', () => {
 
   it('is not a jump of more than half a standard deviation in most features', () => {
     assert.equal(continuesAfter([4, 1, 30, -20], [4.3, 2, -12, 41]), false);
+  });
+
+  it('is not one whose jumping features land beyond the values the model’s traffic reaches', () => {
+    assert.equal(continuesAfter([4, 1, 30, -20], [4.3, 0.8, -12, 41], lentTo(40)), false);
+  });
+
+  it('is not one whose still features alone lie beyond the traffic: only the jumps must stay within it', () => {
+    assert.equal(continuesAfter([60, 1, 30, -20], [60.3, 0.8, -12, 41], lentTo(45)), true);
+  });
+
+  it('is none while the model’s traffic support is unknown (fewer than 17 rows lent at an edge)', () => {
+    const d = geometry();
+    for (let i = 0; i < 16; i++) d.support.lend([-50, -50, -50, -50].map((v) => v + 6 * i));
+    assert.equal(continuesAfter([4, 1, 30, -20], [4.3, 0.8, -12, 41], d), false);
   });
 });
 
@@ -103,10 +126,16 @@ function sensorGuard(): ModelGuard {
 
 const scoresOf = (acc: AccountState): string => Array.from(acc.stream.scores, (v) => v.toFixed(2)).join(' ');
 
-/** A model whose 300 accounts read ordinary readings, calibrated. */
+/**
+ * A model whose 300 accounts read ordinary readings and six (2%, as the bench's `episode` users)
+ * replay the mote's hottest stretch: the stretch is traffic of the model, calibrated.
+ */
 function populated(): ModelGuard {
   const g = sensorGuard();
-  for (let u = 0; u < 300; u++) feed(g, `u${u}`, answered(readings(u + 1, 300), new Xoshiro128(u)));
+  for (let u = 0; u < 300; u++) {
+    feed(g, `u${u}`, answered(readings(u + 1, 300), new Xoshiro128(u)));
+    if (u % 50 === 0) feed(g, `replayer${u}`, answered(SENSOR_EPISODE, new Xoshiro128(u)));
+  }
   g.calibration.refresh(1);
   return g;
 }
@@ -172,6 +201,22 @@ describe('a real series replayed through its rarest stretch (sensor motes)', () 
       lo.map((l, j) => l + rng.next() * (hi[j]! - l)),
     );
     const acc = feed(g, 'uniform', answered(rows, rng));
+    assert.ok(acc.level >= LEVEL_FLAG, `level ${acc.level}, scores ${scoresOf(acc)}`);
+  });
+
+  it('flags a slice walk: half of the features walk by small steps, the others jump uniformly over ±30 σ, beyond the traffic', () => {
+    const rng = new Xoshiro128(11);
+    const { centre, scale } = SENSOR_FEATURES;
+    let current = [...SENSOR_EPISODE[0]!];
+    const rows: number[][] = [];
+    for (let i = 0; i < 2 * SENSOR_EPISODE.length; i++) {
+      const still = Math.floor(i / 50) % 2;
+      current = current.map((v, j) =>
+        j % 2 === still ? v + 0.2 * scale[j]! * rng.normal() : centre[j]! + scale[j]! * 30 * (2 * rng.next() - 1),
+      );
+      rows.push(current);
+    }
+    const acc = feed(g, 'slicer', answered(rows, rng));
     assert.ok(acc.level >= LEVEL_FLAG, `level ${acc.level}, scores ${scoresOf(acc)}`);
   });
 
