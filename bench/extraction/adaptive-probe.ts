@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { Xoshiro128 } from '../../src/extraction/prng.js';
-import { loadDataset } from './real/datasets.js';
+import { splitOf } from './real/datasets.js';
 import { runRealAttack } from './real/evaluate-real.js';
 import { withRealRows } from './real/real-attacks.js';
 import type { RealWorld } from './real/victims.js';
@@ -97,7 +97,7 @@ const variants = values.variants.split(',').map((v) => {
   return v as Variant;
 });
 for (const dataset of values.datasets.split(',')) {
-  if (loadDataset(dataset).split !== 'develop') throw new Error(`${dataset} is not a DEVELOP data set`);
+  if (splitOf(dataset) !== 'develop') throw new Error(`${dataset} is not a DEVELOP data set`);
   for (const variant of variants)
     for (const mix of [0, 0.5]) {
       const cells: string[] = [];
