@@ -37,6 +37,7 @@ import { LINEAGE, LINEAGE_MAX_WIDTH, LineageDetector, type LineageState } from '
 import { FeatureGrain } from './feature-grain.js';
 import { APART_DETECTORS, ApartWindows } from './apart-windows.js';
 import { KNOWN_ROWS, KnownRows } from './known-rows.js';
+import { SEEDS, SEEDS_MAX_WIDTH, SeedDetector, type SeedState } from './seed-detector.js';
 
 export { DETECTORS, type DetectorName } from './population-calibration.js';
 
@@ -58,6 +59,8 @@ export class QueryStreamState {
   novelty: NoveltyState | undefined;
   /** Sign-step lineage state (rows of at most LINEAGE_MAX_WIDTH features); set by the scorer. */
   lineage: LineageState | undefined;
+  /** Rows grown around the account's own real rows (rows of at most SEEDS_MAX_WIDTH features); set by the scorer. */
+  seeds: SeedState | undefined;
   /** The windowed detectors' hits over the rows that are not real-looking; set by the scorer. */
   apart: ApartWindows | undefined;
   /** This account's tag as a lender of known rows. */
@@ -88,6 +91,7 @@ export class QueryStreamState {
       (this.steps?.bytes ?? 0) +
       (this.novelty?.bytes ?? 0) +
       (this.lineage?.bytes ?? 0) +
+      (this.seeds?.bytes ?? 0) +
       (this.apart?.bytes ?? 0)
     );
   }
@@ -112,6 +116,7 @@ export class QueryScorer {
   private readonly geometry: GeometryDetector | undefined;
   private readonly steps: StepDetector | undefined;
   private readonly lineage: LineageDetector | undefined;
+  private readonly seedDetector: SeedDetector | undefined;
   /** The model's off-manifold detector and its reference sample (one per model, shared by its accounts). */
   readonly novelty: NoveltyDetector | undefined;
   /** The resolution the model's data is recorded at, for the pair detectors (one per model). */
@@ -201,6 +206,15 @@ export class QueryScorer {
         alpha: s.alpha,
         seed,
       });
+    if (normaliser.width <= SEEDS_MAX_WIDTH)
+      this.seedDetector = new SeedDetector({
+        width: normaliser.width,
+        anchors: s.seedAnchors,
+        radius: s.seedRadius,
+        window: s.window,
+        benignRate: s.seedRate,
+        alpha: s.alpha,
+      });
     if (this.lineage || normaliser.width <= STEP_MAX_WIDTH) this.grain = new FeatureGrain(normaliser.width);
     if (normaliser.width <= STEP_MAX_WIDTH)
       this.steps = new StepDetector({
@@ -233,6 +247,7 @@ export class QueryScorer {
     );
     probe.novelty = this.novelty?.createState();
     probe.lineage = this.lineage?.createState();
+    probe.seeds = this.seedDetector?.createState();
     this.attachApart(probe);
     return probe.bytes + prototypeSets + sets * TYPED_ARRAY_OVERHEAD;
   }
@@ -248,6 +263,7 @@ export class QueryScorer {
     );
     st.novelty = this.novelty?.createState();
     st.lineage = this.lineage?.createState();
+    st.seeds = this.seedDetector?.createState();
     this.attachApart(st);
     this.tags = (Math.imul(this.tags, 1664525) + 1013904223) | 0;
     // SHARED (all ones) is the known rows' mark for a row of several lenders: never an account's tag.
@@ -277,6 +293,7 @@ export class QueryScorer {
     f[6] = this.steps?.alarmCount ?? 1;
     f[NOVELTY] = this.novelty?.alarmCount ?? 1;
     f[LINEAGE] = this.lineage?.alarmCount ?? 1;
+    f[SEEDS] = this.seedDetector?.alarmCount ?? 1;
     return f;
   }
 
@@ -316,9 +333,11 @@ export class QueryScorer {
     }
     if (st.steps) sc[6] = this.steps!.observe(st.steps, this.scaled, onGrain, judged);
     if (st.lineage) sc[LINEAGE] = this.lineage!.observe(st.lineage, this.scaled, onGrain, judged);
+    const known = this.known!.knownTo(hash, st.tag);
+    if (st.seeds) sc[SEEDS] = this.seedDetector!.observe(st.seeds, this.scaled, onGrain || known, judged);
     const apart = st.apart;
     if (apart) {
-      if (!this.known!.knownTo(hash, st.tag)) apart.push();
+      if (!known) apart.push();
       for (let i = 0; i < APART_DETECTORS.length; i++) {
         const d = APART_DETECTORS[i]!;
         const r = apart.count(i) / this.floorCounts[d]!;
@@ -376,6 +395,7 @@ export class QueryScorer {
       this.peak(st, cal, on, NOVELTY, a ? a.larger('novelty', st.novelty.far.count) : st.novelty.far.count);
     if (st.lineage)
       this.peak(st, cal, on, LINEAGE, a ? a.larger('lineage', st.lineage.hits.count) : st.lineage.hits.count);
+    if (st.seeds) this.peak(st, cal, on, SEEDS, st.seeds.hits.count);
     if (!on && st.distinct >= cal.o.minQueries) {
       st.contributing = true;
       cal.add(p, st.distinct);
