@@ -175,6 +175,24 @@ export class FeatureGrain {
   }
 
   /**
+   * Whether the row lies on the grain of every feature that has one in use, at least one of them:
+   * a row the data's resolution allows where it is known. Data with one continuous feature beside
+   * whole-unit ones (a count of births beside the date) has no grain for the whole row, but a
+   * perturbed row still leaves the grain of the features recorded in whole units.
+   */
+  onGrainWhereKnown(scaled: ArrayLike<number>): boolean {
+    let known = false;
+    for (let j = 0; j < this.width; j++) {
+      const g = this.inUse[j]!;
+      if (!(g > 0)) continue;
+      known = true;
+      const d = Math.abs(scaled[j]! - this.ref[j]!);
+      if (d !== 0 && !onMultiple(d, g)) return false;
+    }
+    return known;
+  }
+
+  /**
    * The same for the row stored at `values[at, at + width)`; `slack` (in grains) allows for a row
    * kept in single precision (rounding of ~10⁻⁷ σ: at most 10⁻³ of a grain of MIN_GRAIN or more
    * for rows within 16 σ).

@@ -334,7 +334,10 @@ export class QueryScorer {
     if (st.steps) sc[6] = this.steps!.observe(st.steps, this.scaled, onGrain, judged);
     if (st.lineage) sc[LINEAGE] = this.lineage!.observe(st.lineage, this.scaled, onGrain, judged);
     const known = this.known!.knownTo(hash, st.tag);
-    if (st.seeds) sc[SEEDS] = this.seedDetector!.observe(st.seeds, this.scaled, onGrain || known, judged);
+    if (st.seeds) {
+      const real = known || (grain !== undefined && (onGrain || grain.onGrainWhereKnown(this.scaled)));
+      sc[SEEDS] = this.seedDetector!.observe(st.seeds, this.scaled, real, judged);
+    }
     const apart = st.apart;
     if (apart) {
       if (!known) apart.push();

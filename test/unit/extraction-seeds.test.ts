@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_DETECTOR_SETTINGS } from '../../src/extraction/detector-settings.js';
+import { FeatureGrain } from '../../src/extraction/feature-grain.js';
 import { FeatureNormaliser } from '../../src/extraction/feature-normaliser.js';
 import { Xoshiro128 } from '../../src/extraction/prng.js';
 import { DETECTORS, QueryScorer } from '../../src/extraction/query-scorer.js';
@@ -165,5 +166,33 @@ describe('seeds detector', () => {
       det.observe(st, r, isReal.has(r));
     }
     assert.equal(st.bytes, before);
+  });
+
+  it('takes rows on the grain of the whole-unit features as real where one feature has no grain (a date beside a count)', () => {
+    // Year, month and day in whole units, and a count whose unit is far below the grain's
+    // resolution in σ (σ of 100,000: one unit is 10⁻⁵ σ), as beside a date a count of people is.
+    const rng = new Xoshiro128(12);
+    const row = () =>
+      Float64Array.of(
+        2000 + Math.floor(15 * rng.next()),
+        1 + Math.floor(12 * rng.next()),
+        1 + Math.floor(31 * rng.next()),
+        Math.floor(400_000 * rng.next()),
+      );
+    const scale = [4, 3.5, 9, 100_000];
+    const z = (x: Float64Array) => Float64Array.from(x, (v, j) => v / scale[j]!);
+    const grain = new FeatureGrain(4);
+    for (let i = 0; i < 400; i++) grain.lend(z(row()));
+    assert.equal(grain.active, false, 'the count has no grain, so no row is on the whole grain');
+    const real = z(row());
+    assert.equal(grain.onGrainWhereKnown(real), true);
+    const perturbed = Float64Array.from(real, (v) => v + 0.1 * rng.normal());
+    assert.equal(grain.onGrainWhereKnown(perturbed), false);
+  });
+
+  it('takes no row as real by its grain on continuous data (no feature has a grain)', () => {
+    const grain = new FeatureGrain(WIDTH);
+    for (let i = 0; i < 400; i++) grain.lend(table[i % table.length]!);
+    assert.equal(grain.onGrainWhereKnown(table[0]!), false);
   });
 });
