@@ -174,22 +174,28 @@ export class FeatureGrain {
     return this.onGrainAt(scaled, 0, 0);
   }
 
+  /** Features with a grain in use. */
+  grainedFeatures(): number {
+    let n = 0;
+    for (let j = 0; j < this.width; j++) if (this.inUse[j]! > 0) n++;
+    return n;
+  }
+
   /**
-   * Whether the row lies on the grain of every feature that has one in use, at least one of them:
-   * a row the data's resolution allows where it is known. Data with one continuous feature beside
-   * whole-unit ones (a count of births beside the date) has no grain for the whole row, but a
-   * perturbed row still leaves the grain of the features recorded in whole units.
+   * Of the features with a grain in use, how many the row (benign σ units) lies on. Data with one
+   * continuous feature beside whole-unit ones (a count of births beside the date) has no grain for
+   * the whole row, but a real row still lies on the grain of each whole-unit feature, and a row
+   * perturbed by continuous noise leaves every one of them.
    */
-  onGrainWhereKnown(scaled: ArrayLike<number>): boolean {
-    let known = false;
+  featuresOnGrain(scaled: ArrayLike<number>): number {
+    let n = 0;
     for (let j = 0; j < this.width; j++) {
       const g = this.inUse[j]!;
       if (!(g > 0)) continue;
-      known = true;
       const d = Math.abs(scaled[j]! - this.ref[j]!);
-      if (d !== 0 && !onMultiple(d, g)) return false;
+      if (d === 0 || onMultiple(d, g)) n++;
     }
-    return known;
+    return n;
   }
 
   /**

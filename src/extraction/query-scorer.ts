@@ -37,7 +37,7 @@ import { LINEAGE, LINEAGE_MAX_WIDTH, LineageDetector, type LineageState } from '
 import { FeatureGrain } from './feature-grain.js';
 import { APART_DETECTORS, ApartWindows } from './apart-windows.js';
 import { KNOWN_ROWS, KnownRows } from './known-rows.js';
-import { SEEDS, SEEDS_MAX_WIDTH, SeedDetector, type SeedState } from './seed-detector.js';
+import { SEEDS, SEEDS_MAX_WIDTH, SeedDetector, seedRowKind, type SeedState } from './seed-detector.js';
 
 export { DETECTORS, type DetectorName } from './population-calibration.js';
 
@@ -335,8 +335,9 @@ export class QueryScorer {
     if (st.lineage) sc[LINEAGE] = this.lineage!.observe(st.lineage, this.scaled, onGrain, judged);
     const known = this.known!.knownTo(hash, st.tag);
     if (st.seeds) {
-      const real = known || (grain !== undefined && (onGrain || grain.onGrainWhereKnown(this.scaled)));
-      sc[SEEDS] = this.seedDetector!.observe(st.seeds, this.scaled, real, judged);
+      const grained = grain?.grainedFeatures() ?? 0;
+      const on = grained > 0 ? grain!.featuresOnGrain(this.scaled) : 0;
+      sc[SEEDS] = this.seedDetector!.observe(st.seeds, this.scaled, seedRowKind(grained, on, known), judged);
     }
     const apart = st.apart;
     if (apart) {

@@ -11,6 +11,28 @@ export const SEEDS_MAX_WIDTH = 16;
 /** An anchor's use count saturates here (a byte). */
 const MAX_USES = 255;
 
+/** What a row is to the detector: a possible seed, a possible perturbation of one, or neither. */
+export const NEITHER = 0;
+export const ANCHOR = 1;
+export const PERTURBED = 2;
+export type SeedRowKind = typeof NEITHER | typeof ANCHOR | typeof PERTURBED;
+
+/**
+ * Sorts a row by what the data's resolution and the other accounts say of it. `grained`: features
+ * with a grain in use; `onGrain`: how many of them the row lies on; `known`: another account sent
+ * the row. Where some feature has a grain, a row on every grain is real-looking and a row off
+ * every grain is perturbed (continuous noise leaves each; a real row that an incomplete grain
+ * misjudges is off one or two), whatever the known rows say: a hash collision among them, or a
+ * second account lending an attacker's probes, cannot make a perturbed row a seed. Data with no
+ * grain at all (continuous features) has the known rows only: a row nobody else sent is judged.
+ */
+export function seedRowKind(grained: number, onGrain: number, known: boolean): SeedRowKind {
+  if (grained === 0) return known ? ANCHOR : PERTURBED;
+  if (onGrain === grained) return ANCHOR;
+  if (onGrain === 0) return PERTURBED;
+  return known ? ANCHOR : NEITHER;
+}
+
 export interface SeedOptions {
   /** Features per row (at most SEEDS_MAX_WIDTH). */
   readonly width: number;
@@ -89,16 +111,15 @@ export class SeedDetector {
   }
 
   /**
-   * Feeds one distinct row on the benign scale (z-scores). `realLooking`: the row lies on the
-   * data's grain or another account sent it (it becomes an anchor and is not judged). `judged`
-   * false (the data's grain not yet known): nothing counts. Returns the score (≥ 1 is an alarm).
+   * Feeds one distinct row on the benign scale (z-scores). `kind` (seedRowKind): an anchor is
+   * filed and never judged, a perturbed row is judged, any other row only moves the window.
+   * `judged` false (the data's grain not yet known): nothing counts. Returns the score (≥ 1 is an
+   * alarm).
    */
-  observe(st: SeedState, scaled: Float64Array, realLooking: boolean, judged = true): number {
-    if (realLooking) {
-      this.anchor(st, scaled);
-      return st.hits.push(false) / this.alarmCount;
-    }
-    return st.hits.push(judged && this.grown(st, scaled)) / this.alarmCount;
+  observe(st: SeedState, scaled: Float64Array, kind: SeedRowKind, judged = true): number {
+    if (kind === ANCHOR) this.anchor(st, scaled);
+    const hit = kind === PERTURBED && judged && this.grown(st, scaled);
+    return st.hits.push(hit) / this.alarmCount;
   }
 
   /** Whether an anchor lies within reach of the row (its use counted). */

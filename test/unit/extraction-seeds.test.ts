@@ -5,7 +5,7 @@ import { FeatureGrain } from '../../src/extraction/feature-grain.js';
 import { FeatureNormaliser } from '../../src/extraction/feature-normaliser.js';
 import { Xoshiro128 } from '../../src/extraction/prng.js';
 import { DETECTORS, QueryScorer } from '../../src/extraction/query-scorer.js';
-import { SEEDS, SeedDetector } from '../../src/extraction/seed-detector.js';
+import { ANCHOR, NEITHER, PERTURBED, SEEDS, SeedDetector, seedRowKind } from '../../src/extraction/seed-detector.js';
 
 /**
  * A small real-like model: 6 features on the unit scale, rows drawn around four cluster centres
@@ -76,7 +76,7 @@ function run(rows: Iterable<Float64Array>, budget: number): { readonly first: nu
     if (++q > budget) break;
     if (seen.has(r)) continue;
     seen.add(r);
-    if (det.observe(st, r, isReal.has(r)) >= 1 && first === 0) first = q;
+    if (det.observe(st, r, isReal.has(r) ? ANCHOR : PERTURBED) >= 1 && first === 0) first = q;
     peak = Math.max(peak, st.hits.count);
   }
   return { first, peak };
@@ -132,7 +132,7 @@ describe('seeds detector', () => {
     let q = 0;
     for (const r of tRndGauss(new Xoshiro128(3))) {
       if (++q > 500) break;
-      det.observe(st, r, isReal.has(r), false);
+      det.observe(st, r, isReal.has(r) ? ANCHOR : PERTURBED, false);
     }
     assert.equal(st.hits.count, 0);
   });
@@ -163,12 +163,12 @@ describe('seeds detector', () => {
     const rng = new Xoshiro128(11);
     for (let i = 0; i < 100_000; i++) {
       const r = rng.next() < 0.5 ? real(rng) : Float64Array.from(real(rng), (v) => v + 0.1 * rng.normal());
-      det.observe(st, r, isReal.has(r));
+      det.observe(st, r, isReal.has(r) ? ANCHOR : PERTURBED);
     }
     assert.equal(st.bytes, before);
   });
 
-  it('takes rows on the grain of the whole-unit features as real where one feature has no grain (a date beside a count)', () => {
+  it('takes a row on the grain of the whole-unit features as a seed where one feature has no grain (a date beside a count), and a row off all of them as perturbed', () => {
     // Year, month and day in whole units, and a count whose unit is far below the grain's
     // resolution in σ (σ of 100,000: one unit is 10⁻⁵ σ), as beside a date a count of people is.
     const rng = new Xoshiro128(12);
@@ -184,15 +184,27 @@ describe('seeds detector', () => {
     const grain = new FeatureGrain(4);
     for (let i = 0; i < 400; i++) grain.lend(z(row()));
     assert.equal(grain.active, false, 'the count has no grain, so no row is on the whole grain');
+    assert.equal(grain.grainedFeatures(), 3);
     const real = z(row());
-    assert.equal(grain.onGrainWhereKnown(real), true);
+    assert.equal(grain.featuresOnGrain(real), 3);
+    assert.equal(seedRowKind(3, grain.featuresOnGrain(real), false), ANCHOR);
     const perturbed = Float64Array.from(real, (v) => v + 0.1 * rng.normal());
-    assert.equal(grain.onGrainWhereKnown(perturbed), false);
+    assert.equal(grain.featuresOnGrain(perturbed), 0);
+    assert.equal(seedRowKind(3, grain.featuresOnGrain(perturbed), false), PERTURBED);
   });
 
-  it('takes no row as real by its grain on continuous data (no feature has a grain)', () => {
-    const grain = new FeatureGrain(WIDTH);
-    for (let i = 0; i < 400; i++) grain.lend(table[i % table.length]!);
-    assert.equal(grain.onGrainWhereKnown(table[0]!), false);
+  it('never takes a row off every grain as a seed, even when the known rows say another account sent it', () => {
+    // A hash collision among the known rows, or a second account lending the attacker's probes.
+    assert.equal(seedRowKind(4, 0, true), PERTURBED);
+  });
+
+  it('neither files nor judges a row off only some grains (a real row an incomplete grain misjudges) unless another account sent it', () => {
+    assert.equal(seedRowKind(4, 3, false), NEITHER);
+    assert.equal(seedRowKind(4, 3, true), ANCHOR);
+  });
+
+  it('judges by the known rows alone on continuous data (no feature has a grain)', () => {
+    assert.equal(seedRowKind(0, 0, true), ANCHOR);
+    assert.equal(seedRowKind(0, 0, false), PERTURBED);
   });
 });
