@@ -2,9 +2,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_DETECTOR_SETTINGS } from '../../src/extraction/detector-settings.js';
 import { FeatureGrain } from '../../src/extraction/feature-grain.js';
-import { FeatureNormaliser } from '../../src/extraction/feature-normaliser.js';
 import { Xoshiro128 } from '../../src/extraction/prng.js';
-import { DETECTORS, QueryScorer } from '../../src/extraction/query-scorer.js';
+import { scorerOfWidth } from '../helpers/width-scorer.js';
+import { DETECTORS } from '../../src/extraction/query-scorer.js';
 import { ANCHOR, NEITHER, PERTURBED, SEEDS, SeedDetector, seedRowKind } from '../../src/extraction/seed-detector.js';
 
 /**
@@ -27,20 +27,18 @@ const isReal = new Set(table);
 
 const real = (rng: Xoshiro128) => table[Math.floor(rng.next() * table.length)]!;
 
-/** PRADA's T-RND read as Gaussian perturbation: 10 real seeds, then rounds in which every row so far gets a copy moved by N(0, 0.1²) per feature. */
+/**
+ * PRADA's T-RND read as Gaussian perturbation: 10 real seeds, then rounds in which every row so
+ * far gets a copy moved by N(0, 0.1²) per feature (rounds that double the set: the row numbered
+ * 10 + i is the copy of row i).
+ */
 function* tRndGauss(rng: Xoshiro128): Generator<Float64Array> {
-  const set: Float64Array[] = [];
-  for (let i = 0; i < 10; i++) {
-    set.push(real(rng));
-    yield set[i]!;
-  }
-  for (;;) {
-    const n = set.length;
-    for (let i = 0; i < n; i++) {
-      const x = Float64Array.from(set[i]!, (v) => v + 0.1 * rng.normal());
-      set.push(x);
-      yield x;
-    }
+  const set = Array.from({ length: 10 }, () => real(rng));
+  yield* set;
+  for (let i = 0; ; i++) {
+    const x = Float64Array.from(set[i]!, (v) => v + 0.1 * rng.normal());
+    set.push(x);
+    yield x;
   }
 }
 
@@ -139,17 +137,7 @@ describe('seeds detector', () => {
 
   it('is registered as a detector and runs only on rows of at most 16 features', () => {
     assert.equal(DETECTORS[SEEDS], 'seeds');
-    const scorer = (width: number) =>
-      new QueryScorer(
-        new FeatureNormaliser({
-          scaling: { kind: 'standard', centre: new Array(width).fill(0), scale: new Array(width).fill(1) },
-          projectAbove: 64,
-          projectTo: 64,
-          seed: 7,
-        }),
-        DEFAULT_DETECTOR_SETTINGS,
-        1,
-      );
+    const scorer = scorerOfWidth;
     assert.ok(scorer(16).createState().seeds);
     assert.equal(scorer(17).createState().seeds, undefined);
     assert.equal(scorer(17).floors()[SEEDS], 1);
