@@ -195,4 +195,42 @@ describe('seeds detector', () => {
     assert.equal(seedRowKind(0, 0, true), ANCHOR);
     assert.equal(seedRowKind(0, 0, false), PERTURBED);
   });
+
+  it('flags T-RND with Gaussian perturbation through the scorer on data recorded to a grain, and not noisy copies', () => {
+    // The table recorded to tenths, as instruments record; the model's first accounts browse it.
+    const tenths = table.map((r) => Float64Array.from(r, (v) => Math.round(v * 10) / 10));
+    const scorer = scorerOfWidth(WIDTH);
+    const rng = new Xoshiro128(21);
+    for (let a = 0; a < 8; a++) {
+      const st = scorer.createState();
+      for (let i = 0; i < 20; i++) scorer.observe(st, tenths[Math.floor(rng.next() * tenths.length)]!, 0, Number.NaN);
+    }
+    assert.equal(scorer.grain!.decided, true);
+    const peak = (rows: Iterable<Float64Array>, budget: number) => {
+      const st = scorer.createState();
+      let q = 0;
+      let best = 0;
+      for (const r of rows) {
+        if (++q > budget) break;
+        scorer.observe(st, r, 0, Number.NaN);
+        best = Math.max(best, st.scores[SEEDS]!);
+      }
+      return best;
+    };
+    function* attack(): Generator<Float64Array> {
+      const set = Array.from({ length: 10 }, () => tenths[Math.floor(rng.next() * tenths.length)]!);
+      yield* set;
+      for (let i = 0; ; i++) {
+        const x = Float64Array.from(set[i]!, (v) => v + 0.1 * rng.normal());
+        set.push(x);
+        yield x;
+      }
+    }
+    function* noisyTenths(): Generator<Float64Array> {
+      const pool = Array.from({ length: 10 }, () => tenths[Math.floor(rng.next() * tenths.length)]!);
+      for (;;) yield Float64Array.from(pool[Math.floor(rng.next() * 10)]!, (v) => v + 0.05 * rng.normal());
+    }
+    assert.ok(peak(attack(), 100) >= 1, 'the attack reaches the alarm within 100 queries');
+    assert.equal(peak(noisyTenths(), 2000), 0);
+  });
 });
