@@ -64,6 +64,10 @@ export class FeatureGrain {
   private readonly support: Float64Array;
   /** Per feature, the grain in use (0 with `active`: the feature has held one value so far). */
   readonly inUse: Float64Array;
+  /** Per feature, 1 while a grain is held (inUse, 0 included): the feature's values are recorded at a resolution. */
+  private readonly held: Uint8Array;
+  /** Features holding a grain. */
+  private gridded = 0;
   /** Whether every feature has a grain in use (otherwise no row is on the grain). */
   active = false;
   /** Changes whenever the grain in use does: rows judged under an older one are judged again. */
@@ -79,10 +83,11 @@ export class FeatureGrain {
     this.finer = new Float64Array(width);
     this.support = new Float64Array(width);
     this.inUse = new Float64Array(width);
+    this.held = new Uint8Array(width);
   }
 
   get bytes(): number {
-    return 7 * (this.width * 8 + TYPED_ARRAY_OVERHEAD) + OBJECT_OVERHEAD;
+    return 7 * (this.width * 8 + TYPED_ARRAY_OVERHEAD) + this.width + TYPED_ARRAY_OVERHEAD + OBJECT_OVERHEAD;
   }
 
   /** One row (benign σ units) of an account in good standing. */
@@ -94,8 +99,10 @@ export class FeatureGrain {
       this.learn(j, scaled[j]!);
       const ok = this.on[j]! >= MIN_ON && this.on[j]! >= MIN_SHARE * (this.on[j]! + this.off[j]!);
       const use = ok ? this.grain[j]! : 0;
-      if (use !== this.inUse[j]) changed = true;
+      if (use !== this.inUse[j] || (ok ? 1 : 0) !== this.held[j]) changed = true;
       this.inUse[j] = use;
+      this.gridded += (ok ? 1 : 0) - this.held[j]!;
+      this.held[j] = ok ? 1 : 0;
       if (!ok) all = false;
     }
     if (all !== this.active) changed = true;
@@ -163,10 +170,15 @@ export class FeatureGrain {
    * The pair detectors' remembered rows: an account that started before the grain was known would
    * otherwise keep pairing its earliest real rows as if they were steps.
    */
-  reflag(st: GrainFlagged, rows: ArrayLike<number>, count: number, slack: number): void {
+  reflag(st: GrainFlagged, rows: ArrayLike<number>, count: number, slack: number, griddedOnly = false): void {
     if (st.grainGeneration === this.generation) return;
     st.grainGeneration = this.generation;
-    for (let r = 0; r < count; r++) st.grained[r] = this.onGrainAt(rows, r * this.width, slack) ? 1 : 0;
+    for (let r = 0; r < count; r++)
+      st.grained[r] = (
+        griddedOnly ? this.onGriddedAt(rows, r * this.width, slack) : this.onGrainAt(rows, r * this.width, slack)
+      )
+        ? 1
+        : 0;
   }
 
   /** Whether every feature of the row (benign σ units) lies on its grain: a row the data's resolution allows. */
@@ -174,28 +186,49 @@ export class FeatureGrain {
     return this.onGrainAt(scaled, 0, 0);
   }
 
-  /** Features with a grain in use. */
-  grainedFeatures(): number {
-    let n = 0;
-    for (let j = 0; j < this.width; j++) if (this.inUse[j]! > 0) n++;
-    return n;
+  /**
+   * Whether every feature recorded at a grain lies on it, once the grain is decided and some
+   * feature holds one; features without one (recorded finer than MIN_GRAIN: a daily count of
+   * thousands, whose σ is thousands of units) are left out. Data of whole years, months and days
+   * beside a count of births has no grain in every feature, so `onGrain` calls no row real and
+   * every pair of real rows a possible step; this rule still tells them. Only for a detector whose
+   * steps move every feature (lineage): one that judges sparse steps would miss steps taken in the
+   * continuous features alone.
+   */
+  onGridded(scaled: ArrayLike<number>): boolean {
+    return this.onGriddedAt(scaled, 0, 0);
+  }
+
+  /** The same for the row stored at `values[at, at + width)`; `slack` as in onGrainAt. */
+  onGriddedAt(values: ArrayLike<number>, at: number, slack: number): boolean {
+    if (this.gridded === 0 || !this.decided) return false;
+    for (let j = 0; j < this.width; j++)
+      if (this.held[j] === 1 && !this.onFeatureGrain(j, values[at + j]!, slack)) return false;
+    return true;
+  }
+
+  /** Features recorded at a grain, those `onGridded` judges (0 until the grain is decided). */
+  get griddedFeatures(): number {
+    return this.decided ? this.gridded : 0;
   }
 
   /**
-   * Of the features with a grain in use, how many the row (benign σ units) lies on. Data with one
-   * continuous feature beside whole-unit ones (a count of births beside the date) has no grain for
-   * the whole row, but a real row still lies on the grain of each whole-unit feature, and a row
-   * perturbed by continuous noise leaves every one of them.
+   * Of the features recorded at a grain, how many the row (benign σ units) lies on (`onGridded`:
+   * all of them). A real row lies on every one; a row perturbed by continuous noise leaves every
+   * one; a real row that an incomplete grain misjudges leaves one or two.
    */
-  featuresOnGrain(scaled: ArrayLike<number>): number {
+  featuresOnGrid(scaled: ArrayLike<number>): number {
+    if (this.griddedFeatures === 0) return 0;
     let n = 0;
-    for (let j = 0; j < this.width; j++) {
-      const g = this.inUse[j]!;
-      if (!(g > 0)) continue;
-      const d = Math.abs(scaled[j]! - this.ref[j]!);
-      if (d === 0 || onMultiple(d, g)) n++;
-    }
+    for (let j = 0; j < this.width; j++) if (this.held[j] === 1 && this.onFeatureGrain(j, scaled[j]!, 0)) n++;
     return n;
+  }
+
+  /** Whether value `v` of feature `j` lies on the feature's grain (its reference itself lies on every grain). */
+  private onFeatureGrain(j: number, v: number, slack: number): boolean {
+    const d = Math.abs(v - this.ref[j]!);
+    const g = this.inUse[j]!;
+    return d === 0 || (g > 0 && onMultiple(d, g, slack));
   }
 
   /**

@@ -178,16 +178,18 @@ export class LineageDetector {
 
   /**
    * Judges the history's rows again under the model's grain when it has changed since they were
-   * judged (single-precision rows: a slack of 10⁻³ grain). Steps learned from pairs of real rows
-   * before then stay, but such pairs no longer count as relatives.
+   * judged (single-precision rows: a slack of 10⁻³ grain), on the features that hold one
+   * (FeatureGrain.onGridded: a step moves every feature, so it leaves the grain of any feature
+   * that has one). Steps learned from pairs of real rows before then stay, but such pairs no
+   * longer count as relatives.
    */
   regrain(st: LineageState, grain: FeatureGrain): void {
-    grain.reflag(st, st.rows, Math.min(st.n, this.o.history), 1e-3);
+    grain.reflag(st, st.rows, Math.min(st.n, this.o.history), 1e-3, true);
   }
 
   /**
    * Feeds one distinct row on the benign scale (z-scores); `onGrain`: the row lies on the data's
-   * recorded resolution (FeatureGrain). Two such rows are no parent and child: on data recorded
+   * recorded resolution in every feature that has one (FeatureGrain.onGridded). Two such rows are no parent and child: on data recorded
    * in whole units their differences repeat by the data's nature. `judged` false (the grain not
    * yet known): the row is filed and may teach a step, but counts no hit. Returns the score (≥ 1 is
    * an alarm).

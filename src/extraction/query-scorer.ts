@@ -332,11 +332,11 @@ export class QueryScorer {
       if (st.lineage) this.lineage!.regrain(st.lineage, grain);
     }
     if (st.steps) sc[6] = this.steps!.observe(st.steps, this.scaled, onGrain, judged);
-    if (st.lineage) sc[LINEAGE] = this.lineage!.observe(st.lineage, this.scaled, onGrain, judged);
+    if (st.lineage) sc[LINEAGE] = this.lineage!.observe(st.lineage, this.scaled, grain!.onGridded(this.scaled), judged);
     const known = this.known!.knownTo(hash, st.tag);
     if (st.seeds) {
-      const grained = grain?.grainedFeatures() ?? 0;
-      const on = grained > 0 ? grain!.featuresOnGrain(this.scaled) : 0;
+      const grained = grain!.griddedFeatures;
+      const on = grained > 0 ? grain!.featuresOnGrid(this.scaled) : 0;
       sc[SEEDS] = this.seedDetector!.observe(st.seeds, this.scaled, seedRowKind(grained, on, known), judged);
     }
     const apart = st.apart;

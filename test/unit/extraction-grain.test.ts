@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { DEFAULT_DETECTOR_SETTINGS } from '../../src/extraction/detector-settings.js';
 import { FeatureGrain, GRAIN_ROWS_PER_ACCOUNT } from '../../src/extraction/feature-grain.js';
 import { FeatureNormaliser } from '../../src/extraction/feature-normaliser.js';
-import { LineageDetector } from '../../src/extraction/lineage-detector.js';
 import { Xoshiro128 } from '../../src/extraction/prng.js';
 import { DETECTORS, QueryScorer } from '../../src/extraction/query-scorer.js';
 import { StepDetector } from '../../src/extraction/step-detector.js';
+import { grainOf, lineageDetector, peakOver, signStepRounds } from '../helpers/pair-detector-fixtures.js';
 
 const WIDTH = 4;
 /**
@@ -48,46 +48,22 @@ const noisy = (rng: Xoshiro128) => Float64Array.from(realRow(rng), (v, j) => v +
 
 /** A grain fed like the scorer feeds it: GRAIN_ROWS_PER_ACCOUNT rows from each of `accounts` accounts. */
 function learnedGrain(accounts: number, noisyShare: number, seed = 1): FeatureGrain {
-  const g = new FeatureGrain(WIDTH);
   const rng = new Xoshiro128(seed);
-  for (let a = 0; a < accounts; a++) {
+  return grainOf(WIDTH, accounts, () => {
     const isNoisy = rng.next() < noisyShare;
-    for (let i = 0; i < GRAIN_ROWS_PER_ACCOUNT; i++) g.lend(z(isNoisy ? noisy(rng) : realRow(rng)));
-  }
-  return g;
+    return () => z(isNoisy ? noisy(rng) : realRow(rng));
+  });
 }
 
 /** T-RND (PRADA, Juuti et al. 2019): 10 real seeds, then each round every row so far gets a copy moved by ±0.1 σ per feature. */
-function* tRnd(rng: Xoshiro128): Generator<Float64Array> {
-  const set: Float64Array[] = [];
-  for (let i = 0; i < 10; i++) {
-    set.push(realRow(rng));
-    yield set[i]!;
-  }
-  for (;;) {
-    const n = set.length;
-    for (let i = 0; i < n; i++) {
-      const x = Float64Array.from(set[i]!, (v, j) => v + 0.1 * SCALE[j]! * (rng.next() < 0.5 ? -1 : 1));
-      set.push(x);
-      yield x;
-    }
-  }
-}
+const tRnd = (rng: Xoshiro128) => signStepRounds(realRow, 10, (j) => 0.1 * SCALE[j]!, rng);
 
 function* diluted(attack: Generator<Float64Array>, rng: Xoshiro128, mix: number): Generator<Float64Array> {
   for (;;) yield rng.next() < mix ? realRow(rng) : attack.next().value!;
 }
 
 const s = DEFAULT_DETECTOR_SETTINGS;
-const lineage = () =>
-  new LineageDetector({
-    width: WIDTH,
-    history: s.lineageHistory,
-    window: s.window,
-    benignRate: s.lineageRate,
-    alpha: s.alpha,
-    seed: 3,
-  });
+const lineage = () => lineageDetector(WIDTH);
 const steps = () =>
   new StepDetector({
     width: WIDTH,
@@ -122,20 +98,7 @@ function peak(
   grain: FeatureGrain | undefined,
   budget: number,
 ): { peak: number; firstAlarm: number } {
-  const seen = new Set<string>();
-  let best = 0;
-  let q = 0;
-  let first = 0;
-  for (const r of rows) {
-    if (++q > budget) break;
-    const key = r.join(',');
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const scaled = z(r);
-    if (observe(scaled, grain?.onGrain(scaled) ?? false) >= 1 && first === 0) first = q;
-    best = Math.max(best, hits());
-  }
-  return { peak: best, firstAlarm: first };
+  return peakOver(observe, hits, rows, z, (scaled) => grain?.onGrain(scaled) ?? false, budget);
 }
 
 describe('feature grain', () => {

@@ -44,6 +44,27 @@ describe('known rows', () => {
     assert.equal(known, 4);
   });
 
+  it('keeps a row two accounts lent while rows of one lender crowd its bucket', () => {
+    const k = new KnownRows(4);
+    k.lend(1 << 8, 1);
+    k.lend(1 << 8, 2);
+    // A flood of rows each sent once (benign noisy rows) through the one bucket.
+    for (let h = 2; h <= 200; h++) k.lend(h << 8, 3 + h);
+    assert.equal(k.knownTo(1 << 8, 9), true);
+  });
+
+  it('replaces a row two accounts lent once its whole bucket holds such rows', () => {
+    const k = new KnownRows(4);
+    for (let h = 1; h <= 5; h++) {
+      k.lend(h << 8, 1);
+      k.lend(h << 8, 2);
+    }
+    let known = 0;
+    for (let h = 1; h <= 5; h++) if (k.knownTo(h << 8, 9)) known++;
+    assert.equal(known, 4);
+    assert.equal(k.knownTo(5 << 8, 9), true);
+  });
+
   it('refuses a capacity that is not a power of two', () => {
     assert.throws(() => new KnownRows(1000), RangeError);
   });

@@ -1,10 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_DETECTOR_SETTINGS } from '../../src/extraction/detector-settings.js';
 import { LineageDetector, type LineageState } from '../../src/extraction/lineage-detector.js';
 import { Xoshiro128 } from '../../src/extraction/prng.js';
-import { scorerOfWidth } from '../helpers/width-scorer.js';
 import { DETECTORS } from '../../src/extraction/query-scorer.js';
+import { lineageDetector, signStepRounds } from '../helpers/pair-detector-fixtures.js';
+import { scorerOfWidth } from '../helpers/width-scorer.js';
 
 /**
  * A small real-like model: 13 features (the width of Boston house prices), rows drawn around six
@@ -25,36 +25,14 @@ const table: Float64Array[] = (() => {
 const real = (rng: Xoshiro128) => table[Math.floor(rng.next() * table.length)]!;
 
 /** PRADA's T-RND as random perturbation: 10 real seeds, then each round every row so far gets a copy moved by ±`step` per feature. */
-function* tRnd(rng: Xoshiro128, step: (j: number) => number): Generator<Float64Array> {
-  const set: Float64Array[] = [];
-  for (let i = 0; i < 10; i++) {
-    set.push(real(rng));
-    yield set[i]!;
-  }
-  for (;;) {
-    const n = set.length;
-    for (let i = 0; i < n; i++) {
-      const x = Float64Array.from(set[i]!, (v, j) => v + step(j) * (rng.next() < 0.5 ? -1 : 1));
-      set.push(x);
-      yield x;
-    }
-  }
-}
+const tRnd = (rng: Xoshiro128, step: (j: number) => number) => signStepRounds(real, 10, step, rng);
 
 /** The attack with a share `mix` of its rows replaced by real rows of the table. */
 function* diluted(attack: Generator<Float64Array>, rng: Xoshiro128, mix: number): Generator<Float64Array> {
   for (;;) yield rng.next() < mix ? real(rng) : attack.next().value!;
 }
 
-const detector = () =>
-  new LineageDetector({
-    width: WIDTH,
-    history: DEFAULT_DETECTOR_SETTINGS.lineageHistory,
-    window: DEFAULT_DETECTOR_SETTINGS.window,
-    benignRate: DEFAULT_DETECTOR_SETTINGS.lineageRate,
-    alpha: DEFAULT_DETECTOR_SETTINGS.alpha,
-    seed: 3,
-  });
+const detector = () => lineageDetector(WIDTH);
 
 /** Feeds the distinct rows of a stream (exact re-sends never reach the detectors); returns the first alarm's query number, or 0. */
 function firstAlarm(det: LineageDetector, rows: Iterable<Float64Array>, budget: number): number {

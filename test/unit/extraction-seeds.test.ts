@@ -172,13 +172,13 @@ describe('seeds detector', () => {
     const grain = new FeatureGrain(4);
     for (let i = 0; i < 400; i++) grain.lend(z(row()));
     assert.equal(grain.active, false, 'the count has no grain, so no row is on the whole grain');
-    assert.equal(grain.grainedFeatures(), 3);
+    assert.equal(grain.griddedFeatures, 3);
     const real = z(row());
-    assert.equal(grain.featuresOnGrain(real), 3);
-    assert.equal(seedRowKind(3, grain.featuresOnGrain(real), false), ANCHOR);
+    assert.equal(grain.featuresOnGrid(real), 3);
+    assert.equal(seedRowKind(3, grain.featuresOnGrid(real), false), ANCHOR);
     const perturbed = Float64Array.from(real, (v) => v + 0.1 * rng.normal());
-    assert.equal(grain.featuresOnGrain(perturbed), 0);
-    assert.equal(seedRowKind(3, grain.featuresOnGrain(perturbed), false), PERTURBED);
+    assert.equal(grain.featuresOnGrid(perturbed), 0);
+    assert.equal(seedRowKind(3, grain.featuresOnGrid(perturbed), false), PERTURBED);
   });
 
   it('never takes a row off every grain as a seed, even when the known rows say another account sent it', () => {

@@ -668,6 +668,110 @@ function population(): Dataset {
   );
 }
 
+/**
+ * US occupations by census year and sex, 1850–2000 (IPUMS): the year, the occupation (an ordinal
+ * code, alphabetical), its workers (log₁₀) and their growth since the previous census (log₁₀ ratio
+ * per decade; 1850's rows have none) → whether the row counts men or women (two classes). One
+ * series per occupation and sex, replayed census by census. A softmax-regression victim on four
+ * features. UNSEEN (added in the fourth session, victim fixed before any detector ran on it).
+ */
+function jobs(): Dataset {
+  const raw = readJson('vega-datasets', 'data/jobs.json');
+  const names = [...new Set(raw.map((r) => String(r['job'])))].sort();
+  const previous = new Map<string, [number, number]>();
+  const rows = [...raw].sort((a, b) => num(a['year']) - num(b['year']));
+  return collect(
+    {
+      name: 'jobs',
+      split: 'unseen',
+      victim: 'softmax',
+      source: 'vega-datasets data/jobs.json',
+      features: ['year', 'occupation', 'log10 workers', 'growth per decade'],
+      classes: ['men', 'women'],
+    },
+    rows.map((r) => {
+      const year = num(r['year']);
+      const job = names.indexOf(String(r['job']));
+      const sex = String(r['sex']);
+      const workers = Math.log10(num(r['count']) + 1);
+      const key = `${job}|${sex}`;
+      const [was, then] = previous.get(key) ?? [Number.NaN, Number.NaN];
+      previous.set(key, [workers, year]);
+      return {
+        x: [year, job, workers, ((workers - was) * 10) / (year - then)],
+        y: ['men', 'women'].indexOf(sex),
+        time: year,
+        series: job * 2 + (sex === 'women' ? 1 : 0),
+      };
+    }),
+  );
+}
+
+/**
+ * Football matches of five European leagues, 2013–2017: each side's form over its previous five
+ * league matches (goals scored and conceded per match, points per match, days since its last
+ * match) → home win, draw or away win (three classes). A league's matches are replayed in date
+ * order; the first matches of a season carry last season's form. Outcomes are hard to call (draws
+ * especially), so most answers have low margins: an MLP victim on eight features. UNSEEN (added
+ * in the fourth session, victim fixed before any detector ran on it).
+ */
+function football(): Dataset {
+  const raw = readJson('vega-datasets', 'data/football.json').sort((a, b) =>
+    String(a['date']).localeCompare(String(b['date'])),
+  );
+  const divisions = [...new Set(raw.map((r) => String(r['division'])))].sort();
+  // Per team: its last five matches as [scored, conceded, points] and the day of its last match.
+  const form = new Map<string, { recent: number[][]; day: number }>();
+  const summary = (team: string, day: number): number[] => {
+    const f = form.get(team);
+    if (!f || f.recent.length < 5) return [Number.NaN, Number.NaN, Number.NaN, Number.NaN];
+    const mean = (k: number) => f.recent.reduce((sum, m) => sum + m[k]!, 0) / f.recent.length;
+    return [mean(0), mean(1), mean(2), Math.min(60, day - f.day)];
+  };
+  const played = (team: string, scored: number, conceded: number, day: number) => {
+    const f = form.get(team) ?? { recent: [], day };
+    f.recent.push([scored, conceded, scored > conceded ? 3 : scored === conceded ? 1 : 0]);
+    if (f.recent.length > 5) f.recent.shift();
+    f.day = day;
+    form.set(team, f);
+  };
+  return collect(
+    {
+      name: 'football',
+      split: 'unseen',
+      victim: 'mlp',
+      source: 'vega-datasets data/football.json',
+      features: [
+        'home scored',
+        'home conceded',
+        'home points',
+        'home rest days',
+        'away scored',
+        'away conceded',
+        'away points',
+        'away rest days',
+      ],
+      classes: ['home win', 'draw', 'away win'],
+    },
+    raw.map((r) => {
+      const day = Date.parse(`${String(r['date'])}T00:00:00Z`) / 86_400_000;
+      const home = String(r['home_team']);
+      const away = String(r['away_team']);
+      const hs = num(r['home_score']);
+      const as = num(r['away_score']);
+      const x = [...summary(home, day), ...summary(away, day)];
+      played(home, hs, as, day);
+      played(away, as, hs, day);
+      return {
+        x,
+        y: hs > as ? 0 : hs === as ? 1 : 2,
+        time: day,
+        series: divisions.indexOf(String(r['division'])),
+      };
+    }),
+  );
+}
+
 export const DATASETS: Readonly<Record<string, () => Dataset>> = {
   penguins,
   movies,
@@ -687,6 +791,8 @@ export const DATASETS: Readonly<Record<string, () => Dataset>> = {
   stocks,
   'zip-regions': zipRegions,
   population,
+  jobs,
+  football,
 };
 
 export const DATASET_NAMES = Object.keys(DATASETS);
