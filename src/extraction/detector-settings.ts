@@ -21,7 +21,10 @@
  *   2nd-nearest-neighbour distance, so about 1% of benign rows are far by construction; the floor
  *   assumes five times that (5%);
  * - lineage: rows on the lattice of a sign step the account has taken twice; natural rows almost
- *   never are, and the floor assumes the same 2% as the other pair signals.
+ *   never are, and the floor assumes the same 2% as the other pair signals;
+ * - seeds: rows that are not real-looking within 0.3 σ (root-mean-square per feature: a few
+ *   perturbation steps of 0.1 σ) of a real row the account sent itself, among its last 32; the
+ *   floor assumes the same 2%.
  */
 export interface DetectorSettings {
   readonly prototypes: number;
@@ -71,6 +74,12 @@ export interface DetectorSettings {
   readonly lineageRate: number;
   /** Lineage: distinct rows per account kept to find a step taken twice and a row's relatives. */
   readonly lineageHistory: number;
+  /** Seeds: assumed benign share of rows grown around real rows the account sent (the floor's rate). */
+  readonly seedRate: number;
+  /** Seeds: real-looking rows per account kept as possible seeds. */
+  readonly seedAnchors: number;
+  /** Seeds: a row within this root-mean-square distance per feature (benign σ) of a seed was grown from it. */
+  readonly seedRadius: number;
 }
 
 export const DEFAULT_DETECTOR_SETTINGS: DetectorSettings = {
@@ -106,6 +115,9 @@ export const DEFAULT_DETECTOR_SETTINGS: DetectorSettings = {
   noveltyRowsPerAccount: 4,
   lineageRate: 0.02,
   lineageHistory: 128,
+  seedRate: 0.02,
+  seedAnchors: 32,
+  seedRadius: 0.3,
 };
 
 /** The detectors' names, in the order of every per-detector array. */
@@ -119,6 +131,7 @@ export const DETECTORS = [
   'steps',
   'novelty',
   'lineage',
+  'seeds',
 ] as const;
 export type DetectorName = (typeof DETECTORS)[number];
 

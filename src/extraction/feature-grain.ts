@@ -202,13 +202,33 @@ export class FeatureGrain {
   /** The same for the row stored at `values[at, at + width)`; `slack` as in onGrainAt. */
   onGriddedAt(values: ArrayLike<number>, at: number, slack: number): boolean {
     if (this.gridded === 0 || !this.decided) return false;
-    for (let j = 0; j < this.width; j++) {
-      if (this.held[j] === 0) continue;
-      const d = Math.abs(values[at + j]! - this.ref[j]!);
-      const g = this.inUse[j]!;
-      if (d !== 0 && !(g > 0 && onMultiple(d, g, slack))) return false;
-    }
+    for (let j = 0; j < this.width; j++)
+      if (this.held[j] === 1 && !this.onFeatureGrain(j, values[at + j]!, slack)) return false;
     return true;
+  }
+
+  /** Features recorded at a grain, those `onGridded` judges (0 until the grain is decided). */
+  get griddedFeatures(): number {
+    return this.decided ? this.gridded : 0;
+  }
+
+  /**
+   * Of the features recorded at a grain, how many the row (benign σ units) lies on (`onGridded`:
+   * all of them). A real row lies on every one; a row perturbed by continuous noise leaves every
+   * one; a real row that an incomplete grain misjudges leaves one or two.
+   */
+  featuresOnGrid(scaled: ArrayLike<number>): number {
+    if (this.griddedFeatures === 0) return 0;
+    let n = 0;
+    for (let j = 0; j < this.width; j++) if (this.held[j] === 1 && this.onFeatureGrain(j, scaled[j]!, 0)) n++;
+    return n;
+  }
+
+  /** Whether value `v` of feature `j` lies on the feature's grain (its reference itself lies on every grain). */
+  private onFeatureGrain(j: number, v: number, slack: number): boolean {
+    const d = Math.abs(v - this.ref[j]!);
+    const g = this.inUse[j]!;
+    return d === 0 || (g > 0 && onMultiple(d, g, slack));
   }
 
   /**

@@ -38,6 +38,7 @@ import { FeatureGrain } from './feature-grain.js';
 import { SUPPORT_ROWS_PER_ACCOUNT } from './traffic-support.js';
 import { APART_DETECTORS, ApartWindows } from './apart-windows.js';
 import { KNOWN_ROWS, KnownRows } from './known-rows.js';
+import { SEEDS, SEEDS_MAX_WIDTH, SeedDetector, seedRowKind, type SeedState } from './seed-detector.js';
 
 export { DETECTORS, type DetectorName } from './population-calibration.js';
 
@@ -59,6 +60,8 @@ export class QueryStreamState {
   novelty: NoveltyState | undefined;
   /** Sign-step lineage state (rows of at most LINEAGE_MAX_WIDTH features); set by the scorer. */
   lineage: LineageState | undefined;
+  /** Rows grown around the account's own real rows (rows of at most SEEDS_MAX_WIDTH features); set by the scorer. */
+  seeds: SeedState | undefined;
   /** The windowed detectors' hits over the rows that are not real-looking; set by the scorer. */
   apart: ApartWindows | undefined;
   /** This account's tag as a lender of known rows. */
@@ -89,6 +92,7 @@ export class QueryStreamState {
       (this.steps?.bytes ?? 0) +
       (this.novelty?.bytes ?? 0) +
       (this.lineage?.bytes ?? 0) +
+      (this.seeds?.bytes ?? 0) +
       (this.apart?.bytes ?? 0)
     );
   }
@@ -113,6 +117,7 @@ export class QueryScorer {
   readonly geometry: GeometryDetector | undefined;
   private readonly steps: StepDetector | undefined;
   private readonly lineage: LineageDetector | undefined;
+  private readonly seedDetector: SeedDetector | undefined;
   /** The model's off-manifold detector and its reference sample (one per model, shared by its accounts). */
   readonly novelty: NoveltyDetector | undefined;
   /** The resolution the model's data is recorded at, for the pair detectors (one per model). */
@@ -202,6 +207,15 @@ export class QueryScorer {
         alpha: s.alpha,
         seed,
       });
+    if (normaliser.width <= SEEDS_MAX_WIDTH)
+      this.seedDetector = new SeedDetector({
+        width: normaliser.width,
+        anchors: s.seedAnchors,
+        radius: s.seedRadius,
+        window: s.window,
+        benignRate: s.seedRate,
+        alpha: s.alpha,
+      });
     if (this.lineage || normaliser.width <= STEP_MAX_WIDTH) this.grain = new FeatureGrain(normaliser.width);
     if (normaliser.width <= STEP_MAX_WIDTH)
       this.steps = new StepDetector({
@@ -234,6 +248,7 @@ export class QueryScorer {
     );
     probe.novelty = this.novelty?.createState();
     probe.lineage = this.lineage?.createState();
+    probe.seeds = this.seedDetector?.createState();
     this.attachApart(probe);
     return probe.bytes + prototypeSets + sets * TYPED_ARRAY_OVERHEAD;
   }
@@ -249,6 +264,7 @@ export class QueryScorer {
     );
     st.novelty = this.novelty?.createState();
     st.lineage = this.lineage?.createState();
+    st.seeds = this.seedDetector?.createState();
     this.attachApart(st);
     this.tags = (Math.imul(this.tags, 1664525) + 1013904223) | 0;
     // SHARED (all ones) is the known rows' mark for a row of several lenders: never an account's tag.
@@ -278,6 +294,7 @@ export class QueryScorer {
     f[6] = this.steps?.alarmCount ?? 1;
     f[NOVELTY] = this.novelty?.alarmCount ?? 1;
     f[LINEAGE] = this.lineage?.alarmCount ?? 1;
+    f[SEEDS] = this.seedDetector?.alarmCount ?? 1;
     return f;
   }
 
@@ -317,9 +334,15 @@ export class QueryScorer {
     }
     if (st.steps) sc[6] = this.steps!.observe(st.steps, this.scaled, onGrain, judged);
     if (st.lineage) sc[LINEAGE] = this.lineage!.observe(st.lineage, this.scaled, grain!.onGridded(this.scaled), judged);
+    const known = this.known!.knownTo(hash, st.tag);
+    if (st.seeds) {
+      const grained = grain!.griddedFeatures;
+      const on = grained > 0 ? grain!.featuresOnGrid(this.scaled) : 0;
+      sc[SEEDS] = this.seedDetector!.observe(st.seeds, this.scaled, seedRowKind(grained, on, known), judged);
+    }
     const apart = st.apart;
     if (apart) {
-      if (!this.known!.knownTo(hash, st.tag)) apart.push();
+      if (!known) apart.push();
       for (let i = 0; i < APART_DETECTORS.length; i++) {
         const d = APART_DETECTORS[i]!;
         const r = apart.count(i) / this.floorCounts[d]!;
@@ -378,6 +401,7 @@ export class QueryScorer {
       this.peak(st, cal, on, NOVELTY, a ? a.larger('novelty', st.novelty.far.count) : st.novelty.far.count);
     if (st.lineage)
       this.peak(st, cal, on, LINEAGE, a ? a.larger('lineage', st.lineage.hits.count) : st.lineage.hits.count);
+    if (st.seeds) this.peak(st, cal, on, SEEDS, st.seeds.hits.count);
     if (!on && st.distinct >= cal.o.minQueries) {
       st.contributing = true;
       cal.add(p, st.distinct);

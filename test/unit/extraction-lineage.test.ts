@@ -1,11 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_DETECTOR_SETTINGS } from '../../src/extraction/detector-settings.js';
-import { FeatureNormaliser } from '../../src/extraction/feature-normaliser.js';
 import { LineageDetector, type LineageState } from '../../src/extraction/lineage-detector.js';
 import { Xoshiro128 } from '../../src/extraction/prng.js';
-import { DETECTORS, QueryScorer } from '../../src/extraction/query-scorer.js';
+import { DETECTORS } from '../../src/extraction/query-scorer.js';
 import { lineageDetector, signStepRounds } from '../helpers/pair-detector-fixtures.js';
+import { scorerOfWidth } from '../helpers/width-scorer.js';
 
 /**
  * A small real-like model: 13 features (the width of Boston house prices), rows drawn around six
@@ -139,17 +138,7 @@ describe('lineage detector', () => {
   });
 
   it('runs only on rows of at most 16 features', () => {
-    const scorer = (width: number) =>
-      new QueryScorer(
-        new FeatureNormaliser({
-          scaling: { kind: 'standard', centre: new Array(width).fill(0), scale: new Array(width).fill(1) },
-          projectAbove: 64,
-          projectTo: 64,
-          seed: 7,
-        }),
-        DEFAULT_DETECTOR_SETTINGS,
-        1,
-      );
+    const scorer = scorerOfWidth;
     assert.ok(scorer(16).createState().lineage);
     assert.equal(scorer(17).createState().lineage, undefined);
     assert.equal(scorer(17).floors()[DETECTORS.indexOf('lineage')], 1);

@@ -93,6 +93,7 @@ describe('extraction views', () => {
       'steps',
       'novelty',
       'lineage',
+      'seeds',
     ]);
     for (let u = 0; u < 5; u++) {
       const acc = g.account(`u${u}`, 0);

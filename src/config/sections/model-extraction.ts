@@ -211,6 +211,18 @@ const detectors = z
       description:
         "Lineage: distinct rows per account kept (float32, one per feature) to find a step taken twice and a row's relatives; rows of at most 16 features.",
     }),
+    seedRate: z.number().min(1e-6).max(0.5).default(D.seedRate).meta({
+      description:
+        'Seeds: assumed benign share of rows that are not real-looking and lie within `seedRadius` of a real row the account sent itself (the floor of the `seeds` detector).',
+    }),
+    seedAnchors: z.int().min(1).max(1024).default(D.seedAnchors).meta({
+      description:
+        'Seeds: real-looking rows per account kept (float32, one per feature) as possible seeds of perturbed rows; rows of at most 16 features.',
+    }),
+    seedRadius: z.number().gt(0).max(4).default(D.seedRadius).meta({
+      description:
+        'Seeds: a row within this root-mean-square distance per feature, in benign standard deviations, of one of the seeds was grown from it.',
+    }),
   })
   .superRefine(
     crossField((v, ctx) => {
@@ -305,12 +317,13 @@ const pinned = z
             const field = z.number().meta({
               description: d === 'prada' ? 'PRADA δ (alarm when W is below).' : `${d}: alarm count in the window.`,
             });
-            // Blocks printed before the novelty and lineage detectors existed stay valid (they keep their floors).
-            return [d, d === 'novelty' || d === 'lineage' ? field.optional() : field];
+            // Blocks printed before the novelty, lineage and seeds detectors existed stay valid (they keep their floors).
+            return [d, d === 'novelty' || d === 'lineage' || d === 'seeds' ? field.optional() : field];
           }),
-        ) as Record<Exclude<(typeof DETECTOR_NAMES)[number], 'novelty' | 'lineage'>, z.ZodNumber> & {
+        ) as Record<Exclude<(typeof DETECTOR_NAMES)[number], 'novelty' | 'lineage' | 'seeds'>, z.ZodNumber> & {
           novelty: z.ZodOptional<z.ZodNumber>;
           lineage: z.ZodOptional<z.ZodNumber>;
+          seeds: z.ZodOptional<z.ZodNumber>;
         },
       )
       .meta({ description: 'Per detector, as printed by `inference-gateway calibrate`.' }),
