@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { DEFAULT_DETECTOR_SETTINGS } from '../../src/extraction/detector-settings.js';
 import { FeatureGrain } from '../../src/extraction/feature-grain.js';
 import { Xoshiro128 } from '../../src/extraction/prng.js';
+import { peakOver } from '../helpers/pair-detector-fixtures.js';
 import { scorerOfWidth } from '../helpers/width-scorer.js';
 import { DETECTORS } from '../../src/extraction/query-scorer.js';
 import { ANCHOR, NEITHER, PERTURBED, SEEDS, SeedDetector, seedRowKind } from '../../src/extraction/seed-detector.js';
@@ -66,18 +67,15 @@ const detector = () =>
 function run(rows: Iterable<Float64Array>, budget: number): { readonly first: number; readonly peak: number } {
   const det = detector();
   const st = det.createState();
-  const seen = new Set<Float64Array>();
-  let q = 0;
-  let first = 0;
-  let peak = 0;
-  for (const r of rows) {
-    if (++q > budget) break;
-    if (seen.has(r)) continue;
-    seen.add(r);
-    if (det.observe(st, r, isReal.has(r) ? ANCHOR : PERTURBED) >= 1 && first === 0) first = q;
-    peak = Math.max(peak, st.hits.count);
-  }
-  return { first, peak };
+  const { peak, firstAlarm } = peakOver(
+    (r, real) => det.observe(st, r, real ? ANCHOR : PERTURBED),
+    () => st.hits.count,
+    rows,
+    (r) => r,
+    (r) => isReal.has(r),
+    budget,
+  );
+  return { first: firstAlarm, peak };
 }
 
 describe('seeds detector', () => {
