@@ -21,9 +21,29 @@ export interface RealPlan {
   readonly budget: number;
   readonly attacks: readonly RealAttack[];
   readonly mixes: readonly number[];
+  /** Attack rows kept (undefined: all); the others are not run, and the kept ones keep their seeds. */
+  readonly only?: AttackFilter | undefined;
 }
 
-export function realPlan(opts: { quick: boolean; worldSeed: number; datasets?: readonly string[] }): RealPlan {
+/** A narrowing of the attack rows to reproduce one of them (`--attacks`, `--mixes`, `--arrivals`). */
+export interface AttackFilter {
+  readonly attacks?: readonly string[] | undefined;
+  readonly mixes?: readonly number[] | undefined;
+  readonly arrivals?: readonly string[] | undefined;
+}
+
+const kept = (f: AttackFilter | undefined, v: Pick<RealAttackVariant, 'attack' | 'mix' | 'arrival'>) =>
+  !f ||
+  ((!f.attacks || f.attacks.includes(v.attack)) &&
+    (!f.mixes || f.mixes.includes(v.mix)) &&
+    (!f.arrivals || f.arrivals.includes(v.arrival)));
+
+export function realPlan(opts: {
+  quick: boolean;
+  worldSeed: number;
+  datasets?: readonly string[];
+  only?: AttackFilter;
+}): RealPlan {
   const datasets = opts.datasets ?? DATASET_NAMES.filter((n) => !opts.quick || splitOf(n) === 'develop');
   // Attack runs replay a population up to the attacker's arrival, one population per run (an
   // attacker's account would stay in the calibration of the next): the population must be large
@@ -39,6 +59,7 @@ export function realPlan(opts: { quick: boolean; worldSeed: number; datasets?: r
         budget: 2000,
         attacks: REAL_ATTACKS,
         mixes: [0, 0.5],
+        only: opts.only,
       }
     : {
         quick: false,
@@ -50,6 +71,7 @@ export function realPlan(opts: { quick: boolean; worldSeed: number; datasets?: r
         budget: 3000,
         attacks: REAL_ATTACKS,
         mixes: [0, 0.2, 0.5],
+        only: opts.only,
       };
 }
 
@@ -95,7 +117,8 @@ export function realTasks(p: RealPlan): RealTask[] {
         early += 1000;
         out.push(attackTask({ dataset, attack, mix, arrival: 'early' }, p, early));
       }
-  return out;
+  // Filtered after numbering, so a narrowed run replays the very runs of the full one.
+  return out.filter((t) => (t.kind === 'real-benign' ? !p.only : kept(p.only, t.variant)));
 }
 
 function attackTask(
