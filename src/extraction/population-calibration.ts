@@ -1,5 +1,6 @@
 import { ClassBaseRates, type PinnedClassRates } from './class-base-rates.js';
 import { DETECTORS, type DetectorName } from './detector-settings.js';
+import { fitTail } from './tail-fit.js';
 
 export { DETECTORS, type DetectorName };
 export const PRADA = 0;
@@ -79,8 +80,11 @@ export const PROVISIONAL_SHARE = 0.25;
  * q₉₉ + k·(q₉₉ − q₉₀) with k = log₁₀(0.01 / (falseAlarmRate / detectors)) × tailAllowance (the
  * account's false-alarm budget split over the detectors), and never below q₉₉
  * plus one bin. A population where 5% of users are dashboards or time-series replays has those
- * users at or below q₉₉, so they stay below the alarm point; one attacker among hundreds moves the
- * percentiles by one rank at most. An account alarms only when it is beyond both this
+ * users at or below q₉₉, so they stay below the alarm point. One rank at q₉₉ is, on a model with a
+ * few hundred accounts, the gap between two of its top handful, so an account climbing among them
+ * raises that point by a whole gap: the alarm point is therefore never above the exponential tail
+ * fitted by peaks over threshold over the top decile (tail-fit.ts), which the climbing account
+ * moves by one winsorised excess among dozens. An account alarms only when it is beyond both this
  * and the published detector's own threshold (the floor): calibration can only quiet a detector
  * on a model, except PRADA's δ, which the population may raise up to `deltaCeiling`.
  */
@@ -104,6 +108,8 @@ export class PopulationCalibration {
   private moves = 0;
   private lent = 0;
   private readonly k: number;
+  /** ln(0.1 / per-detector false-alarm budget): how many exponential scales lie between q₉₀ and the alarm point. */
+  private readonly reach: number;
 
   constructor(
     readonly o: CalibrationOptions,
@@ -115,6 +121,7 @@ export class PopulationCalibration {
     this.pending = bins.map((n) => new Float64Array(n));
     // The account's false-alarm budget is split over the detectors (Bonferroni): any one may alarm.
     this.k = Math.max(0, Math.log10((0.01 * DETECTORS.length) / o.falseAlarmRate)) * o.tailAllowance;
+    this.reach = Math.max(0, Math.log((0.1 * DETECTORS.length) / o.falseAlarmRate));
     if (o.pinned) this.pin(o.pinned, 0);
     else if (o.minAccounts === 0) this.state = 'floors';
   }
@@ -210,15 +217,25 @@ export class PopulationCalibration {
     }
     // A young population has not shown its tail yet (peaks grow with stream length): a
     // provisional calibration extrapolates twice as far.
-    const k = n >= this.o.minAccounts ? this.k : 2 * this.k;
+    const widen = n >= this.o.minAccounts ? 1 : 2;
+    const k = widen * this.k;
     for (let d = 0; d < DETECTORS.length; d++) {
       const h = this.hist[d]!;
       const q90 = quantileBin(h, n, 0.9);
       const q = quantileBin(h, n, 0.99);
       // A window count also wanders by its own sampling noise (binomial spread at the q99 rate),
       // which an account's peak keeps growing into as its stream gets longer.
-      const noise = d === PRADA ? 0 : Math.sqrt(q * Math.max(0, 1 - q / this.o.window));
-      const at = Math.max(q + k * Math.max(q - q90, noise), q + 1);
+      const noise = (c: number) => (d === PRADA ? 0 : Math.sqrt(c * Math.max(0, 1 - c / this.o.window)));
+      const direct = q + k * Math.max(q - q90, noise(q));
+      // q₉₉ rests on the top 1% of accounts, a handful on a young model, where the spacing between
+      // accounts is widest: an account that climbs among them moves q₉₉ by one of those gaps and
+      // raises the alarm point it is judged by. The tail fitted over the top decile moves by one
+      // winsorised excess among dozens, so the alarm point is never above that fit.
+      const tail = fitTail(h, q90, this.reach);
+      const fitted = tail
+        ? q90 + widen * this.o.tailAllowance * this.reach * Math.max(tail.scale, noise(q90) / Math.LN10)
+        : direct;
+      const at = Math.max(Math.min(direct, fitted), q + 1);
       this.thresholds[d] = d === PRADA ? 1 - at * W_STEP : Math.ceil(at);
     }
     this.applyThresholds();
