@@ -84,7 +84,7 @@ export const PROVISIONAL_SHARE = 0.25;
  * few hundred accounts, the gap between two of its top handful, so an account climbing among them
  * raises that point by a whole gap: the alarm point is therefore never above the exponential tail
  * fitted by peaks over threshold over the top decile (tail-fit.ts), which the climbing account
- * moves by one winsorised excess among dozens. An account alarms only when it is beyond both this
+ * moves by one winsorised excess among dozens (window counts only: PRADA's W has heavier tails). An account alarms only when it is beyond both this
  * and the published detector's own threshold (the floor): calibration can only quiet a detector
  * on a model, except PRADA's δ, which the population may raise up to `deltaCeiling`.
  */
@@ -230,8 +230,11 @@ export class PopulationCalibration {
       // q₉₉ rests on the top 1% of accounts, a handful on a young model, where the spacing between
       // accounts is widest: an account that climbs among them moves q₉₉ by one of those gaps and
       // raises the alarm point it is judged by. The tail fitted over the top decile moves by one
-      // winsorised excess among dozens, so the alarm point is never above that fit.
-      const tail = fitTail(h, q90, this.reach);
+      // winsorised excess among dozens, so the alarm point is never above that fit. Only for the
+      // window counts, maxima of bounded sums, whose tail is at most exponential: PRADA's lowest W
+      // is not, as users of one class give distances far from normal (on movies the top three
+      // benign accounts were at 1 − W bins 214, 158 and 94 over a decile at 41–53).
+      const tail = d === PRADA ? undefined : fitTail(h, q90, this.reach);
       const fitted = tail
         ? q90 + widen * this.o.tailAllowance * this.reach * Math.max(tail.scale, noise(q90) / Math.LN10)
         : direct;
