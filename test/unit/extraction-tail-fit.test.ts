@@ -70,7 +70,7 @@ describe('tail fit', () => {
 
 describe('calibrated alarm point', () => {
   // The novelty counts (bin: accounts) of us-births' 342 contributing accounts when the uniform
-  // attacker with half real rows joined (issue 20): q₉₀ at 16, then a sparse top at 39, 46 and 55.
+  // attacker with half real rows joined: q₉₀ at 16, then a sparse top at 39, 46 and 55.
   const US_BIRTHS =
     '0:61 1:18 2:15 3:12 4:12 5:12 6:15 7:17 8:16 9:21 10:13 11:24 12:17 13:17 14:19 15:13 16:7 17:9 18:5 19:5 20:6 21:1 24:1 25:2 27:1 39:1 46:1 55:1';
 
@@ -98,7 +98,7 @@ describe('calibrated alarm point', () => {
   });
 
   it('is not raised above an account that climbs into the sparse top 1% of the population', () => {
-    // The attacker of issue 20 climbed to a count of 100 and was judged against 108: q₉₉ had moved
+    // The uniform attacker on us-births climbed to a count of 100 and was judged against 108: q₉₉ had moved
     // from 27 to 39, one rank, taking the extrapolation with it.
     const cal = climbed(100);
     assert.ok(
