@@ -31,8 +31,8 @@ import { buildWorld } from './world.js';
  * `--quick`: the real-data evaluation on the DEVELOP data sets only, smaller populations, nothing
  * written (about a minute on one core): the loop to iterate on the detector with.
  * `--no-synthetic`, `--no-real`, `--datasets a,b`: parts of the full run. `--attacks a,b`,
- * `--mixes 0.5`, `--arrivals live`: only those attack rows (same seeds as in the full run; the
- * benign population table is then left out).
+ * `--mixes 0.5`, `--arrivals live`: only those attack rows (same seeds as in the full run), beside
+ * the benign populations; `--attacks none`: the benign populations alone.
  */
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: number) => {

@@ -117,8 +117,9 @@ export function realTasks(p: RealPlan): RealTask[] {
         early += 1000;
         out.push(attackTask({ dataset, attack, mix, arrival: 'early' }, p, early));
       }
-  // Filtered after numbering, so a narrowed run replays the very runs of the full one.
-  return out.filter((t) => (t.kind === 'real-benign' ? !p.only : kept(p.only, t.variant)));
+  // Filtered after numbering, so a narrowed run replays the very runs of the full one; the benign
+  // population, which the goals rest on, is always run.
+  return out.filter((t) => t.kind === 'real-benign' || kept(p.only, t.variant));
 }
 
 function attackTask(
