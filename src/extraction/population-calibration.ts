@@ -84,9 +84,10 @@ export const PROVISIONAL_SHARE = 0.25;
  * few hundred accounts, the gap between two of its top handful, so an account climbing among them
  * raises that point by a whole gap: the alarm point is therefore never above the exponential tail
  * fitted by peaks over threshold over the top decile (tail-fit.ts), which the climbing account
- * moves by one winsorised excess among dozens (window counts only: PRADA's W has heavier tails). An account alarms only when it is beyond both this
- * and the published detector's own threshold (the floor): calibration can only quiet a detector
- * on a model, except PRADA's δ, which the population may raise up to `deltaCeiling`.
+ * moves by one winsorised excess among dozens (window counts only: PRADA's W has heavier tails).
+ * An account alarms only when it is beyond both this and the published detector's own threshold
+ * (the floor): calibration can only quiet a detector on a model, except PRADA's δ, which the
+ * population may raise up to `deltaCeiling`.
  */
 export class PopulationCalibration {
   /** Per detector: accounts per bin (merged view: shared base plus this replica's pending moves). */
@@ -235,6 +236,7 @@ export class PopulationCalibration {
       // is not, as users of one class give distances far from normal (on movies the top three
       // benign accounts were at 1 − W bins 214, 158 and 94 over a decile at 41–53).
       const tail = d === PRADA ? undefined : fitTail(h, q90, this.reach);
+      // The count's sampling noise bounds the scale as above (there per decade, here per e-fold).
       const fitted = tail
         ? q90 + widen * this.o.tailAllowance * this.reach * Math.max(tail.scale, noise(q90) / Math.LN10)
         : direct;

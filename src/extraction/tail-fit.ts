@@ -4,10 +4,11 @@
  * inference using extreme order statistics"; Balkema and de Haan 1974), which for maxima of
  * light-tailed counts (Gumbel's domain) is the exponential: P(X > u + y | X > u) = exp(−y/σ). The
  * scale σ is estimated from every excess, not from the few accounts at the very top, so one
- * account moves it by one excess out of all of them (Davison and Smith 1990 fit the tail over the
- * top decile in the same way).
+ * account moves it by one excess out of all of them (Davison and Smith 1990, "Models for exceedances
+ * over high thresholds").
  *
- * Each excess is winsorised at the distance the fitted tail puts the alarm at, as in Huber's
+ * Each excess is winsorised at the distance the fitted tail puts the alarm at (before the caller's
+ * allowance for heavier tails), as in Huber's
  * bounded-influence estimators (Huber 1964): an account beyond it, however far, weighs as much as
  * one at it. The winsorising scale comes from the median excess (σ = median / ln 2 for the
  * exponential), which one account moves by one rank among the excesses.
