@@ -16,20 +16,13 @@ export class WindowCount {
   last = false;
 
   constructor(readonly size: number) {
-    this.ring = new Int32Array((size + 31) >>> 5);
+    this.ring = new Int32Array(bitWords(size));
   }
 
   push(hit: boolean): number {
     this.last = hit;
     const p = this.pos;
-    const word = p >>> 5;
-    const bit = 1 << (p & 31);
-    const w = this.ring[word]!;
-    const had = (w & bit) !== 0;
-    if (hit !== had) {
-      this.ring[word] = w ^ bit;
-      this.count += hit ? 1 : -1;
-    }
+    this.count += putBit(this.ring, p >>> 5, 1 << (p & 31), hit);
     this.pos = p + 1 === this.size ? 0 : p + 1;
     return this.count;
   }
@@ -37,4 +30,17 @@ export class WindowCount {
   get bytes(): number {
     return this.ring.byteLength + TYPED_ARRAY_OVERHEAD + OBJECT_OVERHEAD;
   }
+}
+
+/** Words of a ring of `size` bits. */
+export function bitWords(size: number): number {
+  return (size + 31) >>> 5;
+}
+
+/** Sets the ring's bit (`mask` in word `word`) to `hit`; returns the change in the ring's count of set bits (−1, 0 or 1). */
+export function putBit(ring: Int32Array, word: number, mask: number, hit: boolean): number {
+  const w = ring[word]!;
+  if (hit === ((w & mask) !== 0)) return 0;
+  ring[word] = w ^ mask;
+  return hit ? 1 : -1;
 }
