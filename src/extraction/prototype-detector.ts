@@ -36,6 +36,11 @@ const INSERT_N = 2;
 const INSERT_SUM = 3;
 const INSERT_SUM_SQ = 4;
 const CLASS_FIELDS = 5;
+/**
+ * Rounds of outlier rejection before the test at most: a bound on its cost (each round is one pass
+ * over the ring); the samples met converge within three or four.
+ */
+const REJECT_ROUNDS = 8;
 
 export class PrototypeState {
   /** Per class, lazily: prototypes × dims values. */
@@ -176,24 +181,46 @@ export class PrototypeDetector {
     return (1 - st.w) / (1 - this.o.delta);
   }
 
-  /** W of the ring's distances once outliers are rejected around the median. */
+  /**
+   * W of the ring's distances once outliers are rejected around the median, the rejection repeated
+   * on what it kept until it rejects nothing more (at most REJECT_ROUNDS rounds).
+   *
+   * One round alone cuts through a second cluster rather than removing it: a user who comes back
+   * to the same few rows with measurement noise (interest in one class, a small pool of items)
+   * has most distances at the noise's scale and the rest at the data's; the median and MAD sit in
+   * the first cluster, and the limit falls inside the second, keeping its lower half. That
+   * truncated sample is skewed as no benign or attack sample is (W ≈ 0.5 where the whole ring
+   * gives 0.7), and it decided the account. Repeating the rejection on the values kept, until none
+   * is rejected, is iterative clipping as astronomers apply it to a sample with a contaminating
+   * population (astropy.stats.sigma_clip, median centre and MAD scale, iterated to convergence:
+   * https://docs.astropy.org/en/stable/api/astropy.stats.sigma_clip.html): each round's median and
+   * MAD come from a sample with less of the second cluster, so the cut moves below it. A sample
+   * whose first round rejects nothing (normal data; the seeds and steps of a JbDA attack, whose two
+   * clusters are close enough to lie within one limit) is tested exactly as before.
+   */
   private test(st: PrototypeState): number {
     const all = st.distances;
-    // The sorted distances are all[s, e).
+    // The sorted distances are all[s, e); the values kept are all[lo, hi).
     const s = st.ring;
-    const m = st.sorted;
-    const e = s + m;
-    const median = m % 2 ? all[s + ((m - 1) >> 1)]! : (all[s + m / 2 - 1]! + all[s + m / 2]!) / 2;
-    const mad = medianAbsoluteDeviation(all, median, s, e);
-    // More than half the distances identical (a fixed-step probe): no benign spread at all.
-    if (mad <= 1e-12 * Math.max(1, median)) return 0;
-    // 1.4826 · MAD estimates σ for normal data.
-    const limit = this.o.rejectSigma * 1.4826 * mad;
     let lo = s;
-    while (lo < e && median - all[lo]! > limit) lo++;
-    let hi = e;
-    while (hi > lo && all[hi - 1]! - median > limit) hi--;
-    if (hi - lo < this.o.minSamples) return st.w;
+    let hi = s + st.sorted;
+    for (let round = 0; round < REJECT_ROUNDS; round++) {
+      const m = hi - lo;
+      const median = m % 2 ? all[lo + ((m - 1) >> 1)]! : (all[lo + m / 2 - 1]! + all[lo + m / 2]!) / 2;
+      const mad = medianAbsoluteDeviation(all, median, lo, hi);
+      // More than half the distances identical (a fixed-step probe): no benign spread at all.
+      if (mad <= 1e-12 * Math.max(1, median)) return 0;
+      // 1.4826 · MAD estimates σ for normal data.
+      const limit = this.o.rejectSigma * 1.4826 * mad;
+      let from = lo;
+      while (from < hi && median - all[from]! > limit) from++;
+      let to = hi;
+      while (to > from && all[to - 1]! - median > limit) to--;
+      if (from === lo && to === hi) break;
+      lo = from;
+      hi = to;
+      if (hi - lo < this.o.minSamples) return st.w;
+    }
     const w = shapiroWilkW(all, lo, hi);
     // No spread left (or infinite distances, from rows far outside any float32 prototype): not
     // normal at all. A NaN here would have silenced the account's score.
