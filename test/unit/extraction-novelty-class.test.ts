@@ -10,11 +10,13 @@ import { NOVELTY } from '../../src/extraction/novelty-detector.js';
 import { Xoshiro128 } from '../../src/extraction/prng.js';
 import {
   browser,
+  browserPopulation,
   D,
   EDGE,
   edgeUser,
   feed,
   modelGuard as guard,
+  rowsLent,
   type Query,
   uniformBox,
 } from '../helpers/extraction-population.js';
@@ -44,18 +46,8 @@ function* scatteredUser(seed: number, n: number): Generator<Query> {
   for (let i = 0; i < n; i++) yield scatteredRow(rng, SCATTERED);
 }
 
-const population = (g: ModelGuard, users: number) => {
-  for (let u = 0; u < users; u++) feed(g, `u${u}`, browser(u + 1, 300));
-  g.calibration.refresh(1);
-};
-
-/** Rows lent to the far-row rates so far (every class). */
-const farRowsLent = (g: ModelGuard) => {
-  const c = g.calibration.classRates.counts[NOVELTY_SIGNAL]!;
-  let n = 0;
-  for (let i = 0; i < c.length; i += 2) n += c[i]!;
-  return n;
-};
+const population = browserPopulation;
+const farRowsLent = (g: ModelGuard) => rowsLent(g, NOVELTY_SIGNAL);
 
 describe('novelty judged per class', () => {
   it('lends no row to the far-row rates while the model has no novelty reference in force', () => {
