@@ -189,7 +189,7 @@ describe('a real series replayed through its rarest stretch (sensor motes)', () 
 
   it('counts the exits of the same readings sent in random order: they no longer continue a path', () => {
     // Real readings of the hot and humid classes, whose own rows the novelty reference finds far
-    // at about 20% (the pooled rate is about 1%): judged against those classes' rates (issue 20),
+    // at about 20% (the pooled rate is about 1%): judged against those classes' rates,
     // a shuffled replay of them sits at the calibrated threshold rather than beyond it, so what is
     // specified here is that their exits count, three times as many as the ordered replay's.
     const ordered = feed(g, 'ordered', answered([...SENSOR_EPISODE, ...SENSOR_EPISODE], new Xoshiro128(7))).stream;
