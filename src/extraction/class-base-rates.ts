@@ -31,18 +31,24 @@ export const UNKNOWN_CLASS = -1;
  * The class-conditioned signals, in the order of every per-signal array here: envelope exits as the
  * three-sigma rule sees them, low margins, and envelope exits the model's novelty reference finds
  * far from its own traffic (learned only from rows judged with a reference in force: each rate is
- * learned under exactly the definition of an exit it is used to judge).
+ * learned under exactly the definition of an exit it is used to judge), and rows the novelty
+ * reference finds far, exits or not, as the novelty window counts them (a class at the edge of the
+ * data has far more of its own rows beyond the reference's radius than the average row: the
+ * k-NN radius is one quantile for the whole population, Ramaswamy, Rastogi and Shim, SIGMOD 2000).
  */
-export const CLASS_SIGNALS = ['envelope', 'margin', 'envelopeFar'] as const;
+export const CLASS_SIGNALS = ['envelope', 'margin', 'envelopeFar', 'novelty'] as const;
 export const ENVELOPE_SIGNAL = 0;
 export const MARGIN_SIGNAL = 1;
 export const ENVELOPE_FAR_SIGNAL = 2;
+export const NOVELTY_SIGNAL = 3;
 /**
- * Rows lent under the far definition before its rates judge anyone: until then an account's exits
- * are judged as the three-sigma rule counts them (a Beta prior of PRIOR_ROWS per class needs
- * several times that over the classes before a class's own rate shows).
+ * Rows lent under a novelty reference (the far exits, the far rows) before their rates judge
+ * anyone: until then an account is judged as without class rates (a Beta prior of PRIOR_ROWS per
+ * class needs several times that over the classes before a class's own rate shows).
  */
 export const FAR_RATE_MIN_ROWS = 1024;
+/** The signals learned only from rows judged with a novelty reference: in force once FAR_RATE_MIN_ROWS were lent. */
+const LATE_SIGNALS: readonly number[] = [ENVELOPE_FAR_SIGNAL, NOVELTY_SIGNAL];
 /** Rows one account may lend to the rates over its life. */
 export const RATE_ROWS_PER_ACCOUNT = 256;
 /** Pseudo-rows at the pooled rate added to every class. */
@@ -59,6 +65,8 @@ export interface PinnedClassRates {
   readonly margin: readonly number[];
   /** Absent from blocks printed before exits were told apart from tail rows: those judge every exit by the three-sigma rule. */
   readonly envelopeFar?: readonly number[] | undefined;
+  /** Absent from blocks printed before novelty was judged per class: those judge the novelty window's raw count. */
+  readonly novelty?: readonly number[] | undefined;
 }
 
 export class ClassBaseRates {
@@ -71,8 +79,13 @@ export class ClassBaseRates {
   /** Per signal: the pooled rate over every class. */
   readonly pooled = new Float64Array(CLASS_SIGNALS.length);
   pinned = false;
-  /** Whether the far-exit rates are in force: pinned with them, or learned from FAR_RATE_MIN_ROWS rows. */
-  farReady = false;
+  /** Per signal, whether its rates are in force: always for envelope and margin; the late signals once pinned, or learned from FAR_RATE_MIN_ROWS rows. */
+  readonly ready = CLASS_SIGNALS.map((_, s) => !LATE_SIGNALS.includes(s));
+
+  /** Whether the far-exit rates are in force. */
+  get farReady(): boolean {
+    return this.ready[ENVELOPE_FAR_SIGNAL]!;
+  }
 
   get bytes(): number {
     return 3 * CLASS_SIGNALS.length * 8 * 2 * RATE_SLOTS + 64;
@@ -107,7 +120,7 @@ export class ClassBaseRates {
       const r = this.rates[s]!;
       for (let k = 0; k < RATE_CLASSES; k++) r[k] = (c[2 * k + 1]! + PRIOR_ROWS * pooled) / (c[2 * k]! + PRIOR_ROWS);
       r[UNKNOWN_SLOT] = pooled;
-      if (s === ENVELOPE_FAR_SIGNAL) this.farReady = rows >= FAR_RATE_MIN_ROWS;
+      if (LATE_SIGNALS.includes(s)) this.ready[s] = rows >= FAR_RATE_MIN_ROWS;
     }
   }
 
@@ -137,22 +150,26 @@ export class ClassBaseRates {
   /** What an operator pins to keep these rates: per signal, the rate per class slot, the pooled rate last. */
   snapshot(): PinnedClassRates {
     const round = (v: number) => Math.round(v * 1e6) / 1e6;
+    const ready = (s: number) => (this.ready[s] ? Array.from(this.rates[s]!, round) : undefined);
+    const envelopeFar = ready(ENVELOPE_FAR_SIGNAL);
+    const novelty = ready(NOVELTY_SIGNAL);
     return {
       envelope: Array.from(this.rates[ENVELOPE_SIGNAL]!, round),
       margin: Array.from(this.rates[MARGIN_SIGNAL]!, round),
-      ...(this.farReady ? { envelopeFar: Array.from(this.rates[ENVELOPE_FAR_SIGNAL]!, round) } : {}),
+      ...(envelopeFar ? { envelopeFar } : {}),
+      ...(novelty ? { novelty } : {}),
     };
   }
 
   pin(p: PinnedClassRates): void {
-    [p.envelope, p.margin, p.envelopeFar].forEach((given, s) => {
+    [p.envelope, p.margin, p.envelopeFar, p.novelty].forEach((given, s) => {
+      this.ready[s] = given !== undefined;
       if (!given) return;
       const r = this.rates[s]!;
       const pooled = given[UNKNOWN_SLOT] ?? 0;
       for (let k = 0; k < RATE_SLOTS; k++) r[k] = given[k] ?? pooled;
       this.pooled[s] = pooled;
     });
-    this.farReady = p.envelopeFar !== undefined;
     this.pinned = true;
   }
 }

@@ -1,4 +1,5 @@
 import { binomialAlarmCount } from './binomial-threshold.js';
+import { adjustedCount, NOVELTY_SIGNAL, type ClassBaseRates } from './class-base-rates.js';
 import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
 import { Xoshiro128 } from './prng.js';
 import { WindowCount } from './window-count.js';
@@ -68,6 +69,8 @@ export class NoveltyState {
   offers = 0;
   /** Whether the last row observed was far from the population; undefined while no reference was in force. */
   lastFar: boolean | undefined = undefined;
+  /** The far count as judged (the larger of the window's and the rows apart's): adjusted for the window's classes once their rates are in force, else raw. */
+  judged = 0;
 
   constructor(
     window: number,
@@ -203,6 +206,30 @@ export class NoveltyDetector {
     const far = this.isFar(z);
     st.lastFar = far;
     return st.far.push(far && !continued) / this.alarmCount;
+  }
+
+  /**
+   * Sets the account's far count as judged (`st.judged`): the larger of the window's count and
+   * the count over its rows apart (`apart`, see ApartWindows), each against the far-row rates of
+   * the classes of the window's rows (`classes`, rows per class slot; the rows apart are taken to
+   * be of the same classes, as their windows keep none) when every row of the window was judged
+   * with a reference (`wholeWindow`) and those rates are in force, else raw. A user of one class
+   * at the edge of the data (the strongest earthquakes, the rarest births) is so held to that
+   * class's share of far rows rather than the population's.
+   */
+  judge(
+    st: NoveltyState,
+    apart: number | undefined,
+    classes: Uint16Array,
+    wholeWindow: boolean,
+    rates: ClassBaseRates | undefined,
+  ): number {
+    const hits = apart === undefined || apart < st.far.count ? st.far.count : apart;
+    st.judged =
+      rates && wholeWindow && rates.ready[NOVELTY_SIGNAL]
+        ? adjustedCount(classes, 0, hits, rates.rates[NOVELTY_SIGNAL]!, rates.pooled[NOVELTY_SIGNAL]!)
+        : hits;
+    return st.judged;
   }
 
   /**

@@ -1,5 +1,6 @@
 import { ClassBaseRates, type PinnedClassRates } from './class-base-rates.js';
 import { DETECTORS, type DetectorName } from './detector-settings.js';
+import { NOVELTY } from './novelty-detector.js';
 import { fitTail } from './tail-fit.js';
 
 export { DETECTORS, type DetectorName };
@@ -311,9 +312,9 @@ export class PopulationCalibration {
     return d === PRADA ? wBin(e) : Math.min(this.o.window, Math.ceil(e));
   }
 
-  /** Whether detector `d` is judged on its class-adjusted count (envelope and margin, with class rates in use). */
+  /** Whether detector `d` is judged on its class-adjusted count (envelope, margin and novelty, with class rates in use). */
   adjusted(d: number): boolean {
-    return (d === ENVELOPE || d === MARGIN) && this.rates !== undefined;
+    return (d === ENVELOPE || d === MARGIN || d === NOVELTY) && this.rates !== undefined;
   }
 
   private applyThresholds(): void {

@@ -18,6 +18,7 @@ import {
   ENVELOPE_FAR_SIGNAL,
   ENVELOPE_SIGNAL,
   MARGIN_SIGNAL,
+  NOVELTY_SIGNAL,
   RATE_ROWS_PER_ACCOUNT,
   rateSlot,
   UNKNOWN_SLOT,
@@ -36,7 +37,7 @@ import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
 import { LINEAGE, LINEAGE_MAX_WIDTH, LineageDetector, type LineageState } from './lineage-detector.js';
 import { FeatureGrain } from './feature-grain.js';
 import { SUPPORT_ROWS_PER_ACCOUNT } from './traffic-support.js';
-import { APART_DETECTORS, ApartWindows } from './apart-windows.js';
+import { APART_AT, APART_DETECTORS, ApartWindows } from './apart-windows.js';
 import { KNOWN_ROWS, KnownRows } from './known-rows.js';
 import { SEEDS, SEEDS_MAX_WIDTH, SeedDetector, seedRowKind, type SeedState } from './seed-detector.js';
 
@@ -350,6 +351,10 @@ export class QueryScorer {
         if (r > sc[d]!) sc[d] = r;
       }
     }
+    if (st.novelty) {
+      const g = st.geometry!;
+      this.novelty!.judge(st.novelty, apart?.count(APART_AT.novelty), g.classes, g.unjudged === 0, cal?.rates);
+    }
     if (cal) {
       this.track(st, cal);
       const f = cal.factors;
@@ -362,6 +367,8 @@ export class QueryScorer {
         sc[ENVELOPE] = Math.min(sc[ENVELOPE]!, g.envelopeAdjusted / t[ENVELOPE]!);
       if (cal.adjusted(MARGIN) && t[MARGIN] === t[MARGIN])
         sc[MARGIN] = Math.min(sc[MARGIN]!, g.marginAdjusted / t[MARGIN]!);
+      if (st.novelty && cal.adjusted(NOVELTY) && t[NOVELTY] === t[NOVELTY])
+        sc[NOVELTY] = Math.min(sc[NOVELTY]!, st.novelty.judged / t[NOVELTY]!);
       // A calibrated δ was learned from accounts of at least `minQueries` scored rows, so an account
       // is judged by it from then on: a shorter one (a replay of one 120-row series, tested by
       // PRADA from its 101st row) would be held to a population it is never part of.
@@ -374,6 +381,7 @@ export class QueryScorer {
       const g = st.geometry!;
       cal.lend(ENVELOPE_SIGNAL, slot, g.lastOutside);
       if (g.lastJudged) cal.lend(ENVELOPE_FAR_SIGNAL, slot, g.lastFarOutside);
+      if (st.novelty && far !== undefined) cal.lend(NOVELTY_SIGNAL, slot, st.novelty.far.last);
       if (margin === margin) cal.lend(MARGIN_SIGNAL, slot, g.lastLowMargin);
     }
     // Only an account in no alarm and never flagged may lend a row to the population's reference.
@@ -398,8 +406,7 @@ export class QueryScorer {
     this.peak(st, cal, on, 4, g.collinearHits);
     this.peak(st, cal, on, MARGIN, Math.round(g.marginAdjusted));
     if (st.steps) this.peak(st, cal, on, 6, a ? a.larger('steps', st.steps.hits.count) : st.steps.hits.count);
-    if (st.novelty)
-      this.peak(st, cal, on, NOVELTY, a ? a.larger('novelty', st.novelty.far.count) : st.novelty.far.count);
+    if (st.novelty) this.peak(st, cal, on, NOVELTY, Math.round(st.novelty.judged));
     if (st.lineage)
       this.peak(st, cal, on, LINEAGE, a ? a.larger('lineage', st.lineage.hits.count) : st.lineage.hits.count);
     if (st.seeds) this.peak(st, cal, on, SEEDS, st.seeds.hits.count);

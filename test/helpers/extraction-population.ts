@@ -86,3 +86,17 @@ export function uniformBox(seed: number, n: number): Query[] {
     return { row, cls: edgePopulationClass(row), margin: rng.next() };
   });
 }
+
+/** Feeds `users` browsers of 300 rows each to `g` and refreshes its calibration. */
+export function browserPopulation(g: ModelGuard, users: number): void {
+  for (let u = 0; u < users; u++) feed(g, `u${u}`, browser(u + 1, 300));
+  g.calibration.refresh(1);
+}
+
+/** Rows lent so far to the class rates of `signal` (every class). */
+export function rowsLent(g: ModelGuard, signal: number): number {
+  const c = g.calibration.classRates.counts[signal]!;
+  let n = 0;
+  for (let i = 0; i < c.length; i += 2) n += c[i]!;
+  return n;
+}

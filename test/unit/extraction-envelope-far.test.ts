@@ -9,28 +9,20 @@ import type { ModelGuard } from '../../src/extraction/model-guard.js';
 import { Xoshiro128 } from '../../src/extraction/prng.js';
 import {
   browser,
+  browserPopulation,
   EDGE,
   edgePopulationClass,
   edgePopulationRow as rowOf,
   edgeUser,
   feed,
   modelGuard as guard,
+  rowsLent,
   type Query,
   uniformBox,
 } from '../helpers/extraction-population.js';
 
-const population = (g: ModelGuard, users: number) => {
-  for (let u = 0; u < users; u++) feed(g, `u${u}`, browser(u + 1, 300));
-  g.calibration.refresh(1);
-};
-
-/** Rows lent to the far-exit rates so far (every class). */
-const farRowsLent = (g: ModelGuard) => {
-  const c = g.calibration.classRates.counts[ENVELOPE_FAR_SIGNAL]!;
-  let n = 0;
-  for (let i = 0; i < c.length; i += 2) n += c[i]!;
-  return n;
-};
+const population = browserPopulation;
+const farRowsLent = (g: ModelGuard) => rowsLent(g, ENVELOPE_FAR_SIGNAL);
 
 const scorer = (g: ModelGuard) => g.guard.scorer;
 

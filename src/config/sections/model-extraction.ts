@@ -340,6 +340,10 @@ const pinned = z
           description:
             'Per predicted class, the share of rows beyond the envelope that the novelty reference finds far from the model’s own traffic; the pooled rate last. Without it every exit is judged by the three-sigma rule.',
         }),
+        novelty: classRateList.optional().meta({
+          description:
+            'Per predicted class, the share of rows the novelty reference finds far from the model’s own traffic; the pooled rate last. Without it novelty is judged on its raw count.',
+        }),
       })
       .optional()
       .meta({
