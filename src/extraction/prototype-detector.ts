@@ -36,6 +36,11 @@ const INSERT_N = 2;
 const INSERT_SUM = 3;
 const INSERT_SUM_SQ = 4;
 const CLASS_FIELDS = 5;
+/**
+ * Rounds of outlier rejection before the test at most: a bound on its cost (each round is one pass
+ * over the ring); the samples met converge within three or four.
+ */
+const REJECT_ROUNDS = 8;
 
 export class PrototypeState {
   /** Per class, lazily: prototypes × dims values. */
@@ -108,6 +113,8 @@ export class PrototypeState {
 export class PrototypeDetector {
   /** Scratch of a merge: the sorted copy rebuilt, then the arrivals sorted (the detector serves one thread). */
   private readonly merged: Float32Array;
+  /** The range of the sorted distances a test keeps ([lo, hi)), written by `clipOutliers`. */
+  private readonly kept = new Int32Array(2);
 
   constructor(readonly o: PrototypeDetectorOptions) {
     this.merged = new Float32Array(o.ring + Math.min(o.testEvery, o.ring));
@@ -176,29 +183,66 @@ export class PrototypeDetector {
     return (1 - st.w) / (1 - this.o.delta);
   }
 
-  /** W of the ring's distances once outliers are rejected around the median. */
+  /** W of the ring's distances once outliers are rejected (`clipOutliers`). */
   private test(st: PrototypeState): number {
     const all = st.distances;
-    // The sorted distances are all[s, e).
-    const s = st.ring;
-    const m = st.sorted;
-    const e = s + m;
-    const median = m % 2 ? all[s + ((m - 1) >> 1)]! : (all[s + m / 2 - 1]! + all[s + m / 2]!) / 2;
-    const mad = medianAbsoluteDeviation(all, median, s, e);
-    // More than half the distances identical (a fixed-step probe): no benign spread at all.
-    if (mad <= 1e-12 * Math.max(1, median)) return 0;
-    // 1.4826 · MAD estimates σ for normal data.
-    const limit = this.o.rejectSigma * 1.4826 * mad;
-    let lo = s;
-    while (lo < e && median - all[lo]! > limit) lo++;
-    let hi = e;
-    while (hi > lo && all[hi - 1]! - median > limit) hi--;
-    if (hi - lo < this.o.minSamples) return st.w;
-    const w = shapiroWilkW(all, lo, hi);
+    const kept = this.kept;
+    // The sorted distances are all[ring, ring + sorted).
+    if (!clipOutliers(all, st.ring, st.ring + st.sorted, this.o.rejectSigma, kept)) return 0;
+    if (kept[1]! - kept[0]! < this.o.minSamples) return st.w;
+    const w = shapiroWilkW(all, kept[0]!, kept[1]!);
     // No spread left (or infinite distances, from rows far outside any float32 prototype): not
     // normal at all. A NaN here would have silenced the account's score.
     return w === w ? w : 0;
   }
+}
+
+/**
+ * Rejects outliers from the sorted values in [from, to): those more than `k` scaled MADs from the
+ * median, the rejection repeated on the values kept until it rejects nothing more (at most
+ * REJECT_ROUNDS rounds). Writes the range kept to `kept` ([lo, hi)); returns false when more than
+ * half the values are identical (a fixed-step probe: no benign spread at all, W is 0).
+ *
+ * One round alone cuts through a second cluster rather than removing it: a user who comes back
+ * to the same few rows with measurement noise (interest in one class, a small pool of items) has
+ * most distances at the noise's scale and the rest at the data's; the median and MAD sit in the
+ * first cluster, and the limit falls inside the second, keeping its lower half. That truncated
+ * sample is skewed as neither a benign nor an attack sample is (W ≈ 0.5 where the whole ring gives
+ * 0.7), and it decided the account. Repeating the rejection until none is rejected is iterative
+ * clipping as applied to a sample with a contaminating population (astropy.stats.sigma_clip,
+ * median centre and MAD scale, iterated to convergence:
+ * https://docs.astropy.org/en/stable/api/astropy.stats.sigma_clip.html): each round's median and
+ * MAD come from a sample with less of the second cluster, so the cut moves below it. A sample
+ * whose first round rejects nothing (normal data; the seeds and steps of a JbDA attack, whose two
+ * clusters lie within one limit) is kept whole, as before.
+ */
+export function clipOutliers(
+  sorted: ArrayLike<number>,
+  from: number,
+  to: number,
+  k: number,
+  kept: Int32Array,
+): boolean {
+  let lo = from;
+  let hi = to;
+  for (let round = 0; round < REJECT_ROUNDS && hi - lo > 0; round++) {
+    const m = hi - lo;
+    const median = m % 2 ? sorted[lo + ((m - 1) >> 1)]! : (sorted[lo + m / 2 - 1]! + sorted[lo + m / 2]!) / 2;
+    const mad = medianAbsoluteDeviation(sorted, median, lo, hi);
+    if (mad <= 1e-12 * Math.max(1, median)) return false;
+    // 1.4826 · MAD estimates σ for normal data.
+    const limit = k * 1.4826 * mad;
+    let a = lo;
+    while (a < hi && median - sorted[a]! > limit) a++;
+    let b = hi;
+    while (b > a && sorted[b - 1]! - median > limit) b--;
+    if (a === lo && b === hi) break;
+    lo = a;
+    hi = b;
+  }
+  kept[0] = lo;
+  kept[1] = hi;
+  return true;
 }
 
 /**

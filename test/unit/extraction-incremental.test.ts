@@ -37,19 +37,30 @@ const prada = (dims: number, ring: number) =>
     rejectSigma: 3,
   });
 
-/** The ring's distances in arrival order (oldest first) and PRADA's W computed from scratch. */
-function direct(st: PrototypeState, rejectSigma: number, minSamples: number, previous: number) {
-  const ring = st.distances.subarray(0, st.ringFilled);
-  const sorted = Float64Array.from(ring).sort();
+/** The median of a sorted array. */
+function medianOf(sorted: ArrayLike<number>): number {
   const m = sorted.length;
-  const median = m % 2 ? sorted[(m - 1) >> 1]! : (sorted[m / 2 - 1]! + sorted[m / 2]!) / 2;
-  const deviations = Float64Array.from(sorted, (x) => Math.abs(x - median)).sort();
-  const mad = m % 2 ? deviations[(m - 1) >> 1]! : (deviations[m / 2 - 1]! + deviations[m / 2]!) / 2;
-  if (mad <= 1e-12 * Math.max(1, median)) return { sorted, mad, w: 0 };
-  const limit = rejectSigma * 1.4826 * mad;
-  const kept = sorted.filter((x) => Math.abs(x - median) <= limit);
-  if (kept.length < minSamples) return { sorted, mad, w: previous };
-  return { sorted, mad, w: shapiroWilk(kept)?.w ?? 0 };
+  return m % 2 ? sorted[(m - 1) >> 1]! : (sorted[m / 2 - 1]! + sorted[m / 2]!) / 2;
+}
+
+/**
+ * The ring's distances and PRADA's W computed from scratch: the values more than `rejectSigma`
+ * scaled MADs from the median dropped, again and again on what is kept, until none is dropped
+ * (at most 8 rounds).
+ */
+function direct(st: PrototypeState, rejectSigma: number, minSamples: number, previous: number) {
+  let kept = Float64Array.from(st.distances.subarray(0, st.ringFilled)).sort();
+  for (let round = 0; round < 8; round++) {
+    const median = medianOf(kept);
+    const mad = medianOf(Float64Array.from(kept, (x) => Math.abs(x - median)).sort());
+    if (mad <= 1e-12 * Math.max(1, median)) return { w: 0 };
+    const limit = rejectSigma * 1.4826 * mad;
+    const next = kept.filter((x) => Math.abs(x - median) <= limit);
+    if (next.length === kept.length) break;
+    kept = next;
+    if (kept.length < minSamples) return { w: previous };
+  }
+  return { w: shapiroWilk(kept)?.w ?? 0 };
 }
 
 describe('PRADA kept incrementally', () => {
@@ -78,7 +89,7 @@ describe('PRADA kept incrementally', () => {
     });
 
   for (const kind of ['normal', 'grid'] as const)
-    it(`gives the W of the distances sorted, outliers rejected around the median, tested from scratch (${kind} values)`, () => {
+    it(`gives the W of the distances sorted, outliers rejected around the median until none is left, tested from scratch (${kind} values)`, () => {
       const d = prada(8, 256);
       const st = d.createState(5);
       const rng = new Xoshiro128(12);
