@@ -1,4 +1,4 @@
-// Issue 20: a benign user who keeps coming back to a few rows of interest (an analyst of a rare
+// A benign user who keeps coming back to a few rows of interest (an analyst of a rare
 // class whose model predicts it for a dozen rows, re-reading them with measurement noise) sends a
 // near-duplicate of an earlier row nearly every time. The fingerprints tell such revisits from
 // probing: a probe takes each query from the last few, a revisit returns to a cell it left.
