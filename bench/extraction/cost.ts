@@ -2,6 +2,7 @@ import { buildConfig } from '../../src/config/load-config.js';
 import type { AccountState } from '../../src/extraction/account-state.js';
 import type { ModelConfig } from '../../src/config/schema.js';
 import { ModelGuard } from '../../src/extraction/model-guard.js';
+import type { QueryScorer } from '../../src/extraction/query-scorer.js';
 import { Xoshiro128 } from '../../src/extraction/prng.js';
 import { benignUser } from './benign-users.js';
 import { guardFor } from './evaluate.js';
@@ -193,8 +194,46 @@ export interface ScoredRowCostOptions {
   /** Rows in the CPU pass, and again in the timed pass. */
   readonly rows: number;
   readonly seed: number;
-  /** Users of the benign-population measurement. */
+  /** Users of the benign-population measurement (0: none). */
   readonly populationUsers: number;
+  /** Detectors switched off for a breakdown of the cost (COST_PARTS; a measurement only, never a configuration). */
+  readonly off?: readonly CostPart[];
+}
+
+/**
+ * The parts of the scorer a cost breakdown can switch off: each detector (geometry is envelope,
+ * sweep, collinear and margin together, with its traffic support). What is left with all of them
+ * off is the per-row path outside the detectors: normalising, hashing, exact repeats, known rows,
+ * the warm-up, calibration tracking, the account table and the ladder.
+ */
+export const COST_PARTS = ['prada', 'fingerprint', 'geometry', 'novelty', 'steps', 'lineage', 'seeds'] as const;
+export type CostPart = (typeof COST_PARTS)[number];
+
+/**
+ * Replaces the named detectors' per-row methods on this scorer by ones that do nothing (their
+ * scores stay 0): the decisions change, so this serves the cost breakdown only.
+ */
+function switchOff(scorer: QueryScorer, off: readonly CostPart[]): void {
+  const field: Record<CostPart, string> = {
+    prada: 'prada',
+    fingerprint: 'fingerprint',
+    geometry: 'geometry',
+    novelty: 'novelty',
+    steps: 'steps',
+    lineage: 'lineage',
+    seeds: 'seedDetector',
+  };
+  const parts = scorer as unknown as Record<string, object | undefined>;
+  const zero = () => 0;
+  const nothing = () => undefined;
+  for (const p of off) {
+    const d = parts[field[p]];
+    if (!d) continue;
+    if (p === 'geometry') {
+      Object.assign(d, { observe: nothing, continues: () => false });
+      Object.assign((d as { support: object }).support, { lend: nothing });
+    } else Object.assign(d, { observe: zero, offer: nothing, regrain: nothing });
+  }
 }
 
 /** Chunks of the CPU pass (the median chunk is the figure). */
@@ -228,6 +267,7 @@ export function scoredRowCost(src: CostSource, o: ScoredRowCostOptions = DEFAULT
   });
   let now = 0;
   const g = new ModelGuard('m', 'enforce', config.models['m']!, () => now);
+  switchOff(g.guard.scorer, o.off ?? []);
   const rng = new Xoshiro128(o.seed);
   const users = Array.from({ length: o.accounts }, (_, i) => `issuer|user-${i}`);
 
@@ -316,7 +356,8 @@ export function scoredRowCost(src: CostSource, o: ScoredRowCostOptions = DEFAULT
 function populationCost(src: CostSource, model: ModelConfig, o: ScoredRowCostOptions): ScoredRowCost['population'] {
   let now = 0;
   const g = new ModelGuard('m', 'enforce', model, () => now);
-  const requests = src.population(o.populationUsers, o.seed);
+  switchOff(g.guard.scorer, o.off ?? []);
+  const requests = o.populationUsers > 0 ? src.population(o.populationUsers, o.seed) : [];
   const scoredNow = () => [...g.accounts.values()].reduce((s, a) => s + a.stream.distinct, 0);
   const send = (r: AnsweredRequest) => {
     now = r.t;
@@ -354,9 +395,62 @@ export function costSources(seed = 20261207): CostSource[] {
   ];
 }
 
-/** The scored-row cost at 4, 8, 13 and 16 features. */
-export function scoredRowCosts(o: ScoredRowCostOptions = DEFAULT_COST_OPTIONS): ScoredRowCost[] {
-  return costSources().map((s) => scoredRowCost(s, o));
+/** The scored-row cost at 4, 8, 13 and 16 features (`only`: the sources whose name starts with one of these). */
+export function scoredRowCosts(
+  o: ScoredRowCostOptions = DEFAULT_COST_OPTIONS,
+  only?: readonly string[],
+): ScoredRowCost[] {
+  return costSources()
+    .filter((s) => !only || only.some((w) => s.name.startsWith(w)))
+    .map((s) => scoredRowCost(s, o));
+}
+
+/** CPU µs per scored row with every detector off, and with each one alone on, per source. */
+export interface CostBreakdown {
+  readonly source: string;
+  readonly features: number;
+  readonly allOn: number;
+  readonly allOff: number;
+  /** Per part, CPU µs per scored row with it alone on. */
+  readonly alone: Readonly<Record<CostPart, number>>;
+}
+
+/** The cost breakdown (`rounds` alternations, the median of each figure), without the population pass. */
+export function costBreakdowns(o: ScoredRowCostOptions, only?: readonly string[], rounds = 3): CostBreakdown[] {
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1]!;
+  const q = { ...o, populationUsers: 0 };
+  return costSources()
+    .filter((s) => !only || only.some((w) => s.name.startsWith(w)))
+    .map((s) => {
+      const cost = (off: readonly CostPart[]) => scoredRowCost(s, { ...q, off }).cpuUsPerRow;
+      const on: number[] = [];
+      const none: number[] = [];
+      const alone = Object.fromEntries(COST_PARTS.map((p) => [p, [] as number[]])) as Record<CostPart, number[]>;
+      for (let r = 0; r < rounds; r++) {
+        on.push(cost([]));
+        none.push(cost(COST_PARTS));
+        for (const p of COST_PARTS) alone[p].push(cost(COST_PARTS.filter((x) => x !== p)));
+      }
+      return {
+        source: s.name,
+        features: s.features,
+        allOn: median(on),
+        allOff: median(none),
+        alone: Object.fromEntries(COST_PARTS.map((p) => [p, median(alone[p])])) as Record<CostPart, number>,
+      };
+    });
+}
+
+export function costBreakdownTable(rows: readonly CostBreakdown[]): string {
+  const lines = [
+    `| features | model | all on | all off | ${COST_PARTS.map((p) => `${p} alone (+)`).join(' | ')} |`,
+    `| ---: | --- | ---: | ---: | ${COST_PARTS.map(() => '---:').join(' | ')} |`,
+  ];
+  for (const b of rows)
+    lines.push(
+      `| ${b.features} | ${b.source} | ${b.allOn.toFixed(2)} | ${b.allOff.toFixed(2)} | ${COST_PARTS.map((p) => `${b.alone[p].toFixed(2)} (+${(b.alone[p] - b.allOff).toFixed(2)})`).join(' | ')} |`,
+    );
+  return lines.join('\n');
 }
 
 export function scoredRowCostTable(costs: readonly ScoredRowCost[]): string {

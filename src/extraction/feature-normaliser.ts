@@ -70,8 +70,8 @@ export class FeatureNormaliser {
 
   /**
    * Scales `row` into `scaled` (length `width`) and, when projecting, projects it into `out`
-   * (length `dims`); without projection `out` receives the scaled row. False when the row does
-   * not have the model's width.
+   * (length `dims`); without projection `out` receives the scaled row (`out` may then be
+   * `scaled` itself, and nothing is copied). False when the row does not have the model's width.
    */
   normalise(row: ArrayLike<number>, scaled: Float64Array, out: Float64Array): boolean {
     const width = this.width;
@@ -79,7 +79,7 @@ export class FeatureNormaliser {
     for (let j = 0; j < width; j++) scaled[j] = (row[j]! - this.offset[j]!) * this.factor[j]!;
     const p = this.projection;
     if (!p) {
-      for (let j = 0; j < width; j++) out[j] = scaled[j]!;
+      if (out !== scaled) for (let j = 0; j < width; j++) out[j] = scaled[j]!;
       return true;
     }
     for (let i = 0, base = 0; i < this.dims; i++, base += width) {

@@ -224,21 +224,27 @@ export class GeometryDetector {
   continues(st: GeometryState, scaled: Float64Array): boolean {
     if (st.steps === 0) return false;
     const { width, envelope } = this.o;
-    const prev = st.prev;
+    // Most rows stay inside the envelope, and only an exit can continue: such a row is answered
+    // by this scan alone, without reading the previous row or the traffic support.
     let outside = false;
+    for (let j = 0; j < width; j++) {
+      const v = scaled[j]!;
+      if (v > envelope || v < -envelope) outside = true;
+    }
+    if (!outside) return false;
+    const prev = st.prev;
     let changed = 0;
     let still = 0;
     for (let j = 0; j < width; j++) {
       const v = scaled[j]!;
       const p = prev[j]!;
-      if (v > envelope || v < -envelope) outside = true;
       if (Math.fround(v) !== p) changed++;
       const d = v - p;
       if (d <= CONTINUE_STEP && d >= -CONTINUE_STEP) still++;
       // A reading's step beyond the edge is within reach of the traffic (noisy rows at its edge).
       else if (!this.support.holds(j, v, CONTINUE_STEP)) return false;
     }
-    return outside && changed > 1 && 2 * still >= width;
+    return changed > 1 && 2 * still >= width;
   }
 
   /**

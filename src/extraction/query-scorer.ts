@@ -144,7 +144,8 @@ export class QueryScorer {
   ) {
     const s = settings;
     this.scaled = new Float64Array(normaliser?.width ?? 0);
-    this.z = new Float64Array(normaliser?.dims ?? 0);
+    // Unprojected rows are their own distance vectors: the detectors read both, none writes them.
+    this.z = normaliser?.projected ? new Float64Array(normaliser.dims) : this.scaled;
     if (!normaliser) return;
     const dims = normaliser.dims;
     this.known = new KnownRows(KNOWN_ROWS);
