@@ -13,18 +13,36 @@ import { OBJECT_OVERHEAD, TYPED_ARRAY_OVERHEAD } from './heap-cost.js';
  * Datar, Immorlica, Indyk, Mirrokni, SoCG 2004). Two queries closer than about a quantum in
  * every dimension share a band with high probability; distant ones almost never.
  *
- * Signatures live in a direct-mapped table of `tableSize` 32-bit slots (a 20-bit tag of the
- * signature beside the low 12 bits of the query number that wrote it), so lookups are O(bands)
- * whatever the history; old entries are overwritten, which only forgets. The slot's index takes
- * other bits of the signature than the tag, so a row matches a different one's slot with
- * probability 2⁻²⁰ per band (8 bands: under 10⁻⁵ per row, a few percent of the near-duplicate
- * rate of the most regular benign users seen). A query number is read modulo 2¹², which cannot
- * mistake an expired slot for a recent one unless it survived 4,096 queries of 8 writes each
- * into 1,024 slots (probability e⁻³²).
- * A match within the last `horizon` queries is a near-duplicate hit; exact duplicates are
- * counted apart by the caller and never reach this detector. The alarm is on the *rate* of hits
- * in the last `window` queries (a single hit proves nothing), at the count a benign stream with
- * per-query hit rate `benignRate` exceeds with probability `alpha`.
+ * Signatures live in a direct-mapped table of `tableSize` 32-bit slots (a 19-bit tag of the
+ * signature, the cell's revisit mark, and the low 12 bits of the query number that last wrote
+ * it), so lookups are O(bands) whatever the history; old entries are overwritten, which only
+ * forgets. The slot's index takes other bits of the signature than the tag, so a row matches a
+ * different one's slot with probability 2⁻¹⁹ per band (8 bands: under 2·10⁻⁵ per row, a few
+ * percent of the near-duplicate rate of the most regular benign users seen). A query number is
+ * read modulo 2¹², which cannot mistake an expired slot for a recent one unless it survived
+ * 4,096 queries of 8 writes each into 1,024 slots (probability e⁻³²).
+ * A match within the last `horizon` queries is a near-duplicate; exact duplicates are counted
+ * apart by the caller and never reach this detector.
+ *
+ * Revisits are not probes. Blacklight's attacks (HopSkipJump, boundary walks, line searches,
+ * NES-style gradient estimates around one point) take each query from the last few: a probe
+ * dwells in a cell for consecutive queries and moves on. A user who keeps coming back to a few
+ * points of interest (noisy re-reads of the same rows, an analyst of a rare class with a dozen
+ * rows) leaves a cell and returns to it later. Lags are counted in *matched* queries (queries
+ * that matched any cell), so unrelated rows mixed between a probe's steps do not make its
+ * steps look like returns. A match whose cell was last written more than `REVISIT_LAG` matched
+ * queries ago is a return: it marks the cell as a revisited place for as long as the table keeps
+ * it. A query whose matched bands are mostly marked cells is a revisit (counted apart, never a
+ * hit); it is a hit when more of its bands match unmarked cells than marked ones. A probe that
+ * dwells at one point keeps its main cells unmarked (each match is on the previous query), so
+ * the odd band whose grid boundary it straddles, alternating between two cells, cannot outvote
+ * them. What this gives up: a probe that leaves its cell for other near-duplicates and comes
+ * back (several walks interleaved round-robin, T-RND and JbDA rounds that perturb each earlier
+ * row again a round later) matches marked cells; those attacks are the business of the step,
+ * lineage, seed and PRADA detectors, which see the perturbation itself.
+ * The alarm is on the *rate* of hits in the last `window` queries (a single hit proves nothing),
+ * at the count a benign stream with per-query hit rate `benignRate` exceeds with probability
+ * `alpha`.
  */
 export interface FingerprintDetectorOptions {
   readonly dims: number;
@@ -41,12 +59,31 @@ export interface FingerprintDetectorOptions {
 /** The query number kept per slot: 12 bits, read modulo 2¹² (so the horizon must stay below 2¹¹). */
 const SEQ_BITS = 12;
 const SEQ_MASK = (1 << SEQ_BITS) - 1;
+/** The slot's revisit mark sits above the query number; the tag above it. */
+const MARK = 1 << SEQ_BITS;
+const TAG_SHIFT = SEQ_BITS + 1;
+
+/**
+ * A match whose cell was last written more than this many matched queries ago is a return to
+ * it. A walk, bisection or sweep matches its previous probe or the one before; a user revisiting
+ * k points comes back to one within three matched queries with probability about 3/k, and the
+ * first longer return marks the place while the table keeps it.
+ */
+export const REVISIT_LAG = 3;
+/** Matched-query counts of the last queries, to read a lag in matched queries (a power of two). */
+const TRAIL = 128;
 
 export class FingerprintState {
-  /** Per slot, tag << 12 | query number mod 2¹² (0: empty): one cache line per probe, 4 bytes per slot. */
+  /** Per slot, tag << 13 | revisit mark << 12 | query number mod 2¹² (0: empty): one cache line per probe, 4 bytes per slot. */
   readonly slots: Uint32Array;
   readonly hits: WindowCount;
   seq = 0;
+  /** Queries that matched a marked cell (revisits): counted apart, never hits. */
+  revisits = 0;
+  /** Queries that matched any cell so far (mod 2¹⁶). */
+  matched = 0;
+  /** Per query number mod TRAIL, `matched` after that query. */
+  readonly trail = new Uint16Array(TRAIL);
 
   constructor(o: FingerprintDetectorOptions) {
     this.slots = new Uint32Array(o.tableSize);
@@ -54,7 +91,7 @@ export class FingerprintState {
   }
 
   get bytes(): number {
-    return this.slots.byteLength + TYPED_ARRAY_OVERHEAD + this.hits.bytes + OBJECT_OVERHEAD;
+    return this.slots.byteLength + this.trail.byteLength + 2 * TYPED_ARRAY_OVERHEAD + this.hits.bytes + OBJECT_OVERHEAD;
   }
 }
 
@@ -69,6 +106,8 @@ export class FingerprintDetector {
   private readonly mask: number;
   /** Scratch: one query's band signatures (the detector serves one thread). */
   private readonly sigs: Uint32Array;
+  /** Scratch: one query's mark per band. */
+  private readonly marks: Uint32Array;
 
   /** The grid step used: the configured quantum, or finer where rows are narrow (see effectiveQuantum). */
   readonly quantum: number;
@@ -85,6 +124,7 @@ export class FingerprintDetector {
     this.scaled = new Float64Array(o.dims);
     this.mask = o.tableSize - 1;
     this.sigs = new Uint32Array(o.bands);
+    this.marks = new Uint32Array(o.bands);
   }
 
   createState(): FingerprintState {
@@ -118,16 +158,36 @@ export class FingerprintDetector {
       sigs[b] = fmix(hb) | 1; // the slot index as before the slots were packed: the same cells collide
       sigs[c] = fmix(hc) | 1;
     }
-    let hit = false;
+    let fresh = 0;
+    let marked = 0;
     const now = seq & SEQ_MASK;
+    const trail = st.trail;
+    const marks = this.marks;
     for (let b = 0; b < bands; b++) {
       const sig = sigs[b]!;
       const at = (sig ^ Math.imul(b, 0x9e3779b1)) & this.mask;
-      const tag = sig >>> SEQ_BITS;
       const v = slots[at]!;
-      if (v !== 0 && v >>> SEQ_BITS === tag && ((now - v) & SEQ_MASK) <= horizon) hit = true;
-      slots[at] = ((tag << SEQ_BITS) | now) >>> 0;
+      const lag = (now - v) & SEQ_MASK;
+      let mark = 0;
+      if (v !== 0 && v >>> TAG_SHIFT === sig >>> TAG_SHIFT && lag <= horizon) {
+        // Matched queries since the cell was written; a return from further back than the trail is a return.
+        const since = lag < TRAIL ? (st.matched - trail[(seq - lag) & (TRAIL - 1)]!) & 0xffff : lag;
+        mark = since > REVISIT_LAG ? MARK : v & MARK;
+        if (mark !== 0) marked++;
+        else fresh++;
+      }
+      marks[b] = mark;
     }
+    // Every band's mark first, then the writes: a band's write cannot hide another band's match.
+    for (let b = 0; b < bands; b++) {
+      const sig = sigs[b]!;
+      const at = (sig ^ Math.imul(b, 0x9e3779b1)) & this.mask;
+      slots[at] = (((sig >>> TAG_SHIFT) << TAG_SHIFT) | marks[b]! | now) >>> 0;
+    }
+    if (fresh + marked > 0) st.matched = (st.matched + 1) & 0xffff;
+    trail[seq & (TRAIL - 1)] = st.matched;
+    const hit = fresh > marked;
+    if (marked > 0 && !hit) st.revisits++;
     return st.hits.push(hit) / this.alarmCount;
   }
 }

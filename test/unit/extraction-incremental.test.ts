@@ -11,6 +11,7 @@ import {
 import {
   effectiveQuantum,
   FingerprintDetector,
+  REVISIT_LAG,
   type FingerprintDetectorOptions,
 } from '../../src/extraction/fingerprint-detector.js';
 import { fmix, mix } from '../../src/extraction/row-hash.js';
@@ -239,28 +240,35 @@ describe('step shapes without Math.round', () => {
   });
 });
 
-/** The fingerprints as first written: each band's signature computed alone, then the table probed band by band. */
+/** The fingerprints written plainly: each band's signature computed alone, the lags in matched queries kept in full. */
 function referenceFingerprintHits(o: FingerprintDetectorOptions, rows: readonly Float64Array[]): boolean[] {
   const rng = new Xoshiro128(o.seed ^ 0x5bd1e995);
   const offsets = Float64Array.from({ length: o.bands * o.dims }, () => rng.next());
   const inv = 1 / effectiveQuantum(o);
   const slots = new Uint32Array(o.tableSize);
+  // Per query, the queries that had matched any cell up to and including it.
+  const matchedAfter: number[] = [];
+  let matchedSoFar = 0;
   return rows.map((z, i) => {
     const now = (i + 1) & 0xfff;
-    let hit = false;
     const sigs = Array.from({ length: o.bands }, (_, b) => {
       let h = 0x9747b28c ^ b;
       for (let j = 0; j < o.dims; j++) h = mix(h, Math.floor(z[j]! * inv + offsets[b * o.dims + j]!));
       return fmix(h) | 1;
     });
-    for (const [b, sig] of sigs.entries()) {
+    const found = sigs.map((sig, b) => {
       const at = (sig ^ Math.imul(b, 0x9e3779b1)) & (o.tableSize - 1);
-      const tag = sig >>> 12;
       const v = slots[at]!;
-      if (v !== 0 && v >>> 12 === tag && ((now - v) & 0xfff) <= o.horizon) hit = true;
-      slots[at] = ((tag << 12) | now) >>> 0;
-    }
-    return hit;
+      const lag = (now - v) & 0xfff;
+      if (v === 0 || v >>> 13 !== sig >>> 13 || lag > o.horizon) return { at, matched: false, mark: 0 };
+      const since = lag < 128 ? matchedSoFar - matchedAfter[i - lag]! : lag;
+      return { at, matched: true, mark: since > REVISIT_LAG ? 0x1000 : v & 0x1000 };
+    });
+    found.forEach(({ at, mark }, b) => (slots[at] = (((sigs[b]! >>> 13) << 13) | mark | now) >>> 0));
+    if (found.some((f) => f.matched)) matchedSoFar++;
+    matchedAfter[i] = matchedSoFar;
+    const marked = found.filter((f) => f.mark !== 0).length;
+    return found.filter((f) => f.matched && f.mark === 0).length > marked;
   });
 }
 

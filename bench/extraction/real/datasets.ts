@@ -815,6 +815,79 @@ function species(): Loaded {
 }
 
 /**
+ * Deaths from natural disasters per type and year, 1900–2017 (Our World in Data, EM-DAT): the
+ * year, the deaths (log₁₀), the same type's previous record (log₁₀ deaths, years since), the
+ * year's deaths from all natural disasters (log₁₀) and this type's share of them, the types with
+ * a record that year, and the type's mean log₁₀ deaths over its earlier records → the disaster
+ * type (ten classes). One series per type, replayed year by year. An MLP victim on eight
+ * features. DEVELOP since the fifth session: the only DEVELOP set whose victim predicts its
+ * furthest-out class (the famine-scale droughts and epidemics of the early century) for a few
+ * dozen rows, so users of that class revisit a small pool of rows.
+ */
+function disasters(): Loaded {
+  const raw = readCsv('vega-datasets', 'data/disasters.csv');
+  const all = new Map<number, number>();
+  const types = new Map<number, number>();
+  for (const r of raw) {
+    const y = num(r['Year']);
+    if (r['Entity'] === 'All natural disasters') all.set(y, num(r['Deaths']));
+    else types.set(y, (types.get(y) ?? 0) + 1);
+  }
+  const names = [...new Set(raw.map((r) => r['Entity']!).filter((e) => e !== 'All natural disasters'))].sort();
+  const previous = new Map<string, { year: number; log: number; sum: number; n: number }>();
+  const rows = raw
+    .filter((r) => r['Entity'] !== 'All natural disasters')
+    .sort((a, b) => num(a['Year']) - num(b['Year']));
+  return collect(
+    {
+      name: 'disasters',
+      victim: 'mlp',
+      source: 'vega-datasets data/disasters.csv',
+      features: [
+        'year',
+        'log deaths',
+        'previous log deaths',
+        'years since previous',
+        'log all deaths',
+        'share of all deaths',
+        'types that year',
+        'mean earlier log deaths',
+      ],
+      classes: names,
+    },
+    rows.map((r) => {
+      const type = r['Entity']!;
+      const year = num(r['Year']);
+      const deaths = num(r['Deaths']);
+      const log = Math.log10(1 + deaths);
+      const p = previous.get(type);
+      previous.set(type, {
+        year,
+        log,
+        sum: (p?.sum ?? 0) + log,
+        n: (p?.n ?? 0) + 1,
+      });
+      const total = all.get(year) ?? Number.NaN;
+      return {
+        x: [
+          year,
+          log,
+          p ? p.log : Number.NaN,
+          p ? year - p.year : Number.NaN,
+          Math.log10(1 + total),
+          deaths / total,
+          types.get(year) ?? Number.NaN,
+          p ? p.sum / p.n : Number.NaN,
+        ],
+        y: names.indexOf(type),
+        time: year,
+        series: names.indexOf(type),
+      };
+    }),
+  );
+}
+
+/**
  * Each data set's split beside its loader, so that choosing the sets of a run (DEVELOP only, say)
  * reads no other set's file.
  */
@@ -841,6 +914,7 @@ export const DATASETS: Readonly<Record<string, readonly [Split, () => Loaded]>> 
   football: ['heldout', football],
   terrain: ['unseen', terrain],
   species: ['unseen', species],
+  disasters: ['develop', disasters],
 };
 
 export const DATASET_NAMES = Object.keys(DATASETS);
