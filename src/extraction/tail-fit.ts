@@ -9,8 +9,9 @@
  *
  * Each excess is winsorised at the distance the fitted tail puts the alarm at (before the caller's
  * allowance for heavier tails), as in Huber's bounded-influence estimators (Huber 1964): an
- * account beyond it, however far, weighs as much as one at it. The winsorising scale comes from the median excess (σ = median / ln 2 for the
- * exponential), which one account moves by one rank among the excesses.
+ * account beyond it, however far, weighs as much as one at it. The winsorising scale comes from
+ * the median excess (σ = median / ln 2 for the exponential), which one account moves by one rank
+ * among the excesses.
  */
 export interface TailFit {
   /** Accounts beyond the threshold. */
