@@ -35,6 +35,22 @@ import { buildWorld } from './world.js';
  * the benign populations; `--attacks none`: the benign populations alone.
  */
 const args = process.argv.slice(2);
+// An option this script does not know must not start the full run: that run reads every split,
+// UNSEEN sets included, which are to be read only in the final evaluation of a change.
+const VALUED = ['seed', 'real-seed', 'users', 'queries', 'instances', 'budget', 'workers', 'deadline-seconds'];
+const LISTS = ['datasets', 'attacks', 'mixes', 'arrivals', 'render'];
+const FILES = ['save-json'];
+const FLAGS = ['quick', 'no-write', 'no-gateway', 'no-synthetic', 'no-real'];
+for (let i = 0; i < args.length; i++) {
+  const name = args[i]!.startsWith('--') ? args[i]!.slice(2) : undefined;
+  if (name !== undefined && [...VALUED, ...LISTS, ...FILES].includes(name)) i++;
+  else if (name === undefined || !FLAGS.includes(name)) {
+    console.error(
+      `bench:extraction: unknown option ${args[i]}\noptions: ${[...FLAGS, ...VALUED.map((v) => `${v} N`), ...LISTS.map((l) => `${l} a,b`), ...FILES.map((f) => `${f} FILE`)].map((o) => `--${o}`).join(' ')}`,
+    );
+    process.exit(2);
+  }
+}
 const arg = (name: string, fallback: number) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : fallback;

@@ -1,6 +1,8 @@
 // The real-data extraction bench stands on its victims: data sets read from installed packages
 // (never the files reserved for judging), models trained deterministically, and one victim whose
 // ordinary answers have low margins, the case that broke the fixed thresholds.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DATASET_NAMES, loadDataset, packageFile } from '../../bench/extraction/real/datasets.js';
@@ -87,5 +89,15 @@ describe('victims of the extraction bench', () => {
     const all = w.data.rows.reduce((s, r) => s + r[j]!, 0) / w.data.rows.length;
     assert.ok(Math.abs(w.features.centre[j]! - mean) < 1e-9);
     assert.notEqual(w.features.centre[j], all);
+  });
+});
+
+describe('the extraction bench command line', () => {
+  it('refuses an option it does not know instead of starting the full run, which reads every split', () => {
+    const run = fileURLToPath(new URL('../../bench/extraction/run.js', import.meta.url));
+    const r = spawnSync(process.execPath, [run, '--help'], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /unknown option --help/);
+    assert.equal(r.stdout, '');
   });
 });
